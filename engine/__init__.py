@@ -1,0 +1,35 @@
+"""corridor's engine: stock-and-flow models compiled to numba, simulated into xarray.
+
+The public API; see DESIGN.md for the contract.
+"""
+
+from .compiler import CompiledModel, compile_model
+from .errors import EngineError, IntegrationError, ParameterError, SpecError, StoreError
+from .simulation import simulate
+from .spec import Dimension, Model
+
+__all__ = [
+    # building models
+    "Model",
+    "Dimension",
+    "load",
+    # running
+    "compile_model",
+    "CompiledModel",
+    "simulate",
+    # errors
+    "EngineError",
+    "SpecError",
+    "ParameterError",
+    "IntegrationError",
+    "StoreError",
+]
+
+__version__ = "0.1.0"
+
+
+def load(path: str) -> Model:
+    """Load a Vensim (.mdl) or XMILE (.xmile, .stmx) model into a :class:`Model`."""
+    from .vensim import load as _load
+
+    return _load(path)

@@ -1,0 +1,779 @@
+"""Compiler: generate numba source for a model's kernels, compile it once, cache it on disk.
+
+The generated module (kept inspectable as :attr:`CompiledModel.source`) defines, over flat
+float64 arrays ``y`` (stocks), ``p`` (parameters and lookup tables), ``a`` (auxiliaries and
+flows) and ``z`` (discrete state such as fixed-delay pipelines):
+
+- ``init(t, p, y, a, z, h)``: initial stocks, constant auxiliaries, INITIAL values;
+- ``aux(t, y, p, a, z, h)``: every time-varying auxiliary and flow, in dependency order;
+- ``deriv(t, y, p, a, z, h, dydt)``: ``aux`` then the net rate of every stock;
+- ``pre_step`` / ``post_step``: discrete updates (fixed delays, cohort shifts, clamping);
+- ``run_euler``, ``run_rk4``, ``run_rk45``: the solvers of :mod:`engine.solvers`.
+
+Identifiers in generated code are produced by the compiler (slot offsets, loop counters,
+table numbers); model names appear only in escaped comments, so a hostile model file cannot
+inject code. Modules are written to a cache directory keyed by the source's hash and compiled
+with numba ``cache=True``, so a second process loads machine code from disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from . import solvers
+from .equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary
+from .errors import SpecError
+from .graph import Binding, Index, Plan, _Checker, DimResolver, build_plan
+from .spec import Model, Variable
+
+__all__ = ["CompiledModel", "compile_model", "cache_dir", "generate_source"]
+
+_LOCK = threading.Lock()
+_LOADED: dict[str, ModuleType] = {}
+_COMPILED: dict[str, CompiledModel] = {}
+
+_HELPERS = '''
+@njit(cache=True, error_model="numpy")
+def _lookup(p, off, n, x):
+    if x <= p[off]:
+        return p[off + n]
+    if x >= p[off + n - 1]:
+        return p[off + 2 * n - 1]
+    lo = 0
+    hi = n - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if p[off + mid] <= x:
+            lo = mid
+        else:
+            hi = mid
+    x0 = p[off + lo]
+    x1 = p[off + hi]
+    y0 = p[off + n + lo]
+    y1 = p[off + n + hi]
+    if x1 == x0:
+        return y1
+    return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+
+
+@njit(cache=True, error_model="numpy")
+def _lookup_extrapolate(p, off, n, x):
+    if n == 1:
+        return p[off + 1]
+    if x < p[off]:
+        x0 = p[off]; x1 = p[off + 1]; y0 = p[off + n]; y1 = p[off + n + 1]
+        return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    if x > p[off + n - 1]:
+        x0 = p[off + n - 2]; x1 = p[off + n - 1]
+        y0 = p[off + 2 * n - 2]; y1 = p[off + 2 * n - 1]
+        return y1 + (y1 - y0) * (x - x1) / (x1 - x0)
+    return _lookup(p, off, n, x)
+
+
+@njit(cache=True, error_model="numpy")
+def _interp(xs, ys, x):
+    n = xs.shape[0]
+    if x <= xs[0]:
+        return ys[0]
+    if x >= xs[n - 1]:
+        return ys[n - 1]
+    lo = 0
+    hi = n - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if xs[mid] <= x:
+            lo = mid
+        else:
+            hi = mid
+    if xs[hi] == xs[lo]:
+        return ys[hi]
+    return ys[lo] + (ys[hi] - ys[lo]) * (x - xs[lo]) / (xs[hi] - xs[lo])
+
+
+@njit(cache=True, error_model="numpy")
+def _integer(x):
+    if x >= 0.0:
+        return np.floor(x)
+    return np.ceil(x)
+
+
+@njit(cache=True, error_model="numpy")
+def _modulo(x, m):
+    # Vensim MODULO truncates: modulo(-7, 3) == -1.
+    if m < 1e-6:
+        return 0.0
+    return x - m * _integer(x / m)
+
+
+@njit(cache=True, error_model="numpy")
+def _xidz(num, den, x):
+    if abs(den) < 1e-6:
+        return x
+    return num / den
+
+
+@njit(cache=True, error_model="numpy")
+def _zidz(num, den):
+    if abs(den) < 1e-6:
+        return 0.0
+    return num / den
+
+
+@njit(cache=True, error_model="numpy")
+def _step(t, h, height, start):
+    # Vensim/PySD: the step is on from the save point nearest its start time.
+    if t + 0.5 * h > start:
+        return height
+    return 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _ramp(t, slope, start, finish):
+    if t + 1e-6 > start:
+        return slope * (min(finish, t) - start)
+    return 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _pulse(t, h, start, width):
+    if start - 1e-6 <= t and t < start + width:
+        return 1.0
+    return 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _pulse_train(t, h, start, width, interval, end):
+    if t < start or t >= end:
+        return 0.0
+    if interval <= 0.0:
+        return 1.0 if t - start + 1e-6 < width else 0.0
+    x = t - start + 1e-6
+    if x - interval * np.floor(x / interval) < width:
+        return 1.0
+    return 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _quantum(x, q):
+    if q < 1e-6:
+        return x
+    return q * _integer(x / q)
+'''
+
+_FUNCS_1 = {"abs": "abs({})", "exp": "np.exp({})", "ln": "np.log({})", "log10": "np.log10({})",
+            "sqrt": "np.sqrt({})", "sin": "np.sin({})", "cos": "np.cos({})", "tan": "np.tan({})",
+            "arcsin": "np.arcsin({})", "arccos": "np.arccos({})", "arctan": "np.arctan({})",
+            "sinh": "np.sinh({})", "cosh": "np.cosh({})", "tanh": "np.tanh({})",
+            "integer": "_integer({})", "sign": "np.sign({})"}
+_FUNCS_N = {"min": "min({}, {})", "max": "max({}, {})", "power": "({} ** {})",
+            "modulo": "_modulo({}, {})", "xidz": "_xidz({}, {}, {})", "zidz": "_zidz({}, {})",
+            "log": "(np.log({}) / np.log({}))", "quantum": "_quantum({}, {})"}
+_CMP = {"==", "!=", "<", "<=", ">", ">="}
+
+
+def cache_dir() -> Path:
+    """The kernel cache directory: ``$CORRIDOR_CACHE_DIR`` or ``~/.cache/corridor/kernels``."""
+    root = os.environ.get("CORRIDOR_CACHE_DIR")
+    path = Path(root) if root else Path.home() / ".cache" / "corridor" / "kernels"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass
+class CompiledModel:
+    """A model compiled to numba kernels, with the layout needed to use them.
+
+    Attributes
+    ----------
+    model : Model
+    plan : Plan
+        Where every variable lives in the flat arrays.
+    source : str
+        The generated Python source (inspect it to see what runs).
+    module : module
+        The loaded kernel module.
+    key : str
+        Hash of the source (the disk-cache key).
+    p0 : ndarray
+        The default parameter vector (parameter values and lookup tables).
+    compile_seconds : float
+        Time spent generating, loading and compiling (or loading from the disk cache).
+    """
+
+    model: Model
+    plan: Plan
+    source: str
+    module: ModuleType
+    key: str
+    p0: np.ndarray
+    controls: dict[str, int]
+    compile_seconds: float = 0.0
+
+    @property
+    def discrete(self) -> bool:
+        """True when the model has discrete updates (fixed delays, cohort shifts)."""
+        return bool(self.controls.get("_discrete", 0))
+
+    def runner(self, method: str) -> Any:
+        if method not in solvers.METHODS:
+            raise SpecError(f"unknown method {method!r}; choose one of {solvers.METHODS}.")
+        return getattr(self.module, "run_" + method)
+
+
+def compile_model(model: Model, *, method: str | None = "euler") -> CompiledModel:
+    """Compile ``model`` (or fetch it from the in-process and disk caches).
+
+    ``method`` names the solver to compile eagerly (None: compile lazily at first use).
+    """
+    started = time.perf_counter()
+    plan = build_plan(model)
+    source, p0, controls = generate_source(plan)
+    key = hashlib.sha256(source.encode()).hexdigest()[:24]
+    with _LOCK:
+        cached = _COMPILED.get(key)
+        if cached is not None and cached.model is model:
+            return cached
+        module = _load_module(source, key)
+    compiled = CompiledModel(model, plan, source, module, key, p0, controls)
+    if method is not None:
+        _warm(compiled, method)
+    compiled.compile_seconds = time.perf_counter() - started
+    with _LOCK:
+        _COMPILED[key] = compiled
+    return compiled
+
+
+def _warm(compiled: CompiledModel, method: str) -> None:
+    """Trigger numba compilation (or cache loading) of ``method``'s kernels with a 0-step run."""
+    sizes = compiled.plan.sizes
+    y = np.zeros(max(sizes["y"], 1))[: sizes["y"]]
+    y = np.zeros(sizes["y"])
+    a = np.zeros(sizes["a"])
+    z = np.zeros(1 + compiled.controls.get("_zstride", 0) * 0 + 1)
+    info = np.zeros(8)
+    out = np.zeros((2, 0))
+    kinds = np.zeros(0, dtype=np.int64)
+    with np.errstate(all="ignore"):
+        compiled.runner(method)(compiled.p0.copy(), y, a, z, 0.0, 1.0, 0, 1, kinds, kinds, out,
+                                info)
+
+
+def _load_module(source: str, key: str) -> ModuleType:
+    module = _LOADED.get(key)
+    if module is not None:
+        return module
+    directory = cache_dir()
+    path = directory / f"corridor_{key}.py"
+    if not path.exists() or path.read_text() != source:
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(source)
+        os.replace(tmp, path)
+    name = f"corridor_kernels_{key}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    _LOADED[key] = module
+    return module
+
+
+# ------------------------------------------------------------------------ code generation
+class _Gen:
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.model = plan.model
+        self.dims = DimResolver(self.model)
+        self.checker = _Checker(self.model, self.dims, plan)
+        self.globals: list[str] = []
+        self._tables: dict[tuple[Any, ...], str] = {}
+        self._tmp = 0
+
+    # -- module-level constant arrays
+    def table(self, values: tuple[Any, ...], dtype: str = "np.int64") -> str:
+        key = (dtype, values)
+        name = self._tables.get(key)
+        if name is None:
+            name = f"T{len(self._tables)}"
+            self._tables[key] = name
+            body = ", ".join(repr(v) for v in values)
+            self.globals.append(f"{name} = np.array([{body}], dtype={dtype})")
+        return name
+
+    def fresh(self, prefix: str) -> str:
+        self._tmp += 1
+        return f"{prefix}{self._tmp}"
+
+    # -- references
+    def index_expr(self, indices: list[Index], strides: tuple[int, ...], offset: int) -> str:
+        const = offset
+        terms = []
+        for index, stride in zip(indices, strides):
+            if index.const is not None:
+                const += index.const * stride
+                continue
+            assert index.var is not None
+            term = index.var if index.table is None else f"{self.table(index.table)}[{index.var}]"
+            terms.append(term if stride == 1 else f"{term} * {stride}")
+        return " + ".join([str(const)] + terms) if terms else str(const)
+
+    def ref(self, var: Variable, ref: Ref, env: dict[str, Binding]) -> str:
+        target = self.model.variables[ref.name]
+        indices = self.checker.resolve_ref(var, ref, env)
+        slot = self.plan.slots[ref.name]
+        if target.kind == "lookup":
+            raise SpecError(f"{var.kind} {var.name!r}: lookup {ref.name!r} is used as a value; "
+                            f"call it, e.g. {ref.name}(x).")
+        return f"{slot.array}[{self.index_expr(indices, slot.strides(), slot.offset)}]"
+
+    # -- expressions: return (statements, expression)
+    def expr(self, var: Variable, e: Expr, env: dict[str, Binding]) -> tuple[list[str], str]:
+        if isinstance(e, Num):
+            return [], repr(float(e.value))
+        if isinstance(e, Time):
+            return [], "t"
+        if isinstance(e, Ref):
+            return [], self.ref(var, e, env)
+        if isinstance(e, Unary):
+            pre, inner = self.expr(var, e.operand, env)
+            if e.op == "-":
+                return pre, f"(-{inner})"
+            pre2, cond = self.cond(var, e.operand, env)
+            return pre2, f"(0.0 if {cond} else 1.0)"
+        if isinstance(e, Binary):
+            if e.op in _CMP or e.op in ("and", "or"):
+                pre, cond = self.cond(var, e, env)
+                return pre, f"(1.0 if {cond} else 0.0)"
+            lpre, left = self.expr(var, e.left, env)
+            rpre, right = self.expr(var, e.right, env)
+            return lpre + rpre, f"({left} {e.op} {right})"
+        if isinstance(e, Reduce):
+            return self.reduce(var, e, env)
+        if isinstance(e, InlineLookup):
+            xs = self.table(tuple(float(x) for x in e.xs), "np.float64")
+            ys = self.table(tuple(float(v) for v in e.ys), "np.float64")
+            pre, arg = self.expr(var, e.arg, env)
+            return pre, f"_interp({xs}, {ys}, {arg})"
+        if isinstance(e, Call):
+            return self.call(var, e, env)
+        raise SpecError(f"{var.kind} {var.name!r}: cannot compile {e!r}.")
+
+    def cond(self, var: Variable, e: Expr, env: dict[str, Binding]) -> tuple[list[str], str]:
+        if isinstance(e, Binary) and e.op in _CMP:
+            lpre, left = self.expr(var, e.left, env)
+            rpre, right = self.expr(var, e.right, env)
+            return lpre + rpre, f"({left} {e.op} {right})"
+        if isinstance(e, Binary) and e.op in ("and", "or"):
+            lpre, left = self.cond(var, e.left, env)
+            rpre, right = self.cond(var, e.right, env)
+            return lpre + rpre, f"({left} {e.op} {right})"
+        if isinstance(e, Unary) and e.op == "not":
+            pre, inner = self.cond(var, e.operand, env)
+            return pre, f"(not {inner})"
+        pre, value = self.expr(var, e, env)
+        return pre, f"({value} != 0.0)"
+
+    def reduce(self, var: Variable, e: Reduce, env: dict[str, Binding]) -> tuple[list[str], str]:
+        inner = dict(env)
+        loops = []
+        for dim in e.dims:
+            loop_var = self.fresh("r")
+            inner[dim] = Binding(loop_var, dim)
+            loops.append((loop_var, len(self.model.dims[dim])))
+        body_pre, body = self.expr(var, e.body, inner)
+        acc = self.fresh("acc")
+        start = {"sum": "0.0", "prod": "1.0", "min": "np.inf", "max": "-np.inf"}[e.op]
+        update = {"sum": f"{acc} + {body}", "prod": f"{acc} * {body}",
+                  "min": f"min({acc}, {body})", "max": f"max({acc}, {body})"}[e.op]
+        lines = [f"{acc} = {start}"]
+        indent = ""
+        for loop_var, n in loops:
+            lines.append(f"{indent}for {loop_var} in range({n}):")
+            indent += "    "
+        lines += [indent + line for line in body_pre]
+        lines.append(f"{indent}{acc} = {update}")
+        return lines, acc
+
+    def call(self, var: Variable, e: Call, env: dict[str, Binding]) -> tuple[list[str], str]:
+        func = e.func
+        if func == "elmcount":
+            arg = e.args[0]
+            assert isinstance(arg, Ref)
+            return [], repr(float(len(self.model.dims[arg.name])))
+        if func == "lookup" or (func in self.model.variables
+                                and self.model.variables[func].kind == "lookup"):
+            if func == "lookup":
+                table_ref, x = e.args
+                assert isinstance(table_ref, Ref)
+            else:
+                table_ref, x = Ref(func), e.args[0]
+            return self.lookup(var, table_ref, x, env)
+        pres: list[str] = []
+        args = []
+        for arg in e.args:
+            pre, text = self.expr(var, arg, env)
+            pres += pre
+            args.append(text)
+        if func == "if_then_else":
+            cpre, cond = self.cond(var, e.args[0], env)
+            return pres + cpre, f"({args[1]} if {cond} else {args[2]})"
+        if func in _FUNCS_1:
+            return pres, _FUNCS_1[func].format(*args)
+        if func in _FUNCS_N:
+            return pres, _FUNCS_N[func].format(*args)
+        if func == "step":
+            return pres, f"_step(t, h, {args[0]}, {args[1]})"
+        if func == "ramp":
+            finish = args[2] if len(args) > 2 else "np.inf"
+            return pres, f"_ramp(t, {args[0]}, {args[1]}, {finish})"
+        if func == "pulse":
+            width = args[1] if len(args) > 1 else "0.0"
+            return pres, f"_pulse(t, h, {args[0]}, {width})"
+        if func == "pulse_train":
+            return pres, f"_pulse_train(t, h, {', '.join(args)})"
+        if func == "lookup_extrapolate":
+            table_ref = e.args[0]
+            if not isinstance(table_ref, Ref):
+                raise SpecError(f"{var.kind} {var.name!r}: lookup_extrapolate needs a table.")
+            return self.lookup(var, table_ref, e.args[1], env, extrapolate=True)
+        raise SpecError(f"{var.kind} {var.name!r}: function {func!r} is not supported here.")
+
+    def lookup(self, var: Variable, table_ref: Ref, x: Expr, env: dict[str, Binding],
+               extrapolate: bool = False) -> tuple[list[str], str]:
+        table = self.model.variables.get(table_ref.name)
+        if table is None or table.kind != "lookup":
+            raise SpecError(f"{var.kind} {var.name!r}: {table_ref.name!r} is not a lookup.")
+        pre, arg = self.expr(var, x, env)
+        entries = self.plan.lookup_tables[table_ref.name]
+        func = "_lookup_extrapolate" if (extrapolate or table.extrapolate) else "_lookup"
+        if len(entries) == 1:
+            off, n = entries[0]
+            return pre, f"{func}(p, {off}, {n}, {arg})"
+        indices = self.checker.resolve_ref(var, table_ref, env)
+        shape = tuple(len(self.model.dims[d]) for d in table.dims)
+        strides = _strides(shape)
+        flat = self.index_expr(indices, strides, 0)
+        offs = self.table(tuple(o for o, _ in entries))
+        ns = self.table(tuple(n for _, n in entries))
+        return pre, f"{func}(p, {offs}[{flat}], {ns}[{flat}], {arg})"
+
+    # -- statements
+    def assign(self, var: Variable, pieces_role: str, target_array: str,
+               target_offset: int, indent: str = "    ") -> list[str]:
+        """Code computing every piece of ``var`` (role "eq", "init" or "rate") into
+        ``target_array`` at ``target_offset`` (row-major over var's dims)."""
+        pieces = {"eq": var.pieces, "init": var.init_pieces, "rate": var.rate}[pieces_role]
+        assert pieces is not None
+        shape = tuple(len(self.model.dims[d]) for d in var.dims)
+        strides = _strides(shape)
+        lines = [f"{indent}# {_comment(var.name)} ({pieces_role})"]
+        for k, piece in enumerate(pieces):
+            index = self.plan.pieces[(var.name, pieces_role, k)]
+            pre, value = self.expr(var, piece.expr, dict(index.env))
+            target = self.index_expr([Index(var=v) for v in index.loop_vars], strides,
+                                     target_offset)
+            body = pre + [f"{target_array}[{target}] = {value}"]
+            lines += self.loops(index, body, indent)
+        return lines
+
+    def loops(self, index: Any, body: list[str], indent: str) -> list[str]:
+        lines = []
+        if index.points is not None:
+            points = self.table(tuple(index.points.ravel().tolist()))
+            count = index.points.shape[0]
+            ndim = max(index.points.shape[1], 1)
+            k = self.fresh("k")
+            lines.append(f"{indent}for {k} in range({count}):")
+            inner = indent + "    "
+            for pos, loop_var in enumerate(index.loop_vars):
+                lines.append(f"{inner}{loop_var} = {points}[{k} * {ndim} + {pos}]")
+            return lines + [inner + b for b in body]
+        for loop_var, positions in zip(index.loop_vars, index.ranges):
+            if len(positions) == 1:
+                lines.append(f"{indent}{loop_var} = {positions[0]}")
+                continue
+            if positions == tuple(range(positions[0], positions[0] + len(positions))):
+                lines.append(f"{indent}for {loop_var} in range({positions[0]}, "
+                             f"{positions[0] + len(positions)}):")
+            else:
+                lines.append(f"{indent}for {loop_var} in {self.table(positions)}:")
+            indent += "    "
+        return lines + [indent + b for b in body]
+
+
+def _strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    out = []
+    step = 1
+    for n in reversed(shape):
+        out.append(step)
+        step *= n
+    return tuple(reversed(out))
+
+
+def _comment(name: str) -> str:
+    return name.encode("unicode_escape").decode("ascii").replace("\r", " ")
+
+
+def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
+    """The kernel module's source, the default parameter vector and control offsets."""
+    model = plan.model
+    gen = _Gen(plan)
+    variables = model.variables
+    controls: dict[str, int] = {}
+
+    # Parameter vector: values, lookup tables, then control slots appended at the end.
+    n_p = plan.sizes["p"]
+    extra_p = len(model.shifts)
+    p0 = np.zeros(n_p + extra_p)
+    for var in variables.values():
+        if var.kind == "param":
+            slot = plan.slots[var.name]
+            assert var.value is not None
+            p0[slot.offset: slot.offset + slot.size] = np.asarray(var.value, float).ravel()
+        elif var.kind == "lookup":
+            assert var.tables is not None
+            for (off, n), (xs, ys) in zip(plan.lookup_tables[var.name], var.tables):
+                p0[off: off + n] = xs
+                p0[off + n: off + 2 * n] = ys
+    for k, _shift in enumerate(model.shifts):
+        controls[f"_shift{k}"] = n_p + k
+
+    # init
+    init_lines: list[str] = []
+    for name in plan.init_order:
+        var = variables[name]
+        slot = plan.slots[name]
+        if var.kind == "stock":
+            init_lines += gen.assign(var, "eq", "y", slot.offset)
+        elif var.kind in ("aux", "flow"):
+            role = "init" if var.init_pieces is not None else "eq"
+            init_lines += gen.assign(var, role, "a", slot.offset)
+        elif var.kind == "initial":
+            init_lines += gen.assign(var, "eq", "a", slot.offset)
+        elif var.kind == "delay_fixed":
+            init_lines += _delay_fixed_init(gen, var, slot.offset, controls)
+    # aux
+    aux_lines: list[str] = []
+    for var in variables.values():
+        if var.kind == "delay_fixed":
+            aux_lines += _delay_fixed_read(gen, var, plan.slots[var.name].offset, controls)
+    for name in plan.dynamic_order:
+        aux_lines += gen.assign(variables[name], "eq", "a", plan.slots[name].offset)
+    aux_lines += _nonnegative_limits(gen)
+    # deriv
+    deriv_lines = ["    aux(t, y, p, a, z, h)"]
+    for var in variables.values():
+        if var.kind != "stock":
+            continue
+        deriv_lines += _stock_rate(gen, var)
+    # discrete updates
+    pre_lines: list[str] = []
+    for var in variables.values():
+        if var.kind == "delay_fixed":
+            pre_lines += _delay_fixed_push(gen, var, controls)
+    post_lines: list[str] = []
+    for k, shift in enumerate(model.shifts):
+        post_lines += _cohort_shift(gen, shift, controls[f"_shift{k}"])
+    for var in variables.values():
+        if var.kind == "stock" and var.non_negative:
+            slot = plan.slots[var.name]
+            post_lines += [f"    for i in range({slot.offset}, {slot.offset + slot.size}):",
+                           "        if y[i] < 0.0:", "            y[i] = 0.0"]
+    controls["_discrete"] = int(bool(pre_lines) or bool(model.shifts))
+
+    def body(lines: list[str]) -> str:
+        return "\n".join(lines) if lines else "    pass"
+
+    deco = '@njit(cache=True, error_model="numpy")'
+    parts = [
+        f'"""Kernels generated by corridor for model {_comment(model.name)!r}. Do not edit."""',
+        "import numpy as np",
+        "from numba import njit",
+        "",
+        *gen.globals,
+        _HELPERS,
+        deco, "def init(t, p, y, a, z, h):", body(init_lines), "",
+        deco, "def aux(t, y, p, a, z, h):", body(aux_lines), "",
+        deco, "def deriv(t, y, p, a, z, h, dydt):", body(deriv_lines), "",
+        deco, "def pre_step(t, y, p, a, z, h):", body(pre_lines), "",
+        deco, "def post_step(step, y, p, a, z, h):", body(post_lines), "",
+        solvers.SOURCE["_common"], solvers.SOURCE["euler"], solvers.SOURCE["rk4"],
+        solvers.SOURCE["rk45"],
+    ]
+    return "\n".join(parts) + "\n", p0, controls
+
+
+def _stock_rate(gen: _Gen, var: Variable) -> list[str]:
+    plan = gen.plan
+    slot = plan.slots[var.name]
+    lines = []
+    if var.rate is not None:
+        lines += gen.assign(var, "rate", "dydt", slot.offset)
+    else:
+        lines.append(f"    for i in range({slot.offset}, {slot.offset + slot.size}):")
+        lines.append("        dydt[i] = 0.0")
+    if var.inflows or var.outflows:
+        terms = []
+        for sign, flows in (("+", var.inflows), ("-", var.outflows)):
+            for flow in flows:
+                off = plan.slots[flow].offset - slot.offset
+                terms.append(f" {sign} a[i + {off}]")
+        lines.append(f"    for i in range({slot.offset}, {slot.offset + slot.size}):")
+        lines.append(f"        dydt[i] = dydt[i]{''.join(terms)}")
+    return lines
+
+
+def _nonnegative_limits(gen: _Gen) -> list[str]:
+    """Limit outflows of non-negative stocks so one step cannot take them below zero
+    (Stella's rule): outflows share what the stock holds plus its inflows."""
+    plan = gen.plan
+    lines: list[str] = []
+    for var in gen.model.variables.values():
+        if var.kind != "stock" or not var.non_negative or not var.outflows:
+            continue
+        slot = plan.slots[var.name]
+        ins = " + ".join(f"a[{plan.slots[f].offset} + i]" for f in var.inflows) or "0.0"
+        outs = " + ".join(f"a[{plan.slots[f].offset} + i]" for f in var.outflows)
+        lines += [
+            f"    # limit outflows of non-negative stock {_comment(var.name)}",
+            f"    for i in range({slot.size}):",
+            f"        avail = y[{slot.offset} + i] / h + {ins}",
+            f"        total = {outs}",
+            "        if total > avail and total > 0.0:",
+            "            f = max(avail, 0.0) / total",
+        ]
+        for flow in var.outflows:
+            lines.append(f"            a[{plan.slots[flow].offset} + i] *= f")
+    return lines
+
+
+def _delay_fixed_layout(var: Variable, slot_size: int) -> None:
+    pass
+
+
+def _delay_fixed_init(gen: _Gen, var: Variable, offset: int, controls: dict[str, int]
+                      ) -> list[str]:
+    """Fixed delays keep a ring buffer per element in z. z[0] holds the capacity (steps + 1);
+    each element has [pointer, length, buffer...] of capacity + 2 slots after its base."""
+    base = controls.setdefault("_zcount", 0)
+    size = gen.plan.slots[var.name].size
+    controls[f"_dfbase:{var.name}"] = base
+    controls["_zcount"] = base + size
+    tmp = gen.plan.sizes["a"]
+    lines = [f"    # fixed delay {_comment(var.name)}: the output starts at its initial value"]
+    # delay time into a scratch copy of the output slot, then the initial value.
+    lines += gen.assign(_role_var(var, 1), "eq", "a", offset)
+    lines.append(f"    cap = int(z[0])")
+    lines.append(f"    for e in range({size}):")
+    lines.append(f"        b = 1 + ({base} + e) * (cap + 2)")
+    lines.append(f"        n = int(np.round(a[{offset} + e] / h))")
+    lines.append("        if n < 1:")
+    lines.append("            n = 1")
+    lines.append("        if n > cap:")
+    lines.append("            n = cap")
+    lines.append("        z[b] = 0.0")
+    lines.append("        z[b + 1] = n")
+    lines += gen.assign(_role_var(var, 2), "eq", "a", offset)
+    lines.append(f"    for e in range({size}):")
+    lines.append(f"        b = 1 + ({base} + e) * (cap + 2)")
+    lines.append("        for k in range(int(z[b + 1])):")
+    lines.append(f"            z[b + 2 + k] = a[{offset} + e]")
+    del tmp
+    return lines
+
+
+def _delay_fixed_read(gen: _Gen, var: Variable, offset: int, controls: dict[str, int]
+                      ) -> list[str]:
+    base = controls[f"_dfbase:{var.name}"]
+    size = gen.plan.slots[var.name].size
+    return [f"    # fixed delay {_comment(var.name)}: output",
+            "    cap = int(z[0])",
+            f"    for e in range({size}):",
+            f"        b = 1 + ({base} + e) * (cap + 2)",
+            f"        a[{offset} + e] = z[b + 2 + int(z[b])]"]
+
+
+def _delay_fixed_push(gen: _Gen, var: Variable, controls: dict[str, int]) -> list[str]:
+    base = controls[f"_dfbase:{var.name}"]
+    size = gen.plan.slots[var.name].size
+    input_var = var.extra["input"]
+    in_offset = gen.plan.slots[input_var].offset
+    return [f"    # fixed delay {_comment(var.name)}: push the input",
+            "    cap = int(z[0])",
+            f"    for e in range({size}):",
+            f"        b = 1 + ({base} + e) * (cap + 2)",
+            "        ptr = int(z[b])",
+            f"        z[b + 2 + ptr] = a[{in_offset} + e]",
+            "        ptr += 1",
+            "        if ptr >= int(z[b + 1]):",
+            "            ptr = 0",
+            "        z[b] = ptr"]
+
+
+def _role_var(var: Variable, k: int) -> Variable:
+    """A view of a delay_fixed variable whose equation is its k-th piece (delay, initial)."""
+    from .spec import Piece
+
+    view = Variable(var.name, var.kind, var.dims, units=var.units)
+    view.pieces = [Piece(var.pieces[k].subs, var.pieces[k].expr, var.pieces[k].exclude)]
+    return view
+
+
+def _cohort_shift(gen: _Gen, shift: Any, period_slot: int) -> list[str]:
+    model = gen.model
+    stock = model.variables[shift.stock]
+    slot = gen.plan.slots[shift.stock]
+    axis = stock.dims.index(shift.along)
+    shape = slot.shape
+    strides = _strides(shape)
+    n = shape[axis]
+    stride = strides[axis]
+    entry = gen.plan.slots[f"{shift.stock}~entry"].offset if shift.entry else None
+    outer = [range(m) for i, m in enumerate(shape) if i != axis]
+    outer_strides = [s for i, s in enumerate(strides) if i != axis]
+    bases = []
+    import itertools
+
+    for combo in itertools.product(*outer):
+        bases.append(sum(c * s for c, s in zip(combo, outer_strides)))
+    table = gen.table(tuple(bases))
+    lines = [f"    # cohort shift of {_comment(shift.stock)} along {_comment(shift.along)}",
+             f"    period = int(p[{period_slot}])",
+             "    if period > 0 and step % period == 0:",
+             f"        for base in {table}:"]
+    if entry is None:
+        lines += [
+            f"            last = y[{slot.offset} + base + {(n - 1) * stride}]",
+            f"            for k in range({n - 1}, 0, -1):",
+            f"                y[{slot.offset} + base + k * {stride}] = "
+            f"y[{slot.offset} + base + (k - 1) * {stride}]",
+            f"            y[{slot.offset} + base + {(n - 1) * stride}] += last",
+            f"            y[{slot.offset} + base] = 0.0",
+        ]
+    else:
+        lines += [
+            f"            last = y[{slot.offset} + base + {(n - 1) * stride}] - "
+            f"y[{entry} + base + {(n - 1) * stride}]",
+            f"            for k in range({n - 1}, 0, -1):",
+            f"                y[{slot.offset} + base + k * {stride}] = "
+            f"y[{slot.offset} + base + (k - 1) * {stride}] - y[{entry} + base + (k - 1) * {stride}]"
+            f" + y[{entry} + base + k * {stride}]",
+            f"            y[{slot.offset} + base + {(n - 1) * stride}] += last",
+            f"            y[{slot.offset} + base] = y[{entry} + base]",
+            f"            for k in range({n}):",
+            f"                y[{entry} + base + k * {stride}] = 0.0",
+        ]
+    return lines

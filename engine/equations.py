@@ -1,0 +1,283 @@
+"""Equations: the expression tree and the safe parser of the DSL's equation strings.
+
+An equation is parsed with :mod:`ast` into corridor's own small expression tree. Only a
+whitelist of syntax is accepted (numbers, names, subscripts, arithmetic, comparisons,
+boolean logic, conditional expressions and calls of known functions by name); anything
+else (attribute access, lambdas, comprehensions, keyword arguments, starred arguments...)
+raises :class:`~engine.errors.SpecError`. Nothing is ever passed to ``eval`` or ``exec``.
+
+The tree is also what the Vensim/XMILE importer produces, so both front-ends meet here.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .errors import SpecError
+
+__all__ = [
+    "Expr", "Num", "Ref", "Time", "Unary", "Binary", "Call", "Reduce", "InlineLookup",
+    "parse", "walk", "FUNCTIONS", "STATEFUL_FUNCTIONS", "REDUCTIONS",
+]
+
+
+class Expr:
+    """Base class of expression nodes (immutable, hashable)."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Num(Expr):
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Ref(Expr):
+    """A reference to a model variable.
+
+    ``subs`` is ``None`` for a bare name (its own dimensions are implied and must be in scope)
+    or a tuple of subscripts, each a dimension (or subrange) name or an element name.
+    """
+
+    name: str
+    subs: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Time(Expr):
+    """The simulation time."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unary(Expr):
+    op: str  # "-", "not"
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Expr):
+    op: str  # + - * / ** and or == != < <= > >=
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Expr):
+    func: str
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reduce(Expr):
+    """``op`` (sum, prod, min, max) of ``body`` over the dimensions ``dims``."""
+
+    op: str
+    dims: tuple[str, ...]
+    body: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class InlineLookup(Expr):
+    """A graphical function given inline: piecewise-linear in ``xs``/``ys``, clamped outside."""
+
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    arg: Expr
+
+
+# name -> (min args, max args). Lookup tables are called by their own name.
+FUNCTIONS: dict[str, tuple[int, int]] = {
+    "if_then_else": (3, 3),
+    "min": (2, 2), "max": (2, 2), "abs": (1, 1), "exp": (1, 1), "ln": (1, 1),
+    "log": (2, 2), "log10": (1, 1), "sqrt": (1, 1), "power": (2, 2),
+    "sin": (1, 1), "cos": (1, 1), "tan": (1, 1), "arcsin": (1, 1), "arccos": (1, 1),
+    "arctan": (1, 1), "sinh": (1, 1), "cosh": (1, 1), "tanh": (1, 1),
+    "integer": (1, 1), "modulo": (2, 2), "quantum": (2, 2), "sign": (1, 1),
+    "xidz": (3, 3), "zidz": (2, 2),
+    "step": (2, 2), "ramp": (2, 3), "pulse": (1, 2), "pulse_train": (4, 4),
+    "lookup_extrapolate": (2, 2),
+}
+# Functions with memory; spec lowers them into hidden stocks / slots.
+STATEFUL_FUNCTIONS: dict[str, tuple[int, int]] = {
+    "smooth": (2, 3), "smoothi": (3, 3), "smooth3": (2, 3), "smooth3i": (3, 3),
+    "smooth_n": (4, 4),
+    "delay1": (2, 3), "delay1i": (3, 3), "delay3": (2, 3), "delay3i": (3, 3),
+    "delay_n": (4, 4), "delay_fixed": (3, 3),
+    "trend": (3, 3), "forecast": (3, 3), "initial": (1, 1), "sample_if_true": (3, 3),
+}
+REDUCTIONS = {"sum": "sum", "prod": "prod", "vmin": "min", "vmax": "max"}
+_ALIASES = {"int": "integer", "mod": "modulo", "log_e": "ln", "delay": "delay3",
+            "if": "if_then_else", "where": "if_then_else", "smooth1": "smooth"}
+
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
+           ast.GtE: ">="}
+
+
+def walk(expr: Expr) -> Iterator[Expr]:
+    """Yield ``expr`` and all its sub-expressions, depth first."""
+    yield expr
+    if isinstance(expr, Unary):
+        yield from walk(expr.operand)
+    elif isinstance(expr, Binary):
+        yield from walk(expr.left)
+        yield from walk(expr.right)
+    elif isinstance(expr, Call):
+        for arg in expr.args:
+            yield from walk(arg)
+    elif isinstance(expr, Reduce):
+        yield from walk(expr.body)
+    elif isinstance(expr, InlineLookup):
+        yield from walk(expr.arg)
+
+
+def parse(text: str | float | int | Expr, *, where: str = "equation") -> Expr:
+    """Parse an equation string of the DSL into an expression tree.
+
+    Parameters
+    ----------
+    text : str, number or Expr
+        The equation, e.g. ``"(teacup_temperature - room_temperature) / characteristic_time"``.
+        Numbers become :class:`Num`; an :class:`Expr` is returned as is.
+    where : str
+        What is being parsed (named in error messages), e.g. ``"flow 'heat_loss'"``.
+
+    Raises
+    ------
+    SpecError
+        On a syntax error or any construct outside the grammar.
+
+    Examples
+    --------
+    >>> parse("2 * x[age] + sum(y, 'age')")  # doctest: +ELLIPSIS
+    Binary(op='+', ...)
+    """
+    if isinstance(text, Expr):
+        return text
+    if isinstance(text, bool):
+        return Num(float(text))
+    if isinstance(text, (int, float)):
+        return Num(float(text))
+    if not isinstance(text, str):
+        raise SpecError(f"{where}: expected an equation string or number, got {type(text).__name__}.")
+    source = text.strip()
+    if not source:
+        raise SpecError(f"{where}: the equation is empty.")
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        raise SpecError(
+            f"{where}: cannot parse {text!r}: {exc.msg} at column {exc.offset}. "
+            "Equations use Python arithmetic syntax, e.g. 'a * (b - c) / d'."
+        ) from None
+    return _Converter(where, source).convert(tree.body)
+
+
+class _Converter:
+    def __init__(self, where: str, source: str) -> None:
+        self.where = where
+        self.source = source
+
+    def fail(self, node: ast.AST, why: str) -> SpecError:
+        snippet = ast.get_source_segment(self.source, node) or type(node).__name__
+        return SpecError(f"{self.where}: {why} in {snippet!r}.")
+
+    def convert(self, node: ast.AST) -> Expr:
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise self.fail(node, "only numeric constants are allowed")
+            return Num(float(node.value))
+        if isinstance(node, ast.Name):
+            if node.id == "time":
+                return Time()
+            return Ref(node.id)
+        if isinstance(node, ast.BinOp):
+            op = _BINOPS.get(type(node.op))
+            if op is None:
+                raise self.fail(node, f"operator {type(node.op).__name__} is not supported "
+                                      "(use + - * / ** or modulo())")
+            return Binary(op, self.convert(node.left), self.convert(node.right))
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.USub):
+                operand = self.convert(node.operand)
+                if isinstance(operand, Num):
+                    return Num(-operand.value)
+                return Unary("-", operand)
+            if isinstance(node.op, ast.UAdd):
+                return self.convert(node.operand)
+            if isinstance(node.op, ast.Not):
+                return Unary("not", self.convert(node.operand))
+            raise self.fail(node, "bitwise operators are not supported")
+        if isinstance(node, ast.BoolOp):
+            op = "and" if isinstance(node.op, ast.And) else "or"
+            values = [self.convert(v) for v in node.values]
+            out = values[0]
+            for value in values[1:]:
+                out = Binary(op, out, value)
+            return out
+        if isinstance(node, ast.Compare):
+            parts: list[Expr] = []
+            left = self.convert(node.left)
+            for cmp, right_node in zip(node.ops, node.comparators):
+                op = _CMPOPS.get(type(cmp))
+                if op is None:
+                    raise self.fail(node, "'is' and 'in' are not supported")
+                right = self.convert(right_node)
+                parts.append(Binary(op, left, right))
+                left = right
+            out = parts[0]
+            for part in parts[1:]:
+                out = Binary("and", out, part)
+            return out
+        if isinstance(node, ast.IfExp):
+            return Call("if_then_else", (self.convert(node.test), self.convert(node.body),
+                                         self.convert(node.orelse)))
+        if isinstance(node, ast.Subscript):
+            if not isinstance(node.value, ast.Name):
+                raise self.fail(node, "only a variable name can be subscripted")
+            items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            subs = tuple(self.subscript(item) for item in items)
+            return Ref(node.value.id, subs)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        raise self.fail(node, f"{type(node).__name__} is not allowed in an equation")
+
+    def subscript(self, node: ast.AST) -> str:
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, int)) \
+                and not isinstance(node.value, bool):
+            return str(node.value)
+        raise self.fail(node, "a subscript must be a dimension name or an element name")
+
+    def call(self, node: ast.Call) -> Expr:
+        if not isinstance(node.func, ast.Name):
+            raise self.fail(node, "only functions called by name are allowed")
+        if node.keywords:
+            raise self.fail(node, "keyword arguments are not supported")
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.fail(node, "starred arguments are not supported")
+        name = _ALIASES.get(node.func.id.lower(), node.func.id.lower())
+        if name in REDUCTIONS:
+            if len(node.args) < 2:
+                raise self.fail(node, f"{name}(expression, 'dim', ...) needs the dimension(s) "
+                                      "to reduce over")
+            dims = tuple(self.subscript(a) for a in node.args[1:])
+            return Reduce(REDUCTIONS[name], dims, self.convert(node.args[0]))
+        if name == "elmcount":
+            if len(node.args) != 1:
+                raise self.fail(node, "elmcount('dim') takes one dimension name")
+            return Call("elmcount", (Ref(self.subscript(node.args[0])),))
+        args = tuple(self.convert(a) for a in node.args)
+        arity = FUNCTIONS.get(name) or STATEFUL_FUNCTIONS.get(name)
+        if arity is None:
+            # Possibly a lookup table called by name; resolved against the model later.
+            return Call(node.func.id, args)
+        low, high = arity
+        if not low <= len(args) <= high:
+            expected = str(low) if low == high else f"{low} to {high}"
+            raise self.fail(node, f"{name}() takes {expected} arguments, got {len(args)}")
+        return Call(name, args)

@@ -1,0 +1,338 @@
+"""simulate: run one model once and return a labelled xarray Dataset."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from . import solvers
+from .compiler import CompiledModel, compile_model
+from .errors import IntegrationError, ParameterError, SpecError, suggest
+from .spec import Model
+
+__all__ = ["simulate", "compiled", "RunSettings", "resolve_times", "parameter_vector",
+           "output_layout"]
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    start: float
+    stop: float
+    dt: float
+    saveper: float
+    n_steps: int
+    save_every: int
+
+    @property
+    def n_save(self) -> int:
+        return self.n_steps // self.save_every + 1
+
+    def save_times(self) -> np.ndarray:
+        times = self.start + self.dt * self.save_every * np.arange(self.n_save)
+        decimals = max(0, -int(math.floor(math.log10(self.dt * 1e-5))))
+        return np.round(times, decimals)
+
+
+def compiled(model: Model, method: str = "euler") -> CompiledModel:
+    """The compiled kernels of ``model`` (compiled on first use, then reused)."""
+    cache = getattr(model, "_compiled_cache", None)
+    revision = _revision(model)
+    if cache is not None and cache[0] == revision:
+        result: CompiledModel = cache[1]
+        if method not in cache[2]:
+            compile_warm(result, method)
+            cache[2].add(method)
+        return result
+    result = compile_model(model, method=method)
+    model._compiled_cache = (revision, result, {method})  # type: ignore[attr-defined]
+    return result
+
+
+def compile_warm(result: CompiledModel, method: str) -> None:
+    from .compiler import _warm
+
+    _warm(result, method)
+
+
+def _revision(model: Model) -> tuple[int, int, int]:
+    return (len(model.variables), len(model.dims), len(model.shifts))
+
+
+def resolve_times(model: Model, start: float | None, stop: float | None, dt: float | None,
+                  saveper: float | None, method: str) -> RunSettings:
+    """Fill run times from the arguments, else the model's own; check them."""
+    start = model.start if start is None else start
+    stop = model.stop if stop is None else stop
+    dt = model.dt if dt is None else dt
+    for role, value in (("start", start), ("stop", stop)):
+        if value is None:
+            raise SpecError(f"model {model.name!r} declares no {role} time; pass {role}=... "
+                            f"to simulate or declare it in Model({model.name!r}, {role}=...).")
+    assert start is not None and stop is not None
+    if dt is None:
+        if method != "rk45":
+            raise SpecError(f"model {model.name!r} declares no time step; pass dt=... "
+                            "(or use method='rk45', which chooses its own steps).")
+        dt = saveper if saveper is not None else (model.saveper or (stop - start) / 100.0)
+    if saveper is None:
+        saveper = model.saveper if model.saveper is not None else dt
+    if not (math.isfinite(start) and math.isfinite(stop) and math.isfinite(dt)):
+        raise SpecError("start, stop and dt must be finite numbers.")
+    if dt <= 0:
+        raise SpecError(f"dt={dt} must be positive.")
+    if stop < start:
+        raise SpecError(f"stop={stop} is before start={start}; swap them.")
+    if saveper <= 0:
+        raise SpecError(f"saveper={saveper} must be positive.")
+    ratio = saveper / dt
+    save_every = int(round(ratio))
+    if save_every < 1 or abs(ratio - save_every) > 1e-6 * max(1.0, ratio):
+        raise SpecError(f"saveper={saveper} is not a whole multiple of dt={dt}; choose a "
+                        f"saveper of {max(save_every, 1) * dt:g} or a dt dividing it.")
+    n_steps = max(0, int(math.ceil((stop - start) / dt - 1e-5)))
+    if method == "rk45":
+        n_periods = int(math.ceil((stop - start) / saveper - 1e-5))
+        return RunSettings(float(start), float(stop), float(saveper), float(saveper),
+                           n_periods, 1)
+    return RunSettings(float(start), float(stop), float(dt), float(saveper), n_steps, save_every)
+
+
+def parameter_vector(result: CompiledModel, params: Mapping[str, Any] | None,
+                     settings: RunSettings | None = None) -> np.ndarray:
+    """The parameter vector for one run: defaults, then ``params`` overrides (checked)."""
+    p = result.p0.copy()
+    model = result.model
+    if settings is not None:
+        _set_controls(result, p, settings)
+    if not params:
+        return p
+    for name, value in params.items():
+        var = model.variables.get(name)
+        if var is None or var.kind != "param":
+            known = [v.name for v in model.variables.values() if v.kind == "param"]
+            why = (f"{name!r} is a {var.kind}, not a parameter" if var is not None
+                   else f"unknown parameter {name!r}")
+            raise ParameterError(f"{why} of model {model.name!r}." + suggest(name, known))
+        slot = result.plan.slots[name]
+        array = np.asarray(value, dtype=float)
+        if array.ndim == 0:
+            array = np.full(slot.shape, float(array))
+        if array.shape != slot.shape:
+            raise ParameterError(f"parameter {name!r} has shape {slot.shape} (dims {var.dims}); "
+                                 f"the value given has shape {array.shape}.")
+        low, high = var.bounds
+        if not np.all(np.isfinite(array)):
+            raise ParameterError(f"parameter {name!r}: value must be finite, got {value!r}.")
+        if (low is not None and np.any(array < low)) or (high is not None
+                                                         and np.any(array > high)):
+            raise ParameterError(f"parameter {name!r}: value {array.tolist()} is outside its "
+                                 f"bounds [{low}, {high}].")
+        p[slot.offset: slot.offset + slot.size] = array.ravel()
+    return p
+
+
+def _set_controls(result: CompiledModel, p: np.ndarray, settings: RunSettings) -> None:
+    model = result.model
+    values = {"start": settings.start, "stop": settings.stop, "dt": settings.dt,
+              "saveper": settings.saveper}
+    for role, name in model.control.items():
+        slot = result.plan.slots.get(name)
+        if slot is not None and slot.array == "p":
+            p[slot.offset] = values[role]
+    for k, shift in enumerate(model.shifts):
+        steps = shift.every / settings.dt
+        if abs(steps - round(steps)) > 1e-9 * max(1.0, steps) or round(steps) < 1:
+            raise SpecError(f"cohort shift of {shift.stock!r} every {shift.every} needs a dt "
+                            f"that divides it; dt={settings.dt} does not.")
+        p[result.controls[f"_shift{k}"]] = round(steps)
+
+
+def output_layout(result: CompiledModel, outputs: Sequence[str] | None
+                  ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Names of the output variables, and per output column the array kind and index."""
+    model = result.model
+    cache = result.__dict__.setdefault("_layouts", {})
+    key = None if outputs is None else tuple(outputs)
+    if key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    if outputs is None:
+        names = [v.name for v in model.variables.values()
+                 if not v.hidden and v.kind not in ("lookup",)]
+    else:
+        if isinstance(outputs, str):
+            outputs = [outputs]
+        names = []
+        for name in outputs:
+            var = model.variables.get(name)
+            if var is None or var.hidden:
+                raise SpecError(f"unknown output {name!r} of model {model.name!r}."
+                                + suggest(name, [v.name for v in model.variables.values()
+                                                 if not v.hidden]))
+            if var.kind == "lookup":
+                raise SpecError(f"{name!r} is a lookup table, not an output; output a variable "
+                                "that calls it.")
+            names.append(name)
+    kinds, idx = [], []
+    code = {"y": 0, "a": 1, "p": 2}
+    for name in names:
+        slot = result.plan.slots[name]
+        if slot.array == "p":
+            continue
+        kinds += [code[slot.array]] * slot.size
+        idx += range(slot.offset, slot.offset + slot.size)
+    layout = (names, np.array(kinds, dtype=np.int64), np.array(idx, dtype=np.int64))
+    cache[key] = layout
+    return layout
+
+
+def simulate(model: Model, *, start: float | None = None, stop: float | None = None,
+             dt: float | None = None, saveper: float | None = None, method: str = "euler",
+             params: Mapping[str, Any] | None = None, outputs: Sequence[str] | None = None,
+             rtol: float = 1e-6, atol: float = 1e-9) -> xr.Dataset:
+    """Run ``model`` once and return its trajectory as an :class:`xarray.Dataset`.
+
+    Parameters
+    ----------
+    model : Model
+        A model from the DSL or :func:`engine.load`.
+    start, stop, dt, saveper : float, optional
+        Run times; default to the model's own (Vensim's INITIAL TIME, FINAL TIME, TIME STEP,
+        SAVEPER). ``saveper`` defaults to ``dt``.
+    method : {"euler", "rk4", "rk45"}
+        Euler with Vensim semantics, classical RK4, or adaptive Dormand-Prince 5(4).
+    params : mapping, optional
+        Parameter overrides by name (scalars broadcast over a parameter's dims).
+    outputs : sequence of str, optional
+        Variables to return (default: every named variable).
+    rtol, atol : float
+        Tolerances of ``rk45``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``time`` and the model's own; coordinates are element names; each variable
+        carries ``units`` and ``doc`` attrs. Parameters appear without a ``time`` dim.
+
+    Raises
+    ------
+    SpecError, ParameterError, IntegrationError
+
+    Examples
+    --------
+    >>> import engine
+    >>> m = engine.Model("decay", time_unit="year")
+    >>> m.param("k", 0.5)
+    >>> m.stock("x", initial=1.0)
+    >>> m.flow("loss", "k * x", out_of="x")
+    >>> ds = engine.simulate(m, start=0, stop=2, dt=0.5)
+    >>> float(ds["x"].sel(time=2.0))
+    0.31640625
+    """
+    if method not in solvers.METHODS:
+        raise SpecError(f"unknown method {method!r}; choose one of {', '.join(solvers.METHODS)}.")
+    result = compiled(model, method)
+    if method == "rk45" and result.discrete:
+        raise SpecError(f"model {model.name!r} has discrete updates (fixed delays or cohort "
+                        "shifts), which need fixed steps; use method='euler' or 'rk4'.")
+    settings = resolve_times(model, start, stop, dt, saveper, method)
+    p = parameter_vector(result, params, settings)
+    names, kinds, idx = output_layout(result, outputs)
+    data, info = run_kernel(result, p, settings, kinds, idx, method, rtol, atol,
+                            first_step=dt if dt is not None else model.dt)
+    check_status(result, info, kinds, idx)
+    return build_dataset(result, names, data, p, settings.save_times())
+
+
+def run_kernel(result: CompiledModel, p: np.ndarray, settings: RunSettings, kinds: np.ndarray,
+               idx: np.ndarray, method: str, rtol: float = 1e-6, atol: float = 1e-9,
+               first_step: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    sizes = result.plan.sizes
+    y = np.zeros(sizes["y"])
+    a = np.zeros(sizes["a"])
+    count = result.controls.get("_zcount", 0)
+    cap = settings.n_steps + 1
+    z = np.zeros(1 + count * (cap + 2))
+    z[0] = cap
+    out = np.empty((settings.n_save, kinds.shape[0]))
+    info = np.zeros(8)
+    info[2], info[3] = rtol, atol
+    info[4] = first_step or 0.0
+    with np.errstate(all="ignore"):
+        status = result.runner(method)(p, y, a, z, settings.start, settings.dt,
+                                       settings.n_steps, settings.save_every, kinds, idx, out,
+                                       info)
+    info[7] = status
+    return out, info
+
+
+def check_status(result: CompiledModel, info: np.ndarray, kinds: np.ndarray,
+                 idx: np.ndarray, member: int | None = None) -> None:
+    status = int(info[7])
+    if status == solvers.OK:
+        return
+    t = float(info[0])
+    who = "" if member is None else f" (member {member})"
+    if status == solvers.NONFINITE_STATE:
+        name = element_name(result, "y", int(info[1]))
+        raise IntegrationError(f"stock {name!r} became non-finite at time {t:g}{who}. Check "
+                               "the flows into it for division by zero or overflow, or use "
+                               "a smaller dt.", variable=name, time=t, member=member)
+    if status == solvers.NONFINITE_OUTPUT:
+        column = int(info[1])
+        array = {0: "y", 1: "a", 2: "p"}[int(kinds[column])]
+        name = element_name(result, array, int(idx[column]))
+        raise IntegrationError(f"{name!r} is non-finite at time {t:g}{who}. Check its equation "
+                               "for division by zero, log of a non-positive number or "
+                               "overflow.", variable=name, time=t, member=member)
+    raise IntegrationError(f"the adaptive solver failed at time {t:g}{who} (step size "
+                           "underflow or too many steps); the model may be stiff: try "
+                           "method='euler' with a small dt or loosen rtol.", time=t,
+                           member=member)
+
+
+def element_name(result: CompiledModel, array: str, index: int) -> str:
+    """``name[element,...]`` of the value at ``array[index]``."""
+    model = result.model
+    for name, slot in result.plan.slots.items():
+        if slot.array == array and slot.offset <= index < slot.offset + slot.size:
+            var = model.variables[name]
+            shown = name.split("~")[0]
+            if not slot.shape:
+                return shown
+            position = np.unravel_index(index - slot.offset, slot.shape)
+            labels = [model.dims[d].elements[i] for d, i in zip(var.dims, position)]
+            return f"{shown}[{','.join(labels)}]"
+    return f"{array}[{index}]"
+
+
+def build_dataset(result: CompiledModel, names: list[str], data: np.ndarray, p: np.ndarray,
+                  times: np.ndarray) -> xr.Dataset:
+    model = result.model
+    variables: dict[str, xr.Variable] = {}
+    column = 0
+    n_time = data.shape[0]
+    used_dims: set[str] = set()
+    for name in names:
+        var = model.variables[name]
+        slot = result.plan.slots[name]
+        attrs = {"units": var.units, "doc": var.doc, "kind": var.kind}
+        used_dims.update(var.dims)
+        if slot.array == "p":
+            values = p[slot.offset: slot.offset + slot.size].reshape(slot.shape)
+            variables[name] = xr.Variable(var.dims, values.copy(), attrs)
+            continue
+        block = data[:, column: column + slot.size]
+        column += slot.size
+        variables[name] = xr.Variable(("time", *var.dims), block.reshape((n_time, *slot.shape)),
+                                      attrs)
+    coords = {"time": xr.Variable("time", times, {"units": model.time_unit})}
+    for dim in model.dims:
+        if dim in used_dims:
+            coords[dim] = xr.Variable(dim, np.array(model.dims[dim].elements, dtype=object))
+    return xr.Dataset(variables, coords=coords, attrs={"model": model.name,
+                                                       "time_unit": model.time_unit})

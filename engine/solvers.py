@@ -1,0 +1,262 @@
+"""Solvers: the stepping rules, as source templates compiled into each model's kernel module.
+
+Each solver is a numba function ``run_<method>(p, y, a, z, t0, h, n_steps, save_every,
+out_kind, out_idx, out, info)`` that initialises the model, steps it and writes the requested
+outputs at save times into ``out`` (save rows x output columns). It returns a status code
+(:data:`OK`, :data:`NONFINITE_STATE`, :data:`NONFINITE_OUTPUT`, :data:`TOO_MANY_STEPS`);
+``info`` receives the time and the slot at fault. The rules:
+
+- ``euler``: Vensim's semantics. At each step the state at ``t`` gives every auxiliary and flow
+  at ``t``; outputs are saved from these; then ``y(t + dt) = y(t) + dt * f(t, y(t))``.
+- ``rk4``: the classical fourth-order Runge-Kutta method with fixed step ``dt``.
+- ``rk45``: Dormand-Prince 5(4) with adaptive steps (``rtol``, ``atol`` on the stocks) and
+  Hairer's 5th-order dense output at the save times, so saving does not shorten steps.
+
+Kernels see only flat float64 arrays; failures travel as status codes and become exceptions
+in :mod:`engine.simulation`.
+
+References
+----------
+.. [1] J. R. Dormand, P. J. Prince, "A family of embedded Runge-Kutta formulae", J. Comput.
+   Appl. Math. 6 (1980) 19-26.
+.. [2] E. Hairer, S. P. Norsett, G. Wanner, "Solving Ordinary Differential Equations I",
+   2nd ed., Springer (1993), sec. II.5-II.6 (DOPRI5 and its dense output).
+"""
+
+from __future__ import annotations
+
+__all__ = ["METHODS", "OK", "NONFINITE_STATE", "NONFINITE_OUTPUT", "TOO_MANY_STEPS",
+           "STEP_TOO_SMALL", "SOURCE"]
+
+METHODS = ("euler", "rk4", "rk45")
+OK, NONFINITE_STATE, NONFINITE_OUTPUT, TOO_MANY_STEPS, STEP_TOO_SMALL = 0, 1, 2, 3, 4
+
+_SAVE = '''
+@njit(cache=True, error_model="numpy")
+def _save(row, y, a, p, out_kind, out_idx, out):
+    bad = -1
+    for j in range(out_kind.shape[0]):
+        k = out_kind[j]
+        i = out_idx[j]
+        if k == 0:
+            v = y[i]
+        elif k == 1:
+            v = a[i]
+        else:
+            v = p[i]
+        out[row, j] = v
+        if bad < 0 and not np.isfinite(v):
+            bad = j
+    return bad
+
+
+@njit(cache=True, error_model="numpy")
+def _first_nonfinite(y):
+    total = 0.0
+    for i in range(y.shape[0]):
+        total += y[i]
+    if np.isfinite(total):
+        return -1
+    for i in range(y.shape[0]):
+        if not np.isfinite(y[i]):
+            return i
+    return -1
+'''
+
+_EULER = '''
+@njit(cache=True, error_model="numpy")
+def run_euler(p, y, a, z, t0, h, n_steps, save_every, out_kind, out_idx, out, info):
+    init(t0, p, y, a, z, h)
+    dydt = np.zeros(y.shape[0])
+    row = 0
+    for step in range(n_steps + 1):
+        t = t0 + step * h
+        deriv(t, y, p, a, z, h, dydt)
+        if step % save_every == 0:
+            bad = _save(row, y, a, p, out_kind, out_idx, out)
+            row += 1
+            if bad >= 0:
+                info[0] = t
+                info[1] = bad
+                return 2
+        if step == n_steps:
+            break
+        pre_step(t, y, p, a, z, h)
+        for i in range(y.shape[0]):
+            y[i] += h * dydt[i]
+        post_step(step + 1, y, p, a, z, h)
+        bad = _first_nonfinite(y)
+        if bad >= 0:
+            info[0] = t0 + (step + 1) * h
+            info[1] = bad
+            return 1
+    return 0
+'''
+
+_RK4 = '''
+@njit(cache=True, error_model="numpy")
+def run_rk4(p, y, a, z, t0, h, n_steps, save_every, out_kind, out_idx, out, info):
+    init(t0, p, y, a, z, h)
+    n = y.shape[0]
+    k1 = np.zeros(n)
+    k2 = np.zeros(n)
+    k3 = np.zeros(n)
+    k4 = np.zeros(n)
+    w = np.zeros(n)
+    row = 0
+    for step in range(n_steps + 1):
+        t = t0 + step * h
+        deriv(t, y, p, a, z, h, k1)
+        if step % save_every == 0:
+            bad = _save(row, y, a, p, out_kind, out_idx, out)
+            row += 1
+            if bad >= 0:
+                info[0] = t
+                info[1] = bad
+                return 2
+        if step == n_steps:
+            break
+        pre_step(t, y, p, a, z, h)
+        for i in range(n):
+            w[i] = y[i] + 0.5 * h * k1[i]
+        deriv(t + 0.5 * h, w, p, a, z, h, k2)
+        for i in range(n):
+            w[i] = y[i] + 0.5 * h * k2[i]
+        deriv(t + 0.5 * h, w, p, a, z, h, k3)
+        for i in range(n):
+            w[i] = y[i] + h * k3[i]
+        deriv(t + h, w, p, a, z, h, k4)
+        for i in range(n):
+            y[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
+        post_step(step + 1, y, p, a, z, h)
+        bad = _first_nonfinite(y)
+        if bad >= 0:
+            info[0] = t0 + (step + 1) * h
+            info[1] = bad
+            return 1
+    return 0
+'''
+
+_RK45 = '''
+@njit(cache=True, error_model="numpy")
+def run_rk45(p, y, a, z, t0, h, n_steps, save_every, out_kind, out_idx, out, info):
+    # Here h is the save period, n_steps the number of save periods; info[2:4] = rtol, atol,
+    # info[4] the first step.
+    rtol = info[2]
+    atol = info[3]
+    init(t0, p, y, a, z, h)
+    n = y.shape[0]
+    t_end = t0 + n_steps * h
+    k1 = np.zeros(n); k2 = np.zeros(n); k3 = np.zeros(n); k4 = np.zeros(n)
+    k5 = np.zeros(n); k6 = np.zeros(n); k7 = np.zeros(n)
+    w = np.zeros(n); y1 = np.zeros(n); ys = np.zeros(n); r5 = np.zeros(n)
+    t = t0
+    deriv(t, y, p, a, z, h, k1)
+    bad = _save(0, y, a, p, out_kind, out_idx, out)
+    if bad >= 0:
+        info[0] = t
+        info[1] = bad
+        return 2
+    row = 1
+    step = info[4]
+    if step <= 0.0:
+        step = h
+    span = t_end - t0
+    if step > span:
+        step = span
+    steps = 0
+    while row <= n_steps:
+        steps += 1
+        if steps > 10000000:
+            info[0] = t
+            return 3
+        if step < 1e-12 * max(1.0, abs(t)):
+            info[0] = t
+            return 4
+        last = False
+        if t + step >= t_end:
+            step = t_end - t
+            last = True
+        for i in range(n):
+            w[i] = y[i] + step * (0.2 * k1[i])
+        deriv(t + 0.2 * step, w, p, a, z, h, k2)
+        for i in range(n):
+            w[i] = y[i] + step * (3.0 / 40.0 * k1[i] + 9.0 / 40.0 * k2[i])
+        deriv(t + 0.3 * step, w, p, a, z, h, k3)
+        for i in range(n):
+            w[i] = y[i] + step * (44.0 / 45.0 * k1[i] - 56.0 / 15.0 * k2[i] + 32.0 / 9.0 * k3[i])
+        deriv(t + 0.8 * step, w, p, a, z, h, k4)
+        for i in range(n):
+            w[i] = y[i] + step * (19372.0 / 6561.0 * k1[i] - 25360.0 / 2187.0 * k2[i]
+                                  + 64448.0 / 6561.0 * k3[i] - 212.0 / 729.0 * k4[i])
+        deriv(t + 8.0 / 9.0 * step, w, p, a, z, h, k5)
+        for i in range(n):
+            w[i] = y[i] + step * (9017.0 / 3168.0 * k1[i] - 355.0 / 33.0 * k2[i]
+                                  + 46732.0 / 5247.0 * k3[i] + 49.0 / 176.0 * k4[i]
+                                  - 5103.0 / 18656.0 * k5[i])
+        deriv(t + step, w, p, a, z, h, k6)
+        for i in range(n):
+            y1[i] = y[i] + step * (35.0 / 384.0 * k1[i] + 500.0 / 1113.0 * k3[i]
+                                   + 125.0 / 192.0 * k4[i] - 2187.0 / 6784.0 * k5[i]
+                                   + 11.0 / 84.0 * k6[i])
+        deriv(t + step, y1, p, a, z, h, k7)
+        err = 0.0
+        for i in range(n):
+            e = step * (71.0 / 57600.0 * k1[i] - 71.0 / 16695.0 * k3[i] + 71.0 / 1920.0 * k4[i]
+                        - 17253.0 / 339200.0 * k5[i] + 22.0 / 525.0 * k6[i] - 1.0 / 40.0 * k7[i])
+            scale = atol + rtol * max(abs(y[i]), abs(y1[i]))
+            err += (e / scale) ** 2
+        err = np.sqrt(err / max(n, 1))
+        if not np.isfinite(err):
+            if step < 1e-12 * max(1.0, abs(t)):
+                bad = _first_nonfinite(y1)
+                info[0] = t + step
+                info[1] = max(bad, 0)
+                return 1
+            step *= 0.1
+            continue
+        if err > 1.0:
+            step *= max(0.2, 0.9 * err ** -0.2)
+            continue
+        t_new = t_end if last else t + step
+        # Dense output at every save time in (t, t_new].
+        while row <= n_steps and t0 + row * h <= t_new + 1e-12 * max(1.0, abs(t_new)):
+            ts = t0 + row * h
+            theta = (ts - t) / step
+            if theta > 1.0:
+                theta = 1.0
+            theta1 = 1.0 - theta
+            for i in range(n):
+                dy = y1[i] - y[i]
+                bspl = step * k1[i] - dy
+                r4 = dy - step * k7[i] - bspl
+                r5[i] = step * (-12715105075.0 / 11282082432.0 * k1[i]
+                                + 87487479700.0 / 32700410799.0 * k3[i]
+                                - 10690763975.0 / 1880347072.0 * k4[i]
+                                + 701980252875.0 / 199316789632.0 * k5[i]
+                                - 1453857185.0 / 822651844.0 * k6[i]
+                                + 69997945.0 / 29380423.0 * k7[i])
+                ys[i] = y[i] + theta * (dy + theta1 * (bspl + theta * (r4 + theta1 * r5[i])))
+            deriv(ts, ys, p, a, z, h, w)
+            bad = _save(row, ys, a, p, out_kind, out_idx, out)
+            if bad >= 0:
+                info[0] = ts
+                info[1] = bad
+                return 2
+            row += 1
+        for i in range(n):
+            y[i] = y1[i]
+            k1[i] = k7[i]
+        t = t_new
+        bad = _first_nonfinite(y)
+        if bad >= 0:
+            info[0] = t
+            info[1] = bad
+            return 1
+        factor = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * err ** -0.2))
+        step *= factor
+    info[4] = steps
+    return 0
+'''
+
+SOURCE = {"euler": _EULER, "rk4": _RK4, "rk45": _RK45, "_common": _SAVE}

@@ -1,0 +1,635 @@
+"""Model specification: the one model type both front-ends (DSL, Vensim/XMILE) produce.
+
+A :class:`Model` holds dimensions (named, ordered elements), and variables of five kinds:
+stocks, flows, auxiliaries, parameters and lookup tables. Equations are parsed at once
+into :mod:`engine.equations` trees; functions with memory (``smooth``, ``delay3``,
+``initial``...) are lowered here into hidden stocks so that the compiler only ever sees
+stocks, algebra and a few discrete updates.
+
+Examples
+--------
+>>> import engine
+>>> m = engine.Model("teacup", time_unit="minute")
+>>> m.param("room_temperature", 70, units="degF")
+>>> m.param("characteristic_time", 10, units="minute")
+>>> m.stock("teacup_temperature", initial=180, units="degF")
+>>> m.flow("heat_loss", "(teacup_temperature - room_temperature) / characteristic_time",
+...        out_of="teacup_temperature", units="degF/minute")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .equations import (
+    Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary, parse,
+)
+from .errors import SpecError, suggest
+
+__all__ = ["Model", "Dimension", "Variable", "Piece", "KINDS", "PRIOR_DISTRIBUTIONS"]
+
+KINDS = ("stock", "flow", "aux", "param", "lookup", "initial", "delay_fixed")
+PRIOR_DISTRIBUTIONS = {"uniform": 2, "normal": 2, "truncnorm": 4, "lognormal": 2,
+                       "triangular": 3, "beta": 4, "choice": 1}
+_RESERVED = {"time", "t", "y", "p", "a", "z", "h"}
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A named, ordered set of elements (a Vensim subscript range).
+
+    ``parent`` names the dimension this one is a subrange of (its elements are a subset of the
+    parent's). ``mappings`` maps another dimension's name to the elements of that dimension
+    corresponding, position by position, to this one's elements (Vensim's ``-> target``).
+    """
+
+    name: str
+    elements: tuple[str, ...]
+    parent: str | None = None
+    mappings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.elements)
+
+
+@dataclass
+class Piece:
+    """One equation of a (possibly) piecewise-defined variable.
+
+    ``subs`` holds, per dimension of the variable, the subscript bound on the left-hand side:
+    the dimension's own name, a subrange name or a single element name. ``exclude`` lists
+    subscript combinations left out (Vensim ``:EXCEPT:``). Inside ``expr`` a subscript naming
+    one of ``subs`` refers to the element being computed.
+    """
+
+    subs: tuple[str, ...]
+    expr: Expr
+    exclude: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass
+class Variable:
+    """A model variable. Most fields only matter for some kinds (see :data:`KINDS`)."""
+
+    name: str
+    kind: str
+    dims: tuple[str, ...] = ()
+    pieces: list[Piece] = field(default_factory=list)  # equation; a stock's initial value
+    init_pieces: list[Piece] | None = None  # equation used while initialising (ACTIVE INITIAL)
+    units: str = ""
+    doc: str = ""
+    hidden: bool = False
+    # stocks
+    inflows: list[str] = field(default_factory=list)
+    outflows: list[str] = field(default_factory=list)
+    rate: list[Piece] | None = None
+    non_negative: bool = False
+    # parameters
+    value: np.ndarray | None = None
+    bounds: tuple[float | None, float | None] = (None, None)
+    prior: Any = None
+    # lookups: one (xs, ys) table per element, in row-major element order
+    tables: list[tuple[np.ndarray, np.ndarray]] | None = None
+    extrapolate: bool = False
+    # delay_fixed: pieces of (input, delay time, initial) held in pieces[0..2]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.extra.get("_shape", ()))
+
+
+@dataclass
+class CohortShift:
+    """An exact conveyor: every ``every`` time units, the contents of ``stock`` move one
+    element along ``along``; the last element accumulates. What the ``entry`` flows brought
+    into the first element since the previous shift stays there (newborns stay age 0)."""
+
+    stock: str
+    along: str
+    every: float
+    entry: tuple[str, ...] = ()
+
+
+class Model:
+    """A stock-and-flow model.
+
+    Parameters
+    ----------
+    name : str
+        The model's name.
+    time_unit : str
+        Unit of time (``"year"``, ``"month"``, ``"minute"``...); also the unit of rates.
+    start, stop, dt, saveper : float, optional
+        The model's own time settings, used by :func:`engine.simulate` when none are given.
+    doc : str
+        A description.
+    """
+
+    def __init__(self, name: str, time_unit: str = "year", *, start: float | None = None,
+                 stop: float | None = None, dt: float | None = None,
+                 saveper: float | None = None, doc: str = "") -> None:
+        self.name = name
+        self.time_unit = time_unit
+        self.start = start
+        self.stop = stop
+        self.dt = dt
+        self.saveper = saveper
+        self.doc = doc
+        self.dims: dict[str, Dimension] = {}
+        self.variables: dict[str, Variable] = {}
+        self.shifts: list[CohortShift] = []
+        self.control: dict[str, str] = {}  # role (start/stop/dt/saveper) -> parameter name
+        self.source: str = "dsl"
+        self._hidden_count = 0
+
+    # ------------------------------------------------------------------ dimensions
+    def dimension(self, name: str, elements: Sequence[str | int] | int, *,
+                  parent: str | None = None,
+                  mappings: Mapping[str, Sequence[str]] | None = None) -> Dimension:
+        """Declare a dimension (``elements`` as names, or an int n for ``"0".."n-1"``).
+
+        A subrange gives ``parent``: its elements must all be elements of the parent.
+        """
+        self._check_new_name(name, "dimension", dims=True)
+        if isinstance(elements, int):
+            elements = [str(i) for i in range(elements)]
+        labels = tuple(str(e) for e in elements)
+        if not labels:
+            raise SpecError(f"dimension {name!r} has no elements; give at least one.")
+        if len(set(labels)) != len(labels):
+            dup = sorted({e for e in labels if labels.count(e) > 1})
+            raise SpecError(f"dimension {name!r} repeats the element(s) {dup}.")
+        if parent is not None:
+            if parent not in self.dims:
+                raise SpecError(f"subrange {name!r}: unknown parent dimension {parent!r}."
+                                + suggest(parent, self.dims))
+            missing = [e for e in labels if e not in self.dims[parent].elements]
+            if missing:
+                raise SpecError(f"subrange {name!r}: {missing} are not elements of {parent!r}.")
+        maps = {k: tuple(str(e) for e in v) for k, v in (mappings or {}).items()}
+        dim = Dimension(name, labels, parent, maps)
+        self.dims[name] = dim
+        return dim
+
+    def subrange(self, name: str, parent: str, elements: Sequence[str | int]) -> Dimension:
+        """Declare a subrange of ``parent``: a dimension whose elements are some of its elements."""
+        return self.dimension(name, elements, parent=parent)
+
+    # ------------------------------------------------------------------ variables
+    def param(self, name: str, value: float | Sequence[Any] | np.ndarray | Mapping[str, float],
+              *, units: str = "", dims: Sequence[str] = (), bounds: tuple[float | None,
+              float | None] = (None, None), prior: Any = None, doc: str = "") -> Variable:
+        """Declare a parameter: a constant that runs and ensembles may override.
+
+        ``value`` is a number (broadcast over ``dims``), an array of the dims' shape, or a
+        mapping from element name to value for a one-dimensional parameter.
+        """
+        dims = self._check_dims(name, dims)
+        shape = tuple(len(self.dims[d]) for d in dims)
+        array = self._param_array(name, value, dims, shape)
+        low, high = bounds
+        if low is not None and high is not None and low > high:
+            raise SpecError(f"parameter {name!r}: bounds {bounds} are reversed; give (low, high).")
+        lo = -np.inf if low is None else low
+        hi = np.inf if high is None else high
+        if np.any((array < lo) | (array > hi)):
+            raise SpecError(f"parameter {name!r}: value {array.tolist()} lies outside its bounds "
+                            f"{bounds}.")
+        if prior is not None:
+            _check_prior(name, prior)
+        var = Variable(name, "param", dims, units=units, doc=doc, value=array,
+                       bounds=(low, high), prior=prior)
+        return self._add(var)
+
+    def stock(self, name: str, initial: str | float | Expr = 0.0, *, units: str = "",
+              dims: Sequence[str] = (), non_negative: bool = False, doc: str = "",
+              rate: str | Expr | None = None) -> Variable:
+        """Declare a stock (a level). Flows attach with ``flow(..., out_of=, into=)``;
+        ``rate`` optionally gives an extra net rate of change directly (Vensim's INTEG)."""
+        dims = self._check_dims(name, dims)
+        var = Variable(name, "stock", dims, units=units, doc=doc, non_negative=non_negative)
+        self._add(var)
+        var.pieces = [self._piece(var, initial, "initial value")]
+        if rate is not None:
+            var.rate = [self._piece(var, rate, "rate")]
+        return var
+
+    def flow(self, name: str, equation: str | float | Expr, *, out_of: str | None = None,
+             into: str | None = None, units: str = "", dims: Sequence[str] = (),
+             doc: str = "") -> Variable:
+        """Declare a flow: a rate (per time unit) draining ``out_of`` and/or filling ``into``."""
+        dims = self._check_dims(name, dims)
+        if out_of is None and into is None:
+            raise SpecError(f"flow {name!r} connects no stock; give out_of= and/or into= "
+                            "(or declare it with aux() if it is not a flow).")
+        for role, stock in (("out_of", out_of), ("into", into)):
+            if stock is None:
+                continue
+            target = self.variables.get(stock)
+            if target is None or target.kind != "stock":
+                raise SpecError(f"flow {name!r}: {role}={stock!r} is not a declared stock."
+                                + suggest(stock, [v.name for v in self.variables.values()
+                                                  if v.kind == "stock"]))
+            if target.dims != dims:
+                raise SpecError(f"flow {name!r} has dims {dims} but stock {stock!r} has "
+                                f"{target.dims}; a flow must have the dims of its stocks.")
+        if out_of is not None and out_of == into:
+            raise SpecError(f"flow {name!r} goes out of and into the same stock {out_of!r}.")
+        var = Variable(name, "flow", dims, units=units, doc=doc)
+        self._add(var)
+        var.pieces = [self._piece(var, equation, "equation")]
+        if out_of is not None:
+            self.variables[out_of].outflows.append(name)
+        if into is not None:
+            self.variables[into].inflows.append(name)
+        return var
+
+    def aux(self, name: str, equation: str | float | Expr, *, units: str = "",
+            dims: Sequence[str] = (), doc: str = "") -> Variable:
+        """Declare an auxiliary: a variable computed from others at every time."""
+        dims = self._check_dims(name, dims)
+        var = Variable(name, "aux", dims, units=units, doc=doc)
+        self._add(var)
+        var.pieces = [self._piece(var, equation, "equation")]
+        return var
+
+    def lookup(self, name: str, points: Sequence[tuple[float, float]] | tuple[Sequence[float],
+               Sequence[float]], *, units: str = "", doc: str = "",
+               extrapolate: bool = False) -> Variable:
+        """Declare a graphical function, called in equations as ``name(x)``.
+
+        ``points`` are (x, y) pairs or an ``(xs, ys)`` pair of sequences; x must increase.
+        Outside the x range the value is clamped to the end points (Vensim's rule) unless
+        ``extrapolate`` is set (Vensim's LOOKUP EXTRAPOLATE).
+        """
+        xs, ys = _lookup_points(name, points)
+        var = Variable(name, "lookup", (), units=units, doc=doc, tables=[(xs, ys)],
+                       extrapolate=extrapolate)
+        return self._add(var)
+
+    def smooth(self, name: str, input: str | Expr, delay_time: str | float | Expr, *,
+               order: int = 1, initial: str | float | Expr | None = None, units: str = "",
+               dims: Sequence[str] = (), doc: str = "") -> Variable:
+        """An exponential smooth of ``input`` of the given order (1, 3 or n)."""
+        call = _stateful_call("smooth", order, input, delay_time, initial, name)
+        return self.aux(name, call, units=units, dims=dims, doc=doc)
+
+    def delay(self, name: str, input: str | Expr, delay_time: str | float | Expr, *,
+              order: int = 3, initial: str | float | Expr | None = None, units: str = "",
+              dims: Sequence[str] = (), doc: str = "") -> Variable:
+        """A material delay of ``input`` of the given order (1, 3 or n) conserving its content."""
+        call = _stateful_call("delay", order, input, delay_time, initial, name)
+        return self.aux(name, call, units=units, dims=dims, doc=doc)
+
+    def cohort_shift(self, stock: str, along: str, *, every: float = 1.0,
+                     entry: Sequence[str] = ()) -> CohortShift:
+        """Age ``stock`` exactly along dimension ``along`` every ``every`` time units.
+
+        The contents of element k move to element k+1 at each shift time (start + k*every); the
+        last element keeps its contents and receives those of the one before (an open-ended
+        group such as 100+). Flows named in ``entry`` feed the first element (births): what
+        they brought since the previous shift stays in the first element. With Euler steps of
+        ``every`` this reproduces a Leslie-matrix projection exactly.
+        """
+        var = self.variables.get(stock)
+        if var is None or var.kind != "stock":
+            raise SpecError(f"cohort_shift: {stock!r} is not a stock." + suggest(
+                stock, [v.name for v in self.variables.values() if v.kind == "stock"]))
+        if along not in var.dims:
+            raise SpecError(f"cohort_shift: stock {stock!r} has no dimension {along!r}; its "
+                            f"dims are {var.dims}.")
+        if not every > 0:
+            raise SpecError(f"cohort_shift of {stock!r}: every={every} must be positive.")
+        for flow in entry:
+            if flow not in var.inflows:
+                raise SpecError(f"cohort_shift of {stock!r}: entry flow {flow!r} is not an "
+                                f"inflow of it; its inflows are {var.inflows}.")
+        shift = CohortShift(stock, along, float(every), tuple(entry))
+        self.shifts.append(shift)
+        return shift
+
+    # ------------------------------------------------------------------ queries
+    def __getitem__(self, name: str) -> Variable:
+        try:
+            return self.variables[name]
+        except KeyError:
+            raise SpecError(f"model {self.name!r} has no variable {name!r}."
+                            + suggest(name, self.variables)) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.variables
+
+    @property
+    def stocks(self) -> list[Variable]:
+        return [v for v in self.variables.values() if v.kind == "stock" and not v.hidden]
+
+    @property
+    def params(self) -> list[Variable]:
+        return [v for v in self.variables.values() if v.kind == "param"]
+
+    def __repr__(self) -> str:
+        counts: dict[str, int] = {}
+        for var in self.variables.values():
+            if not var.hidden:
+                counts[var.kind] = counts.get(var.kind, 0) + 1
+        parts = ", ".join(f"{n} {k}s" for k, n in counts.items())
+        return f"<Model {self.name!r}: {parts}; dims {list(self.dims)}>"
+
+    def content_hash(self) -> str:
+        """A hash of everything that determines the model's numbers."""
+        h = hashlib.sha256()
+        h.update(repr((self.name, self.time_unit, self.start, self.stop, self.dt,
+                       self.saveper)).encode())
+        for dim in self.dims.values():
+            h.update(repr((dim.name, dim.elements, dim.parent, sorted(dim.mappings.items())))
+                     .encode())
+        for var in self.variables.values():
+            h.update(repr((var.name, var.kind, var.dims, var.pieces, var.init_pieces,
+                           var.inflows, var.outflows, var.rate, var.non_negative, var.bounds,
+                           var.extrapolate, sorted((k, repr(v)) for k, v in var.extra.items())))
+                     .encode())
+            if var.value is not None:
+                h.update(np.ascontiguousarray(var.value, dtype=float).tobytes())
+            for xs, ys in var.tables or ():
+                h.update(xs.tobytes() + ys.tobytes())
+        h.update(repr(self.shifts).encode())
+        return h.hexdigest()
+
+    # ------------------------------------------------------------------ internals
+    def _check_new_name(self, name: str, what: str, dims: bool = False) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise SpecError(f"a {what} needs a non-empty name, got {name!r}.")
+        if name.lower() in _RESERVED and self.source == "dsl":
+            raise SpecError(f"{what} name {name!r} is reserved; choose another name.")
+        if name in self.variables or name in self.dims:
+            raise SpecError(f"{what} {name!r} is already declared in model {self.name!r}; "
+                            "names must be unique (rename one of them).")
+
+    def _check_dims(self, name: str, dims: Sequence[str] | str) -> tuple[str, ...]:
+        if isinstance(dims, str):
+            dims = (dims,)
+        out = tuple(dims)
+        for dim in out:
+            if dim not in self.dims:
+                raise SpecError(f"variable {name!r}: unknown dimension {dim!r}; declare it with "
+                                "model.dimension()." + suggest(dim, self.dims))
+        if len(set(out)) != len(out):
+            raise SpecError(f"variable {name!r} repeats a dimension in {out}.")
+        return out
+
+    def _add(self, var: Variable) -> Variable:
+        self._check_new_name(var.name, var.kind)
+        self.variables[var.name] = var
+        return var
+
+    def _param_array(self, name: str, value: Any, dims: tuple[str, ...],
+                     shape: tuple[int, ...]) -> np.ndarray:
+        if isinstance(value, Mapping):
+            if len(dims) != 1:
+                raise SpecError(f"parameter {name!r}: a mapping value needs exactly one dim.")
+            elements = self.dims[dims[0]].elements
+            unknown = [k for k in value if str(k) not in elements]
+            if unknown:
+                raise SpecError(f"parameter {name!r}: {unknown} are not elements of "
+                                f"{dims[0]!r}.")
+            missing = [e for e in elements if e not in {str(k) for k in value}]
+            if missing:
+                raise SpecError(f"parameter {name!r}: no value for elements {missing}.")
+            lookup = {str(k): v for k, v in value.items()}
+            value = [lookup[e] for e in elements]
+        try:
+            array = np.array(value, dtype=float)
+        except (TypeError, ValueError):
+            raise SpecError(f"parameter {name!r}: value {value!r} is not numeric.") from None
+        if array.ndim == 0:
+            array = np.full(shape, float(array))
+        if array.shape != shape:
+            raise SpecError(f"parameter {name!r}: value has shape {array.shape}, but its dims "
+                            f"{dims} have shape {shape}.")
+        return array
+
+    def _piece(self, var: Variable, equation: str | float | Expr, what: str) -> Piece:
+        expr = parse(equation, where=f"{var.kind} {var.name!r} ({what})")
+        piece = Piece(var.dims, expr)
+        piece.expr = self.lower(var, piece, expr)
+        return piece
+
+    def lower(self, var: Variable, piece: Piece, expr: Expr) -> Expr:
+        """Replace functions with memory inside ``expr`` (an equation of ``var``'s ``piece``)
+        by references to hidden variables holding their state."""
+        return _Lowering(self, var, piece).visit(expr)
+
+    def hidden_name(self, host: str, what: str) -> str:
+        self._hidden_count += 1
+        return f"{host}~{what}{self._hidden_count}"
+
+
+def _stateful_call(kind: str, order: int, input: Any, delay_time: Any, initial: Any,
+                   name: str) -> Call:
+    args = [parse(input, where=f"{kind} {name!r}"), parse(delay_time, where=f"{kind} {name!r}")]
+    if order not in (1, 3) and not (isinstance(order, int) and order >= 1):
+        raise SpecError(f"{kind} {name!r}: order must be a positive integer, got {order!r}.")
+    init = None if initial is None else parse(initial, where=f"{kind} {name!r}")
+    if order in (1, 3):
+        func = {("smooth", 1): "smooth", ("smooth", 3): "smooth3", ("delay", 1): "delay1",
+                ("delay", 3): "delay3"}[(kind, order)]
+        if init is not None:
+            func += "i"
+            args.append(init)
+        return Call(func, tuple(args))
+    if init is None:
+        init = args[0]
+    return Call(f"{kind}_n", (args[0], args[1], init, Num(float(order))))
+
+
+def _lookup_points(name: str, points: Any) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        if (isinstance(points, tuple) and len(points) == 2
+                and all(isinstance(p, (list, tuple, np.ndarray)) for p in points)
+                and len(points[0]) != 2):
+            xs, ys = np.asarray(points[0], float), np.asarray(points[1], float)
+        else:
+            array = np.asarray(points, float)
+            if array.ndim != 2 or array.shape[1] != 2:
+                raise ValueError
+            xs, ys = array[:, 0].copy(), array[:, 1].copy()
+    except (TypeError, ValueError):
+        raise SpecError(f"lookup {name!r}: give (x, y) pairs or an (xs, ys) pair.") from None
+    if xs.shape != ys.shape or xs.size == 0:
+        raise SpecError(f"lookup {name!r}: xs and ys must be non-empty and of equal length "
+                        f"(got {xs.size} and {ys.size}).")
+    if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys))):
+        raise SpecError(f"lookup {name!r}: points must be finite numbers.")
+    if np.any(np.diff(xs) < 0):
+        raise SpecError(f"lookup {name!r}: x values must not decrease; got {xs.tolist()}. "
+                        "Sort the points by x.")
+    return xs, ys
+
+
+def _check_prior(name: str, prior: Any) -> None:
+    if hasattr(prior, "ppf") and hasattr(prior, "rvs"):
+        return
+    if not isinstance(prior, (tuple, list)) or not prior or not isinstance(prior[0], str):
+        raise SpecError(f"parameter {name!r}: prior {prior!r} must be a tuple "
+                        "(distribution, *parameters), e.g. ('uniform', 5, 15).")
+    dist = prior[0]
+    if dist not in PRIOR_DISTRIBUTIONS:
+        raise SpecError(f"parameter {name!r}: unknown prior distribution {dist!r}."
+                        + suggest(dist, PRIOR_DISTRIBUTIONS))
+    if len(prior) - 1 != PRIOR_DISTRIBUTIONS[dist]:
+        raise SpecError(f"parameter {name!r}: a {dist} prior takes "
+                        f"{PRIOR_DISTRIBUTIONS[dist]} parameter(s), got {len(prior) - 1}.")
+
+
+class _Lowering:
+    """Rewrites stateful calls into hidden variables of the host's dims and piece."""
+
+    def __init__(self, model: Model, host: Variable, piece: Piece) -> None:
+        self.model = model
+        self.host = host
+        self.piece = piece
+
+    def visit(self, expr: Expr) -> Expr:
+        if isinstance(expr, Unary):
+            return Unary(expr.op, self.visit(expr.operand))
+        if isinstance(expr, Binary):
+            return Binary(expr.op, self.visit(expr.left), self.visit(expr.right))
+        if isinstance(expr, Reduce):
+            return Reduce(expr.op, expr.dims, self.visit(expr.body))
+        if isinstance(expr, InlineLookup):
+            return InlineLookup(expr.xs, expr.ys, self.visit(expr.arg))
+        if isinstance(expr, Call):
+            args = tuple(self.visit(a) for a in expr.args)
+            method = getattr(self, "lower_" + expr.func, None)
+            if method is not None:
+                result: Expr = method(*args)
+                return result
+            return Call(expr.func, args)
+        return expr
+
+    # -- helpers
+    def ref(self, name: str) -> Ref:
+        return Ref(name, self.piece.subs)
+
+    def new(self, what: str, kind: str, pieces: list[Expr], **fields: Any) -> str:
+        name = self.model.hidden_name(self.host.name, what)
+        var = Variable(name, kind, self.host.dims, hidden=True, units=self.host.units, **fields)
+        var.pieces = [Piece(self.piece.subs, e, self.piece.exclude) for e in pieces]
+        self.model.variables[name] = var
+        return name
+
+    def stock(self, what: str, initial: Expr, rate: Expr) -> str:
+        name = self.new(what, "stock", [initial])
+        self.model.variables[name].rate = [Piece(self.piece.subs, rate, self.piece.exclude)]
+        return name
+
+    def chain(self, what: str, input: Expr, delay: Expr, initial: Expr, n: int,
+              material: bool) -> Expr:
+        """n first-order stages; returns the last stage's output."""
+        stage_time = delay if n == 1 else Binary("/", delay, Num(float(n)))
+        names = [self.model.hidden_name(self.host.name, what) for _ in range(n)]
+        previous = input
+        for name in names:
+            if material:
+                init = Binary("*", initial, stage_time)
+                level = Ref(name, self.piece.subs)
+                rate = Binary("-", previous, Binary("/", level, stage_time))
+                out: Expr = Binary("/", level, stage_time)
+            else:
+                init = initial
+                level = Ref(name, self.piece.subs)
+                rate = Binary("/", Binary("-", previous, level), stage_time)
+                out = level
+            var = Variable(name, "stock", self.host.dims, hidden=True, units=self.host.units)
+            var.pieces = [Piece(self.piece.subs, init, self.piece.exclude)]
+            var.rate = [Piece(self.piece.subs, rate, self.piece.exclude)]
+            self.model.variables[name] = var
+            previous = out
+        return previous
+
+    @staticmethod
+    def order(n: Expr, what: str, host: str) -> int:
+        if not isinstance(n, Num) or n.value < 1 or n.value != math.floor(n.value):
+            raise SpecError(f"{host!r}: the order of {what} must be a constant positive integer, "
+                            f"got {n!r}; give a number.")
+        return int(n.value)
+
+    # -- smooths
+    def lower_smooth(self, input: Expr, delay: Expr, initial: Expr | None = None) -> Expr:
+        return self.chain("smooth", input, delay, initial or input, 1, material=False)
+
+    def lower_smoothi(self, input: Expr, delay: Expr, initial: Expr) -> Expr:
+        return self.chain("smooth", input, delay, initial, 1, material=False)
+
+    def lower_smooth3(self, input: Expr, delay: Expr, initial: Expr | None = None) -> Expr:
+        return self.chain("smooth", input, delay, initial or input, 3, material=False)
+
+    def lower_smooth3i(self, input: Expr, delay: Expr, initial: Expr) -> Expr:
+        return self.chain("smooth", input, delay, initial, 3, material=False)
+
+    def lower_smooth_n(self, input: Expr, delay: Expr, initial: Expr, n: Expr) -> Expr:
+        return self.chain("smooth", input, delay, initial,
+                          self.order(n, "smooth_n", self.host.name), material=False)
+
+    # -- material delays
+    def lower_delay1(self, input: Expr, delay: Expr, initial: Expr | None = None) -> Expr:
+        return self.chain("delay", input, delay, initial or input, 1, material=True)
+
+    def lower_delay1i(self, input: Expr, delay: Expr, initial: Expr) -> Expr:
+        return self.chain("delay", input, delay, initial, 1, material=True)
+
+    def lower_delay3(self, input: Expr, delay: Expr, initial: Expr | None = None) -> Expr:
+        return self.chain("delay", input, delay, initial or input, 3, material=True)
+
+    def lower_delay3i(self, input: Expr, delay: Expr, initial: Expr) -> Expr:
+        return self.chain("delay", input, delay, initial, 3, material=True)
+
+    def lower_delay_n(self, input: Expr, delay: Expr, initial: Expr, n: Expr) -> Expr:
+        return self.chain("delay", input, delay, initial,
+                          self.order(n, "delay_n", self.host.name), material=True)
+
+    def lower_delay_fixed(self, input: Expr, delay: Expr, initial: Expr) -> Expr:
+        return self.ref(self.new("delay_fixed", "delay_fixed", [input, delay, initial]))
+
+    # -- others
+    def lower_initial(self, value: Expr) -> Expr:
+        return self.ref(self.new("initial", "initial", [value]))
+
+    def lower_trend(self, input: Expr, average_time: Expr, initial_trend: Expr) -> Expr:
+        # Vensim TREND: a first-order smooth of the input, initialised so that the trend starts
+        # at initial_trend; the trend is (input - smooth) / (average_time * |smooth|).
+        init = Binary("/", input, Binary("+", Num(1.0), Binary("*", initial_trend,
+                                                               average_time)))
+        level = self.chain("trend", input, average_time, init, 1, material=False)
+        return Call("zidz", (Binary("-", input, level),
+                             Binary("*", average_time, Call("abs", (level,)))))
+
+    def lower_forecast(self, input: Expr, average_time: Expr, horizon: Expr) -> Expr:
+        level = self.chain("forecast", input, average_time, input, 1, material=False)
+        trend = Call("zidz", (Binary("-", input, level), Binary("*", average_time, level)))
+        return Binary("*", input, Binary("+", Num(1.0), Binary("*", trend, horizon)))
+
+
+_IDENT = re.compile(r"[^0-9A-Za-z_]")
+
+
+def sanitise(name: str) -> str:
+    """A Python identifier derived from ``name`` (used only in comments and debug names)."""
+    out = _IDENT.sub("_", name)
+    return out if out and not out[0].isdigit() else "_" + out
+
+
+def iter_refs(expr: Expr) -> Iterable[Ref]:
+    from .equations import walk
+
+    for node in walk(expr):
+        if isinstance(node, Ref):
+            yield node
