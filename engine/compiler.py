@@ -660,10 +660,6 @@ def _nonnegative_limits(gen: _Gen) -> list[str]:
     return lines
 
 
-def _delay_fixed_layout(var: Variable, slot_size: int) -> None:
-    pass
-
-
 def _delay_fixed_init(gen: _Gen, var: Variable, offset: int, controls: dict[str, int]
                       ) -> list[str]:
     """Fixed delays keep a ring buffer per element in z. z[0] holds the capacity (steps + 1);
@@ -679,9 +675,7 @@ def _delay_fixed_init(gen: _Gen, var: Variable, offset: int, controls: dict[str,
     lines.append(f"    cap = int(z[0])")
     lines.append(f"    for e in range({size}):")
     lines.append(f"        b = 1 + ({base} + e) * (cap + 2)")
-    lines.append(f"        n = int(np.round(a[{offset} + e] / h))")
-    lines.append("        if n < 1:")
-    lines.append("            n = 1")
+    lines.append(f"        n = int(np.round(max(a[{offset} + e] / h, 1.0) + 1e-6))")
     lines.append("        if n > cap:")
     lines.append("            n = cap")
     lines.append("        z[b] = 0.0")

@@ -597,7 +597,12 @@ class _Lowering:
                           self.order(n, "delay_n", self.host.name), material=True)
 
     def lower_delay_fixed(self, input: Expr, delay: Expr, initial: Expr) -> Expr:
-        return self.ref(self.new("delay_fixed", "delay_fixed", [input, delay, initial]))
+        # The input is held in a hidden auxiliary so that the pipeline can record its value
+        # at each step; the delay time is read once, at initialisation (as Vensim does).
+        feed = self.new("delay_input", "aux", [input])
+        name = self.new("delay_fixed", "delay_fixed", [input, delay, initial])
+        self.model.variables[name].extra["input"] = feed
+        return self.ref(name)
 
     # -- others
     def lower_initial(self, value: Expr) -> Expr:

@@ -1,0 +1,562 @@
+"""The Vensim / XMILE front-end: pysd's translators parse, corridor maps into ``engine.spec``.
+
+``load(path)`` parses a ``.mdl`` (Vensim) or ``.xmile``/``.xml``/``.stmx`` (XMILE) file with
+PySD's translators into PySD's AbstractModel, then maps every element into a
+:class:`~engine.spec.Model`: constants become parameters, INTEG elements stocks, graphical
+functions lookups, and every other element an auxiliary whose equation is an
+:mod:`engine.equations` tree. PySD's Python builder and runtime are never used. Names are
+kept exactly as Vensim writes them; subscript ranges become dimensions.
+
+A construct the engine cannot reproduce raises :class:`~engine.errors.SpecError` naming the
+variable and the construct: a model either runs with Vensim's numbers or does not run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary
+from .errors import SpecError
+from .spec import Model, Piece, Variable
+
+__all__ = ["load"]
+
+_CONTROL = {"initial_time": "start", "final_time": "stop", "time_step": "dt",
+            "saveper": "saveper"}
+_ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
+_LOGIC = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_SAME = {"abs", "exp", "ln", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
+         "sinh", "cosh", "tanh", "integer", "modulo", "quantum", "xidz", "zidz", "min",
+         "max", "if_then_else", "step", "ramp", "pulse", "power", "log"}
+_REDUCE = {"sum": "sum", "prod": "prod", "vmin": "min", "vmax": "max"}
+
+
+def _norm(name: str) -> str:
+    return name.strip().lower().replace(" ", "_")
+
+
+def load(path: str | Path) -> Model:
+    """Load a Vensim or XMILE model file into a :class:`~engine.spec.Model`.
+
+    Raises
+    ------
+    SpecError
+        When the file cannot be parsed (naming the file and, when known, the line) or uses a
+        construct the engine does not support (naming the variable and the construct).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SpecError(f"model file {str(path)!r} does not exist.")
+    suffix = path.suffix.lower()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            if suffix == ".mdl":
+                from pysd.translators.vensim.vensim_file import VensimFile
+
+                source: Any = VensimFile(str(path))
+            elif suffix in (".xmile", ".xml", ".stmx"):
+                from pysd.translators.xmile.xmile_file import XmileFile
+
+                source = XmileFile(str(path))
+            else:
+                raise SpecError(f"{str(path)!r}: unknown model format {suffix!r}; give a "
+                                "Vensim .mdl or an XMILE .xmile/.xml/.stmx file.")
+            source.parse()
+            abstract = source.get_abstract_model()
+        except SpecError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - pysd raises many exception types
+            raise SpecError(f"{str(path)!r}: cannot parse the model: "
+                            f"{_describe_parse_error(exc)}") from None
+    return _Mapper(path, abstract).build()
+
+
+def _describe_parse_error(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    line = getattr(exc, "line", None)
+    where = f" (line {line})" if line else ""
+    return (text[0] if text else type(exc).__name__) + where
+
+
+class _Mapper:
+    def __init__(self, path: Path, abstract: Any) -> None:
+        self.path = path
+        self.abstract = abstract
+        self.section = abstract.sections[0]
+        if len(abstract.sections) > 1:
+            names = [s.name for s in abstract.sections[1:]]
+            raise SpecError(f"{str(path)!r}: macros {names} are not supported yet; expand "
+                            "them into the main model.")
+        self.model = Model(path.stem, time_unit="", doc="")
+        self.model.source = "vensim" if path.suffix.lower() == ".mdl" else "xmile"
+        self.names: dict[str, str] = {}  # normalised -> original element name
+        self.dim_names: dict[str, str] = {}  # normalised -> original range name
+        self.constants: dict[str, float] = {}
+        self.lookups: set[str] = set()
+        self.current = ""
+
+    # ------------------------------------------------------------------ entry
+    def build(self) -> Model:
+        self.declare_dims()
+        elements = list(self.section.elements)
+        for element in elements:
+            self.names[_norm(element.name)] = element.name
+        for element in elements:
+            if type(element.components[0]).__name__ == "AbstractLookup":
+                self.lookups.add(_norm(element.name))
+        self.collect_constants(elements)
+        for element in elements:
+            self.current = element.name
+            self.element(element)
+        self.model.time_unit = self.time_unit(elements)
+        return self.model
+
+    def fail(self, what: str) -> SpecError:
+        return SpecError(f"{str(self.path)!r}: variable {self.current!r}: {what}")
+
+    def time_unit(self, elements: list[Any]) -> str:
+        for element in elements:
+            if _norm(element.name) == "time_step" and element.units:
+                return str(element.units).split("[")[0].strip()
+        return ""
+
+    # ------------------------------------------------------------------ dims
+    def declare_dims(self) -> None:
+        ranges = {r.name: r for r in self.section.subscripts}
+        expanded: dict[str, list[str]] = {}
+
+        def expand(name: str, seen: tuple[str, ...] = ()) -> list[str]:
+            if name in expanded:
+                return expanded[name]
+            if name in seen:
+                raise SpecError(f"{str(self.path)!r}: subscript range {name!r} is defined "
+                                "in terms of itself.")
+            rng = ranges[name]
+            subs = rng.subscripts
+            if isinstance(subs, str):
+                subs = [subs]
+            if isinstance(subs, dict):
+                raise SpecError(f"{str(self.path)!r}: subscript range {name!r} is read from "
+                                "a spreadsheet (GET XLS/DIRECT SUBSCRIPT), which is not "
+                                "supported.")
+            out: list[str] = []
+            for sub in subs:
+                if sub in ranges and sub != name:
+                    out += expand(sub, seen + (name,))
+                else:
+                    out.append(sub)
+            expanded[name] = out
+            return out
+
+        for name in ranges:
+            expand(name)
+        for name, rng in ranges.items():
+            mappings = {}
+            for target in rng.mapping or []:
+                target = str(target)
+                if target not in ranges:
+                    raise SpecError(f"{str(self.path)!r}: range {name!r} maps to unknown range "
+                                    f"{target!r}.")
+                if len(expanded[target]) != len(expanded[name]):
+                    raise SpecError(f"{str(self.path)!r}: range {name!r} maps to {target!r} "
+                                    "of another length; element-wise mappings are not "
+                                    "supported.")
+                mappings[target] = tuple(expanded[target])
+            if isinstance(rng.subscripts, str):  # a copy: DimCopy <-> DimA
+                mappings[rng.subscripts] = tuple(expanded[rng.subscripts])
+            self.model.dimension(name, expanded[name], mappings=mappings)
+            self.dim_names[_norm(name)] = name
+
+    def dim_for(self, position_sets: list[set[str]], named: list[list[str]]) -> tuple[str, ...]:
+        dims = []
+        for k, elements in enumerate(position_sets):
+            exact = [d for d, dim in self.model.dims.items() if set(dim.elements) == elements]
+            preferred = [d for d in named[k] if d in exact]
+            if preferred:
+                dims.append(preferred[0])
+                continue
+            if exact:
+                dims.append(exact[0])
+                continue
+            supersets = [d for d, dim in self.model.dims.items()
+                         if elements <= set(dim.elements)]
+            if not supersets:
+                raise self.fail(f"its subscripts {sorted(elements)} belong to no single "
+                                "subscript range.")
+            dims.append(min(supersets, key=lambda d: len(self.model.dims[d])))
+        return tuple(dims)
+
+    def sub_elements(self, sub: str) -> list[str]:
+        if sub in self.model.dims:
+            return list(self.model.dims[sub].elements)
+        return [sub]
+
+    def element_dims(self, components: list[Any]) -> tuple[str, ...]:
+        first = components[0].subscripts[0]
+        n = len(first)
+        if any(len(c.subscripts[0]) != n for c in components):
+            raise self.fail("its equations have different numbers of subscripts.")
+        sets: list[set[str]] = [set() for _ in range(n)]
+        named: list[list[str]] = [[] for _ in range(n)]
+        for component in components:
+            for k, sub in enumerate(component.subscripts[0]):
+                sets[k].update(self.sub_elements(sub))
+                if sub in self.model.dims:
+                    named[k].append(sub)
+        return self.dim_for(sets, named)
+
+    # ------------------------------------------------------------------ constants
+    def collect_constants(self, elements: list[Any]) -> None:
+        for element in elements:
+            comps = element.components
+            if len(comps) == 1 and not comps[0].subscripts[0]:
+                value = comps[0].ast
+                if _is_number(value):
+                    self.constants[_norm(element.name)] = float(value)
+
+    def const_value(self, expr: Any) -> float | None:
+        if _is_number(expr):
+            return float(expr)
+        kind = type(expr).__name__
+        if kind == "ReferenceStructure" and expr.subscripts is None:
+            return self.constants.get(expr.reference)
+        return None
+
+    # ------------------------------------------------------------------ elements
+    def element(self, element: Any) -> None:
+        comps = list(element.components)
+        kinds = {type(c).__name__ for c in comps}
+        name = element.name
+        units = str(element.units or "")
+        doc = str(element.documentation or "").strip()
+        key = _norm(name)
+        if "AbstractData" in kinds:
+            raise self.fail("data variables (:=, GET DATA) are not supported.")
+        if key in _CONTROL:
+            self.control(element, key, units, doc)
+            return
+        if kinds == {"AbstractLookup"}:
+            self.lookup(element, comps, units, doc)
+            return
+        dims = self.element_dims(comps)
+        asts = [c.ast for c in comps]
+        ast_kinds = {type(a).__name__ for a in asts}
+        if ast_kinds == {"IntegStructure"}:
+            var = Variable(name, "stock", dims, units=units, doc=doc)
+            self.model.variables[name] = var
+            var.non_negative = any(bool(a.non_negative) for a in asts)
+            var.pieces, var.rate = [], []
+            for comp in comps:
+                subs, exclude = self.piece_subs(comp)
+                shell = Piece(subs, Num(0.0), exclude)
+                var.pieces.append(Piece(subs, self.model.lower(var, shell, self.expr(
+                    comp.ast.initial)), exclude))
+                var.rate.append(Piece(subs, self.model.lower(var, shell, self.expr(
+                    comp.ast.flow)), exclude))
+            return
+        if "IntegStructure" in ast_kinds:
+            raise self.fail("INTEG must be the whole equation of a stock (for every element).")
+        if all(_is_number(a) or isinstance(a, np.ndarray) for a in asts):
+            value = self.constant_array(comps, dims)
+            var = Variable(name, "param", dims, units=units, doc=doc, value=value,
+                           bounds=(None, None))
+            self.model.variables[name] = var
+            return
+        var = Variable(name, "aux", dims, units=units, doc=doc)
+        self.model.variables[name] = var
+        var.pieces = []
+        init_pieces: list[Piece] = []
+        active = False
+        for comp in comps:
+            subs, exclude = self.piece_subs(comp)
+            for psubs, ast in self.split_arrays(comp, subs, dims):
+                shell = Piece(psubs, Num(0.0), exclude)
+                if _is_call(ast, "active_initial"):
+                    active = True
+                    run_expr = self.expr(ast.arguments[0])
+                    init_expr = self.expr(ast.arguments[1])
+                else:
+                    run_expr = init_expr = self.expr(ast)
+                var.pieces.append(Piece(psubs, self.model.lower(var, shell, run_expr), exclude))
+                init_pieces.append(Piece(psubs, self.model.lower(var, shell, init_expr),
+                                         exclude))
+        if active:
+            var.init_pieces = init_pieces
+
+    def split_arrays(self, comp: Any, subs: tuple[str, ...], dims: tuple[str, ...]
+                     ) -> list[tuple[tuple[str, ...], Any]]:
+        """A piece whose equation is a number array becomes one piece per element."""
+        ast = comp.ast
+        if not isinstance(ast, np.ndarray):
+            return [(subs, ast)]
+        per_dim = [self.sub_elements(s) for s in subs]
+        values = np.asarray(ast, dtype=float).ravel()
+        combos = list(itertools.product(*per_dim))
+        if values.size != len(combos):
+            raise self.fail(f"{values.size} values given for {len(combos)} elements.")
+        return [(tuple(c), float(v)) for c, v in zip(combos, values)]
+
+    def piece_subs(self, comp: Any) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+        subs, excepts = comp.subscripts
+        return tuple(subs), tuple(tuple(group) for group in excepts)
+
+    def constant_array(self, comps: list[Any], dims: tuple[str, ...]) -> np.ndarray:
+        shape = tuple(len(self.model.dims[d]) for d in dims)
+        array = np.zeros(shape)
+        for comp in comps:
+            subs, excepts = comp.subscripts
+            positions = []
+            for dim, sub in zip(dims, subs):
+                elements = self.model.dims[dim].elements
+                positions.append([elements.index(e) for e in self.sub_elements(sub)])
+            excluded = set()
+            for group in excepts:
+                per = [[self.model.dims[d].elements.index(e) for e in self.sub_elements(s)]
+                       for d, s in zip(dims, group)]
+                excluded.update(itertools.product(*per))
+            value = comp.ast
+            if isinstance(value, np.ndarray):
+                sub_shape = tuple(len(p) for p in positions)
+                flat = np.asarray(value, dtype=float)
+                if flat.size != int(np.prod(sub_shape)):
+                    raise self.fail(f"{flat.size} values given for {int(np.prod(sub_shape))} "
+                                    "elements.")
+                block = flat.reshape(sub_shape)
+                for combo in itertools.product(*[range(len(p)) for p in positions]):
+                    index = tuple(positions[k][i] for k, i in enumerate(combo))
+                    if index not in excluded:
+                        array[index] = block[combo]
+            else:
+                for index in itertools.product(*positions):
+                    if index not in excluded:
+                        array[index] = float(value)
+        return array
+
+    def control(self, element: Any, key: str, units: str, doc: str) -> None:
+        comp = element.components[0]
+        value = self.const_value(comp.ast)
+        if value is None:
+            raise self.fail("a control variable (INITIAL TIME, FINAL TIME, TIME STEP, SAVEPER) "
+                            "must be a constant; time-varying run settings are not supported.")
+        role = _CONTROL[key]
+        self.constants[key] = value
+        setattr(self.model, role, value)
+        self.model.variables[element.name] = Variable(
+            element.name, "param", (), units=units, doc=doc, value=np.array(value))
+        self.model.control[role] = element.name
+
+    def lookup(self, element: Any, comps: list[Any], units: str, doc: str) -> None:
+        dims = self.element_dims(comps)
+        shape = tuple(len(self.model.dims[d]) for d in dims)
+        tables: list[Any] = [None] * (int(np.prod(shape)) if shape else 1)
+        for comp in comps:
+            ast = comp.ast
+            if type(ast).__name__ != "LookupsStructure":
+                raise self.fail(f"lookup defined by {type(ast).__name__} (e.g. GET XLS "
+                                "LOOKUPS) is not supported.")
+            if getattr(ast, "type", "interpolate") not in ("interpolate", "extrapolate"):
+                raise self.fail(f"lookup interpolation {ast.type!r} is not supported.")
+            xs = np.asarray(ast.x, dtype=float)
+            ys = np.asarray(ast.y, dtype=float)
+            subs, excepts = comp.subscripts
+            per = [[self.model.dims[d].elements.index(e) for e in self.sub_elements(s)]
+                   for d, s in zip(dims, subs)]
+            for index in itertools.product(*per):
+                flat = int(np.ravel_multi_index(index, shape)) if shape else 0
+                tables[flat] = (xs, ys)
+        if any(t is None for t in tables):
+            raise self.fail("some elements of this subscripted lookup have no table.")
+        var = Variable(element.name, "lookup", dims, units=units, doc=doc, tables=tables,
+                       extrapolate=comps[0].ast.type == "extrapolate")
+        self.model.variables[element.name] = var
+
+    # ------------------------------------------------------------------ expressions
+    def expr(self, node: Any) -> Expr:
+        if _is_number(node):
+            return Num(float(node))
+        if isinstance(node, np.ndarray):
+            raise self.fail("a list of numbers can only be the whole equation of a constant.")
+        kind = type(node).__name__
+        method = getattr(self, "x_" + kind, None)
+        if method is None:
+            raise self.fail(f"{_construct(kind)} is not supported.")
+        result: Expr = method(node)
+        return result
+
+    def x_ArithmeticStructure(self, node: Any) -> Expr:
+        ops, args = list(node.operators), list(node.arguments)
+        if ops == ["negative"]:
+            inner = self.expr(args[0])
+            return Num(-inner.value) if isinstance(inner, Num) else Unary("-", inner)
+        out = self.expr(args[0])
+        for op, arg in zip(ops, args[1:]):
+            if op not in _ARITH:
+                raise self.fail(f"operator {op!r} is not supported.")
+            out = Binary(_ARITH[op], out, self.expr(arg))
+        return out
+
+    def x_LogicStructure(self, node: Any) -> Expr:
+        ops, args = list(node.operators), list(node.arguments)
+        if ops == [":NOT:"]:
+            return Unary("not", self.expr(args[0]))
+        if len(ops) == 1 and ops[0] in _LOGIC:
+            return Binary(_LOGIC[ops[0]], self.expr(args[0]), self.expr(args[1]))
+        # :AND: / :OR: chains group to the right (as Vensim and PySD evaluate them).
+        out = self.expr(args[-1])
+        for op, arg in zip(reversed(ops), reversed(args[:-1])):
+            name = {":AND:": "and", ":OR:": "or"}.get(op)
+            if name is None:
+                raise self.fail(f"logical operator {op!r} is not supported here.")
+            out = Binary(name, self.expr(arg), out)
+        return out
+
+    def x_ReferenceStructure(self, node: Any) -> Expr:
+        ref = node.reference
+        if ref == "time":
+            return Time()
+        subs = None if node.subscripts is None else list(node.subscripts.subscripts)
+        if ref in _CONTROL and ref in self.names:
+            return Ref(self.names[ref])
+        if ref in self.names:
+            if ref in self.lookups:
+                raise self.fail(f"lookup {self.names[ref]!r} is used without an argument.")
+            return Ref(self.names[ref], None if subs is None else tuple(subs))
+        if ref in self.dim_names:
+            raise self.fail(f"using subscript range {self.dim_names[ref]!r} as a number is "
+                            "not supported.")
+        raise self.fail(f"unknown name {ref!r}.")
+
+    def x_CallStructure(self, node: Any) -> Expr:
+        func = node.function.reference
+        args = list(node.arguments)
+        if func in self.lookups:
+            if len(args) != 1:
+                raise self.fail(f"lookup {self.names[func]!r} takes one argument.")
+            subs = node.function.subscripts
+            table = Ref(self.names[func],
+                        None if subs is None else tuple(subs.subscripts))
+            return Call("lookup", (table, self.expr(args[0])))
+        if func in _REDUCE:
+            return self.reduction(_REDUCE[func], args[0])
+        if func == "elmcount":
+            dim = args[0]
+            name = self.dim_names.get(getattr(dim, "reference", ""))
+            if name is None:
+                raise self.fail("ELMCOUNT needs a subscript range.")
+            return Call("elmcount", (Ref(name),))
+        if func == "pulse_train":  # pysd gives (start, interval, width, end)
+            start, interval, width, end = (self.expr(a) for a in args)
+            return Call("pulse_train", (start, width, interval, end))
+        if func == "active_initial":
+            raise self.fail("ACTIVE INITIAL must be the whole equation of the variable.")
+        if func in _SAME:
+            return Call(func, tuple(self.expr(a) for a in args))
+        raise self.fail(f"function {func.upper()} is not supported.")
+
+    def reduction(self, op: str, arg: Any) -> Expr:
+        banged: list[str] = []
+
+        def strip(node: Any) -> Any:
+            return node
+
+        body = self.expr(arg)
+        body = self._unbang(body, banged)
+        if not banged:
+            raise self.fail("SUM/PROD/VMIN/VMAX need a subscript marked with '!'.")
+        return Reduce(op, tuple(dict.fromkeys(banged)), body)
+
+    def _unbang(self, expr: Expr, banged: list[str]) -> Expr:
+        if isinstance(expr, Ref) and expr.subs is not None:
+            subs = []
+            for sub in expr.subs:
+                if sub.endswith("!"):
+                    sub = sub[:-1]
+                    banged.append(sub)
+                subs.append(sub)
+            return Ref(expr.name, tuple(subs))
+        if isinstance(expr, Unary):
+            return Unary(expr.op, self._unbang(expr.operand, banged))
+        if isinstance(expr, Binary):
+            return Binary(expr.op, self._unbang(expr.left, banged),
+                          self._unbang(expr.right, banged))
+        if isinstance(expr, Call):
+            return Call(expr.func, tuple(self._unbang(a, banged) for a in expr.args))
+        if isinstance(expr, InlineLookup):
+            return InlineLookup(expr.xs, expr.ys, self._unbang(expr.arg, banged))
+        return expr
+
+    def x_GameStructure(self, node: Any) -> Expr:
+        return self.expr(node.expression)
+
+    def x_InitialStructure(self, node: Any) -> Expr:
+        return Call("initial", (self.expr(node.initial),))
+
+    def x_DelayStructure(self, node: Any) -> Expr:
+        func = {1: "delay1i", 3: "delay3i"}[int(node.order)]
+        return Call(func, (self.expr(node.input), self.expr(node.delay_time),
+                           self.expr(node.initial)))
+
+    def x_DelayNStructure(self, node: Any) -> Expr:
+        return Call("delay_n", (self.expr(node.input), self.expr(node.delay_time),
+                                self.expr(node.initial), self.order(node.order, "DELAY N")))
+
+    def x_DelayFixedStructure(self, node: Any) -> Expr:
+        return Call("delay_fixed", (self.expr(node.input), self.expr(node.delay_time),
+                                    self.expr(node.initial)))
+
+    def x_SmoothStructure(self, node: Any) -> Expr:
+        func = {1: "smoothi", 3: "smooth3i"}[int(node.order)]
+        return Call(func, (self.expr(node.input), self.expr(node.smooth_time),
+                           self.expr(node.initial)))
+
+    def x_SmoothNStructure(self, node: Any) -> Expr:
+        return Call("smooth_n", (self.expr(node.input), self.expr(node.smooth_time),
+                                 self.expr(node.initial), self.order(node.order, "SMOOTH N")))
+
+    def x_TrendStructure(self, node: Any) -> Expr:
+        return Call("trend", (self.expr(node.input), self.expr(node.average_time),
+                              self.expr(node.initial_trend)))
+
+    def x_ForecastStructure(self, node: Any) -> Expr:
+        if self.const_value(node.initial_trend) not in (0.0, None):
+            raise self.fail("FORECAST with an initial trend is not supported.")
+        return Call("forecast", (self.expr(node.input), self.expr(node.average_time),
+                                 self.expr(node.horizon)))
+
+    def x_InlineLookupsStructure(self, node: Any) -> Expr:
+        table = node.lookups
+        return InlineLookup(tuple(float(x) for x in table.x), tuple(float(y) for y in table.y),
+                            self.expr(node.argument))
+
+    def order(self, node: Any, what: str) -> Num:
+        value = self.const_value(node)
+        if value is None or value < 1 or not math.isfinite(value):
+            raise self.fail(f"the order of {what} must be a constant positive number.")
+        return Num(float(int(value)))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value,
+                                                                                      bool)
+
+
+def _is_call(node: Any, name: str) -> bool:
+    return (type(node).__name__ == "CallStructure"
+            and getattr(node.function, "reference", None) == name)
+
+
+def _construct(kind: str) -> str:
+    names = {"SampleIfTrueStructure": "SAMPLE IF TRUE",
+             "AllocateAvailableStructure": "ALLOCATE AVAILABLE",
+             "AllocateByPriorityStructure": "ALLOCATE BY PRIORITY",
+             "GetDataStructure": "GET DATA", "GetConstantsStructure": "GET CONSTANTS",
+             "GetLookupsStructure": "GET LOOKUPS", "DataStructure": "a data variable",
+             "LookupsStructure": "a lookup table inside an equation"}
+    return names.get(kind, kind.replace("Structure", "").upper())
