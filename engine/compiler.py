@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import math
 import os
 import sys
 import tempfile
@@ -258,16 +259,25 @@ def compile_model(model: Model, *, method: str | None = "euler") -> CompiledMode
 def _warm(compiled: CompiledModel, method: str) -> None:
     """Trigger numba compilation (or cache loading) of ``method``'s kernels with a 0-step run."""
     sizes = compiled.plan.sizes
-    y = np.zeros(max(sizes["y"], 1))[: sizes["y"]]
     y = np.zeros(sizes["y"])
     a = np.zeros(sizes["a"])
-    z = np.zeros(1 + compiled.controls.get("_zstride", 0) * 0 + 1)
+    z = discrete_state(compiled, 0)
     info = np.zeros(8)
     out = np.zeros((2, 0))
     kinds = np.zeros(0, dtype=np.int64)
     with np.errstate(all="ignore"):
         compiled.runner(method)(compiled.p0.copy(), y, a, z, 0.0, 1.0, 0, 1, kinds, kinds, out,
                                 info)
+
+
+def discrete_state(compiled: CompiledModel, n_steps: int) -> np.ndarray:
+    """The ``z`` array for a run of ``n_steps``: a fixed-delay pipeline per element, each
+    able to hold the whole run (z[0] is that capacity)."""
+    count = compiled.controls.get("_zcount", 0)
+    cap = n_steps + 1
+    z = np.zeros(1 + count * (cap + 2))
+    z[0] = cap
+    return z
 
 
 def _load_module(source: str, key: str) -> ModuleType:
@@ -342,7 +352,7 @@ class _Gen:
     # -- expressions: return (statements, expression)
     def expr(self, var: Variable, e: Expr, env: dict[str, Binding]) -> tuple[list[str], str]:
         if isinstance(e, Num):
-            return [], repr(float(e.value))
+            return [], _number(e.value)
         if isinstance(e, Time):
             return [], "t"
         if isinstance(e, Ref):
@@ -512,6 +522,14 @@ class _Gen:
                 lines.append(f"{indent}for {loop_var} in {self.table(positions)}:")
             indent += "    "
         return lines + [indent + b for b in body]
+
+
+def _number(value: float) -> str:
+    if math.isnan(value):
+        return "np.nan"
+    if math.isinf(value):
+        return "np.inf" if value > 0 else "(-np.inf)"
+    return repr(float(value))
 
 
 def _strides(shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -191,7 +191,7 @@ def build_plan(model: Model) -> Plan:
                 index = checker.piece_index(var, piece, role, k)
                 plan.pieces[(var.name, role, k)] = index
                 found |= checker.check_expr(var, piece.expr, index.env, role)
-                timed = timed or any(isinstance(n, Time) for n in walk(piece.expr))
+                timed = timed or any(_is_timed(n) for n in walk(piece.expr))
             refs[role] = found
         uses_time[var.name] = timed
         if var.kind == "stock":
@@ -232,6 +232,13 @@ def build_plan(model: Model) -> Plan:
     dyn_graph = {n: {d for d in deps_dyn[n] if d in set(dyn_nodes)} for n in dyn_nodes}
     plan.dynamic_order = _toposort(dyn_graph, "simulation")
     return plan
+
+
+_TIME_FUNCTIONS = {"step", "ramp", "pulse", "pulse_train"}
+
+
+def _is_timed(node: Expr) -> bool:
+    return isinstance(node, Time) or (isinstance(node, Call) and node.func in _TIME_FUNCTIONS)
 
 
 def _check_flows(model: Model) -> None:
@@ -367,6 +374,9 @@ class _Checker:
                                 + suggest(sub, list(self.model.dims[dim].elements) + list(env)))
             return Index(const=pos)
         if binding is None:
+            mapped = self.mapped_index(sub, dim, env)
+            if mapped is not None:
+                return mapped
             # A dimension not bound by name: accept one bound through a related dimension.
             for candidate in env.values():
                 if self.dims.related(candidate.dim, sub) or self.dims.related(sub, candidate.dim):
@@ -383,6 +393,30 @@ class _Checker:
             raise self.fail(var, f"in {name}[...], dimension {sub!r} cannot index {dim!r} "
                                  "(no shared elements or mapping).") from None
         return Index(var=binding.var, table=table)
+
+    def mapped_index(self, sub: str, dim: str, env: Mapping[str, Binding]) -> Index | None:
+        """Index ``dim`` by subscript ``sub`` through a mapping between ``sub`` and a
+        subscript bound on the left-hand side (Vensim's ``a: a1, a2 -> b``)."""
+        dims = self.model.dims
+        source = dims[sub]
+        for bound, binding in env.items():
+            if bound not in dims or bound == sub:
+                continue
+            other = dims[bound]
+            if bound in source.mappings:  # source element j <-> bound element mapped[j]
+                pairs = dict(zip(source.mappings[bound], source.elements))
+            elif sub in other.mappings:  # bound element k <-> sub element mapped[k]
+                pairs = dict(zip(other.elements, other.mappings[sub]))
+            else:
+                continue
+            loop_dim = dims[binding.dim]
+            target = self.dims.positions[dim]
+            table = []
+            for element in loop_dim.elements:
+                partner = pairs.get(element)
+                table.append(-1 if partner is None else target.get(partner, -1))
+            return Index(var=binding.var, table=tuple(table))
+        return None
 
     def check_expr(self, var: Variable, expr: Expr, env: Mapping[str, Binding],
                    role: str) -> set[str]:

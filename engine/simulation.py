@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 
 from . import solvers
-from .compiler import CompiledModel, compile_model
+from .compiler import CompiledModel, compile_model, discrete_state
 from .errors import IntegrationError, ParameterError, SpecError, suggest
 from .spec import Model
 
@@ -254,10 +254,7 @@ def run_kernel(result: CompiledModel, p: np.ndarray, settings: RunSettings, kind
     sizes = result.plan.sizes
     y = np.zeros(sizes["y"])
     a = np.zeros(sizes["a"])
-    count = result.controls.get("_zcount", 0)
-    cap = settings.n_steps + 1
-    z = np.zeros(1 + count * (cap + 2))
-    z[0] = cap
+    z = discrete_state(result, settings.n_steps)
     out = np.empty((settings.n_save, kinds.shape[0]))
     info = np.zeros(8)
     info[2], info[3] = rtol, atol

@@ -499,13 +499,27 @@ class _Mapper:
         return Call("initial", (self.expr(node.initial),))
 
     def x_DelayStructure(self, node: Any) -> Expr:
-        func = {1: "delay1i", 3: "delay3i"}[int(node.order)]
-        return Call(func, (self.expr(node.input), self.expr(node.delay_time),
-                           self.expr(node.initial)))
+        delay = self.expr(node.delay_time)
+        order = self.reduced_order(int(node.order), delay)
+        return Call("delay_n", (self.expr(node.input), delay, self.expr(node.initial),
+                                Num(float(order))))
 
     def x_DelayNStructure(self, node: Any) -> Expr:
-        return Call("delay_n", (self.expr(node.input), self.expr(node.delay_time),
-                                self.expr(node.initial), self.order(node.order, "DELAY N")))
+        delay = self.expr(node.delay_time)
+        order = self.reduced_order(int(self.order(node.order, "DELAY N").value), delay)
+        return Call("delay_n", (self.expr(node.input), delay, self.expr(node.initial),
+                                Num(float(order))))
+
+    def reduced_order(self, order: int, delay: Expr) -> int:
+        """Vensim (and PySD) lower a delay's order while order * TIME STEP exceeds the delay
+        time at initialisation."""
+        value = self.initial_value(delay)
+        dt = self.constants.get("time_step")
+        if value is None or dt is None:
+            return order
+        while order > 1 and order * dt > value:
+            order -= 1
+        return order
 
     def x_DelayFixedStructure(self, node: Any) -> Expr:
         return Call("delay_fixed", (self.expr(node.input), self.expr(node.delay_time),
@@ -536,10 +550,70 @@ class _Mapper:
                             self.expr(node.argument))
 
     def order(self, node: Any, what: str) -> Num:
-        value = self.const_value(node)
+        # Vensim and PySD fix the order at initialisation: evaluate it at INITIAL TIME.
+        value = self.initial_value(self.expr(node))
         if value is None or value < 1 or not math.isfinite(value):
             raise self.fail(f"the order of {what} must be a constant positive number.")
         return Num(float(int(value)))
+
+
+    def initial_value(self, expr: Expr, depth: int = 0) -> float | None:
+        """The value of a scalar expression at the initial time, when it depends only on
+        constants and time (evaluated over the parsed tree; None when it cannot be)."""
+        if depth > 50:
+            return None
+        if isinstance(expr, Num):
+            return expr.value
+        if isinstance(expr, Time):
+            return self.constants.get("initial_time")
+        if isinstance(expr, Ref) and not expr.subs:
+            key = _norm(expr.name)
+            if key in self.constants:
+                return self.constants[key]
+            element = next((e for e in self.section.elements if _norm(e.name) == key), None)
+            if element is None or len(element.components) != 1:
+                return None
+            try:
+                return self.initial_value(self.expr(element.components[0].ast), depth + 1)
+            except SpecError:
+                return None
+        if isinstance(expr, Unary):
+            inner = self.initial_value(expr.operand, depth + 1)
+            if inner is None:
+                return None
+            return -inner if expr.op == "-" else float(not inner)
+        if isinstance(expr, Binary):
+            left = self.initial_value(expr.left, depth + 1)
+            right = self.initial_value(expr.right, depth + 1)
+            if left is None or right is None:
+                return None
+            return _BINARY_VALUE[expr.op](left, right)
+        if isinstance(expr, Call):
+            args = [self.initial_value(a, depth + 1) for a in expr.args]
+            if any(a is None for a in args):
+                return None
+            t = self.constants.get("initial_time", 0.0)
+            h = self.constants.get("time_step", 1.0)
+            values = [float(a) for a in args if a is not None]
+            if expr.func == "step":
+                return values[0] if t + h / 2 > values[1] else 0.0
+            if expr.func in ("min", "max"):
+                return float(min(values) if expr.func == "min" else max(values))
+            if expr.func == "if_then_else":
+                return values[1] if values[0] else values[2]
+            if expr.func == "integer":
+                return float(int(values[0]))
+        return None
+
+
+_BINARY_VALUE = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b if b else math.inf, "**": lambda a, b: a ** b,
+    "==": lambda a, b: float(a == b), "!=": lambda a, b: float(a != b),
+    "<": lambda a, b: float(a < b), "<=": lambda a, b: float(a <= b),
+    ">": lambda a, b: float(a > b), ">=": lambda a, b: float(a >= b),
+    "and": lambda a, b: float(bool(a) and bool(b)), "or": lambda a, b: float(bool(a) or bool(b)),
+}
 
 
 def _is_number(value: Any) -> bool:
