@@ -267,6 +267,31 @@ def run_kernel(result: CompiledModel, p: np.ndarray, settings: RunSettings, kind
     return out, info
 
 
+def run_members(result: CompiledModel, P: np.ndarray, settings: RunSettings,
+                kinds: np.ndarray, idx: np.ndarray, method: str = "euler", rtol: float = 1e-6,
+                atol: float = 1e-9, first_step: float | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Run one chunk of ensemble members in parallel (numba prange over members).
+
+    ``P`` holds one full parameter vector per row (see :func:`parameter_vector`). Returns
+    ``out`` (members x save times x output columns) and ``info`` (members x 8; column 7 is the
+    member's status code, see :mod:`engine.solvers`, columns 0-1 the time and slot at fault).
+    """
+    P = np.ascontiguousarray(P, dtype=float)
+    members = P.shape[0]
+    out = np.empty((members, settings.n_save, kinds.shape[0]))
+    info = np.zeros((members, 8))
+    info[:, 2], info[:, 3] = rtol, atol
+    info[:, 4] = first_step or 0.0
+    z = discrete_state(result, settings.n_steps)
+    code = {"euler": 0, "rk4": 1, "rk45": 2}[method]
+    with np.errstate(all="ignore"):
+        result.module.run_members(code, P, settings.start, settings.dt, settings.n_steps,
+                                  settings.save_every, kinds, idx, out, info, z.shape[0],
+                                  z[0])
+    return out, info
+
+
 def check_status(result: CompiledModel, info: np.ndarray, kinds: np.ndarray,
                  idx: np.ndarray, member: int | None = None) -> None:
     status = int(info[7])

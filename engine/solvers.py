@@ -259,4 +259,25 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save_every, out_kind, out_idx, out, inf
     return 0
 '''
 
-SOURCE = {"euler": _EULER, "rk4": _RK4, "rk45": _RK45, "_common": _SAVE}
+_MEMBERS = '''
+@njit(cache=True, parallel=True, error_model="numpy")
+def run_members(method, P, t0, h, n_steps, save_every, out_kind, out_idx, out, info, nz, zcap):
+    # One ensemble chunk: member m runs with parameter row P[m] and writes out[m]. Members
+    # are independent, so results do not depend on the number of threads or the chunking.
+    for m in prange(P.shape[0]):
+        y = np.zeros(NY)
+        a = np.zeros(NA)
+        z = np.zeros(nz)
+        z[0] = zcap
+        if method == 0:
+            info[m, 7] = run_euler(P[m], y, a, z, t0, h, n_steps, save_every, out_kind, out_idx,
+                                   out[m], info[m])
+        elif method == 1:
+            info[m, 7] = run_rk4(P[m], y, a, z, t0, h, n_steps, save_every, out_kind, out_idx,
+                                 out[m], info[m])
+        else:
+            info[m, 7] = run_rk45(P[m], y, a, z, t0, h, n_steps, save_every, out_kind, out_idx,
+                                  out[m], info[m])
+'''
+
+SOURCE = {"euler": _EULER, "rk4": _RK4, "rk45": _RK45, "_common": _SAVE, "members": _MEMBERS}
