@@ -183,11 +183,22 @@ def output_layout(result: CompiledModel, outputs: Sequence[str] | None
         slot = result.plan.slots[name]
         if slot.array == "p":
             continue
-        kinds += [code[slot.array]] * slot.size
+        allowed = 3 if _may_be_missing(model.variables[name]) else 0
+        kinds += [code[slot.array] + allowed] * slot.size
         idx += range(slot.offset, slot.offset + slot.size)
     layout = (names, np.array(kinds, dtype=np.int64), np.array(idx, dtype=np.int64))
     cache[key] = layout
     return layout
+
+
+def _may_be_missing(var: Any) -> bool:
+    """A variable whose equation holds an explicit missing value (Vensim's :NA:) may be NaN."""
+    from .equations import Num, walk
+
+    for piece in var.pieces + (var.init_pieces or []):
+        if any(isinstance(n, Num) and math.isnan(n.value) for n in walk(piece.expr)):
+            return True
+    return False
 
 
 def simulate(model: Model, *, start: float | None = None, stop: float | None = None,
@@ -306,7 +317,7 @@ def check_status(result: CompiledModel, info: np.ndarray, kinds: np.ndarray,
                                "a smaller dt.", variable=name, time=t, member=member)
     if status == solvers.NONFINITE_OUTPUT:
         column = int(info[1])
-        array = {0: "y", 1: "a", 2: "p"}[int(kinds[column])]
+        array = {0: "y", 1: "a", 2: "p"}[int(kinds[column]) % 3]
         name = element_name(result, array, int(idx[column]))
         raise IntegrationError(f"{name!r} is non-finite at time {t:g}{who}. Check its equation "
                                "for division by zero, log of a non-positive number or "

@@ -36,16 +36,17 @@ _SAVE = '''
 def _save(row, y, a, p, out_kind, out_idx, out):
     bad = -1
     for j in range(out_kind.shape[0]):
+        # kinds 0/1/2 read y/a/p; +3 marks a column allowed to be NaN (an explicit :NA:).
         k = out_kind[j]
         i = out_idx[j]
-        if k == 0:
+        if k % 3 == 0:
             v = y[i]
-        elif k == 1:
+        elif k % 3 == 1:
             v = a[i]
         else:
             v = p[i]
         out[row, j] = v
-        if bad < 0 and not np.isfinite(v):
+        if bad < 0 and k < 3 and not np.isfinite(v):
             bad = j
     return bad
 

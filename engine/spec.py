@@ -38,7 +38,7 @@ __all__ = ["Model", "Dimension", "Variable", "Piece", "KINDS", "PRIOR_DISTRIBUTI
 KINDS = ("stock", "flow", "aux", "param", "lookup", "initial", "delay_fixed")
 PRIOR_DISTRIBUTIONS = {"uniform": 2, "normal": 2, "truncnorm": 4, "lognormal": 2,
                        "triangular": 3, "beta": 4, "choice": 1}
-_RESERVED = {"time", "t", "y", "p", "a", "z", "h"}
+_RESERVED = {"time"}  # the equations keyword; generated code never uses model names
 
 
 @dataclass(frozen=True)
@@ -313,6 +313,15 @@ class Model:
                 raise SpecError(f"cohort_shift of {stock!r}: entry flow {flow!r} is not an "
                                 f"inflow of it; its inflows are {var.inflows}.")
         shift = CohortShift(stock, along, float(every), tuple(entry))
+        if entry:
+            # What the entry flows bring between two shifts, so the shift can leave it in place.
+            name = f"{stock}~entry"
+            if name in self.variables:
+                raise SpecError(f"cohort_shift of {stock!r} is already declared.")
+            acc = Variable(name, "stock", var.dims, hidden=True, units=var.units,
+                           inflows=list(entry))
+            acc.pieces = [Piece(var.dims, Num(0.0))]
+            self.variables[name] = acc
         self.shifts.append(shift)
         return shift
 

@@ -1,0 +1,39 @@
+"""Shared fixtures: a kernel cache private to the test session, and the teacup model."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Kernels compiled by the tests go to a cache shared by the test session (and by the workers
+# of pytest-xdist), not to the user's cache.
+os.environ.setdefault("CORRIDOR_CACHE_DIR", str(Path(tempfile.gettempdir()) / "corridor-test-cache"))
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CONFORMANCE = SHARED / "conformance"
+TEST_MODELS = CONFORMANCE / "test-models"
+
+
+def teacup_model():
+    import engine
+
+    m = engine.Model("teacup", time_unit="minute")
+    m.param("room_temperature", 70, units="degF", bounds=(-100, 300))
+    m.param("characteristic_time", 10, units="minute", bounds=(0.1, None))
+    m.stock("teacup_temperature", initial=180, units="degF")
+    m.flow("heat_loss", "(teacup_temperature - room_temperature) / characteristic_time",
+           out_of="teacup_temperature", units="degF/minute")
+    return m
+
+
+@pytest.fixture(scope="session")
+def teacup():
+    return teacup_model()
+
+
+def needs_test_models():
+    return pytest.mark.skipif(not TEST_MODELS.exists(),
+                              reason=f"conformance models not found at {TEST_MODELS}")

@@ -1,0 +1,246 @@
+"""simulate(): the result Dataset, overrides, errors, subscripts, lookups, stateful functions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import engine
+from engine import IntegrationError, ParameterError, SpecError
+
+
+def test_readme_teacup_example(teacup):
+    ds = engine.simulate(teacup, start=0, stop=30, dt=0.125, method="rk4")
+    assert isinstance(ds, xr.Dataset)
+    assert ds.sizes["time"] == 241
+    assert ds["teacup_temperature"].attrs["units"] == "degF"
+    assert ds["heat_loss"].attrs["units"] == "degF/minute"
+    assert ds["time"].attrs["units"] == "minute"
+    assert ds["room_temperature"].dims == ()
+    assert float(ds["teacup_temperature"][0]) == 180.0
+
+
+def test_outputs_select_variables(teacup):
+    ds = engine.simulate(teacup, start=0, stop=1, dt=0.5, outputs=["heat_loss"])
+    assert list(ds.data_vars) == ["heat_loss"]
+    with pytest.raises(SpecError, match="unknown output 'heat_los'.*heat_loss"):
+        engine.simulate(teacup, start=0, stop=1, dt=0.5, outputs=["heat_los"])
+
+
+def test_params_override_and_defaults_restored(teacup):
+    hot = engine.simulate(teacup, start=0, stop=10, dt=1, params={"room_temperature": 100})
+    assert float(hot["room_temperature"]) == 100
+    base = engine.simulate(teacup, start=0, stop=10, dt=1)
+    assert float(base["room_temperature"]) == 70
+    assert float(hot["teacup_temperature"][-1]) > float(base["teacup_temperature"][-1])
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"room_temp": 1}, "unknown parameter 'room_temp'.*room_temperature"),
+    ({"heat_loss": 1}, "'heat_loss' is a flow, not a parameter"),
+    ({"characteristic_time": 0.0}, "outside its bounds"),
+    ({"room_temperature": [1, 2]}, "shape"),
+    ({"room_temperature": float("nan")}, "finite"),
+])
+def test_parameter_errors(teacup, params, message):
+    with pytest.raises(ParameterError, match=message):
+        engine.simulate(teacup, start=0, stop=1, dt=1, params=params)
+
+
+def test_time_errors(teacup):
+    with pytest.raises(SpecError, match="declares no start"):
+        engine.simulate(teacup, stop=1, dt=1)
+    with pytest.raises(SpecError, match="not a whole multiple"):
+        engine.simulate(teacup, start=0, stop=1, dt=0.3, saveper=0.5)
+    with pytest.raises(SpecError, match="unknown method"):
+        engine.simulate(teacup, start=0, stop=1, dt=1, method="heun")
+    with pytest.raises(SpecError, match="before start"):
+        engine.simulate(teacup, start=5, stop=1, dt=1)
+
+
+def test_model_declared_times():
+    m = engine.Model("own", time_unit="year", start=2000, stop=2010, dt=0.5, saveper=1)
+    m.stock("s", initial=1)
+    m.flow("f", "1", into="s")
+    ds = engine.simulate(m)
+    np.testing.assert_allclose(ds["time"].values, np.arange(2000, 2011))
+    np.testing.assert_allclose(ds["s"].values, 1 + np.arange(11.0))
+
+
+def test_nonfinite_value_names_variable_and_time():
+    m = engine.Model("blowup")
+    m.param("threshold", 3)
+    m.stock("x", initial=1)
+    m.aux("rate", "1 / (threshold - time)")
+    m.flow("f", "rate", into="x")
+    with pytest.raises(IntegrationError, match=r"'rate' is non-finite at time 3") as info:
+        engine.simulate(m, start=0, stop=5, dt=1)
+    assert info.value.variable == "rate" and info.value.time == 3.0
+
+
+def test_nonfinite_stock_is_reported():
+    m = engine.Model("overflow")
+    m.stock("x", initial=10)
+    m.flow("f", "x ** 50", into="x")
+    with pytest.raises(IntegrationError, match="stock 'x' became non-finite at time") as info:
+        engine.simulate(m, start=0, stop=5, dt=1, outputs=["x"])
+    assert info.value.variable == "x"
+
+
+def test_nonnegative_stock_is_held_at_zero_and_conserves():
+    m = engine.Model("drain")
+    m.stock("tank", initial=10, non_negative=True)
+    m.stock("sink", initial=0)
+    m.flow("outflow", "4", out_of="tank", into="sink")
+    ds = engine.simulate(m, start=0, stop=6, dt=1)
+    np.testing.assert_allclose(ds["tank"].values, [10, 6, 2, 0, 0, 0, 0])
+    np.testing.assert_allclose(ds["outflow"].values, [4, 4, 2, 0, 0, 0, 0])
+    np.testing.assert_allclose(ds["tank"] + ds["sink"], 10)
+
+
+def subscripted_model():
+    m = engine.Model("regions", time_unit="year")
+    m.dimension("region", ["north", "south", "east"])
+    m.dimension("sex", ["female", "male"])
+    m.param("growth", {"north": 0.01, "south": 0.03, "east": 0.0}, dims="region")
+    m.param("share", [0.5, 0.5], dims="sex")
+    m.stock("pop", initial="100 * share[sex]", dims=("region", "sex"))
+    m.flow("births", "growth[region] * pop[region, sex]", into="pop", dims=("region", "sex"))
+    m.aux("total", "sum(pop, 'region', 'sex')")
+    m.aux("by_region", "sum(pop[region, sex], 'sex')", dims="region")
+    m.aux("north_share", 'by_region["north"] / total')
+    return m
+
+
+def test_subscripted_dims_coords_and_sums():
+    ds = engine.simulate(subscripted_model(), start=0, stop=2, dt=1)
+    assert ds["pop"].dims == ("time", "region", "sex")
+    assert list(ds["region"].values) == ["north", "south", "east"]
+    np.testing.assert_allclose(ds["pop"].sel(time=2, sex="male").values,
+                               50 * np.array([1.01, 1.03, 1.0]) ** 2)
+    np.testing.assert_allclose(ds["total"], ds["pop"].sum(["region", "sex"]))
+    np.testing.assert_allclose(ds["by_region"], ds["pop"].sum("sex"))
+    np.testing.assert_allclose(ds["north_share"], ds["by_region"].sel(region="north")
+                               / ds["total"])
+
+
+def test_dimension_errors_name_the_element():
+    m = engine.Model("bad")
+    m.dimension("region", ["a", "b"])
+    with pytest.raises(SpecError, match="unknown dimension 'regoin'.*'region'"):
+        m.param("x", 1, dims="regoin")
+    m.param("x", [1, 2], dims="region")
+    m.aux("y", "x[age]", dims="region")
+    with pytest.raises(SpecError, match="'age' is not an element of 'region'"):
+        engine.simulate(m, start=0, stop=1, dt=1)
+
+
+def test_algebraic_loop_is_reported_by_name():
+    m = engine.Model("loop")
+    m.aux("a", "b + 1")
+    m.aux("b", "c * 2")
+    m.aux("c", "a - 1")
+    m.aux("d", "a")
+    with pytest.raises(SpecError, match="algebraic loop.*'a'.*'b'.*'c'"):
+        engine.simulate(m, start=0, stop=1, dt=1)
+
+
+def test_unknown_name_and_function_suggest_fixes():
+    m = engine.Model("typo")
+    m.param("growth_rate", 1)
+    m.aux("y", "growth_rte * 2")
+    with pytest.raises(SpecError, match="unknown name 'growth_rte'.*'growth_rate'"):
+        engine.simulate(m, start=0, stop=1, dt=1)
+    m2 = engine.Model("typo2")
+    m2.aux("y", "maxx(1, 2)")
+    with pytest.raises(SpecError, match="unknown function 'maxx'.*'max'"):
+        engine.simulate(m2, start=0, stop=1, dt=1)
+
+
+def test_spec_errors_on_declaration():
+    m = engine.Model("decl")
+    m.stock("reservoir")
+    with pytest.raises(SpecError, match="already declared"):
+        m.aux("reservoir", 1)
+    with pytest.raises(SpecError, match="connects no stock"):
+        m.flow("f", 1)
+    with pytest.raises(SpecError, match="'resevoir' is not a declared stock.*'reservoir'"):
+        m.flow("f", 1, into="resevoir")
+    with pytest.raises(SpecError, match="outside its bounds"):
+        m.param("p", 5, bounds=(0, 1))
+    with pytest.raises(SpecError, match="unknown prior distribution 'gaussian'"):
+        m.param("q", 1, prior=("gaussian", 0, 1))
+    with pytest.raises(SpecError, match="must not decrease"):
+        m.lookup("table", [(0, 0), (2, 1), (1, 3)])
+    with pytest.raises(SpecError, match="reserved"):
+        m.aux("time", 1)
+
+
+def test_lookup_interpolates_and_clamps():
+    m = engine.Model("lookups")
+    m.lookup("effect", [(0, 0), (1, 10), (2, 15)])
+    m.aux("value", "effect(time - 1)")
+    ds = engine.simulate(m, start=0, stop=4, dt=0.5)
+    expected = np.interp(ds["time"].values - 1, [0, 1, 2], [0, 10, 15])
+    np.testing.assert_allclose(ds["value"].values, expected)
+
+
+def test_smooth_delay_and_initial():
+    m = engine.Model("stateful")
+    m.aux("input", "step(10, 1)")
+    m.smooth("smoothed", "input", 2.0)
+    m.delay("delayed", "input", 3.0, order=1)
+    m.aux("first", "initial(time + 5)")
+    ds = engine.simulate(m, start=0, stop=4, dt=0.25)
+    t = ds["time"].values
+    # first-order smooth and delay of a step: 10 * (1 - exp(-(t - 1) / T)) in the Euler limit
+    assert np.all(ds["smoothed"].values[t <= 1] == 0)
+    assert 0 < float(ds["smoothed"].sel(time=4)) < 10
+    assert float(ds["delayed"].sel(time=4)) < float(ds["smoothed"].sel(time=4))
+    np.testing.assert_allclose(ds["first"].values, 5.0)
+    # explicit Euler recurrence of the smooth
+    s = 0.0
+    for k, tk in enumerate(t):
+        assert ds["smoothed"].values[k] == pytest.approx(s, rel=1e-12, abs=1e-12)
+        s += 0.25 * ((10.0 if tk + 0.125 > 1 else 0.0) - s) / 2.0
+
+
+def test_cohort_shift_reproduces_leslie_matrix():
+    ages = 6
+    fertility = np.array([0, 0.3, 0.8, 0.4, 0.0, 0.0])
+    mortality = np.array([0.05, 0.01, 0.01, 0.02, 0.1, 0.3])
+    m = engine.Model("leslie", time_unit="year")
+    m.dimension("age", ages)
+    m.param("fertility", fertility, dims="age")
+    m.param("mortality", mortality, dims="age")
+    m.stock("population", initial=100, dims="age")
+    m.flow("deaths", "mortality[age] * population[age]", out_of="population", dims="age")
+    m.aux("total_births", "sum(fertility[age] * population[age], 'age')")
+    m.flow("births", 'if_then_else(age_index == 0, total_births, 0)'.replace(
+        "age_index == 0", "first_age[age] > 0"), into="population", dims="age")
+    m.param("first_age", [1, 0, 0, 0, 0, 0], dims="age")
+    m.cohort_shift("population", "age", every=1, entry=["births"])
+    ds = engine.simulate(m, start=0, stop=20, dt=1)
+    leslie = np.zeros((ages, ages))
+    leslie[0, :] = fertility
+    for a in range(ages - 1):
+        leslie[a + 1, a] = 1 - mortality[a]
+    leslie[-1, -1] += 1 - mortality[-1]
+    n = np.full(ages, 100.0)
+    for year in range(21):
+        np.testing.assert_allclose(ds["population"].sel(time=year).values, n, rtol=1e-12)
+        n = leslie @ n
+
+
+def test_cohort_shift_needs_dt_dividing_interval():
+    m = engine.Model("shift")
+    m.dimension("age", 3)
+    m.stock("population", initial=1, dims="age")
+    m.cohort_shift("population", "age", every=1)
+    with pytest.raises(SpecError, match="needs a dt that divides it"):
+        engine.simulate(m, start=0, stop=2, dt=0.3)
+    with pytest.raises(SpecError, match="discrete updates"):
+        engine.simulate(m, start=0, stop=2, dt=0.5, method="rk45")
+    ds = engine.simulate(m, start=0, stop=2, dt=0.25)
+    np.testing.assert_allclose(ds["population"].sel(time=2).values, [0, 0, 3])
