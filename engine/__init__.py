@@ -3,6 +3,8 @@
 The public API; see DESIGN.md for the contract.
 """
 
+import os
+
 from .compiler import CompiledModel, compile_model
 from .errors import EngineError, IntegrationError, ParameterError, SpecError, StoreError
 from .simulation import simulate
@@ -28,7 +30,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def load(path: str) -> Model:
+def load(path: str | os.PathLike[str]) -> Model:
     """Load a Vensim (.mdl) or XMILE (.xmile, .stmx) model into a :class:`Model`."""
     from .vensim import load as _load
 

@@ -36,7 +36,7 @@ import numpy as np
 from . import solvers
 from .equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary
 from .errors import SpecError
-from .graph import Binding, Index, Plan, _Checker, DimResolver, build_plan
+from .graph import Binding, DimResolver, Index, Plan, _Checker, build_plan
 from .spec import Model, Variable
 
 __all__ = ["CompiledModel", "compile_model", "cache_dir", "generate_source"]
@@ -606,7 +606,9 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
     for k, shift in enumerate(model.shifts):
         post_lines += _cohort_shift(gen, shift, controls[f"_shift{k}"])
     for var in variables.values():
-        if var.kind == "stock" and var.non_negative:
+        # Stocks given a net rate directly (Vensim/XMILE INTEG) are clamped after the step;
+        # stocks fed by flows are kept non-negative by limiting their outflows instead.
+        if var.kind == "stock" and var.non_negative and var.rate is not None:
             slot = plan.slots[var.name]
             post_lines += [f"    for i in range({slot.offset}, {slot.offset + slot.size}):",
                            "        if y[i] < 0.0:", "            y[i] = 0.0"]
@@ -657,26 +659,31 @@ def _stock_rate(gen: _Gen, var: Variable) -> list[str]:
 
 
 def _nonnegative_limits(gen: _Gen) -> list[str]:
-    """Limit outflows of non-negative stocks so one step cannot take them below zero
-    (Stella's rule): outflows share what the stock holds plus its inflows."""
+    """Limit the outflows of non-negative stocks so that one step cannot take them below zero.
+
+    The outflows of a stock share what it holds at the start of the step, in proportion to
+    their demands. Limiting the flow itself (not the stock afterwards) keeps every flow's
+    outflow equal to its inflow elsewhere, so totals are conserved exactly; the limit does not
+    count on same-step inflows, so it does not depend on the order stocks are processed in.
+    """
     plan = gen.plan
     lines: list[str] = []
     for var in gen.model.variables.values():
         if var.kind != "stock" or not var.non_negative or not var.outflows:
             continue
         slot = plan.slots[var.name]
-        ins = " + ".join(f"a[{plan.slots[f].offset} + i]" for f in var.inflows) or "0.0"
-        outs = " + ".join(f"a[{plan.slots[f].offset} + i]" for f in var.outflows)
+        outs = " + ".join(f"max(a[{plan.slots[f].offset} + i], 0.0)" for f in var.outflows)
         lines += [
             f"    # limit outflows of non-negative stock {_comment(var.name)}",
             f"    for i in range({slot.size}):",
-            f"        avail = y[{slot.offset} + i] / h + {ins}",
+            f"        avail = max(y[{slot.offset} + i], 0.0) / h",
             f"        total = {outs}",
-            "        if total > avail and total > 0.0:",
-            "            f = max(avail, 0.0) / total",
+            "        if total > avail:",
+            "            f = avail / total",
         ]
         for flow in var.outflows:
-            lines.append(f"            a[{plan.slots[flow].offset} + i] *= f")
+            off = plan.slots[flow].offset
+            lines += [f"            if a[{off} + i] > 0.0:", f"                a[{off} + i] *= f"]
     return lines
 
 
@@ -692,7 +699,7 @@ def _delay_fixed_init(gen: _Gen, var: Variable, offset: int, controls: dict[str,
     lines = [f"    # fixed delay {_comment(var.name)}: the output starts at its initial value"]
     # delay time into a scratch copy of the output slot, then the initial value.
     lines += gen.assign(_role_var(var, 1), "eq", "a", offset)
-    lines.append(f"    cap = int(z[0])")
+    lines.append("    cap = int(z[0])")
     lines.append(f"    for e in range({size}):")
     lines.append(f"        b = 1 + ({base} + e) * (cap + 2)")
     lines.append(f"        n = int(np.round(max(a[{offset} + e] / h, 1.0) + 1e-6))")

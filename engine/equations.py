@@ -162,7 +162,8 @@ def parse(text: str | float | int | Expr, *, where: str = "equation") -> Expr:
     if isinstance(text, (int, float)):
         return Num(float(text))
     if not isinstance(text, str):
-        raise SpecError(f"{where}: expected an equation string or number, got {type(text).__name__}.")
+        raise SpecError(f"{where}: expected an equation string or number, "
+                        f"got {type(text).__name__}.")
     source = text.strip()
     if not source:
         raise SpecError(f"{where}: the equation is empty.")

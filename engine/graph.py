@@ -160,7 +160,7 @@ def build_plan(model: Model) -> Plan:
                 raise SpecError(f"lookup {var.name!r} has {len(var.tables)} tables for "
                                 f"{count} elements.")
             entries = []
-            for xs, ys in var.tables:
+            for xs, _ys in var.tables:
                 entries.append((sizes["p"], len(xs)))
                 sizes["p"] += 2 * len(xs)
             lookup_tables[var.name] = entries
@@ -329,7 +329,7 @@ class _Checker:
                 ranges.append((pos,))
         points = None
         if piece.exclude:
-            excluded = set()
+            excluded: set[tuple[int, ...]] = set()
             for combo in piece.exclude:
                 per_dim = []
                 for dim, sub in zip(var.dims, combo):

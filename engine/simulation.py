@@ -177,7 +177,8 @@ def output_layout(result: CompiledModel, outputs: Sequence[str] | None
                 raise SpecError(f"{name!r} is a lookup table, not an output; output a variable "
                                 "that calls it.")
             names.append(name)
-    kinds, idx = [], []
+    kinds: list[int] = []
+    idx: list[int] = []
     code = {"y": 0, "a": 1, "p": 2}
     for name in names:
         slot = result.plan.slots[name]

@@ -29,7 +29,15 @@ from typing import Any
 import numpy as np
 
 from .equations import (
-    Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary, parse,
+    Binary,
+    Call,
+    Expr,
+    InlineLookup,
+    Num,
+    Reduce,
+    Ref,
+    Unary,
+    parse,
 )
 from .errors import SpecError, suggest
 
@@ -547,6 +555,7 @@ class _Lowering:
         names = [self.model.hidden_name(self.host.name, what) for _ in range(n)]
         previous = input
         for name in names:
+            init: Expr
             if material:
                 init = Binary("*", initial, stage_time)
                 level = Ref(name, self.piece.subs)

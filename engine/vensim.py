@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ def _norm(name: str) -> str:
     return name.strip().lower().replace(" ", "_")
 
 
-def load(path: str | Path) -> Model:
+def load(path: str | os.PathLike[str]) -> Model:
     """Load a Vensim or XMILE model file into a :class:`~engine.spec.Model`.
 
     Raises
@@ -316,7 +317,7 @@ class _Mapper:
             for dim, sub in zip(dims, subs):
                 elements = self.model.dims[dim].elements
                 positions.append([elements.index(e) for e in self.sub_elements(sub)])
-            excluded = set()
+            excluded: set[tuple[int, ...]] = set()
             for group in excepts:
                 per = [[self.model.dims[d].elements.index(e) for e in self.sub_elements(s)]
                        for d, s in zip(dims, group)]

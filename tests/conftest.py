@@ -10,7 +10,8 @@ import pytest
 
 # Kernels compiled by the tests go to a cache shared by the test session (and by the workers
 # of pytest-xdist), not to the user's cache.
-os.environ.setdefault("CORRIDOR_CACHE_DIR", str(Path(tempfile.gettempdir()) / "corridor-test-cache"))
+os.environ.setdefault("CORRIDOR_CACHE_DIR",
+                      str(Path(tempfile.gettempdir()) / "corridor-test-cache"))
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CONFORMANCE = SHARED / "conformance"

@@ -1,0 +1,214 @@
+"""The ``corridor`` command line: a thin layer over the public API.
+
+Each command parses its arguments, calls the library and prints; library errors become one
+clear line on stderr and a non-zero exit (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import EngineError
+
+__all__ = ["main"]
+
+
+def _load_model(name: str, scenario: str | None = None) -> Any:
+    """A model file (.mdl/.xmile/.stmx), a bundled model name, or the default forecast."""
+    import engine
+
+    path = Path(name)
+    if path.suffix.lower() in (".mdl", ".xmile", ".xml", ".stmx"):
+        return engine.load(path)
+    if name == "example":
+        return _example_model()
+    import importlib
+
+    try:
+        module = importlib.import_module(f"models.{name}")
+    except ModuleNotFoundError:
+        raise EngineError(f"unknown model {name!r}: give a .mdl/.xmile file or a bundled model "
+                          "(corridor, demography, hump, climate, labour, example).") from None
+    kwargs = {"scenario": scenario} if scenario else {}
+    model: Any = module.build(**kwargs)
+    return model
+
+
+def _example_model() -> Any:
+    """A small bundled model (a diaspora-driven migration loop) used when nothing is given."""
+    import engine
+
+    m = engine.Model("example", time_unit="year", start=2022, stop=2100, dt=0.25, saveper=1,
+                     doc="A toy origin-destination model: emigration grows with the diaspora "
+                         "(a network effect) and returns drain it.")
+    m.param("origin_population_initial", 50e6, units="person")
+    m.param("base_emigration_rate", 0.002, units="1/year", bounds=(0, 0.1),
+            prior=("uniform", 0.001, 0.004))
+    m.param("network_effect", 0.5, units="1", bounds=(0, 5), prior=("normal", 0.5, 0.1))
+    m.param("return_rate", 0.02, units="1/year", bounds=(0, 1))
+    m.param("natural_growth", 0.015, units="1/year")
+    m.stock("origin_population", initial="origin_population_initial", units="person",
+            non_negative=True)
+    m.stock("diaspora", initial=2e6, units="person", non_negative=True)
+    m.aux("diaspora_share", "diaspora / origin_population", units="1")
+    m.flow("growth", "natural_growth * origin_population", into="origin_population",
+           units="person/year")
+    m.flow("emigration", "base_emigration_rate * origin_population * "
+           "(1 + network_effect * diaspora_share * 10)", out_of="origin_population",
+           into="diaspora", units="person/year")
+    m.flow("returns", "return_rate * diaspora", out_of="diaspora", into="origin_population",
+           units="person/year")
+    return m
+
+
+def _default_model_name() -> str:
+    try:
+        import models.corridor  # noqa: F401
+    except ImportError:
+        return "example"
+    return "corridor"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import engine
+
+    model = _load_model(args.model or _default_model_name(), args.scenario)
+    params = dict(_parse_assignment(a) for a in args.set or [])
+    ds = engine.simulate(model, start=args.start, stop=args.stop, dt=args.dt,
+                         method=args.method, params=params or None,
+                         outputs=args.output or None)
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not args.overwrite:
+            raise EngineError(f"{out} exists; pass --overwrite to replace it.")
+        if out.suffix == ".nc":
+            ds.to_netcdf(out)
+        elif out.suffix == ".csv":
+            ds.to_dataframe().to_csv(out)
+        else:
+            raise EngineError(f"unknown output format {out.suffix!r}; use .nc or .csv.")
+    if args.json:
+        summary = {name: _last(ds[name]) for name in ds.data_vars}
+        print(json.dumps({"model": model.name, "final": summary}, indent=2, default=str))
+    elif not args.quiet:
+        print(f"{model.name}: {ds.sizes['time']} saves from {float(ds.time[0]):g} to "
+              f"{float(ds.time[-1]):g} {model.time_unit}")
+        for name in list(ds.data_vars)[:40]:
+            da = ds[name]
+            units = da.attrs.get("units", "")
+            print(f"  {name:40s} {_format(_last(da))} {units}")
+        if args.out:
+            print(f"written to {args.out}")
+    return 0
+
+
+def _last(da: Any) -> Any:
+    value = da.isel(time=-1) if "time" in da.dims else da
+    if value.ndim == 0:
+        return float(value)
+    return float(value.sum())
+
+
+def _format(value: Any) -> str:
+    return f"{value:14.6g}" if isinstance(value, float) else str(value)
+
+
+def _parse_assignment(text: str) -> tuple[str, float]:
+    if "=" not in text:
+        raise EngineError(f"--set expects NAME=VALUE, got {text!r}.")
+    name, value = text.split("=", 1)
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise EngineError(f"--set {name}: {value!r} is not a number.") from None
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    from .graph import build_plan
+
+    model = _load_model(args.model or _default_model_name())
+    plan = build_plan(model)
+    visible = [v for v in model.variables.values() if not v.hidden]
+    if args.json:
+        print(json.dumps({
+            "name": model.name, "time_unit": model.time_unit,
+            "dims": {d: list(dim.elements) for d, dim in model.dims.items()},
+            "variables": [{"name": v.name, "kind": v.kind, "dims": list(v.dims),
+                           "units": v.units, "bounds": list(v.bounds),
+                           "prior": repr(v.prior) if v.prior is not None else None}
+                          for v in visible]}, indent=2))
+        return 0
+    print(f"model {model.name!r} ({model.time_unit or 'no time unit'}); {model.doc}".strip())
+    for name, dim in model.dims.items():
+        shown = ", ".join(dim.elements[:8]) + (" ..." if len(dim) > 8 else "")
+        print(f"  dim {name} [{len(dim)}]: {shown}")
+    for kind in ("stock", "flow", "aux", "param", "lookup"):
+        group = [v for v in visible if v.kind == kind]
+        if not group:
+            continue
+        print(f"{kind}s ({len(group)}):")
+        for v in group:
+            extra = ""
+            if kind == "param":
+                low, high = v.bounds
+                if low is not None or high is not None:
+                    extra += f" bounds [{low}, {high}]"
+                if v.prior is not None:
+                    extra += f" prior {v.prior!r}"
+            dims = f"[{', '.join(v.dims)}]" if v.dims else ""
+            print(f"  {v.name}{dims} ({v.units or '-'}){extra}")
+    print(f"dependencies: {len(plan.dynamic_order)} equations each step, "
+          f"{len(plan.static)} constant, {len(plan.init_order)} at initialisation; "
+          f"state size {plan.sizes['y']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="corridor", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="run a model once and summarise the result")
+    run.add_argument("model", nargs="?", help="bundled model name or .mdl/.xmile file "
+                                              "(default: the corridor forecast)")
+    run.add_argument("--scenario", help="scenario name (bundled models)")
+    run.add_argument("--start", type=float)
+    run.add_argument("--stop", type=float)
+    run.add_argument("--dt", type=float)
+    run.add_argument("--method", default="euler", choices=["euler", "rk4", "rk45"])
+    run.add_argument("--set", action="append", metavar="NAME=VALUE",
+                     help="override a parameter (repeatable)")
+    run.add_argument("--output", action="append", metavar="NAME", help="keep this variable")
+    run.add_argument("--out", help="write the result to a .nc or .csv file")
+    run.add_argument("--overwrite", action="store_true")
+    run.add_argument("--quiet", action="store_true")
+    run.add_argument("--json", action="store_true", help="print a JSON summary")
+    run.set_defaults(func=cmd_run)
+    describe = sub.add_parser("describe", help="list a model's dims, variables, units, priors")
+    describe.add_argument("model", nargs="?")
+    describe.add_argument("--json", action="store_true")
+    describe.set_defaults(func=cmd_describe)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["run", *(argv or [])])
+    try:
+        code: int = args.func(args)
+        return code
+    except (EngineError, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"corridor: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
