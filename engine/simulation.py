@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from . import solvers
@@ -368,5 +369,31 @@ def build_dataset(result: CompiledModel, names: list[str], data: np.ndarray, p: 
     for dim in model.dims:
         if dim in used_dims:
             coords[dim] = xr.Variable(dim, np.array(model.dims[dim].elements, dtype=object))
-    return xr.Dataset(variables, coords=coords, attrs={"model": model.name,
-                                                       "time_unit": model.time_unit})
+    attrs = {"model": model.name, "time_unit": model.time_unit}
+    return dataset(variables, coords, attrs)
+
+
+def dataset(variables: dict[str, xr.Variable], coords: dict[str, xr.Variable],
+            attrs: dict[str, Any]) -> xr.Dataset:
+    """``xr.Dataset(variables, coords=coords, attrs=attrs)`` for variables known to be aligned.
+
+    The public constructor merges and aligns its inputs, which costs ~0.3 ms even for a tiny
+    model, more than the simulation itself; here every variable is built on the same
+    coordinates, so the Dataset is assembled directly from indexed coordinates. Falls back to
+    the public constructor if xarray's internals change.
+    """
+    try:
+        from xarray.core.indexes import PandasIndex
+
+        indexes = {}
+        everything = dict(variables)
+        for name, coord in coords.items():
+            index = PandasIndex(pd.Index(coord.values), name)
+            indexes[name] = index
+            everything[name] = index.create_variables({name: coord})[name]
+        sizes: dict[str, int] = {}
+        for var in everything.values():
+            sizes.update(zip(var.dims, var.shape))
+        return xr.Dataset._construct_direct(everything, set(coords), sizes, attrs, indexes)
+    except Exception:  # pragma: no cover - depends on xarray's private API
+        return xr.Dataset(variables, coords=coords, attrs=attrs)
