@@ -385,13 +385,13 @@ def dataset(variables: dict[str, xr.Variable], coords: dict[str, xr.Variable],
     try:
         from xarray.core.indexes import PandasIndex
 
-        indexes = {}
+        indexes: dict[Any, Any] = {}
         everything = dict(variables)
         for name, coord in coords.items():
             index = PandasIndex(pd.Index(coord.values), name)
             indexes[name] = index
             everything[name] = index.create_variables({name: coord})[name]
-        sizes: dict[str, int] = {}
+        sizes: dict[Any, int] = {}
         for var in everything.values():
             sizes.update(zip(var.dims, var.shape))
         return xr.Dataset._construct_direct(everything, set(coords), sizes, attrs, indexes)
