@@ -446,6 +446,8 @@ class _Gen:
             return pres, _FUNCS_N[func].format(*args)
         if func == "step":
             return pres, f"_step(t, h, {args[0]}, {args[1]})"
+        if func == "time_step":
+            return pres, "h"
         if func == "ramp":
             finish = args[2] if len(args) > 2 else "np.inf"
             return pres, f"_ramp(t, {args[0]}, {args[1]}, {finish})"
@@ -635,6 +637,21 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
         solvers.SOURCE["_common"], solvers.SOURCE["euler"], solvers.SOURCE["rk4"],
         solvers.SOURCE["rk45"], solvers.SOURCE["members"],
     ]
+    if model.dynamic_control:
+        roles = {}
+        for role in ("dt", "stop", "saveper"):
+            name = model.control.get(role)
+            slot = plan.slots.get(name) if name else None
+            if slot is None or slot.array != "a":
+                value = {"dt": model.dt, "stop": model.stop, "saveper": model.saveper}[role]
+                raise SpecError(f"model {model.name!r}: run setting {role} must be a variable "
+                                f"when others change during the run (got {value}).")
+            roles[role] = slot.offset
+        if controls.get("_zcount"):
+            raise SpecError(f"model {model.name!r}: DELAY FIXED with run settings that change "
+                            "during the run is not supported.")
+        parts += [f"CONTROL_DT = {roles['dt']}", f"CONTROL_STOP = {roles['stop']}",
+                  f"CONTROL_SAVEPER = {roles['saveper']}", solvers.SOURCE["euler_dynamic"]]
     return "\n".join(parts) + "\n", p0, controls
 
 

@@ -98,14 +98,14 @@ FUNCTIONS: dict[str, tuple[int, int]] = {
     "integer": (1, 1), "modulo": (2, 2), "quantum": (2, 2), "sign": (1, 1),
     "xidz": (3, 3), "zidz": (2, 2),
     "step": (2, 2), "ramp": (2, 3), "pulse": (1, 2), "pulse_train": (4, 4),
-    "lookup_extrapolate": (2, 2),
+    "lookup_extrapolate": (2, 2), "time_step": (0, 0),
 }
 # Functions with memory; spec lowers them into hidden stocks / slots.
 STATEFUL_FUNCTIONS: dict[str, tuple[int, int]] = {
     "smooth": (2, 3), "smoothi": (3, 3), "smooth3": (2, 3), "smooth3i": (3, 3),
     "smooth_n": (4, 4),
     "delay1": (2, 3), "delay1i": (3, 3), "delay3": (2, 3), "delay3i": (3, 3),
-    "delay_n": (4, 4), "delay_fixed": (3, 3),
+    "delay_n": (4, 4), "delay_fixed": (3, 3), "delay_n_lagged": (4, 4),
     "trend": (3, 3), "forecast": (3, 3), "initial": (1, 1), "sample_if_true": (3, 3),
 }
 REDUCTIONS = {"sum": "sum", "prod": "prod", "vmin": "min", "vmax": "max"}

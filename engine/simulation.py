@@ -39,13 +39,15 @@ class RunSettings:
         return np.round(times, decimals)
 
 
-def compiled(model: Model, method: str = "euler") -> CompiledModel:
-    """The compiled kernels of ``model`` (compiled on first use, then reused)."""
+def compiled(model: Model, method: str | None = "euler") -> CompiledModel:
+    """The compiled kernels of ``model`` (compiled on first use, then reused).
+
+    ``method`` names the solver compiled eagerly; None compiles at first call."""
     cache = getattr(model, "_compiled_cache", None)
     revision = _revision(model)
     if cache is not None and cache[0] == revision:
         result: CompiledModel = cache[1]
-        if method not in cache[2]:
+        if method is not None and method not in cache[2]:
             compile_warm(result, method)
             cache[2].add(method)
         return result
@@ -248,6 +250,8 @@ def simulate(model: Model, *, start: float | None = None, stop: float | None = N
     """
     if method not in solvers.METHODS:
         raise SpecError(f"unknown method {method!r}; choose one of {', '.join(solvers.METHODS)}.")
+    if model.dynamic_control:
+        return _simulate_dynamic(model, start, stop, dt, saveper, method, params, outputs)
     result = compiled(model, method)
     if method == "rk45" and result.discrete:
         raise SpecError(f"model {model.name!r} has discrete updates (fixed delays or cohort "
@@ -278,6 +282,38 @@ def run_kernel(result: CompiledModel, p: np.ndarray, settings: RunSettings, kind
                                        info)
     info[7] = status
     return out, info
+
+
+def _simulate_dynamic(model: Model, start: float | None, stop: float | None, dt: float | None,
+                      saveper: float | None, method: str, params: Mapping[str, Any] | None,
+                      outputs: Sequence[str] | None) -> xr.Dataset:
+    """Run a model whose run settings are equations (re-evaluated every step)."""
+    if any(v is not None for v in (start, stop, dt, saveper)) or method != "euler":
+        raise SpecError(f"model {model.name!r} computes its own run settings during the run "
+                        f"({', '.join(model.control.values())}); run it with its own settings "
+                        "and method='euler', or make them constants in the model.")
+    result = compiled(model, None)
+    assert model.start is not None
+    p = parameter_vector(result, params)
+    names, kinds, idx = output_layout(result, outputs)
+    rows = 1024
+    while True:
+        y = np.zeros(result.plan.sizes["y"])
+        a = np.zeros(result.plan.sizes["a"])
+        z = discrete_state(result, 0)
+        out = np.empty((rows, kinds.shape[0]))
+        times = np.empty(rows)
+        info = np.zeros(8)
+        with np.errstate(all="ignore"):
+            status = result.module.run_euler_dynamic(p, y, a, z, float(model.start), kinds, idx,
+                                                     out, times, info)
+        if status != solvers.OUT_OF_ROOM:
+            break
+        rows *= 4
+    info[7] = status
+    check_status(result, info, kinds, idx)
+    count = int(info[5])
+    return build_dataset(result, names, out[:count], p, np.round(times[:count], 10))
 
 
 def run_members(result: CompiledModel, P: np.ndarray, settings: RunSettings,

@@ -29,7 +29,7 @@ __all__ = ["METHODS", "OK", "NONFINITE_STATE", "NONFINITE_OUTPUT", "TOO_MANY_STE
            "STEP_TOO_SMALL", "SOURCE"]
 
 METHODS = ("euler", "rk4", "rk45")
-OK, NONFINITE_STATE, NONFINITE_OUTPUT, TOO_MANY_STEPS, STEP_TOO_SMALL = 0, 1, 2, 3, 4
+OK, NONFINITE_STATE, NONFINITE_OUTPUT, TOO_MANY_STEPS, STEP_TOO_SMALL, OUT_OF_ROOM = 0, 1, 2, 3, 4, 5
 
 _SAVE = '''
 @njit(cache=True, error_model="numpy")
@@ -281,4 +281,53 @@ def run_members(method, P, t0, h, n_steps, save_every, out_kind, out_idx, out, i
                                   out[m], info[m])
 '''
 
-SOURCE = {"euler": _EULER, "rk4": _RK4, "rk45": _RK45, "_common": _SAVE, "members": _MEMBERS}
+# For models whose run settings change during the run (Vensim control variables that are
+# equations): dt, the final time and the save period are read from auxiliaries every step,
+# as Vensim and PySD do. Saves where (t - t0) is within 1e-5 dt of a multiple of SAVEPER.
+_EULER_DYNAMIC = '''
+@njit(cache=True, error_model="numpy")
+def run_euler_dynamic(p, y, a, z, t0, out_kind, out_idx, out, times, info):
+    init(t0, p, y, a, z, 1.0)
+    dydt = np.zeros(y.shape[0])
+    row = 0
+    t = t0
+    h = 1.0
+    while True:
+        aux(t, y, p, a, z, h)
+        h = a[CONTROL_DT]
+        deriv(t, y, p, a, z, h, dydt)
+        final = a[CONTROL_STOP]
+        saveper = a[CONTROL_SAVEPER]
+        prec = h * 1e-5
+        delay = t - t0
+        if delay % saveper < prec or (-delay) % saveper < prec:
+            if row >= out.shape[0]:
+                return 5
+            bad = _save(row, y, a, p, out_kind, out_idx, out)
+            times[row] = t
+            row += 1
+            if bad >= 0:
+                info[0] = t
+                info[1] = bad
+                return 2
+        if not (t + h * 1e-5 < final):
+            break
+        if not (h > 0.0):
+            info[0] = t
+            return 4
+        pre_step(t, y, p, a, z, h)
+        for i in range(y.shape[0]):
+            y[i] += h * dydt[i]
+        post_step(1, y, p, a, z, h)
+        t += h
+        bad = _first_nonfinite(y)
+        if bad >= 0:
+            info[0] = t
+            info[1] = bad
+            return 1
+    info[5] = row
+    return 0
+'''
+
+SOURCE = {"euler": _EULER, "rk4": _RK4, "rk45": _RK45, "_common": _SAVE, "members": _MEMBERS,
+          "euler_dynamic": _EULER_DYNAMIC}

@@ -154,7 +154,9 @@ class Model:
         self.dims: dict[str, Dimension] = {}
         self.variables: dict[str, Variable] = {}
         self.shifts: list[CohortShift] = []
-        self.control: dict[str, str] = {}  # role (start/stop/dt/saveper) -> parameter name
+        self.control: dict[str, str] = {}  # role (start/stop/dt/saveper) -> variable name
+        # True when run settings are variables that change during the run (Vensim allows it)
+        self.dynamic_control = False
         self.source: str = "dsl"
         self._hidden_count = 0
 
@@ -613,6 +615,29 @@ class _Lowering:
     def lower_delay_n(self, input: Expr, delay: Expr, initial: Expr, n: Expr) -> Expr:
         return self.chain("delay", input, delay, initial,
                           self.order(n, "delay_n", self.host.name), material=True)
+
+    def lower_delay_n_lagged(self, input: Expr, delay: Expr, initial: Expr, n: Expr) -> Expr:
+        """DELAY N whose stages keep the delay time in force when material entered them (as
+        Vensim and PySD do for a delay time that changes): stage k drains with the delay time
+        of k steps ago; the output divides by the delay time of the previous step."""
+        order = self.order(n, "delay_n", self.host.name)
+        lags: list[Expr] = [delay]
+        for k in range(1, max(order, 2)):
+            lags.append(self.lower_delay_fixed(delay, Binary("*", Num(float(k)),
+                                                             Call("time_step", ())), delay))
+        names = [self.model.hidden_name(self.host.name, "delay") for _ in range(order)]
+        previous = input
+        scale = Num(float(order))
+        for k, name in enumerate(names):
+            level = Ref(name, self.piece.subs)
+            out = Binary("/", Binary("*", level, scale), lags[k])
+            var = Variable(name, "stock", self.host.dims, hidden=True, units=self.host.units)
+            var.pieces = [Piece(self.piece.subs, Binary("/", Binary("*", initial, delay), scale),
+                                self.piece.exclude)]
+            var.rate = [Piece(self.piece.subs, Binary("-", previous, out), self.piece.exclude)]
+            self.model.variables[name] = var
+            previous = out
+        return Binary("/", Binary("*", Ref(names[-1], self.piece.subs), scale), lags[1])
 
     def lower_delay_fixed(self, input: Expr, delay: Expr, initial: Expr) -> Expr:
         # The input is held in a hidden auxiliary so that the pipeline can record its value

@@ -113,6 +113,8 @@ class _Mapper:
             if type(element.components[0]).__name__ == "AbstractLookup":
                 self.lookups.add(_norm(element.name))
         self.collect_constants(elements)
+        # INITIAL TIME first: other run settings may be evaluated at it.
+        elements.sort(key=lambda e: _norm(e.name) != "initial_time")
         for element in elements:
             self.current = element.name
             self.element(element)
@@ -343,10 +345,30 @@ class _Mapper:
     def control(self, element: Any, key: str, units: str, doc: str) -> None:
         comp = element.components[0]
         value = self.const_value(comp.ast)
-        if value is None:
-            raise self.fail("a control variable (INITIAL TIME, FINAL TIME, TIME STEP, SAVEPER) "
-                            "must be a constant; time-varying run settings are not supported.")
         role = _CONTROL[key]
+        if value is None:
+            # A run setting that changes during the run (Vensim re-evaluates these every step;
+            # INITIAL TIME once, at time 0). It becomes an auxiliary the solver reads.
+            expr = self.expr(comp.ast)
+            saved = self.constants.get("initial_time")
+            if role == "start":
+                self.constants["initial_time"] = 0.0
+            value = self.initial_value(expr)
+            if saved is None:
+                self.constants.pop("initial_time", None)
+            else:
+                self.constants["initial_time"] = saved
+            if value is None:
+                raise self.fail("this run setting cannot be evaluated at the initial time.")
+            if role == "start":
+                self.constants["initial_time"] = value
+            setattr(self.model, role, value)
+            var = Variable(element.name, "aux", (), units=units, doc=doc)
+            var.pieces = [Piece((), self.model.lower(var, Piece((), Num(0.0)), expr))]
+            self.model.variables[element.name] = var
+            self.model.control[role] = element.name
+            self.model.dynamic_control = True
+            return
         self.constants[key] = value
         setattr(self.model, role, value)
         self.model.variables[element.name] = Variable(
@@ -508,8 +530,31 @@ class _Mapper:
     def x_DelayNStructure(self, node: Any) -> Expr:
         delay = self.expr(node.delay_time)
         order = self.reduced_order(int(self.order(node.order, "DELAY N").value), delay)
-        return Call("delay_n", (self.expr(node.input), delay, self.expr(node.initial),
-                                Num(float(order))))
+        func = "delay_n" if self.is_constant(delay) else "delay_n_lagged"
+        return Call(func, (self.expr(node.input), delay, self.expr(node.initial),
+                           Num(float(order))))
+
+    def is_constant(self, expr: Expr, depth: int = 0) -> bool:
+        """True when ``expr`` cannot change during a run (numbers and constants only)."""
+        if depth > 50:
+            return False
+        if isinstance(expr, Num):
+            return True
+        if isinstance(expr, Ref):
+            key = _norm(expr.name)
+            if key in self.constants:
+                return True
+            element = next((e for e in self.section.elements if _norm(e.name) == key), None)
+            if element is None:
+                return False
+            return all(_is_number(c.ast) or isinstance(c.ast, np.ndarray)
+                       for c in element.components)
+        if isinstance(expr, Unary):
+            return self.is_constant(expr.operand, depth + 1)
+        if isinstance(expr, Binary):
+            return (self.is_constant(expr.left, depth + 1)
+                    and self.is_constant(expr.right, depth + 1))
+        return False
 
     def reduced_order(self, order: int, delay: Expr) -> int:
         """Vensim (and PySD) lower a delay's order while order * TIME STEP exceeds the delay
