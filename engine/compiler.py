@@ -638,20 +638,18 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
         solvers.SOURCE["rk45"], solvers.SOURCE["members"],
     ]
     if model.dynamic_control:
-        roles = {}
         for role in ("dt", "stop", "saveper"):
-            name = model.control.get(role)
-            slot = plan.slots.get(name) if name else None
-            if slot is None or slot.array != "a":
-                value = {"dt": model.dt, "stop": model.stop, "saveper": model.saveper}[role]
-                raise SpecError(f"model {model.name!r}: run setting {role} must be a variable "
-                                f"when others change during the run (got {value}).")
-            roles[role] = slot.offset
+            control_name = model.control.get(role)
+            found = plan.slots.get(control_name) if control_name else None
+            if found is None or found.array not in ("a", "p"):
+                raise SpecError(f"model {model.name!r}: run setting {role!r} is not defined; "
+                                "define TIME STEP, FINAL TIME and SAVEPER.")
+            parts += [deco, f"def _control_{role}(a, p):",
+                      f"    return {found.array}[{found.offset}]", ""]
         if controls.get("_zcount"):
             raise SpecError(f"model {model.name!r}: DELAY FIXED with run settings that change "
                             "during the run is not supported.")
-        parts += [f"CONTROL_DT = {roles['dt']}", f"CONTROL_STOP = {roles['stop']}",
-                  f"CONTROL_SAVEPER = {roles['saveper']}", solvers.SOURCE["euler_dynamic"]]
+        parts.append(solvers.SOURCE["euler_dynamic"])
     return "\n".join(parts) + "\n", p0, controls
 
 

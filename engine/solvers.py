@@ -29,7 +29,8 @@ __all__ = ["METHODS", "OK", "NONFINITE_STATE", "NONFINITE_OUTPUT", "TOO_MANY_STE
            "STEP_TOO_SMALL", "SOURCE"]
 
 METHODS = ("euler", "rk4", "rk45")
-OK, NONFINITE_STATE, NONFINITE_OUTPUT, TOO_MANY_STEPS, STEP_TOO_SMALL, OUT_OF_ROOM = 0, 1, 2, 3, 4, 5
+OK, NONFINITE_STATE, NONFINITE_OUTPUT, TOO_MANY_STEPS, STEP_TOO_SMALL = 0, 1, 2, 3, 4
+OUT_OF_ROOM = 5
 
 _SAVE = '''
 @njit(cache=True, error_model="numpy")
@@ -294,10 +295,10 @@ def run_euler_dynamic(p, y, a, z, t0, out_kind, out_idx, out, times, info):
     h = 1.0
     while True:
         aux(t, y, p, a, z, h)
-        h = a[CONTROL_DT]
+        h = _control_dt(a, p)
         deriv(t, y, p, a, z, h, dydt)
-        final = a[CONTROL_STOP]
-        saveper = a[CONTROL_SAVEPER]
+        final = _control_stop(a, p)
+        saveper = _control_saveper(a, p)
         prec = h * 1e-5
         delay = t - t0
         if delay % saveper < prec or (-delay) % saveper < prec:
