@@ -1,0 +1,6 @@
+"""corridor's domain models, written in the engine's DSL.
+
+One module per model, each with ``build(**options) -> engine.Model`` (and, for the models the
+coupled corridor joins, ``add_to(model, ...)``): ``demography``, ``labour``, ``hump``,
+``climate`` and ``corridor``. Import the module you need, e.g. ``from models import hump``.
+"""

@@ -1,0 +1,454 @@
+"""Climate hazard, habitability, adaptation and displacement.
+
+Story
+-----
+Global warming (a stock, K above 1850-1900) rises at a rate set by the emissions scenario; a
+mitigation lever bends it, from 2030, towards the rate of a Paris-compatible pathway (the long-term
+lever). Sea level rises at today's rate plus a term growing with warming. Hazards follow warming
+through the frequency multipliers of IPCC AR6 (agricultural and ecological droughts and heavy
+precipitation at 1, 1.5, 2 and 4 K) and a crop-yield loss per degree (Zhao et al. 2017).
+
+Each region's habitability loss (dimensionless) combines the hazards since 2022 with its
+exposure: the share of people who live from agriculture (drought, crop loss) and the share living
+in the low-elevation coastal zone (sea-level rise). ``exposed_population`` counts these people.
+Adaptive capacity is a stock (US$ per person) built by adaptation investment (a share of income,
+the medium-term lever) and depreciating over the life of the assets; it protects a share
+``capacity / (capacity + h * income)`` of the impacts.
+
+Two kinds of movement follow:
+
+- Slow-onset climate migration (as Groundswell counts it): a flow ``climate_migration_internal``
+  proportional to the people who have not yet moved, habitability loss and the unprotected share, accumulated in
+  ``climate_migrants_internal`` (cumulative, from 2022). A share of slow-onset movers crosses a
+  border (``climate_migration_cross_border`` into ``climate_migrants_cross_border``), scaled by
+  ``mobility_access``.
+- Disaster displacement (as IDMC counts it): ``new_displacements`` (a flow, person/year) at the
+  region's 2022 rate, scaled by the heavy-precipitation multiplier and adaptation, fills the stock
+  ``displaced_internal``; people leave it by returning home (``returns_internal``, faster with
+  humanitarian relief, the short-term lever), by settling where they are
+  (``local_integration``), or by moving abroad (``onward_cross_border`` into
+  ``displaced_cross_border``, from which they return or integrate). Crossing a border takes
+  money: ``mobility_access`` is a logistic function of log income, so that the poorest are
+  trapped (Foresight 2011; Cattaneo & Peri 2016).
+
+Stocks: ``global_warming``, ``sea_level_rise``, ``adaptive_capacity``, ``displaced_internal``,
+``displaced_cross_border`` (people currently displaced), ``climate_migrants_internal``,
+``climate_migrants_cross_border`` (cumulative). Conservation: d(displaced_internal)/dt =
+new_displacements - returns_internal - local_integration - onward_cross_border;
+d(displaced_cross_border)/dt = onward_cross_border - returns_cross_border - integration_abroad.
+Displaced people are a subset of the population (they are not removed from it here).
+
+Scenarios (``scenario=``; after Groundswell's): ``"pessimistic"`` (SSP4 development, high
+emissions: warming of SSP5-8.5), ``"more_inclusive"`` (SSP2 development, high emissions),
+``"climate_friendly"`` (SSP4 development, low emissions: SSP1-2.6) and ``"middle"`` (SSP2-4.5).
+Development enters through adaptation investment and, in the standalone model, income growth.
+
+Coupling points (for ``models.corridor``)
+-----------------------------------------
+``add_to(model, regions_dim="region", prefix="", population=..., income=None,
+scenario="pessimistic")``: ``population`` is the name or expression of the population by region
+(person), e.g. ``"sum(population, 'sex', 'age')"``; ``income`` the income per head (US$ 2017 PPP
+per person per year; e.g. hump's ``income_per_capita``); without it the module adds its own
+income path. It returns the names created, notably ``new_displacements``, ``displaced_internal``,
+``displaced_cross_border``, ``climate_migrants_internal``, ``climate_migration_cross_border``
+(person/year leaving the country for climate reasons: add to emigration), ``onward_cross_border``
+and ``exposed_population``.
+
+Dimensions and units: region (WPP names; "World" is also accepted for global checks); persons,
+years, K, m, US$ at 2017 PPP. Run with dt <= 0.25 year: displacement lasts about three months
+on average, so a yearly Euler step overshoots (the stocks stay non-negative, but coarse).
+
+Sources
+-------
+- IPCC (2021). Climate Change 2021: The Physical Science Basis, Summary for Policymakers: A.1.2
+  and WMO (2023), State of the Global Climate 2022 (warming 1.15 K in 2022); Table SPM.1 (best
+  estimates 2081-2100: SSP1-2.6 1.8 K, SSP2-4.5 2.7 K, SSP5-8.5 4.4 K); A.1.7 (sea level rising
+  3.7 mm/yr over 2006-2018); B.5.3 (likely 2100 rise of 0.63-1.01 m under SSP5-8.5, from which
+  the 3.5 mm/yr per K of extra warming); Figure SPM.6 (frequency of 10-year agricultural and
+  ecological droughts in drying regions: 1.7x at 1 K, 2.0x at 1.5 K, 2.4x at 2 K, 4.1x at 4 K;
+  of 10-year heavy precipitation: 1.3x, 1.5x, 1.7x, 2.7x).
+- Zhao, C. et al. (2017). Temperature increase reduces global yields of major crops in four
+  independent estimates. PNAS 114(35), 9326-9331 (per K: wheat -6.0%, rice -3.2%, maize -7.4%,
+  soybean -3.1%; we take 6% per K, sd 2%).
+- International Labour Organization, ILOSTAT modelled estimates (Nov. 2022), employment in
+  agriculture, share of total employment, 2022 (as WDI SL.AGR.EMPL.ZS), rounded: Northern Africa
+  22%, Sub-Saharan Africa 52%, Central America 15%, Europe 5%, Northern America 1.6%, World 26%.
+- McGranahan, G., Balk, D. & Anderson, B. (2007). The rising tide: assessing the risks of
+  climate change and human settlements in low elevation coastal zones. Environment and
+  Urbanization 19(1), 17-37; Neumann, B. et al. (2015). Future coastal population growth and
+  exposure to sea-level rise and coastal flooding. PLoS ONE 10(3): e0118571 (about 10% of the
+  world's people live below 10 m; regional shares rounded, Nile delta for Northern Africa).
+- IDMC (2023). Global Report on Internal Displacement 2023: 32.6 million disaster displacements
+  in 2022 (7.4 million in Sub-Saharan Africa), 8.7 million people living in displacement due to
+  disasters at the end of 2022 (so people leave displacement at ~3.7 a year on average);
+  2023: 26.4 million (GRID 2024). Regional 2022 rates per person are rounded from the country
+  figures of GRID 2023.
+- World Bank (2021). Groundswell Part 2: Acting on Internal Climate Migration (Clement, V. et
+  al.): up to 216 million internal climate migrants by 2050 in six regions under the pessimistic
+  scenario, 86 million in Sub-Saharan Africa (4.2% of its population), 19 million in North Africa
+  (~9%); Rigaud, K. K. et al. (2018), Groundswell (Part 1): Latin America 17 million (2.6%).
+  ``climate_migration_response`` is calibrated so that this model's pessimistic scenario
+  reproduces those 2050 totals (Central America at Latin America's 2.6%; Europe and Northern
+  America, which Groundswell does not cover, take Central America's response per unit of
+  habitability loss; the World 216 million).
+- UNEP (2023). Adaptation Gap Report 2023: adaptation finance needs of developing countries of
+  US$215-387 billion a year this decade (roughly 0.5-1% of their GDP) against international
+  public adaptation finance of US$21 billion in 2021: baseline adaptation investment 0.1% of
+  income; half of impacts averted by the capacity that spending the midpoint need (0.75%) for
+  an asset life of 30 years builds (``adaptation_half_protection`` = 0.225 years of income).
+- Foresight (2011). Migration and Global Environmental Change, UK Government Office for Science
+  (trapped populations); Cattaneo, C. & Peri, G. (2016). The migration response to increasing
+  temperatures. Journal of Development Economics 122, 127-146 (warming raises emigration from
+  middle-income countries and lowers it from poor ones): ``mobility_access`` half-way at US$3,000.
+- UN OCHA Financial Tracking Service: humanitarian appeals were about 55% funded in 2022
+  (``humanitarian_relief`` baseline).
+- United Nations (2022). World Population Prospects 2022 (standalone population path).
+
+The split of exits from displacement (returns, local integration, onward movement) and the
+cross-border share of slow-onset movers have no published global estimates; they carry wide
+priors. The drying weights (share of each region in AR6 regions with more agricultural drought)
+are our reading of AR6 WGI chapter 11, not a published table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import engine
+
+from . import hump
+from ._inputs import (DEFAULT_REGIONS, Names, check_regions, region_values, wpp_growth_rate,
+                      wpp_total)
+
+__all__ = ["build", "add_to", "SCENARIOS"]
+
+WARMING_2022 = 1.15  # K above 1850-1900 (WMO 2023)
+WARMING_PARIS_2090 = 1.8  # K, SSP1-2.6 best estimate 2081-2100
+
+#: Scenario settings: warming reached around 2090 (K), adaptation investment (share of income),
+#: and income growth relative to SSP2 (standalone model only).
+SCENARIOS: dict[str, dict[str, float]] = {
+    "pessimistic": {"warming_2090": 4.4, "adaptation_investment_share": 0.001,
+                    "income_growth_factor": 0.6},
+    "more_inclusive": {"warming_2090": 4.4, "adaptation_investment_share": 0.003,
+                       "income_growth_factor": 1.0},
+    "climate_friendly": {"warming_2090": 1.8, "adaptation_investment_share": 0.001,
+                         "income_growth_factor": 0.6},
+    "middle": {"warming_2090": 2.7, "adaptation_investment_share": 0.002,
+               "income_growth_factor": 1.0},
+}
+
+LIVELIHOOD_EXPOSURE = {"Northern Africa": 0.22, "Sub-Saharan Africa": 0.52,
+                       "Central America": 0.15, "Europe": 0.05, "Northern America": 0.016,
+                       "World": 0.26}
+COASTAL_EXPOSURE = {"Northern Africa": 0.12, "Sub-Saharan Africa": 0.04, "Central America": 0.05,
+                    "Europe": 0.07, "Northern America": 0.07, "World": 0.10}
+DRYING_WEIGHT = {"Northern Africa": 1.0, "Sub-Saharan Africa": 0.5, "Central America": 0.8,
+                 "Europe": 0.4, "Northern America": 0.4, "World": 0.5}
+DISASTER_DISPLACEMENT_RATE = {"Northern Africa": 0.0015, "Sub-Saharan Africa": 0.0063,
+                              "Central America": 0.0020, "Europe": 0.0003,
+                              "Northern America": 0.0019, "World": 0.0041}
+# Calibrated to Groundswell (see the module docstring and tests/models/test_climate.py).
+CLIMATE_MIGRATION_RESPONSE = {"Northern Africa": 0.0306, "Sub-Saharan Africa": 0.0213,
+                              "Central America": 0.0265, "Europe": 0.0265,
+                              "Northern America": 0.0265, "World": 0.0183}
+
+
+def build(regions: Sequence[str] = DEFAULT_REGIONS, *, scenario: str = "pessimistic",
+          start: float = 2022.0, stop: float = 2100.0, dt: float = 0.25,
+          values: Mapping[str, Any] | None = None) -> engine.Model:
+    """The standalone climate-displacement model for ``regions`` under ``scenario``.
+
+    Population follows the WPP 2022 medium variant (average growth 2022-2050, then 2050-2100)
+    and income per head grows from its 2022 level at the SSP2 rates of :mod:`models.hump`
+    times the scenario's growth factor.
+    """
+    regions = check_regions(regions)
+    settings = _scenario(scenario)
+    m = engine.Model("climate", time_unit="year", start=start, stop=stop, dt=dt,
+                     doc=f"Climate hazard, adaptation and displacement ({scenario} scenario).")
+    m.dimension("region", regions)
+    m.param("initial_population", wpp_total(regions, 2022), dims=("region",), units="person",
+            bounds=(0, None), doc="Population on 1 July 2022 (UN WPP 2022).")
+    m.param("population_growth_2022_2050", wpp_growth_rate(regions, 2022, 2050),
+            dims=("region",), units="1/year", bounds=(-0.1, 0.1),
+            doc="Average growth rate of the WPP 2022 medium variant, 2022-2050.")
+    m.param("population_growth_2050_2100", wpp_growth_rate(regions, 2050, 2100),
+            dims=("region",), units="1/year", bounds=(-0.1, 0.1),
+            doc="Average growth rate of the WPP 2022 medium variant, 2050-2100.")
+    m.aux("population",
+          "initial_population * exp(population_growth_2022_2050 * (min(time, 2050) - 2022) + "
+          "population_growth_2050_2100 * max(time - 2050, 0))",
+          units="person", dims=("region",), doc="Population (WPP 2022 medium variant path).")
+    m.param("initial_income_per_capita",
+            region_values(hump.INITIAL_GDP_PER_CAPITA, regions, "initial_income_per_capita"),
+            dims=("region",), units="USD/person/year", bounds=(100, 2e5),
+            doc="GDP per head 2022, 2017 PPP (World Bank WDI).")
+    m.param("income_growth",
+            [settings["income_growth_factor"] * g for g in
+             region_values(hump.GDP_PER_CAPITA_GROWTH, regions, "income_growth")],
+            dims=("region",), units="1/year", bounds=(-0.05, 0.1),
+            doc="Growth of income per head (SSP2 rates, Dellink et al. 2017, times the "
+                "scenario's factor).")
+    m.aux("income_per_capita", "initial_income_per_capita * exp(income_growth * (time - 2022))",
+          units="USD/person/year", dims=("region",), doc="Income per head, 2017 PPP.")
+    add_to(m, population="population", income="income_per_capita", scenario=scenario,
+           values=values)
+    return m
+
+
+def _scenario(scenario: str) -> dict[str, float]:
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown climate scenario {scenario!r}; choose one of "
+                         f"{sorted(SCENARIOS)}.")
+    return SCENARIOS[scenario]
+
+
+def add_to(model: engine.Model, *, regions_dim: str = "region", prefix: str = "",
+           population: str, income: str, scenario: str = "pessimistic",
+           values: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Add the climate module's variables to ``model`` (which declares ``regions_dim``).
+
+    Parameters
+    ----------
+    model : engine.Model
+        The host model.
+    regions_dim : str
+        Its regions dimension (WPP names).
+    prefix : str
+        Prepended to every name created.
+    population : str
+        Name or expression of population by region (person).
+    income : str
+        Name or expression of income per head (US$ 2017 PPP / person / year).
+    scenario : str
+        One of :data:`SCENARIOS`.
+    values : mapping, optional
+        Replacement default values by (unprefixed) parameter name.
+
+    Returns
+    -------
+    dict
+        Role -> created variable name.
+    """
+    settings = _scenario(scenario)
+    regions = list(model.dims[regions_dim].elements)
+    dims = (regions_dim,)
+    values = dict(values or {})
+    n = Names(prefix, population=f"({population})", income=f"({income})")
+
+    def param(name: str, default: Any, *, regional: bool = False, **kw: Any) -> None:
+        value = values.pop(name, default)
+        if regional:
+            if isinstance(value, Mapping):
+                value = region_values(value, regions, prefix + name)
+            kw["dims"] = dims
+        model.param(prefix + name, value, **kw)
+
+    # -- warming and sea level
+    param("warming_2022", WARMING_2022, units="K", bounds=(0.5, 2),
+          doc="Global warming above 1850-1900 in 2022 (WMO 2023).")
+    param("warming_2090", settings["warming_2090"], units="K", bounds=(1, 6),
+          doc="Scenario: warming reached around 2090 (AR6 Table SPM.1 best estimates).")
+    param("warming_paris_2090", WARMING_PARIS_2090, units="K", bounds=(1, 3),
+          doc="Warming around 2090 of a Paris-compatible pathway (SSP1-2.6).")
+    param("mitigation", 0.0, units="1", bounds=(0, 1),
+          doc="Lever (long term): share of the gap between the scenario's warming rate and the "
+              "Paris-compatible rate closed from 2030.")
+    model.aux(n("{warming_rate}"),
+              n("({warming_2090} - {warming_2022}) / 68 - {mitigation} * step(1, 2030) * "
+                "max({warming_2090} - {warming_paris_2090}, 0) / 68"),
+              units="K/year", doc="Rate of global warming.")
+    model.stock(n("{global_warming}"), initial=n("{warming_2022}"), units="K",
+                non_negative=True, doc="Global mean surface warming above 1850-1900.")
+    model.flow(n("{warming}"), n("{warming_rate}"), into=n("{global_warming}"), units="K/year",
+               doc="Warming.")
+    param("sea_level_rise_rate_2022", 0.0037, units="m/year", bounds=(0, 0.02),
+          doc="Global mean sea-level rise rate, 2006-2018 (AR6 WGI SPM A.1.7).")
+    param("sea_level_warming_sensitivity", 0.0035, units="m/year/K", bounds=(0, 0.02),
+          prior=("truncnorm", 0.0035, 0.001, 0, 0.02),
+          doc="Extra rate of sea-level rise per K of warming since 2022 (AR6 B.5.3).")
+    model.stock(n("{sea_level_rise}"), initial=0.0, units="m", non_negative=True,
+                doc="Global mean sea-level rise since 2022.")
+    model.flow(n("{sea_level_rise_rate}"),
+               n("{sea_level_rise_rate_2022} + {sea_level_warming_sensitivity} * "
+                 "max({global_warming} - {warming_2022}, 0)"),
+               into=n("{sea_level_rise}"), units="m/year", doc="Rate of sea-level rise.")
+
+    # -- hazards
+    model.lookup(n("{drought_frequency}"), [(0, 1), (1, 1.7), (1.5, 2.0), (2, 2.4), (4, 4.1)],
+                 units="1", extrapolate=True,
+                 doc="Frequency of 10-year agricultural droughts in drying regions by warming "
+                     "(AR6 Fig. SPM.6).")
+    model.lookup(n("{heavy_precipitation_frequency}"),
+                 [(0, 1), (1, 1.3), (1.5, 1.5), (2, 1.7), (4, 2.7)], units="1",
+                 extrapolate=True,
+                 doc="Frequency of 10-year heavy precipitation by warming (AR6 Fig. SPM.6).")
+    param("crop_yield_sensitivity", 0.06, units="1/K", bounds=(0, 0.3),
+          prior=("truncnorm", 0.06, 0.02, 0, 0.3),
+          doc="Crop-yield loss per K of warming (Zhao et al. 2017).")
+    param("drying_weight", DRYING_WEIGHT, regional=True, units="1", bounds=(0, 1),
+          doc="Share of the region where agricultural droughts increase (AR6 WGI ch. 11).")
+    param("livelihood_exposure", LIVELIHOOD_EXPOSURE, regional=True, units="1", bounds=(0, 1),
+          doc="Share of employment in agriculture, 2022 (ILO modelled estimates).")
+    param("coastal_exposure", COASTAL_EXPOSURE, regional=True, units="1", bounds=(0, 1),
+          doc="Share of population in the low-elevation coastal zone (McGranahan et al. 2007).")
+    param("sea_level_reference", 1.0, units="m", bounds=(0.1, 10),
+          doc="Sea-level rise at which coastal zones lose their habitability entirely.")
+    model.aux(n("{drought_hazard}"),
+              n("{drying_weight} * ({drought_frequency}({global_warming}) / "
+                "{drought_frequency}({warming_2022}) - 1)"),
+              units="1", dims=dims, doc="Relative increase of drought frequency since 2022.")
+    model.aux(n("{crop_yield_loss}"),
+              n("min({crop_yield_sensitivity} * max({global_warming} - {warming_2022}, 0), 0.9)"),
+              units="1", doc="Crop-yield loss since 2022.")
+    model.aux(n("{flood_hazard}"),
+              n("{heavy_precipitation_frequency}({global_warming}) / "
+                "{heavy_precipitation_frequency}({warming_2022})"),
+              units="1", doc="Frequency of heavy precipitation relative to 2022.")
+    model.aux(n("{habitability_loss}"),
+              n("{livelihood_exposure} * ({drought_hazard} + {crop_yield_loss}) + "
+                "{coastal_exposure} * min({sea_level_rise} / {sea_level_reference}, 1)"),
+              units="1", dims=dims, doc="Loss of habitability since 2022, population-weighted.")
+    model.aux(n("{exposed_population}"),
+              n("{population} * min({livelihood_exposure} + {coastal_exposure}, 1)"),
+              units="person", dims=dims,
+              doc="People living from agriculture or in the low-elevation coastal zone.")
+
+    # -- adaptive capacity
+    param("adaptation_investment_share", settings["adaptation_investment_share"], regional=True,
+          units="1", bounds=(0, 0.05),
+          doc="Lever (medium term): adaptation investment, share of income (UNEP 2023).")
+    param("adaptation_investment_share_2022", 0.001, regional=True, units="1", bounds=(0, 0.05),
+          doc="Adaptation investment in 2022, share of income (UNEP 2023).")
+    param("adaptation_asset_lifetime", 30.0, units="year", bounds=(5, 100),
+          prior=("uniform", 20, 40), doc="Average life of adaptation assets.")
+    param("adaptation_half_protection", 0.225, units="year", bounds=(0.01, 10),
+          prior=("lognormal", math.log(0.225), 0.5),
+          doc="Capacity (in years of income per head) that averts half of climate impacts.")
+    model.stock(n("{adaptive_capacity}"),
+                initial=n("{adaptation_investment_share_2022} * {income} * "
+                          "{adaptation_asset_lifetime}"),
+                units="USD/person", dims=dims, non_negative=True,
+                doc="Adaptation assets per person (protection, irrigation, early warning).")
+    model.flow(n("{adaptation_investment}"), n("{adaptation_investment_share} * {income}"),
+               into=n("{adaptive_capacity}"), units="USD/person/year", dims=dims,
+               doc="Adaptation investment per person.")
+    model.flow(n("{adaptation_depreciation}"),
+               n("{adaptive_capacity} / {adaptation_asset_lifetime}"),
+               out_of=n("{adaptive_capacity}"), units="USD/person/year", dims=dims,
+               doc="Depreciation of adaptation assets.")
+    model.aux(n("{protection}"),
+              n("{adaptive_capacity} / ({adaptive_capacity} + {adaptation_half_protection} * "
+                "{income})"),
+              units="1", dims=dims, doc="Share of climate impacts averted by adaptation.")
+    model.aux(n("{mobility_access}"),
+              n("1 / (1 + ({mobility_income_threshold} / {income}) ** {mobility_steepness})"),
+              units="1", dims=dims,
+              doc="Ability to move across a border, rising with income (trapped populations).")
+    param("mobility_income_threshold", 3000.0, units="USD/person/year", bounds=(100, 50000),
+          prior=("lognormal", math.log(3000.0), 0.5),
+          doc="Income per head at which half of would-be movers can afford to cross a border.")
+    param("mobility_steepness", 2.0, units="1", bounds=(0.1, 10), prior=("uniform", 1, 3),
+          doc="Steepness of mobility access in log income.")
+
+    # -- slow-onset climate migration (Groundswell)
+    param("climate_migration_response", CLIMATE_MIGRATION_RESPONSE, regional=True,
+          units="1/year", bounds=(0, 1),
+          doc="Internal climate migrants per person a year per unit of unprotected habitability "
+              "loss (calibrated to Groundswell 2021).")
+    param("climate_migration_response_factor", 1.0, units="1", bounds=(0, 10),
+          prior=("lognormal", 0.0, 0.3),
+          doc="Uncertainty of the climate-migration response, shared by regions.")
+    param("slow_onset_cross_border_share", 0.1, units="1", bounds=(0, 1),
+          prior=("uniform", 0.02, 0.2),
+          doc="Cross-border movers per internal climate migrant at full mobility access.")
+    model.stock(n("{climate_migrants_internal}"), initial=0.0, units="person", dims=dims,
+                non_negative=True,
+                doc="Internal climate migrants since 2022 (cumulative, as Groundswell counts).")
+    model.flow(n("{climate_migration_internal}"),
+               n("max({population} - {climate_migrants_internal}, 0) * "
+                 "{climate_migration_response} * "
+                 "{climate_migration_response_factor} * {habitability_loss} * (1 - {protection})"),
+               into=n("{climate_migrants_internal}"), units="person/year", dims=dims,
+               doc="Slow-onset internal climate migration.")
+    model.stock(n("{climate_migrants_cross_border}"), initial=0.0, units="person", dims=dims,
+                non_negative=True, doc="Slow-onset climate migrants abroad since 2022.")
+    model.flow(n("{climate_migration_cross_border}"),
+               n("{climate_migration_internal} * {slow_onset_cross_border_share} * "
+                 "{mobility_access}"),
+               into=n("{climate_migrants_cross_border}"), units="person/year", dims=dims,
+               doc="Slow-onset climate migration across borders.")
+
+    # -- disaster displacement (IDMC)
+    param("disaster_displacement_rate_2022", DISASTER_DISPLACEMENT_RATE, regional=True,
+          units="1/year", bounds=(0, 0.1),
+          doc="Disaster displacements per person in 2022 (IDMC GRID 2023).")
+    param("humanitarian_relief", 0.55, units="1", bounds=(0, 1),
+          doc="Lever (short term): share of humanitarian appeals funded (2022: ~0.55, OCHA).")
+    param("humanitarian_relief_2022", 0.55, units="1", bounds=(0, 1),
+          doc="Share of humanitarian appeals funded in 2022 (OCHA FTS).")
+    param("relief_effect", 0.6, units="1", bounds=(0, 1.5), prior=("uniform", 0.2, 1.0),
+          doc="Relative change of return (and opposite change of onward movement) per unit of "
+              "relief funding above 2022.")
+    param("return_rate_internal", 3.2, units="1/year", bounds=(0, 12),
+          prior=("truncnorm", 3.2, 0.8, 0.5, 12),
+          doc="Returns home a year per internally displaced person (IDMC 2023 flows/stocks).")
+    param("local_integration_rate", 0.4, units="1/year", bounds=(0, 5),
+          prior=("uniform", 0.1, 0.8),
+          doc="Displaced people settling where they are, a year per displaced person.")
+    param("cross_border_rate", 0.1, units="1/year", bounds=(0, 2), prior=("uniform", 0.02, 0.3),
+          doc="Onward movement abroad a year per displaced person at full mobility access.")
+    param("return_rate_cross_border", 0.5, units="1/year", bounds=(0, 5),
+          prior=("uniform", 0.2, 1.0), doc="Returns a year per person displaced abroad.")
+    param("integration_rate_abroad", 0.1, units="1/year", bounds=(0, 5),
+          prior=("uniform", 0.05, 0.3),
+          doc="People displaced abroad settling there, a year per person.")
+    model.aux(n("{relief_factor}"),
+              n("max(1 + {relief_effect} * ({humanitarian_relief} - {humanitarian_relief_2022}), "
+                "0)"), units="1", doc="Effect of relief on the speed of return.")
+    model.stock(n("{displaced_internal}"), initial=n("{disaster_displacement_rate_2022} * {population} / "
+                          "({return_rate_internal} + {local_integration_rate} + "
+                          "{cross_border_rate})"),
+                units="person", dims=dims, non_negative=True,
+                doc="People currently displaced by disasters within their country.")
+    model.stock(n("{displaced_cross_border}"), initial=0.0, units="person", dims=dims,
+                non_negative=True,
+                doc="People displaced by disasters currently abroad (since 2022).")
+    model.flow(n("{new_displacements}"),
+               n("{population} * {disaster_displacement_rate_2022} * {flood_hazard} * "
+                 "(1 - {protection}) / (1 - initial({protection}))"),
+               into=n("{displaced_internal}"), units="person/year", dims=dims,
+               doc="New disaster displacements (IDMC's count of movements).")
+    model.flow(n("{returns_internal}"),
+               n("{displaced_internal} * {return_rate_internal} * {relief_factor}"),
+               out_of=n("{displaced_internal}"), units="person/year", dims=dims,
+               doc="Displaced people returning home.")
+    model.flow(n("{local_integration}"), n("{displaced_internal} * {local_integration_rate}"),
+               out_of=n("{displaced_internal}"), units="person/year", dims=dims,
+               doc="Displaced people settling where they are.")
+    model.flow(n("{onward_cross_border}"),
+               n("{displaced_internal} * {cross_border_rate} * {mobility_access} * "
+                 "max(2 - {relief_factor}, 0)"),
+               out_of=n("{displaced_internal}"), into=n("{displaced_cross_border}"),
+               units="person/year", dims=dims, doc="Displaced people moving abroad.")
+    model.flow(n("{returns_cross_border}"),
+               n("{displaced_cross_border} * {return_rate_cross_border}"),
+               out_of=n("{displaced_cross_border}"), units="person/year", dims=dims,
+               doc="People displaced abroad returning home.")
+    model.flow(n("{integration_abroad}"),
+               n("{displaced_cross_border} * {integration_rate_abroad}"),
+               out_of=n("{displaced_cross_border}"), units="person/year", dims=dims,
+               doc="People displaced abroad settling there.")
+    if values:
+        raise ValueError(f"unknown climate parameter(s) in values: {sorted(values)}")
+    roles = ["global_warming", "sea_level_rise", "habitability_loss", "exposed_population",
+             "adaptive_capacity", "protection", "mobility_access", "new_displacements",
+             "displaced_internal", "displaced_cross_border", "returns_internal",
+             "local_integration", "onward_cross_border", "returns_cross_border",
+             "integration_abroad", "climate_migration_internal", "climate_migrants_internal",
+             "climate_migration_cross_border", "climate_migrants_cross_border", "mitigation",
+             "adaptation_investment_share", "humanitarian_relief"]
+    return {role: prefix + role for role in roles}
