@@ -167,6 +167,18 @@ def _pulse_train(t, h, start, width, interval, end):
 
 
 @njit(cache=True, error_model="numpy")
+def _random_uniform(low, high, seed, t, site):
+    # splitmix64 over (seed, time, site): a uniform draw in [low, high) without global state.
+    x = np.uint64(int(seed) * 1000003 + site) ^ np.uint64(int(np.round(t * 1048576.0)))
+    x = (x + np.uint64(0x9E3779B97F4A7C15))
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x = x ^ (x >> np.uint64(31))
+    u = float(x >> np.uint64(11)) / 9007199254740992.0
+    return low + (high - low) * u
+
+
+@njit(cache=True, error_model="numpy")
 def _quantum(x, q):
     if q < 1e-6:
         return x
@@ -265,9 +277,10 @@ def _warm(compiled: CompiledModel, method: str) -> None:
     info = np.zeros(8)
     out = np.zeros((2, 0))
     kinds = np.zeros(0, dtype=np.int64)
+    save = np.ones(1, dtype=np.int64)
     with np.errstate(all="ignore"):
-        compiled.runner(method)(compiled.p0.copy(), y, a, z, 0.0, 1.0, 0, 1, kinds, kinds, out,
-                                info)
+        compiled.runner(method)(compiled.p0.copy(), y, a, z, 0.0, 1.0, 0, save, kinds, kinds,
+                                out, info)
 
 
 def discrete_state(compiled: CompiledModel, n_steps: int) -> np.ndarray:
@@ -448,6 +461,14 @@ class _Gen:
             return pres, f"_step(t, h, {args[0]}, {args[1]})"
         if func == "time_step":
             return pres, "h"
+        if func == "random_uniform":
+            # Counter-based: the draw depends only on (seed, time, call site, element), so
+            # runs are reproducible and independent of threads and chunking.
+            site = self.fresh("")
+            element = " + ".join([f"{b.var} * {7919 * (k + 1)}"
+                                  for k, b in enumerate(env.values())] or ["0"])
+            return pres, (f"_random_uniform({args[0]}, {args[1]}, {args[2]}, t, "
+                          f"{site} * 1000003 + {element})")
         if func == "ramp":
             finish = args[2] if len(args) > 2 else "np.inf"
             return pres, f"_ramp(t, {args[0]}, {args[1]}, {finish})"

@@ -98,7 +98,7 @@ FUNCTIONS: dict[str, tuple[int, int]] = {
     "integer": (1, 1), "modulo": (2, 2), "quantum": (2, 2), "sign": (1, 1),
     "xidz": (3, 3), "zidz": (2, 2),
     "step": (2, 2), "ramp": (2, 3), "pulse": (1, 2), "pulse_train": (4, 4),
-    "lookup_extrapolate": (2, 2), "time_step": (0, 0),
+    "lookup_extrapolate": (2, 2), "time_step": (0, 0), "random_uniform": (3, 3),
 }
 # Functions with memory; spec lowers them into hidden stocks / slots.
 STATEFUL_FUNCTIONS: dict[str, tuple[int, int]] = {

@@ -234,7 +234,7 @@ def build_plan(model: Model) -> Plan:
     return plan
 
 
-_TIME_FUNCTIONS = {"step", "ramp", "pulse", "pulse_train"}
+_TIME_FUNCTIONS = {"step", "ramp", "pulse", "pulse_train", "random_uniform"}
 
 
 def _is_timed(node: Expr) -> bool:

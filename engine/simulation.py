@@ -22,19 +22,23 @@ __all__ = ["simulate", "compiled", "RunSettings", "resolve_times", "parameter_ve
 
 @dataclass(frozen=True)
 class RunSettings:
+    """Times of one run: ``n_steps`` steps of ``dt`` from ``start``; outputs are saved at the
+    steps flagged in ``save`` (length ``n_steps + 1``)."""
+
     start: float
     stop: float
     dt: float
     saveper: float
     n_steps: int
-    save_every: int
+    save: np.ndarray
 
     @property
     def n_save(self) -> int:
-        return self.n_steps // self.save_every + 1
+        return int(self.save.sum())
 
     def save_times(self) -> np.ndarray:
-        times = self.start + self.dt * self.save_every * np.arange(self.n_save)
+        steps = np.flatnonzero(self.save)
+        times = self.start + self.dt * steps
         decimals = max(0, -int(math.floor(math.log10(self.dt * 1e-5))))
         return np.round(times, decimals)
 
@@ -92,17 +96,26 @@ def resolve_times(model: Model, start: float | None, stop: float | None, dt: flo
         raise SpecError(f"stop={stop} is before start={start}; swap them.")
     if saveper <= 0:
         raise SpecError(f"saveper={saveper} must be positive.")
-    ratio = saveper / dt
-    save_every = int(round(ratio))
-    if save_every < 1 or abs(ratio - save_every) > 1e-6 * max(1.0, ratio):
-        raise SpecError(f"saveper={saveper} is not a whole multiple of dt={dt}; choose a "
-                        f"saveper of {max(save_every, 1) * dt:g} or a dt dividing it.")
     n_steps = max(0, int(math.ceil((stop - start) / dt - 1e-5)))
     if method == "rk45":
         n_periods = int(math.ceil((stop - start) / saveper - 1e-5))
         return RunSettings(float(start), float(stop), float(saveper), float(saveper),
-                           n_periods, 1)
-    return RunSettings(float(start), float(stop), float(dt), float(saveper), n_steps, save_every)
+                           n_periods, np.ones(n_periods + 1, dtype=np.int64))
+    ratio = saveper / dt
+    save_every = int(round(ratio))
+    steps = np.arange(n_steps + 1)
+    if save_every >= 1 and abs(ratio - save_every) <= 1e-6 * max(1.0, ratio):
+        save = (steps % save_every == 0).astype(np.int64)
+    elif model.source != "dsl":
+        # Vensim's rule: save the steps within 1e-5 dt of a multiple of SAVEPER.
+        elapsed = steps * dt
+        prec = dt * 1e-5
+        save = ((np.mod(elapsed, saveper) < prec) | (np.mod(-elapsed, saveper) < prec)
+                ).astype(np.int64)
+    else:
+        raise SpecError(f"saveper={saveper} is not a whole multiple of dt={dt}; choose a "
+                        f"saveper of {max(save_every, 1) * dt:g} or a dt dividing it.")
+    return RunSettings(float(start), float(stop), float(dt), float(saveper), n_steps, save)
 
 
 def parameter_vector(result: CompiledModel, params: Mapping[str, Any] | None,
@@ -278,7 +291,7 @@ def run_kernel(result: CompiledModel, p: np.ndarray, settings: RunSettings, kind
     info[4] = first_step or 0.0
     with np.errstate(all="ignore"):
         status = result.runner(method)(p, y, a, z, settings.start, settings.dt,
-                                       settings.n_steps, settings.save_every, kinds, idx, out,
+                                       settings.n_steps, settings.save, kinds, idx, out,
                                        info)
     info[7] = status
     return out, info
@@ -336,7 +349,7 @@ def run_members(result: CompiledModel, P: np.ndarray, settings: RunSettings,
     code = {"euler": 0, "rk4": 1, "rk45": 2}[method]
     with np.errstate(all="ignore"):
         result.module.run_members(code, P, settings.start, settings.dt, settings.n_steps,
-                                  settings.save_every, kinds, idx, out, info, z.shape[0],
+                                  settings.save, kinds, idx, out, info, z.shape[0],
                                   z[0])
     return out, info
 

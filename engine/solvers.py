@@ -1,8 +1,8 @@
 """Solvers: the stepping rules, as source templates compiled into each model's kernel module.
 
-Each solver is a numba function ``run_<method>(p, y, a, z, t0, h, n_steps, save_every,
+Each solver is a numba function ``run_<method>(p, y, a, z, t0, h, n_steps, save,
 out_kind, out_idx, out, info)`` that initialises the model, steps it and writes the requested
-outputs at save times into ``out`` (save rows x output columns). It returns a status code
+outputs at the steps flagged in ``save`` into ``out`` (save rows x output columns). It returns a status code
 (:data:`OK`, :data:`NONFINITE_STATE`, :data:`NONFINITE_OUTPUT`, :data:`TOO_MANY_STEPS`);
 ``info`` receives the time and the slot at fault. The rules:
 
@@ -67,14 +67,14 @@ def _first_nonfinite(y):
 
 _EULER = '''
 @njit(cache=True, error_model="numpy")
-def run_euler(p, y, a, z, t0, h, n_steps, save_every, out_kind, out_idx, out, info):
+def run_euler(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
     init(t0, p, y, a, z, h)
     dydt = np.zeros(y.shape[0])
     row = 0
     for step in range(n_steps + 1):
         t = t0 + step * h
         deriv(t, y, p, a, z, h, dydt)
-        if step % save_every == 0:
+        if save[step]:
             bad = _save(row, y, a, p, out_kind, out_idx, out)
             row += 1
             if bad >= 0:
@@ -97,7 +97,7 @@ def run_euler(p, y, a, z, t0, h, n_steps, save_every, out_kind, out_idx, out, in
 
 _RK4 = '''
 @njit(cache=True, error_model="numpy")
-def run_rk4(p, y, a, z, t0, h, n_steps, save_every, out_kind, out_idx, out, info):
+def run_rk4(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
     init(t0, p, y, a, z, h)
     n = y.shape[0]
     k1 = np.zeros(n)
@@ -109,7 +109,7 @@ def run_rk4(p, y, a, z, t0, h, n_steps, save_every, out_kind, out_idx, out, info
     for step in range(n_steps + 1):
         t = t0 + step * h
         deriv(t, y, p, a, z, h, k1)
-        if step % save_every == 0:
+        if save[step]:
             bad = _save(row, y, a, p, out_kind, out_idx, out)
             row += 1
             if bad >= 0:
@@ -141,7 +141,7 @@ def run_rk4(p, y, a, z, t0, h, n_steps, save_every, out_kind, out_idx, out, info
 
 _RK45 = '''
 @njit(cache=True, error_model="numpy")
-def run_rk45(p, y, a, z, t0, h, n_steps, save_every, out_kind, out_idx, out, info):
+def run_rk45(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
     # Here h is the save period, n_steps the number of save periods; info[2:4] = rtol, atol,
     # info[4] the first step.
     rtol = info[2]
@@ -263,7 +263,7 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save_every, out_kind, out_idx, out, inf
 
 _MEMBERS = '''
 @njit(cache=True, parallel=True, error_model="numpy")
-def run_members(method, P, t0, h, n_steps, save_every, out_kind, out_idx, out, info, nz, zcap):
+def run_members(method, P, t0, h, n_steps, save, out_kind, out_idx, out, info, nz, zcap):
     # One ensemble chunk: member m runs with parameter row P[m] and writes out[m]. Members
     # are independent, so results do not depend on the number of threads or the chunking.
     for m in prange(P.shape[0]):
@@ -272,13 +272,13 @@ def run_members(method, P, t0, h, n_steps, save_every, out_kind, out_idx, out, i
         z = np.zeros(nz)
         z[0] = zcap
         if method == 0:
-            info[m, 7] = run_euler(P[m], y, a, z, t0, h, n_steps, save_every, out_kind, out_idx,
+            info[m, 7] = run_euler(P[m], y, a, z, t0, h, n_steps, save, out_kind, out_idx,
                                    out[m], info[m])
         elif method == 1:
-            info[m, 7] = run_rk4(P[m], y, a, z, t0, h, n_steps, save_every, out_kind, out_idx,
+            info[m, 7] = run_rk4(P[m], y, a, z, t0, h, n_steps, save, out_kind, out_idx,
                                  out[m], info[m])
         else:
-            info[m, 7] = run_rk45(P[m], y, a, z, t0, h, n_steps, save_every, out_kind, out_idx,
+            info[m, 7] = run_rk45(P[m], y, a, z, t0, h, n_steps, save, out_kind, out_idx,
                                   out[m], info[m])
 '''
 

@@ -34,7 +34,7 @@ _ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
 _LOGIC = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _SAME = {"abs", "exp", "ln", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
          "sinh", "cosh", "tanh", "integer", "modulo", "quantum", "xidz", "zidz", "min",
-         "max", "if_then_else", "step", "ramp", "pulse", "power", "log"}
+         "max", "if_then_else", "step", "ramp", "pulse", "power", "log", "random_uniform"}
 _REDUCE = {"sum": "sum", "prod": "prod", "vmin": "min", "vmax": "max"}
 
 

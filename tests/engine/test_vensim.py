@@ -201,3 +201,24 @@ Room Temp = 70 ~ degF ~ |
     assert float(ds["TIME STEP"]) == 0.5
     faster = engine.simulate(model, dt=0.25)
     assert float(faster["TIME STEP"]) == 0.25
+
+
+def test_saveper_not_a_multiple_of_time_step_follows_vensim(tmp_path):
+    """Vensim saves only the steps that fall on a multiple of SAVEPER (here every 1.5)."""
+    check_against_pysd(tmp_path, "x = INTEG(1, 0) |", final=6, dt=0.5, saveper=0.75)
+    ds = engine.simulate(engine.load(tmp_path / "model.mdl"))
+    np.testing.assert_allclose(ds["time"].values, [0, 1.5, 3, 4.5, 6])
+
+
+def test_random_uniform_is_reproducible_and_in_range(tmp_path):
+    path = write_mdl(tmp_path / "noise.mdl", """
+noise = RANDOM UNIFORM(2, 5, 7) |
+other seed = RANDOM UNIFORM(2, 5, 8) |
+""", final=50, dt=1)
+    first = engine.simulate(engine.load(path))
+    second = engine.simulate(engine.load(path))
+    values = first["noise"].values
+    np.testing.assert_array_equal(values, second["noise"].values)
+    assert values.min() >= 2 and values.max() < 5 and np.unique(values).size == values.size
+    assert not np.array_equal(values, first["other seed"].values)
+    assert abs(values.mean() - 3.5) < 0.5
