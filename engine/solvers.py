@@ -2,9 +2,9 @@
 
 Each solver is a numba function ``run_<method>(p, y, a, z, t0, h, n_steps, save,
 out_kind, out_idx, out, info)`` that initialises the model, steps it and writes the requested
-outputs at the steps flagged in ``save`` into ``out`` (save rows x output columns). It returns a status code
-(:data:`OK`, :data:`NONFINITE_STATE`, :data:`NONFINITE_OUTPUT`, :data:`TOO_MANY_STEPS`);
-``info`` receives the time and the slot at fault. The rules:
+outputs at the steps flagged in ``save`` into ``out`` (save rows x output columns). It
+returns a status code (:data:`OK`, :data:`NONFINITE_STATE`, :data:`NONFINITE_OUTPUT`,
+:data:`TOO_MANY_STEPS`); ``info`` receives the time and the slot at fault. The rules:
 
 - ``euler``: Vensim's semantics. At each step the state at ``t`` gives every auxiliary and flow
   at ``t``; outputs are saved from these; then ``y(t + dt) = y(t) + dt * f(t, y(t))``.
