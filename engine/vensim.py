@@ -91,10 +91,8 @@ class _Mapper:
         self.path = path
         self.abstract = abstract
         self.section = abstract.sections[0]
-        if len(abstract.sections) > 1:
-            names = [s.name for s in abstract.sections[1:]]
-            raise SpecError(f"{str(path)!r}: macros {names} are not supported yet; expand "
-                            "them into the main model.")
+        self.macros = {s.name: s for s in abstract.sections[1:]}
+        self.macro_calls = 0
         self.model = Model(path.stem, time_unit="", doc="")
         self.model.source = "vensim" if path.suffix.lower() == ".mdl" else "xmile"
         self.names: dict[str, str] = {}  # normalised -> original element name
@@ -466,6 +464,8 @@ class _Mapper:
             table = Ref(self.names[func],
                         None if subs is None else tuple(subs.subscripts))
             return Call("lookup", (table, self.expr(args[0])))
+        if func in self.macros:
+            return self.macro_call(func, args)
         if func in _REDUCE:
             return self.reduction(_REDUCE[func], args[0])
         if func == "elmcount":
@@ -482,6 +482,42 @@ class _Mapper:
         if func in _SAME:
             return Call(func, tuple(self.expr(a) for a in args))
         raise self.fail(f"function {func.upper()} is not supported.")
+
+    def macro_call(self, name: str, args: list[Any]) -> Expr:
+        """Expand one call of a macro: a private copy of the macro's variables, its inputs
+        bound to hidden auxiliaries holding the call's arguments."""
+        section = self.macros[name]
+        host = self.model.variables.get(self.current)
+        if host is not None and host.dims:
+            raise self.fail(f"macro {name!r} is called from a subscripted variable; "
+                            "subscripted macro calls are not supported.")
+        if len(args) != len(section.params):
+            raise self.fail(f"macro {name!r} takes {len(section.params)} arguments "
+                            f"({', '.join(section.params)}), got {len(args)}.")
+        self.macro_calls += 1
+        prefix = f"{self.current}~{name}{self.macro_calls}~"
+        scope: dict[str, str] = {}
+        for param, arg in zip(section.params, args):
+            var = Variable(prefix + param, "aux", (), hidden=True)
+            var.pieces = [Piece((), self.model.lower(var, Piece((), Num(0.0)), self.expr(arg)))]
+            self.model.variables[var.name] = var
+            scope[_norm(param)] = var.name
+        for element in section.elements:
+            scope[_norm(element.name)] = prefix + element.name
+        if name not in scope:
+            raise self.fail(f"macro {name!r} defines no variable named after itself.")
+        saved = (self.names, self.current, self.lookups)
+        self.names = scope
+        self.lookups = {_norm(e.name) for e in section.elements
+                        if type(e.components[0]).__name__ == "AbstractLookup"}
+        try:
+            for element in section.elements:
+                self.current = prefix + element.name
+                self.element(_Renamed(element, prefix + element.name))
+                self.model.variables[prefix + element.name].hidden = True
+        finally:
+            self.names, self.current, self.lookups = saved
+        return Ref(scope[name])
 
     def reduction(self, op: str, arg: Any) -> Expr:
         banged: list[str] = []
@@ -660,6 +696,16 @@ _BINARY_VALUE = {
     ">": lambda a, b: float(a > b), ">=": lambda a, b: float(a >= b),
     "and": lambda a, b: float(bool(a) and bool(b)), "or": lambda a, b: float(bool(a) or bool(b)),
 }
+
+
+class _Renamed:
+    """An abstract element seen under another name (a macro instance's copy)."""
+
+    def __init__(self, element: Any, name: str) -> None:
+        self.name = name
+        self.components = element.components
+        self.units = element.units
+        self.documentation = element.documentation
 
 
 def _is_number(value: Any) -> bool:

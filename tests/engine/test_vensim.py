@@ -222,3 +222,43 @@ other seed = RANDOM UNIFORM(2, 5, 8) |
     assert values.min() >= 2 and values.max() < 5 and np.unique(values).size == values.size
     assert not np.array_equal(values, first["other seed"].values)
     assert abs(values.mean() - 3.5) < 0.5
+
+
+def test_macros_each_call_has_its_own_state(tmp_path):
+    text = """{UTF-8}
+:MACRO: EXPRESSION MACRO(input, parameter)
+EXPRESSION MACRO = INTEG(input * parameter - EXPRESSION MACRO / 2, input)
+\t~\tinput
+\t~\t\t|
+
+:END OF MACRO:
+Inflow = 3 + STEP(1, 2)
+\t~\t
+\t~\t\t|
+
+Out = EXPRESSION MACRO(Inflow, 0.5) + EXPRESSION MACRO(Time, 2)
+\t~\t
+\t~\t\t|
+"""
+    path = write_mdl(tmp_path / "macro.mdl", "")
+    control = path.read_text().split("\n", 1)[1]
+    path.write_text(text + control)
+    ours, reference = run_both(path)
+    assert_frames_close(ours, reference, rtol=1e-9, atol=1e-9)
+    assert not any("~" in str(c) for c in ours.columns)
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[3] / "shared").exists(),
+                    reason="shared conformance models not found")
+@pytest.mark.parametrize("name", ["SIR.xmile", "SIR.stmx"])
+def test_xmile_sir_matches_vensim_output(name):
+    import pandas as pd
+
+    from tests.conftest import TEST_MODELS
+
+    folder = TEST_MODELS / "samples" / "SIR"
+    canonical = pd.read_csv(folder / "output.csv", index_col=0)
+    ours = to_vensim_frame(engine.simulate(engine.load(folder / name)))
+    ours.columns = [c.replace("_", " ").lower() for c in ours.columns]
+    canonical.columns = [c.lower() for c in canonical.columns]
+    assert_frames_close(ours, canonical)
