@@ -350,6 +350,8 @@ class _Gen:
                 continue
             assert index.var is not None
             term = index.var if index.table is None else f"{self.table(index.table)}[{index.var}]"
+            if index.shift:
+                term = f"({term} + {index.shift})"
             terms.append(term if stride == 1 else f"{term} * {stride}")
         return " + ".join([str(const)] + terms) if terms else str(const)
 
@@ -360,7 +362,11 @@ class _Gen:
         if target.kind == "lookup":
             raise SpecError(f"{var.kind} {var.name!r}: lookup {ref.name!r} is used as a value; "
                             f"call it, e.g. {ref.name}(x).")
-        return f"{slot.array}[{self.index_expr(indices, slot.strides(), slot.offset)}]"
+        value = f"{slot.array}[{self.index_expr(indices, slot.strides(), slot.offset)}]"
+        bounds = [f"0 <= {i.var} + {i.shift} < {i.size}" for i in indices if i.shift]
+        if bounds:
+            value = f"({value} if {' and '.join(bounds)} else 0.0)"
+        return value
 
     # -- expressions: return (statements, expression)
     def expr(self, var: Variable, e: Expr, env: dict[str, Binding]) -> tuple[list[str], str]:

@@ -19,8 +19,25 @@ from .errors import SpecError
 
 __all__ = [
     "Expr", "Num", "Ref", "Time", "Unary", "Binary", "Call", "Reduce", "InlineLookup",
-    "parse", "walk", "FUNCTIONS", "STATEFUL_FUNCTIONS", "REDUCTIONS",
+    "parse", "walk", "FUNCTIONS", "STATEFUL_FUNCTIONS", "REDUCTIONS", "shifted", "split_shift",
 ]
+
+# A subscript "age - 1" (the element before) is held as "age" + SHIFT + "-1"; the separator
+# cannot occur in a name written in an equation string.
+SHIFT = "\x1f"
+
+
+def shifted(dim: str, offset: int) -> str:
+    """The subscript naming the element ``offset`` places after the current one along ``dim``."""
+    return f"{dim}{SHIFT}{offset:+d}"
+
+
+def split_shift(sub: str) -> tuple[str, int]:
+    """``(dim, offset)`` of a shifted subscript, ``(sub, 0)`` of any other."""
+    if SHIFT not in sub:
+        return sub, 0
+    dim, offset = sub.split(SHIFT, 1)
+    return dim, int(offset)
 
 
 class Expr:
@@ -249,10 +266,16 @@ class _Converter:
     def subscript(self, node: ast.AST) -> str:
         if isinstance(node, ast.Name):
             return node.id
+        if (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))
+                and isinstance(node.left, ast.Name) and isinstance(node.right, ast.Constant)
+                and isinstance(node.right.value, int) and not isinstance(node.right.value, bool)):
+            offset = node.right.value if isinstance(node.op, ast.Add) else -node.right.value
+            return shifted(node.left.id, offset)
         if isinstance(node, ast.Constant) and isinstance(node.value, (str, int)) \
                 and not isinstance(node.value, bool):
             return str(node.value)
-        raise self.fail(node, "a subscript must be a dimension name or an element name")
+        raise self.fail(node, "a subscript must be a dimension name, an element name or "
+                              "a dimension shifted by a whole number (age - 1)")
 
     def call(self, node: ast.Call) -> Expr:
         if not isinstance(node.func, ast.Name):

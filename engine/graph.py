@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .equations import Call, Expr, Reduce, Ref, Time, walk
+from .equations import Call, Expr, Reduce, Ref, Time, split_shift, walk
 from .errors import SpecError, suggest
 from .spec import Model, Piece, Variable
 
@@ -63,6 +63,8 @@ class Index:
     const: int | None = None
     var: str | None = None
     table: tuple[int, ...] | None = None
+    shift: int = 0  # read the element this many places along (0 outside the dimension)
+    size: int = 0  # the dimension's length, for the bounds of a shift
 
 
 @dataclass
@@ -365,6 +367,14 @@ class _Checker:
 
     def resolve_sub(self, var: Variable, name: str, sub: str, dim: str,
                     env: Mapping[str, Binding]) -> Index:
+        base, offset = split_shift(sub)
+        if offset:
+            index = self.resolve_sub(var, name, base, dim, env)
+            if index.var is None or index.table is not None:
+                raise self.fail(var, f"in {name}[...], a shifted subscript ({base} "
+                                     f"{offset:+d}) needs {base!r} to be the dimension "
+                                     f"{dim!r} of {var.name!r} itself.")
+            return Index(var=index.var, shift=offset, size=len(self.model.dims[dim]))
         binding = env.get(sub)
         if binding is None and sub not in self.model.dims:
             pos = self.dims.element_position(dim, sub)

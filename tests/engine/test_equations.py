@@ -102,3 +102,12 @@ def test_hostile_strings_raise_and_never_execute(template, tmp_path):
             m.aux("y", tree)
             engine.simulate(m, start=0, stop=1, dt=1)
     assert not os.path.exists(marker)
+
+
+def test_shifted_subscript():
+    from engine.equations import shifted, split_shift
+
+    assert parse("x[age - 1, sex]") == Ref("x", (shifted("age", -1), "sex"))
+    assert split_shift(shifted("age", 2)) == ("age", 2)
+    with pytest.raises(SpecError, match="shifted by a whole number"):
+        parse("x[age - 1.5]")

@@ -244,3 +244,26 @@ def test_cohort_shift_needs_dt_dividing_interval():
         engine.simulate(m, start=0, stop=2, dt=0.5, method="rk45")
     ds = engine.simulate(m, start=0, stop=2, dt=0.25)
     np.testing.assert_allclose(ds["population"].sel(time=2).values, [0, 0, 3])
+
+
+def test_shifted_subscripts_make_a_chain():
+    """x[stage - 1] reads the previous element (0 before the first): a conserving chain."""
+    m = engine.Model("chain")
+    m.dimension("stage", 5)
+    m.stock("x", initial=0.0, dims="stage")
+    m.param("entry", [2.0, 0, 0, 0, 0], dims="stage")
+    m.flow("inflow", "x[stage - 1] * 0.5 + entry", into="x", dims="stage")
+    m.flow("outflow", "x * 0.5", out_of="x", dims="stage")
+    m.aux("next", "x[stage + 1]", dims="stage")
+    ds = engine.simulate(m, start=0, stop=3, dt=1)
+    x = np.zeros(5)
+    for k in range(4):
+        np.testing.assert_allclose(ds["x"].isel(time=k).values, x)
+        np.testing.assert_allclose(ds["next"].isel(time=k).values, np.r_[x[1:], 0.0])
+        x = x + np.r_[2.0, 0.5 * x[:-1]] - 0.5 * x
+    with pytest.raises(SpecError, match="uses dimension .stage., which is not a dimension"):
+        m2 = engine.Model("bad_shift")
+        m2.dimension("stage", 3)
+        m2.param("y", [1, 2, 3], dims="stage")
+        m2.aux("z", "y[stage - 1]")
+        engine.simulate(m2, start=0, stop=1, dt=1)
