@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +43,7 @@ def check_regions(regions: Sequence[str]) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _totals() -> dict[tuple[str, int], float]:
     out: dict[tuple[str, int], float] = {}
     with gzip.open(DATA / "wpp2022_totals.csv.gz", "rt", encoding="utf-8") as fh:
@@ -53,7 +53,7 @@ def _totals() -> dict[tuple[str, int], float]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _by_age() -> dict[tuple[str, int], np.ndarray]:
     out: dict[tuple[str, int], np.ndarray] = {}
     with gzip.open(DATA / "wpp2022_population_by_age.csv.gz", "rt", encoding="utf-8") as fh:

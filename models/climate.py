@@ -18,10 +18,10 @@ the medium-term lever) and depreciating over the life of the assets; it protects
 Two kinds of movement follow:
 
 - Slow-onset climate migration (as Groundswell counts it): a flow ``climate_migration_internal``
-  proportional to the people who have not yet moved, habitability loss and the unprotected share, accumulated in
-  ``climate_migrants_internal`` (cumulative, from 2022). A share of slow-onset movers crosses a
-  border (``climate_migration_cross_border`` into ``climate_migrants_cross_border``), scaled by
-  ``mobility_access``.
+  proportional to the people who have not yet moved, habitability loss and the unprotected
+  share, accumulated in ``climate_migrants_internal`` (cumulative, from 2022). A share of
+  slow-onset movers crosses a border (``climate_migration_cross_border`` into
+  ``climate_migrants_cross_border``), scaled by ``mobility_access``.
 - Disaster displacement (as IDMC counts it): ``new_displacements`` (a flow, person/year) at the
   region's 2022 rate, scaled by the heavy-precipitation multiplier and adaptation, fills the stock
   ``displaced_internal``; people leave it by returning home (``returns_internal``, faster with
@@ -119,10 +119,16 @@ from typing import Any
 import engine
 
 from . import hump
-from ._inputs import (DEFAULT_REGIONS, Names, check_regions, region_values, wpp_growth_rate,
-                      wpp_total)
+from ._inputs import (
+    DEFAULT_REGIONS,
+    Names,
+    check_regions,
+    region_values,
+    wpp_growth_rate,
+    wpp_total,
+)
 
-__all__ = ["build", "add_to", "SCENARIOS"]
+__all__ = ["build", "add_to", "scenario_params", "SCENARIOS"]
 
 WARMING_2022 = 1.15  # K above 1850-1900 (WMO 2023)
 WARMING_PARIS_2090 = 1.8  # K, SSP1-2.6 best estimate 2081-2100
@@ -197,6 +203,23 @@ def build(regions: Sequence[str] = DEFAULT_REGIONS, *, scenario: str = "pessimis
     add_to(m, population="population", income="income_per_capita", scenario=scenario,
            values=values)
     return m
+
+
+def scenario_params(scenario: str, regions: Sequence[str], prefix: str = "",
+                    standalone: bool = True) -> dict[str, Any]:
+    """Parameter values that switch a built model to ``scenario`` (for ``simulate(params=)``).
+
+    With ``standalone`` the income growth of :func:`build`'s own income path is included.
+    """
+    settings = _scenario(scenario)
+    out: dict[str, Any] = {
+        prefix + "warming_2090": settings["warming_2090"],
+        prefix + "adaptation_investment_share": settings["adaptation_investment_share"],
+    }
+    if standalone:
+        growth = region_values(hump.GDP_PER_CAPITA_GROWTH, list(regions), "income_growth")
+        out["income_growth"] = [settings["income_growth_factor"] * g for g in growth]
+    return out
 
 
 def _scenario(scenario: str) -> dict[str, float]:
@@ -409,7 +432,8 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", prefix: str = ""
     model.aux(n("{relief_factor}"),
               n("max(1 + {relief_effect} * ({humanitarian_relief} - {humanitarian_relief_2022}), "
                 "0)"), units="1", doc="Effect of relief on the speed of return.")
-    model.stock(n("{displaced_internal}"), initial=n("{disaster_displacement_rate_2022} * {population} / "
+    model.stock(n("{displaced_internal}"),
+                initial=n("{disaster_displacement_rate_2022} * {population} / "
                           "({return_rate_internal} + {local_integration_rate} + "
                           "{cross_border_rate})"),
                 units="person", dims=dims, non_negative=True,

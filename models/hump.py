@@ -136,8 +136,14 @@ import numpy as np
 
 import engine
 
-from ._inputs import (DEFAULT_REGIONS, Names, check_regions, region_values, wpp_growth_rate,
-                      wpp_total)
+from ._inputs import (
+    DEFAULT_REGIONS,
+    Names,
+    check_regions,
+    region_values,
+    wpp_growth_rate,
+    wpp_total,
+)
 
 __all__ = ["build", "add_to", "propensity", "elasticity", "DEFAULTS"]
 
