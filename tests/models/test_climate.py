@@ -1,0 +1,131 @@
+"""Tests of models.climate: conservation of displaced people, scenarios, levers and magnitudes.
+
+Published figures the checks are held to (order of magnitude):
+- IDMC (2023, 2024). Global Report on Internal Displacement: 32.6 million disaster displacements
+  in 2022 and 26.4 million in 2023; 26-46 million a year over the last decade's range.
+- World Bank (2021). Groundswell Part 2 (Clement et al.): by 2050 under the pessimistic
+  scenario, 19 million internal climate migrants in North Africa and 86 million in Sub-Saharan
+  Africa (216 million in six regions).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import engine
+from models import climate
+from models._inputs import DEFAULT_REGIONS
+
+REGIONS = [*DEFAULT_REGIONS, "World"]
+STOCKS = ["global_warming", "sea_level_rise", "adaptive_capacity", "displaced_internal",
+          "displaced_cross_border", "climate_migrants_internal", "climate_migrants_cross_border"]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return climate.build(REGIONS, scenario="pessimistic")
+
+
+@pytest.fixture(scope="module")
+def scenarios(model):
+    return {name: engine.simulate(model, params=climate.scenario_params(name, REGIONS))
+            for name in climate.SCENARIOS}
+
+
+@pytest.fixture(scope="module")
+def run(scenarios):
+    return scenarios["pessimistic"]
+
+
+def test_build_runs_every_scenario():
+    assert set(climate.SCENARIOS) >= {"pessimistic", "more_inclusive", "climate_friendly"}
+    with pytest.raises(ValueError, match="unknown climate scenario"):
+        climate.build(["Europe"], scenario="rosy")
+
+
+def test_outputs_and_units(run):
+    assert run["new_displacements"].attrs["units"] == "person/year"
+    assert run["new_displacements"].attrs["kind"] == "flow"
+    for name in ["displaced_internal", "displaced_cross_border", "climate_migrants_internal"]:
+        assert run[name].attrs["units"] == "person" and run[name].attrs["kind"] == "stock"
+
+
+def test_displaced_people_are_conserved(model):
+    yearly = engine.simulate(model, dt=1.0)
+    d = yearly.diff("time")
+    lag = yearly.isel(time=slice(None, -1)).assign_coords(time=d.time)
+    internal = (lag.new_displacements - lag.returns_internal - lag.local_integration
+                - lag.onward_cross_border)
+    np.testing.assert_allclose(d.displaced_internal, internal, rtol=1e-9, atol=1e-6)
+    abroad = lag.onward_cross_border - lag.returns_cross_border - lag.integration_abroad
+    np.testing.assert_allclose(d.displaced_cross_border, abroad, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(d.climate_migrants_internal, lag.climate_migration_internal,
+                               rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(d.adaptive_capacity, lag.adaptation_investment
+                               - lag.adaptation_depreciation, rtol=1e-9, atol=1e-9)
+
+
+def test_no_negative_values_in_any_scenario(model, scenarios):
+    levers = engine.simulate(model, params={"mitigation": 1.0, "humanitarian_relief": 0.0,
+                                            "adaptation_investment_share": 0.05})
+    for ds in [*scenarios.values(), levers]:
+        assert float(ds.time.min()) == 2022 and float(ds.time.max()) == 2100
+        for name, var in ds.data_vars.items():
+            if "time" in var.dims and name not in ("warming_rate",):
+                assert float(var.min()) >= 0.0, name
+
+
+def test_disaster_displacement_matches_idmc(run):
+    """IDMC GRID 2023/2024: 26-46 million disaster displacements a year worldwide."""
+    world = run.new_displacements.sel(region="World", time=slice(2022, 2025)).mean()
+    assert 26e6 / 2 < float(world) < 46e6 * 2
+    five = run.new_displacements.sel(region=list(DEFAULT_REGIONS), time=2022).sum()
+    assert float(five) < float(run.new_displacements.sel(region="World", time=2022))
+    # Most displacement is internal: the stock abroad is a small share.
+    share = run.displaced_cross_border / (run.displaced_internal + run.displaced_cross_border)
+    assert float(share.sel(time=2030).max()) < 0.3
+
+
+def test_groundswell_2050_pessimistic(run):
+    """Groundswell (World Bank 2021), pessimistic: 19 M (North Africa), 86 M (SSA) by 2050."""
+    migrants = run.climate_migrants_internal.sel(time=2050)
+    north = float(migrants.sel(region="Northern Africa"))
+    ssa = float(migrants.sel(region="Sub-Saharan Africa"))
+    assert 19e6 / 2 < north < 19e6 * 2
+    assert 86e6 / 2 < ssa < 86e6 * 2
+
+
+def test_scenarios_order(scenarios):
+    at = {k: scenarios[k].climate_migrants_internal.sel(time=2050, region="Sub-Saharan Africa")
+          for k in scenarios}
+    assert float(at["climate_friendly"]) < float(at["middle"]) < float(at["pessimistic"])
+    # More inclusive development (more adaptation) lowers migration at the same warming.
+    assert float(at["more_inclusive"]) < float(at["pessimistic"])
+
+
+def test_levers(model, run):
+    mitigated = engine.simulate(model, params={"mitigation": 1.0})
+    assert float(mitigated.global_warming.sel(time=2100)) < float(run.global_warming.sel(
+        time=2100)) - 1.0
+    assert float(mitigated.global_warming.sel(time=2029)) == pytest.approx(
+        float(run.global_warming.sel(time=2029)))  # long-term lever: acts from 2030
+    adapted = engine.simulate(model, params={"adaptation_investment_share": 0.0075})
+    relief = engine.simulate(model, params={"humanitarian_relief": 1.0})
+    region = "Sub-Saharan Africa"
+    for name in ["new_displacements", "climate_migrants_internal"]:
+        assert float(adapted[name].sel(region=region, time=2050)) < float(
+            run[name].sel(region=region, time=2050))
+    assert float(relief.displaced_internal.sel(region=region, time=2025)) < float(
+        run.displaced_internal.sel(region=region, time=2025))
+    assert float(relief.displaced_cross_border.sel(region=region, time=2025)) < float(
+        run.displaced_cross_border.sel(region=region, time=2025))
+
+
+def test_the_poorest_are_trapped(run):
+    access = run.mobility_access.sel(time=2022)
+    assert float(access.sel(region="Sub-Saharan Africa")) < float(
+        access.sel(region="Northern America")) - 0.2
+    per_displaced = (run.onward_cross_border / run.displaced_internal).sel(time=2022)
+    assert float(per_displaced.sel(region="Sub-Saharan Africa")) < float(
+        per_displaced.sel(region="Europe"))
