@@ -1,0 +1,123 @@
+"""Teacup, 240 Euler steps: the compiled run alone and ``engine.simulate`` end to end, each
+against PySD's ``model.run`` of the conformance ``teacup.mdl`` (the same model, same times).
+
+Also records where ``engine.simulate``'s time goes, stage by stage (``breakdown``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from . import entry, failed, measure, model_path, quiet, skipped
+
+START, STOP, DT = 0.0, 30.0, 0.125  # 240 steps, as teacup.mdl
+
+
+def teacup() -> Any:
+    """The README's teacup, written with the DSL."""
+    import engine
+
+    m = engine.Model("teacup", time_unit="minute")
+    m.param("room_temperature", 70, units="degF")
+    m.param("characteristic_time", 10, units="minute")
+    m.stock("teacup_temperature", initial=180, units="degF")
+    m.flow("heat_loss", "(teacup_temperature - room_temperature) / characteristic_time",
+           out_of="teacup_temperature", units="degF/minute")
+    return m
+
+
+def kernel_call(model: Any) -> Any:
+    """A function running the compiled kernel alone: times, parameters and output layout are
+    resolved once, outside the timing, as a sweep or a calibration loop would."""
+    from engine.simulation import (compiled, output_layout, parameter_vector, resolve_times,
+                                   run_kernel)
+
+    result = compiled(model, "euler")
+    settings = resolve_times(model, START, STOP, DT, None, "euler")
+    p = parameter_vector(result, None, settings)
+    _, kinds, idx = output_layout(result, None)
+    return lambda: run_kernel(result, p, settings, kinds, idx, "euler")
+
+
+def breakdown(model: Any, calls: int = 2000) -> dict[str, float]:
+    """Mean seconds per call of each stage of ``engine.simulate`` (the teacup, warm)."""
+    from engine.simulation import (build_dataset, check_status, compiled, output_layout,
+                                   parameter_vector, resolve_times, run_kernel)
+
+    compiled(model, "euler")
+    totals = dict.fromkeys(("compiled (cache lookup)", "resolve_times", "parameter_vector",
+                            "output_layout", "run_kernel", "check_status", "save_times",
+                            "build_dataset"), 0.0)
+    clock = time.perf_counter
+    for _ in range(calls):
+        t0 = clock()
+        result = compiled(model, "euler")
+        t1 = clock()
+        settings = resolve_times(model, START, STOP, DT, None, "euler")
+        t2 = clock()
+        p = parameter_vector(result, None, settings)
+        t3 = clock()
+        names, kinds, idx = output_layout(result, None)
+        t4 = clock()
+        data, info = run_kernel(result, p, settings, kinds, idx, "euler", first_step=DT)
+        t5 = clock()
+        check_status(result, info, kinds, idx)
+        t6 = clock()
+        times = settings.save_times()
+        t7 = clock()
+        build_dataset(result, names, data, p, times)
+        t8 = clock()
+        for key, seconds in zip(totals, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5,
+                                         t7 - t6, t8 - t7)):
+            totals[key] += seconds
+    return {key: value / calls for key, value in totals.items()}
+
+
+def run(quick: bool) -> list[dict[str, Any]]:
+    import engine
+
+    quiet()
+    model = teacup()
+    mdl = model_path("samples/teacup/teacup.mdl")
+    budget = 3.0 if quick else 15.0
+    timing = {"repeats": 5 if quick else 11, "budget_seconds": budget}
+    entries: list[dict[str, Any]] = []
+
+    try:
+        ds = engine.simulate(model, start=START, stop=STOP, dt=DT)
+        kernel = measure(kernel_call(model), **timing)
+        simulate = measure(lambda: engine.simulate(model, start=START, stop=STOP, dt=DT),
+                           **timing)
+        stages = breakdown(model, 500 if quick else 3000)
+    except Exception as error:  # the suite reports, it does not crash
+        return [failed("teacup/kernel", "run_kernel, 240 Euler steps", error, status="error"),
+                failed("teacup/simulate", "engine.simulate, 240 Euler steps", error,
+                       status="error")]
+
+    baseline = "PySD model.run (teacup.mdl)"
+    if not mdl.exists():
+        reason = f"{mdl} is absent (the shared conformance models)"
+        return [skipped("teacup/kernel", "run_kernel", reason, baseline=baseline),
+                skipped("teacup/simulate", "engine.simulate", reason, baseline=baseline)]
+    import pysd
+
+    pysd_model = pysd.read_vensim(str(mdl))
+    frame = pysd_model.run()
+    # Same model, same numbers: a benchmark of different work would be meaningless.
+    np.testing.assert_allclose(ds["teacup_temperature"].values,
+                               frame["Teacup Temperature"].values, rtol=1e-9)
+    pysd_run = measure(pysd_model.run, **timing)
+
+    entries.append(entry(
+        "teacup/kernel", "compiled Euler kernel via engine.simulation.run_kernel (240 steps, "
+        "every variable saved at each step; times, parameters, layout resolved beforehand)",
+        kernel, baseline=baseline, baseline_timing=pysd_run, target=None,
+        goal_seconds=20e-6))
+    entries.append(entry(
+        "teacup/simulate", "engine.simulate(model, start=0, stop=30, dt=0.125) end to end, "
+        "xarray Dataset included", simulate, baseline=baseline, baseline_timing=pysd_run,
+        target=10.0, goal_seconds=400e-6, breakdown=stages))
+    return entries
