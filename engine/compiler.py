@@ -5,7 +5,8 @@ float64 arrays ``y`` (stocks), ``p`` (parameters and lookup tables), ``a`` (auxi
 flows) and ``z`` (discrete state such as fixed-delay pipelines):
 
 - ``init(t, p, y, a, z, h)``: initial stocks, constant auxiliaries, INITIAL values;
-- ``aux(t, y, p, a, z, h)``: every time-varying auxiliary and flow, in dependency order;
+- ``aux(t, y, p, a, z, h)``: every time-varying auxiliary and flow the stocks' rates need;
+- ``aux_out(t, y, p, a, z, h)``: the other time-varying auxiliaries, only at save times;
 - ``deriv(t, y, p, a, z, h, dydt)``: ``aux`` then the net rate of every stock;
 - ``pre_step`` / ``post_step``: discrete updates (fixed delays, cohort shifts, clamping);
 - ``run_euler``, ``run_rk4``, ``run_rk45``: the solvers of :mod:`engine.solvers`.
@@ -22,6 +23,7 @@ import hashlib
 import importlib.util
 import math
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -36,7 +38,7 @@ import numpy as np
 from . import solvers
 from .equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary
 from .errors import SpecError
-from .graph import Binding, DimResolver, Index, Plan, _Checker, build_plan
+from .graph import Binding, DimResolver, Index, PieceIndex, Plan, _Checker, build_plan
 from .spec import Model, Variable
 
 __all__ = ["CompiledModel", "compile_model", "cache_dir", "generate_source"]
@@ -194,6 +196,7 @@ _FUNCS_N = {"min": "min({}, {})", "max": "max({}, {})", "power": "({} ** {})",
             "modulo": "_modulo({}, {})", "xidz": "_xidz({}, {}, {})", "zidz": "_zidz({}, {})",
             "log": "(np.log({}) / np.log({}))", "quantum": "_quantum({}, {})"}
 _CMP = {"==", "!=", "<", "<=", ">", ">="}
+_P_CONST = re.compile(r"\bp\[(\d+)\]")
 
 
 def cache_dir() -> Path:
@@ -322,6 +325,8 @@ class _Gen:
         self.dims = DimResolver(self.model)
         self.checker = _Checker(self.model, self.dims, plan)
         self.globals: list[str] = []
+        self.shifts_seen: set[tuple[str, int, int]] = set()
+        self.known_ranges: dict[str, tuple[int, int]] = {}
         self._tables: dict[tuple[Any, ...], str] = {}
         self._tmp = 0
 
@@ -362,11 +367,29 @@ class _Gen:
         if target.kind == "lookup":
             raise SpecError(f"{var.kind} {var.name!r}: lookup {ref.name!r} is used as a value; "
                             f"call it, e.g. {ref.name}(x).")
-        value = f"{slot.array}[{self.index_expr(indices, slot.strides(), slot.offset)}]"
-        bounds = [f"0 <= {i.var} + {i.shift} < {i.size}" for i in indices if i.shift]
-        if bounds:
-            value = f"({value} if {' and '.join(bounds)} else 0.0)"
-        return value
+        shifted = [i for i in indices if i.shift]
+        if not shifted:
+            return f"{slot.array}[{self.index_expr(indices, slot.strides(), slot.offset)}]"
+        for i in shifted:
+            assert i.var is not None
+            self.shifts_seen.add((i.var, i.shift, i.size))
+        known = [self.known_ranges.get(i.var or "") for i in shifted]
+        if all(k is not None for k in known):
+            inside = [k is not None and 0 <= k[0] + i.shift and k[1] + i.shift < i.size
+                      for i, k in zip(shifted, known)]
+            outside = [k is not None and (k[1] + i.shift < 0 or k[0] + i.shift >= i.size)
+                       for i, k in zip(shifted, known)]
+            if any(outside):
+                return "0.0"
+            if all(inside):
+                return f"{slot.array}[{self.index_expr(indices, slot.strides(), slot.offset)}]"
+        # Read a clamped (always valid) element and select 0 outside the dimension: no
+        # branch around the load, so the loop can still be vectorised.
+        clamped = [Index(var=f"min(max({i.var} + {i.shift}, 0), {i.size - 1})")
+                   if i.shift else i for i in indices]
+        value = f"{slot.array}[{self.index_expr(clamped, slot.strides(), slot.offset)}]"
+        bounds = " and ".join(f"0 <= {i.var} + {i.shift} < {i.size}" for i in shifted)
+        return f"({value} if {bounds} else 0.0)"
 
     # -- expressions: return (statements, expression)
     def expr(self, var: Variable, e: Expr, env: dict[str, Binding]) -> tuple[list[str], str]:
@@ -521,12 +544,54 @@ class _Gen:
         lines = [f"{indent}# {_comment(var.name)} ({pieces_role})"]
         for k, piece in enumerate(pieces):
             index = self.plan.pieces[(var.name, pieces_role, k)]
-            pre, value = self.expr(var, piece.expr, dict(index.env))
             target = self.index_expr([Index(var=v) for v in index.loop_vars], strides,
                                      target_offset)
-            body = pre + [f"{target_array}[{target}] = {value}"]
-            lines += self.loops(index, body, indent)
+            self.shifts_seen = set()
+            self.known_ranges = {}
+            pre, value = self.expr(var, piece.expr, dict(index.env))
+            segments = self.segments(index) if self.shifts_seen else None
+            if not segments:
+                body = pre + [f"{target_array}[{target}] = {value}"]
+                lines += self.loops(index, body, indent)
+                continue
+            # Shifted subscripts: one loop per stretch where each shifted read is known to
+            # fall inside (or outside) its dimension, so no element needs a bounds test.
+            for ranges in segments:
+                self.known_ranges = {v: (r[0], r[-1]) for v, r in zip(index.loop_vars, ranges)}
+                pre, value = self.expr(var, piece.expr, dict(index.env))
+                body = pre + [f"{target_array}[{target}] = {value}"]
+                part = PieceIndex(list(ranges), None, index.env, index.loop_vars)
+                lines += self.loops(part, body, indent)
+            self.known_ranges = {}
         return lines
+
+    def segments(self, index: Any) -> list[list[tuple[int, ...]]] | None:
+        """Split a rectangular piece's loops at the positions where a shifted read
+        (``x[d - 1]``) enters or leaves its dimension."""
+        if index.points is not None:
+            return None
+        per_var: list[list[tuple[int, ...]]] = []
+        for loop_var, positions in zip(index.loop_vars, index.ranges):
+            cuts: set[int] = set()
+            for seen_var, shift, size in self.shifts_seen:
+                if seen_var == loop_var:
+                    cuts.update((-shift, size - shift))
+            if not cuts:
+                per_var.append([positions])
+                continue
+            pieces: list[tuple[int, ...]] = []
+            current: list[int] = []
+            for position in positions:
+                if position in cuts and current:
+                    pieces.append(tuple(current))
+                    current = []
+                current.append(position)
+            if current:
+                pieces.append(tuple(current))
+            per_var.append(pieces)
+        import itertools as _it
+
+        return [list(combo) for combo in _it.product(*per_var)]
 
     def loops(self, index: Any, body: list[str], indent: str) -> list[str]:
         lines = []
@@ -617,9 +682,21 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
     for var in variables.values():
         if var.kind == "delay_fixed":
             aux_lines += _delay_fixed_read(gen, var, plan.slots[var.name].offset, controls)
+    out_lines: list[str] = []
+    limits = _nonnegative_limits(gen)
+    pending = {stock: set(flows) for stock, (flows, _) in limits.items()}
     for name in plan.dynamic_order:
-        aux_lines += gen.assign(variables[name], "eq", "a", plan.slots[name].offset)
-    aux_lines += _nonnegative_limits(gen)
+        lines = gen.assign(variables[name], "eq", "a", plan.slots[name].offset)
+        if name in plan.output_only:
+            out_lines += lines
+        else:
+            aux_lines += lines
+        # limit a non-negative stock's outflows as soon as the last of them is computed
+        for stock, flows in pending.items():
+            if name in flows:
+                flows.discard(name)
+                if not flows:
+                    aux_lines += limits[stock][1]
     # deriv
     deriv_lines = ["    aux(t, y, p, a, z, h)"]
     for var in variables.values():
@@ -646,7 +723,18 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
     def body(lines: list[str]) -> str:
         return "\n".join(lines) if lines else "    pass"
 
+    def hoisted(lines: list[str]) -> str:
+        # Parameters never change during a run: read each scalar slot once per call, so the
+        # compiler need not reload it after every store to another array.
+        slots = sorted({int(m) for line in lines for m in _P_CONST.findall(line)})
+        if not slots:
+            return body(lines)
+        head = [f"    _p{k} = p[{k}]" for k in slots]
+        return "\n".join(head + [_P_CONST.sub(lambda m: f"_p{m.group(1)}", line)
+                                  for line in lines])
+
     deco = '@njit(cache=True, error_model="numpy")'
+    inline = '@njit(cache=True, error_model="numpy", inline="always")'
     parts = [
         f'"""Kernels generated by corridor for model {_comment(model.name)!r}. Do not edit."""',
         "import numpy as np",
@@ -657,8 +745,14 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
         *gen.globals,
         _HELPERS,
         deco, "def init(t, p, y, a, z, h):", body(init_lines), "",
-        deco, "def aux(t, y, p, a, z, h):", body(aux_lines), "",
+        deco, "def aux(t, y, p, a, z, h):", hoisted(aux_lines), "",
+        deco, "def aux_out(t, y, p, a, z, h):", hoisted(out_lines), "",
         deco, "def deriv(t, y, p, a, z, h, dydt):", body(deriv_lines), "",
+        # The same two functions inlined into the Euler loop: one function per step lets
+        # LLVM keep values in registers and vectorise across what were call boundaries.
+        inline, "def _aux_inline(t, y, p, a, z, h):", hoisted(aux_lines), "",
+        inline, "def _deriv_inline(t, y, p, a, z, h, dydt):",
+        body(["    _aux_inline(t, y, p, a, z, h)"] + deriv_lines[1:]), "",
         deco, "def pre_step(t, y, p, a, z, h):", body(pre_lines), "",
         deco, "def post_step(step, y, p, a, z, h):", body(post_lines), "",
         solvers.SOURCE["_common"], solvers.SOURCE["euler"], solvers.SOURCE["rk4"],
@@ -684,24 +778,30 @@ def _stock_rate(gen: _Gen, var: Variable) -> list[str]:
     plan = gen.plan
     slot = plan.slots[var.name]
     lines = []
+    terms = []
+    for sign, flows in (("+", var.inflows), ("-", var.outflows)):
+        for flow in flows:
+            off = plan.slots[flow].offset - slot.offset
+            terms.append(f" {sign} a[i + {off}]")
     if var.rate is not None:
         lines += gen.assign(var, "rate", "dydt", slot.offset)
-    else:
-        lines.append(f"    for i in range({slot.offset}, {slot.offset + slot.size}):")
-        lines.append("        dydt[i] = 0.0")
-    if var.inflows or var.outflows:
-        terms = []
-        for sign, flows in (("+", var.inflows), ("-", var.outflows)):
-            for flow in flows:
-                off = plan.slots[flow].offset - slot.offset
-                terms.append(f" {sign} a[i + {off}]")
-        lines.append(f"    for i in range({slot.offset}, {slot.offset + slot.size}):")
-        lines.append(f"        dydt[i] = dydt[i]{''.join(terms)}")
+        if terms:
+            lines.append(f"    for i in range({slot.offset}, {slot.offset + slot.size}):")
+            lines.append(f"        dydt[i] = dydt[i]{''.join(terms)}")
+        return lines
+    expression = "".join(terms).strip() or "0.0"
+    if expression.startswith("+ "):
+        expression = expression[2:]
+    elif expression.startswith("- "):
+        expression = "-" + expression[2:]
+    lines.append(f"    for i in range({slot.offset}, {slot.offset + slot.size}):")
+    lines.append(f"        dydt[i] = {expression}")
     return lines
 
 
-def _nonnegative_limits(gen: _Gen) -> list[str]:
-    """Limit the outflows of non-negative stocks so that one step cannot take them below zero.
+def _nonnegative_limits(gen: _Gen) -> dict[str, tuple[list[str], list[str]]]:
+    """Per non-negative stock, its outflows and the code limiting them so that one step
+    cannot take the stock below zero.
 
     The outflows of a stock share what it holds at the start of the step, in proportion to
     their demands. Limiting the flow itself (not the stock afterwards) keeps every flow's
@@ -709,13 +809,13 @@ def _nonnegative_limits(gen: _Gen) -> list[str]:
     count on same-step inflows, so it does not depend on the order stocks are processed in.
     """
     plan = gen.plan
-    lines: list[str] = []
+    out: dict[str, tuple[list[str], list[str]]] = {}
     for var in gen.model.variables.values():
         if var.kind != "stock" or not var.non_negative or not var.outflows:
             continue
         slot = plan.slots[var.name]
         outs = " + ".join(f"max(a[{plan.slots[f].offset} + i], 0.0)" for f in var.outflows)
-        lines += [
+        lines = [
             f"    # limit outflows of non-negative stock {_comment(var.name)}",
             f"    for i in range({slot.size}):",
             f"        avail = max(y[{slot.offset} + i], 0.0) / h",
@@ -726,7 +826,8 @@ def _nonnegative_limits(gen: _Gen) -> list[str]:
         for flow in var.outflows:
             off = plan.slots[flow].offset
             lines += [f"            if a[{off} + i] > 0.0:", f"                a[{off} + i] *= f"]
-    return lines
+        out[var.name] = (list(var.outflows), lines)
+    return out
 
 
 def _delay_fixed_init(gen: _Gen, var: Variable, offset: int, controls: dict[str, int]

@@ -91,6 +91,7 @@ class Plan:
     dynamic_order: list[str]
     static: set[str]
     pieces: dict[tuple[str, str, int], PieceIndex]
+    output_only: set[str] = field(default_factory=set)
     uses_time_discretely: bool = False
     lookup_tables: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
@@ -232,8 +233,42 @@ def build_plan(model: Model) -> Plan:
     plan.init_order = _toposort(init_graph, "initialisation")
     dyn_nodes = [n for n in variables if kinds[n] in ("aux", "flow") and n not in static]
     dyn_graph = {n: {d for d in deps_dyn[n] if d in set(dyn_nodes)} for n in dyn_nodes}
+    # The outflows of a non-negative stock are limited together once all are computed; what
+    # reads one of them must come after all of them, so it sees the limited values.
+    for var in variables.values():
+        if var.kind == "stock" and var.non_negative and len(var.outflows) > 1:
+            siblings = set(var.outflows)
+            for node, deps in dyn_graph.items():
+                if deps & siblings and node not in siblings:
+                    deps |= siblings
     plan.dynamic_order = _toposort(dyn_graph, "simulation")
+    plan.output_only = _output_only(model, dyn_graph)
     return plan
+
+
+def _output_only(model: Model, graph: Mapping[str, set[str]]) -> set[str]:
+    """Time-varying auxiliaries no stock rate needs: computed only when results are saved."""
+    roots: set[str] = set()
+    for var in model.variables.values():
+        if var.kind == "flow":
+            roots.add(var.name)
+        elif var.kind == "stock":
+            for piece in var.rate or []:
+                roots.update(n.name for n in walk(piece.expr) if isinstance(n, Ref))
+                roots.update(n.func for n in walk(piece.expr) if isinstance(n, Call))
+        elif var.kind == "delay_fixed":
+            roots.add(var.extra["input"])
+    if model.dynamic_control:
+        roots.update(model.control.values())
+    needed: set[str] = set()
+    stack = [r for r in roots if r in graph]
+    while stack:
+        name = stack.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        stack.extend(d for d in graph[name] if d not in needed)
+    return set(graph) - needed
 
 
 _TIME_FUNCTIONS = {"step", "ramp", "pulse", "pulse_train", "random_uniform"}

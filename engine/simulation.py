@@ -280,7 +280,8 @@ def simulate(model: Model, *, start: float | None = None, stop: float | None = N
 
 def run_kernel(result: CompiledModel, p: np.ndarray, settings: RunSettings, kinds: np.ndarray,
                idx: np.ndarray, method: str, rtol: float = 1e-6, atol: float = 1e-9,
-               first_step: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+               first_step: float | None = None, check_every_step: bool = False
+               ) -> tuple[np.ndarray, np.ndarray]:
     sizes = result.plan.sizes
     y = np.zeros(sizes["y"])
     a = np.zeros(sizes["a"])
@@ -289,10 +290,15 @@ def run_kernel(result: CompiledModel, p: np.ndarray, settings: RunSettings, kind
     info = np.zeros(8)
     info[2], info[3] = rtol, atol
     info[4] = first_step or 0.0
+    info[6] = float(check_every_step)
     with np.errstate(all="ignore"):
         status = result.runner(method)(p, y, a, z, settings.start, settings.dt,
                                        settings.n_steps, settings.save, kinds, idx, out,
                                        info)
+    if status == solvers.NONFINITE_STATE and method == "euler" and not check_every_step:
+        # Found at a save step: run again checking every step, to name the exact time.
+        return run_kernel(result, p, settings, kinds, idx, method, rtol, atol, first_step,
+                          check_every_step=True)
     info[7] = status
     return out, info
 

@@ -54,10 +54,24 @@ def _save(row, y, a, p, out_kind, out_idx, out):
 
 @njit(cache=True, error_model="numpy")
 def _first_nonfinite(y):
-    total = 0.0
-    for i in range(y.shape[0]):
-        total += y[i]
-    if np.isfinite(total):
+    # A sum is non-finite iff a term is (or it overflows: then the scan below finds none).
+    # Four partial sums, so the check is not bound by the latency of one addition chain.
+    n = y.shape[0]
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    i = 0
+    while i + 4 <= n:
+        s0 += y[i]
+        s1 += y[i + 1]
+        s2 += y[i + 2]
+        s3 += y[i + 3]
+        i += 4
+    while i < n:
+        s0 += y[i]
+        i += 1
+    if np.isfinite(s0 + s1 + s2 + s3):
         return -1
     for i in range(y.shape[0]):
         if not np.isfinite(y[i]):
@@ -68,13 +82,22 @@ def _first_nonfinite(y):
 _EULER = '''
 @njit(cache=True, error_model="numpy")
 def run_euler(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
+    # Stocks are checked for non-finite values at save steps only, unless info[6] is set:
+    # then at every step (the caller re-runs a failed run so to name the exact time).
+    every = info[6] != 0.0
     init(t0, p, y, a, z, h)
     dydt = np.zeros(y.shape[0])
     row = 0
     for step in range(n_steps + 1):
         t = t0 + step * h
-        deriv(t, y, p, a, z, h, dydt)
+        _deriv_inline(t, y, p, a, z, h, dydt)
         if save[step]:
+            bad = _first_nonfinite(y)
+            if bad >= 0:
+                info[0] = t
+                info[1] = bad
+                return 1
+            aux_out(t, y, p, a, z, h)
             bad = _save(row, y, a, p, out_kind, out_idx, out)
             row += 1
             if bad >= 0:
@@ -87,11 +110,17 @@ def run_euler(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
         for i in range(y.shape[0]):
             y[i] += h * dydt[i]
         post_step(step + 1, y, p, a, z, h)
-        bad = _first_nonfinite(y)
-        if bad >= 0:
-            info[0] = t0 + (step + 1) * h
-            info[1] = bad
-            return 1
+        if every:
+            bad = _first_nonfinite(y)
+            if bad >= 0:
+                info[0] = t0 + (step + 1) * h
+                info[1] = bad
+                return 1
+    bad = _first_nonfinite(y)
+    if bad >= 0:
+        info[0] = t0 + n_steps * h
+        info[1] = bad
+        return 1
     return 0
 '''
 
@@ -110,6 +139,7 @@ def run_rk4(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
         t = t0 + step * h
         deriv(t, y, p, a, z, h, k1)
         if save[step]:
+            aux_out(t, y, p, a, z, h)
             bad = _save(row, y, a, p, out_kind, out_idx, out)
             row += 1
             if bad >= 0:
@@ -154,6 +184,7 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
     w = np.zeros(n); y1 = np.zeros(n); ys = np.zeros(n); r5 = np.zeros(n)
     t = t0
     deriv(t, y, p, a, z, h, k1)
+    aux_out(t, y, p, a, z, h)
     bad = _save(0, y, a, p, out_kind, out_idx, out)
     if bad >= 0:
         info[0] = t
@@ -240,6 +271,7 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
                                 + 69997945.0 / 29380423.0 * k7[i])
                 ys[i] = y[i] + theta * (dy + theta1 * (bspl + theta * (r4 + theta1 * r5[i])))
             deriv(ts, ys, p, a, z, h, w)
+            aux_out(ts, ys, p, a, z, h)
             bad = _save(row, ys, a, p, out_kind, out_idx, out)
             if bad >= 0:
                 info[0] = ts
@@ -304,6 +336,7 @@ def run_euler_dynamic(p, y, a, z, t0, out_kind, out_idx, out, times, info):
         if delay % saveper < prec or (-delay) % saveper < prec:
             if row >= out.shape[0]:
                 return 5
+            aux_out(t, y, p, a, z, h)
             bad = _save(row, y, a, p, out_kind, out_idx, out)
             times[row] = t
             row += 1

@@ -267,3 +267,17 @@ def test_shifted_subscripts_make_a_chain():
         m2.param("y", [1, 2, 3], dims="stage")
         m2.aux("z", "y[stage - 1]")
         engine.simulate(m2, start=0, stop=1, dt=1)
+
+
+def test_variables_reading_limited_outflows_see_the_limited_values():
+    m = engine.Model("limited")
+    m.stock("tank", initial=3, non_negative=True)
+    m.stock("a_sink", initial=0)
+    m.stock("b_sink", initial=0)
+    m.flow("to_a", "2", out_of="tank", into="a_sink")
+    m.flow("to_b", "2", out_of="tank", into="b_sink")
+    m.aux("total_out", "to_a + to_b")
+    ds = engine.simulate(m, start=0, stop=2, dt=1)
+    np.testing.assert_allclose(ds["total_out"].values, [3, 0, 0])
+    np.testing.assert_allclose(ds["to_a"].values, [1.5, 0, 0])
+    np.testing.assert_allclose(ds["tank"].values, [3, 0, 0])
