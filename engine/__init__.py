@@ -5,6 +5,7 @@ The public API; see DESIGN.md for the contract.
 
 import os
 
+from .calibration import Calibration, calibrate
 from .compiler import CompiledModel, compile_model
 from .errors import EngineError, IntegrationError, ParameterError, SpecError, StoreError
 from .simulation import simulate
@@ -19,6 +20,7 @@ __all__ = [
     "compile_model",
     "CompiledModel",
     "simulate",
+    "calibrate",
     # errors
     "EngineError",
     "SpecError",
