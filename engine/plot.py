@@ -1,0 +1,233 @@
+"""Figures a forecaster reads: fan charts by horizon, population pyramids, sensitivity bars.
+
+Every function takes results as corridor writes them (a ``simulate`` Dataset, or the horizon
+DataTree of an ensemble with a ``member`` dim per group) and returns a matplotlib Figure,
+labelled with units and scenario. :func:`save_figure` writes PNG and/or SVG. matplotlib is
+imported lazily with the non-interactive Agg backend, so nothing here needs a display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .errors import EngineError
+
+__all__ = ["fan_chart", "population_pyramid", "sensitivity_chart", "save_figure",
+           "horizon_groups"]
+
+HORIZON_ORDER = ("short", "medium", "long", "all")
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def horizon_groups(results: xr.Dataset | xr.DataTree) -> list[tuple[str, xr.Dataset]]:
+    """(horizon name, Dataset) pairs in time order; a plain Dataset is one group "all"."""
+    if isinstance(results, xr.Dataset):
+        return [("all", results)]
+    groups = []
+    for name in HORIZON_ORDER:
+        if name in results.children:
+            ds = results[name].to_dataset()
+            if "time" in ds.dims:
+                groups.append((name, ds))
+    if not groups:
+        raise EngineError("the results hold no horizon groups (short, medium, long or all).")
+    return groups
+
+
+def _select(da: xr.DataArray, selection: dict[str, Any] | None) -> xr.DataArray:
+    for dim, value in (selection or {}).items():
+        if dim not in da.dims:
+            raise EngineError(f"{da.name!r} has no dimension {dim!r}; its dims are {da.dims}.")
+        if value is None:
+            da = da.sum(dim)
+        else:
+            da = da.sel({dim: value})
+    other = [d for d in da.dims if d not in ("time", "member")]
+    if other:
+        da = da.sum(other)  # totals over whatever was not selected (e.g. ages and sexes)
+    return da
+
+
+def _label(da: xr.DataArray, name: str) -> str:
+    units = da.attrs.get("units", "")
+    return f"{name} ({units})" if units else name
+
+
+def fan_chart(results: xr.Dataset | xr.DataTree, variable: str, *,
+              select: dict[str, Any] | None = None, title: str | None = None,
+              ax: Any = None) -> Any:
+    """Median and 50% / 90% bands of ``variable`` over time, shaded by horizon.
+
+    ``select`` picks elements (``{"region": "Europe"}``); other dims are summed. Without a
+    ``member`` dim (a single run) the line is drawn alone.
+    """
+    plt = _pyplot()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+    else:
+        fig = ax.figure
+    groups = horizon_groups(results)
+    shades = {"short": "#d9e7f5", "medium": "#eef3e2", "long": "#f7ecdf"}
+    label = variable
+    times, lines, spans = [], [], []
+    has_members = False
+    for name, ds in groups:
+        if variable not in ds:
+            raise EngineError(f"no variable {variable!r} in the {name!r} horizon; it holds "
+                              f"{sorted(map(str, ds.data_vars))[:12]}.")
+        da = _select(ds[variable], select)
+        label = _label(da, variable)
+        t = np.asarray(da["time"].values, dtype=float)
+        if "member" in da.dims:
+            has_members = True
+            values = da.transpose("time", "member").values
+            lines.append(np.nanquantile(values, [0.05, 0.25, 0.5, 0.75, 0.95], axis=1))
+        else:
+            lines.append(np.tile(np.asarray(da.values, dtype=float), (5, 1)))
+        times.append(t)
+        if len(t):
+            spans.append((name, t[0]))
+    # one continuous line across horizons; each horizon shaded up to where the next begins
+    t_all = np.concatenate(times)
+    q = np.concatenate(lines, axis=1)
+    for k, (name, begin) in enumerate(spans):
+        end = spans[k + 1][1] if k + 1 < len(spans) else t_all[-1]
+        if name in shades:
+            ax.axvspan(begin, end, color=shades[name], alpha=0.6, lw=0)
+            ax.text(begin, 1.0, f" {name}", transform=ax.get_xaxis_transform(), va="top",
+                    fontsize=8, color="#555555")
+    if has_members:
+        ax.fill_between(t_all, q[0], q[4], color="#1f77b4", alpha=0.25, lw=0)
+        ax.fill_between(t_all, q[1], q[3], color="#1f77b4", alpha=0.45, lw=0)
+    ax.plot(t_all, q[2], color="#1f4e79", lw=1.8)
+    scenario = _attr(results, "scenario")
+    where = ", ".join(f"{k}={v}" for k, v in (select or {}).items() if v is not None)
+    ax.set_title(title or " - ".join(x for x in (label, where, scenario and
+                                                  f"scenario {scenario}") if x))
+    ax.set_xlabel(f"time ({_attr(results, 'time_unit') or 'model time'})")
+    ax.set_ylabel(label)
+    if has_members:
+        from matplotlib.patches import Patch
+
+        ax.legend(handles=[Patch(color="#1f77b4", alpha=0.25, label="90% band"),
+                           Patch(color="#1f77b4", alpha=0.45, label="50% band"),
+                           plt.Line2D([], [], color="#1f4e79", label="median")],
+                  loc="best", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def population_pyramid(results: xr.Dataset | xr.DataTree, years: Sequence[float], *,
+                       variable: str = "population", region: str | None = None,
+                       ax: Any = None) -> Any:
+    """Population by age and sex for the chosen years (the median over members)."""
+    plt = _pyplot()
+    frames = []
+    for _, ds in horizon_groups(results):
+        if variable in ds:
+            frames.append(ds[variable])
+    if not frames:
+        raise EngineError(f"no variable {variable!r} to draw a pyramid from.")
+    da = xr.concat(frames, dim="time") if len(frames) > 1 else frames[0]
+    for dim in ("age", "sex"):
+        if dim not in da.dims:
+            raise EngineError(f"{variable!r} has no {dim!r} dimension; a pyramid needs age "
+                              "and sex.")
+    if region is not None:
+        da = da.sel(region=region)
+    elif "region" in da.dims:
+        da = da.sum("region")
+    if "member" in da.dims:
+        da = da.median("member")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 6))
+    else:
+        fig = ax.figure
+    ages = np.arange(da.sizes["age"])
+    colours = plt.get_cmap("viridis")(np.linspace(0.1, 0.8, len(years)))
+    for colour, year in zip(colours, years):
+        snap = da.sel(time=year, method="nearest")
+        female = snap.sel(sex="female").values
+        male = snap.sel(sex="male").values
+        ax.step(-male, ages, where="mid", color=colour, label=f"{float(snap.time):g}")
+        ax.step(female, ages, where="mid", color=colour)
+    ax.axvline(0, color="black", lw=0.8)
+    units = da.attrs.get("units", "")
+    ax.set_xlabel(f"male (left) / female (right) {units}".strip())
+    ax.set_ylabel("age")
+    where = region or "all regions"
+    scenario = _attr(results, "scenario")
+    ax.set_title(f"{variable} by age and sex, {where}"
+                 + (f" - scenario {scenario}" if scenario else ""))
+    ax.legend(title="year", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def sensitivity_chart(indices: xr.Dataset, output: str, *, horizon: str = "",
+                      top: int = 15, ax: Any = None) -> Any:
+    """A tornado of first-order (S1) and total (ST) Sobol indices of ``output``.
+
+    ``indices`` is a ``/sensitivity/<horizon>`` group: variables ``S1`` and ``ST`` (and
+    optionally ``S1_conf``, ``ST_conf``) with dims ``output`` and ``parameter``.
+    """
+    plt = _pyplot()
+    for needed in ("S1", "ST"):
+        if needed not in indices:
+            raise EngineError(f"sensitivity results need {needed!r}; found "
+                              f"{sorted(map(str, indices.data_vars))}.")
+    s1 = indices["S1"].sel(output=output).values
+    st = indices["ST"].sel(output=output).values
+    params = [str(p) for p in indices["parameter"].values]
+    order = np.argsort(st)[::-1][:top][::-1]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 0.35 * len(order) + 1.5))
+    else:
+        fig = ax.figure
+    y = np.arange(len(order))
+    ax.barh(y + 0.2, st[order], height=0.4, color="#c44e52", label="total (ST)")
+    ax.barh(y - 0.2, s1[order], height=0.4, color="#4c72b0", label="first order (S1)")
+    for name, colour, offset in (("ST_conf", "#7a2e30", 0.2), ("S1_conf", "#2a4570", -0.2)):
+        if name in indices:
+            conf = indices[name].sel(output=output).values[order]
+            values = (st if name == "ST_conf" else s1)[order]
+            ax.errorbar(values, y + offset, xerr=conf, fmt="none", ecolor=colour, lw=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels([params[i] for i in order])
+    ax.set_xlabel("Sobol index (share of output variance)")
+    ax.set_title(f"sensitivity of {output}" + (f", {horizon} horizon" if horizon else ""))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig: Any, path: str | Path, formats: Iterable[str] = ("png", "svg")
+                ) -> list[Path]:
+    """Write ``fig`` as ``path`` with each suffix in ``formats``; returns the files."""
+    path = Path(path)
+    written = []
+    for fmt in formats:
+        target = path.with_suffix("." + fmt)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(target, dpi=120, format=fmt)
+        written.append(target)
+    _pyplot().close(fig)
+    return written
+
+
+def _attr(results: xr.Dataset | xr.DataTree, key: str) -> str:
+    value = results.attrs.get(key, "")
+    return "" if value is None else str(value)

@@ -1,0 +1,184 @@
+"""What an agency reads: a self-contained HTML report, and tidy CSV / Excel exports.
+
+:func:`write_report` renders the scenario, the parameters, per-horizon summary tables,
+fan charts (embedded as PNG, so the page is one file) and the provenance of a result.
+:func:`export_table` writes results in tidy long format (one row per value) to CSV or Excel.
+Both take a ``simulate`` Dataset or an ensemble's horizon DataTree.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .errors import EngineError
+from .plot import fan_chart, horizon_groups
+
+__all__ = ["write_report", "export_table", "tidy_frame", "summary_frame"]
+
+QUANTILES = (0.05, 0.5, 0.95)
+
+
+def tidy_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str] | None = None
+               ) -> pd.DataFrame:
+    """One row per value: horizon, variable, units, time, member, the model's dims, value."""
+    frames = []
+    for horizon, ds in horizon_groups(results):
+        names = [str(v) for v in ds.data_vars] if variables is None else list(variables)
+        for name in names:
+            if name not in ds:
+                continue
+            da = ds[name]
+            if not np.issubdtype(da.dtype, np.number):
+                continue
+            frame = da.to_dataframe(name="value").reset_index()
+            frame.insert(0, "variable", str(da.attrs.get("name", name)))
+            frame.insert(0, "horizon", horizon)
+            frame["units"] = da.attrs.get("units", "")
+            frames.append(frame)
+    if not frames:
+        raise EngineError("nothing to export: no numeric variables found.")
+    out = pd.concat(frames, ignore_index=True, sort=False)
+    leading = [c for c in ("horizon", "variable", "units", "time", "member") if c in out]
+    rest = [c for c in out.columns if c not in leading and c != "value"]
+    return out[leading + rest + ["value"]]
+
+
+def export_table(results: xr.Dataset | xr.DataTree, path: str | Path, *,
+                 variables: Sequence[str] | None = None, overwrite: bool = False) -> Path:
+    """Write ``results`` in tidy long format to ``.csv`` or ``.xlsx`` (one sheet a horizon)."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise EngineError(f"{path} exists; pass overwrite=True (--overwrite) to replace it.")
+    frame = tidy_frame(results, variables)
+    if path.suffix.lower() == ".csv":
+        frame.to_csv(path, index=False)
+    elif path.suffix.lower() in (".xlsx", ".xls"):
+        if len(frame) > 1_000_000:
+            raise EngineError(f"{len(frame)} rows do not fit an Excel sheet; export to .csv "
+                              "or choose fewer variables.")
+        with pd.ExcelWriter(path, engine="openpyxl") as writer:
+            for horizon, part in frame.groupby("horizon", sort=False):
+                part.drop(columns="horizon").to_excel(writer, sheet_name=str(horizon)[:31],
+                                                      index=False)
+    else:
+        raise EngineError(f"unknown export format {path.suffix!r}; use .csv or .xlsx.")
+    return path
+
+
+def summary_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str]
+                  ) -> pd.DataFrame:
+    """Per horizon and variable (summed over its own dims): the value at the horizon's last
+    save time, as 5% / median / 95% over members (or the single value of one run)."""
+    rows = []
+    for horizon, ds in horizon_groups(results):
+        for name in variables:
+            if name not in ds or "time" not in ds[name].dims:
+                continue
+            da = ds[name].isel(time=-1)
+            other = [d for d in da.dims if d != "member"]
+            if other:
+                da = da.sum(other)
+            values = np.atleast_1d(np.asarray(da.values, dtype=float))
+            low, mid, high = (np.nanquantile(values, q) for q in QUANTILES)
+            rows.append({"horizon": horizon, "variable": name,
+                         "time": float(ds["time"].values[-1]), "p5": low, "median": mid,
+                         "p95": high, "units": ds[name].attrs.get("units", "")})
+    return pd.DataFrame(rows)
+
+
+def _figure_tag(fig: Any, alt: str) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (f'<figure><img class="figure" alt="{html.escape(alt)}" '
+            f'src="data:image/png;base64,{data}"><figcaption>{html.escape(alt)}'
+            "</figcaption></figure>")
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_html(index=False, float_format=lambda v: f"{v:,.4g}", border=0,
+                         classes="table", escape=True)
+
+
+def write_report(results: xr.Dataset | xr.DataTree, path: str | Path, *,
+                 variables: Sequence[str] | None = None, title: str | None = None,
+                 overwrite: bool = False) -> Path:
+    """Write a self-contained HTML report of ``results`` to ``path``.
+
+    ``variables`` chooses what is charted and summarised (default: up to six time-varying
+    variables, stocks first).
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise EngineError(f"{path} exists; pass overwrite=True (--overwrite) to replace it.")
+    groups = horizon_groups(results)
+    first = groups[0][1]
+    if variables is None:
+        timed = [str(v) for v in first.data_vars if "time" in first[v].dims
+                 and np.issubdtype(first[v].dtype, np.number)]
+        stocks = [v for v in timed if first[v].attrs.get("kind") == "stock"]
+        variables = (stocks + [v for v in timed if v not in stocks])[:6]
+    attrs = dict(results.attrs)
+    model = attrs.get("model", "")
+    scenario = attrs.get("scenario", "")
+    heading = title or f"corridor report: {model}" + (f", scenario {scenario}" if scenario
+                                                      else "")
+    parts = [f"<h1>{html.escape(heading)}</h1>"]
+    members = first.sizes.get("member")
+    parts.append("<p>" + html.escape(
+        f"{len(groups)} horizon group(s): " + ", ".join(
+            f"{name} ({float(ds.time.values[0]):g} to {float(ds.time.values[-1]):g})"
+            for name, ds in groups)
+        + (f"; {members} ensemble members." if members else "; a single run.")) + "</p>")
+    parts.append("<h2>Summary by horizon</h2>")
+    summary = summary_frame(results, variables)
+    parts.append(_table(summary) if len(summary) else "<p>No time-varying variables.</p>")
+    parts.append("<h2>Fan charts</h2>")
+    for name in variables:
+        parts.append(_figure_tag(fan_chart(results, name), f"{name}: median, 50% and 90% "
+                                                           "bands by horizon"))
+    parameters = _parameters(attrs)
+    if parameters is not None:
+        parts.append("<h2>Parameters</h2>" + _table(parameters))
+    provenance = pd.DataFrame([{"key": k, "value": _short(v)} for k, v in attrs.items()
+                               if k not in ("parameters",)])
+    parts.append("<h2>Provenance</h2>" + (_table(provenance) if len(provenance)
+                                          else "<p>None recorded.</p>"))
+    style = ("body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
+             "table.table{border-collapse:collapse;font-size:90%}"
+             "table.table td,table.table th{padding:3px 8px;border-bottom:1px solid #ddd;"
+             "text-align:right}figure{margin:1.5em 0}img.figure{max-width:100%}")
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
+            f"<title>{html.escape(heading)}</title><style>{style}</style></head><body>"
+            + "\n".join(parts) + "</body></html>")
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def _parameters(attrs: dict[str, Any]) -> pd.DataFrame | None:
+    raw = attrs.get("parameters")
+    if raw is None:
+        return None
+    try:
+        values = json.loads(raw) if isinstance(raw, str) else dict(raw)
+    except (TypeError, ValueError):
+        return pd.DataFrame([{"parameters": _short(raw)}])
+    return pd.DataFrame([{"parameter": k, "value": _short(v)} for k, v in values.items()])
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[:limit] + "..."
