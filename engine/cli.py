@@ -168,6 +168,78 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_results(path_text: str) -> Any:
+    """A stored result: an ensemble store (zarr or netCDF DataTree) or a single run (.nc)."""
+    import xarray as xr
+
+    path = Path(path_text)
+    if not path.exists():
+        raise EngineError(f"no results at {path}; write some with `corridor run --out` or "
+                          "`corridor sweep`.")
+    try:
+        from . import store  # type: ignore[attr-defined]
+
+        return store.open_store(path)
+    except (ImportError, AttributeError):
+        pass
+    if path.suffix == ".nc":
+        tree = xr.open_datatree(path)
+        return tree if tree.children else tree.to_dataset()
+    raise EngineError(f"cannot read {path}: expected a .zarr store or a .nc file.")
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from .plot import fan_chart, population_pyramid, save_figure
+
+    results = _open_results(args.store)
+    select = dict(_parse_selection(s) for s in args.select or [])
+    out = Path(args.out)
+    written = []
+    for name in args.variable:
+        fig = fan_chart(results, name, select=select or None)
+        written += save_figure(fig, out / f"fan_{_file_name(name)}", args.format)
+    if args.pyramid:
+        fig = population_pyramid(results, args.pyramid, region=select.get("region"))
+        written += save_figure(fig, out / "pyramid", args.format)
+    if not args.quiet:
+        for path in written:
+            print(path)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    results = _open_results(args.store)
+    path = write_report(results, args.out, variables=args.variable or None,
+                        overwrite=args.overwrite)
+    if not args.quiet:
+        print(path)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .report import export_table
+
+    results = _open_results(args.store)
+    path = export_table(results, args.out, variables=args.variable or None,
+                        overwrite=args.overwrite)
+    if not args.quiet:
+        print(path)
+    return 0
+
+
+def _parse_selection(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise EngineError(f"--select expects DIM=ELEMENT, got {text!r}.")
+    dim, element = text.split("=", 1)
+    return dim.strip(), element.strip()
+
+
+def _file_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="corridor", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -192,6 +264,32 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_argument("model", nargs="?")
     describe.add_argument("--json", action="store_true")
     describe.set_defaults(func=cmd_describe)
+    plot = sub.add_parser("plot", help="fan charts (and pyramids) from a stored result")
+    plot.add_argument("store")
+    plot.add_argument("--variable", "-v", action="append", default=[], required=True,
+                      help="variable to chart (repeatable)")
+    plot.add_argument("--select", action="append", metavar="DIM=ELEMENT",
+                      help="pick an element, e.g. region=Europe (other dims are summed)")
+    plot.add_argument("--pyramid", type=float, action="append", metavar="YEAR",
+                      help="also draw a population pyramid for this year (repeatable)")
+    plot.add_argument("--format", action="append", choices=["png", "svg"], default=None)
+    plot.add_argument("--out", default="figures", help="output folder (default: figures)")
+    plot.add_argument("--quiet", action="store_true")
+    plot.set_defaults(func=cmd_plot)
+    report = sub.add_parser("report", help="a self-contained HTML report of a stored result")
+    report.add_argument("store")
+    report.add_argument("--out", default="report.html")
+    report.add_argument("--variable", "-v", action="append")
+    report.add_argument("--overwrite", action="store_true")
+    report.add_argument("--quiet", action="store_true")
+    report.set_defaults(func=cmd_report)
+    export = sub.add_parser("export", help="a stored result as tidy CSV or Excel")
+    export.add_argument("store")
+    export.add_argument("--out", default="results.csv", help=".csv or .xlsx")
+    export.add_argument("--variable", "-v", action="append")
+    export.add_argument("--overwrite", action="store_true")
+    export.add_argument("--quiet", action="store_true")
+    export.set_defaults(func=cmd_export)
     return parser
 
 
@@ -200,13 +298,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["run", *(argv or [])])
+    if getattr(args, "format", "unset") is None:
+        args.format = ["png", "svg"]
     try:
         code: int = args.func(args)
         return code
-    except (EngineError, OSError) as exc:
+    except KeyboardInterrupt:
+        print("corridor: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one clear line; --debug shows the traceback
         if args.debug:
             raise
-        print(f"corridor: error: {exc}", file=sys.stderr)
+        kind = "" if isinstance(exc, EngineError) else f"{type(exc).__name__}: "
+        print(f"corridor: error: {kind}{exc}".splitlines()[0], file=sys.stderr)
         return 1
 
 

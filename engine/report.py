@@ -40,7 +40,10 @@ def tidy_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str] | Non
             da = ds[name]
             if not np.issubdtype(da.dtype, np.number):
                 continue
-            frame = da.to_dataframe(name="value").reset_index()
+            if da.ndim == 0:
+                frame = pd.DataFrame({"value": [float(da.values)]})
+            else:
+                frame = da.to_dataframe(name="value").reset_index()
             frame.insert(0, "variable", str(da.attrs.get("name", name)))
             frame.insert(0, "horizon", horizon)
             frame["units"] = da.attrs.get("units", "")

@@ -1,0 +1,54 @@
+"""The command line: each command end to end, and errors as one line with a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.cli import main
+
+
+def test_run_example_prints_a_summary(capsys):
+    assert main(["run", "example", "--stop", "2030"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("example: 9 saves from 2022 to 2030 year")
+    assert "diaspora" in out and "person" in out
+
+
+def test_run_json_and_set(capsys):
+    assert main(["run", "example", "--json", "--set", "return_rate=0.5", "--stop", "2025"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["model"] == "example" and summary["final"]["return_rate"] == 0.5
+
+
+def test_describe_lists_units_bounds_priors(capsys):
+    assert main(["describe", "example"]) == 0
+    out = capsys.readouterr().out
+    assert "base_emigration_rate (1/year) bounds [0, 0.1] prior ('uniform', 0.001, 0.004)" in out
+    assert "stocks (2):" in out
+
+
+def test_errors_are_one_line(capsys):
+    assert main(["run", "example", "--set", "nope=1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("corridor: error: unknown parameter 'nope'") and "\n" not in err
+    assert main(["run", "no_such_model"]) == 1
+    assert "unknown model 'no_such_model'" in capsys.readouterr().err
+    with pytest.raises(Exception):
+        main(["--debug", "run", "example", "--set", "nope=1"])
+
+
+def test_plot_report_export_from_a_stored_run(tmp_path, capsys):
+    store = tmp_path / "run.nc"
+    assert main(["run", "example", "--stop", "2040", "--out", str(store), "--quiet"]) == 0
+    assert main(["run", "example", "--out", str(store), "--quiet"]) == 1  # never overwritten
+    assert "exists" in capsys.readouterr().err
+    assert main(["plot", str(store), "-v", "diaspora", "--out", str(tmp_path / "figs"),
+                 "--quiet"]) == 0
+    assert (tmp_path / "figs" / "fan_diaspora.png").exists()
+    assert (tmp_path / "figs" / "fan_diaspora.svg").exists()
+    assert main(["report", str(store), "--out", str(tmp_path / "r.html"), "--quiet"]) == 0
+    assert "<img" in (tmp_path / "r.html").read_text()
+    assert main(["export", str(store), "--out", str(tmp_path / "r.csv"), "--quiet"]) == 0
+    assert (tmp_path / "r.csv").read_text().startswith("horizon,variable,units,time,value")
