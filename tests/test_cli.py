@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from engine import ParameterError
 from engine.cli import main
 
 
@@ -35,7 +36,7 @@ def test_errors_are_one_line(capsys):
     assert err.startswith("corridor: error: unknown parameter 'nope'") and "\n" not in err
     assert main(["run", "no_such_model"]) == 1
     assert "unknown model 'no_such_model'" in capsys.readouterr().err
-    with pytest.raises(Exception):
+    with pytest.raises(ParameterError):
         main(["--debug", "run", "example", "--set", "nope=1"])
 
 
