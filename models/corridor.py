@@ -66,18 +66,19 @@ Sources
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tomllib
 
 import engine
 
 from . import climate, demography, hump, labour
 
-__all__ = ["build", "scenarios", "load_scenario", "scenario_params", "set_param", "REGIONS", "DESTINATION_SHARE", "OUTPUTS"]
+__all__ = ["build", "scenarios", "load_scenario", "scenario_params", "set_param", "REGIONS",
+           "DESTINATION_SHARE", "OUTPUTS"]
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 REGIONS = ("Northern Africa", "Sub-Saharan Africa", "Central America", "Europe",
@@ -222,8 +223,17 @@ def _migration(m: engine.Model, regions: list[str], h: Mapping[str, str]) -> Non
           doc="Everyone leaving the region a year.")
     m.aux("immigrants_arriving", f"arrivals[region] + {h['returns']}", dims=("region",),
           units="person/year", doc="Everyone arriving in the region a year.")
-    m.flow("emigration", "emigrants_leaving[region] * migrant_sex_share[sex] * "
-           "migration_age_pattern[age]", out_of="population", dims=("region", "sex", "age"),
+    # Emigrants are drawn in proportion to residents weighted by the Rogers-Castro schedule,
+    # so that no age-sex cell is asked for more people than it holds (the age pattern of
+    # emigrants follows the schedule where the population is evenly spread).
+    m.aux("emigration_propensity_weight", "migrant_sex_share[sex] * migration_age_pattern[age]"
+          " * population[region, sex, age]", dims=("region", "sex", "age"), units="person",
+          doc="Residents weighted by the migration age-sex schedule.")
+    m.aux("emigration_weight_total", "sum(emigration_propensity_weight[region, sex, age], "
+          "'sex', 'age')", dims=("region",), units="person", doc="Sum of the weights.")
+    m.flow("emigration", "emigrants_leaving[region] * zidz(emigration_propensity_weight[region,"
+           " sex, age], emigration_weight_total[region])", out_of="population",
+           dims=("region", "sex", "age"),
            units="person/year", doc="Emigrants (incl. returning migrants leaving).")
     m.flow("immigration", "immigrants_arriving[region] * migrant_sex_share[sex] * "
            "migration_age_pattern[age]", into="population", dims=("region", "sex", "age"),

@@ -1,0 +1,89 @@
+"""Corridor: accounting identities, names and units, scenarios, magnitudes."""
+
+import numpy as np
+import pytest
+
+import engine
+from models import corridor
+
+
+@pytest.fixture(scope="module")
+def model():
+    return corridor.build("baseline")
+
+
+@pytest.fixture(scope="module")
+def runs(model):
+    out = {}
+    for name in corridor.scenarios():
+        params = corridor.scenario_params(name)
+        out[name] = engine.simulate(model, params=params, outputs=list(corridor.OUTPUTS))
+    return out
+
+
+def test_at_least_five_scenarios_with_a_baseline():
+    names = corridor.scenarios()
+    assert "baseline" in names and len(names) >= 5
+
+
+def test_outputs_named_with_units(runs):
+    ds = runs["baseline"]
+    for name in corridor.OUTPUTS:
+        assert name in ds, name
+        assert ds[name].attrs.get("units"), name
+    assert ds["population"].dims == ("time", "region", "sex", "age")
+    assert list(ds["region"].values) == list(corridor.REGIONS)
+    assert list(ds["age"].values)[-1] == "100"  # element labels are strings; "100" is 100+
+    assert ds["new_displacements"].attrs["units"] == "person/year"
+
+
+@pytest.mark.parametrize("scenario", corridor.scenarios())
+def test_regional_balance(runs, scenario):
+    """Euler, dt = 1: change of population = births - deaths + immigration - emigration."""
+    ds = runs[scenario]
+    pop = ds["population"].sum(("sex", "age"))
+    flows = (ds["births"] - ds["deaths"] + ds["immigration"] - ds["emigration"]).sum(
+        ("sex", "age"))
+    np.testing.assert_allclose(pop.diff("time").values, flows.isel(time=slice(0, -1)).values,
+                               rtol=1e-9, atol=1e-9 * float(pop.max()))
+
+
+@pytest.mark.parametrize("scenario", corridor.scenarios())
+def test_nobody_lost_or_created_between_regions(runs, scenario):
+    ds = runs[scenario]
+    emigration = ds["emigration"].sum(("region", "sex", "age"))
+    immigration = ds["immigration"].sum(("region", "sex", "age"))
+    transit = ds["migrants_in_transit"].sum("region")
+    losses = ds["transit_losses"].sum("region")
+    lhs = emigration.isel(time=slice(0, -1)).values
+    rhs = (immigration.isel(time=slice(0, -1)).values + transit.diff("time").values
+           + losses.isel(time=slice(0, -1)).values)
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-9)
+
+
+@pytest.mark.parametrize("scenario", corridor.scenarios())
+def test_no_negative_population(runs, scenario):
+    assert float(runs[scenario]["population"].min()) >= 0.0
+
+
+def test_mexican_born_emigrants_order_of_magnitude(runs):
+    # UN DESA International Migrant Stock 2024: about 11.6 million Mexican-born emigrants;
+    # Central America's diaspora includes them plus ~5 million from its other countries.
+    diaspora = float(runs["baseline"]["diaspora"].sel(time=2022.0, region="Central America"))
+    assert 11.6e6 <= diaspora <= 3 * 11.6e6
+
+
+def test_levers_change_flows(runs):
+    base, fortress = runs["baseline"], runs["fortress"]
+    year = 2035.0
+    lost = float(fortress["transit_losses"].sel(time=year).sum())
+    assert lost > float(base["transit_losses"].sel(time=year).sum())
+
+
+def test_one_run_is_fast(model):
+    import time
+
+    engine.simulate(model, outputs=["total_population"])
+    t0 = time.perf_counter()
+    engine.simulate(model, outputs=["total_population"])
+    assert time.perf_counter() - t0 < 1.0
