@@ -5,11 +5,14 @@ The public API; see DESIGN.md for the contract.
 
 import os
 
+from .analyze import analyze_sensitivity, summarize
 from .calibration import Calibration, calibrate
 from .compiler import CompiledModel, compile_model
+from .ensemble import run_ensemble
 from .errors import EngineError, IntegrationError, ParameterError, SpecError, StoreError
 from .simulation import simulate
 from .spec import Dimension, Model
+from .store import export_netcdf, horizons, open_store
 
 __all__ = [
     # building models
@@ -21,6 +24,13 @@ __all__ = [
     "CompiledModel",
     "simulate",
     "calibrate",
+    "run_ensemble",
+    # results
+    "horizons",
+    "open_store",
+    "export_netcdf",
+    "summarize",
+    "analyze_sensitivity",
     # errors
     "EngineError",
     "SpecError",

@@ -1,0 +1,481 @@
+"""run_ensemble: Monte Carlo and sensitivity sweeps, one compiled kernel call per chunk.
+
+A sweep is planned once: the design matrix (:mod:`engine.sampling`), the save steps of every
+horizon (:mod:`engine.store`) and the output columns. Members then run in chunks, each chunk one
+call of the model's ``run_members`` kernel (numba ``prange`` over members, no fastmath), and each
+chunk is written to the store as soon as it is done, so memory holds one chunk at a time. Member
+``i`` always takes design row ``i`` and runs alone in its thread, so the numbers do not depend on
+the chunk size, the thread count, or whether chunks run here or as dask tasks.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import sys
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from . import sampling, solvers
+from . import store as stores
+from .compiler import CompiledModel
+from .errors import EngineError, IntegrationError, ParameterError, SpecError
+from .simulation import (
+    RunSettings,
+    check_status,
+    compiled,
+    element_name,
+    output_layout,
+    parameter_vector,
+    resolve_times,
+    run_members,
+)
+from .spec import Model
+
+__all__ = ["run_ensemble", "plan_ensemble", "EnsemblePlan"]
+
+ON_ERROR = ("mark", "raise")
+CHUNK_BYTES = 64 * 2**20  # output block of one chunk
+MAX_CHUNK = 4096
+MAX_LISTED_FAILURES = 100
+
+
+@dataclass(frozen=True)
+class EnsemblePlan:
+    """Everything needed to run any chunk of a sweep, anywhere (picklable for dask)."""
+
+    model: Model
+    method: str
+    settings: RunSettings
+    kinds: np.ndarray
+    idx: np.ndarray
+    base: np.ndarray
+    assign: tuple[tuple[int, np.ndarray], ...]
+    design: sampling.Design
+    layout: stores.Layout
+    rtol: float
+    atol: float
+
+    def parameters(self, k: int) -> np.ndarray:
+        m0, m1 = self.layout.bounds(k)
+        return sampling.parameter_rows(self.base, self.design.values[m0:m1], self.assign)
+
+    def run_chunk(self, k: int, result: CompiledModel | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Run chunk ``k``: (out, info, P); failed members' outputs are NaN."""
+        if result is None:
+            result = _worker_compiled(self.model, self.method)
+        P = self.parameters(k)
+        out, info = run_members(result, P, self.settings, self.kinds, self.idx, self.method,
+                                self.rtol, self.atol, first_step=self.settings.dt)
+        failed = info[:, 7] != solvers.OK
+        if failed.any():
+            out[failed] = np.nan
+        return out, info, P
+
+
+_WORKER_MODELS: dict[str, Model] = {}
+
+
+def _worker_compiled(model: Model, method: str) -> CompiledModel:
+    """The compiled model in this process, compiled (or loaded from numba's cache) once per
+    model hash: dask tasks each unpickle their own copy of the model."""
+    key = model.content_hash()
+    known = _WORKER_MODELS.setdefault(key, model)
+    return compiled(known, method)
+
+
+def _portable(model: Model) -> Model:
+    """A shallow copy of ``model`` without its compiled kernels (which do not pickle)."""
+    clone = copy.copy(model)
+    clone.__dict__.pop("_compiled_cache", None)
+    return clone
+
+
+def _dask_chunk(plan: EnsemblePlan, k: int, path: str | None) -> Any:
+    """A dask task: run chunk ``k``; write it to the store at ``path`` (returning its status),
+    or return the whole block when there is no store."""
+    out, info, P = plan.run_chunk(k)
+    if path is None:
+        return out, info, P
+    stores.write_zarr_chunk(path, plan.layout, k, out, info, P)
+    return None, info, None
+
+
+# ---------------------------------------------------------------------------- planning
+
+def _default_chunk_size(members: int, n_save: int, n_cols: int) -> int:
+    per_member = max(1, n_save * n_cols * 8)
+    return int(max(1, min(members, MAX_CHUNK, max(16, CHUNK_BYTES // per_member))))
+
+
+def _save_plan(model: Model, settings: RunSettings,
+               spec: Mapping[str, tuple[float, float | None, float | None]]
+               ) -> tuple[RunSettings, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Run settings saving exactly the union of the horizons' times, and per horizon its times
+    and rows in the saved block."""
+    steps = np.arange(settings.n_steps + 1)
+    scale = max(1.0, abs(settings.start), abs(settings.stop))
+    times = np.round(settings.start + settings.dt * steps, 12 - int(math.log10(scale)))
+    chosen = stores.select_horizons(times, settings.start, settings.stop, spec,
+                                    saved=settings.save.astype(bool))
+    if not chosen:
+        raise SpecError("no horizon holds a save time of this run; check horizons=.")
+    union = np.unique(np.concatenate(list(chosen.values())))
+    save = np.zeros(settings.n_steps + 1, dtype=np.int64)
+    save[union] = 1
+    fixed = RunSettings(settings.start, settings.stop, settings.dt, settings.saveper,
+                        settings.n_steps, save)
+    saved_times = fixed.save_times()
+    groups = {}
+    for name, index in chosen.items():
+        rows = np.searchsorted(union, index)
+        groups[name] = (saved_times[rows], rows.astype(np.int64))
+    return fixed, groups
+
+
+def _variables(result: CompiledModel, names: list[str]) -> tuple[stores.VariableLayout, ...]:
+    model = result.model
+    out = []
+    column = 0
+    for name in names:
+        var = model.variables[name]
+        slot = result.plan.slots[name]
+        attrs = {"units": var.units, "long_name": var.doc or name, "kind": var.kind}
+        if slot.array == "p":
+            out.append(stores.VariableLayout(name, var.dims, tuple(slot.shape), attrs, -1,
+                                             slot.size, slot.offset))
+            continue
+        out.append(stores.VariableLayout(name, var.dims, tuple(slot.shape), attrs, column,
+                                         slot.size))
+        column += slot.size
+    return tuple(out)
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {}
+    for package in ("corridor", "numpy", "numba", "scipy", "xarray", "zarr", "SALib",
+                    "dask"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _check_params_early(model: Model, params: Mapping[str, Any] | None) -> None:
+    for name in params or {}:
+        var = model.variables.get(name)
+        if var is None or var.kind != "param":
+            from .errors import suggest
+
+            why = (f"{name!r} is a {var.kind}, not a parameter" if var is not None
+                   else f"unknown parameter {name!r}")
+            raise ParameterError(f"{why} of model {model.name!r}."
+                                 + suggest(name, [v.name for v in model.params]))
+
+
+def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
+                  priors: Mapping[str, Any] | None = None, params: Mapping[str, Any] | None = None,
+                  start: float | None = None, stop: float | None = None,
+                  dt: float | None = None, saveper: float | None = None, method: str = "euler",
+                  outputs: Sequence[str] | None = None, chunk_size: int | None = None,
+                  horizons: Mapping[str, Sequence[float | None]] | None = None,
+                  rtol: float = 1e-6, atol: float = 1e-9) -> tuple[EnsemblePlan, dict[str, Any],
+                                                                     dict[str, Any]]:
+    """Check a sweep's arguments and plan it: (plan, provenance attrs, configuration).
+
+    Every check that needs no compiled kernel comes first, so bad input fails at once.
+    """
+    if method not in solvers.METHODS:
+        raise SpecError(f"unknown method {method!r}; choose one of {', '.join(solvers.METHODS)}.")
+    n, seed = sampling.check_design(design, n, seed)
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(
+            chunk_size, (int, np.integer)) or chunk_size < 1):
+        raise ParameterError(f"chunk_size={chunk_size!r} must be a positive integer.")
+    if model.dynamic_control:
+        raise SpecError(f"model {model.name!r} computes its run settings during the run; "
+                        "ensembles need constant run settings.")
+    priors_resolved = sampling.resolve_priors(model, priors)
+    _check_params_early(model, params)
+    settings = resolve_times(model, start, stop, dt, saveper, method)
+    spec = stores.horizon_spec(model.time_unit, horizons)
+    rows = sampling.design_rows(design, n, len(priors_resolved))
+    result = compiled(model, method)
+    if method == "rk45" and result.discrete:
+        raise SpecError(f"model {model.name!r} has discrete updates (fixed delays or cohort "
+                        "shifts), which need fixed steps; use method='euler' or 'rk4'.")
+    base = parameter_vector(result, params, settings)
+    names, kinds, idx = output_layout(result, outputs)
+    settings, groups = _save_plan(model, settings, spec)
+    if chunk_size is None:
+        chunk_size = _default_chunk_size(rows, settings.n_save, int(kinds.shape[0]))
+    chunk_size = int(min(chunk_size, rows))
+    matrix = sampling.make_design(design, n, seed, priors_resolved)
+    coords = {d: tuple(model.dims[d].elements) for d in model.dims}
+    layout = stores.Layout(rows, chunk_size, model.time_unit, groups,
+                           _variables(result, names), coords, tuple(matrix.inputs),
+                           matrix.values, matrix.unit)
+    assign = tuple(sampling.assignments(priors_resolved, result.plan.slots))
+    plan = EnsemblePlan(_portable(model), method, settings, kinds, idx, base, assign, matrix,
+                        layout, rtol, atol)
+    parameters = {v.name: _param_value(base, result, v.name) for v in model.params}
+    described = {p.key: p.describe() for p in priors_resolved}
+    config = {
+        "model_hash": model.content_hash(), "design": design, "n": n, "seed": seed,
+        "priors": described, "params": {k: np.asarray(v, float).tolist()
+                                        for k, v in (params or {}).items()},
+        "method": method, "start": settings.start, "stop": settings.stop, "dt": settings.dt,
+        "saveper": settings.saveper, "outputs": names, "horizons": spec,
+        "rtol": rtol if method == "rk45" else None, "atol": atol if method == "rk45" else None,
+    }
+    attrs = {
+        "title": f"{model.name}: ensemble of {rows} members ({design} design)",
+        "model": model.name, "model_hash": config["model_hash"], "design": design,
+        "n": n, "members": rows, "seed": seed, "method": method,
+        "start": settings.start, "stop": settings.stop, "dt": settings.dt,
+        "time_unit": model.time_unit,
+        "priors": json.dumps(described), "parameters": json.dumps(parameters),
+        "horizons": json.dumps(spec), "outputs": json.dumps(names),
+        "package_versions": json.dumps(_versions()),
+        "data_versions": json.dumps(getattr(model, "data_versions", {}) or {}, default=str),
+        "Conventions": "CF-1.10",
+    }
+    return plan, attrs, config
+
+
+def _param_value(p: np.ndarray, result: CompiledModel, name: str) -> Any:
+    slot = result.plan.slots[name]
+    values = p[slot.offset: slot.offset + slot.size]
+    return float(values[0]) if not slot.shape else values.reshape(slot.shape).tolist()
+
+
+# ---------------------------------------------------------------------------- running
+
+def _progress_bar(total: int, initial: int, progress: bool | None, desc: str) -> Any:
+    if progress is None:
+        progress = _interactive()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, disable=not progress, unit="member", desc=desc,
+                leave=False)
+
+
+def _interactive() -> bool:
+    if "ipykernel" in sys.modules:
+        return True
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def run_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
+                 priors: Mapping[str, Any] | None = None, params: Mapping[str, Any] | None = None,
+                 start: float | None = None, stop: float | None = None, dt: float | None = None,
+                 saveper: float | None = None, method: str = "euler",
+                 outputs: Sequence[str] | None = None, chunk_size: int | None = None,
+                 store: str | Path | None = None, client: Any = None, on_error: str = "mark",
+                 horizons: Mapping[str, Sequence[float | None]] | None = None,
+                 progress: bool | None = None, rtol: float = 1e-6, atol: float = 1e-9
+                 ) -> xr.DataTree:
+    """Run ``model`` for every row of a sampling design and return the horizon DataTree.
+
+    Parameters
+    ----------
+    model : Model
+    n : int
+        Members for "random", "lhs" and "sobol"; base sample N for "saltelli" (N (2D + 2)
+        members for D sampled inputs); trajectories for "morris" (n (D + 1) members).
+    seed : int
+        Seed of the design matrix (the only randomness of a sweep).
+    design : {"random", "lhs", "sobol", "saltelli", "morris"}
+    priors : mapping, optional
+        ``{"parameter": prior, "parameter[element]": prior}`` with priors as
+        ``(distribution, *parameters)`` tuples (see DESIGN.md) or scipy frozen distributions.
+        Default: the priors declared on the model's parameters.
+    params : mapping, optional
+        Fixed parameter overrides (a scenario) applied to every member before sampling.
+    start, stop, dt, saveper, method, rtol, atol
+        As for :func:`engine.simulate`. ``saveper`` sets the resolution of horizons that have
+        none (the single ``all`` group of a model not in years).
+    outputs : sequence of str, optional
+        Variables to keep (default: every named variable). Only these, at the horizons' save
+        times, are ever stored.
+    chunk_size : int, optional
+        Members per kernel call and per zarr chunk (default: about 64 MB of output a chunk).
+        Results do not depend on it.
+    store : path, optional
+        A zarr (format 3) store to stream chunks into; a sweep stopped part-way resumes when
+        run again with the same arguments. None keeps everything in memory.
+    client : dask.distributed.Client, optional
+        Run chunks as dask tasks, each writing its own zarr regions.
+    on_error : {"mark", "raise"}
+        A member with non-finite values is marked in ``status`` with NaN outputs and the
+        sweep goes on ("mark", with a RuntimeWarning listing failures), or the sweep stops
+        with IntegrationError ("raise").
+    horizons : mapping, optional
+        ``{name: (from, to, resolution)}``; default DESIGN.md's short / medium / long for
+        models in years, else one group ``all``.
+    progress : bool, optional
+        Show a progress bar (tqdm; default: on in notebooks and terminals).
+
+    Returns
+    -------
+    xarray.DataTree
+        Root: ``status``, ``sample`` (member x parameter) and provenance attrs; one group per
+        horizon with dims ``member``, ``time`` and the model's own; ``/summary/<horizon>``
+        with a ``quantile`` dim; ``/sensitivity/<horizon>`` for saltelli and morris designs.
+
+    Raises
+    ------
+    ParameterError, SpecError, StoreError
+        Bad input, before any member runs.
+    IntegrationError
+        A member failed and ``on_error="raise"``.
+
+    Examples
+    --------
+    >>> import engine
+    >>> m = engine.Model("decay", time_unit="day")
+    >>> m.param("k", 0.5, bounds=(0, None))
+    >>> m.stock("x", initial=1.0)
+    >>> m.flow("loss", "k * x", out_of="x")
+    >>> tree = engine.run_ensemble(m, n=8, seed=1, design="lhs",
+    ...                            priors={"k": ("uniform", 0.1, 1.0)}, start=0, stop=4, dt=0.5,
+    ...                            progress=False)
+    >>> tree["all"]["x"].shape
+    (8, 9)
+    """
+    if on_error not in ON_ERROR:
+        raise ParameterError(f"on_error={on_error!r}; choose 'mark' or 'raise'.")
+    path = None if store is None else stores.check_writable(store)
+    plan, attrs, config = plan_ensemble(
+        model, n=n, seed=seed, design=design, priors=priors, params=params, start=start,
+        stop=stop, dt=dt, saveper=saveper, method=method, outputs=outputs,
+        chunk_size=chunk_size, horizons=horizons, rtol=rtol, atol=atol)
+    result = compiled(model, method)
+    sink: stores.MemoryStore | stores.ZarrStore
+    if path is None:
+        sink = stores.MemoryStore(plan.layout, attrs)
+    else:
+        sink = stores.open_or_create(path, plan.layout, attrs, config)
+        if sink.layout is not plan.layout:
+            from dataclasses import replace
+
+            plan = replace(plan, layout=sink.layout)
+        if sink.group.attrs.get("complete") is True:
+            return sink.tree()  # a finished sweep: nothing to do, nothing changed
+    pending = sink.pending()
+    layout = plan.layout
+    done_members = layout.members - sum(np.diff(layout.bounds(k))[0] for k in pending)
+    bar = _progress_bar(layout.members, done_members, progress, model.name)
+    try:
+        if client is None:
+            for k in pending:
+                out, info, P = plan.run_chunk(k, result)
+                _check_chunk(plan, result, k, info, on_error)
+                sink.write_chunk(k, out, info, P)
+                bar.update(out.shape[0])
+        else:
+            _run_dask(client, plan, result, pending, sink, path, on_error, bar)
+    finally:
+        bar.close()
+    _finish(plan, result, sink)
+    return sink.tree()
+
+
+def _check_chunk(plan: EnsemblePlan, result: CompiledModel, k: int, info: np.ndarray,
+                 on_error: str) -> None:
+    if on_error != "raise":
+        return
+    bad = np.flatnonzero(info[:, 7] != solvers.OK)
+    if bad.size:
+        m0, _ = plan.layout.bounds(k)
+        member = int(m0 + bad[0])
+        check_status(result, info[bad[0]], plan.kinds, plan.idx, member=member)
+
+
+def _run_dask(client: Any, plan: EnsemblePlan, result: CompiledModel, pending: list[int],
+              sink: stores.MemoryStore | stores.ZarrStore, path: Path | None, on_error: str,
+              bar: Any) -> None:
+    from dask.distributed import as_completed
+
+    shared = client.scatter(plan, broadcast=True)
+    target = None if path is None else str(path)
+    futures = {client.submit(_dask_chunk, shared, k, target, pure=False): k for k in pending}
+    try:
+        for future in as_completed(futures):
+            k = futures[future]
+            out, info, P = future.result()
+            _check_chunk(plan, result, k, info, on_error)
+            if out is not None:
+                sink.write_chunk(k, out, info, P)
+            m0, m1 = plan.layout.bounds(k)
+            bar.update(m1 - m0)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+
+
+def _failures(plan: EnsemblePlan, result: CompiledModel,
+              sink: stores.MemoryStore | stores.ZarrStore) -> tuple[int, list[str]]:
+    status = sink.read("/", "status")
+    bad = np.flatnonzero(status > 0)
+    if bad.size == 0:
+        return 0, []
+    times = sink.read("/", "failure_time")
+    index = sink.read("/", "failure_index")
+    listed = []
+    for member in bad[:MAX_LISTED_FAILURES]:
+        code = int(status[member])
+        info = np.zeros(8)
+        info[0], info[1], info[7] = times[member], index[member], code
+        try:
+            check_status(result, info, plan.kinds, plan.idx, member=int(member))
+        except IntegrationError as error:
+            where = error.variable or "solver"
+            listed.append(f"member {member}: {where} at time {error.time:g}")
+    return int(bad.size), listed
+
+
+def _finish(plan: EnsemblePlan, result: CompiledModel,
+            sink: stores.MemoryStore | stores.ZarrStore) -> None:
+    from . import analyze
+
+    if sink.pending():
+        raise EngineError("internal: chunks left unwritten at the end of a sweep.")
+    count, listed = _failures(plan, result, sink)
+    for horizon, ds in analyze.summaries(sink, plan.layout).items():
+        sink.write_group(f"summary/{horizon}", ds)
+    if plan.design.name in ("saltelli", "morris"):
+        for horizon, ds in analyze.sensitivity_groups(sink, plan.layout, plan.design).items():
+            sink.write_group(f"sensitivity/{horizon}", ds)
+    sink.set_attrs({"failed_members": count, "failures": json.dumps(listed),
+                    "complete": True})
+    if count:
+        more = f" (first {len(listed)} listed)" if count > len(listed) else ""
+        warnings.warn(f"{count} of {plan.layout.members} members failed and are marked in "
+                      f"'status' with NaN values{more}: " + "; ".join(listed[:5]),
+                      RuntimeWarning, stacklevel=3)
+
+
+def describe_failure(result: CompiledModel, kinds: np.ndarray, idx: np.ndarray,
+                     status: int, index: int) -> str:
+    """The name of the value a failed member stopped at."""
+    if status == solvers.NONFINITE_STATE:
+        return element_name(result, "y", index)
+    if status == solvers.NONFINITE_OUTPUT:
+        array = {0: "y", 1: "a", 2: "p"}[int(kinds[index]) % 3]
+        return element_name(result, array, int(idx[index]))
+    return "solver"

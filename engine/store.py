@@ -1,0 +1,593 @@
+"""The horizon store: results as an ``xarray.DataTree`` with one group per horizon.
+
+Forecast users think in horizons (DESIGN.md, "Horizons"): ``short`` (the first 5 years, saved
+quarterly, or every step when dt is larger), ``medium`` (years 5 to 20, yearly) and ``long``
+(year 20 to the end, every 5 years). Horizons count from the start time, start inclusive and end
+exclusive; the last group also holds the stop time. A model whose time unit is not a year gets
+one group, ``all``, unless horizons are given.
+
+An ensemble's store is zarr (format 3). Its root group holds per-member variables (``status``,
+the design ``sample``), provenance attributes and a private record of the chunks written, which
+makes a sweep resumable: a store is created once with the whole layout, every chunk of members
+writes its own zarr regions, then marks itself done. netCDF is an export of a finished store
+(:func:`export_netcdf`).
+
+Variable names containing "/" (which zarr and netCDF read as a group path) are written with
+U+2215 DIVISION SLASH and the original kept in the variable's ``name`` attribute; reading a
+store restores it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .errors import StoreError
+
+__all__ = ["HORIZONS", "horizons", "horizon_spec", "select_horizons", "open_store",
+           "export_netcdf", "encode_name", "decode_name", "Layout", "VariableLayout",
+           "MemoryStore", "ZarrStore", "open_or_create"]
+
+HORIZONS: dict[str, tuple[float, float | None, float | None]] = {
+    "short": (0.0, 5.0, 0.25),
+    "medium": (5.0, 20.0, 1.0),
+    "long": (20.0, None, 5.0),
+}
+SLASH = "\u2215"
+DONE = "_chunk_done"  # root array: 1 once a chunk of members is fully written
+_YEARS = {"year", "years", "yr", "yrs", "a", "annum"}
+
+
+# ---------------------------------------------------------------------------- names
+
+def encode_name(name: str) -> str:
+    """``name`` as written in a store: "/" becomes U+2215 (DIVISION SLASH)."""
+    return name.replace("/", SLASH)
+
+
+def decode_name(name: str, attrs: Mapping[str, Any]) -> str:
+    """The original name of a stored variable (its ``name`` attr when it was encoded)."""
+    original = attrs.get("name")
+    if isinstance(original, str) and encode_name(original) == name:
+        return original
+    return name
+
+
+def _encode_dataset(ds: xr.Dataset) -> xr.Dataset:
+    renames = {}
+    for name in list(ds.data_vars):
+        text = str(name)
+        if "/" in text:
+            renames[name] = encode_name(text)
+            ds[name].attrs["name"] = text
+    return ds.rename(renames) if renames else ds
+
+
+def _decode_dataset(ds: xr.Dataset) -> xr.Dataset:
+    renames = {}
+    for name, var in ds.data_vars.items():
+        original = decode_name(str(name), var.attrs)
+        if original != name:
+            renames[name] = original
+    return ds.rename(renames) if renames else ds
+
+
+# ---------------------------------------------------------------------------- horizons
+
+def horizon_spec(time_unit: str, horizons: Mapping[str, Sequence[float | None]] | None = None
+                 ) -> dict[str, tuple[float, float | None, float | None]]:
+    """The horizons in force: ``horizons`` checked, else the defaults for ``time_unit``.
+
+    ``horizons`` maps a group name to ``(from, to, resolution)``: offsets from the start time in
+    the model's time unit (``to`` None: to the end) and the spacing of saved times (None: every
+    saved time).
+    """
+    if horizons is None:
+        if time_unit.strip().lower() in _YEARS:
+            return dict(HORIZONS)
+        return {"all": (0.0, None, None)}
+    if not isinstance(horizons, Mapping) or not horizons:
+        raise StoreError("horizons must be a non-empty mapping {name: (from, to, resolution)}, "
+                         "e.g. {'short': (0, 5, 0.25), 'long': (5, None, 1)}.")
+    spec: dict[str, tuple[float, float | None, float | None]] = {}
+    for name, value in horizons.items():
+        if not isinstance(name, str) or not name or "/" in name:
+            raise StoreError(f"horizon name {name!r} must be a non-empty string without '/'.")
+        try:
+            low, high, resolution = value
+            low = float(low)  # type: ignore[arg-type]
+            high = None if high is None else float(high)
+            resolution = None if resolution is None else float(resolution)
+        except (TypeError, ValueError):
+            raise StoreError(f"horizon {name!r}: give (from, to, resolution) numbers (to and "
+                             f"resolution may be None), got {value!r}.") from None
+        if high is not None and not high > low:
+            raise StoreError(f"horizon {name!r}: its end {high} must be after its start {low}.")
+        if resolution is not None and not resolution > 0:
+            raise StoreError(f"horizon {name!r}: resolution {resolution} must be positive.")
+        spec[name] = (low, high, resolution)
+    return spec
+
+
+def select_horizons(times: np.ndarray, start: float, stop: float,
+                    spec: Mapping[str, tuple[float, float | None, float | None]],
+                    saved: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Indices into ``times`` (increasing) of each horizon's times; empty horizons are left out.
+
+    A horizon keeps, for each point of its grid (from its first time, every ``resolution``),
+    the nearest of ``times`` (so every time when they are sparser than the grid). With no
+    resolution it keeps the times flagged in ``saved`` (default: all).
+    """
+    times = np.asarray(times, dtype=float)
+    if saved is None:
+        saved = np.ones(times.shape, dtype=bool)
+    scale = max(1.0, abs(start), abs(stop))
+    tol = 1e-9 * scale
+    out: dict[str, np.ndarray] = {}
+    for name, (low, high, resolution) in spec.items():
+        t0 = start + low
+        t1 = stop if high is None else min(stop, start + high)
+        includes_stop = high is None or start + high >= stop - tol
+        inside = (times >= t0 - tol) & ((times < t1 - tol)
+                                        | (includes_stop & (times <= t1 + tol)))
+        candidates = np.flatnonzero(inside)
+        if candidates.size == 0:
+            continue
+        if resolution is None:
+            chosen = candidates[saved[candidates].astype(bool)]
+            if includes_stop and abs(times[candidates[-1]] - stop) <= tol:
+                chosen = np.union1d(chosen, candidates[-1:])
+        else:
+            local = times[candidates]
+            count = int(math.floor((local[-1] - local[0]) / resolution + 1e-6)) + 1
+            grid = local[0] + resolution * np.arange(count)
+            right = np.clip(np.searchsorted(local, grid), 1, local.size - 1) \
+                if local.size > 1 else np.zeros(count, dtype=np.int64)
+            left = np.maximum(right - 1, 0)
+            nearest = np.where(np.abs(local[left] - grid) <= np.abs(local[right] - grid),
+                               left, right)
+            chosen = candidates[np.unique(nearest)]
+            if includes_stop and abs(times[candidates[-1]] - stop) <= tol:
+                chosen = np.union1d(chosen, candidates[-1:])
+        if chosen.size:
+            out[name] = chosen.astype(np.int64)
+    return out
+
+
+def horizons(ds: xr.Dataset, horizons: Mapping[str, Sequence[float | None]] | None = None, *,
+             start: float | None = None, stop: float | None = None) -> xr.DataTree:
+    """Split a run's Dataset into the horizon :class:`xarray.DataTree`.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A result of :func:`engine.simulate` (a ``time`` dim; ``time_unit`` in its attrs).
+    horizons : mapping, optional
+        ``{name: (from, to, resolution)}`` offsets from the start; default: DESIGN.md's short /
+        medium / long for models in years, else one group ``all``.
+    start, stop : float, optional
+        The run's start and stop (default: the first and last time of ``ds``).
+
+    Returns
+    -------
+    xarray.DataTree
+        One group per horizon with its own ``time`` coordinate; variables without a time dim
+        (parameters) and the Dataset's attrs in the root. Names with "/" are encoded (U+2215).
+
+    Examples
+    --------
+    >>> import engine
+    >>> m = engine.Model("decay", time_unit="year")
+    >>> m.param("k", 0.1)
+    >>> m.stock("x", initial=1.0)
+    >>> m.flow("loss", "k * x", out_of="x")
+    >>> tree = engine.horizons(engine.simulate(m, start=2025, stop=2100, dt=0.25))
+    >>> [len(tree[h].time) for h in ("short", "medium", "long")]
+    [20, 15, 12]
+    """
+    if "time" not in ds.dims:
+        raise StoreError("horizons() needs a Dataset with a 'time' dim (a result of simulate).")
+    times = np.asarray(ds["time"].values, dtype=float)
+    first = float(times[0]) if start is None else float(start)
+    last = float(times[-1]) if stop is None else float(stop)
+    unit = str(ds.attrs.get("time_unit", ds["time"].attrs.get("units", "")))
+    spec = horizon_spec(unit, horizons)
+    chosen = select_horizons(times, first, last, spec)
+    timed = [name for name, var in ds.data_vars.items() if "time" in var.dims]
+    root = _encode_dataset(ds.drop_vars(timed).drop_dims("time", errors="ignore"))
+    root.attrs = {**ds.attrs, "horizons": json.dumps(spec)}
+    groups = {"/": root}
+    for name, index in chosen.items():
+        part = ds[timed].isel(time=index)
+        part.attrs = {}
+        groups[name] = _encode_dataset(part)
+    return xr.DataTree.from_dict(groups)
+
+
+# ---------------------------------------------------------------------------- reading
+
+def _zarr_group(path: str | os.PathLike[str], mode: str = "r") -> Any:
+    import zarr
+
+    try:
+        return zarr.open_group(str(path), mode=mode)  # type: ignore[arg-type]
+    except Exception as error:  # zarr raises several types for "not a group"
+        raise StoreError(f"{str(path)!r} is not a readable zarr store ({error}).") from None
+
+
+def open_store(path: str | os.PathLike[str]) -> xr.DataTree:
+    """Open an ensemble store written by :func:`engine.run_ensemble` (lazily).
+
+    Names encoded with U+2215 are restored to their original "/" form.
+
+    Raises
+    ------
+    StoreError
+        If ``path`` is not a zarr store.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"no store at {str(path)!r}.")
+    try:
+        tree = xr.open_datatree(str(path), engine="zarr", consolidated=False)
+    except Exception as error:
+        raise StoreError(f"cannot read {str(path)!r} as a zarr store ({error}).") from None
+    return _decode_tree(tree)
+
+
+def _decode_tree(tree: xr.DataTree) -> xr.DataTree:
+    groups: dict[str, xr.Dataset] = {}
+    for node in tree.subtree:
+        ds = node.to_dataset(inherit=False)
+        if node.is_root and DONE in ds:
+            ds = ds.drop_vars(DONE).drop_dims("chunk", errors="ignore")
+        for name, coord in ds.coords.items():
+            if coord.dtype.kind == "T":  # numpy's StringDType from zarr: labels as in memory
+                ds = ds.assign_coords({name: coord.astype(object)})
+        groups[node.path] = _decode_dataset(ds)
+    return xr.DataTree.from_dict(groups)
+
+
+def export_netcdf(store: str | os.PathLike[str] | xr.DataTree, path: str | os.PathLike[str]
+                  ) -> Path:
+    """Export a finished store (or a horizon DataTree) to one netCDF-4 file, groups kept.
+
+    Raises StoreError if the store is unfinished (a sweep still to be resumed).
+    """
+    tree = open_store(store) if not isinstance(store, xr.DataTree) else store
+    if tree.attrs.get("complete") is False:
+        raise StoreError(f"the store {str(store)!r} is unfinished; run the sweep again with "
+                         "the same arguments to complete it before exporting.")
+    groups = {}
+    for node in tree.subtree:
+        ds = _encode_dataset(node.to_dataset(inherit=False).load())
+        for name, var in ds.variables.items():
+            if var.dtype.kind in "OUT":
+                ds[name] = var.astype(str)
+        ds.attrs = {k: (v if isinstance(v, (str, int, float, np.number)) else json.dumps(v))
+                    for k, v in ds.attrs.items()}
+        ds.attrs.pop("complete", None)
+        if node.is_root:
+            ds.attrs["complete"] = 1
+        groups[node.path] = ds
+    target = Path(path)
+    try:
+        xr.DataTree.from_dict(groups).to_netcdf(str(target), engine="h5netcdf")
+    except OSError as error:
+        raise StoreError(f"cannot write {str(target)!r}: {error}") from None
+    return target
+
+
+# ---------------------------------------------------------------------------- ensemble layout
+
+@dataclass(frozen=True)
+class VariableLayout:
+    """Where an output variable's columns sit in a chunk's output block."""
+
+    name: str
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    attrs: dict[str, Any]
+    column: int  # first column in the output block; -1 for a parameter (taken from P)
+    size: int
+    offset: int = -1  # a parameter's offset in the parameter vector
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Everything about an ensemble's arrays that does not depend on its values."""
+
+    members: int
+    chunk_size: int
+    time_unit: str
+    groups: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (times, rows of saved block)
+    variables: tuple[VariableLayout, ...]
+    coords: dict[str, tuple[str, ...]]
+    inputs: tuple[str, ...]
+    sample: np.ndarray = field(repr=False)
+    sample_unit: np.ndarray = field(repr=False)
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.members // self.chunk_size)
+
+    def bounds(self, k: int) -> tuple[int, int]:
+        return k * self.chunk_size, min(self.members, (k + 1) * self.chunk_size)
+
+    def blocks(self, out: np.ndarray, P: np.ndarray) -> Iterable[tuple[str | None, str,
+                                                                        np.ndarray]]:
+        """(group, variable, values) of one chunk's output block ``out`` (members x saved x
+        columns); group None for the root (parameters, member-only)."""
+        for var in self.variables:
+            if var.column < 0:
+                yield None, var.name, P[:, var.offset: var.offset + var.size].reshape(
+                    (P.shape[0], *var.shape))
+        for group, (_, rows) in self.groups.items():
+            part = out[:, rows]
+            for var in self.variables:
+                if var.column >= 0:
+                    values = part[:, :, var.column: var.column + var.size]
+                    yield group, var.name, values.reshape((out.shape[0], rows.size, *var.shape))
+
+    def root_dataset(self, attrs: dict[str, Any], lazy: bool) -> xr.Dataset:
+        members = np.arange(self.members, dtype=np.int64)
+        data = {
+            "status": xr.Variable("member", np.full(self.members, -1, dtype=np.int8),
+                                  {"long_name": "member status", "flag_values": "-1 0 1 2 3 4",
+                                   "flag_meanings": "not_run ok nonfinite_stock "
+                                                    "nonfinite_output solver_failure "
+                                                    "solver_failure"}),
+            "failure_time": xr.Variable("member", np.full(self.members, np.nan),
+                                        {"long_name": "time of failure",
+                                         "units": self.time_unit}),
+            "failure_index": xr.Variable("member", np.full(self.members, -1, dtype=np.int64),
+                                         {"long_name": "internal index of the failing value"}),
+            "sample": xr.Variable(("member", "parameter"), self.sample,
+                                  {"long_name": "sampled parameter values (design matrix)"}),
+            "sample_unit": xr.Variable(("member", "parameter"), self.sample_unit,
+                                       {"long_name": "design points in the unit hypercube"}),
+            DONE: xr.Variable("chunk", np.zeros(self.n_chunks, dtype=np.int8)),
+        }
+        for var in self.variables:
+            if var.column < 0:
+                shape = (self.members, *var.shape)
+                data[var.name] = xr.Variable(("member", *var.dims), _blank(shape, self.chunk_size,
+                                                                           lazy), var.attrs)
+        coords = {"member": members, "parameter": np.array(self.inputs, dtype=object)}
+        coords.update(self._dim_coords(v.dims for v in self.variables if v.column < 0))
+        return _encode_dataset(xr.Dataset(data, coords=coords, attrs=attrs))
+
+    def group_dataset(self, group: str, lazy: bool) -> xr.Dataset:
+        times, _ = self.groups[group]
+        data = {}
+        for var in self.variables:
+            if var.column >= 0:
+                shape = (self.members, times.size, *var.shape)
+                data[var.name] = xr.Variable(("member", "time", *var.dims),
+                                             _blank(shape, self.chunk_size, lazy), var.attrs)
+        coords: dict[str, Any] = {
+            "time": xr.Variable("time", times, {"units": self.time_unit, "long_name": "time"})}
+        coords.update(self._dim_coords(v.dims for v in self.variables if v.column >= 0))
+        return _encode_dataset(xr.Dataset(data, coords=coords))
+
+    def _dim_coords(self, dims: Iterable[tuple[str, ...]]) -> dict[str, Any]:
+        used = {d for group in dims for d in group}
+        return {d: np.array(self.coords[d], dtype=object) for d in self.coords if d in used}
+
+
+def _blank(shape: tuple[int, ...], chunk: int, lazy: bool) -> Any:
+    if lazy:
+        import dask.array as da
+
+        return da.full(shape, np.nan, chunks=(chunk, *shape[1:]))
+    return np.full(shape, np.nan)
+
+
+# ---------------------------------------------------------------------------- sinks
+
+class MemoryStore:
+    """An ensemble kept in memory (``store=None``)."""
+
+    def __init__(self, layout: Layout, attrs: dict[str, Any]) -> None:
+        self.layout = layout
+        self.root = layout.root_dataset(attrs, lazy=False)
+        self.groups = {g: layout.group_dataset(g, lazy=False) for g in layout.groups}
+        self.extra: dict[str, xr.Dataset] = {}
+
+    def pending(self) -> list[int]:
+        return list(np.flatnonzero(self.root[DONE].values == 0))
+
+    def write_chunk(self, k: int, out: np.ndarray, info: np.ndarray, P: np.ndarray) -> None:
+        m0, m1 = self.layout.bounds(k)
+        for group, name, values in self.layout.blocks(out, P):
+            target = self.root if group is None else self.groups[group]
+            target[encode_name(name)].values[m0:m1] = values
+        _write_status(self.root, slice(m0, m1), info)
+        self.root[DONE].values[k] = 1
+
+    def read(self, group: str, name: str, index: Any = ()) -> np.ndarray:
+        ds = self.root if group == "/" else self.groups[group]
+        return np.asarray(ds[encode_name(name)].values[index])
+
+    def set_attrs(self, attrs: dict[str, Any]) -> None:
+        self.root.attrs.update(attrs)
+
+    def write_group(self, path: str, ds: xr.Dataset) -> None:
+        self.extra[path] = _encode_dataset(ds)
+
+    def tree(self) -> xr.DataTree:
+        groups: dict[str, xr.Dataset] = {"/": self.root, **self.groups, **self.extra}
+        return _decode_tree(xr.DataTree.from_dict(groups))
+
+
+def _write_status(root: Any, where: slice, info: np.ndarray) -> None:
+    status = info[:, 7].astype(np.int8)
+    failed = status != 0
+    times = np.where(failed, info[:, 0], np.nan)
+    index = np.where(failed, info[:, 1], -1).astype(np.int64)
+    if isinstance(root, xr.Dataset):
+        root["status"].values[where] = status
+        root["failure_time"].values[where] = times
+        root["failure_index"].values[where] = index
+    else:
+        root["failure_time"][where] = times
+        root["failure_index"][where] = index
+        root["status"][where] = status  # last: a member with a status has all its values
+
+
+class ZarrStore:
+    """An ensemble streamed to a zarr (format 3) store; each chunk writes its own regions."""
+
+    def __init__(self, path: Path, layout: Layout) -> None:
+        self.path = path
+        self.layout = layout
+        self._group: Any = None
+
+    @property
+    def group(self) -> Any:
+        if self._group is None:
+            self._group = _zarr_group(self.path, mode="r+")
+        return self._group
+
+    @classmethod
+    def create(cls, path: Path, layout: Layout, attrs: dict[str, Any]) -> ZarrStore:
+        chunks = {"chunks": (layout.chunk_size,)}
+        root = layout.root_dataset({**attrs, "complete": False}, lazy=True)
+        encoding: dict[str, Any] = {}
+        for name, var in root.data_vars.items():
+            if name == DONE:
+                encoding[str(name)] = {"chunks": (1,)}
+            elif var.dims and var.dims[0] == "member":
+                encoding[str(name)] = {"chunks": (layout.chunk_size, *var.shape[1:])}
+            else:
+                encoding[str(name)] = chunks
+        root.to_zarr(str(path), mode="w-", zarr_format=3, consolidated=False,
+                     encoding=encoding, compute=True)
+        for group in layout.groups:
+            ds = layout.group_dataset(group, lazy=True)
+            ds.to_zarr(str(path), group=group, mode="a", zarr_format=3, consolidated=False,
+                       compute=False)
+        return cls(path, layout)
+
+    def pending(self) -> list[int]:
+        return list(np.flatnonzero(np.asarray(self.group[DONE][:]) == 0))
+
+    def write_chunk(self, k: int, out: np.ndarray, info: np.ndarray, P: np.ndarray) -> None:
+        write_zarr_chunk(self.path, self.layout, k, out, info, P, group=self.group)
+
+    def read(self, group: str, name: str, index: Any = ()) -> np.ndarray:
+        key = encode_name(name) if group == "/" else f"{group}/{encode_name(name)}"
+        return np.asarray(self.group[key][index])
+
+    def set_attrs(self, attrs: dict[str, Any]) -> None:
+        self.group.attrs.update(_jsonable(attrs))
+
+    def write_group(self, path: str, ds: xr.Dataset) -> None:
+        _encode_dataset(ds).to_zarr(str(self.path), group=path, mode="w", zarr_format=3,
+                                    consolidated=False)
+
+    def tree(self) -> xr.DataTree:
+        return open_store(self.path)
+
+
+def write_zarr_chunk(path: Path | str, layout: Layout, k: int, out: np.ndarray,
+                     info: np.ndarray, P: np.ndarray, group: Any = None) -> None:
+    """Write chunk ``k`` into its own regions of the store at ``path``, then mark it done.
+
+    Safe to run concurrently for different chunks (in dask workers): zarr chunks along
+    ``member`` are the ensemble's chunks, so no two writers touch the same zarr chunk.
+    """
+    if group is None:
+        group = _zarr_group(path, mode="r+")
+    m0, m1 = layout.bounds(k)
+    for name_group, name, values in layout.blocks(out, P):
+        key = encode_name(name) if name_group is None else f"{name_group}/{encode_name(name)}"
+        group[key][m0:m1] = values
+    _write_status(group, slice(m0, m1), info)
+    group[DONE][k] = 1
+
+
+# ---------------------------------------------------------------------------- opening
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=_default))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """The store path, checked before any work: a new path whose nearest existing parent is a
+    writable directory, or an existing zarr store (opened later). Raises StoreError."""
+    target = Path(path).expanduser()
+    if target.exists():
+        if not target.is_dir():
+            raise StoreError(f"store path {str(target)!r} is a file, not a zarr store; choose "
+                             "another path (a directory ending in .zarr).")
+        if not (target / "zarr.json").exists() and any(target.iterdir()):
+            raise StoreError(f"{str(target)!r} exists and is not a zarr store; choose another "
+                             "path (it is left untouched).")
+        if not os.access(target, os.W_OK):
+            raise StoreError(f"store {str(target)!r} is not writable.")
+        return target
+    parent = target.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise StoreError(f"cannot create the store {str(target)!r}: {str(parent)!r} is not a "
+                         "writable directory. Choose a path you can write to.")
+    return target
+
+
+def open_or_create(path: Path, layout: Layout, attrs: dict[str, Any], config: dict[str, Any]
+                   ) -> ZarrStore:
+    """The store at ``path``: created for this sweep, or reopened if it was made by the same
+    configuration (``config``). A store made otherwise raises StoreError and is left as is."""
+    config = _jsonable(config)
+    if path.exists() and (path / "zarr.json").exists():
+        existing = _zarr_group(path, mode="r")
+        raw = existing.attrs.get("corridor_config")
+        if raw is None:
+            raise StoreError(f"{str(path)!r} is a zarr store not written by run_ensemble; "
+                             "choose another path (it is left untouched).")
+        stored = json.loads(raw)
+        if stored != config:
+            differ = sorted(k for k in set(stored) | set(config)
+                            if stored.get(k) != config.get(k))
+            raise StoreError(f"the store {str(path)!r} was made by another configuration "
+                             f"(differs in: {', '.join(differ)}); it is left untouched. Use "
+                             "another path, or the original arguments to resume it.")
+        chunk_size = int(existing.attrs["chunk_size"])
+        if chunk_size != layout.chunk_size:
+            # Results do not depend on the chunking; the store's own chunks are kept.
+            layout = _with_chunk_size(layout, chunk_size)
+        return ZarrStore(path, layout)
+    if path.exists():
+        shutil.rmtree(path)  # an empty directory (checked by check_writable)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    full = {**_jsonable(attrs), "corridor_config": json.dumps(config, sort_keys=True),
+            "chunk_size": layout.chunk_size}
+    try:
+        return ZarrStore.create(path, layout, full)
+    except OSError as error:
+        raise StoreError(f"cannot create the store {str(path)!r}: {error}") from None
+
+
+def _with_chunk_size(layout: Layout, chunk_size: int) -> Layout:
+    from dataclasses import replace
+
+    return replace(layout, chunk_size=chunk_size)
