@@ -225,7 +225,8 @@ def _zarr_group(path: str | os.PathLike[str], mode: str = "r") -> Any:
 
 
 def open_store(path: str | os.PathLike[str]) -> xr.DataTree:
-    """Open an ensemble store written by :func:`engine.run_ensemble` (lazily).
+    """Open an ensemble store written by :func:`engine.run_ensemble` (lazily), or a netCDF
+    file written by :func:`export_netcdf`.
 
     Names encoded with U+2215 are restored to their original "/" form.
 
@@ -237,10 +238,15 @@ def open_store(path: str | os.PathLike[str]) -> xr.DataTree:
     path = Path(path)
     if not path.exists():
         raise StoreError(f"no store at {str(path)!r}.")
+    netcdf = path.is_file()
     try:
-        tree = xr.open_datatree(str(path), engine="zarr", consolidated=False)
+        if netcdf:
+            tree = xr.open_datatree(str(path), engine="h5netcdf")
+        else:
+            tree = xr.open_datatree(str(path), engine="zarr", consolidated=False)
     except Exception as error:
-        raise StoreError(f"cannot read {str(path)!r} as a zarr store ({error}).") from None
+        kind = "netCDF file" if netcdf else "zarr store"
+        raise StoreError(f"cannot read {str(path)!r} as a {kind} ({error}).") from None
     return _decode_tree(tree)
 
 
