@@ -210,17 +210,17 @@ _LONG_NAMES = {"S1": "first-order Sobol index", "S1_conf": "S1 confidence half-w
 
 
 def _sensitivity_dataset(reader: _Reader, group: str, time: float,
-                         items: Sequence[tuple[str, tuple[str, ...], tuple[int, ...]]],
+                         items: Sequence[tuple[str, str, tuple[str, ...], tuple[int, ...]]],
                          coords: dict[str, Sequence[str]], kind: str, unit: np.ndarray,
                          inputs: Sequence[str], seed: int) -> xr.Dataset:
     labels: list[str] = []
     blocks: dict[str, list[np.ndarray]] = {}
-    for name, dims, shape in items:
+    for name, label, dims, shape in items:
         raw = reader.read(group, name, (slice(None), -1))
         Y = raw.reshape(raw.shape[0], int(np.prod(shape, dtype=np.int64)))
         for k, v in _analyze_columns(kind, Y, unit, inputs, seed).items():
             blocks.setdefault(k, []).append(v)
-        labels += _element_labels(name, dims, coords)
+        labels += _element_labels(label, dims, coords)
     data = {k: xr.Variable(("output", "parameter"),
                            np.concatenate(v) if v else np.empty((0, len(inputs))),
                            {"long_name": _LONG_NAMES[k], "units": "1"})
@@ -233,7 +233,7 @@ def _sensitivity_dataset(reader: _Reader, group: str, time: float,
 def sensitivity_groups(sink: Any, layout: Any, design: Any) -> dict[str, xr.Dataset]:
     """Sensitivity indices of an ensemble being written, per horizon."""
     out = {}
-    items = [(v.name, v.dims, v.shape) for v in layout.variables if v.column >= 0]
+    items = [(v.name, v.name, v.dims, v.shape) for v in layout.variables if v.column >= 0]
     for group, (times, _) in layout.groups.items():
         out[group] = _sensitivity_dataset(sink, group, times[-1], items, layout.coords,
                                           design.name, np.asarray(design.unit),
@@ -269,6 +269,7 @@ def analyze_sensitivity(tree: xr.DataTree) -> xr.DataTree:
         node = _node(tree, group)
         groups[group] = _sensitivity_dataset(
             _TreeReader(tree), group, float(np.asarray(node["time"].values)[-1]),
-            [(n, d, s) for n, d, s, _ in items], _element_coords(node), kind, unit, inputs,
+            [(n, str(a.get("name", n)), d, s) for n, d, s, a in items], _element_coords(node),
+            kind, unit, inputs,
             seed)
     return xr.DataTree.from_dict(groups)

@@ -13,8 +13,9 @@ writes its own zarr regions, then marks itself done. netCDF is an export of a fi
 (:func:`export_netcdf`).
 
 Variable names containing "/" (which zarr and netCDF read as a group path) are written with
-U+2215 DIVISION SLASH and the original kept in the variable's ``name`` attribute; reading a
-store restores it.
+U+2215 DIVISION SLASH and the original kept in the variable's ``name`` attribute. A DataTree
+cannot hold "/" in a variable name, so the tree keeps the U+2215 form; a group read as a Dataset
+(``open_store(path, group=...)``, :func:`restore_names`) has the original names back.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import json
 import math
 import os
 import shutil
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,7 @@ import xarray as xr
 from .errors import StoreError
 
 __all__ = ["HORIZONS", "horizons", "horizon_spec", "select_horizons", "open_store",
+           "restore_names",
            "export_netcdf", "encode_name", "decode_name", "Layout", "VariableLayout",
            "MemoryStore", "ZarrStore", "open_or_create"]
 
@@ -181,7 +184,8 @@ def horizons(ds: xr.Dataset, horizons: Mapping[str, Sequence[float | None]] | No
     -------
     xarray.DataTree
         One group per horizon with its own ``time`` coordinate; variables without a time dim
-        (parameters) and the Dataset's attrs in the root. Names with "/" are encoded (U+2215).
+        (parameters) and the Dataset's attrs in the root. Names with "/" are encoded (U+2215;
+        see :func:`restore_names`).
 
     Examples
     --------
@@ -224,16 +228,25 @@ def _zarr_group(path: str | os.PathLike[str], mode: str = "r") -> Any:
         raise StoreError(f"{str(path)!r} is not a readable zarr store ({error}).") from None
 
 
-def open_store(path: str | os.PathLike[str]) -> xr.DataTree:
+def open_store(path: str | os.PathLike[str], group: str | None = None
+               ) -> xr.DataTree | xr.Dataset:
     """Open an ensemble store written by :func:`engine.run_ensemble` (lazily), or a netCDF
     file written by :func:`export_netcdf`.
 
-    Names encoded with U+2215 are restored to their original "/" form.
+    Parameters
+    ----------
+    path : path
+        The zarr store (a directory) or netCDF file.
+    group : str, optional
+        Return this group (e.g. ``"short"`` or ``"summary/long"``) as a Dataset whose variable
+        names are restored to their original form ("/" included). Without it, the whole
+        DataTree, where (as in any DataTree) names keep the U+2215 form and the original in
+        their ``name`` attr; :func:`restore_names` turns a group's Dataset back.
 
     Raises
     ------
     StoreError
-        If ``path`` is not a zarr store.
+        If ``path`` is not a store, or has no such group.
     """
     path = Path(path)
     if not path.exists():
@@ -247,10 +260,24 @@ def open_store(path: str | os.PathLike[str]) -> xr.DataTree:
     except Exception as error:
         kind = "netCDF file" if netcdf else "zarr store"
         raise StoreError(f"cannot read {str(path)!r} as a {kind} ({error}).") from None
-    return _decode_tree(tree)
+    tree = _clean_tree(tree)
+    if group is None:
+        return tree
+    try:
+        node = tree[group]
+    except KeyError:
+        raise StoreError(f"the store {str(path)!r} has no group {group!r}; its groups are "
+                         f"{sorted(n.path for n in tree.subtree)}.") from None
+    assert isinstance(node, xr.DataTree)
+    return restore_names(node.to_dataset())
 
 
-def _decode_tree(tree: xr.DataTree) -> xr.DataTree:
+def restore_names(ds: xr.Dataset) -> xr.Dataset:
+    """A stored group's Dataset with its variables' original names ("/" for U+2215)."""
+    return _decode_dataset(ds)
+
+
+def _clean_tree(tree: xr.DataTree) -> xr.DataTree:
     groups: dict[str, xr.Dataset] = {}
     for node in tree.subtree:
         ds = node.to_dataset(inherit=False)
@@ -259,7 +286,7 @@ def _decode_tree(tree: xr.DataTree) -> xr.DataTree:
         for name, coord in ds.coords.items():
             if coord.dtype.kind == "T":  # numpy's StringDType from zarr: labels as in memory
                 ds = ds.assign_coords({name: coord.astype(object)})
-        groups[node.path] = _decode_dataset(ds)
+        groups[node.path] = ds
     return xr.DataTree.from_dict(groups)
 
 
@@ -270,6 +297,7 @@ def export_netcdf(store: str | os.PathLike[str] | xr.DataTree, path: str | os.Pa
     Raises StoreError if the store is unfinished (a sweep still to be resumed).
     """
     tree = open_store(store) if not isinstance(store, xr.DataTree) else store
+    assert isinstance(tree, xr.DataTree)
     if tree.attrs.get("complete") is False:
         raise StoreError(f"the store {str(store)!r} is unfinished; run the sweep again with "
                          "the same arguments to complete it before exporting.")
@@ -432,7 +460,7 @@ class MemoryStore:
 
     def tree(self) -> xr.DataTree:
         groups: dict[str, xr.Dataset] = {"/": self.root, **self.groups, **self.extra}
-        return _decode_tree(xr.DataTree.from_dict(groups))
+        return _clean_tree(xr.DataTree.from_dict(groups))
 
 
 def _write_status(root: Any, where: slice, info: np.ndarray) -> None:
@@ -502,7 +530,9 @@ class ZarrStore:
                                     consolidated=False)
 
     def tree(self) -> xr.DataTree:
-        return open_store(self.path)
+        tree = open_store(self.path)
+        assert isinstance(tree, xr.DataTree)
+        return tree
 
 
 def write_zarr_chunk(path: Path | str, layout: Layout, k: int, out: np.ndarray,
@@ -553,9 +583,14 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     parent = target.parent
     while not parent.exists():
         parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+    try:
+        if not parent.is_dir():
+            raise NotADirectoryError(str(parent))
+        # Permissions alone do not tell (root, read-only mounts, /proc): try it.
+        os.rmdir(tempfile.mkdtemp(prefix=".corridor-probe-", dir=parent))
+    except OSError:
         raise StoreError(f"cannot create the store {str(target)!r}: {str(parent)!r} is not a "
-                         "writable directory. Choose a path you can write to.")
+                         "writable directory. Choose a path you can write to.") from None
     return target
 
 
