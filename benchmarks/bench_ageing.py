@@ -75,8 +75,13 @@ def handwritten(stocks: int, n_steps: int, dt: float, save_flows: bool = True):
 
 def engine_kernel(model: Any, n_steps: int, dt: float, outputs: list[str] | None = None):
     """A function running the engine's compiled kernel alone (run settings resolved once)."""
-    from engine.simulation import (compiled, output_layout, parameter_vector, resolve_times,
-                                   run_kernel)
+    from engine.simulation import (
+        compiled,
+        output_layout,
+        parameter_vector,
+        resolve_times,
+        run_kernel,
+    )
 
     result = compiled(model, "euler")
     settings = resolve_times(model, 0.0, n_steps * dt, dt, None, "euler")

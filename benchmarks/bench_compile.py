@@ -97,7 +97,7 @@ def bench(label: str, target: str, cold_goal: float, cached_goal: float,
 
 
 def run(quick: bool) -> list[dict[str, Any]]:
-    entries = bench("teacup", "teacup-dsl", 5.0, 0.5,
+    entries = bench("teacup_dsl", "teacup-dsl", 5.0, 0.5,
                     "teacup DSL model: first engine.simulate minus a warm one", prewarmed=True)
     for relative in (QUICK if quick else speed_models()):
         path = model_path(relative)

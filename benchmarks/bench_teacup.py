@@ -32,8 +32,13 @@ def teacup() -> Any:
 def kernel_call(model: Any) -> Any:
     """A function running the compiled kernel alone: times, parameters and output layout are
     resolved once, outside the timing, as a sweep or a calibration loop would."""
-    from engine.simulation import (compiled, output_layout, parameter_vector, resolve_times,
-                                   run_kernel)
+    from engine.simulation import (
+        compiled,
+        output_layout,
+        parameter_vector,
+        resolve_times,
+        run_kernel,
+    )
 
     result = compiled(model, "euler")
     settings = resolve_times(model, START, STOP, DT, None, "euler")
@@ -44,8 +49,15 @@ def kernel_call(model: Any) -> Any:
 
 def breakdown(model: Any, calls: int = 2000) -> dict[str, float]:
     """Mean seconds per call of each stage of ``engine.simulate`` (the teacup, warm)."""
-    from engine.simulation import (build_dataset, check_status, compiled, output_layout,
-                                   parameter_vector, resolve_times, run_kernel)
+    from engine.simulation import (
+        build_dataset,
+        check_status,
+        compiled,
+        output_layout,
+        parameter_vector,
+        resolve_times,
+        run_kernel,
+    )
 
     compiled(model, "euler")
     totals = dict.fromkeys(("compiled (cache lookup)", "resolve_times", "parameter_vector",

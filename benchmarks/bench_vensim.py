@@ -38,8 +38,9 @@ def target_for(pysd_seconds: float | None) -> float:
 
 
 def bench_model(relative: str, quick: bool, scratch: Path) -> list[dict[str, Any]]:
-    import engine
     import pysd
+
+    import engine
 
     name = short_name(relative)
     path = model_path(relative)
