@@ -123,7 +123,7 @@ STATEFUL_FUNCTIONS: dict[str, tuple[int, int]] = {
     "smooth_n": (4, 4),
     "delay1": (2, 3), "delay1i": (3, 3), "delay3": (2, 3), "delay3i": (3, 3),
     "delay_n": (4, 4), "delay_fixed": (3, 3), "delay_n_lagged": (4, 4),
-    "trend": (3, 3), "forecast": (3, 3), "initial": (1, 1), "sample_if_true": (3, 3),
+    "trend": (3, 3), "forecast": (3, 3), "initial": (1, 1),
 }
 REDUCTIONS = {"sum": "sum", "prod": "prod", "vmin": "min", "vmax": "max"}
 _ALIASES = {"int": "integer", "mod": "modulo", "log_e": "ln", "delay": "delay3",
