@@ -49,7 +49,8 @@ def _example_model() -> Any:
     m.param("origin_population_initial", 50e6, units="person")
     m.param("base_emigration_rate", 0.002, units="1/year", bounds=(0, 0.1),
             prior=("uniform", 0.001, 0.004))
-    m.param("network_effect", 0.5, units="1", bounds=(0, 5), prior=("normal", 0.5, 0.1))
+    m.param("network_effect", 0.5, units="1", bounds=(0, 5),
+            prior=("truncnorm", 0.5, 0.1, 0, 5))
     m.param("return_rate", 0.02, units="1/year", bounds=(0, 1))
     m.param("natural_growth", 0.015, units="1/year")
     m.stock("origin_population", initial="origin_population_initial", units="person",
@@ -168,6 +169,47 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import engine
+
+    model = _load_model(args.model or _default_model_name(), args.scenario)
+    params = dict(_parse_assignment(a) for a in args.set or [])
+    priors = dict(_parse_prior(p) for p in args.prior or []) or None
+    tree = engine.run_ensemble(
+        model, n=args.n, seed=args.seed, design=args.design, priors=priors,
+        params=params or None, start=args.start, stop=args.stop, dt=args.dt,
+        outputs=args.output or None, chunk_size=args.chunk_size, store=args.store,
+        on_error="raise" if args.stop_on_error else "mark", progress=not args.quiet)
+    status = tree["status"].values if "status" in tree.ds else None
+    failed = int((status != 0).sum()) if status is not None else 0
+    groups = [name for name in tree.children if name not in ("summary", "sensitivity")]
+    if args.json:
+        print(json.dumps({"model": model.name, "members": int(tree.ds.sizes.get("member", 0)),
+                          "failed": failed, "horizons": groups, "store": args.store}))
+    elif not args.quiet:
+        members = tree.ds.sizes.get("member", 0)
+        print(f"{model.name}: {members} members ({args.design}, seed {args.seed}), "
+              f"{failed} failed; horizons {', '.join(groups)}"
+              + (f"; stored in {args.store}" if args.store else ""))
+    if failed:
+        print(f"corridor: warning: {failed} member(s) failed (non-finite values); see "
+              "`status` in the store.", file=sys.stderr)
+    return 0
+
+
+def _parse_prior(text: str) -> tuple[str, tuple[Any, ...]]:
+    """NAME=dist,a,b[,...] -> (NAME, (dist, a, b, ...))."""
+    if "=" not in text:
+        raise EngineError(f"--prior expects NAME=DIST,A,B (e.g. k=uniform,5,15), got {text!r}.")
+    name, spec = text.split("=", 1)
+    parts = [p.strip() for p in spec.split(",")]
+    try:
+        values = tuple(float(v) for v in parts[1:])
+    except ValueError:
+        raise EngineError(f"--prior {name}: parameters must be numbers, got {spec!r}.") from None
+    return name.strip(), (parts[0], *values)
+
+
 def _open_results(path_text: str) -> Any:
     """A stored result: an ensemble store (zarr or netCDF DataTree) or a single run (.nc)."""
     import xarray as xr
@@ -260,6 +302,29 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true")
     run.add_argument("--json", action="store_true", help="print a JSON summary")
     run.set_defaults(func=cmd_run)
+    sweep = sub.add_parser("sweep", help="run an ensemble (Monte Carlo / sensitivity) "
+                                          "into a horizon store")
+    sweep.add_argument("model", nargs="?", help="bundled model name or .mdl/.xmile file")
+    sweep.add_argument("--scenario", help="scenario name (bundled models)")
+    sweep.add_argument("-n", type=int, default=1000, help="members (base N for saltelli, "
+                                                          "trajectories for morris)")
+    sweep.add_argument("--seed", type=int, default=0)
+    sweep.add_argument("--design", default="sobol",
+                       choices=["random", "lhs", "sobol", "saltelli", "morris"])
+    sweep.add_argument("--prior", action="append", metavar="NAME=DIST,A,B",
+                       help="prior for a parameter (default: the model's own priors)")
+    sweep.add_argument("--set", action="append", metavar="NAME=VALUE")
+    sweep.add_argument("--output", action="append", metavar="NAME")
+    sweep.add_argument("--store", help="zarr store to write (resumes if interrupted)")
+    sweep.add_argument("--chunk-size", type=int)
+    sweep.add_argument("--start", type=float)
+    sweep.add_argument("--stop", type=float)
+    sweep.add_argument("--dt", type=float)
+    sweep.add_argument("--stop-on-error", action="store_true",
+                       help="stop at the first failed member instead of marking it")
+    sweep.add_argument("--quiet", action="store_true")
+    sweep.add_argument("--json", action="store_true")
+    sweep.set_defaults(func=cmd_sweep)
     describe = sub.add_parser("describe", help="list a model's dims, variables, units, priors")
     describe.add_argument("model", nargs="?")
     describe.add_argument("--json", action="store_true")

@@ -53,3 +53,21 @@ def test_plot_report_export_from_a_stored_run(tmp_path, capsys):
     assert "<img" in (tmp_path / "r.html").read_text()
     assert main(["export", str(store), "--out", str(tmp_path / "r.csv"), "--quiet"]) == 0
     assert (tmp_path / "r.csv").read_text().startswith("horizon,variable,units,time,value")
+
+
+def test_sweep_writes_a_store_that_plot_and_report_read(tmp_path, capsys):
+    store = tmp_path / "sweep.zarr"
+    assert main(["sweep", "example", "-n", "16", "--seed", "3", "--store", str(store),
+                 "--output", "diaspora", "--stop", "2050", "--json", "--quiet"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary == {"model": "example", "members": 16, "failed": 0,
+                       "horizons": summary["horizons"], "store": str(store)}
+    assert set(summary["horizons"]) >= {"short", "medium", "long"}
+    assert main(["plot", str(store), "-v", "diaspora", "--out", str(tmp_path / "f"),
+                 "--format", "png", "--quiet"]) == 0
+    assert (tmp_path / "f" / "fan_diaspora.png").exists()
+    assert main(["report", str(store), "--out", str(tmp_path / "r.html"), "--quiet"]) == 0
+    assert main(["sweep", "example", "-n", "0", "--quiet"]) == 1
+    assert main(["sweep", "example", "-n", "4", "--prior", "bogus=uniform,0,1",
+                 "--quiet"]) == 1
+    assert "bogus" in capsys.readouterr().err
