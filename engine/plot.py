@@ -42,6 +42,8 @@ def horizon_groups(results: xr.Dataset | xr.DataTree) -> list[tuple[str, xr.Data
             ds = results[name].to_dataset()
             if "time" in ds.dims:
                 groups.append((name, ds))
+    if not groups and "time" in results.ds.dims:
+        groups.append(("all", results.to_dataset()))  # a single run stored as a tree
     if not groups:
         raise EngineError("the results hold no horizon groups (short, medium, long or all).")
     return groups
