@@ -262,3 +262,27 @@ def test_xmile_sir_matches_vensim_output(name):
     ours.columns = [c.replace("_", " ").lower() for c in ours.columns]
     canonical.columns = [c.lower() for c in canonical.columns]
     assert_frames_close(ours, canonical)
+
+
+def test_imported_model_runs_in_an_ensemble_and_store_keeps_its_names(tmp_path):
+    path = write_mdl(tmp_path / "names.mdl", """
+Population = INTEG(births - deaths, 1000) ~ people ~ |
+births = Population * birth rate ~ people/Month ~ |
+deaths = Population * 0.01 ~ people/Month ~ |
+birth rate = 0.012 ~ 1/Month ~ |
+"births/deaths" = births / deaths ~ 1 ~ |
+""", final=24, dt=0.25, saveper=1)
+    model = engine.load(path)
+    ratio = next(name for name in model.variables if "/" in name)
+    tree = engine.run_ensemble(model, n=8, seed=1, design="random",
+                               priors={"birth rate": ("uniform", 0.009, 0.013)},
+                               outputs=["Population", ratio], store=tmp_path / "s.zarr",
+                               progress=False)
+    group = next(name for name in tree.children if name not in ("summary", "sensitivity"))
+    back = engine.open_store(tmp_path / "s.zarr", group=group)
+    assert ratio in back and "Population" in back
+    assert back[ratio].sizes["member"] == 8
+    rate = float(tree["sample"].sel(parameter="birth rate").values[0])
+    single = engine.simulate(model, params={"birth rate": rate})
+    np.testing.assert_allclose(back[ratio].isel(member=0).values,
+                               single[ratio].sel(time=back["time"]).values, rtol=1e-12)
