@@ -231,7 +231,7 @@ def _open_results(path_text: str) -> Any:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from .plot import fan_chart, population_pyramid, save_figure
+    from .plot import fan_chart, population_pyramid, save_figure, sensitivity_chart
 
     results = _open_results(args.store)
     select = dict(_parse_selection(s) for s in args.select or [])
@@ -243,6 +243,21 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if args.pyramid:
         fig = population_pyramid(results, args.pyramid, region=select.get("region"))
         written += save_figure(fig, out / "pyramid", args.format)
+    for output in args.sensitivity or []:
+        if "sensitivity" not in results.children:
+            raise EngineError(f"{args.store} holds no sensitivity indices; run a sweep with "
+                              "--design saltelli.")
+        for horizon, node in results["sensitivity"].children.items():
+            indices = node.to_dataset()
+            if "S1" not in indices:
+                continue
+            labels = [str(o) for o in indices["output"].values]
+            if output not in labels:
+                raise EngineError(f"no sensitivity indices for {output!r}; there are "
+                                  f"{labels[:10]}.")
+            fig = sensitivity_chart(indices, output, horizon=str(horizon))
+            written += save_figure(fig, out / f"sobol_{_file_name(output)}_{horizon}",
+                                   args.format)
     if not args.quiet:
         for path in written:
             print(path)
@@ -331,12 +346,14 @@ def build_parser() -> argparse.ArgumentParser:
     describe.set_defaults(func=cmd_describe)
     plot = sub.add_parser("plot", help="fan charts (and pyramids) from a stored result")
     plot.add_argument("store")
-    plot.add_argument("--variable", "-v", action="append", default=[], required=True,
-                      help="variable to chart (repeatable)")
+    plot.add_argument("--variable", "-v", action="append", default=[],
+                      help="variable to chart as a fan chart (repeatable)")
     plot.add_argument("--select", action="append", metavar="DIM=ELEMENT",
                       help="pick an element, e.g. region=Europe (other dims are summed)")
     plot.add_argument("--pyramid", type=float, action="append", metavar="YEAR",
                       help="also draw a population pyramid for this year (repeatable)")
+    plot.add_argument("--sensitivity", action="append", metavar="OUTPUT",
+                      help="Sobol tornado of this output for each horizon (saltelli sweeps)")
     plot.add_argument("--format", action="append", choices=["png", "svg"], default=None)
     plot.add_argument("--out", default="figures", help="output folder (default: figures)")
     plot.add_argument("--quiet", action="store_true")

@@ -71,3 +71,13 @@ def test_sweep_writes_a_store_that_plot_and_report_read(tmp_path, capsys):
     assert main(["sweep", "example", "-n", "4", "--prior", "bogus=uniform,0,1",
                  "--quiet"]) == 1
     assert "bogus" in capsys.readouterr().err
+
+
+def test_sensitivity_sweep_plots_sobol_bars(tmp_path):
+    store = tmp_path / "sobol.zarr"
+    assert main(["sweep", "example", "-n", "8", "--design", "saltelli", "--store", str(store),
+                 "--output", "diaspora", "--stop", "2030", "--quiet"]) == 0
+    assert main(["plot", str(store), "--sensitivity", "diaspora", "--out",
+                 str(tmp_path / "f"), "--format", "svg", "--quiet"]) == 0
+    assert sorted(p.name for p in (tmp_path / "f").glob("sobol_*.svg"))
+    assert main(["plot", str(store), "--sensitivity", "nothing", "--quiet"]) == 1
