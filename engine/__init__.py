@@ -24,6 +24,7 @@ __all__ = [
     "CompiledModel",
     "simulate",
     "calibrate",
+    "Calibration",
     "run_ensemble",
     # results
     "horizons",
