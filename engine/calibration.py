@@ -308,9 +308,9 @@ def _observation_layout(result: Any, observed: xr.Dataset, save_times: np.ndarra
             else:
                 raise SpecError(f"calibrate: observed {name!r} lacks dim {d!r}; give every dim "
                                 "of the variable (or observe an aggregate the model computes).")
-        flat = np.ravel_multi_index(np.ix_(*index_lists), slot.shape) if index_lists else \
-            np.zeros((), dtype=np.int64)
-        flat = np.asarray(flat).ravel()
+        flat_index = (np.ravel_multi_index(np.ix_(*index_lists), slot.shape) if index_lists
+                      else np.zeros((), dtype=np.int64))
+        flat = np.asarray(flat_index).ravel()
         first_col = len(idx)
         kinds += [code[slot.array]] * flat.size
         idx += (slot.offset + flat).tolist()

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .errors import EngineError
 
 __all__ = ["main"]
@@ -180,8 +182,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         params=params or None, start=args.start, stop=args.stop, dt=args.dt,
         outputs=args.output or None, chunk_size=args.chunk_size, store=args.store,
         on_error="raise" if args.stop_on_error else "mark", progress=not args.quiet)
-    status = tree["status"].values if "status" in tree.ds else None
-    failed = int((status != 0).sum()) if status is not None else 0
+    failed = int((np.asarray(tree["status"].values) != 0).sum()) if "status" in tree.ds else 0
     groups = [name for name in tree.children if name not in ("summary", "sensitivity")]
     if args.json:
         print(json.dumps({"model": model.name, "members": int(tree.ds.sizes.get("member", 0)),
