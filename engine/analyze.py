@@ -45,6 +45,8 @@ CONF_LEVEL = 0.95
 class _Reader(Protocol):
     def read(self, group: str, name: str, index: Any = ...) -> np.ndarray: ...
 
+    def member_chunk(self, group: str, name: str) -> int | None: ...
+
 
 class _TreeReader:
     """Reads variables of a horizon DataTree (names as in the tree, decoded)."""
@@ -55,6 +57,13 @@ class _TreeReader:
     def read(self, group: str, name: str, index: Any = ()) -> np.ndarray:
         node = self.tree if group == "/" else _node(self.tree, group)
         return np.asarray(node[name].variable[index].values)
+
+    def member_chunk(self, group: str, name: str) -> int | None:
+        encoding = _node(self.tree, group)[name].encoding
+        chunks = encoding.get("preferred_chunks", {}).get("member")
+        if chunks is None and encoding.get("chunks"):
+            chunks = encoding["chunks"][0]
+        return None if chunks is None else int(chunks)
 
 
 def _series(tree: xr.DataTree) -> dict[str, list[tuple[str, tuple[str, ...], tuple[int, ...],
@@ -112,9 +121,15 @@ def _quantile_dataset(reader: _Reader, group: str, times: np.ndarray,
         size = int(np.prod(shape, dtype=np.int64))
         block = max(1, BLOCK_BYTES // max(1, members * size * 8))
         values = np.empty((q.size, times.size, *shape))
+        # Zarr decompresses whole chunks: read chunk by chunk of members, so that memory holds
+        # one chunk and one block of times of all members, never a whole variable.
+        step = max(1, reader.member_chunk(group, name) or members)
         for t0 in range(0, times.size, block):
             t1 = min(times.size, t0 + block)
-            raw = reader.read(group, name, (slice(None), slice(t0, t1)))
+            raw = np.empty((members, t1 - t0, *shape))
+            for m0 in range(0, members, step):
+                m1 = min(members, m0 + step)
+                raw[m0:m1] = reader.read(group, name, (slice(m0, m1), slice(t0, t1)))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # all members failed: NaN
                 values[:, t0:t1] = np.nanquantile(raw, q, axis=0)

@@ -366,7 +366,10 @@ def run_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
     result = compiled(model, method)
     sink: stores.MemoryStore | stores.ZarrStore
     if path is None:
-        sink = stores.MemoryStore(plan.layout, attrs)
+        sink = stores.MemoryStore(plan.layout, {
+            **stores.jsonable(attrs), "chunk_size": plan.layout.chunk_size,
+            "corridor_config": json.dumps(stores.jsonable(config), sort_keys=True),
+            "complete": False})
     else:
         sink = stores.open_or_create(path, plan.layout, attrs, config)
         if sink.layout is not plan.layout:

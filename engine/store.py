@@ -448,6 +448,9 @@ class MemoryStore:
         _write_status(self.root, slice(m0, m1), info)
         self.root[DONE].values[k] = 1
 
+    def member_chunk(self, group: str, name: str) -> int | None:
+        return None  # in memory: read all members at once
+
     def read(self, group: str, name: str, index: Any = ()) -> np.ndarray:
         ds = self.root if group == "/" else self.groups[group]
         return np.asarray(ds[encode_name(name)].values[index])
@@ -518,12 +521,15 @@ class ZarrStore:
     def write_chunk(self, k: int, out: np.ndarray, info: np.ndarray, P: np.ndarray) -> None:
         write_zarr_chunk(self.path, self.layout, k, out, info, P, group=self.group)
 
+    def member_chunk(self, group: str, name: str) -> int | None:
+        return self.layout.chunk_size
+
     def read(self, group: str, name: str, index: Any = ()) -> np.ndarray:
         key = encode_name(name) if group == "/" else f"{group}/{encode_name(name)}"
         return np.asarray(self.group[key][index])
 
     def set_attrs(self, attrs: dict[str, Any]) -> None:
-        self.group.attrs.update(_jsonable(attrs))
+        self.group.attrs.update(jsonable(attrs))
 
     def write_group(self, path: str, ds: xr.Dataset) -> None:
         _encode_dataset(ds).to_zarr(str(self.path), group=path, mode="w", zarr_format=3,
@@ -554,7 +560,8 @@ def write_zarr_chunk(path: Path | str, layout: Layout, k: int, out: np.ndarray,
 
 # ---------------------------------------------------------------------------- opening
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types (numpy scalars and arrays converted)."""
     return json.loads(json.dumps(value, default=_default))
 
 
@@ -598,7 +605,7 @@ def open_or_create(path: Path, layout: Layout, attrs: dict[str, Any], config: di
                    ) -> ZarrStore:
     """The store at ``path``: created for this sweep, or reopened if it was made by the same
     configuration (``config``). A store made otherwise raises StoreError and is left as is."""
-    config = _jsonable(config)
+    config = jsonable(config)
     if path.exists() and (path / "zarr.json").exists():
         existing = _zarr_group(path, mode="r")
         raw = existing.attrs.get("corridor_config")
@@ -620,7 +627,7 @@ def open_or_create(path: Path, layout: Layout, attrs: dict[str, Any], config: di
     if path.exists():
         shutil.rmtree(path)  # an empty directory (checked by check_writable)
     path.parent.mkdir(parents=True, exist_ok=True)
-    full = {**_jsonable(attrs), "corridor_config": json.dumps(config, sort_keys=True),
+    full = {**jsonable(attrs), "corridor_config": json.dumps(config, sort_keys=True),
             "chunk_size": layout.chunk_size}
     try:
         return ZarrStore.create(path, layout, full)

@@ -24,6 +24,7 @@ def decay(name: str = "decay") -> engine.Model:
     m.stock("x", initial=100.0, units="person", doc="People still here.")
     m.flow("loss", "k * x", out_of="x", units="person/year")
     m.aux("per/capita", "loss / x", units="1/year")
+    m.aux("half_life", "0.693 / k", units="year")  # non-finite when k = 0
     return m
 
 

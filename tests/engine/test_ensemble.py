@@ -1,0 +1,296 @@
+"""run_ensemble: determinism under any chunking and thread count, members equal single runs,
+failures marked, kill-and-resume, dask, bad input refused before any work."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import engine
+from engine import ensemble
+from engine.store import DONE
+from tests.engine.test_store import decay
+
+ROOT = Path(__file__).resolve().parents[2]
+PRIORS = {"characteristic_time": ("uniform", 5, 15), "room_temperature": ("normal", 70, 5)}
+RUN = dict(start=0, stop=30, dt=0.125, saveper=1, progress=False)
+
+
+def assert_trees_identical(a: xr.DataTree, b: xr.DataTree) -> None:
+    assert sorted(n.path for n in a.subtree) == sorted(n.path for n in b.subtree)
+    for node in a.subtree:
+        left = node.to_dataset(inherit=False).load()
+        right = b[node.path].to_dataset(inherit=False).load() if node.path != "/" else \
+            b.to_dataset(inherit=False).load()
+        xr.testing.assert_identical(left[sorted(left.variables)], right[sorted(right.variables)])
+
+
+@pytest.fixture(scope="module")
+def reference(teacup):
+    return engine.run_ensemble(teacup, n=37, seed=11, design="lhs", priors=PRIORS, **RUN)
+
+
+def test_tree_layout(reference):
+    assert set(reference.children) == {"all", "summary"}
+    temperature = reference["all"]["teacup_temperature"]
+    assert temperature.dims == ("member", "time") and temperature.shape == (37, 31)
+    root = reference.to_dataset(inherit=False)
+    assert root["status"].dims == ("member",) and np.all(root["status"].values == 0)
+    assert list(root["parameter"].values) == ["characteristic_time", "room_temperature"]
+    assert root["sample"].shape == (37, 2)
+    assert reference.attrs["complete"] and reference.attrs["failed_members"] == 0
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chunk_size=st.integers(1, 40))
+def test_results_do_not_depend_on_chunk_size(teacup, reference, chunk_size):
+    tree = engine.run_ensemble(teacup, n=37, seed=11, design="lhs", priors=PRIORS,
+                               chunk_size=chunk_size, **RUN)
+    for name in ("teacup_temperature", "heat_loss"):
+        np.testing.assert_array_equal(tree["all"][name].values, reference["all"][name].values)
+    np.testing.assert_array_equal(tree["summary/all"]["heat_loss"].values,
+                                  reference["summary/all"]["heat_loss"].values)
+
+
+def test_results_do_not_depend_on_thread_count(teacup, reference):
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = engine.run_ensemble(teacup, n=37, seed=11, design="lhs", priors=PRIORS,
+                                  chunk_size=37, **RUN)
+    finally:
+        numba.set_num_threads(threads)
+    np.testing.assert_array_equal(one["all"]["teacup_temperature"].values,
+                                  reference["all"]["teacup_temperature"].values)
+
+
+def test_member_i_is_a_single_run_with_design_row_i(teacup, reference):
+    sample = reference.to_dataset(inherit=False)["sample"]
+    for member in (0, 17, 36):
+        params = {str(p): float(sample.sel(member=member, parameter=p))
+                  for p in sample["parameter"].values}
+        ds = engine.simulate(teacup, params=params, start=0, stop=30, dt=0.125, saveper=1)
+        np.testing.assert_allclose(reference["all"]["teacup_temperature"].values[member],
+                                   ds["teacup_temperature"].values, rtol=1e-13)
+        assert float(reference["characteristic_time"].values[member]) == \
+            params["characteristic_time"]
+
+
+def test_memory_store_and_zarr_store_hold_the_same_tree(teacup, reference, tmp_path):
+    tree = engine.run_ensemble(teacup, n=37, seed=11, design="lhs", priors=PRIORS,
+                               chunk_size=10, store=tmp_path / "s.zarr", **RUN)
+    on_disk = engine.open_store(tmp_path / "s.zarr")
+    assert_trees_identical(tree, on_disk)
+    for group in ("all", "summary/all"):
+        xr.testing.assert_identical(tree[group].to_dataset(inherit=False).load(),
+                                    reference[group].to_dataset(inherit=False))
+
+
+def test_default_horizons_of_a_yearly_model():
+    model = decay()
+    tree = engine.run_ensemble(model, n=5, seed=0, priors={"k": ("uniform", 0.01, 0.2)},
+                               start=2025, stop=2100, dt=0.25, outputs=["x"], progress=False)
+    assert {"short", "medium", "long", "summary"} <= set(tree.children)
+    assert tree["short"]["x"].shape == (5, 20)
+    np.testing.assert_allclose(tree["medium"]["time"].values, np.arange(2030, 2045))
+    np.testing.assert_allclose(tree["long"]["time"].values, np.arange(2045, 2101, 5))
+    assert set(tree["long"].data_vars) == {"x"}  # only the outputs asked for
+    ds = engine.simulate(model, params={"k": float(tree["sample"].values[3, 0])}, start=2025,
+                         stop=2100, dt=0.25)
+    np.testing.assert_allclose(tree["long"]["x"].values[3],
+                               ds["x"].sel(time=tree["long"]["time"].values).values,
+                               rtol=1e-13)
+
+
+FAILING = dict(n=12, seed=0, design="lhs", priors={"k": ("choice", [0.0, 0.1, 0.2])},
+               start=0, stop=2, dt=0.5, horizons={"all": (0, None, None)}, progress=False)
+
+
+def test_failed_members_are_marked_and_the_sweep_goes_on():
+    with pytest.warns(RuntimeWarning, match=r"4 of 12 members failed.*member \d+: half_life "
+                                            r"at time 0"):
+        tree = engine.run_ensemble(decay(), chunk_size=5, **FAILING)
+    k = tree["sample"].values[:, 0]
+    status = tree["status"].values
+    assert np.array_equal(status != 0, k == 0) and (k == 0).sum() == 4
+    assert np.all(np.isnan(tree["all"]["x"].values[k == 0]))
+    assert np.all(np.isfinite(tree["all"]["x"].values[k != 0]))
+    assert tree.attrs["failed_members"] == 4
+    assert "half_life" in tree.attrs["failures"]
+    # summaries leave failed members out
+    expected = np.quantile(tree["all"]["x"].values[k != 0], 0.5, axis=0)
+    np.testing.assert_allclose(tree["summary/all"]["x"].sel(quantile=0.5).values, expected)
+
+
+def test_on_error_raise_stops_with_integration_error(tmp_path):
+    with pytest.raises(engine.IntegrationError, match=r"'half_life'.*member \d+") as info:
+        engine.run_ensemble(decay(), on_error="raise", store=tmp_path / "s.zarr", **FAILING)
+    assert info.value.member is not None and info.value.variable == "half_life"
+
+
+def test_sensitivity_designs_set_the_number_of_members(teacup):
+    tree = engine.run_ensemble(teacup, n=4, seed=0, design="saltelli", priors=PRIORS, **RUN)
+    assert tree.sizes["member"] == 4 * (2 * 2 + 2)
+    assert "sensitivity" in tree.children
+    tree = engine.run_ensemble(teacup, n=3, seed=0, design="morris", priors=PRIORS, **RUN)
+    assert tree.sizes["member"] == 3 * 3
+
+
+def test_fixed_params_apply_to_every_member(teacup):
+    tree = engine.run_ensemble(teacup, n=4, seed=0, priors={"characteristic_time":
+                                                              ("uniform", 5, 15)},
+                               params={"room_temperature": 20.0}, **RUN)
+    assert np.all(tree["all"]["teacup_temperature"].values[:, -1] < 40)
+    with pytest.raises(engine.ParameterError, match="outside its bounds"):
+        engine.run_ensemble(teacup, n=4, seed=0, priors={"characteristic_time":
+                                                           ("uniform", 5, 15)},
+                            params={"room_temperature": 1000.0}, **RUN)
+
+
+def test_progress_bar(teacup, capsys):
+    engine.run_ensemble(teacup, n=8, seed=0, priors=PRIORS, **{**RUN, "progress": True})
+    assert "member" in capsys.readouterr().err
+    engine.run_ensemble(teacup, n=8, seed=0, priors=PRIORS, **RUN)
+    assert capsys.readouterr().err == ""
+
+
+# ---------------------------------------------------------------------------- bad input
+
+def fresh_teacup() -> engine.Model:
+    from tests.conftest import teacup_model
+
+    return teacup_model()
+
+
+@pytest.mark.parametrize("changes, error, message", [
+    ({"priors": {"characteristic_tme": ("uniform", 5, 15)}}, engine.ParameterError,
+     "unknown parameter 'characteristic_tme'.*Did you mean 'characteristic_time'"),
+    ({"priors": {"characteristic_time": ("uniform", 0, 15)}}, engine.ParameterError,
+     r"outside the parameter's bounds \[0.1, None\]"),
+    ({"n": 0}, engine.ParameterError, "n=0 must be a positive integer"),
+    ({"params": {"room_temp": 3}}, engine.ParameterError, "unknown parameter 'room_temp'"),
+    ({"store": "/proc/corridor/runs/x.zarr"}, engine.StoreError, "not a writable directory"),
+    ({"design": "halton"}, engine.ParameterError, "unknown design"),
+    ({"chunk_size": 0}, engine.ParameterError, "chunk_size"),
+    ({"on_error": "ignore"}, engine.ParameterError, "on_error"),
+    ({"horizons": {"a": (3, 1, 1)}}, engine.StoreError, "must be after"),
+])
+def test_bad_input_fails_before_any_work(changes, error, message, tmp_path):
+    model = fresh_teacup()
+    arguments = dict(n=10, seed=0, priors=PRIORS, store=tmp_path / "s.zarr", **RUN)
+    arguments.update(changes)
+    started = time.perf_counter()
+    with pytest.raises(error, match=message):
+        engine.run_ensemble(model, **arguments)
+    assert time.perf_counter() - started < 1.0
+    assert not hasattr(model, "_compiled_cache")  # nothing compiled
+    assert not (tmp_path / "s.zarr").exists()  # no store created
+
+
+# ---------------------------------------------------------------------------- streaming
+
+@pytest.mark.slow
+def test_memory_stays_flat_as_members_grow(teacup, tmp_path, monkeypatch):
+    from engine import analyze
+
+    # Summaries read blocks of time steps of all members (exact quantiles need them).
+    monkeypatch.setattr(analyze, "BLOCK_BYTES", 2**20)
+    arguments = dict(seed=0, priors=PRIORS, chunk_size=500, **{**RUN, "saveper": 0.125})
+
+    def peak(n: int) -> int:
+        tracemalloc.start()
+        engine.run_ensemble(teacup, n=n, store=tmp_path / f"m{n}.zarr", **arguments)
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    peak(500)  # warm (imports, compiled kernel)
+    small, large = peak(1000), peak(8000)
+    output = 8000 * 241 * 2 * 8  # bytes of the large sweep's outputs (31 MB)
+    assert large - small < 0.25 * output, (small, large, output)
+
+
+CHILD = """
+import sys, time
+sys.path.insert(0, {root!r})
+import engine
+from engine import ensemble
+from tests.conftest import teacup_model
+
+original = ensemble.EnsemblePlan.run_chunk
+
+def slow(self, k, result=None):
+    time.sleep(0.1)
+    return original(self, k, result)
+
+ensemble.EnsemblePlan.run_chunk = slow
+engine.run_ensemble(teacup_model(), store={store!r}, **{arguments!r})
+"""
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_finishes_missing_chunks_only(teacup, tmp_path, monkeypatch):
+    arguments = dict(n=400, seed=3, design="sobol", priors=PRIORS, chunk_size=10,
+                     start=0, stop=30, dt=0.125, saveper=1, progress=False)
+    path = tmp_path / "killed.zarr"
+    script = tmp_path / "child.py"
+    script.write_text(CHILD.format(root=str(ROOT), store=str(path), arguments=arguments))
+    child = subprocess.Popen([sys.executable, str(script)], env=os.environ.copy())
+    done_dir = path / DONE / "c"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if done_dir.exists() and len(list(done_dir.iterdir())) >= 5:
+            break
+        if child.poll() is not None:
+            pytest.fail(f"the sweep ended (code {child.returncode}) before it was killed")
+        time.sleep(0.02)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert child.returncode == -signal.SIGKILL
+    finished_before = len(list(done_dir.iterdir()))
+    assert 5 <= finished_before < 40
+    assert engine.open_store(path).attrs["complete"] is False
+
+    runs: list[int] = []
+    original = ensemble.EnsemblePlan.run_chunk
+
+    def counting(self, k, result=None):
+        runs.append(k)
+        return original(self, k, result)
+
+    monkeypatch.setattr(ensemble.EnsemblePlan, "run_chunk", counting)
+    resumed = engine.run_ensemble(teacup, store=path, **arguments)
+    assert len(runs) == 40 - finished_before
+    monkeypatch.setattr(ensemble.EnsemblePlan, "run_chunk", original)
+
+    uninterrupted = engine.run_ensemble(teacup, store=tmp_path / "whole.zarr", **arguments)
+    assert_trees_identical(resumed, uninterrupted)
+    assert resumed.attrs == uninterrupted.attrs
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_local_result(teacup, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    arguments = dict(n=300, seed=9, design="sobol", priors=PRIORS, chunk_size=40, **RUN)
+    local = engine.run_ensemble(teacup, store=tmp_path / "local.zarr", **arguments)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = engine.run_ensemble(teacup, store=tmp_path / "dask.zarr", client=client,
+                                     **arguments)
+        in_memory = engine.run_ensemble(teacup, client=client, **arguments)
+    assert_trees_identical(local, remote)
+    assert_trees_identical(local, in_memory)
