@@ -230,7 +230,18 @@ def build_plan(model: Model) -> Plan:
     init_nodes = [n for n in variables if kinds[n] not in ("param", "lookup")]
     init_graph = {n: {d for d in deps_init[n] if kinds[d] not in ("param", "lookup")}
                   for n in init_nodes}
-    plan.init_order = _toposort(init_graph, "initialisation")
+    order = _toposort(init_graph, "initialisation")
+    # Initialisation computes only what stocks, INITIAL values, fixed delays and constant
+    # auxiliaries need; everything else is computed by the first step (smaller kernels).
+    needed: set[str] = set()
+    stack = [n for n in init_nodes
+             if kinds[n] in ("stock", "initial", "delay_fixed") or n in static]
+    while stack:
+        name = stack.pop()
+        if name not in needed:
+            needed.add(name)
+            stack.extend(init_graph[name] - needed)
+    plan.init_order = [n for n in order if n in needed]
     dyn_nodes = [n for n in variables if kinds[n] in ("aux", "flow") and n not in static]
     dyn_graph = {n: {d for d in deps_dyn[n] if d in set(dyn_nodes)} for n in dyn_nodes}
     # The outflows of a non-negative stock are limited together once all are computed; what
