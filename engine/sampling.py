@@ -23,7 +23,8 @@ Designs
     of ``D + 1`` rows each. Level k stands for the prior's ``(k + 1/2) / 4`` quantile.
 
 Unit points are kept within ``[1e-9, 1 - 1e-9]`` so that priors with unbounded support give finite
-values; a prior must keep that central range inside its parameter's bounds.
+values. A prior may put at most 0.1% of its probability outside its parameter's bounds and is then
+truncated to them; more is a ParameterError.
 
 References
 ----------
@@ -42,7 +43,7 @@ import math
 import re
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -57,6 +58,7 @@ __all__ = ["DESIGNS", "Prior", "Design", "resolve_priors", "make_design", "desig
 
 DESIGNS = ("random", "lhs", "sobol", "saltelli", "morris")
 UNIT_MARGIN = 1e-9
+OUTSIDE_TOLERANCE = 1e-3
 MORRIS_LEVELS = 4
 _KEY = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(?:\[(?P<elements>[^\[\]]*)\])?\s*$")
 
@@ -72,6 +74,9 @@ class Prior:
     spec: Any
     distribution: Any = field(compare=False, repr=False)
     values: tuple[float, ...] | None = None  # a "choice" prior's values
+    # The prior truncated to its parameter's bounds: probability window and bounds.
+    window: tuple[float, float] | None = None
+    bounds: tuple[float, float] = (-math.inf, math.inf)
 
     def ppf(self, unit: np.ndarray) -> np.ndarray:
         """Values of the input at unit-interval points ``unit``."""
@@ -79,7 +84,11 @@ class Prior:
             k = len(self.values)
             picks = np.minimum((unit * k).astype(np.int64), k - 1)
             return np.asarray(self.values, dtype=float)[picks]
-        return np.asarray(self.distribution.ppf(unit), dtype=float)
+        if self.window is not None:
+            low, high = self.window
+            unit = low + np.asarray(unit) * (high - low)
+        values = np.asarray(self.distribution.ppf(unit), dtype=float)
+        return np.clip(values, *self.bounds)  # round-off at a truncation point
 
     def describe(self) -> str:
         """The prior as text (provenance)."""
@@ -205,8 +214,9 @@ def resolve_priors(model: Model, priors: Mapping[str, Any] | None) -> tuple[Prio
     ``priors`` maps a parameter name (one draw shared by all its elements) or
     ``"name[element,...]"`` (one element) to a prior. None takes the priors declared on the
     model's parameters. Raises ParameterError for an unknown parameter or element, an invalid
-    prior, or a prior whose central range (the ``1e-9`` and ``1 - 1e-9`` quantiles) leaves the
-    parameter's bounds.
+    prior, or a prior that puts more than 0.1% of its probability outside the parameter's
+    bounds. A prior with less outside (a normal on a non-negative rate, say) is truncated to
+    the bounds, so that every draw is a valid value.
     """
     if priors is None:
         priors = {v.name: v.prior for v in model.params if v.prior is not None}
@@ -232,29 +242,45 @@ def resolve_priors(model: Model, priors: Mapping[str, Any] | None) -> tuple[Prio
         where = f"prior of {key!r}"
         distribution, values = frozen_distribution(spec, where)
         prior = Prior(str(key), name, element, spec, distribution, values)
-        _check_support(prior, var.bounds, where)
-        resolved.append(prior)
+        resolved.append(_check_support(prior, var.bounds, where))
     # Whole-parameter priors first, so that a "name[element]" prior overrides its element.
     resolved.sort(key=lambda p: p.element is not None)
     return tuple(resolved)
 
 
-def _check_support(prior: Prior, bounds: tuple[float | None, float | None], where: str) -> None:
+def _check_support(prior: Prior, bounds: tuple[float | None, float | None], where: str
+                   ) -> Prior:
+    """``prior``, truncated to ``bounds`` if it puts a little probability outside them."""
+    lo, hi = bounds
+    lo_f = -math.inf if lo is None else float(lo)
+    hi_f = math.inf if hi is None else float(hi)
+    fix = (f"Narrow the prior, or use a truncated prior such as ('truncnorm', mean, sd, "
+           f"{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}).")
     if prior.values is not None:
-        low, high = min(prior.values), max(prior.values)
-    else:
-        with np.errstate(all="ignore"):
-            low, high = (float(v) for v in prior.ppf(np.array([UNIT_MARGIN, 1 - UNIT_MARGIN])))
-    if not (math.isfinite(low) and math.isfinite(high)):
+        outside = [v for v in prior.values if not lo_f <= v <= hi_f]
+        if outside:
+            raise ParameterError(f"{where}: the choices {outside} are outside the parameter's "
+                                 f"bounds [{lo}, {hi}].")
+        return prior
+    dist = prior.distribution
+    with np.errstate(all="ignore"):
+        below = float(dist.cdf(lo_f)) if lo is not None else 0.0
+        above = float(dist.sf(hi_f)) if hi is not None else 0.0
+        if below + above > OUTSIDE_TOLERANCE or not below < 1 - above:
+            low, high = (float(v) for v in dist.ppf([UNIT_MARGIN, 1 - UNIT_MARGIN]))
+            raise ParameterError(
+                f"{where}: the prior reaches [{low:g}, {high:g}] and puts "
+                f"{100 * min(1.0, below + above):.3g}% of its probability outside the "
+                f"parameter's bounds [{lo}, {hi}]. " + fix)
+        window = None
+        if below > UNIT_MARGIN or above > UNIT_MARGIN:
+            window = (max(below, UNIT_MARGIN), min(1 - above, 1 - UNIT_MARGIN))
+        prior = replace(prior, window=window, bounds=(lo_f, hi_f))
+        ends = prior.ppf(np.array([UNIT_MARGIN, 1 - UNIT_MARGIN]))
+    if not np.all(np.isfinite(ends)):
         raise ParameterError(f"{where}: the prior gives non-finite values; check its "
                              "parameters.")
-    lo, hi = bounds
-    if (lo is not None and low < lo) or (hi is not None and high > hi):
-        raise ParameterError(
-            f"{where}: the prior reaches [{low:g}, {high:g}], outside the parameter's bounds "
-            f"[{lo}, {hi}]. Narrow the prior, or use a truncated prior such as "
-            f"('truncnorm', mean, sd, {lo if lo is not None else '-inf'}, "
-            f"{hi if hi is not None else 'inf'}).")
+    return prior
 
 
 def design_rows(design: str, n: int, inputs: int) -> int:

@@ -189,3 +189,15 @@ def test_bad_designs_raise_parameter_error(design, n, seed, message):
     priors = resolve_priors(toy(), {"c": ("uniform", 1, 2)})
     with pytest.raises(engine.ParameterError, match=message):
         make_design(design, n, seed, priors)
+
+
+def test_a_prior_with_a_sliver_outside_the_bounds_is_truncated_to_them():
+    # normal(0.5, 0.15) puts 0.09% outside [0, 1]: allowed, and sampled as the truncated normal
+    priors = resolve_priors(toy(), {"b": ("normal", 0.5, 0.15)})
+    design = make_design("random", 2000, 3, priors)
+    truncated = stats.truncnorm(-0.5 / 0.15, 0.5 / 0.15, loc=0.5, scale=0.15)
+    np.testing.assert_allclose(design.values[:, 0], truncated.ppf(design.unit[:, 0]),
+                               rtol=1e-7)
+    assert design.values.min() >= 0 and design.values.max() <= 1
+    with pytest.raises(engine.ParameterError, match=r"puts 2.28% of its probability outside"):
+        resolve_priors(toy(), {"c": ("normal", 2, 1)})
