@@ -282,11 +282,10 @@ def _warm(compiled: CompiledModel, method: str) -> None:
     z = discrete_state(compiled, 0)
     info = np.zeros(8)
     out = np.zeros((2, 0))
-    kinds = np.zeros(0, dtype=np.int64)
     save = np.ones(1, dtype=np.int64)
     with np.errstate(all="ignore"):
-        compiled.runner(method)(compiled.p0.copy(), y, a, z, 0.0, 1.0, 0, save, kinds, kinds,
-                                out, info)
+        compiled.runner(method)(compiled.p0.copy(), y, a, z, 0.0, 1.0, 0, save,
+                                np.zeros((0, 4), dtype=np.int64), out, info)
 
 
 def discrete_state(compiled: CompiledModel, n_steps: int) -> np.ndarray:

@@ -37,10 +37,14 @@ class RunSettings:
         return int(self.save.sum())
 
     def save_times(self) -> np.ndarray:
+        cached: np.ndarray | None = self.__dict__.get("_times")
+        if cached is not None:
+            return cached
         steps = np.flatnonzero(self.save)
         times = self.start + self.dt * steps
         decimals = max(0, -int(math.floor(math.log10(self.dt * 1e-5))))
-        return np.round(times, decimals)
+        self.__dict__["_times"] = times = np.round(times, decimals)
+        return times
 
 
 def compiled(model: Model, method: str | None = "euler") -> CompiledModel:
@@ -218,6 +222,29 @@ def _may_be_missing(var: Any) -> bool:
     return False
 
 
+def output_runs(kinds: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The output columns as contiguous copy runs: rows of (kind, source offset, first
+    column, length), which the kernels copy block by block."""
+    key = (kinds.tobytes(), idx.tobytes())
+    runs = _RUNS.get(key)
+    if runs is not None:
+        return runs
+    rows: list[list[int]] = []
+    for column, (kind, index) in enumerate(zip(kinds.tolist(), idx.tolist())):
+        if rows and rows[-1][0] == kind and rows[-1][1] + rows[-1][3] == index:
+            rows[-1][3] += 1
+        else:
+            rows.append([kind, index, column, 1])
+    runs = np.array(rows, dtype=np.int64).reshape(len(rows), 4)
+    if len(_RUNS) > 256:
+        _RUNS.clear()
+    _RUNS[key] = runs
+    return runs
+
+
+_RUNS: dict[tuple[bytes, bytes], np.ndarray] = {}
+
+
 def simulate(model: Model, *, start: float | None = None, stop: float | None = None,
              dt: float | None = None, saveper: float | None = None, method: str = "euler",
              params: Mapping[str, Any] | None = None, outputs: Sequence[str] | None = None,
@@ -269,7 +296,11 @@ def simulate(model: Model, *, start: float | None = None, stop: float | None = N
     if method == "rk45" and result.discrete:
         raise SpecError(f"model {model.name!r} has discrete updates (fixed delays or cohort "
                         "shifts), which need fixed steps; use method='euler' or 'rk4'.")
-    settings = resolve_times(model, start, stop, dt, saveper, method)
+    known = result.__dict__.setdefault("_settings", {})
+    key = (start, stop, dt, saveper, method, model.start, model.stop, model.dt, model.saveper)
+    settings = known.get(key)
+    if settings is None:
+        settings = known[key] = resolve_times(model, start, stop, dt, saveper, method)
     p = parameter_vector(result, params, settings)
     names, kinds, idx = output_layout(result, outputs)
     data, info = run_kernel(result, p, settings, kinds, idx, method, rtol, atol,
@@ -293,7 +324,8 @@ def run_kernel(result: CompiledModel, p: np.ndarray, settings: RunSettings, kind
     info[6] = float(check_every_step)
     with np.errstate(all="ignore"):
         status = result.runner(method)(p, y, a, z, settings.start, settings.dt,
-                                       settings.n_steps, settings.save, kinds, idx, out,
+                                       settings.n_steps, settings.save,
+                                       output_runs(kinds, idx), out,
                                        info)
     if status == solvers.NONFINITE_STATE and method == "euler" and not check_every_step:
         # Found at a save step: run again checking every step, to name the exact time.
@@ -324,7 +356,8 @@ def _simulate_dynamic(model: Model, start: float | None, stop: float | None, dt:
         times = np.empty(rows)
         info = np.zeros(8)
         with np.errstate(all="ignore"):
-            status = result.module.run_euler_dynamic(p, y, a, z, float(model.start), kinds, idx,
+            status = result.module.run_euler_dynamic(p, y, a, z, float(model.start),
+                                                     output_runs(kinds, idx),
                                                      out, times, info)
         if status != solvers.OUT_OF_ROOM:
             break
@@ -355,7 +388,8 @@ def run_members(result: CompiledModel, P: np.ndarray, settings: RunSettings,
     code = {"euler": 0, "rk4": 1, "rk45": 2}[method]
     with np.errstate(all="ignore"):
         result.module.run_members(code, P, settings.start, settings.dt, settings.n_steps,
-                                  settings.save, kinds, idx, out, info, z.shape[0],
+                                  settings.save, output_runs(kinds, idx), out, info,
+                                  z.shape[0],
                                   z[0])
     return out, info
 

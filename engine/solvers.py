@@ -1,7 +1,7 @@
 """Solvers: the stepping rules, as source templates compiled into each model's kernel module.
 
 Each solver is a numba function ``run_<method>(p, y, a, z, t0, h, n_steps, save,
-out_kind, out_idx, out, info)`` that initialises the model, steps it and writes the requested
+runs, out, info)`` that initialises the model, steps it and writes the requested
 outputs at the steps flagged in ``save`` into ``out`` (save rows x output columns). It
 returns a status code (:data:`OK`, :data:`NONFINITE_STATE`, :data:`NONFINITE_OUTPUT`,
 :data:`TOO_MANY_STEPS`); ``info`` receives the time and the slot at fault. The rules:
@@ -34,21 +34,30 @@ OUT_OF_ROOM = 5
 
 _SAVE = '''
 @njit(cache=True, error_model="numpy")
-def _save(row, y, a, p, out_kind, out_idx, out):
+def _save(row, y, a, p, runs, out):
+    # Each run copies a contiguous block: (kind, source offset, column, length); kinds 0/1/2
+    # read y/a/p, +3 marks a block allowed to be NaN (an explicit :NA:). Returns the first
+    # non-finite column of a checked block, or -1.
     bad = -1
-    for j in range(out_kind.shape[0]):
-        # kinds 0/1/2 read y/a/p; +3 marks a column allowed to be NaN (an explicit :NA:).
-        k = out_kind[j]
-        i = out_idx[j]
-        if k % 3 == 0:
-            v = y[i]
-        elif k % 3 == 1:
-            v = a[i]
+    for r in range(runs.shape[0]):
+        kind = runs[r, 0]
+        src = runs[r, 1]
+        dst = runs[r, 2]
+        n = runs[r, 3]
+        k = kind % 3
+        if k == 0:
+            for i in range(n):
+                out[row, dst + i] = y[src + i]
+        elif k == 1:
+            for i in range(n):
+                out[row, dst + i] = a[src + i]
         else:
-            v = p[i]
-        out[row, j] = v
-        if bad < 0 and k < 3 and not np.isfinite(v):
-            bad = j
+            for i in range(n):
+                out[row, dst + i] = p[src + i]
+        if bad < 0 and kind < 3:
+            j = _first_nonfinite(out[row, dst:dst + n])
+            if j >= 0:
+                bad = dst + j
     return bad
 
 
@@ -81,7 +90,7 @@ def _first_nonfinite(y):
 
 _EULER = '''
 @njit(cache=True, error_model="numpy")
-def run_euler(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
+def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):
     # Stocks are checked for non-finite values at save steps only, unless info[6] is set:
     # then at every step (the caller re-runs a failed run so to name the exact time).
     every = info[6] != 0.0
@@ -98,7 +107,7 @@ def run_euler(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
                 info[1] = bad
                 return 1
             aux_out(t, y, p, a, z, h)
-            bad = _save(row, y, a, p, out_kind, out_idx, out)
+            bad = _save(row, y, a, p, runs, out)
             row += 1
             if bad >= 0:
                 info[0] = t
@@ -126,7 +135,7 @@ def run_euler(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
 
 _RK4 = '''
 @njit(cache=True, error_model="numpy")
-def run_rk4(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
+def run_rk4(p, y, a, z, t0, h, n_steps, save, runs, out, info):
     init(t0, p, y, a, z, h)
     n = y.shape[0]
     k1 = np.zeros(n)
@@ -140,7 +149,7 @@ def run_rk4(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
         deriv(t, y, p, a, z, h, k1)
         if save[step]:
             aux_out(t, y, p, a, z, h)
-            bad = _save(row, y, a, p, out_kind, out_idx, out)
+            bad = _save(row, y, a, p, runs, out)
             row += 1
             if bad >= 0:
                 info[0] = t
@@ -171,7 +180,7 @@ def run_rk4(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
 
 _RK45 = '''
 @njit(cache=True, error_model="numpy")
-def run_rk45(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
+def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
     # Here h is the save period, n_steps the number of save periods; info[2:4] = rtol, atol,
     # info[4] the first step.
     rtol = info[2]
@@ -185,7 +194,7 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
     t = t0
     deriv(t, y, p, a, z, h, k1)
     aux_out(t, y, p, a, z, h)
-    bad = _save(0, y, a, p, out_kind, out_idx, out)
+    bad = _save(0, y, a, p, runs, out)
     if bad >= 0:
         info[0] = t
         info[1] = bad
@@ -272,7 +281,7 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
                 ys[i] = y[i] + theta * (dy + theta1 * (bspl + theta * (r4 + theta1 * r5[i])))
             deriv(ts, ys, p, a, z, h, w)
             aux_out(ts, ys, p, a, z, h)
-            bad = _save(row, ys, a, p, out_kind, out_idx, out)
+            bad = _save(row, ys, a, p, runs, out)
             if bad >= 0:
                 info[0] = ts
                 info[1] = bad
@@ -295,7 +304,7 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, out_kind, out_idx, out, info):
 
 _MEMBERS = '''
 @njit(cache=True, parallel=True, error_model="numpy")
-def run_members(method, P, t0, h, n_steps, save, out_kind, out_idx, out, info, nz, zcap):
+def run_members(method, P, t0, h, n_steps, save, runs, out, info, nz, zcap):
     # One ensemble chunk: member m runs with parameter row P[m] and writes out[m]. Members
     # are independent, so results do not depend on the number of threads or the chunking.
     for m in prange(P.shape[0]):
@@ -304,13 +313,13 @@ def run_members(method, P, t0, h, n_steps, save, out_kind, out_idx, out, info, n
         z = np.zeros(nz)
         z[0] = zcap
         if method == 0:
-            info[m, 7] = run_euler(P[m], y, a, z, t0, h, n_steps, save, out_kind, out_idx,
+            info[m, 7] = run_euler(P[m], y, a, z, t0, h, n_steps, save, runs,
                                    out[m], info[m])
         elif method == 1:
-            info[m, 7] = run_rk4(P[m], y, a, z, t0, h, n_steps, save, out_kind, out_idx,
+            info[m, 7] = run_rk4(P[m], y, a, z, t0, h, n_steps, save, runs,
                                  out[m], info[m])
         else:
-            info[m, 7] = run_rk45(P[m], y, a, z, t0, h, n_steps, save, out_kind, out_idx,
+            info[m, 7] = run_rk45(P[m], y, a, z, t0, h, n_steps, save, runs,
                                   out[m], info[m])
 '''
 
@@ -319,7 +328,7 @@ def run_members(method, P, t0, h, n_steps, save, out_kind, out_idx, out, info, n
 # as Vensim and PySD do. Saves where (t - t0) is within 1e-5 dt of a multiple of SAVEPER.
 _EULER_DYNAMIC = '''
 @njit(cache=True, error_model="numpy")
-def run_euler_dynamic(p, y, a, z, t0, out_kind, out_idx, out, times, info):
+def run_euler_dynamic(p, y, a, z, t0, runs, out, times, info):
     init(t0, p, y, a, z, 1.0)
     dydt = np.zeros(y.shape[0])
     row = 0
@@ -337,7 +346,7 @@ def run_euler_dynamic(p, y, a, z, t0, out_kind, out_idx, out, times, info):
             if row >= out.shape[0]:
                 return 5
             aux_out(t, y, p, a, z, h)
-            bad = _save(row, y, a, p, out_kind, out_idx, out)
+            bad = _save(row, y, a, p, runs, out)
             times[row] = t
             row += 1
             if bad >= 0:

@@ -13,9 +13,11 @@ variable and the construct: a model either runs with Vensim's numbers or does no
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import os
+import pickle
 import warnings
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,9 @@ from .errors import SpecError
 from .spec import Model, Piece, Variable
 
 __all__ = ["load"]
+
+# Bump when the mapping changes, so models cached by an older mapper are parsed again.
+_MAPPER_VERSION = 1
 
 _CONTROL = {"initial_time": "start", "final_time": "stop", "time_step": "dt",
             "saveper": "saveper"}
@@ -54,6 +59,37 @@ def load(path: str | os.PathLike[str]) -> Model:
     path = Path(path)
     if not path.exists():
         raise SpecError(f"model file {str(path)!r} does not exist.")
+    cached = _cache_file(path)
+    if cached.exists():
+        try:
+            with cached.open("rb") as handle:
+                model: Model = pickle.load(handle)
+            return model
+        except Exception:  # noqa: BLE001 - a stale or partial cache entry is just rebuilt
+            cached.unlink(missing_ok=True)
+    model = _parse(path)
+    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+    with tmp.open("wb") as handle:
+        pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, cached)
+    return model
+
+
+def _cache_file(path: Path) -> Path:
+    """Where the mapped model of this exact file (and these versions) is kept: parsing is
+    most of the cost of loading, and a file's content fixes the result."""
+    from importlib.metadata import version
+
+    from .compiler import cache_dir
+
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(f"{path.suffix.lower()}|{_MAPPER_VERSION}|{version('pysd')}".encode())
+    folder = cache_dir() / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{digest.hexdigest()[:32]}.pickle"
+
+
+def _parse(path: Path) -> Model:
     suffix = path.suffix.lower()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

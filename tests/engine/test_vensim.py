@@ -286,3 +286,13 @@ birth rate = 0.012 ~ 1/Month ~ |
     single = engine.simulate(model, params={"birth rate": rate})
     np.testing.assert_allclose(back[ratio].isel(member=0).values,
                                single[ratio].sel(time=back["time"]).values, rtol=1e-12)
+
+
+def test_load_reuses_the_parsed_model_until_the_file_changes(tmp_path):
+    path = write_mdl(tmp_path / "cached.mdl", "x = 2 * Time |", final=2, dt=1)
+    first = engine.load(path)
+    second = engine.load(path)
+    assert second is not first and second.content_hash() == first.content_hash()
+    np.testing.assert_array_equal(engine.simulate(second)["x"].values, [0, 2, 4])
+    write_mdl(path, "x = 3 * Time |", final=2, dt=1)
+    np.testing.assert_array_equal(engine.simulate(engine.load(path))["x"].values, [0, 3, 6])
