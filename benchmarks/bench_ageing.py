@@ -34,7 +34,57 @@ def chain(stocks: int) -> Any:
            units="person/year")
     m.flow("outflow", "x / residence_time + mortality * x", out_of="x", dims=("age",),
            units="person/year")
+    m.aux("total", "sum(x, 'age')", units="person")
     return m
+
+
+@njit(error_model="numpy")
+def _chain_total(n, births, tau, mortality, dt, n_steps, every, out):  # pragma: no cover
+    x = np.full(n, INITIAL)
+    inflow = np.empty(n)
+    outflow = np.empty(n)
+    for step in range(n_steps + 1):
+        for i in range(n):
+            previous = x[i - 1] if i > 0 else 0.0
+            inflow[i] = (births if i == 0 else 0.0) + previous / tau
+            outflow[i] = x[i] / tau + mortality * x[i]
+        if step % every == 0:
+            total = 0.0
+            for i in range(n):
+                total += x[i]
+            out[step // every, 0] = total
+        if step == n_steps:
+            break
+        for i in range(n):
+            x[i] += dt * (inflow[i] - outflow[i])
+    return out
+
+
+def handwritten_total(stocks: int, n_steps: int, dt: float, every: int):
+    """The hand-written loop keeping only the chain's total every ``every`` steps."""
+
+    def call() -> np.ndarray:
+        out = np.empty((n_steps // every + 1, 1))
+        return _chain_total(stocks, BIRTHS, RESIDENCE_TIME, MORTALITY, dt, n_steps, every, out)
+
+    return call
+
+
+def engine_total(model: Any, n_steps: int, dt: float, every: int):
+    """The engine's kernel keeping only ``total``, saved every ``every`` steps."""
+    from engine.simulation import (
+        compiled,
+        output_layout,
+        parameter_vector,
+        resolve_times,
+        run_kernel,
+    )
+
+    result = compiled(model, "euler")
+    settings = resolve_times(model, 0.0, n_steps * dt, dt, every * dt, "euler")
+    p = parameter_vector(result, None, settings)
+    _, kinds, idx = output_layout(result, ["total"])
+    return lambda: run_kernel(result, p, settings, kinds, idx, "euler")[0]
 
 
 @njit(error_model="numpy")
@@ -93,7 +143,7 @@ def engine_kernel(model: Any, n_steps: int, dt: float, outputs: list[str] | None
 
 def check_same(model: Any, stocks: int, n_steps: int, dt: float, save_flows: bool) -> None:
     """The engine and the hand-written loop compute the same trajectory."""
-    outputs = None if save_flows else ["x"]
+    outputs = ["x", "inflow", "outflow"] if save_flows else ["x"]
     ours = engine_kernel(model, n_steps, dt, outputs)()
     theirs = handwritten(stocks, n_steps, dt, save_flows)()
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
@@ -108,15 +158,25 @@ def run(quick: bool) -> list[dict[str, Any]]:
     try:
         model = chain(stocks)
         check_same(model, stocks, n_steps, dt, save_flows=True)
-        kernel = measure(engine_kernel(model, n_steps, dt), **timing)
-        simulate = measure(lambda: engine.simulate(model, start=0, stop=n_steps * dt, dt=dt),
-                           **timing)
+        every = int(round(1.0 / dt))  # yearly
+        ours, theirs = engine_total(model, n_steps, dt, every)(), \
+            handwritten_total(stocks, n_steps, dt, every)()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+        outputs = ["x", "inflow", "outflow"]
+        kernel = measure(engine_kernel(model, n_steps, dt, outputs), **timing)
+        simulate = measure(lambda: engine.simulate(model, start=0, stop=n_steps * dt, dt=dt,
+                                                   outputs=outputs), **timing)
         reference = measure(handwritten(stocks, n_steps, dt), **timing)
+        kernel_total = measure(engine_total(model, n_steps, dt, every), **timing)
+        reference_total = measure(handwritten_total(stocks, n_steps, dt, every), **timing)
     except Exception as error:
         return [failed("ageing100/kernel", "run_kernel", error, status="error")]
     what = (f"{stocks}-stock ageing chain (age dimension, x[age - 1]), {n_steps} Euler steps, "
             "stocks and flows saved every step")
     return [
+        entry("ageing100/kernel-total", f"compiled kernel (run_kernel): {stocks}-stock ageing "
+              f"chain, {n_steps} Euler steps, the chain's total saved yearly", kernel_total,
+              baseline=baseline, baseline_timing=reference_total, target=0.5),
         entry("ageing100/kernel", f"compiled kernel (run_kernel): {what}", kernel,
               baseline=baseline, baseline_timing=reference, target=0.5),
         entry("ageing100/simulate", f"engine.simulate end to end, Dataset included: {what}",
