@@ -501,11 +501,11 @@ class ZarrStore:
         # xarray writes the coordinates and the small per-member arrays; the output arrays are
         # created empty with zarr directly (xarray's lazy-template path costs ~30 ms an array).
         root = layout.root_dataset({**attrs, "complete": False}, lazy=True)
-        outputs = [v for v in layout.variables]
+        outputs = list(layout.variables)
         root = root.drop_vars([encode_name(v.name) for v in outputs if v.column < 0])
         encoding: dict[str, Any] = {}
-        for name, var in root.data_vars.items():
-            chunks = (1,) if name == DONE else (layout.chunk_size, *var.shape[1:])
+        for name, small in root.data_vars.items():
+            chunks = (1,) if name == DONE else (layout.chunk_size, *small.shape[1:])
             encoding[str(name)] = {"chunks": chunks}
         root.to_zarr(str(path), mode="w-", zarr_format=3, consolidated=False,
                      encoding=encoding)
