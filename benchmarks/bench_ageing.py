@@ -38,34 +38,13 @@ def chain(stocks: int) -> Any:
     return m
 
 
-@njit(error_model="numpy")
-def _chain_total(n, births, tau, mortality, dt, n_steps, every, out):  # pragma: no cover
-    x = np.full(n, INITIAL)
-    inflow = np.empty(n)
-    outflow = np.empty(n)
-    for step in range(n_steps + 1):
-        for i in range(n):
-            previous = x[i - 1] if i > 0 else 0.0
-            inflow[i] = (births if i == 0 else 0.0) + previous / tau
-            outflow[i] = x[i] / tau + mortality * x[i]
-        if step % every == 0:
-            total = 0.0
-            for i in range(n):
-                total += x[i]
-            out[step // every, 0] = total
-        if step == n_steps:
-            break
-        for i in range(n):
-            x[i] += dt * (inflow[i] - outflow[i])
-    return out
-
-
 def handwritten_total(stocks: int, n_steps: int, dt: float, every: int):
     """The hand-written loop keeping only the chain's total every ``every`` steps."""
 
     def call() -> np.ndarray:
         out = np.empty((n_steps // every + 1, 1))
-        return _chain_total(stocks, BIRTHS, RESIDENCE_TIME, MORTALITY, dt, n_steps, every, out)
+        return _chain_euler(stocks, BIRTHS, RESIDENCE_TIME, MORTALITY, dt, n_steps, False,
+                            out, every)
 
     return call
 
@@ -88,7 +67,10 @@ def engine_total(model: Any, n_steps: int, dt: float, every: int):
 
 
 @njit(error_model="numpy")
-def _chain_euler(n, births, tau, mortality, dt, n_steps, save_flows, out):  # pragma: no cover
+def _chain_euler(n, births, tau, mortality, dt, n_steps, save_flows, out,
+                 total_every=0):  # pragma: no cover
+    # Saves stocks (and flows) every step, or with total_every > 0 only the chain's total
+    # every total_every steps.
     x = np.full(n, INITIAL)
     inflow = np.empty(n)
     outflow = np.empty(n)
@@ -97,12 +79,19 @@ def _chain_euler(n, births, tau, mortality, dt, n_steps, save_flows, out):  # pr
             previous = x[i - 1] if i > 0 else 0.0
             inflow[i] = (births if i == 0 else 0.0) + previous / tau
             outflow[i] = x[i] / tau + mortality * x[i]
-        for i in range(n):
-            out[step, i] = x[i]
-        if save_flows:
+        if total_every > 0:
+            if step % total_every == 0:
+                total = 0.0
+                for i in range(n):
+                    total += x[i]
+                out[step // total_every, 0] = total
+        else:
             for i in range(n):
-                out[step, n + i] = inflow[i]
-                out[step, 2 * n + i] = outflow[i]
+                out[step, i] = x[i]
+            if save_flows:
+                for i in range(n):
+                    out[step, n + i] = inflow[i]
+                    out[step, 2 * n + i] = outflow[i]
         if step == n_steps:
             break
         for i in range(n):

@@ -268,20 +268,19 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
-    results = _open_results(args.store)
-    path = write_report(results, args.out, variables=args.variable or None,
-                        overwrite=args.overwrite)
-    if not args.quiet:
-        print(path)
-    return 0
+    return _write_from_store(args, write_report)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .report import export_table
 
+    return _write_from_store(args, export_table)
+
+
+def _write_from_store(args: argparse.Namespace, writer: Any) -> int:
+    """Open the stored result, write it with ``writer`` to ``--out``, print the path."""
     results = _open_results(args.store)
-    path = export_table(results, args.out, variables=args.variable or None,
-                        overwrite=args.overwrite)
+    path = writer(results, args.out, variables=args.variable or None, overwrite=args.overwrite)
     if not args.quiet:
         print(path)
     return 0
@@ -359,20 +358,16 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", default="figures", help="output folder (default: figures)")
     plot.add_argument("--quiet", action="store_true")
     plot.set_defaults(func=cmd_plot)
-    report = sub.add_parser("report", help="a self-contained HTML report of a stored result")
-    report.add_argument("store")
-    report.add_argument("--out", default="report.html")
-    report.add_argument("--variable", "-v", action="append")
-    report.add_argument("--overwrite", action="store_true")
-    report.add_argument("--quiet", action="store_true")
-    report.set_defaults(func=cmd_report)
-    export = sub.add_parser("export", help="a stored result as tidy CSV or Excel")
-    export.add_argument("store")
-    export.add_argument("--out", default="results.csv", help=".csv or .xlsx")
-    export.add_argument("--variable", "-v", action="append")
-    export.add_argument("--overwrite", action="store_true")
-    export.add_argument("--quiet", action="store_true")
-    export.set_defaults(func=cmd_export)
+    for name, func, default, what in (
+            ("report", cmd_report, "report.html", "a self-contained HTML report"),
+            ("export", cmd_export, "results.csv", "tidy CSV (.csv) or Excel (.xlsx) tables")):
+        command = sub.add_parser(name, help=f"{what} of a stored result")
+        command.add_argument("store")
+        command.add_argument("--out", default=default, help=f"default: {default}")
+        command.add_argument("--variable", "-v", action="append")
+        command.add_argument("--overwrite", action="store_true")
+        command.add_argument("--quiet", action="store_true")
+        command.set_defaults(func=func)
     return parser
 
 
