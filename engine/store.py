@@ -366,7 +366,10 @@ class Layout:
                 yield None, var.name, P[:, var.offset: var.offset + var.size].reshape(
                     (P.shape[0], *var.shape))
         for group, (_, rows) in self.groups.items():
-            part = out[:, rows]
+            if rows.size and rows[-1] - rows[0] == rows.size - 1:
+                part = out[:, rows[0]: rows[-1] + 1]  # consecutive rows: a view, no copy
+            else:
+                part = out[:, rows]
             for var in self.variables:
                 if var.column >= 0:
                     values = part[:, :, var.column: var.column + var.size]
