@@ -31,7 +31,6 @@ from .simulation import (
     RunSettings,
     check_status,
     compiled,
-    element_name,
     output_layout,
     parameter_vector,
     resolve_times,
@@ -472,13 +471,3 @@ def _finish(plan: EnsemblePlan, result: CompiledModel,
                       f"'status' with NaN values{more}: " + "; ".join(listed[:5]),
                       RuntimeWarning, stacklevel=3)
 
-
-def describe_failure(result: CompiledModel, kinds: np.ndarray, idx: np.ndarray,
-                     status: int, index: int) -> str:
-    """The name of the value a failed member stopped at."""
-    if status == solvers.NONFINITE_STATE:
-        return element_name(result, "y", index)
-    if status == solvers.NONFINITE_OUTPUT:
-        array = {0: "y", 1: "a", 2: "p"}[int(kinds[index]) % 3]
-        return element_name(result, array, int(idx[index]))
-    return "solver"
