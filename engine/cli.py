@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -177,11 +178,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     model = _load_model(args.model or _default_model_name(), args.scenario)
     params = dict(_parse_assignment(a) for a in args.set or [])
     priors = dict(_parse_prior(p) for p in args.prior or []) or None
-    tree = engine.run_ensemble(
-        model, n=args.n, seed=args.seed, design=args.design, priors=priors,
-        params=params or None, start=args.start, stop=args.stop, dt=args.dt,
-        outputs=args.output or None, chunk_size=args.chunk_size, store=args.store,
-        on_error="raise" if args.stop_on_error else "mark", progress=not args.quiet)
+    with warnings.catch_warnings():
+        # failures are summarised below in one line, not as a Python warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        tree = engine.run_ensemble(
+            model, n=args.n, seed=args.seed, design=args.design, priors=priors,
+            params=params or None, start=args.start, stop=args.stop, dt=args.dt,
+            outputs=args.output or None, chunk_size=args.chunk_size, store=args.store,
+            on_error="raise" if args.stop_on_error else "mark", progress=not args.quiet)
     failed = int((np.asarray(tree["status"].values) != 0).sum()) if "status" in tree.ds else 0
     groups = [name for name in tree.children if name not in ("summary", "sensitivity")]
     if args.json:
