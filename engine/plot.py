@@ -54,12 +54,13 @@ def _select(da: xr.DataArray, selection: dict[str, Any] | None) -> xr.DataArray:
         if dim not in da.dims:
             raise EngineError(f"{da.name!r} has no dimension {dim!r}; its dims are {da.dims}.")
         if value is None:
-            da = da.sum(dim)
+            da = da.sum(dim, skipna=False)
         else:
             da = da.sel({dim: value})
     other = [d for d in da.dims if d not in ("time", "member")]
     if other:
-        da = da.sum(other)  # totals over whatever was not selected (e.g. ages and sexes)
+        # totals over what was not selected (ages, sexes); a failed member stays NaN
+        da = da.sum(other, skipna=False)
     return da
 
 
@@ -151,7 +152,7 @@ def population_pyramid(results: xr.Dataset | xr.DataTree, years: Sequence[float]
     if region is not None:
         da = da.sel(region=region)
     elif "region" in da.dims:
-        da = da.sum("region")
+        da = da.sum("region", skipna=False)
     if "member" in da.dims:
         da = da.median("member")
     if ax is None:

@@ -90,7 +90,7 @@ def summary_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str]
             da = ds[name].isel(time=-1)
             other = [d for d in da.dims if d != "member"]
             if other:
-                da = da.sum(other)
+                da = da.sum(other, skipna=False)
             values = np.atleast_1d(np.asarray(da.values, dtype=float))
             low, mid, high = (np.nanquantile(values, q) for q in QUANTILES)
             rows.append({"horizon": horizon, "variable": name,

@@ -129,3 +129,16 @@ def test_report_renders_in_a_headless_browser(ensemble_tree, tmp_path):
     assert shot.exists()
     # a rendered page with figures is far from uniform: its PNG does not compress to nothing
     assert len(zlib.compress(shot.read_bytes())) > 20_000
+
+
+def test_failed_members_are_left_out_not_counted_as_zero(ensemble_tree):
+    tree, _ = ensemble_tree
+    broken = tree.copy(deep=True)
+    long = broken["long"].to_dataset()
+    long["people"][0] = np.nan  # member 0 failed
+    broken["long"] = xr.DataTree(long)
+    summary = summary_frame(broken, ["people"]).set_index("horizon")
+    last = tree["long"]["people"].isel(time=-1).sum("region").values[1:]
+    assert summary.loc["long", "p5"] == pytest.approx(np.quantile(last, 0.05))
+    fig = fan_chart(broken, "people")
+    assert fig.axes[0].get_ylim()[0] > 0
