@@ -1,5 +1,6 @@
-"""Scaling of run time with the number of stocks (ageing chain, 10 to 10,000 stocks, 800 steps)
-and with the number of steps (100-stock chain, 200 to 12,800 steps), against the hand-written
+"""Scaling of run time with the number of stocks (ageing chain, 10 to 10,000 stocks, 800 steps),
+with the number of steps (100-stock chain, 200 to 12,800 steps) and with the number of ensemble
+members (1 to 20,000, the chain's total saved yearly), against the hand-written
 ``@njit`` loop of :mod:`benchmarks.bench_ageing`. Only the stocks are saved (every step), so the
 largest runs stay within memory; the ratio shows whether the engine's overhead is per step, per
 stock or fixed.
@@ -44,10 +45,51 @@ def point(label: str, stocks: int, n_steps: int, quick: bool,
                  simulate_ratio=reference["seconds"] / simulate["seconds"])
 
 
+def members_point(members: int, quick: bool, model: Any) -> dict[str, Any]:
+    """One kernel call for ``members`` members (numba prange over members) against running
+    the hand-written single-member loop ``members`` times one after the other."""
+    import numpy as np
+
+    from engine.simulation import (
+        compiled,
+        output_layout,
+        parameter_vector,
+        resolve_times,
+        run_members,
+    )
+
+    from .bench_ageing import handwritten_total
+
+    name = f"scaling/members/{members}"
+    n_steps, every = 800, int(round(1.0 / DT))
+    timed = (f"{members} members of the 100-stock ageing chain x {n_steps} Euler steps, total "
+             "saved yearly: one run_members call (prange over members)")
+    timing = {"repeats": 5 if quick else 9, "budget_seconds": 2.0 if quick else 10.0,
+              "min_repeat_seconds": 0.05}
+    try:
+        result = compiled(model, "euler")
+        settings = resolve_times(model, 0.0, n_steps * DT, DT, every * DT, "euler")
+        p = parameter_vector(result, None, settings)
+        _, kinds, idx = output_layout(result, ["total"])
+        rows = np.tile(p, (members, 1))
+        ours = measure(lambda: run_members(result, rows, settings, kinds, idx), **timing)
+        single = handwritten_total(100, n_steps, DT, every)
+        one = measure(single, **timing)
+    except Exception as error:
+        return failed(name, timed, error, status="error")
+    serial = {**one, "seconds": one["seconds"] * members}
+    return entry(name, timed, ours, baseline="hand-written @njit loop, one member after "
+                 "another", baseline_timing=serial, members=members,
+                 members_per_second=members / ours["seconds"])
+
+
 def run(quick: bool) -> list[dict[str, Any]]:
     stock_counts = [10, 1000] if quick else [10, 100, 1000, 10_000]
     step_counts = [200, 3200] if quick else [200, 800, 3200, 12_800]
+    member_counts = [1, 1000] if quick else [1, 100, 1000, 20_000]
     models: dict[int, Any] = {}
     entries = [point(f"stocks/{n}", n, 800, quick, models) for n in stock_counts]
     entries += [point(f"steps/{n}", 100, n, quick, models) for n in step_counts]
+    models.setdefault(100, chain(100))
+    entries += [members_point(n, quick, models[100]) for n in member_counts]
     return entries
