@@ -11,9 +11,11 @@ tasks automated since 2022 that approaches an automatable share), and responds t
 a constant elasticity. Employment is a stock: hires flow in, separations flow out. Hires follow a
 Cobb-Douglas matching function with constant returns, ``m U**a V**(1-a)``, whose efficiency is
 set so that 2022 is a steady state (hires = separations at the 2022 unemployment and vacancy
-rates). Wages (relative to productivity, 2022 = 1) move towards a wage curve in labour-market
-tightness ``V/U`` (Blanchflower & Oswald). Supply and demand are split by skill (low, medium,
-high: ISCED 0-2, 3-4, 5-8); education raises the high-skilled share of supply (human-capital
+rates); net hiring is integrated with a linearly implicit step, because a year's hires are
+several times the vacancies and an explicit yearly step overshoots. Wages (relative to
+productivity, 2022 = 1) move towards a wage curve in the unemployment rate (Blanchflower &
+Oswald). Supply and demand are split by skill (low, medium, high: ISCED 0-2, 3-4, 5-8);
+education raises the high-skilled share of supply (human-capital
 investment is a lever) while skill-biased change and the automation of routine work tilt demand.
 Unfilled demand by skill is a shortage; a share of it, opened by policy, becomes demand for legal
 labour migration (``labour_migration_demand``, person/year), the coupling to the hump's legal
@@ -312,26 +314,56 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", prefix: str = ""
                  "{vacancies} ** (1 - {matching_elasticity})"),
                into=n("{employment}"), units="person/year", dims=(r,),
                doc="Hires: Cobb-Douglas matching of unemployed and vacancies.")
+    # Labour-market flows are fast: a year's hires are several times the stock of vacancies
+    # (in 2022, 5 times in Northern Africa and Sub-Saharan Africa), so the net hiring rate
+    # falls steeply as employment rises, d(hires - separations)/d(employment) = -k with k of
+    # 2-3 a year. An explicit step of a year (k * dt > 2) overshoots and the market ends in a
+    # period-2 cycle between no vacancies and no unemployed. The step's net hiring is
+    # therefore taken at the rate of a linearly implicit (Rosenbrock-Euler) step,
+    # (hires - s E) / (1 + k dt): the rest of the matches are undone by the separations.
+    # This vanishes in a steady state (2022) and as dt -> 0, and the step cannot overshoot
+    # the employment at which hires balance separations.
+    model.aux(n("{hiring_stiffness}"),
+              n("{matching_elasticity} * zidz({hires}, {unemployed}) + "
+                "(1 - {matching_elasticity}) * zidz({hires}, {vacancies}) + {separation_rate}"),
+              units="1/year", dims=(r,),
+              doc="Rate k at which net hiring falls as employment rises, "
+                  "-d(hires - separations)/d(employment).")
     model.flow(n("{separations}"),
-               n("{employment} * {separation_rate} + max({employment} - {labour_demand}, 0) + "
+               n("{employment} * {separation_rate} + ({hires} - {employment} * "
+                 "{separation_rate}) * {hiring_stiffness} * time_step() / "
+                 "(1 + {hiring_stiffness} * time_step()) + "
+                 "max({employment} - {labour_demand}, 0) + "
                  "max({employment} - {labour_supply}, 0)"),
                out_of=n("{employment}"), units="person/year", dims=(r,),
                doc="Separations into unemployment, plus lay-offs where jobs or workers are "
-                   "fewer than the employed (closed within a year).")
+                   "fewer than the employed (closed within a year), plus the part of the "
+                   "step's net hiring an implicit step does not carry (numerical: zero in a "
+                   "steady state and as the time step goes to 0).")
 
     # -- wages
     param("wage_curve_elasticity", 0.1, units="1", bounds=(0, 1),
           prior=("truncnorm", 0.1, 0.05, 0, 1),
-          doc="Elasticity of pay to tightness (Blanchflower & Oswald 1994: ~0.1).")
+          doc="Elasticity of pay to the unemployment rate, absolute (Blanchflower & Oswald "
+              "1994: ~-0.1).")
     param("wage_adjustment_rate", 0.5, units="1/year", bounds=(0, 5),
-          prior=("uniform", 0.2, 1.0), doc="Speed of wage adjustment to the wage curve.")
+          prior=("uniform", 0.2, 1.0),
+          doc="Speed of wage adjustment to the wage curve (at most 1/dt for a monotone "
+              "approach).")
     model.stock(n("{wage_index}"), initial=1.0, units="1", dims=(r,), non_negative=True,
                 doc="Wage relative to productivity (2022 = 1).")
+    # The wage curve is in the unemployment rate, as estimated by Blanchflower & Oswald. (A
+    # curve in V/U let the wage react within a step to vacancies, D - E, that move 1/v times
+    # as fast as demand: with a year's step the wage-demand loop overshot, drove the wage
+    # below zero and labour demand, w ** -elasticity, to infinity.)
+    model.aux(n("{wage_curve}"),
+              n("(max({unemployment_rate}, 0.001) / {unemployment_rate_2022}) ** "
+                "(-{wage_curve_elasticity})"),
+              units="1", dims=(r,), doc="Wage index on the wage curve at today's unemployment.")
     model.flow(n("{wage_change}"),
-               n("{wage_index} * {wage_adjustment_rate} * ({wage_curve_elasticity} * "
-                 "ln(max({tightness}, 0.001) / {tightness_2022}) - ln({wage_index}))"),
+               n("{wage_adjustment_rate} * ({wage_curve} - {wage_index})"),
                into=n("{wage_index}"), units="1/year", dims=(r,),
-               doc="Wage adjustment towards the wage curve.")
+               doc="First-order adjustment of the wage towards the wage curve.")
 
     # -- skills
     param("education_share_2022", [EDUCATION_SHARES[g] if g in EDUCATION_SHARES else
