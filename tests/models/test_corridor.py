@@ -80,15 +80,6 @@ def test_levers_change_flows(runs):
     assert lost > float(base["transit_losses"].sel(time=year).sum())
 
 
-def test_one_run_is_fast(model):
-    import time
-
-    engine.simulate(model, outputs=["total_population"])
-    t0 = time.perf_counter()
-    engine.simulate(model, outputs=["total_population"])
-    assert time.perf_counter() - t0 < 1.0
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", ["baseline", "regional_rivalry"])
 def test_ensemble_over_all_priors_is_stable(model, scenario):
