@@ -99,7 +99,7 @@ def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):
     row = 0
     for step in range(n_steps + 1):
         t = t0 + step * h
-        _deriv_inline(t, y, p, a, z, h, dydt)
+        _euler_rates(t, y, p, a, z, h, dydt)
         if save[step]:
             bad = _first_nonfinite(y)
             if bad >= 0:
@@ -116,8 +116,7 @@ def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):
         if step == n_steps:
             break
         pre_step(t, y, p, a, z, h)
-        for i in range(y.shape[0]):
-            y[i] += h * dydt[i]
+        _euler_update(y, a, h, dydt)
         post_step(step + 1, y, p, a, z, h)
         if every:
             bad = _first_nonfinite(y)
