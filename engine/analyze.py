@@ -31,13 +31,14 @@ from typing import Any, Protocol
 
 import numpy as np
 import xarray as xr
+from numba import njit, prange
 
 from .errors import EngineError
 
 __all__ = ["QUANTILES", "summarize", "analyze_sensitivity", "summaries", "sensitivity_groups"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-BLOCK_BYTES = 64 * 2**20
+BLOCK_BYTES = 32 * 2**20
 NUM_RESAMPLES = 100
 CONF_LEVEL = 0.95
 
@@ -45,7 +46,9 @@ CONF_LEVEL = 0.95
 class _Reader(Protocol):
     def read(self, group: str, name: str, index: Any = ...) -> np.ndarray: ...
 
-    def member_chunk(self, group: str, name: str) -> int | None: ...
+    def chunks(self, group: str, name: str) -> tuple[int | None, int | None]: ...
+
+    def release(self) -> None: ...
 
 
 class _TreeReader:
@@ -58,12 +61,23 @@ class _TreeReader:
         node = self.tree if group == "/" else _node(self.tree, group)
         return np.asarray(node[name].variable[index].values)
 
-    def member_chunk(self, group: str, name: str) -> int | None:
-        encoding = _node(self.tree, group)[name].encoding
-        chunks = encoding.get("preferred_chunks", {}).get("member")
-        if chunks is None and encoding.get("chunks"):
-            chunks = encoding["chunks"][0]
-        return None if chunks is None else int(chunks)
+    def chunks(self, group: str, name: str) -> tuple[int | None, int | None]:
+        """(members, times) of a stored chunk of the variable; None where not chunked."""
+        var = _node(self.tree, group)[name]
+        encoding = var.encoding
+        preferred = encoding.get("preferred_chunks", {})
+        found = []
+        for axis, dim in enumerate(("member", "time")):
+            size = preferred.get(dim)
+            if size is None and encoding.get("chunks"):
+                size = encoding["chunks"][axis]
+            found.append(None if size is None else int(size))
+        return found[0], found[1]
+
+    def release(self) -> None:
+        from .store import release_memory
+
+        release_memory()
 
 
 def _series(tree: xr.DataTree) -> dict[str, list[tuple[str, tuple[str, ...], tuple[int, ...],
@@ -109,27 +123,138 @@ def _element_labels(name: str, dims: Sequence[str], coords: dict[str, Sequence[s
 
 # ---------------------------------------------------------------------------- summaries
 
+def time_block(members: int, size: int, times: int) -> int:
+    """Save times per summary block of a variable with ``size`` elements: as many as fit in
+    :data:`BLOCK_BYTES` across all members (at least one). The store chunks its horizon
+    variables so along time, so that summaries decompress every chunk once."""
+    return int(max(1, min(times, BLOCK_BYTES // max(1, members * size * 8))))
+
+
+@njit(cache=True, error_model="numpy")
+def _order_statistics(buf: np.ndarray, n: int, ranks: np.ndarray, values: np.ndarray
+                      ) -> None:  # pragma: no cover - compiled
+    """``values[r]`` = the ``ranks[r]``-th smallest of ``buf[:n]`` (finite or infinite, no
+    NaN; ``ranks`` ascending). A histogram over [min, max] finds each rank's bin (bins are
+    monotone in the value, so counts place ranks exactly); only those bins are sorted."""
+    lo = buf[0]
+    hi = buf[0]
+    for i in range(1, n):
+        v = buf[i]
+        if v < lo:
+            lo = v
+        if v > hi:
+            hi = v
+    bins = max(1, min(4096, n // 4))
+    scale = bins / (hi - lo) if hi > lo else 0.0
+    if not np.isfinite(scale):
+        scale = 0.0  # infinite or huge range: one bin (then a sort of everything)
+    counts = np.zeros(bins, np.int64)
+    binned = np.empty(n, np.int32)
+    for i in range(n):
+        b = int((buf[i] - lo) * scale) if scale > 0.0 else 0
+        if b >= bins:
+            b = bins - 1
+        elif b < 0:
+            b = 0
+        binned[i] = b
+        counts[b] += 1
+    # each rank's bin, and where each of those bins' elements go in tmp
+    slot = np.full(bins, -1, np.int64)
+    start = np.zeros(ranks.shape[0] + 1, np.int64)
+    used = 0
+    before = 0
+    b = 0
+    for r in range(ranks.shape[0]):
+        while before + counts[b] <= ranks[r]:
+            before += counts[b]
+            b += 1
+        if slot[b] < 0:
+            slot[b] = used
+            start[used + 1] = start[used] + counts[b]
+            used += 1
+    tmp = np.empty(start[used])
+    fill = start[:used].copy()
+    for i in range(n):
+        k = slot[binned[i]]
+        if k >= 0:
+            tmp[fill[k]] = buf[i]
+            fill[k] += 1
+    for k in range(used):
+        tmp[start[k]: start[k + 1]].sort()
+    before = 0
+    b = 0
+    for r in range(ranks.shape[0]):
+        while before + counts[b] <= ranks[r]:
+            before += counts[b]
+            b += 1
+        values[r] = tmp[start[slot[b]] + ranks[r] - before]
+
+
+_TILE = 8  # columns gathered together: one 64-byte cache line of a row
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _column_quantiles(raw: np.ndarray, q: np.ndarray, out: np.ndarray
+                      ) -> None:  # pragma: no cover - compiled
+    # numpy's "linear" rule: index (n - 1) q, neighbours floor and floor + 1 (clipped), and
+    # numpy's _lerp, so the result has the bits of np.quantile; NaN members are left out.
+    # Columns are gathered a tile at a time, so each cache line of raw is read once.
+    members = raw.shape[0]
+    columns = raw.shape[1]
+    nq = q.shape[0]
+    tiles = (columns + _TILE - 1) // _TILE
+    for tile in prange(tiles):
+        c0 = tile * _TILE
+        width = min(_TILE, columns - c0)
+        bufs = np.empty((width, members))
+        counts = np.zeros(width, np.int64)
+        for m in range(members):
+            for j in range(width):
+                v = raw[m, c0 + j]
+                if not np.isnan(v):
+                    bufs[j, counts[j]] = v
+                    counts[j] += 1
+        for j in range(width):
+            c = c0 + j
+            n = counts[j]
+            if n == 0:
+                for k in range(nq):
+                    out[k, c] = np.nan
+                continue
+            last = n - 1
+            below = np.empty(nq, np.int64)
+            above = np.empty(nq, np.int64)
+            for k in range(nq):
+                index = last * q[k]
+                below[k] = last if index >= last else int(np.floor(index))
+                above[k] = min(below[k] + 1, last)
+            ranks = np.unique(np.concatenate((below, above)))
+            values = np.empty(ranks.shape[0])
+            _order_statistics(bufs[j], n, ranks, values)
+            for k in range(nq):
+                a = values[np.searchsorted(ranks, below[k])]
+                b = values[np.searchsorted(ranks, above[k])]
+                index = last * q[k]
+                gamma = index - (-1.0 if index >= last else np.floor(index))
+                diff = b - a
+                if gamma >= 0.5:
+                    out[k, c] = b - diff * (1.0 - gamma)
+                else:
+                    out[k, c] = a + diff * gamma
+
+
 def member_quantiles(raw: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Quantiles ``q`` over axis 0 leaving NaN (failed members) out: ``np.quantile`` (linear
-    interpolation) when nothing is missing, else the same rule per column, vectorised
-    (``np.nanquantile`` loops in Python over columns)."""
-    missing = np.isnan(raw)
-    if not missing.any():
-        return np.asarray(np.quantile(raw, q, axis=0))
-    ordered = np.sort(raw, axis=0)  # NaN sort last
-    count = raw.shape[0] - missing.sum(axis=0)
-    out = np.empty((q.size, *raw.shape[1:]))
-    last = np.maximum(count - 1, 0)
-    for i, level in enumerate(q):
-        position = level * last
-        below = np.floor(position).astype(np.int64)
-        above = np.minimum(below + 1, last)
-        weight = position - below
-        a = np.take_along_axis(ordered, below[None], axis=0)[0]
-        b = np.take_along_axis(ordered, above[None], axis=0)[0]
-        out[i] = np.where(weight >= 0.5, b - (b - a) * (1 - weight), a + (b - a) * weight)
-    out[:, count == 0] = np.nan
-    return out
+    """Quantiles ``q`` over axis 0 leaving NaN (failed members) out: the bits of
+    ``np.quantile`` (linear interpolation) on the members that are not NaN, all NaN where none
+    is left. Columns run in parallel (numba), each a selection, not a sort."""
+    q = np.asarray(q, dtype=float)
+    flat = np.ascontiguousarray(raw.reshape(raw.shape[0], -1), dtype=float)
+    out = np.empty((q.size, flat.shape[1]))
+    if flat.shape[0] and flat.shape[1]:
+        _column_quantiles(flat, q, out)
+    else:
+        out[:] = np.nan
+    return out.reshape((q.size, *raw.shape[1:]))
 
 
 def _quantile_dataset(reader: _Reader, group: str, times: np.ndarray,
@@ -141,25 +266,58 @@ def _quantile_dataset(reader: _Reader, group: str, times: np.ndarray,
     data = {}
     used: set[str] = set()
     for name, dims, shape, attrs in items:
-        size = int(np.prod(shape, dtype=np.int64))
-        block = max(1, BLOCK_BYTES // max(1, members * size * 8))
         values = np.empty((q.size, times.size, *shape))
-        # Zarr decompresses whole chunks: read chunk by chunk of members, so that memory holds
-        # one chunk and one block of times of all members, never a whole variable.
-        step = max(1, reader.member_chunk(group, name) or members)
-        for t0 in range(0, times.size, block):
-            t1 = min(times.size, t0 + block)
-            raw = np.empty((members, t1 - t0, *shape))
-            for m0 in range(0, members, step):
-                m1 = min(members, m0 + step)
-                raw[m0:m1] = reader.read(group, name, (slice(m0, m1), slice(t0, t1)))
-            values[:, t0:t1] = member_quantiles(raw, q)
+        for where in _blocks(reader.chunks(group, name), members, times.size, shape):
+            values[(slice(None), *where[1:])] = member_quantiles(
+                _read_block(reader, group, name, where, members), q)
+            reader.release()
         keep = {k: attrs[k] for k in ("units", "long_name", "kind", "name") if k in attrs}
         data[name] = xr.Variable(("quantile", "time", *dims), values, keep)
         used.update(dims)
     ds_coords: dict[str, Any] = {"quantile": q, "time": times}
     ds_coords.update({d: np.array(coords[d], dtype=object) for d in used})
     return xr.Dataset(data, coords=ds_coords)
+
+
+def _blocks(chunks: tuple[int | None, int | None], members: int, times: int,
+            shape: tuple[int, ...]) -> list[tuple[slice, ...]]:
+    """Index tuples (all members, a block of times[, a block of the first element dim]) of
+    about :data:`BLOCK_BYTES` each, whole stored chunks along time where they fit."""
+    size = int(np.prod(shape, dtype=np.int64))
+    block = time_block(members, size, times)
+    stored = chunks[1]
+    if stored and stored <= block:
+        block -= block % stored  # decompress each stored chunk once
+    rows = [(0, shape[0])] if shape else [(0, 0)]
+    if shape and block == 1 and members * size * 8 > BLOCK_BYTES:
+        # one time step of all members is too large: split the first element dim too
+        inner = max(1, size // shape[0])
+        step = max(1, BLOCK_BYTES // (members * inner * 8))
+        rows = [(e0, min(shape[0], e0 + step)) for e0 in range(0, shape[0], step)]
+    out: list[tuple[slice, ...]] = []
+    for t0 in range(0, times, block):
+        t = slice(t0, min(times, t0 + block))
+        for e0, e1 in rows:
+            out.append((slice(None), t, slice(e0, e1)) if shape else (slice(None), t))
+    return out
+
+
+def _read_block(reader: _Reader, group: str, name: str, where: tuple[slice, ...],
+                members: int) -> np.ndarray:
+    """One block of all members. Stored chunks are decompressed whole: when they span more
+    times than the block (a store made before horizon variables were chunked along time),
+    read a chunk of members at a time, so memory holds the block and one chunk, never a whole
+    variable; else read the block at once (zarr decodes its chunks concurrently)."""
+    step, stored = reader.chunks(group, name)
+    span = where[1].stop - where[1].start
+    if step is None or step >= members or (stored is not None and stored <= span):
+        return reader.read(group, name, where)
+    raw = np.empty((members, span, *reader.read(group, name, (slice(0, 0), *where[1:])
+                                                ).shape[2:]))
+    for m0 in range(0, members, step):
+        m1 = min(members, m0 + step)
+        raw[m0:m1] = reader.read(group, name, (slice(m0, m1), *where[1:]))
+    return raw
 
 
 def summaries(sink: Any, layout: Any, quantiles: Sequence[float] = QUANTILES

@@ -11,6 +11,7 @@ the chunk size, the thread count, or whether chunks run here or as dask tasks.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import sys
@@ -158,7 +159,10 @@ def _variables(result: CompiledModel, names: list[str]) -> tuple[stores.Variable
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=1)
 def _versions() -> dict[str, str]:
+    """Installed versions of the packages a result depends on (read once per process:
+    reading package metadata costs ~40 ms)."""
     from importlib import metadata
 
     versions = {}
@@ -388,6 +392,8 @@ def run_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
                 _check_chunk(plan, result, k, info, on_error)
                 sink.write_chunk(k, out, info, P)
                 bar.update(out.shape[0])
+                del out, info, P  # else alive while the next chunk runs: two chunks in memory
+                sink.release()
         else:
             _run_dask(client, plan, result, pending, sink, path, on_error, bar)
     finally:
@@ -422,6 +428,8 @@ def _run_dask(client: Any, plan: EnsemblePlan, result: CompiledModel, pending: l
             _check_chunk(plan, result, k, info, on_error)
             if out is not None:
                 sink.write_chunk(k, out, info, P)
+            del out, info, P
+            sink.release()
             m0, m1 = plan.layout.bounds(k)
             bar.update(m1 - m0)
     except BaseException:

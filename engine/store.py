@@ -47,6 +47,7 @@ HORIZONS: dict[str, tuple[float, float | None, float | None]] = {
 }
 SLASH = "\u2215"
 DONE = "_chunk_done"  # root array: 1 once a chunk of members is fully written
+ZARR_CHUNK_BYTES = 4 * 2**20  # most bytes of a zarr chunk of a horizon variable
 _YEARS = {"year", "years", "yr", "yrs", "a", "annum"}
 
 
@@ -357,6 +358,17 @@ class Layout:
     def bounds(self, k: int) -> tuple[int, int]:
         return k * self.chunk_size, min(self.members, (k + 1) * self.chunk_size)
 
+    def time_chunk(self, var: VariableLayout, times: int) -> int:
+        """Save times per zarr chunk of a horizon variable: at most :data:`ZARR_CHUNK_BYTES`
+        a chunk (zarr encodes several chunks at once, each with its copies: small chunks keep
+        a write's memory small), and at most one summary block of all members
+        (:func:`engine.analyze.time_block`), so that summaries, which need every member of a
+        block of times, decompress each chunk once and hold one block, whatever the members."""
+        from .analyze import time_block
+
+        budget = max(1, ZARR_CHUNK_BYTES // max(1, self.chunk_size * var.size * 8))
+        return min(time_block(self.members, var.size, times), budget)
+
     def blocks(self, out: np.ndarray, P: np.ndarray) -> Iterable[tuple[str | None, str,
                                                                         np.ndarray]]:
         """(group, variable, values) of one chunk's output block ``out`` (members x saved x
@@ -431,6 +443,38 @@ def _blank(shape: tuple[int, ...], chunk: int, lazy: bool) -> Any:
 
 # ---------------------------------------------------------------------------- sinks
 
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, or None (another C library, or not Linux)."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+_TRIM = _malloc_trim()
+
+
+def release_memory() -> None:
+    """Give memory freed by the C allocator back to the system (glibc only; else nothing).
+
+    A streamed sweep frees each chunk and each summary block once written or summarised, but
+    glibc keeps freed blocks in per-thread arenas (zarr encodes and decodes in a pool of
+    threads, so in several arenas), and the resident size would creep up with every chunk
+    until each arena had held its largest block. Trimming after each chunk and block keeps it
+    at what a chunk and a block need, whatever the number of members.
+    """
+    if _TRIM is not None:
+        _TRIM(0)
+
+
 class MemoryStore:
     """An ensemble kept in memory (``store=None``)."""
 
@@ -451,8 +495,11 @@ class MemoryStore:
         _write_status(self.root, slice(m0, m1), info)
         self.root[DONE].values[k] = 1
 
-    def member_chunk(self, group: str, name: str) -> int | None:
-        return None  # in memory: read all members at once
+    def chunks(self, group: str, name: str) -> tuple[int | None, int | None]:
+        return None, None  # in memory: read all members at once, any block of times
+
+    def release(self) -> None:
+        """Nothing to give back: the whole ensemble is held."""
 
     def read(self, group: str, name: str, index: Any = ()) -> np.ndarray:
         ds = self.root if group == "/" else self.groups[group]
@@ -523,8 +570,12 @@ class ZarrStore:
             for prefix, middle in places:
                 dims = ("member", "time", *var.dims) if middle else ("member", *var.dims)
                 shape = (layout.members, *middle, *var.shape)
+                chunks = (layout.chunk_size, *shape[1:])
+                if middle:
+                    chunks = (layout.chunk_size, layout.time_chunk(var, middle[0]),
+                              *var.shape)
                 store.create_array(prefix + encode_name(var.name), shape=shape,
-                                   chunks=(layout.chunk_size, *shape[1:]), dtype="float64",
+                                   chunks=chunks, dtype="float64",
                                    fill_value=np.nan, dimension_names=dims,
                                    attributes=_var_attrs(var))
         return cls(path, layout)
@@ -542,8 +593,16 @@ class ZarrStore:
         write_zarr_chunk(self.path, self.layout, k, out, info, P, group=self.group,
                          arrays=self.array)
 
-    def member_chunk(self, group: str, name: str) -> int | None:
-        return self.layout.chunk_size
+    def chunks(self, group: str, name: str) -> tuple[int | None, int | None]:
+        """(members, times) of the variable's zarr chunks (a store made before horizon
+        variables were chunked along time has all its times in one chunk)."""
+        key = encode_name(name) if group == "/" else f"{group}/{encode_name(name)}"
+        shape = tuple(self.array(key).chunks)
+        return int(shape[0]), (int(shape[1]) if len(shape) > 1 else None)
+
+    def release(self) -> None:
+        """After a chunk is written or a summary block done: see :func:`release_memory`."""
+        release_memory()
 
     def read(self, group: str, name: str, index: Any = ()) -> np.ndarray:
         key = encode_name(name) if group == "/" else f"{group}/{encode_name(name)}"
@@ -578,7 +637,7 @@ def write_zarr_chunk(path: Path | str, layout: Layout, k: int, out: np.ndarray,
     writes = []
     for name_group, name, values in layout.blocks(out, P):
         key = encode_name(name) if name_group is None else f"{name_group}/{encode_name(name)}"
-        writes.append((arrays(key), slice(m0, m1), np.ascontiguousarray(values)))
+        writes.append((arrays(key), slice(m0, m1), values))
     _set_all(writes)
     _write_status(_Arrays(arrays), slice(m0, m1), info)
     arrays(DONE)[k] = 1  # last: a chunk marked done has all its data

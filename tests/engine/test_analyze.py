@@ -63,6 +63,109 @@ def test_summarize_a_reopened_store_gives_the_stored_summary(tmp_path):
                                    tree[f"summary/{horizon}"].to_dataset(inherit=False).load())
 
 
+def test_member_quantiles_have_the_bits_of_numpy():
+    from engine.analyze import member_quantiles
+
+    rng = np.random.default_rng(5)
+    q = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
+    cases = [rng.random((1000, 37)), np.round(rng.random((501, 9)) * 3),  # ties
+             np.cumsum(rng.standard_normal((2000, 4, 3)), axis=0), rng.random((1, 5)),
+             rng.random((2, 3)), np.where(rng.random((300, 6)) < 0.1, np.inf, 1.0)]
+    for raw in cases:
+        with np.errstate(invalid="ignore"):
+            expected = np.quantile(raw, q, axis=0)
+        np.testing.assert_array_equal(member_quantiles(raw, q), expected)
+    ends = np.array([0.0, 1.0, 0.999, 1 / 3])
+    raw = rng.random((777, 11))
+    np.testing.assert_array_equal(member_quantiles(raw, ends), np.quantile(raw, ends, axis=0))
+
+
+def test_member_quantiles_leave_failed_members_out():
+    from engine.analyze import member_quantiles
+
+    rng = np.random.default_rng(6)
+    raw = rng.random((200, 5))
+    raw[::3] = np.nan
+    raw[:, 2] = np.nan
+    q = np.array([0.05, 0.5, 0.95])
+    got = member_quantiles(raw, q)
+    for column in (0, 1, 3, 4):
+        kept = raw[:, column][~np.isnan(raw[:, column])]
+        np.testing.assert_array_equal(got[:, column], np.quantile(kept, q))
+    assert np.isnan(got[:, 2]).all()
+
+
+def test_store_summaries_read_bounded_blocks_of_all_members(tmp_path, monkeypatch):
+    """Exact quantiles need every member of a (time, element) block: the store chunks horizon
+    variables along time so that a block of about BLOCK_BYTES decompresses each chunk once, and
+    the summary equals np.quantile over the raw members."""
+    from engine import analyze
+    from engine import store as stores
+
+    monkeypatch.setattr(analyze, "BLOCK_BYTES", 4096)
+    reads = []
+    original = stores.ZarrStore.read
+
+    def read(self, group, name, index=()):
+        values = original(self, group, name, index)
+        if group != "/":
+            reads.append((group, name, values.nbytes))
+        return values
+
+    monkeypatch.setattr(stores.ZarrStore, "read", read)
+    m = engine.Model("regions", time_unit="year")
+    m.dimension("region", [f"r{i}" for i in range(6)])
+    m.param("growth", [0.01] * 6, dims=("region",), bounds=(-1, 1))
+    m.stock("population", initial=100.0, dims=("region",))
+    m.flow("births", "growth * population", into="population", dims=("region",))
+    members = 100
+    tree = engine.run_ensemble(m, n=members, seed=3, priors={"growth": ("uniform", 0, 0.05)},
+                               start=0, stop=30, dt=0.5, outputs=["population"],
+                               chunk_size=40, progress=False, store=tmp_path / "s.zarr",
+                               horizons={"all": (0, None, 0.5)})
+    assert reads and max(nbytes for _, _, nbytes in reads) <= 4096 + 8 * members * 6
+    array = stores.ZarrStore(tmp_path / "s.zarr", None).array  # type: ignore[arg-type]
+    chunks = array("all/population").chunks
+    assert chunks[0] == 40 and chunks[1] < tree["all"].sizes["time"]
+    raw = tree["all"]["population"].values
+    q = [0.05, 0.25, 0.5, 0.75, 0.95]
+    np.testing.assert_array_equal(tree["summary/all"]["population"].values,
+                                  np.quantile(raw, q, axis=0))
+
+
+def test_summaries_of_a_store_chunked_over_all_times_read_a_chunk_of_members_at_a_time(
+        monkeypatch):
+    from engine import analyze
+    from engine.analyze import _blocks, _read_block
+
+    monkeypatch.setattr(analyze, "BLOCK_BYTES", 50 * 4 * 3 * 8)  # blocks of 4 of 12 times
+    rng = np.random.default_rng(1)
+    full = rng.random((50, 12, 3))
+
+    class Reader:
+        def __init__(self):
+            self.largest = 0
+
+        def read(self, group, name, index=()):
+            part = full[index]
+            self.largest = max(self.largest, part.nbytes)
+            return part
+
+        def chunks(self, group, name):
+            return 10, 12  # zarr chunks of 10 members and every time
+
+        def release(self):
+            pass
+
+    reader = Reader()
+    blocks = _blocks((10, 12), 50, 12, (3,))
+    assert len(blocks) == 3
+    for where in blocks:
+        block = _read_block(reader, "g", "v", where, 50)
+        np.testing.assert_array_equal(block, full[where])
+    assert reader.largest <= 10 * 4 * 3 * 8  # a chunk of members of one block
+
+
 def test_subscripted_outputs_keep_their_dims_in_summaries():
     m = engine.Model("regions", time_unit="year")
     m.dimension("region", ["Europe", "Northern Africa"])
