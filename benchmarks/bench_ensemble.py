@@ -8,7 +8,8 @@
    - a hand-written ``numba.prange`` kernel over members (goal: at least 50% of its throughput).
    10,000 members (2,000 with ``--quick``).
 2. Streaming to the store: members per second and peak memory (RSS of a fresh process) of a sweep
-   written to zarr, for a small and a 20x larger n; memory must stay flat (chunks stream).
+   written to zarr, for a small and a 20x larger n; memory must stay flat (chunks stream): the
+   small n's peak at least 0.9 of the large n's.
    The full suite runs the corridor model, 1,000 members 2025-2100 (against the same members as
    single ``simulate`` calls), and checks flatness on the ageing chain (1,000 and 20,000
    members, every stock saved every 5 years): 20,000 corridor members take ~10 minutes here.
@@ -241,9 +242,11 @@ def flatness_entry(quick: bool) -> dict[str, Any]:
         f"5 years, chunks of 1,000 members): {small_n} members "
         f"({small['peak_rss_mb']:.0f} MB, store {small['store_mb']:.0f} MB) against {large_n} "
         f"({large['peak_rss_mb']:.0f} MB, store {large['store_mb']:.0f} MB); ratio = small peak "
-        "/ large peak (1 = flat; bounded by one chunk and one summary block, 64 MB each)",
+        "/ large peak (1 = flat; goal >= 0.9: the working set is one chunk of output, at most "
+        "64 MB, and one summary block of all members, about 32 MB, whatever n)",
         large["peak_rss_mb"], baseline=f"peak RSS (MB) with {small_n} members",
-        baseline_timing=small["peak_rss_mb"], target=0.5,
+        baseline_timing=small["peak_rss_mb"], target=0.9,
+        peak_growth_mb=large["peak_rss_mb"] - small["peak_rss_mb"],
         members_per_second=large_n / large["seconds"],
         peak_rss_mb_small=small["peak_rss_mb"], peak_rss_mb_large=large["peak_rss_mb"],
         members_small=small_n, members_large=large_n, store_mb_large=large["store_mb"],
