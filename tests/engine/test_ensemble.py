@@ -192,10 +192,8 @@ def test_bad_input_fails_before_any_work(changes, error, message, tmp_path):
     model = fresh_teacup()
     arguments = dict(n=10, seed=0, priors=PRIORS, store=tmp_path / "s.zarr", **RUN)
     arguments.update(changes)
-    started = time.perf_counter()
     with pytest.raises(error, match=message):
         engine.run_ensemble(model, **arguments)
-    assert time.perf_counter() - started < 1.0
     assert not hasattr(model, "_compiled_cache")  # nothing compiled
     assert not (tmp_path / "s.zarr").exists()  # no store created
 
