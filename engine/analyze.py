@@ -161,6 +161,8 @@ def _order_statistics(buf: np.ndarray, n: int, ranks: np.ndarray, values: np.nda
     # each rank's bin, and where each of those bins' elements go in tmp
     slot = np.full(bins, -1, np.int64)
     start = np.zeros(ranks.shape[0] + 1, np.int64)
+    rank_bin = np.empty(ranks.shape[0], np.int64)
+    rank_before = np.empty(ranks.shape[0], np.int64)  # elements in the bins below
     used = 0
     before = 0
     b = 0
@@ -168,6 +170,8 @@ def _order_statistics(buf: np.ndarray, n: int, ranks: np.ndarray, values: np.nda
         while before + counts[b] <= ranks[r]:
             before += counts[b]
             b += 1
+        rank_bin[r] = b
+        rank_before[r] = before
         if slot[b] < 0:
             slot[b] = used
             start[used + 1] = start[used] + counts[b]
@@ -181,13 +185,8 @@ def _order_statistics(buf: np.ndarray, n: int, ranks: np.ndarray, values: np.nda
             fill[k] += 1
     for k in range(used):
         tmp[start[k]: start[k + 1]].sort()
-    before = 0
-    b = 0
     for r in range(ranks.shape[0]):
-        while before + counts[b] <= ranks[r]:
-            before += counts[b]
-            b += 1
-        values[r] = tmp[start[slot[b]] + ranks[r] - before]
+        values[r] = tmp[start[slot[rank_bin[r]]] + ranks[r] - rank_before[r]]
 
 
 _TILE = 8  # columns gathered together: one 64-byte cache line of a row
