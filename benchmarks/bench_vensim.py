@@ -54,7 +54,7 @@ def bench_model(relative: str, quick: bool, scratch: Path) -> list[dict[str, Any
         return [skipped(names[0], timed_sim, reason, baseline=base_sim),
                 skipped(names[1], timed_load, reason, baseline=base_load)]
 
-    timing = {"repeats": 5 if quick else 9, "budget_seconds": 1.5 if quick else 20.0}
+    timing = {"repeats": 5 if quick else 9, "budget_seconds": 0.75 if quick else 20.0}
     copy = scratch / name
     shutil.copytree(path.parent, copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     private = copy / path.name
