@@ -1044,15 +1044,14 @@ class _Accesses:
     """
 
     def __init__(self, headers: tuple[str, ...]) -> None:
-        ranges = []
-        self.names: list[str] = []
+        ranges, names = [], []
         for header in headers:
             m = _FOR.match(header.strip())
             assert m is not None
-            self.names.append(m.group(1))
+            names.append(m.group(1))
             ranges.append(np.arange(int(m.group(2)), int(m.group(3)), dtype=np.int64))
         grids = np.meshgrid(*ranges, indexing="ij") if ranges else []
-        self.grid = {n: g.ravel() for n, g in zip(self.names, grids)}
+        self.grid = {n: g.ravel() for n, g in zip(names, grids)}
         size = int(np.prod([r.size for r in ranges])) if ranges else 0
         self.iteration = np.arange(size, dtype=np.int64)
         self.writes: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
