@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from . import solvers
+from . import kernels, solvers
 from .equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary
 from .errors import SpecError
 from .graph import Binding, DimResolver, Index, PieceIndex, Plan, _Checker, build_plan
@@ -50,146 +50,6 @@ __all__ = ["CompiledModel", "compile_model", "cache_dir", "generate_source"]
 _LOCK = threading.Lock()
 _LOADED: dict[str, ModuleType] = {}
 _COMPILED: dict[str, CompiledModel] = {}
-
-_HELPERS = '''
-@njit(cache=True, error_model="numpy")
-def _lookup(p, off, n, x):
-    if x <= p[off]:
-        return p[off + n]
-    if x >= p[off + n - 1]:
-        return p[off + 2 * n - 1]
-    lo = 0
-    hi = n - 1
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if p[off + mid] <= x:
-            lo = mid
-        else:
-            hi = mid
-    x0 = p[off + lo]
-    x1 = p[off + hi]
-    y0 = p[off + n + lo]
-    y1 = p[off + n + hi]
-    if x1 == x0:
-        return y1
-    return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-
-
-@njit(cache=True, error_model="numpy")
-def _lookup_extrapolate(p, off, n, x):
-    if n == 1:
-        return p[off + 1]
-    if x < p[off]:
-        x0 = p[off]; x1 = p[off + 1]; y0 = p[off + n]; y1 = p[off + n + 1]
-        return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-    if x > p[off + n - 1]:
-        x0 = p[off + n - 2]; x1 = p[off + n - 1]
-        y0 = p[off + 2 * n - 2]; y1 = p[off + 2 * n - 1]
-        return y1 + (y1 - y0) * (x - x1) / (x1 - x0)
-    return _lookup(p, off, n, x)
-
-
-@njit(cache=True, error_model="numpy")
-def _interp(xs, ys, x):
-    n = xs.shape[0]
-    if x <= xs[0]:
-        return ys[0]
-    if x >= xs[n - 1]:
-        return ys[n - 1]
-    lo = 0
-    hi = n - 1
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if xs[mid] <= x:
-            lo = mid
-        else:
-            hi = mid
-    if xs[hi] == xs[lo]:
-        return ys[hi]
-    return ys[lo] + (ys[hi] - ys[lo]) * (x - xs[lo]) / (xs[hi] - xs[lo])
-
-
-@njit(cache=True, error_model="numpy")
-def _integer(x):
-    if x >= 0.0:
-        return np.floor(x)
-    return np.ceil(x)
-
-
-@njit(cache=True, error_model="numpy")
-def _modulo(x, m):
-    # Vensim MODULO truncates: modulo(-7, 3) == -1.
-    if m < 1e-6:
-        return 0.0
-    return x - m * _integer(x / m)
-
-
-@njit(cache=True, error_model="numpy")
-def _xidz(num, den, x):
-    if abs(den) < 1e-6:
-        return x
-    return num / den
-
-
-@njit(cache=True, error_model="numpy")
-def _zidz(num, den):
-    if abs(den) < 1e-6:
-        return 0.0
-    return num / den
-
-
-@njit(cache=True, error_model="numpy")
-def _step(t, h, height, start):
-    # Vensim/PySD: the step is on from the save point nearest its start time.
-    if t + 0.5 * h > start:
-        return height
-    return 0.0
-
-
-@njit(cache=True, error_model="numpy")
-def _ramp(t, slope, start, finish):
-    if t + 1e-6 > start:
-        return slope * (min(finish, t) - start)
-    return 0.0
-
-
-@njit(cache=True, error_model="numpy")
-def _pulse(t, h, start, width):
-    if start - 1e-6 <= t and t < start + width:
-        return 1.0
-    return 0.0
-
-
-@njit(cache=True, error_model="numpy")
-def _pulse_train(t, h, start, width, interval, end):
-    if t < start or t >= end:
-        return 0.0
-    if interval <= 0.0:
-        return 1.0 if t - start + 1e-6 < width else 0.0
-    x = t - start + 1e-6
-    if x - interval * np.floor(x / interval) < width:
-        return 1.0
-    return 0.0
-
-
-@njit(cache=True, error_model="numpy")
-def _random_uniform(low, high, seed, t, site):
-    # splitmix64 over (seed, time, site): a uniform draw in [low, high) without global state.
-    x = np.uint64(int(seed) * 1000003 + site) ^ np.uint64(int(np.round(t * 1048576.0)))
-    x = (x + np.uint64(0x9E3779B97F4A7C15))
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    x = x ^ (x >> np.uint64(31))
-    u = float(x >> np.uint64(11)) / 9007199254740992.0
-    return low + (high - low) * u
-
-
-@njit(cache=True, error_model="numpy")
-def _quantum(x, q):
-    if q < 1e-6:
-        return x
-    return q * _integer(x / q)
-'''
 
 _FUNCS_1 = {"abs": "abs({})", "exp": "np.exp({})", "ln": "np.log({})", "log10": "np.log10({})",
             "sqrt": "np.sqrt({})", "sin": "np.sin({})", "cos": "np.cos({})", "tan": "np.tan({})",
@@ -773,7 +633,9 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
         f"NY = {plan.sizes['y']}",
         f"NA = {plan.sizes['a']}",
         *gen.globals,
-        _HELPERS,
+        f"# shared helpers: engine.kernels {kernels.SOURCE_HASH}",
+        f"from engine.kernels import {', '.join(kernels.NAMES)}",
+        "",
         deco, "def init(t, p, y, a, z, h):", body(init_lines), "",
         deco, "def aux(t, y, p, a, z, h):", hoisted(aux_lines), "",
         deco, "def aux_out(t, y, p, a, z, h):", hoisted(out_lines), "",
@@ -781,8 +643,9 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
         *euler_step,
         deco, "def pre_step(t, y, p, a, z, h):", body(pre_lines), "",
         deco, "def post_step(step, y, p, a, z, h):", body(post_lines), "",
-        solvers.SOURCE["_common"], solvers.SOURCE["euler"], solvers.SOURCE["rk4"],
-        solvers.SOURCE["rk45"], solvers.SOURCE["members"],
+        *(_drop_empty_calls(solvers.SOURCE[name], pre_lines, post_lines)
+          for name in ("euler", "rk4", "rk45", "members_euler", "members_rk4",
+                       "members_rk45")),
     ]
     if model.dynamic_control:
         for role in ("dt", "stop", "saveper"):
@@ -796,8 +659,20 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
         if controls.get("_zcount"):
             raise SpecError(f"model {model.name!r}: DELAY FIXED with run settings that change "
                             "during the run is not supported.")
-        parts.append(solvers.SOURCE["euler_dynamic"])
+        parts.append(_drop_empty_calls(solvers.SOURCE["euler_dynamic"], pre_lines, post_lines))
     return "\n".join(parts) + "\n", p0, controls
+
+
+def _drop_empty_calls(source: str, pre_lines: list[str], post_lines: list[str]) -> str:
+    """A solver's source without its calls of ``pre_step`` / ``post_step`` when the model has
+    no discrete update: the calls would do nothing, and each called function costs numba a
+    compilation of its own (about 0.15 s cold)."""
+    drop = [name for name, lines in (("pre_step(", pre_lines), ("post_step(", post_lines))
+            if not lines]
+    if not drop:
+        return source
+    return "\n".join(line for line in source.split("\n")
+                     if not any(line.strip().startswith(name) for name in drop))
 
 
 def _flow_terms(gen: _Gen, var: Variable) -> list[str]:

@@ -2,8 +2,9 @@
 
 A sweep is planned once: the design matrix (:mod:`engine.sampling`), the save steps of every
 horizon (:mod:`engine.store`) and the output columns. Members then run in chunks, each chunk one
-call of the model's ``run_members`` kernel (numba ``prange`` over members, no fastmath), and each
-chunk is written to the store as soon as it is done, so memory holds one chunk at a time. Member
+call of the model's ``run_members_<method>`` kernel (numba ``prange`` over members, no
+fastmath), and each chunk is written to the store as soon as it is done, so memory holds one
+chunk at a time. Member
 ``i`` always takes design row ``i`` and runs alone in its thread, so the numbers do not depend on
 the chunk size, the thread count, or whether chunks run here or as dask tasks.
 """

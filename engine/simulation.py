@@ -385,12 +385,10 @@ def run_members(result: CompiledModel, P: np.ndarray, settings: RunSettings,
     info[:, 2], info[:, 3] = rtol, atol
     info[:, 4] = first_step or 0.0
     z = discrete_state(result, settings.n_steps)
-    code = {"euler": 0, "rk4": 1, "rk45": 2}[method]
+    kernel = getattr(result.module, f"run_members_{method}")
     with np.errstate(all="ignore"):
-        result.module.run_members(code, P, settings.start, settings.dt, settings.n_steps,
-                                  settings.save, output_runs(kinds, idx), out, info,
-                                  z.shape[0],
-                                  z[0])
+        kernel(P, settings.start, settings.dt, settings.n_steps, settings.save,
+               output_runs(kinds, idx), out, info, z.shape[0], z[0])
     return out, info
 
 

@@ -32,62 +32,6 @@ METHODS = ("euler", "rk4", "rk45")
 OK, NONFINITE_STATE, NONFINITE_OUTPUT, TOO_MANY_STEPS, STEP_TOO_SMALL = 0, 1, 2, 3, 4
 OUT_OF_ROOM = 5
 
-_SAVE = '''
-@njit(cache=True, error_model="numpy")
-def _save(row, y, a, p, runs, out):
-    # Each run copies a contiguous block: (kind, source offset, column, length); kinds 0/1/2
-    # read y/a/p, +3 marks a block allowed to be NaN (an explicit :NA:). Returns the first
-    # non-finite column of a checked block, or -1.
-    bad = -1
-    for r in range(runs.shape[0]):
-        kind = runs[r, 0]
-        src = runs[r, 1]
-        dst = runs[r, 2]
-        n = runs[r, 3]
-        k = kind % 3
-        if k == 0:
-            for i in range(n):
-                out[row, dst + i] = y[src + i]
-        elif k == 1:
-            for i in range(n):
-                out[row, dst + i] = a[src + i]
-        else:
-            for i in range(n):
-                out[row, dst + i] = p[src + i]
-        if bad < 0 and kind < 3:
-            j = _first_nonfinite(out[row, dst:dst + n])
-            if j >= 0:
-                bad = dst + j
-    return bad
-
-
-@njit(cache=True, error_model="numpy")
-def _first_nonfinite(y):
-    # A sum is non-finite iff a term is (or it overflows: then the scan below finds none).
-    # Four partial sums, so the check is not bound by the latency of one addition chain.
-    n = y.shape[0]
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    s3 = 0.0
-    i = 0
-    while i + 4 <= n:
-        s0 += y[i]
-        s1 += y[i + 1]
-        s2 += y[i + 2]
-        s3 += y[i + 3]
-        i += 4
-    while i < n:
-        s0 += y[i]
-        i += 1
-    if np.isfinite(s0 + s1 + s2 + s3):
-        return -1
-    for i in range(y.shape[0]):
-        if not np.isfinite(y[i]):
-            return i
-    return -1
-'''
-
 _EULER = '''
 @njit(cache=True, error_model="numpy")
 def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):
@@ -95,7 +39,7 @@ def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):
     # then at every step (the caller re-runs a failed run so to name the exact time).
     every = info[6] != 0.0
     init(t0, p, y, a, z, h)
-    dydt = np.zeros(y.shape[0])
+    dydt = _zeros(y.shape[0])
     row = 0
     for step in range(n_steps + 1):
         t = t0 + step * h
@@ -137,11 +81,11 @@ _RK4 = '''
 def run_rk4(p, y, a, z, t0, h, n_steps, save, runs, out, info):
     init(t0, p, y, a, z, h)
     n = y.shape[0]
-    k1 = np.zeros(n)
-    k2 = np.zeros(n)
-    k3 = np.zeros(n)
-    k4 = np.zeros(n)
-    w = np.zeros(n)
+    k1 = _zeros(n)
+    k2 = _zeros(n)
+    k3 = _zeros(n)
+    k4 = _zeros(n)
+    w = _zeros(n)
     row = 0
     for step in range(n_steps + 1):
         t = t0 + step * h
@@ -187,9 +131,9 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
     init(t0, p, y, a, z, h)
     n = y.shape[0]
     t_end = t0 + n_steps * h
-    k1 = np.zeros(n); k2 = np.zeros(n); k3 = np.zeros(n); k4 = np.zeros(n)
-    k5 = np.zeros(n); k6 = np.zeros(n); k7 = np.zeros(n)
-    w = np.zeros(n); y1 = np.zeros(n); ys = np.zeros(n); r5 = np.zeros(n)
+    k1 = _zeros(n); k2 = _zeros(n); k3 = _zeros(n); k4 = _zeros(n)
+    k5 = _zeros(n); k6 = _zeros(n); k7 = _zeros(n)
+    w = _zeros(n); y1 = _zeros(n); ys = _zeros(n); r5 = _zeros(n)
     t = t0
     deriv(t, y, p, a, z, h, k1)
     aux_out(t, y, p, a, z, h)
@@ -303,23 +247,15 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
 
 _MEMBERS = '''
 @njit(cache=True, parallel=True, error_model="numpy")
-def run_members(method, P, t0, h, n_steps, save, runs, out, info, nz, zcap):
+def run_members_METHOD(P, t0, h, n_steps, save, runs, out, info, nz, zcap):
     # One ensemble chunk: member m runs with parameter row P[m] and writes out[m]. Members
     # are independent, so results do not depend on the number of threads or the chunking.
     for m in prange(P.shape[0]):
-        y = np.zeros(NY)
-        a = np.zeros(NA)
-        z = np.zeros(nz)
+        y = _zeros(NY)
+        a = _zeros(NA)
+        z = _zeros(nz)
         z[0] = zcap
-        if method == 0:
-            info[m, 7] = run_euler(P[m], y, a, z, t0, h, n_steps, save, runs,
-                                   out[m], info[m])
-        elif method == 1:
-            info[m, 7] = run_rk4(P[m], y, a, z, t0, h, n_steps, save, runs,
-                                 out[m], info[m])
-        else:
-            info[m, 7] = run_rk45(P[m], y, a, z, t0, h, n_steps, save, runs,
-                                  out[m], info[m])
+        info[m, 7] = run_METHOD(P[m], y, a, z, t0, h, n_steps, save, runs, out[m], info[m])
 '''
 
 # For models whose run settings change during the run (Vensim control variables that are
@@ -329,7 +265,7 @@ _EULER_DYNAMIC = '''
 @njit(cache=True, error_model="numpy")
 def run_euler_dynamic(p, y, a, z, t0, runs, out, times, info):
     init(t0, p, y, a, z, 1.0)
-    dydt = np.zeros(y.shape[0])
+    dydt = _zeros(y.shape[0])
     row = 0
     t = t0
     h = 1.0
@@ -371,5 +307,7 @@ def run_euler_dynamic(p, y, a, z, t0, runs, out, times, info):
     return 0
 '''
 
-SOURCE = {"euler": _EULER, "rk4": _RK4, "rk45": _RK45, "_common": _SAVE, "members": _MEMBERS,
-          "euler_dynamic": _EULER_DYNAMIC}
+# One ensemble kernel per method (``run_members_euler``, ...), so a sweep compiles only the
+# solver it uses.
+SOURCE = {"euler": _EULER, "rk4": _RK4, "rk45": _RK45, "euler_dynamic": _EULER_DYNAMIC,
+          **{f"members_{m}": _MEMBERS.replace("METHOD", m) for m in METHODS}}
