@@ -666,13 +666,17 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
 def _drop_empty_calls(source: str, pre_lines: list[str], post_lines: list[str]) -> str:
     """A solver's source without its calls of ``pre_step`` / ``post_step`` when the model has
     no discrete update: the calls would do nothing, and each called function costs numba a
-    compilation of its own (about 0.15 s cold)."""
+    compilation of its own (about 0.15 s cold). Without ``post_step`` code, the checks marked
+    ``# discrete`` go too (:data:`engine.solvers.SOURCE`, ``run_euler``)."""
     drop = [name for name, lines in (("pre_step(", pre_lines), ("post_step(", post_lines))
             if not lines]
     if not drop:
         return source
-    return "\n".join(line for line in source.split("\n")
-                     if not any(line.strip().startswith(name) for name in drop))
+    keep = [line for line in source.split("\n")
+            if not any(line.strip().startswith(name) for name in drop)]
+    if not post_lines:  # no value can leave the stocks but by a flow: see run_euler
+        keep = [line for line in keep if not line.endswith("  # discrete")]
+    return "\n".join(keep)
 
 
 def _flow_terms(gen: _Gen, var: Variable) -> list[str]:

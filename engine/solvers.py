@@ -35,8 +35,12 @@ OUT_OF_ROOM = 5
 _EULER = '''
 @njit(cache=True, error_model="numpy")
 def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):
-    # Stocks are checked for non-finite values at save steps only, unless info[6] is set:
-    # then at every step (the caller re-runs a failed run so to name the exact time).
+    # A stock that turns non-finite stays so (the update only adds to it, and NaN and
+    # infinities absorb additions), so stocks are checked at the end of the run, and at a
+    # save step only when an output is non-finite (to name the stock it came from) or when
+    # the model has discrete updates that may move or clamp a value away (the lines marked
+    # "discrete", left out of models without them). With info[6] set they are checked at
+    # every step: a caller runs a failed run again so to name the exact time.
     every = info[6] != 0.0
     init(t0, p, y, a, z, h)
     dydt = _zeros(y.shape[0])
@@ -45,16 +49,20 @@ def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):
         t = t0 + step * h
         _euler_rates(t, y, p, a, z, h, dydt)
         if save[step]:
-            bad = _first_nonfinite(y)
-            if bad >= 0:
-                info[0] = t
-                info[1] = bad
-                return 1
+            bad = _first_nonfinite(y)  # discrete
+            if bad >= 0:  # discrete
+                info[0] = t  # discrete
+                info[1] = bad  # discrete
+                return 1  # discrete
             aux_out(t, y, p, a, z, h)
             bad = _save(row, y, a, p, runs, out)
             row += 1
             if bad >= 0:
                 info[0] = t
+                stock = _first_nonfinite(y)
+                if stock >= 0:
+                    info[1] = stock
+                    return 1
                 info[1] = bad
                 return 2
         if step == n_steps:
@@ -255,8 +263,21 @@ def run_members_METHOD(P, t0, h, n_steps, save, runs, out, info, nz, zcap):
         a = _zeros(NA)
         z = _zeros(nz)
         z[0] = zcap
-        info[m, 7] = run_METHOD(P[m], y, a, z, t0, h, n_steps, save, runs, out[m], info[m])
+        status = run_METHOD(P[m], y, a, z, t0, h, n_steps, save, runs, out[m], info[m])
+RERUN
+        info[m, 7] = status
 '''
+
+# Euler finds a non-finite stock after the fact (see run_euler): the member runs again checking
+# every step, so that its failure time is exact.
+_RERUN = '''        if status == 1:
+            y[:] = 0.0
+            a[:] = 0.0
+            z[:] = 0.0
+            z[0] = zcap
+            info[m, 6] = 1.0
+            status = run_euler(P[m], y, a, z, t0, h, n_steps, save, runs, out[m], info[m])
+            info[m, 6] = 0.0'''
 
 # For models whose run settings change during the run (Vensim control variables that are
 # equations): dt, the final time and the save period are read from auxiliaries every step,
@@ -310,4 +331,5 @@ def run_euler_dynamic(p, y, a, z, t0, runs, out, times, info):
 # One ensemble kernel per method (``run_members_euler``, ...), so a sweep compiles only the
 # solver it uses.
 SOURCE = {"euler": _EULER, "rk4": _RK4, "rk45": _RK45, "euler_dynamic": _EULER_DYNAMIC,
-          **{f"members_{m}": _MEMBERS.replace("METHOD", m) for m in METHODS}}
+          **{f"members_{m}": _MEMBERS.replace("METHOD", m).replace(
+              "RERUN\n", _RERUN + "\n" if m == "euler" else "") for m in METHODS}}

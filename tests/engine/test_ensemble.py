@@ -135,6 +135,36 @@ def test_failed_members_are_marked_and_the_sweep_goes_on():
     np.testing.assert_allclose(tree["summary/all"]["x"].sel(quantile=0.5).values, expected)
 
 
+def blow_up() -> engine.Model:
+    """A stock that turns infinite at the Euler step after ``t_c`` (its inflow divides by
+    zero at time ``t_c``), between save times."""
+    m = engine.Model("blow_up", time_unit="year")
+    m.param("t_c", 1.5)
+    m.stock("x", initial=0.0)
+    m.flow("inflow", "1 / (t_c - time)", into="x")
+    m.aux("double_t_c", "2 * t_c")
+    return m
+
+
+@pytest.mark.parametrize("outputs", [["double_t_c"], ["x"]])
+def test_failure_time_of_a_member_is_the_exact_step(outputs):
+    """A non-finite stock is found after the fact (at the end, or when an output derived from
+    it is non-finite); the member then runs again step by step, so the failure time is the
+    step's, 1.75, not the next save time 2, and the stock is named, not an output."""
+    with pytest.warns(RuntimeWarning, match=r"1 of 2 members failed.*member \d+: x at time 1.75"):
+        tree = engine.run_ensemble(blow_up(), n=2, seed=0, design="lhs",
+                                   priors={"t_c": ("choice", [1.5, 10.0])}, start=0, stop=3,
+                                   dt=0.25, outputs=outputs, horizons={"all": (0, None, 1.0)},
+                                   progress=False)
+    failed = tree["sample"].values[:, 0] == 1.5
+    assert np.array_equal(tree["status"].values != 0, failed)
+    assert np.all(tree["failure_time"].values[failed] == 1.75)
+    assert np.all(np.isnan(tree["all"][outputs[0]].values[failed]))
+    assert np.all(np.isfinite(tree["all"][outputs[0]].values[~failed]))
+    with pytest.raises(engine.IntegrationError, match=r"stock 'x' became non-finite at time 1.75"):
+        engine.simulate(blow_up(), start=0, stop=3, dt=0.25, outputs=outputs)
+
+
 def test_on_error_raise_stops_with_integration_error(tmp_path):
     with pytest.raises(engine.IntegrationError, match=r"'half_life'.*member \d+") as info:
         engine.run_ensemble(decay(), on_error="raise", store=tmp_path / "s.zarr", **FAILING)
