@@ -328,7 +328,8 @@ def run_kernel(result: CompiledModel, p: np.ndarray, settings: RunSettings, kind
                                        output_runs(kinds, idx), out,
                                        info)
     if status == solvers.NONFINITE_STATE and method == "euler" and not check_every_step:
-        # Found at a save step: run again checking every step, to name the exact time.
+        # Found after the fact (see run_euler): run again checking every step, to name the
+        # exact time.
         return run_kernel(result, p, settings, kinds, idx, method, rtol, atol, first_step,
                           check_every_step=True)
     info[7] = status

@@ -23,6 +23,22 @@ def test_source_is_inspectable_and_deterministic(teacup):
     assert "# heat_loss" in first.source
 
 
+def test_shared_helpers_are_imported_and_key_the_cache(teacup, monkeypatch):
+    """Model-independent helpers come from engine.kernels (compiled once per machine), not
+    copies per model; the module's hash is in every source, so changing it changes every
+    model's cache key."""
+    from engine import compiler, kernels
+
+    source = engine.compile_model(teacup).source
+    assert f"from engine.kernels import {', '.join(kernels.NAMES)}" in source
+    assert not any(f"def {name}(" in source for name in kernels.NAMES)
+    assert {"_lookup", "_save", "_first_nonfinite", "_zeros"} <= set(kernels.NAMES)
+    assert "pre_step(" not in source.split("def run_euler(")[1]  # nothing to do: no call
+    monkeypatch.setattr(kernels, "SOURCE_HASH", "0" * 16)
+    changed, _, _ = compiler.generate_source(compiler.build_plan(teacup))
+    assert changed != source and kernels.SOURCE_HASH in changed
+
+
 def test_disk_cache_is_reused_by_a_second_process(tmp_path):
     script = textwrap.dedent("""
         import sys, time
