@@ -123,9 +123,13 @@ def table(results: dict[str, Any], floors: dict[str, float]) -> str:
             met = "met" if e["meets_goal"] else "missed"
         status = e["status"] if e["status"] != "ok" else met or "ok"
         floor = floors.get(e["name"])
+        shown = duration
+        if str(e.get("units", "")).startswith("MB"):  # a memory entry: MB, not seconds
+            def shown(value: float | None) -> str:
+                return "-" if value is None else f"{value:.0f} MB"
         lines.append(
-            f"| {e['name']} | {duration(e['engine_seconds'])} | {e['baseline'] or '-'} | "
-            f"{duration(e['baseline_seconds'])} | {ratio} | {e['target'] or '-'} | "
+            f"| {e['name']} | {shown(e['engine_seconds'])} | {e['baseline'] or '-'} | "
+            f"{shown(e['baseline_seconds'])} | {ratio} | {e['target'] or '-'} | "
             f"{'-' if floor is None else f'{floor:g}'} | {status} |")
         if e["status"] != "ok":
             notes.append(f"- {e['name']}: {e['status']}: {e.get('error')}")

@@ -173,9 +173,11 @@ def chain_entries(quick: bool) -> list[dict[str, Any]]:
             f"{STOCKS}-stock ageing chain x {N_STEPS} Euler steps, chain total saved yearly, "
             "tree and summaries included")
     return [
+        # The 10x goal is the issue's, for 10,000 members: with --quick's 2,000 the numpy
+        # arrays (1.6 MB) stay in cache and numpy is relatively faster, so no target is shown.
         _aliases(entry("ensemble/ageing100_vs_numpy", what, ensemble,
                        baseline="numpy arrays vectorised over members",
-                       baseline_timing=vectorised, target=10.0, members=n,
+                       baseline_timing=vectorised, target=None if quick else 10.0, members=n,
                        members_per_second=n / ensemble["seconds"])),
         _aliases(entry("ensemble/ageing100_vs_prange", what, ensemble,
                        baseline="hand-written numba prange kernel over members",
