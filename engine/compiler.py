@@ -12,7 +12,11 @@ flows) and ``z`` (discrete state such as fixed-delay pipelines):
   stocks given a net rate, then ``y += h * rate`` with the flows of flow-fed stocks summed in
   place (no ``dydt`` pass; the same operations, so the same bits as ``deriv``);
 - ``pre_step`` / ``post_step``: discrete updates (fixed delays, cohort shifts, clamping);
-- ``run_euler``, ``run_rk4``, ``run_rk45``: the solvers of :mod:`engine.solvers`.
+- ``run_euler``, ``run_rk4``, ``run_rk45``: the solvers of :mod:`engine.solvers`, and
+  ``run_members_<method>``: one ensemble chunk, numba ``prange`` over members.
+
+Model-independent helpers (Vensim builtins, saving, work arrays) are imported from
+:mod:`engine.kernels`, compiled once per machine rather than once per model.
 
 Identifiers in generated code are produced by the compiler (slot offsets, loop counters,
 table numbers); model names appear only in escaped comments, so a hostile model file cannot
