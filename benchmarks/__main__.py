@@ -105,6 +105,10 @@ def duration(seconds: float | None) -> str:
     return f"{seconds:.2f} s"
 
 
+def megabytes(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} MB"
+
+
 def table(results: dict[str, Any], floors: dict[str, float]) -> str:
     m = results["machine"]
     lines = [
@@ -123,10 +127,8 @@ def table(results: dict[str, Any], floors: dict[str, float]) -> str:
             met = "met" if e["meets_goal"] else "missed"
         status = e["status"] if e["status"] != "ok" else met or "ok"
         floor = floors.get(e["name"])
-        shown = duration
-        if str(e.get("units", "")).startswith("MB"):  # a memory entry: MB, not seconds
-            def shown(value: float | None) -> str:
-                return "-" if value is None else f"{value:.0f} MB"
+        # a memory entry holds MB where others hold seconds
+        shown = megabytes if str(e.get("units", "")).startswith("MB") else duration
         lines.append(
             f"| {e['name']} | {shown(e['engine_seconds'])} | {e['baseline'] or '-'} | "
             f"{shown(e['baseline_seconds'])} | {ratio} | {e['target'] or '-'} | "

@@ -648,8 +648,7 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
         deco, "def pre_step(t, y, p, a, z, h):", body(pre_lines), "",
         deco, "def post_step(step, y, p, a, z, h):", body(post_lines), "",
         *(_drop_empty_calls(solvers.SOURCE[name], pre_lines, post_lines)
-          for name in ("euler", "rk4", "rk45", "members_euler", "members_rk4",
-                       "members_rk45")),
+          for name in (*solvers.METHODS, *(f"members_{m}" for m in solvers.METHODS))),
     ]
     if model.dynamic_control:
         for role in ("dt", "stop", "saveper"):

@@ -168,6 +168,7 @@ def _quantum(x, q):
         return x
     return q * _integer(x / q)
 
+
 @njit(cache=True, error_model="numpy")
 def _save(row, y, a, p, runs, out):
     # Each run copies a contiguous block: (kind, source offset, column, length); kinds 0/1/2
