@@ -380,12 +380,24 @@ def run_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
             from dataclasses import replace
 
             plan = replace(plan, layout=sink.layout)
-        if sink.group.attrs.get("complete") is True:
+    try:
+        if isinstance(sink, stores.ZarrStore) and sink.group.attrs.get("complete") is True:
             return sink.tree()  # a finished sweep: nothing to do, nothing changed
+        _run_pending(plan, result, sink, path, client, on_error, progress, model.name)
+        _finish(plan, result, sink)
+        return sink.tree()
+    finally:
+        if isinstance(sink, stores.ZarrStore):
+            sink.close()
+
+
+def _run_pending(plan: EnsemblePlan, result: CompiledModel,
+                 sink: stores.MemoryStore | stores.ZarrStore, path: Path | None, client: Any,
+                 on_error: str, progress: bool | None, name: str) -> None:
     pending = sink.pending()
     layout = plan.layout
     done_members = layout.members - sum(np.diff(layout.bounds(k))[0] for k in pending)
-    bar = _progress_bar(layout.members, done_members, progress, model.name)
+    bar = _progress_bar(layout.members, done_members, progress, name)
     try:
         if client is None:
             for k in pending:
@@ -399,8 +411,6 @@ def run_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
             _run_dask(client, plan, result, pending, sink, path, on_error, bar)
     finally:
         bar.close()
-    _finish(plan, result, sink)
-    return sink.tree()
 
 
 def _check_chunk(plan: EnsemblePlan, result: CompiledModel, k: int, info: np.ndarray,
@@ -429,6 +439,8 @@ def _run_dask(client: Any, plan: EnsemblePlan, result: CompiledModel, pending: l
             _check_chunk(plan, result, k, info, on_error)
             if out is not None:
                 sink.write_chunk(k, out, info, P)
+            elif isinstance(sink, stores.ZarrStore):
+                sink.mark_written(k)  # written by the worker
             del out, info, P
             sink.release()
             m0, m1 = plan.layout.bounds(k)

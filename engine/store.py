@@ -10,7 +10,9 @@ An ensemble's store is zarr (format 3). Its root group holds per-member variable
 the design ``sample``), provenance attributes and a private record of the chunks written, which
 makes a sweep resumable: a store is created once with the whole layout, every chunk of members
 writes its own zarr regions, then marks itself done. netCDF is an export of a finished store
-(:func:`export_netcdf`).
+(:func:`export_netcdf`). Creation is atomic, one process writes a store at a time, and every
+chunk carries a checksum verified on read and on resume (:mod:`engine.integrity`); a store read
+before its sweep finished says so (:func:`completion`).
 
 Variable names containing "/" (which zarr and netCDF read as a group path) are written with
 U+2215 DIVISION SLASH and the original kept in the variable's ``name`` attribute. A DataTree
@@ -20,10 +22,10 @@ cannot hold "/" in a variable name, so the tree keeps the U+2215 form; a group r
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
-import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,12 +35,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from . import integrity
 from .errors import StoreError
 
 __all__ = ["HORIZONS", "horizons", "horizon_spec", "select_horizons", "open_store",
            "restore_names",
            "export_netcdf", "encode_name", "decode_name", "Layout", "VariableLayout",
-           "MemoryStore", "ZarrStore", "open_or_create"]
+           "MemoryStore", "ZarrStore", "open_or_create", "completion"]
 
 HORIZONS: dict[str, tuple[float, float | None, float | None]] = {
     "short": (0.0, 5.0, 0.25),
@@ -220,13 +223,41 @@ def horizons(ds: xr.Dataset, horizons: Mapping[str, Sequence[float | None]] | No
 
 # ---------------------------------------------------------------------------- reading
 
-def _zarr_group(path: str | os.PathLike[str], mode: str = "r") -> Any:
+def _zarr_group(path: str | os.PathLike[str], mode: str = "r", *,
+                done: Iterable[int] | None = None, chunk_size: int | None = None) -> Any:
+    """The root group of the store at ``path``, every chunk read checked (see
+    :class:`engine.integrity.ChecksummedStore`)."""
     import zarr
 
+    checked = integrity.ChecksummedStore.open(Path(path), read_only=mode == "r", done=done,
+                                              chunk_size=chunk_size)
     try:
-        return zarr.open_group(str(path), mode=mode)  # type: ignore[arg-type]
+        return zarr.open_group(checked, mode=mode)  # type: ignore[arg-type]
+    except StoreError:
+        raise
     except Exception as error:  # zarr raises several types for "not a group"
         raise StoreError(f"{str(path)!r} is not a readable zarr store ({error}).") from None
+
+
+def _done_chunks(group: Any, path: Path) -> list[int]:
+    """The sweep's chunks marked done; a marker that cannot be read counts as not done."""
+    try:
+        marks = group[DONE]
+    except KeyError:
+        raise StoreError(f"the store {str(path)!r} has no record of its "
+                         f"chunks ({DONE!r}); it was not made by run_ensemble, or was damaged: "
+                         "delete it and run the sweep again.") from None
+    try:
+        return [int(k) for k in np.flatnonzero(np.asarray(marks[:]) == 1)]
+    except StoreError:
+        done = []
+        for k in range(int(marks.shape[0])):
+            try:
+                if int(marks[k]) == 1:
+                    done.append(k)
+            except StoreError:
+                continue  # a damaged marker: the chunk is recomputed
+        return done
 
 
 def open_store(path: str | os.PathLike[str], group: str | None = None
@@ -253,15 +284,30 @@ def open_store(path: str | os.PathLike[str], group: str | None = None
     if not path.exists():
         raise StoreError(f"no store at {str(path)!r}.")
     netcdf = path.is_file()
+    members_done = None
     try:
         if netcdf:
             tree = xr.open_datatree(str(path), engine="h5netcdf")
         else:
-            tree = xr.open_datatree(str(path), engine="zarr", consolidated=False)
+            root = _zarr_group(path)
+            chunk_size = root.attrs.get("chunk_size")
+            done: list[int] | None = None
+            if isinstance(chunk_size, int) and DONE in root:
+                done = _done_chunks(root, path)
+                members = int(root.attrs.get("members", root[DONE].shape[0] * chunk_size))
+                members_done = sum(min(members, (k + 1) * chunk_size) - k * chunk_size
+                                   for k in done)
+            checked = integrity.ChecksummedStore.open(path, read_only=True, done=done,
+                                                      chunk_size=chunk_size)
+            tree = xr.open_datatree(checked, engine="zarr", consolidated=False)
+    except StoreError:
+        raise
     except Exception as error:
         kind = "netCDF file" if netcdf else "zarr store"
         raise StoreError(f"cannot read {str(path)!r} as a {kind} ({error}).") from None
     tree = _clean_tree(tree)
+    if tree.attrs.get("complete") is False and members_done is not None:
+        tree.attrs["members_done"] = members_done
     if group is None:
         return tree
     try:
@@ -271,6 +317,27 @@ def open_store(path: str | os.PathLike[str], group: str | None = None
                          f"{sorted(n.path for n in tree.subtree)}.") from None
     assert isinstance(node, xr.DataTree)
     return restore_names(node.to_dataset())
+
+
+def completion(results: xr.Dataset | xr.DataTree) -> tuple[int, int] | None:
+    """(members done, members) of an ensemble whose sweep has not finished; None for a
+    finished ensemble or a single run. Everything that presents a store says so."""
+    if not isinstance(results, xr.DataTree) or results.attrs.get("complete") is not False:
+        return None
+    root = results.to_dataset(inherit=False)
+    total = int(results.attrs.get("members", root.sizes.get("member", 0)))
+    done = results.attrs.get("members_done")
+    if done is None:
+        done = int((np.asarray(root["status"].values) >= 0).sum()) if "status" in root else 0
+    return int(done), total
+
+
+def unfinished_note(results: xr.Dataset | xr.DataTree) -> str:
+    """"unfinished sweep: 42 of 200 members done" for an unfinished ensemble, else ""."""
+    state = completion(results)
+    if state is None:
+        return ""
+    return f"unfinished sweep: {state[0]} of {state[1]} members done"
 
 
 def restore_names(ds: xr.Dataset) -> xr.Dataset:
@@ -532,38 +599,62 @@ def _write_status(root: Any, where: slice, info: np.ndarray) -> None:
 
 
 class ZarrStore:
-    """An ensemble streamed to a zarr (format 3) store; each chunk writes its own regions."""
+    """An ensemble streamed to a zarr (format 3) store; each chunk writes its own regions.
 
-    def __init__(self, path: Path, layout: Layout) -> None:
+    Holds the store's writer lock (:class:`engine.integrity.StoreLock`) until :meth:`close`.
+    """
+
+    def __init__(self, path: Path, layout: Layout, lock: integrity.StoreLock | None = None,
+                 done: Iterable[int] | None = None) -> None:
         self.path = path
         self.layout = layout
+        self.lock = lock
+        self._done = set(done or ())
         self._group: Any = None
         self._arrays: dict[str, Any] = {}
 
     @property
     def group(self) -> Any:
         if self._group is None:
-            self._group = _zarr_group(self.path, mode="r+")
+            # reads check that every chunk marked done is on disk (self._done grows as
+            # chunks are written)
+            self._group = _zarr_group(self.path, mode="r+", done=self._done,
+                                      chunk_size=self.layout.chunk_size)
+            self._group.store.state.done = self._done
         return self._group
 
+    def close(self) -> None:
+        """Release the writer's lock."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
     @classmethod
-    def create(cls, path: Path, layout: Layout, attrs: dict[str, Any]) -> ZarrStore:
+    def create(cls, path: Path, layout: Layout, attrs: dict[str, Any]) -> None:
+        """Write the whole layout of a new store into the (empty) directory ``path``."""
         # xarray writes the coordinates and the small per-member arrays; the output arrays are
         # created empty with zarr directly (xarray's lazy-template path costs ~30 ms an array).
         root = layout.root_dataset({**attrs, "complete": False}, lazy=True)
         outputs = list(layout.variables)
         root = root.drop_vars([encode_name(v.name) for v in outputs if v.column < 0])
         encoding: dict[str, Any] = {}
-        for name, small in root.data_vars.items():
-            chunks = (1,) if name == DONE else (layout.chunk_size, *small.shape[1:])
-            encoding[str(name)] = {"chunks": chunks}
-        root.to_zarr(str(path), mode="w-", zarr_format=3, consolidated=False,
-                     encoding=encoding)
+        for name, small in root.variables.items():
+            encoding[str(name)] = {"compressors": integrity.compressors()}
+            if name in root.data_vars:
+                chunks = (1,) if name == DONE else (layout.chunk_size, *small.shape[1:])
+                encoding[str(name)]["chunks"] = chunks
+        root.to_zarr(str(path), mode="a", zarr_format=3, consolidated=False,
+                     encoding=encoding, write_empty_chunks=True)
         for group in layout.groups:
             ds = layout.group_dataset(group, lazy=True)
-            ds.drop_vars(list(ds.data_vars)).to_zarr(str(path), group=group, mode="a",
-                                                     zarr_format=3, consolidated=False)
-        store = _zarr_group(path, mode="r+")
+            ds = ds.drop_vars(list(ds.data_vars))
+            ds.to_zarr(str(path), group=group, mode="a", zarr_format=3, consolidated=False,
+                       encoding={str(v): {"compressors": integrity.compressors()}
+                                 for v in ds.variables},
+                       write_empty_chunks=True)
+        import zarr
+
+        store = zarr.open_group(str(path), mode="r+")
         for var in outputs:
             places = ([("", ())] if var.column < 0 else
                       [(g + "/", (times.size,)) for g, (times, _) in layout.groups.items()])
@@ -577,21 +668,30 @@ class ZarrStore:
                 store.create_array(prefix + encode_name(var.name), shape=shape,
                                    chunks=chunks, dtype="float64",
                                    fill_value=np.nan, dimension_names=dims,
-                                   attributes=_var_attrs(var))
-        return cls(path, layout)
+                                   attributes=_var_attrs(var),
+                                   compressors=integrity.compressors(),
+                                   config=integrity.WRITE_CONFIG)
 
     def pending(self) -> list[int]:
-        return list(np.flatnonzero(np.asarray(self.group[DONE][:]) == 0))
+        done = set(_done_chunks(self.group, self.path))
+        self._done.clear()
+        self._done.update(done)
+        return [k for k in range(self.layout.n_chunks) if k not in done]
 
     def array(self, key: str) -> Any:
         """The zarr array at ``key`` (opened once: opening reads its metadata file)."""
         if key not in self._arrays:
-            self._arrays[key] = self.group[key]
+            self._arrays[key] = _open_array(self.group, key, self.path)
         return self._arrays[key]
 
     def write_chunk(self, k: int, out: np.ndarray, info: np.ndarray, P: np.ndarray) -> None:
         write_zarr_chunk(self.path, self.layout, k, out, info, P, group=self.group,
                          arrays=self.array)
+        self.mark_written(k)
+
+    def mark_written(self, k: int) -> None:
+        """Chunk ``k`` is on disk (written here or by a dask worker): reading it checks it."""
+        self._done.add(k)
 
     def chunks(self, group: str, name: str) -> tuple[int | None, int | None]:
         """(members, times) of the variable's zarr chunks (a store made before horizon
@@ -612,8 +712,11 @@ class ZarrStore:
         self.group.attrs.update(jsonable(attrs))
 
     def write_group(self, path: str, ds: xr.Dataset) -> None:
-        _encode_dataset(ds).to_zarr(str(self.path), group=path, mode="w", zarr_format=3,
-                                    consolidated=False)
+        ds = _encode_dataset(ds)
+        ds.to_zarr(str(self.path), group=path, mode="w", zarr_format=3, consolidated=False,
+                   encoding={str(v): {"compressors": integrity.compressors()}
+                             for v in ds.variables},
+                   write_empty_chunks=True)
 
     def tree(self) -> xr.DataTree:
         tree = open_store(self.path)
@@ -632,7 +735,7 @@ def write_zarr_chunk(path: Path | str, layout: Layout, k: int, out: np.ndarray,
     if group is None:
         group = _zarr_group(path, mode="r+")
     if arrays is None:
-        arrays = group.__getitem__
+        arrays = functools.partial(_open_array, group, path=Path(path))
     m0, m1 = layout.bounds(k)
     writes = []
     for name_group, name, values in layout.blocks(out, P):
@@ -641,6 +744,17 @@ def write_zarr_chunk(path: Path | str, layout: Layout, k: int, out: np.ndarray,
     _set_all(writes)
     _write_status(_Arrays(arrays), slice(m0, m1), info)
     arrays(DONE)[k] = 1  # last: a chunk marked done has all its data
+
+
+def _open_array(group: Any, key: str, path: Path) -> Any:
+    """The array ``key`` of ``group``, writing every chunk (fill-valued ones too: a chunk
+    marked done must exist, see :mod:`engine.integrity`)."""
+    try:
+        array = group[key]
+    except KeyError:
+        raise StoreError(f"the store {str(path)!r} has no array {key!r}; it was damaged or "
+                         "made by another program. Delete it and run the sweep again.") from None
+    return array.with_config(integrity.WRITE_CONFIG)
 
 
 class _Arrays:
@@ -721,36 +835,79 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
 
 def open_or_create(path: Path, layout: Layout, attrs: dict[str, Any], config: dict[str, Any]
                    ) -> ZarrStore:
-    """The store at ``path``: created for this sweep, or reopened if it was made by the same
-    configuration (``config``). A store made otherwise raises StoreError and is left as is."""
+    """The store at ``path``, locked for this process: created for this sweep (atomically:
+    see :mod:`engine.integrity`), or reopened if it was made by the same configuration
+    (``config``), with its damaged chunks found and marked to be recomputed. A store made
+    otherwise, or any other directory that is not empty, raises StoreError and is left as is.
+    """
     config = jsonable(config)
-    if path.exists() and (path / "zarr.json").exists():
-        existing = _zarr_group(path, mode="r")
-        raw = existing.attrs.get("corridor_config")
-        if raw is None:
-            raise StoreError(f"{str(path)!r} is a zarr store not written by run_ensemble; "
-                             "choose another path (it is left untouched).")
-        stored = json.loads(raw)
-        if stored != config:
-            differ = sorted(k for k in set(stored) | set(config)
-                            if stored.get(k) != config.get(k))
-            raise StoreError(f"the store {str(path)!r} was made by another configuration "
-                             f"(differs in: {', '.join(differ)}); it is left untouched. Use "
-                             "another path, or the original arguments to resume it.")
-        chunk_size = int(existing.attrs["chunk_size"])
-        if chunk_size != layout.chunk_size:
-            # Results do not depend on the chunking; the store's own chunks are kept.
-            layout = _with_chunk_size(layout, chunk_size)
-        return ZarrStore(path, layout)
-    if path.exists():
-        shutil.rmtree(path)  # an empty directory (checked by check_writable)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    full = {**jsonable(attrs), "corridor_config": json.dumps(config, sort_keys=True),
-            "chunk_size": layout.chunk_size}
+    text = json.dumps(config, sort_keys=True)
+    lock = integrity.StoreLock.acquire(path)
     try:
-        return ZarrStore.create(path, layout, full)
-    except OSError as error:
-        raise StoreError(f"cannot create the store {str(path)!r}: {error}") from None
+        if (path / "zarr.json").exists():
+            return _reopen(path, layout, config, lock)
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            raise StoreError(f"store path {str(path)!r} is not a directory; choose another "
+                             "path (it is left untouched).")
+        if path.exists() and any(path.iterdir()):
+            raise StoreError(f"{str(path)!r} exists and is not a zarr store; choose another "
+                             "path (it is left untouched).")
+        import hashlib
+
+        full = {**jsonable(attrs), "corridor_config": text, "chunk_size": layout.chunk_size}
+        integrity.create_atomically(path, hashlib.sha256(text.encode()).hexdigest(),
+                                    lambda directory: ZarrStore.create(directory, layout, full))
+        return ZarrStore(path, layout, lock)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _reopen(path: Path, layout: Layout, config: dict[str, Any], lock: integrity.StoreLock
+            ) -> ZarrStore:
+    existing = _zarr_group(path, mode="r")
+    raw = existing.attrs.get("corridor_config")
+    if raw is None:
+        raise StoreError(f"{str(path)!r} is a zarr store not written by run_ensemble; "
+                         "choose another path (it is left untouched).")
+    stored = json.loads(raw)
+    if stored != config:
+        differ = sorted(k for k in set(stored) | set(config)
+                        if stored.get(k) != config.get(k))
+        raise StoreError(f"the store {str(path)!r} was made by another configuration "
+                         f"(differs in: {', '.join(differ)}); it is left untouched. Use "
+                         "another path, or the original arguments to resume it.")
+    chunk_size = int(existing.attrs["chunk_size"])
+    if chunk_size != layout.chunk_size:
+        # Results do not depend on the chunking; the store's own chunks are kept.
+        layout = _with_chunk_size(layout, chunk_size)
+    sink = ZarrStore(path, layout, lock)
+    _repair(sink)
+    return sink
+
+
+def _repair(sink: ZarrStore) -> None:
+    """Check every chunk that should be on disk; mark damaged member chunks to be recomputed
+    (and the summaries to be rewritten). Damage that a rerun cannot repair raises."""
+    import warnings
+
+    done = _done_chunks(sink.group, sink.path)
+    damage = integrity.scan(sink.path, done, sink.layout.chunk_size)
+    if not damage.messages:
+        return
+    ends = ("summary/", "sensitivity/")
+    lost = [key for key in damage.other if not key.startswith(ends)]
+    if lost:
+        raise StoreError(damage.messages[0].split(". Run the sweep")[0] + "; this part is "
+                         "written once, at creation, and cannot be recomputed: delete the "
+                         "store and run the sweep again.")
+    marks = sink.array(DONE)
+    for k in sorted(damage.chunks):
+        marks[k] = 0
+    sink.set_attrs({"complete": False})
+    warnings.warn(f"{len(damage.messages)} damaged chunk(s) in {str(sink.path)!r} will be "
+                  f"recomputed: " + "; ".join(damage.messages[:3]), RuntimeWarning,
+                  stacklevel=4)
 
 
 def _with_chunk_size(layout: Layout, chunk_size: int) -> Layout:
