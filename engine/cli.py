@@ -226,9 +226,15 @@ def _open_results(path_text: str) -> Any:
     try:
         from . import store  # type: ignore[attr-defined]
 
-        return store.open_store(path)
+        results = store.open_store(path)
     except (ImportError, AttributeError):
         pass
+    else:
+        note = store.unfinished_note(results)
+        if note:
+            print(f"corridor: warning: {path}: {note}; what follows shows those members only. "
+                  "Run the sweep again with the same arguments to finish it.", file=sys.stderr)
+        return results
     if path.suffix == ".nc":
         tree = xr.open_datatree(path)
         return tree if tree.children else tree.to_dataset()
@@ -284,7 +290,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _write_from_store(args: argparse.Namespace, writer: Any) -> int:
     """Open the stored result, write it with ``writer`` to ``--out``, print the path."""
     results = _open_results(args.store)
-    path = writer(results, args.out, variables=args.variable or None, overwrite=args.overwrite)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # an unfinished store: said above
+        path = writer(results, args.out, variables=args.variable or None,
+                      overwrite=args.overwrite)
     if not args.quiet:
         print(path)
     return 0

@@ -27,6 +27,7 @@ import xarray as xr
 
 from . import sampling, solvers
 from . import store as stores
+from .budgets import check_allocation
 from .compiler import CompiledModel
 from .errors import EngineError, IntegrationError, ParameterError, SpecError
 from .simulation import (
@@ -214,6 +215,11 @@ def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
     settings = resolve_times(model, start, stop, dt, saveper, method)
     spec = stores.horizon_spec(model.time_unit, horizons)
     rows = sampling.design_rows(design, n, len(priors_resolved))
+    # The design is made whole (lhs strata, sobol and saltelli sequences span all rows) and
+    # kept with its unit-cube points; sampling makes about as much again in temporaries.
+    check_allocation(f"the {design} design matrix ({rows:,} members x {len(priors_resolved)} "
+                     "sampled parameters)", 8.0 * 4 * rows * max(1, len(priors_resolved)),
+                     "choose fewer members (n) or fewer sampled parameters.")
     result = compiled(model, method)
     if method == "rk45" and result.discrete:
         raise SpecError(f"model {model.name!r} has discrete updates (fixed delays or cohort "
@@ -224,6 +230,10 @@ def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
     if chunk_size is None:
         chunk_size = _default_chunk_size(rows, settings.n_save, int(kinds.shape[0]))
     chunk_size = int(min(chunk_size, rows))
+    check_allocation(f"the output block of a chunk of {chunk_size:,} members "
+                     f"({settings.n_save:,} save times x {kinds.shape[0]:,} columns)",
+                     8.0 * chunk_size * settings.n_save * kinds.shape[0],
+                     "choose a smaller chunk_size, fewer outputs or a larger dt / saveper.")
     matrix = sampling.make_design(design, n, seed, priors_resolved)
     coords = {d: tuple(model.dims[d].elements) for d in model.dims}
     layout = stores.Layout(rows, chunk_size, model.time_unit, groups,
@@ -370,6 +380,13 @@ def run_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
     result = compiled(model, method)
     sink: stores.MemoryStore | stores.ZarrStore
     if path is None:
+        columns = sum(v.size for v in plan.layout.variables if v.column >= 0)
+        saved = sum(times.size for times, _ in plan.layout.groups.values())
+        check_allocation(f"the whole ensemble in memory ({plan.layout.members:,} members x "
+                         f"{saved:,} save times x {columns:,} columns)",
+                         8.0 * plan.layout.members * saved * columns,
+                         "give store='runs/name.zarr' to stream chunks to disk, or choose "
+                         "fewer members, fewer outputs or a larger saveper.")
         sink = stores.MemoryStore(plan.layout, {
             **stores.jsonable(attrs), "chunk_size": plan.layout.chunk_size,
             "corridor_config": json.dumps(stores.jsonable(config), sort_keys=True),

@@ -15,6 +15,7 @@ __all__ = [
     "ParameterError",
     "IntegrationError",
     "StoreError",
+    "ResourceError",
     "suggest",
 ]
 
@@ -55,6 +56,10 @@ class IntegrationError(EngineError, ArithmeticError):
 
 class StoreError(EngineError, OSError):
     """A result store cannot be used: made from another configuration, unreadable, unwritable."""
+
+
+class ResourceError(EngineError, MemoryError):
+    """A run would need more memory than is available (estimated before allocating)."""
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:

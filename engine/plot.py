@@ -118,8 +118,8 @@ def fan_chart(results: xr.Dataset | xr.DataTree, variable: str, *,
     ax.plot(t_all, q[2], color="#1f4e79", lw=1.8)
     scenario = _attr(results, "scenario")
     where = ", ".join(f"{k}={v}" for k, v in (select or {}).items() if v is not None)
-    ax.set_title(title or " - ".join(x for x in (label, where, scenario and
-                                                  f"scenario {scenario}") if x))
+    ax.set_title(_flagged(results, title or " - ".join(
+        x for x in (label, where, scenario and f"scenario {scenario}") if x)))
     ax.set_xlabel(f"time ({_attr(results, 'time_unit') or 'model time'})")
     ax.set_ylabel(label)
     if has_members:
@@ -173,8 +173,8 @@ def population_pyramid(results: xr.Dataset | xr.DataTree, years: Sequence[float]
     ax.set_ylabel("age")
     where = region or "all regions"
     scenario = _attr(results, "scenario")
-    ax.set_title(f"{variable} by age and sex, {where}"
-                 + (f" - scenario {scenario}" if scenario else ""))
+    ax.set_title(_flagged(results, f"{variable} by age and sex, {where}"
+                          + (f" - scenario {scenario}" if scenario else "")))
     ax.legend(title="year", fontsize=8)
     fig.tight_layout()
     return fig
@@ -229,6 +229,14 @@ def save_figure(fig: Any, path: str | Path, formats: Iterable[str] = ("png", "sv
         written.append(target)
     _pyplot().close(fig)
     return written
+
+
+def _flagged(results: xr.Dataset | xr.DataTree, title: str) -> str:
+    """``title``, with a second line saying so when the results are an unfinished sweep."""
+    from .store import unfinished_note
+
+    note = unfinished_note(results)
+    return f"{title}\n({note})" if note else title
 
 
 def _attr(results: xr.Dataset | xr.DataTree, key: str) -> str:

@@ -22,17 +22,38 @@ import xarray as xr
 
 from .errors import EngineError
 from .plot import fan_chart, horizon_groups
+from .store import completion, unfinished_note
 
 __all__ = ["write_report", "export_table", "tidy_frame", "summary_frame"]
 
 QUANTILES = (0.05, 0.5, 0.95)
 
 
+def _done_members(results: xr.Dataset | xr.DataTree) -> np.ndarray | None:
+    """Indices of the members run so far in an unfinished sweep (None: all of them)."""
+    if completion(results) is None or not isinstance(results, xr.DataTree):
+        return None
+    root = results.to_dataset(inherit=False)
+    if "status" not in root:
+        return None
+    return np.flatnonzero(np.asarray(root["status"].values) >= 0)
+
+
 def tidy_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str] | None = None
                ) -> pd.DataFrame:
-    """One row per value: horizon, variable, units, time, member, the model's dims, value."""
+    """One row per value: horizon, variable, units, time, member, the model's dims, value.
+
+    Of an unfinished sweep, only the members run so far (a UserWarning says how many)."""
     frames = []
+    done = _done_members(results)
+    if done is not None:
+        import warnings
+
+        warnings.warn(f"{unfinished_note(results)}; only those are exported. Run the sweep "
+                      "again with the same arguments to finish it.", UserWarning, stacklevel=3)
     for horizon, ds in horizon_groups(results):
+        if done is not None and "member" in ds.dims:
+            ds = ds.isel(member=done)
         names = [str(v) for v in ds.data_vars] if variables is None else list(variables)
         for name in names:
             if name not in ds:
@@ -140,7 +161,18 @@ def write_report(results: xr.Dataset | xr.DataTree, path: str | Path, *,
     heading = title or f"corridor report: {model}" + (f", scenario {scenario}" if scenario
                                                       else "")
     parts = [f"<h1>{html.escape(heading)}</h1>"]
-    members = first.sizes.get("member")
+    count = first.sizes.get("member")
+    members = "" if count is None else str(count)
+    note = unfinished_note(results)
+    if note:
+        heading += f" ({note})"
+        parts[0] = f"<h1>{html.escape(heading)}</h1>"
+        parts.append('<p class="warning"><strong>' + html.escape(
+            f"Warning: {note}. Members not yet run are left out of the summaries and charts; "
+            "run the sweep again with the same arguments to finish it.") + "</strong></p>")
+        state = completion(results)
+        assert state is not None
+        members = f"{state[0]} of {state[1]}"
     parts.append("<p>" + html.escape(
         f"{len(groups)} horizon group(s): " + ", ".join(
             f"{name} ({float(ds.time.values[0]):g} to {float(ds.time.values[-1]):g})"
@@ -163,7 +195,8 @@ def write_report(results: xr.Dataset | xr.DataTree, path: str | Path, *,
     style = ("body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
              "table.table{border-collapse:collapse;font-size:90%}"
              "table.table td,table.table th{padding:3px 8px;border-bottom:1px solid #ddd;"
-             "text-align:right}figure{margin:1.5em 0}img.figure{max-width:100%}")
+             "text-align:right}figure{margin:1.5em 0}img.figure{max-width:100%}"
+             "p.warning{background:#fff3cd;border:1px solid #e0b100;padding:0.6em}")
     page = ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
             f"<title>{html.escape(heading)}</title><style>{style}</style></head><body>"
             + "\n".join(parts) + "</body></html>")

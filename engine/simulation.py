@@ -12,6 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from . import solvers
+from .budgets import check_allocation
 from .compiler import CompiledModel, compile_model, discrete_state
 from .errors import IntegrationError, ParameterError, SpecError, suggest
 from .spec import Model
@@ -103,8 +104,13 @@ def resolve_times(model: Model, start: float | None, stop: float | None, dt: flo
     n_steps = max(0, int(math.ceil((stop - start) / dt - 1e-5)))
     if method == "rk45":
         n_periods = int(math.ceil((stop - start) / saveper - 1e-5))
+        check_allocation(f"the {n_periods + 1:,} save times (saveper={saveper:g} from "
+                         f"{start:g} to {stop:g})", 24.0 * (n_periods + 1),
+                         "choose a larger saveper.")
         return RunSettings(float(start), float(stop), float(saveper), float(saveper),
                            n_periods, np.ones(n_periods + 1, dtype=np.int64))
+    check_allocation(f"the time grid of {n_steps + 1:,} steps (dt={dt:g} from {start:g} to "
+                     f"{stop:g})", 24.0 * (n_steps + 1), "choose a larger dt.")
     ratio = saveper / dt
     save_every = int(round(ratio))
     steps = np.arange(n_steps + 1)
@@ -316,6 +322,9 @@ def run_kernel(result: CompiledModel, p: np.ndarray, settings: RunSettings, kind
     sizes = result.plan.sizes
     y = np.zeros(sizes["y"])
     a = np.zeros(sizes["a"])
+    check_allocation(f"the output of {result.model.name!r} ({settings.n_save:,} save times x "
+                     f"{kinds.shape[0]:,} columns)", 8.0 * settings.n_save * kinds.shape[0],
+                     "choose fewer outputs (outputs=[...]) or a larger saveper.")
     z = discrete_state(result, settings.n_steps)
     out = np.empty((settings.n_save, kinds.shape[0]))
     info = np.zeros(8)
@@ -381,6 +390,10 @@ def run_members(result: CompiledModel, P: np.ndarray, settings: RunSettings,
     """
     P = np.ascontiguousarray(P, dtype=float)
     members = P.shape[0]
+    check_allocation(f"the output block of {members:,} members ({settings.n_save:,} save times "
+                     f"x {kinds.shape[0]:,} columns)",
+                     8.0 * members * settings.n_save * kinds.shape[0],
+                     "choose a smaller chunk_size, fewer outputs or a larger saveper.")
     out = np.empty((members, settings.n_save, kinds.shape[0]))
     info = np.zeros((members, 8))
     info[:, 2], info[:, 3] = rtol, atol
