@@ -619,7 +619,7 @@ class ZarrStore:
             # reads check that every chunk marked done is on disk (self._done grows as
             # chunks are written)
             self._group = _zarr_group(self.path, mode="r+", done=self._done,
-                                      chunk_size=self.layout.chunk_size)
+                                      chunk_size=getattr(self.layout, "chunk_size", None))
             self._group.store.state.done = self._done
         return self._group
 
