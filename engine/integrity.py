@@ -17,7 +17,8 @@ afterwards (a flipped bit, a deleted or truncated chunk). Three mechanisms, all 
 - **Checksums.** Every array is written with zarr's ``crc32c`` codec after ``zstd``; every chunk
   read through :class:`ChecksummedStore` is checked before it is decoded (a changed or truncated
   chunk raises StoreError naming the variable and the chunk), and a chunk that should exist
-  (its members' chunk is marked done) but does not raises too, instead of reading as NaN.
+  but does not raises too, instead of reading as NaN: every chunk of an array written whole
+  (coordinates, summaries), and of a per-member array every chunk of members marked done.
   Resuming a sweep scans the chunks marked done (:func:`scan`) and recomputes the damaged ones.
 """
 
@@ -320,10 +321,12 @@ def _checked_class() -> Any:
             coords = split[1]
             if value is None:
                 done = self.state.done
-                if (done is not None and info.member_first and coords
-                        and coords[0] in done):
-                    raise _damaged(info, coords, self.state.path,
-                                   "is missing although its members are marked done")
+                if info.member_first:
+                    if done is not None and coords and coords[0] in done:
+                        raise _damaged(info, coords, self.state.path,
+                                       "is missing although its members are marked done")
+                elif info.checksummed:  # written whole, every chunk (see WRITE_CONFIG)
+                    raise _damaged(info, coords, self.state.path, "is missing")
                 return value
             if info.checksummed and not chunk_checksum_ok(value.as_numpy_array()):
                 raise _damaged(info, coords, self.state.path,
@@ -379,8 +382,8 @@ def scan(path: Path, done: Iterable[int], chunk_size: int) -> Damage:
             try:
                 data = (path / name).read_bytes()
             except FileNotFoundError:
-                if not info.member_first:
-                    continue  # written at creation, or a fill-valued summary chunk
+                if not (info.member_first or info.checksummed):
+                    continue  # made before chunks were checksummed: fill values not written
                 data = None
             except OSError as error:
                 data = None

@@ -210,6 +210,23 @@ def test_d07_damaged_chunks_raise_on_read_and_are_recomputed_on_resume(model, re
     assert_data_identical(engine.open_store(path), reference)
 
 
+def test_d07_damaged_summaries_are_rewritten_and_damaged_coordinates_reported(
+        model, reference, tmp_path):
+    path = tmp_path / "s.zarr"
+    sweep(model, path)
+    (path / "summary" / "long" / "x" / "c" / "0" / "0").unlink()
+    with pytest.raises(engine.StoreError, match="variable 'x' of group 'summary/long'.*missing"):
+        engine.open_store(path, group="summary/long")["x"].values  # noqa: B018
+    with pytest.warns(RuntimeWarning, match="damaged chunk"):
+        assert_data_identical(sweep(model, path), reference)
+
+    time = next(p for p in (path / "long" / "time" / "c").rglob("*") if p.is_file())
+    time.write_bytes(time.read_bytes()[:-1])
+    with pytest.raises(engine.StoreError, match="variable 'time' of group 'long'.*cannot be "
+                       "recomputed: delete the store"):
+        sweep(model, path)
+
+
 def test_d07_every_array_carries_a_crc32c_checksum(model, tmp_path):
     import zarr
 
