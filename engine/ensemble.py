@@ -60,14 +60,14 @@ class EnsemblePlan:
     idx: np.ndarray
     base: np.ndarray
     assign: tuple[tuple[int, np.ndarray], ...]
-    design: sampling.Design
+    design: sampling.Design | sampling.RandomDesign
     layout: stores.Layout
     rtol: float
     atol: float
 
     def parameters(self, k: int) -> np.ndarray:
-        m0, m1 = self.layout.bounds(k)
-        return sampling.parameter_rows(self.base, self.design.values[m0:m1], self.assign)
+        _, values = self.design.block(*self.layout.bounds(k))
+        return sampling.parameter_rows(self.base, values, self.assign)
 
     def run_chunk(self, k: int, result: CompiledModel | None = None
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -215,11 +215,15 @@ def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
     settings = resolve_times(model, start, stop, dt, saveper, method)
     spec = stores.horizon_spec(model.time_unit, horizons)
     rows = sampling.design_rows(design, n, len(priors_resolved))
-    # The design is made whole (lhs strata, sobol and saltelli sequences span all rows) and
-    # kept with its unit-cube points; sampling makes about as much again in temporaries.
-    check_allocation(f"the {design} design matrix ({rows:,} members x {len(priors_resolved)} "
-                     "sampled parameters)", 8.0 * 4 * rows * max(1, len(priors_resolved)),
-                     "choose fewer members (n) or fewer sampled parameters.")
+    if design != "random":
+        # Made whole (lhs strata, sobol, saltelli and morris sequences span all rows) and
+        # kept with its unit-cube points; sampling makes about as much again in temporaries.
+        # A random design makes each chunk's rows when the chunk runs.
+        check_allocation(f"the {design} design matrix ({rows:,} members x "
+                         f"{len(priors_resolved)} sampled parameters)",
+                         8.0 * 4 * rows * max(1, len(priors_resolved)),
+                         "choose fewer members (n), fewer sampled parameters, or the "
+                         "'random' design, which is made a chunk at a time.")
     result = compiled(model, method)
     if method == "rk45" and result.discrete:
         raise SpecError(f"model {model.name!r} has discrete updates (fixed delays or cohort "
@@ -234,11 +238,10 @@ def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
                      f"({settings.n_save:,} save times x {kinds.shape[0]:,} columns)",
                      8.0 * chunk_size * settings.n_save * kinds.shape[0],
                      "choose a smaller chunk_size, fewer outputs or a larger dt / saveper.")
-    matrix = sampling.make_design(design, n, seed, priors_resolved)
+    matrix = sampling.plan_design(design, n, seed, priors_resolved)
     coords = {d: tuple(model.dims[d].elements) for d in model.dims}
     layout = stores.Layout(rows, chunk_size, model.time_unit, groups,
-                           _variables(result, names), coords, tuple(matrix.inputs),
-                           matrix.values, matrix.unit)
+                           _variables(result, names), coords, tuple(matrix.inputs), matrix)
     assign = tuple(sampling.assignments(priors_resolved, result.plan.slots))
     plan = EnsemblePlan(_portable(model), method, settings, kinds, idx, base, assign, matrix,
                         layout, rtol, atol)

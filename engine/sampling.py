@@ -53,7 +53,8 @@ from scipy.stats import qmc
 from .errors import ParameterError, suggest
 from .spec import PRIOR_DISTRIBUTIONS, Model
 
-__all__ = ["DESIGNS", "Prior", "Design", "resolve_priors", "make_design", "design_rows",
+__all__ = ["DESIGNS", "Prior", "Design", "RandomDesign", "resolve_priors", "make_design",
+           "plan_design", "design_rows",
            "frozen_distribution", "UNIT_MARGIN"]
 
 DESIGNS = ("random", "lhs", "sobol", "saltelli", "morris")
@@ -123,6 +124,45 @@ class Design:
         """The SALib problem of the unit design (bounds [0, 1] per input)."""
         return {"num_vars": len(self.priors), "names": self.inputs,
                 "bounds": [[0.0, 1.0]] * len(self.priors)}
+
+    def block(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows ``start:stop`` as (unit points, values)."""
+        return self.unit[start:stop], self.values[start:stop]
+
+
+@dataclass(frozen=True)
+class RandomDesign:
+    """A "random" design that makes its rows when asked (:meth:`block`), never all at once:
+    row ``i`` is draws ``i d`` to ``(i + 1) d`` of the seed's PCG64 stream (one 64-bit draw a
+    float), so any block has the bits of the same rows of :func:`make_design`'s matrix."""
+
+    name: str
+    n: int
+    seed: int
+    priors: tuple[Prior, ...]
+
+    @property
+    def rows(self) -> int:
+        return self.n
+
+    @property
+    def inputs(self) -> list[str]:
+        return [p.key for p in self.priors]
+
+    def block(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        d = len(self.priors)
+        bits = np.random.PCG64(self.seed)  # what default_rng(seed) uses
+        bits.advance(int(start) * d)
+        rows = np.random.Generator(bits).random((int(stop) - int(start), d))
+        return _natural(rows, "random", self.priors)
+
+    @property
+    def unit(self) -> np.ndarray:
+        return self.block(0, self.n)[0]
+
+    @property
+    def values(self) -> np.ndarray:
+        return self.block(0, self.n)[1]
 
 
 def frozen_distribution(spec: Any, where: str = "prior") -> tuple[Any, tuple[float, ...] | None]:
@@ -365,8 +405,24 @@ def make_design(design: str, n: int, seed: int, priors: Sequence[Prior]) -> Desi
     """
     n, seed = check_design(design, n, seed)
     priors = tuple(priors)
-    d = len(priors)
-    unit = _unit_points(design, n, seed, d)
+    unit, values = _natural(_unit_points(design, n, seed, len(priors)), design, priors)
+    return Design(design, n, seed, priors, unit, values)
+
+
+def plan_design(design: str, n: int, seed: int, priors: Sequence[Prior]
+                ) -> Design | RandomDesign:
+    """The design of a sweep as the sweep uses it: a "random" design makes each chunk's rows
+    when the chunk runs (:class:`RandomDesign`); the others are made whole (lhs strata and
+    the sobol, saltelli and morris sequences span all rows) by :func:`make_design`."""
+    if design == "random":
+        n, seed = check_design(design, n, seed)
+        return RandomDesign(design, n, seed, tuple(priors))
+    return make_design(design, n, seed, priors)
+
+
+def _natural(unit: np.ndarray, design: str, priors: Sequence[Prior]
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """(unit points, values in natural units) of a block of design rows."""
     if design == "morris":
         # Grid level k of L stands for the middle of the k-th of L equal-probability bins, so
         # that unbounded priors are screened over their body, not their far tails.
@@ -379,7 +435,7 @@ def make_design(design: str, n: int, seed: int, priors: Sequence[Prior]) -> Desi
         values[:, j] = prior.ppf(probability[:, j])
     unit.setflags(write=False)
     values.setflags(write=False)
-    return Design(design, n, seed, priors, unit, values)
+    return unit, values
 
 
 def assignments(priors: Sequence[Prior], slots: Mapping[str, Any]) -> list[tuple[int,

@@ -415,8 +415,7 @@ class Layout:
     variables: tuple[VariableLayout, ...]
     coords: dict[str, tuple[str, ...]]
     inputs: tuple[str, ...]
-    sample: np.ndarray = field(repr=False)
-    sample_unit: np.ndarray = field(repr=False)
+    design: Any = field(repr=False)  # rows by block(start, stop) -> (unit, values)
 
     @property
     def n_chunks(self) -> int:
@@ -436,10 +435,13 @@ class Layout:
         budget = max(1, ZARR_CHUNK_BYTES // max(1, self.chunk_size * var.size * 8))
         return min(time_block(self.members, var.size, times), budget)
 
-    def blocks(self, out: np.ndarray, P: np.ndarray) -> Iterable[tuple[str | None, str,
-                                                                        np.ndarray]]:
-        """(group, variable, values) of one chunk's output block ``out`` (members x saved x
-        columns); group None for the root (parameters, member-only)."""
+    def blocks(self, out: np.ndarray, P: np.ndarray, k: int
+               ) -> Iterable[tuple[str | None, str, np.ndarray]]:
+        """(group, variable, values) of chunk ``k``'s output block ``out`` (members x saved x
+        columns); group None for the root (its design rows, parameters, member-only)."""
+        unit, values = self.design.block(*self.bounds(k))
+        yield None, "sample", values
+        yield None, "sample_unit", unit
         for var in self.variables:
             if var.column < 0:
                 yield None, var.name, P[:, var.offset: var.offset + var.size].reshape(
@@ -456,6 +458,7 @@ class Layout:
 
     def root_dataset(self, attrs: dict[str, Any], lazy: bool) -> xr.Dataset:
         members = np.arange(self.members, dtype=np.int64)
+        design_shape = (self.members, len(self.inputs))
         data = {
             "status": xr.Variable("member", np.full(self.members, -1, dtype=np.int8),
                                   {"long_name": "member status", "flag_values": "-1 0 1 2 3 4",
@@ -467,9 +470,12 @@ class Layout:
                                          "units": self.time_unit}),
             "failure_index": xr.Variable("member", np.full(self.members, -1, dtype=np.int64),
                                          {"long_name": "internal index of the failing value"}),
-            "sample": xr.Variable(("member", "parameter"), self.sample,
+            # design rows are written with their chunk (a random design is never whole)
+            "sample": xr.Variable(("member", "parameter"),
+                                  _blank(design_shape, self.chunk_size, lazy),
                                   {"long_name": "sampled parameter values (design matrix)"}),
-            "sample_unit": xr.Variable(("member", "parameter"), self.sample_unit,
+            "sample_unit": xr.Variable(("member", "parameter"),
+                                       _blank(design_shape, self.chunk_size, lazy),
                                        {"long_name": "design points in the unit hypercube"}),
             DONE: xr.Variable("chunk", np.zeros(self.n_chunks, dtype=np.int8)),
         }
@@ -556,7 +562,7 @@ class MemoryStore:
 
     def write_chunk(self, k: int, out: np.ndarray, info: np.ndarray, P: np.ndarray) -> None:
         m0, m1 = self.layout.bounds(k)
-        for group, name, values in self.layout.blocks(out, P):
+        for group, name, values in self.layout.blocks(out, P, k):
             target = self.root if group is None else self.groups[group]
             target[encode_name(name)].values[m0:m1] = values
         _write_status(self.root, slice(m0, m1), info)
@@ -738,7 +744,7 @@ def write_zarr_chunk(path: Path | str, layout: Layout, k: int, out: np.ndarray,
         arrays = functools.partial(_open_array, group, path=Path(path))
     m0, m1 = layout.bounds(k)
     writes = []
-    for name_group, name, values in layout.blocks(out, P):
+    for name_group, name, values in layout.blocks(out, P, k):
         key = encode_name(name) if name_group is None else f"{name_group}/{encode_name(name)}"
         writes.append((arrays(key), slice(m0, m1), values))
     _set_all(writes)

@@ -5,6 +5,7 @@ memory; and SIGKILL at random points of a sweep, then the same sweep finishing b
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -325,7 +326,7 @@ def test_d14_memory_is_estimated_before_any_large_allocation(model, tmp_path, mo
                        r"members.*GiB.*fewer members"):
         engine.run_ensemble(model, n=5_000_000_000, **arguments)
     with pytest.raises(engine.ResourceError, match="the whole ensemble in memory.*store="):
-        engine.run_ensemble(model, n=5_000_000, **arguments)
+        engine.run_ensemble(model, n=50_000_000, **{**arguments, "design": "random"})
     with pytest.raises(engine.ResourceError, match="time grid.*dt=1e-09.*larger dt"):
         engine.simulate(model, start=0, stop=100, dt=1e-9)
     with pytest.raises(engine.ResourceError, match="time grid.*larger dt"):
@@ -335,6 +336,33 @@ def test_d14_memory_is_estimated_before_any_large_allocation(model, tmp_path, mo
     with pytest.raises(MemoryError):  # a ResourceError is a MemoryError too
         engine.simulate(model, start=0, stop=100, dt=1e-9)
     assert issubclass(engine.ResourceError, engine.EngineError)
+
+    # A random design is never made whole: each chunk makes its own rows, with the bits of
+    # the same rows of the whole matrix, so 5e9 members plan in no memory at all.
+    arguments.pop("progress")
+    plan, _, _ = ensemble.plan_ensemble(model, n=5_000_000_000, chunk_size=1000,
+                                        **{**arguments, "design": "random"})
+    assert len(pickle.dumps(plan.design)) < 100_000  # the whole matrix: 80 GB
+    assert plan.parameters(4_999_999).shape == (1000, plan.base.size)
+
+
+def test_d14_random_design_rows_made_per_chunk_are_the_whole_matrix_bit_for_bit():
+    from engine.sampling import make_design, plan_design, resolve_priors
+
+    m = engine.Model("priors")
+    for name in "abcdefg":
+        m.param(name, 1.0)
+    priors = resolve_priors(m, {"a": ("uniform", 1, 2), "b": ("normal", 0, 3),
+                                "c": ("lognormal", 0.1, 0.5), "d": ("truncnorm", 1, 2, 0, 3),
+                                "e": ("triangular", 0, 1, 4), "f": ("beta", 2, 3, 0, 10),
+                                "g": ("choice", [1.0, 2.0, 5.0])})
+    whole = make_design("random", 1001, 17, priors)
+    streamed = plan_design("random", 1001, 17, priors)
+    for size in (1, 7, 64, 1000, 1001):
+        for start in range(0, 1001, size):
+            unit, values = streamed.block(start, min(1001, start + size))
+            assert np.array_equal(unit, whole.unit[start:start + size])
+            assert np.array_equal(values, whole.values[start:start + size])
 
 
 # ---------------------------------------------------------------------------- kill tests
