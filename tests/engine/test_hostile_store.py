@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import engine
@@ -408,6 +408,16 @@ KILL_ARGUMENTS = dict(n=40, seed=7, design="sobol", priors={"k": ("uniform", 0.0
                       start=2025, stop=2060, dt=0.5, chunk_size=2, progress=False)
 
 
+def _state(path: Path) -> str:
+    if not path.exists():
+        return "no store yet"
+    import zarr
+
+    root = zarr.open_group(str(path), mode="r")
+    done = int((root[stores.DONE][:] == 1).sum())
+    return f"{done} chunks done, complete={root.attrs.get('complete')}"
+
+
 @pytest.fixture(scope="module")
 def kill_reference(model, tmp_path_factory):
     path = tmp_path_factory.mktemp("kill") / "whole.zarr"
@@ -436,6 +446,7 @@ def test_sigkill_at_random_points_then_the_same_sweep_finishes_bit_identical(
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert child.returncode == -signal.SIGKILL  # killed inside the sweep, not after it
+    event(f"killed in {phase}: " + _state(path))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a chunk damaged by the kill, if any
         resumed = engine.run_ensemble(model, store=path, **KILL_ARGUMENTS)
