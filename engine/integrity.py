@@ -320,13 +320,16 @@ def _checked_class() -> Any:
                 return value
             coords = split[1]
             if value is None:
+                # Arrays with checksums were written with every chunk (WRITE_CONFIG); older
+                # stores left out chunks of fill values, so a missing chunk says nothing there.
                 done = self.state.done
-                if info.member_first:
-                    if done is not None and coords and coords[0] in done:
-                        raise _damaged(info, coords, self.state.path,
-                                       "is missing although its members are marked done")
-                elif info.checksummed:  # written whole, every chunk (see WRITE_CONFIG)
+                if not info.checksummed:
+                    return value
+                if not info.member_first:
                     raise _damaged(info, coords, self.state.path, "is missing")
+                if done is not None and coords and coords[0] in done:
+                    raise _damaged(info, coords, self.state.path,
+                                   "is missing although its members are marked done")
                 return value
             if info.checksummed and not chunk_checksum_ok(value.as_numpy_array()):
                 raise _damaged(info, coords, self.state.path,
@@ -382,7 +385,7 @@ def scan(path: Path, done: Iterable[int], chunk_size: int) -> Damage:
             try:
                 data = (path / name).read_bytes()
             except FileNotFoundError:
-                if not (info.member_first or info.checksummed):
+                if not info.checksummed:
                     continue  # made before chunks were checksummed: fill values not written
                 data = None
             except OSError as error:

@@ -228,6 +228,19 @@ def test_d07_damaged_summaries_are_rewritten_and_damaged_coordinates_reported(
         sweep(model, path)
 
 
+def test_d07_a_store_made_without_checksums_still_resumes(model, reference, tmp_path,
+                                                           monkeypatch):
+    path = tmp_path / "s.zarr"
+    zstd_only = integrity.compressors()[:1]
+    monkeypatch.setattr(integrity, "compressors", lambda: zstd_only)
+    monkeypatch.setattr(integrity, "WRITE_CONFIG", {"write_empty_chunks": False})
+    interrupt_at_chunk(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(model, path)
+    monkeypatch.undo()
+    assert_data_identical(sweep(model, path), reference)
+
+
 def test_d07_every_array_carries_a_crc32c_checksum(model, tmp_path):
     import zarr
 
