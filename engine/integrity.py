@@ -162,8 +162,9 @@ def remove_stale(path: Path) -> list[Path]:
     import stat
 
     removed: list[Path] = []
+    prefix = f".{path.name}{TEMP_TAG}"
     try:
-        candidates = list(path.parent.glob(f".{path.name}{TEMP_TAG}*"))
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix)]
     except OSError:
         return removed
     for candidate in candidates:

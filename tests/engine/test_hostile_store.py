@@ -303,6 +303,33 @@ sys.stdin.read()
 """
 
 
+RACER = """
+import sys
+sys.path.insert(0, {root!r})
+import engine
+from tests.engine.test_store import decay, sweep
+try:
+    sweep(decay(), {path!r})
+except engine.StoreError as error:
+    print(error)
+    sys.exit(3)
+"""
+
+
+@pytest.mark.slow
+def test_d09_two_sweeps_started_together_on_a_new_store(reference, tmp_path):
+    # each finishes the store or is told who writes it; never a raw error, never a bad store
+    racers = [subprocess.Popen([sys.executable, "-c", RACER.format(
+        root=str(ROOT), path=str(tmp_path / "raced.zarr"))], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(racer.wait(), racer.communicate()) for racer in racers]
+    assert 0 in [code for code, _ in results], results
+    for code, (out, err) in results:
+        assert code == 0 or (code == 3 and "being written by another process" in out), (out, err)
+        assert "Traceback" not in err
+    assert_data_identical(engine.open_store(tmp_path / "raced.zarr"), reference)
+
+
 def test_d09_a_second_writer_is_refused_while_the_first_lives(model, reference, tmp_path):
     path = tmp_path / "s.zarr"
     child = subprocess.Popen([sys.executable, "-c", LOCKER.format(root=str(ROOT),
