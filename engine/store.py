@@ -285,13 +285,14 @@ def open_store(path: str | os.PathLike[str], group: str | None = None
         raise StoreError(f"no store at {str(path)!r}.")
     netcdf = path.is_file()
     members_done = None
+    done: list[int] | None = None
+    chunk_size: Any = None
     try:
         if netcdf:
             tree = xr.open_datatree(str(path), engine="h5netcdf")
         else:
             root = _zarr_group(path)
             chunk_size = root.attrs.get("chunk_size")
-            done: list[int] | None = None
             if isinstance(chunk_size, int) and DONE in root:
                 done = _done_chunks(root, path)
                 members = int(root.attrs.get("members", root[DONE].shape[0] * chunk_size))
@@ -306,8 +307,18 @@ def open_store(path: str | os.PathLike[str], group: str | None = None
         kind = "netCDF file" if netcdf else "zarr store"
         raise StoreError(f"cannot read {str(path)!r} as a {kind} ({error}).") from None
     tree = _clean_tree(tree)
-    if tree.attrs.get("complete") is False and members_done is not None:
+    if tree.attrs.get("complete") is False and members_done is not None and done is not None:
         tree.attrs["members_done"] = members_done
+        root_ds = tree.to_dataset(inherit=False)
+        if "status" in root_ds:
+            # A member counts as run once its chunk is marked done (its status is written
+            # just before the mark): the members of a chunk cut short read as not run.
+            status = np.asarray(root_ds["status"].values).copy()
+            run = np.zeros(status.shape, dtype=bool)
+            for k in done:
+                run[k * chunk_size: (k + 1) * chunk_size] = True
+            status[~run] = -1
+            tree["status"] = root_ds["status"].copy(data=status)
     if group is None:
         return tree
     try:
