@@ -50,6 +50,9 @@ HORIZONS: dict[str, tuple[float, float | None, float | None]] = {
 }
 SLASH = "\u2215"
 DONE = "_chunk_done"  # root array: 1 once a chunk of members is fully written
+DESIGN_VARIABLES: dict[str, dict[str, Any]] = {
+    "sample": {"long_name": "sampled parameter values (design matrix)"},
+    "sample_unit": {"long_name": "design points in the unit hypercube"}}
 ZARR_CHUNK_BYTES = 4 * 2**20  # most bytes of a zarr chunk of a horizon variable
 _YEARS = {"year", "years", "yr", "yrs", "a", "annum"}
 
@@ -481,20 +484,18 @@ class Layout:
                                          "units": self.time_unit}),
             "failure_index": xr.Variable("member", np.full(self.members, -1, dtype=np.int64),
                                          {"long_name": "internal index of the failing value"}),
-            # design rows are written with their chunk (a random design is never whole)
-            "sample": xr.Variable(("member", "parameter"),
-                                  _blank(design_shape, self.chunk_size, lazy),
-                                  {"long_name": "sampled parameter values (design matrix)"}),
-            "sample_unit": xr.Variable(("member", "parameter"),
-                                       _blank(design_shape, self.chunk_size, lazy),
-                                       {"long_name": "design points in the unit hypercube"}),
             DONE: xr.Variable("chunk", np.zeros(self.n_chunks, dtype=np.int8)),
         }
-        for var in self.variables:
-            if var.column < 0:
-                shape = (self.members, *var.shape)
-                data[var.name] = xr.Variable(("member", *var.dims), _blank(shape, self.chunk_size,
-                                                                           lazy), var.attrs)
+        if not lazy:  # a zarr store creates these arrays empty itself (ZarrStore.create)
+            # design rows are written with their chunk (a random design is never whole)
+            for name, attrs in DESIGN_VARIABLES.items():
+                data[name] = xr.Variable(("member", "parameter"), np.full(design_shape, np.nan),
+                                         attrs)
+            for var in self.variables:
+                if var.column < 0:
+                    shape = (self.members, *var.shape)
+                    data[var.name] = xr.Variable(("member", *var.dims), np.full(shape, np.nan),
+                                                 var.attrs)
         coords = {"member": members, "parameter": np.array(self.inputs, dtype=object)}
         coords.update(self._dim_coords(v.dims for v in self.variables if v.column < 0))
         return _encode_dataset(xr.Dataset(data, coords=coords, attrs=attrs))
@@ -653,7 +654,6 @@ class ZarrStore:
         # created empty with zarr directly (xarray's lazy-template path costs ~30 ms an array).
         root = layout.root_dataset({**attrs, "complete": False}, lazy=True)
         outputs = list(layout.variables)
-        root = root.drop_vars([encode_name(v.name) for v in outputs if v.column < 0])
         encoding: dict[str, Any] = {}
         for name, small in root.variables.items():
             encoding[str(name)] = {"compressors": integrity.compressors()}
@@ -672,6 +672,14 @@ class ZarrStore:
         import zarr
 
         store = zarr.open_group(str(path), mode="r+")
+        for name, description in DESIGN_VARIABLES.items():
+            store.create_array(name, shape=(layout.members, len(layout.inputs)),
+                               chunks=(layout.chunk_size, max(1, len(layout.inputs))),
+                               dtype="float64", fill_value=np.nan,
+                               dimension_names=("member", "parameter"),
+                               attributes=dict(description),
+                               compressors=integrity.compressors(),
+                               config=integrity.WRITE_CONFIG)
         for var in outputs:
             places = ([("", ())] if var.column < 0 else
                       [(g + "/", (times.size,)) for g, (times, _) in layout.groups.items()])
