@@ -488,9 +488,9 @@ class Layout:
         }
         if not lazy:  # a zarr store creates these arrays empty itself (ZarrStore.create)
             # design rows are written with their chunk (a random design is never whole)
-            for name, attrs in DESIGN_VARIABLES.items():
+            for name, description in DESIGN_VARIABLES.items():
                 data[name] = xr.Variable(("member", "parameter"), np.full(design_shape, np.nan),
-                                         attrs)
+                                         dict(description))
             for var in self.variables:
                 if var.column < 0:
                     shape = (self.members, *var.shape)
