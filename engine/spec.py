@@ -37,6 +37,7 @@ from .equations import (
     Reduce,
     Ref,
     Unary,
+    check_name,
     parse,
 )
 from .errors import SpecError, suggest
@@ -366,14 +367,16 @@ class Model:
         """A hash of everything that determines the model's numbers."""
         h = hashlib.sha256()
         h.update(repr((self.name, self.time_unit, self.start, self.stop, self.dt,
-                       self.saveper)).encode())
+                       self.saveper, sorted(self.control.items()), self.dynamic_control))
+                 .encode())
         for dim in self.dims.values():
             h.update(repr((dim.name, dim.elements, dim.parent, sorted(dim.mappings.items())))
                      .encode())
         for var in self.variables.values():
             h.update(repr((var.name, var.kind, var.dims, var.pieces, var.init_pieces,
                            var.inflows, var.outflows, var.rate, var.non_negative, var.bounds,
-                           var.extrapolate, sorted((k, repr(v)) for k, v in var.extra.items())))
+                           var.extrapolate, var.hidden,
+                           sorted((k, repr(v)) for k, v in var.extra.items())))
                      .encode())
             if var.value is not None:
                 h.update(np.ascontiguousarray(var.value, dtype=float).tobytes())
@@ -388,6 +391,8 @@ class Model:
             raise SpecError(f"a {what} needs a non-empty name, got {name!r}.")
         if name.lower() in _RESERVED and self.source == "dsl":
             raise SpecError(f"{what} name {name!r} is reserved; choose another name.")
+        if self.source == "dsl":
+            check_name(name, f"{what} {name!r}")
         if name in self.variables or name in self.dims:
             raise SpecError(f"{what} {name!r} is already declared in model {self.name!r}; "
                             "names must be unique (rename one of them).")
@@ -428,6 +433,9 @@ class Model:
             array = np.array(value, dtype=float)
         except (TypeError, ValueError):
             raise SpecError(f"parameter {name!r}: value {value!r} is not numeric.") from None
+        except OverflowError:
+            raise SpecError(f"parameter {name!r}: a value is too large for a float (above "
+                            "1.8e308); give it in range.") from None
         if array.ndim == 0:
             array = np.full(shape, float(array))
         if array.shape != shape:
