@@ -406,6 +406,7 @@ class _Gen:
             self.shifts_seen = set()
             self.known_ranges = {}
             pre, value = self.expr(var, piece.expr, dict(index.env))
+            _check_nesting(var, pre + [value])
             segments = self.segments(index) if self.shifts_seen else None
             if not segments:
                 body = pre + [f"{target_array}[{target}] = {value}"]
@@ -481,6 +482,25 @@ def _number(value: float) -> str:
     if math.isinf(value):
         return "np.inf" if value > 0 else "(-np.inf)"
     return repr(float(value))
+
+
+def _check_nesting(var: Variable, lines: list[str]) -> None:
+    """Refuse code nesting brackets deeper than Python compiles (an equation within
+    :data:`engine.equations.MAX_DEPTH` can still nest two brackets a level, as ``log(x, b)``)."""
+    for line in lines:
+        if len(line) <= _MAX_NESTING:
+            continue
+        level = deepest = 0
+        for char in line:
+            if char in "([":
+                level += 1
+                deepest = max(deepest, level)
+            elif char in ")]":
+                level -= 1
+        if deepest > _MAX_NESTING:
+            raise SpecError(f"{var.kind} {var.name!r}: the equation compiles to code nested "
+                            f"{deepest} brackets deep, more than Python accepts; split it into "
+                            "intermediate variables.")
 
 
 def _strides(shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -372,6 +372,15 @@ def test_d15_deep_expression_given_as_a_tree_is_refused():
         m.aux("deep", expr)
 
 
+def test_d15_code_nested_too_deep_for_python_is_a_named_spec_error():
+    """log(x, b) compiles to two brackets a level: within the depth limit, past Python's."""
+    m = engine.Model("logs")
+    m.param("x", 2.0)
+    m.aux("logs", "log(" * 110 + "x" + ", 2)" * 110)
+    with pytest.raises(SpecError, match="aux 'logs'.*nested.*brackets deep"):
+        engine.compile_model(m)
+
+
 def test_d15_literal_beyond_float_range_is_a_named_spec_error():
     m = engine.Model("literal")
     with pytest.raises(SpecError, match="aux 'big'.*too large for a float"):
