@@ -453,3 +453,11 @@ def test_d19_names_folded_by_nfkc_are_refused():
     m.aux("größe", "x * 3")  # non-ASCII names NFKC leaves alone are fine
     m.aux("z", "größe + x")
     assert engine.simulate(m, start=0, stop=1, dt=1)["z"].values[0] == 4.0
+
+
+def test_d19_vensim_names_are_not_folded(tmp_path):
+    """Vensim names are kept verbatim (no NFKC): 'ｘ' and 'x' stay two variables."""
+    path = write_mdl(tmp_path / "nfkc.mdl", "x = 1 + 0 * Time |\nｘ = 2 + 0 * Time |\n"
+                     "y = ｘ * 10 |", final=1, dt=1)
+    ds = engine.simulate(engine.load(path))
+    np.testing.assert_array_equal(ds["y"].values, [20, 20])
