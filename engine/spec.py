@@ -19,10 +19,11 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,10 +228,10 @@ class Model:
         ``rate`` optionally gives an extra net rate of change directly (Vensim's INTEG)."""
         dims = self._check_dims(name, dims)
         var = Variable(name, "stock", dims, units=units, doc=doc, non_negative=non_negative)
-        self._add(var)
-        var.pieces = [self._piece(var, initial, "initial value")]
-        if rate is not None:
-            var.rate = [self._piece(var, rate, "rate")]
+        with self._declaring(var):
+            var.pieces = [self._piece(var, initial, "initial value")]
+            if rate is not None:
+                var.rate = [self._piece(var, rate, "rate")]
         return var
 
     def flow(self, name: str, equation: str | float | Expr, *, out_of: str | None = None,
@@ -255,8 +256,8 @@ class Model:
         if out_of is not None and out_of == into:
             raise SpecError(f"flow {name!r} goes out of and into the same stock {out_of!r}.")
         var = Variable(name, "flow", dims, units=units, doc=doc)
-        self._add(var)
-        var.pieces = [self._piece(var, equation, "equation")]
+        with self._declaring(var):
+            var.pieces = [self._piece(var, equation, "equation")]
         if out_of is not None:
             self.variables[out_of].outflows.append(name)
         if into is not None:
@@ -268,8 +269,8 @@ class Model:
         """Declare an auxiliary: a variable computed from others at every time."""
         dims = self._check_dims(name, dims)
         var = Variable(name, "aux", dims, units=units, doc=doc)
-        self._add(var)
-        var.pieces = [self._piece(var, equation, "equation")]
+        with self._declaring(var):
+            var.pieces = [self._piece(var, equation, "equation")]
         return var
 
     def lookup(self, name: str, points: Sequence[tuple[float, float]] | tuple[Sequence[float],
@@ -408,6 +409,19 @@ class Model:
         if len(set(out)) != len(out):
             raise SpecError(f"variable {name!r} repeats a dimension in {out}.")
         return out
+
+    @contextlib.contextmanager
+    def _declaring(self, var: Variable) -> Iterator[None]:
+        """Add ``var`` while its equations are parsed; if that fails, the model is left as it
+        was (no half-declared variable, no hidden variables of its functions with memory)."""
+        before = set(self.variables)
+        self._add(var)
+        try:
+            yield
+        except BaseException:
+            for name in [n for n in self.variables if n not in before]:
+                del self.variables[name]
+            raise
 
     def _add(self, var: Variable) -> Variable:
         self._check_new_name(var.name, var.kind)

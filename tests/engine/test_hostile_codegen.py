@@ -346,8 +346,11 @@ def test_d15_deep_nesting_and_long_sums_are_named_spec_errors():
     m.param("x", 1.0)
     with pytest.raises(SpecError, match="aux 'nested'.*nests"):
         m.aux("nested", "abs(" * 150 + "x" + ")" * 150)
-    with pytest.raises(SpecError, match="aux 'nested_more'.*too many nested parentheses"):
-        m.aux("nested_more", "abs(" * 300 + "x" + ")" * 300)  # Python's own limit
+    with pytest.raises(SpecError, match="aux 'nested'.*too many nested parentheses"):
+        m.aux("nested", "abs(" * 300 + "x" + ")" * 300)  # Python's own limit
+    with pytest.raises(SpecError, match="aux 'smoothed'.*nests"):
+        m.aux("smoothed", "smooth(" + " + ".join(["x"] * 200) + ", 2)")
+    assert list(m.variables) == ["x"]  # nothing half-declared is left behind
     with pytest.raises(SpecError, match="aux 'long_sum'.*nests"):
         m.aux("long_sum", " + ".join(["x"] * 1000))
     with pytest.raises(SpecError, match="aux 'huge_sum'"):
