@@ -6,9 +6,11 @@ it is code that is run, so it is trusted only as far as the directory is:
 
 - :func:`cache_dir` uses ``$CORRIDOR_CACHE_DIR`` or ``~/.cache/corridor/kernels``, creates it
   with mode 0700 and refuses (:class:`~engine.errors.CacheError`) a directory owned by another
-  user or open to group or others, since anyone able to write there could run code as every
-  user of it. The same check applies to numba's own cache directory when ``NUMBA_CACHE_DIR``
-  moves it elsewhere.
+  user or of any other mode, since anyone able to write there could run code as every user
+  of it (and numba keeps its cache beside the module only in a directory it can write). Its
+  ``__pycache__`` and ``models`` subfolders, and numba's own cache directory when
+  ``NUMBA_CACHE_DIR`` moves it elsewhere, must be owned by the user and not writable by
+  others.
 - :func:`load_module` runs a generated module from the text the compiler made and checked
   (:mod:`engine.codecheck`), never from a file or a ``.pyc`` found in the directory; the file
   it writes there only gives numba a path to key its cache on.
@@ -48,7 +50,7 @@ def cache_dir() -> Path:
     """The kernel cache directory: ``$CORRIDOR_CACHE_DIR`` or ``~/.cache/corridor/kernels``.
 
     Created with mode 0700 when absent. Raises :class:`~engine.errors.CacheError` when it is
-    owned by another user or writable (or readable) by group or others.
+    owned by another user or its mode is not 0700.
     """
     root = os.environ.get("CORRIDOR_CACHE_DIR")
     path = Path(root) if root else Path.home() / ".cache" / "corridor" / "kernels"
@@ -98,6 +100,11 @@ def _check_private(path: Path, what: str, *, strict: bool) -> None:
     if mode & (0o077 if strict else 0o022):
         raise CacheError(f"{what} {str(path)!r} has mode {mode:04o}: other users could "
                          f"{'read or ' if strict else ''}write the code kept there. {fix}")
+    if strict and mode != 0o700:
+        # numba keeps its cache beside the module only in a directory it can write; else it
+        # would fall back to a user-wide folder outside this check.
+        raise CacheError(f"{what} {str(path)!r} has mode {mode:04o}; it must be 0700 (yours "
+                         f"to read, write and enter). Run `chmod 700 {str(path)!r}`.")
 
 
 def write_atomic(path: Path, text: str) -> None:

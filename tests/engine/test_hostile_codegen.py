@@ -206,6 +206,9 @@ def test_d03_cache_dir_open_to_others_is_refused(tmp_path, monkeypatch):
         cache_dir()
     with pytest.raises(EngineError, match="shared"):
         engine.compile_model(teacup_model())
+    shared.chmod(0o500)  # numba would fall back to a cache outside the directory
+    with pytest.raises(CacheError, match="0500.*must be 0700"):
+        cache_dir()
     shared.chmod(0o700)
     (shared / "__pycache__").mkdir(mode=0o777)
     (shared / "__pycache__").chmod(0o777)  # left by others before the directory was closed
