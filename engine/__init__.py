@@ -9,7 +9,14 @@ from .analyze import analyze_sensitivity, summarize
 from .calibration import Calibration, calibrate
 from .compiler import CompiledModel, compile_model
 from .ensemble import run_ensemble
-from .errors import EngineError, IntegrationError, ParameterError, SpecError, StoreError
+from .errors import (
+    CacheError,
+    EngineError,
+    IntegrationError,
+    ParameterError,
+    SpecError,
+    StoreError,
+)
 from .simulation import simulate
 from .spec import Dimension, Model
 from .store import export_netcdf, horizons, open_store
@@ -38,6 +45,7 @@ __all__ = [
     "ParameterError",
     "IntegrationError",
     "StoreError",
+    "CacheError",
 ]
 
 __version__ = "0.1.0"

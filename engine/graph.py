@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .equations import Call, Expr, Reduce, Ref, Time, split_shift, walk
+from .equations import MAX_DEPTH, Call, Expr, Reduce, Ref, Time, depth, split_shift, walk
 from .errors import SpecError, suggest
 from .spec import Model, Piece, Variable
 
@@ -191,6 +191,11 @@ def build_plan(model: Model) -> Plan:
         for role, pieces in groups:
             found: set[str] = set()
             for k, piece in enumerate(pieces):
+                found_depth = depth(piece.expr)
+                if found_depth > MAX_DEPTH:
+                    raise SpecError(f"{var.kind} {var.name!r}: the equation nests {found_depth} "
+                                    f"levels deep, more than {MAX_DEPTH}; split it into "
+                                    "intermediate variables.")
                 index = checker.piece_index(var, piece, role, k)
                 plan.pieces[(var.name, role, k)] = index
                 found |= checker.check_expr(var, piece.expr, index.env, role)

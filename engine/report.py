@@ -21,7 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from .errors import EngineError
-from .plot import fan_chart, horizon_groups
+from .plot import fan_chart, horizon_groups, plain_text
 
 __all__ = ["write_report", "export_table", "tidy_frame", "summary_frame"]
 
@@ -101,7 +101,8 @@ def summary_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str]
 
 def _figure_tag(fig: Any, alt: str) -> str:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    with plain_text():
+        fig.savefig(buffer, format="png", dpi=100)
     import matplotlib.pyplot as plt
 
     plt.close(fig)

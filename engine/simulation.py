@@ -70,8 +70,10 @@ def compile_warm(result: CompiledModel, method: str) -> None:
     _warm(result, method)
 
 
-def _revision(model: Model) -> tuple[int, int, int]:
-    return (len(model.variables), len(model.dims), len(model.shifts))
+def _revision(model: Model) -> str:
+    # Everything that changes the numbers: a parameter's value or an equation changed after a
+    # run must be compiled (or at least given its new parameter vector) again.
+    return model.content_hash()
 
 
 def resolve_times(model: Model, start: float | None, stop: float | None, dt: float | None,

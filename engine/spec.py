@@ -19,10 +19,11 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,7 @@ from .equations import (
     Reduce,
     Ref,
     Unary,
+    check_name,
     parse,
 )
 from .errors import SpecError, suggest
@@ -226,10 +228,10 @@ class Model:
         ``rate`` optionally gives an extra net rate of change directly (Vensim's INTEG)."""
         dims = self._check_dims(name, dims)
         var = Variable(name, "stock", dims, units=units, doc=doc, non_negative=non_negative)
-        self._add(var)
-        var.pieces = [self._piece(var, initial, "initial value")]
-        if rate is not None:
-            var.rate = [self._piece(var, rate, "rate")]
+        with self._declaring(var):
+            var.pieces = [self._piece(var, initial, "initial value")]
+            if rate is not None:
+                var.rate = [self._piece(var, rate, "rate")]
         return var
 
     def flow(self, name: str, equation: str | float | Expr, *, out_of: str | None = None,
@@ -254,8 +256,8 @@ class Model:
         if out_of is not None and out_of == into:
             raise SpecError(f"flow {name!r} goes out of and into the same stock {out_of!r}.")
         var = Variable(name, "flow", dims, units=units, doc=doc)
-        self._add(var)
-        var.pieces = [self._piece(var, equation, "equation")]
+        with self._declaring(var):
+            var.pieces = [self._piece(var, equation, "equation")]
         if out_of is not None:
             self.variables[out_of].outflows.append(name)
         if into is not None:
@@ -267,8 +269,8 @@ class Model:
         """Declare an auxiliary: a variable computed from others at every time."""
         dims = self._check_dims(name, dims)
         var = Variable(name, "aux", dims, units=units, doc=doc)
-        self._add(var)
-        var.pieces = [self._piece(var, equation, "equation")]
+        with self._declaring(var):
+            var.pieces = [self._piece(var, equation, "equation")]
         return var
 
     def lookup(self, name: str, points: Sequence[tuple[float, float]] | tuple[Sequence[float],
@@ -366,14 +368,16 @@ class Model:
         """A hash of everything that determines the model's numbers."""
         h = hashlib.sha256()
         h.update(repr((self.name, self.time_unit, self.start, self.stop, self.dt,
-                       self.saveper)).encode())
+                       self.saveper, sorted(self.control.items()), self.dynamic_control))
+                 .encode())
         for dim in self.dims.values():
             h.update(repr((dim.name, dim.elements, dim.parent, sorted(dim.mappings.items())))
                      .encode())
         for var in self.variables.values():
             h.update(repr((var.name, var.kind, var.dims, var.pieces, var.init_pieces,
                            var.inflows, var.outflows, var.rate, var.non_negative, var.bounds,
-                           var.extrapolate, sorted((k, repr(v)) for k, v in var.extra.items())))
+                           var.extrapolate, var.hidden,
+                           sorted((k, repr(v)) for k, v in var.extra.items())))
                      .encode())
             if var.value is not None:
                 h.update(np.ascontiguousarray(var.value, dtype=float).tobytes())
@@ -388,6 +392,8 @@ class Model:
             raise SpecError(f"a {what} needs a non-empty name, got {name!r}.")
         if name.lower() in _RESERVED and self.source == "dsl":
             raise SpecError(f"{what} name {name!r} is reserved; choose another name.")
+        if self.source == "dsl":
+            check_name(name, f"{what} {name!r}")
         if name in self.variables or name in self.dims:
             raise SpecError(f"{what} {name!r} is already declared in model {self.name!r}; "
                             "names must be unique (rename one of them).")
@@ -403,6 +409,19 @@ class Model:
         if len(set(out)) != len(out):
             raise SpecError(f"variable {name!r} repeats a dimension in {out}.")
         return out
+
+    @contextlib.contextmanager
+    def _declaring(self, var: Variable) -> Iterator[None]:
+        """Add ``var`` while its equations are parsed; if that fails, the model is left as it
+        was (no half-declared variable, no hidden variables of its functions with memory)."""
+        before = set(self.variables)
+        self._add(var)
+        try:
+            yield
+        except BaseException:
+            for name in [n for n in self.variables if n not in before]:
+                del self.variables[name]
+            raise
 
     def _add(self, var: Variable) -> Variable:
         self._check_new_name(var.name, var.kind)
@@ -428,6 +447,9 @@ class Model:
             array = np.array(value, dtype=float)
         except (TypeError, ValueError):
             raise SpecError(f"parameter {name!r}: value {value!r} is not numeric.") from None
+        except OverflowError:
+            raise SpecError(f"parameter {name!r}: a value is too large for a float (above "
+                            "1.8e308); give it in range.") from None
         if array.ndim == 0:
             array = np.full(shape, float(array))
         if array.shape != shape:
