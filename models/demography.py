@@ -335,8 +335,14 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
             dims3, units="person", doc="Residents weighted by the migration age schedule.")
         aux("migration_weight_total", f"sum(migration_weight[{r}, sex, age], 'age')",
             (r, "sex"), units="person", doc="Sum of the weights by sex.")
+        param("immigrant_age_pattern", _immigrant_pattern(paths, base_year), dims3,
+              units="1", bounds=(0, 1),
+              doc="Share of net immigrants of each sex at each age: Rogers-Castro rates "
+                  "applied to the stationary population of the base year's life table.")
         model.flow("net_migration",
-                   f"max(net_migration_total[{r}] * migrant_sex_share[sex] * "
+                   f"max(net_migration_total[{r}], 0) * migrant_sex_share[sex] * "
+                   f"immigrant_age_pattern[{r}, sex, age] + "
+                   f"max(min(net_migration_total[{r}], 0) * migrant_sex_share[sex] * "
                    f"zidz(migration_weight[{r}, sex, age], migration_weight_total[{r}, sex]), "
                    f"-survival_ratio[{r}, sex, age] * population[{r}, sex, age])",
                    into="population", dims=dims3, units="person/year",
@@ -356,6 +362,13 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
         raise engine.ParameterError(f"unknown demography parameter(s) in values: "
                                     f"{sorted(values)}")
     return roles
+
+
+def _immigrant_pattern(paths: vital_rates.InputPaths, year: int) -> np.ndarray:
+    hazard = paths.hazard(float(year))  # (R, 2, 101)
+    out = np.stack([life_tables.person_years(hazard[:, s], sex) for s, sex in enumerate(SEXES)],
+                   axis=1) * rogers_castro()
+    return out / out.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
 
 
 def _knot_params(param: Any, dim: str, knots: np.ndarray, what: str) -> None:

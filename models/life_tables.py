@@ -11,8 +11,8 @@ Single years of age from five-year groups
   infant rate at 0.5); from 80 to 99 Kannisto's logistic model, ``logit m(x) = a + b x``, fitted
   by least squares to the groups 80-84..95-99 (Thatcher, Kannisto & Vaupel 1998, who found it
   the best of the old-age models on data from 13 countries); the open group 100+ keeps WPP's
-  rate. Each closed group's single-year rates are then scaled by one factor so their mean is
-  WPP's rate of the group.
+  rate. Each closed group's single-year rates are then scaled by one factor so that the group's
+  deaths over its person-years in the life table of those rates equal WPP's rate of the group.
 - Counts (:func:`split_age_groups`): a monotone (PCHIP) spline through the cumulative counts at
   the group boundaries, differentiated by single years: every group total is kept and no single
   year is negative (Smith, Hyndman & Wood 2004).
@@ -87,11 +87,16 @@ def single_year_death_rates(rates: np.ndarray) -> np.ndarray:
     out[..., _KANNISTO_FROM:100] = 1.0 / (1.0 + np.exp(-z))
     out[..., 100] = rates[..., -1]
     out[..., 0] = rates[..., 0]
-    # keep each closed group's mean rate
+    # keep each closed group's rate: deaths over person-years of the group's life table
     for g in range(1, len(_GROUP_STARTS) - 1):
         lo, hi = _GROUP_STARTS[g], _GROUP_STARTS[g + 1]
-        mean = out[..., lo:hi].mean(axis=-1)
-        out[..., lo:hi] *= (rates[..., g] / np.maximum(mean, 1e-300))[..., None]
+        for _ in range(3):
+            mu = out[..., lo:hi]
+            alive = np.exp(-np.concatenate([np.zeros(mu.shape[:-1] + (1,)),
+                                            np.cumsum(mu[..., :-1], axis=-1)], axis=-1))
+            exposure = alive * _closed_factor(mu)
+            mean = (mu * exposure).sum(axis=-1) / exposure.sum(axis=-1)
+            out[..., lo:hi] = mu * (rates[..., g] / np.maximum(mean, 1e-300))[..., None]
     return out
 
 

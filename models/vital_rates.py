@@ -38,7 +38,11 @@ __all__ = ["InputPaths", "input_paths", "initial_population", "YEARS", "SEXES"]
 
 YEARS = np.arange(wpp.FIRST_YEAR, wpp.LAST_YEAR + 1)
 SEXES = ("female", "male")
-PERIOD_MIDPOINTS = np.arange(1952.5, 2100.0, 5.0)
+ALL_PERIOD_MIDPOINTS = np.arange(1952.5, 2100.0, 5.0)
+#: WPP's 2020-2025 rates average the COVID-19 years 2020-2021 with 2022-2024: their age shape is
+#: the pandemic's, not the trend's, so it is no knot of the shape (the annual e0 keeps the level).
+PANDEMIC_PERIOD_MIDPOINT = 2022.5
+PERIOD_MIDPOINTS = ALL_PERIOD_MIDPOINTS[ALL_PERIOD_MIDPOINTS != PANDEMIC_PERIOD_MIDPOINT]
 FERTILITY_KNOTS = np.arange(1950, 2101, 5)
 DRIFT_YEARS = 10
 MIGRATION_MEAN_YEARS = 5
@@ -72,9 +76,10 @@ class InputPaths:
 
 
 def _single_year_log_rates(name: str) -> np.ndarray:
-    """(2, 30, 101) log single-year death rates by sex and WPP period."""
-    return np.log(np.stack([life_tables.single_year_death_rates(wpp.death_rates(name, sex))
-                            for sex in SEXES]))
+    """(2, 29, 101) log single-year death rates by sex and WPP period (but 2020-2025)."""
+    rates = np.stack([life_tables.single_year_death_rates(wpp.death_rates(name, sex))
+                      for sex in SEXES])
+    return np.log(rates[:, ALL_PERIOD_MIDPOINTS != PANDEMIC_PERIOD_MIDPOINT])
 
 
 def _interpolate(knots: np.ndarray, values: np.ndarray, t: np.ndarray) -> np.ndarray:
