@@ -216,12 +216,15 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
     param("mortality_shock", 0.0, (r,), units="1", bounds=(-1, 2),
           doc="Lever: a shift of the log hazards (epidemics, wars).")
     for suffix, when in (("", "step_midpoint"), ("_at_time", "time")):
+        aux(f"mortality_level{suffix}",
+            f"sum(log_mortality_scale[{r}, sex, calendar_year] * calendar_year_weight{suffix}"
+            f"[calendar_year], 'calendar_year') + mortality_shock[{r}] - "
+            f"mortality_improvement_shift * max({when} - improvement_from, 0)", (r, "sex"),
+            units="1", doc=f"Log factor of all hazards at {when} (WPP's e0, levers, prior).")
         aux(f"mortality_hazard{suffix}",
             f"exp(sum(log_death_rate_knots[{r}, sex, age, mortality_knot] * "
             f"mortality_knot_weight{suffix}[mortality_knot], 'mortality_knot') + "
-            f"sum(log_mortality_scale[{r}, sex, calendar_year] * calendar_year_weight{suffix}"
-            f"[calendar_year], 'calendar_year') + mortality_shock[{r}] - "
-            f"mortality_improvement_shift * max({when} - improvement_from, 0))", dims3,
+            f"mortality_level{suffix}[{r}, sex])", dims3,
             units="1/year", doc=f"Force of mortality at each age at {when}.")
     a0 = life_tables.COALE_DEMENY_A0
     for k, part in enumerate(("intercept", "slope", "cap")):

@@ -16,8 +16,10 @@ for calendar years; a calendar year Y is centred on 1 July of Y, the model's tim
 - **Population** on 1 July of the base year: WPP's five-year groups (both sexes) split into
   single years (:func:`models.life_tables.split_age_groups`) and into sexes by the cohort sex
   ratio: each cohort's sex ratio at birth (WPP) times its survival by sex along its life-line
-  in WPP's mortality since 1950 (1950's rates before), ignoring the sex composition of
-  migrants.
+  in WPP's mortality since 1950 (1950's rates before); since that leaves out the sex composition
+  of migrants, the women of ages 10-54 are then scaled by the one factor with which WPP's
+  age-specific fertility rates of the base year give WPP's births of that year (births are rates
+  times women, by WPP's definitions), the men of those ages taking the rest of each age's count.
 
 A **jump-off** year J (a backtest) keeps only what was known in J: periods of death rates
 completed by J, annual figures to J, and then projection rules: each age's log hazard continues
@@ -46,6 +48,7 @@ PERIOD_MIDPOINTS = ALL_PERIOD_MIDPOINTS[ALL_PERIOD_MIDPOINTS != PANDEMIC_PERIOD_
 FERTILITY_KNOTS = np.arange(1950, 2101, 5)
 DRIFT_YEARS = 10
 MIGRATION_MEAN_YEARS = 5
+FEMALE_SHARE_LIMIT = 1.25  # the most the base year's births may scale the women of 10-54
 
 
 @dataclass
@@ -192,4 +195,15 @@ def initial_population(paths: InputPaths, year: int) -> np.ndarray:
         male = ratio / (1.0 + ratio)
         out[i, 0] = both * (1 - male)
         out[i, 1] = both * male
+        # WPP's births of the year are its age-specific rates times the women of each age: the
+        # women of ages 10-54 are scaled by one factor that gives them (migration, which the
+        # cohort sex ratios leave out, changes the sexes' shares at these ages most)
+        k = year - YEARS[0]
+        births = wpp.annual(name, "births", year, year)[0] * 1000.0
+        expected = paths.tfr[i, k] * fertility_pattern(name, year) @ out[i, 0]
+        if np.isfinite(births) and births > 0 and expected > 0:
+            factor = np.clip(births / expected, 1 / FEMALE_SHARE_LIMIT, FEMALE_SHARE_LIMIT)
+            women = np.minimum(out[i, 0, 10:55] * factor, both[10:55])
+            out[i, 0, 10:55] = women
+            out[i, 1, 10:55] = both[10:55] - women
     return out
