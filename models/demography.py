@@ -338,19 +338,31 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
             dims3, units="person", doc="Residents weighted by the migration age schedule.")
         aux("migration_weight_total", f"sum(migration_weight[{r}, sex, age], 'age')",
             (r, "sex"), units="person", doc="Sum of the weights by sex.")
-        param("immigrant_age_pattern", _immigrant_pattern(paths, base_year), dims3,
+        param("stationary_migrant_pattern", _stationary_pattern(paths, base_year), dims3,
               units="1", bounds=(0, 1),
-              doc="Share of net immigrants of each sex at each age: Rogers-Castro rates "
-                  "applied to the stationary population of the base year's life table.")
+              doc="Share of migrants of each sex at each age: Rogers-Castro rates applied to "
+                  "the stationary population of the base year's life table.")
+        param("immigration_on_residents", 0.0, units="1", bounds=(0, 1),
+              doc="Weight of the residents (1) rather than the stationary population (0) in "
+                  "the age pattern of net immigration.")
+        param("emigration_on_residents", 1.0, units="1", bounds=(0, 1),
+              doc="Weight of the residents (1) rather than the stationary population (0) in "
+                  "the age pattern of net emigration.")
+        aux("migrant_age_share",
+            f"(1 - residents_weight[{r}]) * stationary_migrant_pattern[{r}, sex, age] + "
+            f"residents_weight[{r}] * zidz(migration_weight[{r}, sex, age], "
+            f"migration_weight_total[{r}, sex])", dims3, units="1",
+            doc="Share of the net migrants of a sex at each age.")
+        aux("residents_weight", f"if_then_else(net_migration_total[{r}] > 0, "
+            "immigration_on_residents, emigration_on_residents)", (r,), units="1",
+            doc="Weight of the residents in the age pattern of this year's net migration.")
         model.flow("net_migration",
-                   f"max(net_migration_total[{r}], 0) * migrant_sex_share[sex] * "
-                   f"immigrant_age_pattern[{r}, sex, age] + "
-                   f"max(min(net_migration_total[{r}], 0) * migrant_sex_share[sex] * "
-                   f"zidz(migration_weight[{r}, sex, age], migration_weight_total[{r}, sex]), "
+                   f"max(net_migration_total[{r}] * migrant_sex_share[sex] * "
+                   f"migrant_age_share[{r}, sex, age], "
                    f"-survival_ratio[{r}, sex, age] * population[{r}, sex, age])",
                    into="population", dims=dims3, units="person/year",
                    doc="Net international migration (immigrants minus emigrants): the "
-                       "location's total spread as Rogers-Castro rates over residents.")
+                       "location's total spread by the Rogers-Castro schedule.")
         roles["net_migration"] = "net_migration"
     group_matrix = np.zeros((len(AGE_GROUPS), 101))
     for a in range(101):
@@ -367,7 +379,7 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
     return roles
 
 
-def _immigrant_pattern(paths: vital_rates.InputPaths, year: int) -> np.ndarray:
+def _stationary_pattern(paths: vital_rates.InputPaths, year: int) -> np.ndarray:
     hazard = paths.hazard(float(year))  # (R, 2, 101)
     out = np.stack([life_tables.person_years(hazard[:, s], sex) for s, sex in enumerate(SEXES)],
                    axis=1) * rogers_castro()
