@@ -109,7 +109,8 @@ def build(locations: Sequence[str] = DEFAULT_LOCATIONS, *, start: float = 2022.0
         raises :class:`engine.SpecError` with a suggestion).
     start, stop, dt : float
         Run times (decimal years, mid-year convention); the age shift is yearly, so ``dt`` must
-        divide 1 (the cohort-component accounting is exact with ``dt = 1``).
+        divide 1 (the cohort-component accounting is exact with ``dt = 1``). The model keeps
+        the input paths from ``start`` on: to run from an earlier year, build it from then.
     base_year : int, optional
         Year of the WPP population that starts the run (default: ``int(start)``).
     jump_off : int, optional
@@ -161,14 +162,20 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
     r = regions_dim
     locations = wpp.check_locations(model.dims[r].elements)
     paths = vital_rates.input_paths(locations, jump_off=jump_off)
+    initial = vital_rates.initial_population(paths, base_year)
+    # The kernel loops over every knot of a path: those before the run are left out (a run
+    # that starts before the model's start then reads the first kept year's values).
+    if model.start is not None:
+        first = max(int(np.floor(min(float(model.start), base_year))) - 1, int(paths.years[0]))
+        paths = paths.window(first, float(paths.years[-1]))
     values = dict(values or {})
     dims3 = (r, "sex", "age")
     _ensure_dim(model, "sex", SEXES)
     _ensure_dim(model, "age", AGES)
     _ensure_dim(model, "age_group", AGE_GROUPS)
-    _ensure_dim(model, "calendar_year", [str(y) for y in vital_rates.YEARS])
+    _ensure_dim(model, "calendar_year", [str(y) for y in paths.years])
     _ensure_dim(model, "mortality_knot", [f"{k:g}" for k in paths.mortality_knots])
-    _ensure_dim(model, "fertility_knot", [str(k) for k in vital_rates.FERTILITY_KNOTS])
+    _ensure_dim(model, "fertility_knot", [str(k) for k in paths.fertility_knots])
 
     def param(name: str, default: Any, dims: Sequence[str] = (), **kw: Any) -> None:
         value = values.pop(name, default)
@@ -180,12 +187,12 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
         model.aux(name, equation, dims=tuple(dims), **kw)
 
     # -- time: every path is piecewise linear in time, read at the step's mid-point
-    years = vital_rates.YEARS.astype(float)
+    years = paths.years.astype(float)
     param("calendar_year_value", years, ("calendar_year",), units="year",
           doc="Mid-point (1 July) of each calendar year of WPP's annual figures.")
     _knot_params(param, "mortality_knot", paths.mortality_knots,
                  "log death rates (WPP periods' mid-points)")
-    _knot_params(param, "fertility_knot", vital_rates.FERTILITY_KNOTS.astype(float),
+    _knot_params(param, "fertility_knot", paths.fertility_knots.astype(float),
                  "fertility age patterns")
     aux("step_midpoint", "time + time_step() / 2", units="year",
         doc="Mid-point of the current step: where flows read their input paths.")
@@ -198,7 +205,7 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
             ("mortality_knot",), units="1",
             doc=f"Linear-interpolation weight of each mortality knot at {when}.")
     aux("fertility_knot_weight", _hat("fertility_knot", "step_midpoint",
-                                      vital_rates.FERTILITY_KNOTS), ("fertility_knot",),
+                                      paths.fertility_knots), ("fertility_knot",),
         units="1", doc="Linear-interpolation weight of each fertility knot.")
 
     # -- mortality
@@ -307,7 +314,7 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
           bounds=(0, 1), doc="Share of migrants by sex (UN DESA 2020: 48.1% women).")
 
     # -- the population
-    param("initial_population", vital_rates.initial_population(paths, base_year), dims3,
+    param("initial_population", initial, dims3,
           units="person", bounds=(0, None),
           doc=f"Population on 1 July {base_year} (WPP 2022), split into single years and sexes.")
     model.stock("population", initial=f"initial_population[{r}, sex, age]", dims=dims3,

@@ -30,7 +30,7 @@ fertility pattern are held at J's, and net migration at its mean of the 5 years 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -64,6 +64,22 @@ class InputPaths:
     sex_ratio_at_birth: np.ndarray  # (R, Y), males per female
     net_migration: np.ndarray  # (R, Y), persons a year
     e0: np.ndarray  # (R, 2, Y), WPP's (NaN after a jump-off)
+    years: np.ndarray = field(default_factory=lambda: YEARS.copy())  # (Y,) calendar years
+    fertility_knots: np.ndarray = field(default_factory=lambda: FERTILITY_KNOTS.copy())
+
+    def window(self, first: float, last: float) -> InputPaths:
+        """The paths over the calendar years ``first..last`` only, with the knots around them
+        (what a run over those years reads; its kernel then loops over fewer knots)."""
+        keep = (self.years >= first) & (self.years <= last)
+        m = _around(self.mortality_knots, first, last)
+        f = _around(self.fertility_knots, first, last)
+        return replace(self, mortality_knots=self.mortality_knots[m],
+                       log_hazard_knots=self.log_hazard_knots[..., m],
+                       log_mortality_scale=self.log_mortality_scale[..., keep],
+                       tfr=self.tfr[:, keep], fertility_pattern=self.fertility_pattern[..., f],
+                       sex_ratio_at_birth=self.sex_ratio_at_birth[:, keep],
+                       net_migration=self.net_migration[:, keep], e0=self.e0[..., keep],
+                       years=self.years[keep], fertility_knots=self.fertility_knots[f])
 
     def hazard(self, years: np.ndarray | float) -> np.ndarray:
         """Single-year hazards (R, 2, [T,] 101) at ``years``, as the model computes them."""
@@ -71,11 +87,18 @@ class InputPaths:
         knots = np.array([np.interp(t, self.mortality_knots, row)
                           for row in self.log_hazard_knots.reshape(-1, self.mortality_knots.size)])
         knots = knots.reshape(self.log_hazard_knots.shape[:3] + (t.size,))
-        scale = np.array([np.interp(t, YEARS, row)
-                          for row in self.log_mortality_scale.reshape(-1, YEARS.size)])
+        scale = np.array([np.interp(t, self.years, row)
+                          for row in self.log_mortality_scale.reshape(-1, self.years.size)])
         scale = scale.reshape(self.log_mortality_scale.shape[:2] + (t.size,))
         out = np.exp(np.moveaxis(knots, 2, 3) + scale[..., None])  # (R, 2, T, 101)
         return out[:, :, 0] if np.ndim(years) == 0 else out
+
+
+def _around(knots: np.ndarray, first: float, last: float) -> np.ndarray:
+    """Mask of the knots in [first, last] and the nearest one beyond each end."""
+    low = knots[knots <= first].max(initial=knots[0])
+    high = knots[knots >= last].min(initial=knots[-1])
+    return (knots >= low) & (knots <= high)  # type: ignore[no-any-return]
 
 
 def _single_year_log_rates(name: str) -> np.ndarray:
