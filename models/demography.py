@@ -39,7 +39,8 @@ any location of WPP (all 237 countries and areas, the regions, subregions and ag
   Castro 1981) applied to the residents of each age and sex, 48.1 % of migrants women (UN DESA
   2020): ``net_migration[x] = N * share[sex] * RC(x) P(x) / sum_y RC(y) P(y)``. Applied as rates
   the schedule keeps migration small where there are few people (the oldest ages); a net outflow
-  can never take more people of an age than survive the year there.
+  can never take more people of an age than there are (the year's migrants are exposed to
+  its fertility and mortality for half the year, as in Preston et al. 2001, ch. 6).
 - **Life table**: ``life_expectancy`` (by sex) is the period life expectancy at birth of the
   hazards at the save time (WPP's e0 at whole years, by construction).
 
@@ -322,7 +323,16 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
                 doc="Resident population by region, sex and single year of age (100 = 100+).")
     aux("total_population", f"sum(population[{r}, sex, age], 'sex', 'age')", (r,),
         units="person", doc="Resident population.")
-    aux("births_total", f"sum(fertility_of_cohort[{r}, age] * population[{r}, 'female', age], "
+    if migration:
+        param("migrant_exposure", 0.5, units="year", bounds=(0, 1),
+              doc="Time the year's net migrants are exposed to its fertility and mortality "
+                  "(half a year: moves spread over the year; Preston et al. 2001, ch. 6).")
+        aux("exposed_population", f"population[{r}, sex, age] + migrant_exposure * "
+            f"net_migration[{r}, sex, age]", dims3, units="person",
+            doc="Residents at the start plus the year's net migrants for the part of the year "
+                "they are there: who gives birth and dies in the year.")
+    exposed = "exposed_population" if migration else "population"
+    aux("births_total", f"sum(fertility_of_cohort[{r}, age] * {exposed}[{r}, 'female', age], "
         "'age')", (r,), units="person/year", doc="Live births a year.")
     aux("births", f"births_total[{r}] * sex_share_at_birth[{r}, sex] * is_newborn[age]", dims3,
         units="person/year", doc="Live births a year, by sex (at age 0).")
@@ -330,8 +340,9 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
                into="population", dims=dims3, units="person/year",
                doc="The year's births alive at its end, entering age 0: births times L(0).")
     model.flow("deaths_of_residents", f"mortality_probability[{r}, sex, age] * "
-               f"population[{r}, sex, age]", out_of="population", dims=dims3,
-               units="person/year", doc="Deaths of the people of each age at the start.")
+               f"{exposed}[{r}, sex, age]", out_of="population", dims=dims3,
+               units="person/year", doc="Deaths of the people of each age at the start (and "
+               "of the year's net migrants while there).")
     aux("deaths", f"deaths_of_residents[{r}, sex, age] + births[{r}, sex, age] - "
         f"births_surviving[{r}, sex, age]", dims3, units="person/year",
         doc="Deaths a year (age 0 includes the deaths of the year's births).")
@@ -366,7 +377,8 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
         model.flow("net_migration",
                    f"max(net_migration_total[{r}] * migrant_sex_share[sex] * "
                    f"migrant_age_share[{r}, sex, age], "
-                   f"-survival_ratio[{r}, sex, age] * population[{r}, sex, age])",
+                   f"-survival_ratio[{r}, sex, age] * population[{r}, sex, age] / "
+                   f"(1 - migrant_exposure * mortality_probability[{r}, sex, age]))",
                    into="population", dims=dims3, units="person/year",
                    doc="Net international migration (immigrants minus emigrants): the "
                        "location's total spread by the Rogers-Castro schedule.")

