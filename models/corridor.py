@@ -5,12 +5,12 @@ Story
 Two migration corridors, Northern Africa and Sub-Saharan Africa to Europe and Central America
 (with Mexico) to Northern America, as one closed system of five WPP regions. Each region's people
 are counted by sex and single year of age (:mod:`models.demography`: births from WPP 2022
-fertility, deaths from a calibrated relational mortality model, exact yearly ageing). Who leaves
-is decided by the migration hump (:mod:`models.hump`: an inverted U of origin income, diaspora
-networks, legal pathways, border enforcement that diverts irregular crossings to deadlier routes,
-returns, remittances that raise origin income). Skill shortages at the destination
-(:mod:`models.labour`) open legal pathways; climate hazards (:mod:`models.climate`) displace
-people, mostly within their region.
+fertility, deaths from WPP 2022's death rates scaled to its life expectancy, exact yearly
+ageing). Who leaves is decided by the migration hump (:mod:`models.hump`: an inverted U of
+origin income, diaspora networks, legal pathways, border enforcement that diverts irregular
+crossings to deadlier routes, returns, remittances that raise origin income). Skill shortages
+at the destination (:mod:`models.labour`) open legal pathways; climate hazards
+(:mod:`models.climate`) displace people, mostly within their region.
 
 Migrants leave their region (``emigration``), legal migrants arrive at once, irregular ones travel
 through ``migrants_in_transit`` (mean ``transit_time``), where some die (``transit_losses``), and
