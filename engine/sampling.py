@@ -54,12 +54,15 @@ from .errors import ParameterError, suggest
 from .spec import PRIOR_DISTRIBUTIONS, Model
 
 __all__ = ["DESIGNS", "Prior", "Design", "resolve_priors", "make_design", "design_rows",
-           "frozen_distribution", "UNIT_MARGIN"]
+           "frozen_distribution", "UNIT_MARGIN", "MIN_SALTELLI_N"]
 
 DESIGNS = ("random", "lhs", "sobol", "saltelli", "morris")
 UNIT_MARGIN = 1e-9
 OUTSIDE_TOLERANCE = 1e-3
 MORRIS_LEVELS = 4
+#: The smallest base sample of a saltelli design: below it the bootstrap of the indices has
+#: next to nothing to resample (n=1: all resamples equal, a confidence half-width of 0).
+MIN_SALTELLI_N = 4
 _KEY = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(?:\[(?P<elements>[^\[\]]*)\])?\s*$")
 
 
@@ -305,6 +308,12 @@ def check_design(design: str, n: Any, seed: Any) -> tuple[int, int]:
                              "explicit, so that a sweep can be repeated.")
     if design == "morris" and n < 2:
         raise ParameterError("a morris design needs n >= 2 trajectories.")
+    if design == "saltelli" and n < MIN_SALTELLI_N:
+        raise ParameterError(
+            f"a saltelli design needs n >= {MIN_SALTELLI_N} base samples, got n={n}: with fewer "
+            "the indices are noise and their bootstrap confidence intervals collapse to zero "
+            f"(n=1 gives S1 > 1 with a half-width of 1e-15). Use n={MIN_SALTELLI_N} for a "
+            "smoke test and n >= 512 (a power of 2) for indices to about two decimals.")
     return int(n), int(seed)
 
 
