@@ -198,6 +198,9 @@ def _engine_versions() -> dict[str, str]:
 
 
 def _check_params_early(model: Model, params: Mapping[str, Any] | None) -> None:
+    if params is not None and not isinstance(params, Mapping):
+        raise ParameterError(f"params must be a mapping from parameter name to value, e.g. "
+                             f"{{'k': 0.5}}; got a {type(params).__name__}.")
     for name in params or {}:
         var = model.variables.get(name)
         if var is None or var.kind != "param":

@@ -246,6 +246,16 @@ def resolve_priors(model: Model, priors: Mapping[str, Any] | None) -> tuple[Prio
         distribution, values = frozen_distribution(spec, where)
         prior = Prior(str(key), name, element, spec, distribution, values)
         resolved.append(_check_support(prior, var.bounds, where))
+    # Two priors on one input (keys spelt differently: "k" and " k", "p[a]" and "p[ a ]")
+    # would make two design columns of which the run uses one.
+    seen: dict[tuple[str, int | None], str] = {}
+    for prior in resolved:
+        other = seen.setdefault((prior.parameter, prior.element), prior.key)
+        if other != prior.key:
+            raise ParameterError(f"priors {other!r} and {prior.key!r} are both for "
+                                 f"{prior.parameter!r}" + ("" if prior.element is None else
+                                                           " (the same element)")
+                                 + "; give one prior per parameter or element.")
     # Whole-parameter priors first, so that a "name[element]" prior overrides its element.
     resolved.sort(key=lambda p: p.element is not None)
     return tuple(resolved)

@@ -150,11 +150,22 @@ def _whole_steps(start: float, stop: float, step: float, role: str) -> int:
     n = int(round(ratio))
     if abs(ratio - n) <= 1e-5:
         return n
-    whole = max(1, math.ceil(ratio))
     raise SpecError(f"{role}={step:g} does not divide the run from {start:g} to {stop:g} "
                     f"({ratio:.6g} steps), so it would end at {start + math.ceil(ratio) * step:g}"
                     f", past stop. Choose a {role} that divides {stop - start:g} (e.g. "
-                    f"{(stop - start) / whole:.6g}) or stop={start + math.floor(ratio) * step:g}.")
+                    f"{_dividing_step(stop - start, step):.6g}) or "
+                    f"stop={start + math.floor(ratio) * step:g}.")
+
+
+def _dividing_step(span: float, step: float) -> float:
+    """A round step no larger than ``step`` that divides ``span`` (for error messages)."""
+    scale = 10.0 ** math.floor(math.log10(step))
+    for exponent in range(4):
+        for mantissa in (5.0, 2.5, 2.0, 1.0, 0.5, 0.25, 0.2, 0.125):
+            candidate = mantissa * scale / 10.0 ** exponent
+            if candidate <= step and abs(span / candidate - round(span / candidate)) <= 1e-9:
+                return candidate
+    return span / math.ceil(span / step)
 
 
 def check_tolerances(rtol: Any, atol: Any) -> tuple[float, float]:
@@ -182,8 +193,11 @@ def parameter_vector(result: CompiledModel, params: Mapping[str, Any] | None,
     model = result.model
     if settings is not None:
         _set_controls(result, p, settings)
-    if not params:
+    if params is None:
         return p
+    if not isinstance(params, Mapping):
+        raise ParameterError(f"params must be a mapping from parameter name to value, e.g. "
+                             f"{{'k': 0.5}}; got a {type(params).__name__}.")
     for name, value in params.items():
         var = model.variables.get(name)
         if var is None or var.kind != "param":
@@ -192,7 +206,13 @@ def parameter_vector(result: CompiledModel, params: Mapping[str, Any] | None,
                    else f"unknown parameter {name!r}")
             raise ParameterError(f"{why} of model {model.name!r}." + suggest(name, known))
         slot = result.plan.slots[name]
-        array = np.asarray(value, dtype=float)
+        try:
+            if isinstance(value, (str, bytes)):
+                raise TypeError
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise ParameterError(f"parameter {name!r}: value {value!r} is not a number (or an "
+                                 f"array of numbers of shape {slot.shape}).") from None
         if array.ndim == 0:
             array = np.full(slot.shape, float(array))
         if array.shape != slot.shape:

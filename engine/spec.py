@@ -328,6 +328,11 @@ class Model:
             if flow not in var.inflows:
                 raise SpecError(f"cohort_shift of {stock!r}: entry flow {flow!r} is not an "
                                 f"inflow of it; its inflows are {var.inflows}.")
+        for other in self.shifts:
+            if other.stock == stock:
+                raise SpecError(f"cohort_shift of {stock!r} is already declared (along "
+                                f"{other.along!r} every {other.every:g}); a stock ages once: "
+                                "remove the second declaration.")
         shift = CohortShift(stock, along, float(every), tuple(entry))
         if entry:
             # What the entry flows bring between two shifts, so the shift can leave it in place.

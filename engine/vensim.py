@@ -27,7 +27,7 @@ import numpy as np
 
 from .equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary
 from .errors import SpecError
-from .spec import Model, Piece, Variable
+from .spec import MAX_ORDER, Model, Piece, Variable
 
 __all__ = ["load"]
 
@@ -175,9 +175,19 @@ def _written_names(source: Any) -> list[dict[str, list[str]]]:
 
 def _describe_parse_error(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
+    head = text[0] if text else type(exc).__name__
     line = getattr(exc, "line", None)
-    where = f" (line {line})" if line else ""
-    return (text[0] if text else type(exc).__name__) + where
+    if callable(line):
+        # parsimonious's ParseError: its line and column count within the text it parsed (one
+        # equation), already in the message; show that equation.
+        source = getattr(exc, "text", None)
+        head = head.rstrip(".")
+        if isinstance(source, str) and source.strip():
+            head += f", in the expression {' '.join(source.split())[:160]!r}"
+        return head + "; check its brackets and operators."
+    if isinstance(line, (int, str)) and line:
+        head += f" (line {line})"
+    return head
 
 
 class _Mapper:
@@ -735,10 +745,12 @@ class _Mapper:
         time at initialisation."""
         value = self.initial_value(delay)
         dt = self.constants.get("time_step")
-        if value is None or dt is None:
+        if value is None or dt is None or not (dt > 0 and math.isfinite(value)):
             return order
-        while order > 1 and order * dt > value:
-            order -= 1
+        if order * dt > value:  # the largest k < order with k * dt <= value, at least 1
+            order = max(1, min(order - 1, int(math.floor(value / dt)) + 1))
+            while order > 1 and order * dt > value:
+                order -= 1
         return order
 
     def x_DelayFixedStructure(self, node: Any) -> Expr:
@@ -772,8 +784,12 @@ class _Mapper:
     def order(self, node: Any, what: str) -> Num:
         # Vensim and PySD fix the order at initialisation: evaluate it at INITIAL TIME.
         value = self.initial_value(self.expr(node))
-        if value is None or value < 1 or not math.isfinite(value):
+        if value is None or not math.isfinite(value) or value < 1:
             raise self.fail(f"the order of {what} must be a constant positive number.")
+        if int(value) > MAX_ORDER:
+            raise self.fail(f"the order of {what} is {value:g}, above the maximum of "
+                            f"{MAX_ORDER} (each order is a stock); use an order of 10 or less, "
+                            "or DELAY FIXED for a pipeline.")
         return Num(float(int(value)))
 
 
