@@ -250,7 +250,11 @@ def output_layout(result: CompiledModel, outputs: Sequence[str] | None
     """Names of the output variables, and per output column the array kind and index."""
     model = result.model
     cache = result.__dict__.setdefault("_layouts", {})
-    key = None if outputs is None else tuple(outputs)
+    if outputs is not None and not isinstance(outputs, str) and not isinstance(outputs,
+                                                                                Sequence):
+        raise SpecError(f"outputs must be a list of variable names; got {outputs!r}.")
+    key = None if outputs is None else (outputs,) if isinstance(outputs, str) else tuple(
+        str(o) if not isinstance(o, str) else o for o in outputs)
     if key in cache:
         return cache[key]  # type: ignore[no-any-return]
     if outputs is None:
@@ -261,6 +265,8 @@ def output_layout(result: CompiledModel, outputs: Sequence[str] | None
             outputs = [outputs]
         names = []
         for name in outputs:
+            if not isinstance(name, str):
+                raise SpecError(f"outputs must be variable names (strings); got {name!r}.")
             var = model.variables.get(name)
             if var is None or var.hidden:
                 raise SpecError(f"unknown output {name!r} of model {model.name!r}."

@@ -229,7 +229,13 @@ class Model:
               dims: Sequence[str] = (), non_negative: bool = False, doc: str = "",
               rate: str | Expr | None = None) -> Variable:
         """Declare a stock (a level). Flows attach with ``flow(..., out_of=, into=)``;
-        ``rate`` optionally gives an extra net rate of change directly (Vensim's INTEG)."""
+        ``rate`` optionally gives an extra net rate of change directly (Vensim's INTEG).
+
+        A ``non_negative`` stock is held at zero under every method (Stella's rule): what
+        drains it (its outflows, and the negative part of an inflow) is limited to what it
+        holds, so flows stay conserved; with a ``rate`` it is also clamped at zero after each
+        step.
+        """
         dims = self._check_dims(name, dims)
         var = Variable(name, "stock", dims, units=units, doc=doc, non_negative=non_negative)
         self._add(var)

@@ -234,6 +234,12 @@ def test_d18_params_must_be_a_mapping_of_numbers(teacup):
                             start=0, stop=2, dt=1)
 
 
+def test_d18_outputs_must_be_names(teacup):
+    for outputs in (5, [5], [["teacup_temperature"]]):
+        with pytest.raises(SpecError, match="outputs must be"):
+            engine.simulate(teacup, start=0, stop=2, dt=1, outputs=outputs)
+
+
 def test_d18_directory_or_unknown_name_as_model(tmp_path, capsys):
     assert main(["run", str(tmp_path)]) == 1
     assert "is a directory, not a model" in one_line_error(capsys)
