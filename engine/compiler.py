@@ -746,33 +746,39 @@ def _stock_update(gen: _Gen, var: Variable) -> list[str]:
 
 
 def _nonnegative_limits(gen: _Gen) -> dict[str, tuple[list[str], list[str]]]:
-    """Per non-negative stock, its outflows and the code limiting them so that one step
-    cannot take the stock below zero.
+    """Per non-negative stock, its flows and the code limiting them so that one step cannot
+    take the stock below zero.
 
-    The outflows of a stock share what it holds at the start of the step, in proportion to
-    their demands. Limiting the flow itself (not the stock afterwards) keeps every flow's
-    outflow equal to its inflow elsewhere, so totals are conserved exactly; the limit does not
-    count on same-step inflows, so it does not depend on the order stocks are processed in.
+    What drains a stock (its outflows, and the negative part of an inflow: a negative inflow
+    is an outflow, as Stella's biflows are) shares what it holds at the start of the step, in
+    proportion to the demands. Limiting the flow itself (not the stock afterwards) keeps every
+    flow's outflow equal to its inflow elsewhere, so totals are conserved exactly; the limit
+    does not count on same-step inflows, so it does not depend on the order stocks are
+    processed in.
     """
     plan = gen.plan
     out: dict[str, tuple[list[str], list[str]]] = {}
     for var in gen.model.variables.values():
-        if var.kind != "stock" or not var.non_negative or not var.outflows:
+        if var.kind != "stock" or not var.non_negative or not (var.outflows or var.inflows):
             continue
         slot = plan.slots[var.name]
-        outs = " + ".join(f"max(a[{plan.slots[f].offset} + i], 0.0)" for f in var.outflows)
+        demands = ([f"max(a[{plan.slots[f].offset} + i], 0.0)" for f in var.outflows]
+                   + [f"max(-a[{plan.slots[f].offset} + i], 0.0)" for f in var.inflows])
         lines = [
             f"    # limit outflows of non-negative stock {_comment(var.name)}",
             f"    for i in range({slot.size}):",
             f"        avail = max(y[{slot.offset} + i], 0.0) / h",
-            f"        total = {outs}",
+            f"        total = {' + '.join(demands)}",
             "        if total > avail:",
             "            f = avail / total",
         ]
         for flow in var.outflows:
             off = plan.slots[flow].offset
             lines += [f"            if a[{off} + i] > 0.0:", f"                a[{off} + i] *= f"]
-        out[var.name] = (list(var.outflows), lines)
+        for flow in var.inflows:
+            off = plan.slots[flow].offset
+            lines += [f"            if a[{off} + i] < 0.0:", f"                a[{off} + i] *= f"]
+        out[var.name] = ([*var.outflows, *var.inflows], lines)
     return out
 
 
@@ -788,19 +794,29 @@ def _delay_fixed_init(gen: _Gen, var: Variable, offset: int, controls: dict[str,
     lines = [f"    # fixed delay {_comment(var.name)}: the output starts at its initial value"]
     # delay time into a scratch copy of the output slot, then the initial value.
     lines += gen.assign(_role_var(var, 1), "eq", "a", offset)
+    # The length in steps is capped at the run's before it is made an integer (a delay of
+    # 1e19 or infinity would overflow it); a NaN delay is marked in the pointer slot z[b]
+    # and fills the pipeline with NaN, so that the run fails naming what it reaches.
     lines.append("    cap = int(z[0])")
     lines.append(f"    for e in range({size}):")
     lines.append(f"        b = 1 + ({base} + e) * (cap + 2)")
-    lines.append(f"        n = int(np.round(max(a[{offset} + e] / h, 1.0) + 1e-6))")
-    lines.append("        if n > cap:")
-    lines.append("            n = cap")
+    lines.append(f"        steps = a[{offset} + e] / h")
     lines.append("        z[b] = 0.0")
+    lines.append("        if steps != steps:")
+    lines.append("            z[b] = 1.0")
+    lines.append("            n = cap")
+    lines.append("        elif steps >= cap:")
+    lines.append("            n = cap")
+    lines.append("        else:")
+    lines.append("            n = int(np.round(max(steps, 1.0) + 1e-6))")
     lines.append("        z[b + 1] = n")
     lines += gen.assign(_role_var(var, 2), "eq", "a", offset)
     lines.append(f"    for e in range({size}):")
     lines.append(f"        b = 1 + ({base} + e) * (cap + 2)")
+    lines.append(f"        v = a[{offset} + e] if z[b] == 0.0 else np.nan")
+    lines.append("        z[b] = 0.0")
     lines.append("        for k in range(int(z[b + 1])):")
-    lines.append(f"            z[b + 2 + k] = a[{offset} + e]")
+    lines.append("            z[b + 2 + k] = v")
     del tmp
     return lines
 

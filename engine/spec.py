@@ -43,11 +43,17 @@ from .equations import (
 )
 from .errors import SpecError, suggest
 
-__all__ = ["Model", "Dimension", "Variable", "Piece", "KINDS", "PRIOR_DISTRIBUTIONS"]
+__all__ = ["Model", "Dimension", "Variable", "Piece", "KINDS", "PRIOR_DISTRIBUTIONS",
+           "MAX_ORDER"]
 
 KINDS = ("stock", "flow", "aux", "param", "lookup", "initial", "delay_fixed")
 PRIOR_DISTRIBUTIONS = {"uniform": 2, "normal": 2, "truncnorm": 4, "lognormal": 2,
                        "triangular": 3, "beta": 4, "choice": 1}
+#: The highest order of a smooth or delay (``smooth_n``, ``delay_n``, Vensim's SMOOTH N and
+#: DELAY N): each order is a hidden stock, so an order of 100,000 would build a model of
+#: 100,000 stocks. Models in practice use 1 to 10 (Vensim's manual: 3 is usual).
+MAX_ORDER = 1000
+
 _RESERVED = {"time"}  # the equations keyword; generated code never uses model names
 
 
@@ -225,7 +231,13 @@ class Model:
               dims: Sequence[str] = (), non_negative: bool = False, doc: str = "",
               rate: str | Expr | None = None) -> Variable:
         """Declare a stock (a level). Flows attach with ``flow(..., out_of=, into=)``;
-        ``rate`` optionally gives an extra net rate of change directly (Vensim's INTEG)."""
+        ``rate`` optionally gives an extra net rate of change directly (Vensim's INTEG).
+
+        A ``non_negative`` stock is held at zero under every method (Stella's rule): what
+        drains it (its outflows, and the negative part of an inflow) is limited to what it
+        holds, so flows stay conserved; with a ``rate`` it is also clamped at zero after each
+        step.
+        """
         dims = self._check_dims(name, dims)
         var = Variable(name, "stock", dims, units=units, doc=doc, non_negative=non_negative)
         with self._declaring(var):
@@ -324,6 +336,11 @@ class Model:
             if flow not in var.inflows:
                 raise SpecError(f"cohort_shift of {stock!r}: entry flow {flow!r} is not an "
                                 f"inflow of it; its inflows are {var.inflows}.")
+        for other in self.shifts:
+            if other.stock == stock:
+                raise SpecError(f"cohort_shift of {stock!r} is already declared (along "
+                                f"{other.along!r} every {other.every:g}); a stock ages once: "
+                                "remove the second declaration.")
         shift = CohortShift(stock, along, float(every), tuple(entry))
         if entry:
             # What the entry flows bring between two shifts, so the shift can leave it in place.
@@ -476,8 +493,9 @@ class Model:
 def _stateful_call(kind: str, order: int, input: Any, delay_time: Any, initial: Any,
                    name: str) -> Call:
     args = [parse(input, where=f"{kind} {name!r}"), parse(delay_time, where=f"{kind} {name!r}")]
-    if order not in (1, 3) and not (isinstance(order, int) and order >= 1):
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)):
         raise SpecError(f"{kind} {name!r}: order must be a positive integer, got {order!r}.")
+    order = int(_Lowering.order(Num(float(order)), kind, name))
     init = None if initial is None else parse(initial, where=f"{kind} {name!r}")
     if order in (1, 3):
         func = {("smooth", 1): "smooth", ("smooth", 3): "smooth3", ("delay", 1): "delay1",
@@ -599,10 +617,19 @@ class _Lowering:
 
     @staticmethod
     def order(n: Expr, what: str, host: str) -> int:
-        if not isinstance(n, Num) or n.value < 1 or n.value != math.floor(n.value):
+        """The order of a smooth or delay: a constant whole number from 1 to MAX_ORDER."""
+        if not isinstance(n, Num):
             raise SpecError(f"{host!r}: the order of {what} must be a constant positive integer, "
                             f"got {n!r}; give a number.")
-        return int(n.value)
+        value = n.value
+        if not (math.isfinite(value) and value >= 1 and value == math.floor(value)):
+            raise SpecError(f"{host!r}: the order of {what} must be a whole number from 1 to "
+                            f"{MAX_ORDER}, got {value!r}.")
+        if value > MAX_ORDER:
+            raise SpecError(f"{host!r}: the order of {what} is {value:g}, above the maximum of "
+                            f"{MAX_ORDER} (each order is a stock); use an order of 10 or less, "
+                            "or a fixed delay (delay_fixed / DELAY FIXED) for a pipeline.")
+        return int(value)
 
     # -- smooths
     def lower_smooth(self, input: Expr, delay: Expr, initial: Expr | None = None) -> Expr:
@@ -663,7 +690,13 @@ class _Lowering:
 
     def lower_delay_fixed(self, input: Expr, delay: Expr, initial: Expr) -> Expr:
         # The input is held in a hidden auxiliary so that the pipeline can record its value
-        # at each step; the delay time is read once, at initialisation (as Vensim does).
+        # at each step; the delay time is read once, at initialisation (as Vensim does). A
+        # delay longer than the run holds the initial value throughout (the pipeline is capped
+        # at the run's length); one that is not a number fills it with NaN, which the run
+        # reports as an IntegrationError.
+        if isinstance(delay, Num) and not (math.isfinite(delay.value) and delay.value >= 0):
+            raise SpecError(f"{self.host.name!r}: the delay time of a fixed delay is "
+                            f"{delay.value!r}; give a finite delay time of zero or more.")
         feed = self.new("delay_input", "aux", [input])
         name = self.new("delay_fixed", "delay_fixed", [input, delay, initial])
         self.model.variables[name].extra["input"] = feed

@@ -26,6 +26,7 @@ import itertools
 import json
 import math
 import os
+import stat
 import sys
 import threading
 import warnings
@@ -50,7 +51,7 @@ from .equations import (
     depth,
 )
 from .errors import SpecError
-from .spec import Model, Piece, Variable
+from .spec import MAX_ORDER, Model, Piece, Variable
 
 __all__ = ["load"]
 
@@ -84,8 +85,7 @@ def load(path: str | os.PathLike[str]) -> Model:
         construct the engine does not support (naming the variable and the construct).
     """
     path = Path(path)
-    if not path.exists():
-        raise SpecError(f"model file {str(path)!r} does not exist.")
+    _check_file(path)
     cached = _cache_file(path)
     if cached.exists():
         try:
@@ -100,12 +100,55 @@ def load(path: str | os.PathLike[str]) -> Model:
     return model
 
 
+#: The largest model file read, in bytes (64 MiB; the largest of the SDXorg sample models is
+#: under 1 MB). A bigger file, or one that is not a regular file (a device such as /dev/zero,
+#: a pipe), is refused before it is read.
+MAX_MODEL_BYTES = 64 * 2**20
+
+_SUFFIXES = (".mdl", ".xmile", ".xml", ".stmx")
+
+
+def _check_file(path: Path) -> None:
+    """Refuse what is not a model file before reading a byte of it."""
+    try:
+        info = path.stat()  # follows symbolic links: the file that would be read
+    except FileNotFoundError:
+        raise SpecError(f"model file {str(path)!r} does not exist.") from None
+    except OSError as exc:
+        raise SpecError(f"model file {str(path)!r} cannot be read: {exc.strerror or exc}."
+                        ) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise SpecError(f"{str(path)!r} is a directory, not a model file; give the .mdl or "
+                        ".xmile file inside it.")
+    if not stat.S_ISREG(info.st_mode):
+        raise SpecError(f"{str(path)!r} is not a regular file (a device, pipe or socket); "
+                        "give a Vensim .mdl or XMILE .xmile file.")
+    if path.suffix.lower() not in _SUFFIXES:
+        raise SpecError(f"{str(path)!r}: unknown model format {path.suffix!r}; give a "
+                        "Vensim .mdl or an XMILE .xmile/.xml/.stmx file.")
+    if info.st_size > MAX_MODEL_BYTES:
+        raise SpecError(f"model file {str(path)!r} is {info.st_size / 2**20:.0f} MiB, more than "
+                        f"the {MAX_MODEL_BYTES // 2**20} MiB a model file may have; check that "
+                        "it is the model (not data), or split its data into a separate file.")
+    if not os.access(path, os.R_OK):
+        raise SpecError(f"model file {str(path)!r} is not readable; check its permissions.")
+
+
+def _read_model_bytes(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        data = handle.read(MAX_MODEL_BYTES + 1)
+    if len(data) > MAX_MODEL_BYTES:  # the file grew after it was checked
+        raise SpecError(f"model file {str(path)!r} is larger than the "
+                        f"{MAX_MODEL_BYTES // 2**20} MiB a model file may have.")
+    return data
+
+
 def _cache_file(path: Path) -> Path:
     """Where the mapped model of this exact file (and these versions) is kept: parsing is
     most of the cost of loading, and a file's content fixes the result."""
     from importlib.metadata import version
 
-    digest = hashlib.sha256(path.read_bytes())
+    digest = hashlib.sha256(_read_model_bytes(path))
     digest.update(f"{path.suffix.lower()}|{_MAPPER_VERSION}|{version('pysd')}".encode())
     folder = cache_dir() / "models"
     folder.mkdir(mode=0o700, exist_ok=True)
@@ -196,20 +239,47 @@ def _parse(path: Path) -> Model:
                                 "not evaluate expressions there.") from None
             raise SpecError(f"{str(path)!r}: cannot parse the model: "
                             f"{_describe_parse_error(exc)}") from None
-    return _Mapper(path, abstract).build()
+    return _Mapper(path, abstract, _written_names(source)).build()
+
+
+def _written_names(source: Any) -> list[dict[str, list[str]]]:
+    """Per section, per normalised name, the names of its equations as the file writes them
+    (pysd merges ``Foo Bar`` and ``foo_bar`` into one element; a duplicate is named as
+    written)."""
+    out: list[dict[str, list[str]]] = []
+    for section in getattr(source, "sections", None) or []:
+        names: dict[str, list[str]] = {}
+        for component in getattr(section, "components", None) or []:
+            name = getattr(component, "name", None)
+            if isinstance(name, str):
+                names.setdefault(_norm(name), []).append(name)
+        out.append(names)
+    return out
 
 
 def _describe_parse_error(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
+    head = text[0] if text else type(exc).__name__
     line = getattr(exc, "line", None)
-    where = f" (line {line})" if line else ""
-    return (text[0] if text else type(exc).__name__) + where
+    if callable(line):
+        # parsimonious's ParseError: its line and column count within the text it parsed (one
+        # equation), already in the message; show that equation.
+        source = getattr(exc, "text", None)
+        head = head.rstrip(".")
+        if isinstance(source, str) and source.strip():
+            head += f", in the expression {' '.join(source.split())[:160]!r}"
+        return head + "; check its brackets and operators."
+    if isinstance(line, (int, str)) and line:
+        head += f" (line {line})"
+    return head
 
 
 class _Mapper:
-    def __init__(self, path: Path, abstract: Any) -> None:
+    def __init__(self, path: Path, abstract: Any,
+                 written: list[dict[str, list[str]]] | None = None) -> None:
         self.path = path
         self.abstract = abstract
+        self.written = written or []
         self.section = abstract.sections[0]
         self.macros = {s.name: s for s in abstract.sections[1:]}
         self.macro_calls = 0
@@ -225,6 +295,8 @@ class _Mapper:
     # ------------------------------------------------------------------ entry
     def build(self) -> Model:
         self.declare_dims()
+        for k, section in enumerate(self.abstract.sections):
+            self.refuse_duplicates(section, self.written[k] if k < len(self.written) else {})
         elements = list(self.section.elements)
         for element in elements:
             self.names[_norm(element.name)] = element.name
@@ -261,6 +333,46 @@ class _Mapper:
                                 f"{MAX_DEPTH} corridor compiles (a long sum a + b + c + ... "
                                 "nests one level per term); split it into intermediate "
                                 "variables, or use SUM over a subscript.")
+
+    def refuse_duplicates(self, section: Any, written: dict[str, list[str]]) -> None:
+        """Refuse two equations for the same variable (or the same elements of it): Vensim
+        refuses such a file, and taking the last would silently drop the other. Equations of
+        distinct elements (``x[a1] = 1``, ``x[a2] = 2``) are one definition."""
+        for element in section.elements:
+            components = list(element.components)
+            if len(components) < 2:
+                continue
+            names = written.get(_norm(element.name), [])
+            if len(names) != len(components):
+                names = [element.name] * len(components)
+            seen: dict[tuple[str, ...], int] = {}
+            for k, component in enumerate(components):
+                for cell in self.cells(component):
+                    first = seen.setdefault(cell, k)
+                    if first == k:
+                        continue
+                    where = f" (element [{', '.join(cell)}])" if cell else ""
+                    same = ("" if names[first] == names[k] else " (names differing only in "
+                            "case, spaces or underscores are the same variable)")
+                    raise SpecError(
+                        f"{str(self.path)!r}: variable {element.name!r} is defined twice"
+                        f"{where}: by its equation {first + 1} "
+                        f"{self.shown(names[first], components[first])!r} and its equation "
+                        f"{k + 1} {self.shown(names[k], component)!r}{same}. Vensim refuses "
+                        "such a model: remove one of the definitions or rename its variable.")
+
+    def cells(self, component: Any) -> set[tuple[str, ...]]:
+        """The elements an equation defines: its subscripts, less its :EXCEPT: groups."""
+        subs, excepts = component.subscripts
+        cells = set(itertools.product(*[self.sub_elements(str(s)) for s in subs]))
+        for group in excepts:
+            cells -= set(itertools.product(*[self.sub_elements(str(s)) for s in group]))
+        return cells
+
+    @staticmethod
+    def shown(name: str, component: Any) -> str:
+        subs = component.subscripts[0]
+        return f"{name}[{','.join(str(s) for s in subs)}]" if subs else name
 
     def fail(self, what: str) -> SpecError:
         return SpecError(f"{str(self.path)!r}: variable {self.current!r}: {what}")
@@ -747,10 +859,12 @@ class _Mapper:
         time at initialisation."""
         value = self.initial_value(delay)
         dt = self.constants.get("time_step")
-        if value is None or dt is None:
+        if value is None or dt is None or not (dt > 0 and math.isfinite(value)):
             return order
-        while order > 1 and order * dt > value:
-            order -= 1
+        if order * dt > value:  # the largest k < order with k * dt <= value, at least 1
+            order = max(1, min(order - 1, int(math.floor(value / dt)) + 1))
+            while order > 1 and order * dt > value:
+                order -= 1
         return order
 
     def x_DelayFixedStructure(self, node: Any) -> Expr:
@@ -784,8 +898,12 @@ class _Mapper:
     def order(self, node: Any, what: str) -> Num:
         # Vensim and PySD fix the order at initialisation: evaluate it at INITIAL TIME.
         value = self.initial_value(self.expr(node))
-        if value is None or value < 1 or not math.isfinite(value):
+        if value is None or not math.isfinite(value) or value < 1:
             raise self.fail(f"the order of {what} must be a constant positive number.")
+        if int(value) > MAX_ORDER:
+            raise self.fail(f"the order of {what} is {value:g}, above the maximum of "
+                            f"{MAX_ORDER} (each order is a stock); use an order of 10 or less, "
+                            "or DELAY FIXED for a pipeline.")
         return Num(float(int(value)))
 
 
