@@ -10,6 +10,7 @@ from .calibration import Calibration, calibrate
 from .compiler import CompiledModel, compile_model
 from .ensemble import run_ensemble
 from .errors import (
+    CacheError,
     EngineError,
     IntegrationError,
     ParameterError,
@@ -45,6 +46,7 @@ __all__ = [
     "ParameterError",
     "IntegrationError",
     "StoreError",
+    "CacheError",
     "ResourceError",
 ]
 

@@ -418,9 +418,35 @@ def _sensitivity_dataset(reader: _Reader, group: str, time: float,
                            np.concatenate(v) if v else np.empty((0, len(inputs))),
                            {"long_name": _LONG_NAMES[k], "units": "1"})
             for k, v in blocks.items()}
+    attrs: dict[str, Any] = {"time": float(time), "method": kind}
+    if kind == "saltelli" and data:
+        attrs["unresolved"] = _unresolved(data, group, unit.shape[0], len(inputs))
     return xr.Dataset(data, coords={"output": np.array(labels, dtype=object),
                                     "parameter": np.array(list(inputs), dtype=object)},
-                      attrs={"time": float(time), "method": kind})
+                      attrs=attrs)
+
+
+#: A Sobol index whose confidence half-width exceeds both the index and this is unresolved.
+UNRESOLVED_WIDTH = 0.05
+
+
+def _unresolved(data: dict[str, xr.Variable], group: str, rows: int, inputs: int) -> int:
+    """How many Sobol indices have a confidence half-width wider than the index itself (and
+    than 0.05: an index of 0.001 +- 0.01 is resolved as unimportant); warns when there are
+    any (the indices are then noise: the base sample is too small)."""
+    count = 0
+    for index in ("S1", "ST"):
+        value = np.asarray(data[index].values)
+        conf = np.asarray(data[f"{index}_conf"].values)
+        ok = np.isfinite(value) & np.isfinite(conf)
+        count += int(np.sum(ok & (conf > np.maximum(np.abs(value), UNRESOLVED_WIDTH))))
+    if count:
+        base = rows // (2 * inputs + 2) if inputs else rows
+        warnings.warn(f"sensitivity/{group}: {count} Sobol index(es) have a 95% confidence "
+                      f"half-width wider than the index (base sample n={base}); they are not "
+                      "resolved: run the sweep with a larger n (n >= 512, a power of 2).",
+                      UserWarning, stacklevel=3)
+    return count
 
 
 def sensitivity_groups(sink: Any, layout: Any, design: Any) -> dict[str, xr.Dataset]:

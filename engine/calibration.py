@@ -89,6 +89,17 @@ class Calibration:
         return "\n".join(lines)
 
 
+def _first_step_at(time: float, start: Any, dt: Any) -> float:
+    """The first whole step from ``start`` at or after ``time`` (``time`` itself when the
+    steps are not known: resolve_times then checks them)."""
+    if not all(isinstance(v, (int, float, np.integer, np.floating)) for v in (start, dt)):
+        return time
+    if not (math.isfinite(start) and math.isfinite(dt) and dt > 0 and time > start):
+        return time
+    steps = math.ceil((time - start) / dt - 1e-5)
+    return float(start + steps * dt)
+
+
 def calibrate(model: Model, observed: xr.Dataset, params: Sequence[str], *,
               fixed: Mapping[str, Any] | None = None, initial: Mapping[str, Any] | None = None,
               start: float | None = None, stop: float | None = None, dt: float | None = None,
@@ -162,8 +173,9 @@ def calibrate(model: Model, observed: xr.Dataset, params: Sequence[str], *,
         raise SpecError("calibrate: the observed Dataset needs a 'time' dim.")
     result = compiled(model, method)
     times = np.asarray(observed["time"].values, dtype=float)
-    if stop is None:  # no need to run past the last observation
-        stop = float(times.max())
+    if stop is None:  # no need to run past the step at or after the last observation
+        stop = _first_step_at(float(times.max()), model.start if start is None else start,
+                              model.dt if dt is None else dt)
     settings = resolve_times(model, start, stop, dt, None, method)
     save_times = settings.save_times()
     kinds, idx, rows, cols, obs, scale = _observation_layout(result, observed, save_times,

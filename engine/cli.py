@@ -21,23 +21,47 @@ from .errors import EngineError
 __all__ = ["main"]
 
 
+#: The bundled models ``corridor run NAME`` may build (modules of the ``models`` package with a
+#: ``build()``); no other module is imported from a name given on the command line.
+BUNDLED_MODELS = ("corridor", "demography", "hump", "climate", "labour")
+MODEL_SUFFIXES = (".mdl", ".xmile", ".xml", ".stmx")
+
+
 def _load_model(name: str, scenario: str | None = None) -> Any:
     """A model file (.mdl/.xmile/.stmx), a bundled model name, or the default forecast."""
     import engine
 
+    from .errors import suggest
+
     path = Path(name)
-    if path.suffix.lower() in (".mdl", ".xmile", ".xml", ".stmx"):
+    if path.suffix.lower() in MODEL_SUFFIXES:
+        if scenario:
+            raise EngineError(f"--scenario {scenario!r}: scenarios are for bundled models; a "
+                              "model file runs with its own values (use --set NAME=VALUE).")
         return engine.load(path)
     if name == "example":
+        if scenario:
+            raise EngineError("the example model has no scenarios; drop --scenario.")
         return _example_model()
-    import importlib
-
-    try:
-        module = importlib.import_module(f"models.{name}")
-    except ModuleNotFoundError:
+    if name not in BUNDLED_MODELS:
+        if path.exists():
+            kind = "a directory" if path.is_dir() else "a file of unknown format"
+            raise EngineError(f"{name!r} is {kind}, not a model: give a Vensim .mdl or XMILE "
+                              f".xmile/.stmx file, or a bundled model "
+                              f"({', '.join(BUNDLED_MODELS)}, example).")
         raise EngineError(f"unknown model {name!r}: give a .mdl/.xmile file or a bundled model "
-                          "(corridor, demography, hump, climate, labour, example).") from None
-    kwargs = {"scenario": scenario} if scenario else {}
+                          f"({', '.join(BUNDLED_MODELS)}, example)."
+                          + suggest(name, [*BUNDLED_MODELS, "example"]))
+    import importlib
+    import inspect
+
+    module = importlib.import_module(f"models.{name}")
+    kwargs = {}
+    if scenario:
+        if "scenario" not in inspect.signature(module.build).parameters:
+            raise EngineError(f"model {name!r} has no scenarios; drop --scenario (the "
+                              "corridor and climate models have them).")
+        kwargs["scenario"] = scenario
     model: Any = module.build(**kwargs)
     return model
 
@@ -81,21 +105,21 @@ def _default_model_name() -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     import engine
 
+    from .files import check_output_file
+
+    # where the result goes is checked before the run, not found wanting after it
+    out = (check_output_file(args.out, suffixes=(".nc", ".csv"), overwrite=args.overwrite,
+                             what="--out") if args.out else None)
+    params = _assignments(args.set)
     model = _load_model(args.model or _default_model_name(), args.scenario)
-    params = dict(_parse_assignment(a) for a in args.set or [])
     ds = engine.simulate(model, start=args.start, stop=args.stop, dt=args.dt,
                          method=args.method, params=params or None,
                          outputs=args.output or None)
-    if args.out:
-        out = Path(args.out)
-        if out.exists() and not args.overwrite:
-            raise EngineError(f"{out} exists; pass --overwrite to replace it.")
-        if out.suffix == ".nc":
+    if out is not None:
+        if out.suffix.lower() == ".nc":
             ds.to_netcdf(out)
-        elif out.suffix == ".csv":
-            ds.to_dataframe().to_csv(out)
         else:
-            raise EngineError(f"unknown output format {out.suffix!r}; use .nc or .csv.")
+            ds.to_dataframe().to_csv(out)
     if args.json:
         summary = {name: _last(ds[name]) for name in ds.data_vars}
         print(json.dumps({"model": model.name, "final": summary}, indent=2, default=str))
@@ -120,6 +144,18 @@ def _last(da: Any) -> Any:
 
 def _format(value: Any) -> str:
     return f"{value:14.6g}" if isinstance(value, float) else str(value)
+
+
+def _assignments(texts: Sequence[str] | None) -> dict[str, float]:
+    """--set NAME=VALUE options as a dict; a name set twice is refused."""
+    out: dict[str, float] = {}
+    for text in texts or []:
+        name, value = _parse_assignment(text)
+        if name in out:
+            raise EngineError(f"--set {name} is given twice ({out[name]:g} and {value:g}); "
+                              "give it once.")
+        out[name] = value
+    return out
 
 
 def _parse_assignment(text: str) -> tuple[str, float]:
@@ -175,14 +211,19 @@ def cmd_describe(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     import engine
 
+    params = _assignments(args.set)
+    priors: dict[str, Any] = {}
+    for text in args.prior or []:
+        name, prior = _parse_prior(text)
+        if name in priors:
+            raise EngineError(f"--prior {name} is given twice; give one prior per parameter.")
+        priors[name] = prior
     model = _load_model(args.model or _default_model_name(), args.scenario)
-    params = dict(_parse_assignment(a) for a in args.set or [])
-    priors = dict(_parse_prior(p) for p in args.prior or []) or None
     with warnings.catch_warnings():
         # failures are summarised below in one line, not as a Python warning
         warnings.simplefilter("ignore", RuntimeWarning)
         tree = engine.run_ensemble(
-            model, n=args.n, seed=args.seed, design=args.design, priors=priors,
+            model, n=args.n, seed=args.seed, design=args.design, priors=priors or None,
             params=params or None, start=args.start, stop=args.stop, dt=args.dt,
             outputs=args.output or None, chunk_size=args.chunk_size, store=args.store,
             on_error="raise" if args.stop_on_error else "mark", progress=not args.quiet)
@@ -196,6 +237,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"{model.name}: {members} members ({args.design}, seed {args.seed}), "
               f"{failed} failed; horizons {', '.join(groups)}"
               + (f"; stored in {args.store}" if args.store else ""))
+    members = int(tree.ds.sizes.get("member", 0))
+    if members and failed == members:
+        print(f"corridor: error: all {members} members failed (non-finite values); see "
+              "`status` in the store, and check the priors' ranges or use a smaller --dt.",
+              file=sys.stderr)
+        return 1
     if failed:
         print(f"corridor: warning: {failed} member(s) failed (non-finite values); see "
               "`status` in the store.", file=sys.stderr)
@@ -242,11 +289,19 @@ def _open_results(path_text: str) -> Any:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    from .files import check_output_folder
     from .plot import fan_chart, population_pyramid, save_figure, sensitivity_chart
 
     results = _open_results(args.store)
     select = dict(_parse_selection(s) for s in args.select or [])
     out = Path(args.out)
+    stems = [f"fan_{_file_name(name)}" for name in args.variable]
+    stems += ["pyramid"] if args.pyramid else []
+    if args.sensitivity and "sensitivity" in results.children:
+        stems += [f"sobol_{_file_name(o)}_{h}" for o in args.sensitivity
+                  for h in results["sensitivity"].children]
+    check_output_folder(out, [f"{stem}.{fmt}" for stem in stems for fmt in args.format],
+                        overwrite=args.overwrite, what="--out folder")
     written = []
     for name in args.variable:
         fig = fan_chart(results, name, select=select or None)
@@ -317,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a model once and summarise the result")
     run.add_argument("model", nargs="?", help="bundled model name or .mdl/.xmile file "
                                               "(default: the corridor forecast)")
-    run.add_argument("--scenario", help="scenario name (bundled models)")
+    run.add_argument("--scenario", help="scenario name (bundled models), or a .toml file")
     run.add_argument("--start", type=float)
     run.add_argument("--stop", type=float)
     run.add_argument("--dt", type=float)
@@ -333,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="run an ensemble (Monte Carlo / sensitivity) "
                                           "into a horizon store")
     sweep.add_argument("model", nargs="?", help="bundled model name or .mdl/.xmile file")
-    sweep.add_argument("--scenario", help="scenario name (bundled models)")
+    sweep.add_argument("--scenario", help="scenario name (bundled models), or a .toml file")
     sweep.add_argument("-n", type=int, default=1000, help="members (base N for saltelli, "
                                                           "trajectories for morris)")
     sweep.add_argument("--seed", type=int, default=0)
@@ -369,6 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="Sobol tornado of this output for each horizon (saltelli sweeps)")
     plot.add_argument("--format", action="append", choices=["png", "svg"], default=None)
     plot.add_argument("--out", default="figures", help="output folder (default: figures)")
+    plot.add_argument("--overwrite", action="store_true", help="replace existing figures")
     plot.add_argument("--quiet", action="store_true")
     plot.set_defaults(func=cmd_plot)
     for name, func, default, what in (

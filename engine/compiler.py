@@ -19,31 +19,32 @@ Model-independent helpers (Vensim builtins, saving, work arrays) are imported fr
 :mod:`engine.kernels`, compiled once per machine rather than once per model.
 
 Identifiers in generated code are produced by the compiler (slot offsets, loop counters,
-table numbers); model names appear only in escaped comments, so a hostile model file cannot
-inject code. Modules are written to a cache directory keyed by the source's hash and compiled
-with numba ``cache=True``, so a second process loads machine code from disk.
+table numbers); model names appear only as ``repr`` (ASCII-escaped, so on one line) inside
+comments, so a hostile model file cannot inject code. Before it is written or loaded, the
+module's shape is checked with :mod:`ast` (:mod:`engine.codecheck`). Modules are kept in the
+private cache directory (:mod:`engine.cache`) keyed by the source's hash, run from the
+checked text, and compiled with numba ``cache=True``, so a second process loads machine code
+from disk. In-process caches are keyed by :meth:`~engine.spec.Model.content_hash`, so a
+model changed after a run is compiled again.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.util
 import math
-import os
 import re
-import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from . import kernels, solvers
+from .cache import cache_dir, load_module
+from .codecheck import check_module
 from .equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary
 from .errors import SpecError
 from .graph import Binding, DimResolver, Index, PieceIndex, Plan, _Checker, build_plan
@@ -52,8 +53,8 @@ from .spec import Model, Variable
 __all__ = ["CompiledModel", "compile_model", "cache_dir", "generate_source"]
 
 _LOCK = threading.Lock()
-_LOADED: dict[str, ModuleType] = {}
-_COMPILED: dict[str, CompiledModel] = {}
+_LOADED: dict[str, ModuleType] = {}  # by source hash
+_COMPILED: dict[str, CompiledModel] = {}  # by model content hash
 
 _FUNCS_1 = {"abs": "abs({})", "exp": "np.exp({})", "ln": "np.log({})", "log10": "np.log10({})",
             "sqrt": "np.sqrt({})", "sin": "np.sin({})", "cos": "np.cos({})", "tan": "np.tan({})",
@@ -65,17 +66,11 @@ _FUNCS_N = {"min": "min({}, {})", "max": "max({}, {})", "power": "({} ** {})",
             "log": "(np.log({}) / np.log({}))", "quantum": "_quantum({}, {})"}
 _CMP = {"==", "!=", "<", "<=", ">", ">="}
 _P_CONST = re.compile(r"\bp\[(\d+)\]")
+# Generated expressions nest at most this deep in brackets (Python refuses more than 200).
+_MAX_NESTING = 180
 # Above this many lines of rate code, the Euler step calls the rate function instead of
 # inlining it: numba's inlining of a large function costs more compile time than it saves.
 _INLINE_LINES = 150
-
-
-def cache_dir() -> Path:
-    """The kernel cache directory: ``$CORRIDOR_CACHE_DIR`` or ``~/.cache/corridor/kernels``."""
-    root = os.environ.get("CORRIDOR_CACHE_DIR")
-    path = Path(root) if root else Path.home() / ".cache" / "corridor" / "kernels"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @dataclass
@@ -125,20 +120,22 @@ def compile_model(model: Model, *, method: str | None = "euler") -> CompiledMode
     ``method`` names the solver to compile eagerly (None: compile lazily at first use).
     """
     started = time.perf_counter()
+    content = model.content_hash()
+    with _LOCK:
+        cached = _COMPILED.get(content)
+    if cached is not None and cached.model is model:
+        return cached
     plan = build_plan(model)
     source, p0, controls = generate_source(plan)
     key = hashlib.sha256(source.encode()).hexdigest()[:24]
     with _LOCK:
-        cached = _COMPILED.get(key)
-        if cached is not None and cached.model is model:
-            return cached
-        module = _load_module(source, key)
+        module = _load_module(source, key, model.name)
     compiled = CompiledModel(model, plan, source, module, key, p0, controls)
     if method is not None:
         _warm(compiled, method)
     compiled.compile_seconds = time.perf_counter() - started
     with _LOCK:
-        _COMPILED[key] = compiled
+        _COMPILED[content] = compiled
     return compiled
 
 
@@ -166,23 +163,13 @@ def discrete_state(compiled: CompiledModel, n_steps: int) -> np.ndarray:
     return z
 
 
-def _load_module(source: str, key: str) -> ModuleType:
+def _load_module(source: str, key: str, model_name: str) -> ModuleType:
+    """The kernel module of ``source``: shape-checked, then run from this very text."""
     module = _LOADED.get(key)
     if module is not None:
         return module
-    directory = cache_dir()
-    path = directory / f"corridor_{key}.py"
-    if not path.exists() or path.read_text() != source:
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(fd, "w") as handle:
-            handle.write(source)
-        os.replace(tmp, path)
-    name = f"corridor_kernels_{key}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    check_module(source, kernels.NAMES, model=model_name)
+    module = load_module(source, key, cache_dir())
     _LOADED[key] = module
     return module
 
@@ -419,6 +406,7 @@ class _Gen:
             self.shifts_seen = set()
             self.known_ranges = {}
             pre, value = self.expr(var, piece.expr, dict(index.env))
+            _check_nesting(var, pre + [value])
             segments = self.segments(index) if self.shifts_seen else None
             if not segments:
                 body = pre + [f"{target_array}[{target}] = {value}"]
@@ -496,6 +484,25 @@ def _number(value: float) -> str:
     return repr(float(value))
 
 
+def _check_nesting(var: Variable, lines: list[str]) -> None:
+    """Refuse code nesting brackets deeper than Python compiles (an equation within
+    :data:`engine.equations.MAX_DEPTH` can still nest two brackets a level, as ``log(x, b)``)."""
+    for line in lines:
+        if len(line) <= _MAX_NESTING:
+            continue
+        level = deepest = 0
+        for char in line:
+            if char in "([":
+                level += 1
+                deepest = max(deepest, level)
+            elif char in ")]":
+                level -= 1
+        if deepest > _MAX_NESTING:
+            raise SpecError(f"{var.kind} {var.name!r}: the equation compiles to code nested "
+                            f"{deepest} brackets deep, more than Python accepts; split it into "
+                            "intermediate variables.")
+
+
 def _strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     out = []
     step = 1
@@ -506,7 +513,9 @@ def _strides(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _comment(name: str) -> str:
-    return name.encode("unicode_escape").decode("ascii").replace("\r", " ")
+    """``name`` as it may appear in a comment: its ``repr``, ASCII-escaped, so that no line
+    break of any kind (``\\n``, ``\\r``, ``\\x0c``, ``\\x85``, U+2028...) can end the comment."""
+    return ascii(name)
 
 
 def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
@@ -607,11 +616,14 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
     def hoisted(lines: list[str]) -> str:
         # Parameters never change during a run: read each scalar slot once per call, so the
         # compiler need not reload it after every store to another array.
-        slots = sorted({int(m) for line in lines for m in _P_CONST.findall(line)})
+        # Comments are skipped: they hold model names, which are not code.
+        slots = sorted({int(m) for line in lines if not _is_comment(line)
+                        for m in _P_CONST.findall(line)})
         if not slots:
             return body(lines)
         head = [f"    _p{k} = p[{k}]" for k in slots]
-        return "\n".join(head + [_P_CONST.sub(lambda m: f"_p{m.group(1)}", line)
+        return "\n".join(head + [line if _is_comment(line) else
+                                  _P_CONST.sub(lambda m: f"_p{m.group(1)}", line)
                                   for line in lines])
 
     deco = '@njit(cache=True, error_model="numpy")'
@@ -630,7 +642,8 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
                       body(["    aux(t, y, p, a, z, h)"] + euler_rate_lines), "",
                       deco, "def _euler_update(y, a, h, dydt):", body(update_lines), ""]
     parts = [
-        f'"""Kernels generated by corridor for model {_comment(model.name)!r}. Do not edit."""',
+        '"""Kernels generated by corridor. Do not edit."""',
+        f"# model: {_comment(model.name)}",
         "import numpy as np",
         "from numba import njit, prange",
         "",
@@ -664,6 +677,10 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
                             "during the run is not supported.")
         parts.append(_drop_empty_calls(solvers.SOURCE["euler_dynamic"], pre_lines, post_lines))
     return "\n".join(parts) + "\n", p0, controls
+
+
+def _is_comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
 
 
 def _drop_empty_calls(source: str, pre_lines: list[str], post_lines: list[str]) -> str:
@@ -729,33 +746,39 @@ def _stock_update(gen: _Gen, var: Variable) -> list[str]:
 
 
 def _nonnegative_limits(gen: _Gen) -> dict[str, tuple[list[str], list[str]]]:
-    """Per non-negative stock, its outflows and the code limiting them so that one step
-    cannot take the stock below zero.
+    """Per non-negative stock, its flows and the code limiting them so that one step cannot
+    take the stock below zero.
 
-    The outflows of a stock share what it holds at the start of the step, in proportion to
-    their demands. Limiting the flow itself (not the stock afterwards) keeps every flow's
-    outflow equal to its inflow elsewhere, so totals are conserved exactly; the limit does not
-    count on same-step inflows, so it does not depend on the order stocks are processed in.
+    What drains a stock (its outflows, and the negative part of an inflow: a negative inflow
+    is an outflow, as Stella's biflows are) shares what it holds at the start of the step, in
+    proportion to the demands. Limiting the flow itself (not the stock afterwards) keeps every
+    flow's outflow equal to its inflow elsewhere, so totals are conserved exactly; the limit
+    does not count on same-step inflows, so it does not depend on the order stocks are
+    processed in.
     """
     plan = gen.plan
     out: dict[str, tuple[list[str], list[str]]] = {}
     for var in gen.model.variables.values():
-        if var.kind != "stock" or not var.non_negative or not var.outflows:
+        if var.kind != "stock" or not var.non_negative or not (var.outflows or var.inflows):
             continue
         slot = plan.slots[var.name]
-        outs = " + ".join(f"max(a[{plan.slots[f].offset} + i], 0.0)" for f in var.outflows)
+        demands = ([f"max(a[{plan.slots[f].offset} + i], 0.0)" for f in var.outflows]
+                   + [f"max(-a[{plan.slots[f].offset} + i], 0.0)" for f in var.inflows])
         lines = [
             f"    # limit outflows of non-negative stock {_comment(var.name)}",
             f"    for i in range({slot.size}):",
             f"        avail = max(y[{slot.offset} + i], 0.0) / h",
-            f"        total = {outs}",
+            f"        total = {' + '.join(demands)}",
             "        if total > avail:",
             "            f = avail / total",
         ]
         for flow in var.outflows:
             off = plan.slots[flow].offset
             lines += [f"            if a[{off} + i] > 0.0:", f"                a[{off} + i] *= f"]
-        out[var.name] = (list(var.outflows), lines)
+        for flow in var.inflows:
+            off = plan.slots[flow].offset
+            lines += [f"            if a[{off} + i] < 0.0:", f"                a[{off} + i] *= f"]
+        out[var.name] = ([*var.outflows, *var.inflows], lines)
     return out
 
 
@@ -771,19 +794,29 @@ def _delay_fixed_init(gen: _Gen, var: Variable, offset: int, controls: dict[str,
     lines = [f"    # fixed delay {_comment(var.name)}: the output starts at its initial value"]
     # delay time into a scratch copy of the output slot, then the initial value.
     lines += gen.assign(_role_var(var, 1), "eq", "a", offset)
+    # The length in steps is capped at the run's before it is made an integer (a delay of
+    # 1e19 or infinity would overflow it); a NaN delay is marked in the pointer slot z[b]
+    # and fills the pipeline with NaN, so that the run fails naming what it reaches.
     lines.append("    cap = int(z[0])")
     lines.append(f"    for e in range({size}):")
     lines.append(f"        b = 1 + ({base} + e) * (cap + 2)")
-    lines.append(f"        n = int(np.round(max(a[{offset} + e] / h, 1.0) + 1e-6))")
-    lines.append("        if n > cap:")
-    lines.append("            n = cap")
+    lines.append(f"        steps = a[{offset} + e] / h")
     lines.append("        z[b] = 0.0")
+    lines.append("        if steps != steps:")
+    lines.append("            z[b] = 1.0")
+    lines.append("            n = cap")
+    lines.append("        elif steps >= cap:")
+    lines.append("            n = cap")
+    lines.append("        else:")
+    lines.append("            n = int(np.round(max(steps, 1.0) + 1e-6))")
     lines.append("        z[b + 1] = n")
     lines += gen.assign(_role_var(var, 2), "eq", "a", offset)
     lines.append(f"    for e in range({size}):")
     lines.append(f"        b = 1 + ({base} + e) * (cap + 2)")
+    lines.append(f"        v = a[{offset} + e] if z[b] == 0.0 else np.nan")
+    lines.append("        z[b] = 0.0")
     lines.append("        for k in range(int(z[b + 1])):")
-    lines.append(f"            z[b + 2 + k] = a[{offset} + e]")
+    lines.append("            z[b + 2 + k] = v")
     del tmp
     return lines
 

@@ -33,6 +33,7 @@ from .errors import EngineError, IntegrationError, ParameterError, SpecError
 from .simulation import (
     RunSettings,
     check_status,
+    check_tolerances,
     compiled,
     output_layout,
     parameter_vector,
@@ -177,7 +178,30 @@ def _versions() -> dict[str, str]:
     return versions
 
 
+@functools.lru_cache(maxsize=1)
+def _engine_versions() -> dict[str, str]:
+    """The versions that decide a member's numbers: the engine's, numba's (and llvmlite's,
+    which compiles), numpy's."""
+    from . import __version__
+
+    versions = _versions()
+    out = {"engine": __version__}
+    for package in ("corridor", "numba", "numpy"):
+        if package in versions:
+            out[package] = versions[package]
+    try:
+        from importlib import metadata
+
+        out["llvmlite"] = metadata.version("llvmlite")
+    except Exception:  # noqa: BLE001 - not installed separately
+        pass
+    return out
+
+
 def _check_params_early(model: Model, params: Mapping[str, Any] | None) -> None:
+    if params is not None and not isinstance(params, Mapping):
+        raise ParameterError(f"params must be a mapping from parameter name to value, e.g. "
+                             f"{{'k': 0.5}}; got a {type(params).__name__}.")
     for name in params or {}:
         var = model.variables.get(name)
         if var is None or var.kind != "param":
@@ -204,6 +228,7 @@ def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
     if method not in solvers.METHODS:
         raise SpecError(f"unknown method {method!r}; choose one of {', '.join(solvers.METHODS)}.")
     n, seed = sampling.check_design(design, n, seed)
+    rtol, atol = check_tolerances(rtol, atol)
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(
             chunk_size, (int, np.integer)) or chunk_size < 1):
         raise ParameterError(f"chunk_size={chunk_size!r} must be a positive integer.")
@@ -254,6 +279,9 @@ def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
         "method": method, "start": settings.start, "stop": settings.stop, "dt": settings.dt,
         "saveper": settings.saveper, "outputs": names, "horizons": spec,
         "rtol": rtol if method == "rk45" else None, "atol": atol if method == "rk45" else None,
+        # chunks computed by another engine or numba may differ in the last bits: a resume
+        # must not mix them
+        "versions": _engine_versions(),
     }
     attrs = {
         "title": f"{model.name}: ensemble of {rows} members ({design} design)",

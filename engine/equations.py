@@ -7,11 +7,18 @@ else (attribute access, lambdas, comprehensions, keyword arguments, starred argu
 raises :class:`~engine.errors.SpecError`. Nothing is ever passed to ``eval`` or ``exec``.
 
 The tree is also what the Vensim/XMILE importer produces, so both front-ends meet here.
+
+Names are taken exactly as written: Python folds identifiers to Unicode NFKC form (``ｘ``
+would silently mean ``x``), so a name that this folding changes is refused, with the ASCII
+spelling it would have become suggested. Equations nesting deeper than :data:`MAX_DEPTH`
+levels, and numbers beyond the range of a float, are refused too.
 """
 
 from __future__ import annotations
 
 import ast
+import math
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -20,7 +27,13 @@ from .errors import SpecError
 __all__ = [
     "Expr", "Num", "Ref", "Time", "Unary", "Binary", "Call", "Reduce", "InlineLookup",
     "parse", "walk", "FUNCTIONS", "STATEFUL_FUNCTIONS", "REDUCTIONS", "shifted", "split_shift",
+    "MAX_DEPTH", "depth", "check_name",
 ]
+
+#: The deepest nesting of an equation corridor compiles. Every pass over an expression tree
+#: is recursive, and generated code must stay within Python's 200 nested brackets; a long
+#: sum ``a + b + c + ...`` nests one level per term.
+MAX_DEPTH = 120
 
 # A subscript "age - 1" (the element before) is held as "age" + SHIFT + "-1"; the separator
 # cannot occur in a name written in an equation string.
@@ -151,6 +164,46 @@ def walk(expr: Expr) -> Iterator[Expr]:
         yield from walk(expr.arg)
 
 
+def depth(expr: Expr) -> int:
+    """The nesting depth of ``expr`` (1 for a leaf), found without recursion."""
+    deepest = 0
+    stack: list[tuple[Expr, int]] = [(expr, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(node, Unary):
+            stack.append((node.operand, level + 1))
+        elif isinstance(node, Binary):
+            stack += [(node.left, level + 1), (node.right, level + 1)]
+        elif isinstance(node, Call):
+            stack += [(arg, level + 1) for arg in node.args]
+        elif isinstance(node, Reduce):
+            stack.append((node.body, level + 1))
+        elif isinstance(node, InlineLookup):
+            stack.append((node.arg, level + 1))
+    return deepest
+
+
+def check_name(name: str, where: str) -> None:
+    """Refuse a name that Unicode NFKC normalisation changes (``ｘ`` would become ``x``)."""
+    folded = unicodedata.normalize("NFKC", name)
+    if folded != name:
+        raise SpecError(f"{where}: the name {name!r} contains characters that Python folds "
+                        f"into others (it would read as {folded!r}); spell it {folded!r} or "
+                        "use another ASCII name, so that no two names can mean the same "
+                        "variable.")
+
+
+def _ast_depth(tree: ast.AST) -> int:
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack += [(child, level + 1) for child in ast.iter_child_nodes(node)]
+    return deepest
+
+
 def parse(text: str | float | int | Expr, *, where: str = "equation") -> Expr:
     """Parse an equation string of the DSL into an expression tree.
 
@@ -173,11 +226,15 @@ def parse(text: str | float | int | Expr, *, where: str = "equation") -> Expr:
     Binary(op='+', ...)
     """
     if isinstance(text, Expr):
+        found = depth(text)
+        if found > MAX_DEPTH:
+            raise SpecError(f"{where}: the equation nests {found} levels deep, more than "
+                            f"{MAX_DEPTH}; split it into intermediate variables.")
         return text
     if isinstance(text, bool):
         return Num(float(text))
     if isinstance(text, (int, float)):
-        return Num(float(text))
+        return Num(_finite(text, where))
     if not isinstance(text, str):
         raise SpecError(f"{where}: expected an equation string or number, "
                         f"got {type(text).__name__}.")
@@ -191,7 +248,39 @@ def parse(text: str | float | int | Expr, *, where: str = "equation") -> Expr:
             f"{where}: cannot parse {text!r}: {exc.msg} at column {exc.offset}. "
             "Equations use Python arithmetic syntax, e.g. 'a * (b - c) / d'."
         ) from None
-    return _Converter(where, source).convert(tree.body)
+    except (RecursionError, MemoryError):
+        raise SpecError(f"{where}: the equation nests too deeply to parse; split it into "
+                        "intermediate variables.") from None
+    # Python nests about two syntax nodes per level of the equation tree.
+    if _ast_depth(tree.body) > 2 * MAX_DEPTH:
+        raise SpecError(f"{where}: the equation nests more than {MAX_DEPTH} levels deep (a long "
+                        "sum a + b + c + ... nests one level per term); split it into "
+                        "intermediate variables, or sum over a dimension with sum(x, 'dim').")
+    converter = _Converter(where, source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            written = ast.get_source_segment(source, node)
+            if written is not None and written != node.id:
+                check_name(written, where)
+    expr = converter.convert(tree.body)
+    found = depth(expr)
+    if found > MAX_DEPTH:
+        raise SpecError(f"{where}: the equation nests {found} levels deep, more than "
+                        f"{MAX_DEPTH}; split it into intermediate variables.")
+    return expr
+
+
+def _finite(value: int | float, where: str) -> float:
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if math.isinf(number) and not (isinstance(value, float) and math.isinf(value)):
+        digits = (str(value) if isinstance(value, float)
+                  else f"of about {int(abs(value).bit_length() * 0.30103) + 1} digits")
+        raise SpecError(f"{where}: the number {digits} is too large for a float (above "
+                        "1.8e308); write it in range.")
+    return number
 
 
 class _Converter:
@@ -207,7 +296,10 @@ class _Converter:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise self.fail(node, "only numeric constants are allowed")
-            return Num(float(node.value))
+            if isinstance(node.value, float) and math.isinf(node.value):
+                written = ast.get_source_segment(self.source, node) or "the number"
+                raise self.fail(node, f"{written[:40]} is too large for a float (above 1.8e308)")
+            return Num(_finite(node.value, self.where))
         if isinstance(node, ast.Name):
             if node.id == "time":
                 return Time()

@@ -15,6 +15,7 @@ __all__ = [
     "ParameterError",
     "IntegrationError",
     "StoreError",
+    "CacheError",
     "ResourceError",
     "suggest",
 ]
@@ -56,6 +57,13 @@ class IntegrationError(EngineError, ArithmeticError):
 
 class StoreError(EngineError, OSError):
     """A result store cannot be used: made from another configuration, unreadable, unwritable."""
+
+
+class CacheError(EngineError, OSError):
+    """The cache directory cannot be trusted: not owned by this user, or open to others.
+
+    The kernel cache holds code that is run (generated modules and numba's machine code), so
+    it must be a directory that only the current user can write (mode 0700)."""
 
 
 class ResourceError(EngineError, MemoryError):

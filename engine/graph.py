@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .equations import Call, Expr, Reduce, Ref, Time, split_shift, walk
+from .equations import MAX_DEPTH, Call, Expr, Reduce, Ref, Time, depth, split_shift, walk
 from .errors import SpecError, suggest
 from .spec import Model, Piece, Variable
 
@@ -191,6 +191,11 @@ def build_plan(model: Model) -> Plan:
         for role, pieces in groups:
             found: set[str] = set()
             for k, piece in enumerate(pieces):
+                found_depth = depth(piece.expr)
+                if found_depth > MAX_DEPTH:
+                    raise SpecError(f"{var.kind} {var.name!r}: the equation nests {found_depth} "
+                                    f"levels deep, more than {MAX_DEPTH}; split it into "
+                                    "intermediate variables.")
                 index = checker.piece_index(var, piece, role, k)
                 plan.pieces[(var.name, role, k)] = index
                 found |= checker.check_expr(var, piece.expr, index.env, role)
@@ -244,11 +249,12 @@ def build_plan(model: Model) -> Plan:
     plan.init_order = [n for n in order if n in needed]
     dyn_nodes = [n for n in variables if kinds[n] in ("aux", "flow") and n not in static]
     dyn_graph = {n: {d for d in deps_dyn[n] if d in set(dyn_nodes)} for n in dyn_nodes}
-    # The outflows of a non-negative stock are limited together once all are computed; what
-    # reads one of them must come after all of them, so it sees the limited values.
+    # The flows of a non-negative stock are limited together once all are computed (see
+    # compiler._nonnegative_limits); what reads one of them must come after all of them, so it
+    # sees the limited values.
     for var in variables.values():
-        if var.kind == "stock" and var.non_negative and len(var.outflows) > 1:
-            siblings = set(var.outflows)
+        if var.kind == "stock" and var.non_negative and len(var.outflows + var.inflows) > 1:
+            siblings = set(var.outflows + var.inflows)
             for node, deps in dyn_graph.items():
                 if deps & siblings and node not in siblings:
                     deps |= siblings

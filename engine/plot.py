@@ -8,9 +8,11 @@ imported lazily with the non-interactive Agg backend, so nothing here needs a di
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import xarray as xr
@@ -30,6 +32,26 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@contextlib.contextmanager
+def plain_text() -> Iterator[None]:
+    """Math text off while figures are made and drawn: names and units come from model
+    files, and a ``$`` in them is shown as written, not parsed as TeX (which can fail)."""
+    with _pyplot().rc_context({"text.parse_math": False}):
+        yield
+
+
+def _plain_text(function: _F) -> _F:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with plain_text():
+            return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def horizon_groups(results: xr.Dataset | xr.DataTree) -> list[tuple[str, xr.Dataset]]:
@@ -69,6 +91,7 @@ def _label(da: xr.DataArray, name: str) -> str:
     return f"{name} ({units})" if units else name
 
 
+@_plain_text
 def fan_chart(results: xr.Dataset | xr.DataTree, variable: str, *,
               select: dict[str, Any] | None = None, title: str | None = None,
               ax: Any = None) -> Any:
@@ -133,6 +156,7 @@ def fan_chart(results: xr.Dataset | xr.DataTree, variable: str, *,
     return fig
 
 
+@_plain_text
 def population_pyramid(results: xr.Dataset | xr.DataTree, years: Sequence[float], *,
                        variable: str = "population", region: str | None = None,
                        ax: Any = None) -> Any:
@@ -180,6 +204,7 @@ def population_pyramid(results: xr.Dataset | xr.DataTree, years: Sequence[float]
     return fig
 
 
+@_plain_text
 def sensitivity_chart(indices: xr.Dataset, output: str, *, horizon: str = "",
                       top: int = 15, ax: Any = None) -> Any:
     """A tornado of first-order (S1) and total (ST) Sobol indices of ``output``.
@@ -217,6 +242,7 @@ def sensitivity_chart(indices: xr.Dataset, output: str, *, horizon: str = "",
     return fig
 
 
+@_plain_text
 def save_figure(fig: Any, path: str | Path, formats: Iterable[str] = ("png", "svg")
                 ) -> list[Path]:
     """Write ``fig`` as ``path`` with each suffix in ``formats``; returns the files."""

@@ -21,7 +21,8 @@ import pandas as pd
 import xarray as xr
 
 from .errors import EngineError
-from .plot import fan_chart, horizon_groups
+from .files import check_output_file
+from .plot import fan_chart, horizon_groups, plain_text
 from .store import completion, unfinished_note
 
 __all__ = ["write_report", "export_table", "tidy_frame", "summary_frame"]
@@ -80,13 +81,12 @@ def tidy_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str] | Non
 def export_table(results: xr.Dataset | xr.DataTree, path: str | Path, *,
                  variables: Sequence[str] | None = None, overwrite: bool = False) -> Path:
     """Write ``results`` in tidy long format to ``.csv`` or ``.xlsx`` (one sheet a horizon)."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise EngineError(f"{path} exists; pass overwrite=True (--overwrite) to replace it.")
+    path = check_output_file(path, suffixes=(".csv", ".xlsx"), overwrite=overwrite,
+                             what="export")
     frame = tidy_frame(results, variables)
     if path.suffix.lower() == ".csv":
         frame.to_csv(path, index=False)
-    elif path.suffix.lower() in (".xlsx", ".xls"):
+    elif path.suffix.lower() == ".xlsx":
         if len(frame) > 1_000_000:
             raise EngineError(f"{len(frame)} rows do not fit an Excel sheet; export to .csv "
                               "or choose fewer variables.")
@@ -122,7 +122,8 @@ def summary_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str]
 
 def _figure_tag(fig: Any, alt: str) -> str:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    with plain_text():
+        fig.savefig(buffer, format="png", dpi=100)
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -140,14 +141,14 @@ def _table(frame: pd.DataFrame) -> str:
 def write_report(results: xr.Dataset | xr.DataTree, path: str | Path, *,
                  variables: Sequence[str] | None = None, title: str | None = None,
                  overwrite: bool = False) -> Path:
-    """Write a self-contained HTML report of ``results`` to ``path``.
+    """Write a self-contained HTML report of ``results`` to ``path`` (``.html``; an existing
+    file only with ``overwrite``).
 
     ``variables`` chooses what is charted and summarised (default: up to six time-varying
     variables, stocks first).
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise EngineError(f"{path} exists; pass overwrite=True (--overwrite) to replace it.")
+    path = check_output_file(path, suffixes=(".html", ".htm"), overwrite=overwrite,
+                             what="report")
     groups = horizon_groups(results)
     first = groups[0][1]
     if variables is None:

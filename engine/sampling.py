@@ -54,13 +54,15 @@ from .errors import ParameterError, suggest
 from .spec import PRIOR_DISTRIBUTIONS, Model
 
 __all__ = ["DESIGNS", "Prior", "Design", "RandomDesign", "resolve_priors", "make_design",
-           "plan_design", "design_rows",
-           "frozen_distribution", "UNIT_MARGIN"]
+           "plan_design", "design_rows", "frozen_distribution", "UNIT_MARGIN", "MIN_SALTELLI_N"]
 
 DESIGNS = ("random", "lhs", "sobol", "saltelli", "morris")
 UNIT_MARGIN = 1e-9
 OUTSIDE_TOLERANCE = 1e-3
 MORRIS_LEVELS = 4
+#: The smallest base sample of a saltelli design: below it the bootstrap of the indices has
+#: next to nothing to resample (n=1: all resamples equal, a confidence half-width of 0).
+MIN_SALTELLI_N = 4
 _KEY = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(?:\[(?P<elements>[^\[\]]*)\])?\s*$")
 
 
@@ -283,6 +285,16 @@ def resolve_priors(model: Model, priors: Mapping[str, Any] | None) -> tuple[Prio
         distribution, values = frozen_distribution(spec, where)
         prior = Prior(str(key), name, element, spec, distribution, values)
         resolved.append(_check_support(prior, var.bounds, where))
+    # Two priors on one input (keys spelt differently: "k" and " k", "p[a]" and "p[ a ]")
+    # would make two design columns of which the run uses one.
+    seen: dict[tuple[str, int | None], str] = {}
+    for prior in resolved:
+        other = seen.setdefault((prior.parameter, prior.element), prior.key)
+        if other != prior.key:
+            raise ParameterError(f"priors {other!r} and {prior.key!r} are both for "
+                                 f"{prior.parameter!r}" + ("" if prior.element is None else
+                                                           " (the same element)")
+                                 + "; give one prior per parameter or element.")
     # Whole-parameter priors first, so that a "name[element]" prior overrides its element.
     resolved.sort(key=lambda p: p.element is not None)
     return tuple(resolved)
@@ -345,6 +357,12 @@ def check_design(design: str, n: Any, seed: Any) -> tuple[int, int]:
                              "explicit, so that a sweep can be repeated.")
     if design == "morris" and n < 2:
         raise ParameterError("a morris design needs n >= 2 trajectories.")
+    if design == "saltelli" and n < MIN_SALTELLI_N:
+        raise ParameterError(
+            f"a saltelli design needs n >= {MIN_SALTELLI_N} base samples, got n={n}: with fewer "
+            "the indices are noise and their bootstrap confidence intervals collapse to zero "
+            f"(n=1 gives S1 > 1 with a half-width of 1e-15). Use n={MIN_SALTELLI_N} for a "
+            "smoke test and n >= 512 (a power of 2) for indices to about two decimals.")
     return int(n), int(seed)
 
 

@@ -71,61 +71,127 @@ def compile_warm(result: CompiledModel, method: str) -> None:
     _warm(result, method)
 
 
-def _revision(model: Model) -> tuple[int, int, int]:
-    return (len(model.variables), len(model.dims), len(model.shifts))
+def _revision(model: Model) -> str:
+    # Everything that changes the numbers: a parameter's value or an equation changed after a
+    # run must be compiled (or at least given its new parameter vector) again.
+    return model.content_hash()
 
 
 def resolve_times(model: Model, start: float | None, stop: float | None, dt: float | None,
                   saveper: float | None, method: str) -> RunSettings:
-    """Fill run times from the arguments, else the model's own; check them."""
-    start = model.start if start is None else start
-    stop = model.stop if stop is None else stop
-    dt = model.dt if dt is None else dt
+    """Fill run times from the arguments, else the model's own; check them.
+
+    The run must end exactly at ``stop``: a ``dt`` (for rk45, a ``saveper``) that does not
+    divide ``stop - start`` is refused rather than run past ``stop`` (PySD and Vensim step on
+    while the time is below FINAL TIME, so stop=1, dt=0.3 would end at 1.2).
+    """
+    start = _time_value("start", model.start if start is None else start, model)
+    stop = _time_value("stop", model.stop if stop is None else stop, model)
+    dt = _time_value("dt", model.dt if dt is None else dt, model)
+    saveper = _time_value("saveper", saveper, model)
     for role, value in (("start", start), ("stop", stop)):
         if value is None:
             raise SpecError(f"model {model.name!r} declares no {role} time; pass {role}=... "
                             f"to simulate or declare it in Model({model.name!r}, {role}=...).")
     assert start is not None and stop is not None
+    if stop < start:
+        raise SpecError(f"stop={stop} is before start={start}; swap them.")
     if dt is None:
         if method != "rk45":
             raise SpecError(f"model {model.name!r} declares no time step; pass dt=... "
                             "(or use method='rk45', which chooses its own steps).")
-        dt = saveper if saveper is not None else (model.saveper or (stop - start) / 100.0)
+        dt = saveper if saveper is not None else model.saveper
+        if dt is None:
+            dt = (stop - start) / 100.0 if stop > start else 1.0
     if saveper is None:
         saveper = model.saveper if model.saveper is not None else dt
-    if not (math.isfinite(start) and math.isfinite(stop) and math.isfinite(dt)):
-        raise SpecError("start, stop and dt must be finite numbers.")
     if dt <= 0:
         raise SpecError(f"dt={dt} must be positive.")
-    if stop < start:
-        raise SpecError(f"stop={stop} is before start={start}; swap them.")
     if saveper <= 0:
         raise SpecError(f"saveper={saveper} must be positive.")
-    n_steps = max(0, int(math.ceil((stop - start) / dt - 1e-5)))
     if method == "rk45":
-        n_periods = int(math.ceil((stop - start) / saveper - 1e-5))
+        n_periods = _whole_steps(start, stop, saveper, "saveper")
         check_allocation(f"the {n_periods + 1:,} save times (saveper={saveper:g} from "
                          f"{start:g} to {stop:g})", 24.0 * (n_periods + 1),
                          "choose a larger saveper.")
         return RunSettings(float(start), float(stop), float(saveper), float(saveper),
                            n_periods, np.ones(n_periods + 1, dtype=np.int64))
-    check_allocation(f"the time grid of {n_steps + 1:,} steps (dt={dt:g} from {start:g} to "
-                     f"{stop:g})", 24.0 * (n_steps + 1), "choose a larger dt.")
     ratio = saveper / dt
     save_every = int(round(ratio))
+    whole = save_every >= 1 and abs(ratio - save_every) <= 1e-6 * max(1.0, ratio)
+    if not whole and model.source == "dsl":
+        raise SpecError(f"saveper={saveper} is not a whole multiple of dt={dt}; choose a "
+                        f"saveper of {max(save_every, 1) * dt:g} or a dt dividing it.")
+    n_steps = _whole_steps(start, stop, dt, "dt")
+    check_allocation(f"the time grid of {n_steps + 1:,} steps (dt={dt:g} from {start:g} to "
+                     f"{stop:g})", 24.0 * (n_steps + 1), "choose a larger dt.")
     steps = np.arange(n_steps + 1)
-    if save_every >= 1 and abs(ratio - save_every) <= 1e-6 * max(1.0, ratio):
+    if whole:
         save = (steps % save_every == 0).astype(np.int64)
-    elif model.source != "dsl":
+    else:
         # Vensim's rule: save the steps within 1e-5 dt of a multiple of SAVEPER.
         elapsed = steps * dt
         prec = dt * 1e-5
         save = ((np.mod(elapsed, saveper) < prec) | (np.mod(-elapsed, saveper) < prec)
                 ).astype(np.int64)
-    else:
-        raise SpecError(f"saveper={saveper} is not a whole multiple of dt={dt}; choose a "
-                        f"saveper of {max(save_every, 1) * dt:g} or a dt dividing it.")
     return RunSettings(float(start), float(stop), float(dt), float(saveper), n_steps, save)
+
+
+def _time_value(role: str, value: Any, model: Model) -> float | None:
+    """A run time as a float: None stays None; anything but a finite real number is refused."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                     np.floating)):
+        raise SpecError(f"{role}={value!r} is not a number; give {role} as a number in the "
+                        f"model's time unit ({model.time_unit or 'its time unit'}).")
+    value = float(value)
+    if not math.isfinite(value):
+        raise SpecError(f"{role}={value} is not a finite number; give a finite {role}.")
+    return value
+
+
+def _whole_steps(start: float, stop: float, step: float, role: str) -> int:
+    """The number of ``step``s from ``start`` to ``stop``, which must be whole (within Vensim's
+    1e-5 of a step)."""
+    ratio = (stop - start) / step
+    n = int(round(ratio))
+    if abs(ratio - n) <= 1e-5:
+        return n
+    raise SpecError(f"{role}={step:g} does not divide the run from {start:g} to {stop:g} "
+                    f"({ratio:.6g} steps), so it would end at {start + math.ceil(ratio) * step:g}"
+                    f", past stop. Choose a {role} that divides {stop - start:g} (e.g. "
+                    f"{_dividing_step(stop - start, step):.6g}) or "
+                    f"stop={start + math.floor(ratio) * step:g}.")
+
+
+def _dividing_step(span: float, step: float) -> float:
+    """A round step no larger than ``step`` that divides ``span`` (for error messages)."""
+    scale = 10.0 ** math.floor(math.log10(step))
+    for exponent in range(4):
+        for mantissa in (5.0, 2.5, 2.0, 1.0, 0.5, 0.25, 0.2, 0.125):
+            candidate = mantissa * scale / 10.0 ** exponent
+            if candidate <= step and abs(span / candidate - round(span / candidate)) <= 1e-9:
+                return candidate
+    return span / math.ceil(span / step)
+
+
+def check_tolerances(rtol: Any, atol: Any) -> tuple[float, float]:
+    """rtol and atol of the adaptive solver as floats: positive finite numbers (as scipy, an
+    rtol below 100 machine epsilons cannot be met in float64)."""
+    values = []
+    for role, value in (("rtol", rtol), ("atol", atol)):
+        if (isinstance(value, (bool, np.bool_))
+                or not isinstance(value, (int, float, np.integer, np.floating))
+                or not math.isfinite(value) or value <= 0):
+            raise ParameterError(f"{role}={value!r} must be a positive finite number (rk45's "
+                                 "defaults are rtol=1e-6, atol=1e-9).")
+        values.append(float(value))
+    floor = 100 * np.finfo(float).eps
+    if values[0] < floor:
+        raise ParameterError(f"rtol={rtol!r} is below what float64 can resolve; give "
+                             f"rtol={floor:.1e} or more.")
+    return values[0], values[1]
 
 
 def parameter_vector(result: CompiledModel, params: Mapping[str, Any] | None,
@@ -135,8 +201,11 @@ def parameter_vector(result: CompiledModel, params: Mapping[str, Any] | None,
     model = result.model
     if settings is not None:
         _set_controls(result, p, settings)
-    if not params:
+    if params is None:
         return p
+    if not isinstance(params, Mapping):
+        raise ParameterError(f"params must be a mapping from parameter name to value, e.g. "
+                             f"{{'k': 0.5}}; got a {type(params).__name__}.")
     for name, value in params.items():
         var = model.variables.get(name)
         if var is None or var.kind != "param":
@@ -145,7 +214,13 @@ def parameter_vector(result: CompiledModel, params: Mapping[str, Any] | None,
                    else f"unknown parameter {name!r}")
             raise ParameterError(f"{why} of model {model.name!r}." + suggest(name, known))
         slot = result.plan.slots[name]
-        array = np.asarray(value, dtype=float)
+        try:
+            if isinstance(value, (str, bytes)):
+                raise TypeError
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise ParameterError(f"parameter {name!r}: value {value!r} is not a number (or an "
+                                 f"array of numbers of shape {slot.shape}).") from None
         if array.ndim == 0:
             array = np.full(slot.shape, float(array))
         if array.shape != slot.shape:
@@ -183,7 +258,11 @@ def output_layout(result: CompiledModel, outputs: Sequence[str] | None
     """Names of the output variables, and per output column the array kind and index."""
     model = result.model
     cache = result.__dict__.setdefault("_layouts", {})
-    key = None if outputs is None else tuple(outputs)
+    if outputs is not None and not isinstance(outputs, str) and not isinstance(outputs,
+                                                                                Sequence):
+        raise SpecError(f"outputs must be a list of variable names; got {outputs!r}.")
+    key = None if outputs is None else (outputs,) if isinstance(outputs, str) else tuple(
+        str(o) if not isinstance(o, str) else o for o in outputs)
     if key in cache:
         return cache[key]  # type: ignore[no-any-return]
     if outputs is None:
@@ -194,6 +273,8 @@ def output_layout(result: CompiledModel, outputs: Sequence[str] | None
             outputs = [outputs]
         names = []
         for name in outputs:
+            if not isinstance(name, str):
+                raise SpecError(f"outputs must be variable names (strings); got {name!r}.")
             var = model.variables.get(name)
             if var is None or var.hidden:
                 raise SpecError(f"unknown output {name!r} of model {model.name!r}."
@@ -296,6 +377,7 @@ def simulate(model: Model, *, start: float | None = None, stop: float | None = N
     """
     if method not in solvers.METHODS:
         raise SpecError(f"unknown method {method!r}; choose one of {', '.join(solvers.METHODS)}.")
+    rtol, atol = check_tolerances(rtol, atol)
     if model.dynamic_control:
         return _simulate_dynamic(model, start, stop, dt, saveper, method, params, outputs)
     result = compiled(model, method)
@@ -304,7 +386,10 @@ def simulate(model: Model, *, start: float | None = None, stop: float | None = N
                         "shifts), which need fixed steps; use method='euler' or 'rk4'.")
     known = result.__dict__.setdefault("_settings", {})
     key = (start, stop, dt, saveper, method, model.start, model.stop, model.dt, model.saveper)
-    settings = known.get(key)
+    try:
+        settings = known.get(key)
+    except TypeError:  # an unhashable time: resolve_times names it
+        settings = None
     if settings is None:
         settings = known[key] = resolve_times(model, start, stop, dt, saveper, method)
     p = parameter_vector(result, params, settings)
@@ -425,10 +510,15 @@ def check_status(result: CompiledModel, info: np.ndarray, kinds: np.ndarray,
         raise IntegrationError(f"{name!r} is non-finite at time {t:g}{who}. Check its equation "
                                "for division by zero, log of a non-positive number or "
                                "overflow.", variable=name, time=t, member=member)
-    raise IntegrationError(f"the adaptive solver failed at time {t:g}{who} (step size "
-                           "underflow or too many steps); the model may be stiff: try "
-                           "method='euler' with a small dt or loosen rtol.", time=t,
-                           member=member)
+    if status == solvers.TOO_MANY_STEPS:
+        raise IntegrationError(f"the adaptive solver took more than 10,000,000 steps before "
+                               f"time {t:g}{who}; the model may be stiff or oscillate fast: "
+                               "loosen rtol/atol, or use method='euler' or 'rk4' with a small "
+                               "dt.", time=t, member=member)
+    raise IntegrationError(f"the adaptive solver's step fell below 1e-12 at time {t:g}{who} "
+                           "with every value finite: the model may be stiff, have a "
+                           "discontinuity there or grow without bound; loosen rtol/atol, or use "
+                           "method='euler' or 'rk4' with a small dt.", time=t, member=member)
 
 
 def element_name(result: CompiledModel, array: str, index: int) -> str:

@@ -11,6 +11,9 @@ returns a status code (:data:`OK`, :data:`NONFINITE_STATE`, :data:`NONFINITE_OUT
 - ``rk4``: the classical fourth-order Runge-Kutta method with fixed step ``dt``.
 - ``rk45``: Dormand-Prince 5(4) with adaptive steps (``rtol``, ``atol`` on the stocks) and
   Hairer's 5th-order dense output at the save times, so saving does not shorten steps.
+  A model with discrete updates needs fixed steps; the only ``post_step`` code an rk45 run
+  meets is the clamp of non-negative stocks given a rate, applied after every accepted step
+  (the rates then recomputed from the clamped state) and to the dense output.
 
 Kernels see only flat float64 arrays; failures travel as status codes and become exceptions
 in :mod:`engine.simulation`.
@@ -158,6 +161,9 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
     if step > span:
         step = span
     steps = 0
+    # The stock whose trial value or rate was last non-finite (-1: none). A step shrunk to
+    # nothing because the state overflows is an overflow, not stiffness.
+    overflow = -1
     while row <= n_steps:
         steps += 1
         if steps > 10000000:
@@ -165,6 +171,9 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
             return 3
         if step < 1e-12 * max(1.0, abs(t)):
             info[0] = t
+            if overflow >= 0:
+                info[1] = overflow
+                return 1
             return 4
         last = False
         if t + step >= t_end:
@@ -201,13 +210,14 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
             err += (e / scale) ** 2
         err = np.sqrt(err / max(n, 1))
         if not np.isfinite(err):
-            if step < 1e-12 * max(1.0, abs(t)):
-                bad = _first_nonfinite(y1)
-                info[0] = t + step
-                info[1] = max(bad, 0)
-                return 1
+            overflow = 0
+            for i in range(n):
+                if not (np.isfinite(y1[i]) and np.isfinite(k7[i])):
+                    overflow = i
+                    break
             step *= 0.1
             continue
+        overflow = -1
         if err > 1.0:
             step *= max(0.2, 0.9 * err ** -0.2)
             continue
@@ -230,6 +240,7 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
                                 - 1453857185.0 / 822651844.0 * k6[i]
                                 + 69997945.0 / 29380423.0 * k7[i])
                 ys[i] = y[i] + theta * (dy + theta1 * (bspl + theta * (r4 + theta1 * r5[i])))
+            post_step(0, ys, p, a, z, h)
             deriv(ts, ys, p, a, z, h, w)
             aux_out(ts, ys, p, a, z, h)
             bad = _save(row, ys, a, p, runs, out)
@@ -242,6 +253,11 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
             y[i] = y1[i]
             k1[i] = k7[i]
         t = t_new
+        post_step(0, y, p, a, z, h)
+        for i in range(n):  # discrete
+            if y[i] != y1[i]:  # discrete
+                deriv(t, y, p, a, z, h, k1)  # discrete
+                break  # discrete
         bad = _first_nonfinite(y)
         if bad >= 0:
             info[0] = t

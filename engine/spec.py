@@ -19,10 +19,11 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,15 +38,22 @@ from .equations import (
     Reduce,
     Ref,
     Unary,
+    check_name,
     parse,
 )
 from .errors import SpecError, suggest
 
-__all__ = ["Model", "Dimension", "Variable", "Piece", "KINDS", "PRIOR_DISTRIBUTIONS"]
+__all__ = ["Model", "Dimension", "Variable", "Piece", "KINDS", "PRIOR_DISTRIBUTIONS",
+           "MAX_ORDER"]
 
 KINDS = ("stock", "flow", "aux", "param", "lookup", "initial", "delay_fixed")
 PRIOR_DISTRIBUTIONS = {"uniform": 2, "normal": 2, "truncnorm": 4, "lognormal": 2,
                        "triangular": 3, "beta": 4, "choice": 1}
+#: The highest order of a smooth or delay (``smooth_n``, ``delay_n``, Vensim's SMOOTH N and
+#: DELAY N): each order is a hidden stock, so an order of 100,000 would build a model of
+#: 100,000 stocks. Models in practice use 1 to 10 (Vensim's manual: 3 is usual).
+MAX_ORDER = 1000
+
 _RESERVED = {"time"}  # the equations keyword; generated code never uses model names
 
 
@@ -223,13 +231,19 @@ class Model:
               dims: Sequence[str] = (), non_negative: bool = False, doc: str = "",
               rate: str | Expr | None = None) -> Variable:
         """Declare a stock (a level). Flows attach with ``flow(..., out_of=, into=)``;
-        ``rate`` optionally gives an extra net rate of change directly (Vensim's INTEG)."""
+        ``rate`` optionally gives an extra net rate of change directly (Vensim's INTEG).
+
+        A ``non_negative`` stock is held at zero under every method (Stella's rule): what
+        drains it (its outflows, and the negative part of an inflow) is limited to what it
+        holds, so flows stay conserved; with a ``rate`` it is also clamped at zero after each
+        step.
+        """
         dims = self._check_dims(name, dims)
         var = Variable(name, "stock", dims, units=units, doc=doc, non_negative=non_negative)
-        self._add(var)
-        var.pieces = [self._piece(var, initial, "initial value")]
-        if rate is not None:
-            var.rate = [self._piece(var, rate, "rate")]
+        with self._declaring(var):
+            var.pieces = [self._piece(var, initial, "initial value")]
+            if rate is not None:
+                var.rate = [self._piece(var, rate, "rate")]
         return var
 
     def flow(self, name: str, equation: str | float | Expr, *, out_of: str | None = None,
@@ -254,8 +268,8 @@ class Model:
         if out_of is not None and out_of == into:
             raise SpecError(f"flow {name!r} goes out of and into the same stock {out_of!r}.")
         var = Variable(name, "flow", dims, units=units, doc=doc)
-        self._add(var)
-        var.pieces = [self._piece(var, equation, "equation")]
+        with self._declaring(var):
+            var.pieces = [self._piece(var, equation, "equation")]
         if out_of is not None:
             self.variables[out_of].outflows.append(name)
         if into is not None:
@@ -267,8 +281,8 @@ class Model:
         """Declare an auxiliary: a variable computed from others at every time."""
         dims = self._check_dims(name, dims)
         var = Variable(name, "aux", dims, units=units, doc=doc)
-        self._add(var)
-        var.pieces = [self._piece(var, equation, "equation")]
+        with self._declaring(var):
+            var.pieces = [self._piece(var, equation, "equation")]
         return var
 
     def lookup(self, name: str, points: Sequence[tuple[float, float]] | tuple[Sequence[float],
@@ -322,6 +336,11 @@ class Model:
             if flow not in var.inflows:
                 raise SpecError(f"cohort_shift of {stock!r}: entry flow {flow!r} is not an "
                                 f"inflow of it; its inflows are {var.inflows}.")
+        for other in self.shifts:
+            if other.stock == stock:
+                raise SpecError(f"cohort_shift of {stock!r} is already declared (along "
+                                f"{other.along!r} every {other.every:g}); a stock ages once: "
+                                "remove the second declaration.")
         shift = CohortShift(stock, along, float(every), tuple(entry))
         if entry:
             # What the entry flows bring between two shifts, so the shift can leave it in place.
@@ -366,14 +385,16 @@ class Model:
         """A hash of everything that determines the model's numbers."""
         h = hashlib.sha256()
         h.update(repr((self.name, self.time_unit, self.start, self.stop, self.dt,
-                       self.saveper)).encode())
+                       self.saveper, sorted(self.control.items()), self.dynamic_control))
+                 .encode())
         for dim in self.dims.values():
             h.update(repr((dim.name, dim.elements, dim.parent, sorted(dim.mappings.items())))
                      .encode())
         for var in self.variables.values():
             h.update(repr((var.name, var.kind, var.dims, var.pieces, var.init_pieces,
                            var.inflows, var.outflows, var.rate, var.non_negative, var.bounds,
-                           var.extrapolate, sorted((k, repr(v)) for k, v in var.extra.items())))
+                           var.extrapolate, var.hidden,
+                           sorted((k, repr(v)) for k, v in var.extra.items())))
                      .encode())
             if var.value is not None:
                 h.update(np.ascontiguousarray(var.value, dtype=float).tobytes())
@@ -388,6 +409,8 @@ class Model:
             raise SpecError(f"a {what} needs a non-empty name, got {name!r}.")
         if name.lower() in _RESERVED and self.source == "dsl":
             raise SpecError(f"{what} name {name!r} is reserved; choose another name.")
+        if self.source == "dsl":
+            check_name(name, f"{what} {name!r}")
         if name in self.variables or name in self.dims:
             raise SpecError(f"{what} {name!r} is already declared in model {self.name!r}; "
                             "names must be unique (rename one of them).")
@@ -403,6 +426,19 @@ class Model:
         if len(set(out)) != len(out):
             raise SpecError(f"variable {name!r} repeats a dimension in {out}.")
         return out
+
+    @contextlib.contextmanager
+    def _declaring(self, var: Variable) -> Iterator[None]:
+        """Add ``var`` while its equations are parsed; if that fails, the model is left as it
+        was (no half-declared variable, no hidden variables of its functions with memory)."""
+        before = set(self.variables)
+        self._add(var)
+        try:
+            yield
+        except BaseException:
+            for name in [n for n in self.variables if n not in before]:
+                del self.variables[name]
+            raise
 
     def _add(self, var: Variable) -> Variable:
         self._check_new_name(var.name, var.kind)
@@ -428,6 +464,9 @@ class Model:
             array = np.array(value, dtype=float)
         except (TypeError, ValueError):
             raise SpecError(f"parameter {name!r}: value {value!r} is not numeric.") from None
+        except OverflowError:
+            raise SpecError(f"parameter {name!r}: a value is too large for a float (above "
+                            "1.8e308); give it in range.") from None
         if array.ndim == 0:
             array = np.full(shape, float(array))
         if array.shape != shape:
@@ -454,8 +493,9 @@ class Model:
 def _stateful_call(kind: str, order: int, input: Any, delay_time: Any, initial: Any,
                    name: str) -> Call:
     args = [parse(input, where=f"{kind} {name!r}"), parse(delay_time, where=f"{kind} {name!r}")]
-    if order not in (1, 3) and not (isinstance(order, int) and order >= 1):
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)):
         raise SpecError(f"{kind} {name!r}: order must be a positive integer, got {order!r}.")
+    order = int(_Lowering.order(Num(float(order)), kind, name))
     init = None if initial is None else parse(initial, where=f"{kind} {name!r}")
     if order in (1, 3):
         func = {("smooth", 1): "smooth", ("smooth", 3): "smooth3", ("delay", 1): "delay1",
@@ -577,10 +617,19 @@ class _Lowering:
 
     @staticmethod
     def order(n: Expr, what: str, host: str) -> int:
-        if not isinstance(n, Num) or n.value < 1 or n.value != math.floor(n.value):
+        """The order of a smooth or delay: a constant whole number from 1 to MAX_ORDER."""
+        if not isinstance(n, Num):
             raise SpecError(f"{host!r}: the order of {what} must be a constant positive integer, "
                             f"got {n!r}; give a number.")
-        return int(n.value)
+        value = n.value
+        if not (math.isfinite(value) and value >= 1 and value == math.floor(value)):
+            raise SpecError(f"{host!r}: the order of {what} must be a whole number from 1 to "
+                            f"{MAX_ORDER}, got {value!r}.")
+        if value > MAX_ORDER:
+            raise SpecError(f"{host!r}: the order of {what} is {value:g}, above the maximum of "
+                            f"{MAX_ORDER} (each order is a stock); use an order of 10 or less, "
+                            "or a fixed delay (delay_fixed / DELAY FIXED) for a pipeline.")
+        return int(value)
 
     # -- smooths
     def lower_smooth(self, input: Expr, delay: Expr, initial: Expr | None = None) -> Expr:
@@ -641,7 +690,13 @@ class _Lowering:
 
     def lower_delay_fixed(self, input: Expr, delay: Expr, initial: Expr) -> Expr:
         # The input is held in a hidden auxiliary so that the pipeline can record its value
-        # at each step; the delay time is read once, at initialisation (as Vensim does).
+        # at each step; the delay time is read once, at initialisation (as Vensim does). A
+        # delay longer than the run holds the initial value throughout (the pipeline is capped
+        # at the run's length); one that is not a number fills it with NaN, which the run
+        # reports as an IntegrationError.
+        if isinstance(delay, Num) and not (math.isfinite(delay.value) and delay.value >= 0):
+            raise SpecError(f"{self.host.name!r}: the delay time of a fixed delay is "
+                            f"{delay.value!r}; give a finite delay time of zero or more.")
         feed = self.new("delay_input", "aux", [input])
         name = self.new("delay_fixed", "delay_fixed", [input, delay, initial])
         self.model.variables[name].extra["input"] = feed

@@ -9,29 +9,57 @@ kept exactly as Vensim writes them; subscript ranges become dimensions.
 
 A construct the engine cannot reproduce raises :class:`~engine.errors.SpecError` naming the
 variable and the construct: a model either runs with Vensim's numbers or does not run.
+
+A model file is not trusted. PySD's translators call ``eval`` on some of the file's text
+(lookup ranges and points, ``WITH LOOKUP`` tables, numbers, strings, arguments); while
+corridor translates, that ``eval`` is replaced by :func:`ast.literal_eval`, so such text can
+only be a literal, and anything else is refused with a SpecError naming the variable. The
+mapped model is kept in the cache directory as JSON (:mod:`engine.cache`), never pickled.
 """
 
 from __future__ import annotations
 
+import ast as python_ast
+import contextlib
 import hashlib
 import itertools
+import json
 import math
 import os
-import pickle
+import stat
+import sys
+import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary
+from .cache import cache_dir, dumps_model, model_from_data, write_atomic
+from .equations import (
+    MAX_DEPTH,
+    Binary,
+    Call,
+    Expr,
+    InlineLookup,
+    Num,
+    Reduce,
+    Ref,
+    Time,
+    Unary,
+    depth,
+)
 from .errors import SpecError
-from .spec import Model, Piece, Variable
+from .spec import MAX_ORDER, Model, Piece, Variable
 
 __all__ = ["load"]
 
 # Bump when the mapping changes, so models cached by an older mapper are parsed again.
-_MAPPER_VERSION = 1
+_MAPPER_VERSION = 2
+_PYSD_MODULES = ("pysd.translators.vensim.vensim_element",
+                 "pysd.translators.xmile.xmile_element")
+_PYSD_LOCK = threading.Lock()
 
 _CONTROL = {"initial_time": "start", "final_time": "stop", "time_step": "dt",
             "saveper": "saveper"}
@@ -57,22 +85,62 @@ def load(path: str | os.PathLike[str]) -> Model:
         construct the engine does not support (naming the variable and the construct).
     """
     path = Path(path)
-    if not path.exists():
-        raise SpecError(f"model file {str(path)!r} does not exist.")
+    _check_file(path)
     cached = _cache_file(path)
     if cached.exists():
         try:
-            with cached.open("rb") as handle:
-                model: Model = pickle.load(handle)
-            return model
-        except Exception:  # noqa: BLE001 - a stale or partial cache entry is just rebuilt
-            cached.unlink(missing_ok=True)
+            # Plain data: reading it builds the model's own objects and nothing else.
+            return model_from_data(path.stem, json.loads(cached.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
+            cached.unlink(missing_ok=True)  # a stale or partial entry is just rebuilt
     model = _parse(path)
-    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-    with tmp.open("wb") as handle:
-        pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, cached)
+    text = dumps_model(model)
+    if text is not None:
+        write_atomic(cached, text)
     return model
+
+
+#: The largest model file read, in bytes (64 MiB; the largest of the SDXorg sample models is
+#: under 1 MB). A bigger file, or one that is not a regular file (a device such as /dev/zero,
+#: a pipe), is refused before it is read.
+MAX_MODEL_BYTES = 64 * 2**20
+
+_SUFFIXES = (".mdl", ".xmile", ".xml", ".stmx")
+
+
+def _check_file(path: Path) -> None:
+    """Refuse what is not a model file before reading a byte of it."""
+    try:
+        info = path.stat()  # follows symbolic links: the file that would be read
+    except FileNotFoundError:
+        raise SpecError(f"model file {str(path)!r} does not exist.") from None
+    except OSError as exc:
+        raise SpecError(f"model file {str(path)!r} cannot be read: {exc.strerror or exc}."
+                        ) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise SpecError(f"{str(path)!r} is a directory, not a model file; give the .mdl or "
+                        ".xmile file inside it.")
+    if not stat.S_ISREG(info.st_mode):
+        raise SpecError(f"{str(path)!r} is not a regular file (a device, pipe or socket); "
+                        "give a Vensim .mdl or XMILE .xmile file.")
+    if path.suffix.lower() not in _SUFFIXES:
+        raise SpecError(f"{str(path)!r}: unknown model format {path.suffix!r}; give a "
+                        "Vensim .mdl or an XMILE .xmile/.xml/.stmx file.")
+    if info.st_size > MAX_MODEL_BYTES:
+        raise SpecError(f"model file {str(path)!r} is {info.st_size / 2**20:.0f} MiB, more than "
+                        f"the {MAX_MODEL_BYTES // 2**20} MiB a model file may have; check that "
+                        "it is the model (not data), or split its data into a separate file.")
+    if not os.access(path, os.R_OK):
+        raise SpecError(f"model file {str(path)!r} is not readable; check its permissions.")
+
+
+def _read_model_bytes(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        data = handle.read(MAX_MODEL_BYTES + 1)
+    if len(data) > MAX_MODEL_BYTES:  # the file grew after it was checked
+        raise SpecError(f"model file {str(path)!r} is larger than the "
+                        f"{MAX_MODEL_BYTES // 2**20} MiB a model file may have.")
+    return data
 
 
 def _cache_file(path: Path) -> Path:
@@ -80,18 +148,71 @@ def _cache_file(path: Path) -> Path:
     most of the cost of loading, and a file's content fixes the result."""
     from importlib.metadata import version
 
-    from .compiler import cache_dir
-
-    digest = hashlib.sha256(path.read_bytes())
+    digest = hashlib.sha256(_read_model_bytes(path))
     digest.update(f"{path.suffix.lower()}|{_MAPPER_VERSION}|{version('pysd')}".encode())
     folder = cache_dir() / "models"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{digest.hexdigest()[:32]}.pickle"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder / f"{digest.hexdigest()[:32]}.json"
+
+
+class _LiteralsOnly:
+    """Stands in for ``eval`` in PySD's translator modules: literals only.
+
+    PySD evaluates text of the model file (lookup ranges and points, numbers, strings); a
+    hostile file could put any Python expression there. Anything :func:`ast.literal_eval`
+    does not accept is refused, and the element being parsed is remembered for the error.
+    """
+
+    def __init__(self) -> None:
+        self.refused: tuple[str, str] | None = None
+
+    def __call__(self, text: Any, *scopes: Any) -> Any:
+        try:
+            if scopes or not isinstance(text, str):
+                raise ValueError("not a text")
+            return python_ast.literal_eval(text.strip())
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            if self.refused is None:
+                self.refused = (str(text), _pysd_element())
+            raise ValueError(f"{str(text)[:80]!r} is not a literal") from None
+
+
+def _pysd_element() -> str:
+    """The name of the element PySD is parsing (found up the call stack), or ''."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        owner = frame.f_locals.get("self")
+        name = getattr(owner, "name", None)
+        if isinstance(name, str) and type(owner).__module__.startswith("pysd.translators"):
+            return name
+        frame = frame.f_back  # type: ignore[assignment]
+    return ""
+
+
+@contextlib.contextmanager
+def _literal_eval_in_pysd() -> Iterator[_LiteralsOnly]:
+    """While translating, PySD's translator modules see :class:`_LiteralsOnly` as ``eval``."""
+    import importlib
+
+    guard = _LiteralsOnly()
+    with _PYSD_LOCK:
+        modules = [importlib.import_module(name) for name in _PYSD_MODULES]
+        saved = [module.__dict__.get("eval") for module in modules]
+        for module in modules:
+            module.eval = guard  # type: ignore[attr-defined]
+        try:
+            yield guard
+        finally:
+            for module, old in zip(modules, saved):
+                if old is None:
+                    del module.eval
+                else:
+                    module.eval = old  # type: ignore[attr-defined]
 
 
 def _parse(path: Path) -> Model:
     suffix = path.suffix.lower()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _literal_eval_in_pysd() as guard:
         warnings.simplefilter("ignore")
         try:
             if suffix == ".mdl":
@@ -110,25 +231,59 @@ def _parse(path: Path) -> Model:
         except SpecError:
             raise
         except Exception as exc:  # noqa: BLE001 - pysd raises many exception types
+            if guard.refused is not None:
+                text, element = guard.refused
+                raise SpecError(f"{str(path)!r}: variable {element!r}: {text[:80]!r} is not "
+                                "a number. Lookup ranges and points, and the numbers of an "
+                                "equation, must be written as plain numbers; corridor does "
+                                "not evaluate expressions there.") from None
             raise SpecError(f"{str(path)!r}: cannot parse the model: "
                             f"{_describe_parse_error(exc)}") from None
-    return _Mapper(path, abstract).build()
+    return _Mapper(path, abstract, _written_names(source)).build()
+
+
+def _written_names(source: Any) -> list[dict[str, list[str]]]:
+    """Per section, per normalised name, the names of its equations as the file writes them
+    (pysd merges ``Foo Bar`` and ``foo_bar`` into one element; a duplicate is named as
+    written)."""
+    out: list[dict[str, list[str]]] = []
+    for section in getattr(source, "sections", None) or []:
+        names: dict[str, list[str]] = {}
+        for component in getattr(section, "components", None) or []:
+            name = getattr(component, "name", None)
+            if isinstance(name, str):
+                names.setdefault(_norm(name), []).append(name)
+        out.append(names)
+    return out
 
 
 def _describe_parse_error(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
+    head = text[0] if text else type(exc).__name__
     line = getattr(exc, "line", None)
-    where = f" (line {line})" if line else ""
-    return (text[0] if text else type(exc).__name__) + where
+    if callable(line):
+        # parsimonious's ParseError: its line and column count within the text it parsed (one
+        # equation), already in the message; show that equation.
+        source = getattr(exc, "text", None)
+        head = head.rstrip(".")
+        if isinstance(source, str) and source.strip():
+            head += f", in the expression {' '.join(source.split())[:160]!r}"
+        return head + "; check its brackets and operators."
+    if isinstance(line, (int, str)) and line:
+        head += f" (line {line})"
+    return head
 
 
 class _Mapper:
-    def __init__(self, path: Path, abstract: Any) -> None:
+    def __init__(self, path: Path, abstract: Any,
+                 written: list[dict[str, list[str]]] | None = None) -> None:
         self.path = path
         self.abstract = abstract
+        self.written = written or []
         self.section = abstract.sections[0]
         self.macros = {s.name: s for s in abstract.sections[1:]}
         self.macro_calls = 0
+        self.expanding: list[str] = []  # macros being expanded, outermost first
         self.model = Model(path.stem, time_unit="", doc="")
         self.model.source = "vensim" if path.suffix.lower() == ".mdl" else "xmile"
         self.names: dict[str, str] = {}  # normalised -> original element name
@@ -140,6 +295,8 @@ class _Mapper:
     # ------------------------------------------------------------------ entry
     def build(self) -> Model:
         self.declare_dims()
+        for k, section in enumerate(self.abstract.sections):
+            self.refuse_duplicates(section, self.written[k] if k < len(self.written) else {})
         elements = list(self.section.elements)
         for element in elements:
             self.names[_norm(element.name)] = element.name
@@ -151,9 +308,71 @@ class _Mapper:
         elements.sort(key=lambda e: _norm(e.name) != "initial_time")
         for element in elements:
             self.current = element.name
-            self.element(element)
+            try:
+                self.element(element)
+            except RecursionError:
+                raise self.fail("the equation nests too deeply to translate; split it into "
+                                "intermediate variables.") from None
+            except OverflowError:
+                raise self.fail("a number in the equation is too large for a float "
+                                "(above 1.8e308); write it in range.") from None
+            self.check_depth(element.name)
         self.model.time_unit = self.time_unit(elements)
         return self.model
+
+    def check_depth(self, name: str) -> None:
+        """Refuse equations nested deeper than :data:`engine.equations.MAX_DEPTH` (every
+        later pass over an expression is recursive)."""
+        var = self.model.variables.get(name)
+        if var is None:
+            return
+        for piece in [*var.pieces, *(var.init_pieces or ()), *(var.rate or ())]:
+            found = depth(piece.expr)
+            if found > MAX_DEPTH:
+                raise self.fail(f"the equation nests {found} levels deep, more than the "
+                                f"{MAX_DEPTH} corridor compiles (a long sum a + b + c + ... "
+                                "nests one level per term); split it into intermediate "
+                                "variables, or use SUM over a subscript.")
+
+    def refuse_duplicates(self, section: Any, written: dict[str, list[str]]) -> None:
+        """Refuse two equations for the same variable (or the same elements of it): Vensim
+        refuses such a file, and taking the last would silently drop the other. Equations of
+        distinct elements (``x[a1] = 1``, ``x[a2] = 2``) are one definition."""
+        for element in section.elements:
+            components = list(element.components)
+            if len(components) < 2:
+                continue
+            names = written.get(_norm(element.name), [])
+            if len(names) != len(components):
+                names = [element.name] * len(components)
+            seen: dict[tuple[str, ...], int] = {}
+            for k, component in enumerate(components):
+                for cell in self.cells(component):
+                    first = seen.setdefault(cell, k)
+                    if first == k:
+                        continue
+                    where = f" (element [{', '.join(cell)}])" if cell else ""
+                    same = ("" if names[first] == names[k] else " (names differing only in "
+                            "case, spaces or underscores are the same variable)")
+                    raise SpecError(
+                        f"{str(self.path)!r}: variable {element.name!r} is defined twice"
+                        f"{where}: by its equation {first + 1} "
+                        f"{self.shown(names[first], components[first])!r} and its equation "
+                        f"{k + 1} {self.shown(names[k], component)!r}{same}. Vensim refuses "
+                        "such a model: remove one of the definitions or rename its variable.")
+
+    def cells(self, component: Any) -> set[tuple[str, ...]]:
+        """The elements an equation defines: its subscripts, less its :EXCEPT: groups."""
+        subs, excepts = component.subscripts
+        cells = set(itertools.product(*[self.sub_elements(str(s)) for s in subs]))
+        for group in excepts:
+            cells -= set(itertools.product(*[self.sub_elements(str(s)) for s in group]))
+        return cells
+
+    @staticmethod
+    def shown(name: str, component: Any) -> str:
+        subs = component.subscripts[0]
+        return f"{name}[{','.join(str(s) for s in subs)}]" if subs else name
 
     def fail(self, what: str) -> SpecError:
         return SpecError(f"{str(self.path)!r}: variable {self.current!r}: {what}")
@@ -523,6 +742,10 @@ class _Mapper:
         """Expand one call of a macro: a private copy of the macro's variables, its inputs
         bound to hidden auxiliaries holding the call's arguments."""
         section = self.macros[name]
+        if name in self.expanding:
+            chain = " -> ".join([*self.expanding, name])
+            raise self.fail(f"macro {name!r} calls itself ({chain}); a macro cannot be "
+                            "recursive.")
         host = self.model.variables.get(self.current)
         if host is not None and host.dims:
             raise self.fail(f"macro {name!r} is called from a subscripted variable; "
@@ -546,12 +769,15 @@ class _Mapper:
         self.names = scope
         self.lookups = {_norm(e.name) for e in section.elements
                         if type(e.components[0]).__name__ == "AbstractLookup"}
+        self.expanding.append(name)
         try:
             for element in section.elements:
                 self.current = prefix + element.name
                 self.element(_Renamed(element, prefix + element.name))
+                self.check_depth(prefix + element.name)
                 self.model.variables[prefix + element.name].hidden = True
         finally:
+            self.expanding.pop()
             self.names, self.current, self.lookups = saved
         return Ref(scope[name])
 
@@ -633,10 +859,12 @@ class _Mapper:
         time at initialisation."""
         value = self.initial_value(delay)
         dt = self.constants.get("time_step")
-        if value is None or dt is None:
+        if value is None or dt is None or not (dt > 0 and math.isfinite(value)):
             return order
-        while order > 1 and order * dt > value:
-            order -= 1
+        if order * dt > value:  # the largest k < order with k * dt <= value, at least 1
+            order = max(1, min(order - 1, int(math.floor(value / dt)) + 1))
+            while order > 1 and order * dt > value:
+                order -= 1
         return order
 
     def x_DelayFixedStructure(self, node: Any) -> Expr:
@@ -670,8 +898,12 @@ class _Mapper:
     def order(self, node: Any, what: str) -> Num:
         # Vensim and PySD fix the order at initialisation: evaluate it at INITIAL TIME.
         value = self.initial_value(self.expr(node))
-        if value is None or value < 1 or not math.isfinite(value):
+        if value is None or not math.isfinite(value) or value < 1:
             raise self.fail(f"the order of {what} must be a constant positive number.")
+        if int(value) > MAX_ORDER:
+            raise self.fail(f"the order of {what} is {value:g}, above the maximum of "
+                            f"{MAX_ORDER} (each order is a stock); use an order of 10 or less, "
+                            "or DELAY FIXED for a pipeline.")
         return Num(float(int(value)))
 
 

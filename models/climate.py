@@ -224,8 +224,8 @@ def scenario_params(scenario: str, regions: Sequence[str], prefix: str = "",
 
 def _scenario(scenario: str) -> dict[str, float]:
     if scenario not in SCENARIOS:
-        raise ValueError(f"unknown climate scenario {scenario!r}; choose one of "
-                         f"{sorted(SCENARIOS)}.")
+        raise engine.ParameterError(f"unknown climate scenario {scenario!r}; choose one of "
+                                    f"{sorted(SCENARIOS)}.")
     return SCENARIOS[scenario]
 
 

@@ -5,12 +5,12 @@ Story
 Two migration corridors, Northern Africa and Sub-Saharan Africa to Europe and Central America
 (with Mexico) to Northern America, as one closed system of five WPP regions. Each region's people
 are counted by sex and single year of age (:mod:`models.demography`: births from WPP 2022
-fertility, deaths from a calibrated relational mortality model, exact yearly ageing). Who leaves
-is decided by the migration hump (:mod:`models.hump`: an inverted U of origin income, diaspora
-networks, legal pathways, border enforcement that diverts irregular crossings to deadlier routes,
-returns, remittances that raise origin income). Skill shortages at the destination
-(:mod:`models.labour`) open legal pathways; climate hazards (:mod:`models.climate`) displace
-people, mostly within their region.
+fertility, deaths from WPP 2022's death rates scaled to its life expectancy, exact yearly
+ageing). Who leaves is decided by the migration hump (:mod:`models.hump`: an inverted U of
+origin income, diaspora networks, legal pathways, border enforcement that diverts irregular
+crossings to deadlier routes, returns, remittances that raise origin income). Skill shortages
+at the destination (:mod:`models.labour`) open legal pathways; climate hazards
+(:mod:`models.climate`) displace people, mostly within their region.
 
 Migrants leave their region (``emigration``), legal migrants arrive at once, irregular ones travel
 through ``migrants_in_transit`` (mean ``transit_time``), where some die (``transit_losses``), and
@@ -110,14 +110,40 @@ def scenarios() -> list[str]:
 
 
 def load_scenario(name: str) -> dict[str, Any]:
-    """A scenario's settings: ``name``, ``description``, ``climate_scenario``, ``params``."""
-    path = SCENARIO_DIR / f"{name}.toml"
-    if not path.exists():
-        raise ValueError(f"unknown scenario {name!r}; scenarios are {scenarios()}.")
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
+    """A scenario's settings: ``name``, ``description``, ``climate_scenario``, ``params``.
+
+    ``name`` is one of :func:`scenarios` (a plain name: no path reaches outside
+    ``models/scenarios``), or the path of a scenario file of one's own ending in ``.toml``.
+    """
+    if not isinstance(name, str) or not name:
+        raise engine.ParameterError(f"scenario {name!r}: give a scenario name, one of "
+                                    f"{scenarios()}.")
+    if name.lower().endswith(".toml"):
+        path = Path(name)
+        if not path.is_file():
+            raise engine.ParameterError(f"scenario file {name!r} does not exist (or is not a "
+                                        "file); give a .toml file or one of the scenarios "
+                                        f"{scenarios()}.")
+    elif name in scenarios():
+        path = SCENARIO_DIR / f"{name}.toml"
+    else:
+        raise engine.ParameterError(f"unknown scenario {name!r}; scenarios are {scenarios()} "
+                                    "(a scenario file of your own: give its path ending in "
+                                    "'.toml').")
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise engine.ParameterError(f"scenario {name!r}: {path} is not valid TOML ({exc}); "
+                                    "fix the file.") from None
     data.setdefault("params", {})
     data.setdefault("climate_scenario", "pessimistic")
+    if not isinstance(data["params"], Mapping):
+        raise engine.ParameterError(f"scenario {name!r}: 'params' must be a table of parameter "
+                                    "= value lines ([params]).")
+    if not isinstance(data["climate_scenario"], str):
+        raise engine.ParameterError(f"scenario {name!r}: climate_scenario must be a name, got "
+                                    f"{data['climate_scenario']!r}.")
     return data
 
 
@@ -240,6 +266,12 @@ def _migration(m: engine.Model, regions: list[str], h: Mapping[str, str]) -> Non
            units="person/year", doc="Immigrants (incl. returning emigrants).")
 
 
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, (bool, str, bytes)) or not isinstance(value, (int, float, np.number)):
+        raise engine.ParameterError(f"{name!r}: value {value!r} is not a number.")
+    return float(value)
+
+
 def set_param(model: engine.Model, name: str, value: Any) -> None:
     """Set the default value of parameter ``name`` (a number, array or {element: value})."""
     var = model.variables.get(name)
@@ -257,9 +289,20 @@ def set_param(model: engine.Model, name: str, value: Any) -> None:
             if key not in elements:
                 raise engine.ParameterError(f"{name!r}: {key!r} is not an element of "
                                             f"{var.dims[0]!r}.")
-            array[elements.index(key)] = float(v)
+            array[elements.index(key)] = _number(name, v)
     else:
-        array = np.broadcast_to(np.asarray(value, dtype=float), shape).copy()
+        try:
+            if isinstance(value, (str, bytes)) or (
+                    isinstance(value, (list, tuple))
+                    and any(isinstance(v, (str, bytes)) for v in np.ravel(value))):
+                raise TypeError
+            array = np.broadcast_to(np.asarray(value, dtype=float), shape).copy()
+        except (TypeError, ValueError):
+            raise engine.ParameterError(f"{name!r}: value {value!r} is not a number (or an "
+                                        f"array of numbers of shape {shape}).") from None
+    if not np.all(np.isfinite(array)):
+        raise engine.ParameterError(f"{name!r}: value {array.tolist()} is not finite; give a "
+                                    "finite number.")
     low, high = var.bounds
     if (low is not None and np.any(array < low)) or (high is not None and np.any(array > high)):
         raise engine.ParameterError(f"{name!r}: {array.tolist()} outside bounds {var.bounds}.")

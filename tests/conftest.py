@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 # Kernels compiled by the tests go to a cache shared by the test session (and by the workers
-# of pytest-xdist), not to the user's cache.
+# of pytest-xdist), not to the user's cache. The engine creates it private (mode 0700) and
+# refuses one that is not, so the name is per user.
 os.environ.setdefault("CORRIDOR_CACHE_DIR",
-                      str(Path(tempfile.gettempdir()) / "corridor-test-cache"))
+                      str(Path(tempfile.gettempdir()) / f"corridor-test-cache-{os.getuid()}"))
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CONFORMANCE = SHARED / "conformance"

@@ -20,7 +20,7 @@ def test_source_is_inspectable_and_deterministic(teacup):
     second = engine.compile_model(teacup)
     assert first.source == second.source
     assert "def run_euler" in first.source and "def deriv" in first.source
-    assert "# heat_loss" in first.source
+    assert "# 'heat_loss'" in first.source  # names only as repr in comments
 
 
 def test_shared_helpers_are_imported_and_key_the_cache(teacup, monkeypatch):

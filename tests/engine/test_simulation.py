@@ -239,7 +239,7 @@ def test_cohort_shift_needs_dt_dividing_interval():
     m.stock("population", initial=1, dims="age")
     m.cohort_shift("population", "age", every=1)
     with pytest.raises(SpecError, match="needs a dt that divides it"):
-        engine.simulate(m, start=0, stop=2, dt=0.3)
+        engine.simulate(m, start=0, stop=2.1, dt=0.3)
     with pytest.raises(SpecError, match="discrete updates"):
         engine.simulate(m, start=0, stop=2, dt=0.5, method="rk45")
     ds = engine.simulate(m, start=0, stop=2, dt=0.25)

