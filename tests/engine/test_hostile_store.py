@@ -250,7 +250,7 @@ def test_d07_every_array_carries_a_crc32c_checksum(model, tmp_path):
     import zarr
 
     path = tmp_path / "s.zarr"
-    sweep(model, path, design="saltelli", n=2)
+    sweep(model, path, design="saltelli", n=4)
     arrays = list(zarr.open_group(str(path), mode="r").arrays())
     for _, group in zarr.open_group(str(path), mode="r").groups():
         arrays += list(group.arrays())
