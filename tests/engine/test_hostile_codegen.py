@@ -196,8 +196,12 @@ def test_d03_cache_dir_is_created_private(tmp_path, monkeypatch):
 
 
 def test_d03_cache_dir_open_to_others_is_refused(tmp_path, monkeypatch):
+    from engine import compiler
     from engine.cache import cache_dir
 
+    # the teacup compiled by an earlier test would be found in memory, not in the directory
+    monkeypatch.setattr(compiler, "_LOADED", {})
+    monkeypatch.setattr(compiler, "_COMPILED", {})
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o777)
