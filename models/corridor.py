@@ -241,26 +241,8 @@ def _migration(m: engine.Model, regions: list[str], h: Mapping[str, str]) -> Non
 
 
 def set_param(model: engine.Model, name: str, value: Any) -> None:
-    """Set the default value of parameter ``name`` (a number, array or {element: value})."""
-    var = model.variables.get(name)
-    if var is None or var.kind != "param":
-        known = sorted(v.name for v in model.variables.values() if v.kind == "param")
-        raise engine.ParameterError(f"scenario sets unknown parameter {name!r}; parameters "
-                                    f"include {known[:12]}...")
-    shape = tuple(len(model.dims[d]) for d in var.dims)
-    if isinstance(value, Mapping):
-        if len(var.dims) != 1:
-            raise engine.ParameterError(f"{name!r}: a table of values needs a 1-d parameter.")
-        elements = model.dims[var.dims[0]].elements
-        array = np.asarray(var.value, dtype=float).copy()
-        for key, v in value.items():
-            if key not in elements:
-                raise engine.ParameterError(f"{name!r}: {key!r} is not an element of "
-                                            f"{var.dims[0]!r}.")
-            array[elements.index(key)] = float(v)
-    else:
-        array = np.broadcast_to(np.asarray(value, dtype=float), shape).copy()
-    low, high = var.bounds
-    if (low is not None and np.any(array < low)) or (high is not None and np.any(array > high)):
-        raise engine.ParameterError(f"{name!r}: {array.tolist()} outside bounds {var.bounds}.")
-    var.value = array
+    """Set the default value of parameter ``name`` (a number, array or {element: value}).
+
+    Kept for callers of earlier versions: it is :meth:`engine.Model.set_value`.
+    """
+    model.set_value(name, value)
