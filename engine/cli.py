@@ -22,60 +22,21 @@ __all__ = ["main"]
 
 
 def _load_model(name: str, scenario: str | None = None) -> Any:
-    """A model file (.mdl/.xmile/.stmx), a bundled model name, or the default forecast."""
+    """A model file (.mdl/.xmile/.stmx) or a registered model name (engine.registry)."""
     import engine
+
+    from .registry import build_model
 
     path = Path(name)
     if path.suffix.lower() in (".mdl", ".xmile", ".xml", ".stmx"):
         return engine.load(path)
-    if name == "example":
-        return _example_model()
-    import importlib
-
-    try:
-        module = importlib.import_module(f"models.{name}")
-    except ModuleNotFoundError:
-        raise EngineError(f"unknown model {name!r}: give a .mdl/.xmile file or a bundled model "
-                          "(corridor, demography, hump, climate, labour, example).") from None
-    kwargs = {"scenario": scenario} if scenario else {}
-    model: Any = module.build(**kwargs)
-    return model
-
-
-def _example_model() -> Any:
-    """A small bundled model (a diaspora-driven migration loop) used when nothing is given."""
-    import engine
-
-    m = engine.Model("example", time_unit="year", start=2022, stop=2100, dt=0.25, saveper=1,
-                     doc="A toy origin-destination model: emigration grows with the diaspora "
-                         "(a network effect) and returns drain it.")
-    m.param("origin_population_initial", 50e6, units="person")
-    m.param("base_emigration_rate", 0.002, units="1/year", bounds=(0, 0.1),
-            prior=("uniform", 0.001, 0.004))
-    m.param("network_effect", 0.5, units="1", bounds=(0, 5),
-            prior=("truncnorm", 0.5, 0.1, 0, 5))
-    m.param("return_rate", 0.02, units="1/year", bounds=(0, 1))
-    m.param("natural_growth", 0.015, units="1/year")
-    m.stock("origin_population", initial="origin_population_initial", units="person",
-            non_negative=True)
-    m.stock("diaspora", initial=2e6, units="person", non_negative=True)
-    m.aux("diaspora_share", "diaspora / origin_population", units="1")
-    m.flow("growth", "natural_growth * origin_population", into="origin_population",
-           units="person/year")
-    m.flow("emigration", "base_emigration_rate * origin_population * "
-           "(1 + network_effect * diaspora_share * 10)", out_of="origin_population",
-           into="diaspora", units="person/year")
-    m.flow("returns", "return_rate * diaspora", out_of="diaspora", into="origin_population",
-           units="person/year")
-    return m
+    return build_model(name, **({"scenario": scenario} if scenario else {}))
 
 
 def _default_model_name() -> str:
-    try:
-        import models.corridor  # noqa: F401
-    except ImportError:
-        return "example"
-    return "corridor"
+    from .registry import model_names
+
+    return "corridor" if "corridor" in model_names() else "example"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -133,42 +94,13 @@ def _parse_assignment(text: str) -> tuple[str, float]:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    from .graph import build_plan
+    from .description import describe, format_description
 
     model = _load_model(args.model or _default_model_name())
-    plan = build_plan(model)
-    visible = [v for v in model.variables.values() if not v.hidden]
     if args.json:
-        print(json.dumps({
-            "name": model.name, "time_unit": model.time_unit,
-            "dims": {d: list(dim.elements) for d, dim in model.dims.items()},
-            "variables": [{"name": v.name, "kind": v.kind, "dims": list(v.dims),
-                           "units": v.units, "bounds": list(v.bounds),
-                           "prior": repr(v.prior) if v.prior is not None else None}
-                          for v in visible]}, indent=2))
-        return 0
-    print(f"model {model.name!r} ({model.time_unit or 'no time unit'}); {model.doc}".strip())
-    for name, dim in model.dims.items():
-        shown = ", ".join(dim.elements[:8]) + (" ..." if len(dim) > 8 else "")
-        print(f"  dim {name} [{len(dim)}]: {shown}")
-    for kind in ("stock", "flow", "aux", "param", "lookup"):
-        group = [v for v in visible if v.kind == kind]
-        if not group:
-            continue
-        print(f"{kind}s ({len(group)}):")
-        for v in group:
-            extra = ""
-            if kind == "param":
-                low, high = v.bounds
-                if low is not None or high is not None:
-                    extra += f" bounds [{low}, {high}]"
-                if v.prior is not None:
-                    extra += f" prior {v.prior!r}"
-            dims = f"[{', '.join(v.dims)}]" if v.dims else ""
-            print(f"  {v.name}{dims} ({v.units or '-'}){extra}")
-    print(f"dependencies: {len(plan.dynamic_order)} equations each step, "
-          f"{len(plan.static)} constant, {len(plan.init_order)} at initialisation; "
-          f"state size {plan.sizes['y']}")
+        print(json.dumps(describe(model), indent=2))
+    else:
+        print(format_description(model))
     return 0
 
 
