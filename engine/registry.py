@@ -90,7 +90,8 @@ def build_model(name: str, **options: Any) -> Model:
         unknown = sorted(set(options) - set(accepted))
         if unknown:
             takes = [key for key, p in accepted.items() if p.kind is not p.VAR_POSITIONAL]
-            raise EngineError(f"model {name!r} takes no option {', '.join(unknown)}; its "
+            why = " (it has no scenarios: drop --scenario)" if "scenario" in unknown else ""
+            raise EngineError(f"model {name!r} takes no option {', '.join(unknown)}{why}; its "
                               f"options are {takes}.")
     model = builder(**options)
     if not isinstance(model, Model):

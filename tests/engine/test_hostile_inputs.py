@@ -306,8 +306,8 @@ def test_d18_scenarios_are_checked():
     m = engine.Model("scenario_values", time_unit="year")
     m.dimension("region", ["A", "B"])
     m.param("lever", 0.5, bounds=(0, 1), dims=("region",))
-    for value, match in (("high", "not a number"), (float("nan"), "not finite"),
-                         ({"A": "high"}, "not a number"), ({"A": float("nan")}, "not finite"),
+    for value, match in (("high", "not a number"), (float("nan"), "must be finite"),
+                         ({"A": "high"}, "not a number"), ({"A": float("nan")}, "must be finite"),
                          (["0.5", 1], "not a number")):
         with pytest.raises(ParameterError, match=match):
             corridor.set_param(m, "lever", value)
