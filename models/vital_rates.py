@@ -203,12 +203,12 @@ def initial_population(paths: InputPaths, year: int) -> np.ndarray:
     hazard = paths.hazard(YEARS[: year - YEARS[0] + 1].astype(float))  # (R, 2, T, 101)
     for i, name in enumerate(paths.locations):
         groups = wpp.population_groups(name, year)
-        published = wpp.annual(name, "population", year, year)[0] * 1000.0
+        # WPP's population of 1 July by age group as published (whole thousands); the annual
+        # total of popprojMed is not of 1 July but of the year's end (the mean of 1 July of
+        # Y and Y+1 to 1e-4, models.wpp.annual): scaling to it put the start half a year late
         if groups.sum() <= 0:
             stationary = life_tables.person_years(hazard[i, 0, -1], "female")
             groups = np.append(stationary[:100].reshape(20, 5).sum(axis=1), stationary[100])
-        if np.isfinite(published) and groups.sum() > 0:
-            groups = groups * published / groups.sum()  # published totals are not rounded
         both = life_tables.split_age_groups(groups)
         t = np.clip(cal - YEARS[0], 0, hazard.shape[2] - 1)
         cum = [np.where(below, hazard[i, s][t, ages[None, :]], 0.0).sum(axis=1)

