@@ -77,7 +77,7 @@ import numpy as np
 
 import engine
 
-from . import life_tables, vital_rates, wpp
+from . import life_tables, migration_profiles, vital_rates, wpp
 from .life_tables import rogers_castro, split_age_groups
 
 __all__ = [
@@ -164,6 +164,8 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
     locations = wpp.check_locations(model.dims[r].elements)
     paths = vital_rates.input_paths(locations, jump_off=jump_off)
     initial = vital_rates.initial_population(paths, base_year)
+    profiles = (migration_profiles.net_migration_profiles(
+        paths, migration_profiles.window_end(base_year)) if migration else None)
     # The kernel loops over every knot of a path: those before the run are left out (a run
     # that starts before the model's start then reads the first kept year's values).
     if model.start is not None:
@@ -374,14 +376,34 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
         aux("residents_weight", f"if_then_else(net_migration_total[{r}] > 0, "
             "immigration_on_residents, emigration_on_residents)", (r,), units="1",
             doc="Weight of the residents in the age pattern of this year's net migration.")
+        assert profiles is not None
+        param("net_migration_profile", profiles.profile, (r, "age"), units="1",
+              doc="Share of a year's net migrants (both sexes) at each age, signed, summing "
+                  "to 1: the residual of WPP's estimated population over the ten years to the "
+                  "base year (2019 at the latest) after WPP's deaths and births "
+                  "(models.migration_profiles; WPP 2022 methodology).")
+        param("net_migration_profile_sign", profiles.sign, (r,), units="1", bounds=(-1, 1),
+              doc="Sign of the net migration of the profile's window (0 where the residual is "
+                  "unusable: the Rogers-Castro schedule then applies).")
+        param("use_net_migration_profile", 1.0, units="1", bounds=(0, 1),
+              doc="Flag: 1 spreads net migration by the location's residual profile where it "
+                  "is usable and the year's total has the window's sign; 0 by Rogers-Castro.")
+        aux("profile_applies", f"if_then_else(use_net_migration_profile * "
+            f"net_migration_profile_sign[{r}] * net_migration_total[{r}] > 0, 1, 0)", (r,),
+            units="1", doc="1 where this year's net migration follows the residual profile.")
+        aux("net_migration_age_share",
+            f"profile_applies[{r}] * net_migration_profile[{r}, age] + (1 - profile_applies"
+            f"[{r}]) * migrant_age_share[{r}, sex, age]", dims3, units="1",
+            doc="Share of the net migrants of a sex at each age (signed under a profile).")
         model.flow("net_migration",
                    f"max(net_migration_total[{r}] * migrant_sex_share[sex] * "
-                   f"migrant_age_share[{r}, sex, age], "
+                   f"net_migration_age_share[{r}, sex, age], "
                    f"-survival_ratio[{r}, sex, age] * population[{r}, sex, age] / "
                    f"(1 - migrant_exposure * mortality_probability[{r}, sex, age]))",
                    into="population", dims=dims3, units="person/year",
                    doc="Net international migration (immigrants minus emigrants): the "
-                       "location's total spread by the Rogers-Castro schedule.")
+                       "location's total spread by its residual profile or the Rogers-Castro "
+                       "schedule.")
         roles["net_migration"] = "net_migration"
     group_matrix = np.zeros((len(AGE_GROUPS), 101))
     for a in range(101):
