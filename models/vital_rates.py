@@ -206,12 +206,21 @@ def initial_population(paths: InputPaths, year: int) -> np.ndarray:
     hazard = paths.hazard(YEARS[: year - YEARS[0] + 1].astype(float))  # (R, 2, T, 101)
     for i, name in enumerate(paths.locations):
         groups = wpp.population_groups(name, year)
-        # WPP's population of 1 July by age group as published (whole thousands); the annual
-        # total of popprojMed is not of 1 July but of the year's end (the mean of 1 July of
-        # Y and Y+1 to 1e-4, models.wpp.annual): scaling to it put the start half a year late
+        # WPP's population of 1 July by age group as published (whole thousands: Polynesia's
+        # 2022 groups sum to 0.2% more than its population); where WPP's unrounded total of
+        # the year's end (popprojMed, from 2022: the mean of 1 July of Y and Y+1 to 1e-4,
+        # models.wpp.annual) is known, the groups are scaled to it less the second half of
+        # the year's births, deaths and net migration (scaling to the year's end itself put
+        # the start half a year late)
+        end = wpp.annual(name, "population", year, year)[0]
+        flows = [wpp.annual(name, c, year, year)[0] for c in ("births", "deaths",
+                                                              "net_migration")]
+        july = (end - 0.5 * (flows[0] - flows[1] + flows[2])) * 1000.0
         if groups.sum() <= 0:
             stationary = life_tables.person_years(hazard[i, 0, -1], "female")
             groups = np.append(stationary[:100].reshape(20, 5).sum(axis=1), stationary[100])
+        elif np.isfinite(july) and july > 0:
+            groups = groups * july / groups.sum()
         both = life_tables.split_age_groups(groups)
         t = np.clip(cal - YEARS[0], 0, hazard.shape[2] - 1)
         cum = [np.where(below, hazard[i, s][t, ages[None, :]], 0.0).sum(axis=1)
