@@ -34,13 +34,21 @@ any location of WPP (all 237 countries and areas, the regions, subregions and ag
   Births split by sex with WPP's sex ratio at birth.
 - **Net migration** is an input path: WPP's annual net migration of the location (persons a
   year), ``net_migration_path``, which a scenario or the migration system replaces (or scales
-  with ``net_migration_scale``). It is spread over ages and sexes as the age-specific migration
-  *rates* of the Rogers-Castro model schedule with its published typical parameters (Rogers &
-  Castro 1981) applied to the residents of each age and sex, 48.1 % of migrants women (UN DESA
-  2020): ``net_migration[x] = N * share[sex] * RC(x) P(x) / sum_y RC(y) P(y)``. Applied as rates
-  the schedule keeps migration small where there are few people (the oldest ages); a net outflow
-  can never take more people of an age than there are (the year's migrants are exposed to
-  its fertility and mortality for half the year, as in Preston et al. 2001, ch. 6).
+  with ``net_migration_scale``). As in WPP 2022 (UN DESA 2022, methodology report) it is spread
+  over ages by the location's own pattern where its past estimates give one: the signed
+  residual of WPP's estimated population by age over the ten years to the base year (2019 at
+  the latest), after WPP's births and the model's survival, summing to 1
+  (``net_migration_profile``, :mod:`models.migration_profiles`): ``net_migration[x] = N *
+  share[sex] * profile(x)`` - a net emigration country may lose its young and gain older
+  people in the same year. Where that residual is unusable (small or cancelling flows, an
+  age pattern that is the accounting's rather than migration's), in a year whose total has the
+  other sign, or with ``use_net_migration_profile = 0``, the age-specific migration *rates* of
+  the Rogers-Castro model schedule with its published typical parameters (Rogers & Castro
+  1981) apply to the residents of each age and sex: ``net_migration[x] = N * share[sex] * RC(x)
+  P(x) / sum_y RC(y) P(y)``. 48.1 % of migrants are women (UN DESA 2020; the shared data have
+  no migration by sex). A net outflow can never take more people of an age than there are (the
+  year's migrants are exposed to its fertility and mortality for half the year, as in Preston
+  et al. 2001, ch. 6).
 - **Life table**: ``life_expectancy`` (by sex) is the period life expectancy at birth of the
   hazards at the save time (WPP's e0 at whole years, by construction).
 
@@ -63,6 +71,9 @@ Sources
   schedule with its typical values a1 = 0.02, alpha1 = 0.1, a2 = 0.06, mu2 = 20, alpha2 = 0.1,
   lambda2 = 0.4, c = 0.003.
 - UN DESA (2020). International Migrant Stock 2020: women are 48.1% of international migrants.
+- United Nations, DESA, Population Division (2022). World Population Prospects 2022:
+  Methodology of the United Nations population estimates and projections. UN DESA/POP/2022/
+  TR/NO. 4 (net migration by age and sex from country-specific past patterns).
 - Preston, S. H., Heuveline, P. & Guillot, M. (2001). Demography: Measuring and Modeling
   Population Processes. Blackwell.
 - The references of :mod:`models.life_tables` and :mod:`models.vital_rates`.
