@@ -34,13 +34,21 @@ any location of WPP (all 237 countries and areas, the regions, subregions and ag
   Births split by sex with WPP's sex ratio at birth.
 - **Net migration** is an input path: WPP's annual net migration of the location (persons a
   year), ``net_migration_path``, which a scenario or the migration system replaces (or scales
-  with ``net_migration_scale``). It is spread over ages and sexes as the age-specific migration
-  *rates* of the Rogers-Castro model schedule with its published typical parameters (Rogers &
-  Castro 1981) applied to the residents of each age and sex, 48.1 % of migrants women (UN DESA
-  2020): ``net_migration[x] = N * share[sex] * RC(x) P(x) / sum_y RC(y) P(y)``. Applied as rates
-  the schedule keeps migration small where there are few people (the oldest ages); a net outflow
-  can never take more people of an age than there are (the year's migrants are exposed to
-  its fertility and mortality for half the year, as in Preston et al. 2001, ch. 6).
+  with ``net_migration_scale``). As in WPP 2022 (UN DESA 2022, methodology report) it is spread
+  over ages by the location's own pattern where its past estimates give one: the signed
+  residual of WPP's estimated population by age over the ten years to the base year (2019 at
+  the latest), after WPP's births and the model's survival, summing to 1
+  (``net_migration_profile``, :mod:`models.migration_profiles`): ``net_migration[x] = N *
+  share[sex] * profile(x)`` - a net emigration country may lose its young and gain older
+  people in the same year. Where that residual is unusable (small or cancelling flows, an
+  age pattern that is the accounting's rather than migration's), in a year whose total has the
+  other sign, or with ``use_net_migration_profile = 0``, the age-specific migration *rates* of
+  the Rogers-Castro model schedule with its published typical parameters (Rogers & Castro
+  1981) apply to the residents of each age and sex: ``net_migration[x] = N * share[sex] * RC(x)
+  P(x) / sum_y RC(y) P(y)``. 48.1 % of migrants are women (UN DESA 2020; the shared data have
+  no migration by sex). A net outflow can never take more people of an age than there are (the
+  year's migrants are exposed to its fertility and mortality for half the year, as in Preston
+  et al. 2001, ch. 6).
 - **Life table**: ``life_expectancy`` (by sex) is the period life expectancy at birth of the
   hazards at the save time (WPP's e0 at whole years, by construction).
 
@@ -63,6 +71,9 @@ Sources
   schedule with its typical values a1 = 0.02, alpha1 = 0.1, a2 = 0.06, mu2 = 20, alpha2 = 0.1,
   lambda2 = 0.4, c = 0.003.
 - UN DESA (2020). International Migrant Stock 2020: women are 48.1% of international migrants.
+- United Nations, DESA, Population Division (2022). World Population Prospects 2022:
+  Methodology of the United Nations population estimates and projections. UN DESA/POP/2022/
+  TR/NO. 4 (net migration by age and sex from country-specific past patterns).
 - Preston, S. H., Heuveline, P. & Guillot, M. (2001). Demography: Measuring and Modeling
   Population Processes. Blackwell.
 - The references of :mod:`models.life_tables` and :mod:`models.vital_rates`.
@@ -77,7 +88,7 @@ import numpy as np
 
 import engine
 
-from . import life_tables, vital_rates, wpp
+from . import life_tables, migration_profiles, vital_rates, wpp
 from .life_tables import rogers_castro, split_age_groups
 
 __all__ = [
@@ -164,6 +175,8 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
     locations = wpp.check_locations(model.dims[r].elements)
     paths = vital_rates.input_paths(locations, jump_off=jump_off)
     initial = vital_rates.initial_population(paths, base_year)
+    profiles = (migration_profiles.net_migration_profiles(
+        paths, migration_profiles.window_end(base_year)) if migration else None)
     # The kernel loops over every knot of a path: those before the run are left out (a run
     # that starts before the model's start then reads the first kept year's values).
     if model.start is not None:
@@ -374,14 +387,34 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", base_year: int =
         aux("residents_weight", f"if_then_else(net_migration_total[{r}] > 0, "
             "immigration_on_residents, emigration_on_residents)", (r,), units="1",
             doc="Weight of the residents in the age pattern of this year's net migration.")
+        assert profiles is not None
+        param("net_migration_profile", profiles.profile, (r, "age"), units="1",
+              doc="Share of a year's net migrants (both sexes) at each age, signed, summing "
+                  "to 1: the residual of WPP's estimated population over the ten years to the "
+                  "base year (2019 at the latest) after WPP's deaths and births "
+                  "(models.migration_profiles; WPP 2022 methodology).")
+        param("net_migration_profile_sign", profiles.sign, (r,), units="1", bounds=(-1, 1),
+              doc="Sign of the net migration of the profile's window (0 where the residual is "
+                  "unusable: the Rogers-Castro schedule then applies).")
+        param("use_net_migration_profile", 1.0, units="1", bounds=(0, 1),
+              doc="Flag: 1 spreads net migration by the location's residual profile where it "
+                  "is usable and the year's total has the window's sign; 0 by Rogers-Castro.")
+        aux("profile_applies", f"if_then_else(use_net_migration_profile * "
+            f"net_migration_profile_sign[{r}] * net_migration_total[{r}] > 0, 1, 0)", (r,),
+            units="1", doc="1 where this year's net migration follows the residual profile.")
+        aux("net_migration_age_share",
+            f"profile_applies[{r}] * net_migration_profile[{r}, age] + (1 - profile_applies"
+            f"[{r}]) * migrant_age_share[{r}, sex, age]", dims3, units="1",
+            doc="Share of the net migrants of a sex at each age (signed under a profile).")
         model.flow("net_migration",
                    f"max(net_migration_total[{r}] * migrant_sex_share[sex] * "
-                   f"migrant_age_share[{r}, sex, age], "
+                   f"net_migration_age_share[{r}, sex, age], "
                    f"-survival_ratio[{r}, sex, age] * population[{r}, sex, age] / "
                    f"(1 - migrant_exposure * mortality_probability[{r}, sex, age]))",
                    into="population", dims=dims3, units="person/year",
                    doc="Net international migration (immigrants minus emigrants): the "
-                       "location's total spread by the Rogers-Castro schedule.")
+                       "location's total spread by its residual profile or the Rogers-Castro "
+                       "schedule.")
         roles["net_migration"] = "net_migration"
     group_matrix = np.zeros((len(AGE_GROUPS), 101))
     for a in range(101):

@@ -17,9 +17,11 @@ for calendar years; a calendar year Y is centred on 1 July of Y, the model's tim
   single years (:func:`models.life_tables.split_age_groups`) and into sexes by the cohort sex
   ratio: each cohort's sex ratio at birth (WPP) times its survival by sex along its life-line
   in WPP's mortality since 1950 (1950's rates before); since that leaves out the sex composition
-  of migrants, the women of ages 10-54 are then scaled by the one factor with which WPP's
-  age-specific fertility rates of the base year give WPP's births of that year (births are rates
-  times women, by WPP's definitions), the men of those ages taking the rest of each age's count.
+  of migrants, the women of ages 10-54 then get ``k C(x) P(x)`` more (or fewer), with ``C(x)``
+  the Rogers-Castro migration schedule cumulated to age x (the age pattern of a stock of
+  migrants gathered under constant flows) and the one ``k`` with which WPP's age-specific
+  fertility rates of the base year give WPP's births of that year (births are rates times
+  women, by WPP's definitions), the men of those ages taking the rest of each age's count.
 
 A **jump-off** year J (a backtest) keeps only what was known in J: periods of death rates
 completed by J, annual figures to J, and then projection rules: each age's log hazard continues
@@ -35,6 +37,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import life_tables, wpp
+from .life_tables import rogers_castro
 
 __all__ = ["InputPaths", "input_paths", "initial_population", "YEARS", "SEXES"]
 
@@ -203,12 +206,21 @@ def initial_population(paths: InputPaths, year: int) -> np.ndarray:
     hazard = paths.hazard(YEARS[: year - YEARS[0] + 1].astype(float))  # (R, 2, T, 101)
     for i, name in enumerate(paths.locations):
         groups = wpp.population_groups(name, year)
-        published = wpp.annual(name, "population", year, year)[0] * 1000.0
+        # WPP's population of 1 July by age group as published (whole thousands: Polynesia's
+        # 2022 groups sum to 0.2% more than its population); where WPP's unrounded total of
+        # the year's end (popprojMed, from 2022: the mean of 1 July of Y and Y+1 to 1e-4,
+        # models.wpp.annual) is known, the groups are scaled to it less the second half of
+        # the year's births, deaths and net migration (scaling to the year's end itself put
+        # the start half a year late)
+        end = wpp.annual(name, "population", year, year)[0]
+        flows = [wpp.annual(name, c, year, year)[0] for c in ("births", "deaths",
+                                                              "net_migration")]
+        july = (end - 0.5 * (flows[0] - flows[1] + flows[2])) * 1000.0
         if groups.sum() <= 0:
             stationary = life_tables.person_years(hazard[i, 0, -1], "female")
             groups = np.append(stationary[:100].reshape(20, 5).sum(axis=1), stationary[100])
-        if np.isfinite(published) and groups.sum() > 0:
-            groups = groups * published / groups.sum()  # published totals are not rounded
+        elif np.isfinite(july) and july > 0:
+            groups = groups * july / groups.sum()
         both = life_tables.split_age_groups(groups)
         t = np.clip(cal - YEARS[0], 0, hazard.shape[2] - 1)
         cum = [np.where(below, hazard[i, s][t, ages[None, :]], 0.0).sum(axis=1)
@@ -219,14 +231,23 @@ def initial_population(paths: InputPaths, year: int) -> np.ndarray:
         out[i, 0] = both * (1 - male)
         out[i, 1] = both * male
         # WPP's births of the year are its age-specific rates times the women of each age: the
-        # women of ages 10-54 are scaled by one factor that gives them (migration, which the
-        # cohort sex ratios leave out, changes the sexes' shares at these ages most)
+        # cohort sex ratios leave out migration, whose mark on a cohort's sex ratio is the
+        # migrants it has gathered, the Rogers-Castro rates cumulated along its life (a stock
+        # of migrants under constant flows), so the women of 10-54 get the share of migrants
+        # that gives WPP's births: women(x) + k C(x) P(x), C(x) = sum_{a<=x} RC(a) (one k; a
+        # uniform factor instead shifted the girls of 10-19, who have hardly migrated, and
+        # their births 10-20 years on: France +5% in 2037-2040; the flow schedule RC(x) itself
+        # put the change at 20-25 instead of the older ages of migrant stocks)
         k = year - YEARS[0]
         births = wpp.annual(name, "births", year, year)[0] * 1000.0
-        expected = paths.tfr[i, k] * fertility_pattern(name, year) @ out[i, 0]
-        if np.isfinite(births) and births > 0 and expected > 0:
-            factor = np.clip(births / expected, 1 / FEMALE_SHARE_LIMIT, FEMALE_SHARE_LIMIT)
-            women = np.minimum(out[i, 0, 10:55] * factor, both[10:55])
+        rates = paths.tfr[i, k] * fertility_pattern(name, year)
+        expected = rates @ out[i, 0]
+        weight = np.cumsum(rogers_castro())[10:55] * both[10:55]
+        reach = rates[10:55] @ weight
+        if np.isfinite(births) and births > 0 and expected > 0 and reach > 0:
+            gap = np.clip(births, expected / FEMALE_SHARE_LIMIT, expected * FEMALE_SHARE_LIMIT)
+            women = np.clip(out[i, 0, 10:55] + (gap - expected) / reach * weight, 0.0,
+                            both[10:55])
             out[i, 0, 10:55] = women
             out[i, 1, 10:55] = both[10:55] - women
     return out

@@ -128,7 +128,10 @@ def annual(name: str, column: str, first: int = FIRST_YEAR, last: int = LAST_YEA
 
     ``column``: ``e0_female``, ``e0_male`` (years), ``tfr`` (births per woman),
     ``sex_ratio_at_birth`` (males per female), ``net_migration``, ``births``, ``deaths``
-    (thousands a calendar year), ``population`` (thousands on 1 July; 2022 on only).
+    (thousands a calendar year), ``population`` (thousands, 2022 on only: ``popprojMed``,
+    whose figure of year Y is the population at the *end* of Y - the mean of WPP's 1 July
+    populations of Y and Y+1 to 1e-4 at every location; 1 July figures are
+    :func:`population_groups`).
     Estimates to 2021, the medium variant from 2022.
     """
     where = location(name)
