@@ -26,14 +26,15 @@ Journal of Open Source Software 2(9), 97.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
 from numba import njit, prange
 
 from .errors import EngineError
+from .store import Layout, Reader, Sink
 
 __all__ = ["QUANTILES", "summarize", "analyze_sensitivity", "summaries", "sensitivity_groups"]
 
@@ -41,14 +42,6 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 BLOCK_BYTES = 32 * 2**20
 NUM_RESAMPLES = 100
 CONF_LEVEL = 0.95
-
-
-class _Reader(Protocol):
-    def read(self, group: str, name: str, index: Any = ...) -> np.ndarray: ...
-
-    def chunks(self, group: str, name: str) -> tuple[int | None, int | None]: ...
-
-    def release(self) -> None: ...
 
 
 class _TreeReader:
@@ -112,7 +105,7 @@ def _element_coords(node: xr.DataTree) -> dict[str, Sequence[str]]:
             if d not in ("member", "time") and d in node.coords}
 
 
-def _element_labels(name: str, dims: Sequence[str], coords: dict[str, Sequence[str]]
+def _element_labels(name: str, dims: Sequence[str], coords: Mapping[str, Sequence[str]]
                     ) -> list[str]:
     if not dims:
         return [name]
@@ -256,10 +249,10 @@ def member_quantiles(raw: np.ndarray, q: np.ndarray) -> np.ndarray:
     return out.reshape((q.size, *raw.shape[1:]))
 
 
-def _quantile_dataset(reader: _Reader, group: str, times: np.ndarray,
+def _quantile_dataset(reader: Reader, group: str, times: np.ndarray,
                       items: Sequence[tuple[str, tuple[str, ...], tuple[int, ...],
                                             dict[str, Any]]],
-                      coords: dict[str, Sequence[str]], members: int,
+                      coords: Mapping[str, Sequence[str]], members: int,
                       quantiles: Sequence[float]) -> xr.Dataset:
     q = np.asarray(quantiles, dtype=float)
     data = {}
@@ -301,7 +294,7 @@ def _blocks(chunks: tuple[int | None, int | None], members: int, times: int,
     return out
 
 
-def _read_block(reader: _Reader, group: str, name: str, where: tuple[slice, ...],
+def _read_block(reader: Reader, group: str, name: str, where: tuple[slice, ...],
                 members: int) -> np.ndarray:
     """One block of all members. Stored chunks are decompressed whole: when they span more
     times than the block (a store made before horizon variables were chunked along time),
@@ -319,7 +312,7 @@ def _read_block(reader: _Reader, group: str, name: str, where: tuple[slice, ...]
     return raw
 
 
-def summaries(sink: Any, layout: Any, quantiles: Sequence[float] = QUANTILES
+def summaries(sink: Sink, layout: Layout, quantiles: Sequence[float] = QUANTILES
               ) -> dict[str, xr.Dataset]:
     """Quantile summaries of an ensemble being written (``sink`` of :mod:`engine.store`)."""
     out = {}
@@ -402,9 +395,9 @@ _LONG_NAMES = {"S1": "first-order Sobol index", "S1_conf": "S1 confidence half-w
                "mu_star_conf": "mu_star confidence half-width (95%)"}
 
 
-def _sensitivity_dataset(reader: _Reader, group: str, time: float,
+def _sensitivity_dataset(reader: Reader, group: str, time: float,
                          items: Sequence[tuple[str, str, tuple[str, ...], tuple[int, ...]]],
-                         coords: dict[str, Sequence[str]], kind: str, unit: np.ndarray,
+                         coords: Mapping[str, Sequence[str]], kind: str, unit: np.ndarray,
                          inputs: Sequence[str], seed: int) -> xr.Dataset:
     labels: list[str] = []
     blocks: dict[str, list[np.ndarray]] = {}
@@ -449,7 +442,7 @@ def _unresolved(data: dict[str, xr.Variable], group: str, rows: int, inputs: int
     return count
 
 
-def sensitivity_groups(sink: Any, layout: Any, design: Any) -> dict[str, xr.Dataset]:
+def sensitivity_groups(sink: Sink, layout: Layout, design: Any) -> dict[str, xr.Dataset]:
     """Sensitivity indices of an ensemble being written, per horizon."""
     out = {}
     items = [(v.name, v.name, v.dims, v.shape) for v in layout.variables if v.column >= 0]

@@ -409,7 +409,7 @@ def run_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
         stop=stop, dt=dt, saveper=saveper, method=method, outputs=outputs,
         chunk_size=chunk_size, horizons=horizons, rtol=rtol, atol=atol)
     result = compiled(model, method)
-    sink: stores.MemoryStore | stores.ZarrStore
+    sink: stores.Sink
     if path is None:
         columns = sum(v.size for v in plan.layout.variables if v.column >= 0)
         saved = sum(times.size for times, _ in plan.layout.groups.values())
@@ -435,12 +435,11 @@ def run_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
         _finish(plan, result, sink)
         return sink.tree()
     finally:
-        if isinstance(sink, stores.ZarrStore):
-            sink.close()
+        sink.close()
 
 
 def _run_pending(plan: EnsemblePlan, result: CompiledModel,
-                 sink: stores.MemoryStore | stores.ZarrStore, path: Path | None, client: Any,
+                 sink: stores.Sink, path: Path | None, client: Any,
                  on_error: str, progress: bool | None, name: str) -> None:
     pending = sink.pending()
     layout = plan.layout
@@ -473,7 +472,7 @@ def _check_chunk(plan: EnsemblePlan, result: CompiledModel, k: int, info: np.nda
 
 
 def _run_dask(client: Any, plan: EnsemblePlan, result: CompiledModel, pending: list[int],
-              sink: stores.MemoryStore | stores.ZarrStore, path: Path | None, on_error: str,
+              sink: stores.Sink, path: Path | None, on_error: str,
               bar: Any) -> None:
     from dask.distributed import as_completed
 
@@ -500,7 +499,7 @@ def _run_dask(client: Any, plan: EnsemblePlan, result: CompiledModel, pending: l
 
 
 def _failures(plan: EnsemblePlan, result: CompiledModel,
-              sink: stores.MemoryStore | stores.ZarrStore) -> tuple[int, list[str]]:
+              sink: stores.Sink) -> tuple[int, list[str]]:
     status = sink.read("/", "status")
     bad = np.flatnonzero(status > 0)
     if bad.size == 0:
@@ -521,7 +520,7 @@ def _failures(plan: EnsemblePlan, result: CompiledModel,
 
 
 def _finish(plan: EnsemblePlan, result: CompiledModel,
-            sink: stores.MemoryStore | stores.ZarrStore) -> None:
+            sink: stores.Sink) -> None:
     from . import analyze
 
     if sink.pending():

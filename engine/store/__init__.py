@@ -20,6 +20,7 @@ Modules, one concept each:
 - :mod:`~engine.store.names`: name encoding (U+2215) and JSON attribute values;
 - :mod:`~engine.store.horizon`: the default horizons, their spec, the split of a run;
 - :mod:`~engine.store.layout`: an ensemble's arrays before any values (:class:`Layout`);
+- :mod:`~engine.store.sink`: :class:`Sink`, the protocol both ensemble stores implement;
 - :mod:`~engine.store.memory`: :class:`MemoryStore`, an ensemble kept in memory;
 - :mod:`~engine.store.zarr`: :class:`ZarrStore`, creation, the lock, chunk writes, resuming;
 - :mod:`~engine.store.integrity`: atomic creation, the writer's lock, checksummed chunks;
@@ -32,6 +33,7 @@ from .layout import DESIGN_VARIABLES, DONE, Layout, VariableLayout
 from .memory import MemoryStore
 from .names import SLASH, decode_name, encode_name, jsonable, restore_names
 from .read import completion, export_netcdf, open_store, unfinished_note
+from .sink import Reader, Sink
 from .zarr import (
     ZarrStore,
     check_writable,
@@ -58,6 +60,8 @@ __all__ = [
     "decode_name",
     "jsonable",
     # ensemble stores
+    "Sink",
+    "Reader",
     "Layout",
     "VariableLayout",
     "DONE",

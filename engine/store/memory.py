@@ -15,7 +15,7 @@ __all__ = ["MemoryStore"]
 
 
 class MemoryStore:
-    """An ensemble kept in memory (``store=None``)."""
+    """An ensemble kept in memory (``store=None``); a :class:`~engine.store.sink.Sink`."""
 
     def __init__(self, layout: Layout, attrs: dict[str, Any]) -> None:
         self.layout = layout
@@ -49,6 +49,9 @@ class MemoryStore:
 
     def write_group(self, path: str, ds: xr.Dataset) -> None:
         self.extra[path] = _encode_dataset(ds)
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     def tree(self) -> xr.DataTree:
         groups: dict[str, xr.Dataset] = {"/": self.root, **self.groups, **self.extra}

@@ -27,7 +27,7 @@ __all__ = ["open_store", "completion", "unfinished_note", "export_netcdf"]
 def _zarr_group(path: str | os.PathLike[str], mode: str = "r", *,
                 done: Iterable[int] | None = None, chunk_size: int | None = None) -> Any:
     """The root group of the store at ``path``, every chunk read checked (see
-    :class:`engine.integrity.ChecksummedStore`)."""
+    :class:`engine.store.integrity.ChecksummedStore`)."""
     import zarr
 
     checked = integrity.ChecksummedStore.open(Path(path), read_only=mode == "r", done=done,

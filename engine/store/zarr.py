@@ -63,8 +63,10 @@ def release_memory() -> None:
 
 class ZarrStore:
     """An ensemble streamed to a zarr (format 3) store; each chunk writes its own regions.
+    A :class:`~engine.store.sink.Sink`.
 
-    Holds the store's writer lock (:class:`engine.integrity.StoreLock`) until :meth:`close`.
+    Holds the store's writer lock (:class:`engine.store.integrity.StoreLock`) until
+    :meth:`close`.
     """
 
     def __init__(self, path: Path, layout: Layout, lock: integrity.StoreLock | None = None,
@@ -218,7 +220,7 @@ def write_zarr_chunk(path: Path | str, layout: Layout, k: int, out: np.ndarray,
 
 def _open_array(group: Any, key: str, path: Path) -> Any:
     """The array ``key`` of ``group``, writing every chunk (fill-valued ones too: a chunk
-    marked done must exist, see :mod:`engine.integrity`)."""
+    marked done must exist, see :mod:`engine.store.integrity`)."""
     try:
         array = group[key]
     except KeyError:
@@ -291,7 +293,7 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
 def open_or_create(path: Path, layout: Layout, attrs: dict[str, Any], config: dict[str, Any]
                    ) -> ZarrStore:
     """The store at ``path``, locked for this process: created for this sweep (atomically:
-    see :mod:`engine.integrity`), or reopened if it was made by the same configuration
+    see :mod:`engine.store.integrity`), or reopened if it was made by the same configuration
     (``config``), with its damaged chunks found and marked to be recomputed. A store made
     otherwise, or any other directory that is not empty, raises StoreError and is left as is.
     """
