@@ -33,13 +33,13 @@ import numpy as np
 import xarray as xr
 from numba import njit, prange
 
+from . import budgets
 from .errors import EngineError
 from .store import Layout, Reader, Sink
 
 __all__ = ["QUANTILES", "summarize", "analyze_sensitivity", "summaries", "sensitivity_groups"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-BLOCK_BYTES = 32 * 2**20
 NUM_RESAMPLES = 100
 CONF_LEVEL = 0.95
 
@@ -68,9 +68,7 @@ class _TreeReader:
         return found[0], found[1]
 
     def release(self) -> None:
-        from .store import release_memory
-
-        release_memory()
+        budgets.release_memory()
 
 
 def _series(tree: xr.DataTree) -> dict[str, list[tuple[str, tuple[str, ...], tuple[int, ...],
@@ -115,13 +113,6 @@ def _element_labels(name: str, dims: Sequence[str], coords: Mapping[str, Sequenc
 
 
 # ---------------------------------------------------------------------------- summaries
-
-def time_block(members: int, size: int, times: int) -> int:
-    """Save times per summary block of a variable with ``size`` elements: as many as fit in
-    :data:`BLOCK_BYTES` across all members (at least one). The store chunks its horizon
-    variables so along time, so that summaries decompress every chunk once."""
-    return int(max(1, min(times, BLOCK_BYTES // max(1, members * size * 8))))
-
 
 @njit(cache=True, error_model="numpy")
 def _order_statistics(buf: np.ndarray, n: int, ranks: np.ndarray, values: np.ndarray
@@ -274,17 +265,18 @@ def _quantile_dataset(reader: Reader, group: str, times: np.ndarray,
 def _blocks(chunks: tuple[int | None, int | None], members: int, times: int,
             shape: tuple[int, ...]) -> list[tuple[slice, ...]]:
     """Index tuples (all members, a block of times[, a block of the first element dim]) of
-    about :data:`BLOCK_BYTES` each, whole stored chunks along time where they fit."""
+    about :data:`engine.budgets.SUMMARY_BLOCK_BYTES` each, whole stored chunks along time
+    where they fit."""
     size = int(np.prod(shape, dtype=np.int64))
-    block = time_block(members, size, times)
+    block = budgets.time_block(members, size, times)
     stored = chunks[1]
     if stored and stored <= block:
         block -= block % stored  # decompress each stored chunk once
     rows = [(0, shape[0])] if shape else [(0, 0)]
-    if shape and block == 1 and members * size * 8 > BLOCK_BYTES:
+    if shape and block == 1 and members * size * 8 > budgets.SUMMARY_BLOCK_BYTES:
         # one time step of all members is too large: split the first element dim too
         inner = max(1, size // shape[0])
-        step = max(1, BLOCK_BYTES // (members * inner * 8))
+        step = max(1, budgets.SUMMARY_BLOCK_BYTES // (members * inner * 8))
         rows = [(e0, min(shape[0], e0 + step)) for e0 in range(0, shape[0], step)]
     out: list[tuple[slice, ...]] = []
     for t0 in range(0, times, block):

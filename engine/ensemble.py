@@ -27,7 +27,7 @@ import xarray as xr
 
 from . import sampling, solvers
 from . import store as stores
-from .budgets import check_allocation
+from .budgets import check_allocation, default_chunk_size
 from .compiler import CompiledModel
 from .errors import EngineError, IntegrationError, ParameterError, SpecError
 from .simulation import (
@@ -45,8 +45,6 @@ from .spec import Model
 __all__ = ["run_ensemble", "plan_ensemble", "EnsemblePlan"]
 
 ON_ERROR = ("mark", "raise")
-CHUNK_BYTES = 64 * 2**20  # output block of one chunk
-MAX_CHUNK = 4096
 MAX_LISTED_FAILURES = 100
 
 
@@ -114,11 +112,6 @@ def _dask_chunk(plan: EnsemblePlan, k: int, path: str | None) -> Any:
 
 # ---------------------------------------------------------------------------- planning
 
-def _default_chunk_size(members: int, n_save: int, n_cols: int) -> int:
-    per_member = max(1, n_save * n_cols * 8)
-    return int(max(1, min(members, MAX_CHUNK, max(16, CHUNK_BYTES // per_member))))
-
-
 def _save_plan(model: Model, settings: RunSettings,
                spec: Mapping[str, tuple[float, float | None, float | None]]
                ) -> tuple[RunSettings, dict[str, tuple[np.ndarray, np.ndarray]]]:
@@ -182,7 +175,7 @@ def _versions() -> dict[str, str]:
 def _engine_versions() -> dict[str, str]:
     """The versions that decide a member's numbers: the engine's, numba's (and llvmlite's,
     which compiles), numpy's."""
-    from . import __version__
+    from ._version import __version__
 
     versions = _versions()
     out = {"engine": __version__}
@@ -257,7 +250,7 @@ def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
     names, kinds, idx = output_layout(result, outputs)
     settings, groups = _save_plan(model, settings, spec)
     if chunk_size is None:
-        chunk_size = _default_chunk_size(rows, settings.n_save, int(kinds.shape[0]))
+        chunk_size = default_chunk_size(rows, settings.n_save, int(kinds.shape[0]))
     chunk_size = int(min(chunk_size, rows))
     check_allocation(f"the output block of a chunk of {chunk_size:,} members "
                      f"({settings.n_save:,} save times x {kinds.shape[0]:,} columns)",

@@ -38,7 +38,6 @@ from .zarr import (
     ZarrStore,
     check_writable,
     open_or_create,
-    release_memory,
     write_zarr_chunk,
 )
 
@@ -71,6 +70,5 @@ __all__ = [
     "open_or_create",
     "check_writable",
     "write_zarr_chunk",
-    "release_memory",
     "integrity",
 ]

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .. import budgets
 from .names import _encode_dataset
 
 __all__ = ["DONE", "DESIGN_VARIABLES", "Layout", "VariableLayout"]
@@ -22,7 +23,6 @@ DONE = "_chunk_done"  # root array: 1 once a chunk of members is fully written
 DESIGN_VARIABLES: dict[str, dict[str, Any]] = {
     "sample": {"long_name": "sampled parameter values (design matrix)"},
     "sample_unit": {"long_name": "design points in the unit hypercube"}}
-ZARR_CHUNK_BYTES = 4 * 2**20  # most bytes of a zarr chunk of a horizon variable
 
 
 @dataclass(frozen=True)
@@ -59,15 +59,9 @@ class Layout:
         return k * self.chunk_size, min(self.members, (k + 1) * self.chunk_size)
 
     def time_chunk(self, var: VariableLayout, times: int) -> int:
-        """Save times per zarr chunk of a horizon variable: at most :data:`ZARR_CHUNK_BYTES`
-        a chunk (zarr encodes several chunks at once, each with its copies: small chunks keep
-        a write's memory small), and at most one summary block of all members
-        (:func:`engine.analyze.time_block`), so that summaries, which need every member of a
-        block of times, decompress each chunk once and hold one block, whatever the members."""
-        from ..analyze import time_block
-
-        budget = max(1, ZARR_CHUNK_BYTES // max(1, self.chunk_size * var.size * 8))
-        return min(time_block(self.members, var.size, times), budget)
+        """Save times per zarr chunk of a horizon variable (see
+        :func:`engine.budgets.zarr_time_chunk`)."""
+        return budgets.zarr_time_chunk(self.members, self.chunk_size, var.size, times)
 
     def blocks(self, out: np.ndarray, P: np.ndarray, k: int
                ) -> Iterable[tuple[str | None, str, np.ndarray]]:

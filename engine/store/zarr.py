@@ -19,46 +19,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..budgets import release_memory
 from ..errors import StoreError
 from . import integrity
 from .layout import DESIGN_VARIABLES, DONE, Layout, VariableLayout, _write_status
 from .names import _encode_dataset, encode_name, jsonable
 from .read import _done_chunks, _zarr_group, open_store
 
-__all__ = ["ZarrStore", "write_zarr_chunk", "check_writable", "open_or_create",
-           "release_memory"]
-
-
-def _malloc_trim() -> Any:
-    """glibc's ``malloc_trim``, or None (another C library, or not Linux)."""
-    import ctypes
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    return trim
-
-
-_TRIM = _malloc_trim()
-
-
-def release_memory() -> None:
-    """Give memory freed by the C allocator back to the system (glibc only; else nothing).
-
-    A streamed sweep frees each chunk and each summary block once written or summarised, but
-    glibc keeps freed blocks in per-thread arenas (zarr encodes and decodes in a pool of
-    threads, so in several arenas), and the resident size would creep up with every chunk
-    until each arena had held its largest block. Trimming after each chunk and block keeps it
-    at what a chunk and a block need, whatever the number of members.
-    """
-    if _TRIM is not None:
-        _TRIM(0)
+__all__ = ["ZarrStore", "write_zarr_chunk", "check_writable", "open_or_create"]
 
 
 class ZarrStore:
@@ -173,7 +141,8 @@ class ZarrStore:
         return int(shape[0]), (int(shape[1]) if len(shape) > 1 else None)
 
     def release(self) -> None:
-        """After a chunk is written or a summary block done: see :func:`release_memory`."""
+        """After a chunk is written or a summary block done: see
+        :func:`engine.budgets.release_memory`."""
         release_memory()
 
     def read(self, group: str, name: str, index: Any = ()) -> np.ndarray:
