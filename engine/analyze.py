@@ -35,7 +35,7 @@ from numba import njit, prange
 
 from . import budgets
 from .errors import EngineError
-from .store import Layout, Reader, Sink
+from .store import Layout, Reader, Sink, horizon_names
 
 __all__ = ["QUANTILES", "summarize", "analyze_sensitivity", "summaries", "sensitivity_groups"]
 
@@ -87,9 +87,8 @@ def _series(tree: xr.DataTree) -> dict[str, list[tuple[str, tuple[str, ...], tup
 
 
 def _horizon_names(tree: xr.DataTree) -> list[str]:
-    return [str(name) for name, node in tree.children.items()
-            if name not in ("summary", "sensitivity") and "time" in node.dims
-            and "member" in node.dims]
+    """The horizons of an ensemble's tree: those with a ``member`` dim."""
+    return [name for name in horizon_names(tree) if "member" in _node(tree, name).dims]
 
 
 def _node(tree: xr.DataTree, group: str) -> xr.DataTree:

@@ -28,7 +28,14 @@ Modules, one concept each:
 """
 
 from . import integrity
-from .horizon import HORIZONS, horizon_spec, horizons, select_horizons
+from .horizon import (
+    ANALYSIS_GROUPS,
+    HORIZONS,
+    horizon_names,
+    horizon_spec,
+    horizons,
+    select_horizons,
+)
 from .layout import DESIGN_VARIABLES, DONE, Layout, VariableLayout
 from .memory import MemoryStore
 from .names import SLASH, decode_name, encode_name, jsonable, restore_names
@@ -44,7 +51,9 @@ from .zarr import (
 __all__ = [
     # horizons
     "HORIZONS",
+    "ANALYSIS_GROUPS",
     "horizons",
+    "horizon_names",
     "horizon_spec",
     "select_horizons",
     # reading and export

@@ -5,6 +5,10 @@ quarterly, or every step when dt is larger), ``medium`` (years 5 to 20, yearly) 
 (year 20 to the end, every 5 years). Horizons count from the start time, start inclusive and end
 exclusive; the last group also holds the stop time. A model whose time unit is not a year gets
 one group, ``all``, unless horizons are given.
+
+Whatever their names, a result's horizons are read back with :func:`horizon_names`: the
+groups its root's ``horizons`` attribute lists (written by :func:`horizons` and
+:func:`engine.run_ensemble`, in time order), then any other group over ``time``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import xarray as xr
 from ..errors import StoreError
 from .names import _encode_dataset
 
-__all__ = ["HORIZONS", "horizon_spec", "select_horizons", "horizons"]
+__all__ = ["HORIZONS", "ANALYSIS_GROUPS", "horizon_spec", "select_horizons", "horizons",
+           "horizon_names"]
 
 HORIZONS: dict[str, tuple[float, float | None, float | None]] = {
     "short": (0.0, 5.0, 0.25),
@@ -27,6 +32,8 @@ HORIZONS: dict[str, tuple[float, float | None, float | None]] = {
     "long": (20.0, None, 5.0),
 }
 _YEARS = {"year", "years", "yr", "yrs", "a", "annum"}
+#: Groups of an ensemble's tree that hold analyses of the horizons, not horizons.
+ANALYSIS_GROUPS = ("summary", "sensitivity")
 
 
 def horizon_spec(time_unit: str, horizons: Mapping[str, Sequence[float | None]] | None = None
@@ -158,3 +165,36 @@ def horizons(ds: xr.Dataset, horizons: Mapping[str, Sequence[float | None]] | No
         part.attrs = {}
         groups[name] = _encode_dataset(part)
     return xr.DataTree.from_dict(groups)
+
+
+def horizon_names(tree: xr.DataTree) -> list[str]:
+    """The horizon groups of a result tree, in time order, whatever their names.
+
+    First the groups named in the root's ``horizons`` attribute (a JSON mapping written by
+    :func:`horizons` and :func:`engine.run_ensemble`, in the order of the horizons) that the
+    tree holds with a ``time`` dim; then any other child group with a ``time`` dim, in the
+    tree's order, except the analyses (:data:`ANALYSIS_GROUPS`). A store's attribute is not
+    trusted: one that is not such a mapping is ignored.
+
+    Examples
+    --------
+    >>> import engine
+    >>> m = engine.Model("decay", time_unit="year")
+    >>> m.param("k", 0.1)
+    >>> m.stock("x", initial=1.0)
+    >>> m.flow("loss", "k * x", out_of="x")
+    >>> run = engine.simulate(m, start=0, stop=30, dt=1)
+    >>> horizon_names(engine.horizons(run, {"near": (0, 10, 1), "far": (10, None, 5)}))
+    ['near', 'far']
+    """
+    timed = [str(name) for name, node in tree.children.items()
+             if name not in ANALYSIS_GROUPS and "time" in node.dims]
+    listed: list[str] = []
+    raw = tree.attrs.get("horizons")
+    try:
+        spec = json.loads(raw) if isinstance(raw, (str, bytes)) else None
+    except ValueError:
+        spec = None
+    if isinstance(spec, dict):
+        listed = [name for name in spec if name in timed]
+    return listed + [name for name in timed if name not in listed]

@@ -263,3 +263,23 @@ def test_both_stores_implement_the_sink_protocol(model, tmp_path):
 
     assert isinstance(_TreeReader(xr.DataTree()), Reader)
     assert not isinstance(_TreeReader(xr.DataTree()), Sink)
+
+
+# ---------------------------------------------------------------------------- horizon names
+
+def test_horizon_names_are_read_back_whatever_they_are(model, tmp_path):
+    from engine.store import horizon_names
+
+    run = engine.simulate(model, start=0, stop=30, dt=1)
+    custom = {"zeta": (0, 10, 1), "alpha": (10, None, 5)}  # time order is not name order
+    assert horizon_names(engine.horizons(run, custom)) == ["zeta", "alpha"]
+    assert horizon_names(engine.horizons(run)) == ["short", "medium", "long"]
+    tree = sweep(model, tmp_path / "s.zarr", horizons=custom)
+    assert horizon_names(tree) == ["zeta", "alpha"]  # summary/sensitivity are not horizons
+    assert horizon_names(engine.open_store(tmp_path / "s.zarr")) == ["zeta", "alpha"]
+    assert list(engine.summarize(tree).children) == ["zeta", "alpha"]
+    # an attribute that is not a horizon mapping (a store written by someone else) is ignored
+    for damaged in ("not json", "[1, 2]", 3, '{"gone": [0, null, null]}'):
+        other = tree.copy()
+        other.attrs["horizons"] = damaged
+        assert sorted(horizon_names(other)) == ["alpha", "zeta"]
