@@ -8,7 +8,7 @@ one group, ``all``, unless horizons are given.
 
 Whatever their names, a result's horizons are read back with :func:`horizon_names`: the
 groups its root's ``horizons`` attribute lists (written by :func:`horizons` and
-:func:`engine.run_ensemble`, in time order), then any other group over ``time``.
+:func:`engine.run_ensemble`), else every group over ``time``, in time order.
 """
 
 from __future__ import annotations
@@ -170,11 +170,12 @@ def horizons(ds: xr.Dataset, horizons: Mapping[str, Sequence[float | None]] | No
 def horizon_names(tree: xr.DataTree) -> list[str]:
     """The horizon groups of a result tree, in time order, whatever their names.
 
-    First the groups named in the root's ``horizons`` attribute (a JSON mapping written by
-    :func:`horizons` and :func:`engine.run_ensemble`, in the order of the horizons) that the
-    tree holds with a ``time`` dim; then any other child group with a ``time`` dim, in the
-    tree's order, except the analyses (:data:`ANALYSIS_GROUPS`). A store's attribute is not
-    trusted: one that is not such a mapping is ignored.
+    The groups named in the root's ``horizons`` attribute (a JSON mapping, as
+    :func:`horizons` and :func:`engine.run_ensemble` write it) that the tree holds with a
+    ``time`` dim; when the attribute is absent, is not such a mapping (a store's attributes
+    are not trusted) or names none of the tree's groups, every child group with a ``time``
+    dim but the analyses (:data:`ANALYSIS_GROUPS`). Ordered by their first time (stable: the
+    declared order breaks ties; a group with no times goes last).
 
     Examples
     --------
@@ -187,14 +188,28 @@ def horizon_names(tree: xr.DataTree) -> list[str]:
     >>> horizon_names(engine.horizons(run, {"near": (0, 10, 1), "far": (10, None, 5)}))
     ['near', 'far']
     """
-    timed = [str(name) for name, node in tree.children.items()
-             if name not in ANALYSIS_GROUPS and "time" in node.dims]
-    listed: list[str] = []
-    raw = tree.attrs.get("horizons")
+    def timed(names: list[str]) -> list[tuple[str, xr.DataTree]]:
+        nodes = [(name, tree.children[name]) for name in names if name in tree.children]
+        return [(name, node) for name, node in nodes if "time" in node.dims]
+
+    groups = timed(_declared_horizons(tree))
+    if not groups:
+        groups = timed([str(n) for n in tree.children if n not in ANALYSIS_GROUPS])
+
+    def first_time(group: tuple[str, xr.DataTree]) -> float:
+        times = np.asarray(group[1].coords["time"].values)
+        return float(times[0]) if times.size else math.inf
+
+    return [name for name, _ in sorted(groups, key=first_time)]
+
+
+def _declared_horizons(tree: xr.DataTree) -> list[str]:
+    """The names in the tree's ``horizons`` attribute (a JSON object); [] if it is not one."""
+    text = tree.attrs.get("horizons")
+    if not isinstance(text, str):
+        return []
     try:
-        spec = json.loads(raw) if isinstance(raw, (str, bytes)) else None
+        spec = json.loads(text)
     except ValueError:
-        spec = None
-    if isinstance(spec, dict):
-        listed = [name for name in spec if name in timed]
-    return listed + [name for name in timed if name not in listed]
+        return []
+    return [str(name) for name in spec] if isinstance(spec, dict) else []

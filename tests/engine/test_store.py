@@ -282,4 +282,7 @@ def test_horizon_names_are_read_back_whatever_they_are(model, tmp_path):
     for damaged in ("not json", "[1, 2]", 3, '{"gone": [0, null, null]}'):
         other = tree.copy()
         other.attrs["horizons"] = damaged
-        assert sorted(horizon_names(other)) == ["alpha", "zeta"]
+        assert horizon_names(other) == ["zeta", "alpha"]  # every timed group, by time
+    other = tree.copy()
+    other.attrs["horizons"] = '{"alpha": [10, null, 5]}'
+    assert horizon_names(other) == ["alpha"]  # the attribute says which groups are horizons
