@@ -7,7 +7,9 @@ it is code that is run, so it is trusted only as far as the directory is:
 - :func:`cache_dir` uses ``$CORRIDOR_CACHE_DIR`` or ``~/.cache/corridor/kernels``, creates it
   with mode 0700 and refuses (:class:`~engine.errors.CacheError`) a directory owned by another
   user or of any other mode, since anyone able to write there could run code as every user
-  of it (and numba keeps its cache beside the module only in a directory it can write). Its
+  of it (and numba keeps its cache beside the module only in a directory it can write). A
+  directory of earlier versions (yours, mode 0755: others could read it, never write) is set
+  to 0700 instead, with its subfolders; never one reached through a symbolic link. Its
   ``__pycache__`` and ``models`` subfolders, and numba's own cache directory when
   ``NUMBA_CACHE_DIR`` moves it elsewhere, must be owned by the user and not writable by
   others.
@@ -49,8 +51,10 @@ _SUBDIRS = ("__pycache__", "models")
 def cache_dir() -> Path:
     """The kernel cache directory: ``$CORRIDOR_CACHE_DIR`` or ``~/.cache/corridor/kernels``.
 
-    Created with mode 0700 when absent. Raises :class:`~engine.errors.CacheError` when it is
-    owned by another user or its mode is not 0700.
+    Created with mode 0700 when absent; one of yours that others can read but not write
+    (0755, as earlier versions made it) is set to 0700. Raises
+    :class:`~engine.errors.CacheError` when it is owned by another user, writable by others,
+    or otherwise not of mode 0700.
     """
     root = os.environ.get("CORRIDOR_CACHE_DIR")
     path = Path(root) if root else Path.home() / ".cache" / "corridor" / "kernels"
@@ -63,7 +67,8 @@ def cache_dir() -> Path:
 
 def private_dir(path: Path, *, what: str = "cache directory") -> Path:
     """``path`` as a directory only the current user can use: created with mode 0700, or
-    checked to be owned by this user with no permission for group or others."""
+    checked to be owned by this user with no permission for group or others (one of this
+    user's that others can read but not write is first set to 0700)."""
     if not os.path.lexists(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -71,12 +76,56 @@ def private_dir(path: Path, *, what: str = "cache directory") -> Path:
             os.chmod(path, 0o700)  # whatever the umask
         except FileExistsError:
             pass  # made meanwhile by another process: checked below like any other
+    _tighten_own(path, what)
     _check_private(path, what, strict=True)
     for name in _SUBDIRS:
         sub = path / name
         if os.path.lexists(sub):
             _check_private(sub, f"{what} subfolder", strict=False)
     return path
+
+
+def _tighten_own(path: Path, what: str) -> None:
+    """Bring a directory made by an earlier version (mode 0755 from the umask) to mode 0700.
+
+    Only when nobody else can have written there: ``path`` and each subfolder the check
+    covers are real directories (no symbolic link is followed or changed), owned by this user,
+    not writable by group or others, and open to their owner; the directory is then not
+    0700 only in bits that let others read or enter it. Anything else is left as it is, for
+    :func:`_check_private` to refuse.
+    """
+    paths = [path] + [path / name for name in _SUBDIRS if os.path.lexists(path / name)]
+    uid = os.geteuid()
+    for p in paths:
+        try:
+            info = os.lstat(p)
+        except OSError:
+            return
+        mode = stat.S_IMODE(info.st_mode)
+        if (not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or mode & 0o022
+                or mode & 0o700 != 0o700):
+            return
+    if stat.S_IMODE(os.lstat(path).st_mode) == 0o700:
+        return  # already private: its subfolders are judged as they are
+    for p in reversed(paths):  # the subfolders first, the directory that closes them last
+        before = os.lstat(p)
+        try:
+            fd = os.open(p, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            return
+        try:
+            opened = os.fstat(fd)
+            if (opened.st_ino, opened.st_dev, opened.st_uid) != (
+                    before.st_ino, before.st_dev, uid):
+                return  # replaced since it was looked at: judged as it now is
+            os.fchmod(fd, 0o700)
+        finally:
+            os.close(fd)
+        after = os.lstat(p)
+        if (not stat.S_ISDIR(after.st_mode) or after.st_ino != before.st_ino
+                or after.st_uid != uid or stat.S_IMODE(after.st_mode) != 0o700):
+            raise CacheError(f"{what} {str(p)!r} changed while its mode was set to 0700. "
+                             "Set CORRIDOR_CACHE_DIR to a new directory.")
 
 
 def _check_private(path: Path, what: str, *, strict: bool) -> None:

@@ -21,17 +21,14 @@ from .errors import EngineError
 __all__ = ["main"]
 
 
-#: The bundled models ``corridor run NAME`` may build (modules of the ``models`` package with a
-#: ``build()``); no other module is imported from a name given on the command line.
-BUNDLED_MODELS = ("corridor", "demography", "hump", "climate", "labour")
 MODEL_SUFFIXES = (".mdl", ".xmile", ".xml", ".stmx")
 
 
 def _load_model(name: str, scenario: str | None = None) -> Any:
-    """A model file (.mdl/.xmile/.stmx), a bundled model name, or the default forecast."""
+    """A model file (.mdl/.xmile/.stmx) or a registered model name (engine.registry)."""
     import engine
 
-    from .errors import suggest
+    from .registry import build_model, model_names
 
     path = Path(name)
     if path.suffix.lower() in MODEL_SUFFIXES:
@@ -39,67 +36,18 @@ def _load_model(name: str, scenario: str | None = None) -> Any:
             raise EngineError(f"--scenario {scenario!r}: scenarios are for bundled models; a "
                               "model file runs with its own values (use --set NAME=VALUE).")
         return engine.load(path)
-    if name == "example":
-        if scenario:
-            raise EngineError("the example model has no scenarios; drop --scenario.")
-        return _example_model()
-    if name not in BUNDLED_MODELS:
-        if path.exists():
-            kind = "a directory" if path.is_dir() else "a file of unknown format"
-            raise EngineError(f"{name!r} is {kind}, not a model: give a Vensim .mdl or XMILE "
-                              f".xmile/.stmx file, or a bundled model "
-                              f"({', '.join(BUNDLED_MODELS)}, example).")
-        raise EngineError(f"unknown model {name!r}: give a .mdl/.xmile file or a bundled model "
-                          f"({', '.join(BUNDLED_MODELS)}, example)."
-                          + suggest(name, [*BUNDLED_MODELS, "example"]))
-    import importlib
-    import inspect
-
-    module = importlib.import_module(f"models.{name}")
-    kwargs = {}
-    if scenario:
-        if "scenario" not in inspect.signature(module.build).parameters:
-            raise EngineError(f"model {name!r} has no scenarios; drop --scenario (the "
-                              "corridor and climate models have them).")
-        kwargs["scenario"] = scenario
-    model: Any = module.build(**kwargs)
-    return model
-
-
-def _example_model() -> Any:
-    """A small bundled model (a diaspora-driven migration loop) used when nothing is given."""
-    import engine
-
-    m = engine.Model("example", time_unit="year", start=2022, stop=2100, dt=0.25, saveper=1,
-                     doc="A toy origin-destination model: emigration grows with the diaspora "
-                         "(a network effect) and returns drain it.")
-    m.param("origin_population_initial", 50e6, units="person")
-    m.param("base_emigration_rate", 0.002, units="1/year", bounds=(0, 0.1),
-            prior=("uniform", 0.001, 0.004))
-    m.param("network_effect", 0.5, units="1", bounds=(0, 5),
-            prior=("truncnorm", 0.5, 0.1, 0, 5))
-    m.param("return_rate", 0.02, units="1/year", bounds=(0, 1))
-    m.param("natural_growth", 0.015, units="1/year")
-    m.stock("origin_population", initial="origin_population_initial", units="person",
-            non_negative=True)
-    m.stock("diaspora", initial=2e6, units="person", non_negative=True)
-    m.aux("diaspora_share", "diaspora / origin_population", units="1")
-    m.flow("growth", "natural_growth * origin_population", into="origin_population",
-           units="person/year")
-    m.flow("emigration", "base_emigration_rate * origin_population * "
-           "(1 + network_effect * diaspora_share * 10)", out_of="origin_population",
-           into="diaspora", units="person/year")
-    m.flow("returns", "return_rate * diaspora", out_of="diaspora", into="origin_population",
-           units="person/year")
-    return m
+    if name not in model_names() and path.exists():
+        kind = "a directory" if path.is_dir() else "a file of unknown format"
+        raise EngineError(f"{name!r} is {kind}, not a model: give a Vensim .mdl or XMILE "
+                          ".xmile/.stmx file, or a registered model name "
+                          f"({', '.join(model_names())}).")
+    return build_model(name, **({"scenario": scenario} if scenario else {}))
 
 
 def _default_model_name() -> str:
-    try:
-        import models.corridor  # noqa: F401
-    except ImportError:
-        return "example"
-    return "corridor"
+    from .registry import model_names
+
+    return "corridor" if "corridor" in model_names() else "example"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -169,42 +117,13 @@ def _parse_assignment(text: str) -> tuple[str, float]:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    from .graph import build_plan
+    from .description import describe, format_description
 
     model = _load_model(args.model or _default_model_name())
-    plan = build_plan(model)
-    visible = [v for v in model.variables.values() if not v.hidden]
     if args.json:
-        print(json.dumps({
-            "name": model.name, "time_unit": model.time_unit,
-            "dims": {d: list(dim.elements) for d, dim in model.dims.items()},
-            "variables": [{"name": v.name, "kind": v.kind, "dims": list(v.dims),
-                           "units": v.units, "bounds": list(v.bounds),
-                           "prior": repr(v.prior) if v.prior is not None else None}
-                          for v in visible]}, indent=2))
-        return 0
-    print(f"model {model.name!r} ({model.time_unit or 'no time unit'}); {model.doc}".strip())
-    for name, dim in model.dims.items():
-        shown = ", ".join(dim.elements[:8]) + (" ..." if len(dim) > 8 else "")
-        print(f"  dim {name} [{len(dim)}]: {shown}")
-    for kind in ("stock", "flow", "aux", "param", "lookup"):
-        group = [v for v in visible if v.kind == kind]
-        if not group:
-            continue
-        print(f"{kind}s ({len(group)}):")
-        for v in group:
-            extra = ""
-            if kind == "param":
-                low, high = v.bounds
-                if low is not None or high is not None:
-                    extra += f" bounds [{low}, {high}]"
-                if v.prior is not None:
-                    extra += f" prior {v.prior!r}"
-            dims = f"[{', '.join(v.dims)}]" if v.dims else ""
-            print(f"  {v.name}{dims} ({v.units or '-'}){extra}")
-    print(f"dependencies: {len(plan.dynamic_order)} equations each step, "
-          f"{len(plan.static)} constant, {len(plan.init_order)} at initialisation; "
-          f"state size {plan.sizes['y']}")
+        print(json.dumps(describe(model), indent=2))
+    else:
+        print(format_description(model))
     return 0
 
 

@@ -563,19 +563,20 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
             aux_lines += _delay_fixed_read(gen, var, plan.slots[var.name].offset, controls)
     out_lines: list[str] = []
     limits = _nonnegative_limits(gen)
-    pending = {stock: set(flows) for stock, (flows, _) in limits.items()}
+    pending = [(set(flows), lines) for flows, lines in limits]
     for name in plan.dynamic_order:
         lines = gen.assign(variables[name], "eq", "a", plan.slots[name].offset)
         if name in plan.output_only:
             out_lines += lines
         else:
             aux_lines += lines
-        # limit a non-negative stock's outflows as soon as the last of them is computed
-        for stock, flows in pending.items():
+        # limit a non-negative stock's outflows as soon as the last of them is computed, and
+        # its negative inflows once all its flows are
+        for flows, limit in pending:
             if name in flows:
                 flows.discard(name)
                 if not flows:
-                    aux_lines += limits[stock][1]
+                    aux_lines += limit
     # deriv; the Euler step computes only the rates of stocks given one directly (in
     # _euler_rates) and adds the flows of the others to the stocks in one pass (_euler_update)
     deriv_lines = ["    aux(t, y, p, a, z, h)"]
@@ -745,40 +746,61 @@ def _stock_update(gen: _Gen, var: Variable) -> list[str]:
             f"        y[i] += h * {rate}"]
 
 
-def _nonnegative_limits(gen: _Gen) -> dict[str, tuple[list[str], list[str]]]:
-    """Per non-negative stock, its flows and the code limiting them so that one step cannot
-    take the stock below zero.
+def _nonnegative_limits(gen: _Gen) -> list[tuple[list[str], list[str]]]:
+    """Per non-negative stock, the code limiting its flows so that one step cannot take the
+    stock below zero, each with the flows that must be computed before it runs.
 
-    What drains a stock (its outflows, and the negative part of an inflow: a negative inflow
-    is an outflow, as Stella's biflows are) shares what it holds at the start of the step, in
-    proportion to the demands. Limiting the flow itself (not the stock afterwards) keeps every
-    flow's outflow equal to its inflow elsewhere, so totals are conserved exactly; the limit
-    does not count on same-step inflows, so it does not depend on the order stocks are
-    processed in.
+    First the outflows: they share what the stock holds at the start of the step, in
+    proportion to their demands. Then, once every flow of the stock is computed, its negative
+    inflows (a negative inflow drains the stock like an outflow, as Stella's biflows do) share
+    what the outflows left. Limiting the flows themselves (not the stock afterwards) keeps every
+    flow's outflow equal to its inflow elsewhere, so totals are conserved exactly; the limits
+    do not count on same-step inflows, so they do not depend on the order stocks are processed
+    in. (What reads an inflow before all the stock's flows are computed sees it unlimited: the
+    graph orders readers after sibling outflows only, since an inflow often depends on what
+    reads an outflow.)
     """
     plan = gen.plan
-    out: dict[str, tuple[list[str], list[str]]] = {}
+    out: list[tuple[list[str], list[str]]] = []
     for var in gen.model.variables.values():
-        if var.kind != "stock" or not var.non_negative or not (var.outflows or var.inflows):
+        if var.kind != "stock" or not var.non_negative:
             continue
         slot = plan.slots[var.name]
-        demands = ([f"max(a[{plan.slots[f].offset} + i], 0.0)" for f in var.outflows]
-                   + [f"max(-a[{plan.slots[f].offset} + i], 0.0)" for f in var.inflows])
-        lines = [
-            f"    # limit outflows of non-negative stock {_comment(var.name)}",
-            f"    for i in range({slot.size}):",
-            f"        avail = max(y[{slot.offset} + i], 0.0) / h",
-            f"        total = {' + '.join(demands)}",
-            "        if total > avail:",
-            "            f = avail / total",
-        ]
-        for flow in var.outflows:
-            off = plan.slots[flow].offset
-            lines += [f"            if a[{off} + i] > 0.0:", f"                a[{off} + i] *= f"]
-        for flow in var.inflows:
-            off = plan.slots[flow].offset
-            lines += [f"            if a[{off} + i] < 0.0:", f"                a[{off} + i] *= f"]
-        out[var.name] = ([*var.outflows, *var.inflows], lines)
+        if var.outflows:
+            outs = " + ".join(f"max(a[{plan.slots[f].offset} + i], 0.0)" for f in var.outflows)
+            lines = [
+                f"    # limit outflows of non-negative stock {_comment(var.name)}",
+                f"    for i in range({slot.size}):",
+                f"        avail = max(y[{slot.offset} + i], 0.0) / h",
+                f"        total = {outs}",
+                "        if total > avail:",
+                "            f = avail / total",
+            ]
+            for flow in var.outflows:
+                off = plan.slots[flow].offset
+                lines += [f"            if a[{off} + i] > 0.0:",
+                          f"                a[{off} + i] *= f"]
+            out.append((list(var.outflows), lines))
+        if var.inflows:
+            outs = " - ".join([f"max(y[{slot.offset} + i], 0.0) / h"]
+                              + [f"max(a[{plan.slots[f].offset} + i], 0.0)"
+                                 for f in var.outflows])
+            negative = " + ".join(f"max(-a[{plan.slots[f].offset} + i], 0.0)"
+                                  for f in var.inflows)
+            lines = [
+                f"    # limit negative inflows of non-negative stock {_comment(var.name)}",
+                f"    for i in range({slot.size}):",
+                f"        total = {negative}",
+                "        if total > 0.0:",
+                f"            room = max({outs}, 0.0)",
+                "            if total > room:",
+                "                f = room / total",
+            ]
+            for flow in var.inflows:
+                off = plan.slots[flow].offset
+                lines += [f"                if a[{off} + i] < 0.0:",
+                          f"                    a[{off} + i] *= f"]
+            out.append(([*var.outflows, *var.inflows], lines))
     return out
 
 

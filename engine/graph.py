@@ -249,12 +249,11 @@ def build_plan(model: Model) -> Plan:
     plan.init_order = [n for n in order if n in needed]
     dyn_nodes = [n for n in variables if kinds[n] in ("aux", "flow") and n not in static]
     dyn_graph = {n: {d for d in deps_dyn[n] if d in set(dyn_nodes)} for n in dyn_nodes}
-    # The flows of a non-negative stock are limited together once all are computed (see
-    # compiler._nonnegative_limits); what reads one of them must come after all of them, so it
-    # sees the limited values.
+    # The outflows of a non-negative stock are limited together once all are computed; what
+    # reads one of them must come after all of them, so it sees the limited values.
     for var in variables.values():
-        if var.kind == "stock" and var.non_negative and len(var.outflows + var.inflows) > 1:
-            siblings = set(var.outflows + var.inflows)
+        if var.kind == "stock" and var.non_negative and len(var.outflows) > 1:
+            siblings = set(var.outflows)
             for node, deps in dyn_graph.items():
                 if deps & siblings and node not in siblings:
                     deps |= siblings

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,7 +23,8 @@ from .errors import EngineError
 __all__ = ["fan_chart", "population_pyramid", "sensitivity_chart", "save_figure",
            "horizon_groups"]
 
-HORIZON_ORDER = ("short", "medium", "long", "all")
+#: Shades of successive horizons in a fan chart (the default short, medium, long in turn).
+_SHADES = ("#d9e7f5", "#eef3e2", "#f7ecdf")
 
 
 def _pyplot() -> Any:
@@ -55,20 +57,44 @@ def _plain_text(function: _F) -> _F:
 
 
 def horizon_groups(results: xr.Dataset | xr.DataTree) -> list[tuple[str, xr.Dataset]]:
-    """(horizon name, Dataset) pairs in time order; a plain Dataset is one group "all"."""
+    """(horizon name, Dataset) pairs in time order; a plain Dataset is one group "all".
+
+    The horizons of a tree are the groups its ``horizons`` attribute names (as
+    :func:`engine.horizons` and :func:`engine.run_ensemble` write it), whatever their names;
+    without that attribute, every child group with a ``time`` dim but ``summary`` and
+    ``sensitivity``.
+    """
     if isinstance(results, xr.Dataset):
         return [("all", results)]
+    names = _declared_horizons(results)
+    if names is None:
+        names = [str(n) for n in results.children if n not in ("summary", "sensitivity")]
     groups = []
-    for name in HORIZON_ORDER:
+    for name in names:
         if name in results.children:
             ds = results[name].to_dataset()
             if "time" in ds.dims:
                 groups.append((name, ds))
+    groups.sort(key=lambda group: float(group[1]["time"].values[0]) if group[1].sizes["time"]
+                else np.inf)  # stable: the declared order breaks ties
     if not groups and "time" in results.ds.dims:
         groups.append(("all", results.to_dataset()))  # a single run stored as a tree
     if not groups:
-        raise EngineError("the results hold no horizon groups (short, medium, long or all).")
+        raise EngineError("the results hold no horizon groups with a time dim; the tree's "
+                          f"groups are {sorted(map(str, results.children))}.")
     return groups
+
+
+def _declared_horizons(tree: xr.DataTree) -> list[str] | None:
+    """Horizon names in the tree's ``horizons`` attribute (a JSON object), or None."""
+    text = tree.attrs.get("horizons")
+    if not isinstance(text, str):
+        return None
+    try:
+        spec = json.loads(text)
+    except ValueError:
+        return None
+    return [str(name) for name in spec] if isinstance(spec, dict) else None
 
 
 def _select(da: xr.DataArray, selection: dict[str, Any] | None) -> xr.DataArray:
@@ -106,7 +132,6 @@ def fan_chart(results: xr.Dataset | xr.DataTree, variable: str, *,
     else:
         fig = ax.figure
     groups = horizon_groups(results)
-    shades = {"short": "#d9e7f5", "medium": "#eef3e2", "long": "#f7ecdf"}
     label = variable
     times, lines, spans = [], [], []
     has_members = False
@@ -131,8 +156,8 @@ def fan_chart(results: xr.Dataset | xr.DataTree, variable: str, *,
     q = np.concatenate(lines, axis=1)
     for k, (name, begin) in enumerate(spans):
         end = spans[k + 1][1] if k + 1 < len(spans) else t_all[-1]
-        if name in shades:
-            ax.axvspan(begin, end, color=shades[name], alpha=0.6, lw=0)
+        if len(spans) > 1 or name != "all":  # a single run's one group needs no label
+            ax.axvspan(begin, end, color=_SHADES[k % len(_SHADES)], alpha=0.6, lw=0)
             ax.text(begin, 1.0, f" {name}", transform=ax.get_xaxis_transform(), va="top",
                     fontsize=8, color="#555555")
     if has_members:

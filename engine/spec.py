@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import numbers
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from .equations import (
     check_name,
     parse,
 )
-from .errors import SpecError, suggest
+from .errors import ParameterError, SpecError, suggest
 
 __all__ = ["Model", "Dimension", "Variable", "Piece", "KINDS", "PRIOR_DISTRIBUTIONS",
            "MAX_ORDER"]
@@ -211,21 +212,58 @@ class Model:
         mapping from element name to value for a one-dimensional parameter.
         """
         dims = self._check_dims(name, dims)
-        shape = tuple(len(self.dims[d]) for d in dims)
-        array = self._param_array(name, value, dims, shape)
         low, high = bounds
         if low is not None and high is not None and low > high:
             raise SpecError(f"parameter {name!r}: bounds {bounds} are reversed; give (low, high).")
-        lo = -np.inf if low is None else low
-        hi = np.inf if high is None else high
-        if np.any((array < lo) | (array > hi)):
-            raise SpecError(f"parameter {name!r}: value {array.tolist()} lies outside its bounds "
-                            f"{bounds}.")
+        array = self._param_array(name, value, dims, (low, high), None, SpecError)
         if prior is not None:
             _check_prior(name, prior)
         var = Variable(name, "param", dims, units=units, doc=doc, value=array,
                        bounds=(low, high), prior=prior)
         return self._add(var)
+
+    def set_value(self, name: str, value: float | Sequence[Any] | np.ndarray | Mapping[Any, float]
+                  ) -> None:
+        """Set the value of parameter ``name``: the one way to change a declared parameter.
+
+        The model's content hash changes with the value, so compiled kernels, parsed-model
+        entries and stores keyed by it see the new value (nothing keyed on the old one is
+        reused for it).
+
+        Parameters
+        ----------
+        name : str
+            A declared parameter.
+        value : number, array or mapping
+            A number (every element), an array of the parameter's shape, or a mapping from
+            element to value that changes only the elements it names: element names for a
+            parameter of one dimension, tuples of element names (one per dimension) for more.
+
+        Raises
+        ------
+        ParameterError
+            Unknown parameter (with the closest names), a variable that is not a parameter,
+            an unknown element (with the closest elements), a value that is not a number, of
+            the wrong shape, not finite, or outside the parameter's bounds.
+
+        Examples
+        --------
+        >>> import engine
+        >>> m = engine.Model("m")
+        >>> _ = m.dimension("region", ["north", "south"])
+        >>> _ = m.param("rate", 0.1, dims=("region",), bounds=(0, 1))
+        >>> m.set_value("rate", {"south": 0.3})
+        >>> m["rate"].value.tolist()
+        [0.1, 0.3]
+        """
+        var = self.variables.get(name)
+        if var is None or var.kind != "param":
+            known = [v.name for v in self.variables.values() if v.kind == "param"]
+            why = (f"{name!r} is a {var.kind}, not a parameter" if var is not None
+                   else f"unknown parameter {name!r}")
+            raise ParameterError(f"{why} of model {self.name!r}." + suggest(name, known))
+        var.value = self._param_array(name, value, var.dims, var.bounds, var.value,
+                                      ParameterError)
 
     def stock(self, name: str, initial: str | float | Expr = 0.0, *, units: str = "",
               dims: Sequence[str] = (), non_negative: bool = False, doc: str = "",
@@ -446,32 +484,71 @@ class Model:
         return var
 
     def _param_array(self, name: str, value: Any, dims: tuple[str, ...],
-                     shape: tuple[int, ...]) -> np.ndarray:
+                     bounds: tuple[float | None, float | None], current: np.ndarray | None,
+                     error: type[SpecError] | type[ParameterError]) -> np.ndarray:
+        """``value`` of parameter ``name`` as a checked float array of its dims' shape.
+
+        A mapping names elements (tuples of them for several dims); with a ``current`` value
+        the elements it leaves out keep theirs, without one every element needs a value.
+        Declarations raise ``SpecError``, later changes ``ParameterError``.
+        """
+        shape = tuple(len(self.dims[d]) for d in dims)
         if isinstance(value, Mapping):
-            if len(dims) != 1:
-                raise SpecError(f"parameter {name!r}: a mapping value needs exactly one dim.")
-            elements = self.dims[dims[0]].elements
-            unknown = [k for k in value if str(k) not in elements]
-            if unknown:
-                raise SpecError(f"parameter {name!r}: {unknown} are not elements of "
-                                f"{dims[0]!r}.")
-            missing = [e for e in elements if e not in {str(k) for k in value}]
-            if missing:
-                raise SpecError(f"parameter {name!r}: no value for elements {missing}.")
-            lookup = {str(k): v for k, v in value.items()}
-            value = [lookup[e] for e in elements]
-        try:
-            array = np.array(value, dtype=float)
-        except (TypeError, ValueError):
-            raise SpecError(f"parameter {name!r}: value {value!r} is not numeric.") from None
-        except OverflowError:
-            raise SpecError(f"parameter {name!r}: a value is too large for a float (above "
-                            "1.8e308); give it in range.") from None
-        if array.ndim == 0:
-            array = np.full(shape, float(array))
-        if array.shape != shape:
-            raise SpecError(f"parameter {name!r}: value has shape {array.shape}, but its dims "
-                            f"{dims} have shape {shape}.")
+            array = self._mapped_values(name, value, dims, shape, current, error)
+        else:
+            array = _float_array(name, value, error)
+            if array.ndim == 0:
+                array = np.full(shape, float(array))
+            if array.shape != shape:
+                raise error(f"parameter {name!r} has shape {shape} (dims {dims}); the value "
+                            f"given has shape {array.shape}.")
+        bad = ~np.isfinite(array)
+        if bad.any():
+            raise error(f"parameter {name!r}: value must be finite, got {value!r}"
+                        f"{_at(self, dims, bad)}.")
+        low, high = bounds
+        outside = np.zeros(shape, dtype=bool)
+        if low is not None:
+            outside |= array < low
+        if high is not None:
+            outside |= array > high
+        if outside.any():
+            shown = array.tolist() if array.size <= 12 else array[outside][:12].tolist()
+            raise error(f"parameter {name!r}: value {shown} is outside its bounds "
+                        f"[{low}, {high}]{_at(self, dims, outside)}; give a value within them.")
+        return array
+
+    def _mapped_values(self, name: str, value: Mapping[Any, Any], dims: tuple[str, ...],
+                       shape: tuple[int, ...], current: np.ndarray | None,
+                       error: type[SpecError] | type[ParameterError]) -> np.ndarray:
+        if not dims:
+            raise error(f"parameter {name!r} has no dims; give a number, not a mapping.")
+        elements = [self.dims[d].elements for d in dims]
+        array = (np.full(shape, np.nan) if current is None
+                 else np.array(current, dtype=float, copy=True).reshape(shape))
+        given = np.zeros(shape, dtype=bool)
+        for key, item in value.items():
+            keys = key if isinstance(key, tuple) else (key,)
+            if len(keys) != len(dims):
+                raise error(f"parameter {name!r}: key {key!r} names {len(keys)} element(s); "
+                            f"give one for each of its dims {dims}, as a tuple.")
+            index = []
+            for dim, known, element in zip(dims, elements, keys):
+                label = str(element)
+                if label not in known:
+                    raise error(f"parameter {name!r}: {label!r} is not an element of {dim!r}."
+                                + suggest(label, known))
+                index.append(known.index(label))
+            number = _float_array(f"{name}[{', '.join(str(k) for k in keys)}]", item, error)
+            if number.ndim != 0:
+                raise error(f"parameter {name!r}: the value for {key!r} must be a number, "
+                            f"got {item!r}.")
+            array[tuple(index)] = float(number)
+            given[tuple(index)] = True
+        if current is None and not given.all():
+            missing = [", ".join(known[i] for known, i in zip(elements, idx))
+                       for idx in zip(*np.nonzero(~given))]
+            raise error(f"parameter {name!r}: no value for elements {missing[:12]}.")
         return array
 
     def _piece(self, var: Variable, equation: str | float | Expr, what: str) -> Piece:
@@ -488,6 +565,33 @@ class Model:
     def hidden_name(self, host: str, what: str) -> str:
         self._hidden_count += 1
         return f"{host}~{what}{self._hidden_count}"
+
+
+def _float_array(name: str, value: Any, error: type[SpecError] | type[ParameterError]
+                 ) -> np.ndarray:
+    """``value`` as a float array; numbers only (neither "1.5" nor None becomes a float)."""
+    try:
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf" and not all(
+                isinstance(x, numbers.Real) for x in np.ravel(np.asarray(value, dtype=object))):
+            raise TypeError  # a string, None or another object numpy would turn into a float
+        return np.array(array, dtype=float)
+    except (TypeError, ValueError):
+        raise error(f"parameter {name!r}: value {value!r} is not a number (or an array of "
+                    "numbers).") from None
+    except OverflowError:
+        raise error(f"parameter {name!r}: a value is too large for a float (above 1.8e308); "
+                    "give it in range.") from None
+
+
+def _at(model: Model, dims: tuple[str, ...], mask: np.ndarray) -> str:
+    """" at element(s) [...]" for the True cells of ``mask``, when the parameter has dims."""
+    if not dims:
+        return ""
+    cells = [", ".join(model.dims[d].elements[i] for d, i in zip(dims, idx))
+             for idx in zip(*np.nonzero(mask))]
+    more = f" and {len(cells) - 6} more" if len(cells) > 6 else ""
+    return f" at {cells[:6]}{more}"
 
 
 def _stateful_call(kind: str, order: int, input: Any, delay_time: Any, initial: Any,

@@ -55,8 +55,9 @@ from .spec import MAX_ORDER, Model, Piece, Variable
 
 __all__ = ["load"]
 
-# Bump when the mapping changes, so models cached by an older mapper are parsed again.
-_MAPPER_VERSION = 2
+# Bump when the mapping changes, so models cached by an older mapper are parsed again (3:
+# duplicate definitions and too-high orders are refused, so a cached entry may not hold).
+_MAPPER_VERSION = 3
 _PYSD_MODULES = ("pysd.translators.vensim.vensim_element",
                  "pysd.translators.xmile.xmile_element")
 _PYSD_LOCK = threading.Lock()

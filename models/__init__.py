@@ -3,4 +3,6 @@
 One module per model, each with ``build(**options) -> engine.Model`` (and, for the models the
 coupled corridor joins, ``add_to(model, ...)``): ``demography``, ``labour``, ``hump``,
 ``climate`` and ``corridor``. Import the module you need, e.g. ``from models import hump``.
+Each ``build`` is registered in the ``corridor.models`` entry point group (``pyproject.toml``),
+which is how the command line finds them by name; the engine never imports this package.
 """

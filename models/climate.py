@@ -263,12 +263,13 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", prefix: str = ""
     n = Names(prefix, population=f"({population})", income=f"({income})")
 
     def param(name: str, default: Any, *, regional: bool = False, **kw: Any) -> None:
-        value = values.pop(name, default)
         if regional:
-            if isinstance(value, Mapping):
-                value = region_values(value, regions, prefix + name)
+            if isinstance(default, Mapping):
+                default = region_values(default, regions, prefix + name)
             kw["dims"] = dims
-        model.param(prefix + name, value, **kw)
+        model.param(prefix + name, default, **kw)
+        if name in values:  # checked like any change of a parameter (engine.Model.set_value)
+            model.set_value(prefix + name, values.pop(name))
 
     # -- warming and sea level
     param("warming_2022", WARMING_2022, units="K", bounds=(0.5, 2),

@@ -266,44 +266,9 @@ def _migration(m: engine.Model, regions: list[str], h: Mapping[str, str]) -> Non
            units="person/year", doc="Immigrants (incl. returning emigrants).")
 
 
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, (bool, str, bytes)) or not isinstance(value, (int, float, np.number)):
-        raise engine.ParameterError(f"{name!r}: value {value!r} is not a number.")
-    return float(value)
-
-
 def set_param(model: engine.Model, name: str, value: Any) -> None:
-    """Set the default value of parameter ``name`` (a number, array or {element: value})."""
-    var = model.variables.get(name)
-    if var is None or var.kind != "param":
-        known = sorted(v.name for v in model.variables.values() if v.kind == "param")
-        raise engine.ParameterError(f"scenario sets unknown parameter {name!r}; parameters "
-                                    f"include {known[:12]}...")
-    shape = tuple(len(model.dims[d]) for d in var.dims)
-    if isinstance(value, Mapping):
-        if len(var.dims) != 1:
-            raise engine.ParameterError(f"{name!r}: a table of values needs a 1-d parameter.")
-        elements = model.dims[var.dims[0]].elements
-        array = np.asarray(var.value, dtype=float).copy()
-        for key, v in value.items():
-            if key not in elements:
-                raise engine.ParameterError(f"{name!r}: {key!r} is not an element of "
-                                            f"{var.dims[0]!r}.")
-            array[elements.index(key)] = _number(name, v)
-    else:
-        try:
-            if isinstance(value, (str, bytes)) or (
-                    isinstance(value, (list, tuple))
-                    and any(isinstance(v, (str, bytes)) for v in np.ravel(value))):
-                raise TypeError
-            array = np.broadcast_to(np.asarray(value, dtype=float), shape).copy()
-        except (TypeError, ValueError):
-            raise engine.ParameterError(f"{name!r}: value {value!r} is not a number (or an "
-                                        f"array of numbers of shape {shape}).") from None
-    if not np.all(np.isfinite(array)):
-        raise engine.ParameterError(f"{name!r}: value {array.tolist()} is not finite; give a "
-                                    "finite number.")
-    low, high = var.bounds
-    if (low is not None and np.any(array < low)) or (high is not None and np.any(array > high)):
-        raise engine.ParameterError(f"{name!r}: {array.tolist()} outside bounds {var.bounds}.")
-    var.value = array
+    """Set the default value of parameter ``name`` (a number, array or {element: value}).
+
+    Kept for callers of earlier versions: it is :meth:`engine.Model.set_value`.
+    """
+    model.set_value(name, value)

@@ -317,12 +317,13 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", prefix: str = ""
                          "yourself.")
 
     def param(name: str, default: Any, *, regional: bool = False, **kw: Any) -> None:
-        value = values.pop(name, default)
         if regional:
-            if isinstance(value, Mapping):
-                value = region_values(value, regions, prefix + name)
+            if isinstance(default, Mapping):
+                default = region_values(default, regions, prefix + name)
             kw["dims"] = dims
-        model.param(prefix + name, value, **kw)
+        model.param(prefix + name, default, **kw)
+        if name in values:  # checked like any change of a parameter (engine.Model.set_value)
+            model.set_value(prefix + name, values.pop(name))
 
     # -- the hump
     param("hump_peak_income", DEFAULTS["hump_peak_income"], units="USD/person/year",

@@ -208,10 +208,11 @@ def add_to(model: engine.Model, *, regions_dim: str = "region", prefix: str = ""
     n = Names(prefix, population=population)
 
     def param(name: str, default: Any, dims: tuple[str, ...] = (), **kw: Any) -> None:
-        value = values.pop(name, default)
-        if dims == (r,) and isinstance(value, Mapping):
-            value = region_values(value, regions, prefix + name)
-        model.param(prefix + name, value, dims=dims, **kw)
+        if dims == (r,) and isinstance(default, Mapping):
+            default = region_values(default, regions, prefix + name)
+        model.param(prefix + name, default, dims=dims, **kw)
+        if name in values:  # checked like any change of a parameter (engine.Model.set_value)
+            model.set_value(prefix + name, values.pop(name))
 
     gdp_growth = region_values(hump.GDP_PER_CAPITA_GROWTH, regions, "output growth")
     pop_growth = (wpp_growth_rate(regions, 2022, 2050), wpp_growth_rate(regions, 2050, 2100))

@@ -196,8 +196,12 @@ def test_d03_cache_dir_is_created_private(tmp_path, monkeypatch):
 
 
 def test_d03_cache_dir_open_to_others_is_refused(tmp_path, monkeypatch):
+    from engine import compiler
     from engine.cache import cache_dir
 
+    # the teacup compiled by an earlier test would be found in memory, not in the directory
+    monkeypatch.setattr(compiler, "_LOADED", {})
+    monkeypatch.setattr(compiler, "_COMPILED", {})
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o777)
@@ -214,6 +218,79 @@ def test_d03_cache_dir_open_to_others_is_refused(tmp_path, monkeypatch):
     (shared / "__pycache__").chmod(0o777)  # left by others before the directory was closed
     with pytest.raises(CacheError, match="__pycache__"):
         cache_dir()
+
+
+def test_d03_cache_dir_of_earlier_versions_is_made_private(tmp_path, monkeypatch):
+    """A directory earlier versions made (yours, 0755, subfolders 0755) is set to 0700 and
+    used; one that others could write, or that belongs to someone else, is left alone."""
+    from engine.cache import cache_dir
+
+    old = tmp_path / "old"
+    for sub in (old, old / "__pycache__", old / "models"):
+        sub.mkdir()
+        sub.chmod(0o755)
+    monkeypatch.setenv("CORRIDOR_CACHE_DIR", str(old))
+    assert cache_dir() == old
+    for sub in (old, old / "__pycache__", old / "models"):
+        info = os.lstat(sub)
+        assert stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o700
+    assert cache_dir() == old  # and again, now as it is
+
+    planted = tmp_path / "planted"  # a subfolder others could write: nothing is changed
+    (planted / "models").mkdir(parents=True)
+    planted.chmod(0o755)
+    (planted / "models").chmod(0o777)
+    monkeypatch.setenv("CORRIDOR_CACHE_DIR", str(planted))
+    with pytest.raises(CacheError, match="planted' has mode 0755"):
+        cache_dir()
+    assert stat.S_IMODE(os.lstat(planted).st_mode) == 0o755
+    assert stat.S_IMODE(os.lstat(planted / "models").st_mode) == 0o777
+
+    group = tmp_path / "group"  # writable by the group
+    group.mkdir()
+    group.chmod(0o775)
+    monkeypatch.setenv("CORRIDOR_CACHE_DIR", str(group))
+    with pytest.raises(CacheError, match="0775"):
+        cache_dir()
+    assert stat.S_IMODE(os.lstat(group).st_mode) == 0o775
+
+
+def test_d03_cache_dir_through_a_symlink_is_not_made_private(tmp_path, monkeypatch):
+    from engine.cache import cache_dir
+
+    target = tmp_path / "target"
+    target.mkdir()
+    target.chmod(0o755)
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    monkeypatch.setenv("CORRIDOR_CACHE_DIR", str(link))
+    with pytest.raises(CacheError, match="0755"):
+        cache_dir()
+    assert stat.S_IMODE(os.lstat(target).st_mode) == 0o755
+
+    inner = tmp_path / "inner"  # a private directory whose subfolder is a link
+    inner.mkdir()
+    inner.chmod(0o755)
+    (inner / "__pycache__").symlink_to(target)
+    monkeypatch.setenv("CORRIDOR_CACHE_DIR", str(inner))
+    with pytest.raises(CacheError):
+        cache_dir()
+    assert stat.S_IMODE(os.lstat(inner).st_mode) == 0o755
+    assert stat.S_IMODE(os.lstat(target).st_mode) == 0o755
+
+
+def test_d03_earlier_cache_dir_of_another_user_is_not_made_private(tmp_path, monkeypatch):
+    from engine.cache import cache_dir
+
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    theirs.chmod(0o755)
+    monkeypatch.setenv("CORRIDOR_CACHE_DIR", str(theirs))
+    uid = os.geteuid()
+    monkeypatch.setattr(os, "geteuid", lambda: uid + 1)
+    with pytest.raises(CacheError, match="belongs to user id"):
+        cache_dir()
+    assert stat.S_IMODE(os.lstat(theirs).st_mode) == 0o755
 
 
 def test_d03_cache_dir_of_another_user_is_refused(tmp_path, monkeypatch):
@@ -235,10 +312,13 @@ def test_d03_numba_cache_dir_is_checked_too(tmp_path, monkeypatch):
     monkeypatch.setenv("CORRIDOR_CACHE_DIR", str(tmp_path / "kernels"))
     numba_dir = tmp_path / "numba"
     numba_dir.mkdir()
-    numba_dir.chmod(0o755)
+    numba_dir.chmod(0o775)
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(numba_dir))
     with pytest.raises(CacheError, match="NUMBA_CACHE_DIR"):
         cache_dir()
+    numba_dir.chmod(0o755)  # yours, only readable by others: made private like the cache
+    cache_dir()
+    assert stat.S_IMODE(os.lstat(numba_dir).st_mode) == 0o700
 
 
 def test_d03_parsed_models_are_kept_as_data_not_pickles(tmp_path, private_cache):

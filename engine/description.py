@@ -1,0 +1,62 @@
+"""What a model holds, for people: dims, variables with units, bounds and priors, and the
+size of its dependency graph (``corridor describe`` prints it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .graph import build_plan
+from .spec import Model
+
+__all__ = ["describe", "format_description"]
+
+_KINDS = ("stock", "flow", "aux", "param", "lookup")
+
+
+def describe(model: Model) -> dict[str, Any]:
+    """A JSON-ready description of ``model``: name, time unit, dims and visible variables.
+
+    Examples
+    --------
+    >>> from engine.description import describe
+    >>> from engine.examples import example_model
+    >>> [v["name"] for v in describe(example_model())["variables"]][:2]
+    ['origin_population_initial', 'base_emigration_rate']
+    """
+    return {
+        "name": model.name, "time_unit": model.time_unit,
+        "dims": {d: list(dim.elements) for d, dim in model.dims.items()},
+        "variables": [{"name": v.name, "kind": v.kind, "dims": list(v.dims),
+                       "units": v.units, "bounds": list(v.bounds),
+                       "prior": repr(v.prior) if v.prior is not None else None}
+                      for v in model.variables.values() if not v.hidden]}
+
+
+def format_description(model: Model) -> str:
+    """``model`` described in text: dims (first elements), variables by kind with their
+    units, bounds and priors, then the size of the dependency graph."""
+    plan = build_plan(model)
+    visible = [v for v in model.variables.values() if not v.hidden]
+    lines = [f"model {model.name!r} ({model.time_unit or 'no time unit'}); {model.doc}".strip()]
+    for name, dim in model.dims.items():
+        shown = ", ".join(dim.elements[:8]) + (" ..." if len(dim) > 8 else "")
+        lines.append(f"  dim {name} [{len(dim)}]: {shown}")
+    for kind in _KINDS:
+        group = [v for v in visible if v.kind == kind]
+        if not group:
+            continue
+        lines.append(f"{kind}s ({len(group)}):")
+        for v in group:
+            extra = ""
+            if kind == "param":
+                low, high = v.bounds
+                if low is not None or high is not None:
+                    extra += f" bounds [{low}, {high}]"
+                if v.prior is not None:
+                    extra += f" prior {v.prior!r}"
+            dims = f"[{', '.join(v.dims)}]" if v.dims else ""
+            lines.append(f"  {v.name}{dims} ({v.units or '-'}){extra}")
+    lines.append(f"dependencies: {len(plan.dynamic_order)} equations each step, "
+                 f"{len(plan.static)} constant, {len(plan.init_order)} at initialisation; "
+                 f"state size {plan.sizes['y']}")
+    return "\n".join(lines)

@@ -1,0 +1,100 @@
+"""Bundled models by name: the ``corridor.models`` entry point group.
+
+A package makes a model runnable by name (``corridor run NAME``) by declaring a builder in
+that group, as pytest finds plugins and xarray its backends::
+
+    [project.entry-points."corridor.models"]
+    corridor = "models.corridor:build"
+
+A builder is called with keyword options (``scenario=`` for models that have scenarios) and
+returns an :class:`engine.Model`. Only registered names are built: a name never becomes an
+import of a module of the caller's choosing. The engine itself registers ``example``
+(:func:`engine.examples.example_model`), so that something runs without any package of
+models; the engine never imports ``models`` (DESIGN.md).
+
+Examples
+--------
+>>> from engine.registry import build_model, model_names
+>>> "example" in model_names()
+True
+>>> build_model("example").name
+'example'
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+from .errors import EngineError, suggest
+from .examples import example_model
+from .spec import Model
+
+__all__ = ["GROUP", "model_names", "build_model"]
+
+GROUP = "corridor.models"
+_BUILTIN: dict[str, Callable[..., Model]] = {"example": example_model}
+
+
+def _registered() -> dict[str, EntryPoint]:
+    out: dict[str, EntryPoint] = {}
+    for entry in entry_points(group=GROUP):
+        if entry.name not in _BUILTIN:
+            out.setdefault(entry.name, entry)  # the first distribution on the path wins
+    return out
+
+
+def model_names() -> list[str]:
+    """The names :func:`build_model` accepts: registered models, then the built-in ones."""
+    return sorted(_registered()) + sorted(_BUILTIN)
+
+
+def build_model(name: str, **options: Any) -> Model:
+    """Build the model registered as ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A name of :func:`model_names`.
+    **options
+        Passed to the builder; an option it does not take (``scenario`` for a model without
+        scenarios, say) is an error naming the options it does take.
+
+    Raises
+    ------
+    EngineError
+        Unknown name (with the closest names), an option the builder does not take, a
+        builder that cannot be loaded or returns something other than a Model.
+    """
+    builder: Callable[..., Any]
+    if name in _BUILTIN:
+        builder = _BUILTIN[name]
+    else:
+        registered = _registered()
+        if name not in registered:
+            raise EngineError(f"unknown model {name!r}: give a .mdl/.xmile file or a "
+                              f"registered model ({', '.join(model_names())})."
+                              + suggest(name, model_names()))
+        try:
+            builder = registered[name].load()
+        except Exception as exc:  # noqa: BLE001 - any import failure of a plugin
+            raise EngineError(f"model {name!r} ({registered[name].value}) cannot be loaded: "
+                              f"{type(exc).__name__}: {exc}") from exc
+    try:
+        accepted = inspect.signature(builder).parameters
+    except (TypeError, ValueError):
+        accepted = None
+    if accepted is not None and not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+        unknown = sorted(set(options) - set(accepted))
+        if unknown:
+            takes = [key for key, p in accepted.items() if p.kind is not p.VAR_POSITIONAL]
+            why = " (it has no scenarios: drop --scenario)" if "scenario" in unknown else ""
+            raise EngineError(f"model {name!r} takes no option {', '.join(unknown)}{why}; its "
+                              f"options are {takes}.")
+    model = builder(**options)
+    if not isinstance(model, Model):
+        raise EngineError(f"model {name!r}: its builder returned {type(model).__name__}, "
+                          "not an engine.Model.")
+    return model

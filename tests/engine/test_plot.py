@@ -1,0 +1,66 @@
+"""Horizon groups as plot and report read them: the names a tree declares, whatever they are
+(issue 13: a tree with other horizon names was summarised by analyze but refused by plot and
+report)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+import engine
+from engine.plot import fan_chart, horizon_groups
+from engine.report import export_table, summary_frame, write_report
+
+CUSTOM = {"near": (0, 3, 0.5), "decade": (3, 10, 1), "beyond": (10, None, 5)}
+
+
+def _model() -> engine.Model:
+    m = engine.Model("growth", time_unit="year")
+    m.param("rate", 0.02, bounds=(0, 1), prior=("uniform", 0.01, 0.03))
+    m.stock("people", initial=100, units="person")
+    m.flow("births", "rate * people", into="people", units="person/year")
+    return m
+
+
+def test_custom_horizons_of_one_run(tmp_path):
+    ds = engine.simulate(_model(), start=2022, stop=2052, dt=0.5)
+    tree = engine.horizons(ds, CUSTOM)
+    groups = horizon_groups(tree)
+    assert [name for name, _ in groups] == ["near", "decade", "beyond"]
+    np.testing.assert_allclose(groups[2][1]["time"].values, [2032, 2037, 2042, 2047, 2052])
+    fig = fan_chart(tree, "people")
+    labels = [t.get_text().strip() for t in fig.axes[0].texts]
+    assert labels == ["near", "decade", "beyond"]
+    frame = summary_frame(tree, ["people"])
+    assert list(frame["horizon"]) == ["near", "decade", "beyond"]
+    sheets = pd.read_excel(export_table(tree, tmp_path / "out.xlsx", variables=["people"]),
+                           sheet_name=None, engine="openpyxl")
+    assert list(sheets) == ["near", "decade", "beyond"]
+
+
+def test_custom_horizons_of_a_stored_ensemble(tmp_path):
+    store = tmp_path / "custom.zarr"
+    engine.run_ensemble(_model(), n=8, seed=1, design="random", start=2022, stop=2052, dt=0.5,
+                        outputs=["people"], store=store, horizons=CUSTOM, progress=False)
+    tree = engine.open_store(store)
+    assert [name for name, _ in horizon_groups(tree)] == ["near", "decade", "beyond"]
+    fig = fan_chart(tree, "people")
+    assert [t.get_text().strip() for t in fig.axes[0].texts] == ["near", "decade", "beyond"]
+    path = write_report(tree, tmp_path / "report.html", variables=["people"])
+    text = path.read_text()
+    for name in CUSTOM:
+        assert f"<td>{name}</td>" in text
+    assert "3 horizon group(s): near (2022" in text
+
+
+def test_declared_order_is_time_order_and_other_groups_are_left_out():
+    times = {"late": [2030.0, 2040.0], "early": [2022.0, 2025.0]}
+    groups = {name: xr.Dataset({"x": ("time", np.ones(2))}, coords={"time": t})
+              for name, t in times.items()}
+    tree = xr.DataTree.from_dict({**groups, "extra": xr.Dataset({"y": ("time", [1.0])},
+                                                                 coords={"time": [0.0]})})
+    tree.attrs["horizons"] = '{"late": [8, null, 10], "early": [0, 8, 3]}'
+    assert [name for name, _ in horizon_groups(tree)] == ["early", "late"]
+    del tree.attrs["horizons"]  # without the attribute: every timed group, in time order
+    assert [name for name, _ in horizon_groups(tree)] == ["extra", "early", "late"]
