@@ -5,6 +5,7 @@ The public API; see DESIGN.md for the contract.
 
 import os
 
+from ._version import __version__ as __version__
 from .analyze import analyze_sensitivity, summarize
 from .calibration import Calibration, calibrate
 from .compiler import CompiledModel, compile_model
@@ -49,8 +50,6 @@ __all__ = [
     "CacheError",
     "ResourceError",
 ]
-
-__version__ = "0.1.0"
 
 
 def load(path: str | os.PathLike[str]) -> Model:

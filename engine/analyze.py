@@ -26,29 +26,22 @@ Journal of Open Source Software 2(9), 97.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
 from numba import njit, prange
 
+from . import budgets
 from .errors import EngineError
+from .store import Layout, Reader, Sink, horizon_names
 
 __all__ = ["QUANTILES", "summarize", "analyze_sensitivity", "summaries", "sensitivity_groups"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-BLOCK_BYTES = 32 * 2**20
 NUM_RESAMPLES = 100
 CONF_LEVEL = 0.95
-
-
-class _Reader(Protocol):
-    def read(self, group: str, name: str, index: Any = ...) -> np.ndarray: ...
-
-    def chunks(self, group: str, name: str) -> tuple[int | None, int | None]: ...
-
-    def release(self) -> None: ...
 
 
 class _TreeReader:
@@ -75,9 +68,7 @@ class _TreeReader:
         return found[0], found[1]
 
     def release(self) -> None:
-        from .store import release_memory
-
-        release_memory()
+        budgets.release_memory()
 
 
 def _series(tree: xr.DataTree) -> dict[str, list[tuple[str, tuple[str, ...], tuple[int, ...],
@@ -96,9 +87,8 @@ def _series(tree: xr.DataTree) -> dict[str, list[tuple[str, tuple[str, ...], tup
 
 
 def _horizon_names(tree: xr.DataTree) -> list[str]:
-    return [str(name) for name, node in tree.children.items()
-            if name not in ("summary", "sensitivity") and "time" in node.dims
-            and "member" in node.dims]
+    """The horizons of an ensemble's tree: those with a ``member`` dim."""
+    return [name for name in horizon_names(tree) if "member" in _node(tree, name).dims]
 
 
 def _node(tree: xr.DataTree, group: str) -> xr.DataTree:
@@ -112,7 +102,7 @@ def _element_coords(node: xr.DataTree) -> dict[str, Sequence[str]]:
             if d not in ("member", "time") and d in node.coords}
 
 
-def _element_labels(name: str, dims: Sequence[str], coords: dict[str, Sequence[str]]
+def _element_labels(name: str, dims: Sequence[str], coords: Mapping[str, Sequence[str]]
                     ) -> list[str]:
     if not dims:
         return [name]
@@ -122,13 +112,6 @@ def _element_labels(name: str, dims: Sequence[str], coords: dict[str, Sequence[s
 
 
 # ---------------------------------------------------------------------------- summaries
-
-def time_block(members: int, size: int, times: int) -> int:
-    """Save times per summary block of a variable with ``size`` elements: as many as fit in
-    :data:`BLOCK_BYTES` across all members (at least one). The store chunks its horizon
-    variables so along time, so that summaries decompress every chunk once."""
-    return int(max(1, min(times, BLOCK_BYTES // max(1, members * size * 8))))
-
 
 @njit(cache=True, error_model="numpy")
 def _order_statistics(buf: np.ndarray, n: int, ranks: np.ndarray, values: np.ndarray
@@ -256,10 +239,10 @@ def member_quantiles(raw: np.ndarray, q: np.ndarray) -> np.ndarray:
     return out.reshape((q.size, *raw.shape[1:]))
 
 
-def _quantile_dataset(reader: _Reader, group: str, times: np.ndarray,
+def _quantile_dataset(reader: Reader, group: str, times: np.ndarray,
                       items: Sequence[tuple[str, tuple[str, ...], tuple[int, ...],
                                             dict[str, Any]]],
-                      coords: dict[str, Sequence[str]], members: int,
+                      coords: Mapping[str, Sequence[str]], members: int,
                       quantiles: Sequence[float]) -> xr.Dataset:
     q = np.asarray(quantiles, dtype=float)
     data = {}
@@ -281,17 +264,18 @@ def _quantile_dataset(reader: _Reader, group: str, times: np.ndarray,
 def _blocks(chunks: tuple[int | None, int | None], members: int, times: int,
             shape: tuple[int, ...]) -> list[tuple[slice, ...]]:
     """Index tuples (all members, a block of times[, a block of the first element dim]) of
-    about :data:`BLOCK_BYTES` each, whole stored chunks along time where they fit."""
+    about :data:`engine.budgets.SUMMARY_BLOCK_BYTES` each, whole stored chunks along time
+    where they fit."""
     size = int(np.prod(shape, dtype=np.int64))
-    block = time_block(members, size, times)
+    block = budgets.time_block(members, size, times)
     stored = chunks[1]
     if stored and stored <= block:
         block -= block % stored  # decompress each stored chunk once
     rows = [(0, shape[0])] if shape else [(0, 0)]
-    if shape and block == 1 and members * size * 8 > BLOCK_BYTES:
+    if shape and block == 1 and members * size * 8 > budgets.SUMMARY_BLOCK_BYTES:
         # one time step of all members is too large: split the first element dim too
         inner = max(1, size // shape[0])
-        step = max(1, BLOCK_BYTES // (members * inner * 8))
+        step = max(1, budgets.SUMMARY_BLOCK_BYTES // (members * inner * 8))
         rows = [(e0, min(shape[0], e0 + step)) for e0 in range(0, shape[0], step)]
     out: list[tuple[slice, ...]] = []
     for t0 in range(0, times, block):
@@ -301,7 +285,7 @@ def _blocks(chunks: tuple[int | None, int | None], members: int, times: int,
     return out
 
 
-def _read_block(reader: _Reader, group: str, name: str, where: tuple[slice, ...],
+def _read_block(reader: Reader, group: str, name: str, where: tuple[slice, ...],
                 members: int) -> np.ndarray:
     """One block of all members. Stored chunks are decompressed whole: when they span more
     times than the block (a store made before horizon variables were chunked along time),
@@ -319,7 +303,7 @@ def _read_block(reader: _Reader, group: str, name: str, where: tuple[slice, ...]
     return raw
 
 
-def summaries(sink: Any, layout: Any, quantiles: Sequence[float] = QUANTILES
+def summaries(sink: Sink, layout: Layout, quantiles: Sequence[float] = QUANTILES
               ) -> dict[str, xr.Dataset]:
     """Quantile summaries of an ensemble being written (``sink`` of :mod:`engine.store`)."""
     out = {}
@@ -402,9 +386,9 @@ _LONG_NAMES = {"S1": "first-order Sobol index", "S1_conf": "S1 confidence half-w
                "mu_star_conf": "mu_star confidence half-width (95%)"}
 
 
-def _sensitivity_dataset(reader: _Reader, group: str, time: float,
+def _sensitivity_dataset(reader: Reader, group: str, time: float,
                          items: Sequence[tuple[str, str, tuple[str, ...], tuple[int, ...]]],
-                         coords: dict[str, Sequence[str]], kind: str, unit: np.ndarray,
+                         coords: Mapping[str, Sequence[str]], kind: str, unit: np.ndarray,
                          inputs: Sequence[str], seed: int) -> xr.Dataset:
     labels: list[str] = []
     blocks: dict[str, list[np.ndarray]] = {}
@@ -449,7 +433,7 @@ def _unresolved(data: dict[str, xr.Variable], group: str, rows: int, inputs: int
     return count
 
 
-def sensitivity_groups(sink: Any, layout: Any, design: Any) -> dict[str, xr.Dataset]:
+def sensitivity_groups(sink: Sink, layout: Layout, design: Any) -> dict[str, xr.Dataset]:
     """Sensitivity indices of an ensemble being written, per horizon."""
     out = {}
     items = [(v.name, v.name, v.dims, v.shape) for v in layout.variables if v.column >= 0]

@@ -27,7 +27,7 @@ import xarray as xr
 
 from . import sampling, solvers
 from . import store as stores
-from .budgets import check_allocation
+from .budgets import check_allocation, default_chunk_size
 from .compiler import CompiledModel
 from .errors import EngineError, IntegrationError, ParameterError, SpecError
 from .simulation import (
@@ -45,8 +45,6 @@ from .spec import Model
 __all__ = ["run_ensemble", "plan_ensemble", "EnsemblePlan"]
 
 ON_ERROR = ("mark", "raise")
-CHUNK_BYTES = 64 * 2**20  # output block of one chunk
-MAX_CHUNK = 4096
 MAX_LISTED_FAILURES = 100
 
 
@@ -114,11 +112,6 @@ def _dask_chunk(plan: EnsemblePlan, k: int, path: str | None) -> Any:
 
 # ---------------------------------------------------------------------------- planning
 
-def _default_chunk_size(members: int, n_save: int, n_cols: int) -> int:
-    per_member = max(1, n_save * n_cols * 8)
-    return int(max(1, min(members, MAX_CHUNK, max(16, CHUNK_BYTES // per_member))))
-
-
 def _save_plan(model: Model, settings: RunSettings,
                spec: Mapping[str, tuple[float, float | None, float | None]]
                ) -> tuple[RunSettings, dict[str, tuple[np.ndarray, np.ndarray]]]:
@@ -182,7 +175,7 @@ def _versions() -> dict[str, str]:
 def _engine_versions() -> dict[str, str]:
     """The versions that decide a member's numbers: the engine's, numba's (and llvmlite's,
     which compiles), numpy's."""
-    from . import __version__
+    from ._version import __version__
 
     versions = _versions()
     out = {"engine": __version__}
@@ -257,7 +250,7 @@ def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
     names, kinds, idx = output_layout(result, outputs)
     settings, groups = _save_plan(model, settings, spec)
     if chunk_size is None:
-        chunk_size = _default_chunk_size(rows, settings.n_save, int(kinds.shape[0]))
+        chunk_size = default_chunk_size(rows, settings.n_save, int(kinds.shape[0]))
     chunk_size = int(min(chunk_size, rows))
     check_allocation(f"the output block of a chunk of {chunk_size:,} members "
                      f"({settings.n_save:,} save times x {kinds.shape[0]:,} columns)",
@@ -409,7 +402,7 @@ def run_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
         stop=stop, dt=dt, saveper=saveper, method=method, outputs=outputs,
         chunk_size=chunk_size, horizons=horizons, rtol=rtol, atol=atol)
     result = compiled(model, method)
-    sink: stores.MemoryStore | stores.ZarrStore
+    sink: stores.Sink
     if path is None:
         columns = sum(v.size for v in plan.layout.variables if v.column >= 0)
         saved = sum(times.size for times, _ in plan.layout.groups.values())
@@ -435,12 +428,11 @@ def run_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
         _finish(plan, result, sink)
         return sink.tree()
     finally:
-        if isinstance(sink, stores.ZarrStore):
-            sink.close()
+        sink.close()
 
 
 def _run_pending(plan: EnsemblePlan, result: CompiledModel,
-                 sink: stores.MemoryStore | stores.ZarrStore, path: Path | None, client: Any,
+                 sink: stores.Sink, path: Path | None, client: Any,
                  on_error: str, progress: bool | None, name: str) -> None:
     pending = sink.pending()
     layout = plan.layout
@@ -473,7 +465,7 @@ def _check_chunk(plan: EnsemblePlan, result: CompiledModel, k: int, info: np.nda
 
 
 def _run_dask(client: Any, plan: EnsemblePlan, result: CompiledModel, pending: list[int],
-              sink: stores.MemoryStore | stores.ZarrStore, path: Path | None, on_error: str,
+              sink: stores.Sink, path: Path | None, on_error: str,
               bar: Any) -> None:
     from dask.distributed import as_completed
 
@@ -500,7 +492,7 @@ def _run_dask(client: Any, plan: EnsemblePlan, result: CompiledModel, pending: l
 
 
 def _failures(plan: EnsemblePlan, result: CompiledModel,
-              sink: stores.MemoryStore | stores.ZarrStore) -> tuple[int, list[str]]:
+              sink: stores.Sink) -> tuple[int, list[str]]:
     status = sink.read("/", "status")
     bad = np.flatnonzero(status > 0)
     if bad.size == 0:
@@ -521,7 +513,7 @@ def _failures(plan: EnsemblePlan, result: CompiledModel,
 
 
 def _finish(plan: EnsemblePlan, result: CompiledModel,
-            sink: stores.MemoryStore | stores.ZarrStore) -> None:
+            sink: stores.Sink) -> None:
     from . import analyze
 
     if sink.pending():

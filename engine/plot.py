@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import EngineError
+from .store import horizon_names
 
 __all__ = ["fan_chart", "population_pyramid", "sensitivity_chart", "save_figure",
            "horizon_groups"]
@@ -59,42 +59,20 @@ def _plain_text(function: _F) -> _F:
 def horizon_groups(results: xr.Dataset | xr.DataTree) -> list[tuple[str, xr.Dataset]]:
     """(horizon name, Dataset) pairs in time order; a plain Dataset is one group "all".
 
-    The horizons of a tree are the groups its ``horizons`` attribute names (as
-    :func:`engine.horizons` and :func:`engine.run_ensemble` write it), whatever their names;
-    without that attribute, every child group with a ``time`` dim but ``summary`` and
-    ``sensitivity``.
+    The horizons of a tree are read by :func:`engine.store.horizon_names`: the groups its
+    ``horizons`` attribute names (as :func:`engine.horizons` and :func:`engine.run_ensemble`
+    write it), whatever their names; without that attribute, every child group with a
+    ``time`` dim but ``summary`` and ``sensitivity``.
     """
     if isinstance(results, xr.Dataset):
         return [("all", results)]
-    names = _declared_horizons(results)
-    if names is None:
-        names = [str(n) for n in results.children if n not in ("summary", "sensitivity")]
-    groups = []
-    for name in names:
-        if name in results.children:
-            ds = results[name].to_dataset()
-            if "time" in ds.dims:
-                groups.append((name, ds))
-    groups.sort(key=lambda group: float(group[1]["time"].values[0]) if group[1].sizes["time"]
-                else np.inf)  # stable: the declared order breaks ties
+    groups = [(name, results[name].to_dataset()) for name in horizon_names(results)]
     if not groups and "time" in results.ds.dims:
         groups.append(("all", results.to_dataset()))  # a single run stored as a tree
     if not groups:
         raise EngineError("the results hold no horizon groups with a time dim; the tree's "
                           f"groups are {sorted(map(str, results.children))}.")
     return groups
-
-
-def _declared_horizons(tree: xr.DataTree) -> list[str] | None:
-    """Horizon names in the tree's ``horizons`` attribute (a JSON object), or None."""
-    text = tree.attrs.get("horizons")
-    if not isinstance(text, str):
-        return None
-    try:
-        spec = json.loads(text)
-    except ValueError:
-        return None
-    return [str(name) for name in spec] if isinstance(spec, dict) else None
 
 
 def _select(da: xr.DataArray, selection: dict[str, Any] | None) -> xr.DataArray:

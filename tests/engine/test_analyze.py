@@ -97,12 +97,12 @@ def test_member_quantiles_leave_failed_members_out():
 
 def test_store_summaries_read_bounded_blocks_of_all_members(tmp_path, monkeypatch):
     """Exact quantiles need every member of a (time, element) block: the store chunks horizon
-    variables along time so that a block of about BLOCK_BYTES decompresses each chunk once, and
-    the summary equals np.quantile over the raw members."""
-    from engine import analyze
+    variables along time so that a block of about SUMMARY_BLOCK_BYTES decompresses each chunk
+    once, and the summary equals np.quantile over the raw members."""
+    from engine import budgets
     from engine import store as stores
 
-    monkeypatch.setattr(analyze, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(budgets, "SUMMARY_BLOCK_BYTES", 4096)
     reads = []
     original = stores.ZarrStore.read
 
@@ -135,10 +135,11 @@ def test_store_summaries_read_bounded_blocks_of_all_members(tmp_path, monkeypatc
 
 def test_summaries_of_a_store_chunked_over_all_times_read_a_chunk_of_members_at_a_time(
         monkeypatch):
-    from engine import analyze
+    from engine import budgets
     from engine.analyze import _blocks, _read_block
 
-    monkeypatch.setattr(analyze, "BLOCK_BYTES", 50 * 4 * 3 * 8)  # blocks of 4 of 12 times
+    # blocks of 4 of 12 times
+    monkeypatch.setattr(budgets, "SUMMARY_BLOCK_BYTES", 50 * 4 * 3 * 8)
     rng = np.random.default_rng(1)
     full = rng.random((50, 12, 3))
 

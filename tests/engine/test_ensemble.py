@@ -233,10 +233,10 @@ def test_bad_input_fails_before_any_work(changes, error, message, tmp_path):
 
 @pytest.mark.slow
 def test_memory_stays_flat_as_members_grow(teacup, tmp_path, monkeypatch):
-    from engine import analyze
+    from engine import budgets
 
     # Summaries read blocks of time steps of all members (exact quantiles need them).
-    monkeypatch.setattr(analyze, "BLOCK_BYTES", 2**20)
+    monkeypatch.setattr(budgets, "SUMMARY_BLOCK_BYTES", 2**20)
     arguments = dict(seed=0, priors=PRIORS, chunk_size=500, **{**RUN, "saveper": 0.125})
 
     def peak(n: int) -> int:

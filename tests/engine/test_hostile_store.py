@@ -20,8 +20,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import budgets, ensemble, integrity
+from engine import budgets, ensemble
 from engine import store as stores
+from engine.store import integrity
 from tests.engine.test_ensemble import assert_trees_identical
 from tests.engine.test_store import decay, sweep
 
@@ -301,7 +302,7 @@ LOCKER = """
 import sys
 sys.path.insert(0, {root!r})
 from pathlib import Path
-from engine.integrity import StoreLock
+from engine.store.integrity import StoreLock
 lock = StoreLock.acquire(Path({path!r}))
 print("locked", flush=True)
 sys.stdin.read()
@@ -435,11 +436,12 @@ if phase == "create":
         return original(cls, *args)
     store.ZarrStore.create = classmethod(create)
 elif phase == "chunks":
-    original_write = store.write_zarr_chunk
+    from engine.store import zarr as zarr_store
+    original_write = zarr_store.write_zarr_chunk
     def write(*args, **kwargs):
         announce()
         return original_write(*args, **kwargs)
-    store.write_zarr_chunk = write
+    zarr_store.write_zarr_chunk = write
 else:
     original_summaries = analyze.summaries
     def summaries(*args, **kwargs):

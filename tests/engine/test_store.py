@@ -4,6 +4,7 @@ made by another configuration left untouched."""
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 from pathlib import Path
@@ -223,3 +224,65 @@ def test_netcdf_export_refuses_an_unfinished_store(model, tmp_path):
 def test_open_store_errors(tmp_path):
     with pytest.raises(engine.StoreError, match="no store"):
         engine.open_store(tmp_path / "missing.zarr")
+
+
+# ---------------------------------------------------------------------------- the Sink protocol
+
+def _protocol_methods(protocol: type) -> dict[str, inspect.Signature]:
+    return {name: inspect.signature(member)
+            for name, member in inspect.getmembers(protocol, inspect.isfunction)
+            if not name.startswith("_")}
+
+
+def _shape(signature: inspect.Signature) -> list[tuple[str, object, bool]]:
+    """(name, kind, has a default) of each parameter: what a caller relies on."""
+    return [(p.name, p.kind, p.default is not p.empty) for p in signature.parameters.values()]
+
+
+def test_both_stores_implement_the_sink_protocol(model, tmp_path):
+    from engine.ensemble import plan_ensemble
+    from engine.store import MemoryStore, Reader, Sink, ZarrStore
+
+    plan, _, _ = plan_ensemble(model, n=4, seed=0, priors=PRIORS, start=2025, stop=2030,
+                               dt=0.5)
+    methods = _protocol_methods(Sink)
+    assert {"read", "chunks", "release", "pending", "write_chunk", "set_attrs", "write_group",
+            "tree", "close"} <= set(methods)
+    sinks = [MemoryStore(plan.layout, {}), ZarrStore(tmp_path / "s.zarr", plan.layout)]
+    for sink in sinks:
+        assert isinstance(sink, Sink) and isinstance(sink, Reader)
+        assert sink.layout is plan.layout
+        for name, expected in methods.items():
+            got = inspect.signature(getattr(type(sink), name))
+            assert _shape(got) == _shape(expected), (type(sink).__name__, name)
+            # the annotations as written (postponed, so strings) say the same types
+            assert str(got) == str(expected), (type(sink).__name__, name)
+    assert not isinstance(object(), Sink)
+    # the horizon tree's reader (analyze) reads like a sink
+    from engine.analyze import _TreeReader
+
+    assert isinstance(_TreeReader(xr.DataTree()), Reader)
+    assert not isinstance(_TreeReader(xr.DataTree()), Sink)
+
+
+# ---------------------------------------------------------------------------- horizon names
+
+def test_horizon_names_are_read_back_whatever_they_are(model, tmp_path):
+    from engine.store import horizon_names
+
+    run = engine.simulate(model, start=0, stop=30, dt=1)
+    custom = {"zeta": (0, 10, 1), "alpha": (10, None, 5)}  # time order is not name order
+    assert horizon_names(engine.horizons(run, custom)) == ["zeta", "alpha"]
+    assert horizon_names(engine.horizons(run)) == ["short", "medium", "long"]
+    tree = sweep(model, tmp_path / "s.zarr", horizons=custom)
+    assert horizon_names(tree) == ["zeta", "alpha"]  # summary/sensitivity are not horizons
+    assert horizon_names(engine.open_store(tmp_path / "s.zarr")) == ["zeta", "alpha"]
+    assert list(engine.summarize(tree).children) == ["zeta", "alpha"]
+    # an attribute that is not a horizon mapping (a store written by someone else) is ignored
+    for damaged in ("not json", "[1, 2]", 3, '{"gone": [0, null, null]}'):
+        other = tree.copy()
+        other.attrs["horizons"] = damaged
+        assert horizon_names(other) == ["zeta", "alpha"]  # every timed group, by time
+    other = tree.copy()
+    other.attrs["horizons"] = '{"alpha": [10, null, 5]}'
+    assert horizon_names(other) == ["alpha"]  # the attribute says which groups are horizons

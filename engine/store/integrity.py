@@ -37,7 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import StoreError
+from ..errors import StoreError
+from .names import decode_name
 
 __all__ = ["compressors", "WRITE_CONFIG", "StoreLock", "lock_path", "create_atomically",
            "remove_stale", "ChecksummedStore", "scan", "Damage", "chunk_checksum_ok"]
@@ -213,8 +214,6 @@ class _ArrayInfo:
 
 
 def _array_info(key: str, meta: dict[str, Any], chunk_size: int | None) -> _ArrayInfo:
-    from .store import decode_name
-
     group, _, leaf = key.rpartition("/")
     codecs = meta.get("codecs") or []
     names = [c.get("name") if isinstance(c, dict) else c for c in codecs]

@@ -1,0 +1,342 @@
+"""An ensemble streamed to a zarr (format 3) store: creation, the writer's lock, chunk writes.
+
+A store is created once with the whole layout (atomically: see :mod:`engine.store.integrity`),
+every chunk of members writes its own zarr regions, then marks itself done; one process writes
+a store at a time, and a store reopened by the same configuration resumes, its damaged chunks
+recomputed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ..budgets import release_memory
+from ..errors import StoreError
+from . import integrity
+from .layout import DESIGN_VARIABLES, DONE, Layout, VariableLayout, _write_status
+from .names import _encode_dataset, encode_name, jsonable
+from .read import _done_chunks, _zarr_group, open_store
+
+__all__ = ["ZarrStore", "write_zarr_chunk", "check_writable", "open_or_create"]
+
+
+class ZarrStore:
+    """An ensemble streamed to a zarr (format 3) store; each chunk writes its own regions.
+    A :class:`~engine.store.sink.Sink`.
+
+    Holds the store's writer lock (:class:`engine.store.integrity.StoreLock`) until
+    :meth:`close`.
+    """
+
+    def __init__(self, path: Path, layout: Layout, lock: integrity.StoreLock | None = None,
+                 done: Iterable[int] | None = None) -> None:
+        self.path = path
+        self.layout = layout
+        self.lock = lock
+        self._done = set(done or ())
+        self._group: Any = None
+        self._arrays: dict[str, Any] = {}
+
+    @property
+    def group(self) -> Any:
+        if self._group is None:
+            # reads check that every chunk marked done is on disk (self._done grows as
+            # chunks are written)
+            self._group = _zarr_group(self.path, mode="r+", done=self._done,
+                                      chunk_size=getattr(self.layout, "chunk_size", None))
+            self._group.store.state.done = self._done
+        return self._group
+
+    def close(self) -> None:
+        """Release the writer's lock."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    @classmethod
+    def create(cls, path: Path, layout: Layout, attrs: dict[str, Any]) -> None:
+        """Write the whole layout of a new store into the (empty) directory ``path``."""
+        # xarray writes the coordinates and the small per-member arrays; the output arrays are
+        # created empty with zarr directly (xarray's lazy-template path costs ~30 ms an array).
+        root = layout.root_dataset({**attrs, "complete": False}, lazy=True)
+        outputs = list(layout.variables)
+        encoding: dict[str, Any] = {}
+        for name, small in root.variables.items():
+            encoding[str(name)] = {"compressors": integrity.compressors()}
+            if name in root.data_vars:
+                chunks = (1,) if name == DONE else (layout.chunk_size, *small.shape[1:])
+                encoding[str(name)]["chunks"] = chunks
+        root.to_zarr(str(path), mode="a", zarr_format=3, consolidated=False,
+                     encoding=encoding, write_empty_chunks=True)
+        for group in layout.groups:
+            ds = layout.group_dataset(group, lazy=True)
+            ds = ds.drop_vars(list(ds.data_vars))
+            ds.to_zarr(str(path), group=group, mode="a", zarr_format=3, consolidated=False,
+                       encoding={str(v): {"compressors": integrity.compressors()}
+                                 for v in ds.variables},
+                       write_empty_chunks=True)
+        import zarr
+
+        store = zarr.open_group(str(path), mode="r+")
+        for name, description in DESIGN_VARIABLES.items():
+            store.create_array(name, shape=(layout.members, len(layout.inputs)),
+                               chunks=(layout.chunk_size, max(1, len(layout.inputs))),
+                               dtype="float64", fill_value=np.nan,
+                               dimension_names=("member", "parameter"),
+                               attributes=dict(description),
+                               compressors=integrity.compressors(),
+                               config=integrity.WRITE_CONFIG)
+        for var in outputs:
+            places = ([("", ())] if var.column < 0 else
+                      [(g + "/", (times.size,)) for g, (times, _) in layout.groups.items()])
+            for prefix, middle in places:
+                dims = ("member", "time", *var.dims) if middle else ("member", *var.dims)
+                shape = (layout.members, *middle, *var.shape)
+                chunks = (layout.chunk_size, *shape[1:])
+                if middle:
+                    chunks = (layout.chunk_size, layout.time_chunk(var, middle[0]),
+                              *var.shape)
+                store.create_array(prefix + encode_name(var.name), shape=shape,
+                                   chunks=chunks, dtype="float64",
+                                   fill_value=np.nan, dimension_names=dims,
+                                   attributes=_var_attrs(var),
+                                   compressors=integrity.compressors(),
+                                   config=integrity.WRITE_CONFIG)
+
+    def pending(self) -> list[int]:
+        done = set(_done_chunks(self.group, self.path))
+        self._done.clear()
+        self._done.update(done)
+        return [k for k in range(self.layout.n_chunks) if k not in done]
+
+    def array(self, key: str) -> Any:
+        """The zarr array at ``key`` (opened once: opening reads its metadata file)."""
+        if key not in self._arrays:
+            self._arrays[key] = _open_array(self.group, key, self.path)
+        return self._arrays[key]
+
+    def write_chunk(self, k: int, out: np.ndarray, info: np.ndarray, P: np.ndarray) -> None:
+        write_zarr_chunk(self.path, self.layout, k, out, info, P, group=self.group,
+                         arrays=self.array)
+        self.mark_written(k)
+
+    def mark_written(self, k: int) -> None:
+        """Chunk ``k`` is on disk (written here or by a dask worker): reading it checks it."""
+        self._done.add(k)
+
+    def chunks(self, group: str, name: str) -> tuple[int | None, int | None]:
+        """(members, times) of the variable's zarr chunks (a store made before horizon
+        variables were chunked along time has all its times in one chunk)."""
+        key = encode_name(name) if group == "/" else f"{group}/{encode_name(name)}"
+        shape = tuple(self.array(key).chunks)
+        return int(shape[0]), (int(shape[1]) if len(shape) > 1 else None)
+
+    def release(self) -> None:
+        """After a chunk is written or a summary block done: see
+        :func:`engine.budgets.release_memory`."""
+        release_memory()
+
+    def read(self, group: str, name: str, index: Any = ()) -> np.ndarray:
+        key = encode_name(name) if group == "/" else f"{group}/{encode_name(name)}"
+        return np.asarray(self.array(key)[index])
+
+    def set_attrs(self, attrs: dict[str, Any]) -> None:
+        self.group.attrs.update(jsonable(attrs))
+
+    def write_group(self, path: str, ds: xr.Dataset) -> None:
+        ds = _encode_dataset(ds)
+        ds.to_zarr(str(self.path), group=path, mode="w", zarr_format=3, consolidated=False,
+                   encoding={str(v): {"compressors": integrity.compressors()}
+                             for v in ds.variables},
+                   write_empty_chunks=True)
+
+    def tree(self) -> xr.DataTree:
+        tree = open_store(self.path)
+        assert isinstance(tree, xr.DataTree)
+        return tree
+
+
+def write_zarr_chunk(path: Path | str, layout: Layout, k: int, out: np.ndarray,
+                     info: np.ndarray, P: np.ndarray, group: Any = None,
+                     arrays: Any = None) -> None:
+    """Write chunk ``k`` into its own regions of the store at ``path``, then mark it done.
+
+    Safe to run concurrently for different chunks (in dask workers): zarr chunks along
+    ``member`` are the ensemble's chunks, so no two writers touch the same zarr chunk.
+    """
+    if group is None:
+        group = _zarr_group(path, mode="r+")
+    if arrays is None:
+        arrays = functools.partial(_open_array, group, path=Path(path))
+    m0, m1 = layout.bounds(k)
+    writes = []
+    for name_group, name, values in layout.blocks(out, P, k):
+        key = encode_name(name) if name_group is None else f"{name_group}/{encode_name(name)}"
+        writes.append((arrays(key), slice(m0, m1), values))
+    _set_all(writes)
+    _write_status(_Arrays(arrays), slice(m0, m1), info)
+    arrays(DONE)[k] = 1  # last: a chunk marked done has all its data
+
+
+def _open_array(group: Any, key: str, path: Path) -> Any:
+    """The array ``key`` of ``group``, writing every chunk (fill-valued ones too: a chunk
+    marked done must exist, see :mod:`engine.store.integrity`)."""
+    try:
+        array = group[key]
+    except KeyError:
+        raise StoreError(f"the store {str(path)!r} has no array {key!r}; it was damaged or "
+                         "made by another program. Delete it and run the sweep again.") from None
+    return array.with_config(integrity.WRITE_CONFIG)
+
+
+class _Arrays:
+    def __init__(self, get: Any) -> None:
+        self.get = get
+
+    def __getitem__(self, key: str) -> Any:
+        return self.get(key)
+
+
+def _set_all(writes: list[tuple[Any, slice, np.ndarray]]) -> None:
+    """``array[where] = values`` for every write, concurrently (each zarr call otherwise waits
+    a round trip of zarr's event loop)."""
+    try:
+        import asyncio
+
+        from zarr.core.sync import sync
+
+        async def _gather() -> None:
+            await asyncio.gather(*(array._async_array.setitem(where, values)
+                                   for array, where, values in writes))
+
+        sync(_gather())
+    except (ImportError, AttributeError):  # pragma: no cover - zarr's internals moved
+        for array, where, values in writes:
+            array[where] = values
+
+
+def _var_attrs(var: VariableLayout) -> dict[str, Any]:
+    attrs = jsonable(var.attrs)
+    if "/" in var.name:
+        attrs["name"] = var.name
+    return dict(attrs)
+
+
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """The store path, checked before any work: a new path whose nearest existing parent is a
+    writable directory, or an existing zarr store (opened later). Raises StoreError."""
+    target = Path(path).expanduser()
+    if target.exists():
+        if not target.is_dir():
+            raise StoreError(f"store path {str(target)!r} is a file, not a zarr store; choose "
+                             "another path (a directory ending in .zarr).")
+        if not (target / "zarr.json").exists() and any(target.iterdir()):
+            raise StoreError(f"{str(target)!r} exists and is not a zarr store; choose another "
+                             "path (it is left untouched).")
+        if not os.access(target, os.W_OK):
+            raise StoreError(f"store {str(target)!r} is not writable.")
+        return target
+    parent = target.parent
+    while not parent.exists():
+        parent = parent.parent
+    try:
+        if not parent.is_dir():
+            raise NotADirectoryError(str(parent))
+        # Permissions alone do not tell (root, read-only mounts, /proc): try it.
+        os.rmdir(tempfile.mkdtemp(prefix=".corridor-probe-", dir=parent))
+    except OSError:
+        raise StoreError(f"cannot create the store {str(target)!r}: {str(parent)!r} is not a "
+                         "writable directory. Choose a path you can write to.") from None
+    return target
+
+
+def open_or_create(path: Path, layout: Layout, attrs: dict[str, Any], config: dict[str, Any]
+                   ) -> ZarrStore:
+    """The store at ``path``, locked for this process: created for this sweep (atomically:
+    see :mod:`engine.store.integrity`), or reopened if it was made by the same configuration
+    (``config``), with its damaged chunks found and marked to be recomputed. A store made
+    otherwise, or any other directory that is not empty, raises StoreError and is left as is.
+    """
+    config = jsonable(config)
+    text = json.dumps(config, sort_keys=True)
+    lock = integrity.StoreLock.acquire(path)
+    try:
+        if (path / "zarr.json").exists():
+            return _reopen(path, layout, config, lock)
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            raise StoreError(f"store path {str(path)!r} is not a directory; choose another "
+                             "path (it is left untouched).")
+        if path.exists() and any(path.iterdir()):
+            raise StoreError(f"{str(path)!r} exists and is not a zarr store; choose another "
+                             "path (it is left untouched).")
+        import hashlib
+
+        full = {**jsonable(attrs), "corridor_config": text, "chunk_size": layout.chunk_size}
+        integrity.create_atomically(path, hashlib.sha256(text.encode()).hexdigest(),
+                                    lambda directory: ZarrStore.create(directory, layout, full))
+        return ZarrStore(path, layout, lock)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _reopen(path: Path, layout: Layout, config: dict[str, Any], lock: integrity.StoreLock
+            ) -> ZarrStore:
+    existing = _zarr_group(path, mode="r")
+    raw = existing.attrs.get("corridor_config")
+    if raw is None:
+        raise StoreError(f"{str(path)!r} is a zarr store not written by run_ensemble; "
+                         "choose another path (it is left untouched).")
+    stored = json.loads(raw)
+    if stored != config:
+        differ = sorted(k for k in set(stored) | set(config)
+                        if stored.get(k) != config.get(k))
+        raise StoreError(f"the store {str(path)!r} was made by another configuration "
+                         f"(differs in: {', '.join(differ)}); it is left untouched. Use "
+                         "another path, or the original arguments to resume it.")
+    chunk_size = int(existing.attrs["chunk_size"])
+    if chunk_size != layout.chunk_size:
+        # Results do not depend on the chunking; the store's own chunks are kept.
+        layout = _with_chunk_size(layout, chunk_size)
+    sink = ZarrStore(path, layout, lock)
+    _repair(sink)
+    return sink
+
+
+def _repair(sink: ZarrStore) -> None:
+    """Check every chunk that should be on disk; mark damaged member chunks to be recomputed
+    (and the summaries to be rewritten). Damage that a rerun cannot repair raises."""
+    import warnings
+
+    done = _done_chunks(sink.group, sink.path)
+    damage = integrity.scan(sink.path, done, sink.layout.chunk_size)
+    if not damage.messages:
+        return
+    ends = ("summary/", "sensitivity/")
+    lost = [key for key in damage.other if not key.startswith(ends)]
+    if lost:
+        raise StoreError(damage.messages[0].split(". Run the sweep")[0] + "; this part is "
+                         "written once, at creation, and cannot be recomputed: delete the "
+                         "store and run the sweep again.")
+    marks = sink.array(DONE)
+    for k in sorted(damage.chunks):
+        marks[k] = 0
+    sink.set_attrs({"complete": False})
+    warnings.warn(f"{len(damage.messages)} damaged chunk(s) in {str(sink.path)!r} will be "
+                  f"recomputed: " + "; ".join(damage.messages[:3]), RuntimeWarning,
+                  stacklevel=4)
+
+
+def _with_chunk_size(layout: Layout, chunk_size: int) -> Layout:
+    from dataclasses import replace
+
+    return replace(layout, chunk_size=chunk_size)
