@@ -28,6 +28,7 @@ def test_shared_helpers_are_imported_and_key_the_cache(teacup, monkeypatch):
     copies per model; the module's hash is in every source, so changing it changes every
     model's cache key."""
     from engine import compiler, kernels
+    from engine.graph import build_plan
 
     source = engine.compile_model(teacup).source
     assert f"from engine.kernels import {', '.join(kernels.NAMES)}" in source
@@ -35,7 +36,7 @@ def test_shared_helpers_are_imported_and_key_the_cache(teacup, monkeypatch):
     assert {"_lookup", "_save", "_first_nonfinite", "_zeros"} <= set(kernels.NAMES)
     assert "pre_step(" not in source.split("def run_euler(")[1]  # nothing to do: no call
     monkeypatch.setattr(kernels, "SOURCE_HASH", "0" * 16)
-    changed, _, _ = compiler.generate_source(compiler.build_plan(teacup))
+    changed, _, _ = compiler.generate_source(build_plan(teacup))
     assert changed != source and kernels.SOURCE_HASH in changed
 
 
@@ -114,13 +115,13 @@ def _fusion_model() -> engine.Model:
 def test_loop_fusion_changes_no_bit_and_fuses(monkeypatch):
     """Fused and unfused kernels give identical results with every method; fusing reduced the
     loops (numba's compile time grows with their number)."""
-    from engine import compiler
+    from engine.compiler import fusion
 
     fused = engine.compile_model(_fusion_model())
     results = {}
     for method in ("euler", "rk4", "rk45"):
         results[method] = engine.simulate(_fusion_model(), method=method)
-    monkeypatch.setattr(compiler, "_FUSE", False)
+    monkeypatch.setattr(fusion, "_FUSE", False)
     plain = engine.compile_model(_fusion_model())
     assert plain.source.count(" for ") > fused.source.count(" for ")
     for method in ("euler", "rk4", "rk45"):
