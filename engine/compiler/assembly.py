@@ -28,8 +28,12 @@ _P_CONST = re.compile(r"\bp\[(\d+)\]")
 _INLINE_LINES = 150
 
 
-def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
-    """The kernel module's source, the default parameter vector and control offsets."""
+def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, dict[str, int]]:
+    """The kernel module's source, the default parameter vector and control offsets.
+
+    ``fuse=False`` keeps every variable's loops apart (:func:`~.fusion.fuse_loops` not applied),
+    to compare with the fused code.
+    """
     model = plan.model
     gen = _Gen(plan)
     variables = model.variables
@@ -116,10 +120,11 @@ def generate_source(plan: Plan) -> tuple[str, np.ndarray, dict[str, int]]:
             post_lines += [f"    for i in range({slot.offset}, {slot.offset + slot.size}):",
                            "        if y[i] < 0.0:", "            y[i] = 0.0"]
     controls["_discrete"] = int(bool(pre_lines) or bool(model.shifts))
-    init_lines, aux_lines, out_lines = (fuse_loops(init_lines), fuse_loops(aux_lines),
-                                        fuse_loops(out_lines))
-    deriv_lines, euler_rate_lines = fuse_loops(deriv_lines), fuse_loops(euler_rate_lines)
-    update_lines = fuse_loops(update_lines, independent=True)
+    if fuse:
+        init_lines, aux_lines, out_lines = (fuse_loops(init_lines), fuse_loops(aux_lines),
+                                            fuse_loops(out_lines))
+        deriv_lines, euler_rate_lines = fuse_loops(deriv_lines), fuse_loops(euler_rate_lines)
+        update_lines = fuse_loops(update_lines, independent=True)
 
     def body(lines: list[str]) -> str:
         return "\n".join(lines) if lines else "    pass"

@@ -14,7 +14,6 @@ import numpy as np
 # adjacent nests over the same ranges are fused when that cannot change a result, checked
 # element by element (see _Accesses). Anything else (temporaries, inner loops, conditional
 # statements, indices that are not integer arithmetic of the loop variables) keeps its loop.
-_FUSE = True  # tests switch it off to compare
 _FOR = re.compile(r"^for (\w+) in range\((\d+), (\d+)\):$")
 _SIMPLE = re.compile(r"^(\w+)\[([^\[\]=]+)\] = (.*)$")
 _INDEXED = re.compile(r"\b(\w+)\[([^\[\]]*)\]")
@@ -199,8 +198,6 @@ def fuse_loops(lines: list[str], independent: bool = False) -> list[str]:
     another writes (the stock updates), so one-level loops over adjacent ranges with the same
     body also become one loop.
     """
-    if not _FUSE:
-        return lines
     out: list[list[Any]] = []
     comments: list[str] = []
     accesses: _Accesses | None = None

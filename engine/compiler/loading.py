@@ -23,7 +23,7 @@ from .assembly import generate_source
 
 _LOCK = threading.Lock()
 _LOADED: dict[str, ModuleType] = {}  # by source hash
-_COMPILED: dict[str, CompiledModel] = {}  # by model content hash
+_COMPILED: dict[tuple[str, bool], CompiledModel] = {}  # by (model content hash, fuse)
 
 
 @dataclass
@@ -67,19 +67,22 @@ class CompiledModel:
         return getattr(self.module, "run_" + method)
 
 
-def compile_model(model: Model, *, method: str | None = "euler") -> CompiledModel:
+def compile_model(model: Model, *, method: str | None = "euler",
+                  fuse: bool = True) -> CompiledModel:
     """Compile ``model`` (or fetch it from the in-process and disk caches).
 
     ``method`` names the solver to compile eagerly (None: compile lazily at first use).
+    ``fuse=False`` compiles without loop fusion (:mod:`engine.compiler.fusion`): the same
+    results bit for bit, more loops, a slower numba compile; for comparisons.
     """
     started = time.perf_counter()
-    content = model.content_hash()
+    content = (model.content_hash(), fuse)
     with _LOCK:
         cached = _COMPILED.get(content)
     if cached is not None and cached.model is model:
         return cached
     plan = build_plan(model)
-    source, p0, controls = generate_source(plan)
+    source, p0, controls = generate_source(plan, fuse=fuse)
     key = hashlib.sha256(source.encode()).hexdigest()[:24]
     with _LOCK:
         module = _load_module(source, key, model.name)
