@@ -145,8 +145,8 @@ def test_d01_module_failing_the_check_is_neither_written_nor_run(private_cache, 
     marker = tmp_path / "d01_check_pwned"
     real = loading.generate_source
 
-    def tampered(plan):
-        source, p0, controls = real(plan)
+    def tampered(plan, **options):
+        source, p0, controls = real(plan, **options)
         return source + f"\n{_payload(marker)}\n", p0, controls
 
     monkeypatch.setattr(loading, "generate_source", tampered)
