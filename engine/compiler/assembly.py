@@ -120,6 +120,9 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
             post_lines += [f"    for i in range({slot.offset}, {slot.offset + slot.size}):",
                            "        if y[i] < 0.0:", "            y[i] = 0.0"]
     controls["_discrete"] = int(bool(pre_lines) or bool(model.shifts))
+    # which optional steps the solver templates call (engine.solvers, HOOKS)
+    hooks = {"pre_step": bool(pre_lines), "post_step": bool(post_lines)}
+    assert set(hooks) == set(solvers.HOOKS)
     if fuse:
         init_lines, aux_lines, out_lines = (fuse_loops(init_lines), fuse_loops(aux_lines),
                                             fuse_loops(out_lines))
@@ -176,7 +179,7 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
         *euler_step,
         deco, "def pre_step(t, y, p, a, z, h):", body(pre_lines), "",
         deco, "def post_step(step, y, p, a, z, h):", body(post_lines), "",
-        *(_drop_empty_calls(solvers.SOURCE[name], pre_lines, post_lines)
+        *(_fill_hooks(solvers.SOURCE[name], hooks)
           for name in (*solvers.METHODS, *(f"members_{m}" for m in solvers.METHODS))),
     ]
     if model.dynamic_control:
@@ -191,7 +194,7 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
         if controls.get("_zcount"):
             raise SpecError(f"model {model.name!r}: DELAY FIXED with run settings that change "
                             "during the run is not supported.")
-        parts.append(_drop_empty_calls(solvers.SOURCE["euler_dynamic"], pre_lines, post_lines))
+        parts.append(_fill_hooks(solvers.SOURCE["euler_dynamic"], hooks))
     return "\n".join(parts) + "\n", p0, controls
 
 
@@ -199,17 +202,20 @@ def _is_comment(line: str) -> bool:
     return line.lstrip().startswith("#")
 
 
-def _drop_empty_calls(source: str, pre_lines: list[str], post_lines: list[str]) -> str:
-    """A solver's source without its calls of ``pre_step`` / ``post_step`` when the model has
-    no discrete update: the calls would do nothing, and each called function costs numba a
-    compilation of its own (about 0.15 s cold). Without ``post_step`` code, the checks marked
-    ``# discrete`` go too (:data:`engine.solvers.SOURCE`, ``run_euler``)."""
-    drop = [name for name, lines in (("pre_step(", pre_lines), ("post_step(", post_lines))
-            if not lines]
-    if not drop:
-        return source
-    keep = [line for line in source.split("\n")
-            if not any(line.strip().startswith(name) for name in drop)]
-    if not post_lines:  # no value can leave the stocks but by a flow: see run_euler
-        keep = [line for line in keep if not line.endswith("  # discrete")]
-    return "\n".join(keep)
+def _fill_hooks(template: str, hooks: dict[str, bool]) -> str:
+    """A solver template (:data:`engine.solvers.SOURCE`) with its hook lines resolved: a line
+    marked ``{name}`` keeps its statement when the model has code for hook ``name`` and goes
+    otherwise (see :mod:`engine.solvers`). An unknown hook name is refused, so a template and
+    the assembler cannot drift apart silently."""
+    lines = []
+    for line in template.split("\n"):
+        body = line.lstrip(" ")
+        if body.startswith("{"):
+            name, _, statement = body[1:].partition("} ")
+            if name not in hooks:
+                raise AssertionError(f"solver template: unknown hook {{{name}}} in {line!r}")
+            if hooks[name]:
+                lines.append(line[: len(line) - len(body)] + statement)
+            continue
+        lines.append(line)
+    return "\n".join(lines)

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 import xarray as xr
 
 import engine
@@ -176,3 +177,26 @@ def test_fuse_loops_keeps_dependent_loops_apart():
     assert fuse_loops(flat, independent=True) == ["    for i in range(0, 7):",
                                                   "        y[i] += h * dydt[i]"]
     assert fuse_loops(flat) == flat
+
+
+def test_solver_templates_mark_their_optional_steps():
+    """Hooks are named placeholders: a template line is dropped only when it is marked with a
+    hook the model lacks, never because of what its text (or a comment) starts with."""
+    from engine import solvers
+    from engine.compiler.assembly import _fill_hooks
+
+    template = ("    # pre_step(t) would be a comment, kept\n"
+                "    {pre_step} pre_step(t, y, p, a, z, h)\n"
+                "        {post_step} post_step(1, y, p, a, z, h)  # discrete\n"
+                "    pre_step_count = 0")
+    assert _fill_hooks(template, {"pre_step": False, "post_step": True}) == (
+        "    # pre_step(t) would be a comment, kept\n"
+        "        post_step(1, y, p, a, z, h)  # discrete\n"
+        "    pre_step_count = 0")
+    with pytest.raises(AssertionError, match="unknown hook"):
+        _fill_hooks("    {pre-step} pre_step(t)", {"pre_step": True, "post_step": True})
+    for name, template in solvers.SOURCE.items():
+        for hooks in ({h: False for h in solvers.HOOKS}, {h: True for h in solvers.HOOKS}):
+            filled = _fill_hooks(template, hooks)
+            assert "{" not in filled and "}" not in filled, name
+            compile(filled, name, "exec")
