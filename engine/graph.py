@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .builtins import names as builtin_names
 from .equations import MAX_DEPTH, Call, Expr, Reduce, Ref, Time, depth, split_shift, walk
 from .errors import SpecError, suggest
 from .spec import Model, Piece, Variable
@@ -287,7 +288,8 @@ def _output_only(model: Model, graph: Mapping[str, set[str]]) -> set[str]:
     return set(graph) - needed
 
 
-_TIME_FUNCTIONS = {"step", "ramp", "pulse", "pulse_train", "random_uniform"}
+# functions whose value moves with time when their arguments do not (engine.builtins)
+_TIME_FUNCTIONS = builtin_names(timed=True)
 
 
 def _is_timed(node: Expr) -> bool:

@@ -6,19 +6,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..builtins import BUILTINS
 from ..equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary
 from ..errors import SpecError
 from ..graph import Binding, DimResolver, Index, PieceIndex, Plan, _Checker
 from ..spec import Variable
 
-_FUNCS_1 = {"abs": "abs({})", "exp": "np.exp({})", "ln": "np.log({})", "log10": "np.log10({})",
-            "sqrt": "np.sqrt({})", "sin": "np.sin({})", "cos": "np.cos({})", "tan": "np.tan({})",
-            "arcsin": "np.arcsin({})", "arccos": "np.arccos({})", "arctan": "np.arctan({})",
-            "sinh": "np.sinh({})", "cosh": "np.cosh({})", "tanh": "np.tanh({})",
-            "integer": "_integer({})", "sign": "np.sign({})"}
-_FUNCS_N = {"min": "min({}, {})", "max": "max({}, {})", "power": "({} ** {})",
-            "modulo": "_modulo({}, {})", "xidz": "_xidz({}, {}, {})", "zidz": "_zidz({}, {})",
-            "log": "(np.log({}) / np.log({}))", "quantum": "_quantum({}, {})"}
+# Builtins compiled by a rule of their own below; every other one by its code in
+# engine.builtins (a function with memory never gets here: spec lowers it).
+_OWN_RULES = frozenset({"if_then_else", "random_uniform", "lookup_extrapolate"})
 _CMP = {"==", "!=", "<", "<=", ">", ">="}
 # Generated expressions nest at most this deep in brackets (Python refuses more than 200).
 _MAX_NESTING = 180
@@ -179,6 +175,11 @@ class _Gen:
             else:
                 table_ref, x = Ref(func), e.args[0]
             return self.lookup(var, table_ref, x, env)
+        if func == "lookup_extrapolate":  # its first argument is a table, not a value
+            table_ref = e.args[0]
+            if not isinstance(table_ref, Ref):
+                raise SpecError(f"{var.kind} {var.name!r}: lookup_extrapolate needs a table.")
+            return self.lookup(var, table_ref, e.args[1], env, extrapolate=True)
         pres: list[str] = []
         args = []
         for arg in e.args:
@@ -188,14 +189,10 @@ class _Gen:
         if func == "if_then_else":
             cpre, cond = self.cond(var, e.args[0], env)
             return pres + cpre, f"({args[1]} if {cond} else {args[2]})"
-        if func in _FUNCS_1:
-            return pres, _FUNCS_1[func].format(*args)
-        if func in _FUNCS_N:
-            return pres, _FUNCS_N[func].format(*args)
-        if func == "step":
-            return pres, f"_step(t, h, {args[0]}, {args[1]})"
-        if func == "time_step":
-            return pres, "h"
+        builtin = BUILTINS.get(func)
+        if builtin is not None and builtin.code is not None:
+            defaults = builtin.defaults[len(args) - builtin.min_args:]
+            return pres, builtin.code.format(*args, *defaults)
         if func == "random_uniform":
             # Counter-based: the draw depends only on (seed, time, call site, element), so
             # runs are reproducible and independent of threads and chunking.
@@ -204,19 +201,6 @@ class _Gen:
                                   for k, b in enumerate(env.values())] or ["0"])
             return pres, (f"_random_uniform({args[0]}, {args[1]}, {args[2]}, t, "
                           f"{site} * 1000003 + {element})")
-        if func == "ramp":
-            finish = args[2] if len(args) > 2 else "np.inf"
-            return pres, f"_ramp(t, {args[0]}, {args[1]}, {finish})"
-        if func == "pulse":
-            width = args[1] if len(args) > 1 else "0.0"
-            return pres, f"_pulse(t, h, {args[0]}, {width})"
-        if func == "pulse_train":
-            return pres, f"_pulse_train(t, h, {', '.join(args)})"
-        if func == "lookup_extrapolate":
-            table_ref = e.args[0]
-            if not isinstance(table_ref, Ref):
-                raise SpecError(f"{var.kind} {var.name!r}: lookup_extrapolate needs a table.")
-            return self.lookup(var, table_ref, e.args[1], env, extrapolate=True)
         raise SpecError(f"{var.kind} {var.name!r}: function {func!r} is not supported here.")
 
     def lookup(self, var: Variable, table_ref: Ref, x: Expr, env: dict[str, Binding],
