@@ -9,7 +9,7 @@ from typing import Any
 from ..builtins import BUILTINS
 from ..equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary
 from ..errors import SpecError
-from ..graph import Binding, DimResolver, Index, PieceIndex, Plan, _Checker
+from ..graph import Binding, Index, PieceIndex, Plan
 from ..spec import Variable
 
 # Builtins compiled by a rule of their own below; every other one by its code in
@@ -24,8 +24,8 @@ class _Gen:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.model = plan.model
-        self.dims = DimResolver(self.model)
-        self.checker = _Checker(self.model, self.dims, plan)
+        # subscripts as graph resolved them when it checked the model
+        self.resolver = plan.resolver
         self.globals: list[str] = []
         self.shifts_seen: set[tuple[str, int, int]] = set()
         self.known_ranges: dict[str, tuple[int, int]] = {}
@@ -64,7 +64,7 @@ class _Gen:
 
     def ref(self, var: Variable, ref: Ref, env: dict[str, Binding]) -> str:
         target = self.model.variables[ref.name]
-        indices = self.checker.resolve_ref(var, ref, env)
+        indices = self.resolver.resolve_ref(var, ref, env)
         slot = self.plan.slots[ref.name]
         if target.kind == "lookup":
             raise SpecError(f"{var.kind} {var.name!r}: lookup {ref.name!r} is used as a value; "
@@ -214,7 +214,7 @@ class _Gen:
         if len(entries) == 1:
             off, n = entries[0]
             return pre, f"{func}(p, {off}, {n}, {arg})"
-        indices = self.checker.resolve_ref(var, table_ref, env)
+        indices = self.resolver.resolve_ref(var, table_ref, env)
         shape = tuple(len(self.model.dims[d]) for d in table.dims)
         strides = _strides(shape)
         flat = self.index_expr(indices, strides, 0)

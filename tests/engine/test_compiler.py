@@ -200,3 +200,24 @@ def test_solver_templates_mark_their_optional_steps():
             filled = _fill_hooks(template, hooks)
             assert "{" not in filled and "}" not in filled, name
             compile(filled, name, "exec")
+
+
+def test_compiler_reads_the_subscripts_graph_resolved(monkeypatch):
+    """The plan carries graph's SubscriptResolver; generating code resolves no reference again,
+    reductions (whose loops the compiler names its own way) and shifts included."""
+    from engine import compiler, graph
+
+    m = _fusion_model()
+    m.lookup("curve", [(0.0, 0.0), (1.0, 2.0)])
+    m.aux("c", "curve(s[region]) + sum(u[region, stage] * v[region, stage], 'stage')",
+          dims=("region",))
+    expected, _, _ = compiler.generate_source(graph.build_plan(m))
+    plan = graph.build_plan(m)  # what checking the model resolved, and nothing more
+
+    def refuse(*args):
+        raise AssertionError(f"resolved again: {args[1:3]}")
+
+    monkeypatch.setattr(graph.SubscriptResolver, "_resolve_ref", refuse)
+    source, _, _ = compiler.generate_source(plan)
+    assert source == expected
+    assert not hasattr(compiler.expressions, "_Checker")
