@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .builtins import ALIASES, BUILTINS
 from .errors import SpecError
 
 __all__ = [
@@ -118,29 +119,15 @@ class InlineLookup(Expr):
     arg: Expr
 
 
-# name -> (min args, max args). Lookup tables are called by their own name.
+# name -> (min args, max args), views of engine.builtins (the one table of builtins). Lookup
+# tables are called by their own name.
 FUNCTIONS: dict[str, tuple[int, int]] = {
-    "if_then_else": (3, 3),
-    "min": (2, 2), "max": (2, 2), "abs": (1, 1), "exp": (1, 1), "ln": (1, 1),
-    "log": (2, 2), "log10": (1, 1), "sqrt": (1, 1), "power": (2, 2),
-    "sin": (1, 1), "cos": (1, 1), "tan": (1, 1), "arcsin": (1, 1), "arccos": (1, 1),
-    "arctan": (1, 1), "sinh": (1, 1), "cosh": (1, 1), "tanh": (1, 1),
-    "integer": (1, 1), "modulo": (2, 2), "quantum": (2, 2), "sign": (1, 1),
-    "xidz": (3, 3), "zidz": (2, 2),
-    "step": (2, 2), "ramp": (2, 3), "pulse": (1, 2), "pulse_train": (4, 4),
-    "lookup_extrapolate": (2, 2), "time_step": (0, 0), "random_uniform": (3, 3),
-}
+    b.name: (b.min_args, b.max_args) for b in BUILTINS.values() if not b.memory}
 # Functions with memory; spec lowers them into hidden stocks / slots.
 STATEFUL_FUNCTIONS: dict[str, tuple[int, int]] = {
-    "smooth": (2, 3), "smoothi": (3, 3), "smooth3": (2, 3), "smooth3i": (3, 3),
-    "smooth_n": (4, 4),
-    "delay1": (2, 3), "delay1i": (3, 3), "delay3": (2, 3), "delay3i": (3, 3),
-    "delay_n": (4, 4), "delay_fixed": (3, 3), "delay_n_lagged": (4, 4),
-    "trend": (3, 3), "forecast": (3, 3), "initial": (1, 1),
-}
+    b.name: (b.min_args, b.max_args) for b in BUILTINS.values() if b.memory}
 REDUCTIONS = {"sum": "sum", "prod": "prod", "vmin": "min", "vmax": "max"}
-_ALIASES = {"int": "integer", "mod": "modulo", "log_e": "ln", "delay": "delay3",
-            "if": "if_then_else", "where": "if_then_else", "smooth1": "smooth"}
+_ALIASES = ALIASES
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",

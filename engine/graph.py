@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .builtins import names as builtin_names
 from .equations import MAX_DEPTH, Call, Expr, Reduce, Ref, Time, depth, split_shift, walk
 from .errors import SpecError, suggest
 from .spec import Model, Piece, Variable
@@ -84,6 +85,10 @@ class PieceIndex:
 
 @dataclass
 class Plan:
+    """A checked, ordered model: where each variable lives (``slots``), in which order it is
+    computed, the elements each equation piece computes (``pieces``) and the ``resolver`` that
+    resolved every reference's subscripts while checking (the compiler reads it again)."""
+
     model: Model
     slots: dict[str, Slot]
     sizes: dict[str, int]
@@ -91,6 +96,7 @@ class Plan:
     dynamic_order: list[str]
     static: set[str]
     pieces: dict[tuple[str, str, int], PieceIndex]
+    resolver: SubscriptResolver
     output_only: set[str] = field(default_factory=set)
     uses_time_discretely: bool = False
     lookup_tables: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
@@ -173,8 +179,9 @@ def build_plan(model: Model) -> Plan:
         slots[var.name] = slot
         sizes[array] += slot.size
 
-    plan = Plan(model, slots, sizes, [], [], set(), {}, lookup_tables=lookup_tables)
-    checker = _Checker(model, dims, plan)
+    resolver = SubscriptResolver(model, dims)
+    plan = Plan(model, slots, sizes, [], [], set(), {}, resolver, lookup_tables=lookup_tables)
+    checker = _Checker(resolver)
     deps_init: dict[str, set[str]] = {}
     deps_dyn: dict[str, set[str]] = {}
     uses_time: dict[str, bool] = {}
@@ -287,7 +294,8 @@ def _output_only(model: Model, graph: Mapping[str, set[str]]) -> set[str]:
     return set(graph) - needed
 
 
-_TIME_FUNCTIONS = {"step", "ramp", "pulse", "pulse_train", "random_uniform"}
+# functions whose value moves with time when their arguments do not (engine.builtins)
+_TIME_FUNCTIONS = builtin_names(timed=True)
 
 
 def _is_timed(node: Expr) -> bool:
@@ -341,68 +349,43 @@ def _find_cycle(graph: Mapping[str, set[str]]) -> list[str]:
     return path[seen[node]:]
 
 
-class _Checker:
-    def __init__(self, model: Model, dims: DimResolver, plan: Plan) -> None:
+class SubscriptResolver:
+    """How each subscript of a reference picks an element of its variable, in the scope of
+    the loops around it: a constant position, a loop variable, a loop variable mapped through
+    a table (subranges, mappings) or shifted (``age - 1``).
+
+    :func:`build_plan` resolves (and so checks) every reference with it and keeps it on the
+    :class:`Plan`; the compiler asks it again for the code of each reference and gets what was
+    resolved then (kept by reference and scope), so subscripts are resolved in one place, once.
+    """
+
+    def __init__(self, model: Model, dims: DimResolver) -> None:
         self.model = model
         self.dims = dims
-        self.plan = plan
-        self._counter = itertools.count()
+        self._resolved: dict[tuple[Ref, tuple[tuple[str, str], ...]], tuple[Index, ...]] = {}
 
     def fail(self, var: Variable, message: str) -> SpecError:
         return SpecError(f"{var.kind} {var.name!r}: {message}")
 
-    def piece_index(self, var: Variable, piece: Piece, role: str, k: int) -> PieceIndex:
-        if len(piece.subs) != len(var.dims):
-            raise self.fail(var, f"equation subscripts {list(piece.subs)} do not match its "
-                                 f"dims {list(var.dims)}.")
-        env: dict[str, Binding] = {}
-        ranges: list[tuple[int, ...]] = []
-        loop_vars = []
-        for position, (dim, sub) in enumerate(zip(var.dims, piece.subs)):
-            loop_var = f"i{position}"
-            loop_vars.append(loop_var)
-            if sub in self.model.dims:
-                try:
-                    table = self.dims.table(sub, dim)
-                except KeyError:
-                    raise self.fail(var, f"subscript {sub!r} is not related to its dimension "
-                                         f"{dim!r}.") from None
-                if table is None:
-                    ranges.append(tuple(range(len(self.model.dims[dim]))))
-                else:
-                    if min(table) < 0:
-                        raise self.fail(var, f"subscript {sub!r} has elements outside {dim!r}.")
-                    ranges.append(table)
-                env[sub] = Binding(loop_var, dim)
-            else:
-                pos = self.dims.element_position(dim, sub)
-                if pos is None:
-                    raise self.fail(var, f"{sub!r} is neither a dimension nor an element of "
-                                         f"{dim!r}." + suggest(sub, self.model.dims[dim].elements))
-                ranges.append((pos,))
-        points = None
-        if piece.exclude:
-            excluded: set[tuple[int, ...]] = set()
-            for combo in piece.exclude:
-                per_dim = []
-                for dim, sub in zip(var.dims, combo):
-                    if sub in self.model.dims:
-                        table = self.dims.table(sub, dim)
-                        per_dim.append(range(len(self.model.dims[dim])) if table is None
-                                       else table)
-                    else:
-                        pos = self.dims.element_position(dim, sub)
-                        if pos is None:
-                            raise self.fail(var, f":EXCEPT: names {sub!r}, not an element of "
-                                                 f"{dim!r}.")
-                        per_dim.append((pos,))
-                excluded.update(itertools.product(*per_dim))
-            kept = [c for c in itertools.product(*ranges) if c not in excluded]
-            points = np.array(kept, dtype=np.int64).reshape(len(kept), len(var.dims))
-        return PieceIndex(ranges, points, env, tuple(loop_vars))
-
     def resolve_ref(self, var: Variable, ref: Ref, env: Mapping[str, Binding]) -> list[Index]:
-        """The index of each subscript of ``ref`` (checked), in the scope ``env``."""
+        """The index of each subscript of ``ref`` (checked), in the scope ``env``.
+
+        Kept by reference and scope up to the names of the loop variables (the compiler names
+        a reduction's loops its own way): an index is stored with the subscript name its loop
+        variable is bound to, and given back with the loop variable of ``env``.
+        """
+        key = (ref, tuple((sub, binding.dim) for sub, binding in env.items()))
+        found = self._resolved.get(key)
+        if found is None:
+            bound = {binding.var: sub for sub, binding in env.items()}
+            assert len(bound) == len(env)
+            found = self._resolved[key] = tuple(
+                index if index.var is None else replace(index, var=bound[index.var])
+                for index in self._resolve_ref(var, ref, env))
+        return [index if index.var is None else replace(index, var=env[index.var].var)
+                for index in found]
+
+    def _resolve_ref(self, var: Variable, ref: Ref, env: Mapping[str, Binding]) -> list[Index]:
         target = self.model.variables.get(ref.name)
         if target is None:
             raise self.fail(var, f"unknown name {ref.name!r}."
@@ -478,6 +461,68 @@ class _Checker:
                 table.append(-1 if partner is None else target.get(partner, -1))
             return Index(var=binding.var, table=tuple(table))
         return None
+
+
+class _Checker:
+    """Checks a model's equations: the elements each piece computes, and every reference
+    (resolved by the plan's :class:`SubscriptResolver`), function and lookup call in them."""
+
+    def __init__(self, resolver: SubscriptResolver) -> None:
+        self.model = resolver.model
+        self.dims = resolver.dims
+        self.fail = resolver.fail
+        self.resolve_ref = resolver.resolve_ref
+        self._counter = itertools.count()
+
+    def piece_index(self, var: Variable, piece: Piece, role: str, k: int) -> PieceIndex:
+        if len(piece.subs) != len(var.dims):
+            raise self.fail(var, f"equation subscripts {list(piece.subs)} do not match its "
+                                 f"dims {list(var.dims)}.")
+        env: dict[str, Binding] = {}
+        ranges: list[tuple[int, ...]] = []
+        loop_vars = []
+        for position, (dim, sub) in enumerate(zip(var.dims, piece.subs)):
+            loop_var = f"i{position}"
+            loop_vars.append(loop_var)
+            if sub in self.model.dims:
+                try:
+                    table = self.dims.table(sub, dim)
+                except KeyError:
+                    raise self.fail(var, f"subscript {sub!r} is not related to its dimension "
+                                         f"{dim!r}.") from None
+                if table is None:
+                    ranges.append(tuple(range(len(self.model.dims[dim]))))
+                else:
+                    if min(table) < 0:
+                        raise self.fail(var, f"subscript {sub!r} has elements outside {dim!r}.")
+                    ranges.append(table)
+                env[sub] = Binding(loop_var, dim)
+            else:
+                pos = self.dims.element_position(dim, sub)
+                if pos is None:
+                    raise self.fail(var, f"{sub!r} is neither a dimension nor an element of "
+                                         f"{dim!r}." + suggest(sub, self.model.dims[dim].elements))
+                ranges.append((pos,))
+        points = None
+        if piece.exclude:
+            excluded: set[tuple[int, ...]] = set()
+            for combo in piece.exclude:
+                per_dim = []
+                for dim, sub in zip(var.dims, combo):
+                    if sub in self.model.dims:
+                        table = self.dims.table(sub, dim)
+                        per_dim.append(range(len(self.model.dims[dim])) if table is None
+                                       else table)
+                    else:
+                        pos = self.dims.element_position(dim, sub)
+                        if pos is None:
+                            raise self.fail(var, f":EXCEPT: names {sub!r}, not an element of "
+                                                 f"{dim!r}.")
+                        per_dim.append((pos,))
+                excluded.update(itertools.product(*per_dim))
+            kept = [c for c in itertools.product(*ranges) if c not in excluded]
+            points = np.array(kept, dtype=np.int64).reshape(len(kept), len(var.dims))
+        return PieceIndex(ranges, points, env, tuple(loop_vars))
 
     def check_expr(self, var: Variable, expr: Expr, env: Mapping[str, Binding],
                    role: str) -> set[str]:

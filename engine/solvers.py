@@ -18,6 +18,13 @@ returns a status code (:data:`OK`, :data:`NONFINITE_STATE`, :data:`NONFINITE_OUT
 Kernels see only flat float64 arrays; failures travel as status codes and become exceptions
 in :mod:`engine.simulation`.
 
+A template line that starts (after its indentation) with a hook name in braces, ``{pre_step}``
+or ``{post_step}``, is kept only when the model has code for that hook: the compiler
+(:mod:`engine.compiler.assembly`) removes the name, or the whole line when the model has none
+(the call would do nothing, and each called function costs numba a compilation of its own, about
+0.15 s cold). Lines that exist only for ``post_step`` (checks that a discrete update may need)
+carry ``{post_step}`` as well. An unknown hook name is an error.
+
 References
 ----------
 .. [1] J. R. Dormand, P. J. Prince, "A family of embedded Runge-Kutta formulae", J. Comput.
@@ -29,9 +36,11 @@ References
 from __future__ import annotations
 
 __all__ = ["METHODS", "OK", "NONFINITE_STATE", "NONFINITE_OUTPUT", "TOO_MANY_STEPS",
-           "STEP_TOO_SMALL", "SOURCE"]
+           "STEP_TOO_SMALL", "SOURCE", "HOOKS"]
 
 METHODS = ("euler", "rk4", "rk45")
+# The optional steps a template marks (see above), each a function of the generated module.
+HOOKS = ("pre_step", "post_step")
 OK, NONFINITE_STATE, NONFINITE_OUTPUT, TOO_MANY_STEPS, STEP_TOO_SMALL = 0, 1, 2, 3, 4
 OUT_OF_ROOM = 5
 
@@ -52,11 +61,11 @@ def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):
         t = t0 + step * h
         _euler_rates(t, y, p, a, z, h, dydt)
         if save[step]:
-            bad = _first_nonfinite(y)  # discrete
-            if bad >= 0:  # discrete
-                info[0] = t  # discrete
-                info[1] = bad  # discrete
-                return 1  # discrete
+            {post_step} bad = _first_nonfinite(y)  # discrete
+            {post_step} if bad >= 0:  # discrete
+                {post_step} info[0] = t  # discrete
+                {post_step} info[1] = bad  # discrete
+                {post_step} return 1  # discrete
             aux_out(t, y, p, a, z, h)
             bad = _save(row, y, a, p, runs, out)
             row += 1
@@ -70,9 +79,9 @@ def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):
                 return 2
         if step == n_steps:
             break
-        pre_step(t, y, p, a, z, h)
+        {pre_step} pre_step(t, y, p, a, z, h)
         _euler_update(y, a, h, dydt)
-        post_step(step + 1, y, p, a, z, h)
+        {post_step} post_step(step + 1, y, p, a, z, h)
         if every:
             bad = _first_nonfinite(y)
             if bad >= 0:
@@ -111,7 +120,7 @@ def run_rk4(p, y, a, z, t0, h, n_steps, save, runs, out, info):
                 return 2
         if step == n_steps:
             break
-        pre_step(t, y, p, a, z, h)
+        {pre_step} pre_step(t, y, p, a, z, h)
         for i in range(n):
             w[i] = y[i] + 0.5 * h * k1[i]
         deriv(t + 0.5 * h, w, p, a, z, h, k2)
@@ -123,7 +132,7 @@ def run_rk4(p, y, a, z, t0, h, n_steps, save, runs, out, info):
         deriv(t + h, w, p, a, z, h, k4)
         for i in range(n):
             y[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
-        post_step(step + 1, y, p, a, z, h)
+        {post_step} post_step(step + 1, y, p, a, z, h)
         bad = _first_nonfinite(y)
         if bad >= 0:
             info[0] = t0 + (step + 1) * h
@@ -240,7 +249,7 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
                                 - 1453857185.0 / 822651844.0 * k6[i]
                                 + 69997945.0 / 29380423.0 * k7[i])
                 ys[i] = y[i] + theta * (dy + theta1 * (bspl + theta * (r4 + theta1 * r5[i])))
-            post_step(0, ys, p, a, z, h)
+            {post_step} post_step(0, ys, p, a, z, h)
             deriv(ts, ys, p, a, z, h, w)
             aux_out(ts, ys, p, a, z, h)
             bad = _save(row, ys, a, p, runs, out)
@@ -253,11 +262,11 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
             y[i] = y1[i]
             k1[i] = k7[i]
         t = t_new
-        post_step(0, y, p, a, z, h)
-        for i in range(n):  # discrete
-            if y[i] != y1[i]:  # discrete
-                deriv(t, y, p, a, z, h, k1)  # discrete
-                break  # discrete
+        {post_step} post_step(0, y, p, a, z, h)
+        {post_step} for i in range(n):  # discrete
+            {post_step} if y[i] != y1[i]:  # discrete
+                {post_step} deriv(t, y, p, a, z, h, k1)  # discrete
+                {post_step} break  # discrete
         bad = _first_nonfinite(y)
         if bad >= 0:
             info[0] = t
@@ -330,10 +339,10 @@ def run_euler_dynamic(p, y, a, z, t0, runs, out, times, info):
         if not (h > 0.0):
             info[0] = t
             return 4
-        pre_step(t, y, p, a, z, h)
+        {pre_step} pre_step(t, y, p, a, z, h)
         for i in range(y.shape[0]):
             y[i] += h * dydt[i]
-        post_step(1, y, p, a, z, h)
+        {post_step} post_step(1, y, p, a, z, h)
         t += h
         bad = _first_nonfinite(y)
         if bad >= 0:

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from .builtins import names as builtin_names
 from .cache import cache_dir, dumps_model, model_from_data, write_atomic
 from .equations import (
     MAX_DEPTH,
@@ -66,9 +67,8 @@ _CONTROL = {"initial_time": "start", "final_time": "stop", "time_step": "dt",
             "saveper": "saveper"}
 _ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
 _LOGIC = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-_SAME = {"abs", "exp", "ln", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
-         "sinh", "cosh", "tanh", "integer", "modulo", "quantum", "xidz", "zidz", "min",
-         "max", "if_then_else", "step", "ramp", "pulse", "power", "log", "random_uniform"}
+# PySD functions that are ours under the same name and arguments (engine.builtins)
+_SAME = builtin_names(vensim=True)
 _REDUCE = {"sum": "sum", "prod": "prod", "vmin": "min", "vmax": "max"}
 
 

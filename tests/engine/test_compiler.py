@@ -9,10 +9,11 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 import xarray as xr
 
 import engine
-from engine.compiler import cache_dir
+from engine.compiler import cache_dir, discrete_state
 
 
 def test_source_is_inspectable_and_deterministic(teacup):
@@ -28,6 +29,7 @@ def test_shared_helpers_are_imported_and_key_the_cache(teacup, monkeypatch):
     copies per model; the module's hash is in every source, so changing it changes every
     model's cache key."""
     from engine import compiler, kernels
+    from engine.graph import build_plan
 
     source = engine.compile_model(teacup).source
     assert f"from engine.kernels import {', '.join(kernels.NAMES)}" in source
@@ -35,7 +37,7 @@ def test_shared_helpers_are_imported_and_key_the_cache(teacup, monkeypatch):
     assert {"_lookup", "_save", "_first_nonfinite", "_zeros"} <= set(kernels.NAMES)
     assert "pre_step(" not in source.split("def run_euler(")[1]  # nothing to do: no call
     monkeypatch.setattr(kernels, "SOURCE_HASH", "0" * 16)
-    changed, _, _ = compiler.generate_source(compiler.build_plan(teacup))
+    changed, _, _ = compiler.generate_source(build_plan(teacup))
     assert changed != source and kernels.SOURCE_HASH in changed
 
 
@@ -111,21 +113,33 @@ def _fusion_model() -> engine.Model:
     return m
 
 
-def test_loop_fusion_changes_no_bit_and_fuses(monkeypatch):
-    """Fused and unfused kernels give identical results with every method; fusing reduced the
-    loops (numba's compile time grows with their number)."""
-    from engine import compiler
+def _states(compiled: engine.CompiledModel, method: str, n_steps: int) -> list[np.ndarray]:
+    """Stocks and auxiliaries after 0..n_steps steps, from the kernel alone (no outputs)."""
+    states = []
+    for steps in range(n_steps + 1):
+        y = np.zeros(compiled.plan.sizes["y"])
+        a = np.zeros(compiled.plan.sizes["a"])
+        info = np.zeros(8)
+        info[2], info[3] = 1e-6, 1e-9  # rtol, atol (rk45)
+        status = compiled.runner(method)(compiled.p0.copy(), y, a, discrete_state(compiled, steps),
+                                         0.0, 0.25, steps, np.zeros(steps + 1, dtype=np.int64),
+                                         np.zeros((0, 4), dtype=np.int64),
+                                         np.zeros((steps + 1, 0)), info)
+        assert status == 0
+        states += [y, a]
+    return states
 
+
+def test_loop_fusion_changes_no_bit_and_fuses():
+    """Fused and unfused kernels (``compile_model(fuse=False)``) give identical states with
+    every method; fusing reduced the loops (numba's compile time grows with their number)."""
     fused = engine.compile_model(_fusion_model())
-    results = {}
-    for method in ("euler", "rk4", "rk45"):
-        results[method] = engine.simulate(_fusion_model(), method=method)
-    monkeypatch.setattr(compiler, "_FUSE", False)
-    plain = engine.compile_model(_fusion_model())
+    plain = engine.compile_model(_fusion_model(), fuse=False)
     assert plain.source.count(" for ") > fused.source.count(" for ")
     for method in ("euler", "rk4", "rk45"):
-        xr.testing.assert_identical(results[method], engine.simulate(_fusion_model(),
-                                                                     method=method))
+        for mine, theirs in zip(_states(fused, method, 20), _states(plain, method, 20),
+                                strict=True):
+            np.testing.assert_array_equal(mine, theirs)
 
 
 def test_fuse_loops_keeps_dependent_loops_apart():
@@ -163,3 +177,47 @@ def test_fuse_loops_keeps_dependent_loops_apart():
     assert fuse_loops(flat, independent=True) == ["    for i in range(0, 7):",
                                                   "        y[i] += h * dydt[i]"]
     assert fuse_loops(flat) == flat
+
+
+def test_solver_templates_mark_their_optional_steps():
+    """Hooks are named placeholders: a template line is dropped only when it is marked with a
+    hook the model lacks, never because of what its text (or a comment) starts with."""
+    from engine import solvers
+    from engine.compiler.assembly import _fill_hooks
+
+    template = ("    # pre_step(t) would be a comment, kept\n"
+                "    {pre_step} pre_step(t, y, p, a, z, h)\n"
+                "        {post_step} post_step(1, y, p, a, z, h)  # discrete\n"
+                "    pre_step_count = 0")
+    assert _fill_hooks(template, {"pre_step": False, "post_step": True}) == (
+        "    # pre_step(t) would be a comment, kept\n"
+        "        post_step(1, y, p, a, z, h)  # discrete\n"
+        "    pre_step_count = 0")
+    with pytest.raises(AssertionError, match="unknown hook"):
+        _fill_hooks("    {pre-step} pre_step(t)", {"pre_step": True, "post_step": True})
+    for name, template in solvers.SOURCE.items():
+        for hooks in ({h: False for h in solvers.HOOKS}, {h: True for h in solvers.HOOKS}):
+            filled = _fill_hooks(template, hooks)
+            assert "{" not in filled and "}" not in filled, name
+            compile(filled, name, "exec")
+
+
+def test_compiler_reads_the_subscripts_graph_resolved(monkeypatch):
+    """The plan carries graph's SubscriptResolver; generating code resolves no reference again,
+    reductions (whose loops the compiler names its own way) and shifts included."""
+    from engine import compiler, graph
+
+    m = _fusion_model()
+    m.lookup("curve", [(0.0, 0.0), (1.0, 2.0)])
+    m.aux("c", "curve(s[region]) + sum(u[region, stage] * v[region, stage], 'stage')",
+          dims=("region",))
+    expected, _, _ = compiler.generate_source(graph.build_plan(m))
+    plan = graph.build_plan(m)  # what checking the model resolved, and nothing more
+
+    def refuse(*args):
+        raise AssertionError(f"resolved again: {args[1:3]}")
+
+    monkeypatch.setattr(graph.SubscriptResolver, "_resolve_ref", refuse)
+    source, _, _ = compiler.generate_source(plan)
+    assert source == expected
+    assert not hasattr(compiler.expressions, "_Checker")

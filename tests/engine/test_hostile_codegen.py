@@ -27,12 +27,12 @@ from tests.engine.test_vensim import write_mdl
 @pytest.fixture()
 def private_cache(tmp_path, monkeypatch):
     """A fresh cache directory and empty in-process caches, so a test sees what it writes."""
-    from engine import compiler
+    from engine.compiler import loading
 
     directory = tmp_path / "cache"
     monkeypatch.setenv("CORRIDOR_CACHE_DIR", str(directory))
-    monkeypatch.setattr(compiler, "_LOADED", {})
-    monkeypatch.setattr(compiler, "_COMPILED", {})
+    monkeypatch.setattr(loading, "_LOADED", {})
+    monkeypatch.setattr(loading, "_COMPILED", {})
     return directory
 
 
@@ -130,8 +130,9 @@ _HOSTILE_SNIPPETS = [
 @pytest.mark.parametrize("snippet", _HOSTILE_SNIPPETS)
 def test_d01_shape_check_refuses_foreign_code(snippet):
     from engine import compiler, kernels
+    from engine.graph import build_plan
 
-    source, _, _ = compiler.generate_source(compiler.build_plan(teacup_model()))
+    source, _, _ = compiler.generate_source(build_plan(teacup_model()))
     check_module(source, kernels.NAMES, model="teacup")  # the compiler's own output passes
     with pytest.raises(SpecError, match="teacup"):
         check_module(source + "\n" + snippet + "\n", kernels.NAMES, model="teacup")
@@ -139,16 +140,16 @@ def test_d01_shape_check_refuses_foreign_code(snippet):
 
 def test_d01_module_failing_the_check_is_neither_written_nor_run(private_cache, monkeypatch,
                                                                  tmp_path):
-    from engine import compiler
+    from engine.compiler import loading
 
     marker = tmp_path / "d01_check_pwned"
-    real = compiler.generate_source
+    real = loading.generate_source
 
-    def tampered(plan):
-        source, p0, controls = real(plan)
+    def tampered(plan, **options):
+        source, p0, controls = real(plan, **options)
         return source + f"\n{_payload(marker)}\n", p0, controls
 
-    monkeypatch.setattr(compiler, "generate_source", tampered)
+    monkeypatch.setattr(loading, "generate_source", tampered)
     with pytest.raises(SpecError, match="teacup.*__import__"):
         engine.compile_model(teacup_model())
     assert not marker.exists()
@@ -196,12 +197,12 @@ def test_d03_cache_dir_is_created_private(tmp_path, monkeypatch):
 
 
 def test_d03_cache_dir_open_to_others_is_refused(tmp_path, monkeypatch):
-    from engine import compiler
     from engine.cache import cache_dir
+    from engine.compiler import loading
 
     # the teacup compiled by an earlier test would be found in memory, not in the directory
-    monkeypatch.setattr(compiler, "_LOADED", {})
-    monkeypatch.setattr(compiler, "_COMPILED", {})
+    monkeypatch.setattr(loading, "_LOADED", {})
+    monkeypatch.setattr(loading, "_COMPILED", {})
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o777)
@@ -347,7 +348,7 @@ def test_d03_generated_module_runs_from_checked_text(tmp_path, private_cache):
     import importlib.util
     from importlib._bootstrap_external import _code_to_timestamp_pyc
 
-    from engine import compiler
+    from engine.compiler import loading
 
     marker = tmp_path / "d03_pwned"
     first = engine.compile_model(teacup_model())
@@ -355,8 +356,8 @@ def test_d03_generated_module_runs_from_checked_text(tmp_path, private_cache):
     assert path.read_text() == first.source
 
     def reload() -> engine.CompiledModel:
-        compiler._LOADED.clear()
-        compiler._COMPILED.clear()
+        loading._LOADED.clear()
+        loading._COMPILED.clear()
         sys.modules.pop(f"corridor_kernels_{first.key}", None)
         return engine.compile_model(teacup_model())
 

@@ -1,0 +1,46 @@
+"""Compiler: generate numba source for a model's kernels, compile it once, cache it on disk.
+
+The generated module (kept inspectable as :attr:`CompiledModel.source`) defines, over flat
+float64 arrays ``y`` (stocks), ``p`` (parameters and lookup tables), ``a`` (auxiliaries and
+flows) and ``z`` (discrete state such as fixed-delay pipelines):
+
+- ``init(t, p, y, a, z, h)``: initial stocks, constant auxiliaries, INITIAL values;
+- ``aux(t, y, p, a, z, h)``: every time-varying auxiliary and flow the stocks' rates need;
+- ``aux_out(t, y, p, a, z, h)``: the other time-varying auxiliaries, only at save times;
+- ``deriv(t, y, p, a, z, h, dydt)``: ``aux`` then the net rate of every stock;
+- ``_euler_rates`` / ``_euler_update``: the Euler step split in two, ``aux`` plus the rates of
+  stocks given a net rate, then ``y += h * rate`` with the flows of flow-fed stocks summed in
+  place (no ``dydt`` pass; the same operations, so the same bits as ``deriv``);
+- ``pre_step`` / ``post_step``: discrete updates (fixed delays, cohort shifts, clamping);
+- ``run_euler``, ``run_rk4``, ``run_rk45``: the solvers of :mod:`engine.solvers`, and
+  ``run_members_<method>``: one ensemble chunk, numba ``prange`` over members.
+
+Model-independent helpers (Vensim builtins, saving, work arrays) are imported from
+:mod:`engine.kernels`, compiled once per machine rather than once per model.
+
+Identifiers in generated code are produced by the compiler (slot offsets, loop counters,
+table numbers); model names appear only as ``repr`` (ASCII-escaped, so on one line) inside
+comments, so a hostile model file cannot inject code. Before it is written or loaded, the
+module's shape is checked with :mod:`ast` (:mod:`engine.codecheck`). Modules are kept in the
+private cache directory (:mod:`engine.cache`) keyed by the source's hash, run from the
+checked text, and compiled with numba ``cache=True``, so a second process loads machine code
+from disk. In-process caches are keyed by :meth:`~engine.spec.Model.content_hash`, so a
+model changed after a run is compiled again.
+
+Layout: :mod:`.loading` (the in-process and disk caches, loading a checked module,
+:func:`compile_model`), :mod:`.expressions` (code for equations: ``_Gen``),
+:mod:`.stocks` (stock rates and updates, non-negative limits, fixed delays, cohort shifts),
+:mod:`.assembly` (the module's text: :func:`generate_source`) and :mod:`.fusion` (loop
+fusion).
+"""
+
+from __future__ import annotations
+
+from ..cache import cache_dir
+from .assembly import generate_source
+from .fusion import fuse_loops as fuse_loops
+from .loading import CompiledModel, compile_model
+from .loading import _warm as _warm
+from .loading import discrete_state as discrete_state
+
+__all__ = ["CompiledModel", "compile_model", "cache_dir", "generate_source"]

@@ -1,0 +1,221 @@
+"""Module assembly: the kernel module's text from a plan (init, aux, deriv, Euler step,
+discrete updates and the solver templates of :mod:`engine.solvers`)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .. import kernels, solvers
+from ..errors import SpecError
+from ..graph import Plan
+from .expressions import _comment, _Gen
+from .fusion import fuse_loops
+from .stocks import (
+    _cohort_shift,
+    _delay_fixed_init,
+    _delay_fixed_push,
+    _delay_fixed_read,
+    _nonnegative_limits,
+    _stock_rate,
+    _stock_update,
+)
+
+_P_CONST = re.compile(r"\bp\[(\d+)\]")
+# Above this many lines of rate code, the Euler step calls the rate function instead of
+# inlining it: numba's inlining of a large function costs more compile time than it saves.
+_INLINE_LINES = 150
+
+
+def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, dict[str, int]]:
+    """The kernel module's source, the default parameter vector and control offsets.
+
+    ``fuse=False`` keeps every variable's loops apart (:func:`~.fusion.fuse_loops` not applied),
+    to compare with the fused code.
+    """
+    model = plan.model
+    gen = _Gen(plan)
+    variables = model.variables
+    controls: dict[str, int] = {}
+
+    # Parameter vector: values, lookup tables, then control slots appended at the end.
+    n_p = plan.sizes["p"]
+    extra_p = len(model.shifts)
+    p0 = np.zeros(n_p + extra_p)
+    for var in variables.values():
+        if var.kind == "param":
+            slot = plan.slots[var.name]
+            assert var.value is not None
+            p0[slot.offset: slot.offset + slot.size] = np.asarray(var.value, float).ravel()
+        elif var.kind == "lookup":
+            assert var.tables is not None
+            for (off, n), (xs, ys) in zip(plan.lookup_tables[var.name], var.tables):
+                p0[off: off + n] = xs
+                p0[off + n: off + 2 * n] = ys
+    for k, _shift in enumerate(model.shifts):
+        controls[f"_shift{k}"] = n_p + k
+
+    # init
+    init_lines: list[str] = []
+    for name in plan.init_order:
+        var = variables[name]
+        slot = plan.slots[name]
+        if var.kind == "stock":
+            init_lines += gen.assign(var, "eq", "y", slot.offset)
+        elif var.kind in ("aux", "flow"):
+            role = "init" if var.init_pieces is not None else "eq"
+            init_lines += gen.assign(var, role, "a", slot.offset)
+        elif var.kind == "initial":
+            init_lines += gen.assign(var, "eq", "a", slot.offset)
+        elif var.kind == "delay_fixed":
+            init_lines += _delay_fixed_init(gen, var, slot.offset, controls)
+    # aux
+    aux_lines: list[str] = []
+    for var in variables.values():
+        if var.kind == "delay_fixed":
+            aux_lines += _delay_fixed_read(gen, var, plan.slots[var.name].offset, controls)
+    out_lines: list[str] = []
+    limits = _nonnegative_limits(gen)
+    pending = [(set(flows), lines) for flows, lines in limits]
+    for name in plan.dynamic_order:
+        lines = gen.assign(variables[name], "eq", "a", plan.slots[name].offset)
+        if name in plan.output_only:
+            out_lines += lines
+        else:
+            aux_lines += lines
+        # limit a non-negative stock's outflows as soon as the last of them is computed, and
+        # its negative inflows once all its flows are
+        for flows, limit in pending:
+            if name in flows:
+                flows.discard(name)
+                if not flows:
+                    aux_lines += limit
+    # deriv; the Euler step computes only the rates of stocks given one directly (in
+    # _euler_rates) and adds the flows of the others to the stocks in one pass (_euler_update)
+    deriv_lines = ["    aux(t, y, p, a, z, h)"]
+    euler_rate_lines: list[str] = []
+    update_lines: list[str] = []
+    for var in variables.values():
+        if var.kind != "stock":
+            continue
+        rate_lines = _stock_rate(gen, var)
+        deriv_lines += rate_lines
+        if var.rate is not None:
+            euler_rate_lines += rate_lines
+        update_lines += _stock_update(gen, var)
+    # discrete updates
+    pre_lines: list[str] = []
+    for var in variables.values():
+        if var.kind == "delay_fixed":
+            pre_lines += _delay_fixed_push(gen, var, controls)
+    post_lines: list[str] = []
+    for k, shift in enumerate(model.shifts):
+        post_lines += _cohort_shift(gen, shift, controls[f"_shift{k}"])
+    for var in variables.values():
+        # Stocks given a net rate directly (Vensim/XMILE INTEG) are clamped after the step;
+        # stocks fed by flows are kept non-negative by limiting their outflows instead.
+        if var.kind == "stock" and var.non_negative and var.rate is not None:
+            slot = plan.slots[var.name]
+            post_lines += [f"    for i in range({slot.offset}, {slot.offset + slot.size}):",
+                           "        if y[i] < 0.0:", "            y[i] = 0.0"]
+    controls["_discrete"] = int(bool(pre_lines) or bool(model.shifts))
+    # which optional steps the solver templates call (engine.solvers, HOOKS)
+    hooks = {"pre_step": bool(pre_lines), "post_step": bool(post_lines)}
+    assert set(hooks) == set(solvers.HOOKS)
+    if fuse:
+        init_lines, aux_lines, out_lines = (fuse_loops(init_lines), fuse_loops(aux_lines),
+                                            fuse_loops(out_lines))
+        deriv_lines, euler_rate_lines = fuse_loops(deriv_lines), fuse_loops(euler_rate_lines)
+        update_lines = fuse_loops(update_lines, independent=True)
+
+    def body(lines: list[str]) -> str:
+        return "\n".join(lines) if lines else "    pass"
+
+    def hoisted(lines: list[str]) -> str:
+        # Parameters never change during a run: read each scalar slot once per call, so the
+        # compiler need not reload it after every store to another array.
+        # Comments are skipped: they hold model names, which are not code.
+        slots = sorted({int(m) for line in lines if not _is_comment(line)
+                        for m in _P_CONST.findall(line)})
+        if not slots:
+            return body(lines)
+        head = [f"    _p{k} = p[{k}]" for k in slots]
+        return "\n".join(head + [line if _is_comment(line) else
+                                  _P_CONST.sub(lambda m: f"_p{m.group(1)}", line)
+                                  for line in lines])
+
+    deco = '@njit(cache=True, error_model="numpy")'
+    inline = '@njit(cache=True, error_model="numpy", inline="always")'
+    if len(aux_lines) <= _INLINE_LINES:
+        # The rate functions inlined into the Euler loop: one function per step lets LLVM
+        # keep values in registers and vectorise across what were call boundaries.
+        euler_step = [
+            inline, "def _aux_inline(t, y, p, a, z, h):", hoisted(aux_lines), "",
+            inline, "def _euler_rates(t, y, p, a, z, h, dydt):",
+            body(["    _aux_inline(t, y, p, a, z, h)"] + euler_rate_lines), "",
+            inline, "def _euler_update(y, a, h, dydt):", body(update_lines), ""]
+    else:
+        # A large model: inlining would cost more compile time than the call saves.
+        euler_step = [deco, "def _euler_rates(t, y, p, a, z, h, dydt):",
+                      body(["    aux(t, y, p, a, z, h)"] + euler_rate_lines), "",
+                      deco, "def _euler_update(y, a, h, dydt):", body(update_lines), ""]
+    parts = [
+        '"""Kernels generated by corridor. Do not edit."""',
+        f"# model: {_comment(model.name)}",
+        "import numpy as np",
+        "from numba import njit, prange",
+        "",
+        f"NY = {plan.sizes['y']}",
+        f"NA = {plan.sizes['a']}",
+        *gen.globals,
+        f"# shared helpers: engine.kernels {kernels.SOURCE_HASH}",
+        f"from engine.kernels import {', '.join(kernels.NAMES)}",
+        "",
+        deco, "def init(t, p, y, a, z, h):", body(init_lines), "",
+        deco, "def aux(t, y, p, a, z, h):", hoisted(aux_lines), "",
+        deco, "def aux_out(t, y, p, a, z, h):", hoisted(out_lines), "",
+        deco, "def deriv(t, y, p, a, z, h, dydt):", body(deriv_lines), "",
+        *euler_step,
+        deco, "def pre_step(t, y, p, a, z, h):", body(pre_lines), "",
+        deco, "def post_step(step, y, p, a, z, h):", body(post_lines), "",
+        *(_fill_hooks(solvers.SOURCE[name], hooks)
+          for name in (*solvers.METHODS, *(f"members_{m}" for m in solvers.METHODS))),
+    ]
+    if model.dynamic_control:
+        for role in ("dt", "stop", "saveper"):
+            control_name = model.control.get(role)
+            found = plan.slots.get(control_name) if control_name else None
+            if found is None or found.array not in ("a", "p"):
+                raise SpecError(f"model {model.name!r}: run setting {role!r} is not defined; "
+                                "define TIME STEP, FINAL TIME and SAVEPER.")
+            parts += [deco, f"def _control_{role}(a, p):",
+                      f"    return {found.array}[{found.offset}]", ""]
+        if controls.get("_zcount"):
+            raise SpecError(f"model {model.name!r}: DELAY FIXED with run settings that change "
+                            "during the run is not supported.")
+        parts.append(_fill_hooks(solvers.SOURCE["euler_dynamic"], hooks))
+    return "\n".join(parts) + "\n", p0, controls
+
+
+def _is_comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def _fill_hooks(template: str, hooks: dict[str, bool]) -> str:
+    """A solver template (:data:`engine.solvers.SOURCE`) with its hook lines resolved: a line
+    marked ``{name}`` keeps its statement when the model has code for hook ``name`` and goes
+    otherwise (see :mod:`engine.solvers`). An unknown hook name is refused, so a template and
+    the assembler cannot drift apart silently."""
+    lines = []
+    for line in template.split("\n"):
+        body = line.lstrip(" ")
+        if body.startswith("{"):
+            name, _, statement = body[1:].partition("} ")
+            if name not in hooks:
+                raise AssertionError(f"solver template: unknown hook {{{name}}} in {line!r}")
+            if hooks[name]:
+                lines.append(line[: len(line) - len(body)] + statement)
+            continue
+        lines.append(line)
+    return "\n".join(lines)

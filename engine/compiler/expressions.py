@@ -1,0 +1,351 @@
+"""Code for equations: expressions, references, lookups and the loops over a variable's
+elements (``_Gen``), with identifiers of the compiler's own making only."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..builtins import BUILTINS
+from ..equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary
+from ..errors import SpecError
+from ..graph import Binding, Index, PieceIndex, Plan
+from ..spec import Variable
+
+# Builtins compiled by a rule of their own below; every other one by its code in
+# engine.builtins (a function with memory never gets here: spec lowers it).
+_OWN_RULES = frozenset({"if_then_else", "random_uniform", "lookup_extrapolate"})
+_CMP = {"==", "!=", "<", "<=", ">", ">="}
+# Generated expressions nest at most this deep in brackets (Python refuses more than 200).
+_MAX_NESTING = 180
+
+
+class _Gen:
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.model = plan.model
+        # subscripts as graph resolved them when it checked the model
+        self.resolver = plan.resolver
+        self.globals: list[str] = []
+        self.shifts_seen: set[tuple[str, int, int]] = set()
+        self.known_ranges: dict[str, tuple[int, int]] = {}
+        self._tables: dict[tuple[Any, ...], str] = {}
+        self._tmp = 0
+
+    # -- module-level constant arrays
+    def table(self, values: tuple[Any, ...], dtype: str = "np.int64") -> str:
+        key = (dtype, values)
+        name = self._tables.get(key)
+        if name is None:
+            name = f"T{len(self._tables)}"
+            self._tables[key] = name
+            body = ", ".join(repr(v) for v in values)
+            self.globals.append(f"{name} = np.array([{body}], dtype={dtype})")
+        return name
+
+    def fresh(self, prefix: str) -> str:
+        self._tmp += 1
+        return f"{prefix}{self._tmp}"
+
+    # -- references
+    def index_expr(self, indices: list[Index], strides: tuple[int, ...], offset: int) -> str:
+        const = offset
+        terms = []
+        for index, stride in zip(indices, strides):
+            if index.const is not None:
+                const += index.const * stride
+                continue
+            assert index.var is not None
+            term = index.var if index.table is None else f"{self.table(index.table)}[{index.var}]"
+            if index.shift:
+                term = f"({term} + {index.shift})"
+            terms.append(term if stride == 1 else f"{term} * {stride}")
+        return " + ".join([str(const)] + terms) if terms else str(const)
+
+    def ref(self, var: Variable, ref: Ref, env: dict[str, Binding]) -> str:
+        target = self.model.variables[ref.name]
+        indices = self.resolver.resolve_ref(var, ref, env)
+        slot = self.plan.slots[ref.name]
+        if target.kind == "lookup":
+            raise SpecError(f"{var.kind} {var.name!r}: lookup {ref.name!r} is used as a value; "
+                            f"call it, e.g. {ref.name}(x).")
+        shifted = [i for i in indices if i.shift]
+        if not shifted:
+            return f"{slot.array}[{self.index_expr(indices, slot.strides(), slot.offset)}]"
+        for i in shifted:
+            assert i.var is not None
+            self.shifts_seen.add((i.var, i.shift, i.size))
+        known = [self.known_ranges.get(i.var or "") for i in shifted]
+        if all(k is not None for k in known):
+            inside = [k is not None and 0 <= k[0] + i.shift and k[1] + i.shift < i.size
+                      for i, k in zip(shifted, known)]
+            outside = [k is not None and (k[1] + i.shift < 0 or k[0] + i.shift >= i.size)
+                       for i, k in zip(shifted, known)]
+            if any(outside):
+                return "0.0"
+            if all(inside):
+                return f"{slot.array}[{self.index_expr(indices, slot.strides(), slot.offset)}]"
+        # Read a clamped (always valid) element and select 0 outside the dimension: no
+        # branch around the load, so the loop can still be vectorised.
+        clamped = [Index(var=f"min(max({i.var} + {i.shift}, 0), {i.size - 1})")
+                   if i.shift else i for i in indices]
+        value = f"{slot.array}[{self.index_expr(clamped, slot.strides(), slot.offset)}]"
+        bounds = " and ".join(f"0 <= {i.var} + {i.shift} < {i.size}" for i in shifted)
+        return f"({value} if {bounds} else 0.0)"
+
+    # -- expressions: return (statements, expression)
+    def expr(self, var: Variable, e: Expr, env: dict[str, Binding]) -> tuple[list[str], str]:
+        if isinstance(e, Num):
+            return [], _number(e.value)
+        if isinstance(e, Time):
+            return [], "t"
+        if isinstance(e, Ref):
+            return [], self.ref(var, e, env)
+        if isinstance(e, Unary):
+            pre, inner = self.expr(var, e.operand, env)
+            if e.op == "-":
+                return pre, f"(-{inner})"
+            pre2, cond = self.cond(var, e.operand, env)
+            return pre2, f"(0.0 if {cond} else 1.0)"
+        if isinstance(e, Binary):
+            if e.op in _CMP or e.op in ("and", "or"):
+                pre, cond = self.cond(var, e, env)
+                return pre, f"(1.0 if {cond} else 0.0)"
+            lpre, left = self.expr(var, e.left, env)
+            rpre, right = self.expr(var, e.right, env)
+            return lpre + rpre, f"({left} {e.op} {right})"
+        if isinstance(e, Reduce):
+            return self.reduce(var, e, env)
+        if isinstance(e, InlineLookup):
+            xs = self.table(tuple(float(x) for x in e.xs), "np.float64")
+            ys = self.table(tuple(float(v) for v in e.ys), "np.float64")
+            pre, arg = self.expr(var, e.arg, env)
+            return pre, f"_interp({xs}, {ys}, {arg})"
+        if isinstance(e, Call):
+            return self.call(var, e, env)
+        raise SpecError(f"{var.kind} {var.name!r}: cannot compile {e!r}.")
+
+    def cond(self, var: Variable, e: Expr, env: dict[str, Binding]) -> tuple[list[str], str]:
+        if isinstance(e, Binary) and e.op in _CMP:
+            lpre, left = self.expr(var, e.left, env)
+            rpre, right = self.expr(var, e.right, env)
+            return lpre + rpre, f"({left} {e.op} {right})"
+        if isinstance(e, Binary) and e.op in ("and", "or"):
+            lpre, left = self.cond(var, e.left, env)
+            rpre, right = self.cond(var, e.right, env)
+            return lpre + rpre, f"({left} {e.op} {right})"
+        if isinstance(e, Unary) and e.op == "not":
+            pre, inner = self.cond(var, e.operand, env)
+            return pre, f"(not {inner})"
+        pre, value = self.expr(var, e, env)
+        return pre, f"({value} != 0.0)"
+
+    def reduce(self, var: Variable, e: Reduce, env: dict[str, Binding]) -> tuple[list[str], str]:
+        inner = dict(env)
+        loops = []
+        for dim in e.dims:
+            loop_var = self.fresh("r")
+            inner[dim] = Binding(loop_var, dim)
+            loops.append((loop_var, len(self.model.dims[dim])))
+        body_pre, body = self.expr(var, e.body, inner)
+        acc = self.fresh("acc")
+        start = {"sum": "0.0", "prod": "1.0", "min": "np.inf", "max": "-np.inf"}[e.op]
+        update = {"sum": f"{acc} + {body}", "prod": f"{acc} * {body}",
+                  "min": f"min({acc}, {body})", "max": f"max({acc}, {body})"}[e.op]
+        lines = [f"{acc} = {start}"]
+        indent = ""
+        for loop_var, n in loops:
+            lines.append(f"{indent}for {loop_var} in range({n}):")
+            indent += "    "
+        lines += [indent + line for line in body_pre]
+        lines.append(f"{indent}{acc} = {update}")
+        return lines, acc
+
+    def call(self, var: Variable, e: Call, env: dict[str, Binding]) -> tuple[list[str], str]:
+        func = e.func
+        if func == "elmcount":
+            arg = e.args[0]
+            assert isinstance(arg, Ref)
+            return [], repr(float(len(self.model.dims[arg.name])))
+        if func == "lookup" or (func in self.model.variables
+                                and self.model.variables[func].kind == "lookup"):
+            if func == "lookup":
+                table_ref, x = e.args
+                assert isinstance(table_ref, Ref)
+            else:
+                table_ref, x = Ref(func), e.args[0]
+            return self.lookup(var, table_ref, x, env)
+        if func == "lookup_extrapolate":  # its first argument is a table, not a value
+            table_ref = e.args[0]
+            if not isinstance(table_ref, Ref):
+                raise SpecError(f"{var.kind} {var.name!r}: lookup_extrapolate needs a table.")
+            return self.lookup(var, table_ref, e.args[1], env, extrapolate=True)
+        pres: list[str] = []
+        args = []
+        for arg in e.args:
+            pre, text = self.expr(var, arg, env)
+            pres += pre
+            args.append(text)
+        if func == "if_then_else":
+            cpre, cond = self.cond(var, e.args[0], env)
+            return pres + cpre, f"({args[1]} if {cond} else {args[2]})"
+        builtin = BUILTINS.get(func)
+        if builtin is not None and builtin.code is not None:
+            defaults = builtin.defaults[len(args) - builtin.min_args:]
+            return pres, builtin.code.format(*args, *defaults)
+        if func == "random_uniform":
+            # Counter-based: the draw depends only on (seed, time, call site, element), so
+            # runs are reproducible and independent of threads and chunking.
+            site = self.fresh("")
+            element = " + ".join([f"{b.var} * {7919 * (k + 1)}"
+                                  for k, b in enumerate(env.values())] or ["0"])
+            return pres, (f"_random_uniform({args[0]}, {args[1]}, {args[2]}, t, "
+                          f"{site} * 1000003 + {element})")
+        raise SpecError(f"{var.kind} {var.name!r}: function {func!r} is not supported here.")
+
+    def lookup(self, var: Variable, table_ref: Ref, x: Expr, env: dict[str, Binding],
+               extrapolate: bool = False) -> tuple[list[str], str]:
+        table = self.model.variables.get(table_ref.name)
+        if table is None or table.kind != "lookup":
+            raise SpecError(f"{var.kind} {var.name!r}: {table_ref.name!r} is not a lookup.")
+        pre, arg = self.expr(var, x, env)
+        entries = self.plan.lookup_tables[table_ref.name]
+        func = "_lookup_extrapolate" if (extrapolate or table.extrapolate) else "_lookup"
+        if len(entries) == 1:
+            off, n = entries[0]
+            return pre, f"{func}(p, {off}, {n}, {arg})"
+        indices = self.resolver.resolve_ref(var, table_ref, env)
+        shape = tuple(len(self.model.dims[d]) for d in table.dims)
+        strides = _strides(shape)
+        flat = self.index_expr(indices, strides, 0)
+        offs = self.table(tuple(o for o, _ in entries))
+        ns = self.table(tuple(n for _, n in entries))
+        return pre, f"{func}(p, {offs}[{flat}], {ns}[{flat}], {arg})"
+
+    # -- statements
+    def assign(self, var: Variable, pieces_role: str, target_array: str,
+               target_offset: int, indent: str = "    ") -> list[str]:
+        """Code computing every piece of ``var`` (role "eq", "init" or "rate") into
+        ``target_array`` at ``target_offset`` (row-major over var's dims)."""
+        pieces = {"eq": var.pieces, "init": var.init_pieces, "rate": var.rate}[pieces_role]
+        assert pieces is not None
+        shape = tuple(len(self.model.dims[d]) for d in var.dims)
+        strides = _strides(shape)
+        lines = [f"{indent}# {_comment(var.name)} ({pieces_role})"]
+        for k, piece in enumerate(pieces):
+            index = self.plan.pieces[(var.name, pieces_role, k)]
+            target = self.index_expr([Index(var=v) for v in index.loop_vars], strides,
+                                     target_offset)
+            self.shifts_seen = set()
+            self.known_ranges = {}
+            pre, value = self.expr(var, piece.expr, dict(index.env))
+            _check_nesting(var, pre + [value])
+            segments = self.segments(index) if self.shifts_seen else None
+            if not segments:
+                body = pre + [f"{target_array}[{target}] = {value}"]
+                lines += self.loops(index, body, indent)
+                continue
+            # Shifted subscripts: one loop per stretch where each shifted read is known to
+            # fall inside (or outside) its dimension, so no element needs a bounds test.
+            for ranges in segments:
+                self.known_ranges = {v: (r[0], r[-1]) for v, r in zip(index.loop_vars, ranges)}
+                pre, value = self.expr(var, piece.expr, dict(index.env))
+                body = pre + [f"{target_array}[{target}] = {value}"]
+                part = PieceIndex(list(ranges), None, index.env, index.loop_vars)
+                lines += self.loops(part, body, indent)
+            self.known_ranges = {}
+        return lines
+
+    def segments(self, index: Any) -> list[list[tuple[int, ...]]] | None:
+        """Split a rectangular piece's loops at the positions where a shifted read
+        (``x[d - 1]``) enters or leaves its dimension."""
+        if index.points is not None:
+            return None
+        per_var: list[list[tuple[int, ...]]] = []
+        for loop_var, positions in zip(index.loop_vars, index.ranges):
+            cuts: set[int] = set()
+            for seen_var, shift, size in self.shifts_seen:
+                if seen_var == loop_var:
+                    cuts.update((-shift, size - shift))
+            if not cuts:
+                per_var.append([positions])
+                continue
+            pieces: list[tuple[int, ...]] = []
+            current: list[int] = []
+            for position in positions:
+                if position in cuts and current:
+                    pieces.append(tuple(current))
+                    current = []
+                current.append(position)
+            if current:
+                pieces.append(tuple(current))
+            per_var.append(pieces)
+        import itertools as _it
+
+        return [list(combo) for combo in _it.product(*per_var)]
+
+    def loops(self, index: Any, body: list[str], indent: str) -> list[str]:
+        lines = []
+        if index.points is not None:
+            points = self.table(tuple(index.points.ravel().tolist()))
+            count = index.points.shape[0]
+            ndim = max(index.points.shape[1], 1)
+            k = self.fresh("k")
+            lines.append(f"{indent}for {k} in range({count}):")
+            inner = indent + "    "
+            for pos, loop_var in enumerate(index.loop_vars):
+                lines.append(f"{inner}{loop_var} = {points}[{k} * {ndim} + {pos}]")
+            return lines + [inner + b for b in body]
+        for loop_var, positions in zip(index.loop_vars, index.ranges):
+            if len(positions) == 1:
+                lines.append(f"{indent}{loop_var} = {positions[0]}")
+                continue
+            if positions == tuple(range(positions[0], positions[0] + len(positions))):
+                lines.append(f"{indent}for {loop_var} in range({positions[0]}, "
+                             f"{positions[0] + len(positions)}):")
+            else:
+                lines.append(f"{indent}for {loop_var} in {self.table(positions)}:")
+            indent += "    "
+        return lines + [indent + b for b in body]
+
+
+def _number(value: float) -> str:
+    if math.isnan(value):
+        return "np.nan"
+    if math.isinf(value):
+        return "np.inf" if value > 0 else "(-np.inf)"
+    return repr(float(value))
+
+
+def _check_nesting(var: Variable, lines: list[str]) -> None:
+    """Refuse code nesting brackets deeper than Python compiles (an equation within
+    :data:`engine.equations.MAX_DEPTH` can still nest two brackets a level, as ``log(x, b)``)."""
+    for line in lines:
+        if len(line) <= _MAX_NESTING:
+            continue
+        level = deepest = 0
+        for char in line:
+            if char in "([":
+                level += 1
+                deepest = max(deepest, level)
+            elif char in ")]":
+                level -= 1
+        if deepest > _MAX_NESTING:
+            raise SpecError(f"{var.kind} {var.name!r}: the equation compiles to code nested "
+                            f"{deepest} brackets deep, more than Python accepts; split it into "
+                            "intermediate variables.")
+
+
+def _strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    out = []
+    step = 1
+    for n in reversed(shape):
+        out.append(step)
+        step *= n
+    return tuple(reversed(out))
+
+
+def _comment(name: str) -> str:
+    """``name`` as it may appear in a comment: its ``repr``, ASCII-escaped, so that no line
+    break of any kind (``\\n``, ``\\r``, ``\\x0c``, ``\\x85``, U+2028...) can end the comment."""
+    return ascii(name)

@@ -1,0 +1,131 @@
+"""Compiled models: the in-process caches (by model content hash and by source hash) and
+loading a generated module once its shape is checked (:mod:`engine.codecheck`) from the
+private cache directory (:mod:`engine.cache`)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .. import kernels, solvers
+from ..cache import cache_dir, load_module
+from ..codecheck import check_module
+from ..errors import SpecError
+from ..graph import Plan, build_plan
+from ..spec import Model
+from .assembly import generate_source
+
+_LOCK = threading.Lock()
+_LOADED: dict[str, ModuleType] = {}  # by source hash
+_COMPILED: dict[tuple[str, bool], CompiledModel] = {}  # by (model content hash, fuse)
+
+
+@dataclass
+class CompiledModel:
+    """A model compiled to numba kernels, with the layout needed to use them.
+
+    Attributes
+    ----------
+    model : Model
+    plan : Plan
+        Where every variable lives in the flat arrays.
+    source : str
+        The generated Python source (inspect it to see what runs).
+    module : module
+        The loaded kernel module.
+    key : str
+        Hash of the source (the disk-cache key).
+    p0 : ndarray
+        The default parameter vector (parameter values and lookup tables).
+    compile_seconds : float
+        Time spent generating, loading and compiling (or loading from the disk cache).
+    """
+
+    model: Model
+    plan: Plan
+    source: str
+    module: ModuleType
+    key: str
+    p0: np.ndarray
+    controls: dict[str, int]
+    compile_seconds: float = 0.0
+
+    @property
+    def discrete(self) -> bool:
+        """True when the model has discrete updates (fixed delays, cohort shifts)."""
+        return bool(self.controls.get("_discrete", 0))
+
+    def runner(self, method: str) -> Any:
+        if method not in solvers.METHODS:
+            raise SpecError(f"unknown method {method!r}; choose one of {solvers.METHODS}.")
+        return getattr(self.module, "run_" + method)
+
+
+def compile_model(model: Model, *, method: str | None = "euler",
+                  fuse: bool = True) -> CompiledModel:
+    """Compile ``model`` (or fetch it from the in-process and disk caches).
+
+    ``method`` names the solver to compile eagerly (None: compile lazily at first use).
+    ``fuse=False`` compiles without loop fusion (:mod:`engine.compiler.fusion`): the same
+    results bit for bit, more loops, a slower numba compile; for comparisons.
+    """
+    started = time.perf_counter()
+    content = (model.content_hash(), fuse)
+    with _LOCK:
+        cached = _COMPILED.get(content)
+    if cached is not None and cached.model is model:
+        return cached
+    plan = build_plan(model)
+    source, p0, controls = generate_source(plan, fuse=fuse)
+    key = hashlib.sha256(source.encode()).hexdigest()[:24]
+    with _LOCK:
+        module = _load_module(source, key, model.name)
+    compiled = CompiledModel(model, plan, source, module, key, p0, controls)
+    if method is not None:
+        _warm(compiled, method)
+    compiled.compile_seconds = time.perf_counter() - started
+    with _LOCK:
+        _COMPILED[content] = compiled
+    return compiled
+
+
+def _warm(compiled: CompiledModel, method: str) -> None:
+    """Trigger numba compilation (or cache loading) of ``method``'s kernels with a 0-step run."""
+    sizes = compiled.plan.sizes
+    y = np.zeros(sizes["y"])
+    a = np.zeros(sizes["a"])
+    z = discrete_state(compiled, 0)
+    info = np.zeros(8)
+    out = np.zeros((2, 0))
+    save = np.ones(1, dtype=np.int64)
+    with np.errstate(all="ignore"):
+        compiled.runner(method)(compiled.p0.copy(), y, a, z, 0.0, 1.0, 0, save,
+                                np.zeros((0, 4), dtype=np.int64), out, info)
+
+
+def discrete_state(compiled: CompiledModel, n_steps: int) -> np.ndarray:
+    """The ``z`` array for a run of ``n_steps``: a fixed-delay pipeline per element, each
+    able to hold the whole run (z[0] is that capacity)."""
+    count = compiled.controls.get("_zcount", 0)
+    cap = n_steps + 1
+    z = np.zeros(1 + count * (cap + 2))
+    z[0] = cap
+    return z
+
+
+def _load_module(source: str, key: str, model_name: str) -> ModuleType:
+    """The kernel module of ``source``: shape-checked, then run from this very text."""
+    module = _LOADED.get(key)
+    if module is not None:
+        return module
+    check_module(source, kernels.NAMES, model=model_name)
+    module = load_module(source, key, cache_dir())
+    _LOADED[key] = module
+    return module
+

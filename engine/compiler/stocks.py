@@ -1,0 +1,236 @@
+"""Stocks and discrete updates: rates and Euler updates of stocks, the limits that keep
+non-negative stocks at zero, fixed-delay pipelines and cohort shifts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..spec import Variable
+from .expressions import _comment, _Gen, _strides
+
+
+def _flow_terms(gen: _Gen, var: Variable) -> list[str]:
+    """A stock's inflows and outflows as terms " + a[i + off]" (i: the stock's slot)."""
+    plan = gen.plan
+    slot = plan.slots[var.name]
+    terms = []
+    for sign, flows in (("+", var.inflows), ("-", var.outflows)):
+        for flow in flows:
+            off = plan.slots[flow].offset - slot.offset
+            terms.append(f" {sign} a[i + {off}]")
+    return terms
+
+
+def _flow_sum(terms: list[str]) -> str:
+    expression = "".join(terms).strip() or "0.0"
+    if expression.startswith("+ "):
+        expression = expression[2:]
+    elif expression.startswith("- "):
+        expression = "-" + expression[2:]
+    return expression
+
+
+def _stock_rate(gen: _Gen, var: Variable) -> list[str]:
+    slot = gen.plan.slots[var.name]
+    lines = []
+    terms = _flow_terms(gen, var)
+    if var.rate is not None:
+        lines += gen.assign(var, "rate", "dydt", slot.offset)
+        if terms:
+            lines.append(f"    for i in range({slot.offset}, {slot.offset + slot.size}):")
+            lines.append(f"        dydt[i] = dydt[i]{''.join(terms)}")
+        return lines
+    lines.append(f"    for i in range({slot.offset}, {slot.offset + slot.size}):")
+    lines.append(f"        dydt[i] = {_flow_sum(terms)}")
+    return lines
+
+
+def _stock_update(gen: _Gen, var: Variable) -> list[str]:
+    """The Euler update of a stock: ``y += h * dydt``, with a stock fed by flows summing them
+    in place (the same operations as its ``dydt`` in :func:`_stock_rate`, so the same bits;
+    flows are not changed by the update or by ``pre_step``, which writes only ``z``)."""
+    slot = gen.plan.slots[var.name]
+    rate = "dydt[i]" if var.rate is not None else f"({_flow_sum(_flow_terms(gen, var))})"
+    return [f"    for i in range({slot.offset}, {slot.offset + slot.size}):",
+            f"        y[i] += h * {rate}"]
+
+
+def _nonnegative_limits(gen: _Gen) -> list[tuple[list[str], list[str]]]:
+    """Per non-negative stock, the code limiting its flows so that one step cannot take the
+    stock below zero, each with the flows that must be computed before it runs.
+
+    First the outflows: they share what the stock holds at the start of the step, in
+    proportion to their demands. Then, once every flow of the stock is computed, its negative
+    inflows (a negative inflow drains the stock like an outflow, as Stella's biflows do) share
+    what the outflows left. Limiting the flows themselves (not the stock afterwards) keeps every
+    flow's outflow equal to its inflow elsewhere, so totals are conserved exactly; the limits
+    do not count on same-step inflows, so they do not depend on the order stocks are processed
+    in. (What reads an inflow before all the stock's flows are computed sees it unlimited: the
+    graph orders readers after sibling outflows only, since an inflow often depends on what
+    reads an outflow.)
+    """
+    plan = gen.plan
+    out: list[tuple[list[str], list[str]]] = []
+    for var in gen.model.variables.values():
+        if var.kind != "stock" or not var.non_negative:
+            continue
+        slot = plan.slots[var.name]
+        if var.outflows:
+            outs = " + ".join(f"max(a[{plan.slots[f].offset} + i], 0.0)" for f in var.outflows)
+            lines = [
+                f"    # limit outflows of non-negative stock {_comment(var.name)}",
+                f"    for i in range({slot.size}):",
+                f"        avail = max(y[{slot.offset} + i], 0.0) / h",
+                f"        total = {outs}",
+                "        if total > avail:",
+                "            f = avail / total",
+            ]
+            for flow in var.outflows:
+                off = plan.slots[flow].offset
+                lines += [f"            if a[{off} + i] > 0.0:",
+                          f"                a[{off} + i] *= f"]
+            out.append((list(var.outflows), lines))
+        if var.inflows:
+            outs = " - ".join([f"max(y[{slot.offset} + i], 0.0) / h"]
+                              + [f"max(a[{plan.slots[f].offset} + i], 0.0)"
+                                 for f in var.outflows])
+            negative = " + ".join(f"max(-a[{plan.slots[f].offset} + i], 0.0)"
+                                  for f in var.inflows)
+            lines = [
+                f"    # limit negative inflows of non-negative stock {_comment(var.name)}",
+                f"    for i in range({slot.size}):",
+                f"        total = {negative}",
+                "        if total > 0.0:",
+                f"            room = max({outs}, 0.0)",
+                "            if total > room:",
+                "                f = room / total",
+            ]
+            for flow in var.inflows:
+                off = plan.slots[flow].offset
+                lines += [f"                if a[{off} + i] < 0.0:",
+                          f"                    a[{off} + i] *= f"]
+            out.append(([*var.outflows, *var.inflows], lines))
+    return out
+
+
+def _delay_fixed_init(gen: _Gen, var: Variable, offset: int, controls: dict[str, int]
+                      ) -> list[str]:
+    """Fixed delays keep a ring buffer per element in z. z[0] holds the capacity (steps + 1);
+    each element has [pointer, length, buffer...] of capacity + 2 slots after its base."""
+    base = controls.setdefault("_zcount", 0)
+    size = gen.plan.slots[var.name].size
+    controls[f"_dfbase:{var.name}"] = base
+    controls["_zcount"] = base + size
+    tmp = gen.plan.sizes["a"]
+    lines = [f"    # fixed delay {_comment(var.name)}: the output starts at its initial value"]
+    # delay time into a scratch copy of the output slot, then the initial value.
+    lines += gen.assign(_role_var(var, 1), "eq", "a", offset)
+    # The length in steps is capped at the run's before it is made an integer (a delay of
+    # 1e19 or infinity would overflow it); a NaN delay is marked in the pointer slot z[b]
+    # and fills the pipeline with NaN, so that the run fails naming what it reaches.
+    lines.append("    cap = int(z[0])")
+    lines.append(f"    for e in range({size}):")
+    lines.append(f"        b = 1 + ({base} + e) * (cap + 2)")
+    lines.append(f"        steps = a[{offset} + e] / h")
+    lines.append("        z[b] = 0.0")
+    lines.append("        if steps != steps:")
+    lines.append("            z[b] = 1.0")
+    lines.append("            n = cap")
+    lines.append("        elif steps >= cap:")
+    lines.append("            n = cap")
+    lines.append("        else:")
+    lines.append("            n = int(np.round(max(steps, 1.0) + 1e-6))")
+    lines.append("        z[b + 1] = n")
+    lines += gen.assign(_role_var(var, 2), "eq", "a", offset)
+    lines.append(f"    for e in range({size}):")
+    lines.append(f"        b = 1 + ({base} + e) * (cap + 2)")
+    lines.append(f"        v = a[{offset} + e] if z[b] == 0.0 else np.nan")
+    lines.append("        z[b] = 0.0")
+    lines.append("        for k in range(int(z[b + 1])):")
+    lines.append("            z[b + 2 + k] = v")
+    del tmp
+    return lines
+
+
+def _delay_fixed_read(gen: _Gen, var: Variable, offset: int, controls: dict[str, int]
+                      ) -> list[str]:
+    base = controls[f"_dfbase:{var.name}"]
+    size = gen.plan.slots[var.name].size
+    return [f"    # fixed delay {_comment(var.name)}: output",
+            "    cap = int(z[0])",
+            f"    for e in range({size}):",
+            f"        b = 1 + ({base} + e) * (cap + 2)",
+            f"        a[{offset} + e] = z[b + 2 + int(z[b])]"]
+
+
+def _delay_fixed_push(gen: _Gen, var: Variable, controls: dict[str, int]) -> list[str]:
+    base = controls[f"_dfbase:{var.name}"]
+    size = gen.plan.slots[var.name].size
+    input_var = var.extra["input"]
+    in_offset = gen.plan.slots[input_var].offset
+    return [f"    # fixed delay {_comment(var.name)}: push the input",
+            "    cap = int(z[0])",
+            f"    for e in range({size}):",
+            f"        b = 1 + ({base} + e) * (cap + 2)",
+            "        ptr = int(z[b])",
+            f"        z[b + 2 + ptr] = a[{in_offset} + e]",
+            "        ptr += 1",
+            "        if ptr >= int(z[b + 1]):",
+            "            ptr = 0",
+            "        z[b] = ptr"]
+
+
+def _role_var(var: Variable, k: int) -> Variable:
+    """A view of a delay_fixed variable whose equation is its k-th piece (delay, initial)."""
+    from ..spec import Piece
+
+    view = Variable(var.name, var.kind, var.dims, units=var.units)
+    view.pieces = [Piece(var.pieces[k].subs, var.pieces[k].expr, var.pieces[k].exclude)]
+    return view
+
+
+def _cohort_shift(gen: _Gen, shift: Any, period_slot: int) -> list[str]:
+    model = gen.model
+    stock = model.variables[shift.stock]
+    slot = gen.plan.slots[shift.stock]
+    axis = stock.dims.index(shift.along)
+    shape = slot.shape
+    strides = _strides(shape)
+    n = shape[axis]
+    stride = strides[axis]
+    entry = gen.plan.slots[f"{shift.stock}~entry"].offset if shift.entry else None
+    outer = [range(m) for i, m in enumerate(shape) if i != axis]
+    outer_strides = [s for i, s in enumerate(strides) if i != axis]
+    bases = []
+    import itertools
+
+    for combo in itertools.product(*outer):
+        bases.append(sum(c * s for c, s in zip(combo, outer_strides)))
+    table = gen.table(tuple(bases))
+    lines = [f"    # cohort shift of {_comment(shift.stock)} along {_comment(shift.along)}",
+             f"    period = int(p[{period_slot}])",
+             "    if period > 0 and step % period == 0:",
+             f"        for base in {table}:"]
+    if entry is None:
+        lines += [
+            f"            last = y[{slot.offset} + base + {(n - 1) * stride}]",
+            f"            for k in range({n - 1}, 0, -1):",
+            f"                y[{slot.offset} + base + k * {stride}] = "
+            f"y[{slot.offset} + base + (k - 1) * {stride}]",
+            f"            y[{slot.offset} + base + {(n - 1) * stride}] += last",
+            f"            y[{slot.offset} + base] = 0.0",
+        ]
+    else:
+        lines += [
+            f"            last = y[{slot.offset} + base + {(n - 1) * stride}] - "
+            f"y[{entry} + base + {(n - 1) * stride}]",
+            f"            for k in range({n - 1}, 0, -1):",
+            f"                y[{slot.offset} + base + k * {stride}] = "
+            f"y[{slot.offset} + base + (k - 1) * {stride}] - y[{entry} + base + (k - 1) * {stride}]"
+            f" + y[{entry} + base + k * {stride}]",
+            f"            y[{slot.offset} + base + {(n - 1) * stride}] += last",
+            f"            y[{slot.offset} + base] = y[{entry} + base]",
+            f"            for k in range({n}):",
+            f"                y[{entry} + base + k * {stride}] = 0.0",
+        ]
+    return lines
