@@ -92,6 +92,21 @@ def test_split_keeps_group_totals_and_is_non_negative():
     assert single[100] == groups[20]
 
 
+def test_split_meets_the_open_group():
+    """A geometric tail by single year (ratio r, 100+ holding the rest): the last closed
+    group's top single year comes out within 3% (PCHIP's one-sided end slope alone gave 99
+    about half its people with r = 0.7-0.8, and the World's 100+ 15% short a year after 1990)."""
+    ages = np.arange(101.0)
+    for r in (0.7, 0.8, 0.9):
+        true = 1e6 * r ** np.maximum(ages - 60, 0)
+        true[100] /= 1 - r
+        groups = np.append(true[:100].reshape(20, 5).sum(axis=1), true[100])
+        single = life_tables.split_age_groups(groups)
+        np.testing.assert_allclose(single[:100].reshape(20, 5).sum(axis=1), groups[:20],
+                                   rtol=1e-12)
+        assert abs(single[99] / true[99] - 1) < 0.03, r
+
+
 def test_hazards_reproduce_wpp_life_expectancy_every_year():
     """Each calendar year's hazards have WPP's e0 (e0F/e0M, e0Fproj/e0Mproj) by sex."""
     paths = vital_rates.input_paths(["Sub-Saharan Africa", "Japan"])
