@@ -15,7 +15,9 @@ Single years of age from five-year groups
   deaths over its person-years in the life table of those rates equal WPP's rate of the group.
 - Counts (:func:`split_age_groups`): a monotone (PCHIP) spline through the cumulative counts at
   the group boundaries, differentiated by single years: every group total is kept and no single
-  year is negative (Smith, Hyndman & Wood 2004).
+  year is negative (Smith, Hyndman & Wood 2004). An open last group adds one knot above the
+  last boundary, the part of it that a geometric tail (the ratio of the last two closed
+  groups) puts in its first five years, so that the last closed group's single years meet it.
 
 Life table
 ----------
@@ -111,6 +113,16 @@ def split_age_groups(groups: np.ndarray, width: int = 5, open_last: bool = True)
     closed = groups[:-1] if open_last else groups
     bounds = np.arange(closed.size + 1) * width
     cumulative = np.concatenate([[0.0], np.cumsum(closed)])
+    # An open last group also shapes the top of the last closed group: the spline passes
+    # through one more knot, a group's width above the last boundary, holding the part of the
+    # open group that a geometric tail continuing the last two closed groups' ratio puts in
+    # its first ``width`` years. PCHIP's one-sided end slope instead set the density at the
+    # boundary from the closed groups alone: half the people at 99 that WPP's 100+ implies
+    # (the World's 100+ fell 15% short of WPP's a year after 1990).
+    if open_last and closed.size >= 2 and 0 < closed[-1] < closed[-2] and groups[-1] > 0:
+        ratio = closed[-1] / closed[-2]
+        bounds = np.append(bounds, bounds[-1] + width)
+        cumulative = np.append(cumulative, cumulative[-1] + groups[-1] * (1.0 - ratio))
     spline = PchipInterpolator(bounds, cumulative)
     single = np.maximum(np.diff(spline(np.arange(closed.size * width + 1))), 0.0)
     sums = single.reshape(-1, width).sum(axis=1)
