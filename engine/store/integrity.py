@@ -103,8 +103,15 @@ class StoreLock:
                                  f"process (pid {holder}); wait for it to finish, or choose "
                                  "another path.") from None
             raise StoreError(f"cannot lock the store {str(path)!r} ({error}).") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "store": path.name}).encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps({"pid": os.getpid(), "store": path.name}).encode(), 0)
+        except OSError as error:
+            os.close(fd)
+            from .failure import write_error
+
+            raise write_error(path, f"writing its lock file {str(target)!r}", error,
+                              created=False) from None
         return cls(fd, path)
 
     def release(self) -> None:
@@ -144,13 +151,18 @@ def create_atomically(path: Path, config_hash: str, build: Callable[[Path], None
         os.rename(temp / "store", path)
         shutil.rmtree(temp, ignore_errors=True)
     except BaseException as error:
+        from .failure import settle, write_error
+
+        if isinstance(error, Exception):
+            settle()  # zarr's writes still in flight would recreate what is removed here
         shutil.rmtree(temp, ignore_errors=True)  # made above by this process
+        if isinstance(error, StoreError):
+            raise
         if isinstance(error, OSError) and error.errno in (errno.ENOTEMPTY, errno.EEXIST):
             raise StoreError(f"{str(path)!r} is not empty any more and is not a zarr store; "
                              "it is left untouched. Choose another path.") from None
         if isinstance(error, OSError):
-            raise StoreError(f"cannot create the store {str(path)!r}: {error}. Nothing was "
-                             "left behind; free space or choose another path.") from None
+            raise write_error(path, "creating the store", error, created=False) from None
         raise
 
 
@@ -273,6 +285,7 @@ class _State:
     done: set[int] | None
     chunk_size: int | None
     arrays: dict[str, _ArrayInfo] = field(default_factory=dict)
+    failure: Any = None  # the first write that failed (engine.store.failure.Failure)
 
 
 _CHECKED: Any = None
@@ -309,6 +322,28 @@ def _checked_class() -> Any:
                 known = _array_info(array, meta, self.state.chunk_size)
                 self.state.arrays[array] = known
             return known
+
+        async def set(self, key: str, value: Any) -> None:
+            await self._write(self._store.set, key, value)
+
+        async def set_if_not_exists(self, key: str, value: Any) -> None:
+            await self._write(self._store.set_if_not_exists, key, value)
+
+        async def _write(self, write: Any, key: str, value: Any) -> None:
+            # After one write failed (a full disk), every later one fails at once: nothing
+            # more reaches the disk (no chunk is marked done after its data failed), and the
+            # concurrent writes still queued end quickly (engine.store.failure).
+            failed = self.state.failure
+            if failed is not None:
+                raise OSError(failed.error.errno, failed.error.strerror)
+            try:
+                await write(key, value)
+            except OSError as error:
+                if self.state.failure is None:
+                    from .failure import Failure
+
+                    self.state.failure = Failure(key, error)
+                raise
 
         async def get(self, key: str, prototype: Any, byte_range: Any = None) -> Any:
             value = await self._store.get(key, prototype, byte_range)

@@ -22,6 +22,7 @@ import xarray as xr
 from ..budgets import release_memory
 from ..errors import StoreError
 from . import integrity
+from .failure import FULL, write_error, writing
 from .layout import DESIGN_VARIABLES, DONE, Layout, VariableLayout, _write_status
 from .names import _encode_dataset, encode_name, jsonable
 from .read import _done_chunks, _zarr_group, open_store
@@ -150,14 +151,20 @@ class ZarrStore:
         return np.asarray(self.array(key)[index])
 
     def set_attrs(self, attrs: dict[str, Any]) -> None:
-        self.group.attrs.update(jsonable(attrs))
+        group = self.group
+        with writing(self.path, "updating the store's attributes", _state(group)):
+            group.attrs.update(jsonable(attrs))
 
     def write_group(self, path: str, ds: xr.Dataset) -> None:
         ds = _encode_dataset(ds)
-        ds.to_zarr(str(self.path), group=path, mode="w", zarr_format=3, consolidated=False,
-                   encoding={str(v): {"compressors": integrity.compressors()}
-                             for v in ds.variables},
-                   write_empty_chunks=True)
+        # written whole: a group cut short by a full disk is found damaged on resume and
+        # written again (engine.store.integrity.scan)
+        target = _writer(self.path)
+        with writing(self.path, f"writing the group {path!r}", target.state):
+            ds.to_zarr(target, group=path, mode="w", zarr_format=3, consolidated=False,
+                       encoding={str(v): {"compressors": integrity.compressors()}
+                                 for v in ds.variables},
+                       write_empty_chunks=True)
 
     def tree(self) -> xr.DataTree:
         tree = open_store(self.path)
@@ -182,9 +189,26 @@ def write_zarr_chunk(path: Path | str, layout: Layout, k: int, out: np.ndarray,
     for name_group, name, values in layout.blocks(out, P, k):
         key = encode_name(name) if name_group is None else f"{name_group}/{encode_name(name)}"
         writes.append((arrays(key), slice(m0, m1), values))
-    _set_all(writes)
-    _write_status(_Arrays(arrays), slice(m0, m1), info)
-    arrays(DONE)[k] = 1  # last: a chunk marked done has all its data
+    done = arrays(DONE)
+    # An OSError (a full disk) becomes one StoreError once zarr's writes have settled
+    # (engine.store.failure); after it nothing more is written, so the mark is never set.
+    state = _state(group)
+    with writing(path, f"writing members {m0} to {m1 - 1} (chunk {k})", state):
+        _set_all(writes)
+        _write_status(_Arrays(arrays), slice(m0, m1), info)
+    with writing(path, f"marking chunk {k} (members {m0} to {m1 - 1}) done", state):
+        done[k] = 1  # last: a chunk marked done has all its data
+
+
+def _writer(path: Path) -> Any:
+    """A zarr store over ``path`` for writing whole arrays, which records its first failed
+    write (engine.store.failure) and checks what it reads."""
+    return integrity.ChecksummedStore.open(Path(path), read_only=False)
+
+
+def _state(group: Any) -> Any:
+    """The record of a checked store's group (its first failed write), or None."""
+    return getattr(getattr(group, "store", None), "state", None)
 
 
 def _open_array(group: Any, key: str, path: Path) -> Any:
@@ -253,7 +277,10 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
             raise NotADirectoryError(str(parent))
         # Permissions alone do not tell (root, read-only mounts, /proc): try it.
         os.rmdir(tempfile.mkdtemp(prefix=".corridor-probe-", dir=parent))
-    except OSError:
+    except OSError as error:
+        if error.errno in FULL:
+            raise write_error(target, f"creating a directory in {str(parent)!r}", error,
+                              created=False) from None
         raise StoreError(f"cannot create the store {str(target)!r}: {str(parent)!r} is not a "
                          "writable directory. Choose a path you can write to.") from None
     return target
@@ -328,8 +355,9 @@ def _repair(sink: ZarrStore) -> None:
                          "written once, at creation, and cannot be recomputed: delete the "
                          "store and run the sweep again.")
     marks = sink.array(DONE)
-    for k in sorted(damage.chunks):
-        marks[k] = 0
+    with writing(sink.path, "marking damaged chunks to be recomputed", _state(sink.group)):
+        for k in sorted(damage.chunks):
+            marks[k] = 0
     sink.set_attrs({"complete": False})
     warnings.warn(f"{len(damage.messages)} damaged chunk(s) in {str(sink.path)!r} will be "
                   f"recomputed: " + "; ".join(damage.messages[:3]), RuntimeWarning,

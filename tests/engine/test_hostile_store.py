@@ -1,11 +1,13 @@
-"""Hostile and unlucky stores (issue 11, D4 D6 D7 D8 D9 D14): interrupted creation, partial
+"""Hostile and unlucky stores (issue 11, D4 D6 D7 D8 D9 D14 D18): interrupted creation, partial
 stores read, damaged chunks, directories that are not ours, two writers, runs too large for
 memory; and SIGKILL at random points of a sweep, then the same sweep finishing bit-identical."""
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -409,6 +411,195 @@ def test_d14_random_design_rows_made_per_chunk_are_the_whole_matrix_bit_for_bit(
             unit, values = streamed.block(start, min(1001, start + size))
             assert np.array_equal(unit, whole.unit[start:start + size])
             assert np.array_equal(values, whole.values[start:start + size])
+
+
+# ---------------------------------------------------------------------------- D18 disk full
+
+FULL_MESSAGE = (r"No space left on device \(ENOSPC\)\. To finish the sweep, free space or "
+                r"choose another --store .*; then run the same command again")
+SPAM = ("Traceback", "never retrieved", "Task was destroyed", "Future exception")
+
+
+class DiskFull:
+    """zarr's lowest write (``zarr.storage._local._put``, under every LocalStore write) refusing
+    with ENOSPC, as a full disk does: once ``budget`` bytes are written, or from the first write
+    whose path ``at`` matches; every later write too, until :meth:`free`."""
+
+    def __init__(self, monkeypatch, budget: int | None = None, at=None) -> None:
+        import zarr.storage._local as local
+
+        self.local, self.original = local, local._put
+        self.budget, self.at = budget, at
+        self.used = self.refused = 0
+        self.full = False
+
+        def put(path, value, exclusive=False):
+            size = memoryview(value.as_buffer_like()).nbytes
+            if not self.full and ((self.at is not None and self.at(str(path))) or (
+                    self.budget is not None and self.used + size > self.budget)):
+                self.full = True
+            if self.full:
+                self.refused += 1
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            self.used += size
+            return self.original(path, value, exclusive=exclusive)
+
+        self.monkeypatch = monkeypatch
+        monkeypatch.setattr(local, "_put", put)
+
+    def free(self) -> None:
+        self.monkeypatch.setattr(self.local, "_put", self.original)
+
+
+def assert_no_spam(capfd, caplog) -> None:
+    import gc
+
+    gc.collect()  # tasks left pending or unretrieved would log now
+    err = capfd.readouterr().err
+    assert not any(word in err for word in SPAM), err[:3000]
+    logged = [r for r in caplog.records if r.name == "asyncio" or "zarr" in r.name]
+    assert not logged, [r.getMessage()[:300] for r in logged]
+
+
+def done_marks(path: Path) -> list[int]:
+    import zarr
+
+    return [int(k) for k in np.flatnonzero(
+        zarr.open_group(str(path), mode="r")[stores.DONE][:] == 1)]
+
+
+@pytest.mark.parametrize("where", ["create", "chunk", "done", "summaries", "budget"])
+def test_d18_disk_full_is_one_store_error_and_the_rerun_resumes_bit_identical(
+        model, reference, tmp_path, monkeypatch, capfd, caplog, where):
+    path = tmp_path / "s.zarr"
+    at = {"create": lambda p: ".corridor-new-" in p and "/long/" in p,
+          "chunk": lambda p: "/long/x/c/1/" in p,  # the data of chunk 1 (members 5 to 9)
+          "done": lambda p: p.endswith(f"{stores.DONE}/c/1") and "corridor-new-" not in p,
+          "summaries": lambda p: "/summary/long/" in p,
+          "budget": None}[where]
+    disk = DiskFull(monkeypatch, budget=35000 if where == "budget" else None, at=at)
+    caplog.set_level("DEBUG", logger="asyncio")
+    with pytest.raises(engine.StoreError, match=FULL_MESSAGE) as raised:
+        sweep(model, path)
+    message = str(raised.value)
+    assert "\n" not in message and message.startswith(f"the store {str(path)!r} could not be "
+                                                      "written while ")
+    assert raised.value.__cause__ is None and raised.value.__context__ is None or \
+        raised.value.__suppress_context__
+    expected = {
+        "create": "while creating the store: ",
+        "chunk": "while writing members 5 to 9 (chunk 1) (variable 'x' of group 'long', zarr "
+                 "chunk 1.0): ",
+        "done": "while marking chunk 1 (members 5 to 9) done (the done marker of chunk 1): ",
+        "summaries": "while writing the group 'summary/long' (",
+        "budget": "while writing members ",
+    }[where]
+    assert expected in message, message
+    # Every write zarr had in flight ended before the error was raised: none comes later.
+    refused, used = disk.refused, disk.used
+    time.sleep(0.2)
+    assert (disk.refused, disk.used) == (refused, used)
+    assert_no_spam(capfd, caplog)
+    cut = re.search(r"while (?:writing members \d+ to \d+ \(chunk|marking chunk) (\d+)", message)
+    if "while creating the store" in message:
+        assert not path.exists() and siblings(path) == [integrity.lock_path(path).name]
+    else:
+        assert engine.open_store(path).attrs["complete"] is False
+        if where != "summaries":
+            assert cut is not None
+            assert int(cut.group(1)) not in done_marks(path)  # its data failed: not done
+    disk.free()  # space freed: the same sweep resumes where it stopped
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a cut-short summary is rewritten
+        assert_data_identical(sweep(model, path), reference)
+    assert_data_identical(engine.open_store(path), reference)
+
+
+CLI_CHILD = """
+import errno, os, sys, time
+sys.path.insert(0, {root!r})
+import zarr.storage._local as local
+original = local._put
+state = {{"used": 0}}
+def put(path, value, exclusive=False):
+    size = memoryview(value.as_buffer_like()).nbytes
+    if {full!r} and state["used"] + size > {budget!r}:
+        time.sleep(0.05)  # a real disk's latency: zarr's other writes are still in flight
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    state["used"] += size
+    return original(path, value, exclusive=exclusive)
+local._put = put
+from engine.cli import main
+sys.exit(main({argv!r}))
+"""
+
+
+def test_d18_disk_full_on_the_cli_is_one_line_and_the_same_command_resumes(tmp_path):
+    """The whole process, as a user runs it: tasks left pending at exit were printed by
+    asyncio then (thousands of lines), so this runs in a subprocess."""
+    path = tmp_path / "s.zarr"
+    argv = ["sweep", "example", "-n", "512", "--chunk-size", "64", "--seed", "3",
+            "--store", str(path), "--quiet"]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+
+    def run(full: bool, argv=argv) -> subprocess.CompletedProcess:
+        code = CLI_CHILD.format(root=str(ROOT), full=full, budget=200_000, argv=argv)
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env=env, timeout=300)
+
+    failed = run(full=True)
+    assert failed.returncode == 1, failed.stderr[-3000:]
+    lines = failed.stderr.strip().splitlines()
+    assert len(lines) == 1, failed.stderr[:3000]
+    assert lines[0].startswith(f"corridor: error: the store {str(path)!r} could not be "
+                               "written while ")
+    assert "No space left on device" in lines[0] and "--store" in lines[0]
+    resumed = run(full=False)
+    assert resumed.returncode == 0 and resumed.stderr.strip() == "", resumed.stderr[-3000:]
+    whole = tmp_path / "whole.zarr"
+    assert run(full=False, argv=[*argv[:-2], str(whole), "--quiet"]).returncode == 0
+    assert_data_identical(engine.open_store(path), engine.open_store(whole))
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """A small tmpfs (a real full disk), mounted for the test; skipped where mounting is not
+    permitted (not root, or a sandbox without CAP_SYS_ADMIN)."""
+    import shutil as sh
+
+    mount = sh.which("mount")
+    if mount is None:
+        pytest.skip("no mount(8) here: the real-disk-full test needs a tmpfs")
+    where = tmp_path / "disk"
+    where.mkdir()
+    made = subprocess.run([mount, "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(where)],
+                          capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"mounting a tmpfs is not permitted here: {made.stderr.strip()}")
+
+    def resize(size: str) -> None:
+        subprocess.run([mount, "-o", f"remount,size={size}", str(where)], check=True)
+
+    try:
+        yield where, resize
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+@pytest.mark.parametrize("size", ["120k", "300k", "450k"])  # creation, chunks, summaries
+def test_d18_disk_full_on_a_real_tmpfs(model, reference, tmpfs, capfd, caplog, size):
+    where, resize = tmpfs
+    resize(size)
+    path = where / "s.zarr"
+    caplog.set_level("DEBUG", logger="asyncio")
+    with pytest.raises(engine.StoreError, match=FULL_MESSAGE) as raised:
+        sweep(model, path)
+    assert str(raised.value).startswith(f"the store {str(path)!r} could not be written while ")
+    assert_no_spam(capfd, caplog)
+    resize("8m")  # space freed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert_data_identical(sweep(model, path), reference)
 
 
 # ---------------------------------------------------------------------------- kill tests
