@@ -29,7 +29,8 @@ from typing import Any
 from ..cache import cache_dir, dumps_model, model_from_data, write_atomic
 from ..errors import SpecError
 from ..spec import Model
-from .mapper import _Mapper, _norm
+from .expressions import _norm
+from .mapper import _Mapper
 
 __all__ = ["load", "MAX_MODEL_BYTES"]
 
