@@ -12,7 +12,7 @@ import engine
 from engine import equations, graph, kernels
 from engine.builtins import ALIASES, BUILTINS, names
 from engine.compiler import expressions
-from engine.spec import _Lowering
+from engine.spec.lowering import _Lowering
 from engine.vensim import expressions as front_end
 
 # Arguments that make sense for every builtin: a value in (0, 1) that moves with time, a
