@@ -242,3 +242,18 @@ def test_the_stage_rule_is_enforced():
         "engine.store.zarr -> engine.ensemble (store imports the verb)",
     ]
     assert [name for name, _ in STAGES].index("api") < stage_of("engine.cli")
+
+
+def test_the_architecture_page_places_every_stage_module():
+    """docs/architecture.md names each module of STAGES in its table of stages."""
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    table = page[page.index("## Stages"):page.index("## The verbs")]
+    missing = []
+    for _, members in STAGES:
+        for member in members:
+            short = member.removeprefix(PACKAGE + ".")
+            found = (f"`{short}`" in table or f"`{short}/`" in table) if member != PACKAGE \
+                else "`engine/__init__.py`" in table
+            if not found:
+                missing.append(member)
+    assert not missing, f"docs/architecture.md does not place {missing}"
