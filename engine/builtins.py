@@ -14,7 +14,7 @@ whether PySD's Vensim/XMILE translator names it the same. The readers:
   (missing optional arguments take ``defaults``); a function without ``code`` and without
   memory has a rule of its own there (``if_then_else``, ``random_uniform``,
   ``lookup_extrapolate``);
-- :mod:`engine.vensim` maps a PySD call of a ``vensim`` function onto the same name.
+- :mod:`engine.vensim.expressions` maps a PySD call of a ``vensim`` function onto the same name.
 
 Helpers called by ``code`` (``_step``, ``_xidz``...) are defined once in :mod:`engine.kernels`.
 ``elmcount``, the reductions (``sum``, ``prod``, ``vmin``, ``vmax``) and lookup tables called

@@ -21,8 +21,12 @@ Modules: :mod:`~engine.spec.parts` (dimensions, variables, pieces, cohort shifts
 memory into hidden variables).
 """
 
-from .model import Model, iter_refs, sanitise
-from .parts import KINDS, MAX_ORDER, PRIOR_DISTRIBUTIONS, CohortShift, Dimension, Piece, Variable
+# CohortShift, iter_refs and sanitise were importable from engine.spec; they stay so.
+from .model import Model
+from .model import iter_refs as iter_refs
+from .model import sanitise as sanitise
+from .parts import KINDS, MAX_ORDER, PRIOR_DISTRIBUTIONS, Dimension, Piece, Variable
+from .parts import CohortShift as CohortShift
 
 __all__ = ["Model", "Dimension", "Variable", "Piece", "KINDS", "PRIOR_DISTRIBUTIONS",
-           "MAX_ORDER", "CohortShift", "sanitise", "iter_refs"]
+           "MAX_ORDER"]

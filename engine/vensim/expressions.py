@@ -161,10 +161,6 @@ class _ExpressionMapper:
 
     def reduction(self, op: str, arg: Any) -> Expr:
         banged: list[str] = []
-
-        def strip(node: Any) -> Any:
-            return node
-
         body = self.expr(arg)
         body = self._unbang(body, banged)
         if not banged:
