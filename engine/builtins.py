@@ -6,7 +6,7 @@ whether PySD's Vensim/XMILE translator names it the same. The readers:
 
 - :mod:`engine.equations` accepts a call by its name and arity (``FUNCTIONS``,
   ``STATEFUL_FUNCTIONS`` are views of this table);
-- :mod:`engine.spec` lowers a function with ``memory`` into hidden stocks and slots (its
+- :mod:`engine.spec.lowering` lowers a function with ``memory`` into hidden stocks and slots (its
   ``_Lowering.lower_<name>``);
 - :mod:`engine.graph` treats a ``timed`` function as a dependence on time (so a variable calling
   it is not a constant);
@@ -14,7 +14,7 @@ whether PySD's Vensim/XMILE translator names it the same. The readers:
   (missing optional arguments take ``defaults``); a function without ``code`` and without
   memory has a rule of its own there (``if_then_else``, ``random_uniform``,
   ``lookup_extrapolate``);
-- :mod:`engine.vensim` maps a PySD call of a ``vensim`` function onto the same name.
+- :mod:`engine.vensim.expressions` maps a PySD call of a ``vensim`` function onto the same name.
 
 Helpers called by ``code`` (``_step``, ``_xidz``...) are defined once in :mod:`engine.kernels`.
 ``elmcount``, the reductions (``sum``, ``prod``, ``vmin``, ``vmax``) and lookup tables called
@@ -46,7 +46,7 @@ class Builtin:
     timed : bool
         Its value changes with time even when its arguments do not (it reads ``t``).
     memory : bool
-        It keeps state between steps; :mod:`engine.spec` lowers it into hidden stocks.
+        It keeps state between steps; :mod:`engine.spec.lowering` lowers it into hidden stocks.
     vensim : bool
         PySD's translator calls it by this name with the same arguments.
     """

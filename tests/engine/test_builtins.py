@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 import engine
-from engine import equations, graph, kernels, vensim
+from engine import equations, graph, kernels
 from engine.builtins import ALIASES, BUILTINS, names
 from engine.compiler import expressions
-from engine.spec import _Lowering
+from engine.spec.lowering import _Lowering
+from engine.vensim import expressions as front_end
 
 # Arguments that make sense for every builtin: a value in (0, 1) that moves with time, a
 # delay time, an order (a whole number) or a table.
@@ -61,7 +62,7 @@ def test_the_readers_agree_with_the_table():
         **equations.FUNCTIONS, **equations.STATEFUL_FUNCTIONS}
     assert equations._ALIASES is ALIASES
     assert graph._TIME_FUNCTIONS == names(timed=True)
-    assert vensim._SAME == names(vensim=True) and vensim._SAME <= set(BUILTINS)
+    assert front_end._SAME == names(vensim=True) and front_end._SAME <= set(BUILTINS)
     # the compiler: a code template or a rule of its own for every function without memory
     own = {n for n, b in BUILTINS.items() if b.code is None and not b.memory}
     assert own == expressions._OWN_RULES

@@ -324,8 +324,10 @@ def test_d03_numba_cache_dir_is_checked_too(tmp_path, monkeypatch):
 
 def test_d03_parsed_models_are_kept_as_data_not_pickles(tmp_path, private_cache):
     import engine.vensim
+    from engine.vensim import expressions, mapper, translate
 
-    assert "pickle" not in vars(engine.vensim)
+    for module in (engine.vensim, translate, mapper, expressions):
+        assert "pickle" not in vars(module)
     path = write_mdl(tmp_path / "cached.mdl", """
         my table(\n\t[(0,0)-(10,10)],(0,0),(10,10))\n~~|
         level = INTEG(my table(Time) - level / 2, 1) |

@@ -1,0 +1,355 @@
+"""Mapping PySD's expression structures into :mod:`engine.equations` trees.
+
+:class:`_ExpressionMapper` is the part of the mapper (:class:`engine.vensim.mapper._Mapper`)
+that reads one equation: arithmetic and logic, references, calls of builtin functions
+(:mod:`engine.builtins`, under the names PySD gives them), reductions over subscripts, lookups,
+and the functions with memory (SMOOTH, DELAY, TREND, FORECAST...), whose order is fixed at the
+initial time as Vensim fixes it (:meth:`~_ExpressionMapper.initial_value` evaluates constants
+over the parsed tree, never with ``eval``).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..builtins import names as builtin_names
+from ..equations import (
+    Binary,
+    Call,
+    Expr,
+    InlineLookup,
+    Num,
+    Reduce,
+    Ref,
+    Time,
+    Unary,
+)
+from ..errors import SpecError
+from ..spec import MAX_ORDER
+
+_CONTROL = {"initial_time": "start", "final_time": "stop", "time_step": "dt",
+            "saveper": "saveper"}
+_ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
+_LOGIC = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+# PySD functions that are ours under the same name and arguments (engine.builtins)
+_SAME = builtin_names(vensim=True)
+_REDUCE = {"sum": "sum", "prod": "prod", "vmin": "min", "vmax": "max"}
+
+
+def _norm(name: str) -> str:
+    return name.strip().lower().replace(" ", "_")
+
+
+class _ExpressionMapper:
+    """Equations of PySD's AbstractModel as :mod:`engine.equations` trees.
+
+    The state it reads (names in scope, lookups, constants, the section being mapped) is set
+    by :class:`engine.vensim.mapper._Mapper`, which also expands macro calls.
+    """
+
+    path: Path
+    section: Any
+    macros: dict[str, Any]
+    names: dict[str, str]  # normalised -> original element name
+    dim_names: dict[str, str]  # normalised -> original range name
+    constants: dict[str, float]
+    lookups: set[str]
+    current: str
+
+    def macro_call(self, name: str, args: list[Any]) -> Expr:
+        raise NotImplementedError  # the mapper's
+
+    def fail(self, what: str) -> SpecError:
+        return SpecError(f"{str(self.path)!r}: variable {self.current!r}: {what}")
+
+    def const_value(self, expr: Any) -> float | None:
+        if _is_number(expr):
+            return float(expr)
+        kind = type(expr).__name__
+        if kind == "ReferenceStructure" and expr.subscripts is None:
+            return self.constants.get(expr.reference)
+        return None
+
+    # ------------------------------------------------------------------ expressions
+    def expr(self, node: Any) -> Expr:
+        if _is_number(node):
+            return Num(float(node))
+        if isinstance(node, np.ndarray):
+            raise self.fail("a list of numbers can only be the whole equation of a constant.")
+        kind = type(node).__name__
+        method = getattr(self, "x_" + kind, None)
+        if method is None:
+            raise self.fail(f"{_construct(kind)} is not supported.")
+        result: Expr = method(node)
+        return result
+
+    def x_ArithmeticStructure(self, node: Any) -> Expr:
+        ops, args = list(node.operators), list(node.arguments)
+        if ops == ["negative"]:
+            inner = self.expr(args[0])
+            return Num(-inner.value) if isinstance(inner, Num) else Unary("-", inner)
+        out = self.expr(args[0])
+        for op, arg in zip(ops, args[1:]):
+            if op not in _ARITH:
+                raise self.fail(f"operator {op!r} is not supported.")
+            out = Binary(_ARITH[op], out, self.expr(arg))
+        return out
+
+    def x_LogicStructure(self, node: Any) -> Expr:
+        ops, args = list(node.operators), list(node.arguments)
+        if ops == [":NOT:"]:
+            return Unary("not", self.expr(args[0]))
+        if len(ops) == 1 and ops[0] in _LOGIC:
+            return Binary(_LOGIC[ops[0]], self.expr(args[0]), self.expr(args[1]))
+        # :AND: / :OR: chains group to the right (as Vensim and PySD evaluate them).
+        out = self.expr(args[-1])
+        for op, arg in zip(reversed(ops), reversed(args[:-1])):
+            name = {":AND:": "and", ":OR:": "or"}.get(op)
+            if name is None:
+                raise self.fail(f"logical operator {op!r} is not supported here.")
+            out = Binary(name, self.expr(arg), out)
+        return out
+
+    def x_ReferenceStructure(self, node: Any) -> Expr:
+        ref = node.reference
+        if ref == "time":
+            return Time()
+        subs = None if node.subscripts is None else list(node.subscripts.subscripts)
+        if ref in _CONTROL and ref in self.names:
+            return Ref(self.names[ref])
+        if ref in self.names:
+            if ref in self.lookups:
+                raise self.fail(f"lookup {self.names[ref]!r} is used without an argument.")
+            return Ref(self.names[ref], None if subs is None else tuple(subs))
+        if ref in self.dim_names:
+            raise self.fail(f"using subscript range {self.dim_names[ref]!r} as a number is "
+                            "not supported.")
+        raise self.fail(f"unknown name {ref!r}.")
+
+    def x_CallStructure(self, node: Any) -> Expr:
+        func = node.function.reference
+        args = list(node.arguments)
+        if func in self.lookups:
+            if len(args) != 1:
+                raise self.fail(f"lookup {self.names[func]!r} takes one argument.")
+            subs = node.function.subscripts
+            table = Ref(self.names[func],
+                        None if subs is None else tuple(subs.subscripts))
+            return Call("lookup", (table, self.expr(args[0])))
+        if func in self.macros:
+            return self.macro_call(func, args)
+        if func in _REDUCE:
+            return self.reduction(_REDUCE[func], args[0])
+        if func == "elmcount":
+            dim = args[0]
+            name = self.dim_names.get(getattr(dim, "reference", ""))
+            if name is None:
+                raise self.fail("ELMCOUNT needs a subscript range.")
+            return Call("elmcount", (Ref(name),))
+        if func == "pulse_train":  # pysd gives (start, interval, width, end)
+            start, interval, width, end = (self.expr(a) for a in args)
+            return Call("pulse_train", (start, width, interval, end))
+        if func == "active_initial":
+            raise self.fail("ACTIVE INITIAL must be the whole equation of the variable.")
+        if func in _SAME:
+            return Call(func, tuple(self.expr(a) for a in args))
+        raise self.fail(f"function {func.upper()} is not supported.")
+
+    def reduction(self, op: str, arg: Any) -> Expr:
+        banged: list[str] = []
+        body = self.expr(arg)
+        body = self._unbang(body, banged)
+        if not banged:
+            raise self.fail("SUM/PROD/VMIN/VMAX need a subscript marked with '!'.")
+        return Reduce(op, tuple(dict.fromkeys(banged)), body)
+
+    def _unbang(self, expr: Expr, banged: list[str]) -> Expr:
+        if isinstance(expr, Ref) and expr.subs is not None:
+            subs = []
+            for sub in expr.subs:
+                if sub.endswith("!"):
+                    sub = sub[:-1]
+                    banged.append(sub)
+                subs.append(sub)
+            return Ref(expr.name, tuple(subs))
+        if isinstance(expr, Unary):
+            return Unary(expr.op, self._unbang(expr.operand, banged))
+        if isinstance(expr, Binary):
+            return Binary(expr.op, self._unbang(expr.left, banged),
+                          self._unbang(expr.right, banged))
+        if isinstance(expr, Call):
+            return Call(expr.func, tuple(self._unbang(a, banged) for a in expr.args))
+        if isinstance(expr, InlineLookup):
+            return InlineLookup(expr.xs, expr.ys, self._unbang(expr.arg, banged))
+        return expr
+
+    def x_GameStructure(self, node: Any) -> Expr:
+        return self.expr(node.expression)
+
+    def x_InitialStructure(self, node: Any) -> Expr:
+        return Call("initial", (self.expr(node.initial),))
+
+    def x_DelayStructure(self, node: Any) -> Expr:
+        delay = self.expr(node.delay_time)
+        order = self.reduced_order(int(node.order), delay)
+        return Call("delay_n", (self.expr(node.input), delay, self.expr(node.initial),
+                                Num(float(order))))
+
+    def x_DelayNStructure(self, node: Any) -> Expr:
+        delay = self.expr(node.delay_time)
+        order = self.reduced_order(int(self.order(node.order, "DELAY N").value), delay)
+        func = "delay_n" if self.is_constant(delay) else "delay_n_lagged"
+        return Call(func, (self.expr(node.input), delay, self.expr(node.initial),
+                           Num(float(order))))
+
+    def is_constant(self, expr: Expr, depth: int = 0) -> bool:
+        """True when ``expr`` cannot change during a run (numbers and constants only)."""
+        if depth > 50:
+            return False
+        if isinstance(expr, Num):
+            return True
+        if isinstance(expr, Ref):
+            key = _norm(expr.name)
+            if key in self.constants:
+                return True
+            element = next((e for e in self.section.elements if _norm(e.name) == key), None)
+            if element is None:
+                return False
+            return all(_is_number(c.ast) or isinstance(c.ast, np.ndarray)
+                       for c in element.components)
+        if isinstance(expr, Unary):
+            return self.is_constant(expr.operand, depth + 1)
+        if isinstance(expr, Binary):
+            return (self.is_constant(expr.left, depth + 1)
+                    and self.is_constant(expr.right, depth + 1))
+        return False
+
+    def reduced_order(self, order: int, delay: Expr) -> int:
+        """Vensim (and PySD) lower a delay's order while order * TIME STEP exceeds the delay
+        time at initialisation."""
+        value = self.initial_value(delay)
+        dt = self.constants.get("time_step")
+        if value is None or dt is None or not (dt > 0 and math.isfinite(value)):
+            return order
+        if order * dt > value:  # the largest k < order with k * dt <= value, at least 1
+            order = max(1, min(order - 1, int(math.floor(value / dt)) + 1))
+            while order > 1 and order * dt > value:
+                order -= 1
+        return order
+
+    def x_DelayFixedStructure(self, node: Any) -> Expr:
+        return Call("delay_fixed", (self.expr(node.input), self.expr(node.delay_time),
+                                    self.expr(node.initial)))
+
+    def x_SmoothStructure(self, node: Any) -> Expr:
+        func = {1: "smoothi", 3: "smooth3i"}[int(node.order)]
+        return Call(func, (self.expr(node.input), self.expr(node.smooth_time),
+                           self.expr(node.initial)))
+
+    def x_SmoothNStructure(self, node: Any) -> Expr:
+        return Call("smooth_n", (self.expr(node.input), self.expr(node.smooth_time),
+                                 self.expr(node.initial), self.order(node.order, "SMOOTH N")))
+
+    def x_TrendStructure(self, node: Any) -> Expr:
+        return Call("trend", (self.expr(node.input), self.expr(node.average_time),
+                              self.expr(node.initial_trend)))
+
+    def x_ForecastStructure(self, node: Any) -> Expr:
+        if self.const_value(node.initial_trend) not in (0.0, None):
+            raise self.fail("FORECAST with an initial trend is not supported.")
+        return Call("forecast", (self.expr(node.input), self.expr(node.average_time),
+                                 self.expr(node.horizon)))
+
+    def x_InlineLookupsStructure(self, node: Any) -> Expr:
+        table = node.lookups
+        return InlineLookup(tuple(float(x) for x in table.x), tuple(float(y) for y in table.y),
+                            self.expr(node.argument))
+
+    def order(self, node: Any, what: str) -> Num:
+        # Vensim and PySD fix the order at initialisation: evaluate it at INITIAL TIME.
+        value = self.initial_value(self.expr(node))
+        if value is None or not math.isfinite(value) or value < 1:
+            raise self.fail(f"the order of {what} must be a constant positive number.")
+        if int(value) > MAX_ORDER:
+            raise self.fail(f"the order of {what} is {value:g}, above the maximum of "
+                            f"{MAX_ORDER} (each order is a stock); use an order of 10 or less, "
+                            "or DELAY FIXED for a pipeline.")
+        return Num(float(int(value)))
+
+
+    def initial_value(self, expr: Expr, depth: int = 0) -> float | None:
+        """The value of a scalar expression at the initial time, when it depends only on
+        constants and time (evaluated over the parsed tree; None when it cannot be)."""
+        if depth > 50:
+            return None
+        if isinstance(expr, Num):
+            return expr.value
+        if isinstance(expr, Time):
+            return self.constants.get("initial_time")
+        if isinstance(expr, Ref) and not expr.subs:
+            key = _norm(expr.name)
+            if key in self.constants:
+                return self.constants[key]
+            element = next((e for e in self.section.elements if _norm(e.name) == key), None)
+            if element is None or len(element.components) != 1:
+                return None
+            try:
+                return self.initial_value(self.expr(element.components[0].ast), depth + 1)
+            except SpecError:
+                return None
+        if isinstance(expr, Unary):
+            inner = self.initial_value(expr.operand, depth + 1)
+            if inner is None:
+                return None
+            return -inner if expr.op == "-" else float(not inner)
+        if isinstance(expr, Binary):
+            left = self.initial_value(expr.left, depth + 1)
+            right = self.initial_value(expr.right, depth + 1)
+            if left is None or right is None:
+                return None
+            return _BINARY_VALUE[expr.op](left, right)
+        if isinstance(expr, Call):
+            args = [self.initial_value(a, depth + 1) for a in expr.args]
+            if any(a is None for a in args):
+                return None
+            t = self.constants.get("initial_time", 0.0)
+            h = self.constants.get("time_step", 1.0)
+            values = [float(a) for a in args if a is not None]
+            if expr.func == "step":
+                return values[0] if t + h / 2 > values[1] else 0.0
+            if expr.func in ("min", "max"):
+                return float(min(values) if expr.func == "min" else max(values))
+            if expr.func == "if_then_else":
+                return values[1] if values[0] else values[2]
+            if expr.func == "integer":
+                return float(int(values[0]))
+        return None
+
+
+_BINARY_VALUE = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b if b else math.inf, "**": lambda a, b: a ** b,
+    "==": lambda a, b: float(a == b), "!=": lambda a, b: float(a != b),
+    "<": lambda a, b: float(a < b), "<=": lambda a, b: float(a <= b),
+    ">": lambda a, b: float(a > b), ">=": lambda a, b: float(a >= b),
+    "and": lambda a, b: float(bool(a) and bool(b)), "or": lambda a, b: float(bool(a) or bool(b)),
+}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value,
+                                                                                      bool)
+
+
+def _construct(kind: str) -> str:
+    names = {"SampleIfTrueStructure": "SAMPLE IF TRUE",
+             "AllocateAvailableStructure": "ALLOCATE AVAILABLE",
+             "AllocateByPriorityStructure": "ALLOCATE BY PRIORITY",
+             "GetDataStructure": "GET DATA", "GetConstantsStructure": "GET CONSTANTS",
+             "GetLookupsStructure": "GET LOOKUPS", "DataStructure": "a data variable",
+             "LookupsStructure": "a lookup table inside an equation"}
+    return names.get(kind, kind.replace("Structure", "").upper())

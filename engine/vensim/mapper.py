@@ -1,0 +1,448 @@
+"""Mapping PySD's AbstractModel into :class:`engine.spec.Model`.
+
+Constants become parameters, INTEG elements stocks, graphical functions lookups, and every
+other element an auxiliary whose equation is an :mod:`engine.equations` tree. Names are kept
+exactly as Vensim writes them; subscript ranges become dimensions; macros are expanded into
+hidden copies of their variables. A construct the engine cannot reproduce raises
+:class:`~engine.errors.SpecError` naming the variable and the construct.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..equations import MAX_DEPTH, Expr, Num, Ref, depth
+from ..errors import SpecError
+from ..spec import Model, Piece, Variable
+from .expressions import _CONTROL, _ExpressionMapper, _is_number, _norm
+
+
+class _Mapper(_ExpressionMapper):
+    def __init__(self, path: Path, abstract: Any,
+                 written: list[dict[str, list[str]]] | None = None) -> None:
+        self.path = path
+        self.abstract = abstract
+        self.written = written or []
+        self.section = abstract.sections[0]
+        self.macros = {s.name: s for s in abstract.sections[1:]}
+        self.macro_calls = 0
+        self.expanding: list[str] = []  # macros being expanded, outermost first
+        self.model = Model(path.stem, time_unit="", doc="")
+        self.model.source = "vensim" if path.suffix.lower() == ".mdl" else "xmile"
+        self.names: dict[str, str] = {}  # normalised -> original element name
+        self.dim_names: dict[str, str] = {}  # normalised -> original range name
+        self.constants: dict[str, float] = {}
+        self.lookups: set[str] = set()
+        self.current = ""
+
+    # ------------------------------------------------------------------ entry
+    def build(self) -> Model:
+        self.declare_dims()
+        for k, section in enumerate(self.abstract.sections):
+            self.refuse_duplicates(section, self.written[k] if k < len(self.written) else {})
+        elements = list(self.section.elements)
+        for element in elements:
+            self.names[_norm(element.name)] = element.name
+        for element in elements:
+            if type(element.components[0]).__name__ == "AbstractLookup":
+                self.lookups.add(_norm(element.name))
+        self.collect_constants(elements)
+        # INITIAL TIME first: other run settings may be evaluated at it.
+        elements.sort(key=lambda e: _norm(e.name) != "initial_time")
+        for element in elements:
+            self.current = element.name
+            try:
+                self.element(element)
+            except RecursionError:
+                raise self.fail("the equation nests too deeply to translate; split it into "
+                                "intermediate variables.") from None
+            except OverflowError:
+                raise self.fail("a number in the equation is too large for a float "
+                                "(above 1.8e308); write it in range.") from None
+            self.check_depth(element.name)
+        self.model.time_unit = self.time_unit(elements)
+        return self.model
+
+    def check_depth(self, name: str) -> None:
+        """Refuse equations nested deeper than :data:`engine.equations.MAX_DEPTH` (every
+        later pass over an expression is recursive)."""
+        var = self.model.variables.get(name)
+        if var is None:
+            return
+        for piece in [*var.pieces, *(var.init_pieces or ()), *(var.rate or ())]:
+            found = depth(piece.expr)
+            if found > MAX_DEPTH:
+                raise self.fail(f"the equation nests {found} levels deep, more than the "
+                                f"{MAX_DEPTH} corridor compiles (a long sum a + b + c + ... "
+                                "nests one level per term); split it into intermediate "
+                                "variables, or use SUM over a subscript.")
+
+    def refuse_duplicates(self, section: Any, written: dict[str, list[str]]) -> None:
+        """Refuse two equations for the same variable (or the same elements of it): Vensim
+        refuses such a file, and taking the last would silently drop the other. Equations of
+        distinct elements (``x[a1] = 1``, ``x[a2] = 2``) are one definition."""
+        for element in section.elements:
+            components = list(element.components)
+            if len(components) < 2:
+                continue
+            names = written.get(_norm(element.name), [])
+            if len(names) != len(components):
+                names = [element.name] * len(components)
+            seen: dict[tuple[str, ...], int] = {}
+            for k, component in enumerate(components):
+                for cell in self.cells(component):
+                    first = seen.setdefault(cell, k)
+                    if first == k:
+                        continue
+                    where = f" (element [{', '.join(cell)}])" if cell else ""
+                    same = ("" if names[first] == names[k] else " (names differing only in "
+                            "case, spaces or underscores are the same variable)")
+                    raise SpecError(
+                        f"{str(self.path)!r}: variable {element.name!r} is defined twice"
+                        f"{where}: by its equation {first + 1} "
+                        f"{self.shown(names[first], components[first])!r} and its equation "
+                        f"{k + 1} {self.shown(names[k], component)!r}{same}. Vensim refuses "
+                        "such a model: remove one of the definitions or rename its variable.")
+
+    def cells(self, component: Any) -> set[tuple[str, ...]]:
+        """The elements an equation defines: its subscripts, less its :EXCEPT: groups."""
+        subs, excepts = component.subscripts
+        cells = set(itertools.product(*[self.sub_elements(str(s)) for s in subs]))
+        for group in excepts:
+            cells -= set(itertools.product(*[self.sub_elements(str(s)) for s in group]))
+        return cells
+
+    @staticmethod
+    def shown(name: str, component: Any) -> str:
+        subs = component.subscripts[0]
+        return f"{name}[{','.join(str(s) for s in subs)}]" if subs else name
+
+    def time_unit(self, elements: list[Any]) -> str:
+        for element in elements:
+            if _norm(element.name) == "time_step" and element.units:
+                return str(element.units).split("[")[0].strip()
+        return ""
+
+    # ------------------------------------------------------------------ dims
+    def declare_dims(self) -> None:
+        ranges = {r.name: r for r in self.section.subscripts}
+        expanded: dict[str, list[str]] = {}
+
+        def expand(name: str, seen: tuple[str, ...] = ()) -> list[str]:
+            if name in expanded:
+                return expanded[name]
+            if name in seen:
+                raise SpecError(f"{str(self.path)!r}: subscript range {name!r} is defined "
+                                "in terms of itself.")
+            rng = ranges[name]
+            subs = rng.subscripts
+            if isinstance(subs, str):
+                subs = [subs]
+            if isinstance(subs, dict):
+                raise SpecError(f"{str(self.path)!r}: subscript range {name!r} is read from "
+                                "a spreadsheet (GET XLS/DIRECT SUBSCRIPT), which is not "
+                                "supported.")
+            out: list[str] = []
+            for sub in subs:
+                if sub in ranges and sub != name:
+                    out += expand(sub, seen + (name,))
+                else:
+                    out.append(sub)
+            expanded[name] = out
+            return out
+
+        for name in ranges:
+            expand(name)
+        for name, rng in ranges.items():
+            mappings = {}
+            for target in rng.mapping or []:
+                target = str(target)
+                if target not in ranges:
+                    raise SpecError(f"{str(self.path)!r}: range {name!r} maps to unknown range "
+                                    f"{target!r}.")
+                if len(expanded[target]) != len(expanded[name]):
+                    raise SpecError(f"{str(self.path)!r}: range {name!r} maps to {target!r} "
+                                    "of another length; element-wise mappings are not "
+                                    "supported.")
+                mappings[target] = tuple(expanded[target])
+            if isinstance(rng.subscripts, str):  # a copy: DimCopy <-> DimA
+                mappings[rng.subscripts] = tuple(expanded[rng.subscripts])
+            self.model.dimension(name, expanded[name], mappings=mappings)
+            self.dim_names[_norm(name)] = name
+
+    def dim_for(self, position_sets: list[set[str]], named: list[list[str]]) -> tuple[str, ...]:
+        dims = []
+        for k, elements in enumerate(position_sets):
+            exact = [d for d, dim in self.model.dims.items() if set(dim.elements) == elements]
+            preferred = [d for d in named[k] if d in exact]
+            if preferred:
+                dims.append(preferred[0])
+                continue
+            if exact:
+                dims.append(exact[0])
+                continue
+            supersets = [d for d, dim in self.model.dims.items()
+                         if elements <= set(dim.elements)]
+            if not supersets:
+                raise self.fail(f"its subscripts {sorted(elements)} belong to no single "
+                                "subscript range.")
+            dims.append(min(supersets, key=lambda d: len(self.model.dims[d])))
+        return tuple(dims)
+
+    def sub_elements(self, sub: str) -> list[str]:
+        if sub in self.model.dims:
+            return list(self.model.dims[sub].elements)
+        return [sub]
+
+    def element_dims(self, components: list[Any]) -> tuple[str, ...]:
+        first = components[0].subscripts[0]
+        n = len(first)
+        if any(len(c.subscripts[0]) != n for c in components):
+            raise self.fail("its equations have different numbers of subscripts.")
+        sets: list[set[str]] = [set() for _ in range(n)]
+        named: list[list[str]] = [[] for _ in range(n)]
+        for component in components:
+            for k, sub in enumerate(component.subscripts[0]):
+                sets[k].update(self.sub_elements(sub))
+                if sub in self.model.dims:
+                    named[k].append(sub)
+        return self.dim_for(sets, named)
+
+    # ------------------------------------------------------------------ constants
+    def collect_constants(self, elements: list[Any]) -> None:
+        for element in elements:
+            comps = element.components
+            if len(comps) == 1 and not comps[0].subscripts[0]:
+                value = comps[0].ast
+                if _is_number(value):
+                    self.constants[_norm(element.name)] = float(value)
+
+    # ------------------------------------------------------------------ elements
+    def element(self, element: Any) -> None:
+        comps = list(element.components)
+        kinds = {type(c).__name__ for c in comps}
+        name = element.name
+        units = str(element.units or "")
+        doc = str(element.documentation or "").strip()
+        key = _norm(name)
+        if "AbstractData" in kinds:
+            raise self.fail("data variables (:=, GET DATA) are not supported.")
+        if key in _CONTROL:
+            self.control(element, key, units, doc)
+            return
+        if kinds == {"AbstractLookup"}:
+            self.lookup(element, comps, units, doc)
+            return
+        dims = self.element_dims(comps)
+        asts = [c.ast for c in comps]
+        ast_kinds = {type(a).__name__ for a in asts}
+        if ast_kinds == {"IntegStructure"}:
+            var = Variable(name, "stock", dims, units=units, doc=doc)
+            self.model.variables[name] = var
+            var.non_negative = any(bool(a.non_negative) for a in asts)
+            var.pieces, var.rate = [], []
+            for comp in comps:
+                subs, exclude = self.piece_subs(comp)
+                shell = Piece(subs, Num(0.0), exclude)
+                var.pieces.append(Piece(subs, self.model.lower(var, shell, self.expr(
+                    comp.ast.initial)), exclude))
+                var.rate.append(Piece(subs, self.model.lower(var, shell, self.expr(
+                    comp.ast.flow)), exclude))
+            return
+        if "IntegStructure" in ast_kinds:
+            raise self.fail("INTEG must be the whole equation of a stock (for every element).")
+        if all(_is_number(a) or isinstance(a, np.ndarray) for a in asts):
+            value = self.constant_array(comps, dims)
+            var = Variable(name, "param", dims, units=units, doc=doc, value=value,
+                           bounds=(None, None))
+            self.model.variables[name] = var
+            return
+        var = Variable(name, "aux", dims, units=units, doc=doc)
+        self.model.variables[name] = var
+        var.pieces = []
+        init_pieces: list[Piece] = []
+        active = False
+        for comp in comps:
+            subs, exclude = self.piece_subs(comp)
+            for psubs, ast in self.split_arrays(comp, subs, dims):
+                shell = Piece(psubs, Num(0.0), exclude)
+                if _is_call(ast, "active_initial"):
+                    active = True
+                    run_expr = self.expr(ast.arguments[0])
+                    init_expr = self.expr(ast.arguments[1])
+                else:
+                    run_expr = init_expr = self.expr(ast)
+                var.pieces.append(Piece(psubs, self.model.lower(var, shell, run_expr), exclude))
+                init_pieces.append(Piece(psubs, self.model.lower(var, shell, init_expr),
+                                         exclude))
+        if active:
+            var.init_pieces = init_pieces
+
+    def split_arrays(self, comp: Any, subs: tuple[str, ...], dims: tuple[str, ...]
+                     ) -> list[tuple[tuple[str, ...], Any]]:
+        """A piece whose equation is a number array becomes one piece per element."""
+        ast = comp.ast
+        if not isinstance(ast, np.ndarray):
+            return [(subs, ast)]
+        per_dim = [self.sub_elements(s) for s in subs]
+        values = np.asarray(ast, dtype=float).ravel()
+        combos = list(itertools.product(*per_dim))
+        if values.size != len(combos):
+            raise self.fail(f"{values.size} values given for {len(combos)} elements.")
+        return [(tuple(c), float(v)) for c, v in zip(combos, values)]
+
+    def piece_subs(self, comp: Any) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+        subs, excepts = comp.subscripts
+        return tuple(subs), tuple(tuple(group) for group in excepts)
+
+    def constant_array(self, comps: list[Any], dims: tuple[str, ...]) -> np.ndarray:
+        shape = tuple(len(self.model.dims[d]) for d in dims)
+        array = np.zeros(shape)
+        for comp in comps:
+            subs, excepts = comp.subscripts
+            positions = []
+            for dim, sub in zip(dims, subs):
+                elements = self.model.dims[dim].elements
+                positions.append([elements.index(e) for e in self.sub_elements(sub)])
+            excluded: set[tuple[int, ...]] = set()
+            for group in excepts:
+                per = [[self.model.dims[d].elements.index(e) for e in self.sub_elements(s)]
+                       for d, s in zip(dims, group)]
+                excluded.update(itertools.product(*per))
+            value = comp.ast
+            if isinstance(value, np.ndarray):
+                sub_shape = tuple(len(p) for p in positions)
+                flat = np.asarray(value, dtype=float)
+                if flat.size != int(np.prod(sub_shape)):
+                    raise self.fail(f"{flat.size} values given for {int(np.prod(sub_shape))} "
+                                    "elements.")
+                block = flat.reshape(sub_shape)
+                for combo in itertools.product(*[range(len(p)) for p in positions]):
+                    index = tuple(positions[k][i] for k, i in enumerate(combo))
+                    if index not in excluded:
+                        array[index] = block[combo]
+            else:
+                for index in itertools.product(*positions):
+                    if index not in excluded:
+                        array[index] = float(value)
+        return array
+
+    def control(self, element: Any, key: str, units: str, doc: str) -> None:
+        comp = element.components[0]
+        value = self.const_value(comp.ast)
+        role = _CONTROL[key]
+        if value is None:
+            # A run setting that changes during the run (Vensim re-evaluates these every step;
+            # INITIAL TIME once, at time 0). It becomes an auxiliary the solver reads.
+            expr = self.expr(comp.ast)
+            saved = self.constants.get("initial_time")
+            if role == "start":
+                self.constants["initial_time"] = 0.0
+            value = self.initial_value(expr)
+            if saved is None:
+                self.constants.pop("initial_time", None)
+            else:
+                self.constants["initial_time"] = saved
+            if value is None:
+                raise self.fail("this run setting cannot be evaluated at the initial time.")
+            if role == "start":
+                self.constants["initial_time"] = value
+            setattr(self.model, role, value)
+            var = Variable(element.name, "aux", (), units=units, doc=doc)
+            var.pieces = [Piece((), self.model.lower(var, Piece((), Num(0.0)), expr))]
+            self.model.variables[element.name] = var
+            self.model.control[role] = element.name
+            self.model.dynamic_control = True
+            return
+        self.constants[key] = value
+        setattr(self.model, role, value)
+        self.model.variables[element.name] = Variable(
+            element.name, "param", (), units=units, doc=doc, value=np.array(value))
+        self.model.control[role] = element.name
+
+    def lookup(self, element: Any, comps: list[Any], units: str, doc: str) -> None:
+        dims = self.element_dims(comps)
+        shape = tuple(len(self.model.dims[d]) for d in dims)
+        tables: list[Any] = [None] * (int(np.prod(shape)) if shape else 1)
+        for comp in comps:
+            ast = comp.ast
+            if type(ast).__name__ != "LookupsStructure":
+                raise self.fail(f"lookup defined by {type(ast).__name__} (e.g. GET XLS "
+                                "LOOKUPS) is not supported.")
+            if getattr(ast, "type", "interpolate") not in ("interpolate", "extrapolate"):
+                raise self.fail(f"lookup interpolation {ast.type!r} is not supported.")
+            xs = np.asarray(ast.x, dtype=float)
+            ys = np.asarray(ast.y, dtype=float)
+            subs, excepts = comp.subscripts
+            per = [[self.model.dims[d].elements.index(e) for e in self.sub_elements(s)]
+                   for d, s in zip(dims, subs)]
+            for index in itertools.product(*per):
+                flat = int(np.ravel_multi_index(index, shape)) if shape else 0
+                tables[flat] = (xs, ys)
+        if any(t is None for t in tables):
+            raise self.fail("some elements of this subscripted lookup have no table.")
+        var = Variable(element.name, "lookup", dims, units=units, doc=doc, tables=tables,
+                       extrapolate=comps[0].ast.type == "extrapolate")
+        self.model.variables[element.name] = var
+
+    def macro_call(self, name: str, args: list[Any]) -> Expr:
+        """Expand one call of a macro: a private copy of the macro's variables, its inputs
+        bound to hidden auxiliaries holding the call's arguments."""
+        section = self.macros[name]
+        if name in self.expanding:
+            chain = " -> ".join([*self.expanding, name])
+            raise self.fail(f"macro {name!r} calls itself ({chain}); a macro cannot be "
+                            "recursive.")
+        host = self.model.variables.get(self.current)
+        if host is not None and host.dims:
+            raise self.fail(f"macro {name!r} is called from a subscripted variable; "
+                            "subscripted macro calls are not supported.")
+        if len(args) != len(section.params):
+            raise self.fail(f"macro {name!r} takes {len(section.params)} arguments "
+                            f"({', '.join(section.params)}), got {len(args)}.")
+        self.macro_calls += 1
+        prefix = f"{self.current}~{name}{self.macro_calls}~"
+        scope: dict[str, str] = {}
+        for param, arg in zip(section.params, args):
+            var = Variable(prefix + param, "aux", (), hidden=True)
+            var.pieces = [Piece((), self.model.lower(var, Piece((), Num(0.0)), self.expr(arg)))]
+            self.model.variables[var.name] = var
+            scope[_norm(param)] = var.name
+        for element in section.elements:
+            scope[_norm(element.name)] = prefix + element.name
+        if name not in scope:
+            raise self.fail(f"macro {name!r} defines no variable named after itself.")
+        saved = (self.names, self.current, self.lookups)
+        self.names = scope
+        self.lookups = {_norm(e.name) for e in section.elements
+                        if type(e.components[0]).__name__ == "AbstractLookup"}
+        self.expanding.append(name)
+        try:
+            for element in section.elements:
+                self.current = prefix + element.name
+                self.element(_Renamed(element, prefix + element.name))
+                self.check_depth(prefix + element.name)
+                self.model.variables[prefix + element.name].hidden = True
+        finally:
+            self.expanding.pop()
+            self.names, self.current, self.lookups = saved
+        return Ref(scope[name])
+
+
+class _Renamed:
+    """An abstract element seen under another name (a macro instance's copy)."""
+
+    def __init__(self, element: Any, name: str) -> None:
+        self.name = name
+        self.components = element.components
+        self.units = element.units
+        self.documentation = element.documentation
+
+
+def _is_call(node: Any, name: str) -> bool:
+    return (type(node).__name__ == "CallStructure"
+            and getattr(node.function, "reference", None) == name)
