@@ -93,11 +93,10 @@ def _strerror(error: OSError) -> str:
 
 def describe_key(key: str) -> str:
     """'variable 'x' of group 'long', zarr chunk 3.0' for the key 'long/x/c/3/0'."""
-    from .integrity import _split_chunk_key
     from .layout import DONE
-    from .names import SLASH
+    from .names import SLASH, split_chunk_key
 
-    split = _split_chunk_key(key)
+    split = split_chunk_key(key)
     if split is None:
         where, _, leaf = key.rpartition("/")
         what = "metadata" if leaf == "zarr.json" else f"file {leaf!r}"

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import StoreError
-from .names import decode_name
+from .names import decode_name, split_chunk_key
 
 __all__ = ["compressors", "WRITE_CONFIG", "StoreLock", "lock_path", "create_atomically",
            "remove_stale", "ChecksummedStore", "scan", "Damage", "chunk_checksum_ok"]
@@ -240,17 +240,6 @@ def _array_info(key: str, meta: dict[str, Any], chunk_size: int | None) -> _Arra
                       bool(member_first), shape, chunks)
 
 
-def _split_chunk_key(key: str) -> tuple[str, tuple[int, ...]] | None:
-    """("long/x", (3, 0)) for "long/x/c/3/0"; None for a key that is not a chunk."""
-    parts = key.split("/")
-    end = len(parts)
-    while end and parts[end - 1].isdigit():
-        end -= 1
-    if end < 2 or parts[end - 1] != "c":
-        return None
-    return "/".join(parts[: end - 1]), tuple(int(p) for p in parts[end:])
-
-
 def _damaged(info: _ArrayInfo, coords: tuple[int, ...], path: Any, what: str) -> StoreError:
     where = f"chunk {'.'.join(map(str, coords)) or '0'}"
     if info.member_first and coords and info.chunks:
@@ -347,7 +336,7 @@ def _checked_class() -> Any:
 
         async def get(self, key: str, prototype: Any, byte_range: Any = None) -> Any:
             value = await self._store.get(key, prototype, byte_range)
-            split = _split_chunk_key(key) if byte_range is None else None
+            split = split_chunk_key(key) if byte_range is None else None
             if split is None:
                 return value
             info = await self._info(split[0])

@@ -69,3 +69,14 @@ def _default(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return str(value)
+
+
+def split_chunk_key(key: str) -> tuple[str, tuple[int, ...]] | None:
+    """("long/x", (3, 0)) for "long/x/c/3/0"; None for a key that is not a chunk."""
+    parts = key.split("/")
+    end = len(parts)
+    while end and parts[end - 1].isdigit():
+        end -= 1
+    if end < 2 or parts[end - 1] != "c":
+        return None
+    return "/".join(parts[: end - 1]), tuple(int(p) for p in parts[end:])
