@@ -368,9 +368,9 @@ class Runner:
     --------
     >>> import engine
     >>> m = engine.Model("decay", time_unit="year")
-    >>> m.param("k", 0.5)
-    >>> m.stock("x", initial=1.0)
-    >>> m.flow("loss", "k * x", out_of="x")
+    >>> _ = m.param("k", 0.5)
+    >>> _ = m.stock("x", initial=1.0)
+    >>> _ = m.flow("loss", "k * x", out_of="x")
     >>> runner = engine.Runner(m, start=0, stop=2, dt=0.5, outputs=["x"])
     >>> float(runner.run({"k": 0.5})["x"].sel(time=2.0))
     0.31640625
@@ -655,9 +655,9 @@ def simulate(model: Model, *, start: float | None = None, stop: float | None = N
     --------
     >>> import engine
     >>> m = engine.Model("decay", time_unit="year")
-    >>> m.param("k", 0.5)
-    >>> m.stock("x", initial=1.0)
-    >>> m.flow("loss", "k * x", out_of="x")
+    >>> _ = m.param("k", 0.5)
+    >>> _ = m.stock("x", initial=1.0)
+    >>> _ = m.flow("loss", "k * x", out_of="x")
     >>> ds = engine.simulate(m, start=0, stop=2, dt=0.5)
     >>> float(ds["x"].sel(time=2.0))
     0.31640625
