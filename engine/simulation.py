@@ -44,7 +44,10 @@ class RunSettings:
 
     @property
     def n_save(self) -> int:
-        return int(self.save.sum())
+        cached: int | None = self.__dict__.get("_n_save")
+        if cached is None:  # counted once: ``save`` is never changed after construction
+            cached = self.__dict__["_n_save"] = int(self.save.sum())
+        return cached
 
     def save_times(self) -> np.ndarray:
         cached: np.ndarray | None = self.__dict__.get("_times")
@@ -457,6 +460,15 @@ class Runner:
         ``params`` maps parameter names to values (checked as :meth:`Model.set_value` checks
         them); a vector from this method is taken as it is (not copied).
         """
+        if params is None:
+            return self.base.copy()
+        return self._vector(params)
+
+    def _vector(self, params: Mapping[str, Any] | np.ndarray | None) -> np.ndarray:
+        """:meth:`parameters` for one run: the defaults themselves when nothing is overridden
+        (the kernels only read ``p``, and :func:`build_dataset` copies what it shows)."""
+        if params is None:
+            return self.base
         if isinstance(params, np.ndarray):
             if params.shape != self.base.shape or params.dtype != np.float64:
                 raise ParameterError(f"a parameter vector of model {self.model.name!r} is "
@@ -472,7 +484,7 @@ class Runner:
         ------
         ParameterError, IntegrationError
         """
-        p = self.parameters(params)
+        p = self._vector(params)
         if self.times is None:
             data, times = self._run_dynamic(p)
         else:
@@ -491,7 +503,7 @@ class Runner:
         if self.settings is None:
             raise SpecError(f"model {self.model.name!r} computes its run settings during the "
                             "run, so its save times are known only after it: use run().")
-        return self._run_checked(self.parameters(params))
+        return self._run_checked(self._vector(params))
 
     def run_members(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Run one chunk of ensemble members in parallel (numba ``prange`` over members).

@@ -328,6 +328,7 @@ def test_runner_runs_many_times_without_compiling_again(teacup, monkeypatch):
     for value, reference in zip(values, expected):
         _same_dataset(runner.run({"characteristic_time": value}), reference)
     assert runner.result is result
+    assert runner.base.tobytes() == runner.parameters().tobytes() == result.p0.tobytes()
     # each run has its own arrays: an earlier result is not overwritten by a later run
     first = runner.run_arrays({"characteristic_time": 5.0})
     runner.run_arrays({"characteristic_time": 20.0})
