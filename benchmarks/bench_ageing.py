@@ -51,19 +51,12 @@ def handwritten_total(stocks: int, n_steps: int, dt: float, every: int):
 
 def engine_total(model: Any, n_steps: int, dt: float, every: int):
     """The engine's kernel keeping only ``total``, saved every ``every`` steps."""
-    from engine.simulation import (
-        compiled,
-        output_layout,
-        parameter_vector,
-        resolve_times,
-        run_kernel,
-    )
+    import engine
 
-    result = compiled(model, "euler")
-    settings = resolve_times(model, 0.0, n_steps * dt, dt, every * dt, "euler")
-    p = parameter_vector(result, None, settings)
-    _, kinds, idx = output_layout(result, ["total"])
-    return lambda: run_kernel(result, p, settings, kinds, idx, "euler")[0]
+    runner = engine.Runner(model, start=0.0, stop=n_steps * dt, dt=dt, saveper=every * dt,
+                           outputs=["total"])
+    p = runner.parameters()
+    return lambda: runner.run_arrays(p)
 
 
 @njit(error_model="numpy")
@@ -114,20 +107,12 @@ def handwritten(stocks: int, n_steps: int, dt: float, save_flows: bool = True):
 
 def engine_kernel(model: Any, n_steps: int, dt: float, outputs: list[str] | None = None):
     """A function running the engine's compiled kernel alone (run settings resolved once)."""
-    from engine.simulation import (
-        compiled,
-        output_layout,
-        parameter_vector,
-        resolve_times,
-        run_kernel,
-    )
+    import engine
 
-    result = compiled(model, "euler")
-    settings = resolve_times(model, 0.0, n_steps * dt, dt, None, "euler")
-    assert settings.n_steps == n_steps
-    p = parameter_vector(result, None, settings)
-    _, kinds, idx = output_layout(result, outputs)
-    return lambda: run_kernel(result, p, settings, kinds, idx, "euler")[0]
+    runner = engine.Runner(model, start=0.0, stop=n_steps * dt, dt=dt, outputs=outputs)
+    assert runner.settings is not None and runner.settings.n_steps == n_steps
+    p = runner.parameters()
+    return lambda: runner.run_arrays(p)
 
 
 def check_same(model: Any, stocks: int, n_steps: int, dt: float, save_flows: bool) -> None:
@@ -159,14 +144,14 @@ def run(quick: bool) -> list[dict[str, Any]]:
         kernel_total = measure(engine_total(model, n_steps, dt, every), **timing)
         reference_total = measure(handwritten_total(stocks, n_steps, dt, every), **timing)
     except Exception as error:
-        return [failed("ageing100/kernel", "run_kernel", error, status="error")]
+        return [failed("ageing100/kernel", "Runner.run_arrays", error, status="error")]
     what = (f"{stocks}-stock ageing chain (age dimension, x[age - 1]), {n_steps} Euler steps, "
             "stocks and flows saved every step")
     return [
-        entry("ageing100/kernel-total", f"compiled kernel (run_kernel): {stocks}-stock ageing "
-              f"chain, {n_steps} Euler steps, the chain's total saved yearly", kernel_total,
+        entry("ageing100/kernel-total", f"compiled kernel (Runner.run_arrays): {stocks}-stock "
+              f"ageing chain, {n_steps} Euler steps, the chain's total saved yearly", kernel_total,
               baseline=baseline, baseline_timing=reference_total, target=0.5),
-        entry("ageing100/kernel", f"compiled kernel (run_kernel): {what}", kernel,
+        entry("ageing100/kernel", f"compiled kernel (Runner.run_arrays): {what}", kernel,
               baseline=baseline, baseline_timing=reference, target=0.5),
         entry("ageing100/simulate", f"engine.simulate end to end, Dataset included: {what}",
               simulate, baseline=baseline, baseline_timing=reference, target=0.5),

@@ -22,7 +22,7 @@ def point(label: str, stocks: int, n_steps: int, quick: bool,
 
     name = f"scaling/{label}"
     timed = (f"ageing chain, {stocks} stocks x {n_steps} Euler steps, stocks saved every step: "
-             "compiled kernel (run_kernel)")
+             "compiled kernel (Runner.run_arrays)")
     work = stocks * n_steps
     timing = {"repeats": 5 if quick else 9, "budget_seconds": 2.0 if quick else 10.0,
               "min_repeat_seconds": 0.05}
@@ -50,29 +50,21 @@ def members_point(members: int, quick: bool, model: Any) -> dict[str, Any]:
     the hand-written single-member loop ``members`` times one after the other."""
     import numpy as np
 
-    from engine.simulation import (
-        compiled,
-        output_layout,
-        parameter_vector,
-        resolve_times,
-        run_members,
-    )
+    import engine
 
     from .bench_ageing import handwritten_total
 
     name = f"scaling/members/{members}"
     n_steps, every = 800, int(round(1.0 / DT))
     timed = (f"{members} members of the 100-stock ageing chain x {n_steps} Euler steps, total "
-             "saved yearly: one run_members call (prange over members)")
+             "saved yearly: one Runner.run_members call (prange over members)")
     timing = {"repeats": 5 if quick else 9, "budget_seconds": 2.0 if quick else 10.0,
               "min_repeat_seconds": 0.05}
     try:
-        result = compiled(model, "euler")
-        settings = resolve_times(model, 0.0, n_steps * DT, DT, every * DT, "euler")
-        p = parameter_vector(result, None, settings)
-        _, kinds, idx = output_layout(result, ["total"])
-        rows = np.tile(p, (members, 1))
-        ours = measure(lambda: run_members(result, rows, settings, kinds, idx), **timing)
+        runner = engine.Runner(model, start=0.0, stop=n_steps * DT, dt=DT, saveper=every * DT,
+                               outputs=["total"])
+        rows = np.tile(runner.parameters(), (members, 1))
+        ours = measure(lambda: runner.run_members(rows), **timing)
         single = handwritten_total(100, n_steps, DT, every)
         one = measure(single, **timing)
     except Exception as error:

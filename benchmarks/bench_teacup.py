@@ -30,60 +30,37 @@ def teacup() -> Any:
 
 
 def kernel_call(model: Any) -> Any:
-    """A function running the compiled kernel alone: times, parameters and output layout are
-    resolved once, outside the timing, as a sweep or a calibration loop would."""
-    from engine.simulation import (
-        compiled,
-        output_layout,
-        parameter_vector,
-        resolve_times,
-        run_kernel,
-    )
+    """A function running the compiled kernel alone: a prepared :class:`engine.Runner` and its
+    parameter vector made once, outside the timing, as a sweep or a calibration loop would."""
+    import engine
 
-    result = compiled(model, "euler")
-    settings = resolve_times(model, START, STOP, DT, None, "euler")
-    p = parameter_vector(result, None, settings)
-    _, kinds, idx = output_layout(result, None)
-    return lambda: run_kernel(result, p, settings, kinds, idx, "euler")
+    runner = engine.Runner(model, start=START, stop=STOP, dt=DT)
+    p = runner.parameters()
+    return lambda: runner.run_arrays(p)
 
 
 def breakdown(model: Any, calls: int = 2000) -> dict[str, float]:
     """Mean seconds per call of each stage of ``engine.simulate`` (the teacup, warm)."""
-    from engine.simulation import (
-        build_dataset,
-        check_status,
-        compiled,
-        output_layout,
-        parameter_vector,
-        resolve_times,
-        run_kernel,
-    )
+    import engine
+    from engine.simulation import build_dataset
 
-    compiled(model, "euler")
-    totals = dict.fromkeys(("compiled (cache lookup)", "resolve_times", "parameter_vector",
-                            "output_layout", "run_kernel", "check_status", "save_times",
-                            "build_dataset"), 0.0)
+    engine.Runner(model, start=START, stop=STOP, dt=DT)
+    totals = dict.fromkeys(("Runner (prepare: cached compile, times, layout)",
+                            "parameters", "run_arrays (kernel and status)", "build_dataset"),
+                           0.0)
     clock = time.perf_counter
     for _ in range(calls):
         t0 = clock()
-        result = compiled(model, "euler")
+        runner = engine.Runner(model, start=START, stop=STOP, dt=DT)
         t1 = clock()
-        settings = resolve_times(model, START, STOP, DT, None, "euler")
+        p = runner.parameters(None)
         t2 = clock()
-        p = parameter_vector(result, None, settings)
+        data = runner.run_arrays(p)
         t3 = clock()
-        names, kinds, idx = output_layout(result, None)
+        assert runner.times is not None
+        build_dataset(runner.result, runner.names, data, p, runner.times)
         t4 = clock()
-        data, info = run_kernel(result, p, settings, kinds, idx, "euler", first_step=DT)
-        t5 = clock()
-        check_status(result, info, kinds, idx)
-        t6 = clock()
-        times = settings.save_times()
-        t7 = clock()
-        build_dataset(result, names, data, p, times)
-        t8 = clock()
-        for key, seconds in zip(totals, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5,
-                                         t7 - t6, t8 - t7)):
+        for key, seconds in zip(totals, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
             totals[key] += seconds
     return {key: value / calls for key, value in totals.items()}
 
@@ -105,14 +82,15 @@ def run(quick: bool) -> list[dict[str, Any]]:
                            **timing)
         stages = breakdown(model, 500 if quick else 3000)
     except Exception as error:  # the suite reports, it does not crash
-        return [failed("teacup/kernel", "run_kernel, 240 Euler steps", error, status="error"),
+        return [failed("teacup/kernel", "Runner.run_arrays, 240 Euler steps", error,
+                       status="error"),
                 failed("teacup/simulate", "engine.simulate, 240 Euler steps", error,
                        status="error")]
 
     baseline = "PySD model.run (teacup.mdl)"
     if not mdl.exists():
         reason = f"{mdl} is absent (the shared conformance models)"
-        return [skipped("teacup/kernel", "run_kernel", reason, baseline=baseline),
+        return [skipped("teacup/kernel", "Runner.run_arrays", reason, baseline=baseline),
                 skipped("teacup/simulate", "engine.simulate", reason, baseline=baseline)]
     import pysd
 
@@ -124,7 +102,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
     pysd_run = measure(pysd_model.run, **timing)
 
     entries.append(entry(
-        "teacup/kernel", "compiled Euler kernel via engine.simulation.run_kernel (240 steps, "
+        "teacup/kernel", "compiled Euler kernel via engine.Runner.run_arrays (240 steps, "
         "every variable saved at each step; times, parameters, layout resolved beforehand)",
         kernel, baseline=baseline, baseline_timing=pysd_run, target=None,
         goal_seconds=20e-6))

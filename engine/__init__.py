@@ -19,7 +19,7 @@ from .errors import (
     SpecError,
     StoreError,
 )
-from .simulation import simulate
+from .simulation import Runner, simulate
 from .spec import Dimension, Model
 from .store import export_netcdf, horizons, open_store
 
@@ -32,6 +32,7 @@ __all__ = [
     "compile_model",
     "CompiledModel",
     "simulate",
+    "Runner",
     "calibrate",
     "Calibration",
     "run_ensemble",

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .errors import ParameterError, SpecError, suggest
-from .simulation import check_status, compiled, parameter_vector, resolve_times, run_kernel
+from .errors import IntegrationError, ParameterError, SpecError, suggest
+from .simulation import Runner
 from .spec import Model
 
 __all__ = ["calibrate", "Calibration"]
@@ -171,15 +171,18 @@ def calibrate(model: Model, observed: xr.Dataset, params: Sequence[str], *,
         raise ParameterError("calibrate: give at least one parameter to fit.")
     if "time" not in observed.dims:
         raise SpecError("calibrate: the observed Dataset needs a 'time' dim.")
-    result = compiled(model, method)
     times = np.asarray(observed["time"].values, dtype=float)
     if stop is None:  # no need to run past the step at or after the last observation
         stop = _first_step_at(float(times.max()), model.start if start is None else start,
                               model.dt if dt is None else dt)
-    settings = resolve_times(model, start, stop, dt, None, method)
-    save_times = settings.save_times()
-    kinds, idx, rows, cols, obs, scale = _observation_layout(result, observed, save_times,
+    # rk45 starts with the save period (first_step=0), as calibration always has.
+    runner = Runner(model, start=start, stop=stop, dt=dt, method=method, outputs=[],
+                    first_step=0.0)
+    result = runner.result
+    assert runner.times is not None
+    kinds, idx, rows, cols, obs, scale = _observation_layout(result, observed, runner.times,
                                                              relative, sigma)
+    runner = runner._replace(columns=(kinds, idx))
 
     # free values
     slots, lows, highs, x0, labels = [], [], [], [], []
@@ -207,16 +210,16 @@ def calibrate(model: Model, observed: xr.Dataset, params: Sequence[str], *,
             x0.append(float(np.clip(array[k], lo, hi)))
             labels.append(_label(model, name, var.dims, k, slot.shape))
     slots_arr = np.array(slots, dtype=np.int64)
-    base = parameter_vector(result, {k: v for k, v in fixed.items() if k not in names},
-                            settings)
+    base = runner.parameters({k: v for k, v in fixed.items() if k not in names})
     evaluations = [0]
 
     def residuals(x: np.ndarray) -> np.ndarray:
         p = base.copy()
         p[slots_arr] = x
-        data, info = run_kernel(result, p, settings, kinds, idx, method)
         evaluations[0] += 1
-        if info[7] != 0:
+        try:
+            data = runner.run_arrays(p)
+        except IntegrationError:
             return np.full(obs.shape, 1e6)
         sim = data[rows, cols]
         out = (sim - obs) / scale
@@ -226,8 +229,7 @@ def calibrate(model: Model, observed: xr.Dataset, params: Sequence[str], *,
     # a first run with the starting values reports a broken model clearly
     p0 = base.copy()
     p0[slots_arr] = x_start
-    _, info0 = run_kernel(result, p0, settings, kinds, idx, method)
-    check_status(result, info0, kinds, idx)
+    runner.run_arrays(p0)
     fit = least_squares(residuals, x_start, bounds=(np.array(lows), np.array(highs)),
                         method="trf", loss=loss, max_nfev=max_nfev, xtol=xtol, ftol=ftol,
                         x_scale="jac")

@@ -11,7 +11,6 @@ the chunk size, the thread count, or whether chunks run here or as dask tasks.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import math
@@ -30,16 +29,8 @@ from . import store as stores
 from .budgets import check_allocation, default_chunk_size
 from .compiler import CompiledModel
 from .errors import EngineError, IntegrationError, ParameterError, SpecError
-from .simulation import (
-    RunSettings,
-    check_status,
-    check_tolerances,
-    compiled,
-    output_layout,
-    parameter_vector,
-    resolve_times,
-    run_members,
-)
+from .simulation import Runner, RunSettings, check_tolerances, resolve_times
+from .solvers import Info, Status
 from .spec import Model
 
 __all__ = ["run_ensemble", "plan_ensemble", "EnsemblePlan"]
@@ -50,54 +41,32 @@ MAX_LISTED_FAILURES = 100
 
 @dataclass(frozen=True)
 class EnsemblePlan:
-    """Everything needed to run any chunk of a sweep, anywhere (picklable for dask)."""
+    """Everything needed to run any chunk of a sweep, anywhere (picklable for dask: the
+    runner travels as its configuration and compiles once per process)."""
 
-    model: Model
-    method: str
-    settings: RunSettings
-    kinds: np.ndarray
-    idx: np.ndarray
+    runner: Runner
     base: np.ndarray
     assign: tuple[tuple[int, np.ndarray], ...]
     design: sampling.Design | sampling.RandomDesign
     layout: stores.Layout
-    rtol: float
-    atol: float
+
+    @property
+    def settings(self) -> RunSettings:
+        assert self.runner.settings is not None
+        return self.runner.settings
 
     def parameters(self, k: int) -> np.ndarray:
         _, values = self.design.block(*self.layout.bounds(k))
         return sampling.parameter_rows(self.base, values, self.assign)
 
-    def run_chunk(self, k: int, result: CompiledModel | None = None
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def run_chunk(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Run chunk ``k``: (out, info, P); failed members' outputs are NaN."""
-        if result is None:
-            result = _worker_compiled(self.model, self.method)
         P = self.parameters(k)
-        out, info = run_members(result, P, self.settings, self.kinds, self.idx, self.method,
-                                self.rtol, self.atol, first_step=self.settings.dt)
-        failed = info[:, 7] != solvers.OK
+        out, info = self.runner.run_members(P)
+        failed = info[:, Info.STATUS] != Status.OK
         if failed.any():
             out[failed] = np.nan
         return out, info, P
-
-
-_WORKER_MODELS: dict[str, Model] = {}
-
-
-def _worker_compiled(model: Model, method: str) -> CompiledModel:
-    """The compiled model in this process, compiled (or loaded from numba's cache) once per
-    model hash: dask tasks each unpickle their own copy of the model."""
-    key = model.content_hash()
-    known = _WORKER_MODELS.setdefault(key, model)
-    return compiled(known, method)
-
-
-def _portable(model: Model) -> Model:
-    """A shallow copy of ``model`` without its compiled kernels (which do not pickle)."""
-    clone = copy.copy(model)
-    clone.__dict__.pop("_compiled_cache", None)
-    return clone
 
 
 def _dask_chunk(plan: EnsemblePlan, k: int, path: str | None) -> Any:
@@ -195,15 +164,8 @@ def _check_params_early(model: Model, params: Mapping[str, Any] | None) -> None:
     if params is not None and not isinstance(params, Mapping):
         raise ParameterError(f"params must be a mapping from parameter name to value, e.g. "
                              f"{{'k': 0.5}}; got a {type(params).__name__}.")
-    for name in params or {}:
-        var = model.variables.get(name)
-        if var is None or var.kind != "param":
-            from .errors import suggest
-
-            why = (f"{name!r} is a {var.kind}, not a parameter" if var is not None
-                   else f"unknown parameter {name!r}")
-            raise ParameterError(f"{why} of model {model.name!r}."
-                                 + suggest(name, [v.name for v in model.params]))
+    for name, value in (params or {}).items():
+        model.parameter_value(name, value)
 
 
 def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
@@ -230,7 +192,7 @@ def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
                         "ensembles need constant run settings.")
     priors_resolved = sampling.resolve_priors(model, priors)
     _check_params_early(model, params)
-    settings = resolve_times(model, start, stop, dt, saveper, method)
+    resolve_times(model, start, stop, dt, saveper, method)  # bad times fail before compiling
     spec = stores.horizon_spec(model.time_unit, horizons)
     rows = sampling.design_rows(design, n, len(priors_resolved))
     if design != "random":
@@ -242,13 +204,15 @@ def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
                          8.0 * 4 * rows * max(1, len(priors_resolved)),
                          "choose fewer members (n), fewer sampled parameters, or the "
                          "'random' design, which is made a chunk at a time.")
-    result = compiled(model, method)
-    if method == "rk45" and result.discrete:
-        raise SpecError(f"model {model.name!r} has discrete updates (fixed delays or cohort "
-                        "shifts), which need fixed steps; use method='euler' or 'rk4'.")
-    base = parameter_vector(result, params, settings)
-    names, kinds, idx = output_layout(result, outputs)
-    settings, groups = _save_plan(model, settings, spec)
+    # rk45 starts with the save period (first_step=0), as it always has in a sweep.
+    runner = Runner(model, start=start, stop=stop, dt=dt, saveper=saveper, method=method,
+                    outputs=outputs, rtol=rtol, atol=atol, first_step=0.0)
+    result = runner.result
+    base = runner.parameters(params)
+    names, kinds = runner.names, runner.kinds
+    assert runner.settings is not None
+    settings, groups = _save_plan(model, runner.settings, spec)
+    runner = runner._replace(settings=settings)
     if chunk_size is None:
         chunk_size = default_chunk_size(rows, settings.n_save, int(kinds.shape[0]))
     chunk_size = int(min(chunk_size, rows))
@@ -261,8 +225,7 @@ def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
     layout = stores.Layout(rows, chunk_size, model.time_unit, groups,
                            _variables(result, names), coords, tuple(matrix.inputs), matrix)
     assign = tuple(sampling.assignments(priors_resolved, result.plan.slots))
-    plan = EnsemblePlan(_portable(model), method, settings, kinds, idx, base, assign, matrix,
-                        layout, rtol, atol)
+    plan = EnsemblePlan(runner, base, assign, matrix, layout)
     parameters = {v.name: _param_value(base, result, v.name) for v in model.params}
     described = {p.key: p.describe() for p in priors_resolved}
     config = {
@@ -401,7 +364,6 @@ def run_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
         model, n=n, seed=seed, design=design, priors=priors, params=params, start=start,
         stop=stop, dt=dt, saveper=saveper, method=method, outputs=outputs,
         chunk_size=chunk_size, horizons=horizons, rtol=rtol, atol=atol)
-    result = compiled(model, method)
     sink: stores.Sink
     if path is None:
         columns = sum(v.size for v in plan.layout.variables if v.column >= 0)
@@ -424,16 +386,16 @@ def run_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
     try:
         if isinstance(sink, stores.ZarrStore) and sink.group.attrs.get("complete") is True:
             return sink.tree()  # a finished sweep: nothing to do, nothing changed
-        _run_pending(plan, result, sink, path, client, on_error, progress, model.name)
-        _finish(plan, result, sink)
+        _run_pending(plan, sink, path, client, on_error, progress, model.name)
+        _finish(plan, sink)
         return sink.tree()
     finally:
         sink.close()
 
 
-def _run_pending(plan: EnsemblePlan, result: CompiledModel,
-                 sink: stores.Sink, path: Path | None, client: Any,
-                 on_error: str, progress: bool | None, name: str) -> None:
+def _run_pending(plan: EnsemblePlan, sink: stores.Sink,
+                 path: Path | None, client: Any, on_error: str, progress: bool | None,
+                 name: str) -> None:
     pending = sink.pending()
     layout = plan.layout
     done_members = layout.members - sum(np.diff(layout.bounds(k))[0] for k in pending)
@@ -441,30 +403,28 @@ def _run_pending(plan: EnsemblePlan, result: CompiledModel,
     try:
         if client is None:
             for k in pending:
-                out, info, P = plan.run_chunk(k, result)
-                _check_chunk(plan, result, k, info, on_error)
+                out, info, P = plan.run_chunk(k)
+                _check_chunk(plan, k, info, on_error)
                 sink.write_chunk(k, out, info, P)
                 bar.update(out.shape[0])
                 del out, info, P  # else alive while the next chunk runs: two chunks in memory
                 sink.release()
         else:
-            _run_dask(client, plan, result, pending, sink, path, on_error, bar)
+            _run_dask(client, plan, pending, sink, path, on_error, bar)
     finally:
         bar.close()
 
 
-def _check_chunk(plan: EnsemblePlan, result: CompiledModel, k: int, info: np.ndarray,
-                 on_error: str) -> None:
+def _check_chunk(plan: EnsemblePlan, k: int, info: np.ndarray, on_error: str) -> None:
     if on_error != "raise":
         return
-    bad = np.flatnonzero(info[:, 7] != solvers.OK)
+    bad = np.flatnonzero(info[:, Info.STATUS] != Status.OK)
     if bad.size:
         m0, _ = plan.layout.bounds(k)
-        member = int(m0 + bad[0])
-        check_status(result, info[bad[0]], plan.kinds, plan.idx, member=member)
+        plan.runner.check(info[bad[0]], member=int(m0 + bad[0]))
 
 
-def _run_dask(client: Any, plan: EnsemblePlan, result: CompiledModel, pending: list[int],
+def _run_dask(client: Any, plan: EnsemblePlan, pending: list[int],
               sink: stores.Sink, path: Path | None, on_error: str,
               bar: Any) -> None:
     from dask.distributed import as_completed
@@ -476,7 +436,7 @@ def _run_dask(client: Any, plan: EnsemblePlan, result: CompiledModel, pending: l
         for future in as_completed(futures):
             k = futures[future]
             out, info, P = future.result()
-            _check_chunk(plan, result, k, info, on_error)
+            _check_chunk(plan, k, info, on_error)
             if out is not None:
                 sink.write_chunk(k, out, info, P)
             elif isinstance(sink, stores.ZarrStore):
@@ -491,8 +451,8 @@ def _run_dask(client: Any, plan: EnsemblePlan, result: CompiledModel, pending: l
         raise
 
 
-def _failures(plan: EnsemblePlan, result: CompiledModel,
-              sink: stores.Sink) -> tuple[int, list[str]]:
+def _failures(plan: EnsemblePlan, sink: stores.Sink
+              ) -> tuple[int, list[str]]:
     status = sink.read("/", "status")
     bad = np.flatnonzero(status > 0)
     if bad.size == 0:
@@ -502,23 +462,22 @@ def _failures(plan: EnsemblePlan, result: CompiledModel,
     listed = []
     for member in bad[:MAX_LISTED_FAILURES]:
         code = int(status[member])
-        info = np.zeros(8)
-        info[0], info[1], info[7] = times[member], index[member], code
+        info = np.zeros(Info.SIZE)
+        info[Info.TIME], info[Info.INDEX], info[Info.STATUS] = times[member], index[member], code
         try:
-            check_status(result, info, plan.kinds, plan.idx, member=int(member))
+            plan.runner.check(info, member=int(member))
         except IntegrationError as error:
             where = error.variable or "solver"
             listed.append(f"member {member}: {where} at time {error.time:g}")
     return int(bad.size), listed
 
 
-def _finish(plan: EnsemblePlan, result: CompiledModel,
-            sink: stores.Sink) -> None:
+def _finish(plan: EnsemblePlan, sink: stores.Sink) -> None:
     from . import analyze
 
     if sink.pending():
         raise EngineError("internal: chunks left unwritten at the end of a sweep.")
-    count, listed = _failures(plan, result, sink)
+    count, listed = _failures(plan, sink)
     for horizon, ds in analyze.summaries(sink, plan.layout).items():
         sink.write_group(f"summary/{horizon}", ds)
     if plan.design.name in ("saltelli", "morris"):

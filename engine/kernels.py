@@ -11,10 +11,13 @@ float64 arrays, like the rest of the kernels.
   ``_pulse_train``, ``_random_uniform``, ``_quantum``;
 - saving: ``_save`` copies the requested outputs of one save time and ``_first_nonfinite``
   finds a non-finite value (the solvers of :mod:`engine.solvers` call both);
-- ``_zeros``: the solvers' work arrays.
+- ``_zeros``: the solvers' work arrays;
+- ``STATUS_OK``, ``STATUS_NONFINITE_STATE``, ...: the codes of :class:`engine.solvers.Status`
+  as plain integers, which the solvers return (numba freezes them into the machine code).
 
-:data:`SOURCE_HASH` (a hash of this file) is written into every generated module, so that a
-change here gives every model a new cache key and no stale machine code is reused.
+:data:`SOURCE_HASH` (a hash of this file and of the status codes) is written into every
+generated module, so that a change here gives every model a new cache key and no stale machine
+code is reused.
 """
 
 import hashlib
@@ -22,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 from numba import njit
+
+from .solvers import STATUS_CONSTANTS
 
 __all__ = ["NAMES", "SOURCE_HASH"]
 
@@ -231,7 +236,10 @@ def _zeros(n):
     return np.zeros(n)
 
 
-#: The helpers a generated module imports.
+globals().update(STATUS_CONSTANTS)
+
+#: The helpers and constants a generated module imports.
 NAMES = tuple(name for name, value in list(globals().items())
-              if name.startswith("_") and hasattr(value, "py_func"))
-SOURCE_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+              if name.startswith("_") and hasattr(value, "py_func")) + tuple(STATUS_CONSTANTS)
+SOURCE_HASH = hashlib.sha256(Path(__file__).read_bytes()
+                             + repr(sorted(STATUS_CONSTANTS.items())).encode()).hexdigest()[:16]

@@ -1,7 +1,15 @@
-"""simulate: run one model once and return a labelled xarray Dataset."""
+"""simulate, and the prepared run it stands on.
+
+A :class:`Runner` puts a run together once, as diffrax's ``diffeqsolve`` puts together term,
+solver, step-size controller and save points: the compiled kernels, the times, the output
+columns and the default parameter vector. :func:`simulate`, the ensembles, calibration and the
+benchmarks all run through it. A kernel returns a :class:`engine.solvers.Status`;
+:func:`check_status` is the one place it becomes an exception.
+"""
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,10 +23,11 @@ from . import solvers
 from .budgets import check_allocation
 from .compiler import CompiledModel, compile_model, discrete_state
 from .errors import IntegrationError, ParameterError, SpecError, suggest
+from .solvers import Info, Status
 from .spec import Model
 
-__all__ = ["simulate", "compiled", "RunSettings", "resolve_times", "parameter_vector",
-           "output_layout"]
+__all__ = ["simulate", "Runner", "compiled", "RunSettings", "resolve_times",
+           "parameter_vector", "output_layout", "check_status"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +44,10 @@ class RunSettings:
 
     @property
     def n_save(self) -> int:
-        return int(self.save.sum())
+        cached: int | None = self.__dict__.get("_n_save")
+        if cached is None:  # counted once: ``save`` is never changed after construction
+            cached = self.__dict__["_n_save"] = int(self.save.sum())
+        return cached
 
     def save_times(self) -> np.ndarray:
         cached: np.ndarray | None = self.__dict__.get("_times")
@@ -198,41 +210,24 @@ def parameter_vector(result: CompiledModel, params: Mapping[str, Any] | None,
                      settings: RunSettings | None = None) -> np.ndarray:
     """The parameter vector for one run: defaults, then ``params`` overrides (checked)."""
     p = result.p0.copy()
-    model = result.model
     if settings is not None:
         _set_controls(result, p, settings)
+    return _override(result, p, params)
+
+
+def _override(result: CompiledModel, p: np.ndarray, params: Mapping[str, Any] | None
+              ) -> np.ndarray:
+    """``p`` with the values of ``params`` written in, each checked by
+    :meth:`Model.parameter_value` (the checks of :meth:`Model.set_value`)."""
     if params is None:
         return p
     if not isinstance(params, Mapping):
         raise ParameterError(f"params must be a mapping from parameter name to value, e.g. "
                              f"{{'k': 0.5}}; got a {type(params).__name__}.")
+    model = result.model
     for name, value in params.items():
-        var = model.variables.get(name)
-        if var is None or var.kind != "param":
-            known = [v.name for v in model.variables.values() if v.kind == "param"]
-            why = (f"{name!r} is a {var.kind}, not a parameter" if var is not None
-                   else f"unknown parameter {name!r}")
-            raise ParameterError(f"{why} of model {model.name!r}." + suggest(name, known))
+        array = model.parameter_value(name, value)
         slot = result.plan.slots[name]
-        try:
-            if isinstance(value, (str, bytes)):
-                raise TypeError
-            array = np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
-            raise ParameterError(f"parameter {name!r}: value {value!r} is not a number (or an "
-                                 f"array of numbers of shape {slot.shape}).") from None
-        if array.ndim == 0:
-            array = np.full(slot.shape, float(array))
-        if array.shape != slot.shape:
-            raise ParameterError(f"parameter {name!r} has shape {slot.shape} (dims {var.dims}); "
-                                 f"the value given has shape {array.shape}.")
-        low, high = var.bounds
-        if not np.all(np.isfinite(array)):
-            raise ParameterError(f"parameter {name!r}: value must be finite, got {value!r}.")
-        if (low is not None and np.any(array < low)) or (high is not None
-                                                         and np.any(array > high)):
-            raise ParameterError(f"parameter {name!r}: value {array.tolist()} is outside its "
-                                 f"bounds [{low}, {high}].")
         p[slot.offset: slot.offset + slot.size] = array.ravel()
     return p
 
@@ -332,11 +327,315 @@ def output_runs(kinds: np.ndarray, idx: np.ndarray) -> np.ndarray:
 _RUNS: dict[tuple[bytes, bytes], np.ndarray] = {}
 
 
+class Runner:
+    """A run prepared once and run many times: model, times, method and outputs put together.
+
+    Preparing compiles the model (or takes it from the caches), resolves and checks the run
+    times, lays out the output columns and builds the default parameter vector; each run then
+    only writes its parameter overrides and calls the kernel. :func:`simulate` is
+    ``Runner(model, ...).run(params)``; ensembles and :func:`engine.calibrate` run through a
+    Runner too.
+
+    Parameters
+    ----------
+    model : Model
+        A model from the DSL or :func:`engine.load`.
+    start, stop, dt, saveper, method, outputs, rtol, atol
+        As for :func:`simulate`.
+    first_step : float, optional
+        rk45's first step: by default ``dt`` (else the model's time step); 0 starts with the
+        save period.
+
+    Attributes
+    ----------
+    model : Model
+    method : str
+    settings : RunSettings or None
+        The run's times and save steps (None for a model whose run settings are equations,
+        whose times are known only after a run).
+    names : list of str
+        The output variables.
+    times : numpy.ndarray or None
+        The save times (rows of :meth:`run_arrays`).
+    base : numpy.ndarray
+        The default parameter vector (see :meth:`parameters`).
+
+    Notes
+    -----
+    A Runner is a snapshot of the model as it was when prepared: a later
+    :meth:`Model.set_value` or new equation is not seen by it (prepare a new one; vary values
+    between runs with ``params``). Each run allocates its own arrays, so results of earlier
+    runs are never overwritten and a Runner may be shared between threads.
+
+    Examples
+    --------
+    >>> import engine
+    >>> m = engine.Model("decay", time_unit="year")
+    >>> _ = m.param("k", 0.5)
+    >>> _ = m.stock("x", initial=1.0)
+    >>> _ = m.flow("loss", "k * x", out_of="x")
+    >>> runner = engine.Runner(m, start=0, stop=2, dt=0.5, outputs=["x"])
+    >>> float(runner.run({"k": 0.5})["x"].sel(time=2.0))
+    0.31640625
+    >>> runner.run_arrays({"k": 1.0})[:, 0].tolist()
+    [1.0, 0.5, 0.25, 0.125, 0.0625]
+    """
+
+    def __init__(self, model: Model, *, start: float | None = None,
+                 stop: float | None = None, dt: float | None = None,
+                 saveper: float | None = None, method: str = "euler",
+                 outputs: Sequence[str] | None = None, rtol: float = 1e-6, atol: float = 1e-9,
+                 first_step: float | None = None) -> None:
+        if method not in solvers.METHODS:
+            raise SpecError(f"unknown method {method!r}; choose one of "
+                            f"{', '.join(solvers.METHODS)}.")
+        self.rtol, self.atol = check_tolerances(rtol, atol)
+        self.model = model
+        self.method = method
+        self.settings: RunSettings | None
+        if model.dynamic_control:
+            if any(v is not None for v in (start, stop, dt, saveper)) or method != "euler":
+                raise SpecError(f"model {model.name!r} computes its own run settings during the "
+                                f"run ({', '.join(model.control.values())}); run it with its "
+                                "own settings and method='euler', or make them constants in "
+                                "the model.")
+            result = compiled(model, None)
+            self.settings = None
+        else:
+            result = compiled(model, method)
+            if method == "rk45" and result.discrete:
+                raise SpecError(f"model {model.name!r} has discrete updates (fixed delays or "
+                                "cohort shifts), which need fixed steps; use method='euler' or "
+                                "'rk4'.")
+            self.settings = _known_settings(result, start, stop, dt, saveper, method)
+        self._result: CompiledModel | None = result
+        self.base = parameter_vector(result, None, self.settings)
+        if first_step is None:
+            first_step = dt if dt is not None else model.dt
+        self.first_step = float(first_step or 0.0)
+        self.names, self.kinds, self.idx = output_layout(result, outputs)
+        self._prepare_output()
+
+    def _prepare_output(self) -> None:
+        self._runs = output_runs(self.kinds, self.idx)
+        settings = self.settings
+        self.times = None if settings is None else settings.save_times()
+        if settings is not None:
+            check_allocation(f"the output of {self.model.name!r} ({settings.n_save:,} save times "
+                             f"x {self.kinds.shape[0]:,} columns)",
+                             8.0 * settings.n_save * self.kinds.shape[0],
+                             "choose fewer outputs (outputs=[...]) or a larger saveper.")
+
+    def _replace(self, *, settings: RunSettings | None = None,
+                 columns: tuple[np.ndarray, np.ndarray] | None = None) -> Runner:
+        """A copy saving at other steps (``settings``, same times and step) or other output
+        columns (``columns``: array kinds and indices, as :func:`output_layout` gives)."""
+        clone = copy.copy(self)
+        if settings is not None:
+            clone.settings = settings
+        if columns is not None:
+            clone.kinds, clone.idx = columns
+            clone.names = []
+        clone._prepare_output()
+        return clone
+
+    # A Runner travels to dask workers as its configuration; each process compiles (or loads
+    # from the disk cache) its kernels once per model hash.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_result"] = None
+        state["model"] = _portable(self.model)
+        return state
+
+    @property
+    def result(self) -> CompiledModel:
+        """The compiled model."""
+        if self._result is None:
+            self._result = _process_compiled(self.model, self.method)
+        return self._result
+
+    def parameters(self, params: Mapping[str, Any] | np.ndarray | None = None) -> np.ndarray:
+        """The full parameter vector of a run: the defaults with ``params`` written in.
+
+        ``params`` maps parameter names to values (checked as :meth:`Model.set_value` checks
+        them); a vector from this method is taken as it is (not copied).
+        """
+        if params is None:
+            return self.base.copy()
+        return self._vector(params)
+
+    def _vector(self, params: Mapping[str, Any] | np.ndarray | None) -> np.ndarray:
+        """:meth:`parameters` for one run: the defaults themselves when nothing is overridden
+        (the kernels only read ``p``, and :func:`build_dataset` copies what it shows)."""
+        if params is None:
+            return self.base
+        if isinstance(params, np.ndarray):
+            if params.shape != self.base.shape or params.dtype != np.float64:
+                raise ParameterError(f"a parameter vector of model {self.model.name!r} is "
+                                     f"float64 of shape {self.base.shape}; got {params.dtype} "
+                                     f"of shape {params.shape}. Give params as a mapping.")
+            return params
+        return _override(self.result, self.base.copy(), params)
+
+    def run(self, params: Mapping[str, Any] | np.ndarray | None = None) -> xr.Dataset:
+        """Run once and return the :class:`xarray.Dataset` that :func:`simulate` returns.
+
+        Raises
+        ------
+        ParameterError, IntegrationError
+        """
+        p = self._vector(params)
+        if self.times is None:
+            data, times = self._run_dynamic(p)
+        else:
+            data, times = self._run_checked(p), self.times
+        return build_dataset(self.result, self.names, data, p, times)
+
+    def run_arrays(self, params: Mapping[str, Any] | np.ndarray | None = None) -> np.ndarray:
+        """Run once and return the outputs as an array: one row per save time
+        (:attr:`times`), one column per output element (the variables of :attr:`names` in
+        order, each flattened in C order; parameters have no column).
+
+        Raises
+        ------
+        ParameterError, IntegrationError
+        """
+        if self.settings is None:
+            raise SpecError(f"model {self.model.name!r} computes its run settings during the "
+                            "run, so its save times are known only after it: use run().")
+        return self._run_checked(self._vector(params))
+
+    def run_members(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Run one chunk of ensemble members in parallel (numba ``prange`` over members).
+
+        ``rows`` holds one full parameter vector per member (see :meth:`parameters`). Returns
+        ``out`` (members x save times x output columns) and ``info`` (members x
+        :attr:`Info.SIZE <engine.solvers.Info>`): column ``Info.STATUS`` is the member's
+        :class:`~engine.solvers.Status`, ``Info.TIME`` and ``Info.INDEX`` when and where it
+        failed (pass a row to :meth:`check` for the exception). Failed members are not raised.
+        """
+        settings = self.settings
+        if settings is None:
+            raise SpecError(f"model {self.model.name!r} computes its run settings during the "
+                            "run; ensembles need constant run settings.")
+        P = np.ascontiguousarray(rows, dtype=float)
+        members = P.shape[0]
+        check_allocation(f"the output block of {members:,} members ({settings.n_save:,} save "
+                         f"times x {self.kinds.shape[0]:,} columns)",
+                         8.0 * members * settings.n_save * self.kinds.shape[0],
+                         "choose a smaller chunk_size, fewer outputs or a larger saveper.")
+        result = self.result
+        out = np.empty((members, settings.n_save, self.kinds.shape[0]))
+        info = np.zeros((members, Info.SIZE))
+        info[:, Info.RTOL], info[:, Info.ATOL] = self.rtol, self.atol
+        info[:, Info.STEPS] = self.first_step
+        z = discrete_state(result, settings.n_steps)
+        kernel = getattr(result.module, f"run_members_{self.method}")
+        with np.errstate(all="ignore"):
+            kernel(P, settings.start, settings.dt, settings.n_steps, settings.save,
+                   self._runs, out, info, z.shape[0], z[0])
+        return out, info
+
+    def check(self, info: np.ndarray, member: int | None = None) -> None:
+        """Raise :class:`engine.IntegrationError` if ``info`` (a run's, or a member's row)
+        holds a failure (see :func:`check_status`)."""
+        check_status(self.result, info, self.kinds, self.idx, member)
+
+    def _run_checked(self, p: np.ndarray) -> np.ndarray:
+        out, info = self._run_once(p)
+        check_status(self.result, info, self.kinds, self.idx)
+        return out
+
+    def _run_once(self, p: np.ndarray, check_every_step: bool = False
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        settings = self.settings
+        assert settings is not None
+        result = self.result
+        sizes = result.plan.sizes
+        y = np.zeros(sizes["y"])
+        a = np.zeros(sizes["a"])
+        z = discrete_state(result, settings.n_steps)
+        out = np.empty((settings.n_save, self.kinds.shape[0]))
+        info = np.zeros(Info.SIZE)
+        info[Info.RTOL], info[Info.ATOL] = self.rtol, self.atol
+        info[Info.STEPS] = self.first_step
+        info[Info.CHECK_EVERY_STEP] = float(check_every_step)
+        with np.errstate(all="ignore"):
+            status = result.runner(self.method)(p, y, a, z, settings.start, settings.dt,
+                                                settings.n_steps, settings.save, self._runs,
+                                                out, info)
+        if status == Status.NONFINITE_STATE and self.method == "euler" and not check_every_step:
+            # Found after the fact (see run_euler): run again checking every step, to name the
+            # exact time.
+            return self._run_once(p, check_every_step=True)
+        info[Info.STATUS] = status
+        return out, info
+
+    def _run_dynamic(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Run a model whose run settings are equations (re-evaluated every step)."""
+        result = self.result
+        model = self.model
+        assert model.start is not None
+        rows = 1024
+        while True:
+            y = np.zeros(result.plan.sizes["y"])
+            a = np.zeros(result.plan.sizes["a"])
+            z = discrete_state(result, 0)
+            out = np.empty((rows, self.kinds.shape[0]))
+            times = np.empty(rows)
+            info = np.zeros(Info.SIZE)
+            with np.errstate(all="ignore"):
+                status = result.module.run_euler_dynamic(p, y, a, z, float(model.start),
+                                                         self._runs, out, times, info)
+            if status != Status.OUT_OF_ROOM:
+                break
+            rows *= 4
+        info[Info.STATUS] = status
+        check_status(result, info, self.kinds, self.idx)
+        count = int(info[Info.ROWS])
+        return out[:count], np.round(times[:count], 10)
+
+
+def _known_settings(result: CompiledModel, start: float | None, stop: float | None,
+                    dt: float | None, saveper: float | None, method: str) -> RunSettings:
+    """:func:`resolve_times`, remembered per compiled model and arguments."""
+    model = result.model
+    known = result.__dict__.setdefault("_settings", {})
+    key = (start, stop, dt, saveper, method, model.start, model.stop, model.dt, model.saveper)
+    try:
+        settings: RunSettings | None = known.get(key)
+    except TypeError:  # an unhashable time: resolve_times names it
+        return resolve_times(model, start, stop, dt, saveper, method)
+    if settings is None:
+        settings = known[key] = resolve_times(model, start, stop, dt, saveper, method)
+    return settings
+
+
+def _portable(model: Model) -> Model:
+    """A shallow copy of ``model`` without its compiled kernels (which do not pickle)."""
+    clone = copy.copy(model)
+    clone.__dict__.pop("_compiled_cache", None)
+    return clone
+
+
+_PROCESS_MODELS: dict[str, Model] = {}
+
+
+def _process_compiled(model: Model, method: str) -> CompiledModel:
+    """The compiled model in this process, compiled (or loaded from numba's cache) once per
+    model hash: dask tasks each unpickle their own copy of the model."""
+    known = _PROCESS_MODELS.setdefault(model.content_hash(), model)
+    return compiled(known, method)
+
+
 def simulate(model: Model, *, start: float | None = None, stop: float | None = None,
              dt: float | None = None, saveper: float | None = None, method: str = "euler",
              params: Mapping[str, Any] | None = None, outputs: Sequence[str] | None = None,
              rtol: float = 1e-6, atol: float = 1e-9) -> xr.Dataset:
     """Run ``model`` once and return its trajectory as an :class:`xarray.Dataset`.
+
+    ``Runner(model, ...).run(params)``: to run one model many times, prepare a
+    :class:`Runner` once.
 
     Parameters
     ----------
@@ -368,149 +667,47 @@ def simulate(model: Model, *, start: float | None = None, stop: float | None = N
     --------
     >>> import engine
     >>> m = engine.Model("decay", time_unit="year")
-    >>> m.param("k", 0.5)
-    >>> m.stock("x", initial=1.0)
-    >>> m.flow("loss", "k * x", out_of="x")
+    >>> _ = m.param("k", 0.5)
+    >>> _ = m.stock("x", initial=1.0)
+    >>> _ = m.flow("loss", "k * x", out_of="x")
     >>> ds = engine.simulate(m, start=0, stop=2, dt=0.5)
     >>> float(ds["x"].sel(time=2.0))
     0.31640625
     """
-    if method not in solvers.METHODS:
-        raise SpecError(f"unknown method {method!r}; choose one of {', '.join(solvers.METHODS)}.")
-    rtol, atol = check_tolerances(rtol, atol)
-    if model.dynamic_control:
-        return _simulate_dynamic(model, start, stop, dt, saveper, method, params, outputs)
-    result = compiled(model, method)
-    if method == "rk45" and result.discrete:
-        raise SpecError(f"model {model.name!r} has discrete updates (fixed delays or cohort "
-                        "shifts), which need fixed steps; use method='euler' or 'rk4'.")
-    known = result.__dict__.setdefault("_settings", {})
-    key = (start, stop, dt, saveper, method, model.start, model.stop, model.dt, model.saveper)
-    try:
-        settings = known.get(key)
-    except TypeError:  # an unhashable time: resolve_times names it
-        settings = None
-    if settings is None:
-        settings = known[key] = resolve_times(model, start, stop, dt, saveper, method)
-    p = parameter_vector(result, params, settings)
-    names, kinds, idx = output_layout(result, outputs)
-    data, info = run_kernel(result, p, settings, kinds, idx, method, rtol, atol,
-                            first_step=dt if dt is not None else model.dt)
-    check_status(result, info, kinds, idx)
-    return build_dataset(result, names, data, p, settings.save_times())
-
-
-def run_kernel(result: CompiledModel, p: np.ndarray, settings: RunSettings, kinds: np.ndarray,
-               idx: np.ndarray, method: str, rtol: float = 1e-6, atol: float = 1e-9,
-               first_step: float | None = None, check_every_step: bool = False
-               ) -> tuple[np.ndarray, np.ndarray]:
-    sizes = result.plan.sizes
-    y = np.zeros(sizes["y"])
-    a = np.zeros(sizes["a"])
-    check_allocation(f"the output of {result.model.name!r} ({settings.n_save:,} save times x "
-                     f"{kinds.shape[0]:,} columns)", 8.0 * settings.n_save * kinds.shape[0],
-                     "choose fewer outputs (outputs=[...]) or a larger saveper.")
-    z = discrete_state(result, settings.n_steps)
-    out = np.empty((settings.n_save, kinds.shape[0]))
-    info = np.zeros(8)
-    info[2], info[3] = rtol, atol
-    info[4] = first_step or 0.0
-    info[6] = float(check_every_step)
-    with np.errstate(all="ignore"):
-        status = result.runner(method)(p, y, a, z, settings.start, settings.dt,
-                                       settings.n_steps, settings.save,
-                                       output_runs(kinds, idx), out,
-                                       info)
-    if status == solvers.NONFINITE_STATE and method == "euler" and not check_every_step:
-        # Found after the fact (see run_euler): run again checking every step, to name the
-        # exact time.
-        return run_kernel(result, p, settings, kinds, idx, method, rtol, atol, first_step,
-                          check_every_step=True)
-    info[7] = status
-    return out, info
-
-
-def _simulate_dynamic(model: Model, start: float | None, stop: float | None, dt: float | None,
-                      saveper: float | None, method: str, params: Mapping[str, Any] | None,
-                      outputs: Sequence[str] | None) -> xr.Dataset:
-    """Run a model whose run settings are equations (re-evaluated every step)."""
-    if any(v is not None for v in (start, stop, dt, saveper)) or method != "euler":
-        raise SpecError(f"model {model.name!r} computes its own run settings during the run "
-                        f"({', '.join(model.control.values())}); run it with its own settings "
-                        "and method='euler', or make them constants in the model.")
-    result = compiled(model, None)
-    assert model.start is not None
-    p = parameter_vector(result, params)
-    names, kinds, idx = output_layout(result, outputs)
-    rows = 1024
-    while True:
-        y = np.zeros(result.plan.sizes["y"])
-        a = np.zeros(result.plan.sizes["a"])
-        z = discrete_state(result, 0)
-        out = np.empty((rows, kinds.shape[0]))
-        times = np.empty(rows)
-        info = np.zeros(8)
-        with np.errstate(all="ignore"):
-            status = result.module.run_euler_dynamic(p, y, a, z, float(model.start),
-                                                     output_runs(kinds, idx),
-                                                     out, times, info)
-        if status != solvers.OUT_OF_ROOM:
-            break
-        rows *= 4
-    info[7] = status
-    check_status(result, info, kinds, idx)
-    count = int(info[5])
-    return build_dataset(result, names, out[:count], p, np.round(times[:count], 10))
-
-
-def run_members(result: CompiledModel, P: np.ndarray, settings: RunSettings,
-                kinds: np.ndarray, idx: np.ndarray, method: str = "euler", rtol: float = 1e-6,
-                atol: float = 1e-9, first_step: float | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Run one chunk of ensemble members in parallel (numba prange over members).
-
-    ``P`` holds one full parameter vector per row (see :func:`parameter_vector`). Returns
-    ``out`` (members x save times x output columns) and ``info`` (members x 8; column 7 is the
-    member's status code, see :mod:`engine.solvers`, columns 0-1 the time and slot at fault).
-    """
-    P = np.ascontiguousarray(P, dtype=float)
-    members = P.shape[0]
-    check_allocation(f"the output block of {members:,} members ({settings.n_save:,} save times "
-                     f"x {kinds.shape[0]:,} columns)",
-                     8.0 * members * settings.n_save * kinds.shape[0],
-                     "choose a smaller chunk_size, fewer outputs or a larger saveper.")
-    out = np.empty((members, settings.n_save, kinds.shape[0]))
-    info = np.zeros((members, 8))
-    info[:, 2], info[:, 3] = rtol, atol
-    info[:, 4] = first_step or 0.0
-    z = discrete_state(result, settings.n_steps)
-    kernel = getattr(result.module, f"run_members_{method}")
-    with np.errstate(all="ignore"):
-        kernel(P, settings.start, settings.dt, settings.n_steps, settings.save,
-               output_runs(kinds, idx), out, info, z.shape[0], z[0])
-    return out, info
+    return Runner(model, start=start, stop=stop, dt=dt, saveper=saveper, method=method,
+                  outputs=outputs, rtol=rtol, atol=atol).run(params)
 
 
 def check_status(result: CompiledModel, info: np.ndarray, kinds: np.ndarray,
                  idx: np.ndarray, member: int | None = None) -> None:
-    status = int(info[7])
-    if status == solvers.OK:
+    """The boundary where a kernel's :class:`~engine.solvers.Status` becomes an exception.
+
+    ``info`` is a run's info array (or an ensemble member's row, ``member`` its index);
+    ``kinds`` and ``idx`` the output columns of the run, to name a non-finite output.
+
+    Raises
+    ------
+    IntegrationError
+        Naming the variable (and element), the time and the member, unless the status is OK.
+    """
+    status = int(info[Info.STATUS])
+    if status == Status.OK:
         return
-    t = float(info[0])
+    t = float(info[Info.TIME])
     who = "" if member is None else f" (member {member})"
-    if status == solvers.NONFINITE_STATE:
-        name = element_name(result, "y", int(info[1]))
+    if status == Status.NONFINITE_STATE:
+        name = element_name(result, "y", int(info[Info.INDEX]))
         raise IntegrationError(f"stock {name!r} became non-finite at time {t:g}{who}. Check "
                                "the flows into it for division by zero or overflow, or use "
                                "a smaller dt.", variable=name, time=t, member=member)
-    if status == solvers.NONFINITE_OUTPUT:
-        column = int(info[1])
+    if status == Status.NONFINITE_OUTPUT:
+        column = int(info[Info.INDEX])
         array = {0: "y", 1: "a", 2: "p"}[int(kinds[column]) % 3]
         name = element_name(result, array, int(idx[column]))
         raise IntegrationError(f"{name!r} is non-finite at time {t:g}{who}. Check its equation "
                                "for division by zero, log of a non-positive number or "
                                "overflow.", variable=name, time=t, member=member)
-    if status == solvers.TOO_MANY_STEPS:
+    if status == Status.TOO_MANY_STEPS:
         raise IntegrationError(f"the adaptive solver took more than 10,000,000 steps before "
                                f"time {t:g}{who}; the model may be stiff or oscillate fast: "
                                "loosen rtol/atol, or use method='euler' or 'rk4' with a small "

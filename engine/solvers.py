@@ -3,8 +3,9 @@
 Each solver is a numba function ``run_<method>(p, y, a, z, t0, h, n_steps, save,
 runs, out, info)`` that initialises the model, steps it and writes the requested
 outputs at the steps flagged in ``save`` into ``out`` (save rows x output columns). It
-returns a status code (:data:`OK`, :data:`NONFINITE_STATE`, :data:`NONFINITE_OUTPUT`,
-:data:`TOO_MANY_STEPS`); ``info`` receives the time and the slot at fault. The rules:
+returns a :class:`Status` code (as the integer constants ``STATUS_OK``, ``STATUS_NONFINITE_STATE``,
+... that generated modules import from :mod:`engine.kernels`); ``info`` (fields named by
+:class:`Info`) receives the time and the slot at fault. The rules:
 
 - ``euler``: Vensim's semantics. At each step the state at ``t`` gives every auxiliary and flow
   at ``t``; outputs are saved from these; then ``y(t + dt) = y(t) + dt * f(t, y(t))``.
@@ -15,8 +16,9 @@ returns a status code (:data:`OK`, :data:`NONFINITE_STATE`, :data:`NONFINITE_OUT
   meets is the clamp of non-negative stocks given a rate, applied after every accepted step
   (the rates then recomputed from the clamped state) and to the dense output.
 
-Kernels see only flat float64 arrays; failures travel as status codes and become exceptions
-in :mod:`engine.simulation`.
+Kernels see only flat float64 arrays; failures travel out of them as a :class:`Status` and
+become exceptions at one boundary, :func:`engine.simulation.check_status` (as diffrax's
+``RESULTS``).
 
 A template line that starts (after its indentation) with a hook name in braces, ``{pre_step}``
 or ``{post_step}``, is kept only when the model has code for that hook: the compiler
@@ -35,14 +37,66 @@ References
 
 from __future__ import annotations
 
-__all__ = ["METHODS", "OK", "NONFINITE_STATE", "NONFINITE_OUTPUT", "TOO_MANY_STEPS",
-           "STEP_TOO_SMALL", "SOURCE", "HOOKS"]
+from enum import IntEnum
+
+__all__ = ["METHODS", "Status", "Info", "STATUS_CONSTANTS", "SOURCE", "HOOKS"]
 
 METHODS = ("euler", "rk4", "rk45")
 # The optional steps a template marks (see above), each a function of the generated module.
 HOOKS = ("pre_step", "post_step")
-OK, NONFINITE_STATE, NONFINITE_OUTPUT, TOO_MANY_STEPS, STEP_TOO_SMALL = 0, 1, 2, 3, 4
-OUT_OF_ROOM = 5
+
+
+class Status(IntEnum):
+    """What a solver kernel returns: how the run ended.
+
+    The kernels return the plain integers (as the module constants ``STATUS_<NAME>`` of
+    :mod:`engine.kernels`, see :data:`STATUS_CONSTANTS`); :func:`engine.simulation.check_status`
+    turns anything but ``OK`` into an :class:`engine.IntegrationError`, and an ensemble stores
+    the code per member in its ``status`` variable, so the values are part of the store format.
+    """
+
+    #: The run reached its stop time with every value finite.
+    OK = 0
+    #: A stock became non-finite (``info[TIME]``, ``info[INDEX]``: when, which slot of ``y``).
+    NONFINITE_STATE = 1
+    #: A saved output was non-finite (``info[INDEX]``: the output column).
+    NONFINITE_OUTPUT = 2
+    #: rk45 took more than 10,000,000 steps.
+    TOO_MANY_STEPS = 3
+    #: rk45's step fell below 1e-12 with every value finite (or a dynamic dt was not positive).
+    STEP_TOO_SMALL = 4
+    #: The dynamic-settings Euler kernel ran out of output rows (the caller grows them).
+    OUT_OF_ROOM = 5
+
+
+class Info(IntEnum):
+    """Fields of a kernel's ``info`` array (length :attr:`SIZE`; one row per ensemble member).
+
+    The templates below index ``info`` by these numbers.
+    """
+
+    #: out: the time of a failure.
+    TIME = 0
+    #: out: the slot at fault (a stock's index in ``y``, or an output column).
+    INDEX = 1
+    #: in: rk45's relative and absolute tolerances.
+    RTOL = 2
+    ATOL = 3
+    #: in: rk45's first step (0: the save period); out: the number of steps rk45 took.
+    STEPS = 4
+    #: out: rows saved by the dynamic-settings Euler kernel.
+    ROWS = 5
+    #: in: Euler checks the stocks at every step when non-zero.
+    CHECK_EVERY_STEP = 6
+    #: out: the :class:`Status` (written by the ensemble kernels and by the callers of one run).
+    STATUS = 7
+    #: The length of the array.
+    SIZE = 8
+
+
+#: The status codes as the module-level integers the generated kernels import (numba freezes
+#: global integers into the machine code, so a named constant costs nothing).
+STATUS_CONSTANTS = {f"STATUS_{status.name}": int(status) for status in Status}
 
 _EULER = '''
 @njit(cache=True, error_model="numpy")
@@ -65,7 +119,7 @@ def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):
             {post_step} if bad >= 0:  # discrete
                 {post_step} info[0] = t  # discrete
                 {post_step} info[1] = bad  # discrete
-                {post_step} return 1  # discrete
+                {post_step} return STATUS_NONFINITE_STATE  # discrete
             aux_out(t, y, p, a, z, h)
             bad = _save(row, y, a, p, runs, out)
             row += 1
@@ -74,9 +128,9 @@ def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):
                 stock = _first_nonfinite(y)
                 if stock >= 0:
                     info[1] = stock
-                    return 1
+                    return STATUS_NONFINITE_STATE
                 info[1] = bad
-                return 2
+                return STATUS_NONFINITE_OUTPUT
         if step == n_steps:
             break
         {pre_step} pre_step(t, y, p, a, z, h)
@@ -87,13 +141,13 @@ def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):
             if bad >= 0:
                 info[0] = t0 + (step + 1) * h
                 info[1] = bad
-                return 1
+                return STATUS_NONFINITE_STATE
     bad = _first_nonfinite(y)
     if bad >= 0:
         info[0] = t0 + n_steps * h
         info[1] = bad
-        return 1
-    return 0
+        return STATUS_NONFINITE_STATE
+    return STATUS_OK
 '''
 
 _RK4 = '''
@@ -117,7 +171,7 @@ def run_rk4(p, y, a, z, t0, h, n_steps, save, runs, out, info):
             if bad >= 0:
                 info[0] = t
                 info[1] = bad
-                return 2
+                return STATUS_NONFINITE_OUTPUT
         if step == n_steps:
             break
         {pre_step} pre_step(t, y, p, a, z, h)
@@ -137,8 +191,8 @@ def run_rk4(p, y, a, z, t0, h, n_steps, save, runs, out, info):
         if bad >= 0:
             info[0] = t0 + (step + 1) * h
             info[1] = bad
-            return 1
-    return 0
+            return STATUS_NONFINITE_STATE
+    return STATUS_OK
 '''
 
 _RK45 = '''
@@ -161,7 +215,7 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
     if bad >= 0:
         info[0] = t
         info[1] = bad
-        return 2
+        return STATUS_NONFINITE_OUTPUT
     row = 1
     step = info[4]
     if step <= 0.0:
@@ -177,13 +231,13 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
         steps += 1
         if steps > 10000000:
             info[0] = t
-            return 3
+            return STATUS_TOO_MANY_STEPS
         if step < 1e-12 * max(1.0, abs(t)):
             info[0] = t
             if overflow >= 0:
                 info[1] = overflow
-                return 1
-            return 4
+                return STATUS_NONFINITE_STATE
+            return STATUS_STEP_TOO_SMALL
         last = False
         if t + step >= t_end:
             step = t_end - t
@@ -256,7 +310,7 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
             if bad >= 0:
                 info[0] = ts
                 info[1] = bad
-                return 2
+                return STATUS_NONFINITE_OUTPUT
             row += 1
         for i in range(n):
             y[i] = y1[i]
@@ -271,11 +325,11 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
         if bad >= 0:
             info[0] = t
             info[1] = bad
-            return 1
+            return STATUS_NONFINITE_STATE
         factor = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * err ** -0.2))
         step *= factor
     info[4] = steps
-    return 0
+    return STATUS_OK
 '''
 
 _MEMBERS = '''
@@ -295,7 +349,7 @@ RERUN
 
 # Euler finds a non-finite stock after the fact (see run_euler): the member runs again checking
 # every step, so that its failure time is exact.
-_RERUN = '''        if status == 1:
+_RERUN = '''        if status == STATUS_NONFINITE_STATE:
             y[:] = 0.0
             a[:] = 0.0
             z[:] = 0.0
@@ -325,7 +379,7 @@ def run_euler_dynamic(p, y, a, z, t0, runs, out, times, info):
         delay = t - t0
         if delay % saveper < prec or (-delay) % saveper < prec:
             if row >= out.shape[0]:
-                return 5
+                return STATUS_OUT_OF_ROOM
             aux_out(t, y, p, a, z, h)
             bad = _save(row, y, a, p, runs, out)
             times[row] = t
@@ -333,12 +387,12 @@ def run_euler_dynamic(p, y, a, z, t0, runs, out, times, info):
             if bad >= 0:
                 info[0] = t
                 info[1] = bad
-                return 2
+                return STATUS_NONFINITE_OUTPUT
         if not (t + h * 1e-5 < final):
             break
         if not (h > 0.0):
             info[0] = t
-            return 4
+            return STATUS_STEP_TOO_SMALL
         {pre_step} pre_step(t, y, p, a, z, h)
         for i in range(y.shape[0]):
             y[i] += h * dydt[i]
@@ -348,9 +402,9 @@ def run_euler_dynamic(p, y, a, z, t0, runs, out, times, info):
         if bad >= 0:
             info[0] = t
             info[1] = bad
-            return 1
+            return STATUS_NONFINITE_STATE
     info[5] = row
-    return 0
+    return STATUS_OK
 '''
 
 # One ensemble kernel per method (``run_members_euler``, ...), so a sweep compiles only the

@@ -143,14 +143,25 @@ class Model:
         >>> m["rate"].value.tolist()
         [0.1, 0.3]
         """
+        self.variables[name].value = self.parameter_value(name, value)
+
+    def parameter_value(self, name: str, value: Any) -> np.ndarray:
+        """``value`` for parameter ``name``, checked as :meth:`set_value` checks it, as a float
+        array of the parameter's shape; the model is left unchanged (run overrides,
+        ``params=``, are checked here).
+
+        Raises
+        ------
+        ParameterError
+            As :meth:`set_value`.
+        """
         var = self.variables.get(name)
         if var is None or var.kind != "param":
             known = [v.name for v in self.variables.values() if v.kind == "param"]
             why = (f"{name!r} is a {var.kind}, not a parameter" if var is not None
                    else f"unknown parameter {name!r}")
             raise ParameterError(f"{why} of model {self.name!r}." + suggest(name, known))
-        var.value = self._param_array(name, value, var.dims, var.bounds, var.value,
-                                      ParameterError)
+        return self._param_array(name, value, var.dims, var.bounds, var.value, ParameterError)
 
     def stock(self, name: str, initial: str | float | Expr = 0.0, *, units: str = "",
               dims: Sequence[str] = (), non_negative: bool = False, doc: str = "",

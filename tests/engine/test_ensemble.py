@@ -261,9 +261,9 @@ from tests.conftest import teacup_model
 
 original = ensemble.EnsemblePlan.run_chunk
 
-def slow(self, k, result=None):
+def slow(self, k):
     time.sleep(0.1)
-    return original(self, k, result)
+    return original(self, k)
 
 ensemble.EnsemblePlan.run_chunk = slow
 engine.run_ensemble(teacup_model(), store={store!r}, **{arguments!r})
@@ -303,9 +303,9 @@ def test_sigkill_then_resume_finishes_missing_chunks_only(teacup, tmp_path, monk
     runs: list[int] = []
     original = ensemble.EnsemblePlan.run_chunk
 
-    def counting(self, k, result=None):
+    def counting(self, k):
         runs.append(k)
-        return original(self, k, result)
+        return original(self, k)
 
     monkeypatch.setattr(ensemble.EnsemblePlan, "run_chunk", counting)
     resumed = engine.run_ensemble(teacup, store=path, **arguments)

@@ -61,10 +61,10 @@ def chunk_file(path: Path, group: str, name: str, member_chunk: int) -> Path:
 def interrupt_at_chunk(monkeypatch, k: int) -> None:
     original = ensemble.EnsemblePlan.run_chunk
 
-    def run_chunk(self, chunk, result=None):
+    def run_chunk(self, chunk):
         if chunk == k:
             raise KeyboardInterrupt
-        return original(self, chunk, result)
+        return original(self, chunk)
 
     monkeypatch.setattr(ensemble.EnsemblePlan, "run_chunk", run_chunk)
 
@@ -204,9 +204,9 @@ def test_d07_damaged_chunks_raise_on_read_and_are_recomputed_on_resume(model, re
     runs = []
     original = ensemble.EnsemblePlan.run_chunk
 
-    def counting(self, k, result=None):
+    def counting(self, k):
         runs.append(k)
-        return original(self, k, result)
+        return original(self, k)
 
     ensemble.EnsemblePlan.run_chunk = counting  # type: ignore[method-assign]
     try:

@@ -8,6 +8,8 @@ import xarray as xr
 
 import engine
 from engine import IntegrationError, ParameterError, SpecError
+from engine.solvers import Info, Status
+from tests.conftest import teacup_model
 
 
 def test_readme_teacup_example(teacup):
@@ -281,3 +283,109 @@ def test_variables_reading_limited_outflows_see_the_limited_values():
     np.testing.assert_allclose(ds["total_out"].values, [3, 0, 0])
     np.testing.assert_allclose(ds["to_a"].values, [1.5, 0, 0])
     np.testing.assert_allclose(ds["tank"].values, [3, 0, 0])
+
+
+# ---------------------------------------------------------------------------- Runner
+
+def _same_dataset(a: xr.Dataset, b: xr.Dataset) -> None:
+    """Identical to the last bit: names, dims, coordinates, attrs and values."""
+    xr.testing.assert_identical(a, b)
+    for name in a.variables:
+        assert a[name].values.tobytes() == b[name].values.tobytes(), name
+
+
+@pytest.mark.parametrize("method, dt", [("euler", 0.125), ("rk4", 0.5), ("rk45", None)])
+def test_runner_gives_the_bits_of_simulate(teacup, method, dt):
+    times = {"start": 0, "stop": 30, "dt": dt, "saveper": 1.0, "method": method}
+    params = {"characteristic_time": 7.25}
+    runner = engine.Runner(teacup, **times)
+    _same_dataset(runner.run(params), engine.simulate(teacup, params=params, **times))
+    _same_dataset(runner.run(), engine.simulate(teacup, **times))
+    data = runner.run_arrays(params)  # columns: the stock, then the flow (parameters: none)
+    assert runner.names == ["room_temperature", "characteristic_time", "teacup_temperature",
+                            "heat_loss"]
+    ds = runner.run(params)
+    assert data.tobytes() == np.column_stack([ds["teacup_temperature"], ds["heat_loss"]]
+                                             ).tobytes()
+    assert np.array_equal(runner.times, runner.run()["time"].values)
+
+
+def test_runner_runs_many_times_without_compiling_again(teacup, monkeypatch):
+    from engine import simulation
+
+    values = [5.0, 7.5, 12.0, 20.0]
+    expected = [engine.simulate(teacup, start=0, stop=10, dt=0.25,
+                                params={"characteristic_time": v}) for v in values]
+    runner = engine.Runner(teacup, start=0, stop=10, dt=0.25)
+    result = runner.result
+
+    def no_compile(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(simulation, "compile_model", no_compile)
+    monkeypatch.setattr(simulation, "resolve_times", no_compile)
+    monkeypatch.setattr(simulation, "output_layout", no_compile)
+    for value, reference in zip(values, expected):
+        _same_dataset(runner.run({"characteristic_time": value}), reference)
+    assert runner.result is result
+    assert runner.base.tobytes() == runner.parameters().tobytes() == result.p0.tobytes()
+    # each run has its own arrays: an earlier result is not overwritten by a later run
+    first = runner.run_arrays({"characteristic_time": 5.0})
+    runner.run_arrays({"characteristic_time": 20.0})
+    assert first[:, 0].tobytes() == expected[0]["teacup_temperature"].values.tobytes()
+
+
+def test_runner_members_match_single_runs(teacup):
+    runner = engine.Runner(teacup, start=0, stop=10, dt=0.5, outputs=["teacup_temperature"])
+    rows = np.stack([runner.parameters({"characteristic_time": v}) for v in (4.0, 9.0, 16.0)])
+    out, info = runner.run_members(rows)
+    assert out.shape == (3, runner.times.size, 1)
+    assert np.all(info[:, Info.STATUS] == Status.OK)
+    for row, member in zip(rows, out):
+        assert member.tobytes() == runner.run_arrays(row).tobytes()
+
+
+def test_runner_checks_params_as_set_value_does(teacup):
+    runner = engine.Runner(teacup, start=0, stop=1, dt=0.5)
+    for name, value in [("characteristic_time", -1.0), ("room_temperature", float("nan")),
+                        ("characteristic_tim", 1.0), ("heat_loss", 1.0),
+                        ("room_temperature", "warm"), ("room_temperature", [1.0, 2.0])]:
+        with pytest.raises(ParameterError) as raised:
+            runner.run({name: value})
+        model = teacup_model()
+        with pytest.raises(ParameterError) as reference:
+            model.set_value(name, value)
+        assert str(raised.value) == str(reference.value)
+    with pytest.raises(ParameterError, match="mapping"):
+        runner.run([("room_temperature", 1.0)])  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="shape"):
+        runner.run(np.zeros(1))
+
+
+def test_runner_is_a_snapshot_of_the_model():
+    model = teacup_model()
+    runner = engine.Runner(model, start=0, stop=5, dt=1)
+    before = runner.run_arrays()
+    model.set_value("room_temperature", 20.0)
+    assert runner.run_arrays().tobytes() == before.tobytes()
+    fresh = engine.Runner(model, start=0, stop=5, dt=1).run()
+    assert float(fresh["room_temperature"]) == 20.0
+    _same_dataset(fresh, engine.simulate(model, start=0, stop=5, dt=1))
+
+
+def test_runner_pickles_as_its_configuration(teacup):
+    import pickle
+
+    runner = engine.Runner(teacup, start=0, stop=5, dt=0.5, method="rk4")
+    clone = pickle.loads(pickle.dumps(runner))
+    assert clone.run_arrays().tobytes() == runner.run_arrays().tobytes()
+    assert runner.result is not None  # the original keeps its compiled kernels
+
+
+def test_runner_refuses_what_simulate_refuses(teacup):
+    with pytest.raises(SpecError, match="unknown method"):
+        engine.Runner(teacup, start=0, stop=1, dt=0.5, method="heun")
+    with pytest.raises(ParameterError, match="rtol"):
+        engine.Runner(teacup, start=0, stop=1, dt=0.5, method="rk45", rtol=0)
+    with pytest.raises(SpecError, match="does not divide"):
+        engine.Runner(teacup, start=0, stop=1, dt=0.3)

@@ -1,4 +1,4 @@
-"""Solvers against analytic solutions, and their order of convergence."""
+"""Solvers against analytic solutions, their order of convergence, and their status codes."""
 
 from __future__ import annotations
 
@@ -104,3 +104,45 @@ def test_rk45_tolerance_controls_error(models):
         errors.append(np.max(np.abs(ds[var].values / exact(ds["time"].values) - 1)))
     assert errors[1] < errors[0]
     assert errors[1] < 1e-7
+
+
+# ---------------------------------------------------------------------------- status
+
+def test_status_codes_are_fixed():
+    """The codes are stored per ensemble member (``status``): they must never change."""
+    from engine.solvers import Info, Status
+
+    assert [(s.name, int(s)) for s in Status] == [
+        ("OK", 0), ("NONFINITE_STATE", 1), ("NONFINITE_OUTPUT", 2), ("TOO_MANY_STEPS", 3),
+        ("STEP_TOO_SMALL", 4), ("OUT_OF_ROOM", 5)]
+    assert (Info.TIME, Info.INDEX, Info.STATUS, Info.SIZE) == (0, 1, 7, 8)
+
+
+def test_templates_return_named_status_constants():
+    import re
+
+    from engine import kernels, solvers
+
+    for status in solvers.Status:
+        assert getattr(kernels, f"STATUS_{status.name}") == int(status)
+        assert f"STATUS_{status.name}" in kernels.NAMES
+    for name, source in solvers.SOURCE.items():
+        assert not re.search(r"return\s+-?\d", source), name
+        assert "info[m, 7] = status" in source or not name.startswith("members_")
+    assert solvers.Info.STATUS == 7  # the literal index of the members template above
+
+
+@pytest.mark.parametrize("status", [s for s in __import__("engine.solvers").solvers.Status
+                                    if s.name not in ("OK", "OUT_OF_ROOM")])
+def test_every_failure_status_becomes_an_integration_error(status):
+    from engine.solvers import Info, Status
+
+    runner = engine.Runner(decay_model(), start=0, stop=1, dt=0.5)
+    info = np.zeros(Info.SIZE)
+    runner.check(info)  # OK: nothing raised
+    info[Info.STATUS], info[Info.TIME], info[Info.INDEX] = status, 0.5, 0
+    with pytest.raises(engine.IntegrationError, match=r"time 0\.5 \(member 3\)") as raised:
+        runner.check(info, member=3)
+    assert raised.value.member == 3 and raised.value.time == 0.5
+    if status in (Status.NONFINITE_STATE, Status.NONFINITE_OUTPUT):
+        assert raised.value.variable == "x"
