@@ -101,7 +101,7 @@ def _warm(compiled: CompiledModel, method: str) -> None:
     y = np.zeros(sizes["y"])
     a = np.zeros(sizes["a"])
     z = discrete_state(compiled, 0)
-    info = np.zeros(8)
+    info = np.zeros(solvers.Info.SIZE)
     out = np.zeros((2, 0))
     save = np.ones(1, dtype=np.int64)
     with np.errstate(all="ignore"):

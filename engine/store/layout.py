@@ -15,6 +15,7 @@ import numpy as np
 import xarray as xr
 
 from .. import budgets
+from ..solvers import Info
 from .names import _encode_dataset
 
 __all__ = ["DONE", "DESIGN_VARIABLES", "Layout", "VariableLayout"]
@@ -141,10 +142,10 @@ def _blank(shape: tuple[int, ...], chunk: int, lazy: bool) -> Any:
 
 
 def _write_status(root: Any, where: slice, info: np.ndarray) -> None:
-    status = info[:, 7].astype(np.int8)
+    status = info[:, Info.STATUS].astype(np.int8)
     failed = status != 0
-    times = np.where(failed, info[:, 0], np.nan)
-    index = np.where(failed, info[:, 1], -1).astype(np.int64)
+    times = np.where(failed, info[:, Info.TIME], np.nan)
+    index = np.where(failed, info[:, Info.INDEX], -1).astype(np.int64)
     if isinstance(root, xr.Dataset):
         root["status"].values[where] = status
         root["failure_time"].values[where] = times
