@@ -20,13 +20,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CONFORMANCE", "SPEED", "entry", "failed", "machine", "measure", "skipped",
-           "speed_models"]
+__all__ = [
+    "CONFORMANCE",
+    "SPEED",
+    "entry",
+    "failed",
+    "machine",
+    "measure",
+    "skipped",
+    "speed_models",
+]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-CONFORMANCE = Path(os.environ.get("CORRIDOR_CONFORMANCE",
-                                  ROOT.parent / "shared" / "conformance"))
+CONFORMANCE = Path(os.environ.get("CORRIDOR_CONFORMANCE", ROOT.parent / "shared" / "conformance"))
 
 # The speed suite of ../shared/conformance/conform.py (its SPEED list), read from there when
 # present; this copy of the names is the fallback, never the models themselves.
@@ -55,8 +62,12 @@ def speed_models() -> list[str]:
     if source.exists():
         tree = ast.parse(source.read_text())
         for node in tree.body:
-            if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                    and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "SPEED"):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id == "SPEED"
+            ):
                 return [str(v) for v in ast.literal_eval(node.value)]
     return list(SPEED)
 
@@ -72,8 +83,15 @@ def quiet() -> None:
 
 # ------------------------------------------------------------------------------ timing
 
-def measure(fn: Callable[[], Any], *, repeats: int = 7, min_repeat_seconds: float = 0.05,
-            budget_seconds: float = 10.0, warmups: int = 1) -> dict[str, Any]:
+
+def measure(
+    fn: Callable[[], Any],
+    *,
+    repeats: int = 7,
+    min_repeat_seconds: float = 0.05,
+    budget_seconds: float = 10.0,
+    warmups: int = 1,
+) -> dict[str, Any]:
     """Time ``fn`` warm: ``warmups`` calls (untimed), then up to ``repeats`` repeats of
     ``number`` calls each, ``number`` chosen so a repeat lasts ``min_repeat_seconds``.
 
@@ -108,8 +126,12 @@ def measure(fn: Callable[[], Any], *, repeats: int = 7, min_repeat_seconds: floa
     finally:
         if enabled:
             gc.enable()
-    return {"seconds": statistics.median(samples), "repeats": count, "number": number,
-            "spread": max(samples) / min(samples)}
+    return {
+        "seconds": statistics.median(samples),
+        "repeats": count,
+        "number": number,
+        "spread": max(samples) / min(samples),
+    }
 
 
 # ------------------------------------------------------------------------------ entries
@@ -136,23 +158,38 @@ def machine() -> dict[str, Any]:
             threads = len(os.sched_getaffinity(0))
         except AttributeError:  # pragma: no cover - not Linux
             threads = os.cpu_count() or 1
-        versions = {"python": platform.python_version(), "numba": numba.__version__,
-                    "numpy": numpy.__version__}
+        versions = {
+            "python": platform.python_version(),
+            "numba": numba.__version__,
+            "numpy": numpy.__version__,
+        }
         try:
             import pysd
 
             versions["pysd"] = pysd.__version__
         except ImportError:  # pragma: no cover
             pass
-        _MACHINE = {"cpu": cpu, "threads": threads, "numba_threads": numba.config.NUMBA_NUM_THREADS,
-                    "platform": platform.platform(), **versions}
+        _MACHINE = {
+            "cpu": cpu,
+            "threads": threads,
+            "numba_threads": numba.config.NUMBA_NUM_THREADS,
+            "platform": platform.platform(),
+            **versions,
+        }
     return _MACHINE
 
 
-def entry(name: str, timed: str, engine: dict[str, Any] | float | None, *,
-          baseline: str | None = None, baseline_timing: dict[str, Any] | float | None = None,
-          target: float | None = None, target_text: str | None = None,
-          **extra: Any) -> dict[str, Any]:
+def entry(
+    name: str,
+    timed: str,
+    engine: dict[str, Any] | float | None,
+    *,
+    baseline: str | None = None,
+    baseline_timing: dict[str, Any] | float | None = None,
+    target: float | None = None,
+    target_text: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """One benchmark result. ``ratio`` is baseline seconds / engine seconds (> 1: the engine is
     faster); ``target`` is the ratio a goal asks for (``meets_target`` compares with it)."""
 
@@ -163,15 +200,24 @@ def entry(name: str, timed: str, engine: dict[str, Any] | float | None, *,
 
     engine_seconds = seconds(engine)
     baseline_seconds = seconds(baseline_timing)
-    ratio = (baseline_seconds / engine_seconds
-             if engine_seconds and baseline_seconds is not None else None)
+    ratio = (
+        baseline_seconds / engine_seconds
+        if engine_seconds and baseline_seconds is not None
+        else None
+    )
     result: dict[str, Any] = {
-        "name": name, "status": "ok", "timed": timed, "engine_seconds": engine_seconds,
+        "name": name,
+        "status": "ok",
+        "timed": timed,
+        "engine_seconds": engine_seconds,
         "engine_repeats": engine.get("repeats") if isinstance(engine, dict) else None,
-        "baseline": baseline, "baseline_seconds": baseline_seconds,
-        "baseline_repeats": (baseline_timing.get("repeats")
-                             if isinstance(baseline_timing, dict) else None),
-        "ratio": ratio, "target": target_text or (f"ratio >= {target:g}" if target else None),
+        "baseline": baseline,
+        "baseline_seconds": baseline_seconds,
+        "baseline_repeats": (
+            baseline_timing.get("repeats") if isinstance(baseline_timing, dict) else None
+        ),
+        "ratio": ratio,
+        "target": target_text or (f"ratio >= {target:g}" if target else None),
         "meets_target": None if target is None or ratio is None else bool(ratio >= target),
         "machine": machine(),
     }
@@ -184,18 +230,38 @@ def entry(name: str, timed: str, engine: dict[str, Any] | float | None, *,
 
 def skipped(name: str, timed: str, reason: str, **extra: Any) -> dict[str, Any]:
     """An entry that could not run here (missing data): not a failure of the engine."""
-    return {"name": name, "status": "skipped", "timed": timed, "error": reason,
-            "engine_seconds": None, "baseline": extra.pop("baseline", None),
-            "baseline_seconds": None, "ratio": None, "target": extra.pop("target", None),
-            "meets_target": None, "machine": machine(), **extra}
+    return {
+        "name": name,
+        "status": "skipped",
+        "timed": timed,
+        "error": reason,
+        "engine_seconds": None,
+        "baseline": extra.pop("baseline", None),
+        "baseline_seconds": None,
+        "ratio": None,
+        "target": extra.pop("target", None),
+        "meets_target": None,
+        "machine": machine(),
+        **extra,
+    }
 
 
-def failed(name: str, timed: str, error: BaseException, *, status: str = "unsupported",
-           **extra: Any) -> dict[str, Any]:
+def failed(
+    name: str, timed: str, error: BaseException, *, status: str = "unsupported", **extra: Any
+) -> dict[str, Any]:
     """An entry the engine could not run (a model it cannot load yet, an exception)."""
     message = f"{type(error).__name__}: {error}".splitlines()[0][:300]
-    return {"name": name, "status": status, "timed": timed, "error": message,
-            "engine_seconds": None, "baseline": extra.pop("baseline", None),
-            "baseline_seconds": extra.pop("baseline_seconds", None), "ratio": None,
-            "target": extra.pop("target", None), "meets_target": False, "machine": machine(),
-            **extra}
+    return {
+        "name": name,
+        "status": status,
+        "timed": timed,
+        "error": message,
+        "engine_seconds": None,
+        "baseline": extra.pop("baseline", None),
+        "baseline_seconds": extra.pop("baseline_seconds", None),
+        "ratio": None,
+        "target": extra.pop("target", None),
+        "meets_target": False,
+        "machine": machine(),
+        **extra,
+    }

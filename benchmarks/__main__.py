@@ -38,16 +38,33 @@ def run_module(name: str, quick: bool) -> list[dict[str, Any]]:
         entries = list(module.run(quick))
     except Exception as error:  # a broken benchmark is reported, the others still run
         traceback.print_exc()
-        return [{"name": f"{name}", "status": "error", "timed": f"benchmarks.bench_{name}.run",
-                 "error": f"{type(error).__name__}: {error}".splitlines()[0][:300],
-                 "engine_seconds": None, "baseline": None, "baseline_seconds": None,
-                 "ratio": None, "target": None, "meets_target": None}]
+        return [
+            {
+                "name": f"{name}",
+                "status": "error",
+                "timed": f"benchmarks.bench_{name}.run",
+                "error": f"{type(error).__name__}: {error}".splitlines()[0][:300],
+                "engine_seconds": None,
+                "baseline": None,
+                "baseline_seconds": None,
+                "ratio": None,
+                "target": None,
+                "meets_target": None,
+            }
+        ]
     for item in entries:  # entries written elsewhere may leave fields out
         item.setdefault("status", "ok")
         item.setdefault("machine", machine())
         item.setdefault("module", f"bench_{name}")
-        for key in ("timed", "engine_seconds", "baseline", "baseline_seconds", "ratio",
-                    "target", "meets_target"):
+        for key in (
+            "timed",
+            "engine_seconds",
+            "baseline",
+            "baseline_seconds",
+            "ratio",
+            "target",
+            "meets_target",
+        ):
             item.setdefault(key, None)
         if item["ratio"] is None and item["engine_seconds"] and item["baseline_seconds"]:
             item["ratio"] = item["baseline_seconds"] / item["engine_seconds"]
@@ -55,6 +72,7 @@ def run_module(name: str, quick: bool) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- floors
+
 
 def load_floors() -> dict[str, float]:
     if not FLOORS.exists():
@@ -72,8 +90,10 @@ def check(entries: list[dict[str, Any]], floors: dict[str, float]) -> list[str]:
         if item is None:
             continue  # not part of this run (the full suite has more than the quick one)
         if item["status"] == "skipped":
-            print(f"note: {name} skipped ({item.get('error')}); its floor is not checked",
-                  file=sys.stderr)
+            print(
+                f"note: {name} skipped ({item.get('error')}); its floor is not checked",
+                file=sys.stderr,
+            )
             continue
         if item["status"] != "ok" or item["ratio"] is None:
             problems.append(f"{name}: {item['status']} ({item.get('error')}), floor {floor:g}")
@@ -94,6 +114,7 @@ def new_floors(entries: list[dict[str, Any]]) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- report
+
 
 def duration(seconds: float | None) -> str:
     if seconds is None:
@@ -132,29 +153,50 @@ def table(results: dict[str, Any], floors: dict[str, float]) -> str:
         lines.append(
             f"| {e['name']} | {shown(e['engine_seconds'])} | {e['baseline'] or '-'} | "
             f"{shown(e['baseline_seconds'])} | {ratio} | {e['target'] or '-'} | "
-            f"{'-' if floor is None else f'{floor:g}'} | {status} |")
+            f"{'-' if floor is None else f'{floor:g}'} | {status} |"
+        )
         if e["status"] != "ok":
             notes.append(f"- {e['name']}: {e['status']}: {e.get('error')}")
-    lines += ["", "Ratio = baseline seconds / engine seconds (above 1: the engine is faster); "
-              "times are medians of warm repeats."]
+    lines += [
+        "",
+        "Ratio = baseline seconds / engine seconds (above 1: the engine is faster); "
+        "times are medians of warm repeats.",
+    ]
     if notes:
         lines += ["", *notes]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split(
-        "\n\n")[0].strip("`"))
-    parser.add_argument("--quick", action="store_true",
-                        help="the CI subset (under 3 minutes on 2 cores)")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 when a ratio falls below its floor in floors.json")
-    parser.add_argument("--only", nargs="+", choices=MODULES, metavar="NAME",
-                        help=f"run only these benchmarks ({', '.join(MODULES)})")
-    parser.add_argument("--out", type=Path, default=HERE,
-                        help="directory for results.json and results.md (default: benchmarks/)")
-    parser.add_argument("--set-floors", action="store_true",
-                        help="write floors.json as a third of this run's ratios")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n\n")[0].strip("`")
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="the CI subset (under 3 minutes on 2 cores)"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when a ratio falls below its floor in floors.json",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=MODULES,
+        metavar="NAME",
+        help=f"run only these benchmarks ({', '.join(MODULES)})",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=HERE,
+        help="directory for results.json and results.md (default: benchmarks/)",
+    )
+    parser.add_argument(
+        "--set-floors",
+        action="store_true",
+        help="write floors.json as a third of this run's ratios",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -168,34 +210,52 @@ def main(argv: list[str] | None = None) -> int:
         entries += run_module(name, args.quick)
         print(f"   {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
 
-    results = {"suite": "quick" if args.quick else "full",
-               "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "seconds": round(time.perf_counter() - started, 1), "machine": machine(),
-               "entries": entries}
+    results = {
+        "suite": "quick" if args.quick else "full",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 1),
+        "machine": machine(),
+        "entries": entries,
+    }
     if args.set_floors:
         floors = new_floors(entries)
-        FLOORS.write_text(json.dumps({
-            "comment": "Gated by `python -m benchmarks --quick --check`: a ratio below its "
-                       "floor fails. Each floor is about a third of a measured ratio (see "
-                       "README.md); absolute times are never gated.",
-            "measured": {"suite": results["suite"], "created": results["created"],
-                         "cpu": results["machine"]["cpu"]},
-            "floors": floors}, indent=2) + "\n")
+        FLOORS.write_text(
+            json.dumps(
+                {
+                    "comment": "Gated by `python -m benchmarks --quick --check`: a ratio below its "
+                    "floor fails. Each floor is about a third of a measured ratio (see "
+                    "README.md); absolute times are never gated.",
+                    "measured": {
+                        "suite": results["suite"],
+                        "created": results["created"],
+                        "cpu": results["machine"]["cpu"],
+                    },
+                    "floors": floors,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     floors = load_floors()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     text = table(results, floors)
     (args.out / "results.md").write_text(text)
     print(text)
-    print(f"{len(entries)} benchmarks in {results['seconds']} s; wrote "
-          f"{args.out / 'results.json'} and results.md", file=sys.stderr)
+    print(
+        f"{len(entries)} benchmarks in {results['seconds']} s; wrote "
+        f"{args.out / 'results.json'} and results.md",
+        file=sys.stderr,
+    )
     if args.check:
         problems = check(entries, floors)
         if problems:
             print("benchmark floors failed:\n  " + "\n  ".join(problems), file=sys.stderr)
             return 1
-        print(f"all {sum(1 for e in entries if e['name'] in floors)} floored ratios hold",
-              file=sys.stderr)
+        print(
+            f"all {sum(1 for e in entries if e['name'] in floors)} floored ratios hold",
+            file=sys.stderr,
+        )
     return 0
 
 

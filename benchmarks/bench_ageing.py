@@ -30,10 +30,20 @@ def chain(stocks: int) -> Any:
     m.param("mortality", MORTALITY, units="1/year")
     m.param("entry", [1.0] + [0.0] * (stocks - 1), dims=("age",))
     m.stock("x", initial=INITIAL, dims=("age",), units="person")
-    m.flow("inflow", "entry * births + x[age - 1] / residence_time", into="x", dims=("age",),
-           units="person/year")
-    m.flow("outflow", "x / residence_time + mortality * x", out_of="x", dims=("age",),
-           units="person/year")
+    m.flow(
+        "inflow",
+        "entry * births + x[age - 1] / residence_time",
+        into="x",
+        dims=("age",),
+        units="person/year",
+    )
+    m.flow(
+        "outflow",
+        "x / residence_time + mortality * x",
+        out_of="x",
+        dims=("age",),
+        units="person/year",
+    )
     m.aux("total", "sum(x, 'age')", units="person")
     return m
 
@@ -43,8 +53,9 @@ def handwritten_total(stocks: int, n_steps: int, dt: float, every: int):
 
     def call() -> np.ndarray:
         out = np.empty((n_steps // every + 1, 1))
-        return _chain_euler(stocks, BIRTHS, RESIDENCE_TIME, MORTALITY, dt, n_steps, False,
-                            out, every)
+        return _chain_euler(
+            stocks, BIRTHS, RESIDENCE_TIME, MORTALITY, dt, n_steps, False, out, every
+        )
 
     return call
 
@@ -53,15 +64,17 @@ def engine_total(model: Any, n_steps: int, dt: float, every: int):
     """The engine's kernel keeping only ``total``, saved every ``every`` steps."""
     import engine
 
-    runner = engine.Runner(model, start=0.0, stop=n_steps * dt, dt=dt, saveper=every * dt,
-                           outputs=["total"])
+    runner = engine.Runner(
+        model, start=0.0, stop=n_steps * dt, dt=dt, saveper=every * dt, outputs=["total"]
+    )
     p = runner.parameters()
     return lambda: runner.run_arrays(p)
 
 
 @njit(error_model="numpy")
-def _chain_euler(n, births, tau, mortality, dt, n_steps, save_flows, out,
-                 total_every=0):  # pragma: no cover
+def _chain_euler(
+    n, births, tau, mortality, dt, n_steps, save_flows, out, total_every=0
+):  # pragma: no cover
     # Saves stocks (and flows) every step, or with total_every > 0 only the chain's total
     # every total_every steps.
     x = np.full(n, INITIAL)
@@ -99,8 +112,7 @@ def handwritten(stocks: int, n_steps: int, dt: float, save_flows: bool = True):
 
     def call() -> np.ndarray:
         out = np.empty((n_steps + 1, columns))
-        return _chain_euler(stocks, BIRTHS, RESIDENCE_TIME, MORTALITY, dt, n_steps, save_flows,
-                            out)
+        return _chain_euler(stocks, BIRTHS, RESIDENCE_TIME, MORTALITY, dt, n_steps, save_flows, out)
 
     return call
 
@@ -133,26 +145,50 @@ def run(quick: bool) -> list[dict[str, Any]]:
         model = chain(stocks)
         check_same(model, stocks, n_steps, dt, save_flows=True)
         every = int(round(1.0 / dt))  # yearly
-        ours, theirs = engine_total(model, n_steps, dt, every)(), \
-            handwritten_total(stocks, n_steps, dt, every)()
+        ours, theirs = (
+            engine_total(model, n_steps, dt, every)(),
+            handwritten_total(stocks, n_steps, dt, every)(),
+        )
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
         outputs = ["x", "inflow", "outflow"]
         kernel = measure(engine_kernel(model, n_steps, dt, outputs), **timing)
-        simulate = measure(lambda: engine.simulate(model, start=0, stop=n_steps * dt, dt=dt,
-                                                   outputs=outputs), **timing)
+        simulate = measure(
+            lambda: engine.simulate(model, start=0, stop=n_steps * dt, dt=dt, outputs=outputs),
+            **timing,
+        )
         reference = measure(handwritten(stocks, n_steps, dt), **timing)
         kernel_total = measure(engine_total(model, n_steps, dt, every), **timing)
         reference_total = measure(handwritten_total(stocks, n_steps, dt, every), **timing)
     except Exception as error:
         return [failed("ageing100/kernel", "Runner.run_arrays", error, status="error")]
-    what = (f"{stocks}-stock ageing chain (age dimension, x[age - 1]), {n_steps} Euler steps, "
-            "stocks and flows saved every step")
+    what = (
+        f"{stocks}-stock ageing chain (age dimension, x[age - 1]), {n_steps} Euler steps, "
+        "stocks and flows saved every step"
+    )
     return [
-        entry("ageing100/kernel-total", f"compiled kernel (Runner.run_arrays): {stocks}-stock "
-              f"ageing chain, {n_steps} Euler steps, the chain's total saved yearly", kernel_total,
-              baseline=baseline, baseline_timing=reference_total, target=0.5),
-        entry("ageing100/kernel", f"compiled kernel (Runner.run_arrays): {what}", kernel,
-              baseline=baseline, baseline_timing=reference, target=0.5),
-        entry("ageing100/simulate", f"engine.simulate end to end, Dataset included: {what}",
-              simulate, baseline=baseline, baseline_timing=reference, target=0.5),
+        entry(
+            "ageing100/kernel-total",
+            f"compiled kernel (Runner.run_arrays): {stocks}-stock "
+            f"ageing chain, {n_steps} Euler steps, the chain's total saved yearly",
+            kernel_total,
+            baseline=baseline,
+            baseline_timing=reference_total,
+            target=0.5,
+        ),
+        entry(
+            "ageing100/kernel",
+            f"compiled kernel (Runner.run_arrays): {what}",
+            kernel,
+            baseline=baseline,
+            baseline_timing=reference,
+            target=0.5,
+        ),
+        entry(
+            "ageing100/simulate",
+            f"engine.simulate end to end, Dataset included: {what}",
+            simulate,
+            baseline=baseline,
+            baseline_timing=reference,
+            target=0.5,
+        ),
     ]

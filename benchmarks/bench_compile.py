@@ -67,25 +67,40 @@ def child(target: str, prewarm: bool = False) -> dict[str, Any]:
     engine.simulate(model, **times)
     second = time.perf_counter()
     compile_seconds = max(0.0, (first - loaded) - (second - first))
-    return {"import_seconds": imported - started - xarray_seconds,
-            "xarray_startup_seconds": xarray_seconds, "load_seconds": loaded - imported,
-            "compile_seconds": compile_seconds,
-            "load_compile_seconds": loaded - imported + compile_seconds}
+    return {
+        "import_seconds": imported - started - xarray_seconds,
+        "xarray_startup_seconds": xarray_seconds,
+        "load_seconds": loaded - imported,
+        "compile_seconds": compile_seconds,
+        "load_compile_seconds": loaded - imported + compile_seconds,
+    }
 
 
 def spawn(target: str, cache: str, prewarm: bool = False) -> dict[str, Any]:
     env = dict(os.environ, CORRIDOR_CACHE_DIR=cache)
     flags = ["--prewarm"] if prewarm else []
-    done = subprocess.run([sys.executable, "-m", "benchmarks.bench_compile", target, *flags],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_compile", target, *flags],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()
         raise RuntimeError(lines[-1] if lines else f"exit status {done.returncode}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def bench(label: str, target: str, cold_goal: float, cached_goal: float,
-          what: str, prewarmed: bool = False) -> list[dict[str, Any]]:
+def bench(
+    label: str,
+    target: str,
+    cold_goal: float,
+    cached_goal: float,
+    what: str,
+    prewarmed: bool = False,
+) -> list[dict[str, Any]]:
     """Cold, then cached; with ``prewarmed`` also cached after numba's own start-up."""
     key = "compile_seconds" if target == "teacup-dsl" else "load_compile_seconds"
     phases = [("cold", cold_goal, False), ("cached", cached_goal, False)]
@@ -95,29 +110,50 @@ def bench(label: str, target: str, cold_goal: float, cached_goal: float,
         results = []
         for phase, goal, prewarm in phases:
             name = f"compile/{label}/{phase}"
-            timed = (f"{what}, {'empty' if phase == 'cold' else 'warm'} CORRIDOR_CACHE_DIR, "
-                     "fresh process (import engine and xarray's start-up excluded"
-                     + (", numba started beforehand)" if prewarm else ")"))
+            timed = (
+                f"{what}, {'empty' if phase == 'cold' else 'warm'} CORRIDOR_CACHE_DIR, "
+                "fresh process (import engine and xarray's start-up excluded"
+                + (", numba started beforehand)" if prewarm else ")")
+            )
             try:
                 measured = spawn(target, cache, prewarm)
             except Exception as error:
                 results.append(failed(name, timed, error, status="error"))
                 continue
-            results.append(entry(name, timed, measured[key], goal_seconds=goal,
-                                 target_text=f"< {goal:g} s (goal, not gated)", **measured))
+            results.append(
+                entry(
+                    name,
+                    timed,
+                    measured[key],
+                    goal_seconds=goal,
+                    target_text=f"< {goal:g} s (goal, not gated)",
+                    **measured,
+                )
+            )
         return results
 
 
 def run(quick: bool) -> list[dict[str, Any]]:
-    entries = bench("teacup_dsl", "teacup-dsl", 5.0, 0.5,
-                    "teacup DSL model: first engine.simulate minus a warm one", prewarmed=True)
-    for relative in (QUICK if quick else speed_models()):
+    entries = bench(
+        "teacup_dsl",
+        "teacup-dsl",
+        5.0,
+        0.5,
+        "teacup DSL model: first engine.simulate minus a warm one",
+        prewarmed=True,
+    )
+    for relative in QUICK if quick else speed_models():
         path = model_path(relative)
         label = short_name(relative)
         what = f"engine.load + compile of {relative}"
         if not path.exists():
-            entries.append(skipped(f"compile/{label}/cold", what,
-                                   f"{path} is absent (the shared conformance models)"))
+            entries.append(
+                skipped(
+                    f"compile/{label}/cold",
+                    what,
+                    f"{path} is absent (the shared conformance models)",
+                )
+            )
             continue
         entries += bench(label, str(path), 10.0, 1.0, what)
     return entries

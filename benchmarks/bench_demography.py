@@ -35,9 +35,17 @@ def run(quick: bool) -> list[dict[str, Any]]:
         baseline = measure(lambda: engine.simulate(small, outputs=OUTPUTS), **timing)
     except Exception as error:
         return [failed(name, "engine.simulate", error, status="error")]
-    return [entry(name, "engine.simulate of the demography model of the 237 WPP countries and "
-                  "areas, 2022-2100, Euler dt = 1, population and total_population saved "
-                  "yearly (Dataset included)", ours,
-                  baseline="the same model of 10 locations", baseline_timing=baseline,
-                  goal_seconds=1.0, target_text="< 1 s (goal, not gated)",
-                  locations=len(countries))]
+    return [
+        entry(
+            name,
+            "engine.simulate of the demography model of the 237 WPP countries and "
+            "areas, 2022-2100, Euler dt = 1, population and total_population saved "
+            "yearly (Dataset included)",
+            ours,
+            baseline="the same model of 10 locations",
+            baseline_timing=baseline,
+            goal_seconds=1.0,
+            target_text="< 1 s (goal, not gated)",
+            locations=len(countries),
+        )
+    ]

@@ -48,8 +48,18 @@ def chain_model() -> Any:
 
 
 def sweep_arguments(n: int) -> dict[str, Any]:
-    return dict(n=n, seed=SEED, design="random", priors=PRIORS, start=0.0, stop=N_STEPS * DT,
-                dt=DT, outputs=["total"], horizons={"all": (0.0, None, 1.0)}, progress=False)
+    return dict(
+        n=n,
+        seed=SEED,
+        design="random",
+        priors=PRIORS,
+        start=0.0,
+        stop=N_STEPS * DT,
+        dt=DT,
+        outputs=["total"],
+        horizons={"all": (0.0, None, 1.0)},
+        progress=False,
+    )
 
 
 def member_parameters(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -114,8 +124,9 @@ def prange_sweep(tau: np.ndarray, mortality: np.ndarray) -> np.ndarray:
     return _prange_sweep(tau, mortality, BIRTHS, INITIAL, STOCKS, DT, N_STEPS, SAVE_EVERY, out)
 
 
-def measure_interleaved(first: Any, second: Any, *, repeats: int, budget_seconds: float
-                        ) -> tuple[dict[str, Any], dict[str, Any]]:
+def measure_interleaved(
+    first: Any, second: Any, *, repeats: int, budget_seconds: float
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Time two functions of similar cost in alternation (one warm-up call each, then
     ``repeats`` rounds of one call of each, fewer if over budget): on a shared machine both
     see the same load, so their ratio is not skewed by load changing between two series.
@@ -141,8 +152,15 @@ def measure_interleaved(first: Any, second: Any, *, repeats: int, budget_seconds
     finally:
         if enabled:
             gc.enable()
-    a, b = ({"seconds": statistics.median(times), "repeats": count, "number": 1,
-             "spread": max(times) / min(times)} for times in samples)
+    a, b = (
+        {
+            "seconds": statistics.median(times),
+            "repeats": count,
+            "number": 1,
+            "spread": max(times) / min(times),
+        }
+        for times in samples
+    )
     return a, b
 
 
@@ -165,28 +183,52 @@ def chain_entries(quick: bool) -> list[dict[str, Any]]:
     timing = {"repeats": 3 if quick else 5, "budget_seconds": 6.0 if quick else 30.0}
     ensemble, handwritten = measure_interleaved(
         lambda: engine.run_ensemble(model, **sweep_arguments(n)),
-        lambda: prange_sweep(tau, mortality), repeats=5 if quick else 7,
-        budget_seconds=2 * timing["budget_seconds"])
-    vectorised = measure(lambda: numpy_sweep(tau, mortality), repeats=1 if not quick else 2,
-                         budget_seconds=timing["budget_seconds"])
-    what = (f"run_ensemble, {n} members (random design, 2 sampled parameters) of a "
-            f"{STOCKS}-stock ageing chain x {N_STEPS} Euler steps, chain total saved yearly, "
-            "tree and summaries included")
+        lambda: prange_sweep(tau, mortality),
+        repeats=5 if quick else 7,
+        budget_seconds=2 * timing["budget_seconds"],
+    )
+    vectorised = measure(
+        lambda: numpy_sweep(tau, mortality),
+        repeats=1 if not quick else 2,
+        budget_seconds=timing["budget_seconds"],
+    )
+    what = (
+        f"run_ensemble, {n} members (random design, 2 sampled parameters) of a "
+        f"{STOCKS}-stock ageing chain x {N_STEPS} Euler steps, chain total saved yearly, "
+        "tree and summaries included"
+    )
     return [
         # The 10x goal is the issue's, for 10,000 members: with --quick's 2,000 the numpy
         # arrays (1.6 MB) stay in cache and numpy is relatively faster, so no target is shown.
-        _aliases(entry("ensemble/ageing100_vs_numpy", what, ensemble,
-                       baseline="numpy arrays vectorised over members",
-                       baseline_timing=vectorised, target=None if quick else 10.0, members=n,
-                       members_per_second=n / ensemble["seconds"])),
-        _aliases(entry("ensemble/ageing100_vs_prange", what, ensemble,
-                       baseline="hand-written numba prange kernel over members",
-                       baseline_timing=handwritten, target=0.5, members=n,
-                       members_per_second=n / ensemble["seconds"])),
+        _aliases(
+            entry(
+                "ensemble/ageing100_vs_numpy",
+                what,
+                ensemble,
+                baseline="numpy arrays vectorised over members",
+                baseline_timing=vectorised,
+                target=None if quick else 10.0,
+                members=n,
+                members_per_second=n / ensemble["seconds"],
+            )
+        ),
+        _aliases(
+            entry(
+                "ensemble/ageing100_vs_prange",
+                what,
+                ensemble,
+                baseline="hand-written numba prange kernel over members",
+                baseline_timing=handwritten,
+                target=0.5,
+                members=n,
+                members_per_second=n / ensemble["seconds"],
+            )
+        ),
     ]
 
 
 # ---------------------------------------------------------------------------- streaming
+
 
 def _peak_child(model_name: str, n: int, store: str) -> dict[str, Any]:
     """Run one sweep to a zarr store in this (fresh) process: seconds and peak RSS."""
@@ -204,8 +246,12 @@ def _peak_child(model_name: str, n: int, store: str) -> dict[str, Any]:
         engine.run_ensemble(model, n=2, **arguments, progress=False)  # compile
     else:
         model = chain_model()
-        arguments = dict(sweep_arguments(n), outputs=["x", "total"], chunk_size=1_000,
-                         horizons={"all": (0.0, None, 5.0)})
+        arguments = dict(
+            sweep_arguments(n),
+            outputs=["x", "total"],
+            chunk_size=1_000,
+            horizons={"all": (0.0, None, 5.0)},
+        )
         arguments.pop("n")
         engine.run_ensemble(model, n=2, **arguments)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -213,10 +259,14 @@ def _peak_child(model_name: str, n: int, store: str) -> dict[str, Any]:
     tree = engine.run_ensemble(model, n=n, store=store, **{**arguments, "progress": False})
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": seconds, "peak_rss_mb": peak / 1024, "rss_before_mb": before / 1024,
-            "members": int(tree.sizes["member"]), "failed": int(tree.attrs["failed_members"]),
-            "store_mb": sum(p.stat().st_size for p in Path(store).rglob("*") if p.is_file())
-            / 2**20}
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": peak / 1024,
+        "rss_before_mb": before / 1024,
+        "members": int(tree.sizes["member"]),
+        "failed": int(tree.attrs["failed_members"]),
+        "store_mb": sum(p.stat().st_size for p in Path(store).rglob("*") if p.is_file()) / 2**20,
+    }
 
 
 def peak(model_name: str, n: int) -> dict[str, Any]:
@@ -224,11 +274,23 @@ def peak(model_name: str, n: int) -> dict[str, Any]:
     root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as folder:
         store = str(Path(folder) / "sweep.zarr")
-        env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get(
-            "PYTHONPATH", ""))
-        result = subprocess.run([sys.executable, "-m", "benchmarks.bench_ensemble", "--peak",
-                                 model_name, str(n), store], capture_output=True, text=True,
-                                env=env, cwd=root, check=True)
+        env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.bench_ensemble",
+                "--peak",
+                model_name,
+                str(n),
+                store,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=root,
+            check=True,
+        )
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
@@ -257,36 +319,51 @@ def corridor_entry() -> dict[str, Any]:
 
     single = measure(loop, repeats=1, budget_seconds=60.0)
     per_member_single = single["seconds"] / len(rows)
-    return _aliases(entry(
-        "ensemble/corridor_store",
-        f"run_ensemble of the corridor model, {n} members (random design over its priors), "
-        "2025-2100, every output written to a zarr store, in a fresh process",
-        swept["seconds"], baseline=f"{n} single simulate calls (timed on 20, scaled)",
-        baseline_timing=per_member_single * n, members=n,
-        members_per_second=n / swept["seconds"], peak_rss_mb=swept["peak_rss_mb"],
-        rss_before_mb=swept["rss_before_mb"], store_mb=swept["store_mb"],
-        failed_members=swept["failed"]))
+    return _aliases(
+        entry(
+            "ensemble/corridor_store",
+            f"run_ensemble of the corridor model, {n} members (random design over its priors), "
+            "2025-2100, every output written to a zarr store, in a fresh process",
+            swept["seconds"],
+            baseline=f"{n} single simulate calls (timed on 20, scaled)",
+            baseline_timing=per_member_single * n,
+            members=n,
+            members_per_second=n / swept["seconds"],
+            peak_rss_mb=swept["peak_rss_mb"],
+            rss_before_mb=swept["rss_before_mb"],
+            store_mb=swept["store_mb"],
+            failed_members=swept["failed"],
+        )
+    )
 
 
 def flatness_entry(quick: bool) -> dict[str, Any]:
     small_n, large_n = (1_000, 5_000) if quick else (1_000, 20_000)
     small = peak("chain", small_n)
     large = peak("chain", large_n)
-    return _aliases(entry(
-        "ensemble/store_memory_flat",
-        "peak RSS of a fresh process streaming an ageing-chain sweep to zarr (every stock every "
-        f"5 years, chunks of 1,000 members): {small_n} members "
-        f"({small['peak_rss_mb']:.0f} MB, store {small['store_mb']:.0f} MB) against {large_n} "
-        f"({large['peak_rss_mb']:.0f} MB, store {large['store_mb']:.0f} MB); ratio = small peak "
-        "/ large peak (1 = flat; goal >= 0.9: the working set is one chunk of output, at most "
-        "64 MB, and one summary block of all members, about 32 MB, whatever n)",
-        large["peak_rss_mb"], baseline=f"peak RSS (MB) with {small_n} members",
-        baseline_timing=small["peak_rss_mb"], target=0.9,
-        peak_growth_mb=large["peak_rss_mb"] - small["peak_rss_mb"],
-        members_per_second=large_n / large["seconds"],
-        peak_rss_mb_small=small["peak_rss_mb"], peak_rss_mb_large=large["peak_rss_mb"],
-        members_small=small_n, members_large=large_n, store_mb_large=large["store_mb"],
-        units="MB (peak RSS), not seconds"))
+    return _aliases(
+        entry(
+            "ensemble/store_memory_flat",
+            "peak RSS of a fresh process streaming an ageing-chain sweep to zarr (every stock "
+            f"every 5 years, chunks of 1,000 members): {small_n} members "
+            f"({small['peak_rss_mb']:.0f} MB, store {small['store_mb']:.0f} MB) against "
+            f"{large_n} ({large['peak_rss_mb']:.0f} MB, store {large['store_mb']:.0f} MB); ratio "
+            "= small peak / large peak (1 = flat; goal >= 0.9: the working set is one chunk of "
+            "output, at most 64 MB, and one summary block of all members, about 32 MB, whatever n)",
+            large["peak_rss_mb"],
+            baseline=f"peak RSS (MB) with {small_n} members",
+            baseline_timing=small["peak_rss_mb"],
+            target=0.9,
+            peak_growth_mb=large["peak_rss_mb"] - small["peak_rss_mb"],
+            members_per_second=large_n / large["seconds"],
+            peak_rss_mb_small=small["peak_rss_mb"],
+            peak_rss_mb_large=large["peak_rss_mb"],
+            members_small=small_n,
+            members_large=large_n,
+            store_mb_large=large["store_mb"],
+            units="MB (peak RSS), not seconds",
+        )
+    )
 
 
 def run(quick: bool) -> list[dict[str, Any]]:
@@ -294,19 +371,22 @@ def run(quick: bool) -> list[dict[str, Any]]:
     try:
         entries += chain_entries(quick)
     except Exception as error:
-        entries.append(_aliases(failed("ensemble/ageing100", "run_ensemble", error,
-                                       status="error")))
+        entries.append(
+            _aliases(failed("ensemble/ageing100", "run_ensemble", error, status="error"))
+        )
     if not quick:
         try:
             entries.append(corridor_entry())
         except Exception as error:
-            entries.append(_aliases(failed("ensemble/corridor_store", "run_ensemble", error,
-                                           status="error")))
+            entries.append(
+                _aliases(failed("ensemble/corridor_store", "run_ensemble", error, status="error"))
+            )
     try:
         entries.append(flatness_entry(quick))
     except Exception as error:
-        entries.append(_aliases(failed("ensemble/store_memory_flat", "run_ensemble", error,
-                                       status="error")))
+        entries.append(
+            _aliases(failed("ensemble/store_memory_flat", "run_ensemble", error, status="error"))
+        )
     return entries
 
 

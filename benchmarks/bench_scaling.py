@@ -16,33 +16,48 @@ from .bench_ageing import chain, check_same, engine_kernel, handwritten
 DT = 0.25
 
 
-def point(label: str, stocks: int, n_steps: int, quick: bool,
-          models: dict[int, Any]) -> dict[str, Any]:
+def point(
+    label: str, stocks: int, n_steps: int, quick: bool, models: dict[int, Any]
+) -> dict[str, Any]:
     import engine
 
     name = f"scaling/{label}"
-    timed = (f"ageing chain, {stocks} stocks x {n_steps} Euler steps, stocks saved every step: "
-             "compiled kernel (Runner.run_arrays)")
+    timed = (
+        f"ageing chain, {stocks} stocks x {n_steps} Euler steps, stocks saved every step: "
+        "compiled kernel (Runner.run_arrays)"
+    )
     work = stocks * n_steps
-    timing = {"repeats": 5 if quick else 9, "budget_seconds": 2.0 if quick else 10.0,
-              "min_repeat_seconds": 0.05}
+    timing = {
+        "repeats": 5 if quick else 9,
+        "budget_seconds": 2.0 if quick else 10.0,
+        "min_repeat_seconds": 0.05,
+    }
     try:
         if stocks not in models:
             models[stocks] = chain(stocks)
         model = models[stocks]
         check_same(model, stocks, n_steps, DT, save_flows=False)
         ours = measure(engine_kernel(model, n_steps, DT, ["x"]), **timing)
-        simulate = measure(lambda: engine.simulate(model, start=0, stop=n_steps * DT, dt=DT,
-                                                   outputs=["x"]), **timing)
+        simulate = measure(
+            lambda: engine.simulate(model, start=0, stop=n_steps * DT, dt=DT, outputs=["x"]),
+            **timing,
+        )
         reference = measure(handwritten(stocks, n_steps, DT, save_flows=False), **timing)
     except Exception as error:
         return failed(name, timed, error, status="error")
-    return entry(name, timed, ours, baseline="hand-written @njit loop",
-                 baseline_timing=reference, stocks=stocks, steps=n_steps,
-                 engine_ns_per_stock_step=ours["seconds"] / work * 1e9,
-                 baseline_ns_per_stock_step=reference["seconds"] / work * 1e9,
-                 simulate_seconds=simulate["seconds"],
-                 simulate_ratio=reference["seconds"] / simulate["seconds"])
+    return entry(
+        name,
+        timed,
+        ours,
+        baseline="hand-written @njit loop",
+        baseline_timing=reference,
+        stocks=stocks,
+        steps=n_steps,
+        engine_ns_per_stock_step=ours["seconds"] / work * 1e9,
+        baseline_ns_per_stock_step=reference["seconds"] / work * 1e9,
+        simulate_seconds=simulate["seconds"],
+        simulate_ratio=reference["seconds"] / simulate["seconds"],
+    )
 
 
 def members_point(members: int, quick: bool, model: Any) -> dict[str, Any]:
@@ -56,13 +71,19 @@ def members_point(members: int, quick: bool, model: Any) -> dict[str, Any]:
 
     name = f"scaling/members/{members}"
     n_steps, every = 800, int(round(1.0 / DT))
-    timed = (f"{members} members of the 100-stock ageing chain x {n_steps} Euler steps, total "
-             "saved yearly: one Runner.run_members call (prange over members)")
-    timing = {"repeats": 5 if quick else 9, "budget_seconds": 2.0 if quick else 10.0,
-              "min_repeat_seconds": 0.05}
+    timed = (
+        f"{members} members of the 100-stock ageing chain x {n_steps} Euler steps, total "
+        "saved yearly: one Runner.run_members call (prange over members)"
+    )
+    timing = {
+        "repeats": 5 if quick else 9,
+        "budget_seconds": 2.0 if quick else 10.0,
+        "min_repeat_seconds": 0.05,
+    }
     try:
-        runner = engine.Runner(model, start=0.0, stop=n_steps * DT, dt=DT, saveper=every * DT,
-                               outputs=["total"])
+        runner = engine.Runner(
+            model, start=0.0, stop=n_steps * DT, dt=DT, saveper=every * DT, outputs=["total"]
+        )
         rows = np.tile(runner.parameters(), (members, 1))
         ours = measure(lambda: runner.run_members(rows), **timing)
         single = handwritten_total(100, n_steps, DT, every)
@@ -70,9 +91,15 @@ def members_point(members: int, quick: bool, model: Any) -> dict[str, Any]:
     except Exception as error:
         return failed(name, timed, error, status="error")
     serial = {**one, "seconds": one["seconds"] * members}
-    return entry(name, timed, ours, baseline="hand-written @njit loop, one member after "
-                 "another", baseline_timing=serial, members=members,
-                 members_per_second=members / ours["seconds"])
+    return entry(
+        name,
+        timed,
+        ours,
+        baseline="hand-written @njit loop, one member after another",
+        baseline_timing=serial,
+        members=members,
+        members_per_second=members / ours["seconds"],
+    )
 
 
 def run(quick: bool) -> list[dict[str, Any]]:

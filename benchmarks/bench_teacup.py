@@ -24,8 +24,12 @@ def teacup() -> Any:
     m.param("room_temperature", 70, units="degF")
     m.param("characteristic_time", 10, units="minute")
     m.stock("teacup_temperature", initial=180, units="degF")
-    m.flow("heat_loss", "(teacup_temperature - room_temperature) / characteristic_time",
-           out_of="teacup_temperature", units="degF/minute")
+    m.flow(
+        "heat_loss",
+        "(teacup_temperature - room_temperature) / characteristic_time",
+        out_of="teacup_temperature",
+        units="degF/minute",
+    )
     return m
 
 
@@ -45,9 +49,15 @@ def breakdown(model: Any, calls: int = 2000) -> dict[str, float]:
     from engine.simulation import build_dataset
 
     engine.Runner(model, start=START, stop=STOP, dt=DT)
-    totals = dict.fromkeys(("Runner (prepare: cached compile, times, layout)",
-                            "parameters", "run_arrays (kernel and status)", "build_dataset"),
-                           0.0)
+    totals = dict.fromkeys(
+        (
+            "Runner (prepare: cached compile, times, layout)",
+            "parameters",
+            "run_arrays (kernel and status)",
+            "build_dataset",
+        ),
+        0.0,
+    )
     clock = time.perf_counter
     for _ in range(calls):
         t0 = clock()
@@ -78,36 +88,54 @@ def run(quick: bool) -> list[dict[str, Any]]:
     try:
         ds = engine.simulate(model, start=START, stop=STOP, dt=DT)
         kernel = measure(kernel_call(model), **timing)
-        simulate = measure(lambda: engine.simulate(model, start=START, stop=STOP, dt=DT),
-                           **timing)
+        simulate = measure(lambda: engine.simulate(model, start=START, stop=STOP, dt=DT), **timing)
         stages = breakdown(model, 500 if quick else 3000)
     except Exception as error:  # the suite reports, it does not crash
-        return [failed("teacup/kernel", "Runner.run_arrays, 240 Euler steps", error,
-                       status="error"),
-                failed("teacup/simulate", "engine.simulate, 240 Euler steps", error,
-                       status="error")]
+        return [
+            failed("teacup/kernel", "Runner.run_arrays, 240 Euler steps", error, status="error"),
+            failed("teacup/simulate", "engine.simulate, 240 Euler steps", error, status="error"),
+        ]
 
     baseline = "PySD model.run (teacup.mdl)"
     if not mdl.exists():
         reason = f"{mdl} is absent (the shared conformance models)"
-        return [skipped("teacup/kernel", "Runner.run_arrays", reason, baseline=baseline),
-                skipped("teacup/simulate", "engine.simulate", reason, baseline=baseline)]
+        return [
+            skipped("teacup/kernel", "Runner.run_arrays", reason, baseline=baseline),
+            skipped("teacup/simulate", "engine.simulate", reason, baseline=baseline),
+        ]
     import pysd
 
     pysd_model = pysd.read_vensim(str(mdl))
     frame = pysd_model.run()
     # Same model, same numbers: a benchmark of different work would be meaningless.
-    np.testing.assert_allclose(ds["teacup_temperature"].values,
-                               frame["Teacup Temperature"].values, rtol=1e-9)
+    np.testing.assert_allclose(
+        ds["teacup_temperature"].values, frame["Teacup Temperature"].values, rtol=1e-9
+    )
     pysd_run = measure(pysd_model.run, **timing)
 
-    entries.append(entry(
-        "teacup/kernel", "compiled Euler kernel via engine.Runner.run_arrays (240 steps, "
-        "every variable saved at each step; times, parameters, layout resolved beforehand)",
-        kernel, baseline=baseline, baseline_timing=pysd_run, target=None,
-        goal_seconds=20e-6))
-    entries.append(entry(
-        "teacup/simulate", "engine.simulate(model, start=0, stop=30, dt=0.125) end to end, "
-        "xarray Dataset included", simulate, baseline=baseline, baseline_timing=pysd_run,
-        target=10.0, goal_seconds=400e-6, breakdown=stages))
+    entries.append(
+        entry(
+            "teacup/kernel",
+            "compiled Euler kernel via engine.Runner.run_arrays (240 steps, "
+            "every variable saved at each step; times, parameters, layout resolved beforehand)",
+            kernel,
+            baseline=baseline,
+            baseline_timing=pysd_run,
+            target=None,
+            goal_seconds=20e-6,
+        )
+    )
+    entries.append(
+        entry(
+            "teacup/simulate",
+            "engine.simulate(model, start=0, stop=30, dt=0.125) end to end, "
+            "xarray Dataset included",
+            simulate,
+            baseline=baseline,
+            baseline_timing=pysd_run,
+            target=10.0,
+            goal_seconds=400e-6,
+            breakdown=stages,
+        )
+    )
     return entries

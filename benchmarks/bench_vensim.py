@@ -25,8 +25,15 @@ from typing import Any
 from . import entry, failed, measure, model_path, quiet, skipped, speed_models
 
 # PySD takes well under a second on these (the others take 1-15 s a run): the quick suite.
-QUICK = {"teacup", "SIR", "roessler_chaos", "simple_harmonic_oscillator", "Lotka_Volterra",
-         "test_euler_step_vs_saveper", "test_delay_numeric_error"}
+QUICK = {
+    "teacup",
+    "SIR",
+    "roessler_chaos",
+    "simple_harmonic_oscillator",
+    "Lotka_Volterra",
+    "test_euler_step_vs_saveper",
+    "test_delay_numeric_error",
+}
 
 
 def short_name(relative: str) -> str:
@@ -51,8 +58,10 @@ def bench_model(relative: str, quick: bool, scratch: Path) -> list[dict[str, Any
     names = (f"speed/{name}/simulate", f"speed/{name}/load+simulate")
     if not path.exists():
         reason = f"{path} is absent (the shared conformance models)"
-        return [skipped(names[0], timed_sim, reason, baseline=base_sim),
-                skipped(names[1], timed_load, reason, baseline=base_load)]
+        return [
+            skipped(names[0], timed_sim, reason, baseline=base_sim),
+            skipped(names[1], timed_load, reason, baseline=base_load),
+        ]
 
     timing = {"repeats": 5 if quick else 9, "budget_seconds": 0.75 if quick else 20.0}
     copy = scratch / name
@@ -63,17 +72,28 @@ def bench_model(relative: str, quick: bool, scratch: Path) -> list[dict[str, Any
         pysd_run = measure(pysd_model.run, **timing)
         pysd_load = measure(lambda: pysd.read_vensim(str(private)).run(), **timing)
     except Exception as error:  # the reference itself failed: say so, do not guess
-        return [failed(n, t, error, status="error", baseline=b)
-                for n, t, b in zip(names, (timed_sim, timed_load), (base_sim, base_load))]
+        return [
+            failed(n, t, error, status="error", baseline=b)
+            for n, t, b in zip(names, (timed_sim, timed_load), (base_sim, base_load))
+        ]
 
     try:
         model = engine.load(str(path))
         engine.simulate(model)
     except Exception as error:
-        return [failed(n, t, error, baseline=b, baseline_seconds=s["seconds"],
-                       target=f"ratio >= {target_for(s['seconds']):g}")
-                for n, t, b, s in zip(names, (timed_sim, timed_load), (base_sim, base_load),
-                                      (pysd_run, pysd_load))]
+        return [
+            failed(
+                n,
+                t,
+                error,
+                baseline=b,
+                baseline_seconds=s["seconds"],
+                target=f"ratio >= {target_for(s['seconds']):g}",
+            )
+            for n, t, b, s in zip(
+                names, (timed_sim, timed_load), (base_sim, base_load), (pysd_run, pysd_load)
+            )
+        ]
 
     def load_and_simulate() -> Any:
         return engine.simulate(engine.load(str(path)))
@@ -81,10 +101,24 @@ def bench_model(relative: str, quick: bool, scratch: Path) -> list[dict[str, Any
     ours_run = measure(lambda: engine.simulate(model), **timing)
     ours_load = measure(load_and_simulate, **timing)
     return [
-        entry(names[0], timed_sim, ours_run, baseline=base_sim, baseline_timing=pysd_run,
-              target=target_for(pysd_run["seconds"]), model=relative),
-        entry(names[1], timed_load, ours_load, baseline=base_load, baseline_timing=pysd_load,
-              target=target_for(pysd_load["seconds"]), model=relative),
+        entry(
+            names[0],
+            timed_sim,
+            ours_run,
+            baseline=base_sim,
+            baseline_timing=pysd_run,
+            target=target_for(pysd_run["seconds"]),
+            model=relative,
+        ),
+        entry(
+            names[1],
+            timed_load,
+            ours_load,
+            baseline=base_load,
+            baseline_timing=pysd_load,
+            target=target_for(pysd_load["seconds"]),
+            model=relative,
+        ),
     ]
 
 
@@ -98,6 +132,12 @@ def run(quick: bool) -> list[dict[str, Any]]:
             try:
                 entries += bench_model(relative, quick, Path(scratch))
             except Exception as error:  # one model never stops the suite
-                entries.append(failed(f"speed/{short_name(relative)}/simulate",
-                                      f"engine.simulate of {relative}", error, status="error"))
+                entries.append(
+                    failed(
+                        f"speed/{short_name(relative)}/simulate",
+                        f"engine.simulate of {relative}",
+                        error,
+                        status="error",
+                    )
+                )
     return entries

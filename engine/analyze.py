@@ -71,8 +71,9 @@ class _TreeReader:
         budgets.release_memory()
 
 
-def _series(tree: xr.DataTree) -> dict[str, list[tuple[str, tuple[str, ...], tuple[int, ...],
-                                                         dict[str, Any]]]]:
+def _series(
+    tree: xr.DataTree,
+) -> dict[str, list[tuple[str, tuple[str, ...], tuple[int, ...], dict[str, Any]]]]:
     """Per horizon group, its member-by-time variables: (name, dims, element shape, attrs)."""
     out = {}
     for group in _horizon_names(tree):
@@ -80,8 +81,9 @@ def _series(tree: xr.DataTree) -> dict[str, list[tuple[str, tuple[str, ...], tup
         items = []
         for name, var in ds.data_vars.items():
             if var.dims[:2] == ("member", "time"):
-                items.append((str(name), tuple(map(str, var.dims[2:])), var.shape[2:],
-                              dict(var.attrs)))
+                items.append(
+                    (str(name), tuple(map(str, var.dims[2:])), var.shape[2:], dict(var.attrs))
+                )
         out[group] = items
     return out
 
@@ -98,12 +100,16 @@ def _node(tree: xr.DataTree, group: str) -> xr.DataTree:
 
 
 def _element_coords(node: xr.DataTree) -> dict[str, Sequence[str]]:
-    return {str(d): [str(e) for e in np.asarray(node[str(d)].values)] for d in node.dims
-            if d not in ("member", "time") and d in node.coords}
+    return {
+        str(d): [str(e) for e in np.asarray(node[str(d)].values)]
+        for d in node.dims
+        if d not in ("member", "time") and d in node.coords
+    }
 
 
-def _element_labels(name: str, dims: Sequence[str], coords: Mapping[str, Sequence[str]]
-                    ) -> list[str]:
+def _element_labels(
+    name: str, dims: Sequence[str], coords: Mapping[str, Sequence[str]]
+) -> list[str]:
     if not dims:
         return [name]
     grids = np.meshgrid(*[np.asarray(coords[d], dtype=str) for d in dims], indexing="ij")
@@ -113,9 +119,11 @@ def _element_labels(name: str, dims: Sequence[str], coords: Mapping[str, Sequenc
 
 # ---------------------------------------------------------------------------- summaries
 
+
 @njit(cache=True, error_model="numpy")
-def _order_statistics(buf: np.ndarray, n: int, ranks: np.ndarray, values: np.ndarray
-                      ) -> None:  # pragma: no cover - compiled
+def _order_statistics(
+    buf: np.ndarray, n: int, ranks: np.ndarray, values: np.ndarray
+) -> None:  # pragma: no cover - compiled
     """``values[r]`` = the ``ranks[r]``-th smallest of ``buf[:n]`` (finite or infinite, no
     NaN; ``ranks`` ascending). A histogram over [min, max] finds each rank's bin (bins are
     monotone in the value, so counts place ranks exactly); only those bins are sorted."""
@@ -167,7 +175,7 @@ def _order_statistics(buf: np.ndarray, n: int, ranks: np.ndarray, values: np.nda
             tmp[fill[k]] = buf[i]
             fill[k] += 1
     for k in range(used):
-        tmp[start[k]: start[k + 1]].sort()
+        tmp[start[k] : start[k + 1]].sort()
     for r in range(ranks.shape[0]):
         values[r] = tmp[start[slot[rank_bin[r]]] + ranks[r] - rank_before[r]]
 
@@ -176,8 +184,9 @@ _TILE = 8  # columns gathered together: one 64-byte cache line of a row
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def _column_quantiles(raw: np.ndarray, q: np.ndarray, out: np.ndarray
-                      ) -> None:  # pragma: no cover - compiled
+def _column_quantiles(
+    raw: np.ndarray, q: np.ndarray, out: np.ndarray
+) -> None:  # pragma: no cover - compiled
     # numpy's "linear" rule: index (n - 1) q, neighbours floor and floor + 1 (clipped), and
     # numpy's _lerp, so the result has the bits of np.quantile; NaN members are left out.
     # Columns are gathered a tile at a time, so each cache line of raw is read once.
@@ -239,11 +248,15 @@ def member_quantiles(raw: np.ndarray, q: np.ndarray) -> np.ndarray:
     return out.reshape((q.size, *raw.shape[1:]))
 
 
-def _quantile_dataset(reader: Reader, group: str, times: np.ndarray,
-                      items: Sequence[tuple[str, tuple[str, ...], tuple[int, ...],
-                                            dict[str, Any]]],
-                      coords: Mapping[str, Sequence[str]], members: int,
-                      quantiles: Sequence[float]) -> xr.Dataset:
+def _quantile_dataset(
+    reader: Reader,
+    group: str,
+    times: np.ndarray,
+    items: Sequence[tuple[str, tuple[str, ...], tuple[int, ...], dict[str, Any]]],
+    coords: Mapping[str, Sequence[str]],
+    members: int,
+    quantiles: Sequence[float],
+) -> xr.Dataset:
     q = np.asarray(quantiles, dtype=float)
     data = {}
     used: set[str] = set()
@@ -251,7 +264,8 @@ def _quantile_dataset(reader: Reader, group: str, times: np.ndarray,
         values = np.empty((q.size, times.size, *shape))
         for where in _blocks(reader.chunks(group, name), members, times.size, shape):
             values[(slice(None), *where[1:])] = member_quantiles(
-                _read_block(reader, group, name, where, members), q)
+                _read_block(reader, group, name, where, members), q
+            )
             reader.release()
         keep = {k: attrs[k] for k in ("units", "long_name", "kind", "name") if k in attrs}
         data[name] = xr.Variable(("quantile", "time", *dims), values, keep)
@@ -261,8 +275,9 @@ def _quantile_dataset(reader: Reader, group: str, times: np.ndarray,
     return xr.Dataset(data, coords=ds_coords)
 
 
-def _blocks(chunks: tuple[int | None, int | None], members: int, times: int,
-            shape: tuple[int, ...]) -> list[tuple[slice, ...]]:
+def _blocks(
+    chunks: tuple[int | None, int | None], members: int, times: int, shape: tuple[int, ...]
+) -> list[tuple[slice, ...]]:
     """Index tuples (all members, a block of times[, a block of the first element dim]) of
     about :data:`engine.budgets.SUMMARY_BLOCK_BYTES` each, whole stored chunks along time
     where they fit."""
@@ -285,8 +300,9 @@ def _blocks(chunks: tuple[int | None, int | None], members: int, times: int,
     return out
 
 
-def _read_block(reader: Reader, group: str, name: str, where: tuple[slice, ...],
-                members: int) -> np.ndarray:
+def _read_block(
+    reader: Reader, group: str, name: str, where: tuple[slice, ...], members: int
+) -> np.ndarray:
     """One block of all members. Stored chunks are decompressed whole: when they span more
     times than the block (a store made before horizon variables were chunked along time),
     read a chunk of members at a time, so memory holds the block and one chunk, never a whole
@@ -295,22 +311,23 @@ def _read_block(reader: Reader, group: str, name: str, where: tuple[slice, ...],
     span = where[1].stop - where[1].start
     if step is None or step >= members or (stored is not None and stored <= span):
         return reader.read(group, name, where)
-    raw = np.empty((members, span, *reader.read(group, name, (slice(0, 0), *where[1:])
-                                                ).shape[2:]))
+    raw = np.empty((members, span, *reader.read(group, name, (slice(0, 0), *where[1:])).shape[2:]))
     for m0 in range(0, members, step):
         m1 = min(members, m0 + step)
         raw[m0:m1] = reader.read(group, name, (slice(m0, m1), *where[1:]))
     return raw
 
 
-def summaries(sink: Sink, layout: Layout, quantiles: Sequence[float] = QUANTILES
-              ) -> dict[str, xr.Dataset]:
+def summaries(
+    sink: Sink, layout: Layout, quantiles: Sequence[float] = QUANTILES
+) -> dict[str, xr.Dataset]:
     """Quantile summaries of an ensemble being written (``sink`` of :mod:`engine.store`)."""
     out = {}
     for group, (times, _) in layout.groups.items():
         items = [(v.name, v.dims, v.shape, v.attrs) for v in layout.variables if v.column >= 0]
-        out[group] = _quantile_dataset(sink, group, times, items, layout.coords,
-                                       layout.members, quantiles)
+        out[group] = _quantile_dataset(
+            sink, group, times, items, layout.coords, layout.members, quantiles
+        )
     return out
 
 
@@ -334,10 +351,15 @@ def summarize(tree: xr.DataTree, quantiles: Sequence[float] = QUANTILES) -> xr.D
     groups: dict[str, xr.Dataset] = {}
     for group, items in _series(tree).items():
         node = _node(tree, group)
-        groups[group] = _quantile_dataset(_TreeReader(tree), group,
-                                          np.asarray(node["time"].values, dtype=float), items,
-                                          _element_coords(node), node.sizes["member"],
-                                          quantiles)
+        groups[group] = _quantile_dataset(
+            _TreeReader(tree),
+            group,
+            np.asarray(node["time"].values, dtype=float),
+            items,
+            _element_coords(node),
+            node.sizes["member"],
+            quantiles,
+        )
     if not groups:
         raise EngineError("no horizon group with 'member' and 'time' dims to summarise.")
     return xr.DataTree.from_dict(groups)
@@ -345,13 +367,17 @@ def summarize(tree: xr.DataTree, quantiles: Sequence[float] = QUANTILES) -> xr.D
 
 # ---------------------------------------------------------------------------- sensitivity
 
-def _analyze_columns(kind: str, Y: np.ndarray, unit: np.ndarray, inputs: Sequence[str],
-                     seed: int) -> dict[str, np.ndarray]:
+
+def _analyze_columns(
+    kind: str, Y: np.ndarray, unit: np.ndarray, inputs: Sequence[str], seed: int
+) -> dict[str, np.ndarray]:
     """Indices for every column of ``Y`` (members x columns): name -> (columns x inputs)."""
-    problem = {"num_vars": len(inputs), "names": list(inputs),
-               "bounds": [[0.0, 1.0]] * len(inputs)}
-    names = (("S1", "S1_conf", "ST", "ST_conf") if kind == "saltelli"
-             else ("mu", "mu_star", "sigma", "mu_star_conf"))
+    problem = {"num_vars": len(inputs), "names": list(inputs), "bounds": [[0.0, 1.0]] * len(inputs)}
+    names = (
+        ("S1", "S1_conf", "ST", "ST_conf")
+        if kind == "saltelli"
+        else ("mu", "mu_star", "sigma", "mu_star_conf")
+    )
     out = {k: np.full((Y.shape[1], len(inputs)), np.nan) for k in names}
     for column in range(Y.shape[1]):
         y = np.ascontiguousarray(Y[:, column])
@@ -363,33 +389,58 @@ def _analyze_columns(kind: str, Y: np.ndarray, unit: np.ndarray, inputs: Sequenc
                 from SALib.analyze import sobol
 
                 # SALib reseeds only for a truthy seed; seed + 1 keeps seed=0 reproducible.
-                result = sobol.analyze(problem, y, calc_second_order=True,
-                                       num_resamples=NUM_RESAMPLES, conf_level=CONF_LEVEL,
-                                       print_to_console=False, seed=seed + 1)
+                result = sobol.analyze(
+                    problem,
+                    y,
+                    calc_second_order=True,
+                    num_resamples=NUM_RESAMPLES,
+                    conf_level=CONF_LEVEL,
+                    print_to_console=False,
+                    seed=seed + 1,
+                )
             else:
                 from SALib.analyze import morris
 
                 from .sampling import MORRIS_LEVELS
 
-                result = morris.analyze(problem, unit, y, num_resamples=NUM_RESAMPLES,
-                                        conf_level=CONF_LEVEL, print_to_console=False,
-                                        num_levels=MORRIS_LEVELS, seed=seed + 1)
+                result = morris.analyze(
+                    problem,
+                    unit,
+                    y,
+                    num_resamples=NUM_RESAMPLES,
+                    conf_level=CONF_LEVEL,
+                    print_to_console=False,
+                    num_levels=MORRIS_LEVELS,
+                    seed=seed + 1,
+                )
         for k in names:
             out[k][column] = np.asarray(result[k], dtype=float)
     return out
 
 
-_LONG_NAMES = {"S1": "first-order Sobol index", "S1_conf": "S1 confidence half-width (95%)",
-               "ST": "total Sobol index", "ST_conf": "ST confidence half-width (95%)",
-               "mu": "mean elementary effect", "mu_star": "mean absolute elementary effect",
-               "sigma": "standard deviation of elementary effects",
-               "mu_star_conf": "mu_star confidence half-width (95%)"}
+_LONG_NAMES = {
+    "S1": "first-order Sobol index",
+    "S1_conf": "S1 confidence half-width (95%)",
+    "ST": "total Sobol index",
+    "ST_conf": "ST confidence half-width (95%)",
+    "mu": "mean elementary effect",
+    "mu_star": "mean absolute elementary effect",
+    "sigma": "standard deviation of elementary effects",
+    "mu_star_conf": "mu_star confidence half-width (95%)",
+}
 
 
-def _sensitivity_dataset(reader: Reader, group: str, time: float,
-                         items: Sequence[tuple[str, str, tuple[str, ...], tuple[int, ...]]],
-                         coords: Mapping[str, Sequence[str]], kind: str, unit: np.ndarray,
-                         inputs: Sequence[str], seed: int) -> xr.Dataset:
+def _sensitivity_dataset(
+    reader: Reader,
+    group: str,
+    time: float,
+    items: Sequence[tuple[str, str, tuple[str, ...], tuple[int, ...]]],
+    coords: Mapping[str, Sequence[str]],
+    kind: str,
+    unit: np.ndarray,
+    inputs: Sequence[str],
+    seed: int,
+) -> xr.Dataset:
     labels: list[str] = []
     blocks: dict[str, list[np.ndarray]] = {}
     for name, label, dims, shape in items:
@@ -398,16 +449,25 @@ def _sensitivity_dataset(reader: Reader, group: str, time: float,
         for k, v in _analyze_columns(kind, Y, unit, inputs, seed).items():
             blocks.setdefault(k, []).append(v)
         labels += _element_labels(label, dims, coords)
-    data = {k: xr.Variable(("output", "parameter"),
-                           np.concatenate(v) if v else np.empty((0, len(inputs))),
-                           {"long_name": _LONG_NAMES[k], "units": "1"})
-            for k, v in blocks.items()}
+    data = {
+        k: xr.Variable(
+            ("output", "parameter"),
+            np.concatenate(v) if v else np.empty((0, len(inputs))),
+            {"long_name": _LONG_NAMES[k], "units": "1"},
+        )
+        for k, v in blocks.items()
+    }
     attrs: dict[str, Any] = {"time": float(time), "method": kind}
     if kind == "saltelli" and data:
         attrs["unresolved"] = _unresolved(data, group, unit.shape[0], len(inputs))
-    return xr.Dataset(data, coords={"output": np.array(labels, dtype=object),
-                                    "parameter": np.array(list(inputs), dtype=object)},
-                      attrs=attrs)
+    return xr.Dataset(
+        data,
+        coords={
+            "output": np.array(labels, dtype=object),
+            "parameter": np.array(list(inputs), dtype=object),
+        },
+        attrs=attrs,
+    )
 
 
 #: A Sobol index whose confidence half-width exceeds both the index and this is unresolved.
@@ -426,10 +486,13 @@ def _unresolved(data: dict[str, xr.Variable], group: str, rows: int, inputs: int
         count += int(np.sum(ok & (conf > np.maximum(np.abs(value), UNRESOLVED_WIDTH))))
     if count:
         base = rows // (2 * inputs + 2) if inputs else rows
-        warnings.warn(f"sensitivity/{group}: {count} Sobol index(es) have a 95% confidence "
-                      f"half-width wider than the index (base sample n={base}); they are not "
-                      "resolved: run the sweep with a larger n (n >= 512, a power of 2).",
-                      UserWarning, stacklevel=3)
+        warnings.warn(
+            f"sensitivity/{group}: {count} Sobol index(es) have a 95% confidence "
+            f"half-width wider than the index (base sample n={base}); they are not "
+            "resolved: run the sweep with a larger n (n >= 512, a power of 2).",
+            UserWarning,
+            stacklevel=3,
+        )
     return count
 
 
@@ -438,9 +501,17 @@ def sensitivity_groups(sink: Sink, layout: Layout, design: Any) -> dict[str, xr.
     out = {}
     items = [(v.name, v.name, v.dims, v.shape) for v in layout.variables if v.column >= 0]
     for group, (times, _) in layout.groups.items():
-        out[group] = _sensitivity_dataset(sink, group, times[-1], items, layout.coords,
-                                          design.name, np.asarray(design.unit),
-                                          list(design.inputs), design.seed)
+        out[group] = _sensitivity_dataset(
+            sink,
+            group,
+            times[-1],
+            items,
+            layout.coords,
+            design.name,
+            np.asarray(design.unit),
+            list(design.inputs),
+            design.seed,
+        )
     return out
 
 
@@ -461,8 +532,10 @@ def analyze_sensitivity(tree: xr.DataTree) -> xr.DataTree:
     """
     kind = tree.attrs.get("design")
     if kind not in ("saltelli", "morris"):
-        raise EngineError(f"sensitivity indices need a 'saltelli' or 'morris' design; this "
-                          f"sweep used {kind!r}. Run run_ensemble(..., design='saltelli').")
+        raise EngineError(
+            f"sensitivity indices need a 'saltelli' or 'morris' design; this "
+            f"sweep used {kind!r}. Run run_ensemble(..., design='saltelli')."
+        )
     root = tree.to_dataset(inherit=False)
     unit = np.asarray(root["sample_unit"].values)
     inputs = [str(p) for p in root["parameter"].values]
@@ -471,8 +544,14 @@ def analyze_sensitivity(tree: xr.DataTree) -> xr.DataTree:
     for group, items in _series(tree).items():
         node = _node(tree, group)
         groups[group] = _sensitivity_dataset(
-            _TreeReader(tree), group, float(np.asarray(node["time"].values)[-1]),
-            [(n, str(a.get("name", n)), d, s) for n, d, s, a in items], _element_coords(node),
-            kind, unit, inputs,
-            seed)
+            _TreeReader(tree),
+            group,
+            float(np.asarray(node["time"].values)[-1]),
+            [(n, str(a.get("name", n)), d, s) for n, d, s, a in items],
+            _element_coords(node),
+            kind,
+            unit,
+            inputs,
+            seed,
+        )
     return xr.DataTree.from_dict(groups)

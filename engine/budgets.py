@@ -19,9 +19,19 @@ from typing import Any
 
 from .errors import ResourceError
 
-__all__ = ["available_memory", "check_allocation", "format_bytes", "CHUNK_BYTES", "MAX_CHUNK",
-           "ZARR_CHUNK_BYTES", "SUMMARY_BLOCK_BYTES", "default_chunk_size", "time_block",
-           "zarr_time_chunk", "release_memory"]
+__all__ = [
+    "available_memory",
+    "check_allocation",
+    "format_bytes",
+    "CHUNK_BYTES",
+    "MAX_CHUNK",
+    "ZARR_CHUNK_BYTES",
+    "SUMMARY_BLOCK_BYTES",
+    "default_chunk_size",
+    "time_block",
+    "zarr_time_chunk",
+    "release_memory",
+]
 
 CHUNK_BYTES = 64 * 2**20  # output block of one chunk of members
 MAX_CHUNK = 4096  # most members in a chunk
@@ -57,11 +67,14 @@ def check_allocation(what: str, nbytes: float, fix: str) -> None:
     """Raise ResourceError if ``what`` (needing ``nbytes``) does not fit in memory now."""
     limit = available_memory()
     if nbytes > limit:
-        raise ResourceError(f"{what} would need {format_bytes(nbytes)}, more than the "
-                            f"{format_bytes(limit)} of memory available; {fix}")
+        raise ResourceError(
+            f"{what} would need {format_bytes(nbytes)}, more than the "
+            f"{format_bytes(limit)} of memory available; {fix}"
+        )
 
 
 # ---------------------------------------------------------------------------- block sizes
+
 
 def default_chunk_size(members: int, n_save: int, n_cols: int) -> int:
     """Members per chunk of a sweep: an output block of about :data:`CHUNK_BYTES` (``n_save``
@@ -89,6 +102,7 @@ def zarr_time_chunk(members: int, chunk_size: int, size: int, times: int) -> int
 
 
 # ---------------------------------------------------------------------------- giving back
+
 
 def _malloc_trim() -> Any:
     """glibc's ``malloc_trim``, or None (another C library, or not Linux)."""

@@ -61,9 +61,16 @@ class Builtin:
     vensim: bool = False
 
 
-def _f(name: str, args: int | tuple[int, int], code: str | None = None,
-       defaults: tuple[str, ...] = (), *, timed: bool = False, memory: bool = False,
-       vensim: bool = False) -> Builtin:
+def _f(
+    name: str,
+    args: int | tuple[int, int],
+    code: str | None = None,
+    defaults: tuple[str, ...] = (),
+    *,
+    timed: bool = False,
+    memory: bool = False,
+    vensim: bool = False,
+) -> Builtin:
     low, high = (args, args) if isinstance(args, int) else args
     return Builtin(name, low, high, code, defaults, timed, memory, vensim)
 
@@ -127,17 +134,28 @@ _TABLE = [
 #: Every builtin by name.
 BUILTINS: dict[str, Builtin] = {b.name: b for b in _TABLE}
 #: Other spellings the parser accepts (Vensim's and Python's names).
-ALIASES = {"int": "integer", "mod": "modulo", "log_e": "ln", "delay": "delay3",
-           "if": "if_then_else", "where": "if_then_else", "smooth1": "smooth"}
+ALIASES = {
+    "int": "integer",
+    "mod": "modulo",
+    "log_e": "ln",
+    "delay": "delay3",
+    "if": "if_then_else",
+    "where": "if_then_else",
+    "smooth1": "smooth",
+}
 
 
-def names(*, timed: bool | None = None, memory: bool | None = None,
-          vensim: bool | None = None) -> frozenset[str]:
+def names(
+    *, timed: bool | None = None, memory: bool | None = None, vensim: bool | None = None
+) -> frozenset[str]:
     """Names of the builtins with the given properties (None: either)."""
-    return frozenset(b.name for b in _TABLE
-                     if (timed is None or b.timed == timed)
-                     and (memory is None or b.memory == memory)
-                     and (vensim is None or b.vensim == vensim))
+    return frozenset(
+        b.name
+        for b in _TABLE
+        if (timed is None or b.timed == timed)
+        and (memory is None or b.memory == memory)
+        and (vensim is None or b.vensim == vensim)
+    )
 
 
 def _check() -> None:

@@ -40,8 +40,15 @@ from .equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time,
 from .errors import CacheError
 from .spec import KINDS, CohortShift, Dimension, Model, Piece, Variable
 
-__all__ = ["cache_dir", "private_dir", "load_module", "model_to_data", "model_from_data",
-           "dumps_model", "write_atomic"]
+__all__ = [
+    "cache_dir",
+    "private_dir",
+    "load_module",
+    "model_to_data",
+    "model_from_data",
+    "dumps_model",
+    "write_atomic",
+]
 
 # Subdirectories the engine or numba writes: checked like the directory itself, so that a
 # directory made private after others could write to it does not keep what they left there.
@@ -102,8 +109,12 @@ def _tighten_own(path: Path, what: str) -> None:
         except OSError:
             return
         mode = stat.S_IMODE(info.st_mode)
-        if (not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or mode & 0o022
-                or mode & 0o700 != 0o700):
+        if (
+            not stat.S_ISDIR(info.st_mode)
+            or info.st_uid != uid
+            or mode & 0o022
+            or mode & 0o700 != 0o700
+        ):
             return
     if stat.S_IMODE(os.lstat(path).st_mode) == 0o700:
         return  # already private: its subfolders are judged as they are
@@ -115,45 +126,62 @@ def _tighten_own(path: Path, what: str) -> None:
             return
         try:
             opened = os.fstat(fd)
-            if (opened.st_ino, opened.st_dev, opened.st_uid) != (
-                    before.st_ino, before.st_dev, uid):
+            if (opened.st_ino, opened.st_dev, opened.st_uid) != (before.st_ino, before.st_dev, uid):
                 return  # replaced since it was looked at: judged as it now is
             os.fchmod(fd, 0o700)
         finally:
             os.close(fd)
         after = os.lstat(p)
-        if (not stat.S_ISDIR(after.st_mode) or after.st_ino != before.st_ino
-                or after.st_uid != uid or stat.S_IMODE(after.st_mode) != 0o700):
-            raise CacheError(f"{what} {str(p)!r} changed while its mode was set to 0700. "
-                             "Set CORRIDOR_CACHE_DIR to a new directory.")
+        if (
+            not stat.S_ISDIR(after.st_mode)
+            or after.st_ino != before.st_ino
+            or after.st_uid != uid
+            or stat.S_IMODE(after.st_mode) != 0o700
+        ):
+            raise CacheError(
+                f"{what} {str(p)!r} changed while its mode was set to 0700. "
+                "Set CORRIDOR_CACHE_DIR to a new directory."
+            )
 
 
 def _check_private(path: Path, what: str, *, strict: bool) -> None:
-    fix = (f"If only you have ever written to it, run `chmod 700 {str(path)!r}`; otherwise "
-           f"delete it, or set CORRIDOR_CACHE_DIR to a new directory (corridor creates it "
-           f"with mode 0700).")
+    fix = (
+        f"If only you have ever written to it, run `chmod 700 {str(path)!r}`; otherwise "
+        f"delete it, or set CORRIDOR_CACHE_DIR to a new directory (corridor creates it "
+        f"with mode 0700)."
+    )
     try:
         info = os.stat(path)  # a symbolic link is judged by the directory it points to
     except OSError as exc:
-        raise CacheError(f"{what} {str(path)!r} cannot be read ({exc.strerror}). "
-                         "Set CORRIDOR_CACHE_DIR to a directory of your own.") from None
+        raise CacheError(
+            f"{what} {str(path)!r} cannot be read ({exc.strerror}). "
+            "Set CORRIDOR_CACHE_DIR to a directory of your own."
+        ) from None
     if not stat.S_ISDIR(info.st_mode):
-        raise CacheError(f"{what} {str(path)!r} is not a directory. Remove it or set "
-                         "CORRIDOR_CACHE_DIR to a directory of your own.")
+        raise CacheError(
+            f"{what} {str(path)!r} is not a directory. Remove it or set "
+            "CORRIDOR_CACHE_DIR to a directory of your own."
+        )
     uid = os.geteuid()
     if info.st_uid != uid:
-        raise CacheError(f"{what} {str(path)!r} belongs to user id {info.st_uid}, not to you "
-                         f"({uid}); it holds code that is run, so only its owner may use it. "
-                         "Set CORRIDOR_CACHE_DIR to a directory of your own.")
+        raise CacheError(
+            f"{what} {str(path)!r} belongs to user id {info.st_uid}, not to you "
+            f"({uid}); it holds code that is run, so only its owner may use it. "
+            "Set CORRIDOR_CACHE_DIR to a directory of your own."
+        )
     mode = stat.S_IMODE(info.st_mode)
     if mode & (0o077 if strict else 0o022):
-        raise CacheError(f"{what} {str(path)!r} has mode {mode:04o}: other users could "
-                         f"{'read or ' if strict else ''}write the code kept there. {fix}")
+        raise CacheError(
+            f"{what} {str(path)!r} has mode {mode:04o}: other users could "
+            f"{'read or ' if strict else ''}write the code kept there. {fix}"
+        )
     if strict and mode != 0o700:
         # numba keeps its cache beside the module only in a directory it can write; else it
         # would fall back to a user-wide folder outside this check.
-        raise CacheError(f"{what} {str(path)!r} has mode {mode:04o}; it must be 0700 (yours "
-                         f"to read, write and enter). Run `chmod 700 {str(path)!r}`.")
+        raise CacheError(
+            f"{what} {str(path)!r} has mode {mode:04o}; it must be 0700 (yours "
+            f"to read, write and enter). Run `chmod 700 {str(path)!r}`."
+        )
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -260,23 +288,25 @@ def _expr_from_data(d: Any) -> Expr:
     if tag == "Reduce":
         return Reduce(_one_of(d[1], _REDUCE), _strs(d[2]), _expr_from_data(d[3]))
     if tag == "InlineLookup":
-        return InlineLookup(tuple(_float(x) for x in d[1]), tuple(_float(y) for y in d[2]),
-                            _expr_from_data(d[3]))
+        return InlineLookup(
+            tuple(_float(x) for x in d[1]), tuple(_float(y) for y in d[2]), _expr_from_data(d[3])
+        )
     raise ValueError(f"unknown expression node {tag!r}")
 
 
 def _pieces_to_data(pieces: list[Piece] | None) -> Any:
     if pieces is None:
         return None
-    return [[list(p.subs), _expr_to_data(p.expr), [list(c) for c in p.exclude]]
-            for p in pieces]
+    return [[list(p.subs), _expr_to_data(p.expr), [list(c) for c in p.exclude]] for p in pieces]
 
 
 def _pieces_from_data(d: Any) -> list[Piece] | None:
     if d is None:
         return None
-    return [Piece(_strs(subs), _expr_from_data(expr), tuple(_strs(c) for c in exclude))
-            for subs, expr, exclude in d]
+    return [
+        Piece(_strs(subs), _expr_from_data(expr), tuple(_strs(c) for c in exclude))
+        for subs, expr, exclude in d
+    ]
 
 
 def _plain(value: Any) -> bool:
@@ -290,28 +320,48 @@ def model_to_data(model: Model) -> dict[str, Any] | None:
     for var in model.variables.values():
         if var.prior is not None or not all(_plain(v) for v in var.extra.values()):
             return None
-        variables.append({
-            "name": var.name, "kind": var.kind, "dims": list(var.dims),
-            "pieces": _pieces_to_data(var.pieces), "init": _pieces_to_data(var.init_pieces),
-            "units": var.units, "doc": var.doc, "hidden": var.hidden,
-            "inflows": list(var.inflows), "outflows": list(var.outflows),
-            "rate": _pieces_to_data(var.rate), "non_negative": var.non_negative,
-            "value": None if var.value is None else [list(np.shape(var.value)),
-                                                     np.ravel(var.value).tolist()],
-            "bounds": list(var.bounds),
-            "tables": None if var.tables is None else [[np.asarray(xs).tolist(),
-                                                        np.asarray(ys).tolist()]
-                                                       for xs, ys in var.tables],
-            "extrapolate": var.extrapolate, "extra": dict(var.extra)})
+        variables.append(
+            {
+                "name": var.name,
+                "kind": var.kind,
+                "dims": list(var.dims),
+                "pieces": _pieces_to_data(var.pieces),
+                "init": _pieces_to_data(var.init_pieces),
+                "units": var.units,
+                "doc": var.doc,
+                "hidden": var.hidden,
+                "inflows": list(var.inflows),
+                "outflows": list(var.outflows),
+                "rate": _pieces_to_data(var.rate),
+                "non_negative": var.non_negative,
+                "value": None
+                if var.value is None
+                else [list(np.shape(var.value)), np.ravel(var.value).tolist()],
+                "bounds": list(var.bounds),
+                "tables": None
+                if var.tables is None
+                else [[np.asarray(xs).tolist(), np.asarray(ys).tolist()] for xs, ys in var.tables],
+                "extrapolate": var.extrapolate,
+                "extra": dict(var.extra),
+            }
+        )
     return {
-        "time_unit": model.time_unit, "start": model.start, "stop": model.stop,
-        "dt": model.dt, "saveper": model.saveper, "doc": model.doc,
-        "dims": [[d.name, list(d.elements), d.parent,
-                  {k: list(v) for k, v in d.mappings.items()}] for d in model.dims.values()],
+        "time_unit": model.time_unit,
+        "start": model.start,
+        "stop": model.stop,
+        "dt": model.dt,
+        "saveper": model.saveper,
+        "doc": model.doc,
+        "dims": [
+            [d.name, list(d.elements), d.parent, {k: list(v) for k, v in d.mappings.items()}]
+            for d in model.dims.values()
+        ],
         "variables": variables,
         "shifts": [[s.stock, s.along, s.every, list(s.entry)] for s in model.shifts],
-        "control": dict(model.control), "dynamic_control": model.dynamic_control,
-        "source": model.source, "hidden_count": model._hidden_count,
+        "control": dict(model.control),
+        "dynamic_control": model.dynamic_control,
+        "source": model.source,
+        "hidden_count": model._hidden_count,
     }
 
 
@@ -324,39 +374,63 @@ def model_from_data(name: str, data: Any) -> Model:
     TypeError) when ``data`` is not such a description."""
     if not isinstance(data, dict):
         raise ValueError("expected a model description")
-    model = Model(name, _str(data["time_unit"]), start=_optional_float(data["start"]),
-                  stop=_optional_float(data["stop"]), dt=_optional_float(data["dt"]),
-                  saveper=_optional_float(data["saveper"]), doc=_str(data["doc"]))
+    model = Model(
+        name,
+        _str(data["time_unit"]),
+        start=_optional_float(data["start"]),
+        stop=_optional_float(data["stop"]),
+        dt=_optional_float(data["dt"]),
+        saveper=_optional_float(data["saveper"]),
+        doc=_str(data["doc"]),
+    )
     for dim_name, elements, parent, mappings in data["dims"]:
         model.dims[_str(dim_name)] = Dimension(
-            dim_name, _strs(elements), None if parent is None else _str(parent),
-            {_str(k): _strs(v) for k, v in mappings.items()})
+            dim_name,
+            _strs(elements),
+            None if parent is None else _str(parent),
+            {_str(k): _strs(v) for k, v in mappings.items()},
+        )
     for v in data["variables"]:
         value = None
         if v["value"] is not None:
             shape, flat = v["value"]
             value = np.array([_float(x) for x in flat], dtype=float).reshape(
-                tuple(int(n) for n in shape))
+                tuple(int(n) for n in shape)
+            )
         tables = None
         if v["tables"] is not None:
-            tables = [(np.array([_float(x) for x in xs]), np.array([_float(y) for y in ys]))
-                      for xs, ys in v["tables"]]
+            tables = [
+                (np.array([_float(x) for x in xs]), np.array([_float(y) for y in ys]))
+                for xs, ys in v["tables"]
+            ]
         extra = v["extra"]
         if not isinstance(extra, dict) or not all(_plain(x) for x in extra.values()):
             raise ValueError("unexpected extra fields")
         low, high = v["bounds"]
-        var = Variable(_str(v["name"]), _one_of(v["kind"], set(KINDS)), _strs(v["dims"]),
-                       pieces=_pieces_from_data(v["pieces"]) or [],
-                       init_pieces=_pieces_from_data(v["init"]), units=_str(v["units"]),
-                       doc=_str(v["doc"]), hidden=bool(v["hidden"]),
-                       inflows=list(_strs(v["inflows"])), outflows=list(_strs(v["outflows"])),
-                       rate=_pieces_from_data(v["rate"]), non_negative=bool(v["non_negative"]),
-                       value=value, bounds=(_optional_float(low), _optional_float(high)),
-                       tables=tables, extrapolate=bool(v["extrapolate"]),
-                       extra={_str(k): x for k, x in extra.items()})
+        var = Variable(
+            _str(v["name"]),
+            _one_of(v["kind"], set(KINDS)),
+            _strs(v["dims"]),
+            pieces=_pieces_from_data(v["pieces"]) or [],
+            init_pieces=_pieces_from_data(v["init"]),
+            units=_str(v["units"]),
+            doc=_str(v["doc"]),
+            hidden=bool(v["hidden"]),
+            inflows=list(_strs(v["inflows"])),
+            outflows=list(_strs(v["outflows"])),
+            rate=_pieces_from_data(v["rate"]),
+            non_negative=bool(v["non_negative"]),
+            value=value,
+            bounds=(_optional_float(low), _optional_float(high)),
+            tables=tables,
+            extrapolate=bool(v["extrapolate"]),
+            extra={_str(k): x for k, x in extra.items()},
+        )
         model.variables[var.name] = var
-    model.shifts = [CohortShift(_str(stock), _str(along), _float(every), _strs(entry))
-                    for stock, along, every, entry in data["shifts"]]
+    model.shifts = [
+        CohortShift(_str(stock), _str(along), _float(every), _strs(entry))
+        for stock, along, every, entry in data["shifts"]
+    ]
     model.control = {_str(k): _str(x) for k, x in data["control"].items()}
     model.dynamic_control = bool(data["dynamic_control"])
     model.source = _str(data["source"])

@@ -75,10 +75,12 @@ class Calibration:
             dims = self.dims.get(name, ())
             coords = self.coords.get(name, {})
             out[name] = xr.DataArray(value, dims=dims, coords=coords)
-            out[f"{name}_std_error"] = xr.DataArray(self.standard_errors[name], dims=dims,
-                                                    coords=coords)
-        return xr.Dataset(out, attrs={"rmse": self.rmse, "nfev": self.nfev,
-                                      "success": int(self.success)})
+            out[f"{name}_std_error"] = xr.DataArray(
+                self.standard_errors[name], dims=dims, coords=coords
+            )
+        return xr.Dataset(
+            out, attrs={"rmse": self.rmse, "nfev": self.nfev, "success": int(self.success)}
+        )
 
     def __repr__(self) -> str:
         lines = [f"<Calibration rmse={self.rmse:.4g} nfev={self.nfev} success={self.success}>"]
@@ -100,13 +102,24 @@ def _first_step_at(time: float, start: Any, dt: Any) -> float:
     return float(start + steps * dt)
 
 
-def calibrate(model: Model, observed: xr.Dataset, params: Sequence[str], *,
-              fixed: Mapping[str, Any] | None = None, initial: Mapping[str, Any] | None = None,
-              start: float | None = None, stop: float | None = None, dt: float | None = None,
-              method: str = "euler", relative: bool = True,
-              sigma: Mapping[str, Any] | None = None, loss: str = "linear",
-              max_nfev: int | None = None, xtol: float = 1e-8, ftol: float = 1e-8
-              ) -> Calibration:
+def calibrate(
+    model: Model,
+    observed: xr.Dataset,
+    params: Sequence[str],
+    *,
+    fixed: Mapping[str, Any] | None = None,
+    initial: Mapping[str, Any] | None = None,
+    start: float | None = None,
+    stop: float | None = None,
+    dt: float | None = None,
+    method: str = "euler",
+    relative: bool = True,
+    sigma: Mapping[str, Any] | None = None,
+    loss: str = "linear",
+    max_nfev: int | None = None,
+    xtol: float = 1e-8,
+    ftol: float = 1e-8,
+) -> Calibration:
     """Fit ``params`` of ``model`` to ``observed`` by (bounded) nonlinear least squares.
 
     Parameters
@@ -173,15 +186,18 @@ def calibrate(model: Model, observed: xr.Dataset, params: Sequence[str], *,
         raise SpecError("calibrate: the observed Dataset needs a 'time' dim.")
     times = np.asarray(observed["time"].values, dtype=float)
     if stop is None:  # no need to run past the step at or after the last observation
-        stop = _first_step_at(float(times.max()), model.start if start is None else start,
-                              model.dt if dt is None else dt)
+        stop = _first_step_at(
+            float(times.max()),
+            model.start if start is None else start,
+            model.dt if dt is None else dt,
+        )
     # rk45 starts with the save period (first_step=0), as calibration always has.
-    runner = Runner(model, start=start, stop=stop, dt=dt, method=method, outputs=[],
-                    first_step=0.0)
+    runner = Runner(model, start=start, stop=stop, dt=dt, method=method, outputs=[], first_step=0.0)
     result = runner.result
     assert runner.times is not None
-    kinds, idx, rows, cols, obs, scale = _observation_layout(result, observed, runner.times,
-                                                             relative, sigma)
+    kinds, idx, rows, cols, obs, scale = _observation_layout(
+        result, observed, runner.times, relative, sigma
+    )
     runner = runner._replace(columns=(kinds, idx))
 
     # free values
@@ -191,8 +207,9 @@ def calibrate(model: Model, observed: xr.Dataset, params: Sequence[str], *,
         var = model.variables.get(name)
         if var is None or var.kind != "param":
             known = [v.name for v in model.variables.values() if v.kind == "param"]
-            raise ParameterError(f"calibrate: {name!r} is not a parameter of {model.name!r}."
-                                 + suggest(name, known))
+            raise ParameterError(
+                f"calibrate: {name!r} is not a parameter of {model.name!r}." + suggest(name, known)
+            )
         slot = result.plan.slots[name]
         start_value = (initial or {}).get(name, fixed.get(name, var.value))
         array = np.broadcast_to(np.asarray(start_value, dtype=float), slot.shape).ravel()
@@ -200,8 +217,10 @@ def calibrate(model: Model, observed: xr.Dataset, params: Sequence[str], *,
         lo = -np.inf if low is None else float(low)
         hi = np.inf if high is None else float(high)
         if np.any(array < lo) or np.any(array > hi):
-            raise ParameterError(f"calibrate: starting value of {name!r} {array.tolist()} is "
-                                 f"outside its bounds [{low}, {high}].")
+            raise ParameterError(
+                f"calibrate: starting value of {name!r} {array.tolist()} is "
+                f"outside its bounds [{low}, {high}]."
+            )
         shapes[name] = slot.shape
         for k in range(slot.size):
             slots.append(slot.offset + k)
@@ -230,13 +249,21 @@ def calibrate(model: Model, observed: xr.Dataset, params: Sequence[str], *,
     p0 = base.copy()
     p0[slots_arr] = x_start
     runner.run_arrays(p0)
-    fit = least_squares(residuals, x_start, bounds=(np.array(lows), np.array(highs)),
-                        method="trf", loss=loss, max_nfev=max_nfev, xtol=xtol, ftol=ftol,
-                        x_scale="jac")
+    fit = least_squares(
+        residuals,
+        x_start,
+        bounds=(np.array(lows), np.array(highs)),
+        method="trf",
+        loss=loss,
+        max_nfev=max_nfev,
+        xtol=xtol,
+        ftol=ftol,
+        x_scale="jac",
+    )
     r = fit.fun
     n_obs, n_free = r.size, x_start.size
     dof = max(n_obs - n_free, 1)
-    s2 = 2.0 * float(fit.cost) / dof if loss == "linear" else float(np.sum(r ** 2)) / dof
+    s2 = 2.0 * float(fit.cost) / dof if loss == "linear" else float(np.sum(r**2)) / dof
     jac = np.asarray(fit.jac)
     try:
         cov = s2 * np.linalg.pinv(jac.T @ jac)
@@ -246,38 +273,52 @@ def calibrate(model: Model, observed: xr.Dataset, params: Sequence[str], *,
     singular = np.linalg.matrix_rank(jac) < n_free
     if singular:
         # Values the data do not identify get NaN rather than a misleading number.
-        null = np.abs(np.linalg.svd(jac)[2][np.linalg.matrix_rank(jac):]).sum(axis=0) > 1e-6
+        null = np.abs(np.linalg.svd(jac)[2][np.linalg.matrix_rank(jac) :]).sum(axis=0) > 1e-6
         std = np.where(null, np.nan, std)
     values: dict[str, np.ndarray] = {}
     errors: dict[str, np.ndarray] = {}
     k = 0
     for name in names:
         size = int(np.prod(shapes[name])) if shapes[name] else 1
-        values[name] = fit.x[k: k + size].reshape(shapes[name])
-        errors[name] = std[k: k + size].reshape(shapes[name])
+        values[name] = fit.x[k : k + size].reshape(shapes[name])
+        errors[name] = std[k : k + size].reshape(shapes[name])
         k += size
     dims = {name: model.variables[name].dims for name in names}
-    coords = {name: {d: list(model.dims[d].elements) for d in model.variables[name].dims}
-              for name in names}
-    return Calibration(values=values, standard_errors=errors, covariance=cov, labels=labels,
-                       params={**fixed, **values}, residuals=r,
-                       rmse=float(math.sqrt(np.mean(r ** 2))) if r.size else 0.0,
-                       cost=float(fit.cost), success=bool(fit.success),
-                       message=str(fit.message), nfev=int(fit.nfev), dims=dims, coords=coords)
+    coords = {
+        name: {d: list(model.dims[d].elements) for d in model.variables[name].dims}
+        for name in names
+    }
+    return Calibration(
+        values=values,
+        standard_errors=errors,
+        covariance=cov,
+        labels=labels,
+        params={**fixed, **values},
+        residuals=r,
+        rmse=float(math.sqrt(np.mean(r**2))) if r.size else 0.0,
+        cost=float(fit.cost),
+        success=bool(fit.success),
+        message=str(fit.message),
+        nfev=int(fit.nfev),
+        dims=dims,
+        coords=coords,
+    )
 
 
-def _label(model: Model, name: str, dims: tuple[str, ...], k: int,
-           shape: tuple[int, ...]) -> str:
+def _label(model: Model, name: str, dims: tuple[str, ...], k: int, shape: tuple[int, ...]) -> str:
     if not dims:
         return name
     index = np.unravel_index(k, shape)
     return f"{name}[{','.join(model.dims[d].elements[i] for d, i in zip(dims, index))}]"
 
 
-def _observation_layout(result: Any, observed: xr.Dataset, save_times: np.ndarray,
-                        relative: bool, sigma: Mapping[str, Any] | None
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                   np.ndarray]:
+def _observation_layout(
+    result: Any,
+    observed: xr.Dataset,
+    save_times: np.ndarray,
+    relative: bool,
+    sigma: Mapping[str, Any] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Output columns to record and, per finite observation, its (row, column), value, scale."""
     model = result.model
     code = {"y": 0, "a": 1}
@@ -290,24 +331,30 @@ def _observation_layout(result: Any, observed: xr.Dataset, save_times: np.ndarra
     obs_times = np.asarray(observed["time"].values, dtype=float)
     tol = 1e-6 * max(1.0, float(np.abs(save_times).max()))
     row_of_time = np.searchsorted(save_times, obs_times - tol)
-    bad = (row_of_time >= save_times.size) | (np.abs(
-        save_times[np.minimum(row_of_time, save_times.size - 1)] - obs_times) > tol)
+    bad = (row_of_time >= save_times.size) | (
+        np.abs(save_times[np.minimum(row_of_time, save_times.size - 1)] - obs_times) > tol
+    )
     if np.any(bad):
-        raise SpecError(f"calibrate: observed times {obs_times[bad][:5].tolist()} are not save "
-                        f"times of the run ({save_times[0]:g} to {save_times[-1]:g}); choose "
-                        "start/stop/dt so that they are.")
+        raise SpecError(
+            f"calibrate: observed times {obs_times[bad][:5].tolist()} are not save "
+            f"times of the run ({save_times[0]:g} to {save_times[-1]:g}); choose "
+            "start/stop/dt so that they are."
+        )
     for name, array in observed.data_vars.items():
         var = model.variables.get(str(name))
         if var is None or var.hidden or var.kind in ("lookup", "param"):
-            raise SpecError(f"calibrate: observed variable {name!r} is not an output of model "
-                            f"{model.name!r}." + suggest(str(name), [v.name for v in
-                                                                     model.variables.values()
-                                                                     if not v.hidden]))
+            raise SpecError(
+                f"calibrate: observed variable {name!r} is not an output of model "
+                f"{model.name!r}."
+                + suggest(str(name), [v.name for v in model.variables.values() if not v.hidden])
+            )
         slot = result.plan.slots[str(name)]
         extra = [d for d in array.dims if d != "time" and d not in var.dims]
         if extra:
-            raise SpecError(f"calibrate: observed {name!r} has dims {extra} that the model's "
-                            f"{name!r} (dims {var.dims}) does not have.")
+            raise SpecError(
+                f"calibrate: observed {name!r} has dims {extra} that the model's "
+                f"{name!r} (dims {var.dims}) does not have."
+            )
         # observed element positions in the variable's flat layout
         arr = array.transpose("time", *[d for d in var.dims if d in array.dims])
         index_lists = []
@@ -320,10 +367,15 @@ def _observation_layout(result: Any, observed: xr.Dataset, save_times: np.ndarra
                     raise SpecError(f"calibrate: {missing} are not elements of {d!r}.")
                 index_lists.append([elements.index(c) for c in labels])
             else:
-                raise SpecError(f"calibrate: observed {name!r} lacks dim {d!r}; give every dim "
-                                "of the variable (or observe an aggregate the model computes).")
-        flat_index = (np.ravel_multi_index(np.ix_(*index_lists), slot.shape) if index_lists
-                      else np.zeros((), dtype=np.int64))
+                raise SpecError(
+                    f"calibrate: observed {name!r} lacks dim {d!r}; give every dim "
+                    "of the variable (or observe an aggregate the model computes)."
+                )
+        flat_index = (
+            np.ravel_multi_index(np.ix_(*index_lists), slot.shape)
+            if index_lists
+            else np.zeros((), dtype=np.int64)
+        )
         flat = np.asarray(flat_index).ravel()
         first_col = len(idx)
         kinds += [code[slot.array]] * flat.size
@@ -349,6 +401,11 @@ def _observation_layout(result: Any, observed: xr.Dataset, save_times: np.ndarra
         scales.append(s)
     if not values or sum(v.size for v in values) == 0:
         raise SpecError("calibrate: no finite observations.")
-    return (np.array(kinds, dtype=np.int64), np.array(idx, dtype=np.int64),
-            np.concatenate(rows), np.concatenate(cols), np.concatenate(values),
-            np.concatenate(scales))
+    return (
+        np.array(kinds, dtype=np.int64),
+        np.array(idx, dtype=np.int64),
+        np.concatenate(rows),
+        np.concatenate(cols),
+        np.concatenate(values),
+        np.concatenate(scales),
+    )

@@ -33,14 +33,18 @@ def _load_model(name: str, scenario: str | None = None) -> Any:
     path = Path(name)
     if path.suffix.lower() in MODEL_SUFFIXES:
         if scenario:
-            raise EngineError(f"--scenario {scenario!r}: scenarios are for bundled models; a "
-                              "model file runs with its own values (use --set NAME=VALUE).")
+            raise EngineError(
+                f"--scenario {scenario!r}: scenarios are for bundled models; a "
+                "model file runs with its own values (use --set NAME=VALUE)."
+            )
         return engine.load(path)
     if name not in model_names() and path.exists():
         kind = "a directory" if path.is_dir() else "a file of unknown format"
-        raise EngineError(f"{name!r} is {kind}, not a model: give a Vensim .mdl or XMILE "
-                          ".xmile/.stmx file, or a registered model name "
-                          f"({', '.join(model_names())}).")
+        raise EngineError(
+            f"{name!r} is {kind}, not a model: give a Vensim .mdl or XMILE "
+            ".xmile/.stmx file, or a registered model name "
+            f"({', '.join(model_names())})."
+        )
     return build_model(name, **({"scenario": scenario} if scenario else {}))
 
 
@@ -56,13 +60,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .files import check_output_file
 
     # where the result goes is checked before the run, not found wanting after it
-    out = (check_output_file(args.out, suffixes=(".nc", ".csv"), overwrite=args.overwrite,
-                             what="--out") if args.out else None)
+    out = (
+        check_output_file(
+            args.out, suffixes=(".nc", ".csv"), overwrite=args.overwrite, what="--out"
+        )
+        if args.out
+        else None
+    )
     params = _assignments(args.set)
     model = _load_model(args.model or _default_model_name(), args.scenario)
-    ds = engine.simulate(model, start=args.start, stop=args.stop, dt=args.dt,
-                         method=args.method, params=params or None,
-                         outputs=args.output or None)
+    ds = engine.simulate(
+        model,
+        start=args.start,
+        stop=args.stop,
+        dt=args.dt,
+        method=args.method,
+        params=params or None,
+        outputs=args.output or None,
+    )
     if out is not None:
         if out.suffix.lower() == ".nc":
             ds.to_netcdf(out)
@@ -72,8 +87,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary = {name: _last(ds[name]) for name in ds.data_vars}
         print(json.dumps({"model": model.name, "final": summary}, indent=2, default=str))
     elif not args.quiet:
-        print(f"{model.name}: {ds.sizes['time']} saves from {float(ds.time[0]):g} to "
-              f"{float(ds.time[-1]):g} {model.time_unit}")
+        print(
+            f"{model.name}: {ds.sizes['time']} saves from {float(ds.time[0]):g} to "
+            f"{float(ds.time[-1]):g} {model.time_unit}"
+        )
         for name in list(ds.data_vars)[:40]:
             da = ds[name]
             units = da.attrs.get("units", "")
@@ -100,8 +117,9 @@ def _assignments(texts: Sequence[str] | None) -> dict[str, float]:
     for text in texts or []:
         name, value = _parse_assignment(text)
         if name in out:
-            raise EngineError(f"--set {name} is given twice ({out[name]:g} and {value:g}); "
-                              "give it once.")
+            raise EngineError(
+                f"--set {name} is given twice ({out[name]:g} and {value:g}); give it once."
+            )
         out[name] = value
     return out
 
@@ -142,29 +160,56 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         # failures are summarised below in one line, not as a Python warning
         warnings.simplefilter("ignore", RuntimeWarning)
         tree = engine.run_ensemble(
-            model, n=args.n, seed=args.seed, design=args.design, priors=priors or None,
-            params=params or None, start=args.start, stop=args.stop, dt=args.dt,
-            outputs=args.output or None, chunk_size=args.chunk_size, store=args.store,
-            on_error="raise" if args.stop_on_error else "mark", progress=not args.quiet)
+            model,
+            n=args.n,
+            seed=args.seed,
+            design=args.design,
+            priors=priors or None,
+            params=params or None,
+            start=args.start,
+            stop=args.stop,
+            dt=args.dt,
+            outputs=args.output or None,
+            chunk_size=args.chunk_size,
+            store=args.store,
+            on_error="raise" if args.stop_on_error else "mark",
+            progress=not args.quiet,
+        )
     failed = int((np.asarray(tree["status"].values) != 0).sum()) if "status" in tree.ds else 0
     groups = [name for name in tree.children if name not in ("summary", "sensitivity")]
     if args.json:
-        print(json.dumps({"model": model.name, "members": int(tree.ds.sizes.get("member", 0)),
-                          "failed": failed, "horizons": groups, "store": args.store}))
+        print(
+            json.dumps(
+                {
+                    "model": model.name,
+                    "members": int(tree.ds.sizes.get("member", 0)),
+                    "failed": failed,
+                    "horizons": groups,
+                    "store": args.store,
+                }
+            )
+        )
     elif not args.quiet:
         members = tree.ds.sizes.get("member", 0)
-        print(f"{model.name}: {members} members ({args.design}, seed {args.seed}), "
-              f"{failed} failed; horizons {', '.join(groups)}"
-              + (f"; stored in {args.store}" if args.store else ""))
+        print(
+            f"{model.name}: {members} members ({args.design}, seed {args.seed}), "
+            f"{failed} failed; horizons {', '.join(groups)}"
+            + (f"; stored in {args.store}" if args.store else "")
+        )
     members = int(tree.ds.sizes.get("member", 0))
     if members and failed == members:
-        print(f"corridor: error: all {members} members failed (non-finite values); see "
-              "`status` in the store, and check the priors' ranges or use a smaller --dt.",
-              file=sys.stderr)
+        print(
+            f"corridor: error: all {members} members failed (non-finite values); see "
+            "`status` in the store, and check the priors' ranges or use a smaller --dt.",
+            file=sys.stderr,
+        )
         return 1
     if failed:
-        print(f"corridor: warning: {failed} member(s) failed (non-finite values); see "
-              "`status` in the store.", file=sys.stderr)
+        print(
+            f"corridor: warning: {failed} member(s) failed (non-finite values); see "
+            "`status` in the store.",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -187,8 +232,9 @@ def _open_results(path_text: str) -> Any:
 
     path = Path(path_text)
     if not path.exists():
-        raise EngineError(f"no results at {path}; write some with `corridor run --out` or "
-                          "`corridor sweep`.")
+        raise EngineError(
+            f"no results at {path}; write some with `corridor run --out` or `corridor sweep`."
+        )
     try:
         from . import store  # type: ignore[attr-defined]
 
@@ -198,8 +244,11 @@ def _open_results(path_text: str) -> Any:
     else:
         note = store.unfinished_note(results)
         if note:
-            print(f"corridor: warning: {path}: {note}; what follows shows those members only. "
-                  "Run the sweep again with the same arguments to finish it.", file=sys.stderr)
+            print(
+                f"corridor: warning: {path}: {note}; what follows shows those members only. "
+                "Run the sweep again with the same arguments to finish it.",
+                file=sys.stderr,
+            )
         return results
     if path.suffix == ".nc":
         tree = xr.open_datatree(path)
@@ -217,10 +266,17 @@ def cmd_plot(args: argparse.Namespace) -> int:
     stems = [f"fan_{_file_name(name)}" for name in args.variable]
     stems += ["pyramid"] if args.pyramid else []
     if args.sensitivity and "sensitivity" in results.children:
-        stems += [f"sobol_{_file_name(o)}_{h}" for o in args.sensitivity
-                  for h in results["sensitivity"].children]
-    check_output_folder(out, [f"{stem}.{fmt}" for stem in stems for fmt in args.format],
-                        overwrite=args.overwrite, what="--out folder")
+        stems += [
+            f"sobol_{_file_name(o)}_{h}"
+            for o in args.sensitivity
+            for h in results["sensitivity"].children
+        ]
+    check_output_folder(
+        out,
+        [f"{stem}.{fmt}" for stem in stems for fmt in args.format],
+        overwrite=args.overwrite,
+        what="--out folder",
+    )
     written = []
     for name in args.variable:
         fig = fan_chart(results, name, select=select or None)
@@ -230,19 +286,20 @@ def cmd_plot(args: argparse.Namespace) -> int:
         written += save_figure(fig, out / "pyramid", args.format)
     for output in args.sensitivity or []:
         if "sensitivity" not in results.children:
-            raise EngineError(f"{args.store} holds no sensitivity indices; run a sweep with "
-                              "--design saltelli.")
+            raise EngineError(
+                f"{args.store} holds no sensitivity indices; run a sweep with --design saltelli."
+            )
         for horizon, node in results["sensitivity"].children.items():
             indices = node.to_dataset()
             if "S1" not in indices:
                 continue
             labels = [str(o) for o in indices["output"].values]
             if output not in labels:
-                raise EngineError(f"no sensitivity indices for {output!r}; there are "
-                                  f"{labels[:10]}.")
+                raise EngineError(
+                    f"no sensitivity indices for {output!r}; there are {labels[:10]}."
+                )
             fig = sensitivity_chart(indices, output, horizon=str(horizon))
-            written += save_figure(fig, out / f"sobol_{_file_name(output)}_{horizon}",
-                                   args.format)
+            written += save_figure(fig, out / f"sobol_{_file_name(output)}_{horizon}", args.format)
     if not args.quiet:
         for path in written:
             print(path)
@@ -266,8 +323,7 @@ def _write_from_store(args: argparse.Namespace, writer: Any) -> int:
     results = _open_results(args.store)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # an unfinished store: said above
-        path = writer(results, args.out, variables=args.variable or None,
-                      overwrite=args.overwrite)
+        path = writer(results, args.out, variables=args.variable or None, overwrite=args.overwrite)
     if not args.quiet:
         print(path)
     return 0
@@ -289,32 +345,43 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run a model once and summarise the result")
-    run.add_argument("model", nargs="?", help="bundled model name or .mdl/.xmile file "
-                                              "(default: the corridor forecast)")
+    run.add_argument(
+        "model",
+        nargs="?",
+        help="bundled model name or .mdl/.xmile file (default: the corridor forecast)",
+    )
     run.add_argument("--scenario", help="scenario name (bundled models), or a .toml file")
     run.add_argument("--start", type=float)
     run.add_argument("--stop", type=float)
     run.add_argument("--dt", type=float)
     run.add_argument("--method", default="euler", choices=["euler", "rk4", "rk45"])
-    run.add_argument("--set", action="append", metavar="NAME=VALUE",
-                     help="override a parameter (repeatable)")
+    run.add_argument(
+        "--set", action="append", metavar="NAME=VALUE", help="override a parameter (repeatable)"
+    )
     run.add_argument("--output", action="append", metavar="NAME", help="keep this variable")
     run.add_argument("--out", help="write the result to a .nc or .csv file")
     run.add_argument("--overwrite", action="store_true")
     run.add_argument("--quiet", action="store_true")
     run.add_argument("--json", action="store_true", help="print a JSON summary")
     run.set_defaults(func=cmd_run)
-    sweep = sub.add_parser("sweep", help="run an ensemble (Monte Carlo / sensitivity) "
-                                          "into a horizon store")
+    sweep = sub.add_parser(
+        "sweep", help="run an ensemble (Monte Carlo / sensitivity) into a horizon store"
+    )
     sweep.add_argument("model", nargs="?", help="bundled model name or .mdl/.xmile file")
     sweep.add_argument("--scenario", help="scenario name (bundled models), or a .toml file")
-    sweep.add_argument("-n", type=int, default=1000, help="members (base N for saltelli, "
-                                                          "trajectories for morris)")
+    sweep.add_argument(
+        "-n", type=int, default=1000, help="members (base N for saltelli, trajectories for morris)"
+    )
     sweep.add_argument("--seed", type=int, default=0)
-    sweep.add_argument("--design", default="sobol",
-                       choices=["random", "lhs", "sobol", "saltelli", "morris"])
-    sweep.add_argument("--prior", action="append", metavar="NAME=DIST,A,B",
-                       help="prior for a parameter (default: the model's own priors)")
+    sweep.add_argument(
+        "--design", default="sobol", choices=["random", "lhs", "sobol", "saltelli", "morris"]
+    )
+    sweep.add_argument(
+        "--prior",
+        action="append",
+        metavar="NAME=DIST,A,B",
+        help="prior for a parameter (default: the model's own priors)",
+    )
     sweep.add_argument("--set", action="append", metavar="NAME=VALUE")
     sweep.add_argument("--output", action="append", metavar="NAME")
     sweep.add_argument("--store", help="zarr store to write (resumes if interrupted)")
@@ -322,8 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--start", type=float)
     sweep.add_argument("--stop", type=float)
     sweep.add_argument("--dt", type=float)
-    sweep.add_argument("--stop-on-error", action="store_true",
-                       help="stop at the first failed member instead of marking it")
+    sweep.add_argument(
+        "--stop-on-error",
+        action="store_true",
+        help="stop at the first failed member instead of marking it",
+    )
     sweep.add_argument("--quiet", action="store_true")
     sweep.add_argument("--json", action="store_true")
     sweep.set_defaults(func=cmd_sweep)
@@ -333,22 +403,41 @@ def build_parser() -> argparse.ArgumentParser:
     describe.set_defaults(func=cmd_describe)
     plot = sub.add_parser("plot", help="fan charts (and pyramids) from a stored result")
     plot.add_argument("store")
-    plot.add_argument("--variable", "-v", action="append", default=[],
-                      help="variable to chart as a fan chart (repeatable)")
-    plot.add_argument("--select", action="append", metavar="DIM=ELEMENT",
-                      help="pick an element, e.g. region=Europe (other dims are summed)")
-    plot.add_argument("--pyramid", type=float, action="append", metavar="YEAR",
-                      help="also draw a population pyramid for this year (repeatable)")
-    plot.add_argument("--sensitivity", action="append", metavar="OUTPUT",
-                      help="Sobol tornado of this output for each horizon (saltelli sweeps)")
+    plot.add_argument(
+        "--variable",
+        "-v",
+        action="append",
+        default=[],
+        help="variable to chart as a fan chart (repeatable)",
+    )
+    plot.add_argument(
+        "--select",
+        action="append",
+        metavar="DIM=ELEMENT",
+        help="pick an element, e.g. region=Europe (other dims are summed)",
+    )
+    plot.add_argument(
+        "--pyramid",
+        type=float,
+        action="append",
+        metavar="YEAR",
+        help="also draw a population pyramid for this year (repeatable)",
+    )
+    plot.add_argument(
+        "--sensitivity",
+        action="append",
+        metavar="OUTPUT",
+        help="Sobol tornado of this output for each horizon (saltelli sweeps)",
+    )
     plot.add_argument("--format", action="append", choices=["png", "svg"], default=None)
     plot.add_argument("--out", default="figures", help="output folder (default: figures)")
     plot.add_argument("--overwrite", action="store_true", help="replace existing figures")
     plot.add_argument("--quiet", action="store_true")
     plot.set_defaults(func=cmd_plot)
     for name, func, default, what in (
-            ("report", cmd_report, "report.html", "a self-contained HTML report"),
-            ("export", cmd_export, "results.csv", "tidy CSV (.csv) or Excel (.xlsx) tables")):
+        ("report", cmd_report, "report.html", "a self-contained HTML report"),
+        ("export", cmd_export, "results.csv", "tidy CSV (.csv) or Excel (.xlsx) tables"),
+    ):
         command = sub.add_parser(name, help=f"{what} of a stored result")
         command.add_argument("store")
         command.add_argument("--out", default=default, help=f"default: {default}")

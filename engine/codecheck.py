@@ -26,18 +26,74 @@ from .errors import SpecError
 __all__ = ["check_module"]
 
 _BUILTINS = {"range", "min", "max", "abs", "int", "float", "bool", "len", "True", "False"}
-_NUMPY = {"exp", "log", "log10", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
-          "sinh", "cosh", "tanh", "sign", "round", "floor", "ceil", "isfinite", "isnan",
-          "array", "int64", "float64", "uint64", "inf", "nan", "zeros", "empty", "abs",
-          "minimum", "maximum"}
+_NUMPY = {
+    "exp",
+    "log",
+    "log10",
+    "sqrt",
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "sign",
+    "round",
+    "floor",
+    "ceil",
+    "isfinite",
+    "isnan",
+    "array",
+    "int64",
+    "float64",
+    "uint64",
+    "inf",
+    "nan",
+    "zeros",
+    "empty",
+    "abs",
+    "minimum",
+    "maximum",
+}
 _ATTRIBUTES = {"shape"}
 _STRINGS = {"numpy", "always"}
-_EXPRESSIONS = (ast.Expr, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp,
-                ast.Call, ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Name,
-                ast.Constant, ast.Attribute, ast.keyword, ast.Load, ast.Store,
-                ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
-_STATEMENTS = (ast.Assign, ast.AugAssign, ast.For, ast.While, ast.If, ast.Return,
-               ast.Pass, ast.Break, ast.Continue)
+_EXPRESSIONS = (
+    ast.Expr,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.Call,
+    ast.Subscript,
+    ast.Slice,
+    ast.Tuple,
+    ast.List,
+    ast.Name,
+    ast.Constant,
+    ast.Attribute,
+    ast.keyword,
+    ast.Load,
+    ast.Store,
+    ast.operator,
+    ast.unaryop,
+    ast.boolop,
+    ast.cmpop,
+)
+_STATEMENTS = (
+    ast.Assign,
+    ast.AugAssign,
+    ast.For,
+    ast.While,
+    ast.If,
+    ast.Return,
+    ast.Pass,
+    ast.Break,
+    ast.Continue,
+)
 
 
 class _Refused(Exception):
@@ -59,28 +115,35 @@ def check_module(source: str, helpers: tuple[str, ...], *, model: str) -> ast.Mo
         tree = ast.parse(source)
     except (SyntaxError, RecursionError, MemoryError) as exc:
         line = getattr(exc, "lineno", None)
-        raise SpecError(f"model {model!r}: the generated kernel module is not valid Python"
-                        f"{f' (line {line})' if line else ''}: "
-                        f"{getattr(exc, 'msg', None) or type(exc).__name__}. An equation is "
-                        "probably nested too deeply; split it into intermediate variables.") \
-            from None
+        raise SpecError(
+            f"model {model!r}: the generated kernel module is not valid Python"
+            f"{f' (line {line})' if line else ''}: "
+            f"{getattr(exc, 'msg', None) or type(exc).__name__}. An equation is "
+            "probably nested too deeply; split it into intermediate variables."
+        ) from None
     try:
         _check(tree, set(helpers))
     except _Refused as exc:
         lines = source.splitlines()
         text = lines[exc.line - 1].strip() if 0 < exc.line <= len(lines) else ""
-        raise SpecError(f"model {model!r}: the generated kernel module holds {exc} at line "
-                        f"{exc.line} ({text[:80]!r}); it was not loaded. This is a bug in "
-                        "corridor's code generation or a hostile model: please report it with "
-                        "the model file.") from None
+        raise SpecError(
+            f"model {model!r}: the generated kernel module holds {exc} at line "
+            f"{exc.line} ({text[:80]!r}); it was not loaded. This is a bug in "
+            "corridor's code generation or a hostile model: please report it with "
+            "the model file."
+        ) from None
     return tree
 
 
 def _check(tree: ast.Module, helpers: set[str]) -> None:
     bound = set(_BUILTINS)
     body = list(tree.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         body = body[1:]  # the docstring
     functions = []
     for node in body:
@@ -106,9 +169,13 @@ def _check(tree: ast.Module, helpers: set[str]) -> None:
             bound.add(node.targets[0].id)
         elif isinstance(node, ast.FunctionDef):
             for deco in node.decorator_list:
-                if not (isinstance(deco, ast.Call) and isinstance(deco.func, ast.Name)
-                        and deco.func.id == "njit" and not deco.args
-                        and all(isinstance(k.value, ast.Constant) for k in deco.keywords)):
+                if not (
+                    isinstance(deco, ast.Call)
+                    and isinstance(deco.func, ast.Name)
+                    and deco.func.id == "njit"
+                    and not deco.args
+                    and all(isinstance(k.value, ast.Constant) for k in deco.keywords)
+                ):
                     raise _Refused(node, "a decorator other than njit(...)")
                 _check_expression(deco)
             functions.append(node)
@@ -118,14 +185,24 @@ def _check(tree: ast.Module, helpers: set[str]) -> None:
     for node in body:
         if not isinstance(node, (ast.Assign, ast.FunctionDef)):
             continue
-        for sub in ast.walk(node.value) if isinstance(node, ast.Assign) else [
-                n for deco in node.decorator_list for n in ast.walk(deco)]:
+        for sub in (
+            ast.walk(node.value)
+            if isinstance(node, ast.Assign)
+            else [n for deco in node.decorator_list for n in ast.walk(deco)]
+        ):
             if isinstance(sub, ast.Name) and sub.id not in bound:
                 raise _Refused(sub, f"the unknown name {sub.id!r}")
     for function in functions:
         args = function.args
-        if (args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs or args.defaults
-                or any(a.annotation for a in args.args) or function.returns):
+        if (
+            args.vararg
+            or args.kwarg
+            or args.kwonlyargs
+            or args.posonlyargs
+            or args.defaults
+            or any(a.annotation for a in args.args)
+            or function.returns
+        ):
             raise _Refused(function, "a function signature outside the generated shape")
         local = {a.arg for a in args.args}
         for sub in ast.walk(function):
@@ -137,15 +214,15 @@ def _check(tree: ast.Module, helpers: set[str]) -> None:
             if isinstance(sub, ast.Name) and sub.id not in bound and sub.id not in local:
                 raise _Refused(sub, f"the unknown name {sub.id!r}")
     for sub in ast.walk(tree):
-        name = getattr(sub, "id", None) or getattr(sub, "name", None) \
-            or getattr(sub, "arg", None)
+        name = getattr(sub, "id", None) or getattr(sub, "name", None) or getattr(sub, "arg", None)
         if isinstance(name, str) and name.startswith("__"):
             raise _Refused(sub, f"the name {name!r}")
 
 
 def _check_statement(node: ast.AST) -> None:
     if not isinstance(node, _STATEMENTS) and not (
-            isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+        isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+    ):
         raise _Refused(node, f"a {type(node).__name__} statement")
     for _field, value in ast.iter_fields(node):
         items = value if isinstance(value, list) else [value]

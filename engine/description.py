@@ -24,12 +24,22 @@ def describe(model: Model) -> dict[str, Any]:
     ['origin_population_initial', 'base_emigration_rate']
     """
     return {
-        "name": model.name, "time_unit": model.time_unit,
+        "name": model.name,
+        "time_unit": model.time_unit,
         "dims": {d: list(dim.elements) for d, dim in model.dims.items()},
-        "variables": [{"name": v.name, "kind": v.kind, "dims": list(v.dims),
-                       "units": v.units, "bounds": list(v.bounds),
-                       "prior": repr(v.prior) if v.prior is not None else None}
-                      for v in model.variables.values() if not v.hidden]}
+        "variables": [
+            {
+                "name": v.name,
+                "kind": v.kind,
+                "dims": list(v.dims),
+                "units": v.units,
+                "bounds": list(v.bounds),
+                "prior": repr(v.prior) if v.prior is not None else None,
+            }
+            for v in model.variables.values()
+            if not v.hidden
+        ],
+    }
 
 
 def format_description(model: Model) -> str:
@@ -56,7 +66,9 @@ def format_description(model: Model) -> str:
                     extra += f" prior {v.prior!r}"
             dims = f"[{', '.join(v.dims)}]" if v.dims else ""
             lines.append(f"  {v.name}{dims} ({v.units or '-'}){extra}")
-    lines.append(f"dependencies: {len(plan.dynamic_order)} equations each step, "
-                 f"{len(plan.static)} constant, {len(plan.init_order)} at initialisation; "
-                 f"state size {plan.sizes['y']}")
+    lines.append(
+        f"dependencies: {len(plan.dynamic_order)} equations each step, "
+        f"{len(plan.static)} constant, {len(plan.init_order)} at initialisation; "
+        f"state size {plan.sizes['y']}"
+    )
     return "\n".join(lines)

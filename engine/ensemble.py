@@ -81,23 +81,28 @@ def _dask_chunk(plan: EnsemblePlan, k: int, path: str | None) -> Any:
 
 # ---------------------------------------------------------------------------- planning
 
-def _save_plan(model: Model, settings: RunSettings,
-               spec: Mapping[str, tuple[float, float | None, float | None]]
-               ) -> tuple[RunSettings, dict[str, tuple[np.ndarray, np.ndarray]]]:
+
+def _save_plan(
+    model: Model,
+    settings: RunSettings,
+    spec: Mapping[str, tuple[float, float | None, float | None]],
+) -> tuple[RunSettings, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Run settings saving exactly the union of the horizons' times, and per horizon its times
     and rows in the saved block."""
     steps = np.arange(settings.n_steps + 1)
     scale = max(1.0, abs(settings.start), abs(settings.stop))
     times = np.round(settings.start + settings.dt * steps, 12 - int(math.log10(scale)))
-    chosen = stores.select_horizons(times, settings.start, settings.stop, spec,
-                                    saved=settings.save.astype(bool))
+    chosen = stores.select_horizons(
+        times, settings.start, settings.stop, spec, saved=settings.save.astype(bool)
+    )
     if not chosen:
         raise SpecError("no horizon holds a save time of this run; check horizons=.")
     union = np.unique(np.concatenate(list(chosen.values())))
     save = np.zeros(settings.n_steps + 1, dtype=np.int64)
     save[union] = 1
-    fixed = RunSettings(settings.start, settings.stop, settings.dt, settings.saveper,
-                        settings.n_steps, save)
+    fixed = RunSettings(
+        settings.start, settings.stop, settings.dt, settings.saveper, settings.n_steps, save
+    )
     saved_times = fixed.save_times()
     groups = {}
     for name, index in chosen.items():
@@ -115,11 +120,15 @@ def _variables(result: CompiledModel, names: list[str]) -> tuple[stores.Variable
         slot = result.plan.slots[name]
         attrs = {"units": var.units, "long_name": var.doc or name, "kind": var.kind}
         if slot.array == "p":
-            out.append(stores.VariableLayout(name, var.dims, tuple(slot.shape), attrs, -1,
-                                             slot.size, slot.offset))
+            out.append(
+                stores.VariableLayout(
+                    name, var.dims, tuple(slot.shape), attrs, -1, slot.size, slot.offset
+                )
+            )
             continue
-        out.append(stores.VariableLayout(name, var.dims, tuple(slot.shape), attrs, column,
-                                         slot.size))
+        out.append(
+            stores.VariableLayout(name, var.dims, tuple(slot.shape), attrs, column, slot.size)
+        )
         column += slot.size
     return tuple(out)
 
@@ -131,8 +140,7 @@ def _versions() -> dict[str, str]:
     from importlib import metadata
 
     versions = {}
-    for package in ("corridor", "numpy", "numba", "scipy", "xarray", "zarr", "SALib",
-                    "dask"):
+    for package in ("corridor", "numpy", "numba", "scipy", "xarray", "zarr", "SALib", "dask"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -162,20 +170,33 @@ def _engine_versions() -> dict[str, str]:
 
 def _check_params_early(model: Model, params: Mapping[str, Any] | None) -> None:
     if params is not None and not isinstance(params, Mapping):
-        raise ParameterError(f"params must be a mapping from parameter name to value, e.g. "
-                             f"{{'k': 0.5}}; got a {type(params).__name__}.")
+        raise ParameterError(
+            f"params must be a mapping from parameter name to value, e.g. "
+            f"{{'k': 0.5}}; got a {type(params).__name__}."
+        )
     for name, value in (params or {}).items():
         model.parameter_value(name, value)
 
 
-def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
-                  priors: Mapping[str, Any] | None = None, params: Mapping[str, Any] | None = None,
-                  start: float | None = None, stop: float | None = None,
-                  dt: float | None = None, saveper: float | None = None, method: str = "euler",
-                  outputs: Sequence[str] | None = None, chunk_size: int | None = None,
-                  horizons: Mapping[str, Sequence[float | None]] | None = None,
-                  rtol: float = 1e-6, atol: float = 1e-9) -> tuple[EnsemblePlan, dict[str, Any],
-                                                                     dict[str, Any]]:
+def plan_ensemble(
+    model: Model,
+    *,
+    n: int,
+    seed: int,
+    design: str = "random",
+    priors: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    start: float | None = None,
+    stop: float | None = None,
+    dt: float | None = None,
+    saveper: float | None = None,
+    method: str = "euler",
+    outputs: Sequence[str] | None = None,
+    chunk_size: int | None = None,
+    horizons: Mapping[str, Sequence[float | None]] | None = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> tuple[EnsemblePlan, dict[str, Any], dict[str, Any]]:
     """Check a sweep's arguments and plan it: (plan, provenance attrs, configuration).
 
     Every check that needs no compiled kernel comes first, so bad input fails at once.
@@ -184,12 +205,17 @@ def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
         raise SpecError(f"unknown method {method!r}; choose one of {', '.join(solvers.METHODS)}.")
     n, seed = sampling.check_design(design, n, seed)
     rtol, atol = check_tolerances(rtol, atol)
-    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(
-            chunk_size, (int, np.integer)) or chunk_size < 1):
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool)
+        or not isinstance(chunk_size, (int, np.integer))
+        or chunk_size < 1
+    ):
         raise ParameterError(f"chunk_size={chunk_size!r} must be a positive integer.")
     if model.dynamic_control:
-        raise SpecError(f"model {model.name!r} computes its run settings during the run; "
-                        "ensembles need constant run settings.")
+        raise SpecError(
+            f"model {model.name!r} computes its run settings during the run; "
+            "ensembles need constant run settings."
+        )
     priors_resolved = sampling.resolve_priors(model, priors)
     _check_params_early(model, params)
     resolve_times(model, start, stop, dt, saveper, method)  # bad times fail before compiling
@@ -199,14 +225,26 @@ def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
         # Made whole (lhs strata, sobol, saltelli and morris sequences span all rows) and
         # kept with its unit-cube points; sampling makes about as much again in temporaries.
         # A random design makes each chunk's rows when the chunk runs.
-        check_allocation(f"the {design} design matrix ({rows:,} members x "
-                         f"{len(priors_resolved)} sampled parameters)",
-                         8.0 * 4 * rows * max(1, len(priors_resolved)),
-                         "choose fewer members (n), fewer sampled parameters, or the "
-                         "'random' design, which is made a chunk at a time.")
+        check_allocation(
+            f"the {design} design matrix ({rows:,} members x "
+            f"{len(priors_resolved)} sampled parameters)",
+            8.0 * 4 * rows * max(1, len(priors_resolved)),
+            "choose fewer members (n), fewer sampled parameters, or the "
+            "'random' design, which is made a chunk at a time.",
+        )
     # rk45 starts with the save period (first_step=0), as it always has in a sweep.
-    runner = Runner(model, start=start, stop=stop, dt=dt, saveper=saveper, method=method,
-                    outputs=outputs, rtol=rtol, atol=atol, first_step=0.0)
+    runner = Runner(
+        model,
+        start=start,
+        stop=stop,
+        dt=dt,
+        saveper=saveper,
+        method=method,
+        outputs=outputs,
+        rtol=rtol,
+        atol=atol,
+        first_step=0.0,
+    )
     result = runner.result
     base = runner.parameters(params)
     names, kinds = runner.names, runner.kinds
@@ -216,37 +254,65 @@ def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
     if chunk_size is None:
         chunk_size = default_chunk_size(rows, settings.n_save, int(kinds.shape[0]))
     chunk_size = int(min(chunk_size, rows))
-    check_allocation(f"the output block of a chunk of {chunk_size:,} members "
-                     f"({settings.n_save:,} save times x {kinds.shape[0]:,} columns)",
-                     8.0 * chunk_size * settings.n_save * kinds.shape[0],
-                     "choose a smaller chunk_size, fewer outputs or a larger dt / saveper.")
+    check_allocation(
+        f"the output block of a chunk of {chunk_size:,} members "
+        f"({settings.n_save:,} save times x {kinds.shape[0]:,} columns)",
+        8.0 * chunk_size * settings.n_save * kinds.shape[0],
+        "choose a smaller chunk_size, fewer outputs or a larger dt / saveper.",
+    )
     matrix = sampling.plan_design(design, n, seed, priors_resolved)
     coords = {d: tuple(model.dims[d].elements) for d in model.dims}
-    layout = stores.Layout(rows, chunk_size, model.time_unit, groups,
-                           _variables(result, names), coords, tuple(matrix.inputs), matrix)
+    layout = stores.Layout(
+        rows,
+        chunk_size,
+        model.time_unit,
+        groups,
+        _variables(result, names),
+        coords,
+        tuple(matrix.inputs),
+        matrix,
+    )
     assign = tuple(sampling.assignments(priors_resolved, result.plan.slots))
     plan = EnsemblePlan(runner, base, assign, matrix, layout)
     parameters = {v.name: _param_value(base, result, v.name) for v in model.params}
     described = {p.key: p.describe() for p in priors_resolved}
     config = {
-        "model_hash": model.content_hash(), "design": design, "n": n, "seed": seed,
-        "priors": described, "params": {k: np.asarray(v, float).tolist()
-                                        for k, v in (params or {}).items()},
-        "method": method, "start": settings.start, "stop": settings.stop, "dt": settings.dt,
-        "saveper": settings.saveper, "outputs": names, "horizons": spec,
-        "rtol": rtol if method == "rk45" else None, "atol": atol if method == "rk45" else None,
+        "model_hash": model.content_hash(),
+        "design": design,
+        "n": n,
+        "seed": seed,
+        "priors": described,
+        "params": {k: np.asarray(v, float).tolist() for k, v in (params or {}).items()},
+        "method": method,
+        "start": settings.start,
+        "stop": settings.stop,
+        "dt": settings.dt,
+        "saveper": settings.saveper,
+        "outputs": names,
+        "horizons": spec,
+        "rtol": rtol if method == "rk45" else None,
+        "atol": atol if method == "rk45" else None,
         # chunks computed by another engine or numba may differ in the last bits: a resume
         # must not mix them
         "versions": _engine_versions(),
     }
     attrs = {
         "title": f"{model.name}: ensemble of {rows} members ({design} design)",
-        "model": model.name, "model_hash": config["model_hash"], "design": design,
-        "n": n, "members": rows, "seed": seed, "method": method,
-        "start": settings.start, "stop": settings.stop, "dt": settings.dt,
+        "model": model.name,
+        "model_hash": config["model_hash"],
+        "design": design,
+        "n": n,
+        "members": rows,
+        "seed": seed,
+        "method": method,
+        "start": settings.start,
+        "stop": settings.stop,
+        "dt": settings.dt,
         "time_unit": model.time_unit,
-        "priors": json.dumps(described), "parameters": json.dumps(parameters),
-        "horizons": json.dumps(spec), "outputs": json.dumps(names),
+        "priors": json.dumps(described),
+        "parameters": json.dumps(parameters),
+        "horizons": json.dumps(spec),
+        "outputs": json.dumps(names),
         "package_versions": json.dumps(_versions()),
         "data_versions": json.dumps(getattr(model, "data_versions", {}) or {}, default=str),
         "Conventions": "CF-1.10",
@@ -256,19 +322,21 @@ def plan_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
 
 def _param_value(p: np.ndarray, result: CompiledModel, name: str) -> Any:
     slot = result.plan.slots[name]
-    values = p[slot.offset: slot.offset + slot.size]
+    values = p[slot.offset : slot.offset + slot.size]
     return float(values[0]) if not slot.shape else values.reshape(slot.shape).tolist()
 
 
 # ---------------------------------------------------------------------------- running
+
 
 def _progress_bar(total: int, initial: int, progress: bool | None, desc: str) -> Any:
     if progress is None:
         progress = _interactive()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, disable=not progress, unit="member", desc=desc,
-                leave=False)
+    return tqdm(
+        total=total, initial=initial, disable=not progress, unit="member", desc=desc, leave=False
+    )
 
 
 def _interactive() -> bool:
@@ -280,15 +348,29 @@ def _interactive() -> bool:
         return False
 
 
-def run_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
-                 priors: Mapping[str, Any] | None = None, params: Mapping[str, Any] | None = None,
-                 start: float | None = None, stop: float | None = None, dt: float | None = None,
-                 saveper: float | None = None, method: str = "euler",
-                 outputs: Sequence[str] | None = None, chunk_size: int | None = None,
-                 store: str | Path | None = None, client: Any = None, on_error: str = "mark",
-                 horizons: Mapping[str, Sequence[float | None]] | None = None,
-                 progress: bool | None = None, rtol: float = 1e-6, atol: float = 1e-9
-                 ) -> xr.DataTree:
+def run_ensemble(
+    model: Model,
+    *,
+    n: int,
+    seed: int,
+    design: str = "random",
+    priors: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    start: float | None = None,
+    stop: float | None = None,
+    dt: float | None = None,
+    saveper: float | None = None,
+    method: str = "euler",
+    outputs: Sequence[str] | None = None,
+    chunk_size: int | None = None,
+    store: str | Path | None = None,
+    client: Any = None,
+    on_error: str = "mark",
+    horizons: Mapping[str, Sequence[float | None]] | None = None,
+    progress: bool | None = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> xr.DataTree:
     """Run ``model`` for every row of a sampling design and return the horizon DataTree.
 
     Parameters
@@ -361,22 +443,43 @@ def run_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
         raise ParameterError(f"on_error={on_error!r}; choose 'mark' or 'raise'.")
     path = None if store is None else stores.check_writable(store)
     plan, attrs, config = plan_ensemble(
-        model, n=n, seed=seed, design=design, priors=priors, params=params, start=start,
-        stop=stop, dt=dt, saveper=saveper, method=method, outputs=outputs,
-        chunk_size=chunk_size, horizons=horizons, rtol=rtol, atol=atol)
+        model,
+        n=n,
+        seed=seed,
+        design=design,
+        priors=priors,
+        params=params,
+        start=start,
+        stop=stop,
+        dt=dt,
+        saveper=saveper,
+        method=method,
+        outputs=outputs,
+        chunk_size=chunk_size,
+        horizons=horizons,
+        rtol=rtol,
+        atol=atol,
+    )
     sink: stores.Sink
     if path is None:
         columns = sum(v.size for v in plan.layout.variables if v.column >= 0)
         saved = sum(times.size for times, _ in plan.layout.groups.values())
-        check_allocation(f"the whole ensemble in memory ({plan.layout.members:,} members x "
-                         f"{saved:,} save times x {columns:,} columns)",
-                         8.0 * plan.layout.members * saved * columns,
-                         "give store='runs/name.zarr' to stream chunks to disk, or choose "
-                         "fewer members, fewer outputs or a larger saveper.")
-        sink = stores.MemoryStore(plan.layout, {
-            **stores.jsonable(attrs), "chunk_size": plan.layout.chunk_size,
-            "corridor_config": json.dumps(stores.jsonable(config), sort_keys=True),
-            "complete": False})
+        check_allocation(
+            f"the whole ensemble in memory ({plan.layout.members:,} members x "
+            f"{saved:,} save times x {columns:,} columns)",
+            8.0 * plan.layout.members * saved * columns,
+            "give store='runs/name.zarr' to stream chunks to disk, or choose "
+            "fewer members, fewer outputs or a larger saveper.",
+        )
+        sink = stores.MemoryStore(
+            plan.layout,
+            {
+                **stores.jsonable(attrs),
+                "chunk_size": plan.layout.chunk_size,
+                "corridor_config": json.dumps(stores.jsonable(config), sort_keys=True),
+                "complete": False,
+            },
+        )
     else:
         sink = stores.open_or_create(path, plan.layout, attrs, config)
         if sink.layout is not plan.layout:
@@ -393,9 +496,15 @@ def run_ensemble(model: Model, *, n: int, seed: int, design: str = "random",
         sink.close()
 
 
-def _run_pending(plan: EnsemblePlan, sink: stores.Sink,
-                 path: Path | None, client: Any, on_error: str, progress: bool | None,
-                 name: str) -> None:
+def _run_pending(
+    plan: EnsemblePlan,
+    sink: stores.Sink,
+    path: Path | None,
+    client: Any,
+    on_error: str,
+    progress: bool | None,
+    name: str,
+) -> None:
     pending = sink.pending()
     layout = plan.layout
     done_members = layout.members - sum(np.diff(layout.bounds(k))[0] for k in pending)
@@ -424,9 +533,15 @@ def _check_chunk(plan: EnsemblePlan, k: int, info: np.ndarray, on_error: str) ->
         plan.runner.check(info[bad[0]], member=int(m0 + bad[0]))
 
 
-def _run_dask(client: Any, plan: EnsemblePlan, pending: list[int],
-              sink: stores.Sink, path: Path | None, on_error: str,
-              bar: Any) -> None:
+def _run_dask(
+    client: Any,
+    plan: EnsemblePlan,
+    pending: list[int],
+    sink: stores.Sink,
+    path: Path | None,
+    on_error: str,
+    bar: Any,
+) -> None:
     from dask.distributed import as_completed
 
     shared = client.scatter(plan, broadcast=True)
@@ -451,8 +566,7 @@ def _run_dask(client: Any, plan: EnsemblePlan, pending: list[int],
         raise
 
 
-def _failures(plan: EnsemblePlan, sink: stores.Sink
-              ) -> tuple[int, list[str]]:
+def _failures(plan: EnsemblePlan, sink: stores.Sink) -> tuple[int, list[str]]:
     status = sink.read("/", "status")
     bad = np.flatnonzero(status > 0)
     if bad.size == 0:
@@ -483,11 +597,12 @@ def _finish(plan: EnsemblePlan, sink: stores.Sink) -> None:
     if plan.design.name in ("saltelli", "morris"):
         for horizon, ds in analyze.sensitivity_groups(sink, plan.layout, plan.design).items():
             sink.write_group(f"sensitivity/{horizon}", ds)
-    sink.set_attrs({"failed_members": count, "failures": json.dumps(listed),
-                    "complete": True})
+    sink.set_attrs({"failed_members": count, "failures": json.dumps(listed), "complete": True})
     if count:
         more = f" (first {len(listed)} listed)" if count > len(listed) else ""
-        warnings.warn(f"{count} of {plan.layout.members} members failed and are marked in "
-                      f"'status' with NaN values{more}: " + "; ".join(listed[:5]),
-                      RuntimeWarning, stacklevel=3)
-
+        warnings.warn(
+            f"{count} of {plan.layout.members} members failed and are marked in "
+            f"'status' with NaN values{more}: " + "; ".join(listed[:5]),
+            RuntimeWarning,
+            stacklevel=3,
+        )

@@ -26,9 +26,25 @@ from .builtins import ALIASES, BUILTINS
 from .errors import SpecError
 
 __all__ = [
-    "Expr", "Num", "Ref", "Time", "Unary", "Binary", "Call", "Reduce", "InlineLookup",
-    "parse", "walk", "FUNCTIONS", "STATEFUL_FUNCTIONS", "REDUCTIONS", "shifted", "split_shift",
-    "MAX_DEPTH", "depth", "check_name",
+    "Expr",
+    "Num",
+    "Ref",
+    "Time",
+    "Unary",
+    "Binary",
+    "Call",
+    "Reduce",
+    "InlineLookup",
+    "parse",
+    "walk",
+    "FUNCTIONS",
+    "STATEFUL_FUNCTIONS",
+    "REDUCTIONS",
+    "shifted",
+    "split_shift",
+    "MAX_DEPTH",
+    "depth",
+    "check_name",
 ]
 
 #: The deepest nesting of an equation corridor compiles. Every pass over an expression tree
@@ -122,16 +138,17 @@ class InlineLookup(Expr):
 # name -> (min args, max args), views of engine.builtins (the one table of builtins). Lookup
 # tables are called by their own name.
 FUNCTIONS: dict[str, tuple[int, int]] = {
-    b.name: (b.min_args, b.max_args) for b in BUILTINS.values() if not b.memory}
+    b.name: (b.min_args, b.max_args) for b in BUILTINS.values() if not b.memory
+}
 # Functions with memory; spec lowers them into hidden stocks / slots.
 STATEFUL_FUNCTIONS: dict[str, tuple[int, int]] = {
-    b.name: (b.min_args, b.max_args) for b in BUILTINS.values() if b.memory}
+    b.name: (b.min_args, b.max_args) for b in BUILTINS.values() if b.memory
+}
 REDUCTIONS = {"sum": "sum", "prod": "prod", "vmin": "min", "vmax": "max"}
 _ALIASES = ALIASES
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-_CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
-           ast.GtE: ">="}
+_CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
 
 def walk(expr: Expr) -> Iterator[Expr]:
@@ -175,10 +192,12 @@ def check_name(name: str, where: str) -> None:
     """Refuse a name that Unicode NFKC normalisation changes (``ｘ`` would become ``x``)."""
     folded = unicodedata.normalize("NFKC", name)
     if folded != name:
-        raise SpecError(f"{where}: the name {name!r} contains characters that Python folds "
-                        f"into others (it would read as {folded!r}); spell it {folded!r} or "
-                        "use another ASCII name, so that no two names can mean the same "
-                        "variable.")
+        raise SpecError(
+            f"{where}: the name {name!r} contains characters that Python folds "
+            f"into others (it would read as {folded!r}); spell it {folded!r} or "
+            "use another ASCII name, so that no two names can mean the same "
+            "variable."
+        )
 
 
 def _ast_depth(tree: ast.AST) -> int:
@@ -215,16 +234,19 @@ def parse(text: str | float | int | Expr, *, where: str = "equation") -> Expr:
     if isinstance(text, Expr):
         found = depth(text)
         if found > MAX_DEPTH:
-            raise SpecError(f"{where}: the equation nests {found} levels deep, more than "
-                            f"{MAX_DEPTH}; split it into intermediate variables.")
+            raise SpecError(
+                f"{where}: the equation nests {found} levels deep, more than "
+                f"{MAX_DEPTH}; split it into intermediate variables."
+            )
         return text
     if isinstance(text, bool):
         return Num(float(text))
     if isinstance(text, (int, float)):
         return Num(_finite(text, where))
     if not isinstance(text, str):
-        raise SpecError(f"{where}: expected an equation string or number, "
-                        f"got {type(text).__name__}.")
+        raise SpecError(
+            f"{where}: expected an equation string or number, got {type(text).__name__}."
+        )
     source = text.strip()
     if not source:
         raise SpecError(f"{where}: the equation is empty.")
@@ -236,13 +258,17 @@ def parse(text: str | float | int | Expr, *, where: str = "equation") -> Expr:
             "Equations use Python arithmetic syntax, e.g. 'a * (b - c) / d'."
         ) from None
     except (RecursionError, MemoryError):
-        raise SpecError(f"{where}: the equation nests too deeply to parse; split it into "
-                        "intermediate variables.") from None
+        raise SpecError(
+            f"{where}: the equation nests too deeply to parse; split it into "
+            "intermediate variables."
+        ) from None
     # Python nests about two syntax nodes per level of the equation tree.
     if _ast_depth(tree.body) > 2 * MAX_DEPTH:
-        raise SpecError(f"{where}: the equation nests more than {MAX_DEPTH} levels deep (a long "
-                        "sum a + b + c + ... nests one level per term); split it into "
-                        "intermediate variables, or sum over a dimension with sum(x, 'dim').")
+        raise SpecError(
+            f"{where}: the equation nests more than {MAX_DEPTH} levels deep (a long "
+            "sum a + b + c + ... nests one level per term); split it into "
+            "intermediate variables, or sum over a dimension with sum(x, 'dim')."
+        )
     converter = _Converter(where, source)
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
@@ -252,8 +278,10 @@ def parse(text: str | float | int | Expr, *, where: str = "equation") -> Expr:
     expr = converter.convert(tree.body)
     found = depth(expr)
     if found > MAX_DEPTH:
-        raise SpecError(f"{where}: the equation nests {found} levels deep, more than "
-                        f"{MAX_DEPTH}; split it into intermediate variables.")
+        raise SpecError(
+            f"{where}: the equation nests {found} levels deep, more than "
+            f"{MAX_DEPTH}; split it into intermediate variables."
+        )
     return expr
 
 
@@ -263,10 +291,15 @@ def _finite(value: int | float, where: str) -> float:
     except OverflowError:
         number = math.inf
     if math.isinf(number) and not (isinstance(value, float) and math.isinf(value)):
-        digits = (str(value) if isinstance(value, float)
-                  else f"of about {int(abs(value).bit_length() * 0.30103) + 1} digits")
-        raise SpecError(f"{where}: the number {digits} is too large for a float (above "
-                        "1.8e308); write it in range.")
+        digits = (
+            str(value)
+            if isinstance(value, float)
+            else f"of about {int(abs(value).bit_length() * 0.30103) + 1} digits"
+        )
+        raise SpecError(
+            f"{where}: the number {digits} is too large for a float (above "
+            "1.8e308); write it in range."
+        )
     return number
 
 
@@ -294,8 +327,11 @@ class _Converter:
         if isinstance(node, ast.BinOp):
             op = _BINOPS.get(type(node.op))
             if op is None:
-                raise self.fail(node, f"operator {type(node.op).__name__} is not supported "
-                                      "(use + - * / ** or modulo())")
+                raise self.fail(
+                    node,
+                    f"operator {type(node.op).__name__} is not supported "
+                    "(use + - * / ** or modulo())",
+                )
             return Binary(op, self.convert(node.left), self.convert(node.right))
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
@@ -330,8 +366,10 @@ class _Converter:
                 out = Binary("and", out, part)
             return out
         if isinstance(node, ast.IfExp):
-            return Call("if_then_else", (self.convert(node.test), self.convert(node.body),
-                                         self.convert(node.orelse)))
+            return Call(
+                "if_then_else",
+                (self.convert(node.test), self.convert(node.body), self.convert(node.orelse)),
+            )
         if isinstance(node, ast.Subscript):
             if not isinstance(node.value, ast.Name):
                 raise self.fail(node, "only a variable name can be subscripted")
@@ -345,16 +383,27 @@ class _Converter:
     def subscript(self, node: ast.AST) -> str:
         if isinstance(node, ast.Name):
             return node.id
-        if (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))
-                and isinstance(node.left, ast.Name) and isinstance(node.right, ast.Constant)
-                and isinstance(node.right.value, int) and not isinstance(node.right.value, bool)):
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, (ast.Add, ast.Sub))
+            and isinstance(node.left, ast.Name)
+            and isinstance(node.right, ast.Constant)
+            and isinstance(node.right.value, int)
+            and not isinstance(node.right.value, bool)
+        ):
             offset = node.right.value if isinstance(node.op, ast.Add) else -node.right.value
             return shifted(node.left.id, offset)
-        if isinstance(node, ast.Constant) and isinstance(node.value, (str, int)) \
-                and not isinstance(node.value, bool):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, (str, int))
+            and not isinstance(node.value, bool)
+        ):
             return str(node.value)
-        raise self.fail(node, "a subscript must be a dimension name, an element name or "
-                              "a dimension shifted by a whole number (age - 1)")
+        raise self.fail(
+            node,
+            "a subscript must be a dimension name, an element name or "
+            "a dimension shifted by a whole number (age - 1)",
+        )
 
     def call(self, node: ast.Call) -> Expr:
         if not isinstance(node.func, ast.Name):
@@ -366,8 +415,9 @@ class _Converter:
         name = _ALIASES.get(node.func.id.lower(), node.func.id.lower())
         if name in REDUCTIONS:
             if len(node.args) < 2:
-                raise self.fail(node, f"{name}(expression, 'dim', ...) needs the dimension(s) "
-                                      "to reduce over")
+                raise self.fail(
+                    node, f"{name}(expression, 'dim', ...) needs the dimension(s) to reduce over"
+                )
             dims = tuple(self.subscript(a) for a in node.args[1:])
             return Reduce(REDUCTIONS[name], dims, self.convert(node.args[0]))
         if name == "elmcount":

@@ -47,8 +47,14 @@ class IntegrationError(EngineError, ArithmeticError):
         Ensemble member index, when raised from an ensemble run.
     """
 
-    def __init__(self, message: str, *, variable: str = "", time: float = float("nan"),
-                 member: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        variable: str = "",
+        time: float = float("nan"),
+        member: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.variable = variable
         self.time = time

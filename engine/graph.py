@@ -23,8 +23,15 @@ from .spec import Model, Piece, Variable
 
 __all__ = ["Plan", "Slot", "PieceIndex", "build_plan", "Binding", "Index"]
 
-_ARRAY_OF_KIND = {"stock": "y", "param": "p", "lookup": "p", "aux": "a", "flow": "a",
-                  "initial": "a", "delay_fixed": "a"}
+_ARRAY_OF_KIND = {
+    "stock": "y",
+    "param": "p",
+    "lookup": "p",
+    "aux": "a",
+    "flow": "a",
+    "initial": "a",
+    "delay_fixed": "a",
+}
 
 
 @dataclass(frozen=True)
@@ -111,8 +118,9 @@ class DimResolver:
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.positions = {name: {e: i for i, e in enumerate(d.elements)}
-                          for name, d in model.dims.items()}
+        self.positions = {
+            name: {e: i for i, e in enumerate(d.elements)} for name, d in model.dims.items()
+        }
         self._owner: dict[str, list[str]] = {}
         for name, dim in model.dims.items():
             for element in dim.elements:
@@ -166,8 +174,9 @@ def build_plan(model: Model) -> Plan:
             assert var.tables is not None
             count = int(np.prod(shape)) if shape else 1
             if len(var.tables) != count:
-                raise SpecError(f"lookup {var.name!r} has {len(var.tables)} tables for "
-                                f"{count} elements.")
+                raise SpecError(
+                    f"lookup {var.name!r} has {len(var.tables)} tables for {count} elements."
+                )
             entries = []
             for xs, _ys in var.tables:
                 entries.append((sizes["p"], len(xs)))
@@ -200,9 +209,11 @@ def build_plan(model: Model) -> Plan:
             for k, piece in enumerate(pieces):
                 found_depth = depth(piece.expr)
                 if found_depth > MAX_DEPTH:
-                    raise SpecError(f"{var.kind} {var.name!r}: the equation nests {found_depth} "
-                                    f"levels deep, more than {MAX_DEPTH}; split it into "
-                                    "intermediate variables.")
+                    raise SpecError(
+                        f"{var.kind} {var.name!r}: the equation nests {found_depth} "
+                        f"levels deep, more than {MAX_DEPTH}; split it into "
+                        "intermediate variables."
+                    )
                 index = checker.piece_index(var, piece, role, k)
                 plan.pieces[(var.name, role, k)] = index
                 found |= checker.check_expr(var, piece.expr, index.env, role)
@@ -233,21 +244,24 @@ def build_plan(model: Model) -> Plan:
         for name in candidates:
             if name in static or uses_time[name]:
                 continue
-            if all(kinds[d] in ("param", "lookup", "initial") or d in static
-                   for d in deps_dyn[name]):
+            if all(
+                kinds[d] in ("param", "lookup", "initial") or d in static for d in deps_dyn[name]
+            ):
                 static.add(name)
                 changed = True
     plan.static = static
 
     init_nodes = [n for n in variables if kinds[n] not in ("param", "lookup")]
-    init_graph = {n: {d for d in deps_init[n] if kinds[d] not in ("param", "lookup")}
-                  for n in init_nodes}
+    init_graph = {
+        n: {d for d in deps_init[n] if kinds[d] not in ("param", "lookup")} for n in init_nodes
+    }
     order = _toposort(init_graph, "initialisation")
     # Initialisation computes only what stocks, INITIAL values, fixed delays and constant
     # auxiliaries need; everything else is computed by the first step (smaller kernels).
     needed: set[str] = set()
-    stack = [n for n in init_nodes
-             if kinds[n] in ("stock", "initial", "delay_fixed") or n in static]
+    stack = [
+        n for n in init_nodes if kinds[n] in ("stock", "initial", "delay_fixed") or n in static
+    ]
     while stack:
         name = stack.pop()
         if name not in needed:
@@ -308,8 +322,9 @@ def _check_flows(model: Model) -> None:
             continue
         for flow in var.inflows + var.outflows:
             if flow not in model.variables or model.variables[flow].kind != "flow":
-                raise SpecError(f"stock {var.name!r} lists {flow!r} as a flow, but no such flow "
-                                "is declared.")
+                raise SpecError(
+                    f"stock {var.name!r} lists {flow!r} as a flow, but no such flow is declared."
+                )
 
 
 def _toposort(graph: Mapping[str, set[str]], phase: str) -> list[str]:
@@ -333,7 +348,8 @@ def _toposort(graph: Mapping[str, set[str]], phase: str) -> list[str]:
         shown = " -> ".join(repr(n) for n in cycle + cycle[:1])
         raise SpecError(
             f"algebraic loop during {phase}: {shown}. Every feedback loop needs a stock; "
-            "break the loop with a stock (or a smooth/delay) on one of these variables.")
+            "break the loop with a stock (or a smooth/delay) on one of these variables."
+        )
     return order
 
 
@@ -346,7 +362,7 @@ def _find_cycle(graph: Mapping[str, set[str]]) -> list[str]:
         seen[node] = len(path)
         path.append(node)
         node = next(d for d in sorted(graph[node]) if d in graph)
-    return path[seen[node]:]
+    return path[seen[node] :]
 
 
 class SubscriptResolver:
@@ -381,41 +397,55 @@ class SubscriptResolver:
             assert len(bound) == len(env)
             found = self._resolved[key] = tuple(
                 index if index.var is None else replace(index, var=bound[index.var])
-                for index in self._resolve_ref(var, ref, env))
-        return [index if index.var is None else replace(index, var=env[index.var].var)
-                for index in found]
+                for index in self._resolve_ref(var, ref, env)
+            )
+        return [
+            index if index.var is None else replace(index, var=env[index.var].var)
+            for index in found
+        ]
 
     def _resolve_ref(self, var: Variable, ref: Ref, env: Mapping[str, Binding]) -> list[Index]:
         target = self.model.variables.get(ref.name)
         if target is None:
-            raise self.fail(var, f"unknown name {ref.name!r}."
-                            + suggest(ref.name, self.model.variables))
+            raise self.fail(
+                var, f"unknown name {ref.name!r}." + suggest(ref.name, self.model.variables)
+            )
         subs = ref.subs if ref.subs is not None else target.dims
         if len(subs) != len(target.dims):
-            raise self.fail(var, f"{ref.name!r} has dims {list(target.dims)} but is referenced "
-                                 f"with {len(subs)} subscript(s) {list(subs)}.")
+            raise self.fail(
+                var,
+                f"{ref.name!r} has dims {list(target.dims)} but is referenced "
+                f"with {len(subs)} subscript(s) {list(subs)}.",
+            )
         out = []
         for sub, dim in zip(subs, target.dims):
             out.append(self.resolve_sub(var, ref.name, sub, dim, env))
         return out
 
-    def resolve_sub(self, var: Variable, name: str, sub: str, dim: str,
-                    env: Mapping[str, Binding]) -> Index:
+    def resolve_sub(
+        self, var: Variable, name: str, sub: str, dim: str, env: Mapping[str, Binding]
+    ) -> Index:
         base, offset = split_shift(sub)
         if offset:
             index = self.resolve_sub(var, name, base, dim, env)
             if index.var is None or index.table is not None:
-                raise self.fail(var, f"in {name}[...], a shifted subscript ({base} "
-                                     f"{offset:+d}) needs {base!r} to be the dimension "
-                                     f"{dim!r} of {var.name!r} itself.")
+                raise self.fail(
+                    var,
+                    f"in {name}[...], a shifted subscript ({base} "
+                    f"{offset:+d}) needs {base!r} to be the dimension "
+                    f"{dim!r} of {var.name!r} itself.",
+                )
             return Index(var=index.var, shift=offset, size=len(self.model.dims[dim]))
         binding = env.get(sub)
         if binding is None and sub not in self.model.dims:
             pos = self.dims.element_position(dim, sub)
             if pos is None:
-                raise self.fail(var, f"in {name}[...], {sub!r} is not an element of {dim!r} "
-                                     "nor a dimension in scope."
-                                + suggest(sub, list(self.model.dims[dim].elements) + list(env)))
+                raise self.fail(
+                    var,
+                    f"in {name}[...], {sub!r} is not an element of {dim!r} "
+                    "nor a dimension in scope."
+                    + suggest(sub, list(self.model.dims[dim].elements) + list(env)),
+                )
             return Index(const=pos)
         if binding is None:
             mapped = self.mapped_index(sub, dim, env)
@@ -428,14 +458,20 @@ class SubscriptResolver:
                         binding = candidate
                         break
             if binding is None:
-                raise self.fail(var, f"{name}[...] uses dimension {sub!r}, which is not a "
-                                     f"dimension of {var.name!r}; aggregate it with sum(..., "
-                                     f"{sub!r}) or add {sub!r} to the dims of {var.name!r}.")
+                raise self.fail(
+                    var,
+                    f"{name}[...] uses dimension {sub!r}, which is not a "
+                    f"dimension of {var.name!r}; aggregate it with sum(..., "
+                    f"{sub!r}) or add {sub!r} to the dims of {var.name!r}.",
+                )
         try:
             table = self.dims.table(binding.dim, dim)
         except KeyError:
-            raise self.fail(var, f"in {name}[...], dimension {sub!r} cannot index {dim!r} "
-                                 "(no shared elements or mapping).") from None
+            raise self.fail(
+                var,
+                f"in {name}[...], dimension {sub!r} cannot index {dim!r} "
+                "(no shared elements or mapping).",
+            ) from None
         return Index(var=binding.var, table=table)
 
     def mapped_index(self, sub: str, dim: str, env: Mapping[str, Binding]) -> Index | None:
@@ -476,8 +512,10 @@ class _Checker:
 
     def piece_index(self, var: Variable, piece: Piece, role: str, k: int) -> PieceIndex:
         if len(piece.subs) != len(var.dims):
-            raise self.fail(var, f"equation subscripts {list(piece.subs)} do not match its "
-                                 f"dims {list(var.dims)}.")
+            raise self.fail(
+                var,
+                f"equation subscripts {list(piece.subs)} do not match its dims {list(var.dims)}.",
+            )
         env: dict[str, Binding] = {}
         ranges: list[tuple[int, ...]] = []
         loop_vars = []
@@ -488,8 +526,9 @@ class _Checker:
                 try:
                     table = self.dims.table(sub, dim)
                 except KeyError:
-                    raise self.fail(var, f"subscript {sub!r} is not related to its dimension "
-                                         f"{dim!r}.") from None
+                    raise self.fail(
+                        var, f"subscript {sub!r} is not related to its dimension {dim!r}."
+                    ) from None
                 if table is None:
                     ranges.append(tuple(range(len(self.model.dims[dim]))))
                 else:
@@ -500,8 +539,11 @@ class _Checker:
             else:
                 pos = self.dims.element_position(dim, sub)
                 if pos is None:
-                    raise self.fail(var, f"{sub!r} is neither a dimension nor an element of "
-                                         f"{dim!r}." + suggest(sub, self.model.dims[dim].elements))
+                    raise self.fail(
+                        var,
+                        f"{sub!r} is neither a dimension nor an element of "
+                        f"{dim!r}." + suggest(sub, self.model.dims[dim].elements),
+                    )
                 ranges.append((pos,))
         points = None
         if piece.exclude:
@@ -511,28 +553,28 @@ class _Checker:
                 for dim, sub in zip(var.dims, combo):
                     if sub in self.model.dims:
                         table = self.dims.table(sub, dim)
-                        per_dim.append(range(len(self.model.dims[dim])) if table is None
-                                       else table)
+                        per_dim.append(range(len(self.model.dims[dim])) if table is None else table)
                     else:
                         pos = self.dims.element_position(dim, sub)
                         if pos is None:
-                            raise self.fail(var, f":EXCEPT: names {sub!r}, not an element of "
-                                                 f"{dim!r}.")
+                            raise self.fail(
+                                var, f":EXCEPT: names {sub!r}, not an element of {dim!r}."
+                            )
                         per_dim.append((pos,))
                 excluded.update(itertools.product(*per_dim))
             kept = [c for c in itertools.product(*ranges) if c not in excluded]
             points = np.array(kept, dtype=np.int64).reshape(len(kept), len(var.dims))
         return PieceIndex(ranges, points, env, tuple(loop_vars))
 
-    def check_expr(self, var: Variable, expr: Expr, env: Mapping[str, Binding],
-                   role: str) -> set[str]:
+    def check_expr(
+        self, var: Variable, expr: Expr, env: Mapping[str, Binding], role: str
+    ) -> set[str]:
         """Check every reference in ``expr``; return the names it depends on."""
         found: set[str] = set()
         self._check(var, expr, dict(env), found)
         return found
 
-    def _check(self, var: Variable, expr: Expr, env: dict[str, Binding],
-               found: set[str]) -> None:
+    def _check(self, var: Variable, expr: Expr, env: dict[str, Binding], found: set[str]) -> None:
         if isinstance(expr, Ref):
             self.resolve_ref(var, expr, env)
             found.add(expr.name)
@@ -541,8 +583,10 @@ class _Checker:
             inner = dict(env)
             for d in expr.dims:
                 if d not in self.model.dims:
-                    raise self.fail(var, f"{expr.op} over unknown dimension {d!r}."
-                                    + suggest(d, self.model.dims))
+                    raise self.fail(
+                        var,
+                        f"{expr.op} over unknown dimension {d!r}." + suggest(d, self.model.dims),
+                    )
                 inner[d] = Binding(f"r{next(self._counter)}", d)
             self._check(var, expr.body, inner, found)
             return
@@ -573,10 +617,15 @@ class _Checker:
                     if len(expr.args) != 1:
                         raise self.fail(var, f"lookup {expr.func!r} takes one argument.")
                     return
-                raise self.fail(var, f"unknown function {expr.func!r}."
-                                + suggest(expr.func, list(FUNCTIONS) + [
-                                    v.name for v in self.model.variables.values()
-                                    if v.kind == "lookup"]))
+                raise self.fail(
+                    var,
+                    f"unknown function {expr.func!r}."
+                    + suggest(
+                        expr.func,
+                        list(FUNCTIONS)
+                        + [v.name for v in self.model.variables.values() if v.kind == "lookup"],
+                    ),
+                )
             for arg in expr.args:
                 self._check(var, arg, env, found)
             return

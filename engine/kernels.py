@@ -30,6 +30,7 @@ from .solvers import STATUS_CONSTANTS
 
 __all__ = ["NAMES", "SOURCE_HASH"]
 
+
 @njit(cache=True, error_model="numpy")
 def _lookup(p, off, n, x):
     if x <= p[off]:
@@ -159,7 +160,7 @@ def _pulse_train(t, h, start, width, interval, end):
 def _random_uniform(low, high, seed, t, site):
     # splitmix64 over (seed, time, site): a uniform draw in [low, high) without global state.
     x = np.uint64(int(seed) * 1000003 + site) ^ np.uint64(int(np.round(t * 1048576.0)))
-    x = (x + np.uint64(0x9E3779B97F4A7C15))
+    x = x + np.uint64(0x9E3779B97F4A7C15)
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     x = x ^ (x >> np.uint64(31))
@@ -196,7 +197,7 @@ def _save(row, y, a, p, runs, out):
             for i in range(n):
                 out[row, dst + i] = p[src + i]
         if bad < 0 and kind < 3:
-            j = _first_nonfinite(out[row, dst:dst + n])
+            j = _first_nonfinite(out[row, dst : dst + n])
             if j >= 0:
                 bad = dst + j
     return bad
@@ -239,7 +240,11 @@ def _zeros(n):
 globals().update(STATUS_CONSTANTS)
 
 #: The helpers and constants a generated module imports.
-NAMES = tuple(name for name, value in list(globals().items())
-              if name.startswith("_") and hasattr(value, "py_func")) + tuple(STATUS_CONSTANTS)
-SOURCE_HASH = hashlib.sha256(Path(__file__).read_bytes()
-                             + repr(sorted(STATUS_CONSTANTS.items())).encode()).hexdigest()[:16]
+NAMES = tuple(
+    name
+    for name, value in list(globals().items())
+    if name.startswith("_") and hasattr(value, "py_func")
+) + tuple(STATUS_CONSTANTS)
+SOURCE_HASH = hashlib.sha256(
+    Path(__file__).read_bytes() + repr(sorted(STATUS_CONSTANTS.items())).encode()
+).hexdigest()[:16]

@@ -20,8 +20,7 @@ import xarray as xr
 from .errors import EngineError
 from .store import horizon_names
 
-__all__ = ["fan_chart", "population_pyramid", "sensitivity_chart", "save_figure",
-           "horizon_groups"]
+__all__ = ["fan_chart", "population_pyramid", "sensitivity_chart", "save_figure", "horizon_groups"]
 
 #: Shades of successive horizons in a fan chart (the default short, medium, long in turn).
 _SHADES = ("#d9e7f5", "#eef3e2", "#f7ecdf")
@@ -70,8 +69,10 @@ def horizon_groups(results: xr.Dataset | xr.DataTree) -> list[tuple[str, xr.Data
     if not groups and "time" in results.ds.dims:
         groups.append(("all", results.to_dataset()))  # a single run stored as a tree
     if not groups:
-        raise EngineError("the results hold no horizon groups with a time dim; the tree's "
-                          f"groups are {sorted(map(str, results.children))}.")
+        raise EngineError(
+            "the results hold no horizon groups with a time dim; the tree's "
+            f"groups are {sorted(map(str, results.children))}."
+        )
     return groups
 
 
@@ -96,9 +97,14 @@ def _label(da: xr.DataArray, name: str) -> str:
 
 
 @_plain_text
-def fan_chart(results: xr.Dataset | xr.DataTree, variable: str, *,
-              select: dict[str, Any] | None = None, title: str | None = None,
-              ax: Any = None) -> Any:
+def fan_chart(
+    results: xr.Dataset | xr.DataTree,
+    variable: str,
+    *,
+    select: dict[str, Any] | None = None,
+    title: str | None = None,
+    ax: Any = None,
+) -> Any:
     """Median and 50% / 90% bands of ``variable`` over time, shaded by horizon.
 
     ``select`` picks elements (``{"region": "Europe"}``); other dims are summed. Without a
@@ -115,8 +121,10 @@ def fan_chart(results: xr.Dataset | xr.DataTree, variable: str, *,
     has_members = False
     for name, ds in groups:
         if variable not in ds:
-            raise EngineError(f"no variable {variable!r} in the {name!r} horizon; it holds "
-                              f"{sorted(map(str, ds.data_vars))[:12]}.")
+            raise EngineError(
+                f"no variable {variable!r} in the {name!r} horizon; it holds "
+                f"{sorted(map(str, ds.data_vars))[:12]}."
+            )
         da = _select(ds[variable], select)
         label = _label(da, variable)
         t = np.asarray(da["time"].values, dtype=float)
@@ -136,33 +144,55 @@ def fan_chart(results: xr.Dataset | xr.DataTree, variable: str, *,
         end = spans[k + 1][1] if k + 1 < len(spans) else t_all[-1]
         if len(spans) > 1 or name != "all":  # a single run's one group needs no label
             ax.axvspan(begin, end, color=_SHADES[k % len(_SHADES)], alpha=0.6, lw=0)
-            ax.text(begin, 1.0, f" {name}", transform=ax.get_xaxis_transform(), va="top",
-                    fontsize=8, color="#555555")
+            ax.text(
+                begin,
+                1.0,
+                f" {name}",
+                transform=ax.get_xaxis_transform(),
+                va="top",
+                fontsize=8,
+                color="#555555",
+            )
     if has_members:
         ax.fill_between(t_all, q[0], q[4], color="#1f77b4", alpha=0.25, lw=0)
         ax.fill_between(t_all, q[1], q[3], color="#1f77b4", alpha=0.45, lw=0)
     ax.plot(t_all, q[2], color="#1f4e79", lw=1.8)
     scenario = _attr(results, "scenario")
     where = ", ".join(f"{k}={v}" for k, v in (select or {}).items() if v is not None)
-    ax.set_title(_flagged(results, title or " - ".join(
-        x for x in (label, where, scenario and f"scenario {scenario}") if x)))
+    ax.set_title(
+        _flagged(
+            results,
+            title
+            or " - ".join(x for x in (label, where, scenario and f"scenario {scenario}") if x),
+        )
+    )
     ax.set_xlabel(f"time ({_attr(results, 'time_unit') or 'model time'})")
     ax.set_ylabel(label)
     if has_members:
         from matplotlib.patches import Patch
 
-        ax.legend(handles=[Patch(color="#1f77b4", alpha=0.25, label="90% band"),
-                           Patch(color="#1f77b4", alpha=0.45, label="50% band"),
-                           plt.Line2D([], [], color="#1f4e79", label="median")],
-                  loc="best", fontsize=8)
+        ax.legend(
+            handles=[
+                Patch(color="#1f77b4", alpha=0.25, label="90% band"),
+                Patch(color="#1f77b4", alpha=0.45, label="50% band"),
+                plt.Line2D([], [], color="#1f4e79", label="median"),
+            ],
+            loc="best",
+            fontsize=8,
+        )
     fig.tight_layout()
     return fig
 
 
 @_plain_text
-def population_pyramid(results: xr.Dataset | xr.DataTree, years: Sequence[float], *,
-                       variable: str = "population", region: str | None = None,
-                       ax: Any = None) -> Any:
+def population_pyramid(
+    results: xr.Dataset | xr.DataTree,
+    years: Sequence[float],
+    *,
+    variable: str = "population",
+    region: str | None = None,
+    ax: Any = None,
+) -> Any:
     """Population by age and sex for the chosen years (the median over members)."""
     plt = _pyplot()
     frames = []
@@ -174,8 +204,9 @@ def population_pyramid(results: xr.Dataset | xr.DataTree, years: Sequence[float]
     da = xr.concat(frames, dim="time") if len(frames) > 1 else frames[0]
     for dim in ("age", "sex"):
         if dim not in da.dims:
-            raise EngineError(f"{variable!r} has no {dim!r} dimension; a pyramid needs age "
-                              "and sex.")
+            raise EngineError(
+                f"{variable!r} has no {dim!r} dimension; a pyramid needs age and sex."
+            )
     if region is not None:
         da = da.sel(region=region)
     elif "region" in da.dims:
@@ -200,16 +231,21 @@ def population_pyramid(results: xr.Dataset | xr.DataTree, years: Sequence[float]
     ax.set_ylabel("age")
     where = region or "all regions"
     scenario = _attr(results, "scenario")
-    ax.set_title(_flagged(results, f"{variable} by age and sex, {where}"
-                          + (f" - scenario {scenario}" if scenario else "")))
+    ax.set_title(
+        _flagged(
+            results,
+            f"{variable} by age and sex, {where}" + (f" - scenario {scenario}" if scenario else ""),
+        )
+    )
     ax.legend(title="year", fontsize=8)
     fig.tight_layout()
     return fig
 
 
 @_plain_text
-def sensitivity_chart(indices: xr.Dataset, output: str, *, horizon: str = "",
-                      top: int = 15, ax: Any = None) -> Any:
+def sensitivity_chart(
+    indices: xr.Dataset, output: str, *, horizon: str = "", top: int = 15, ax: Any = None
+) -> Any:
     """A tornado of first-order (S1) and total (ST) Sobol indices of ``output``.
 
     ``indices`` is a ``/sensitivity/<horizon>`` group: variables ``S1`` and ``ST`` (and
@@ -218,8 +254,9 @@ def sensitivity_chart(indices: xr.Dataset, output: str, *, horizon: str = "",
     plt = _pyplot()
     for needed in ("S1", "ST"):
         if needed not in indices:
-            raise EngineError(f"sensitivity results need {needed!r}; found "
-                              f"{sorted(map(str, indices.data_vars))}.")
+            raise EngineError(
+                f"sensitivity results need {needed!r}; found {sorted(map(str, indices.data_vars))}."
+            )
     s1 = indices["S1"].sel(output=output).values
     st = indices["ST"].sel(output=output).values
     params = [str(p) for p in indices["parameter"].values]
@@ -246,8 +283,7 @@ def sensitivity_chart(indices: xr.Dataset, output: str, *, horizon: str = "",
 
 
 @_plain_text
-def save_figure(fig: Any, path: str | Path, formats: Iterable[str] = ("png", "svg")
-                ) -> list[Path]:
+def save_figure(fig: Any, path: str | Path, formats: Iterable[str] = ("png", "svg")) -> list[Path]:
     """Write ``fig`` as ``path`` with each suffix in ``formats``; returns the files."""
     path = Path(path)
     written = []

@@ -74,14 +74,17 @@ def build_model(name: str, **options: Any) -> Model:
     else:
         registered = _registered()
         if name not in registered:
-            raise EngineError(f"unknown model {name!r}: give a .mdl/.xmile file or a "
-                              f"registered model ({', '.join(model_names())})."
-                              + suggest(name, model_names()))
+            raise EngineError(
+                f"unknown model {name!r}: give a .mdl/.xmile file or a "
+                f"registered model ({', '.join(model_names())})." + suggest(name, model_names())
+            )
         try:
             builder = registered[name].load()
         except Exception as exc:  # noqa: BLE001 - any import failure of a plugin
-            raise EngineError(f"model {name!r} ({registered[name].value}) cannot be loaded: "
-                              f"{type(exc).__name__}: {exc}") from exc
+            raise EngineError(
+                f"model {name!r} ({registered[name].value}) cannot be loaded: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
     try:
         accepted = inspect.signature(builder).parameters
     except (TypeError, ValueError):
@@ -91,10 +94,13 @@ def build_model(name: str, **options: Any) -> Model:
         if unknown:
             takes = [key for key, p in accepted.items() if p.kind is not p.VAR_POSITIONAL]
             why = " (it has no scenarios: drop --scenario)" if "scenario" in unknown else ""
-            raise EngineError(f"model {name!r} takes no option {', '.join(unknown)}{why}; its "
-                              f"options are {takes}.")
+            raise EngineError(
+                f"model {name!r} takes no option {', '.join(unknown)}{why}; its "
+                f"options are {takes}."
+            )
     model = builder(**options)
     if not isinstance(model, Model):
-        raise EngineError(f"model {name!r}: its builder returned {type(model).__name__}, "
-                          "not an engine.Model.")
+        raise EngineError(
+            f"model {name!r}: its builder returned {type(model).__name__}, not an engine.Model."
+        )
     return model

@@ -40,8 +40,9 @@ def _done_members(results: xr.Dataset | xr.DataTree) -> np.ndarray | None:
     return np.flatnonzero(np.asarray(root["status"].values) >= 0)
 
 
-def tidy_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str] | None = None
-               ) -> pd.DataFrame:
+def tidy_frame(
+    results: xr.Dataset | xr.DataTree, variables: Sequence[str] | None = None
+) -> pd.DataFrame:
     """One row per value: horizon, variable, units, time, member, the model's dims, value.
 
     Of an unfinished sweep, only the members run so far (a UserWarning says how many)."""
@@ -50,8 +51,12 @@ def tidy_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str] | Non
     if done is not None:
         import warnings
 
-        warnings.warn(f"{unfinished_note(results)}; only those are exported. Run the sweep "
-                      "again with the same arguments to finish it.", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"{unfinished_note(results)}; only those are exported. Run the sweep "
+            "again with the same arguments to finish it.",
+            UserWarning,
+            stacklevel=3,
+        )
     for horizon, ds in horizon_groups(results):
         if done is not None and "member" in ds.dims:
             ds = ds.isel(member=done)
@@ -78,29 +83,35 @@ def tidy_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str] | Non
     return out[leading + rest + ["value"]]
 
 
-def export_table(results: xr.Dataset | xr.DataTree, path: str | Path, *,
-                 variables: Sequence[str] | None = None, overwrite: bool = False) -> Path:
+def export_table(
+    results: xr.Dataset | xr.DataTree,
+    path: str | Path,
+    *,
+    variables: Sequence[str] | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Write ``results`` in tidy long format to ``.csv`` or ``.xlsx`` (one sheet a horizon)."""
-    path = check_output_file(path, suffixes=(".csv", ".xlsx"), overwrite=overwrite,
-                             what="export")
+    path = check_output_file(path, suffixes=(".csv", ".xlsx"), overwrite=overwrite, what="export")
     frame = tidy_frame(results, variables)
     if path.suffix.lower() == ".csv":
         frame.to_csv(path, index=False)
     elif path.suffix.lower() == ".xlsx":
         if len(frame) > 1_000_000:
-            raise EngineError(f"{len(frame)} rows do not fit an Excel sheet; export to .csv "
-                              "or choose fewer variables.")
+            raise EngineError(
+                f"{len(frame)} rows do not fit an Excel sheet; export to .csv "
+                "or choose fewer variables."
+            )
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             for horizon, part in frame.groupby("horizon", sort=False):
-                part.drop(columns="horizon").to_excel(writer, sheet_name=str(horizon)[:31],
-                                                      index=False)
+                part.drop(columns="horizon").to_excel(
+                    writer, sheet_name=str(horizon)[:31], index=False
+                )
     else:
         raise EngineError(f"unknown export format {path.suffix!r}; use .csv or .xlsx.")
     return path
 
 
-def summary_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str]
-                  ) -> pd.DataFrame:
+def summary_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str]) -> pd.DataFrame:
     """Per horizon and variable (summed over its own dims): the value at the horizon's last
     save time, as 5% / median / 95% over members (or the single value of one run)."""
     rows = []
@@ -114,9 +125,17 @@ def summary_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str]
                 da = da.sum(other, skipna=False)
             values = np.atleast_1d(np.asarray(da.values, dtype=float))
             low, mid, high = (np.nanquantile(values, q) for q in QUANTILES)
-            rows.append({"horizon": horizon, "variable": name,
-                         "time": float(ds["time"].values[-1]), "p5": low, "median": mid,
-                         "p95": high, "units": ds[name].attrs.get("units", "")})
+            rows.append(
+                {
+                    "horizon": horizon,
+                    "variable": name,
+                    "time": float(ds["time"].values[-1]),
+                    "p5": low,
+                    "median": mid,
+                    "p95": high,
+                    "units": ds[name].attrs.get("units", ""),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -128,39 +147,48 @@ def _figure_tag(fig: Any, alt: str) -> str:
 
     plt.close(fig)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return (f'<figure><img class="figure" alt="{html.escape(alt)}" '
-            f'src="data:image/png;base64,{data}"><figcaption>{html.escape(alt)}'
-            "</figcaption></figure>")
+    return (
+        f'<figure><img class="figure" alt="{html.escape(alt)}" '
+        f'src="data:image/png;base64,{data}"><figcaption>{html.escape(alt)}'
+        "</figcaption></figure>"
+    )
 
 
 def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, float_format=lambda v: f"{v:,.4g}", border=0,
-                         classes="table", escape=True)
+    return frame.to_html(
+        index=False, float_format=lambda v: f"{v:,.4g}", border=0, classes="table", escape=True
+    )
 
 
-def write_report(results: xr.Dataset | xr.DataTree, path: str | Path, *,
-                 variables: Sequence[str] | None = None, title: str | None = None,
-                 overwrite: bool = False) -> Path:
+def write_report(
+    results: xr.Dataset | xr.DataTree,
+    path: str | Path,
+    *,
+    variables: Sequence[str] | None = None,
+    title: str | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Write a self-contained HTML report of ``results`` to ``path`` (``.html``; an existing
     file only with ``overwrite``).
 
     ``variables`` chooses what is charted and summarised (default: up to six time-varying
     variables, stocks first).
     """
-    path = check_output_file(path, suffixes=(".html", ".htm"), overwrite=overwrite,
-                             what="report")
+    path = check_output_file(path, suffixes=(".html", ".htm"), overwrite=overwrite, what="report")
     groups = horizon_groups(results)
     first = groups[0][1]
     if variables is None:
-        timed = [str(v) for v in first.data_vars if "time" in first[v].dims
-                 and np.issubdtype(first[v].dtype, np.number)]
+        timed = [
+            str(v)
+            for v in first.data_vars
+            if "time" in first[v].dims and np.issubdtype(first[v].dtype, np.number)
+        ]
         stocks = [v for v in timed if first[v].attrs.get("kind") == "stock"]
         variables = (stocks + [v for v in timed if v not in stocks])[:6]
     attrs = dict(results.attrs)
     model = attrs.get("model", "")
     scenario = attrs.get("scenario", "")
-    heading = title or f"corridor report: {model}" + (f", scenario {scenario}" if scenario
-                                                      else "")
+    heading = title or f"corridor report: {model}" + (f", scenario {scenario}" if scenario else "")
     parts = [f"<h1>{html.escape(heading)}</h1>"]
     count = first.sizes.get("member")
     members = "" if count is None else str(count)
@@ -168,39 +196,59 @@ def write_report(results: xr.Dataset | xr.DataTree, path: str | Path, *,
     if note:
         heading += f" ({note})"
         parts[0] = f"<h1>{html.escape(heading)}</h1>"
-        parts.append('<p class="warning"><strong>' + html.escape(
-            f"Warning: {note}. Members not yet run are left out of the summaries and charts; "
-            "run the sweep again with the same arguments to finish it.") + "</strong></p>")
+        parts.append(
+            '<p class="warning"><strong>'
+            + html.escape(
+                f"Warning: {note}. Members not yet run are left out of the summaries and charts; "
+                "run the sweep again with the same arguments to finish it."
+            )
+            + "</strong></p>"
+        )
         state = completion(results)
         assert state is not None
         members = f"{state[0]} of {state[1]}"
-    parts.append("<p>" + html.escape(
-        f"{len(groups)} horizon group(s): " + ", ".join(
-            f"{name} ({float(ds.time.values[0]):g} to {float(ds.time.values[-1]):g})"
-            for name, ds in groups)
-        + (f"; {members} ensemble members." if members else "; a single run.")) + "</p>")
+    parts.append(
+        "<p>"
+        + html.escape(
+            f"{len(groups)} horizon group(s): "
+            + ", ".join(
+                f"{name} ({float(ds.time.values[0]):g} to {float(ds.time.values[-1]):g})"
+                for name, ds in groups
+            )
+            + (f"; {members} ensemble members." if members else "; a single run.")
+        )
+        + "</p>"
+    )
     parts.append("<h2>Summary by horizon</h2>")
     summary = summary_frame(results, variables)
     parts.append(_table(summary) if len(summary) else "<p>No time-varying variables.</p>")
     parts.append("<h2>Fan charts</h2>")
     for name in variables:
-        parts.append(_figure_tag(fan_chart(results, name), f"{name}: median, 50% and 90% "
-                                                           "bands by horizon"))
+        parts.append(
+            _figure_tag(fan_chart(results, name), f"{name}: median, 50% and 90% bands by horizon")
+        )
     parameters = _parameters(attrs)
     if parameters is not None:
         parts.append("<h2>Parameters</h2>" + _table(parameters))
-    provenance = pd.DataFrame([{"key": k, "value": _short(v)} for k, v in attrs.items()
-                               if k not in ("parameters",)])
-    parts.append("<h2>Provenance</h2>" + (_table(provenance) if len(provenance)
-                                          else "<p>None recorded.</p>"))
-    style = ("body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
-             "table.table{border-collapse:collapse;font-size:90%}"
-             "table.table td,table.table th{padding:3px 8px;border-bottom:1px solid #ddd;"
-             "text-align:right}figure{margin:1.5em 0}img.figure{max-width:100%}"
-             "p.warning{background:#fff3cd;border:1px solid #e0b100;padding:0.6em}")
-    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
-            f"<title>{html.escape(heading)}</title><style>{style}</style></head><body>"
-            + "\n".join(parts) + "</body></html>")
+    provenance = pd.DataFrame(
+        [{"key": k, "value": _short(v)} for k, v in attrs.items() if k not in ("parameters",)]
+    )
+    parts.append(
+        "<h2>Provenance</h2>" + (_table(provenance) if len(provenance) else "<p>None recorded.</p>")
+    )
+    style = (
+        "body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
+        "table.table{border-collapse:collapse;font-size:90%}"
+        "table.table td,table.table th{padding:3px 8px;border-bottom:1px solid #ddd;"
+        "text-align:right}figure{margin:1.5em 0}img.figure{max-width:100%}"
+        "p.warning{background:#fff3cd;border:1px solid #e0b100;padding:0.6em}"
+    )
+    page = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(heading)}</title><style>{style}</style></head><body>"
+        + "\n".join(parts)
+        + "</body></html>"
+    )
     path.write_text(page, encoding="utf-8")
     return path
 

@@ -53,8 +53,19 @@ from scipy.stats import qmc
 from .errors import ParameterError, suggest
 from .spec import PRIOR_DISTRIBUTIONS, Model
 
-__all__ = ["DESIGNS", "Prior", "Design", "RandomDesign", "resolve_priors", "make_design",
-           "plan_design", "design_rows", "frozen_distribution", "UNIT_MARGIN", "MIN_SALTELLI_N"]
+__all__ = [
+    "DESIGNS",
+    "Prior",
+    "Design",
+    "RandomDesign",
+    "resolve_priors",
+    "make_design",
+    "plan_design",
+    "design_rows",
+    "frozen_distribution",
+    "UNIT_MARGIN",
+    "MIN_SALTELLI_N",
+]
 
 DESIGNS = ("random", "lhs", "sobol", "saltelli", "morris")
 UNIT_MARGIN = 1e-9
@@ -124,8 +135,11 @@ class Design:
 
     def problem(self) -> dict[str, Any]:
         """The SALib problem of the unit design (bounds [0, 1] per input)."""
-        return {"num_vars": len(self.priors), "names": self.inputs,
-                "bounds": [[0.0, 1.0]] * len(self.priors)}
+        return {
+            "num_vars": len(self.priors),
+            "names": self.inputs,
+            "bounds": [[0.0, 1.0]] * len(self.priors),
+        }
 
     def block(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows ``start:stop`` as (unit points, values)."""
@@ -175,31 +189,38 @@ def frozen_distribution(spec: Any, where: str = "prior") -> tuple[Any, tuple[flo
     if hasattr(spec, "ppf") and hasattr(spec, "support"):
         return spec, None
     if not isinstance(spec, (tuple, list)) or not spec or not isinstance(spec[0], str):
-        raise ParameterError(f"{where}: {spec!r} must be a tuple (distribution, *parameters), "
-                             "e.g. ('uniform', 5, 15), or a scipy.stats frozen distribution.")
+        raise ParameterError(
+            f"{where}: {spec!r} must be a tuple (distribution, *parameters), "
+            "e.g. ('uniform', 5, 15), or a scipy.stats frozen distribution."
+        )
     name, *args = spec
     if name not in PRIOR_DISTRIBUTIONS:
-        raise ParameterError(f"{where}: unknown distribution {name!r}; choose one of "
-                             f"{', '.join(PRIOR_DISTRIBUTIONS)}." + suggest(name,
-                                                                             PRIOR_DISTRIBUTIONS))
+        raise ParameterError(
+            f"{where}: unknown distribution {name!r}; choose one of "
+            f"{', '.join(PRIOR_DISTRIBUTIONS)}." + suggest(name, PRIOR_DISTRIBUTIONS)
+        )
     if len(args) != PRIOR_DISTRIBUTIONS[name]:
-        raise ParameterError(f"{where}: a {name} prior takes {PRIOR_DISTRIBUTIONS[name]} "
-                             f"parameter(s), got {len(args)} in {tuple(spec)!r}.")
+        raise ParameterError(
+            f"{where}: a {name} prior takes {PRIOR_DISTRIBUTIONS[name]} "
+            f"parameter(s), got {len(args)} in {tuple(spec)!r}."
+        )
     if name == "choice":
         values = args[0]
         try:
             choices = tuple(float(v) for v in values)
         except (TypeError, ValueError):
-            raise ParameterError(f"{where}: a choice prior takes a list of numbers, got "
-                                 f"{values!r}.") from None
+            raise ParameterError(
+                f"{where}: a choice prior takes a list of numbers, got {values!r}."
+            ) from None
         if not choices or not all(math.isfinite(v) for v in choices):
             raise ParameterError(f"{where}: a choice prior needs at least one finite value.")
         return None, choices
     try:
         a = [float(v) for v in args]
     except (TypeError, ValueError):
-        raise ParameterError(f"{where}: the parameters of {tuple(spec)!r} must be numbers.") \
-            from None
+        raise ParameterError(
+            f"{where}: the parameters of {tuple(spec)!r} must be numbers."
+        ) from None
     if not all(math.isfinite(v) for v in a):
         raise ParameterError(f"{where}: the parameters of {tuple(spec)!r} must be finite.")
 
@@ -237,14 +258,17 @@ def _element_position(model: Model, name: str, elements: str, key: str) -> int:
     var = model.variables[name]
     labels = [e.strip() for e in elements.split(",")]
     if len(labels) != len(var.dims):
-        raise ParameterError(f"prior {key!r}: parameter {name!r} has dims {var.dims}; key one "
-                             f"element per dim, e.g. '{name}[{', '.join(var.dims)}]'.")
+        raise ParameterError(
+            f"prior {key!r}: parameter {name!r} has dims {var.dims}; key one "
+            f"element per dim, e.g. '{name}[{', '.join(var.dims)}]'."
+        )
     position = []
     for dim, label in zip(var.dims, labels):
         known = model.dims[dim].elements
         if label not in known:
-            raise ParameterError(f"prior {key!r}: {label!r} is not an element of {dim!r}."
-                                 + suggest(label, known))
+            raise ParameterError(
+                f"prior {key!r}: {label!r} is not an element of {dim!r}." + suggest(label, known)
+            )
         position.append(known.index(label))
     shape = tuple(len(model.dims[d]) for d in var.dims)
     return int(np.ravel_multi_index(tuple(position), shape))
@@ -263,11 +287,15 @@ def resolve_priors(model: Model, priors: Mapping[str, Any] | None) -> tuple[Prio
     if priors is None:
         priors = {v.name: v.prior for v in model.params if v.prior is not None}
         if not priors:
-            raise ParameterError(f"model {model.name!r} declares no priors; pass priors="
-                                 "{'parameter': ('uniform', low, high), ...}.")
+            raise ParameterError(
+                f"model {model.name!r} declares no priors; pass priors="
+                "{'parameter': ('uniform', low, high), ...}."
+            )
     if not isinstance(priors, Mapping) or not priors:
-        raise ParameterError("priors must be a non-empty mapping from parameter name to prior, "
-                             "e.g. {'characteristic_time': ('uniform', 5, 15)}.")
+        raise ParameterError(
+            "priors must be a non-empty mapping from parameter name to prior, "
+            "e.g. {'characteristic_time': ('uniform', 5, 15)}."
+        )
     known = [v.name for v in model.params]
     resolved: list[Prior] = []
     for key, spec in priors.items():
@@ -275,10 +303,14 @@ def resolve_priors(model: Model, priors: Mapping[str, Any] | None) -> tuple[Prio
         name = match.group("name") if match else str(key)
         var = model.variables.get(name)
         if var is None or var.kind != "param":
-            why = (f"{name!r} is a {var.kind}, not a parameter" if var is not None
-                   else f"unknown parameter {name!r}")
-            raise ParameterError(f"prior {key!r}: {why} of model {model.name!r}."
-                                 + suggest(name, known))
+            why = (
+                f"{name!r} is a {var.kind}, not a parameter"
+                if var is not None
+                else f"unknown parameter {name!r}"
+            )
+            raise ParameterError(
+                f"prior {key!r}: {why} of model {model.name!r}." + suggest(name, known)
+            )
         elements = match.group("elements") if match else None
         element = None if elements is None else _element_position(model, name, elements, key)
         where = f"prior of {key!r}"
@@ -291,28 +323,32 @@ def resolve_priors(model: Model, priors: Mapping[str, Any] | None) -> tuple[Prio
     for prior in resolved:
         other = seen.setdefault((prior.parameter, prior.element), prior.key)
         if other != prior.key:
-            raise ParameterError(f"priors {other!r} and {prior.key!r} are both for "
-                                 f"{prior.parameter!r}" + ("" if prior.element is None else
-                                                           " (the same element)")
-                                 + "; give one prior per parameter or element.")
+            raise ParameterError(
+                f"priors {other!r} and {prior.key!r} are both for "
+                f"{prior.parameter!r}"
+                + ("" if prior.element is None else " (the same element)")
+                + "; give one prior per parameter or element."
+            )
     # Whole-parameter priors first, so that a "name[element]" prior overrides its element.
     resolved.sort(key=lambda p: p.element is not None)
     return tuple(resolved)
 
 
-def _check_support(prior: Prior, bounds: tuple[float | None, float | None], where: str
-                   ) -> Prior:
+def _check_support(prior: Prior, bounds: tuple[float | None, float | None], where: str) -> Prior:
     """``prior``, truncated to ``bounds`` if it puts a little probability outside them."""
     lo, hi = bounds
     lo_f = -math.inf if lo is None else float(lo)
     hi_f = math.inf if hi is None else float(hi)
-    fix = (f"Narrow the prior, or use a truncated prior such as ('truncnorm', mean, sd, "
-           f"{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}).")
+    fix = (
+        f"Narrow the prior, or use a truncated prior such as ('truncnorm', mean, sd, "
+        f"{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'})."
+    )
     if prior.values is not None:
         outside = [v for v in prior.values if not lo_f <= v <= hi_f]
         if outside:
-            raise ParameterError(f"{where}: the choices {outside} are outside the parameter's "
-                                 f"bounds [{lo}, {hi}].")
+            raise ParameterError(
+                f"{where}: the choices {outside} are outside the parameter's bounds [{lo}, {hi}]."
+            )
         return prior
     dist = prior.distribution
     with np.errstate(all="ignore"):
@@ -323,15 +359,15 @@ def _check_support(prior: Prior, bounds: tuple[float | None, float | None], wher
             raise ParameterError(
                 f"{where}: the prior reaches [{low:g}, {high:g}] and puts "
                 f"{100 * min(1.0, below + above):.3g}% of its probability outside the "
-                f"parameter's bounds [{lo}, {hi}]. " + fix)
+                f"parameter's bounds [{lo}, {hi}]. " + fix
+            )
         window = None
         if below > UNIT_MARGIN or above > UNIT_MARGIN:
             window = (max(below, UNIT_MARGIN), min(1 - above, 1 - UNIT_MARGIN))
         prior = replace(prior, window=window, bounds=(lo_f, hi_f))
         ends = prior.ppf(np.array([UNIT_MARGIN, 1 - UNIT_MARGIN]))
     if not np.all(np.isfinite(ends)):
-        raise ParameterError(f"{where}: the prior gives non-finite values; check its "
-                             "parameters.")
+        raise ParameterError(f"{where}: the prior gives non-finite values; check its parameters.")
     return prior
 
 
@@ -347,14 +383,20 @@ def design_rows(design: str, n: int, inputs: int) -> int:
 def check_design(design: str, n: Any, seed: Any) -> tuple[int, int]:
     """Validate the design name, ``n`` and ``seed``; return them as ints."""
     if design not in DESIGNS:
-        raise ParameterError(f"unknown design {design!r}; choose one of {', '.join(DESIGNS)}."
-                             + suggest(str(design), DESIGNS))
+        raise ParameterError(
+            f"unknown design {design!r}; choose one of {', '.join(DESIGNS)}."
+            + suggest(str(design), DESIGNS)
+        )
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ParameterError(f"n={n!r} must be a positive integer (the number of members, base "
-                             "samples for 'saltelli' or trajectories for 'morris').")
+        raise ParameterError(
+            f"n={n!r} must be a positive integer (the number of members, base "
+            "samples for 'saltelli' or trajectories for 'morris')."
+        )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ParameterError(f"seed={seed!r} must be a non-negative integer; seeds are always "
-                             "explicit, so that a sweep can be repeated.")
+        raise ParameterError(
+            f"seed={seed!r} must be a non-negative integer; seeds are always "
+            "explicit, so that a sweep can be repeated."
+        )
     if design == "morris" and n < 2:
         raise ParameterError("a morris design needs n >= 2 trajectories.")
     if design == "saltelli" and n < MIN_SALTELLI_N:
@@ -362,7 +404,8 @@ def check_design(design: str, n: Any, seed: Any) -> tuple[int, int]:
             f"a saltelli design needs n >= {MIN_SALTELLI_N} base samples, got n={n}: with fewer "
             "the indices are noise and their bootstrap confidence intervals collapse to zero "
             f"(n=1 gives S1 > 1 with a half-width of 1e-15). Use n={MIN_SALTELLI_N} for a "
-            "smoke test and n >= 512 (a power of 2) for indices to about two decimals.")
+            "smoke test and n >= 512 (a power of 2) for indices to about two decimals."
+        )
     return int(n), int(seed)
 
 
@@ -390,8 +433,9 @@ def _unit_points(design: str, n: int, seed: int, d: int) -> np.ndarray:
         if design == "saltelli":
             from SALib.sample import sobol as saltelli
 
-            return np.asarray(saltelli.sample(problem, n, calc_second_order=True, scramble=True,
-                                              seed=seed))
+            return np.asarray(
+                saltelli.sample(problem, n, calc_second_order=True, scramble=True, seed=seed)
+            )
         from SALib.sample import morris
 
         return np.asarray(morris.sample(problem, n, num_levels=MORRIS_LEVELS, seed=seed))
@@ -427,8 +471,7 @@ def make_design(design: str, n: int, seed: int, priors: Sequence[Prior]) -> Desi
     return Design(design, n, seed, priors, unit, values)
 
 
-def plan_design(design: str, n: int, seed: int, priors: Sequence[Prior]
-                ) -> Design | RandomDesign:
+def plan_design(design: str, n: int, seed: int, priors: Sequence[Prior]) -> Design | RandomDesign:
     """The design of a sweep as the sweep uses it: a "random" design makes each chunk's rows
     when the chunk runs (:class:`RandomDesign`); the others are made whole (lhs strata and
     the sobol, saltelli and morris sequences span all rows) by :func:`make_design`."""
@@ -438,8 +481,9 @@ def plan_design(design: str, n: int, seed: int, priors: Sequence[Prior]
     return make_design(design, n, seed, priors)
 
 
-def _natural(unit: np.ndarray, design: str, priors: Sequence[Prior]
-             ) -> tuple[np.ndarray, np.ndarray]:
+def _natural(
+    unit: np.ndarray, design: str, priors: Sequence[Prior]
+) -> tuple[np.ndarray, np.ndarray]:
     """(unit points, values in natural units) of a block of design rows."""
     if design == "morris":
         # Grid level k of L stands for the middle of the k-th of L equal-probability bins, so
@@ -456,8 +500,7 @@ def _natural(unit: np.ndarray, design: str, priors: Sequence[Prior]
     return unit, values
 
 
-def assignments(priors: Sequence[Prior], slots: Mapping[str, Any]) -> list[tuple[int,
-                                                                                  np.ndarray]]:
+def assignments(priors: Sequence[Prior], slots: Mapping[str, Any]) -> list[tuple[int, np.ndarray]]:
     """Per design column, the positions in the parameter vector ``p`` it sets."""
     out = []
     for j, prior in enumerate(priors):
@@ -470,10 +513,11 @@ def assignments(priors: Sequence[Prior], slots: Mapping[str, Any]) -> list[tuple
     return out
 
 
-def parameter_rows(base: np.ndarray, values: np.ndarray,
-                   assign: Sequence[tuple[int, np.ndarray]]) -> np.ndarray:
+def parameter_rows(
+    base: np.ndarray, values: np.ndarray, assign: Sequence[tuple[int, np.ndarray]]
+) -> np.ndarray:
     """Full parameter vectors for design rows ``values``: ``base`` with the sampled inputs set."""
     P = np.repeat(base[None, :], values.shape[0], axis=0)
     for j, where in assign:
-        P[:, where] = values[:, j: j + 1]
+        P[:, where] = values[:, j : j + 1]
     return P

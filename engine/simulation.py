@@ -26,8 +26,16 @@ from .errors import IntegrationError, ParameterError, SpecError, suggest
 from .solvers import Info, Status
 from .spec import Model
 
-__all__ = ["simulate", "Runner", "compiled", "RunSettings", "resolve_times",
-           "parameter_vector", "output_layout", "check_status"]
+__all__ = [
+    "simulate",
+    "Runner",
+    "compiled",
+    "RunSettings",
+    "resolve_times",
+    "parameter_vector",
+    "output_layout",
+    "check_status",
+]
 
 
 @dataclass(frozen=True)
@@ -89,8 +97,14 @@ def _revision(model: Model) -> str:
     return model.content_hash()
 
 
-def resolve_times(model: Model, start: float | None, stop: float | None, dt: float | None,
-                  saveper: float | None, method: str) -> RunSettings:
+def resolve_times(
+    model: Model,
+    start: float | None,
+    stop: float | None,
+    dt: float | None,
+    saveper: float | None,
+    method: str,
+) -> RunSettings:
     """Fill run times from the arguments, else the model's own; check them.
 
     The run must end exactly at ``stop``: a ``dt`` (for rk45, a ``saveper``) that does not
@@ -103,15 +117,19 @@ def resolve_times(model: Model, start: float | None, stop: float | None, dt: flo
     saveper = _time_value("saveper", saveper, model)
     for role, value in (("start", start), ("stop", stop)):
         if value is None:
-            raise SpecError(f"model {model.name!r} declares no {role} time; pass {role}=... "
-                            f"to simulate or declare it in Model({model.name!r}, {role}=...).")
+            raise SpecError(
+                f"model {model.name!r} declares no {role} time; pass {role}=... "
+                f"to simulate or declare it in Model({model.name!r}, {role}=...)."
+            )
     assert start is not None and stop is not None
     if stop < start:
         raise SpecError(f"stop={stop} is before start={start}; swap them.")
     if dt is None:
         if method != "rk45":
-            raise SpecError(f"model {model.name!r} declares no time step; pass dt=... "
-                            "(or use method='rk45', which chooses its own steps).")
+            raise SpecError(
+                f"model {model.name!r} declares no time step; pass dt=... "
+                "(or use method='rk45', which chooses its own steps)."
+            )
         dt = saveper if saveper is not None else model.saveper
         if dt is None:
             dt = (stop - start) / 100.0 if stop > start else 1.0
@@ -123,20 +141,33 @@ def resolve_times(model: Model, start: float | None, stop: float | None, dt: flo
         raise SpecError(f"saveper={saveper} must be positive.")
     if method == "rk45":
         n_periods = _whole_steps(start, stop, saveper, "saveper")
-        check_allocation(f"the {n_periods + 1:,} save times (saveper={saveper:g} from "
-                         f"{start:g} to {stop:g})", 24.0 * (n_periods + 1),
-                         "choose a larger saveper.")
-        return RunSettings(float(start), float(stop), float(saveper), float(saveper),
-                           n_periods, np.ones(n_periods + 1, dtype=np.int64))
+        check_allocation(
+            f"the {n_periods + 1:,} save times (saveper={saveper:g} from {start:g} to {stop:g})",
+            24.0 * (n_periods + 1),
+            "choose a larger saveper.",
+        )
+        return RunSettings(
+            float(start),
+            float(stop),
+            float(saveper),
+            float(saveper),
+            n_periods,
+            np.ones(n_periods + 1, dtype=np.int64),
+        )
     ratio = saveper / dt
     save_every = int(round(ratio))
     whole = save_every >= 1 and abs(ratio - save_every) <= 1e-6 * max(1.0, ratio)
     if not whole and model.source == "dsl":
-        raise SpecError(f"saveper={saveper} is not a whole multiple of dt={dt}; choose a "
-                        f"saveper of {max(save_every, 1) * dt:g} or a dt dividing it.")
+        raise SpecError(
+            f"saveper={saveper} is not a whole multiple of dt={dt}; choose a "
+            f"saveper of {max(save_every, 1) * dt:g} or a dt dividing it."
+        )
     n_steps = _whole_steps(start, stop, dt, "dt")
-    check_allocation(f"the time grid of {n_steps + 1:,} steps (dt={dt:g} from {start:g} to "
-                     f"{stop:g})", 24.0 * (n_steps + 1), "choose a larger dt.")
+    check_allocation(
+        f"the time grid of {n_steps + 1:,} steps (dt={dt:g} from {start:g} to {stop:g})",
+        24.0 * (n_steps + 1),
+        "choose a larger dt.",
+    )
     steps = np.arange(n_steps + 1)
     if whole:
         save = (steps % save_every == 0).astype(np.int64)
@@ -144,8 +175,9 @@ def resolve_times(model: Model, start: float | None, stop: float | None, dt: flo
         # Vensim's rule: save the steps within 1e-5 dt of a multiple of SAVEPER.
         elapsed = steps * dt
         prec = dt * 1e-5
-        save = ((np.mod(elapsed, saveper) < prec) | (np.mod(-elapsed, saveper) < prec)
-                ).astype(np.int64)
+        save = ((np.mod(elapsed, saveper) < prec) | (np.mod(-elapsed, saveper) < prec)).astype(
+            np.int64
+        )
     return RunSettings(float(start), float(stop), float(dt), float(saveper), n_steps, save)
 
 
@@ -153,10 +185,13 @@ def _time_value(role: str, value: Any, model: Model) -> float | None:
     """A run time as a float: None stays None; anything but a finite real number is refused."""
     if value is None:
         return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
-                                                                     np.floating)):
-        raise SpecError(f"{role}={value!r} is not a number; give {role} as a number in the "
-                        f"model's time unit ({model.time_unit or 'its time unit'}).")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise SpecError(
+            f"{role}={value!r} is not a number; give {role} as a number in the "
+            f"model's time unit ({model.time_unit or 'its time unit'})."
+        )
     value = float(value)
     if not math.isfinite(value):
         raise SpecError(f"{role}={value} is not a finite number; give a finite {role}.")
@@ -170,11 +205,13 @@ def _whole_steps(start: float, stop: float, step: float, role: str) -> int:
     n = int(round(ratio))
     if abs(ratio - n) <= 1e-5:
         return n
-    raise SpecError(f"{role}={step:g} does not divide the run from {start:g} to {stop:g} "
-                    f"({ratio:.6g} steps), so it would end at {start + math.ceil(ratio) * step:g}"
-                    f", past stop. Choose a {role} that divides {stop - start:g} (e.g. "
-                    f"{_dividing_step(stop - start, step):.6g}) or "
-                    f"stop={start + math.floor(ratio) * step:g}.")
+    raise SpecError(
+        f"{role}={step:g} does not divide the run from {start:g} to {stop:g} "
+        f"({ratio:.6g} steps), so it would end at {start + math.ceil(ratio) * step:g}"
+        f", past stop. Choose a {role} that divides {stop - start:g} (e.g. "
+        f"{_dividing_step(stop - start, step):.6g}) or "
+        f"stop={start + math.floor(ratio) * step:g}."
+    )
 
 
 def _dividing_step(span: float, step: float) -> float:
@@ -182,7 +219,7 @@ def _dividing_step(span: float, step: float) -> float:
     scale = 10.0 ** math.floor(math.log10(step))
     for exponent in range(4):
         for mantissa in (5.0, 2.5, 2.0, 1.0, 0.5, 0.25, 0.2, 0.125):
-            candidate = mantissa * scale / 10.0 ** exponent
+            candidate = mantissa * scale / 10.0**exponent
             if candidate <= step and abs(span / candidate - round(span / candidate)) <= 1e-9:
                 return candidate
     return span / math.ceil(span / step)
@@ -193,21 +230,28 @@ def check_tolerances(rtol: Any, atol: Any) -> tuple[float, float]:
     rtol below 100 machine epsilons cannot be met in float64)."""
     values = []
     for role, value in (("rtol", rtol), ("atol", atol)):
-        if (isinstance(value, (bool, np.bool_))
-                or not isinstance(value, (int, float, np.integer, np.floating))
-                or not math.isfinite(value) or value <= 0):
-            raise ParameterError(f"{role}={value!r} must be a positive finite number (rk45's "
-                                 "defaults are rtol=1e-6, atol=1e-9).")
+        if (
+            isinstance(value, (bool, np.bool_))
+            or not isinstance(value, (int, float, np.integer, np.floating))
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            raise ParameterError(
+                f"{role}={value!r} must be a positive finite number (rk45's "
+                "defaults are rtol=1e-6, atol=1e-9)."
+            )
         values.append(float(value))
     floor = 100 * np.finfo(float).eps
     if values[0] < floor:
-        raise ParameterError(f"rtol={rtol!r} is below what float64 can resolve; give "
-                             f"rtol={floor:.1e} or more.")
+        raise ParameterError(
+            f"rtol={rtol!r} is below what float64 can resolve; give rtol={floor:.1e} or more."
+        )
     return values[0], values[1]
 
 
-def parameter_vector(result: CompiledModel, params: Mapping[str, Any] | None,
-                     settings: RunSettings | None = None) -> np.ndarray:
+def parameter_vector(
+    result: CompiledModel, params: Mapping[str, Any] | None, settings: RunSettings | None = None
+) -> np.ndarray:
     """The parameter vector for one run: defaults, then ``params`` overrides (checked)."""
     p = result.p0.copy()
     if settings is not None:
@@ -215,27 +259,32 @@ def parameter_vector(result: CompiledModel, params: Mapping[str, Any] | None,
     return _override(result, p, params)
 
 
-def _override(result: CompiledModel, p: np.ndarray, params: Mapping[str, Any] | None
-              ) -> np.ndarray:
+def _override(result: CompiledModel, p: np.ndarray, params: Mapping[str, Any] | None) -> np.ndarray:
     """``p`` with the values of ``params`` written in, each checked by
     :meth:`Model.parameter_value` (the checks of :meth:`Model.set_value`)."""
     if params is None:
         return p
     if not isinstance(params, Mapping):
-        raise ParameterError(f"params must be a mapping from parameter name to value, e.g. "
-                             f"{{'k': 0.5}}; got a {type(params).__name__}.")
+        raise ParameterError(
+            f"params must be a mapping from parameter name to value, e.g. "
+            f"{{'k': 0.5}}; got a {type(params).__name__}."
+        )
     model = result.model
     for name, value in params.items():
         array = model.parameter_value(name, value)
         slot = result.plan.slots[name]
-        p[slot.offset: slot.offset + slot.size] = array.ravel()
+        p[slot.offset : slot.offset + slot.size] = array.ravel()
     return p
 
 
 def _set_controls(result: CompiledModel, p: np.ndarray, settings: RunSettings) -> None:
     model = result.model
-    values = {"start": settings.start, "stop": settings.stop, "dt": settings.dt,
-              "saveper": settings.saveper}
+    values = {
+        "start": settings.start,
+        "stop": settings.stop,
+        "dt": settings.dt,
+        "saveper": settings.saveper,
+    }
     for role, name in model.control.items():
         slot = result.plan.slots.get(name)
         if slot is not None and slot.array == "p":
@@ -243,26 +292,34 @@ def _set_controls(result: CompiledModel, p: np.ndarray, settings: RunSettings) -
     for k, shift in enumerate(model.shifts):
         steps = shift.every / settings.dt
         if abs(steps - round(steps)) > 1e-9 * max(1.0, steps) or round(steps) < 1:
-            raise SpecError(f"cohort shift of {shift.stock!r} every {shift.every} needs a dt "
-                            f"that divides it; dt={settings.dt} does not.")
+            raise SpecError(
+                f"cohort shift of {shift.stock!r} every {shift.every} needs a dt "
+                f"that divides it; dt={settings.dt} does not."
+            )
         p[result.controls[f"_shift{k}"]] = round(steps)
 
 
-def output_layout(result: CompiledModel, outputs: Sequence[str] | None
-                  ) -> tuple[list[str], np.ndarray, np.ndarray]:
+def output_layout(
+    result: CompiledModel, outputs: Sequence[str] | None
+) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Names of the output variables, and per output column the array kind and index."""
     model = result.model
     cache = result.__dict__.setdefault("_layouts", {})
-    if outputs is not None and not isinstance(outputs, str) and not isinstance(outputs,
-                                                                                Sequence):
+    if outputs is not None and not isinstance(outputs, str) and not isinstance(outputs, Sequence):
         raise SpecError(f"outputs must be a list of variable names; got {outputs!r}.")
-    key = None if outputs is None else (outputs,) if isinstance(outputs, str) else tuple(
-        str(o) if not isinstance(o, str) else o for o in outputs)
+    key = (
+        None
+        if outputs is None
+        else (outputs,)
+        if isinstance(outputs, str)
+        else tuple(str(o) if not isinstance(o, str) else o for o in outputs)
+    )
     if key in cache:
         return cache[key]  # type: ignore[no-any-return]
     if outputs is None:
-        names = [v.name for v in model.variables.values()
-                 if not v.hidden and v.kind not in ("lookup",)]
+        names = [
+            v.name for v in model.variables.values() if not v.hidden and v.kind not in ("lookup",)
+        ]
     else:
         if isinstance(outputs, str):
             outputs = [outputs]
@@ -272,12 +329,14 @@ def output_layout(result: CompiledModel, outputs: Sequence[str] | None
                 raise SpecError(f"outputs must be variable names (strings); got {name!r}.")
             var = model.variables.get(name)
             if var is None or var.hidden:
-                raise SpecError(f"unknown output {name!r} of model {model.name!r}."
-                                + suggest(name, [v.name for v in model.variables.values()
-                                                 if not v.hidden]))
+                raise SpecError(
+                    f"unknown output {name!r} of model {model.name!r}."
+                    + suggest(name, [v.name for v in model.variables.values() if not v.hidden])
+                )
             if var.kind == "lookup":
-                raise SpecError(f"{name!r} is a lookup table, not an output; output a variable "
-                                "that calls it.")
+                raise SpecError(
+                    f"{name!r} is a lookup table, not an output; output a variable that calls it."
+                )
             names.append(name)
     kinds: list[int] = []
     idx: list[int] = []
@@ -381,32 +440,46 @@ class Runner:
     [1.0, 0.5, 0.25, 0.125, 0.0625]
     """
 
-    def __init__(self, model: Model, *, start: float | None = None,
-                 stop: float | None = None, dt: float | None = None,
-                 saveper: float | None = None, method: str = "euler",
-                 outputs: Sequence[str] | None = None, rtol: float = 1e-6, atol: float = 1e-9,
-                 first_step: float | None = None) -> None:
+    def __init__(
+        self,
+        model: Model,
+        *,
+        start: float | None = None,
+        stop: float | None = None,
+        dt: float | None = None,
+        saveper: float | None = None,
+        method: str = "euler",
+        outputs: Sequence[str] | None = None,
+        rtol: float = 1e-6,
+        atol: float = 1e-9,
+        first_step: float | None = None,
+    ) -> None:
         if method not in solvers.METHODS:
-            raise SpecError(f"unknown method {method!r}; choose one of "
-                            f"{', '.join(solvers.METHODS)}.")
+            raise SpecError(
+                f"unknown method {method!r}; choose one of {', '.join(solvers.METHODS)}."
+            )
         self.rtol, self.atol = check_tolerances(rtol, atol)
         self.model = model
         self.method = method
         self.settings: RunSettings | None
         if model.dynamic_control:
             if any(v is not None for v in (start, stop, dt, saveper)) or method != "euler":
-                raise SpecError(f"model {model.name!r} computes its own run settings during the "
-                                f"run ({', '.join(model.control.values())}); run it with its "
-                                "own settings and method='euler', or make them constants in "
-                                "the model.")
+                raise SpecError(
+                    f"model {model.name!r} computes its own run settings during the "
+                    f"run ({', '.join(model.control.values())}); run it with its "
+                    "own settings and method='euler', or make them constants in "
+                    "the model."
+                )
             result = compiled(model, None)
             self.settings = None
         else:
             result = compiled(model, method)
             if method == "rk45" and result.discrete:
-                raise SpecError(f"model {model.name!r} has discrete updates (fixed delays or "
-                                "cohort shifts), which need fixed steps; use method='euler' or "
-                                "'rk4'.")
+                raise SpecError(
+                    f"model {model.name!r} has discrete updates (fixed delays or "
+                    "cohort shifts), which need fixed steps; use method='euler' or "
+                    "'rk4'."
+                )
             self.settings = _known_settings(result, start, stop, dt, saveper, method)
         self._result: CompiledModel | None = result
         self.base = parameter_vector(result, None, self.settings)
@@ -421,13 +494,19 @@ class Runner:
         settings = self.settings
         self.times = None if settings is None else settings.save_times()
         if settings is not None:
-            check_allocation(f"the output of {self.model.name!r} ({settings.n_save:,} save times "
-                             f"x {self.kinds.shape[0]:,} columns)",
-                             8.0 * settings.n_save * self.kinds.shape[0],
-                             "choose fewer outputs (outputs=[...]) or a larger saveper.")
+            check_allocation(
+                f"the output of {self.model.name!r} ({settings.n_save:,} save times "
+                f"x {self.kinds.shape[0]:,} columns)",
+                8.0 * settings.n_save * self.kinds.shape[0],
+                "choose fewer outputs (outputs=[...]) or a larger saveper.",
+            )
 
-    def _replace(self, *, settings: RunSettings | None = None,
-                 columns: tuple[np.ndarray, np.ndarray] | None = None) -> Runner:
+    def _replace(
+        self,
+        *,
+        settings: RunSettings | None = None,
+        columns: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> Runner:
         """A copy saving at other steps (``settings``, same times and step) or other output
         columns (``columns``: array kinds and indices, as :func:`output_layout` gives)."""
         clone = copy.copy(self)
@@ -471,9 +550,11 @@ class Runner:
             return self.base
         if isinstance(params, np.ndarray):
             if params.shape != self.base.shape or params.dtype != np.float64:
-                raise ParameterError(f"a parameter vector of model {self.model.name!r} is "
-                                     f"float64 of shape {self.base.shape}; got {params.dtype} "
-                                     f"of shape {params.shape}. Give params as a mapping.")
+                raise ParameterError(
+                    f"a parameter vector of model {self.model.name!r} is "
+                    f"float64 of shape {self.base.shape}; got {params.dtype} "
+                    f"of shape {params.shape}. Give params as a mapping."
+                )
             return params
         return _override(self.result, self.base.copy(), params)
 
@@ -501,8 +582,10 @@ class Runner:
         ParameterError, IntegrationError
         """
         if self.settings is None:
-            raise SpecError(f"model {self.model.name!r} computes its run settings during the "
-                            "run, so its save times are known only after it: use run().")
+            raise SpecError(
+                f"model {self.model.name!r} computes its run settings during the "
+                "run, so its save times are known only after it: use run()."
+            )
         return self._run_checked(self._vector(params))
 
     def run_members(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -516,14 +599,18 @@ class Runner:
         """
         settings = self.settings
         if settings is None:
-            raise SpecError(f"model {self.model.name!r} computes its run settings during the "
-                            "run; ensembles need constant run settings.")
+            raise SpecError(
+                f"model {self.model.name!r} computes its run settings during the "
+                "run; ensembles need constant run settings."
+            )
         P = np.ascontiguousarray(rows, dtype=float)
         members = P.shape[0]
-        check_allocation(f"the output block of {members:,} members ({settings.n_save:,} save "
-                         f"times x {self.kinds.shape[0]:,} columns)",
-                         8.0 * members * settings.n_save * self.kinds.shape[0],
-                         "choose a smaller chunk_size, fewer outputs or a larger saveper.")
+        check_allocation(
+            f"the output block of {members:,} members ({settings.n_save:,} save "
+            f"times x {self.kinds.shape[0]:,} columns)",
+            8.0 * members * settings.n_save * self.kinds.shape[0],
+            "choose a smaller chunk_size, fewer outputs or a larger saveper.",
+        )
         result = self.result
         out = np.empty((members, settings.n_save, self.kinds.shape[0]))
         info = np.zeros((members, Info.SIZE))
@@ -532,8 +619,18 @@ class Runner:
         z = discrete_state(result, settings.n_steps)
         kernel = getattr(result.module, f"run_members_{self.method}")
         with np.errstate(all="ignore"):
-            kernel(P, settings.start, settings.dt, settings.n_steps, settings.save,
-                   self._runs, out, info, z.shape[0], z[0])
+            kernel(
+                P,
+                settings.start,
+                settings.dt,
+                settings.n_steps,
+                settings.save,
+                self._runs,
+                out,
+                info,
+                z.shape[0],
+                z[0],
+            )
         return out, info
 
     def check(self, info: np.ndarray, member: int | None = None) -> None:
@@ -546,8 +643,9 @@ class Runner:
         check_status(self.result, info, self.kinds, self.idx)
         return out
 
-    def _run_once(self, p: np.ndarray, check_every_step: bool = False
-                  ) -> tuple[np.ndarray, np.ndarray]:
+    def _run_once(
+        self, p: np.ndarray, check_every_step: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         settings = self.settings
         assert settings is not None
         result = self.result
@@ -561,9 +659,19 @@ class Runner:
         info[Info.STEPS] = self.first_step
         info[Info.CHECK_EVERY_STEP] = float(check_every_step)
         with np.errstate(all="ignore"):
-            status = result.runner(self.method)(p, y, a, z, settings.start, settings.dt,
-                                                settings.n_steps, settings.save, self._runs,
-                                                out, info)
+            status = result.runner(self.method)(
+                p,
+                y,
+                a,
+                z,
+                settings.start,
+                settings.dt,
+                settings.n_steps,
+                settings.save,
+                self._runs,
+                out,
+                info,
+            )
         if status == Status.NONFINITE_STATE and self.method == "euler" and not check_every_step:
             # Found after the fact (see run_euler): run again checking every step, to name the
             # exact time.
@@ -585,8 +693,9 @@ class Runner:
             times = np.empty(rows)
             info = np.zeros(Info.SIZE)
             with np.errstate(all="ignore"):
-                status = result.module.run_euler_dynamic(p, y, a, z, float(model.start),
-                                                         self._runs, out, times, info)
+                status = result.module.run_euler_dynamic(
+                    p, y, a, z, float(model.start), self._runs, out, times, info
+                )
             if status != Status.OUT_OF_ROOM:
                 break
             rows *= 4
@@ -596,8 +705,14 @@ class Runner:
         return out[:count], np.round(times[:count], 10)
 
 
-def _known_settings(result: CompiledModel, start: float | None, stop: float | None,
-                    dt: float | None, saveper: float | None, method: str) -> RunSettings:
+def _known_settings(
+    result: CompiledModel,
+    start: float | None,
+    stop: float | None,
+    dt: float | None,
+    saveper: float | None,
+    method: str,
+) -> RunSettings:
     """:func:`resolve_times`, remembered per compiled model and arguments."""
     model = result.model
     known = result.__dict__.setdefault("_settings", {})
@@ -628,10 +743,19 @@ def _process_compiled(model: Model, method: str) -> CompiledModel:
     return compiled(known, method)
 
 
-def simulate(model: Model, *, start: float | None = None, stop: float | None = None,
-             dt: float | None = None, saveper: float | None = None, method: str = "euler",
-             params: Mapping[str, Any] | None = None, outputs: Sequence[str] | None = None,
-             rtol: float = 1e-6, atol: float = 1e-9) -> xr.Dataset:
+def simulate(
+    model: Model,
+    *,
+    start: float | None = None,
+    stop: float | None = None,
+    dt: float | None = None,
+    saveper: float | None = None,
+    method: str = "euler",
+    params: Mapping[str, Any] | None = None,
+    outputs: Sequence[str] | None = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> xr.Dataset:
     """Run ``model`` once and return its trajectory as an :class:`xarray.Dataset`.
 
     ``Runner(model, ...).run(params)``: to run one model many times, prepare a
@@ -674,12 +798,26 @@ def simulate(model: Model, *, start: float | None = None, stop: float | None = N
     >>> float(ds["x"].sel(time=2.0))
     0.31640625
     """
-    return Runner(model, start=start, stop=stop, dt=dt, saveper=saveper, method=method,
-                  outputs=outputs, rtol=rtol, atol=atol).run(params)
+    return Runner(
+        model,
+        start=start,
+        stop=stop,
+        dt=dt,
+        saveper=saveper,
+        method=method,
+        outputs=outputs,
+        rtol=rtol,
+        atol=atol,
+    ).run(params)
 
 
-def check_status(result: CompiledModel, info: np.ndarray, kinds: np.ndarray,
-                 idx: np.ndarray, member: int | None = None) -> None:
+def check_status(
+    result: CompiledModel,
+    info: np.ndarray,
+    kinds: np.ndarray,
+    idx: np.ndarray,
+    member: int | None = None,
+) -> None:
     """The boundary where a kernel's :class:`~engine.solvers.Status` becomes an exception.
 
     ``info`` is a run's info array (or an ensemble member's row, ``member`` its index);
@@ -697,25 +835,43 @@ def check_status(result: CompiledModel, info: np.ndarray, kinds: np.ndarray,
     who = "" if member is None else f" (member {member})"
     if status == Status.NONFINITE_STATE:
         name = element_name(result, "y", int(info[Info.INDEX]))
-        raise IntegrationError(f"stock {name!r} became non-finite at time {t:g}{who}. Check "
-                               "the flows into it for division by zero or overflow, or use "
-                               "a smaller dt.", variable=name, time=t, member=member)
+        raise IntegrationError(
+            f"stock {name!r} became non-finite at time {t:g}{who}. Check "
+            "the flows into it for division by zero or overflow, or use "
+            "a smaller dt.",
+            variable=name,
+            time=t,
+            member=member,
+        )
     if status == Status.NONFINITE_OUTPUT:
         column = int(info[Info.INDEX])
         array = {0: "y", 1: "a", 2: "p"}[int(kinds[column]) % 3]
         name = element_name(result, array, int(idx[column]))
-        raise IntegrationError(f"{name!r} is non-finite at time {t:g}{who}. Check its equation "
-                               "for division by zero, log of a non-positive number or "
-                               "overflow.", variable=name, time=t, member=member)
+        raise IntegrationError(
+            f"{name!r} is non-finite at time {t:g}{who}. Check its equation "
+            "for division by zero, log of a non-positive number or "
+            "overflow.",
+            variable=name,
+            time=t,
+            member=member,
+        )
     if status == Status.TOO_MANY_STEPS:
-        raise IntegrationError(f"the adaptive solver took more than 10,000,000 steps before "
-                               f"time {t:g}{who}; the model may be stiff or oscillate fast: "
-                               "loosen rtol/atol, or use method='euler' or 'rk4' with a small "
-                               "dt.", time=t, member=member)
-    raise IntegrationError(f"the adaptive solver's step fell below 1e-12 at time {t:g}{who} "
-                           "with every value finite: the model may be stiff, have a "
-                           "discontinuity there or grow without bound; loosen rtol/atol, or use "
-                           "method='euler' or 'rk4' with a small dt.", time=t, member=member)
+        raise IntegrationError(
+            f"the adaptive solver took more than 10,000,000 steps before "
+            f"time {t:g}{who}; the model may be stiff or oscillate fast: "
+            "loosen rtol/atol, or use method='euler' or 'rk4' with a small "
+            "dt.",
+            time=t,
+            member=member,
+        )
+    raise IntegrationError(
+        f"the adaptive solver's step fell below 1e-12 at time {t:g}{who} "
+        "with every value finite: the model may be stiff, have a "
+        "discontinuity there or grow without bound; loosen rtol/atol, or use "
+        "method='euler' or 'rk4' with a small dt.",
+        time=t,
+        member=member,
+    )
 
 
 def element_name(result: CompiledModel, array: str, index: int) -> str:
@@ -733,8 +889,9 @@ def element_name(result: CompiledModel, array: str, index: int) -> str:
     return f"{array}[{index}]"
 
 
-def build_dataset(result: CompiledModel, names: list[str], data: np.ndarray, p: np.ndarray,
-                  times: np.ndarray) -> xr.Dataset:
+def build_dataset(
+    result: CompiledModel, names: list[str], data: np.ndarray, p: np.ndarray, times: np.ndarray
+) -> xr.Dataset:
     model = result.model
     variables: dict[str, xr.Variable] = {}
     column = 0
@@ -746,13 +903,14 @@ def build_dataset(result: CompiledModel, names: list[str], data: np.ndarray, p: 
         attrs = {"units": var.units, "doc": var.doc, "kind": var.kind}
         used_dims.update(var.dims)
         if slot.array == "p":
-            values = p[slot.offset: slot.offset + slot.size].reshape(slot.shape)
+            values = p[slot.offset : slot.offset + slot.size].reshape(slot.shape)
             variables[name] = xr.Variable(var.dims, values.copy(), attrs)
             continue
-        block = data[:, column: column + slot.size]
+        block = data[:, column : column + slot.size]
         column += slot.size
-        variables[name] = xr.Variable(("time", *var.dims), block.reshape((n_time, *slot.shape)),
-                                      attrs)
+        variables[name] = xr.Variable(
+            ("time", *var.dims), block.reshape((n_time, *slot.shape)), attrs
+        )
     coords = {"time": xr.Variable("time", times, {"units": model.time_unit})}
     for dim in model.dims:
         if dim in used_dims:
@@ -761,8 +919,9 @@ def build_dataset(result: CompiledModel, names: list[str], data: np.ndarray, p: 
     return dataset(variables, coords, attrs)
 
 
-def dataset(variables: dict[str, xr.Variable], coords: dict[str, xr.Variable],
-            attrs: dict[str, Any]) -> xr.Dataset:
+def dataset(
+    variables: dict[str, xr.Variable], coords: dict[str, xr.Variable], attrs: dict[str, Any]
+) -> xr.Dataset:
     """``xr.Dataset(variables, coords=coords, attrs=attrs)`` for variables known to be aligned.
 
     The public constructor merges and aligns its inputs, which costs ~0.3 ms even for a tiny

@@ -98,7 +98,7 @@ class Info(IntEnum):
 #: global integers into the machine code, so a named constant costs nothing).
 STATUS_CONSTANTS = {f"STATUS_{status.name}": int(status) for status in Status}
 
-_EULER = '''
+_EULER = """
 @njit(cache=True, error_model="numpy")
 def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):
     # A stock that turns non-finite stays so (the update only adds to it, and NaN and
@@ -148,9 +148,9 @@ def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):
         info[1] = bad
         return STATUS_NONFINITE_STATE
     return STATUS_OK
-'''
+"""
 
-_RK4 = '''
+_RK4 = """
 @njit(cache=True, error_model="numpy")
 def run_rk4(p, y, a, z, t0, h, n_steps, save, runs, out, info):
     init(t0, p, y, a, z, h)
@@ -193,9 +193,9 @@ def run_rk4(p, y, a, z, t0, h, n_steps, save, runs, out, info):
             info[1] = bad
             return STATUS_NONFINITE_STATE
     return STATUS_OK
-'''
+"""
 
-_RK45 = '''
+_RK45 = """
 @njit(cache=True, error_model="numpy")
 def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
     # Here h is the save period, n_steps the number of save periods; info[2:4] = rtol, atol,
@@ -330,9 +330,9 @@ def run_rk45(p, y, a, z, t0, h, n_steps, save, runs, out, info):
         step *= factor
     info[4] = steps
     return STATUS_OK
-'''
+"""
 
-_MEMBERS = '''
+_MEMBERS = """
 @njit(cache=True, parallel=True, error_model="numpy")
 def run_members_METHOD(P, t0, h, n_steps, save, runs, out, info, nz, zcap):
     # One ensemble chunk: member m runs with parameter row P[m] and writes out[m]. Members
@@ -345,23 +345,23 @@ def run_members_METHOD(P, t0, h, n_steps, save, runs, out, info, nz, zcap):
         status = run_METHOD(P[m], y, a, z, t0, h, n_steps, save, runs, out[m], info[m])
 RERUN
         info[m, 7] = status
-'''
+"""
 
 # Euler finds a non-finite stock after the fact (see run_euler): the member runs again checking
 # every step, so that its failure time is exact.
-_RERUN = '''        if status == STATUS_NONFINITE_STATE:
+_RERUN = """        if status == STATUS_NONFINITE_STATE:
             y[:] = 0.0
             a[:] = 0.0
             z[:] = 0.0
             z[0] = zcap
             info[m, 6] = 1.0
             status = run_euler(P[m], y, a, z, t0, h, n_steps, save, runs, out[m], info[m])
-            info[m, 6] = 0.0'''
+            info[m, 6] = 0.0"""
 
 # For models whose run settings change during the run (Vensim control variables that are
 # equations): dt, the final time and the save period are read from auxiliaries every step,
 # as Vensim and PySD do. Saves where (t - t0) is within 1e-5 dt of a multiple of SAVEPER.
-_EULER_DYNAMIC = '''
+_EULER_DYNAMIC = """
 @njit(cache=True, error_model="numpy")
 def run_euler_dynamic(p, y, a, z, t0, runs, out, times, info):
     init(t0, p, y, a, z, 1.0)
@@ -405,10 +405,19 @@ def run_euler_dynamic(p, y, a, z, t0, runs, out, times, info):
             return STATUS_NONFINITE_STATE
     info[5] = row
     return STATUS_OK
-'''
+"""
 
 # One ensemble kernel per method (``run_members_euler``, ...), so a sweep compiles only the
 # solver it uses.
-SOURCE = {"euler": _EULER, "rk4": _RK4, "rk45": _RK45, "euler_dynamic": _EULER_DYNAMIC,
-          **{f"members_{m}": _MEMBERS.replace("METHOD", m).replace(
-              "RERUN\n", _RERUN + "\n" if m == "euler" else "") for m in METHODS}}
+SOURCE = {
+    "euler": _EULER,
+    "rk4": _RK4,
+    "rk45": _RK45,
+    "euler_dynamic": _EULER_DYNAMIC,
+    **{
+        f"members_{m}": _MEMBERS.replace("METHOD", m).replace(
+            "RERUN\n", _RERUN + "\n" if m == "euler" else ""
+        )
+        for m in METHODS
+    },
+}

@@ -33,8 +33,14 @@ def to_vensim_frame(ds: xr.Dataset) -> pd.DataFrame:
     return pd.DataFrame(columns, index=pd.Index(time, name="time"))
 
 
-def assert_frames_close(actual: pd.DataFrame, expected: pd.DataFrame, *, rtol: float = 1e-5,
-                        atol: float = 1e-5, columns: list[str] | None = None) -> None:
+def assert_frames_close(
+    actual: pd.DataFrame,
+    expected: pd.DataFrame,
+    *,
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
+    columns: list[str] | None = None,
+) -> None:
     """Every column of ``expected`` is in ``actual`` and close, cell by cell (NaN == NaN).
 
     The rule is PySD's: ``|expected - actual| <= atol + rtol * |actual|``. Times must match.
@@ -44,9 +50,11 @@ def assert_frames_close(actual: pd.DataFrame, expected: pd.DataFrame, *, rtol: f
     if missing:
         raise AssertionError(f"missing columns: {missing[:10]}")
     if len(actual.index) != len(expected.index) or not np.allclose(
-            np.asarray(actual.index, float), np.asarray(expected.index, float), atol=1e-9):
-        raise AssertionError(f"time indices differ: {list(actual.index)[:5]}... vs "
-                             f"{list(expected.index)[:5]}...")
+        np.asarray(actual.index, float), np.asarray(expected.index, float), atol=1e-9
+    ):
+        raise AssertionError(
+            f"time indices differ: {list(actual.index)[:5]}... vs {list(expected.index)[:5]}..."
+        )
     for column in columns:
         a = np.asarray(actual[column].values, dtype=float)
         e = np.asarray(expected[column].values, dtype=float)
@@ -54,5 +62,7 @@ def assert_frames_close(actual: pd.DataFrame, expected: pd.DataFrame, *, rtol: f
         bad = ~(both_nan | (np.abs(e - a) <= atol + rtol * np.abs(a)))
         if bad.any():
             i = int(np.argmax(bad))
-            raise AssertionError(f"column {column!r} differs first at time "
-                                 f"{actual.index[i]}: {a[i]!r} vs expected {e[i]!r}")
+            raise AssertionError(
+                f"column {column!r} differs first at time "
+                f"{actual.index[i]}: {a[i]!r} vs expected {e[i]!r}"
+            )

@@ -11,8 +11,9 @@ import pytest
 # Kernels compiled by the tests go to a cache shared by the test session (and by the workers
 # of pytest-xdist), not to the user's cache. The engine creates it private (mode 0700) and
 # refuses one that is not, so the name is per user.
-os.environ.setdefault("CORRIDOR_CACHE_DIR",
-                      str(Path(tempfile.gettempdir()) / f"corridor-test-cache-{os.getuid()}"))
+os.environ.setdefault(
+    "CORRIDOR_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"corridor-test-cache-{os.getuid()}")
+)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CONFORMANCE = SHARED / "conformance"
@@ -26,8 +27,12 @@ def teacup_model():
     m.param("room_temperature", 70, units="degF", bounds=(-100, 300))
     m.param("characteristic_time", 10, units="minute", bounds=(0.1, None))
     m.stock("teacup_temperature", initial=180, units="degF")
-    m.flow("heat_loss", "(teacup_temperature - room_temperature) / characteristic_time",
-           out_of="teacup_temperature", units="degF/minute")
+    m.flow(
+        "heat_loss",
+        "(teacup_temperature - room_temperature) / characteristic_time",
+        out_of="teacup_temperature",
+        units="degF/minute",
+    )
     return m
 
 
@@ -37,5 +42,6 @@ def teacup():
 
 
 def needs_test_models():
-    return pytest.mark.skipif(not TEST_MODELS.exists(),
-                              reason=f"conformance models not found at {TEST_MODELS}")
+    return pytest.mark.skipif(
+        not TEST_MODELS.exists(), reason=f"conformance models not found at {TEST_MODELS}"
+    )

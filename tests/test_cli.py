@@ -45,8 +45,10 @@ def test_plot_report_export_from_a_stored_run(tmp_path, capsys):
     assert main(["run", "example", "--stop", "2040", "--out", str(store), "--quiet"]) == 0
     assert main(["run", "example", "--out", str(store), "--quiet"]) == 1  # never overwritten
     assert "exists" in capsys.readouterr().err
-    assert main(["plot", str(store), "-v", "diaspora", "--out", str(tmp_path / "figs"),
-                 "--quiet"]) == 0
+    assert (
+        main(["plot", str(store), "-v", "diaspora", "--out", str(tmp_path / "figs"), "--quiet"])
+        == 0
+    )
     assert (tmp_path / "figs" / "fan_diaspora.png").exists()
     assert (tmp_path / "figs" / "fan_diaspora.svg").exists()
     assert main(["report", str(store), "--out", str(tmp_path / "r.html"), "--quiet"]) == 0
@@ -57,27 +59,96 @@ def test_plot_report_export_from_a_stored_run(tmp_path, capsys):
 
 def test_sweep_writes_a_store_that_plot_and_report_read(tmp_path, capsys):
     store = tmp_path / "sweep.zarr"
-    assert main(["sweep", "example", "-n", "16", "--seed", "3", "--store", str(store),
-                 "--output", "diaspora", "--stop", "2050", "--json", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "example",
+                "-n",
+                "16",
+                "--seed",
+                "3",
+                "--store",
+                str(store),
+                "--output",
+                "diaspora",
+                "--stop",
+                "2050",
+                "--json",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     summary = json.loads(capsys.readouterr().out)
-    assert summary == {"model": "example", "members": 16, "failed": 0,
-                       "horizons": summary["horizons"], "store": str(store)}
+    assert summary == {
+        "model": "example",
+        "members": 16,
+        "failed": 0,
+        "horizons": summary["horizons"],
+        "store": str(store),
+    }
     assert set(summary["horizons"]) >= {"short", "medium", "long"}
-    assert main(["plot", str(store), "-v", "diaspora", "--out", str(tmp_path / "f"),
-                 "--format", "png", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "plot",
+                str(store),
+                "-v",
+                "diaspora",
+                "--out",
+                str(tmp_path / "f"),
+                "--format",
+                "png",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "f" / "fan_diaspora.png").exists()
     assert main(["report", str(store), "--out", str(tmp_path / "r.html"), "--quiet"]) == 0
     assert main(["sweep", "example", "-n", "0", "--quiet"]) == 1
-    assert main(["sweep", "example", "-n", "4", "--prior", "bogus=uniform,0,1",
-                 "--quiet"]) == 1
+    assert main(["sweep", "example", "-n", "4", "--prior", "bogus=uniform,0,1", "--quiet"]) == 1
     assert "bogus" in capsys.readouterr().err
 
 
 def test_sensitivity_sweep_plots_sobol_bars(tmp_path):
     store = tmp_path / "sobol.zarr"
-    assert main(["sweep", "example", "-n", "8", "--design", "saltelli", "--store", str(store),
-                 "--output", "diaspora", "--stop", "2030", "--quiet"]) == 0
-    assert main(["plot", str(store), "--sensitivity", "diaspora", "--out",
-                 str(tmp_path / "f"), "--format", "svg", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "example",
+                "-n",
+                "8",
+                "--design",
+                "saltelli",
+                "--store",
+                str(store),
+                "--output",
+                "diaspora",
+                "--stop",
+                "2030",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "plot",
+                str(store),
+                "--sensitivity",
+                "diaspora",
+                "--out",
+                str(tmp_path / "f"),
+                "--format",
+                "svg",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in (tmp_path / "f").glob("sobol_*.svg"))
     assert main(["plot", str(store), "--sensitivity", "nothing", "--quiet"]) == 1

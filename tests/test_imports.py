@@ -114,7 +114,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         while True:  # walk inside the component until a module repeats
             successor = sorted(graph[path[-1]] & members)[0]
             if successor in seen:
-                out.append(path[path.index(successor):] + [successor])
+                out.append(path[path.index(successor) :] + [successor])
                 break
             path.append(successor)
             seen.add(successor)
@@ -141,8 +141,18 @@ def test_no_import_cycle_among_engine_modules():
 STAGES: list[tuple[str, tuple[str, ...]]] = [
     # what every stage may use: errors, memory budgets, the builtin table, the equation
     # parser, the version, the checks of generated source and of output paths
-    ("foundation", ("engine._version", "engine.errors", "engine.budgets", "engine.builtins",
-                    "engine.equations", "engine.codecheck", "engine.files")),
+    (
+        "foundation",
+        (
+            "engine._version",
+            "engine.errors",
+            "engine.budgets",
+            "engine.builtins",
+            "engine.equations",
+            "engine.codecheck",
+            "engine.files",
+        ),
+    ),
     ("spec", ("engine.spec",)),
     # the private cache directory and the JSON form of a Model (parsed models; kernels)
     ("cache", ("engine.cache",)),
@@ -220,8 +230,7 @@ def order_violations(graph: dict[str, set[str]]) -> list[str]:
         for target in sorted(graph[module]):
             if not _allowed(module, target):
                 what = "the verb" if target in VERBS else STAGES[stage_of(target)][0]
-                out.append(f"{module} -> {target} ({STAGES[stage_of(module)][0]} imports "
-                           f"{what})")
+                out.append(f"{module} -> {target} ({STAGES[stage_of(module)][0]} imports {what})")
     return out
 
 
@@ -231,10 +240,15 @@ def test_stages_import_only_earlier_stages():
 
 
 def test_the_stage_rule_is_enforced():
-    graph = {"engine.errors": {"engine.spec"}, "engine.graph": {"engine.spec"},
-             "engine.store.zarr": {"engine.ensemble"}, "engine.ensemble": {"engine.analyze"},
-             "engine.simulation": {"engine.ensemble"}, "engine.analyze": {"engine.calibration"},
-             "engine.cli": {"engine", "engine.simulation"}}
+    graph = {
+        "engine.errors": {"engine.spec"},
+        "engine.graph": {"engine.spec"},
+        "engine.store.zarr": {"engine.ensemble"},
+        "engine.ensemble": {"engine.analyze"},
+        "engine.simulation": {"engine.ensemble"},
+        "engine.analyze": {"engine.calibration"},
+        "engine.cli": {"engine", "engine.simulation"},
+    }
     assert order_violations(graph) == [
         "engine.analyze -> engine.calibration (analyze imports the verb)",
         "engine.errors -> engine.spec (foundation imports spec)",
@@ -247,13 +261,16 @@ def test_the_stage_rule_is_enforced():
 def test_the_architecture_page_places_every_stage_module():
     """docs/architecture.md names each module of STAGES in its table of stages."""
     page = (ROOT / "docs" / "architecture.md").read_text()
-    table = page[page.index("## Stages"):page.index("## The verbs")]
+    table = page[page.index("## Stages") : page.index("## The verbs")]
     missing = []
     for _, members in STAGES:
         for member in members:
             short = member.removeprefix(PACKAGE + ".")
-            found = (f"`{short}`" in table or f"`{short}/`" in table) if member != PACKAGE \
+            found = (
+                (f"`{short}`" in table or f"`{short}/`" in table)
+                if member != PACKAGE
                 else "`engine/__init__.py`" in table
+            )
             if not found:
                 missing.append(member)
     assert not missing, f"docs/architecture.md does not place {missing}"

@@ -47,12 +47,12 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
         if var.kind == "param":
             slot = plan.slots[var.name]
             assert var.value is not None
-            p0[slot.offset: slot.offset + slot.size] = np.asarray(var.value, float).ravel()
+            p0[slot.offset : slot.offset + slot.size] = np.asarray(var.value, float).ravel()
         elif var.kind == "lookup":
             assert var.tables is not None
             for (off, n), (xs, ys) in zip(plan.lookup_tables[var.name], var.tables):
-                p0[off: off + n] = xs
-                p0[off + n: off + 2 * n] = ys
+                p0[off : off + n] = xs
+                p0[off + n : off + 2 * n] = ys
     for k, _shift in enumerate(model.shifts):
         controls[f"_shift{k}"] = n_p + k
 
@@ -117,15 +117,21 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
         # stocks fed by flows are kept non-negative by limiting their outflows instead.
         if var.kind == "stock" and var.non_negative and var.rate is not None:
             slot = plan.slots[var.name]
-            post_lines += [f"    for i in range({slot.offset}, {slot.offset + slot.size}):",
-                           "        if y[i] < 0.0:", "            y[i] = 0.0"]
+            post_lines += [
+                f"    for i in range({slot.offset}, {slot.offset + slot.size}):",
+                "        if y[i] < 0.0:",
+                "            y[i] = 0.0",
+            ]
     controls["_discrete"] = int(bool(pre_lines) or bool(model.shifts))
     # which optional steps the solver templates call (engine.solvers, HOOKS)
     hooks = {"pre_step": bool(pre_lines), "post_step": bool(post_lines)}
     assert set(hooks) == set(solvers.HOOKS)
     if fuse:
-        init_lines, aux_lines, out_lines = (fuse_loops(init_lines), fuse_loops(aux_lines),
-                                            fuse_loops(out_lines))
+        init_lines, aux_lines, out_lines = (
+            fuse_loops(init_lines),
+            fuse_loops(aux_lines),
+            fuse_loops(out_lines),
+        )
         deriv_lines, euler_rate_lines = fuse_loops(deriv_lines), fuse_loops(euler_rate_lines)
         update_lines = fuse_loops(update_lines, independent=True)
 
@@ -136,14 +142,19 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
         # Parameters never change during a run: read each scalar slot once per call, so the
         # compiler need not reload it after every store to another array.
         # Comments are skipped: they hold model names, which are not code.
-        slots = sorted({int(m) for line in lines if not _is_comment(line)
-                        for m in _P_CONST.findall(line)})
+        slots = sorted(
+            {int(m) for line in lines if not _is_comment(line) for m in _P_CONST.findall(line)}
+        )
         if not slots:
             return body(lines)
         head = [f"    _p{k} = p[{k}]" for k in slots]
-        return "\n".join(head + [line if _is_comment(line) else
-                                  _P_CONST.sub(lambda m: f"_p{m.group(1)}", line)
-                                  for line in lines])
+        return "\n".join(
+            head
+            + [
+                line if _is_comment(line) else _P_CONST.sub(lambda m: f"_p{m.group(1)}", line)
+                for line in lines
+            ]
+        )
 
     deco = '@njit(cache=True, error_model="numpy")'
     inline = '@njit(cache=True, error_model="numpy", inline="always")'
@@ -151,15 +162,31 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
         # The rate functions inlined into the Euler loop: one function per step lets LLVM
         # keep values in registers and vectorise across what were call boundaries.
         euler_step = [
-            inline, "def _aux_inline(t, y, p, a, z, h):", hoisted(aux_lines), "",
-            inline, "def _euler_rates(t, y, p, a, z, h, dydt):",
-            body(["    _aux_inline(t, y, p, a, z, h)"] + euler_rate_lines), "",
-            inline, "def _euler_update(y, a, h, dydt):", body(update_lines), ""]
+            inline,
+            "def _aux_inline(t, y, p, a, z, h):",
+            hoisted(aux_lines),
+            "",
+            inline,
+            "def _euler_rates(t, y, p, a, z, h, dydt):",
+            body(["    _aux_inline(t, y, p, a, z, h)"] + euler_rate_lines),
+            "",
+            inline,
+            "def _euler_update(y, a, h, dydt):",
+            body(update_lines),
+            "",
+        ]
     else:
         # A large model: inlining would cost more compile time than the call saves.
-        euler_step = [deco, "def _euler_rates(t, y, p, a, z, h, dydt):",
-                      body(["    aux(t, y, p, a, z, h)"] + euler_rate_lines), "",
-                      deco, "def _euler_update(y, a, h, dydt):", body(update_lines), ""]
+        euler_step = [
+            deco,
+            "def _euler_rates(t, y, p, a, z, h, dydt):",
+            body(["    aux(t, y, p, a, z, h)"] + euler_rate_lines),
+            "",
+            deco,
+            "def _euler_update(y, a, h, dydt):",
+            body(update_lines),
+            "",
+        ]
     parts = [
         '"""Kernels generated by corridor. Do not edit."""',
         f"# model: {_comment(model.name)}",
@@ -172,28 +199,56 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
         f"# shared helpers: engine.kernels {kernels.SOURCE_HASH}",
         f"from engine.kernels import {', '.join(kernels.NAMES)}",
         "",
-        deco, "def init(t, p, y, a, z, h):", body(init_lines), "",
-        deco, "def aux(t, y, p, a, z, h):", hoisted(aux_lines), "",
-        deco, "def aux_out(t, y, p, a, z, h):", hoisted(out_lines), "",
-        deco, "def deriv(t, y, p, a, z, h, dydt):", body(deriv_lines), "",
+        deco,
+        "def init(t, p, y, a, z, h):",
+        body(init_lines),
+        "",
+        deco,
+        "def aux(t, y, p, a, z, h):",
+        hoisted(aux_lines),
+        "",
+        deco,
+        "def aux_out(t, y, p, a, z, h):",
+        hoisted(out_lines),
+        "",
+        deco,
+        "def deriv(t, y, p, a, z, h, dydt):",
+        body(deriv_lines),
+        "",
         *euler_step,
-        deco, "def pre_step(t, y, p, a, z, h):", body(pre_lines), "",
-        deco, "def post_step(step, y, p, a, z, h):", body(post_lines), "",
-        *(_fill_hooks(solvers.SOURCE[name], hooks)
-          for name in (*solvers.METHODS, *(f"members_{m}" for m in solvers.METHODS))),
+        deco,
+        "def pre_step(t, y, p, a, z, h):",
+        body(pre_lines),
+        "",
+        deco,
+        "def post_step(step, y, p, a, z, h):",
+        body(post_lines),
+        "",
+        *(
+            _fill_hooks(solvers.SOURCE[name], hooks)
+            for name in (*solvers.METHODS, *(f"members_{m}" for m in solvers.METHODS))
+        ),
     ]
     if model.dynamic_control:
         for role in ("dt", "stop", "saveper"):
             control_name = model.control.get(role)
             found = plan.slots.get(control_name) if control_name else None
             if found is None or found.array not in ("a", "p"):
-                raise SpecError(f"model {model.name!r}: run setting {role!r} is not defined; "
-                                "define TIME STEP, FINAL TIME and SAVEPER.")
-            parts += [deco, f"def _control_{role}(a, p):",
-                      f"    return {found.array}[{found.offset}]", ""]
+                raise SpecError(
+                    f"model {model.name!r}: run setting {role!r} is not defined; "
+                    "define TIME STEP, FINAL TIME and SAVEPER."
+                )
+            parts += [
+                deco,
+                f"def _control_{role}(a, p):",
+                f"    return {found.array}[{found.offset}]",
+                "",
+            ]
         if controls.get("_zcount"):
-            raise SpecError(f"model {model.name!r}: DELAY FIXED with run settings that change "
-                            "during the run is not supported.")
+            raise SpecError(
+                f"model {model.name!r}: DELAY FIXED with run settings that change "
+                "during the run is not supported."
+            )
         parts.append(_fill_hooks(solvers.SOURCE["euler_dynamic"], hooks))
     return "\n".join(parts) + "\n", p0, controls
 

@@ -67,8 +67,10 @@ class _Gen:
         indices = self.resolver.resolve_ref(var, ref, env)
         slot = self.plan.slots[ref.name]
         if target.kind == "lookup":
-            raise SpecError(f"{var.kind} {var.name!r}: lookup {ref.name!r} is used as a value; "
-                            f"call it, e.g. {ref.name}(x).")
+            raise SpecError(
+                f"{var.kind} {var.name!r}: lookup {ref.name!r} is used as a value; "
+                f"call it, e.g. {ref.name}(x)."
+            )
         shifted = [i for i in indices if i.shift]
         if not shifted:
             return f"{slot.array}[{self.index_expr(indices, slot.strides(), slot.offset)}]"
@@ -77,18 +79,24 @@ class _Gen:
             self.shifts_seen.add((i.var, i.shift, i.size))
         known = [self.known_ranges.get(i.var or "") for i in shifted]
         if all(k is not None for k in known):
-            inside = [k is not None and 0 <= k[0] + i.shift and k[1] + i.shift < i.size
-                      for i, k in zip(shifted, known)]
-            outside = [k is not None and (k[1] + i.shift < 0 or k[0] + i.shift >= i.size)
-                       for i, k in zip(shifted, known)]
+            inside = [
+                k is not None and 0 <= k[0] + i.shift and k[1] + i.shift < i.size
+                for i, k in zip(shifted, known)
+            ]
+            outside = [
+                k is not None and (k[1] + i.shift < 0 or k[0] + i.shift >= i.size)
+                for i, k in zip(shifted, known)
+            ]
             if any(outside):
                 return "0.0"
             if all(inside):
                 return f"{slot.array}[{self.index_expr(indices, slot.strides(), slot.offset)}]"
         # Read a clamped (always valid) element and select 0 outside the dimension: no
         # branch around the load, so the loop can still be vectorised.
-        clamped = [Index(var=f"min(max({i.var} + {i.shift}, 0), {i.size - 1})")
-                   if i.shift else i for i in indices]
+        clamped = [
+            Index(var=f"min(max({i.var} + {i.shift}, 0), {i.size - 1})") if i.shift else i
+            for i in indices
+        ]
         value = f"{slot.array}[{self.index_expr(clamped, slot.strides(), slot.offset)}]"
         bounds = " and ".join(f"0 <= {i.var} + {i.shift} < {i.size}" for i in shifted)
         return f"({value} if {bounds} else 0.0)"
@@ -150,8 +158,12 @@ class _Gen:
         body_pre, body = self.expr(var, e.body, inner)
         acc = self.fresh("acc")
         start = {"sum": "0.0", "prod": "1.0", "min": "np.inf", "max": "-np.inf"}[e.op]
-        update = {"sum": f"{acc} + {body}", "prod": f"{acc} * {body}",
-                  "min": f"min({acc}, {body})", "max": f"max({acc}, {body})"}[e.op]
+        update = {
+            "sum": f"{acc} + {body}",
+            "prod": f"{acc} * {body}",
+            "min": f"min({acc}, {body})",
+            "max": f"max({acc}, {body})",
+        }[e.op]
         lines = [f"{acc} = {start}"]
         indent = ""
         for loop_var, n in loops:
@@ -167,8 +179,9 @@ class _Gen:
             arg = e.args[0]
             assert isinstance(arg, Ref)
             return [], repr(float(len(self.model.dims[arg.name])))
-        if func == "lookup" or (func in self.model.variables
-                                and self.model.variables[func].kind == "lookup"):
+        if func == "lookup" or (
+            func in self.model.variables and self.model.variables[func].kind == "lookup"
+        ):
             if func == "lookup":
                 table_ref, x = e.args
                 assert isinstance(table_ref, Ref)
@@ -191,20 +204,28 @@ class _Gen:
             return pres + cpre, f"({args[1]} if {cond} else {args[2]})"
         builtin = BUILTINS.get(func)
         if builtin is not None and builtin.code is not None:
-            defaults = builtin.defaults[len(args) - builtin.min_args:]
+            defaults = builtin.defaults[len(args) - builtin.min_args :]
             return pres, builtin.code.format(*args, *defaults)
         if func == "random_uniform":
             # Counter-based: the draw depends only on (seed, time, call site, element), so
             # runs are reproducible and independent of threads and chunking.
             site = self.fresh("")
-            element = " + ".join([f"{b.var} * {7919 * (k + 1)}"
-                                  for k, b in enumerate(env.values())] or ["0"])
-            return pres, (f"_random_uniform({args[0]}, {args[1]}, {args[2]}, t, "
-                          f"{site} * 1000003 + {element})")
+            element = " + ".join(
+                [f"{b.var} * {7919 * (k + 1)}" for k, b in enumerate(env.values())] or ["0"]
+            )
+            return pres, (
+                f"_random_uniform({args[0]}, {args[1]}, {args[2]}, t, {site} * 1000003 + {element})"
+            )
         raise SpecError(f"{var.kind} {var.name!r}: function {func!r} is not supported here.")
 
-    def lookup(self, var: Variable, table_ref: Ref, x: Expr, env: dict[str, Binding],
-               extrapolate: bool = False) -> tuple[list[str], str]:
+    def lookup(
+        self,
+        var: Variable,
+        table_ref: Ref,
+        x: Expr,
+        env: dict[str, Binding],
+        extrapolate: bool = False,
+    ) -> tuple[list[str], str]:
         table = self.model.variables.get(table_ref.name)
         if table is None or table.kind != "lookup":
             raise SpecError(f"{var.kind} {var.name!r}: {table_ref.name!r} is not a lookup.")
@@ -223,8 +244,14 @@ class _Gen:
         return pre, f"{func}(p, {offs}[{flat}], {ns}[{flat}], {arg})"
 
     # -- statements
-    def assign(self, var: Variable, pieces_role: str, target_array: str,
-               target_offset: int, indent: str = "    ") -> list[str]:
+    def assign(
+        self,
+        var: Variable,
+        pieces_role: str,
+        target_array: str,
+        target_offset: int,
+        indent: str = "    ",
+    ) -> list[str]:
         """Code computing every piece of ``var`` (role "eq", "init" or "rate") into
         ``target_array`` at ``target_offset`` (row-major over var's dims)."""
         pieces = {"eq": var.pieces, "init": var.init_pieces, "rate": var.rate}[pieces_role]
@@ -234,8 +261,9 @@ class _Gen:
         lines = [f"{indent}# {_comment(var.name)} ({pieces_role})"]
         for k, piece in enumerate(pieces):
             index = self.plan.pieces[(var.name, pieces_role, k)]
-            target = self.index_expr([Index(var=v) for v in index.loop_vars], strides,
-                                     target_offset)
+            target = self.index_expr(
+                [Index(var=v) for v in index.loop_vars], strides, target_offset
+            )
             self.shifts_seen = set()
             self.known_ranges = {}
             pre, value = self.expr(var, piece.expr, dict(index.env))
@@ -301,8 +329,10 @@ class _Gen:
                 lines.append(f"{indent}{loop_var} = {positions[0]}")
                 continue
             if positions == tuple(range(positions[0], positions[0] + len(positions))):
-                lines.append(f"{indent}for {loop_var} in range({positions[0]}, "
-                             f"{positions[0] + len(positions)}):")
+                lines.append(
+                    f"{indent}for {loop_var} in range({positions[0]}, "
+                    f"{positions[0] + len(positions)}):"
+                )
             else:
                 lines.append(f"{indent}for {loop_var} in {self.table(positions)}:")
             indent += "    "
@@ -331,9 +361,11 @@ def _check_nesting(var: Variable, lines: list[str]) -> None:
             elif char in ")]":
                 level -= 1
         if deepest > _MAX_NESTING:
-            raise SpecError(f"{var.kind} {var.name!r}: the equation compiles to code nested "
-                            f"{deepest} brackets deep, more than Python accepts; split it into "
-                            "intermediate variables.")
+            raise SpecError(
+                f"{var.kind} {var.name!r}: the equation compiles to code nested "
+                f"{deepest} brackets deep, more than Python accepts; split it into "
+                "intermediate variables."
+            )
 
 
 def _strides(shape: tuple[int, ...]) -> tuple[int, ...]:

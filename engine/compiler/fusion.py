@@ -36,9 +36,13 @@ def _loop_items(lines: list[str]) -> list[list[Any]]:
             j = k + 1
             while j < len(lines) and _indent(lines[j]) > 4:
                 j += 1
-            headers, rest, level = [line], lines[k + 1: j], 8
-            while (rest and _indent(rest[0]) == level and _FOR.match(rest[0].strip())
-                   and all(_indent(x) > level for x in rest[1:])):
+            headers, rest, level = [line], lines[k + 1 : j], 8
+            while (
+                rest
+                and _indent(rest[0]) == level
+                and _FOR.match(rest[0].strip())
+                and all(_indent(x) > level for x in rest[1:])
+            ):
                 headers.append(rest[0])
                 rest = rest[1:]
                 level += 4
@@ -93,8 +97,13 @@ class _Accesses:
             tree = ast.parse(text, mode="eval").body
         except SyntaxError:
             return None
-        ops = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply,
-               ast.FloorDiv: np.floor_divide, ast.Mod: np.mod}
+        ops = {
+            ast.Add: np.add,
+            ast.Sub: np.subtract,
+            ast.Mult: np.multiply,
+            ast.FloorDiv: np.floor_divide,
+            ast.Mod: np.mod,
+        }
 
         def value(node: ast.AST) -> Any:
             if isinstance(node, ast.Constant) and type(node.value) is int:
@@ -117,8 +126,9 @@ class _Accesses:
         return np.zeros(self.iteration.shape, dtype=np.int64) + out
 
     @staticmethod
-    def _table(table: dict[str, list[tuple[np.ndarray, np.ndarray]]],
-               array: str) -> tuple[np.ndarray, np.ndarray]:
+    def _table(
+        table: dict[str, list[tuple[np.ndarray, np.ndarray]]], array: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(elements, iterations) of ``array`` in ``table``, sorted by element."""
         parts = table[array]
         if len(parts) > 1:
@@ -213,8 +223,14 @@ def fuse_loops(lines: list[str], independent: bool = False) -> list[str]:
                 comments = []
                 continue
             m1, m2 = _FLAT.match(last[1][0]), _FLAT.match(item[1][0])
-            if (independent and len(last[1]) == len(item[1]) == 1 and m1 and m2
-                    and m1.group(2) == m2.group(1) and last[2] == item[2]):
+            if (
+                independent
+                and len(last[1]) == len(item[1]) == 1
+                and m1
+                and m2
+                and m1.group(2) == m2.group(1)
+                and last[2] == item[2]
+            ):
                 last[1] = (f"    for i in range({m1.group(1)}, {m2.group(2)}):",)
                 last[3] += comments
                 comments = []

@@ -67,8 +67,9 @@ class CompiledModel:
         return getattr(self.module, "run_" + method)
 
 
-def compile_model(model: Model, *, method: str | None = "euler",
-                  fuse: bool = True) -> CompiledModel:
+def compile_model(
+    model: Model, *, method: str | None = "euler", fuse: bool = True
+) -> CompiledModel:
     """Compile ``model`` (or fetch it from the in-process and disk caches).
 
     ``method`` names the solver to compile eagerly (None: compile lazily at first use).
@@ -105,8 +106,19 @@ def _warm(compiled: CompiledModel, method: str) -> None:
     out = np.zeros((2, 0))
     save = np.ones(1, dtype=np.int64)
     with np.errstate(all="ignore"):
-        compiled.runner(method)(compiled.p0.copy(), y, a, z, 0.0, 1.0, 0, save,
-                                np.zeros((0, 4), dtype=np.int64), out, info)
+        compiled.runner(method)(
+            compiled.p0.copy(),
+            y,
+            a,
+            z,
+            0.0,
+            1.0,
+            0,
+            save,
+            np.zeros((0, 4), dtype=np.int64),
+            out,
+            info,
+        )
 
 
 def discrete_state(compiled: CompiledModel, n_steps: int) -> np.ndarray:
@@ -128,4 +140,3 @@ def _load_module(source: str, key: str, model_name: str) -> ModuleType:
     module = load_module(source, key, cache_dir())
     _LOADED[key] = module
     return module
-

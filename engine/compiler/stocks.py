@@ -51,8 +51,10 @@ def _stock_update(gen: _Gen, var: Variable) -> list[str]:
     flows are not changed by the update or by ``pre_step``, which writes only ``z``)."""
     slot = gen.plan.slots[var.name]
     rate = "dydt[i]" if var.rate is not None else f"({_flow_sum(_flow_terms(gen, var))})"
-    return [f"    for i in range({slot.offset}, {slot.offset + slot.size}):",
-            f"        y[i] += h * {rate}"]
+    return [
+        f"    for i in range({slot.offset}, {slot.offset + slot.size}):",
+        f"        y[i] += h * {rate}",
+    ]
 
 
 def _nonnegative_limits(gen: _Gen) -> list[tuple[list[str], list[str]]]:
@@ -87,15 +89,17 @@ def _nonnegative_limits(gen: _Gen) -> list[tuple[list[str], list[str]]]:
             ]
             for flow in var.outflows:
                 off = plan.slots[flow].offset
-                lines += [f"            if a[{off} + i] > 0.0:",
-                          f"                a[{off} + i] *= f"]
+                lines += [
+                    f"            if a[{off} + i] > 0.0:",
+                    f"                a[{off} + i] *= f",
+                ]
             out.append((list(var.outflows), lines))
         if var.inflows:
-            outs = " - ".join([f"max(y[{slot.offset} + i], 0.0) / h"]
-                              + [f"max(a[{plan.slots[f].offset} + i], 0.0)"
-                                 for f in var.outflows])
-            negative = " + ".join(f"max(-a[{plan.slots[f].offset} + i], 0.0)"
-                                  for f in var.inflows)
+            outs = " - ".join(
+                [f"max(y[{slot.offset} + i], 0.0) / h"]
+                + [f"max(a[{plan.slots[f].offset} + i], 0.0)" for f in var.outflows]
+            )
+            negative = " + ".join(f"max(-a[{plan.slots[f].offset} + i], 0.0)" for f in var.inflows)
             lines = [
                 f"    # limit negative inflows of non-negative stock {_comment(var.name)}",
                 f"    for i in range({slot.size}):",
@@ -107,14 +111,15 @@ def _nonnegative_limits(gen: _Gen) -> list[tuple[list[str], list[str]]]:
             ]
             for flow in var.inflows:
                 off = plan.slots[flow].offset
-                lines += [f"                if a[{off} + i] < 0.0:",
-                          f"                    a[{off} + i] *= f"]
+                lines += [
+                    f"                if a[{off} + i] < 0.0:",
+                    f"                    a[{off} + i] *= f",
+                ]
             out.append(([*var.outflows, *var.inflows], lines))
     return out
 
 
-def _delay_fixed_init(gen: _Gen, var: Variable, offset: int, controls: dict[str, int]
-                      ) -> list[str]:
+def _delay_fixed_init(gen: _Gen, var: Variable, offset: int, controls: dict[str, int]) -> list[str]:
     """Fixed delays keep a ring buffer per element in z. z[0] holds the capacity (steps + 1);
     each element has [pointer, length, buffer...] of capacity + 2 slots after its base."""
     base = controls.setdefault("_zcount", 0)
@@ -152,15 +157,16 @@ def _delay_fixed_init(gen: _Gen, var: Variable, offset: int, controls: dict[str,
     return lines
 
 
-def _delay_fixed_read(gen: _Gen, var: Variable, offset: int, controls: dict[str, int]
-                      ) -> list[str]:
+def _delay_fixed_read(gen: _Gen, var: Variable, offset: int, controls: dict[str, int]) -> list[str]:
     base = controls[f"_dfbase:{var.name}"]
     size = gen.plan.slots[var.name].size
-    return [f"    # fixed delay {_comment(var.name)}: output",
-            "    cap = int(z[0])",
-            f"    for e in range({size}):",
-            f"        b = 1 + ({base} + e) * (cap + 2)",
-            f"        a[{offset} + e] = z[b + 2 + int(z[b])]"]
+    return [
+        f"    # fixed delay {_comment(var.name)}: output",
+        "    cap = int(z[0])",
+        f"    for e in range({size}):",
+        f"        b = 1 + ({base} + e) * (cap + 2)",
+        f"        a[{offset} + e] = z[b + 2 + int(z[b])]",
+    ]
 
 
 def _delay_fixed_push(gen: _Gen, var: Variable, controls: dict[str, int]) -> list[str]:
@@ -168,16 +174,18 @@ def _delay_fixed_push(gen: _Gen, var: Variable, controls: dict[str, int]) -> lis
     size = gen.plan.slots[var.name].size
     input_var = var.extra["input"]
     in_offset = gen.plan.slots[input_var].offset
-    return [f"    # fixed delay {_comment(var.name)}: push the input",
-            "    cap = int(z[0])",
-            f"    for e in range({size}):",
-            f"        b = 1 + ({base} + e) * (cap + 2)",
-            "        ptr = int(z[b])",
-            f"        z[b + 2 + ptr] = a[{in_offset} + e]",
-            "        ptr += 1",
-            "        if ptr >= int(z[b + 1]):",
-            "            ptr = 0",
-            "        z[b] = ptr"]
+    return [
+        f"    # fixed delay {_comment(var.name)}: push the input",
+        "    cap = int(z[0])",
+        f"    for e in range({size}):",
+        f"        b = 1 + ({base} + e) * (cap + 2)",
+        "        ptr = int(z[b])",
+        f"        z[b + 2 + ptr] = a[{in_offset} + e]",
+        "        ptr += 1",
+        "        if ptr >= int(z[b + 1]):",
+        "            ptr = 0",
+        "        z[b] = ptr",
+    ]
 
 
 def _role_var(var: Variable, k: int) -> Variable:
@@ -207,10 +215,12 @@ def _cohort_shift(gen: _Gen, shift: Any, period_slot: int) -> list[str]:
     for combo in itertools.product(*outer):
         bases.append(sum(c * s for c, s in zip(combo, outer_strides)))
     table = gen.table(tuple(bases))
-    lines = [f"    # cohort shift of {_comment(shift.stock)} along {_comment(shift.along)}",
-             f"    period = int(p[{period_slot}])",
-             "    if period > 0 and step % period == 0:",
-             f"        for base in {table}:"]
+    lines = [
+        f"    # cohort shift of {_comment(shift.stock)} along {_comment(shift.along)}",
+        f"    period = int(p[{period_slot}])",
+        "    if period > 0 and step % period == 0:",
+        f"        for base in {table}:",
+    ]
     if entry is None:
         lines += [
             f"            last = y[{slot.offset} + base + {(n - 1) * stride}]",

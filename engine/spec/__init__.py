@@ -28,5 +28,4 @@ from .model import sanitise as sanitise
 from .parts import KINDS, MAX_ORDER, PRIOR_DISTRIBUTIONS, Dimension, Piece, Variable
 from .parts import CohortShift as CohortShift
 
-__all__ = ["Model", "Dimension", "Variable", "Piece", "KINDS", "PRIOR_DISTRIBUTIONS",
-           "MAX_ORDER"]
+__all__ = ["Model", "Dimension", "Variable", "Piece", "KINDS", "PRIOR_DISTRIBUTIONS", "MAX_ORDER"]

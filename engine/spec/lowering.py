@@ -22,16 +22,21 @@ if TYPE_CHECKING:
     from .model import Model
 
 
-def _stateful_call(kind: str, order: int, input: Any, delay_time: Any, initial: Any,
-                   name: str) -> Call:
+def _stateful_call(
+    kind: str, order: int, input: Any, delay_time: Any, initial: Any, name: str
+) -> Call:
     args = [parse(input, where=f"{kind} {name!r}"), parse(delay_time, where=f"{kind} {name!r}")]
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)):
         raise SpecError(f"{kind} {name!r}: order must be a positive integer, got {order!r}.")
     order = int(_Lowering.order(Num(float(order)), kind, name))
     init = None if initial is None else parse(initial, where=f"{kind} {name!r}")
     if order in (1, 3):
-        func = {("smooth", 1): "smooth", ("smooth", 3): "smooth3", ("delay", 1): "delay1",
-                ("delay", 3): "delay3"}[(kind, order)]
+        func = {
+            ("smooth", 1): "smooth",
+            ("smooth", 3): "smooth3",
+            ("delay", 1): "delay1",
+            ("delay", 3): "delay3",
+        }[(kind, order)]
         if init is not None:
             func += "i"
             args.append(init)
@@ -39,7 +44,6 @@ def _stateful_call(kind: str, order: int, input: Any, delay_time: Any, initial: 
     if init is None:
         init = args[0]
     return Call(f"{kind}_n", (args[0], args[1], init, Num(float(order))))
-
 
 
 class _Lowering:
@@ -84,8 +88,9 @@ class _Lowering:
         self.model.variables[name].rate = [Piece(self.piece.subs, rate, self.piece.exclude)]
         return name
 
-    def chain(self, what: str, input: Expr, delay: Expr, initial: Expr, n: int,
-              material: bool) -> Expr:
+    def chain(
+        self, what: str, input: Expr, delay: Expr, initial: Expr, n: int, material: bool
+    ) -> Expr:
         """n first-order stages; returns the last stage's output."""
         stage_time = delay if n == 1 else Binary("/", delay, Num(float(n)))
         names = [self.model.hidden_name(self.host.name, what) for _ in range(n)]
@@ -113,16 +118,22 @@ class _Lowering:
     def order(n: Expr, what: str, host: str) -> int:
         """The order of a smooth or delay: a constant whole number from 1 to MAX_ORDER."""
         if not isinstance(n, Num):
-            raise SpecError(f"{host!r}: the order of {what} must be a constant positive integer, "
-                            f"got {n!r}; give a number.")
+            raise SpecError(
+                f"{host!r}: the order of {what} must be a constant positive integer, "
+                f"got {n!r}; give a number."
+            )
         value = n.value
         if not (math.isfinite(value) and value >= 1 and value == math.floor(value)):
-            raise SpecError(f"{host!r}: the order of {what} must be a whole number from 1 to "
-                            f"{MAX_ORDER}, got {value!r}.")
+            raise SpecError(
+                f"{host!r}: the order of {what} must be a whole number from 1 to "
+                f"{MAX_ORDER}, got {value!r}."
+            )
         if value > MAX_ORDER:
-            raise SpecError(f"{host!r}: the order of {what} is {value:g}, above the maximum of "
-                            f"{MAX_ORDER} (each order is a stock); use an order of 10 or less, "
-                            "or a fixed delay (delay_fixed / DELAY FIXED) for a pipeline.")
+            raise SpecError(
+                f"{host!r}: the order of {what} is {value:g}, above the maximum of "
+                f"{MAX_ORDER} (each order is a stock); use an order of 10 or less, "
+                "or a fixed delay (delay_fixed / DELAY FIXED) for a pipeline."
+            )
         return int(value)
 
     # -- smooths
@@ -139,8 +150,14 @@ class _Lowering:
         return self.chain("smooth", input, delay, initial, 3, material=False)
 
     def lower_smooth_n(self, input: Expr, delay: Expr, initial: Expr, n: Expr) -> Expr:
-        return self.chain("smooth", input, delay, initial,
-                          self.order(n, "smooth_n", self.host.name), material=False)
+        return self.chain(
+            "smooth",
+            input,
+            delay,
+            initial,
+            self.order(n, "smooth_n", self.host.name),
+            material=False,
+        )
 
     # -- material delays
     def lower_delay1(self, input: Expr, delay: Expr, initial: Expr | None = None) -> Expr:
@@ -156,8 +173,9 @@ class _Lowering:
         return self.chain("delay", input, delay, initial, 3, material=True)
 
     def lower_delay_n(self, input: Expr, delay: Expr, initial: Expr, n: Expr) -> Expr:
-        return self.chain("delay", input, delay, initial,
-                          self.order(n, "delay_n", self.host.name), material=True)
+        return self.chain(
+            "delay", input, delay, initial, self.order(n, "delay_n", self.host.name), material=True
+        )
 
     def lower_delay_n_lagged(self, input: Expr, delay: Expr, initial: Expr, n: Expr) -> Expr:
         """DELAY N whose stages keep the delay time in force when material entered them (as
@@ -166,8 +184,11 @@ class _Lowering:
         order = self.order(n, "delay_n", self.host.name)
         lags: list[Expr] = [delay]
         for k in range(1, max(order, 2)):
-            lags.append(self.lower_delay_fixed(delay, Binary("*", Num(float(k)),
-                                                             Call("time_step", ())), delay))
+            lags.append(
+                self.lower_delay_fixed(
+                    delay, Binary("*", Num(float(k)), Call("time_step", ())), delay
+                )
+            )
         names = [self.model.hidden_name(self.host.name, "delay") for _ in range(order)]
         previous = input
         scale = Num(float(order))
@@ -175,8 +196,13 @@ class _Lowering:
             level = Ref(name, self.piece.subs)
             out = Binary("/", Binary("*", level, scale), lags[k])
             var = Variable(name, "stock", self.host.dims, hidden=True, units=self.host.units)
-            var.pieces = [Piece(self.piece.subs, Binary("/", Binary("*", initial, delay), scale),
-                                self.piece.exclude)]
+            var.pieces = [
+                Piece(
+                    self.piece.subs,
+                    Binary("/", Binary("*", initial, delay), scale),
+                    self.piece.exclude,
+                )
+            ]
             var.rate = [Piece(self.piece.subs, Binary("-", previous, out), self.piece.exclude)]
             self.model.variables[name] = var
             previous = out
@@ -189,8 +215,10 @@ class _Lowering:
         # at the run's length); one that is not a number fills it with NaN, which the run
         # reports as an IntegrationError.
         if isinstance(delay, Num) and not (math.isfinite(delay.value) and delay.value >= 0):
-            raise SpecError(f"{self.host.name!r}: the delay time of a fixed delay is "
-                            f"{delay.value!r}; give a finite delay time of zero or more.")
+            raise SpecError(
+                f"{self.host.name!r}: the delay time of a fixed delay is "
+                f"{delay.value!r}; give a finite delay time of zero or more."
+            )
         feed = self.new("delay_input", "aux", [input])
         name = self.new("delay_fixed", "delay_fixed", [input, delay, initial])
         self.model.variables[name].extra["input"] = feed
@@ -203,11 +231,11 @@ class _Lowering:
     def lower_trend(self, input: Expr, average_time: Expr, initial_trend: Expr) -> Expr:
         # Vensim TREND: a first-order smooth of the input, initialised so that the trend starts
         # at initial_trend; the trend is (input - smooth) / (average_time * |smooth|).
-        init = Binary("/", input, Binary("+", Num(1.0), Binary("*", initial_trend,
-                                                               average_time)))
+        init = Binary("/", input, Binary("+", Num(1.0), Binary("*", initial_trend, average_time)))
         level = self.chain("trend", input, average_time, init, 1, material=False)
-        return Call("zidz", (Binary("-", input, level),
-                             Binary("*", average_time, Call("abs", (level,)))))
+        return Call(
+            "zidz", (Binary("-", input, level), Binary("*", average_time, Call("abs", (level,))))
+        )
 
     def lower_forecast(self, input: Expr, average_time: Expr, horizon: Expr) -> Expr:
         level = self.chain("forecast", input, average_time, input, 1, material=False)

@@ -37,9 +37,17 @@ class Model:
         A description.
     """
 
-    def __init__(self, name: str, time_unit: str = "year", *, start: float | None = None,
-                 stop: float | None = None, dt: float | None = None,
-                 saveper: float | None = None, doc: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        time_unit: str = "year",
+        *,
+        start: float | None = None,
+        stop: float | None = None,
+        dt: float | None = None,
+        saveper: float | None = None,
+        doc: str = "",
+    ) -> None:
         self.name = name
         self.time_unit = time_unit
         self.start = start
@@ -57,9 +65,14 @@ class Model:
         self._hidden_count = 0
 
     # ------------------------------------------------------------------ dimensions
-    def dimension(self, name: str, elements: Sequence[str | int] | int, *,
-                  parent: str | None = None,
-                  mappings: Mapping[str, Sequence[str]] | None = None) -> Dimension:
+    def dimension(
+        self,
+        name: str,
+        elements: Sequence[str | int] | int,
+        *,
+        parent: str | None = None,
+        mappings: Mapping[str, Sequence[str]] | None = None,
+    ) -> Dimension:
         """Declare a dimension (``elements`` as names, or an int n for ``"0".."n-1"``).
 
         A subrange gives ``parent``: its elements must all be elements of the parent.
@@ -75,8 +88,10 @@ class Model:
             raise SpecError(f"dimension {name!r} repeats the element(s) {dup}.")
         if parent is not None:
             if parent not in self.dims:
-                raise SpecError(f"subrange {name!r}: unknown parent dimension {parent!r}."
-                                + suggest(parent, self.dims))
+                raise SpecError(
+                    f"subrange {name!r}: unknown parent dimension {parent!r}."
+                    + suggest(parent, self.dims)
+                )
             missing = [e for e in labels if e not in self.dims[parent].elements]
             if missing:
                 raise SpecError(f"subrange {name!r}: {missing} are not elements of {parent!r}.")
@@ -90,9 +105,17 @@ class Model:
         return self.dimension(name, elements, parent=parent)
 
     # ------------------------------------------------------------------ variables
-    def param(self, name: str, value: float | Sequence[Any] | np.ndarray | Mapping[str, float],
-              *, units: str = "", dims: Sequence[str] = (), bounds: tuple[float | None,
-              float | None] = (None, None), prior: Any = None, doc: str = "") -> Variable:
+    def param(
+        self,
+        name: str,
+        value: float | Sequence[Any] | np.ndarray | Mapping[str, float],
+        *,
+        units: str = "",
+        dims: Sequence[str] = (),
+        bounds: tuple[float | None, float | None] = (None, None),
+        prior: Any = None,
+        doc: str = "",
+    ) -> Variable:
         """Declare a parameter: a constant that runs and ensembles may override.
 
         ``value`` is a number (broadcast over ``dims``), an array of the dims' shape, or a
@@ -105,12 +128,14 @@ class Model:
         array = self._param_array(name, value, dims, (low, high), None, SpecError)
         if prior is not None:
             _check_prior(name, prior)
-        var = Variable(name, "param", dims, units=units, doc=doc, value=array,
-                       bounds=(low, high), prior=prior)
+        var = Variable(
+            name, "param", dims, units=units, doc=doc, value=array, bounds=(low, high), prior=prior
+        )
         return self._add(var)
 
-    def set_value(self, name: str, value: float | Sequence[Any] | np.ndarray | Mapping[Any, float]
-                  ) -> None:
+    def set_value(
+        self, name: str, value: float | Sequence[Any] | np.ndarray | Mapping[Any, float]
+    ) -> None:
         """Set the value of parameter ``name``: the one way to change a declared parameter.
 
         The model's content hash changes with the value, so compiled kernels, parsed-model
@@ -158,14 +183,25 @@ class Model:
         var = self.variables.get(name)
         if var is None or var.kind != "param":
             known = [v.name for v in self.variables.values() if v.kind == "param"]
-            why = (f"{name!r} is a {var.kind}, not a parameter" if var is not None
-                   else f"unknown parameter {name!r}")
+            why = (
+                f"{name!r} is a {var.kind}, not a parameter"
+                if var is not None
+                else f"unknown parameter {name!r}"
+            )
             raise ParameterError(f"{why} of model {self.name!r}." + suggest(name, known))
         return self._param_array(name, value, var.dims, var.bounds, var.value, ParameterError)
 
-    def stock(self, name: str, initial: str | float | Expr = 0.0, *, units: str = "",
-              dims: Sequence[str] = (), non_negative: bool = False, doc: str = "",
-              rate: str | Expr | None = None) -> Variable:
+    def stock(
+        self,
+        name: str,
+        initial: str | float | Expr = 0.0,
+        *,
+        units: str = "",
+        dims: Sequence[str] = (),
+        non_negative: bool = False,
+        doc: str = "",
+        rate: str | Expr | None = None,
+    ) -> Variable:
         """Declare a stock (a level). Flows attach with ``flow(..., out_of=, into=)``;
         ``rate`` optionally gives an extra net rate of change directly (Vensim's INTEG).
 
@@ -182,25 +218,38 @@ class Model:
                 var.rate = [self._piece(var, rate, "rate")]
         return var
 
-    def flow(self, name: str, equation: str | float | Expr, *, out_of: str | None = None,
-             into: str | None = None, units: str = "", dims: Sequence[str] = (),
-             doc: str = "") -> Variable:
+    def flow(
+        self,
+        name: str,
+        equation: str | float | Expr,
+        *,
+        out_of: str | None = None,
+        into: str | None = None,
+        units: str = "",
+        dims: Sequence[str] = (),
+        doc: str = "",
+    ) -> Variable:
         """Declare a flow: a rate (per time unit) draining ``out_of`` and/or filling ``into``."""
         dims = self._check_dims(name, dims)
         if out_of is None and into is None:
-            raise SpecError(f"flow {name!r} connects no stock; give out_of= and/or into= "
-                            "(or declare it with aux() if it is not a flow).")
+            raise SpecError(
+                f"flow {name!r} connects no stock; give out_of= and/or into= "
+                "(or declare it with aux() if it is not a flow)."
+            )
         for role, stock in (("out_of", out_of), ("into", into)):
             if stock is None:
                 continue
             target = self.variables.get(stock)
             if target is None or target.kind != "stock":
-                raise SpecError(f"flow {name!r}: {role}={stock!r} is not a declared stock."
-                                + suggest(stock, [v.name for v in self.variables.values()
-                                                  if v.kind == "stock"]))
+                raise SpecError(
+                    f"flow {name!r}: {role}={stock!r} is not a declared stock."
+                    + suggest(stock, [v.name for v in self.variables.values() if v.kind == "stock"])
+                )
             if target.dims != dims:
-                raise SpecError(f"flow {name!r} has dims {dims} but stock {stock!r} has "
-                                f"{target.dims}; a flow must have the dims of its stocks.")
+                raise SpecError(
+                    f"flow {name!r} has dims {dims} but stock {stock!r} has "
+                    f"{target.dims}; a flow must have the dims of its stocks."
+                )
         if out_of is not None and out_of == into:
             raise SpecError(f"flow {name!r} goes out of and into the same stock {out_of!r}.")
         var = Variable(name, "flow", dims, units=units, doc=doc)
@@ -212,8 +261,15 @@ class Model:
             self.variables[into].inflows.append(name)
         return var
 
-    def aux(self, name: str, equation: str | float | Expr, *, units: str = "",
-            dims: Sequence[str] = (), doc: str = "") -> Variable:
+    def aux(
+        self,
+        name: str,
+        equation: str | float | Expr,
+        *,
+        units: str = "",
+        dims: Sequence[str] = (),
+        doc: str = "",
+    ) -> Variable:
         """Declare an auxiliary: a variable computed from others at every time."""
         dims = self._check_dims(name, dims)
         var = Variable(name, "aux", dims, units=units, doc=doc)
@@ -221,9 +277,15 @@ class Model:
             var.pieces = [self._piece(var, equation, "equation")]
         return var
 
-    def lookup(self, name: str, points: Sequence[tuple[float, float]] | tuple[Sequence[float],
-               Sequence[float]], *, units: str = "", doc: str = "",
-               extrapolate: bool = False) -> Variable:
+    def lookup(
+        self,
+        name: str,
+        points: Sequence[tuple[float, float]] | tuple[Sequence[float], Sequence[float]],
+        *,
+        units: str = "",
+        doc: str = "",
+        extrapolate: bool = False,
+    ) -> Variable:
         """Declare a graphical function, called in equations as ``name(x)``.
 
         ``points`` are (x, y) pairs or an ``(xs, ys)`` pair of sequences; x must increase.
@@ -231,26 +293,46 @@ class Model:
         ``extrapolate`` is set (Vensim's LOOKUP EXTRAPOLATE).
         """
         xs, ys = _lookup_points(name, points)
-        var = Variable(name, "lookup", (), units=units, doc=doc, tables=[(xs, ys)],
-                       extrapolate=extrapolate)
+        var = Variable(
+            name, "lookup", (), units=units, doc=doc, tables=[(xs, ys)], extrapolate=extrapolate
+        )
         return self._add(var)
 
-    def smooth(self, name: str, input: str | Expr, delay_time: str | float | Expr, *,
-               order: int = 1, initial: str | float | Expr | None = None, units: str = "",
-               dims: Sequence[str] = (), doc: str = "") -> Variable:
+    def smooth(
+        self,
+        name: str,
+        input: str | Expr,
+        delay_time: str | float | Expr,
+        *,
+        order: int = 1,
+        initial: str | float | Expr | None = None,
+        units: str = "",
+        dims: Sequence[str] = (),
+        doc: str = "",
+    ) -> Variable:
         """An exponential smooth of ``input`` of the given order (1, 3 or n)."""
         call = _stateful_call("smooth", order, input, delay_time, initial, name)
         return self.aux(name, call, units=units, dims=dims, doc=doc)
 
-    def delay(self, name: str, input: str | Expr, delay_time: str | float | Expr, *,
-              order: int = 3, initial: str | float | Expr | None = None, units: str = "",
-              dims: Sequence[str] = (), doc: str = "") -> Variable:
+    def delay(
+        self,
+        name: str,
+        input: str | Expr,
+        delay_time: str | float | Expr,
+        *,
+        order: int = 3,
+        initial: str | float | Expr | None = None,
+        units: str = "",
+        dims: Sequence[str] = (),
+        doc: str = "",
+    ) -> Variable:
         """A material delay of ``input`` of the given order (1, 3 or n) conserving its content."""
         call = _stateful_call("delay", order, input, delay_time, initial, name)
         return self.aux(name, call, units=units, dims=dims, doc=doc)
 
-    def cohort_shift(self, stock: str, along: str, *, every: float = 1.0,
-                     entry: Sequence[str] = ()) -> CohortShift:
+    def cohort_shift(
+        self, stock: str, along: str, *, every: float = 1.0, entry: Sequence[str] = ()
+    ) -> CohortShift:
         """Age ``stock`` exactly along dimension ``along`` every ``every`` time units.
 
         The contents of element k move to element k+1 at each shift time (start + k*every); the
@@ -261,30 +343,39 @@ class Model:
         """
         var = self.variables.get(stock)
         if var is None or var.kind != "stock":
-            raise SpecError(f"cohort_shift: {stock!r} is not a stock." + suggest(
-                stock, [v.name for v in self.variables.values() if v.kind == "stock"]))
+            raise SpecError(
+                f"cohort_shift: {stock!r} is not a stock."
+                + suggest(stock, [v.name for v in self.variables.values() if v.kind == "stock"])
+            )
         if along not in var.dims:
-            raise SpecError(f"cohort_shift: stock {stock!r} has no dimension {along!r}; its "
-                            f"dims are {var.dims}.")
+            raise SpecError(
+                f"cohort_shift: stock {stock!r} has no dimension {along!r}; its "
+                f"dims are {var.dims}."
+            )
         if not every > 0:
             raise SpecError(f"cohort_shift of {stock!r}: every={every} must be positive.")
         for flow in entry:
             if flow not in var.inflows:
-                raise SpecError(f"cohort_shift of {stock!r}: entry flow {flow!r} is not an "
-                                f"inflow of it; its inflows are {var.inflows}.")
+                raise SpecError(
+                    f"cohort_shift of {stock!r}: entry flow {flow!r} is not an "
+                    f"inflow of it; its inflows are {var.inflows}."
+                )
         for other in self.shifts:
             if other.stock == stock:
-                raise SpecError(f"cohort_shift of {stock!r} is already declared (along "
-                                f"{other.along!r} every {other.every:g}); a stock ages once: "
-                                "remove the second declaration.")
+                raise SpecError(
+                    f"cohort_shift of {stock!r} is already declared (along "
+                    f"{other.along!r} every {other.every:g}); a stock ages once: "
+                    "remove the second declaration."
+                )
         shift = CohortShift(stock, along, float(every), tuple(entry))
         if entry:
             # What the entry flows bring between two shifts, so the shift can leave it in place.
             name = f"{stock}~entry"
             if name in self.variables:
                 raise SpecError(f"cohort_shift of {stock!r} is already declared.")
-            acc = Variable(name, "stock", var.dims, hidden=True, units=var.units,
-                           inflows=list(entry))
+            acc = Variable(
+                name, "stock", var.dims, hidden=True, units=var.units, inflows=list(entry)
+            )
             acc.pieces = [Piece(var.dims, Num(0.0))]
             self.variables[name] = acc
         self.shifts.append(shift)
@@ -295,8 +386,9 @@ class Model:
         try:
             return self.variables[name]
         except KeyError:
-            raise SpecError(f"model {self.name!r} has no variable {name!r}."
-                            + suggest(name, self.variables)) from None
+            raise SpecError(
+                f"model {self.name!r} has no variable {name!r}." + suggest(name, self.variables)
+            ) from None
 
     def __contains__(self, name: object) -> bool:
         return name in self.variables
@@ -320,18 +412,44 @@ class Model:
     def content_hash(self) -> str:
         """A hash of everything that determines the model's numbers."""
         h = hashlib.sha256()
-        h.update(repr((self.name, self.time_unit, self.start, self.stop, self.dt,
-                       self.saveper, sorted(self.control.items()), self.dynamic_control))
-                 .encode())
+        h.update(
+            repr(
+                (
+                    self.name,
+                    self.time_unit,
+                    self.start,
+                    self.stop,
+                    self.dt,
+                    self.saveper,
+                    sorted(self.control.items()),
+                    self.dynamic_control,
+                )
+            ).encode()
+        )
         for dim in self.dims.values():
-            h.update(repr((dim.name, dim.elements, dim.parent, sorted(dim.mappings.items())))
-                     .encode())
+            h.update(
+                repr((dim.name, dim.elements, dim.parent, sorted(dim.mappings.items()))).encode()
+            )
         for var in self.variables.values():
-            h.update(repr((var.name, var.kind, var.dims, var.pieces, var.init_pieces,
-                           var.inflows, var.outflows, var.rate, var.non_negative, var.bounds,
-                           var.extrapolate, var.hidden,
-                           sorted((k, repr(v)) for k, v in var.extra.items())))
-                     .encode())
+            h.update(
+                repr(
+                    (
+                        var.name,
+                        var.kind,
+                        var.dims,
+                        var.pieces,
+                        var.init_pieces,
+                        var.inflows,
+                        var.outflows,
+                        var.rate,
+                        var.non_negative,
+                        var.bounds,
+                        var.extrapolate,
+                        var.hidden,
+                        sorted((k, repr(v)) for k, v in var.extra.items()),
+                    )
+                ).encode()
+            )
             if var.value is not None:
                 h.update(np.ascontiguousarray(var.value, dtype=float).tobytes())
             for xs, ys in var.tables or ():
@@ -348,8 +466,10 @@ class Model:
         if self.source == "dsl":
             check_name(name, f"{what} {name!r}")
         if name in self.variables or name in self.dims:
-            raise SpecError(f"{what} {name!r} is already declared in model {self.name!r}; "
-                            "names must be unique (rename one of them).")
+            raise SpecError(
+                f"{what} {name!r} is already declared in model {self.name!r}; "
+                "names must be unique (rename one of them)."
+            )
 
     def _check_dims(self, name: str, dims: Sequence[str] | str) -> tuple[str, ...]:
         if isinstance(dims, str):
@@ -357,8 +477,10 @@ class Model:
         out = tuple(dims)
         for dim in out:
             if dim not in self.dims:
-                raise SpecError(f"variable {name!r}: unknown dimension {dim!r}; declare it with "
-                                "model.dimension()." + suggest(dim, self.dims))
+                raise SpecError(
+                    f"variable {name!r}: unknown dimension {dim!r}; declare it with "
+                    "model.dimension()." + suggest(dim, self.dims)
+                )
         if len(set(out)) != len(out):
             raise SpecError(f"variable {name!r} repeats a dimension in {out}.")
         return out
@@ -381,9 +503,15 @@ class Model:
         self.variables[var.name] = var
         return var
 
-    def _param_array(self, name: str, value: Any, dims: tuple[str, ...],
-                     bounds: tuple[float | None, float | None], current: np.ndarray | None,
-                     error: type[SpecError] | type[ParameterError]) -> np.ndarray:
+    def _param_array(
+        self,
+        name: str,
+        value: Any,
+        dims: tuple[str, ...],
+        bounds: tuple[float | None, float | None],
+        current: np.ndarray | None,
+        error: type[SpecError] | type[ParameterError],
+    ) -> np.ndarray:
         """``value`` of parameter ``name`` as a checked float array of its dims' shape.
 
         A mapping names elements (tuples of them for several dims); with a ``current`` value
@@ -398,12 +526,15 @@ class Model:
             if array.ndim == 0:
                 array = np.full(shape, float(array))
             if array.shape != shape:
-                raise error(f"parameter {name!r} has shape {shape} (dims {dims}); the value "
-                            f"given has shape {array.shape}.")
+                raise error(
+                    f"parameter {name!r} has shape {shape} (dims {dims}); the value "
+                    f"given has shape {array.shape}."
+                )
         bad = ~np.isfinite(array)
         if bad.any():
-            raise error(f"parameter {name!r}: value must be finite, got {value!r}"
-                        f"{_at(self, dims, bad)}.")
+            raise error(
+                f"parameter {name!r}: value must be finite, got {value!r}{_at(self, dims, bad)}."
+            )
         low, high = bounds
         outside = np.zeros(shape, dtype=bool)
         if low is not None:
@@ -412,40 +543,58 @@ class Model:
             outside |= array > high
         if outside.any():
             shown = array.tolist() if array.size <= 12 else array[outside][:12].tolist()
-            raise error(f"parameter {name!r}: value {shown} is outside its bounds "
-                        f"[{low}, {high}]{_at(self, dims, outside)}; give a value within them.")
+            raise error(
+                f"parameter {name!r}: value {shown} is outside its bounds "
+                f"[{low}, {high}]{_at(self, dims, outside)}; give a value within them."
+            )
         return array
 
-    def _mapped_values(self, name: str, value: Mapping[Any, Any], dims: tuple[str, ...],
-                       shape: tuple[int, ...], current: np.ndarray | None,
-                       error: type[SpecError] | type[ParameterError]) -> np.ndarray:
+    def _mapped_values(
+        self,
+        name: str,
+        value: Mapping[Any, Any],
+        dims: tuple[str, ...],
+        shape: tuple[int, ...],
+        current: np.ndarray | None,
+        error: type[SpecError] | type[ParameterError],
+    ) -> np.ndarray:
         if not dims:
             raise error(f"parameter {name!r} has no dims; give a number, not a mapping.")
         elements = [self.dims[d].elements for d in dims]
-        array = (np.full(shape, np.nan) if current is None
-                 else np.array(current, dtype=float, copy=True).reshape(shape))
+        array = (
+            np.full(shape, np.nan)
+            if current is None
+            else np.array(current, dtype=float, copy=True).reshape(shape)
+        )
         given = np.zeros(shape, dtype=bool)
         for key, item in value.items():
             keys = key if isinstance(key, tuple) else (key,)
             if len(keys) != len(dims):
-                raise error(f"parameter {name!r}: key {key!r} names {len(keys)} element(s); "
-                            f"give one for each of its dims {dims}, as a tuple.")
+                raise error(
+                    f"parameter {name!r}: key {key!r} names {len(keys)} element(s); "
+                    f"give one for each of its dims {dims}, as a tuple."
+                )
             index = []
             for dim, known, element in zip(dims, elements, keys):
                 label = str(element)
                 if label not in known:
-                    raise error(f"parameter {name!r}: {label!r} is not an element of {dim!r}."
-                                + suggest(label, known))
+                    raise error(
+                        f"parameter {name!r}: {label!r} is not an element of {dim!r}."
+                        + suggest(label, known)
+                    )
                 index.append(known.index(label))
             number = _float_array(f"{name}[{', '.join(str(k) for k in keys)}]", item, error)
             if number.ndim != 0:
-                raise error(f"parameter {name!r}: the value for {key!r} must be a number, "
-                            f"got {item!r}.")
+                raise error(
+                    f"parameter {name!r}: the value for {key!r} must be a number, got {item!r}."
+                )
             array[tuple(index)] = float(number)
             given[tuple(index)] = True
         if current is None and not given.all():
-            missing = [", ".join(known[i] for known, i in zip(elements, idx))
-                       for idx in zip(*np.nonzero(~given))]
+            missing = [
+                ", ".join(known[i] for known, i in zip(elements, idx))
+                for idx in zip(*np.nonzero(~given))
+            ]
             raise error(f"parameter {name!r}: no value for elements {missing[:12]}.")
         return array
 
@@ -465,38 +614,48 @@ class Model:
         return f"{host}~{what}{self._hidden_count}"
 
 
-def _float_array(name: str, value: Any, error: type[SpecError] | type[ParameterError]
-                 ) -> np.ndarray:
+def _float_array(
+    name: str, value: Any, error: type[SpecError] | type[ParameterError]
+) -> np.ndarray:
     """``value`` as a float array; numbers only (neither "1.5" nor None becomes a float)."""
     try:
         array = np.asarray(value)
         if array.dtype.kind not in "biuf" and not all(
-                isinstance(x, numbers.Real) for x in np.ravel(np.asarray(value, dtype=object))):
+            isinstance(x, numbers.Real) for x in np.ravel(np.asarray(value, dtype=object))
+        ):
             raise TypeError  # a string, None or another object numpy would turn into a float
         return np.array(array, dtype=float)
     except (TypeError, ValueError):
-        raise error(f"parameter {name!r}: value {value!r} is not a number (or an array of "
-                    "numbers).") from None
+        raise error(
+            f"parameter {name!r}: value {value!r} is not a number (or an array of numbers)."
+        ) from None
     except OverflowError:
-        raise error(f"parameter {name!r}: a value is too large for a float (above 1.8e308); "
-                    "give it in range.") from None
+        raise error(
+            f"parameter {name!r}: a value is too large for a float (above 1.8e308); "
+            "give it in range."
+        ) from None
 
 
 def _at(model: Model, dims: tuple[str, ...], mask: np.ndarray) -> str:
-    """" at element(s) [...]" for the True cells of ``mask``, when the parameter has dims."""
+    """ " at element(s) [...]" for the True cells of ``mask``, when the parameter has dims."""
     if not dims:
         return ""
-    cells = [", ".join(model.dims[d].elements[i] for d, i in zip(dims, idx))
-             for idx in zip(*np.nonzero(mask))]
+    cells = [
+        ", ".join(model.dims[d].elements[i] for d, i in zip(dims, idx))
+        for idx in zip(*np.nonzero(mask))
+    ]
     more = f" and {len(cells) - 6} more" if len(cells) > 6 else ""
     return f" at {cells[:6]}{more}"
 
 
 def _lookup_points(name: str, points: Any) -> tuple[np.ndarray, np.ndarray]:
     try:
-        if (isinstance(points, tuple) and len(points) == 2
-                and all(isinstance(p, (list, tuple, np.ndarray)) for p in points)
-                and len(points[0]) != 2):
+        if (
+            isinstance(points, tuple)
+            and len(points) == 2
+            and all(isinstance(p, (list, tuple, np.ndarray)) for p in points)
+            and len(points[0]) != 2
+        ):
             xs, ys = np.asarray(points[0], float), np.asarray(points[1], float)
         else:
             array = np.asarray(points, float)
@@ -506,13 +665,16 @@ def _lookup_points(name: str, points: Any) -> tuple[np.ndarray, np.ndarray]:
     except (TypeError, ValueError):
         raise SpecError(f"lookup {name!r}: give (x, y) pairs or an (xs, ys) pair.") from None
     if xs.shape != ys.shape or xs.size == 0:
-        raise SpecError(f"lookup {name!r}: xs and ys must be non-empty and of equal length "
-                        f"(got {xs.size} and {ys.size}).")
+        raise SpecError(
+            f"lookup {name!r}: xs and ys must be non-empty and of equal length "
+            f"(got {xs.size} and {ys.size})."
+        )
     if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys))):
         raise SpecError(f"lookup {name!r}: points must be finite numbers.")
     if np.any(np.diff(xs) < 0):
-        raise SpecError(f"lookup {name!r}: x values must not decrease; got {xs.tolist()}. "
-                        "Sort the points by x.")
+        raise SpecError(
+            f"lookup {name!r}: x values must not decrease; got {xs.tolist()}. Sort the points by x."
+        )
     return xs, ys
 
 
@@ -520,16 +682,21 @@ def _check_prior(name: str, prior: Any) -> None:
     if hasattr(prior, "ppf") and hasattr(prior, "rvs"):
         return
     if not isinstance(prior, (tuple, list)) or not prior or not isinstance(prior[0], str):
-        raise SpecError(f"parameter {name!r}: prior {prior!r} must be a tuple "
-                        "(distribution, *parameters), e.g. ('uniform', 5, 15).")
+        raise SpecError(
+            f"parameter {name!r}: prior {prior!r} must be a tuple "
+            "(distribution, *parameters), e.g. ('uniform', 5, 15)."
+        )
     dist = prior[0]
     if dist not in PRIOR_DISTRIBUTIONS:
-        raise SpecError(f"parameter {name!r}: unknown prior distribution {dist!r}."
-                        + suggest(dist, PRIOR_DISTRIBUTIONS))
+        raise SpecError(
+            f"parameter {name!r}: unknown prior distribution {dist!r}."
+            + suggest(dist, PRIOR_DISTRIBUTIONS)
+        )
     if len(prior) - 1 != PRIOR_DISTRIBUTIONS[dist]:
-        raise SpecError(f"parameter {name!r}: a {dist} prior takes "
-                        f"{PRIOR_DISTRIBUTIONS[dist]} parameter(s), got {len(prior) - 1}.")
-
+        raise SpecError(
+            f"parameter {name!r}: a {dist} prior takes "
+            f"{PRIOR_DISTRIBUTIONS[dist]} parameter(s), got {len(prior) - 1}."
+        )
 
 
 _IDENT = re.compile(r"[^0-9A-Za-z_]")

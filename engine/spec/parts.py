@@ -11,12 +11,26 @@ import numpy as np
 
 from ..equations import Expr
 
-__all__ = ["Dimension", "Piece", "Variable", "CohortShift", "KINDS", "PRIOR_DISTRIBUTIONS",
-           "MAX_ORDER"]
+__all__ = [
+    "Dimension",
+    "Piece",
+    "Variable",
+    "CohortShift",
+    "KINDS",
+    "PRIOR_DISTRIBUTIONS",
+    "MAX_ORDER",
+]
 
 KINDS = ("stock", "flow", "aux", "param", "lookup", "initial", "delay_fixed")
-PRIOR_DISTRIBUTIONS = {"uniform": 2, "normal": 2, "truncnorm": 4, "lognormal": 2,
-                       "triangular": 3, "beta": 4, "choice": 1}
+PRIOR_DISTRIBUTIONS = {
+    "uniform": 2,
+    "normal": 2,
+    "truncnorm": 4,
+    "lognormal": 2,
+    "triangular": 3,
+    "beta": 4,
+    "choice": 1,
+}
 #: The highest order of a smooth or delay (``smooth_n``, ``delay_n``, Vensim's SMOOTH N and
 #: DELAY N): each order is a hidden stock, so an order of 100,000 would build a model of
 #: 100,000 stocks. Models in practice use 1 to 10 (Vensim's manual: 3 is usual).
@@ -98,4 +112,3 @@ class CohortShift:
     along: str
     every: float
     entry: tuple[str, ...] = ()
-

@@ -32,8 +32,9 @@ from ..errors import StoreError
 
 __all__ = ["Failure", "writing", "settle", "write_error", "FULL"]
 
-FULL = frozenset(e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None),
-                             errno.EFBIG) if e is not None)
+FULL = frozenset(
+    e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG) if e is not None
+)
 SETTLE_SECONDS = 120.0
 
 
@@ -110,8 +111,14 @@ def describe_key(key: str) -> str:
     return f"variable {name!r}{place}, zarr chunk {'.'.join(map(str, coords)) or '0'}"
 
 
-def write_error(path: Path | str, what: str, error: OSError, failure: Failure | None = None,
-                *, created: bool = True) -> StoreError:
+def write_error(
+    path: Path | str,
+    what: str,
+    error: OSError,
+    failure: Failure | None = None,
+    *,
+    created: bool = True,
+) -> StoreError:
     """The StoreError for ``error`` raised while ``what`` (e.g. "writing members 0 to 19
     (chunk 0)") in the store at ``path``."""
     detail = f" ({describe_key(failure.key)})" if failure is not None else ""
@@ -121,17 +128,22 @@ def write_error(path: Path | str, what: str, error: OSError, failure: Failure | 
     else:
         fix = "make the store's file system writable or choose another --store (store= in Python)"
     if created:
-        then = ("then run the same command again to resume where it stopped (chunks finished "
-                "before are kept; the one cut short is written again)")
+        then = (
+            "then run the same command again to resume where it stopped (chunks finished "
+            "before are kept; the one cut short is written again)"
+        )
     else:
         then = "then run the same command again (nothing was left behind)"
-    return StoreError(f"the store {str(path)!r} could not be written while {what}{detail}: "
-                      f"{_strerror(cause)}. To finish the sweep, {fix}; {then}.")
+    return StoreError(
+        f"the store {str(path)!r} could not be written while {what}{detail}: "
+        f"{_strerror(cause)}. To finish the sweep, {fix}; {then}."
+    )
 
 
 @contextmanager
-def writing(path: Path | str, what: str, state: Any = None, *,
-            created: bool = True) -> Iterator[None]:
+def writing(
+    path: Path | str, what: str, state: Any = None, *, created: bool = True
+) -> Iterator[None]:
     """Run a store write; on an OSError raise one StoreError (see :func:`write_error`) once
     zarr's loop has settled. ``state``: the store's record (``.failure``), if it keeps one."""
     try:

@@ -23,8 +23,14 @@ import xarray as xr
 from ..errors import StoreError
 from .names import _encode_dataset
 
-__all__ = ["HORIZONS", "ANALYSIS_GROUPS", "horizon_spec", "select_horizons", "horizons",
-           "horizon_names"]
+__all__ = [
+    "HORIZONS",
+    "ANALYSIS_GROUPS",
+    "horizon_spec",
+    "select_horizons",
+    "horizons",
+    "horizon_names",
+]
 
 HORIZONS: dict[str, tuple[float, float | None, float | None]] = {
     "short": (0.0, 5.0, 0.25),
@@ -36,8 +42,9 @@ _YEARS = {"year", "years", "yr", "yrs", "a", "annum"}
 ANALYSIS_GROUPS = ("summary", "sensitivity")
 
 
-def horizon_spec(time_unit: str, horizons: Mapping[str, Sequence[float | None]] | None = None
-                 ) -> dict[str, tuple[float, float | None, float | None]]:
+def horizon_spec(
+    time_unit: str, horizons: Mapping[str, Sequence[float | None]] | None = None
+) -> dict[str, tuple[float, float | None, float | None]]:
     """The horizons in force: ``horizons`` checked, else the defaults for ``time_unit``.
 
     ``horizons`` maps a group name to ``(from, to, resolution)``: offsets from the start time in
@@ -49,8 +56,10 @@ def horizon_spec(time_unit: str, horizons: Mapping[str, Sequence[float | None]] 
             return dict(HORIZONS)
         return {"all": (0.0, None, None)}
     if not isinstance(horizons, Mapping) or not horizons:
-        raise StoreError("horizons must be a non-empty mapping {name: (from, to, resolution)}, "
-                         "e.g. {'short': (0, 5, 0.25), 'long': (5, None, 1)}.")
+        raise StoreError(
+            "horizons must be a non-empty mapping {name: (from, to, resolution)}, "
+            "e.g. {'short': (0, 5, 0.25), 'long': (5, None, 1)}."
+        )
     spec: dict[str, tuple[float, float | None, float | None]] = {}
     for name, value in horizons.items():
         if not isinstance(name, str) or not name or "/" in name:
@@ -61,8 +70,10 @@ def horizon_spec(time_unit: str, horizons: Mapping[str, Sequence[float | None]] 
             high = None if high is None else float(high)
             resolution = None if resolution is None else float(resolution)
         except (TypeError, ValueError):
-            raise StoreError(f"horizon {name!r}: give (from, to, resolution) numbers (to and "
-                             f"resolution may be None), got {value!r}.") from None
+            raise StoreError(
+                f"horizon {name!r}: give (from, to, resolution) numbers (to and "
+                f"resolution may be None), got {value!r}."
+            ) from None
         if high is not None and not high > low:
             raise StoreError(f"horizon {name!r}: its end {high} must be after its start {low}.")
         if resolution is not None and not resolution > 0:
@@ -71,9 +82,13 @@ def horizon_spec(time_unit: str, horizons: Mapping[str, Sequence[float | None]] 
     return spec
 
 
-def select_horizons(times: np.ndarray, start: float, stop: float,
-                    spec: Mapping[str, tuple[float, float | None, float | None]],
-                    saved: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def select_horizons(
+    times: np.ndarray,
+    start: float,
+    stop: float,
+    spec: Mapping[str, tuple[float, float | None, float | None]],
+    saved: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """Indices into ``times`` (increasing) of each horizon's times; empty horizons are left out.
 
     A horizon keeps, for each point of its grid (from its first time, every ``resolution``),
@@ -90,8 +105,7 @@ def select_horizons(times: np.ndarray, start: float, stop: float,
         t0 = start + low
         t1 = stop if high is None else min(stop, start + high)
         includes_stop = high is None or start + high >= stop - tol
-        inside = (times >= t0 - tol) & ((times < t1 - tol)
-                                        | (includes_stop & (times <= t1 + tol)))
+        inside = (times >= t0 - tol) & ((times < t1 - tol) | (includes_stop & (times <= t1 + tol)))
         candidates = np.flatnonzero(inside)
         if candidates.size == 0:
             continue
@@ -103,11 +117,15 @@ def select_horizons(times: np.ndarray, start: float, stop: float,
             local = times[candidates]
             count = int(math.floor((local[-1] - local[0]) / resolution + 1e-6)) + 1
             grid = local[0] + resolution * np.arange(count)
-            right = np.clip(np.searchsorted(local, grid), 1, local.size - 1) \
-                if local.size > 1 else np.zeros(count, dtype=np.int64)
+            right = (
+                np.clip(np.searchsorted(local, grid), 1, local.size - 1)
+                if local.size > 1
+                else np.zeros(count, dtype=np.int64)
+            )
             left = np.maximum(right - 1, 0)
-            nearest = np.where(np.abs(local[left] - grid) <= np.abs(local[right] - grid),
-                               left, right)
+            nearest = np.where(
+                np.abs(local[left] - grid) <= np.abs(local[right] - grid), left, right
+            )
             chosen = candidates[np.unique(nearest)]
             if includes_stop and abs(times[candidates[-1]] - stop) <= tol:
                 chosen = np.union1d(chosen, candidates[-1:])
@@ -116,8 +134,13 @@ def select_horizons(times: np.ndarray, start: float, stop: float,
     return out
 
 
-def horizons(ds: xr.Dataset, horizons: Mapping[str, Sequence[float | None]] | None = None, *,
-             start: float | None = None, stop: float | None = None) -> xr.DataTree:
+def horizons(
+    ds: xr.Dataset,
+    horizons: Mapping[str, Sequence[float | None]] | None = None,
+    *,
+    start: float | None = None,
+    stop: float | None = None,
+) -> xr.DataTree:
     """Split a run's Dataset into the horizon :class:`xarray.DataTree`.
 
     Parameters
@@ -188,6 +211,7 @@ def horizon_names(tree: xr.DataTree) -> list[str]:
     >>> horizon_names(engine.horizons(run, {"near": (0, 10, 1), "far": (10, None, 5)}))
     ['near', 'far']
     """
+
     def timed(names: list[str]) -> list[tuple[str, xr.DataTree]]:
         nodes = [(name, tree.children[name]) for name in names if name in tree.children]
         return [(name, node) for name, node in nodes if "time" in node.dims]

@@ -40,8 +40,18 @@ import numpy as np
 from ..errors import StoreError
 from .names import decode_name, split_chunk_key
 
-__all__ = ["compressors", "WRITE_CONFIG", "StoreLock", "lock_path", "create_atomically",
-           "remove_stale", "ChecksummedStore", "scan", "Damage", "chunk_checksum_ok"]
+__all__ = [
+    "compressors",
+    "WRITE_CONFIG",
+    "StoreLock",
+    "lock_path",
+    "create_atomically",
+    "remove_stale",
+    "ChecksummedStore",
+    "scan",
+    "Damage",
+    "chunk_checksum_ok",
+]
 
 LOCK_TAG = ".corridor-lock"
 TEMP_TAG = ".corridor-new-"
@@ -60,6 +70,7 @@ def compressors() -> tuple[Any, ...]:
 
 
 # ---------------------------------------------------------------------------- the lock
+
 
 def lock_path(path: Path) -> Path:
     """The lock file of the store at ``path``: a hidden sibling, so that it exists before the
@@ -86,9 +97,11 @@ class StoreLock:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(target, flags, 0o644)
         except OSError as error:
-            raise StoreError(f"cannot lock the store {str(path)!r}: cannot write its lock file "
-                             f"{str(target)!r} ({error.strerror}). Choose a store in a directory "
-                             "you can write to.") from None
+            raise StoreError(
+                f"cannot lock the store {str(path)!r}: cannot write its lock file "
+                f"{str(target)!r} ({error.strerror}). Choose a store in a directory "
+                "you can write to."
+            ) from None
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX: no lock
@@ -99,9 +112,11 @@ class StoreLock:
             holder = _read_record(fd).get("pid", "unknown")
             os.close(fd)
             if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise StoreError(f"the store {str(path)!r} is being written by another "
-                                 f"process (pid {holder}); wait for it to finish, or choose "
-                                 "another path.") from None
+                raise StoreError(
+                    f"the store {str(path)!r} is being written by another "
+                    f"process (pid {holder}); wait for it to finish, or choose "
+                    "another path."
+                ) from None
             raise StoreError(f"cannot lock the store {str(path)!r} ({error}).") from None
         try:
             os.ftruncate(fd, 0)
@@ -110,8 +125,9 @@ class StoreLock:
             os.close(fd)
             from .failure import write_error
 
-            raise write_error(path, f"writing its lock file {str(target)!r}", error,
-                              created=False) from None
+            raise write_error(
+                path, f"writing its lock file {str(target)!r}", error, created=False
+            ) from None
         return cls(fd, path)
 
     def release(self) -> None:
@@ -130,6 +146,7 @@ def _read_record(fd: int) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- creation
 
+
 def create_atomically(path: Path, config_hash: str, build: Callable[[Path], None]) -> None:
     """Build a store with ``build(directory)`` in a temporary sibling of ``path`` and rename
     it into place. The caller holds the store's lock.
@@ -144,8 +161,9 @@ def create_atomically(path: Path, config_hash: str, build: Callable[[Path], None
     # The marker sits beside the store being built, not in it (zarr warns of unknown files).
     temp = Path(tempfile.mkdtemp(prefix=f".{path.name}{TEMP_TAG}", dir=parent))
     try:
-        (temp / MARKER_NAME).write_text(json.dumps({"kind": MARKER_KIND, "target": path.name,
-                                                    "config": config_hash}))
+        (temp / MARKER_NAME).write_text(
+            json.dumps({"kind": MARKER_KIND, "target": path.name, "config": config_hash})
+        )
         (temp / "store").mkdir()
         build(temp / "store")
         os.rename(temp / "store", path)
@@ -159,8 +177,10 @@ def create_atomically(path: Path, config_hash: str, build: Callable[[Path], None
         if isinstance(error, StoreError):
             raise
         if isinstance(error, OSError) and error.errno in (errno.ENOTEMPTY, errno.EEXIST):
-            raise StoreError(f"{str(path)!r} is not empty any more and is not a zarr store; "
-                             "it is left untouched. Choose another path.") from None
+            raise StoreError(
+                f"{str(path)!r} is not empty any more and is not a zarr store; "
+                "it is left untouched. Choose another path."
+            ) from None
         if isinstance(error, OSError):
             raise write_error(path, "creating the store", error, created=False) from None
         raise
@@ -198,18 +218,25 @@ def _is_ours(candidate: Path, target: str) -> bool:
         record = json.loads((candidate / MARKER_NAME).read_text())
     except (OSError, ValueError, UnicodeDecodeError):
         return False
-    return (isinstance(record, dict) and record.get("kind") == MARKER_KIND
-            and record.get("target") == target)
+    return (
+        isinstance(record, dict)
+        and record.get("kind") == MARKER_KIND
+        and record.get("target") == target
+    )
 
 
 # ---------------------------------------------------------------------------- checksums
+
 
 def chunk_checksum_ok(data: Any) -> bool:
     """Whether ``data`` (a chunk's bytes) ends with the crc32c of the bytes before it."""
     import google_crc32c
 
-    raw = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes) else \
-        np.asarray(data, dtype=np.uint8).reshape(-1)
+    raw = (
+        np.frombuffer(data, dtype=np.uint8)
+        if isinstance(data, bytes)
+        else np.asarray(data, dtype=np.uint8).reshape(-1)
+    )
     if raw.size < 4:
         return False
     return bool(google_crc32c.value(raw[:-4]) == int.from_bytes(raw[-4:].tobytes(), "little"))
@@ -234,10 +261,16 @@ def _array_info(key: str, meta: dict[str, Any], chunk_size: int | None) -> _Arra
     chunks = tuple(int(c) for c in grid.get("chunk_shape", ()))
     shape = tuple(int(s) for s in meta.get("shape", ()))
     attrs = meta.get("attributes") or {}
-    member_first = (bool(dims) and dims[0] == "member" and leaf != "member"
-                    and bool(chunks) and chunks[0] == chunk_size)
-    return _ArrayInfo(decode_name(leaf, attrs), group or "/", "crc32c" in names,
-                      bool(member_first), shape, chunks)
+    member_first = (
+        bool(dims)
+        and dims[0] == "member"
+        and leaf != "member"
+        and bool(chunks)
+        and chunks[0] == chunk_size
+    )
+    return _ArrayInfo(
+        decode_name(leaf, attrs), group or "/", "crc32c" in names, bool(member_first), shape, chunks
+    )
 
 
 def _damaged(info: _ArrayInfo, coords: tuple[int, ...], path: Any, what: str) -> StoreError:
@@ -247,25 +280,34 @@ def _damaged(info: _ArrayInfo, coords: tuple[int, ...], path: Any, what: str) ->
         m1 = min(info.shape[0], m0 + info.chunks[0])
         where += f" (members {m0} to {m1 - 1})"
     group = "" if info.group == "/" else f" of group {info.group!r}"
-    return StoreError(f"the store {str(path)!r} is damaged: variable {info.name!r}{group}, "
-                      f"{where} {what}. Run the sweep again with the same arguments to "
-                      "recompute it (damaged chunks are recomputed), or delete the store.")
+    return StoreError(
+        f"the store {str(path)!r} is damaged: variable {info.name!r}{group}, "
+        f"{where} {what}. Run the sweep again with the same arguments to "
+        "recompute it (damaged chunks are recomputed), or delete the store."
+    )
 
 
 class ChecksummedStore:
     """Factory of zarr stores that check every chunk read (see the module docstring)."""
 
     @staticmethod
-    def open(path: Path, *, read_only: bool, done: Iterable[int] | None = None,
-             chunk_size: int | None = None) -> Any:
+    def open(
+        path: Path,
+        *,
+        read_only: bool,
+        done: Iterable[int] | None = None,
+        chunk_size: int | None = None,
+    ) -> Any:
         """A zarr store over the directory ``path`` that verifies chunks on read.
 
         ``done``: the sweep's chunks marked done (member chunks of ``chunk_size``); a chunk of
         theirs that is missing raises StoreError. None: missing chunks read as fill values."""
         from zarr.storage import LocalStore
 
-        return _checked_class()(LocalStore(str(path), read_only=read_only),
-                                _State(path, None if done is None else set(done), chunk_size))
+        return _checked_class()(
+            LocalStore(str(path), read_only=read_only),
+            _State(path, None if done is None else set(done), chunk_size),
+        )
 
 
 @dataclass
@@ -352,12 +394,20 @@ def _checked_class() -> Any:
                 if not info.member_first:
                     raise _damaged(info, coords, self.state.path, "is missing")
                 if done is not None and coords and coords[0] in done:
-                    raise _damaged(info, coords, self.state.path,
-                                   "is missing although its members are marked done")
+                    raise _damaged(
+                        info,
+                        coords,
+                        self.state.path,
+                        "is missing although its members are marked done",
+                    )
                 return value
             if info.checksummed and not chunk_checksum_ok(value.as_numpy_array()):
-                raise _damaged(info, coords, self.state.path,
-                               "fails its checksum (changed or truncated on disk)")
+                raise _damaged(
+                    info,
+                    coords,
+                    self.state.path,
+                    "fails its checksum (changed or truncated on disk)",
+                )
             return value
 
     _CHECKED = _Checked
@@ -365,6 +415,7 @@ def _checked_class() -> Any:
 
 
 # ---------------------------------------------------------------------------- resume scan
+
 
 @dataclass
 class Damage:
@@ -401,7 +452,8 @@ def scan(path: Path, done: Iterable[int], chunk_size: int) -> Damage:
         grid = [range(-(-s // c)) for s, c in zip(info.shape, info.chunks)]
         if info.member_first:
             grids: Iterable[tuple[int, ...]] = (
-                (k, *rest) for k in done for rest in product(*grid[1:]))
+                (k, *rest) for k in done for rest in product(*grid[1:])
+            )
         else:
             grids = product(*grid)
         for coords in grids:

@@ -23,7 +23,8 @@ __all__ = ["DONE", "DESIGN_VARIABLES", "Layout", "VariableLayout"]
 DONE = "_chunk_done"  # root array: 1 once a chunk of members is fully written
 DESIGN_VARIABLES: dict[str, dict[str, Any]] = {
     "sample": {"long_name": "sampled parameter values (design matrix)"},
-    "sample_unit": {"long_name": "design points in the unit hypercube"}}
+    "sample_unit": {"long_name": "design points in the unit hypercube"},
+}
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,9 @@ class Layout:
         :func:`engine.budgets.zarr_time_chunk`)."""
         return budgets.zarr_time_chunk(self.members, self.chunk_size, var.size, times)
 
-    def blocks(self, out: np.ndarray, P: np.ndarray, k: int
-               ) -> Iterable[tuple[str | None, str, np.ndarray]]:
+    def blocks(
+        self, out: np.ndarray, P: np.ndarray, k: int
+    ) -> Iterable[tuple[str | None, str, np.ndarray]]:
         """(group, variable, values) of chunk ``k``'s output block ``out`` (members x saved x
         columns); group None for the root (its design rows, parameters, member-only)."""
         unit, values = self.design.block(*self.bounds(k))
@@ -73,44 +75,60 @@ class Layout:
         yield None, "sample_unit", unit
         for var in self.variables:
             if var.column < 0:
-                yield None, var.name, P[:, var.offset: var.offset + var.size].reshape(
-                    (P.shape[0], *var.shape))
+                yield (
+                    None,
+                    var.name,
+                    P[:, var.offset : var.offset + var.size].reshape((P.shape[0], *var.shape)),
+                )
         for group, (_, rows) in self.groups.items():
             if rows.size and rows[-1] - rows[0] == rows.size - 1:
-                part = out[:, rows[0]: rows[-1] + 1]  # consecutive rows: a view, no copy
+                part = out[:, rows[0] : rows[-1] + 1]  # consecutive rows: a view, no copy
             else:
                 part = out[:, rows]
             for var in self.variables:
                 if var.column >= 0:
-                    values = part[:, :, var.column: var.column + var.size]
+                    values = part[:, :, var.column : var.column + var.size]
                     yield group, var.name, values.reshape((out.shape[0], rows.size, *var.shape))
 
     def root_dataset(self, attrs: dict[str, Any], lazy: bool) -> xr.Dataset:
         members = np.arange(self.members, dtype=np.int64)
         design_shape = (self.members, len(self.inputs))
         data = {
-            "status": xr.Variable("member", np.full(self.members, -1, dtype=np.int8),
-                                  {"long_name": "member status", "flag_values": "-1 0 1 2 3 4",
-                                   "flag_meanings": "not_run ok nonfinite_stock "
-                                                    "nonfinite_output solver_failure "
-                                                    "solver_failure"}),
-            "failure_time": xr.Variable("member", np.full(self.members, np.nan),
-                                        {"long_name": "time of failure",
-                                         "units": self.time_unit}),
-            "failure_index": xr.Variable("member", np.full(self.members, -1, dtype=np.int64),
-                                         {"long_name": "internal index of the failing value"}),
+            "status": xr.Variable(
+                "member",
+                np.full(self.members, -1, dtype=np.int8),
+                {
+                    "long_name": "member status",
+                    "flag_values": "-1 0 1 2 3 4",
+                    "flag_meanings": "not_run ok nonfinite_stock "
+                    "nonfinite_output solver_failure "
+                    "solver_failure",
+                },
+            ),
+            "failure_time": xr.Variable(
+                "member",
+                np.full(self.members, np.nan),
+                {"long_name": "time of failure", "units": self.time_unit},
+            ),
+            "failure_index": xr.Variable(
+                "member",
+                np.full(self.members, -1, dtype=np.int64),
+                {"long_name": "internal index of the failing value"},
+            ),
             DONE: xr.Variable("chunk", np.zeros(self.n_chunks, dtype=np.int8)),
         }
         if not lazy:  # a zarr store creates these arrays empty itself (ZarrStore.create)
             # design rows are written with their chunk (a random design is never whole)
             for name, description in DESIGN_VARIABLES.items():
-                data[name] = xr.Variable(("member", "parameter"), np.full(design_shape, np.nan),
-                                         dict(description))
+                data[name] = xr.Variable(
+                    ("member", "parameter"), np.full(design_shape, np.nan), dict(description)
+                )
             for var in self.variables:
                 if var.column < 0:
                     shape = (self.members, *var.shape)
-                    data[var.name] = xr.Variable(("member", *var.dims), np.full(shape, np.nan),
-                                                 var.attrs)
+                    data[var.name] = xr.Variable(
+                        ("member", *var.dims), np.full(shape, np.nan), var.attrs
+                    )
         coords = {"member": members, "parameter": np.array(self.inputs, dtype=object)}
         coords.update(self._dim_coords(v.dims for v in self.variables if v.column < 0))
         return _encode_dataset(xr.Dataset(data, coords=coords, attrs=attrs))
@@ -121,10 +139,12 @@ class Layout:
         for var in self.variables:
             if var.column >= 0:
                 shape = (self.members, times.size, *var.shape)
-                data[var.name] = xr.Variable(("member", "time", *var.dims),
-                                             _blank(shape, self.chunk_size, lazy), var.attrs)
+                data[var.name] = xr.Variable(
+                    ("member", "time", *var.dims), _blank(shape, self.chunk_size, lazy), var.attrs
+                )
         coords: dict[str, Any] = {
-            "time": xr.Variable("time", times, {"units": self.time_unit, "long_name": "time"})}
+            "time": xr.Variable("time", times, {"units": self.time_unit, "long_name": "time"})
+        }
         coords.update(self._dim_coords(v.dims for v in self.variables if v.column >= 0))
         return _encode_dataset(xr.Dataset(data, coords=coords))
 
@@ -154,4 +174,3 @@ def _write_status(root: Any, where: slice, info: np.ndarray) -> None:
         root["failure_time"][where] = times
         root["failure_index"][where] = index
         root["status"][where] = status  # last: a member with a status has all its values
-

@@ -56,4 +56,3 @@ class MemoryStore:
     def tree(self) -> xr.DataTree:
         groups: dict[str, xr.Dataset] = {"/": self.root, **self.groups, **self.extra}
         return _clean_tree(xr.DataTree.from_dict(groups))
-

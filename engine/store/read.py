@@ -24,14 +24,20 @@ from .names import _encode_dataset, restore_names
 __all__ = ["open_store", "completion", "unfinished_note", "export_netcdf"]
 
 
-def _zarr_group(path: str | os.PathLike[str], mode: str = "r", *,
-                done: Iterable[int] | None = None, chunk_size: int | None = None) -> Any:
+def _zarr_group(
+    path: str | os.PathLike[str],
+    mode: str = "r",
+    *,
+    done: Iterable[int] | None = None,
+    chunk_size: int | None = None,
+) -> Any:
     """The root group of the store at ``path``, every chunk read checked (see
     :class:`engine.store.integrity.ChecksummedStore`)."""
     import zarr
 
-    checked = integrity.ChecksummedStore.open(Path(path), read_only=mode == "r", done=done,
-                                              chunk_size=chunk_size)
+    checked = integrity.ChecksummedStore.open(
+        Path(path), read_only=mode == "r", done=done, chunk_size=chunk_size
+    )
     try:
         return zarr.open_group(checked, mode=mode)  # type: ignore[arg-type]
     except StoreError:
@@ -45,9 +51,11 @@ def _done_chunks(group: Any, path: Path) -> list[int]:
     try:
         marks = group[DONE]
     except KeyError:
-        raise StoreError(f"the store {str(path)!r} has no record of its "
-                         f"chunks ({DONE!r}); it was not made by run_ensemble, or was damaged: "
-                         "delete it and run the sweep again.") from None
+        raise StoreError(
+            f"the store {str(path)!r} has no record of its "
+            f"chunks ({DONE!r}); it was not made by run_ensemble, or was damaged: "
+            "delete it and run the sweep again."
+        ) from None
     try:
         return [int(k) for k in np.flatnonzero(np.asarray(marks[:]) == 1)]
     except StoreError:
@@ -61,8 +69,7 @@ def _done_chunks(group: Any, path: Path) -> list[int]:
         return done
 
 
-def open_store(path: str | os.PathLike[str], group: str | None = None
-               ) -> xr.DataTree | xr.Dataset:
+def open_store(path: str | os.PathLike[str], group: str | None = None) -> xr.DataTree | xr.Dataset:
     """Open an ensemble store written by :func:`engine.run_ensemble` (lazily), or a netCDF
     file written by :func:`export_netcdf`.
 
@@ -97,10 +104,12 @@ def open_store(path: str | os.PathLike[str], group: str | None = None
             if isinstance(chunk_size, int) and DONE in root:
                 done = _done_chunks(root, path)
                 members = int(root.attrs.get("members", root[DONE].shape[0] * chunk_size))
-                members_done = sum(min(members, (k + 1) * chunk_size) - k * chunk_size
-                                   for k in done)
-            checked = integrity.ChecksummedStore.open(path, read_only=True, done=done,
-                                                      chunk_size=chunk_size)
+                members_done = sum(
+                    min(members, (k + 1) * chunk_size) - k * chunk_size for k in done
+                )
+            checked = integrity.ChecksummedStore.open(
+                path, read_only=True, done=done, chunk_size=chunk_size
+            )
             tree = xr.open_datatree(checked, engine="zarr", consolidated=False)
     except StoreError:
         raise
@@ -117,7 +126,7 @@ def open_store(path: str | os.PathLike[str], group: str | None = None
             status = np.asarray(root_ds["status"].values).copy()
             run = np.zeros(status.shape, dtype=bool)
             for k in done:
-                run[k * chunk_size: (k + 1) * chunk_size] = True
+                run[k * chunk_size : (k + 1) * chunk_size] = True
             status[~run] = -1
             tree["status"] = root_ds["status"].copy(data=status)
     if group is None:
@@ -125,8 +134,10 @@ def open_store(path: str | os.PathLike[str], group: str | None = None
     try:
         node = tree[group]
     except KeyError:
-        raise StoreError(f"the store {str(path)!r} has no group {group!r}; its groups are "
-                         f"{sorted(n.path for n in tree.subtree)}.") from None
+        raise StoreError(
+            f"the store {str(path)!r} has no group {group!r}; its groups are "
+            f"{sorted(n.path for n in tree.subtree)}."
+        ) from None
     assert isinstance(node, xr.DataTree)
     return restore_names(node.to_dataset())
 
@@ -145,7 +156,7 @@ def completion(results: xr.Dataset | xr.DataTree) -> tuple[int, int] | None:
 
 
 def unfinished_note(results: xr.Dataset | xr.DataTree) -> str:
-    """"unfinished sweep: 42 of 200 members done" for an unfinished ensemble, else ""."""
+    """ "unfinished sweep: 42 of 200 members done" for an unfinished ensemble, else ""."""
     state = completion(results)
     if state is None:
         return ""
@@ -165,8 +176,9 @@ def _clean_tree(tree: xr.DataTree) -> xr.DataTree:
     return xr.DataTree.from_dict(groups)
 
 
-def export_netcdf(store: str | os.PathLike[str] | xr.DataTree, path: str | os.PathLike[str]
-                  ) -> Path:
+def export_netcdf(
+    store: str | os.PathLike[str] | xr.DataTree, path: str | os.PathLike[str]
+) -> Path:
     """Export a finished store (or a horizon DataTree) to one netCDF-4 file, groups kept.
 
     Raises StoreError if the store is unfinished (a sweep still to be resumed).
@@ -174,16 +186,20 @@ def export_netcdf(store: str | os.PathLike[str] | xr.DataTree, path: str | os.Pa
     tree = open_store(store) if not isinstance(store, xr.DataTree) else store
     assert isinstance(tree, xr.DataTree)
     if tree.attrs.get("complete") is False:
-        raise StoreError(f"the store {str(store)!r} is unfinished; run the sweep again with "
-                         "the same arguments to complete it before exporting.")
+        raise StoreError(
+            f"the store {str(store)!r} is unfinished; run the sweep again with "
+            "the same arguments to complete it before exporting."
+        )
     groups = {}
     for node in tree.subtree:
         ds = _encode_dataset(node.to_dataset(inherit=False).load())
         for name, var in ds.variables.items():
             if var.dtype.kind in "OUT":
                 ds[name] = var.astype(str)
-        ds.attrs = {k: (v if isinstance(v, (str, int, float, np.number)) else json.dumps(v))
-                    for k, v in ds.attrs.items()}
+        ds.attrs = {
+            k: (v if isinstance(v, (str, int, float, np.number)) else json.dumps(v))
+            for k, v in ds.attrs.items()
+        }
         ds.attrs.pop("complete", None)
         if node.is_root:
             ds.attrs["complete"] = 1
@@ -194,4 +210,3 @@ def export_netcdf(store: str | os.PathLike[str] | xr.DataTree, path: str | os.Pa
     except OSError as error:
         raise StoreError(f"cannot write {str(target)!r}: {error}") from None
     return target
-

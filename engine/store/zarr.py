@@ -38,8 +38,13 @@ class ZarrStore:
     :meth:`close`.
     """
 
-    def __init__(self, path: Path, layout: Layout, lock: integrity.StoreLock | None = None,
-                 done: Iterable[int] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        layout: Layout,
+        lock: integrity.StoreLock | None = None,
+        done: Iterable[int] | None = None,
+    ) -> None:
         self.path = path
         self.layout = layout
         self.lock = lock
@@ -52,8 +57,12 @@ class ZarrStore:
         if self._group is None:
             # reads check that every chunk marked done is on disk (self._done grows as
             # chunks are written)
-            self._group = _zarr_group(self.path, mode="r+", done=self._done,
-                                      chunk_size=getattr(self.layout, "chunk_size", None))
+            self._group = _zarr_group(
+                self.path,
+                mode="r+",
+                done=self._done,
+                chunk_size=getattr(self.layout, "chunk_size", None),
+            )
             self._group.store.state.done = self._done
         return self._group
 
@@ -76,42 +85,64 @@ class ZarrStore:
             if name in root.data_vars:
                 chunks = (1,) if name == DONE else (layout.chunk_size, *small.shape[1:])
                 encoding[str(name)]["chunks"] = chunks
-        root.to_zarr(str(path), mode="a", zarr_format=3, consolidated=False,
-                     encoding=encoding, write_empty_chunks=True)
+        root.to_zarr(
+            str(path),
+            mode="a",
+            zarr_format=3,
+            consolidated=False,
+            encoding=encoding,
+            write_empty_chunks=True,
+        )
         for group in layout.groups:
             ds = layout.group_dataset(group, lazy=True)
             ds = ds.drop_vars(list(ds.data_vars))
-            ds.to_zarr(str(path), group=group, mode="a", zarr_format=3, consolidated=False,
-                       encoding={str(v): {"compressors": integrity.compressors()}
-                                 for v in ds.variables},
-                       write_empty_chunks=True)
+            ds.to_zarr(
+                str(path),
+                group=group,
+                mode="a",
+                zarr_format=3,
+                consolidated=False,
+                encoding={str(v): {"compressors": integrity.compressors()} for v in ds.variables},
+                write_empty_chunks=True,
+            )
         import zarr
 
         store = zarr.open_group(str(path), mode="r+")
         for name, description in DESIGN_VARIABLES.items():
-            store.create_array(name, shape=(layout.members, len(layout.inputs)),
-                               chunks=(layout.chunk_size, max(1, len(layout.inputs))),
-                               dtype="float64", fill_value=np.nan,
-                               dimension_names=("member", "parameter"),
-                               attributes=dict(description),
-                               compressors=integrity.compressors(),
-                               config=integrity.WRITE_CONFIG)
+            store.create_array(
+                name,
+                shape=(layout.members, len(layout.inputs)),
+                chunks=(layout.chunk_size, max(1, len(layout.inputs))),
+                dtype="float64",
+                fill_value=np.nan,
+                dimension_names=("member", "parameter"),
+                attributes=dict(description),
+                compressors=integrity.compressors(),
+                config=integrity.WRITE_CONFIG,
+            )
         for var in outputs:
-            places = ([("", ())] if var.column < 0 else
-                      [(g + "/", (times.size,)) for g, (times, _) in layout.groups.items()])
+            places = (
+                [("", ())]
+                if var.column < 0
+                else [(g + "/", (times.size,)) for g, (times, _) in layout.groups.items()]
+            )
             for prefix, middle in places:
                 dims = ("member", "time", *var.dims) if middle else ("member", *var.dims)
                 shape = (layout.members, *middle, *var.shape)
                 chunks = (layout.chunk_size, *shape[1:])
                 if middle:
-                    chunks = (layout.chunk_size, layout.time_chunk(var, middle[0]),
-                              *var.shape)
-                store.create_array(prefix + encode_name(var.name), shape=shape,
-                                   chunks=chunks, dtype="float64",
-                                   fill_value=np.nan, dimension_names=dims,
-                                   attributes=_var_attrs(var),
-                                   compressors=integrity.compressors(),
-                                   config=integrity.WRITE_CONFIG)
+                    chunks = (layout.chunk_size, layout.time_chunk(var, middle[0]), *var.shape)
+                store.create_array(
+                    prefix + encode_name(var.name),
+                    shape=shape,
+                    chunks=chunks,
+                    dtype="float64",
+                    fill_value=np.nan,
+                    dimension_names=dims,
+                    attributes=_var_attrs(var),
+                    compressors=integrity.compressors(),
+                    config=integrity.WRITE_CONFIG,
+                )
 
     def pending(self) -> list[int]:
         done = set(_done_chunks(self.group, self.path))
@@ -126,8 +157,9 @@ class ZarrStore:
         return self._arrays[key]
 
     def write_chunk(self, k: int, out: np.ndarray, info: np.ndarray, P: np.ndarray) -> None:
-        write_zarr_chunk(self.path, self.layout, k, out, info, P, group=self.group,
-                         arrays=self.array)
+        write_zarr_chunk(
+            self.path, self.layout, k, out, info, P, group=self.group, arrays=self.array
+        )
         self.mark_written(k)
 
     def mark_written(self, k: int) -> None:
@@ -161,10 +193,15 @@ class ZarrStore:
         # written again (engine.store.integrity.scan)
         target = _writer(self.path)
         with writing(self.path, f"writing the group {path!r}", target.state):
-            ds.to_zarr(target, group=path, mode="w", zarr_format=3, consolidated=False,
-                       encoding={str(v): {"compressors": integrity.compressors()}
-                                 for v in ds.variables},
-                       write_empty_chunks=True)
+            ds.to_zarr(
+                target,
+                group=path,
+                mode="w",
+                zarr_format=3,
+                consolidated=False,
+                encoding={str(v): {"compressors": integrity.compressors()} for v in ds.variables},
+                write_empty_chunks=True,
+            )
 
     def tree(self) -> xr.DataTree:
         tree = open_store(self.path)
@@ -172,9 +209,16 @@ class ZarrStore:
         return tree
 
 
-def write_zarr_chunk(path: Path | str, layout: Layout, k: int, out: np.ndarray,
-                     info: np.ndarray, P: np.ndarray, group: Any = None,
-                     arrays: Any = None) -> None:
+def write_zarr_chunk(
+    path: Path | str,
+    layout: Layout,
+    k: int,
+    out: np.ndarray,
+    info: np.ndarray,
+    P: np.ndarray,
+    group: Any = None,
+    arrays: Any = None,
+) -> None:
     """Write chunk ``k`` into its own regions of the store at ``path``, then mark it done.
 
     Safe to run concurrently for different chunks (in dask workers): zarr chunks along
@@ -217,8 +261,10 @@ def _open_array(group: Any, key: str, path: Path) -> Any:
     try:
         array = group[key]
     except KeyError:
-        raise StoreError(f"the store {str(path)!r} has no array {key!r}; it was damaged or "
-                         "made by another program. Delete it and run the sweep again.") from None
+        raise StoreError(
+            f"the store {str(path)!r} has no array {key!r}; it was damaged or "
+            "made by another program. Delete it and run the sweep again."
+        ) from None
     return array.with_config(integrity.WRITE_CONFIG)
 
 
@@ -239,8 +285,9 @@ def _set_all(writes: list[tuple[Any, slice, np.ndarray]]) -> None:
         from zarr.core.sync import sync
 
         async def _gather() -> None:
-            await asyncio.gather(*(array._async_array.setitem(where, values)
-                                   for array, where, values in writes))
+            await asyncio.gather(
+                *(array._async_array.setitem(where, values) for array, where, values in writes)
+            )
 
         sync(_gather())
     except (ImportError, AttributeError):  # pragma: no cover - zarr's internals moved
@@ -261,11 +308,15 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     target = Path(path).expanduser()
     if target.exists():
         if not target.is_dir():
-            raise StoreError(f"store path {str(target)!r} is a file, not a zarr store; choose "
-                             "another path (a directory ending in .zarr).")
+            raise StoreError(
+                f"store path {str(target)!r} is a file, not a zarr store; choose "
+                "another path (a directory ending in .zarr)."
+            )
         if not (target / "zarr.json").exists() and any(target.iterdir()):
-            raise StoreError(f"{str(target)!r} exists and is not a zarr store; choose another "
-                             "path (it is left untouched).")
+            raise StoreError(
+                f"{str(target)!r} exists and is not a zarr store; choose another "
+                "path (it is left untouched)."
+            )
         if not os.access(target, os.W_OK):
             raise StoreError(f"store {str(target)!r} is not writable.")
         return target
@@ -279,15 +330,19 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
         os.rmdir(tempfile.mkdtemp(prefix=".corridor-probe-", dir=parent))
     except OSError as error:
         if error.errno in FULL:
-            raise write_error(target, f"creating a directory in {str(parent)!r}", error,
-                              created=False) from None
-        raise StoreError(f"cannot create the store {str(target)!r}: {str(parent)!r} is not a "
-                         "writable directory. Choose a path you can write to.") from None
+            raise write_error(
+                target, f"creating a directory in {str(parent)!r}", error, created=False
+            ) from None
+        raise StoreError(
+            f"cannot create the store {str(target)!r}: {str(parent)!r} is not a "
+            "writable directory. Choose a path you can write to."
+        ) from None
     return target
 
 
-def open_or_create(path: Path, layout: Layout, attrs: dict[str, Any], config: dict[str, Any]
-                   ) -> ZarrStore:
+def open_or_create(
+    path: Path, layout: Layout, attrs: dict[str, Any], config: dict[str, Any]
+) -> ZarrStore:
     """The store at ``path``, locked for this process: created for this sweep (atomically:
     see :mod:`engine.store.integrity`), or reopened if it was made by the same configuration
     (``config``), with its damaged chunks found and marked to be recomputed. A store made
@@ -300,36 +355,47 @@ def open_or_create(path: Path, layout: Layout, attrs: dict[str, Any], config: di
         if (path / "zarr.json").exists():
             return _reopen(path, layout, config, lock)
         if path.is_symlink() or (path.exists() and not path.is_dir()):
-            raise StoreError(f"store path {str(path)!r} is not a directory; choose another "
-                             "path (it is left untouched).")
+            raise StoreError(
+                f"store path {str(path)!r} is not a directory; choose another "
+                "path (it is left untouched)."
+            )
         if path.exists() and any(path.iterdir()):
-            raise StoreError(f"{str(path)!r} exists and is not a zarr store; choose another "
-                             "path (it is left untouched).")
+            raise StoreError(
+                f"{str(path)!r} exists and is not a zarr store; choose another "
+                "path (it is left untouched)."
+            )
         import hashlib
 
         full = {**jsonable(attrs), "corridor_config": text, "chunk_size": layout.chunk_size}
-        integrity.create_atomically(path, hashlib.sha256(text.encode()).hexdigest(),
-                                    lambda directory: ZarrStore.create(directory, layout, full))
+        integrity.create_atomically(
+            path,
+            hashlib.sha256(text.encode()).hexdigest(),
+            lambda directory: ZarrStore.create(directory, layout, full),
+        )
         return ZarrStore(path, layout, lock)
     except BaseException:
         lock.release()
         raise
 
 
-def _reopen(path: Path, layout: Layout, config: dict[str, Any], lock: integrity.StoreLock
-            ) -> ZarrStore:
+def _reopen(
+    path: Path, layout: Layout, config: dict[str, Any], lock: integrity.StoreLock
+) -> ZarrStore:
     existing = _zarr_group(path, mode="r")
     raw = existing.attrs.get("corridor_config")
     if raw is None:
-        raise StoreError(f"{str(path)!r} is a zarr store not written by run_ensemble; "
-                         "choose another path (it is left untouched).")
+        raise StoreError(
+            f"{str(path)!r} is a zarr store not written by run_ensemble; "
+            "choose another path (it is left untouched)."
+        )
     stored = json.loads(raw)
     if stored != config:
-        differ = sorted(k for k in set(stored) | set(config)
-                        if stored.get(k) != config.get(k))
-        raise StoreError(f"the store {str(path)!r} was made by another configuration "
-                         f"(differs in: {', '.join(differ)}); it is left untouched. Use "
-                         "another path, or the original arguments to resume it.")
+        differ = sorted(k for k in set(stored) | set(config) if stored.get(k) != config.get(k))
+        raise StoreError(
+            f"the store {str(path)!r} was made by another configuration "
+            f"(differs in: {', '.join(differ)}); it is left untouched. Use "
+            "another path, or the original arguments to resume it."
+        )
     chunk_size = int(existing.attrs["chunk_size"])
     if chunk_size != layout.chunk_size:
         # Results do not depend on the chunking; the store's own chunks are kept.
@@ -351,17 +417,22 @@ def _repair(sink: ZarrStore) -> None:
     ends = ("summary/", "sensitivity/")
     lost = [key for key in damage.other if not key.startswith(ends)]
     if lost:
-        raise StoreError(damage.messages[0].split(". Run the sweep")[0] + "; this part is "
-                         "written once, at creation, and cannot be recomputed: delete the "
-                         "store and run the sweep again.")
+        raise StoreError(
+            damage.messages[0].split(". Run the sweep")[0] + "; this part is "
+            "written once, at creation, and cannot be recomputed: delete the "
+            "store and run the sweep again."
+        )
     marks = sink.array(DONE)
     with writing(sink.path, "marking damaged chunks to be recomputed", _state(sink.group)):
         for k in sorted(damage.chunks):
             marks[k] = 0
     sink.set_attrs({"complete": False})
-    warnings.warn(f"{len(damage.messages)} damaged chunk(s) in {str(sink.path)!r} will be "
-                  f"recomputed: " + "; ".join(damage.messages[:3]), RuntimeWarning,
-                  stacklevel=4)
+    warnings.warn(
+        f"{len(damage.messages)} damaged chunk(s) in {str(sink.path)!r} will be "
+        f"recomputed: " + "; ".join(damage.messages[:3]),
+        RuntimeWarning,
+        stacklevel=4,
+    )
 
 
 def _with_chunk_size(layout: Layout, chunk_size: int) -> Layout:

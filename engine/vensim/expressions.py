@@ -31,8 +31,7 @@ from ..equations import (
 from ..errors import SpecError
 from ..spec import MAX_ORDER
 
-_CONTROL = {"initial_time": "start", "final_time": "stop", "time_step": "dt",
-            "saveper": "saveper"}
+_CONTROL = {"initial_time": "start", "final_time": "stop", "time_step": "dt", "saveper": "saveper"}
 _ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
 _LOGIC = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 # PySD functions that are ours under the same name and arguments (engine.builtins)
@@ -126,8 +125,9 @@ class _ExpressionMapper:
                 raise self.fail(f"lookup {self.names[ref]!r} is used without an argument.")
             return Ref(self.names[ref], None if subs is None else tuple(subs))
         if ref in self.dim_names:
-            raise self.fail(f"using subscript range {self.dim_names[ref]!r} as a number is "
-                            "not supported.")
+            raise self.fail(
+                f"using subscript range {self.dim_names[ref]!r} as a number is not supported."
+            )
         raise self.fail(f"unknown name {ref!r}.")
 
     def x_CallStructure(self, node: Any) -> Expr:
@@ -137,8 +137,7 @@ class _ExpressionMapper:
             if len(args) != 1:
                 raise self.fail(f"lookup {self.names[func]!r} takes one argument.")
             subs = node.function.subscripts
-            table = Ref(self.names[func],
-                        None if subs is None else tuple(subs.subscripts))
+            table = Ref(self.names[func], None if subs is None else tuple(subs.subscripts))
             return Call("lookup", (table, self.expr(args[0])))
         if func in self.macros:
             return self.macro_call(func, args)
@@ -179,8 +178,9 @@ class _ExpressionMapper:
         if isinstance(expr, Unary):
             return Unary(expr.op, self._unbang(expr.operand, banged))
         if isinstance(expr, Binary):
-            return Binary(expr.op, self._unbang(expr.left, banged),
-                          self._unbang(expr.right, banged))
+            return Binary(
+                expr.op, self._unbang(expr.left, banged), self._unbang(expr.right, banged)
+            )
         if isinstance(expr, Call):
             return Call(expr.func, tuple(self._unbang(a, banged) for a in expr.args))
         if isinstance(expr, InlineLookup):
@@ -196,15 +196,17 @@ class _ExpressionMapper:
     def x_DelayStructure(self, node: Any) -> Expr:
         delay = self.expr(node.delay_time)
         order = self.reduced_order(int(node.order), delay)
-        return Call("delay_n", (self.expr(node.input), delay, self.expr(node.initial),
-                                Num(float(order))))
+        return Call(
+            "delay_n", (self.expr(node.input), delay, self.expr(node.initial), Num(float(order)))
+        )
 
     def x_DelayNStructure(self, node: Any) -> Expr:
         delay = self.expr(node.delay_time)
         order = self.reduced_order(int(self.order(node.order, "DELAY N").value), delay)
         func = "delay_n" if self.is_constant(delay) else "delay_n_lagged"
-        return Call(func, (self.expr(node.input), delay, self.expr(node.initial),
-                           Num(float(order))))
+        return Call(
+            func, (self.expr(node.input), delay, self.expr(node.initial), Num(float(order)))
+        )
 
     def is_constant(self, expr: Expr, depth: int = 0) -> bool:
         """True when ``expr`` cannot change during a run (numbers and constants only)."""
@@ -219,13 +221,15 @@ class _ExpressionMapper:
             element = next((e for e in self.section.elements if _norm(e.name) == key), None)
             if element is None:
                 return False
-            return all(_is_number(c.ast) or isinstance(c.ast, np.ndarray)
-                       for c in element.components)
+            return all(
+                _is_number(c.ast) or isinstance(c.ast, np.ndarray) for c in element.components
+            )
         if isinstance(expr, Unary):
             return self.is_constant(expr.operand, depth + 1)
         if isinstance(expr, Binary):
-            return (self.is_constant(expr.left, depth + 1)
-                    and self.is_constant(expr.right, depth + 1))
+            return self.is_constant(expr.left, depth + 1) and self.is_constant(
+                expr.right, depth + 1
+            )
         return False
 
     def reduced_order(self, order: int, delay: Expr) -> int:
@@ -242,32 +246,49 @@ class _ExpressionMapper:
         return order
 
     def x_DelayFixedStructure(self, node: Any) -> Expr:
-        return Call("delay_fixed", (self.expr(node.input), self.expr(node.delay_time),
-                                    self.expr(node.initial)))
+        return Call(
+            "delay_fixed",
+            (self.expr(node.input), self.expr(node.delay_time), self.expr(node.initial)),
+        )
 
     def x_SmoothStructure(self, node: Any) -> Expr:
         func = {1: "smoothi", 3: "smooth3i"}[int(node.order)]
-        return Call(func, (self.expr(node.input), self.expr(node.smooth_time),
-                           self.expr(node.initial)))
+        return Call(
+            func, (self.expr(node.input), self.expr(node.smooth_time), self.expr(node.initial))
+        )
 
     def x_SmoothNStructure(self, node: Any) -> Expr:
-        return Call("smooth_n", (self.expr(node.input), self.expr(node.smooth_time),
-                                 self.expr(node.initial), self.order(node.order, "SMOOTH N")))
+        return Call(
+            "smooth_n",
+            (
+                self.expr(node.input),
+                self.expr(node.smooth_time),
+                self.expr(node.initial),
+                self.order(node.order, "SMOOTH N"),
+            ),
+        )
 
     def x_TrendStructure(self, node: Any) -> Expr:
-        return Call("trend", (self.expr(node.input), self.expr(node.average_time),
-                              self.expr(node.initial_trend)))
+        return Call(
+            "trend",
+            (self.expr(node.input), self.expr(node.average_time), self.expr(node.initial_trend)),
+        )
 
     def x_ForecastStructure(self, node: Any) -> Expr:
         if self.const_value(node.initial_trend) not in (0.0, None):
             raise self.fail("FORECAST with an initial trend is not supported.")
-        return Call("forecast", (self.expr(node.input), self.expr(node.average_time),
-                                 self.expr(node.horizon)))
+        return Call(
+            "forecast",
+            (self.expr(node.input), self.expr(node.average_time), self.expr(node.horizon)),
+        )
 
     def x_InlineLookupsStructure(self, node: Any) -> Expr:
         table = node.lookups
-        return InlineLookup(tuple(float(x) for x in table.x), tuple(float(y) for y in table.y),
-                            self.expr(node.argument))
+        return InlineLookup(
+            tuple(float(x) for x in table.x),
+            tuple(float(y) for y in table.y),
+            self.expr(node.argument),
+        )
 
     def order(self, node: Any, what: str) -> Num:
         # Vensim and PySD fix the order at initialisation: evaluate it at INITIAL TIME.
@@ -275,11 +296,12 @@ class _ExpressionMapper:
         if value is None or not math.isfinite(value) or value < 1:
             raise self.fail(f"the order of {what} must be a constant positive number.")
         if int(value) > MAX_ORDER:
-            raise self.fail(f"the order of {what} is {value:g}, above the maximum of "
-                            f"{MAX_ORDER} (each order is a stock); use an order of 10 or less, "
-                            "or DELAY FIXED for a pipeline.")
+            raise self.fail(
+                f"the order of {what} is {value:g}, above the maximum of "
+                f"{MAX_ORDER} (each order is a stock); use an order of 10 or less, "
+                "or DELAY FIXED for a pipeline."
+            )
         return Num(float(int(value)))
-
 
     def initial_value(self, expr: Expr, depth: int = 0) -> float | None:
         """The value of a scalar expression at the initial time, when it depends only on
@@ -331,25 +353,35 @@ class _ExpressionMapper:
 
 
 _BINARY_VALUE = {
-    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b if b else math.inf, "**": lambda a, b: a ** b,
-    "==": lambda a, b: float(a == b), "!=": lambda a, b: float(a != b),
-    "<": lambda a, b: float(a < b), "<=": lambda a, b: float(a <= b),
-    ">": lambda a, b: float(a > b), ">=": lambda a, b: float(a >= b),
-    "and": lambda a, b: float(bool(a) and bool(b)), "or": lambda a, b: float(bool(a) or bool(b)),
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b if b else math.inf,
+    "**": lambda a, b: a**b,
+    "==": lambda a, b: float(a == b),
+    "!=": lambda a, b: float(a != b),
+    "<": lambda a, b: float(a < b),
+    "<=": lambda a, b: float(a <= b),
+    ">": lambda a, b: float(a > b),
+    ">=": lambda a, b: float(a >= b),
+    "and": lambda a, b: float(bool(a) and bool(b)),
+    "or": lambda a, b: float(bool(a) or bool(b)),
 }
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value,
-                                                                                      bool)
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 def _construct(kind: str) -> str:
-    names = {"SampleIfTrueStructure": "SAMPLE IF TRUE",
-             "AllocateAvailableStructure": "ALLOCATE AVAILABLE",
-             "AllocateByPriorityStructure": "ALLOCATE BY PRIORITY",
-             "GetDataStructure": "GET DATA", "GetConstantsStructure": "GET CONSTANTS",
-             "GetLookupsStructure": "GET LOOKUPS", "DataStructure": "a data variable",
-             "LookupsStructure": "a lookup table inside an equation"}
+    names = {
+        "SampleIfTrueStructure": "SAMPLE IF TRUE",
+        "AllocateAvailableStructure": "ALLOCATE AVAILABLE",
+        "AllocateByPriorityStructure": "ALLOCATE BY PRIORITY",
+        "GetDataStructure": "GET DATA",
+        "GetConstantsStructure": "GET CONSTANTS",
+        "GetLookupsStructure": "GET LOOKUPS",
+        "DataStructure": "a data variable",
+        "LookupsStructure": "a lookup table inside an equation",
+    }
     return names.get(kind, kind.replace("Structure", "").upper())

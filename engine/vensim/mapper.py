@@ -22,8 +22,9 @@ from .expressions import _CONTROL, _ExpressionMapper, _is_number, _norm
 
 
 class _Mapper(_ExpressionMapper):
-    def __init__(self, path: Path, abstract: Any,
-                 written: list[dict[str, list[str]]] | None = None) -> None:
+    def __init__(
+        self, path: Path, abstract: Any, written: list[dict[str, list[str]]] | None = None
+    ) -> None:
         self.path = path
         self.abstract = abstract
         self.written = written or []
@@ -58,11 +59,15 @@ class _Mapper(_ExpressionMapper):
             try:
                 self.element(element)
             except RecursionError:
-                raise self.fail("the equation nests too deeply to translate; split it into "
-                                "intermediate variables.") from None
+                raise self.fail(
+                    "the equation nests too deeply to translate; split it into "
+                    "intermediate variables."
+                ) from None
             except OverflowError:
-                raise self.fail("a number in the equation is too large for a float "
-                                "(above 1.8e308); write it in range.") from None
+                raise self.fail(
+                    "a number in the equation is too large for a float "
+                    "(above 1.8e308); write it in range."
+                ) from None
             self.check_depth(element.name)
         self.model.time_unit = self.time_unit(elements)
         return self.model
@@ -76,10 +81,12 @@ class _Mapper(_ExpressionMapper):
         for piece in [*var.pieces, *(var.init_pieces or ()), *(var.rate or ())]:
             found = depth(piece.expr)
             if found > MAX_DEPTH:
-                raise self.fail(f"the equation nests {found} levels deep, more than the "
-                                f"{MAX_DEPTH} corridor compiles (a long sum a + b + c + ... "
-                                "nests one level per term); split it into intermediate "
-                                "variables, or use SUM over a subscript.")
+                raise self.fail(
+                    f"the equation nests {found} levels deep, more than the "
+                    f"{MAX_DEPTH} corridor compiles (a long sum a + b + c + ... "
+                    "nests one level per term); split it into intermediate "
+                    "variables, or use SUM over a subscript."
+                )
 
     def refuse_duplicates(self, section: Any, written: dict[str, list[str]]) -> None:
         """Refuse two equations for the same variable (or the same elements of it): Vensim
@@ -99,14 +106,19 @@ class _Mapper(_ExpressionMapper):
                     if first == k:
                         continue
                     where = f" (element [{', '.join(cell)}])" if cell else ""
-                    same = ("" if names[first] == names[k] else " (names differing only in "
-                            "case, spaces or underscores are the same variable)")
+                    same = (
+                        ""
+                        if names[first] == names[k]
+                        else " (names differing only in "
+                        "case, spaces or underscores are the same variable)"
+                    )
                     raise SpecError(
                         f"{str(self.path)!r}: variable {element.name!r} is defined twice"
                         f"{where}: by its equation {first + 1} "
                         f"{self.shown(names[first], components[first])!r} and its equation "
                         f"{k + 1} {self.shown(names[k], component)!r}{same}. Vensim refuses "
-                        "such a model: remove one of the definitions or rename its variable.")
+                        "such a model: remove one of the definitions or rename its variable."
+                    )
 
     def cells(self, component: Any) -> set[tuple[str, ...]]:
         """The elements an equation defines: its subscripts, less its :EXCEPT: groups."""
@@ -136,16 +148,19 @@ class _Mapper(_ExpressionMapper):
             if name in expanded:
                 return expanded[name]
             if name in seen:
-                raise SpecError(f"{str(self.path)!r}: subscript range {name!r} is defined "
-                                "in terms of itself.")
+                raise SpecError(
+                    f"{str(self.path)!r}: subscript range {name!r} is defined in terms of itself."
+                )
             rng = ranges[name]
             subs = rng.subscripts
             if isinstance(subs, str):
                 subs = [subs]
             if isinstance(subs, dict):
-                raise SpecError(f"{str(self.path)!r}: subscript range {name!r} is read from "
-                                "a spreadsheet (GET XLS/DIRECT SUBSCRIPT), which is not "
-                                "supported.")
+                raise SpecError(
+                    f"{str(self.path)!r}: subscript range {name!r} is read from "
+                    "a spreadsheet (GET XLS/DIRECT SUBSCRIPT), which is not "
+                    "supported."
+                )
             out: list[str] = []
             for sub in subs:
                 if sub in ranges and sub != name:
@@ -162,12 +177,15 @@ class _Mapper(_ExpressionMapper):
             for target in rng.mapping or []:
                 target = str(target)
                 if target not in ranges:
-                    raise SpecError(f"{str(self.path)!r}: range {name!r} maps to unknown range "
-                                    f"{target!r}.")
+                    raise SpecError(
+                        f"{str(self.path)!r}: range {name!r} maps to unknown range {target!r}."
+                    )
                 if len(expanded[target]) != len(expanded[name]):
-                    raise SpecError(f"{str(self.path)!r}: range {name!r} maps to {target!r} "
-                                    "of another length; element-wise mappings are not "
-                                    "supported.")
+                    raise SpecError(
+                        f"{str(self.path)!r}: range {name!r} maps to {target!r} "
+                        "of another length; element-wise mappings are not "
+                        "supported."
+                    )
                 mappings[target] = tuple(expanded[target])
             if isinstance(rng.subscripts, str):  # a copy: DimCopy <-> DimA
                 mappings[rng.subscripts] = tuple(expanded[rng.subscripts])
@@ -185,11 +203,11 @@ class _Mapper(_ExpressionMapper):
             if exact:
                 dims.append(exact[0])
                 continue
-            supersets = [d for d, dim in self.model.dims.items()
-                         if elements <= set(dim.elements)]
+            supersets = [d for d, dim in self.model.dims.items() if elements <= set(dim.elements)]
             if not supersets:
-                raise self.fail(f"its subscripts {sorted(elements)} belong to no single "
-                                "subscript range.")
+                raise self.fail(
+                    f"its subscripts {sorted(elements)} belong to no single subscript range."
+                )
             dims.append(min(supersets, key=lambda d: len(self.model.dims[d])))
         return tuple(dims)
 
@@ -248,17 +266,20 @@ class _Mapper(_ExpressionMapper):
             for comp in comps:
                 subs, exclude = self.piece_subs(comp)
                 shell = Piece(subs, Num(0.0), exclude)
-                var.pieces.append(Piece(subs, self.model.lower(var, shell, self.expr(
-                    comp.ast.initial)), exclude))
-                var.rate.append(Piece(subs, self.model.lower(var, shell, self.expr(
-                    comp.ast.flow)), exclude))
+                var.pieces.append(
+                    Piece(subs, self.model.lower(var, shell, self.expr(comp.ast.initial)), exclude)
+                )
+                var.rate.append(
+                    Piece(subs, self.model.lower(var, shell, self.expr(comp.ast.flow)), exclude)
+                )
             return
         if "IntegStructure" in ast_kinds:
             raise self.fail("INTEG must be the whole equation of a stock (for every element).")
         if all(_is_number(a) or isinstance(a, np.ndarray) for a in asts):
             value = self.constant_array(comps, dims)
-            var = Variable(name, "param", dims, units=units, doc=doc, value=value,
-                           bounds=(None, None))
+            var = Variable(
+                name, "param", dims, units=units, doc=doc, value=value, bounds=(None, None)
+            )
             self.model.variables[name] = var
             return
         var = Variable(name, "aux", dims, units=units, doc=doc)
@@ -277,13 +298,13 @@ class _Mapper(_ExpressionMapper):
                 else:
                     run_expr = init_expr = self.expr(ast)
                 var.pieces.append(Piece(psubs, self.model.lower(var, shell, run_expr), exclude))
-                init_pieces.append(Piece(psubs, self.model.lower(var, shell, init_expr),
-                                         exclude))
+                init_pieces.append(Piece(psubs, self.model.lower(var, shell, init_expr), exclude))
         if active:
             var.init_pieces = init_pieces
 
-    def split_arrays(self, comp: Any, subs: tuple[str, ...], dims: tuple[str, ...]
-                     ) -> list[tuple[tuple[str, ...], Any]]:
+    def split_arrays(
+        self, comp: Any, subs: tuple[str, ...], dims: tuple[str, ...]
+    ) -> list[tuple[tuple[str, ...], Any]]:
         """A piece whose equation is a number array becomes one piece per element."""
         ast = comp.ast
         if not isinstance(ast, np.ndarray):
@@ -310,16 +331,19 @@ class _Mapper(_ExpressionMapper):
                 positions.append([elements.index(e) for e in self.sub_elements(sub)])
             excluded: set[tuple[int, ...]] = set()
             for group in excepts:
-                per = [[self.model.dims[d].elements.index(e) for e in self.sub_elements(s)]
-                       for d, s in zip(dims, group)]
+                per = [
+                    [self.model.dims[d].elements.index(e) for e in self.sub_elements(s)]
+                    for d, s in zip(dims, group)
+                ]
                 excluded.update(itertools.product(*per))
             value = comp.ast
             if isinstance(value, np.ndarray):
                 sub_shape = tuple(len(p) for p in positions)
                 flat = np.asarray(value, dtype=float)
                 if flat.size != int(np.prod(sub_shape)):
-                    raise self.fail(f"{flat.size} values given for {int(np.prod(sub_shape))} "
-                                    "elements.")
+                    raise self.fail(
+                        f"{flat.size} values given for {int(np.prod(sub_shape))} elements."
+                    )
                 block = flat.reshape(sub_shape)
                 for combo in itertools.product(*[range(len(p)) for p in positions]):
                     index = tuple(positions[k][i] for k, i in enumerate(combo))
@@ -361,7 +385,8 @@ class _Mapper(_ExpressionMapper):
         self.constants[key] = value
         setattr(self.model, role, value)
         self.model.variables[element.name] = Variable(
-            element.name, "param", (), units=units, doc=doc, value=np.array(value))
+            element.name, "param", (), units=units, doc=doc, value=np.array(value)
+        )
         self.model.control[role] = element.name
 
     def lookup(self, element: Any, comps: list[Any], units: str, doc: str) -> None:
@@ -371,22 +396,33 @@ class _Mapper(_ExpressionMapper):
         for comp in comps:
             ast = comp.ast
             if type(ast).__name__ != "LookupsStructure":
-                raise self.fail(f"lookup defined by {type(ast).__name__} (e.g. GET XLS "
-                                "LOOKUPS) is not supported.")
+                raise self.fail(
+                    f"lookup defined by {type(ast).__name__} (e.g. GET XLS "
+                    "LOOKUPS) is not supported."
+                )
             if getattr(ast, "type", "interpolate") not in ("interpolate", "extrapolate"):
                 raise self.fail(f"lookup interpolation {ast.type!r} is not supported.")
             xs = np.asarray(ast.x, dtype=float)
             ys = np.asarray(ast.y, dtype=float)
             subs, excepts = comp.subscripts
-            per = [[self.model.dims[d].elements.index(e) for e in self.sub_elements(s)]
-                   for d, s in zip(dims, subs)]
+            per = [
+                [self.model.dims[d].elements.index(e) for e in self.sub_elements(s)]
+                for d, s in zip(dims, subs)
+            ]
             for index in itertools.product(*per):
                 flat = int(np.ravel_multi_index(index, shape)) if shape else 0
                 tables[flat] = (xs, ys)
         if any(t is None for t in tables):
             raise self.fail("some elements of this subscripted lookup have no table.")
-        var = Variable(element.name, "lookup", dims, units=units, doc=doc, tables=tables,
-                       extrapolate=comps[0].ast.type == "extrapolate")
+        var = Variable(
+            element.name,
+            "lookup",
+            dims,
+            units=units,
+            doc=doc,
+            tables=tables,
+            extrapolate=comps[0].ast.type == "extrapolate",
+        )
         self.model.variables[element.name] = var
 
     def macro_call(self, name: str, args: list[Any]) -> Expr:
@@ -395,15 +431,18 @@ class _Mapper(_ExpressionMapper):
         section = self.macros[name]
         if name in self.expanding:
             chain = " -> ".join([*self.expanding, name])
-            raise self.fail(f"macro {name!r} calls itself ({chain}); a macro cannot be "
-                            "recursive.")
+            raise self.fail(f"macro {name!r} calls itself ({chain}); a macro cannot be recursive.")
         host = self.model.variables.get(self.current)
         if host is not None and host.dims:
-            raise self.fail(f"macro {name!r} is called from a subscripted variable; "
-                            "subscripted macro calls are not supported.")
+            raise self.fail(
+                f"macro {name!r} is called from a subscripted variable; "
+                "subscripted macro calls are not supported."
+            )
         if len(args) != len(section.params):
-            raise self.fail(f"macro {name!r} takes {len(section.params)} arguments "
-                            f"({', '.join(section.params)}), got {len(args)}.")
+            raise self.fail(
+                f"macro {name!r} takes {len(section.params)} arguments "
+                f"({', '.join(section.params)}), got {len(args)}."
+            )
         self.macro_calls += 1
         prefix = f"{self.current}~{name}{self.macro_calls}~"
         scope: dict[str, str] = {}
@@ -418,8 +457,11 @@ class _Mapper(_ExpressionMapper):
             raise self.fail(f"macro {name!r} defines no variable named after itself.")
         saved = (self.names, self.current, self.lookups)
         self.names = scope
-        self.lookups = {_norm(e.name) for e in section.elements
-                        if type(e.components[0]).__name__ == "AbstractLookup"}
+        self.lookups = {
+            _norm(e.name)
+            for e in section.elements
+            if type(e.components[0]).__name__ == "AbstractLookup"
+        }
         self.expanding.append(name)
         try:
             for element in section.elements:
@@ -444,5 +486,6 @@ class _Renamed:
 
 
 def _is_call(node: Any, name: str) -> bool:
-    return (type(node).__name__ == "CallStructure"
-            and getattr(node.function, "reference", None) == name)
+    return (
+        type(node).__name__ == "CallStructure" and getattr(node.function, "reference", None) == name
+    )

@@ -37,8 +37,7 @@ __all__ = ["load", "MAX_MODEL_BYTES"]
 # Bump when the mapping changes, so models cached by an older mapper are parsed again (3:
 # duplicate definitions and too-high orders are refused, so a cached entry may not hold).
 _MAPPER_VERSION = 3
-_PYSD_MODULES = ("pysd.translators.vensim.vensim_element",
-                 "pysd.translators.xmile.xmile_element")
+_PYSD_MODULES = ("pysd.translators.vensim.vensim_element", "pysd.translators.xmile.xmile_element")
 _PYSD_LOCK = threading.Lock()
 
 
@@ -82,21 +81,30 @@ def _check_file(path: Path) -> None:
     except FileNotFoundError:
         raise SpecError(f"model file {str(path)!r} does not exist.") from None
     except OSError as exc:
-        raise SpecError(f"model file {str(path)!r} cannot be read: {exc.strerror or exc}."
-                        ) from None
+        raise SpecError(
+            f"model file {str(path)!r} cannot be read: {exc.strerror or exc}."
+        ) from None
     if stat.S_ISDIR(info.st_mode):
-        raise SpecError(f"{str(path)!r} is a directory, not a model file; give the .mdl or "
-                        ".xmile file inside it.")
+        raise SpecError(
+            f"{str(path)!r} is a directory, not a model file; give the .mdl or "
+            ".xmile file inside it."
+        )
     if not stat.S_ISREG(info.st_mode):
-        raise SpecError(f"{str(path)!r} is not a regular file (a device, pipe or socket); "
-                        "give a Vensim .mdl or XMILE .xmile file.")
+        raise SpecError(
+            f"{str(path)!r} is not a regular file (a device, pipe or socket); "
+            "give a Vensim .mdl or XMILE .xmile file."
+        )
     if path.suffix.lower() not in _SUFFIXES:
-        raise SpecError(f"{str(path)!r}: unknown model format {path.suffix!r}; give a "
-                        "Vensim .mdl or an XMILE .xmile/.xml/.stmx file.")
+        raise SpecError(
+            f"{str(path)!r}: unknown model format {path.suffix!r}; give a "
+            "Vensim .mdl or an XMILE .xmile/.xml/.stmx file."
+        )
     if info.st_size > MAX_MODEL_BYTES:
-        raise SpecError(f"model file {str(path)!r} is {info.st_size / 2**20:.0f} MiB, more than "
-                        f"the {MAX_MODEL_BYTES // 2**20} MiB a model file may have; check that "
-                        "it is the model (not data), or split its data into a separate file.")
+        raise SpecError(
+            f"model file {str(path)!r} is {info.st_size / 2**20:.0f} MiB, more than "
+            f"the {MAX_MODEL_BYTES // 2**20} MiB a model file may have; check that "
+            "it is the model (not data), or split its data into a separate file."
+        )
     if not os.access(path, os.R_OK):
         raise SpecError(f"model file {str(path)!r} is not readable; check its permissions.")
 
@@ -105,8 +113,10 @@ def _read_model_bytes(path: Path) -> bytes:
     with path.open("rb") as handle:
         data = handle.read(MAX_MODEL_BYTES + 1)
     if len(data) > MAX_MODEL_BYTES:  # the file grew after it was checked
-        raise SpecError(f"model file {str(path)!r} is larger than the "
-                        f"{MAX_MODEL_BYTES // 2**20} MiB a model file may have.")
+        raise SpecError(
+            f"model file {str(path)!r} is larger than the "
+            f"{MAX_MODEL_BYTES // 2**20} MiB a model file may have."
+        )
     return data
 
 
@@ -191,8 +201,10 @@ def _parse(path: Path) -> Model:
 
                 source = XmileFile(str(path))
             else:
-                raise SpecError(f"{str(path)!r}: unknown model format {suffix!r}; give a "
-                                "Vensim .mdl or an XMILE .xmile/.xml/.stmx file.")
+                raise SpecError(
+                    f"{str(path)!r}: unknown model format {suffix!r}; give a "
+                    "Vensim .mdl or an XMILE .xmile/.xml/.stmx file."
+                )
             source.parse()
             abstract = source.get_abstract_model()
         except SpecError:
@@ -200,12 +212,15 @@ def _parse(path: Path) -> Model:
         except Exception as exc:  # noqa: BLE001 - pysd raises many exception types
             if guard.refused is not None:
                 text, element = guard.refused
-                raise SpecError(f"{str(path)!r}: variable {element!r}: {text[:80]!r} is not "
-                                "a number. Lookup ranges and points, and the numbers of an "
-                                "equation, must be written as plain numbers; corridor does "
-                                "not evaluate expressions there.") from None
-            raise SpecError(f"{str(path)!r}: cannot parse the model: "
-                            f"{_describe_parse_error(exc)}") from None
+                raise SpecError(
+                    f"{str(path)!r}: variable {element!r}: {text[:80]!r} is not "
+                    "a number. Lookup ranges and points, and the numbers of an "
+                    "equation, must be written as plain numbers; corridor does "
+                    "not evaluate expressions there."
+                ) from None
+            raise SpecError(
+                f"{str(path)!r}: cannot parse the model: {_describe_parse_error(exc)}"
+            ) from None
     return _Mapper(path, abstract, _written_names(source)).build()
 
 
@@ -239,5 +254,3 @@ def _describe_parse_error(exc: Exception) -> str:
     if isinstance(line, (int, str)) and line:
         head += f" (line {line})"
     return head
-
-

@@ -34,8 +34,18 @@ def ishigami() -> engine.Model:
 @pytest.fixture(scope="module")
 def sweep():
     priors = {"k": ("uniform", 0.02, 0.2)}
-    return engine.run_ensemble(decay(), n=64, seed=2, design="sobol", priors=priors,
-                               start=2025, stop=2060, dt=0.5, chunk_size=20, progress=False)
+    return engine.run_ensemble(
+        decay(),
+        n=64,
+        seed=2,
+        design="sobol",
+        priors=priors,
+        start=2025,
+        stop=2060,
+        dt=0.5,
+        chunk_size=20,
+        progress=False,
+    )
 
 
 def test_quantile_groups_match_numpy_on_the_raw_members(sweep):
@@ -46,21 +56,34 @@ def test_quantile_groups_match_numpy_on_the_raw_members(sweep):
         np.testing.assert_array_equal(summary["time"].values, sweep[horizon]["time"].values)
         for name in ("x", "loss", "per\u2215capita"):
             raw = sweep[horizon][name].values
-            np.testing.assert_allclose(summary[name].values, np.quantile(raw, q, axis=0),
-                                       rtol=1e-14, atol=0)
+            np.testing.assert_allclose(
+                summary[name].values, np.quantile(raw, q, axis=0), rtol=1e-14, atol=0
+            )
         assert summary["x"].attrs["units"] == "person"
         assert summary["x"].dims == ("quantile", "time")
 
 
 def test_summarize_a_reopened_store_gives_the_stored_summary(tmp_path):
     priors = {"k": ("uniform", 0.02, 0.2)}
-    engine.run_ensemble(decay(), n=30, seed=1, priors=priors, start=2025, stop=2060, dt=0.5,
-                        chunk_size=7, progress=False, store=tmp_path / "s.zarr")
+    engine.run_ensemble(
+        decay(),
+        n=30,
+        seed=1,
+        priors=priors,
+        start=2025,
+        stop=2060,
+        dt=0.5,
+        chunk_size=7,
+        progress=False,
+        store=tmp_path / "s.zarr",
+    )
     tree = engine.open_store(tmp_path / "s.zarr")
     again = engine.summarize(tree)
     for horizon in ("short", "medium", "long"):
-        xr.testing.assert_allclose(again[horizon].to_dataset(inherit=False),
-                                   tree[f"summary/{horizon}"].to_dataset(inherit=False).load())
+        xr.testing.assert_allclose(
+            again[horizon].to_dataset(inherit=False),
+            tree[f"summary/{horizon}"].to_dataset(inherit=False).load(),
+        )
 
 
 def test_member_quantiles_have_the_bits_of_numpy():
@@ -68,9 +91,14 @@ def test_member_quantiles_have_the_bits_of_numpy():
 
     rng = np.random.default_rng(5)
     q = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
-    cases = [rng.random((1000, 37)), np.round(rng.random((501, 9)) * 3),  # ties
-             np.cumsum(rng.standard_normal((2000, 4, 3)), axis=0), rng.random((1, 5)),
-             rng.random((2, 3)), np.where(rng.random((300, 6)) < 0.1, np.inf, 1.0)]
+    cases = [
+        rng.random((1000, 37)),
+        np.round(rng.random((501, 9)) * 3),  # ties
+        np.cumsum(rng.standard_normal((2000, 4, 3)), axis=0),
+        rng.random((1, 5)),
+        rng.random((2, 3)),
+        np.where(rng.random((300, 6)) < 0.1, np.inf, 1.0),
+    ]
     for raw in cases:
         with np.errstate(invalid="ignore"):
             expected = np.quantile(raw, q, axis=0)
@@ -119,22 +147,32 @@ def test_store_summaries_read_bounded_blocks_of_all_members(tmp_path, monkeypatc
     m.stock("population", initial=100.0, dims=("region",))
     m.flow("births", "growth * population", into="population", dims=("region",))
     members = 100
-    tree = engine.run_ensemble(m, n=members, seed=3, priors={"growth": ("uniform", 0, 0.05)},
-                               start=0, stop=30, dt=0.5, outputs=["population"],
-                               chunk_size=40, progress=False, store=tmp_path / "s.zarr",
-                               horizons={"all": (0, None, 0.5)})
+    tree = engine.run_ensemble(
+        m,
+        n=members,
+        seed=3,
+        priors={"growth": ("uniform", 0, 0.05)},
+        start=0,
+        stop=30,
+        dt=0.5,
+        outputs=["population"],
+        chunk_size=40,
+        progress=False,
+        store=tmp_path / "s.zarr",
+        horizons={"all": (0, None, 0.5)},
+    )
     assert reads and max(nbytes for _, _, nbytes in reads) <= 4096 + 8 * members * 6
     array = stores.ZarrStore(tmp_path / "s.zarr", None).array  # type: ignore[arg-type]
     chunks = array("all/population").chunks
     assert chunks[0] == 40 and chunks[1] < tree["all"].sizes["time"]
     raw = tree["all"]["population"].values
     q = [0.05, 0.25, 0.5, 0.75, 0.95]
-    np.testing.assert_array_equal(tree["summary/all"]["population"].values,
-                                  np.quantile(raw, q, axis=0))
+    np.testing.assert_array_equal(
+        tree["summary/all"]["population"].values, np.quantile(raw, q, axis=0)
+    )
 
 
-def test_summaries_of_a_store_chunked_over_all_times_read_a_chunk_of_members_at_a_time(
-        monkeypatch):
+def test_summaries_of_a_store_chunked_over_all_times_read_a_chunk_of_members_at_a_time(monkeypatch):
     from engine import budgets
     from engine.analyze import _blocks, _read_block
 
@@ -173,17 +211,26 @@ def test_subscripted_outputs_keep_their_dims_in_summaries():
     m.param("growth", [0.01, 0.02], dims=("region",), bounds=(-1, 1))
     m.stock("population", initial=100.0, dims=("region",))
     m.flow("births", "growth * population", into="population", dims=("region",))
-    tree = engine.run_ensemble(m, n=16, seed=0, design="saltelli",
-                               priors={"growth[Europe]": ("uniform", 0, 0.02)},
-                               start=0, stop=10, dt=1, outputs=["population"], progress=False)
+    tree = engine.run_ensemble(
+        m,
+        n=16,
+        seed=0,
+        design="saltelli",
+        priors={"growth[Europe]": ("uniform", 0, 0.02)},
+        start=0,
+        stop=10,
+        dt=1,
+        outputs=["population"],
+        progress=False,
+    )
     summary = tree["summary/medium"]["population"]
     assert summary.dims == ("quantile", "time", "region")
     raw = tree["medium"]["population"].values
-    np.testing.assert_allclose(summary.values, np.quantile(raw, [.05, .25, .5, .75, .95],
-                                                           axis=0))
+    np.testing.assert_allclose(
+        summary.values, np.quantile(raw, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    )
     indices = tree["sensitivity/medium"]
-    assert list(indices["output"].values) == ["population[Europe]",
-                                              "population[Northern Africa]"]
+    assert list(indices["output"].values) == ["population[Europe]", "population[Northern Africa]"]
     assert indices["ST"].sel(output="population[Europe]").item() == pytest.approx(1, abs=0.2)
     assert np.isnan(indices["S1"].sel(output="population[Northern Africa]").item())
 
@@ -191,8 +238,17 @@ def test_subscripted_outputs_keep_their_dims_in_summaries():
 @pytest.mark.slow
 def test_sobol_indices_of_ishigami_are_within_002_of_analytic():
     priors = {name: ("uniform", -math.pi, math.pi) for name in ("x1", "x2", "x3")}
-    tree = engine.run_ensemble(ishigami(), n=2**14, seed=0, design="saltelli", priors=priors,
-                               start=0, stop=0, dt=1, progress=False)
+    tree = engine.run_ensemble(
+        ishigami(),
+        n=2**14,
+        seed=0,
+        design="saltelli",
+        priors=priors,
+        start=0,
+        stop=0,
+        dt=1,
+        progress=False,
+    )
     assert tree.sizes["member"] == 2**14 * 8
     indices = tree["sensitivity/all"].sel(output="y")
     assert list(indices["parameter"].values) == ["x1", "x2", "x3"]
@@ -210,9 +266,17 @@ def test_morris_ranks_a_linear_model():
     for name in ("a", "b", "c"):
         m.param(name, 0.5, bounds=(0, 1))
     m.aux("y", "1 * a + 10 * b + 0 * c")
-    tree = engine.run_ensemble(m, n=10, seed=4, design="morris",
-                               priors={k: ("uniform", 0, 1) for k in "abc"}, start=0, stop=0,
-                               dt=1, progress=False)
+    tree = engine.run_ensemble(
+        m,
+        n=10,
+        seed=4,
+        design="morris",
+        priors={k: ("uniform", 0, 1) for k in "abc"},
+        start=0,
+        stop=0,
+        dt=1,
+        progress=False,
+    )
     indices = tree["sensitivity/all"].sel(output="y")
     # elementary effects on the unit design scale: the grid spans 3/4 of a uniform range
     np.testing.assert_allclose(indices["mu_star"].values, [0.75, 7.5, 0.0], atol=1e-9)

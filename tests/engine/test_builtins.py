@@ -18,8 +18,12 @@ from engine.vensim import expressions as front_end
 # Arguments that make sense for every builtin: a value in (0, 1) that moves with time, a
 # delay time, an order (a whole number) or a table.
 _X = "0.5 + 0.1 * time"
-_ARGUMENTS = {"lookup_extrapolate": ["table", "time"], "smooth_n": [_X, "2", "1", "2"],
-              "delay_n": [_X, "2", "1", "2"], "delay_n_lagged": [_X, "2", "1", "2"]}
+_ARGUMENTS = {
+    "lookup_extrapolate": ["table", "time"],
+    "smooth_n": [_X, "2", "1", "2"],
+    "delay_n": [_X, "2", "1", "2"],
+    "delay_n_lagged": [_X, "2", "1", "2"],
+}
 
 
 def _calls() -> list[tuple[str, str]]:
@@ -49,7 +53,8 @@ def test_parser_takes_the_arity_of_the_table(name):
     b = BUILTINS[name]
     args = ["x"] * b.min_args
     assert equations.parse(f"{name}({', '.join(args)})") == equations.Call(
-        name, tuple(equations.Ref("x") for _ in args))
+        name, tuple(equations.Ref("x") for _ in args)
+    )
     with pytest.raises(engine.SpecError, match="arguments"):
         equations.parse(f"{name}({', '.join(['x'] * (b.max_args + 1))})")
 
@@ -59,7 +64,9 @@ def test_the_readers_agree_with_the_table():
     assert set(equations.FUNCTIONS) | set(equations.STATEFUL_FUNCTIONS) == set(BUILTINS)
     assert set(equations.STATEFUL_FUNCTIONS) == names(memory=True)
     assert {n: (b.min_args, b.max_args) for n, b in BUILTINS.items()} == {
-        **equations.FUNCTIONS, **equations.STATEFUL_FUNCTIONS}
+        **equations.FUNCTIONS,
+        **equations.STATEFUL_FUNCTIONS,
+    }
     assert equations._ALIASES is ALIASES
     assert graph._TIME_FUNCTIONS == names(timed=True)
     assert front_end._SAME == names(vensim=True) and front_end._SAME <= set(BUILTINS)

@@ -35,8 +35,9 @@ def test_standard_errors_cover_truth_with_noise(decay):
     t = np.arange(0, 4.01, 0.25)
     truth = engine.simulate(decay, params={"k": 0.5, "x0": 2.0}, saveper=0.25)
     noisy = truth["x"].sel(time=t).values * (1 + 0.01 * rng.standard_normal(t.size))
-    fit = engine.calibrate(decay, xr.Dataset({"x": ("time", noisy)}, coords={"time": t}),
-                           ["k", "x0"])
+    fit = engine.calibrate(
+        decay, xr.Dataset({"x": ("time", noisy)}, coords={"time": t}), ["k", "x0"]
+    )
     se = float(fit.standard_errors["k"])
     assert 0 < se < 0.05
     assert abs(float(fit.values["k"]) - 0.5) < 4 * se
@@ -50,9 +51,8 @@ def test_subscripted_parameters_and_sigma():
     m.stock("n", initial=100, dims="region")
     m.flow("growth", "rate * n", into="n", dims="region")
     t = np.arange(4.0)
-    data = np.stack([100 * 1.1 ** t, 100 * 0.9 ** t], axis=1)
-    obs = xr.Dataset({"n": (("time", "region"), data)},
-                     coords={"time": t, "region": ["a", "b"]})
+    data = np.stack([100 * 1.1**t, 100 * 0.9**t], axis=1)
+    obs = xr.Dataset({"n": (("time", "region"), data)}, coords={"time": t, "region": ["a", "b"]})
     fit = engine.calibrate(m, obs, ["rate"], sigma={"n": 1.0})
     np.testing.assert_allclose(fit.values["rate"], [0.1, -0.1], rtol=1e-6)
     assert fit.labels == ["rate[a]", "rate[b]"]
@@ -64,8 +64,6 @@ def test_input_errors(decay):
     with pytest.raises(engine.ParameterError, match="not a parameter"):
         engine.calibrate(decay, obs, ["nope"])
     with pytest.raises(engine.SpecError, match="not an output"):
-        engine.calibrate(decay, xr.Dataset({"y": ("time", [1.0])}, coords={"time": [0.0]}),
-                         ["k"])
+        engine.calibrate(decay, xr.Dataset({"y": ("time", [1.0])}, coords={"time": [0.0]}), ["k"])
     with pytest.raises(engine.SpecError, match="not save times"):
-        engine.calibrate(decay, xr.Dataset({"x": ("time", [1.0])}, coords={"time": [0.123]}),
-                         ["k"])
+        engine.calibrate(decay, xr.Dataset({"x": ("time", [1.0])}, coords={"time": [0.123]}), ["k"])

@@ -53,8 +53,12 @@ def test_disk_cache_is_reused_by_a_second_process(tmp_path):
         print(compiled.key, time.perf_counter() - start)
     """) % str(Path(__file__).resolve().parents[2])
     env = dict(os.environ, CORRIDOR_CACHE_DIR=str(tmp_path))
-    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                           text=True, check=True).stdout.split() for _ in range(2)]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        ).stdout.split()
+        for _ in range(2)
+    ]
     assert runs[0][0] == runs[1][0]
     index_files = list((tmp_path / "__pycache__").glob("*.nbi"))
     assert index_files, "numba wrote no cache index"
@@ -75,10 +79,11 @@ def test_hostile_names_cannot_inject_code(tmp_path):
     m.dimension(f"d\n{evil}", [f"e'\"\n{evil}", "ok"])
     m.param(evil, [1.0, 2.0], dims=(f"d\n{evil}",))
     m.stock(f"s'); {evil}", initial=1.0)
-    m.flow(f"f\"\"\" {evil}", "1", into=f"s'); {evil}")
+    m.flow(f'f""" {evil}', "1", into=f"s'); {evil}")
     compiled = engine.compile_model(m)
     assert "os.system" not in "".join(
-        line for line in compiled.source.splitlines() if not line.lstrip().startswith("#"))
+        line for line in compiled.source.splitlines() if not line.lstrip().startswith("#")
+    )
     ds = engine.simulate(m, start=0, stop=2, dt=1)
     assert not marker.exists()
     np.testing.assert_allclose(ds[f"s'); {evil}"].values, [1, 2, 3])
@@ -89,8 +94,11 @@ def test_fast_dataset_equals_public_constructor():
     from tests.engine.test_simulation import subscripted_model
 
     ds = engine.simulate(subscripted_model(), start=0, stop=2, dt=1)
-    public = xr.Dataset({k: v.variable for k, v in ds.data_vars.items()},
-                        coords={k: v.variable for k, v in ds.coords.items()}, attrs=ds.attrs)
+    public = xr.Dataset(
+        {k: v.variable for k, v in ds.data_vars.items()},
+        coords={k: v.variable for k, v in ds.coords.items()},
+        attrs=ds.attrs,
+    )
     xr.testing.assert_identical(ds, public)
 
 
@@ -121,10 +129,19 @@ def _states(compiled: engine.CompiledModel, method: str, n_steps: int) -> list[n
         a = np.zeros(compiled.plan.sizes["a"])
         info = np.zeros(8)
         info[2], info[3] = 1e-6, 1e-9  # rtol, atol (rk45)
-        status = compiled.runner(method)(compiled.p0.copy(), y, a, discrete_state(compiled, steps),
-                                         0.0, 0.25, steps, np.zeros(steps + 1, dtype=np.int64),
-                                         np.zeros((0, 4), dtype=np.int64),
-                                         np.zeros((steps + 1, 0)), info)
+        status = compiled.runner(method)(
+            compiled.p0.copy(),
+            y,
+            a,
+            discrete_state(compiled, steps),
+            0.0,
+            0.25,
+            steps,
+            np.zeros(steps + 1, dtype=np.int64),
+            np.zeros((0, 4), dtype=np.int64),
+            np.zeros((steps + 1, 0)),
+            info,
+        )
         assert status == 0
         states += [y, a]
     return states
@@ -137,8 +154,9 @@ def test_loop_fusion_changes_no_bit_and_fuses():
     plain = engine.compile_model(_fusion_model(), fuse=False)
     assert plain.source.count(" for ") > fused.source.count(" for ")
     for method in ("euler", "rk4", "rk45"):
-        for mine, theirs in zip(_states(fused, method, 20), _states(plain, method, 20),
-                                strict=True):
+        for mine, theirs in zip(
+            _states(fused, method, 20), _states(plain, method, 20), strict=True
+        ):
             np.testing.assert_array_equal(mine, theirs)
 
 
@@ -147,21 +165,30 @@ def test_fuse_loops_keeps_dependent_loops_apart():
 
     head = ["    for i0 in range(0, 3):"]
     same = head + ["        a[0 + i0] = y[0 + i0]"] + head + ["        a[3 + i0] = a[0 + i0] * 2.0"]
-    assert fuse_loops(same) == head + ["        a[0 + i0] = y[0 + i0]",
-                                       "        a[3 + i0] = a[0 + i0] * 2.0"]
+    assert fuse_loops(same) == head + [
+        "        a[0 + i0] = y[0 + i0]",
+        "        a[3 + i0] = a[0 + i0] * 2.0",
+    ]
     # reading the element before: written at the iteration before, so fusing is exact
-    behind = head + ["        a[0 + i0] = y[0 + i0]"] + head + [
-        "        a[3 + i0] = (a[0 + i0 - 1] if i0 > 0 else 0.0)"]
+    behind = (
+        head
+        + ["        a[0 + i0] = y[0 + i0]"]
+        + head
+        + ["        a[3 + i0] = (a[0 + i0 - 1] if i0 > 0 else 0.0)"]
+    )
     assert fuse_loops(behind) == behind[:2] + behind[3:]
     # reading the element after: not yet written at this iteration, so no fusion
-    ahead = head + ["        a[0 + i0] = y[0 + i0]"] + head + [
-        "        a[3 + i0] = (a[0 + i0 + 1] if i0 < 2 else 0.0)"]
+    ahead = (
+        head
+        + ["        a[0 + i0] = y[0 + i0]"]
+        + head
+        + ["        a[3 + i0] = (a[0 + i0 + 1] if i0 < 2 else 0.0)"]
+    )
     assert fuse_loops(ahead) == ahead
     # overwriting what an earlier loop read at a later iteration: no fusion
     overwrite = head + ["        a[0 + i0] = y[2 - i0]"] + head + ["        y[0 + i0] = 1.0"]
     assert fuse_loops(overwrite) == overwrite
-    opaque = head + ["        a[0 + i0] = y[0 + i0]"] + head + [
-        "        a[3 + i0] = _f(a, i0)"]
+    opaque = head + ["        a[0 + i0] = y[0 + i0]"] + head + ["        a[3 + i0] = _f(a, i0)"]
     assert fuse_loops(opaque) == opaque
     fixed = head + ["        a[0 + i0] = y[0 + i0]"] + head + ["        a[3 + i0] = a[2]"]
     assert fuse_loops(fixed) == fixed
@@ -169,13 +196,22 @@ def test_fuse_loops_keeps_dependent_loops_apart():
     assert fuse_loops(anti) == anti
     twice = head + ["        a[0 + i0] = 1.0"] + head + ["        a[1 + i0] = 2.0"]
     assert fuse_loops(twice) == twice
-    other = head + ["        a[0 + i0] = 1.0"] + ["    for i0 in range(0, 4):",
-                                                   "        a[3 + i0] = 2.0"]
+    other = (
+        head
+        + ["        a[0 + i0] = 1.0"]
+        + ["    for i0 in range(0, 4):", "        a[3 + i0] = 2.0"]
+    )
     assert fuse_loops(other) == other
-    flat = ["    for i in range(0, 3):", "        y[i] += h * dydt[i]",
-            "    for i in range(3, 7):", "        y[i] += h * dydt[i]"]
-    assert fuse_loops(flat, independent=True) == ["    for i in range(0, 7):",
-                                                  "        y[i] += h * dydt[i]"]
+    flat = [
+        "    for i in range(0, 3):",
+        "        y[i] += h * dydt[i]",
+        "    for i in range(3, 7):",
+        "        y[i] += h * dydt[i]",
+    ]
+    assert fuse_loops(flat, independent=True) == [
+        "    for i in range(0, 7):",
+        "        y[i] += h * dydt[i]",
+    ]
     assert fuse_loops(flat) == flat
 
 
@@ -185,14 +221,17 @@ def test_solver_templates_mark_their_optional_steps():
     from engine import solvers
     from engine.compiler.assembly import _fill_hooks
 
-    template = ("    # pre_step(t) would be a comment, kept\n"
-                "    {pre_step} pre_step(t, y, p, a, z, h)\n"
-                "        {post_step} post_step(1, y, p, a, z, h)  # discrete\n"
-                "    pre_step_count = 0")
+    template = (
+        "    # pre_step(t) would be a comment, kept\n"
+        "    {pre_step} pre_step(t, y, p, a, z, h)\n"
+        "        {post_step} post_step(1, y, p, a, z, h)  # discrete\n"
+        "    pre_step_count = 0"
+    )
     assert _fill_hooks(template, {"pre_step": False, "post_step": True}) == (
         "    # pre_step(t) would be a comment, kept\n"
         "        post_step(1, y, p, a, z, h)  # discrete\n"
-        "    pre_step_count = 0")
+        "    pre_step_count = 0"
+    )
     with pytest.raises(AssertionError, match="unknown hook"):
         _fill_hooks("    {pre-step} pre_step(t)", {"pre_step": True, "post_step": True})
     for name, template in solvers.SOURCE.items():
@@ -209,8 +248,11 @@ def test_compiler_reads_the_subscripts_graph_resolved(monkeypatch):
 
     m = _fusion_model()
     m.lookup("curve", [(0.0, 0.0), (1.0, 2.0)])
-    m.aux("c", "curve(s[region]) + sum(u[region, stage] * v[region, stage], 'stage')",
-          dims=("region",))
+    m.aux(
+        "c",
+        "curve(s[region]) + sum(u[region, stage] * v[region, stage], 'stage')",
+        dims=("region",),
+    )
     expected, _, _ = compiler.generate_source(graph.build_plan(m))
     plan = graph.build_plan(m)  # what checking the model resolved, and nothing more
 

@@ -19,17 +19,32 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (CONFORMANCE / "conform.py").exists(),
-                    reason=f"shared conformance suite not found at {CONFORMANCE}")
+@pytest.mark.skipif(
+    not (CONFORMANCE / "conform.py").exists(),
+    reason=f"shared conformance suite not found at {CONFORMANCE}",
+)
 def test_core_conformance_suite():
     result = subprocess.run(
-        [sys.executable, str(CONFORMANCE / "conform.py"), "--engine",
-         "corridor_engine:run_vensim", "--suite", "core", "--jobs", "2"],
-        cwd=ROOT, capture_output=True, text=True, timeout=1500)
+        [
+            sys.executable,
+            str(CONFORMANCE / "conform.py"),
+            "--engine",
+            "corridor_engine:run_vensim",
+            "--suite",
+            "core",
+            "--jobs",
+            "2",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     last = result.stdout.strip().splitlines()[-1]
     match = re.fullmatch(r"(\d+) passed, (\d+) failed", last)
     assert match, result.stdout[-2000:] + result.stderr[-2000:]
-    failures = [line for line in result.stdout.splitlines()
-                if " FAIL " in line or " ERROR " in line]
+    failures = [
+        line for line in result.stdout.splitlines() if " FAIL " in line or " ERROR " in line
+    ]
     assert int(match.group(2)) == 0, "\n".join(failures)
     assert int(match.group(1)) == 60

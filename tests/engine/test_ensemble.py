@@ -33,8 +33,11 @@ def assert_trees_identical(a: xr.DataTree, b: xr.DataTree) -> None:
     assert sorted(n.path for n in a.subtree) == sorted(n.path for n in b.subtree)
     for node in a.subtree:
         left = node.to_dataset(inherit=False).load()
-        right = b[node.path].to_dataset(inherit=False).load() if node.path != "/" else \
-            b.to_dataset(inherit=False).load()
+        right = (
+            b[node.path].to_dataset(inherit=False).load()
+            if node.path != "/"
+            else b.to_dataset(inherit=False).load()
+        )
         xr.testing.assert_identical(left[sorted(left.variables)], right[sorted(right.variables)])
 
 
@@ -54,75 +57,119 @@ def test_tree_layout(reference):
     assert reference.attrs["complete"] and reference.attrs["failed_members"] == 0
 
 
-@settings(max_examples=12, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(chunk_size=st.integers(1, 40))
 def test_results_do_not_depend_on_chunk_size(teacup, reference, chunk_size):
-    tree = engine.run_ensemble(teacup, n=37, seed=11, design="lhs", priors=PRIORS,
-                               chunk_size=chunk_size, **RUN)
+    tree = engine.run_ensemble(
+        teacup, n=37, seed=11, design="lhs", priors=PRIORS, chunk_size=chunk_size, **RUN
+    )
     for name in ("teacup_temperature", "heat_loss"):
         np.testing.assert_array_equal(tree["all"][name].values, reference["all"][name].values)
-    np.testing.assert_array_equal(tree["summary/all"]["heat_loss"].values,
-                                  reference["summary/all"]["heat_loss"].values)
+    np.testing.assert_array_equal(
+        tree["summary/all"]["heat_loss"].values, reference["summary/all"]["heat_loss"].values
+    )
 
 
 def test_results_do_not_depend_on_thread_count(teacup, reference):
     threads = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        one = engine.run_ensemble(teacup, n=37, seed=11, design="lhs", priors=PRIORS,
-                                  chunk_size=37, **RUN)
+        one = engine.run_ensemble(
+            teacup, n=37, seed=11, design="lhs", priors=PRIORS, chunk_size=37, **RUN
+        )
     finally:
         numba.set_num_threads(threads)
-    np.testing.assert_array_equal(one["all"]["teacup_temperature"].values,
-                                  reference["all"]["teacup_temperature"].values)
+    np.testing.assert_array_equal(
+        one["all"]["teacup_temperature"].values, reference["all"]["teacup_temperature"].values
+    )
 
 
 def test_member_i_is_a_single_run_with_design_row_i(teacup, reference):
     sample = reference.to_dataset(inherit=False)["sample"]
     for member in (0, 17, 36):
-        params = {str(p): float(sample.sel(member=member, parameter=p))
-                  for p in sample["parameter"].values}
+        params = {
+            str(p): float(sample.sel(member=member, parameter=p))
+            for p in sample["parameter"].values
+        }
         ds = engine.simulate(teacup, params=params, start=0, stop=30, dt=0.125, saveper=1)
-        np.testing.assert_allclose(reference["all"]["teacup_temperature"].values[member],
-                                   ds["teacup_temperature"].values, rtol=1e-13)
-        assert float(reference["characteristic_time"].values[member]) == \
-            params["characteristic_time"]
+        np.testing.assert_allclose(
+            reference["all"]["teacup_temperature"].values[member],
+            ds["teacup_temperature"].values,
+            rtol=1e-13,
+        )
+        assert (
+            float(reference["characteristic_time"].values[member]) == params["characteristic_time"]
+        )
 
 
 def test_memory_store_and_zarr_store_hold_the_same_tree(teacup, reference, tmp_path):
-    tree = engine.run_ensemble(teacup, n=37, seed=11, design="lhs", priors=PRIORS,
-                               chunk_size=10, store=tmp_path / "s.zarr", **RUN)
+    tree = engine.run_ensemble(
+        teacup,
+        n=37,
+        seed=11,
+        design="lhs",
+        priors=PRIORS,
+        chunk_size=10,
+        store=tmp_path / "s.zarr",
+        **RUN,
+    )
     on_disk = engine.open_store(tmp_path / "s.zarr")
     assert_trees_identical(tree, on_disk)
     for group in ("all", "summary/all"):
-        xr.testing.assert_identical(tree[group].to_dataset(inherit=False).load(),
-                                    reference[group].to_dataset(inherit=False))
+        xr.testing.assert_identical(
+            tree[group].to_dataset(inherit=False).load(), reference[group].to_dataset(inherit=False)
+        )
 
 
 def test_default_horizons_of_a_yearly_model():
     model = decay()
-    tree = engine.run_ensemble(model, n=5, seed=0, priors={"k": ("uniform", 0.01, 0.2)},
-                               start=2025, stop=2100, dt=0.25, outputs=["x"], progress=False)
+    tree = engine.run_ensemble(
+        model,
+        n=5,
+        seed=0,
+        priors={"k": ("uniform", 0.01, 0.2)},
+        start=2025,
+        stop=2100,
+        dt=0.25,
+        outputs=["x"],
+        progress=False,
+    )
     assert {"short", "medium", "long", "summary"} <= set(tree.children)
     assert tree["short"]["x"].shape == (5, 20)
     np.testing.assert_allclose(tree["medium"]["time"].values, np.arange(2030, 2045))
     np.testing.assert_allclose(tree["long"]["time"].values, np.arange(2045, 2101, 5))
     assert set(tree["long"].data_vars) == {"x"}  # only the outputs asked for
-    ds = engine.simulate(model, params={"k": float(tree["sample"].values[3, 0])}, start=2025,
-                         stop=2100, dt=0.25)
-    np.testing.assert_allclose(tree["long"]["x"].values[3],
-                               ds["x"].sel(time=tree["long"]["time"].values).values,
-                               rtol=1e-13)
+    ds = engine.simulate(
+        model, params={"k": float(tree["sample"].values[3, 0])}, start=2025, stop=2100, dt=0.25
+    )
+    np.testing.assert_allclose(
+        tree["long"]["x"].values[3],
+        ds["x"].sel(time=tree["long"]["time"].values).values,
+        rtol=1e-13,
+    )
 
 
-FAILING = dict(n=12, seed=0, design="lhs", priors={"k": ("choice", [0.0, 0.1, 0.2])},
-               start=0, stop=2, dt=0.5, horizons={"all": (0, None, None)}, progress=False)
+FAILING = dict(
+    n=12,
+    seed=0,
+    design="lhs",
+    priors={"k": ("choice", [0.0, 0.1, 0.2])},
+    start=0,
+    stop=2,
+    dt=0.5,
+    horizons={"all": (0, None, None)},
+    progress=False,
+)
 
 
 def test_failed_members_are_marked_and_the_sweep_goes_on():
-    with pytest.warns(RuntimeWarning, match=r"4 of 12 members failed.*member \d+: half_life "
-                                            r"at time 0"):
+    with pytest.warns(
+        RuntimeWarning,
+        match=r"4 of 12 members failed.*member \d+: half_life "
+        r"at time 0",
+    ):
         tree = engine.run_ensemble(decay(), chunk_size=5, **FAILING)
     k = tree["sample"].values[:, 0]
     status = tree["status"].values
@@ -153,10 +200,19 @@ def test_failure_time_of_a_member_is_the_exact_step(outputs):
     it is non-finite); the member then runs again step by step, so the failure time is the
     step's, 1.75, not the next save time 2, and the stock is named, not an output."""
     with pytest.warns(RuntimeWarning, match=r"1 of 2 members failed.*member \d+: x at time 1.75"):
-        tree = engine.run_ensemble(blow_up(), n=2, seed=0, design="lhs",
-                                   priors={"t_c": ("choice", [1.5, 10.0])}, start=0, stop=3,
-                                   dt=0.25, outputs=outputs, horizons={"all": (0, None, 1.0)},
-                                   progress=False)
+        tree = engine.run_ensemble(
+            blow_up(),
+            n=2,
+            seed=0,
+            design="lhs",
+            priors={"t_c": ("choice", [1.5, 10.0])},
+            start=0,
+            stop=3,
+            dt=0.25,
+            outputs=outputs,
+            horizons={"all": (0, None, 1.0)},
+            progress=False,
+        )
     failed = tree["sample"].values[:, 0] == 1.5
     assert np.array_equal(tree["status"].values != 0, failed)
     assert np.all(tree["failure_time"].values[failed] == 1.75)
@@ -181,14 +237,24 @@ def test_sensitivity_designs_set_the_number_of_members(teacup):
 
 
 def test_fixed_params_apply_to_every_member(teacup):
-    tree = engine.run_ensemble(teacup, n=4, seed=0, priors={"characteristic_time":
-                                                              ("uniform", 5, 15)},
-                               params={"room_temperature": 20.0}, **RUN)
+    tree = engine.run_ensemble(
+        teacup,
+        n=4,
+        seed=0,
+        priors={"characteristic_time": ("uniform", 5, 15)},
+        params={"room_temperature": 20.0},
+        **RUN,
+    )
     assert np.all(tree["all"]["teacup_temperature"].values[:, -1] < 40)
     with pytest.raises(engine.ParameterError, match="outside its bounds"):
-        engine.run_ensemble(teacup, n=4, seed=0, priors={"characteristic_time":
-                                                           ("uniform", 5, 15)},
-                            params={"room_temperature": 1000.0}, **RUN)
+        engine.run_ensemble(
+            teacup,
+            n=4,
+            seed=0,
+            priors={"characteristic_time": ("uniform", 5, 15)},
+            params={"room_temperature": 1000.0},
+            **RUN,
+        )
 
 
 def test_progress_bar(teacup, capsys):
@@ -200,25 +266,35 @@ def test_progress_bar(teacup, capsys):
 
 # ---------------------------------------------------------------------------- bad input
 
+
 def fresh_teacup() -> engine.Model:
     from tests.conftest import teacup_model
 
     return teacup_model()
 
 
-@pytest.mark.parametrize("changes, error, message", [
-    ({"priors": {"characteristic_tme": ("uniform", 5, 15)}}, engine.ParameterError,
-     "unknown parameter 'characteristic_tme'.*Did you mean 'characteristic_time'"),
-    ({"priors": {"characteristic_time": ("uniform", 0, 15)}}, engine.ParameterError,
-     r"outside the parameter's bounds \[0.1, None\]"),
-    ({"n": 0}, engine.ParameterError, "n=0 must be a positive integer"),
-    ({"params": {"room_temp": 3}}, engine.ParameterError, "unknown parameter 'room_temp'"),
-    ({"store": "/proc/corridor/runs/x.zarr"}, engine.StoreError, "not a writable directory"),
-    ({"design": "halton"}, engine.ParameterError, "unknown design"),
-    ({"chunk_size": 0}, engine.ParameterError, "chunk_size"),
-    ({"on_error": "ignore"}, engine.ParameterError, "on_error"),
-    ({"horizons": {"a": (3, 1, 1)}}, engine.StoreError, "must be after"),
-])
+@pytest.mark.parametrize(
+    "changes, error, message",
+    [
+        (
+            {"priors": {"characteristic_tme": ("uniform", 5, 15)}},
+            engine.ParameterError,
+            "unknown parameter 'characteristic_tme'.*Did you mean 'characteristic_time'",
+        ),
+        (
+            {"priors": {"characteristic_time": ("uniform", 0, 15)}},
+            engine.ParameterError,
+            r"outside the parameter's bounds \[0.1, None\]",
+        ),
+        ({"n": 0}, engine.ParameterError, "n=0 must be a positive integer"),
+        ({"params": {"room_temp": 3}}, engine.ParameterError, "unknown parameter 'room_temp'"),
+        ({"store": "/proc/corridor/runs/x.zarr"}, engine.StoreError, "not a writable directory"),
+        ({"design": "halton"}, engine.ParameterError, "unknown design"),
+        ({"chunk_size": 0}, engine.ParameterError, "chunk_size"),
+        ({"on_error": "ignore"}, engine.ParameterError, "on_error"),
+        ({"horizons": {"a": (3, 1, 1)}}, engine.StoreError, "must be after"),
+    ],
+)
 def test_bad_input_fails_before_any_work(changes, error, message, tmp_path):
     model = fresh_teacup()
     arguments = dict(n=10, seed=0, priors=PRIORS, store=tmp_path / "s.zarr", **RUN)
@@ -230,6 +306,7 @@ def test_bad_input_fails_before_any_work(changes, error, message, tmp_path):
 
 
 # ---------------------------------------------------------------------------- streaming
+
 
 @pytest.mark.slow
 def test_memory_stays_flat_as_members_grow(teacup, tmp_path, monkeypatch):
@@ -272,8 +349,18 @@ engine.run_ensemble(teacup_model(), store={store!r}, **{arguments!r})
 
 @pytest.mark.slow
 def test_sigkill_then_resume_finishes_missing_chunks_only(teacup, tmp_path, monkeypatch):
-    arguments = dict(n=400, seed=3, design="sobol", priors=PRIORS, chunk_size=10,
-                     start=0, stop=30, dt=0.125, saveper=1, progress=False)
+    arguments = dict(
+        n=400,
+        seed=3,
+        design="sobol",
+        priors=PRIORS,
+        chunk_size=10,
+        start=0,
+        stop=30,
+        dt=0.125,
+        saveper=1,
+        progress=False,
+    )
     path = tmp_path / "killed.zarr"
     script = tmp_path / "child.py"
     script.write_text(CHILD.format(root=str(ROOT), store=str(path), arguments=arguments))
@@ -322,11 +409,15 @@ def test_dask_local_cluster_gives_the_local_result(teacup, tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     arguments = dict(n=300, seed=9, design="sobol", priors=PRIORS, chunk_size=40, **RUN)
     local = engine.run_ensemble(teacup, store=tmp_path / "local.zarr", **arguments)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        remote = engine.run_ensemble(teacup, store=tmp_path / "dask.zarr", client=client,
-                                     **arguments)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        remote = engine.run_ensemble(
+            teacup, store=tmp_path / "dask.zarr", client=client, **arguments
+        )
         in_memory = engine.run_ensemble(teacup, client=client, **arguments)
     assert_trees_identical(local, remote)
     assert_trees_identical(local, in_memory)

@@ -27,13 +27,15 @@ def test_subscripts_names_and_strings():
 
 def test_time_conditional_and_functions():
     tree = parse("x if time > 5 else max(y, 2)")
-    assert tree == Call("if_then_else", (Binary(">", Time(), Num(5.0)), Ref("x"),
-                                         Call("max", (Ref("y"), Num(2.0)))))
+    assert tree == Call(
+        "if_then_else", (Binary(">", Time(), Num(5.0)), Ref("x"), Call("max", (Ref("y"), Num(2.0))))
+    )
 
 
 def test_chained_comparison_becomes_and():
-    assert parse("0 < x < 1") == Binary("and", Binary("<", Num(0.0), Ref("x")),
-                                        Binary("<", Ref("x"), Num(1.0)))
+    assert parse("0 < x < 1") == Binary(
+        "and", Binary("<", Num(0.0), Ref("x")), Binary("<", Ref("x"), Num(1.0))
+    )
 
 
 def test_reductions_name_their_dims():
@@ -45,16 +47,19 @@ def test_unknown_function_is_kept_as_a_possible_lookup():
     assert parse("effect(x)") == Call("effect", (Ref("x"),))
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "empty"),
-    ("a +", "cannot parse"),
-    ("max(1)", "takes 2 arguments"),
-    ("sum(x)", "needs the dimension"),
-    ("a % b", "not supported"),
-    ("'text'", "numeric constants"),
-    ("a is b", "'is' and 'in'"),
-    ("a & b", "not supported"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "empty"),
+        ("a +", "cannot parse"),
+        ("max(1)", "takes 2 arguments"),
+        ("sum(x)", "needs the dimension"),
+        ("a % b", "not supported"),
+        ("'text'", "numeric constants"),
+        ("a is b", "'is' and 'in'"),
+        ("a & b", "not supported"),
+    ],
+)
 def test_bad_equations_raise_spec_error(text, message):
     with pytest.raises(SpecError, match=message):
         parse(text, where="aux 'x'")

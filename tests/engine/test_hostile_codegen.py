@@ -62,8 +62,11 @@ def test_d01_file_name_cannot_run_code(tmp_path, monkeypatch):
 
 def test_d01_model_name_cannot_run_code(tmp_path):
     marker = tmp_path / "d01_model_pwned"
-    for name in (f'x""";{_payload(marker)};"""', f"x'''\n{_payload(marker)}\n'''",
-                 f"x\\\n{_payload(marker)}"):
+    for name in (
+        f'x""";{_payload(marker)};"""',
+        f"x'''\n{_payload(marker)}\n'''",
+        f"x\\\n{_payload(marker)}",
+    ):
         m = teacup_model()
         m.name = name
         engine.simulate(m, start=0, stop=2, dt=1)
@@ -75,8 +78,20 @@ def test_d01_model_name_cannot_run_code(tmp_path):
 def test_d01_names_reach_the_source_only_as_repr_in_comments():
     """Every kind of line break (which would end a comment) is escaped: the source has as
     many lines as with plain names, and every line holding a name is a comment."""
-    breaks = ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85",
-              "\u2028", "\u2029", "\x00"]
+    breaks = [
+        "\n",
+        "\r",
+        "\r\n",
+        "\x0b",
+        "\x0c",
+        "\x1c",
+        "\x1d",
+        "\x1e",
+        "\x85",
+        "\u2028",
+        "\u2029",
+        "\x00",
+    ]
 
     def build(sep: str, tag: str) -> engine.Model:
         m = engine.Model(f"evil{sep}model")
@@ -138,8 +153,9 @@ def test_d01_shape_check_refuses_foreign_code(snippet):
         check_module(source + "\n" + snippet + "\n", kernels.NAMES, model="teacup")
 
 
-def test_d01_module_failing_the_check_is_neither_written_nor_run(private_cache, monkeypatch,
-                                                                 tmp_path):
+def test_d01_module_failing_the_check_is_neither_written_nor_run(
+    private_cache, monkeypatch, tmp_path
+):
     from engine.compiler import loading
 
     marker = tmp_path / "d01_check_pwned"
@@ -157,11 +173,17 @@ def test_d01_module_failing_the_check_is_neither_written_nor_run(private_cache, 
 
 
 # ----------------------------------------------------------------------------------- D2
-@pytest.mark.parametrize("case, variable, equations", [
-    ("lookup range", "my table",
-     "my table(\n\t[(0,{payload}),(10,10)],(0,0),(10,10))\n~~|\nx = my table(Time) |"),
-    ("with lookup", "x", "x = WITH LOOKUP(Time, ([(0,{payload})-(10,10)],(0,0),(10,10))) |"),
-])
+@pytest.mark.parametrize(
+    "case, variable, equations",
+    [
+        (
+            "lookup range",
+            "my table",
+            "my table(\n\t[(0,{payload}),(10,10)],(0,0),(10,10))\n~~|\nx = my table(Time) |",
+        ),
+        ("with lookup", "x", "x = WITH LOOKUP(Time, ([(0,{payload})-(10,10)],(0,0),(10,10))) |"),
+    ],
+)
 def test_d02_model_file_text_is_never_evaluated(tmp_path, case, variable, equations):
     from engine import cli
 
@@ -178,10 +200,15 @@ def test_d02_model_file_text_is_never_evaluated(tmp_path, case, variable, equati
 
 
 def test_d02_numeric_lookups_still_load(tmp_path):
-    path = write_mdl(tmp_path / "lookups.mdl", """
+    path = write_mdl(
+        tmp_path / "lookups.mdl",
+        """
         my table(\n\t[(0,-1e+06)-(10,1e+06)],(0,0),(5,- 2.5),(10,10))\n~~|
         x = my table(Time) |
-        y = WITH LOOKUP(Time, ([(0,0)-(10,10)],(0,1),(10,3))) |""", final=10, dt=5)
+        y = WITH LOOKUP(Time, ([(0,0)-(10,10)],(0,1),(10,3))) |""",
+        final=10,
+        dt=5,
+    )
     ds = engine.simulate(engine.load(path))
     np.testing.assert_allclose(ds["x"].values, [0, -2.5, 10])
     np.testing.assert_allclose(ds["y"].values, [1, 2, 3])
@@ -328,10 +355,15 @@ def test_d03_parsed_models_are_kept_as_data_not_pickles(tmp_path, private_cache)
 
     for module in (engine.vensim, translate, mapper, expressions):
         assert "pickle" not in vars(module)
-    path = write_mdl(tmp_path / "cached.mdl", """
+    path = write_mdl(
+        tmp_path / "cached.mdl",
+        """
         my table(\n\t[(0,0)-(10,10)],(0,0),(10,10))\n~~|
         level = INTEG(my table(Time) - level / 2, 1) |
-        smoothed = SMOOTH3(level, 2) |""", final=4, dt=1)
+        smoothed = SMOOTH3(level, 2) |""",
+        final=4,
+        dt=1,
+    )
     first = engine.load(path)
     entries = list((private_cache / "models").iterdir())
     assert [e.suffix for e in entries] == [".json"]
@@ -393,7 +425,8 @@ def test_d05_changed_parameter_or_equation_takes_effect():
     assert not np.allclose(base, cooler)
     m["room_temperature"].value[...] = 70.0  # in place
     np.testing.assert_allclose(
-        engine.simulate(m, start=0, stop=2, dt=1)["teacup_temperature"].values, base)
+        engine.simulate(m, start=0, stop=2, dt=1)["teacup_temperature"].values, base
+    )
     m["heat_loss"].pieces = [Piece((), parse("(teacup_temperature - room_temperature) / 5"))]
     faster = engine.simulate(m, start=0, stop=2, dt=1)["teacup_temperature"].values
     np.testing.assert_allclose(faster, [180, 158, 140.4])
@@ -477,7 +510,7 @@ def test_d15_literal_beyond_float_range_is_a_named_spec_error():
     with pytest.raises(SpecError, match="aux 'big_exp'.*too large for a float"):
         m.aux("big_exp", "2 * 1e400")
     with pytest.raises(SpecError, match="parameter 'big_value'.*too large for a float"):
-        m.param("big_value", 10 ** 400)
+        m.param("big_value", 10**400)
 
 
 def test_d15_vensim_long_sum_recursive_macro_and_huge_literal(tmp_path):
@@ -490,14 +523,19 @@ def test_d15_vensim_long_sum_recursive_macro_and_huge_literal(tmp_path):
         engine.load(path)
     path = tmp_path / "macro.mdl"
     write_mdl(path, "y = LOOP(Time) |")
-    path.write_text(path.read_text().replace("{UTF-8}\n", """{UTF-8}
+    path.write_text(
+        path.read_text().replace(
+            "{UTF-8}\n",
+            """{UTF-8}
 :MACRO: LOOP(input)
 LOOP = LOOP(input) + 1
 \t~\t
 \t~\t
 \t|
 :END OF MACRO:
-"""))
+""",
+        )
+    )
     with pytest.raises(SpecError, match="macro 'loop' calls itself"):
         engine.load(path)
 
@@ -546,7 +584,11 @@ def test_d19_names_folded_by_nfkc_are_refused():
 
 def test_d19_vensim_names_are_not_folded(tmp_path):
     """Vensim names are kept verbatim (no NFKC): 'ｘ' and 'x' stay two variables."""
-    path = write_mdl(tmp_path / "nfkc.mdl", "x = 1 + 0 * Time |\nｘ = 2 + 0 * Time |\n"
-                     "y = ｘ * 10 |", final=1, dt=1)
+    path = write_mdl(
+        tmp_path / "nfkc.mdl",
+        "x = 1 + 0 * Time |\nｘ = 2 + 0 * Time |\ny = ｘ * 10 |",
+        final=1,
+        dt=1,
+    )
     ds = engine.simulate(engine.load(path))
     np.testing.assert_array_equal(ds["y"].values, [20, 20])

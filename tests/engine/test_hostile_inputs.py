@@ -48,6 +48,7 @@ def one_line_error(capsys) -> str:
 
 # ---------------------------------------------------------------------------------- D10
 
+
 @pytest.mark.parametrize("method", METHODS)
 def test_d10_rate_stock_is_held_at_zero_under_every_method(method):
     m = engine.Model("d10_rate", time_unit="year")
@@ -108,12 +109,16 @@ def test_d10_vensim_integ_stock_stays_non_negative_under_rk45(tmp_path):
 
 # ---------------------------------------------------------------------------------- D11
 
-@pytest.mark.parametrize("equations, first, second", [
-    ("x = 1\nx = 2", "'x'", "'x'"),
-    ("k = 1\ns = INTEG(k, 0)\ns = INTEG(-k, 1)", "'s'", "'s'"),
-    ("Foo Bar = 3\nfoo_bar = 4", "'Foo Bar'", "'foo_bar'"),
-    ("Sub: a1, a2\ny[Sub] = 1\ny[a1] = 2", "'y[Sub]'", "'y[a1]'"),
-])
+
+@pytest.mark.parametrize(
+    "equations, first, second",
+    [
+        ("x = 1\nx = 2", "'x'", "'x'"),
+        ("k = 1\ns = INTEG(k, 0)\ns = INTEG(-k, 1)", "'s'", "'s'"),
+        ("Foo Bar = 3\nfoo_bar = 4", "'Foo Bar'", "'foo_bar'"),
+        ("Sub: a1, a2\ny[Sub] = 1\ny[a1] = 2", "'y[Sub]'", "'y[a1]'"),
+    ],
+)
 def test_d11_duplicate_vensim_definitions_are_refused(tmp_path, equations, first, second):
     path = write_mdl(tmp_path, "dup.mdl", equations)
     with pytest.raises(SpecError, match="defined twice") as info:
@@ -123,7 +128,10 @@ def test_d11_duplicate_vensim_definitions_are_refused(tmp_path, equations, first
 
 
 def test_d11_element_by_element_definitions_still_load(tmp_path):
-    path = write_mdl(tmp_path, "elements.mdl", """
+    path = write_mdl(
+        tmp_path,
+        "elements.mdl",
+        """
         Sub: a1, a2, a3
         y[a1] = 1
         y[a2] = 2
@@ -132,13 +140,15 @@ def test_d11_element_by_element_definitions_still_load(tmp_path):
         s[a1] = INTEG(y[a1], 0)
         s[a2] = INTEG(y[a2], 1)
         s[a3] = INTEG(0, 2)
-    """)
+    """,
+    )
     ds = engine.simulate(engine.load(path))
     np.testing.assert_array_equal(ds["z"].values, [4, 5, 5])
     np.testing.assert_array_equal(ds["s"].sel(time=4).values, [4, 9, 2])
 
 
 # ---------------------------------------------------------------------------------- D12
+
 
 def test_d12_delay_fixed_longer_than_the_run_holds_its_initial_value():
     m = engine.Model("d12_long", time_unit="year")
@@ -161,6 +171,7 @@ def test_d12_delay_fixed_with_nan_delay_is_an_error():
 
 
 # ---------------------------------------------------------------------------------- D13
+
 
 def test_d13_orders_are_capped_with_a_named_error(tmp_path):
     m = engine.Model("d13", time_unit="year")
@@ -196,6 +207,7 @@ def test_d13_model_files_are_checked_before_reading(tmp_path):
 
 # ---------------------------------------------------------------------------------- D16
 
+
 def test_d16_dt_must_divide_the_horizon(teacup):
     with pytest.raises(SpecError, match=r"dt=0.3 does not divide.*end at 1.2.*e\.g\. 0\.25"):
         engine.simulate(teacup, start=0, stop=1, dt=0.3)
@@ -209,11 +221,13 @@ def test_d16_dt_must_divide_the_horizon(teacup):
 
 # ---------------------------------------------------------------------------------- D17
 
+
 def test_d17_saltelli_needs_a_minimum_n(teacup, capsys):
     priors = {"characteristic_time": ("uniform", 5, 15)}
     with pytest.raises(ParameterError, match=r"n >= 4"):
-        engine.run_ensemble(teacup, n=1, seed=0, design="saltelli", priors=priors,
-                            start=0, stop=2, dt=1)
+        engine.run_ensemble(
+            teacup, n=1, seed=0, design="saltelli", priors=priors, start=0, stop=2, dt=1
+        )
     assert main(["sweep", "example", "-n", "1", "--design", "saltelli", "--quiet"]) == 1
     assert "n >= 4" in one_line_error(capsys)
 
@@ -221,19 +235,32 @@ def test_d17_saltelli_needs_a_minimum_n(teacup, capsys):
 def test_d17_unresolved_sobol_indices_warn(teacup):
     priors = {"characteristic_time": ("uniform", 5, 15), "room_temperature": ("uniform", 60, 80)}
     with pytest.warns(UserWarning, match="not resolved"):
-        tree = engine.run_ensemble(teacup, n=4, seed=0, design="saltelli", priors=priors,
-                                   start=0, stop=4, dt=1, progress=False)
+        tree = engine.run_ensemble(
+            teacup,
+            n=4,
+            seed=0,
+            design="saltelli",
+            priors=priors,
+            start=0,
+            stop=4,
+            dt=1,
+            progress=False,
+        )
     assert tree["sensitivity/all"].attrs["unresolved"] > 0
 
 
 # ---------------------------------------------------------------------------------- D18
 
-@pytest.mark.parametrize("times, match", [
-    ({"start": "0"}, "start='0' is not a number"),
-    ({"stop": float("nan")}, "stop=nan is not a finite number"),
-    ({"dt": float("inf")}, "dt=inf is not a finite number"),
-    ({"start": [0]}, r"start=\[0\] is not a number"),
-])
+
+@pytest.mark.parametrize(
+    "times, match",
+    [
+        ({"start": "0"}, "start='0' is not a number"),
+        ({"stop": float("nan")}, "stop=nan is not a finite number"),
+        ({"dt": float("inf")}, "dt=inf is not a finite number"),
+        ({"start": [0]}, r"start=\[0\] is not a number"),
+    ],
+)
 def test_d18_times_must_be_finite_numbers(teacup, times, match):
     kwargs = {"start": 0, "stop": 2, "dt": 1, **times}
     with pytest.raises(SpecError, match=match):
@@ -246,9 +273,16 @@ def test_d18_params_must_be_a_mapping_of_numbers(teacup):
     with pytest.raises(ParameterError, match="'room_temperature'.*not a number"):
         engine.simulate(teacup, start=0, stop=2, dt=1, params={"room_temperature": "warm"})
     with pytest.raises(ParameterError, match="must be a mapping"):
-        engine.run_ensemble(teacup, n=2, seed=0, params=["room_temperature"],
-                            priors={"characteristic_time": ("uniform", 5, 15)},
-                            start=0, stop=2, dt=1)
+        engine.run_ensemble(
+            teacup,
+            n=2,
+            seed=0,
+            params=["room_temperature"],
+            priors={"characteristic_time": ("uniform", 5, 15)},
+            start=0,
+            stop=2,
+            dt=1,
+        )
 
 
 def test_d18_outputs_must_be_names(teacup):
@@ -301,18 +335,46 @@ def test_d18_existing_outputs_are_never_overwritten(tmp_path, capsys):
     figures = tmp_path / "figs"
     figures.mkdir()
     (figures / "fan_diaspora.png").write_text("keep me")
-    assert main(["plot", str(store), "-v", "diaspora", "--out", str(figures), "--format",
-                 "png", "--quiet"]) == 1
+    assert (
+        main(
+            [
+                "plot",
+                str(store),
+                "-v",
+                "diaspora",
+                "--out",
+                str(figures),
+                "--format",
+                "png",
+                "--quiet",
+            ]
+        )
+        == 1
+    )
     assert "fan_diaspora.png" in one_line_error(capsys)
     assert (figures / "fan_diaspora.png").read_text() == "keep me"
     assert main(["plot", str(store), "-v", "diaspora", "--out", str(store), "--quiet"]) == 1
     assert "is a file, not a folder" in one_line_error(capsys)
-    assert main(["plot", str(store), "-v", "diaspora", "--out", str(figures), "--format",
-                 "png", "--overwrite", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "plot",
+                str(store),
+                "-v",
+                "diaspora",
+                "--out",
+                str(figures),
+                "--format",
+                "png",
+                "--overwrite",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert (figures / "fan_diaspora.png").read_bytes().startswith(b"\x89PNG")
     for command in ("report", "export"):
-        assert main([command, str(store), "--out", str(figures), "--overwrite",
-                     "--quiet"]) == 1
+        assert main([command, str(store), "--out", str(figures), "--overwrite", "--quiet"]) == 1
         assert "is a directory" in one_line_error(capsys)
 
 
@@ -323,9 +385,13 @@ def test_d18_scenarios_are_checked():
     m = engine.Model("scenario_values", time_unit="year")
     m.dimension("region", ["A", "B"])
     m.param("lever", 0.5, bounds=(0, 1), dims=("region",))
-    for value, match in (("high", "not a number"), (float("nan"), "must be finite"),
-                         ({"A": "high"}, "not a number"), ({"A": float("nan")}, "must be finite"),
-                         (["0.5", 1], "not a number")):
+    for value, match in (
+        ("high", "not a number"),
+        (float("nan"), "must be finite"),
+        ({"A": "high"}, "not a number"),
+        ({"A": float("nan")}, "must be finite"),
+        (["0.5", 1], "not a number"),
+    ):
         with pytest.raises(ParameterError, match=match):
             corridor.set_param(m, "lever", value)
     np.testing.assert_array_equal(m["lever"].value, [0.5, 0.5])
@@ -344,6 +410,7 @@ def test_d18_scenario_file_with_bad_values(tmp_path):
 
 # ---------------------------------------------------------------------------------- D20
 
+
 def test_d20_sweep_whose_every_member_failed_exits_non_zero(tmp_path, capsys):
     path = write_mdl(tmp_path, "blowup.mdl", "k = 1\ns = INTEG(k * 1e308 * (1 + s), 1)")
     code = main(["sweep", str(path), "-n", "4", "--prior", "k=uniform,1,2", "--quiet"])
@@ -352,12 +419,25 @@ def test_d20_sweep_whose_every_member_failed_exits_non_zero(tmp_path, capsys):
 
 
 def test_d20_duplicate_priors_are_refused(teacup, capsys):
-    priors = {"characteristic_time": ("uniform", 5, 15),
-              " characteristic_time": ("uniform", 6, 16)}
+    priors = {"characteristic_time": ("uniform", 5, 15), " characteristic_time": ("uniform", 6, 16)}
     with pytest.raises(ParameterError, match="both for 'characteristic_time'"):
         engine.run_ensemble(teacup, n=2, seed=0, priors=priors, start=0, stop=2, dt=1)
-    assert main(["sweep", "example", "-n", "2", "--prior", "network_effect=uniform,0,1",
-                 "--prior", "network_effect=uniform,0,2", "--quiet"]) == 1
+    assert (
+        main(
+            [
+                "sweep",
+                "example",
+                "-n",
+                "2",
+                "--prior",
+                "network_effect=uniform,0,1",
+                "--prior",
+                "network_effect=uniform,0,2",
+                "--quiet",
+            ]
+        )
+        == 1
+    )
     assert "given twice" in one_line_error(capsys)
 
 
@@ -371,15 +451,32 @@ def test_d20_cohort_shift_declared_twice_is_refused():
     assert len(m.shifts) == 1
 
 
-@pytest.mark.parametrize("rtol, atol", [(-1, 1e-9), (0, 1e-9), (1e-6, float("nan")),
-                                        (float("inf"), 1e-9), ("1e-6", 1e-9), (1e-20, 1e-9)])
+@pytest.mark.parametrize(
+    "rtol, atol",
+    [
+        (-1, 1e-9),
+        (0, 1e-9),
+        (1e-6, float("nan")),
+        (float("inf"), 1e-9),
+        ("1e-6", 1e-9),
+        (1e-20, 1e-9),
+    ],
+)
 def test_d20_tolerances_are_checked(teacup, rtol, atol):
     with pytest.raises(ParameterError, match="rtol|atol"):
         engine.simulate(teacup, start=0, stop=2, method="rk45", rtol=rtol, atol=atol)
     with pytest.raises(ParameterError, match="rtol|atol"):
-        engine.run_ensemble(teacup, n=2, seed=0, method="rk45", rtol=rtol, atol=atol,
-                            priors={"characteristic_time": ("uniform", 5, 15)},
-                            start=0, stop=2)
+        engine.run_ensemble(
+            teacup,
+            n=2,
+            seed=0,
+            method="rk45",
+            rtol=rtol,
+            atol=atol,
+            priors={"characteristic_time": ("uniform", 5, 15)},
+            start=0,
+            stop=2,
+        )
 
 
 def test_d20_rk45_overflow_is_reported_as_overflow():
@@ -434,10 +531,18 @@ def test_d20_report_refuses_formats_it_does_not_write(tmp_path, teacup, capsys):
 def test_d20_resume_check_includes_engine_and_numba_versions(teacup, tmp_path, monkeypatch):
     from engine import ensemble
 
-    run = {"n": 2, "seed": 0, "priors": {"characteristic_time": ("uniform", 5, 15)},
-           "start": 0, "stop": 2, "dt": 1, "progress": False}
-    _, _, config = ensemble.plan_ensemble(teacup, n=2, seed=0, priors=run["priors"],
-                                          start=0, stop=2, dt=1)
+    run = {
+        "n": 2,
+        "seed": 0,
+        "priors": {"characteristic_time": ("uniform", 5, 15)},
+        "start": 0,
+        "stop": 2,
+        "dt": 1,
+        "progress": False,
+    }
+    _, _, config = ensemble.plan_ensemble(
+        teacup, n=2, seed=0, priors=run["priors"], start=0, stop=2, dt=1
+    )
     assert {"engine", "numba", "numpy"} <= set(config["versions"])
     store = tmp_path / "s.zarr"
     with warnings.catch_warnings():

@@ -71,8 +71,10 @@ def interrupt_at_chunk(monkeypatch, k: int) -> None:
 
 # ---------------------------------------------------------------------------- D4
 
+
 def test_d04_interrupted_store_creation_leaves_no_store_and_the_rerun_finishes(
-        model, reference, tmp_path, monkeypatch):
+    model, reference, tmp_path, monkeypatch
+):
     path = tmp_path / "s.zarr"
     calls = []
     original = stores.ZarrStore.create.__func__  # type: ignore[attr-defined]
@@ -127,8 +129,8 @@ def test_d04_interrupted_store_creation_leaves_no_store_and_the_rerun_finishes(
 
 # ---------------------------------------------------------------------------- D6
 
-def test_d06_report_export_and_plot_flag_an_unfinished_store(model, tmp_path, monkeypatch,
-                                                              capsys):
+
+def test_d06_report_export_and_plot_flag_an_unfinished_store(model, tmp_path, monkeypatch, capsys):
     from engine.cli import main
     from engine.plot import fan_chart
     from engine.report import export_table, write_report
@@ -178,9 +180,11 @@ def test_d06_report_export_and_plot_flag_an_unfinished_store(model, tmp_path, mo
 
 # ---------------------------------------------------------------------------- D7
 
+
 @pytest.mark.parametrize("damage", ["flip", "delete", "truncate"])
-def test_d07_damaged_chunks_raise_on_read_and_are_recomputed_on_resume(model, reference,
-                                                                       tmp_path, damage):
+def test_d07_damaged_chunks_raise_on_read_and_are_recomputed_on_resume(
+    model, reference, tmp_path, damage
+):
     path = tmp_path / "s.zarr"
     sweep(model, path)
     target = chunk_file(path, "long", "x", 1)  # members 5 to 9
@@ -220,7 +224,8 @@ def test_d07_damaged_chunks_raise_on_read_and_are_recomputed_on_resume(model, re
 
 
 def test_d07_damaged_summaries_are_rewritten_and_damaged_coordinates_reported(
-        model, reference, tmp_path):
+    model, reference, tmp_path
+):
     path = tmp_path / "s.zarr"
     sweep(model, path)
     (path / "summary" / "long" / "x" / "c" / "0" / "0").unlink()
@@ -231,13 +236,14 @@ def test_d07_damaged_summaries_are_rewritten_and_damaged_coordinates_reported(
 
     time = next(p for p in (path / "long" / "time" / "c").rglob("*") if p.is_file())
     time.write_bytes(time.read_bytes()[:-1])
-    with pytest.raises(engine.StoreError, match="variable 'time' of group 'long'.*cannot be "
-                       "recomputed: delete the store"):
+    with pytest.raises(
+        engine.StoreError,
+        match="variable 'time' of group 'long'.*cannot be recomputed: delete the store",
+    ):
         sweep(model, path)
 
 
-def test_d07_a_store_made_without_checksums_still_resumes(model, reference, tmp_path,
-                                                           monkeypatch):
+def test_d07_a_store_made_without_checksums_still_resumes(model, reference, tmp_path, monkeypatch):
     path = tmp_path / "s.zarr"
     zstd_only = integrity.compressors()[:1]
     monkeypatch.setattr(integrity, "compressors", lambda: zstd_only)
@@ -266,8 +272,10 @@ def test_d07_every_array_carries_a_crc32c_checksum(model, tmp_path):
 
 # ---------------------------------------------------------------------------- D8
 
+
 def test_d08_an_empty_directory_is_used_but_nothing_put_there_is_ever_deleted(
-        model, reference, tmp_path, monkeypatch):
+    model, reference, tmp_path, monkeypatch
+):
     empty = tmp_path / "empty.zarr"
     empty.mkdir()
     assert_data_identical(sweep(model, empty), reference)
@@ -291,8 +299,7 @@ def test_d08_an_empty_directory_is_used_but_nothing_put_there_is_ever_deleted(
     monkeypatch.undo()
     foreign = tmp_path / "foreign.zarr"
     foreign.mkdir()
-    (foreign / "zarr.json").write_text('{"zarr_format": 3, "node_type": "group", '
-                                       '"attributes": {}}')
+    (foreign / "zarr.json").write_text('{"zarr_format": 3, "node_type": "group", "attributes": {}}')
     with pytest.raises(engine.StoreError, match="not written by run_ensemble"):
         sweep(model, foreign)
     assert sorted(p.name for p in foreign.iterdir()) == ["zarr.json"]
@@ -327,9 +334,15 @@ except engine.StoreError as error:
 @pytest.mark.slow
 def test_d09_two_sweeps_started_together_on_a_new_store(reference, tmp_path):
     # each finishes the store or is told who writes it; never a raw error, never a bad store
-    racers = [subprocess.Popen([sys.executable, "-c", RACER.format(
-        root=str(ROOT), path=str(tmp_path / "raced.zarr"))], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER.format(root=str(ROOT), path=str(tmp_path / "raced.zarr"))],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     results = [(racer.wait(), racer.communicate()) for racer in racers]
     assert 0 in [code for code, _ in results], results
     for code, (out, err) in results:
@@ -340,13 +353,17 @@ def test_d09_two_sweeps_started_together_on_a_new_store(reference, tmp_path):
 
 def test_d09_a_second_writer_is_refused_while_the_first_lives(model, reference, tmp_path):
     path = tmp_path / "s.zarr"
-    child = subprocess.Popen([sys.executable, "-c", LOCKER.format(root=str(ROOT),
-                                                                   path=str(path))],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", LOCKER.format(root=str(ROOT), path=str(path))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "locked"
-        with pytest.raises(engine.StoreError,
-                           match=rf"being written by another process \(pid {child.pid}\)"):
+        with pytest.raises(
+            engine.StoreError, match=rf"being written by another process \(pid {child.pid}\)"
+        ):
             sweep(model, path)
         assert not path.exists()
     finally:
@@ -366,20 +383,30 @@ def test_d09_a_second_writer_is_refused_while_the_first_lives(model, reference, 
 
 # ---------------------------------------------------------------------------- D14
 
+
 def test_d14_memory_is_estimated_before_any_large_allocation(model, tmp_path, monkeypatch):
     monkeypatch.setattr(budgets, "available_memory", lambda: 2**30)  # 1 GiB
-    arguments = dict(seed=1, design="lhs", priors={"k": ("uniform", 0.05, 0.2)},
-                     start=2025, stop=2060, dt=0.5, progress=False)
-    with pytest.raises(engine.ResourceError, match=r"lhs design matrix \(5,000,000,000 "
-                       r"members.*GiB.*fewer members"):
+    arguments = dict(
+        seed=1,
+        design="lhs",
+        priors={"k": ("uniform", 0.05, 0.2)},
+        start=2025,
+        stop=2060,
+        dt=0.5,
+        progress=False,
+    )
+    with pytest.raises(
+        engine.ResourceError,
+        match=r"lhs design matrix \(5,000,000,000 "
+        r"members.*GiB.*fewer members",
+    ):
         engine.run_ensemble(model, n=5_000_000_000, **arguments)
     with pytest.raises(engine.ResourceError, match="the whole ensemble in memory.*store="):
         engine.run_ensemble(model, n=50_000_000, **{**arguments, "design": "random"})
     with pytest.raises(engine.ResourceError, match="time grid.*dt=1e-09.*larger dt"):
         engine.simulate(model, start=0, stop=100, dt=1e-9)
     with pytest.raises(engine.ResourceError, match="time grid.*larger dt"):
-        engine.run_ensemble(model, n=4, store=tmp_path / "s.zarr",
-                            **{**arguments, "dt": 1e-9})
+        engine.run_ensemble(model, n=4, store=tmp_path / "s.zarr", **{**arguments, "dt": 1e-9})
     assert not (tmp_path / "s.zarr").exists()
     with pytest.raises(MemoryError):  # a ResourceError is a MemoryError too
         engine.simulate(model, start=0, stop=100, dt=1e-9)
@@ -388,8 +415,9 @@ def test_d14_memory_is_estimated_before_any_large_allocation(model, tmp_path, mo
     # A random design is never made whole: each chunk makes its own rows, with the bits of
     # the same rows of the whole matrix, so 5e9 members plan in no memory at all.
     arguments.pop("progress")
-    plan, _, _ = ensemble.plan_ensemble(model, n=5_000_000_000, chunk_size=1000,
-                                        **{**arguments, "design": "random"})
+    plan, _, _ = ensemble.plan_ensemble(
+        model, n=5_000_000_000, chunk_size=1000, **{**arguments, "design": "random"}
+    )
     assert len(pickle.dumps(plan.design)) < 100_000  # the whole matrix: 80 GB
     assert plan.parameters(4_999_999).shape == (1000, plan.base.size)
 
@@ -400,23 +428,33 @@ def test_d14_random_design_rows_made_per_chunk_are_the_whole_matrix_bit_for_bit(
     m = engine.Model("priors")
     for name in "abcdefg":
         m.param(name, 1.0)
-    priors = resolve_priors(m, {"a": ("uniform", 1, 2), "b": ("normal", 0, 3),
-                                "c": ("lognormal", 0.1, 0.5), "d": ("truncnorm", 1, 2, 0, 3),
-                                "e": ("triangular", 0, 1, 4), "f": ("beta", 2, 3, 0, 10),
-                                "g": ("choice", [1.0, 2.0, 5.0])})
+    priors = resolve_priors(
+        m,
+        {
+            "a": ("uniform", 1, 2),
+            "b": ("normal", 0, 3),
+            "c": ("lognormal", 0.1, 0.5),
+            "d": ("truncnorm", 1, 2, 0, 3),
+            "e": ("triangular", 0, 1, 4),
+            "f": ("beta", 2, 3, 0, 10),
+            "g": ("choice", [1.0, 2.0, 5.0]),
+        },
+    )
     whole = make_design("random", 1001, 17, priors)
     streamed = plan_design("random", 1001, 17, priors)
     for size in (1, 7, 64, 1000, 1001):
         for start in range(0, 1001, size):
             unit, values = streamed.block(start, min(1001, start + size))
-            assert np.array_equal(unit, whole.unit[start:start + size])
-            assert np.array_equal(values, whole.values[start:start + size])
+            assert np.array_equal(unit, whole.unit[start : start + size])
+            assert np.array_equal(values, whole.values[start : start + size])
 
 
 # ---------------------------------------------------------------------------- D18 disk full
 
-FULL_MESSAGE = (r"No space left on device \(ENOSPC\)\. To finish the sweep, free space or "
-                r"choose another --store .*; then run the same command again")
+FULL_MESSAGE = (
+    r"No space left on device \(ENOSPC\)\. To finish the sweep, free space or "
+    r"choose another --store .*; then run the same command again"
+)
 SPAM = ("Traceback", "never retrieved", "Task was destroyed", "Future exception")
 
 
@@ -435,8 +473,10 @@ class DiskFull:
 
         def put(path, value, exclusive=False):
             size = memoryview(value.as_buffer_like()).nbytes
-            if not self.full and ((self.at is not None and self.at(str(path))) or (
-                    self.budget is not None and self.used + size > self.budget)):
+            if not self.full and (
+                (self.at is not None and self.at(str(path)))
+                or (self.budget is not None and self.used + size > self.budget)
+            ):
                 self.full = True
             if self.full:
                 self.refused += 1
@@ -464,32 +504,40 @@ def assert_no_spam(capfd, caplog) -> None:
 def done_marks(path: Path) -> list[int]:
     import zarr
 
-    return [int(k) for k in np.flatnonzero(
-        zarr.open_group(str(path), mode="r")[stores.DONE][:] == 1)]
+    return [
+        int(k) for k in np.flatnonzero(zarr.open_group(str(path), mode="r")[stores.DONE][:] == 1)
+    ]
 
 
 @pytest.mark.parametrize("where", ["create", "chunk", "done", "summaries", "budget"])
 def test_d18_disk_full_is_one_store_error_and_the_rerun_resumes_bit_identical(
-        model, reference, tmp_path, monkeypatch, capfd, caplog, where):
+    model, reference, tmp_path, monkeypatch, capfd, caplog, where
+):
     path = tmp_path / "s.zarr"
-    at = {"create": lambda p: ".corridor-new-" in p and "/long/" in p,
-          "chunk": lambda p: "/long/x/c/1/" in p,  # the data of chunk 1 (members 5 to 9)
-          "done": lambda p: p.endswith(f"{stores.DONE}/c/1") and "corridor-new-" not in p,
-          "summaries": lambda p: "/summary/long/" in p,
-          "budget": None}[where]
+    at = {
+        "create": lambda p: ".corridor-new-" in p and "/long/" in p,
+        "chunk": lambda p: "/long/x/c/1/" in p,  # the data of chunk 1 (members 5 to 9)
+        "done": lambda p: p.endswith(f"{stores.DONE}/c/1") and "corridor-new-" not in p,
+        "summaries": lambda p: "/summary/long/" in p,
+        "budget": None,
+    }[where]
     disk = DiskFull(monkeypatch, budget=35000 if where == "budget" else None, at=at)
     caplog.set_level("DEBUG", logger="asyncio")
     with pytest.raises(engine.StoreError, match=FULL_MESSAGE) as raised:
         sweep(model, path)
     message = str(raised.value)
-    assert "\n" not in message and message.startswith(f"the store {str(path)!r} could not be "
-                                                      "written while ")
-    assert raised.value.__cause__ is None and raised.value.__context__ is None or \
-        raised.value.__suppress_context__
+    assert "\n" not in message and message.startswith(
+        f"the store {str(path)!r} could not be written while "
+    )
+    assert (
+        raised.value.__cause__ is None
+        and raised.value.__context__ is None
+        or raised.value.__suppress_context__
+    )
     expected = {
         "create": "while creating the store: ",
         "chunk": "while writing members 5 to 9 (chunk 1) (variable 'x' of group 'long', zarr "
-                 "chunk 1.0): ",
+        "chunk 1.0): ",
         "done": "while marking chunk 1 (members 5 to 9) done (the done marker of chunk 1): ",
         "summaries": "while writing the group 'summary/long' (",
         "budget": "while writing members ",
@@ -538,21 +586,34 @@ def test_d18_disk_full_on_the_cli_is_one_line_and_the_same_command_resumes(tmp_p
     """The whole process, as a user runs it: tasks left pending at exit were printed by
     asyncio then (thousands of lines), so this runs in a subprocess."""
     path = tmp_path / "s.zarr"
-    argv = ["sweep", "example", "-n", "512", "--chunk-size", "64", "--seed", "3",
-            "--store", str(path), "--quiet"]
+    argv = [
+        "sweep",
+        "example",
+        "-n",
+        "512",
+        "--chunk-size",
+        "64",
+        "--seed",
+        "3",
+        "--store",
+        str(path),
+        "--quiet",
+    ]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
 
     def run(full: bool, argv=argv) -> subprocess.CompletedProcess:
         code = CLI_CHILD.format(root=str(ROOT), full=full, budget=200_000, argv=argv)
-        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              env=env, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+        )
 
     failed = run(full=True)
     assert failed.returncode == 1, failed.stderr[-3000:]
     lines = failed.stderr.strip().splitlines()
     assert len(lines) == 1, failed.stderr[:3000]
-    assert lines[0].startswith(f"corridor: error: the store {str(path)!r} could not be "
-                               "written while ")
+    assert lines[0].startswith(
+        f"corridor: error: the store {str(path)!r} could not be written while "
+    )
     assert "No space left on device" in lines[0] and "--store" in lines[0]
     resumed = run(full=False)
     assert resumed.returncode == 0 and resumed.stderr.strip() == "", resumed.stderr[-3000:]
@@ -572,8 +633,9 @@ def tmpfs(tmp_path):
         pytest.skip("no mount(8) here: the real-disk-full test needs a tmpfs")
     where = tmp_path / "disk"
     where.mkdir()
-    made = subprocess.run([mount, "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(where)],
-                          capture_output=True, text=True)
+    made = subprocess.run(
+        [mount, "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(where)], capture_output=True, text=True
+    )
     if made.returncode != 0:
         pytest.skip(f"mounting a tmpfs is not permitted here: {made.stderr.strip()}")
 
@@ -642,8 +704,17 @@ else:
 engine.run_ensemble(decay(), store={store!r}, **{arguments!r})
 sys.stdout.write("finished\\n")
 """
-KILL_ARGUMENTS = dict(n=40, seed=7, design="sobol", priors={"k": ("uniform", 0.05, 0.2)},
-                      start=2025, stop=2060, dt=0.5, chunk_size=2, progress=False)
+KILL_ARGUMENTS = dict(
+    n=40,
+    seed=7,
+    design="sobol",
+    priors={"k": ("uniform", 0.05, 0.2)},
+    start=2025,
+    stop=2060,
+    dt=0.5,
+    chunk_size=2,
+    progress=False,
+)
 
 
 def _state(path: Path) -> str:
@@ -664,20 +735,23 @@ def kill_reference(model, tmp_path_factory):
 
 
 @pytest.mark.slow
-@settings(max_examples=6, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(phase=st.sampled_from(["create", "chunks", "summaries"]),
-       delay=st.floats(0.0, 0.15))
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(phase=st.sampled_from(["create", "chunks", "summaries"]), delay=st.floats(0.0, 0.15))
 def test_sigkill_at_random_points_then_the_same_sweep_finishes_bit_identical(
-        model, kill_reference, tmp_path, phase, delay):
+    model, kill_reference, tmp_path, phase, delay
+):
     directory = Path(tmp_path) / f"{phase}-{delay:.6f}-{time.monotonic_ns()}"
     directory.mkdir()
     path = directory / "killed.zarr"
     script = directory / "child.py"
-    script.write_text(CHILD.format(root=str(ROOT), phase=phase, store=str(path),
-                                   arguments=KILL_ARGUMENTS))
-    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
-                             env=os.environ.copy())
+    script.write_text(
+        CHILD.format(root=str(ROOT), phase=phase, store=str(path), arguments=KILL_ARGUMENTS)
+    )
+    child = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "go", "the child ended before the phase"
     time.sleep(delay)
@@ -691,5 +765,6 @@ def test_sigkill_at_random_points_then_the_same_sweep_finishes_bit_identical(
     assert_data_identical(resumed, kill_reference)
     assert_data_identical(engine.open_store(path), kill_reference)
     assert sorted(p.name for p in directory.iterdir()) == sorted(
-        [".killed.zarr.corridor-lock", "child.py", "killed.zarr"])
+        [".killed.zarr.corridor-lock", "child.py", "killed.zarr"]
+    )
     assert np.all(np.asarray(resumed["status"].values) == 0)

@@ -34,15 +34,29 @@ def test_custom_horizons_of_one_run(tmp_path):
     assert labels == ["near", "decade", "beyond"]
     frame = summary_frame(tree, ["people"])
     assert list(frame["horizon"]) == ["near", "decade", "beyond"]
-    sheets = pd.read_excel(export_table(tree, tmp_path / "out.xlsx", variables=["people"]),
-                           sheet_name=None, engine="openpyxl")
+    sheets = pd.read_excel(
+        export_table(tree, tmp_path / "out.xlsx", variables=["people"]),
+        sheet_name=None,
+        engine="openpyxl",
+    )
     assert list(sheets) == ["near", "decade", "beyond"]
 
 
 def test_custom_horizons_of_a_stored_ensemble(tmp_path):
     store = tmp_path / "custom.zarr"
-    engine.run_ensemble(_model(), n=8, seed=1, design="random", start=2022, stop=2052, dt=0.5,
-                        outputs=["people"], store=store, horizons=CUSTOM, progress=False)
+    engine.run_ensemble(
+        _model(),
+        n=8,
+        seed=1,
+        design="random",
+        start=2022,
+        stop=2052,
+        dt=0.5,
+        outputs=["people"],
+        store=store,
+        horizons=CUSTOM,
+        progress=False,
+    )
     tree = engine.open_store(store)
     assert [name for name, _ in horizon_groups(tree)] == ["near", "decade", "beyond"]
     fig = fan_chart(tree, "people")
@@ -56,10 +70,13 @@ def test_custom_horizons_of_a_stored_ensemble(tmp_path):
 
 def test_declared_order_is_time_order_and_other_groups_are_left_out():
     times = {"late": [2030.0, 2040.0], "early": [2022.0, 2025.0]}
-    groups = {name: xr.Dataset({"x": ("time", np.ones(2))}, coords={"time": t})
-              for name, t in times.items()}
-    tree = xr.DataTree.from_dict({**groups, "extra": xr.Dataset({"y": ("time", [1.0])},
-                                                                 coords={"time": [0.0]})})
+    groups = {
+        name: xr.Dataset({"x": ("time", np.ones(2))}, coords={"time": t})
+        for name, t in times.items()
+    }
+    tree = xr.DataTree.from_dict(
+        {**groups, "extra": xr.Dataset({"y": ("time", [1.0])}, coords={"time": [0.0]})}
+    )
     tree.attrs["horizons"] = '{"late": [8, null, 10], "early": [0, 8, 3]}'
     assert [name for name, _ in horizon_groups(tree)] == ["early", "late"]
     del tree.attrs["horizons"]  # without the attribute: every timed group, in time order

@@ -43,19 +43,28 @@ level = st.floats(0.0, 100.0, allow_nan=False)
 
 
 @settings(max_examples=40, deadline=None)
-@given(k=st.lists(coefficient, min_size=len(PAIRS), max_size=len(PAIRS)),
-       c=st.lists(inflow, min_size=len(PAIRS), max_size=len(PAIRS)),
-       init=st.lists(level, min_size=N, max_size=N),
-       method=st.sampled_from(["euler", "rk4"]),
-       non_negative=st.booleans())
+@given(
+    k=st.lists(coefficient, min_size=len(PAIRS), max_size=len(PAIRS)),
+    c=st.lists(inflow, min_size=len(PAIRS), max_size=len(PAIRS)),
+    init=st.lists(level, min_size=N, max_size=N),
+    method=st.sampled_from(["euler", "rk4"]),
+    non_negative=st.booleans(),
+)
 def test_closed_network_conserves_total(networks, k, c, init, method, non_negative):
     params = {f"init_{i}": v for i, v in enumerate(init)}
     params.update({f"k_{i}_{j}": v for (i, j), v in zip(PAIRS, k)})
     params.update({f"c_{i}_{j}": v for (i, j), v in zip(PAIRS, c)})
     if not non_negative:  # constant flows would drive the stocks through zero to overflow
         params.update({f"c_{i}_{j}": 0.0 for i, j in PAIRS})
-    ds = engine.simulate(networks[non_negative], start=0, stop=5, dt=0.25, method=method,
-                         params=params, outputs=["total"] + [f"x{i}" for i in range(N)])
+    ds = engine.simulate(
+        networks[non_negative],
+        start=0,
+        stop=5,
+        dt=0.25,
+        method=method,
+        params=params,
+        outputs=["total"] + [f"x{i}" for i in range(N)],
+    )
     total = sum(init)
     scale = max(total, 1.0)
     np.testing.assert_allclose(ds["total"].values, total, rtol=0, atol=1e-9 * scale)
@@ -104,16 +113,26 @@ def numpy_reference(A, b, x0, dt, steps, method):
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), method=st.sampled_from(["euler", "rk4"]),
-       dt=st.sampled_from([0.5, 0.25, 0.1]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    method=st.sampled_from(["euler", "rk4"]),
+    dt=st.sampled_from([0.5, 0.25, 0.1]),
+)
 def test_linear_kernel_matches_numpy_reference(linear, seed, method, dt):
     rng = np.random.default_rng(seed)
     A = rng.normal(0, 0.5, (M, M))
     b = rng.normal(0, 1, M)
     x0 = rng.normal(0, 2, M)
     steps = 20
-    ds = engine.simulate(linear, start=0, stop=steps * dt, dt=dt, method=method,
-                         params={"A": A, "b": b, "x0": x0}, outputs=["x", "dx"])
+    ds = engine.simulate(
+        linear,
+        start=0,
+        stop=steps * dt,
+        dt=dt,
+        method=method,
+        params={"A": A, "b": b, "x0": x0},
+        outputs=["x", "dx"],
+    )
     expected = numpy_reference(A, b, x0, dt, steps, method)
     scale = np.maximum(np.abs(expected), 1.0)
     assert np.all(np.abs(ds["x"].values - expected) <= 1e-12 * scale)

@@ -20,15 +20,19 @@ BUNDLED = {"corridor", "demography", "labour", "hump", "climate"}
 
 def test_registry_lists_the_bundled_models():
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
-        "entry-points"][GROUP]
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"][
+        GROUP
+    ]
     assert set(declared) == BUNDLED
-    assert all(value.startswith("models.") and value.endswith(":build")
-               for value in declared.values())
+    assert all(
+        value.startswith("models.") and value.endswith(":build") for value in declared.values()
+    )
     names = model_names()
     missing = BUNDLED - set(names)
-    assert not missing, (f"{sorted(missing)} are declared in pyproject.toml but not installed; "
-                         "refresh the install: pip install -e . --no-deps")
+    assert not missing, (
+        f"{sorted(missing)} are declared in pyproject.toml but not installed; "
+        "refresh the install: pip install -e . --no-deps"
+    )
     assert "example" in names
 
 
@@ -36,17 +40,22 @@ def test_build_by_name():
     model = build_model("example")
     assert isinstance(model, engine.Model) and model.name == "example"
     hump = build_model("hump", regions=["Northern Africa", "Europe"], stop=2030.0)
-    assert hump.name == "hump" and list(hump.dims["region"].elements) == ["Northern Africa",
-                                                                          "Europe"]
+    assert hump.name == "hump" and list(hump.dims["region"].elements) == [
+        "Northern Africa",
+        "Europe",
+    ]
 
 
-@pytest.mark.parametrize("name, options, message", [
-    ("corridr", {}, r"unknown model 'corridr'.*Did you mean 'corridor'"),
-    ("data.build_wpp", {}, "unknown model 'data.build_wpp'"),  # never imported (issue 11, D18)
-    ("models.corridor", {}, "unknown model 'models.corridor'"),
-    ("example", {"scenario": "baseline"}, r"model 'example' takes no option scenario"),
-    ("hump", {"scenario": "baseline"}, r"model 'hump' takes no option scenario.*'regions'"),
-])
+@pytest.mark.parametrize(
+    "name, options, message",
+    [
+        ("corridr", {}, r"unknown model 'corridr'.*Did you mean 'corridor'"),
+        ("data.build_wpp", {}, "unknown model 'data.build_wpp'"),  # never imported (issue 11, D18)
+        ("models.corridor", {}, "unknown model 'models.corridor'"),
+        ("example", {"scenario": "baseline"}, r"model 'example' takes no option scenario"),
+        ("hump", {"scenario": "baseline"}, r"model 'hump' takes no option scenario.*'regions'"),
+    ],
+)
 def test_only_registered_names_are_built(name, options, message):
     before = set(sys.modules)
     with pytest.raises(EngineError, match=message):
@@ -72,9 +81,13 @@ def _imports(path: Path) -> list[str]:
             out += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             out.append(node.module)
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-              and node.func.attr == "import_module" and node.args
-              and isinstance(node.args[0], (ast.Constant, ast.JoinedStr))):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "import_module"
+            and node.args
+            and isinstance(node.args[0], (ast.Constant, ast.JoinedStr))
+        ):
             out.append(ast.unparse(node.args[0]).strip("'\"f"))
     return out
 
@@ -82,14 +95,29 @@ def _imports(path: Path) -> list[str]:
 def test_engine_never_imports_models():
     sources = sorted((ROOT / "engine").rglob("*.py"))
     assert len(sources) > 10
-    offending = {str(path.relative_to(ROOT)): name for path in sources
-                 for name in _imports(path) if name == "models" or name.startswith("models.")}
+    offending = {
+        str(path.relative_to(ROOT)): name
+        for path in sources
+        for name in _imports(path)
+        if name == "models" or name.startswith("models.")
+    }
     assert not offending, f"engine imports models: {offending}"
     # and at run time: importing every engine module leaves `models` unimported
-    modules = [".".join(path.relative_to(ROOT).with_suffix("").parts) for path in sources
-               if path.name != "__main__.py"]
-    code = (f"import importlib, sys\nfor name in {modules!r}:\n    importlib.import_module(name)\n"
-            "print(sorted(m for m in sys.modules if m == 'models' or m.startswith('models.')))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, timeout=300, check=True)
+    modules = [
+        ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for path in sources
+        if path.name != "__main__.py"
+    ]
+    code = (
+        f"import importlib, sys\nfor name in {modules!r}:\n    importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m == 'models' or m.startswith('models.')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     assert result.stdout.strip() == "[]", result.stdout

@@ -24,19 +24,27 @@ def ensemble_tree():
     m.dimension("region", ["north", "south"])
     m.param("rate", [0.01, 0.02], dims="region")
     m.stock("people", initial=100, dims="region", units="person")
-    m.flow("births", "rate[region] * people", into="people", dims="region",
-           units="person/year")
-    runs = [engine.simulate(m, start=2022, stop=2060, dt=0.25, saveper=0.25,
-                            params={"rate": [r, 2 * r]})
-            for r in np.linspace(0.005, 0.02, 20)]
+    m.flow("births", "rate[region] * people", into="people", dims="region", units="person/year")
+    runs = [
+        engine.simulate(
+            m, start=2022, stop=2060, dt=0.25, saveper=0.25, params={"rate": [r, 2 * r]}
+        )
+        for r in np.linspace(0.005, 0.02, 20)
+    ]
     ens = xr.concat(runs, dim="member")
-    tree = xr.DataTree.from_dict({
-        "short": ens.sel(time=slice(2022, 2026.99)),
-        "medium": ens.sel(time=slice(2027, 2041.99)).isel(time=slice(None, None, 4)),
-        "long": ens.sel(time=slice(2042, None)).isel(time=slice(None, None, 20)),
-    })
-    tree.attrs.update(model="growth", scenario="test", time_unit="year",
-                      parameters='{"rate": ["uniform", 0.005, 0.02]}')
+    tree = xr.DataTree.from_dict(
+        {
+            "short": ens.sel(time=slice(2022, 2026.99)),
+            "medium": ens.sel(time=slice(2027, 2041.99)).isel(time=slice(None, None, 4)),
+            "long": ens.sel(time=slice(2042, None)).isel(time=slice(None, None, 20)),
+        }
+    )
+    tree.attrs.update(
+        model="growth",
+        scenario="test",
+        time_unit="year",
+        parameters='{"rate": ["uniform", 0.005, 0.02]}',
+    )
     return tree, ens
 
 
@@ -54,18 +62,23 @@ def test_fan_chart_png_and_svg(ensemble_tree, tmp_path):
 
 def test_pyramid_and_sensitivity_chart(tmp_path):
     ages = [str(a) for a in range(5)]
-    da = xr.DataArray(np.random.default_rng(0).random((3, 2, 5)),
-                      dims=("time", "sex", "age"),
-                      coords={"time": [2022.0, 2050.0, 2100.0], "sex": ["female", "male"],
-                              "age": ages}, attrs={"units": "person"})
+    da = xr.DataArray(
+        np.random.default_rng(0).random((3, 2, 5)),
+        dims=("time", "sex", "age"),
+        coords={"time": [2022.0, 2050.0, 2100.0], "sex": ["female", "male"], "age": ages},
+        attrs={"units": "person"},
+    )
     fig = population_pyramid(xr.Dataset({"population": da}), [2022, 2100])
     assert len(fig.axes[0].lines) == 2 * 2 + 1  # a line per sex and year, and the axis
     save_figure(fig, tmp_path / "pyramid", formats=["png"])
-    indices = xr.Dataset({
-        "S1": (("output", "parameter"), [[0.5, 0.2, 0.1]]),
-        "ST": (("output", "parameter"), [[0.6, 0.3, 0.1]]),
-        "S1_conf": (("output", "parameter"), [[0.05, 0.02, 0.01]]),
-    }, coords={"output": ["people"], "parameter": ["a", "b", "c"]})
+    indices = xr.Dataset(
+        {
+            "S1": (("output", "parameter"), [[0.5, 0.2, 0.1]]),
+            "ST": (("output", "parameter"), [[0.6, 0.3, 0.1]]),
+            "S1_conf": (("output", "parameter"), [[0.05, 0.02, 0.01]]),
+        },
+        coords={"output": ["people"], "parameter": ["a", "b", "c"]},
+    )
     fig = sensitivity_chart(indices, "people", horizon="long")
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["c", "b", "a"]
 
@@ -107,7 +120,7 @@ def test_report_is_self_contained(ensemble_tree, tmp_path):
     path = write_report(tree, tmp_path / "report.html", variables=["people", "births"])
     text = path.read_text()
     assert text.count('<img class="figure"') == 2
-    assert "src=\"data:image/png;base64," in text
+    assert 'src="data:image/png;base64,' in text
     assert "http://" not in text and "https://" not in text
     for section in ("Summary by horizon", "Parameters", "Provenance", "scenario test"):
         assert section in text
@@ -117,15 +130,30 @@ def test_report_is_self_contained(ensemble_tree, tmp_path):
 def test_report_renders_in_a_headless_browser(ensemble_tree, tmp_path):
     tree, _ = ensemble_tree
     path = write_report(tree, tmp_path / "report.html", variables=["people", "births"])
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run([_browser(), *flags, "--dump-dom", path.as_uri()],
-                         capture_output=True, text=True, timeout=120).stdout
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        [_browser(), *flags, "--dump-dom", path.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     assert dom.count("<img") == 2 and "Summary by horizon" in dom
     shot = tmp_path / "shot.png"
-    subprocess.run([_browser(), *flags, f"--screenshot={shot}", "--window-size=1000,1400",
-                    path.as_uri()], capture_output=True, timeout=120)
+    subprocess.run(
+        [_browser(), *flags, f"--screenshot={shot}", "--window-size=1000,1400", path.as_uri()],
+        capture_output=True,
+        timeout=120,
+    )
     assert shot.exists()
     # a rendered page with figures is far from uniform: its PNG does not compress to nothing
     assert len(zlib.compress(shot.read_bytes())) > 20_000

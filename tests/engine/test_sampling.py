@@ -50,8 +50,7 @@ def test_each_distribution_maps_unit_points_through_its_scipy_ppf(kind):
     spec, reference = PRIORS[kind]
     priors = resolve_priors(toy(), {"c": spec})
     design = make_design("random", 500, 7, priors)
-    np.testing.assert_allclose(design.values[:, 0], reference.ppf(design.unit[:, 0]),
-                               rtol=1e-12)
+    np.testing.assert_allclose(design.values[:, 0], reference.ppf(design.unit[:, 0]), rtol=1e-12)
     assert np.all(design.values[:, 0] >= 0)  # inside c's bounds
 
 
@@ -90,8 +89,9 @@ def test_design_is_made_from_design_seed_n_priors_only(design):
     assert not np.array_equal(first.values, other.values)
     assert first.values.shape == (design_rows(design, 8, 2), 2)
     # no global random state used or changed
-    assert all(np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y
-               for x, y in zip(state, after))
+    assert all(
+        np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y for x, y in zip(state, after)
+    )
     assert np.all((first.unit >= 0) & (first.unit <= 1))
 
 
@@ -132,14 +132,15 @@ def test_morris_levels_are_central_quantiles():
 def test_subscripted_parameter_shares_one_draw_unless_keyed_by_element():
     model = toy()
     result = compiled(model, "euler")
-    priors = resolve_priors(model, {"rate[south]": ("uniform", 0.5, 0.6),
-                                    "rate": ("uniform", 0.1, 0.2)})
+    priors = resolve_priors(
+        model, {"rate[south]": ("uniform", 0.5, 0.6), "rate": ("uniform", 0.1, 0.2)}
+    )
     assert [p.key for p in priors] == ["rate", "rate[south]"]  # element overrides whole
     design = make_design("random", 5, 0, priors)
     base = parameter_vector(result, None)
     P = parameter_rows(base, design.values, assignments(priors, result.plan.slots))
     slot = result.plan.slots["rate"]
-    rate = P[:, slot.offset: slot.offset + 3]
+    rate = P[:, slot.offset : slot.offset + 3]
     assert np.array_equal(rate[:, 0], rate[:, 2])
     assert np.array_equal(rate[:, 0], design.values[:, 0])
     assert np.array_equal(rate[:, 1], design.values[:, 1])
@@ -155,36 +156,42 @@ def test_model_priors_are_used_when_none_are_given():
         resolve_priors(toy(), None)
 
 
-@pytest.mark.parametrize("priors, message", [
-    ({"cc": ("uniform", 1, 2)}, r"unknown parameter 'cc'.*Did you mean 'c'"),
-    ({"x": ("uniform", 1, 2)}, "'x' is a stock, not a parameter"),
-    ({"rate[west]": ("uniform", 0.1, 0.2)}, "'west' is not an element of 'region'"),
-    ({"rate[north,south]": ("uniform", 0.1, 0.2)}, "one element per dim"),
-    ({"b": ("uniform", 0.5, 1.5)}, r"outside the parameter's bounds \[0, 1\]"),
-    ({"c": ("normal", 2, 1)}, "truncnorm"),
-    ({"b": ("choice", [0.5, 2.0])}, "outside the parameter's bounds"),
-    ({"c": ("uniform", 3, 1)}, "low must be below high"),
-    ({"c": ("normal", 3, 0)}, "sd must be positive"),
-    ({"c": ("gauss", 3, 1)}, "unknown distribution 'gauss'"),
-    ({"c": ("uniform", 3)}, "takes 2 parameter"),
-    ({"c": "uniform"}, "must be a tuple"),
-    ({"c": ("triangular", 1, 5, 3)}, "mode"),
-    ({}, "non-empty mapping"),
-])
+@pytest.mark.parametrize(
+    "priors, message",
+    [
+        ({"cc": ("uniform", 1, 2)}, r"unknown parameter 'cc'.*Did you mean 'c'"),
+        ({"x": ("uniform", 1, 2)}, "'x' is a stock, not a parameter"),
+        ({"rate[west]": ("uniform", 0.1, 0.2)}, "'west' is not an element of 'region'"),
+        ({"rate[north,south]": ("uniform", 0.1, 0.2)}, "one element per dim"),
+        ({"b": ("uniform", 0.5, 1.5)}, r"outside the parameter's bounds \[0, 1\]"),
+        ({"c": ("normal", 2, 1)}, "truncnorm"),
+        ({"b": ("choice", [0.5, 2.0])}, "outside the parameter's bounds"),
+        ({"c": ("uniform", 3, 1)}, "low must be below high"),
+        ({"c": ("normal", 3, 0)}, "sd must be positive"),
+        ({"c": ("gauss", 3, 1)}, "unknown distribution 'gauss'"),
+        ({"c": ("uniform", 3)}, "takes 2 parameter"),
+        ({"c": "uniform"}, "must be a tuple"),
+        ({"c": ("triangular", 1, 5, 3)}, "mode"),
+        ({}, "non-empty mapping"),
+    ],
+)
 def test_bad_priors_raise_parameter_error(priors, message):
     with pytest.raises(engine.ParameterError, match=message):
         resolve_priors(toy(), priors)
 
 
-@pytest.mark.parametrize("design, n, seed, message", [
-    ("random", 0, 0, "positive integer"),
-    ("random", -3, 0, "positive integer"),
-    ("random", 2.5, 0, "positive integer"),
-    ("random", 4, -1, "non-negative integer"),
-    ("random", 4, None, "non-negative integer"),
-    ("latin", 4, 0, "unknown design 'latin'"),
-    ("morris", 1, 0, "n >= 2"),
-])
+@pytest.mark.parametrize(
+    "design, n, seed, message",
+    [
+        ("random", 0, 0, "positive integer"),
+        ("random", -3, 0, "positive integer"),
+        ("random", 2.5, 0, "positive integer"),
+        ("random", 4, -1, "non-negative integer"),
+        ("random", 4, None, "non-negative integer"),
+        ("latin", 4, 0, "unknown design 'latin'"),
+        ("morris", 1, 0, "n >= 2"),
+    ],
+)
 def test_bad_designs_raise_parameter_error(design, n, seed, message):
     priors = resolve_priors(toy(), {"c": ("uniform", 1, 2)})
     with pytest.raises(engine.ParameterError, match=message):
@@ -196,8 +203,7 @@ def test_a_prior_with_a_sliver_outside_the_bounds_is_truncated_to_them():
     priors = resolve_priors(toy(), {"b": ("normal", 0.5, 0.15)})
     design = make_design("random", 2000, 3, priors)
     truncated = stats.truncnorm(-0.5 / 0.15, 0.5 / 0.15, loc=0.5, scale=0.15)
-    np.testing.assert_allclose(design.values[:, 0], truncated.ppf(design.unit[:, 0]),
-                               rtol=1e-7)
+    np.testing.assert_allclose(design.values[:, 0], truncated.ppf(design.unit[:, 0]), rtol=1e-7)
     assert design.values.min() >= 0 and design.values.max() <= 1
     with pytest.raises(engine.ParameterError, match=r"puts 2.28% of its probability outside"):
         resolve_priors(toy(), {"c": ("normal", 2, 1)})

@@ -38,13 +38,16 @@ def test_params_override_and_defaults_restored(teacup):
     assert float(hot["teacup_temperature"][-1]) > float(base["teacup_temperature"][-1])
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"room_temp": 1}, "unknown parameter 'room_temp'.*room_temperature"),
-    ({"heat_loss": 1}, "'heat_loss' is a flow, not a parameter"),
-    ({"characteristic_time": 0.0}, "outside its bounds"),
-    ({"room_temperature": [1, 2]}, "shape"),
-    ({"room_temperature": float("nan")}, "finite"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"room_temp": 1}, "unknown parameter 'room_temp'.*room_temperature"),
+        ({"heat_loss": 1}, "'heat_loss' is a flow, not a parameter"),
+        ({"characteristic_time": 0.0}, "outside its bounds"),
+        ({"room_temperature": [1, 2]}, "shape"),
+        ({"room_temperature": float("nan")}, "finite"),
+    ],
+)
 def test_parameter_errors(teacup, params, message):
     with pytest.raises(ParameterError, match=message):
         engine.simulate(teacup, start=0, stop=1, dt=1, params=params)
@@ -119,12 +122,12 @@ def test_subscripted_dims_coords_and_sums():
     ds = engine.simulate(subscripted_model(), start=0, stop=2, dt=1)
     assert ds["pop"].dims == ("time", "region", "sex")
     assert list(ds["region"].values) == ["north", "south", "east"]
-    np.testing.assert_allclose(ds["pop"].sel(time=2, sex="male").values,
-                               50 * np.array([1.01, 1.03, 1.0]) ** 2)
+    np.testing.assert_allclose(
+        ds["pop"].sel(time=2, sex="male").values, 50 * np.array([1.01, 1.03, 1.0]) ** 2
+    )
     np.testing.assert_allclose(ds["total"], ds["pop"].sum(["region", "sex"]))
     np.testing.assert_allclose(ds["by_region"], ds["pop"].sum("sex"))
-    np.testing.assert_allclose(ds["north_share"], ds["by_region"].sel(region="north")
-                               / ds["total"])
+    np.testing.assert_allclose(ds["north_share"], ds["by_region"].sel(region="north") / ds["total"])
 
 
 def test_dimension_errors_name_the_element():
@@ -219,8 +222,14 @@ def test_cohort_shift_reproduces_leslie_matrix():
     m.stock("population", initial=100, dims="age")
     m.flow("deaths", "mortality[age] * population[age]", out_of="population", dims="age")
     m.aux("total_births", "sum(fertility[age] * population[age], 'age')")
-    m.flow("births", 'if_then_else(age_index == 0, total_births, 0)'.replace(
-        "age_index == 0", "first_age[age] > 0"), into="population", dims="age")
+    m.flow(
+        "births",
+        "if_then_else(age_index == 0, total_births, 0)".replace(
+            "age_index == 0", "first_age[age] > 0"
+        ),
+        into="population",
+        dims="age",
+    )
     m.param("first_age", [1, 0, 0, 0, 0, 0], dims="age")
     m.cohort_shift("population", "age", every=1, entry=["births"])
     ds = engine.simulate(m, start=0, stop=20, dt=1)
@@ -287,6 +296,7 @@ def test_variables_reading_limited_outflows_see_the_limited_values():
 
 # ---------------------------------------------------------------------------- Runner
 
+
 def _same_dataset(a: xr.Dataset, b: xr.Dataset) -> None:
     """Identical to the last bit: names, dims, coordinates, attrs and values."""
     xr.testing.assert_identical(a, b)
@@ -302,11 +312,14 @@ def test_runner_gives_the_bits_of_simulate(teacup, method, dt):
     _same_dataset(runner.run(params), engine.simulate(teacup, params=params, **times))
     _same_dataset(runner.run(), engine.simulate(teacup, **times))
     data = runner.run_arrays(params)  # columns: the stock, then the flow (parameters: none)
-    assert runner.names == ["room_temperature", "characteristic_time", "teacup_temperature",
-                            "heat_loss"]
+    assert runner.names == [
+        "room_temperature",
+        "characteristic_time",
+        "teacup_temperature",
+        "heat_loss",
+    ]
     ds = runner.run(params)
-    assert data.tobytes() == np.column_stack([ds["teacup_temperature"], ds["heat_loss"]]
-                                             ).tobytes()
+    assert data.tobytes() == np.column_stack([ds["teacup_temperature"], ds["heat_loss"]]).tobytes()
     assert np.array_equal(runner.times, runner.run()["time"].values)
 
 
@@ -314,8 +327,10 @@ def test_runner_runs_many_times_without_compiling_again(teacup, monkeypatch):
     from engine import simulation
 
     values = [5.0, 7.5, 12.0, 20.0]
-    expected = [engine.simulate(teacup, start=0, stop=10, dt=0.25,
-                                params={"characteristic_time": v}) for v in values]
+    expected = [
+        engine.simulate(teacup, start=0, stop=10, dt=0.25, params={"characteristic_time": v})
+        for v in values
+    ]
     runner = engine.Runner(teacup, start=0, stop=10, dt=0.25)
     result = runner.result
 
@@ -347,9 +362,14 @@ def test_runner_members_match_single_runs(teacup):
 
 def test_runner_checks_params_as_set_value_does(teacup):
     runner = engine.Runner(teacup, start=0, stop=1, dt=0.5)
-    for name, value in [("characteristic_time", -1.0), ("room_temperature", float("nan")),
-                        ("characteristic_tim", 1.0), ("heat_loss", 1.0),
-                        ("room_temperature", "warm"), ("room_temperature", [1.0, 2.0])]:
+    for name, value in [
+        ("characteristic_time", -1.0),
+        ("room_temperature", float("nan")),
+        ("characteristic_tim", 1.0),
+        ("heat_loss", 1.0),
+        ("room_temperature", "warm"),
+        ("room_temperature", [1.0, 2.0]),
+    ]:
         with pytest.raises(ParameterError) as raised:
             runner.run({name: value})
         model = teacup_model()

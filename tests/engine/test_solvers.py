@@ -78,8 +78,9 @@ def _order(models, method, dts):
     _, var, exact, stop = CASES["logistic"]
     errors = []
     for dt in dts:
-        ds = engine.simulate(models["logistic"], start=0, stop=stop, dt=dt, saveper=1.0,
-                             method=method)
+        ds = engine.simulate(
+            models["logistic"], start=0, stop=stop, dt=dt, saveper=1.0, method=method
+        )
         errors.append(np.max(np.abs(ds[var].values - exact(ds["time"].values))))
     slope, _ = np.polyfit(np.log(dts), np.log(errors), 1)
     return slope
@@ -99,8 +100,15 @@ def test_rk45_tolerance_controls_error(models):
     _, var, exact, stop = CASES["logistic"]
     errors = []
     for rtol in (1e-4, 1e-8):
-        ds = engine.simulate(models["logistic"], start=0, stop=stop, saveper=0.5, method="rk45",
-                             rtol=rtol, atol=rtol * 1e-3)
+        ds = engine.simulate(
+            models["logistic"],
+            start=0,
+            stop=stop,
+            saveper=0.5,
+            method="rk45",
+            rtol=rtol,
+            atol=rtol * 1e-3,
+        )
         errors.append(np.max(np.abs(ds[var].values / exact(ds["time"].values) - 1)))
     assert errors[1] < errors[0]
     assert errors[1] < 1e-7
@@ -108,13 +116,19 @@ def test_rk45_tolerance_controls_error(models):
 
 # ---------------------------------------------------------------------------- status
 
+
 def test_status_codes_are_fixed():
     """The codes are stored per ensemble member (``status``): they must never change."""
     from engine.solvers import Info, Status
 
     assert [(s.name, int(s)) for s in Status] == [
-        ("OK", 0), ("NONFINITE_STATE", 1), ("NONFINITE_OUTPUT", 2), ("TOO_MANY_STEPS", 3),
-        ("STEP_TOO_SMALL", 4), ("OUT_OF_ROOM", 5)]
+        ("OK", 0),
+        ("NONFINITE_STATE", 1),
+        ("NONFINITE_OUTPUT", 2),
+        ("TOO_MANY_STEPS", 3),
+        ("STEP_TOO_SMALL", 4),
+        ("OUT_OF_ROOM", 5),
+    ]
     assert (Info.TIME, Info.INDEX, Info.STATUS, Info.SIZE) == (0, 1, 7, 8)
 
 
@@ -132,8 +146,10 @@ def test_templates_return_named_status_constants():
     assert solvers.Info.STATUS == 7  # the literal index of the members template above
 
 
-@pytest.mark.parametrize("status", [s for s in __import__("engine.solvers").solvers.Status
-                                    if s.name not in ("OK", "OUT_OF_ROOM")])
+@pytest.mark.parametrize(
+    "status",
+    [s for s in __import__("engine.solvers").solvers.Status if s.name not in ("OK", "OUT_OF_ROOM")],
+)
 def test_every_failure_status_becomes_an_integration_error(status):
     from engine.solvers import Info, Status
 

@@ -48,18 +48,25 @@ def test_value_reaches_a_run_and_changes_the_content_hash():
     assert m.content_hash() == before  # the hash is of the value, not of its history
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("room_temp", 1, r"unknown parameter 'room_temp' of model 'teacup'.*'room_temperature'"),
-    ("heat_loss", 1, "'heat_loss' is a flow, not a parameter"),
-    ("characteristic_time", 0.0, r"'characteristic_time': value 0.0 is outside its bounds "
-                                 r"\[0.1, None\]"),
-    ("room_temperature", [1, 2], r"shape \(\)"),
-    ("room_temperature", float("nan"), "must be finite"),
-    ("room_temperature", float("inf"), "must be finite"),
-    ("room_temperature", "70", "not a number"),
-    ("room_temperature", None, "not a number"),
-    ("room_temperature", {"x": 1}, "no dims; give a number"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("room_temp", 1, r"unknown parameter 'room_temp' of model 'teacup'.*'room_temperature'"),
+        ("heat_loss", 1, "'heat_loss' is a flow, not a parameter"),
+        (
+            "characteristic_time",
+            0.0,
+            r"'characteristic_time': value 0.0 is outside its bounds "
+            r"\[0.1, None\]",
+        ),
+        ("room_temperature", [1, 2], r"shape \(\)"),
+        ("room_temperature", float("nan"), "must be finite"),
+        ("room_temperature", float("inf"), "must be finite"),
+        ("room_temperature", "70", "not a number"),
+        ("room_temperature", None, "not a number"),
+        ("room_temperature", {"x": 1}, "no dims; give a number"),
+    ],
+)
 def test_errors_name_the_parameter(name, value, message):
     m = teacup_model()
     before = m.content_hash()
@@ -68,17 +75,20 @@ def test_errors_name_the_parameter(name, value, message):
     assert m.content_hash() == before  # a refused value leaves the model as it was
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("rate", {"Europ": 0.2}, r"'Europ' is not an element of 'region'. Did you mean 'Europe'"),
-    ("rate", {"Europe": 1.5}, r"'rate': value \[1.5, 0.1, 0.1\] is outside"),
-    ("rate", {"Europe": float("nan")}, r"must be finite.*at \['Europe'\]"),
-    ("rate", [0.1, 2.0, 0.1], r"outside its bounds \[0, 1\] at \['Northern Africa'\]"),
-    ("rate", {"Europe": "high"}, r"'rate\[Europe\]': value 'high' is not a number"),
-    ("rate", {"Europe": [0.1, 0.2]}, "must be a number"),
-    ("share", {"Europe": 0.2}, r"names 1 element\(s\); give one for each of its dims"),
-    ("share", {("Europe", "femal"): 0.2}, "'femal' is not an element of 'sex'.*'female'"),
-    ("share", np.full((2, 3), 0.5), r"shape \(3, 2\)"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("rate", {"Europ": 0.2}, r"'Europ' is not an element of 'region'. Did you mean 'Europe'"),
+        ("rate", {"Europe": 1.5}, r"'rate': value \[1.5, 0.1, 0.1\] is outside"),
+        ("rate", {"Europe": float("nan")}, r"must be finite.*at \['Europe'\]"),
+        ("rate", [0.1, 2.0, 0.1], r"outside its bounds \[0, 1\] at \['Northern Africa'\]"),
+        ("rate", {"Europe": "high"}, r"'rate\[Europe\]': value 'high' is not a number"),
+        ("rate", {"Europe": [0.1, 0.2]}, "must be a number"),
+        ("share", {"Europe": 0.2}, r"names 1 element\(s\); give one for each of its dims"),
+        ("share", {("Europe", "femal"): 0.2}, "'femal' is not an element of 'sex'.*'female'"),
+        ("share", np.full((2, 3), 0.5), r"shape \(3, 2\)"),
+    ],
+)
 def test_element_errors(name, value, message):
     m = regional_model()
     old = m[name].value.copy()
@@ -89,8 +99,11 @@ def test_element_errors(name, value, message):
 
 def test_bounds_error_names_value_and_bounds():
     m = regional_model()
-    with pytest.raises(ParameterError, match=r"'rate': value \[0.1, 0.1, 1.5\] is outside its "
-                                             r"bounds \[0, 1\] at \['Central America'\]"):
+    with pytest.raises(
+        ParameterError,
+        match=r"'rate': value \[0.1, 0.1, 1.5\] is outside its "
+        r"bounds \[0, 1\] at \['Central America'\]",
+    ):
         m.set_value("rate", {"Central America": 1.5})
 
 
@@ -102,10 +115,18 @@ def test_declaration_uses_the_same_checks_as_spec_errors():
         m.param("missing", float("nan"))
     with pytest.raises(SpecError, match="outside its bounds"):
         m.param("negative", -1.0, bounds=(0, None))
-    m.param("full", {("Europe", "female"): 1, ("Europe", "male"): 2,
-                     ("Northern Africa", "female"): 3, ("Northern Africa", "male"): 4,
-                     ("Central America", "female"): 5, ("Central America", "male"): 6},
-            dims=("region", "sex"))
+    m.param(
+        "full",
+        {
+            ("Europe", "female"): 1,
+            ("Europe", "male"): 2,
+            ("Northern Africa", "female"): 3,
+            ("Northern Africa", "male"): 4,
+            ("Central America", "female"): 5,
+            ("Central America", "male"): 6,
+        },
+        dims=("region", "sex"),
+    )
     np.testing.assert_array_equal(m["full"].value, [[1, 2], [3, 4], [5, 6]])
 
 

@@ -36,11 +36,15 @@ def model():
 
 def snapshot(path: Path) -> dict[str, str]:
     """Every file of a store with the hash of its bytes."""
-    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(path.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(path.rglob("*"))
+        if p.is_file()
+    }
 
 
 # ---------------------------------------------------------------------------- horizons
+
 
 def test_default_horizons_split_a_run_by_design_md(model):
     ds = engine.simulate(model, start=2025, stop=2100, dt=0.25)
@@ -88,12 +92,15 @@ def test_other_time_units_get_one_group_all_unless_horizons_are_given():
     np.testing.assert_allclose(custom["rest"]["time"].values, np.arange(10, 31))
 
 
-@pytest.mark.parametrize("spec, message", [
-    ({"a": (5, 1, 1)}, "must be after"),
-    ({"a": (0, 5, 0)}, "resolution"),
-    ({"a/b": (0, 5, 1)}, "without '/'"),
-    ({"a": "soon"}, "give \\(from, to, resolution\\)"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({"a": (5, 1, 1)}, "must be after"),
+        ({"a": (0, 5, 0)}, "resolution"),
+        ({"a/b": (0, 5, 1)}, "without '/'"),
+        ({"a": "soon"}, "give \\(from, to, resolution\\)"),
+    ],
+)
 def test_bad_horizons_raise_store_error(model, spec, message):
     ds = engine.simulate(model, start=0, stop=10, dt=1)
     with pytest.raises(engine.StoreError, match=message):
@@ -116,9 +123,20 @@ def test_slash_names_are_encoded_in_stores_and_restored_on_read(model, tmp_path)
 
 # ---------------------------------------------------------------------------- ensemble stores
 
+
 def sweep(model, store, **changes):
-    arguments = dict(n=12, seed=5, design="lhs", priors=PRIORS, start=2025, stop=2060, dt=0.5,
-                     chunk_size=5, progress=False, store=store)
+    arguments = dict(
+        n=12,
+        seed=5,
+        design="lhs",
+        priors=PRIORS,
+        start=2025,
+        stop=2060,
+        dt=0.5,
+        chunk_size=5,
+        progress=False,
+        store=store,
+    )
     arguments.update(changes)
     return engine.run_ensemble(model, **arguments)
 
@@ -169,8 +187,10 @@ def test_paths_that_are_not_stores_raise_before_any_work(tmp_path):
     (tmp_path / "file.zarr").write_text("not a store")
     (tmp_path / "dir").mkdir()
     (tmp_path / "dir" / "notes.txt").write_text("mine")
-    for path, message in ((tmp_path / "file.zarr", "is a file"),
-                          (tmp_path / "dir", "not a zarr store")):
+    for path, message in (
+        (tmp_path / "file.zarr", "is a file"),
+        (tmp_path / "dir", "not a zarr store"),
+    ):
         before = snapshot(path) if path.is_dir() else path.read_text()
         with pytest.raises(engine.StoreError, match=message):
             sweep(model, path)
@@ -204,8 +224,10 @@ def test_netcdf_export_of_a_finished_store(model, tmp_path):
     target = engine.export_netcdf(tmp_path / "s.zarr", tmp_path / "s.nc")
     back = engine.open_store(target)
     for group in ("short", "medium", "long", "summary/long", "sensitivity/long"):
-        xr.testing.assert_allclose(back[group].to_dataset(inherit=False).load(),
-                                   tree[group].to_dataset(inherit=False).load())
+        xr.testing.assert_allclose(
+            back[group].to_dataset(inherit=False).load(),
+            tree[group].to_dataset(inherit=False).load(),
+        )
     assert "per/capita" in engine.open_store(target, group="long").data_vars
     assert back.attrs["model_hash"] == model.content_hash()
 
@@ -228,10 +250,13 @@ def test_open_store_errors(tmp_path):
 
 # ---------------------------------------------------------------------------- the Sink protocol
 
+
 def _protocol_methods(protocol: type) -> dict[str, inspect.Signature]:
-    return {name: inspect.signature(member)
-            for name, member in inspect.getmembers(protocol, inspect.isfunction)
-            if not name.startswith("_")}
+    return {
+        name: inspect.signature(member)
+        for name, member in inspect.getmembers(protocol, inspect.isfunction)
+        if not name.startswith("_")
+    }
 
 
 def _shape(signature: inspect.Signature) -> list[tuple[str, object, bool]]:
@@ -243,11 +268,19 @@ def test_both_stores_implement_the_sink_protocol(model, tmp_path):
     from engine.ensemble import plan_ensemble
     from engine.store import MemoryStore, Reader, Sink, ZarrStore
 
-    plan, _, _ = plan_ensemble(model, n=4, seed=0, priors=PRIORS, start=2025, stop=2030,
-                               dt=0.5)
+    plan, _, _ = plan_ensemble(model, n=4, seed=0, priors=PRIORS, start=2025, stop=2030, dt=0.5)
     methods = _protocol_methods(Sink)
-    assert {"read", "chunks", "release", "pending", "write_chunk", "set_attrs", "write_group",
-            "tree", "close"} <= set(methods)
+    assert {
+        "read",
+        "chunks",
+        "release",
+        "pending",
+        "write_chunk",
+        "set_attrs",
+        "write_group",
+        "tree",
+        "close",
+    } <= set(methods)
     sinks = [MemoryStore(plan.layout, {}), ZarrStore(tmp_path / "s.zarr", plan.layout)]
     for sink in sinks:
         assert isinstance(sink, Sink) and isinstance(sink, Reader)
@@ -266,6 +299,7 @@ def test_both_stores_implement_the_sink_protocol(model, tmp_path):
 
 
 # ---------------------------------------------------------------------------- horizon names
+
 
 def test_horizon_names_are_read_back_whatever_they_are(model, tmp_path):
     from engine.store import horizon_names

@@ -17,8 +17,15 @@ from engine import SpecError
 from engine.testing import assert_frames_close, to_vensim_frame
 
 
-def write_mdl(path: Path, equations: str, *, final: float = 10, dt: float = 0.25,
-              saveper: float | None = None, initial: float = 0) -> Path:
+def write_mdl(
+    path: Path,
+    equations: str,
+    *,
+    final: float = 10,
+    dt: float = 0.25,
+    saveper: float | None = None,
+    initial: float = 0,
+) -> Path:
     """A Vensim model file from equations written one per block ``Name = expr |``."""
     blocks = []
     for block in equations.split("|"):
@@ -73,46 +80,64 @@ def check_against_pysd(tmp_path: Path, equations: str, **times) -> None:
 
 
 def test_stocks_flows_and_arithmetic(tmp_path):
-    check_against_pysd(tmp_path, """
+    check_against_pysd(
+        tmp_path,
+        """
 Population = INTEG(births - deaths, 1000) ~ people ~ |
 births = Population * birth rate |
 deaths = Population / lifetime |
 birth rate = 0.04 |
 lifetime = 70 |
 mixed = -2^2 + 3 * (births - deaths) / MAX(1, deaths) - MIN(births, 5) + ABS(-3) |
-""", final=20, dt=0.5)
+""",
+        final=20,
+        dt=0.5,
+    )
 
 
 def test_math_logic_and_safe_division(tmp_path):
-    check_against_pysd(tmp_path, """
+    check_against_pysd(
+        tmp_path,
+        """
 x = Time - 3 |
 e = EXP(x / 10) + LN(Time + 1) + SQRT(Time) + SIN(x) + COS(x) + TAN(x / 10) |
 r = INTEGER(x * 1.7) + MODULO(Time * 3, 2) + QUANTUM(Time, 0.3) + POWER(Time, 1.5) |
 cond = IF THEN ELSE(x > 0 :AND: Time < 8 :OR: x = -3, 1, 0) + IF THEN ELSE(:NOT: (x >= 2), 10, 20) |
 safe = XIDZ(1, x, 99) + ZIDZ(x, x - 2) |
 logs = LOG(Time + 2, 10) + ARCTAN(x) |
-""")
+""",
+    )
 
 
 def test_time_functions(tmp_path):
-    check_against_pysd(tmp_path, """
+    check_against_pysd(
+        tmp_path,
+        """
 s = STEP(2, 3) |
 r = RAMP(0.5, 2, 6) + RAMP(-1, 7, 20) |
 p = PULSE(3, 2) |
 pt = PULSE TRAIN(1, 0.5, 2, 8) |
-""", dt=0.125)
+""",
+        dt=0.125,
+    )
 
 
 def test_lookups_named_inline_and_clamped(tmp_path):
-    check_against_pysd(tmp_path, """
+    check_against_pysd(
+        tmp_path,
+        """
 table([(0,0)-(10,10)],(0,0),(2,5),(5,6),(8,10)) |
 named = table(Time - 1) |
 inline = WITH LOOKUP(Time, ([(0,0)-(10,10)],(1,1),(4,8),(6,2))) |
-""", final=12)
+""",
+        final=12,
+    )
 
 
 def test_delays_smooths_trend_initial(tmp_path):
-    check_against_pysd(tmp_path, """
+    check_against_pysd(
+        tmp_path,
+        """
 input = 5 + STEP(10, 2) + RAMP(1, 4, 8) |
 d1 = DELAY1(input, 2) |
 d1i = DELAY1I(input, 2, 3) |
@@ -128,7 +153,9 @@ tr = TREND(input, 2, 0.1) |
 first = INITIAL(input * 2) |
 active = ACTIVE INITIAL(input * 3, 4) |
 level = INTEG(active - level, active) |
-""", final=12)
+""",
+        final=12,
+    )
 
 
 def test_smoothi_with_integer_initial_value(tmp_path):
@@ -140,7 +167,9 @@ def test_smoothi_with_integer_initial_value(tmp_path):
 
 
 def test_subscripts(tmp_path):
-    check_against_pysd(tmp_path, """
+    check_against_pysd(
+        tmp_path,
+        """
 Region: north, south, east |
 Sub: north, south |
 Age: young, old |
@@ -162,14 +191,18 @@ single[east] = 3 |
 mapped[Other] = 4, 5, 6 |
 from map[Region] = mapped[Other] |
 stock[Region] = INTEG(base[Region] * 0.1, base[Region]) |
-""")
+""",
+    )
 
 
 def test_unsupported_construct_names_variable_and_construct(tmp_path):
-    path = write_mdl(tmp_path / "unsupported.mdl", """
+    path = write_mdl(
+        tmp_path / "unsupported.mdl",
+        """
 x = 1 |
 sampled = SAMPLE IF TRUE(Time > 2, x, 0) |
-""")
+""",
+    )
     with pytest.raises(SpecError, match="variable 'sampled': SAMPLE IF TRUE is not supported"):
         engine.load(path)
     path = write_mdl(tmp_path / "unknown_function.mdl", "y = NPV(1, 2, 3, 4) |")
@@ -189,11 +222,17 @@ def test_malformed_file_names_the_file(tmp_path):
 
 
 def test_imported_model_keeps_vensim_names_and_times(tmp_path):
-    path = write_mdl(tmp_path / "names.mdl", """
+    path = write_mdl(
+        tmp_path / "names.mdl",
+        """
 Teacup Temperature = INTEG(-Heat Loss, 180) ~ degF ~ |
 Heat Loss = (Teacup Temperature - Room Temp) / 10 ~ degF/Month ~ |
 Room Temp = 70 ~ degF ~ |
-""", final=5, dt=0.5, saveper=1)
+""",
+        final=5,
+        dt=0.5,
+        saveper=1,
+    )
     model = engine.load(path)
     ds = engine.simulate(model)
     assert "Teacup Temperature" in ds and ds["Teacup Temperature"].attrs["units"] == "degF"
@@ -211,10 +250,15 @@ def test_saveper_not_a_multiple_of_time_step_follows_vensim(tmp_path):
 
 
 def test_random_uniform_is_reproducible_and_in_range(tmp_path):
-    path = write_mdl(tmp_path / "noise.mdl", """
+    path = write_mdl(
+        tmp_path / "noise.mdl",
+        """
 noise = RANDOM UNIFORM(2, 5, 7) |
 other seed = RANDOM UNIFORM(2, 5, 8) |
-""", final=50, dt=1)
+""",
+        final=50,
+        dt=1,
+    )
     first = engine.simulate(engine.load(path))
     second = engine.simulate(engine.load(path))
     values = first["noise"].values
@@ -248,8 +292,10 @@ Out = EXPRESSION MACRO(Inflow, 0.5) + EXPRESSION MACRO(Time, 2)
     assert not any("~" in str(c) for c in ours.columns)
 
 
-@pytest.mark.skipif(not (Path(__file__).resolve().parents[3] / "shared").exists(),
-                    reason="shared conformance models not found")
+@pytest.mark.skipif(
+    not (Path(__file__).resolve().parents[3] / "shared").exists(),
+    reason="shared conformance models not found",
+)
 @pytest.mark.parametrize("name", ["SIR.xmile", "SIR.stmx"])
 def test_xmile_sir_matches_vensim_output(name):
     import pandas as pd
@@ -265,27 +311,40 @@ def test_xmile_sir_matches_vensim_output(name):
 
 
 def test_imported_model_runs_in_an_ensemble_and_store_keeps_its_names(tmp_path):
-    path = write_mdl(tmp_path / "names.mdl", """
+    path = write_mdl(
+        tmp_path / "names.mdl",
+        """
 Population = INTEG(births - deaths, 1000) ~ people ~ |
 births = Population * birth rate ~ people/Month ~ |
 deaths = Population * 0.01 ~ people/Month ~ |
 birth rate = 0.012 ~ 1/Month ~ |
 "births/deaths" = births / deaths ~ 1 ~ |
-""", final=24, dt=0.25, saveper=1)
+""",
+        final=24,
+        dt=0.25,
+        saveper=1,
+    )
     model = engine.load(path)
     ratio = next(name for name in model.variables if "/" in name)
-    tree = engine.run_ensemble(model, n=8, seed=1, design="random",
-                               priors={"birth rate": ("uniform", 0.009, 0.013)},
-                               outputs=["Population", ratio], store=tmp_path / "s.zarr",
-                               progress=False)
+    tree = engine.run_ensemble(
+        model,
+        n=8,
+        seed=1,
+        design="random",
+        priors={"birth rate": ("uniform", 0.009, 0.013)},
+        outputs=["Population", ratio],
+        store=tmp_path / "s.zarr",
+        progress=False,
+    )
     group = next(name for name in tree.children if name not in ("summary", "sensitivity"))
     back = engine.open_store(tmp_path / "s.zarr", group=group)
     assert ratio in back and "Population" in back
     assert back[ratio].sizes["member"] == 8
     rate = float(tree["sample"].sel(parameter="birth rate").values[0])
     single = engine.simulate(model, params={"birth rate": rate})
-    np.testing.assert_allclose(back[ratio].isel(member=0).values,
-                               single[ratio].sel(time=back["time"]).values, rtol=1e-12)
+    np.testing.assert_allclose(
+        back[ratio].isel(member=0).values, single[ratio].sel(time=back["time"]).values, rtol=1e-12
+    )
 
 
 def test_load_reuses_the_parsed_model_until_the_file_changes(tmp_path):
