@@ -29,9 +29,10 @@ from . import store as stores
 from .budgets import check_allocation, default_chunk_size
 from .compiler import CompiledModel
 from .errors import EngineError, IntegrationError, ParameterError, SpecError
-from .simulation import Runner, RunSettings, check_tolerances, resolve_times
+from .simulation import Runner
 from .solvers import Info, Status
 from .spec import Model
+from .times import RunSettings, check_tolerances, resolve_times
 
 __all__ = ["run_ensemble", "plan_ensemble", "EnsemblePlan"]
 

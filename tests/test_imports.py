@@ -161,7 +161,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("graph", ("engine.graph",)),
     ("compiler", ("engine.compiler",)),
     ("solvers", ("engine.solvers", "engine.kernels")),
-    ("simulation", ("engine.simulation",)),
+    ("simulation", ("engine.times", "engine.simulation")),
     ("ensemble", ("engine.ensemble", "engine.sampling")),
     ("store", ("engine.store",)),
     ("analyze", ("engine.analyze", "engine.calibration")),
