@@ -37,6 +37,9 @@ CHUNK_BYTES = 64 * 2**20  # output block of one chunk of members
 MAX_CHUNK = 4096  # most members in a chunk
 ZARR_CHUNK_BYTES = 4 * 2**20  # most bytes of a zarr chunk of a horizon variable
 SUMMARY_BLOCK_BYTES = 32 * 2**20  # a summary block: a block of save times of all members
+# Allocations up to this size are not checked: reading /proc/meminfo costs about 8 us, more
+# than a small model's whole run, and a process that cannot get 64 MiB fails anyway.
+UNCHECKED_BYTES = 64 * 2**20
 
 
 def available_memory() -> int:
@@ -64,7 +67,10 @@ def format_bytes(count: float) -> str:
 
 
 def check_allocation(what: str, nbytes: float, fix: str) -> None:
-    """Raise ResourceError if ``what`` (needing ``nbytes``) does not fit in memory now."""
+    """Raise ResourceError if ``what`` (needing ``nbytes``) does not fit in memory now
+    (allocations of at most :data:`UNCHECKED_BYTES` are not checked)."""
+    if nbytes <= UNCHECKED_BYTES:
+        return
     limit = available_memory()
     if nbytes > limit:
         raise ResourceError(
