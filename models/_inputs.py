@@ -19,8 +19,13 @@ import numpy as np
 DATA = Path(__file__).resolve().parent / "data"
 
 #: Regions of the corridor model, with WPP 2022 spelling; the dim is ``region``.
-DEFAULT_REGIONS = ("Northern Africa", "Sub-Saharan Africa", "Central America", "Europe",
-                   "Northern America")
+DEFAULT_REGIONS = (
+    "Northern Africa",
+    "Sub-Saharan Africa",
+    "Central America",
+    "Europe",
+    "Northern America",
+)
 AGES = tuple(range(101))  # single years 0..100, 100 meaning 100 and over (DESIGN.md)
 SEXES = ("female", "male")
 
@@ -29,8 +34,10 @@ def region_values(table: Mapping[str, float], regions: Sequence[str], what: str)
     """The values of ``table`` for ``regions``, in order; a clear error for unknown regions."""
     missing = [r for r in regions if r not in table]
     if missing:
-        raise ValueError(f"{what}: no value for region(s) {missing}; regions with values are "
-                         f"{sorted(table)}. Pass the value explicitly or choose those regions.")
+        raise ValueError(
+            f"{what}: no value for region(s) {missing}; regions with values are "
+            f"{sorted(table)}. Pass the value explicitly or choose those regions."
+        )
     return [float(table[r]) for r in regions]
 
 
@@ -70,8 +77,10 @@ def wpp_total(regions: Sequence[str], year: int) -> list[float]:
     missing = [r for r in regions if (r, year) not in table]
     if missing:
         locations = sorted({loc for loc, _ in table})
-        raise ValueError(f"no WPP 2022 population for {missing} in {year}; locations in "
-                         f"models/data are {locations}.")
+        raise ValueError(
+            f"no WPP 2022 population for {missing} in {year}; locations in "
+            f"models/data are {locations}."
+        )
     return [table[(r, year)] for r in regions]
 
 
@@ -103,8 +112,10 @@ def ensure_dimension(model, name: str, elements: Sequence[str]) -> None:  # type
     if name in model.dims:
         have = tuple(model.dims[name].elements)
         if have != tuple(str(e) for e in elements):
-            raise ValueError(f"model {model.name!r} already has dimension {name!r} with elements "
-                             f"{list(have)[:6]}...; expected {list(elements)[:6]}...")
+            raise ValueError(
+                f"model {model.name!r} already has dimension {name!r} with elements "
+                f"{list(have)[:6]}...; expected {list(elements)[:6]}..."
+            )
         return
     model.dimension(name, list(elements))
 

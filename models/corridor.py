@@ -77,31 +77,79 @@ import engine
 
 from . import climate, demography, hump, labour
 
-__all__ = ["build", "scenarios", "load_scenario", "scenario_params", "set_param", "REGIONS",
-           "DESTINATION_SHARE", "OUTPUTS"]
+__all__ = [
+    "build",
+    "scenarios",
+    "load_scenario",
+    "scenario_params",
+    "set_param",
+    "REGIONS",
+    "DESTINATION_SHARE",
+    "OUTPUTS",
+]
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-REGIONS = ("Northern Africa", "Sub-Saharan Africa", "Central America", "Europe",
-           "Northern America")
+REGIONS = ("Northern Africa", "Sub-Saharan Africa", "Central America", "Europe", "Northern America")
 #: Share of each origin's emigrants going to each destination (rows sum to 1).
 DESTINATION_SHARE: dict[str, dict[str, float]] = {
-    "Northern Africa": {"Northern Africa": 0.0, "Sub-Saharan Africa": 0.05,
-                        "Central America": 0.0, "Europe": 0.85, "Northern America": 0.10},
-    "Sub-Saharan Africa": {"Northern Africa": 0.10, "Sub-Saharan Africa": 0.0,
-                           "Central America": 0.0, "Europe": 0.65, "Northern America": 0.25},
-    "Central America": {"Northern Africa": 0.0, "Sub-Saharan Africa": 0.0,
-                        "Central America": 0.0, "Europe": 0.08, "Northern America": 0.92},
-    "Europe": {"Northern Africa": 0.05, "Sub-Saharan Africa": 0.10, "Central America": 0.05,
-               "Europe": 0.0, "Northern America": 0.80},
-    "Northern America": {"Northern Africa": 0.02, "Sub-Saharan Africa": 0.03,
-                         "Central America": 0.40, "Europe": 0.55, "Northern America": 0.0},
+    "Northern Africa": {
+        "Northern Africa": 0.0,
+        "Sub-Saharan Africa": 0.05,
+        "Central America": 0.0,
+        "Europe": 0.85,
+        "Northern America": 0.10,
+    },
+    "Sub-Saharan Africa": {
+        "Northern Africa": 0.10,
+        "Sub-Saharan Africa": 0.0,
+        "Central America": 0.0,
+        "Europe": 0.65,
+        "Northern America": 0.25,
+    },
+    "Central America": {
+        "Northern Africa": 0.0,
+        "Sub-Saharan Africa": 0.0,
+        "Central America": 0.0,
+        "Europe": 0.08,
+        "Northern America": 0.92,
+    },
+    "Europe": {
+        "Northern Africa": 0.05,
+        "Sub-Saharan Africa": 0.10,
+        "Central America": 0.05,
+        "Europe": 0.0,
+        "Northern America": 0.80,
+    },
+    "Northern America": {
+        "Northern Africa": 0.02,
+        "Sub-Saharan Africa": 0.03,
+        "Central America": 0.40,
+        "Europe": 0.55,
+        "Northern America": 0.0,
+    },
 }
 #: The corridor's headline outputs.
-OUTPUTS = ("population", "births", "deaths", "immigration", "emigration", "emigration_rate",
-           "income_per_capita", "diaspora", "remittances", "labour_supply", "labour_demand",
-           "vacancies", "new_displacements", "displaced_internal", "displaced_cross_border",
-           "climate_migrants_internal", "migrants_in_transit", "transit_losses",
-           "total_population")
+OUTPUTS = (
+    "population",
+    "births",
+    "deaths",
+    "immigration",
+    "emigration",
+    "emigration_rate",
+    "income_per_capita",
+    "diaspora",
+    "remittances",
+    "labour_supply",
+    "labour_demand",
+    "vacancies",
+    "new_displacements",
+    "displaced_internal",
+    "displaced_cross_border",
+    "climate_migrants_internal",
+    "migrants_in_transit",
+    "transit_losses",
+    "total_population",
+)
 
 
 def scenarios() -> list[str]:
@@ -116,34 +164,42 @@ def load_scenario(name: str) -> dict[str, Any]:
     ``models/scenarios``), or the path of a scenario file of one's own ending in ``.toml``.
     """
     if not isinstance(name, str) or not name:
-        raise engine.ParameterError(f"scenario {name!r}: give a scenario name, one of "
-                                    f"{scenarios()}.")
+        raise engine.ParameterError(
+            f"scenario {name!r}: give a scenario name, one of {scenarios()}."
+        )
     if name.lower().endswith(".toml"):
         path = Path(name)
         if not path.is_file():
-            raise engine.ParameterError(f"scenario file {name!r} does not exist (or is not a "
-                                        "file); give a .toml file or one of the scenarios "
-                                        f"{scenarios()}.")
+            raise engine.ParameterError(
+                f"scenario file {name!r} does not exist (or is not a "
+                "file); give a .toml file or one of the scenarios "
+                f"{scenarios()}."
+            )
     elif name in scenarios():
         path = SCENARIO_DIR / f"{name}.toml"
     else:
-        raise engine.ParameterError(f"unknown scenario {name!r}; scenarios are {scenarios()} "
-                                    "(a scenario file of your own: give its path ending in "
-                                    "'.toml').")
+        raise engine.ParameterError(
+            f"unknown scenario {name!r}; scenarios are {scenarios()} "
+            "(a scenario file of your own: give its path ending in "
+            "'.toml')."
+        )
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise engine.ParameterError(f"scenario {name!r}: {path} is not valid TOML ({exc}); "
-                                    "fix the file.") from None
+        raise engine.ParameterError(
+            f"scenario {name!r}: {path} is not valid TOML ({exc}); fix the file."
+        ) from None
     data.setdefault("params", {})
     data.setdefault("climate_scenario", "pessimistic")
     if not isinstance(data["params"], Mapping):
-        raise engine.ParameterError(f"scenario {name!r}: 'params' must be a table of parameter "
-                                    "= value lines ([params]).")
+        raise engine.ParameterError(
+            f"scenario {name!r}: 'params' must be a table of parameter = value lines ([params])."
+        )
     if not isinstance(data["climate_scenario"], str):
-        raise engine.ParameterError(f"scenario {name!r}: climate_scenario must be a name, got "
-                                    f"{data['climate_scenario']!r}.")
+        raise engine.ParameterError(
+            f"scenario {name!r}: climate_scenario must be a name, got {data['climate_scenario']!r}."
+        )
     return data
 
 
@@ -154,13 +210,22 @@ def scenario_params(scenario: str, **options: Any) -> dict[str, np.ndarray]:
     model (scenarios differ only in parameter values).
     """
     model = build(scenario, **options)
-    return {v.name: np.asarray(v.value) for v in model.variables.values()
-            if v.kind == "param" and v.value is not None}
+    return {
+        v.name: np.asarray(v.value)
+        for v in model.variables.values()
+        if v.kind == "param" and v.value is not None
+    }
 
 
-def build(scenario: str = "baseline", *, regions: Sequence[str] = REGIONS,
-          start: float = 2022.0, stop: float = 2100.0, dt: float = 1.0,
-          values: Mapping[str, Any] | None = None) -> engine.Model:
+def build(
+    scenario: str = "baseline",
+    *,
+    regions: Sequence[str] = REGIONS,
+    start: float = 2022.0,
+    stop: float = 2100.0,
+    dt: float = 1.0,
+    values: Mapping[str, Any] | None = None,
+) -> engine.Model:
     """The coupled corridor model under ``scenario``.
 
     Parameters
@@ -188,31 +253,65 @@ def build(scenario: str = "baseline", *, regions: Sequence[str] = REGIONS,
     """
     settings = load_scenario(scenario)
     regions = list(regions)
-    m = engine.Model("corridor", time_unit="year", start=start, stop=stop, dt=dt,
-                     doc=f"Migration corridors to Europe and Northern America: "
-                         f"{settings.get('name', scenario)}.")
+    m = engine.Model(
+        "corridor",
+        time_unit="year",
+        start=start,
+        stop=stop,
+        dt=dt,
+        doc=f"Migration corridors to Europe and Northern America: "
+        f"{settings.get('name', scenario)}.",
+    )
     m.dimension("region", regions)
     m.dimension("destination", regions)
     demography.add_to(m, base_year=int(start), migration=False)
-    hump_names = hump.add_to(m, prefix="hump_", population="total_population",
-                             legal_demand="labour_pull")
+    hump_names = hump.add_to(
+        m, prefix="hump_", population="total_population", legal_demand="labour_pull"
+    )
     labour.add_to(m, population="population")
-    climate.add_to(m, population="total_population", income="income_per_capita",
-                   scenario=str(settings["climate_scenario"]))
+    climate.add_to(
+        m,
+        population="total_population",
+        income="income_per_capita",
+        scenario=str(settings["climate_scenario"]),
+    )
     _migration(m, regions, hump_names)
-    m.aux("labour_pull", "sum(destination_share[region, destination] * "
-          "labour_migration_demand[destination], 'destination')", dims=("region",),
-          units="person/year", doc="Destination skill shortages open to the origin's emigrants.")
-    m.aux("income_per_capita", f"{hump_names['income_per_capita']}", dims=("region",),
-          units="USD/person/year", doc="Income per head: GDP per head plus remittances per "
-          "resident (2017 PPP).")
-    m.aux("emigration_rate", "zidz(sum(emigration[region, sex, age], 'sex', 'age'), "
-          "total_population)", dims=("region",), units="1/year",
-          doc="Emigrants (incl. return moves out) per resident a year.")
-    m.aux("diaspora", hump_names["diaspora"], dims=("region",), units="person",
-          doc="Emigrants born in the region living abroad (memo).")
-    m.aux("remittances", hump_names["remittances"], dims=("region",), units="USD/year",
-          doc="Remittances received.")
+    m.aux(
+        "labour_pull",
+        "sum(destination_share[region, destination] * "
+        "labour_migration_demand[destination], 'destination')",
+        dims=("region",),
+        units="person/year",
+        doc="Destination skill shortages open to the origin's emigrants.",
+    )
+    m.aux(
+        "income_per_capita",
+        f"{hump_names['income_per_capita']}",
+        dims=("region",),
+        units="USD/person/year",
+        doc="Income per head: GDP per head plus remittances per resident (2017 PPP).",
+    )
+    m.aux(
+        "emigration_rate",
+        "zidz(sum(emigration[region, sex, age], 'sex', 'age'), total_population)",
+        dims=("region",),
+        units="1/year",
+        doc="Emigrants (incl. return moves out) per resident a year.",
+    )
+    m.aux(
+        "diaspora",
+        hump_names["diaspora"],
+        dims=("region",),
+        units="person",
+        doc="Emigrants born in the region living abroad (memo).",
+    )
+    m.aux(
+        "remittances",
+        hump_names["remittances"],
+        dims=("region",),
+        units="USD/year",
+        doc="Remittances received.",
+    )
     for name, value in {**settings["params"], **dict(values or {})}.items():
         set_param(m, name, value)
     return m
@@ -221,49 +320,118 @@ def build(scenario: str = "baseline", *, regions: Sequence[str] = REGIONS,
 def _migration(m: engine.Model, regions: list[str], h: Mapping[str, str]) -> None:
     share = np.array([[DESTINATION_SHARE[o][d] for d in regions] for o in regions])
     share = share / share.sum(axis=1, keepdims=True)
-    m.param("destination_share", share, dims=("region", "destination"), units="1",
-            bounds=(0, 1), doc="Share of an origin's (row) emigrants going to each destination "
-            "(UN DESA 2020 orders of magnitude).")
-    m.param("transit_time", 1.0, units="year", bounds=(0.25, 5), prior=("uniform", 1.0, 2.0),
-            doc="Mean time irregular migrants spend in transit (not below dt).")
-    m.stock("migrants_in_transit", initial=0.0, dims=("region",), units="person",
-            non_negative=True, doc="Irregular migrants on their way, by region of origin.")
-    m.flow("irregular_departures", "hump_irregular_attempts", into="migrants_in_transit",
-           dims=("region",), units="person/year", doc="People setting out irregularly.")
-    m.flow("transit_arrivals",
-           "migrants_in_transit / transit_time * (1 - hump_transit_death_risk)",
-           out_of="migrants_in_transit", dims=("region",), units="person/year",
-           doc="Irregular migrants arriving at their destination.")
-    m.flow("transit_losses", "migrants_in_transit / transit_time * hump_transit_death_risk",
-           out_of="migrants_in_transit", dims=("region",), units="person/year",
-           doc="Deaths and disappearances in transit (explicit losses).")
-    m.aux("returns_leaving", f"sum(destination_share[region, destination] * {h['returns']}"
-          "[region], 'region')", dims=("destination",), units="person/year",
-          doc="Return migrants leaving each destination.")
-    m.aux("arrivals", f"sum(destination_share[region, destination] * ("
-          f"{h['emigration_legal']}[region] + transit_arrivals[region]), 'region')",
-          dims=("destination",), units="person/year",
-          doc="Legal and irregular migrants arriving in each destination.")
-    m.aux("emigrants_leaving", f"{h['emigration_legal']} + irregular_departures + "
-          "returns_leaving[region]", dims=("region",), units="person/year",
-          doc="Everyone leaving the region a year.")
-    m.aux("immigrants_arriving", f"arrivals[region] + {h['returns']}", dims=("region",),
-          units="person/year", doc="Everyone arriving in the region a year.")
+    m.param(
+        "destination_share",
+        share,
+        dims=("region", "destination"),
+        units="1",
+        bounds=(0, 1),
+        doc="Share of an origin's (row) emigrants going to each destination "
+        "(UN DESA 2020 orders of magnitude).",
+    )
+    m.param(
+        "transit_time",
+        1.0,
+        units="year",
+        bounds=(0.25, 5),
+        prior=("uniform", 1.0, 2.0),
+        doc="Mean time irregular migrants spend in transit (not below dt).",
+    )
+    m.stock(
+        "migrants_in_transit",
+        initial=0.0,
+        dims=("region",),
+        units="person",
+        non_negative=True,
+        doc="Irregular migrants on their way, by region of origin.",
+    )
+    m.flow(
+        "irregular_departures",
+        "hump_irregular_attempts",
+        into="migrants_in_transit",
+        dims=("region",),
+        units="person/year",
+        doc="People setting out irregularly.",
+    )
+    m.flow(
+        "transit_arrivals",
+        "migrants_in_transit / transit_time * (1 - hump_transit_death_risk)",
+        out_of="migrants_in_transit",
+        dims=("region",),
+        units="person/year",
+        doc="Irregular migrants arriving at their destination.",
+    )
+    m.flow(
+        "transit_losses",
+        "migrants_in_transit / transit_time * hump_transit_death_risk",
+        out_of="migrants_in_transit",
+        dims=("region",),
+        units="person/year",
+        doc="Deaths and disappearances in transit (explicit losses).",
+    )
+    m.aux(
+        "returns_leaving",
+        f"sum(destination_share[region, destination] * {h['returns']}[region], 'region')",
+        dims=("destination",),
+        units="person/year",
+        doc="Return migrants leaving each destination.",
+    )
+    m.aux(
+        "arrivals",
+        f"sum(destination_share[region, destination] * ("
+        f"{h['emigration_legal']}[region] + transit_arrivals[region]), 'region')",
+        dims=("destination",),
+        units="person/year",
+        doc="Legal and irregular migrants arriving in each destination.",
+    )
+    m.aux(
+        "emigrants_leaving",
+        f"{h['emigration_legal']} + irregular_departures + returns_leaving[region]",
+        dims=("region",),
+        units="person/year",
+        doc="Everyone leaving the region a year.",
+    )
+    m.aux(
+        "immigrants_arriving",
+        f"arrivals[region] + {h['returns']}",
+        dims=("region",),
+        units="person/year",
+        doc="Everyone arriving in the region a year.",
+    )
     # Emigrants are drawn in proportion to residents weighted by the Rogers-Castro schedule,
     # so that no age-sex cell is asked for more people than it holds (the age pattern of
     # emigrants follows the schedule where the population is evenly spread).
-    m.aux("emigration_propensity_weight", "migrant_sex_share[sex] * migration_age_pattern[age]"
-          " * population[region, sex, age]", dims=("region", "sex", "age"), units="person",
-          doc="Residents weighted by the migration age-sex schedule.")
-    m.aux("emigration_weight_total", "sum(emigration_propensity_weight[region, sex, age], "
-          "'sex', 'age')", dims=("region",), units="person", doc="Sum of the weights.")
-    m.flow("emigration", "emigrants_leaving[region] * zidz(emigration_propensity_weight[region,"
-           " sex, age], emigration_weight_total[region])", out_of="population",
-           dims=("region", "sex", "age"),
-           units="person/year", doc="Emigrants (incl. returning migrants leaving).")
-    m.flow("immigration", "immigrants_arriving[region] * migrant_sex_share[sex] * "
-           "migration_age_pattern[age]", into="population", dims=("region", "sex", "age"),
-           units="person/year", doc="Immigrants (incl. returning emigrants).")
+    m.aux(
+        "emigration_propensity_weight",
+        "migrant_sex_share[sex] * migration_age_pattern[age] * population[region, sex, age]",
+        dims=("region", "sex", "age"),
+        units="person",
+        doc="Residents weighted by the migration age-sex schedule.",
+    )
+    m.aux(
+        "emigration_weight_total",
+        "sum(emigration_propensity_weight[region, sex, age], 'sex', 'age')",
+        dims=("region",),
+        units="person",
+        doc="Sum of the weights.",
+    )
+    m.flow(
+        "emigration",
+        "emigrants_leaving[region] * zidz(emigration_propensity_weight[region,"
+        " sex, age], emigration_weight_total[region])",
+        out_of="population",
+        dims=("region", "sex", "age"),
+        units="person/year",
+        doc="Emigrants (incl. returning migrants leaving).",
+    )
+    m.flow(
+        "immigration",
+        "immigrants_arriving[region] * migrant_sex_share[sex] * migration_age_pattern[age]",
+        into="population",
+        dims=("region", "sex", "age"),
+        units="person/year",
+        doc="Immigrants (incl. returning emigrants).",
+    )
 
 
 def set_param(model: engine.Model, name: str, value: Any) -> None:

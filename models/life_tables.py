@@ -49,14 +49,30 @@ from typing import Any
 import numpy as np
 from scipy.interpolate import PchipInterpolator
 
-__all__ = ["single_year_death_rates", "split_age_groups", "infant_separation", "person_years",
-           "life_expectancy", "survival_ratios", "scale_to_life_expectancy", "rogers_castro",
-           "ROGERS_CASTRO", "COALE_DEMENY_A0"]
+__all__ = [
+    "single_year_death_rates",
+    "split_age_groups",
+    "infant_separation",
+    "person_years",
+    "life_expectancy",
+    "survival_ratios",
+    "scale_to_life_expectancy",
+    "rogers_castro",
+    "ROGERS_CASTRO",
+    "COALE_DEMENY_A0",
+]
 
 AGES = np.arange(101)
 #: Rogers & Castro (1981) typical values of the 7-parameter model schedule.
-ROGERS_CASTRO = {"a1": 0.02, "alpha1": 0.1, "a2": 0.06, "mu2": 20.0, "alpha2": 0.1,
-                 "lambda2": 0.4, "c": 0.003}
+ROGERS_CASTRO = {
+    "a1": 0.02,
+    "alpha1": 0.1,
+    "a2": 0.06,
+    "mu2": 20.0,
+    "alpha2": 0.1,
+    "lambda2": 0.4,
+    "c": 0.003,
+}
 #: a0 = min(intercept + slope * m0, cap) by sex (Preston et al. 2001, table 3.3, Coale-Demeny).
 COALE_DEMENY_A0 = {"female": (0.053, 2.800, 0.350), "male": (0.045, 2.684, 0.330)}
 _GROUP_STARTS = np.array((0, 1) + tuple(range(5, 101, 5)))
@@ -82,7 +98,7 @@ def single_year_death_rates(rates: np.ndarray) -> np.ndarray:
     m = np.clip(rates[..., old], 1e-9, 0.999)
     y = np.log(m / (1 - m))
     xc = x - x.mean()
-    slope = (y * xc).sum(axis=-1) / (xc ** 2).sum()
+    slope = (y * xc).sum(axis=-1) / (xc**2).sum()
     intercept = y.mean(axis=-1) - slope * x.mean()
     ages = np.arange(_KANNISTO_FROM, 100) + 0.5
     z = intercept[..., None] + slope[..., None] * ages
@@ -94,8 +110,11 @@ def single_year_death_rates(rates: np.ndarray) -> np.ndarray:
         lo, hi = _GROUP_STARTS[g], _GROUP_STARTS[g + 1]
         for _ in range(3):
             mu = out[..., lo:hi]
-            alive = np.exp(-np.concatenate([np.zeros(mu.shape[:-1] + (1,)),
-                                            np.cumsum(mu[..., :-1], axis=-1)], axis=-1))
+            alive = np.exp(
+                -np.concatenate(
+                    [np.zeros(mu.shape[:-1] + (1,)), np.cumsum(mu[..., :-1], axis=-1)], axis=-1
+                )
+            )
             exposure = alive * _closed_factor(mu)
             mean = (mu * exposure).sum(axis=-1) / exposure.sum(axis=-1)
             out[..., lo:hi] = mu * (rates[..., g] / np.maximum(mean, 1e-300))[..., None]
@@ -148,8 +167,11 @@ def _closed_factor(hazard: np.ndarray) -> np.ndarray:
 def person_years(hazard: np.ndarray, sex: str) -> np.ndarray:
     """Life-table person-years ``L(x)`` at ages 0..100+ (radix 1) of hazards ``(..., 101)``."""
     hazard = np.asarray(hazard, dtype=float)
-    survivors = np.exp(-np.concatenate([np.zeros(hazard.shape[:-1] + (1,)),
-                                        np.cumsum(hazard[..., :-1], axis=-1)], axis=-1))
+    survivors = np.exp(
+        -np.concatenate(
+            [np.zeros(hazard.shape[:-1] + (1,)), np.cumsum(hazard[..., :-1], axis=-1)], axis=-1
+        )
+    )
     factor = _closed_factor(hazard)
     a0 = infant_separation(hazard[..., 0], sex)
     factor[..., 0] = 1.0 - (1.0 - a0) * -np.expm1(-hazard[..., 0])
@@ -180,8 +202,9 @@ def survival_ratios(hazard: np.ndarray, sex: str) -> tuple[np.ndarray, np.ndarra
     return ratio, own[..., 0]
 
 
-def scale_to_life_expectancy(log_hazard: np.ndarray, e0: np.ndarray, sex: str,
-                             iterations: int = 60) -> np.ndarray:
+def scale_to_life_expectancy(
+    log_hazard: np.ndarray, e0: np.ndarray, sex: str, iterations: int = 60
+) -> np.ndarray:
     """The log factor ``c`` per leading index with ``life_expectancy(exp(log_hazard + c)) = e0``.
 
     Bisection on ``c`` in [-4, 4] (e0 falls as ``c`` rises), vectorised; NaN targets give 0.
@@ -201,13 +224,15 @@ def scale_to_life_expectancy(log_hazard: np.ndarray, e0: np.ndarray, sex: str,
     return np.where(np.isfinite(target), out, 0.0)  # type: ignore[no-any-return]
 
 
-def rogers_castro(ages: Sequence[float] | np.ndarray | None = None,
-                  **parameters: float) -> np.ndarray:
+def rogers_castro(
+    ages: Sequence[float] | np.ndarray | None = None, **parameters: float
+) -> np.ndarray:
     """The Rogers-Castro model migration schedule over ``ages`` (default 0..100), summing to 1."""
     p = dict(ROGERS_CASTRO, **parameters)
     x = AGES.astype(float) if ages is None else np.asarray(ages, dtype=float)
-    rate = (p["a1"] * np.exp(-p["alpha1"] * x)
-            + p["a2"] * np.exp(-p["alpha2"] * (x - p["mu2"])
-                               - np.exp(-p["lambda2"] * (x - p["mu2"])))
-            + p["c"])
+    rate = (
+        p["a1"] * np.exp(-p["alpha1"] * x)
+        + p["a2"] * np.exp(-p["alpha2"] * (x - p["mu2"]) - np.exp(-p["lambda2"] * (x - p["mu2"])))
+        + p["c"]
+    )
     return rate / rate.sum()  # type: ignore[no-any-return]

@@ -106,9 +106,17 @@ import numpy as np
 
 from . import life_tables, vital_rates, wpp
 
-__all__ = ["Profiles", "net_migration_profiles", "group_to_single_ages", "window_end",
-           "WINDOW_YEARS", "LAST_PRE_PANDEMIC_YEAR", "MIN_NET_SHARE", "MIN_RATE",
-           "MIN_WORKING_AGE_SHARE"]
+__all__ = [
+    "Profiles",
+    "net_migration_profiles",
+    "group_to_single_ages",
+    "window_end",
+    "WINDOW_YEARS",
+    "LAST_PRE_PANDEMIC_YEAR",
+    "MIN_NET_SHARE",
+    "MIN_RATE",
+    "MIN_WORKING_AGE_SHARE",
+]
 
 WINDOW_YEARS = 10
 STEP = 5
@@ -151,8 +159,9 @@ def group_to_single_ages() -> np.ndarray:
     return out
 
 
-def _project_five_years(paths: vital_rates.InputPaths, i: int, name: str, t: int,
-                        start: np.ndarray, hazards: np.ndarray) -> np.ndarray:
+def _project_five_years(
+    paths: vital_rates.InputPaths, i: int, name: str, t: int, start: np.ndarray, hazards: np.ndarray
+) -> np.ndarray:
     """Population (2, 101) at ``t + 5`` of ``start`` (at ``t``) with no migration;
     ``hazards`` (2, 5, 101): those of the mid-points of the five years."""
     n = start.copy()
@@ -177,9 +186,13 @@ def _groups(single: np.ndarray) -> np.ndarray:
     return np.append(single[:100].reshape(20, 5).sum(axis=-1), single[100])
 
 
-def net_migration_profiles(paths: vital_rates.InputPaths, end: int,
-                           min_net_share: float = MIN_NET_SHARE, min_rate: float = MIN_RATE,
-                           min_working_age_share: float = MIN_WORKING_AGE_SHARE) -> Profiles:
+def net_migration_profiles(
+    paths: vital_rates.InputPaths,
+    end: int,
+    min_net_share: float = MIN_NET_SHARE,
+    min_rate: float = MIN_RATE,
+    min_working_age_share: float = MIN_WORKING_AGE_SHARE,
+) -> Profiles:
     """The residual profiles of ``paths.locations`` over the window ending in ``end``.
 
     ``paths`` must hold the hazards, births and sex ratios of the window (WPP's estimates:
@@ -196,8 +209,11 @@ def net_migration_profiles(paths: vital_rates.InputPaths, end: int,
     rates = np.zeros((n, 101))
     first = end - WINDOW_YEARS
     starts = range(first, end, STEP)
-    population = {t: vital_rates.initial_population(paths, t) for t in
-                  list(starts) + [end]} if first >= wpp.FIRST_YEAR else {}
+    population = (
+        {t: vital_rates.initial_population(paths, t) for t in list(starts) + [end]}
+        if first >= wpp.FIRST_YEAR
+        else {}
+    )
     if population:
         hazards = paths.hazard(np.arange(first, end) + 0.5)  # (R, 2, T, 101)
     for i, name in enumerate(locations):
@@ -207,8 +223,9 @@ def net_migration_profiles(paths: vital_rates.InputPaths, end: int,
         exposure = np.zeros(101)  # person-years of each age over the window (both sexes)
         for t in starts:
             start = population[t][i]
-            projected = _project_five_years(paths, i, name, t, start,
-                                            hazards[i, :, t - first:t - first + STEP])
+            projected = _project_five_years(
+                paths, i, name, t, start, hazards[i, :, t - first : t - first + STEP]
+            )
             observed = wpp.population_groups(name, t + STEP)
             published = observed.sum()
             if published <= 0:
@@ -216,10 +233,14 @@ def net_migration_profiles(paths: vital_rates.InputPaths, end: int,
             survival = np.ones(21)
             start_groups = _groups(start.sum(axis=0))
             proj_groups = _groups(projected.sum(axis=0))
-            survival[1:20] = np.divide(proj_groups[1:20], start_groups[:19],
-                                       out=np.ones(19), where=start_groups[:19] > 0)
-            survival[20] = (proj_groups[20] / (start_groups[19] + start_groups[20])
-                            if start_groups[19:].sum() > 0 else 1.0)
+            survival[1:20] = np.divide(
+                proj_groups[1:20], start_groups[:19], out=np.ones(19), where=start_groups[:19] > 0
+            )
+            survival[20] = (
+                proj_groups[20] / (start_groups[19] + start_groups[20])
+                if start_groups[19:].sum() > 0
+                else 1.0
+            )
             total += (observed - proj_groups) / np.sqrt(np.clip(survival, 0.05, 1.0))
             exposure += 0.5 * STEP * (start.sum(axis=0) + population[t + STEP][i].sum(axis=0))
         else:

@@ -76,22 +76,36 @@ class InputPaths:
         keep = (self.years >= first) & (self.years <= last)
         m = _around(self.mortality_knots, first, last)
         f = _around(self.fertility_knots, first, last)
-        return replace(self, mortality_knots=self.mortality_knots[m],
-                       log_hazard_knots=self.log_hazard_knots[..., m],
-                       log_mortality_scale=self.log_mortality_scale[..., keep],
-                       tfr=self.tfr[:, keep], fertility_pattern=self.fertility_pattern[..., f],
-                       sex_ratio_at_birth=self.sex_ratio_at_birth[:, keep],
-                       net_migration=self.net_migration[:, keep], e0=self.e0[..., keep],
-                       years=self.years[keep], fertility_knots=self.fertility_knots[f])
+        return replace(
+            self,
+            mortality_knots=self.mortality_knots[m],
+            log_hazard_knots=self.log_hazard_knots[..., m],
+            log_mortality_scale=self.log_mortality_scale[..., keep],
+            tfr=self.tfr[:, keep],
+            fertility_pattern=self.fertility_pattern[..., f],
+            sex_ratio_at_birth=self.sex_ratio_at_birth[:, keep],
+            net_migration=self.net_migration[:, keep],
+            e0=self.e0[..., keep],
+            years=self.years[keep],
+            fertility_knots=self.fertility_knots[f],
+        )
 
     def hazard(self, years: np.ndarray | float) -> np.ndarray:
         """Single-year hazards (R, 2, [T,] 101) at ``years``, as the model computes them."""
         t = np.atleast_1d(np.asarray(years, dtype=float))
-        knots = np.array([np.interp(t, self.mortality_knots, row)
-                          for row in self.log_hazard_knots.reshape(-1, self.mortality_knots.size)])
+        knots = np.array(
+            [
+                np.interp(t, self.mortality_knots, row)
+                for row in self.log_hazard_knots.reshape(-1, self.mortality_knots.size)
+            ]
+        )
         knots = knots.reshape(self.log_hazard_knots.shape[:3] + (t.size,))
-        scale = np.array([np.interp(t, self.years, row)
-                          for row in self.log_mortality_scale.reshape(-1, self.years.size)])
+        scale = np.array(
+            [
+                np.interp(t, self.years, row)
+                for row in self.log_mortality_scale.reshape(-1, self.years.size)
+            ]
+        )
         scale = scale.reshape(self.log_mortality_scale.shape[:2] + (t.size,))
         out = np.exp(np.moveaxis(knots, 2, 3) + scale[..., None])  # (R, 2, T, 101)
         return out[:, :, 0] if np.ndim(years) == 0 else out
@@ -106,8 +120,9 @@ def _around(knots: np.ndarray, first: float, last: float) -> np.ndarray:
 
 def _single_year_log_rates(name: str) -> np.ndarray:
     """(2, 29, 101) log single-year death rates by sex and WPP period (but 2020-2025)."""
-    rates = np.stack([life_tables.single_year_death_rates(wpp.death_rates(name, sex))
-                      for sex in SEXES])
+    rates = np.stack(
+        [life_tables.single_year_death_rates(wpp.death_rates(name, sex)) for sex in SEXES]
+    )
     return np.log(rates[:, ALL_PERIOD_MIDPOINTS != PANDEMIC_PERIOD_MIDPOINT])
 
 
@@ -118,8 +133,9 @@ def _interpolate(knots: np.ndarray, values: np.ndarray, t: np.ndarray) -> np.nda
     return values[..., idx] * (1 - frac) + values[..., idx + 1] * frac  # type: ignore[no-any-return]
 
 
-def _solve_scale(knots: np.ndarray, log_knots: np.ndarray, e0: np.ndarray,
-                 years: np.ndarray) -> np.ndarray:
+def _solve_scale(
+    knots: np.ndarray, log_knots: np.ndarray, e0: np.ndarray, years: np.ndarray
+) -> np.ndarray:
     """Log factor per (sex, year) giving life expectancy ``e0`` (2, Y) on the interpolated knots.
 
     ``log_knots``: (2, 101, K). Returns (2, len(years)).
@@ -168,20 +184,22 @@ def input_paths(locations: Sequence[str], jump_off: int | None = None) -> InputP
         hazard_j = _interpolate(done_knots, flat, np.array([float(jump_off)]))[..., 0]
         hazard_j = hazard_j + known_scale[:, -1:]
         past = YEARS[known][-1 - DRIFT_YEARS]
-        hazard_past = (_interpolate(done_knots, flat, np.array([float(past)]))[..., 0]
-                       + known_scale[:, -1 - DRIFT_YEARS, None])
+        hazard_past = (
+            _interpolate(done_knots, flat, np.array([float(past)]))[..., 0]
+            + known_scale[:, -1 - DRIFT_YEARS, None]
+        )
         drift = np.minimum((hazard_j - hazard_past) / DRIFT_YEARS, 0.0)
         log_knots[i, ..., : done_knots.size] = flat
         log_knots[i, ..., done_knots.size] = hazard_j
-        log_knots[i, ..., done_knots.size + 1:] = (hazard_j[..., None]
-                                                   + drift[..., None] * (after - jump_off))
-        log_scale[i][:, known] = _solve_scale(knots, log_knots[i], e0[i][:, known],
-                                              YEARS[known])
+        log_knots[i, ..., done_knots.size + 1 :] = hazard_j[..., None] + drift[..., None] * (
+            after - jump_off
+        )
+        log_scale[i][:, known] = _solve_scale(knots, log_knots[i], e0[i][:, known], YEARS[known])
         e0[i][:, ~known] = np.nan
         last = np.flatnonzero(known)[-1]
         tfr[i, ~known] = tfr[i, last]
         srb[i, ~known] = srb[i, last]
-        migration[i, ~known] = migration[i, last - MIGRATION_MEAN_YEARS + 1: last + 1].mean()
+        migration[i, ~known] = migration[i, last - MIGRATION_MEAN_YEARS + 1 : last + 1].mean()
         later = FERTILITY_KNOTS > jump_off
         pattern[i][:, later] = fertility_pattern(name, int(jump_off))[:, None]
     return InputPaths(locations, knots, log_knots, log_scale, tfr, pattern, srb, migration, e0)
@@ -213,8 +231,7 @@ def initial_population(paths: InputPaths, year: int) -> np.ndarray:
         # the year's births, deaths and net migration (scaling to the year's end itself put
         # the start half a year late)
         end = wpp.annual(name, "population", year, year)[0]
-        flows = [wpp.annual(name, c, year, year)[0] for c in ("births", "deaths",
-                                                              "net_migration")]
+        flows = [wpp.annual(name, c, year, year)[0] for c in ("births", "deaths", "net_migration")]
         july = (end - 0.5 * (flows[0] - flows[1] + flows[2])) * 1000.0
         if groups.sum() <= 0:
             stationary = life_tables.person_years(hazard[i, 0, -1], "female")
@@ -223,8 +240,11 @@ def initial_population(paths: InputPaths, year: int) -> np.ndarray:
             groups = groups * july / groups.sum()
         both = life_tables.split_age_groups(groups)
         t = np.clip(cal - YEARS[0], 0, hazard.shape[2] - 1)
-        cum = [np.where(below, hazard[i, s][t, ages[None, :]], 0.0).sum(axis=1)
-               + 0.5 * hazard[i, s, -1] for s in range(2)]
+        cum = [
+            np.where(below, hazard[i, s][t, ages[None, :]], 0.0).sum(axis=1)
+            + 0.5 * hazard[i, s, -1]
+            for s in range(2)
+        ]
         birth_year = np.clip(year - ages, YEARS[0], YEARS[-1]) - YEARS[0]
         ratio = paths.sex_ratio_at_birth[i, birth_year] * np.exp(cum[0] - cum[1])
         male = ratio / (1.0 + ratio)
@@ -246,8 +266,7 @@ def initial_population(paths: InputPaths, year: int) -> np.ndarray:
         reach = rates[10:55] @ weight
         if np.isfinite(births) and births > 0 and expected > 0 and reach > 0:
             gap = np.clip(births, expected / FEMALE_SHARE_LIMIT, expected * FEMALE_SHARE_LIMIT)
-            women = np.clip(out[i, 0, 10:55] + (gap - expected) / reach * weight, 0.0,
-                            both[10:55])
+            women = np.clip(out[i, 0, 10:55] + (gap - expected) / reach * weight, 0.0, both[10:55])
             out[i, 0, 10:55] = women
             out[i, 1, 10:55] = both[10:55] - women
     return out

@@ -29,32 +29,75 @@ import numpy as np
 import engine
 from engine.errors import suggest
 
-__all__ = ["Location", "locations", "location", "check_locations", "annual", "death_rates",
-           "population_groups", "fertility_groups", "SUBREGIONS", "SDG_REGIONS",
-           "FIRST_YEAR", "LAST_YEAR", "MX_AGE_STARTS"]
+__all__ = [
+    "Location",
+    "locations",
+    "location",
+    "check_locations",
+    "annual",
+    "death_rates",
+    "population_groups",
+    "fertility_groups",
+    "SUBREGIONS",
+    "SDG_REGIONS",
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "MX_AGE_STARTS",
+]
 
 DATA = Path(__file__).resolve().parent / "data"
 FIRST_YEAR, LAST_YEAR = 1950, 2100
 #: Start of WPP's age groups of death rates: 0, 1-4, 5-9, ..., 95-99, 100+.
 MX_AGE_STARTS = (0, 1) + tuple(range(5, 101, 5))
-ANNUAL_COLUMNS = ("e0_female", "e0_male", "tfr", "sex_ratio_at_birth", "net_migration",
-                  "births", "deaths", "population")
+ANNUAL_COLUMNS = (
+    "e0_female",
+    "e0_male",
+    "tfr",
+    "sex_ratio_at_birth",
+    "net_migration",
+    "births",
+    "deaths",
+    "population",
+)
 _OWN_COUNTS = ("net_migration", "births", "deaths", "population")
 _KIND_ORDER = {"country": 0, "subregion": 1, "region": 2, "world": 3, "aggregate": 4}
 
 #: WPP 2022's 22 geographic subregions (Northern America has none below it, so it counts here).
 SUBREGIONS = (
-    "Eastern Africa", "Middle Africa", "Northern Africa", "Southern Africa", "Western Africa",
-    "Central Asia", "Eastern Asia", "Southern Asia", "South-Eastern Asia", "Western Asia",
-    "Eastern Europe", "Northern Europe", "Southern Europe", "Western Europe",
-    "Caribbean", "Central America", "South America", "Northern America",
-    "Australia/New Zealand", "Melanesia", "Micronesia", "Polynesia")
+    "Eastern Africa",
+    "Middle Africa",
+    "Northern Africa",
+    "Southern Africa",
+    "Western Africa",
+    "Central Asia",
+    "Eastern Asia",
+    "Southern Asia",
+    "South-Eastern Asia",
+    "Western Asia",
+    "Eastern Europe",
+    "Northern Europe",
+    "Southern Europe",
+    "Western Europe",
+    "Caribbean",
+    "Central America",
+    "South America",
+    "Northern America",
+    "Australia/New Zealand",
+    "Melanesia",
+    "Micronesia",
+    "Polynesia",
+)
 #: The 8 SDG regions of WPP 2022.
 SDG_REGIONS = (
-    "Sub-Saharan Africa", "Northern Africa and Western Asia", "Central and Southern Asia",
-    "Eastern and South-Eastern Asia", "Latin America and the Caribbean",
-    "Oceania (excluding Australia and New Zealand)", "Australia/New Zealand",
-    "Europe and Northern America")
+    "Sub-Saharan Africa",
+    "Northern Africa and Western Asia",
+    "Central and Southern Asia",
+    "Eastern and South-Eastern Asia",
+    "Latin America and the Caribbean",
+    "Oceania (excluding Australia and New Zealand)",
+    "Australia/New Zealand",
+    "Europe and Northern America",
+)
 
 
 @dataclass(frozen=True)
@@ -81,8 +124,16 @@ def locations() -> dict[str, Location]:
         parent = int(row["subregion_code"])
         if parent <= 0:
             parent = int(row["region_code"])
-        out.setdefault(row["location"], Location(row["location"], int(row["location_code"]),
-                                                 row["kind"], parent, int(row["data_code"])))
+        out.setdefault(
+            row["location"],
+            Location(
+                row["location"],
+                int(row["location_code"]),
+                row["kind"],
+                parent,
+                int(row["data_code"]),
+            ),
+        )
     return out
 
 
@@ -94,9 +145,12 @@ def location(name: str) -> Location:
     folded = {k.casefold(): v for k, v in table.items()}
     if name.casefold() in folded:
         return folded[name.casefold()]
-    raise engine.SpecError(f"unknown WPP 2022 location {name!r}." + suggest(name, table)
-                           + " Locations are the names of WPP's UNlocations.txt (see "
-                           "models.wpp.locations()).")
+    raise engine.SpecError(
+        f"unknown WPP 2022 location {name!r}."
+        + suggest(name, table)
+        + " Locations are the names of WPP's UNlocations.txt (see "
+        "models.wpp.locations())."
+    )
 
 
 def check_locations(names: Sequence[str]) -> list[str]:
@@ -118,8 +172,9 @@ def _annual() -> dict[int, np.ndarray]:
         for row in csv.DictReader(fh):
             code = int(row["location_code"])
             table = out.setdefault(code, np.full((years, len(ANNUAL_COLUMNS)), np.nan))
-            table[int(row["year"]) - FIRST_YEAR] = [float(row[c]) if row[c] else np.nan
-                                                    for c in ANNUAL_COLUMNS]
+            table[int(row["year"]) - FIRST_YEAR] = [
+                float(row[c]) if row[c] else np.nan for c in ANNUAL_COLUMNS
+            ]
     return out
 
 
@@ -136,7 +191,7 @@ def annual(name: str, column: str, first: int = FIRST_YEAR, last: int = LAST_YEA
     """
     where = location(name)
     table = _annual()[where.data_code]
-    out = table[first - FIRST_YEAR:last - FIRST_YEAR + 1, ANNUAL_COLUMNS.index(column)].copy()
+    out = table[first - FIRST_YEAR : last - FIRST_YEAR + 1, ANNUAL_COLUMNS.index(column)].copy()
     if not where.has_data and column in _OWN_COUNTS:
         out[:] = 0.0
     return out
@@ -184,8 +239,10 @@ def population_groups(name: str, year: int) -> np.ndarray:
     key = (where.code, int(year))
     table = _groups("wpp2022_population_5y.csv.gz")
     if key not in table:
-        raise engine.SpecError(f"no WPP 2022 population by age for {name!r} in {year}; years "
-                               f"are {FIRST_YEAR}-{LAST_YEAR}.")
+        raise engine.SpecError(
+            f"no WPP 2022 population by age for {name!r} in {year}; years "
+            f"are {FIRST_YEAR}-{LAST_YEAR}."
+        )
     return table[key] * 1000.0
 
 

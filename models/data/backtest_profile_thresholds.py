@@ -34,8 +34,13 @@ def acceptance_locations() -> set[str]:
 
 def cases() -> dict[tuple[str, int], dict]:
     excluded = acceptance_locations()
-    countries = [n for n, loc in wpp.locations().items() if loc.kind == "country"
-                 and n not in excluded and wpp.annual(n, "population", 2022, 2022)[0] >= 1000]
+    countries = [
+        n
+        for n, loc in wpp.locations().items()
+        if loc.kind == "country"
+        and n not in excluded
+        and wpp.annual(n, "population", 2022, 2022)[0] >= 1000
+    ]
     real = migration_profiles.net_migration_profiles
     kept = {}
 
@@ -49,13 +54,21 @@ def cases() -> dict[tuple[str, int], dict]:
     try:
         for jump_off in JUMP_OFFS:
             last = min(jump_off + 10, migration_profiles.LAST_PRE_PANDEMIC_YEAR)
-            model = demography.build(countries, start=float(jump_off), stop=float(last),
-                                     jump_off=jump_off)
+            model = demography.build(
+                countries, start=float(jump_off), stop=float(last), jump_off=jump_off
+            )
             profiles = kept["profiles"]
-            sim = {flag: engine.simulate(model, params={"use_net_migration_profile": flag},
-                                         outputs=["population_by_age_group"])
-                   ["population_by_age_group"].sum("sex").sel(time=float(last)).values
-                   for flag in (1.0, 0.0)}
+            sim = {
+                flag: engine.simulate(
+                    model,
+                    params={"use_net_migration_profile": flag},
+                    outputs=["population_by_age_group"],
+                )["population_by_age_group"]
+                .sum("sex")
+                .sel(time=float(last))
+                .values
+                for flag in (1.0, 0.0)
+            }
             first = jump_off - migration_profiles.WINDOW_YEARS
             for i, name in enumerate(countries):
                 total = profiles.residual[i]
@@ -64,16 +77,22 @@ def cases() -> dict[tuple[str, int], dict]:
                 known = wpp.annual(name, "net_migration", first, jump_off - 1).sum()
                 want = wpp.population_groups(name, last)
                 share = want / want.sum()
-                error = {flag: 0.5 * np.abs(s[i] / s[i].sum() - share).sum()
-                         for flag, s in sim.items()}
+                error = {
+                    flag: 0.5 * np.abs(s[i] / s[i].sum() - share).sum() for flag, s in sim.items()
+                }
                 out[(name, jump_off)] = dict(
                     sign_ok=bool(net != 0 and np.sign(net) == np.sign(known)),
                     net_share=abs(net) / max(np.abs(single).sum(), 1e-300),
-                    rate=abs(net) / (migration_profiles.WINDOW_YEARS
-                                     * wpp.population_groups(name, first).sum()),
-                    working=(total[migration_profiles.WORKING_AGE_GROUPS].sum() / total.sum()
-                             if total.sum() else 0.0),
-                    profile=error[1.0], rogers_castro=error[0.0])
+                    rate=abs(net)
+                    / (migration_profiles.WINDOW_YEARS * wpp.population_groups(name, first).sum()),
+                    working=(
+                        total[migration_profiles.WORKING_AGE_GROUPS].sum() / total.sum()
+                        if total.sum()
+                        else 0.0
+                    ),
+                    profile=error[1.0],
+                    rogers_castro=error[0.0],
+                )
     finally:
         migration_profiles.net_migration_profiles = real
     return out
@@ -83,12 +102,18 @@ def main() -> None:
     data = cases()
     keys = list(data)
     jump = np.array([k[1] for k in keys])
-    stat = {f: np.array([data[k][f] for k in keys])
-            for f in ("sign_ok", "net_share", "rate", "working", "profile", "rogers_castro")}
+    stat = {
+        f: np.array([data[k][f] for k in keys])
+        for f in ("sign_ok", "net_share", "rate", "working", "profile", "rogers_castro")
+    }
 
     def score(net_share, rate, working, mask=slice(None)):
-        use = (stat["sign_ok"] & (stat["net_share"] >= net_share) & (stat["rate"] >= rate)
-               & (stat["working"] >= working))
+        use = (
+            stat["sign_ok"]
+            & (stat["net_share"] >= net_share)
+            & (stat["rate"] >= rate)
+            & (stat["working"] >= working)
+        )
         return float(np.where(use, stat["profile"], stat["rogers_castro"])[mask].mean())
 
     grid = list(itertools.product(NET_SHARES, RATES, WORKING))

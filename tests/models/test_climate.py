@@ -18,8 +18,15 @@ from models import climate
 from models._inputs import DEFAULT_REGIONS
 
 REGIONS = [*DEFAULT_REGIONS, "World"]
-STOCKS = ["global_warming", "sea_level_rise", "adaptive_capacity", "displaced_internal",
-          "displaced_cross_border", "climate_migrants_internal", "climate_migrants_cross_border"]
+STOCKS = [
+    "global_warming",
+    "sea_level_rise",
+    "adaptive_capacity",
+    "displaced_internal",
+    "displaced_cross_border",
+    "climate_migrants_internal",
+    "climate_migrants_cross_border",
+]
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +36,10 @@ def model():
 
 @pytest.fixture(scope="module")
 def scenarios(model):
-    return {name: engine.simulate(model, params=climate.scenario_params(name, REGIONS))
-            for name in climate.SCENARIOS}
+    return {
+        name: engine.simulate(model, params=climate.scenario_params(name, REGIONS))
+        for name in climate.SCENARIOS
+    }
 
 
 @pytest.fixture(scope="module")
@@ -55,20 +64,31 @@ def test_displaced_people_are_conserved(model):
     yearly = engine.simulate(model, dt=1.0)
     d = yearly.diff("time")
     lag = yearly.isel(time=slice(None, -1)).assign_coords(time=d.time)
-    internal = (lag.new_displacements - lag.returns_internal - lag.local_integration
-                - lag.onward_cross_border)
+    internal = (
+        lag.new_displacements
+        - lag.returns_internal
+        - lag.local_integration
+        - lag.onward_cross_border
+    )
     np.testing.assert_allclose(d.displaced_internal, internal, rtol=1e-9, atol=1e-6)
     abroad = lag.onward_cross_border - lag.returns_cross_border - lag.integration_abroad
     np.testing.assert_allclose(d.displaced_cross_border, abroad, rtol=1e-9, atol=1e-6)
-    np.testing.assert_allclose(d.climate_migrants_internal, lag.climate_migration_internal,
-                               rtol=1e-9, atol=1e-6)
-    np.testing.assert_allclose(d.adaptive_capacity, lag.adaptation_investment
-                               - lag.adaptation_depreciation, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        d.climate_migrants_internal, lag.climate_migration_internal, rtol=1e-9, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        d.adaptive_capacity,
+        lag.adaptation_investment - lag.adaptation_depreciation,
+        rtol=1e-9,
+        atol=1e-9,
+    )
 
 
 def test_no_negative_values_in_any_scenario(model, scenarios):
-    levers = engine.simulate(model, params={"mitigation": 1.0, "humanitarian_relief": 0.0,
-                                            "adaptation_investment_share": 0.05})
+    levers = engine.simulate(
+        model,
+        params={"mitigation": 1.0, "humanitarian_relief": 0.0, "adaptation_investment_share": 0.05},
+    )
     for ds in [*scenarios.values(), levers]:
         assert float(ds.time.min()) == 2022 and float(ds.time.max()) == 2100
         for name, var in ds.data_vars.items():
@@ -97,8 +117,10 @@ def test_groundswell_2050_pessimistic(run):
 
 
 def test_scenarios_order(scenarios):
-    at = {k: scenarios[k].climate_migrants_internal.sel(time=2050, region="Sub-Saharan Africa")
-          for k in scenarios}
+    at = {
+        k: scenarios[k].climate_migrants_internal.sel(time=2050, region="Sub-Saharan Africa")
+        for k in scenarios
+    }
     assert float(at["climate_friendly"]) < float(at["middle"]) < float(at["pessimistic"])
     # More inclusive development (more adaptation) lowers migration at the same warming.
     assert float(at["more_inclusive"]) < float(at["pessimistic"])
@@ -106,26 +128,35 @@ def test_scenarios_order(scenarios):
 
 def test_levers(model, run):
     mitigated = engine.simulate(model, params={"mitigation": 1.0})
-    assert float(mitigated.global_warming.sel(time=2100)) < float(run.global_warming.sel(
-        time=2100)) - 1.0
+    assert (
+        float(mitigated.global_warming.sel(time=2100))
+        < float(run.global_warming.sel(time=2100)) - 1.0
+    )
     assert float(mitigated.global_warming.sel(time=2029)) == pytest.approx(
-        float(run.global_warming.sel(time=2029)))  # long-term lever: acts from 2030
+        float(run.global_warming.sel(time=2029))
+    )  # long-term lever: acts from 2030
     adapted = engine.simulate(model, params={"adaptation_investment_share": 0.0075})
     relief = engine.simulate(model, params={"humanitarian_relief": 1.0})
     region = "Sub-Saharan Africa"
     for name in ["new_displacements", "climate_migrants_internal"]:
         assert float(adapted[name].sel(region=region, time=2050)) < float(
-            run[name].sel(region=region, time=2050))
+            run[name].sel(region=region, time=2050)
+        )
     assert float(relief.displaced_internal.sel(region=region, time=2025)) < float(
-        run.displaced_internal.sel(region=region, time=2025))
+        run.displaced_internal.sel(region=region, time=2025)
+    )
     assert float(relief.displaced_cross_border.sel(region=region, time=2025)) < float(
-        run.displaced_cross_border.sel(region=region, time=2025))
+        run.displaced_cross_border.sel(region=region, time=2025)
+    )
 
 
 def test_the_poorest_are_trapped(run):
     access = run.mobility_access.sel(time=2022)
-    assert float(access.sel(region="Sub-Saharan Africa")) < float(
-        access.sel(region="Northern America")) - 0.2
+    assert (
+        float(access.sel(region="Sub-Saharan Africa"))
+        < float(access.sel(region="Northern America")) - 0.2
+    )
     per_displaced = (run.onward_cross_border / run.displaced_internal).sel(time=2022)
     assert float(per_displaced.sel(region="Sub-Saharan Africa")) < float(
-        per_displaced.sel(region="Europe"))
+        per_displaced.sel(region="Europe")
+    )

@@ -42,10 +42,13 @@ def test_regional_balance(runs, scenario):
     """Euler, dt = 1: change of population = births - deaths + immigration - emigration."""
     ds = runs[scenario]
     pop = ds["population"].sum(("sex", "age"))
-    flows = (ds["births"] - ds["deaths"] + ds["immigration"] - ds["emigration"]).sum(
-        ("sex", "age"))
-    np.testing.assert_allclose(pop.diff("time").values, flows.isel(time=slice(0, -1)).values,
-                               rtol=1e-9, atol=1e-9 * float(pop.max()))
+    flows = (ds["births"] - ds["deaths"] + ds["immigration"] - ds["emigration"]).sum(("sex", "age"))
+    np.testing.assert_allclose(
+        pop.diff("time").values,
+        flows.isel(time=slice(0, -1)).values,
+        rtol=1e-9,
+        atol=1e-9 * float(pop.max()),
+    )
 
 
 @pytest.mark.parametrize("scenario", corridor.scenarios())
@@ -56,8 +59,11 @@ def test_nobody_lost_or_created_between_regions(runs, scenario):
     transit = ds["migrants_in_transit"].sum("region")
     losses = ds["transit_losses"].sum("region")
     lhs = emigration.isel(time=slice(0, -1)).values
-    rhs = (immigration.isel(time=slice(0, -1)).values + transit.diff("time").values
-           + losses.isel(time=slice(0, -1)).values)
+    rhs = (
+        immigration.isel(time=slice(0, -1)).values
+        + transit.diff("time").values
+        + losses.isel(time=slice(0, -1)).values
+    )
     np.testing.assert_allclose(lhs, rhs, rtol=1e-9)
 
 
@@ -88,14 +94,21 @@ def test_ensemble_over_all_priors_is_stable(model, scenario):
     (An explicit yearly step once made the labour market overshoot: a period-2 cycle of
     employment and a wage driven below zero gave non-finite members.)
     """
-    declared = [v.name for v in model.variables.values()
-                if v.kind == "param" and getattr(v, "prior", None) is not None]
-    assert {"wage_adjustment_rate", "wage_curve_elasticity", "matching_elasticity"} <= set(
-        declared)
-    tree = engine.run_ensemble(model, n=48, seed=7, design="lhs",
-                               params=corridor.scenario_params(scenario),
-                               outputs=["population", "emigration_rate", "labour_demand"],
-                               progress=False)
+    declared = [
+        v.name
+        for v in model.variables.values()
+        if v.kind == "param" and getattr(v, "prior", None) is not None
+    ]
+    assert {"wage_adjustment_rate", "wage_curve_elasticity", "matching_elasticity"} <= set(declared)
+    tree = engine.run_ensemble(
+        model,
+        n=48,
+        seed=7,
+        design="lhs",
+        params=corridor.scenario_params(scenario),
+        outputs=["population", "emigration_rate", "labour_demand"],
+        progress=False,
+    )
     status = np.asarray(tree["status"].values)
     assert (status == 0).all(), tree.attrs.get("failures")
     assert set(np.asarray(tree["sample"]["parameter"].values)) == set(declared)
