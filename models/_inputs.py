@@ -91,6 +91,21 @@ def wpp_growth_rate(regions: Sequence[str], first: int, last: int) -> list[float
     return list(np.log(p1 / p0) / (last - first))
 
 
+def wpp_growth_params(model, regions: Sequence[str]) -> None:  # type: ignore[no-untyped-def]
+    """Declare the WPP 2022 medium variant's average growth rates, 2022-2050 and 2050-2100, by
+    region (``population_growth_2022_2050``, ``population_growth_2050_2100``): the population
+    path the labour, hump and climate models share."""
+    for first, last in ((2022, 2050), (2050, 2100)):
+        model.param(
+            f"population_growth_{first}_{last}",
+            wpp_growth_rate(regions, first, last),
+            dims=("region",),
+            units="1/year",
+            bounds=(-0.1, 0.1),
+            doc=f"Average growth rate of the WPP 2022 medium variant, {first}-{last}.",
+        )
+
+
 def wpp_population_by_age(regions: Sequence[str], year: int) -> np.ndarray:
     """Population (persons) by region and single year of age 0..100+ (both sexes).
 

@@ -141,7 +141,7 @@ from ._inputs import (
     Names,
     check_regions,
     region_values,
-    wpp_growth_rate,
+    wpp_growth_params,
     wpp_total,
 )
 
@@ -316,22 +316,7 @@ def build(
         bounds=(0, None),
         doc="Population on 1 July 2022 (UN WPP 2022).",
     )
-    m.param(
-        "population_growth_2022_2050",
-        wpp_growth_rate(regions, 2022, 2050),
-        dims=("region",),
-        units="1/year",
-        bounds=(-0.1, 0.1),
-        doc="Average growth rate of the WPP 2022 medium variant, 2022-2050.",
-    )
-    m.param(
-        "population_growth_2050_2100",
-        wpp_growth_rate(regions, 2050, 2100),
-        dims=("region",),
-        units="1/year",
-        bounds=(-0.1, 0.1),
-        doc="Average growth rate of the WPP 2022 medium variant, 2050-2100.",
-    )
+    wpp_growth_params(m, regions)
     m.stock(
         "population",
         initial="initial_population",

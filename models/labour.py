@@ -97,6 +97,7 @@ from ._inputs import (
     check_regions,
     ensure_dimension,
     region_values,
+    wpp_growth_params,
     wpp_growth_rate,
     wpp_population_by_age,
 )
@@ -198,22 +199,7 @@ def build(
         bounds=(0, None),
         doc="Population by sex and age, 1 July 2022 (UN WPP 2022; sexes split equally).",
     )
-    m.param(
-        "population_growth_2022_2050",
-        wpp_growth_rate(regions, 2022, 2050),
-        dims=("region",),
-        units="1/year",
-        bounds=(-0.1, 0.1),
-        doc="Average growth rate of the WPP 2022 medium variant, 2022-2050.",
-    )
-    m.param(
-        "population_growth_2050_2100",
-        wpp_growth_rate(regions, 2050, 2100),
-        dims=("region",),
-        units="1/year",
-        bounds=(-0.1, 0.1),
-        doc="Average growth rate of the WPP 2022 medium variant, 2050-2100.",
-    )
+    wpp_growth_params(m, regions)
     m.aux(
         "population",
         "initial_population * exp(population_growth_2022_2050[region] * "
