@@ -548,6 +548,7 @@ def _portable(model: Model) -> Model:
     """A shallow copy of ``model`` without its compiled kernels (which do not pickle)."""
     clone = copy.copy(model)
     clone.__dict__.pop("_compiled_cache", None)
+    clone.__dict__.pop("_runners", None)
     return clone
 
 
@@ -559,6 +560,25 @@ def _process_compiled(model: Model, method: str) -> CompiledModel:
     model hash: dask tasks each unpickle their own copy of the model."""
     known = _PROCESS_MODELS.setdefault(model.content_hash(), model)
     return compiled(known, method)
+
+
+_KEPT_RUNNERS = 8  # prepared runs kept per model by simulate
+
+
+def _runner_key(model: Model, *args: Any) -> tuple[Any, ...] | None:
+    """The key of simulate's kept prepared runs: the model's content hash (a Runner is a
+    snapshot of the model) and the arguments; None for arguments the Runner will refuse."""
+    *times, outputs, rtol, atol = args
+    if outputs is not None:
+        if isinstance(outputs, str) or not isinstance(outputs, Sequence):
+            return None
+        outputs = tuple(outputs)
+    key = (model.content_hash(), *times, outputs, rtol, atol)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def simulate(
@@ -616,17 +636,28 @@ def simulate(
     >>> float(ds["x"].sel(time=2.0))
     0.31640625
     """
-    return Runner(
-        model,
-        start=start,
-        stop=stop,
-        dt=dt,
-        saveper=saveper,
-        method=method,
-        outputs=outputs,
-        rtol=rtol,
-        atol=atol,
-    ).run(params)
+    # The prepared run of the same model content and arguments is reused: a Runner is a
+    # snapshot of the model, and the content hash changes with any change of the model.
+    runners: dict[Any, Runner] = model.__dict__.setdefault("_runners", {})
+    key = _runner_key(model, start, stop, dt, saveper, method, outputs, rtol, atol)
+    runner = None if key is None else runners.get(key)
+    if runner is None:
+        runner = Runner(
+            model,
+            start=start,
+            stop=stop,
+            dt=dt,
+            saveper=saveper,
+            method=method,
+            outputs=outputs,
+            rtol=rtol,
+            atol=atol,
+        )
+        if key is not None:
+            if len(runners) >= _KEPT_RUNNERS:
+                runners.pop(next(iter(runners)))
+            runners[key] = runner
+    return runner.run(params)
 
 
 def check_status(
