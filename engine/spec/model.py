@@ -437,11 +437,11 @@ class Model:
                         var.name,
                         var.kind,
                         var.dims,
-                        var.pieces,
-                        var.init_pieces,
+                        self._pieces_text(var.pieces),
+                        self._pieces_text(var.init_pieces),
                         var.inflows,
                         var.outflows,
-                        var.rate,
+                        self._pieces_text(var.rate),
                         var.non_negative,
                         var.bounds,
                         var.extrapolate,
@@ -456,6 +456,24 @@ class Model:
                 h.update(xs.tobytes() + ys.tobytes())
         h.update(repr(self.shifts).encode())
         return h.hexdigest()
+
+    def _pieces_text(self, pieces: list[Piece] | None) -> str | None:
+        """The text of equation pieces for :meth:`content_hash`, each expression's kept.
+
+        Expressions are immutable, so an expression's ``repr`` (most of the hash's cost) is
+        made once and kept beside the expression itself (the kept reference means its ``id``
+        cannot be taken by another object); a changed equation is a new expression.
+        """
+        if pieces is None:
+            return None
+        texts: dict[int, tuple[Any, str]] = self.__dict__.setdefault("_expr_texts", {})
+        parts = []
+        for piece in pieces:
+            kept = texts.get(id(piece.expr))
+            if kept is None or kept[0] is not piece.expr:
+                kept = texts[id(piece.expr)] = (piece.expr, repr(piece.expr))
+            parts.append(f"Piece({piece.subs!r}, {kept[1]}, {piece.exclude!r})")
+        return "[" + ", ".join(parts) + "]"
 
     # ------------------------------------------------------------------ internals
     def _check_new_name(self, name: str, what: str, dims: bool = False) -> None:
