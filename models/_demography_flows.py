@@ -161,7 +161,8 @@ def add_births_and_deaths(p: Parts) -> dict[str, str]:
 # ----------------------------------------------------------------------------------- net migration
 def add_net_migration(p: Parts, profiles: migration_profiles.Profiles) -> None:
     """The year's net migration spread over ages and sexes (a residual profile, residual rates
-    or the Rogers-Castro schedule), never more emigrants of an age than there are."""
+    or the Rogers-Castro schedule with the window's exchange), never more emigrants of an age
+    than there are."""
     param, aux, model, paths, r, dims3 = p.param, p.aux, p.model, p.paths, p.r, p.dims3
     base_year = p.base_year
     aux(
@@ -309,6 +310,32 @@ def add_net_migration(p: Parts, profiles: migration_profiles.Profiles) -> None:
         doc="Flag: 1 spreads net migration by the location's residual profile where it "
         "is usable and the year's total has the window's sign; 0 by Rogers-Castro.",
     )
+    param(
+        "net_migration_exchange",
+        profiles.exchange,
+        (r, "age"),
+        units="person/year",
+        doc="Net migrants a year at each age (both sexes) beyond the window's net spread "
+        "by Rogers-Castro on the residents, summing to 0: the exchange of a residual whose "
+        "flows cancel out (only the net share test failed; else 0; "
+        "models.migration_profiles).",
+    )
+    param(
+        "net_migration_exchange_net",
+        profiles.exchange_net,
+        (r,),
+        units="person/year",
+        doc="Net migrants a year of the residual window of the exchange (0 where none).",
+    )
+    aux(
+        "exchange_scale",
+        f"(1 - use_residual_migration_rates) * use_net_migration_profile * "
+        f"min(max(zidz(net_migration_total[{r}], net_migration_exchange_net[{r}]), 0), 1)",
+        (r,),
+        units="1",
+        doc="Share of the window's exchange this year: the year's net over the window's, "
+        "at most 1 (gross flows not extrapolated beyond those seen), 0 if of the other sign.",
+    )
     aux(
         "profile_applies",
         f"if_then_else((1 - use_residual_migration_rates) * "
@@ -329,7 +356,9 @@ def add_net_migration(p: Parts, profiles: migration_profiles.Profiles) -> None:
     )
     model.flow(
         "net_migration",
-        f"max(residual_migration[{r}, sex, age] + (profile_applies[{r}] * "
+        f"max(residual_migration[{r}, sex, age] + exchange_scale[{r}] * "
+        f"net_migration_exchange[{r}, age] * "
+        f"migrant_sex_share[sex] + (profile_applies[{r}] * "
         f"net_migration_total[{r}] + (1 - profile_applies[{r}]) * "
         f"schedule_migration_total[{r}]) * migrant_sex_share[sex] * "
         f"net_migration_age_share[{r}, sex, age], "
@@ -340,7 +369,7 @@ def add_net_migration(p: Parts, profiles: migration_profiles.Profiles) -> None:
         units="person/year",
         doc="Net international migration (immigrants minus emigrants): the "
         "location's total spread by its residual profile or the Rogers-Castro "
-        "schedule.",
+        "schedule (plus the window's exchange where its flows cancel out).",
     )
 
 

@@ -45,12 +45,18 @@ any location of WPP (all 237 countries and areas, the regions, subregions and ag
   ``use_net_migration_profile = 0``, the age-specific migration *rates* of the Rogers-Castro
   model schedule with its published typical parameters (Rogers & Castro 1981) apply to the
   residents of each age and sex: ``net_migration[x] = N * share[sex] * RC(x) P(x) / sum_y RC(y)
-  P(y)``. An alternative, off by default (``use_residual_migration_rates = 1``; this project's
-  variant of WPP's approach, not WPP's method): the window's residual migration *rates* by age
-  (per resident, ``residual_migration_rate``) apply to the current residents, and the rest of
-  the year's total is spread by the Rogers-Castro schedule (one factor a year), so nothing is
-  divided by the net where gross flows cancel; on the backtests that chose the profile's
-  thresholds it is not better (age-structure error 2.442 % against 2.433 %,
+  P(y)``. Where only the cancelling failed (a net below a third of the gross: Mexico's young
+  leavers and older arrivals), the window's exchange beyond its net (persons a year by age,
+  summing to zero, ``net_migration_exchange``) is added in proportion to the year's net over
+  the window's, at most once: the window's residual where the net is the window's, as WPP's
+  projection keeps Mexico's signed pattern, and no gross flows beyond those seen
+  (:mod:`models.migration_profiles`). An alternative, off by default
+  (``use_residual_migration_rates = 1``; this project's variant of WPP's approach, not WPP's
+  method): the window's residual migration *rates* by age (per resident,
+  ``residual_migration_rate``) apply to the current residents, and the rest of the year's
+  total is spread by the Rogers-Castro schedule (one factor a year), so nothing is divided by
+  the net where gross flows cancel; on the backtests that chose the profile's thresholds it is
+  not better (age-structure error 2.442 % against 2.433 %,
   :mod:`models.migration_profiles`; UN DESA/POP/2022/TR/NO. 4). 48.1 % of migrants are women (UN
   DESA 2020; the shared data have no migration by sex, and the UN's shares of women among the
   migrant stock by destination are of stocks, not of net flows, and of later years than a 1990
