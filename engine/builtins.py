@@ -12,7 +12,7 @@ whether PySD's Vensim/XMILE translator names it the same. The readers:
   it is not a constant);
 - :mod:`engine.compiler` writes ``code`` with the arguments' code in place of each ``{}``
   (missing optional arguments take ``defaults``); a function without ``code`` and without
-  memory has a rule of its own there (``if_then_else``, ``random_uniform``,
+  memory has a rule of its own there (``if_then_else``, the draws of :data:`RANDOM`,
   ``lookup_extrapolate``);
 - :mod:`engine.vensim.expressions` maps a PySD call of a ``vensim`` function onto the same name.
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Builtin", "BUILTINS", "ALIASES", "names"]
+__all__ = ["Builtin", "BUILTINS", "ALIASES", "RANDOM", "PROCESS_STEPS", "names"]
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,20 @@ _TABLE = [
     # a table called beyond its ends: a rule in engine.compiler
     _f("lookup_extrapolate", 2),
     _f("time_step", 0, "h"),
-    # counter-based draws keyed by call site and element: a rule in engine.compiler
+    # counter-based draws (engine.kernels: Philox4x64-10) keyed by the run's seed, the member,
+    # the time, the call site and the element: a rule in engine.compiler. Vensim's semantics:
+    # a new draw each time step, truncated to [min, max].
     _f("random_uniform", 3, timed=True, vensim=True),
+    _f("random_0_1", 0, timed=True, vensim=True),
+    _f("random_normal", 5, timed=True, vensim=True),
+    _f("random_exponential", 5, timed=True, vensim=True),
+    _f("random_poisson", 6, timed=True, vensim=True),
+    _f("standard_normal", 0, timed=True),
+    # processes: lowered by engine.spec into a hidden stock stepped by ar1_step / walk_step
+    _f("ar1", 3, memory=True),
+    _f("random_walk", 1, memory=True),
+    _f("ar1_step", 4, timed=True),
+    _f("walk_step", 2, timed=True),
     # memory: lowered by engine.spec into hidden stocks and slots
     _f("smooth", (2, 3), memory=True),
     _f("smoothi", 3, memory=True),
@@ -133,6 +145,21 @@ _TABLE = [
 ]
 #: Every builtin by name.
 BUILTINS: dict[str, Builtin] = {b.name: b for b in _TABLE}
+#: Functions that draw random numbers (compiled by engine.compiler's rule for draws).
+RANDOM = frozenset(
+    {
+        "random_uniform",
+        "random_0_1",
+        "random_normal",
+        "random_exponential",
+        "random_poisson",
+        "standard_normal",
+        "ar1_step",
+        "walk_step",
+    }
+)
+#: The steps of processes (ar1, random_walk), which need fixed Euler steps.
+PROCESS_STEPS = frozenset({"ar1_step", "walk_step"})
 #: Other spellings the parser accepts (Vensim's and Python's names).
 ALIASES = {
     "int": "integer",
@@ -165,6 +192,7 @@ def _check() -> None:
         assert b.code is None or b.code.count("{}") == b.max_args, b
         assert not (b.memory and b.code), b
     assert len(BUILTINS) == len(_TABLE)
+    assert RANDOM <= set(BUILTINS) and all(BUILTINS[n].timed for n in RANDOM)
     assert not set(ALIASES) & set(BUILTINS) and set(ALIASES.values()) <= set(BUILTINS)
 
 

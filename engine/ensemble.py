@@ -57,8 +57,12 @@ class EnsemblePlan:
         return self.runner.settings
 
     def parameters(self, k: int) -> np.ndarray:
-        _, values = self.design.block(*self.layout.bounds(k))
-        return sampling.parameter_rows(self.base, values, self.assign)
+        start, stop = self.layout.bounds(k)
+        _, values = self.design.block(start, stop)
+        P = sampling.parameter_rows(self.base, values, self.assign)
+        # The key of the model's random draws: the sweep's seed and each member's index, so a
+        # member's shocks do not depend on its chunk or thread.
+        return self.runner.result.keyed(P, self.design.seed, np.arange(start, stop))
 
     def run_chunk(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Run chunk ``k``: (out, info, P); failed members' outputs are NaN."""

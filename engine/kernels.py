@@ -8,7 +8,14 @@ float64 arrays, like the rest of the kernels.
 
 - Vensim builtins: ``_lookup`` / ``_lookup_extrapolate`` (tables stored in ``p`` as xs then ys),
   ``_interp``, ``_integer``, ``_modulo``, ``_xidz``, ``_zidz``, ``_step``, ``_ramp``, ``_pulse``,
-  ``_pulse_train``, ``_random_uniform``, ``_quantum``;
+  ``_pulse_train``, ``_quantum``;
+- random numbers: ``_philox4x64`` (Philox4x64-10 [1]_, the generator numpy calls ``Philox``),
+  keyed by the run's seed and member (two slots of ``p``), the time, the call site and the
+  element, so a draw never depends on chunking, threads or the machine; ``_uniform01``,
+  ``_norm_ppf`` (Acklam's approximation refined by a Halley step) and Vensim's draws
+  ``_random_uniform``, ``_random_normal``, ``_random_exponential``, ``_random_poisson``
+  (a new draw each time step, truncated to [min, max]); the processes' steps ``_ar1_next``
+  and ``_walk_next``;
 - saving: ``_save`` copies the requested outputs of one save time and ``_first_nonfinite``
   finds a non-finite value (the solvers of :mod:`engine.solvers` call both);
 - ``_zeros``: the solvers' work arrays;
@@ -18,9 +25,16 @@ float64 arrays, like the rest of the kernels.
 :data:`SOURCE_HASH` (a hash of this file and of the status codes) is written into every
 generated module, so that a change here gives every model a new cache key and no stale machine
 code is reused.
+
+References
+----------
+.. [1] J. K. Salmon, M. A. Moraes, R. O. Dror, D. E. Shaw, "Parallel random numbers: as easy
+   as 1, 2, 3", Proc. Int. Conf. for High Performance Computing, Networking, Storage and
+   Analysis (SC11), 2011, doi:10.1145/2063384.2063405.
 """
 
 import hashlib
+import math
 from pathlib import Path
 
 import numpy as np
@@ -156,16 +170,236 @@ def _pulse_train(t, h, start, width, interval, end):
     return 0.0
 
 
+# --------------------------------------------------------------------- random numbers
+# Philox4x64-10 (Salmon et al. 2011), a counter-based generator: a draw is a pure function of
+# a 256-bit counter and a 128-bit key, so it depends only on (seed, stream; time, element,
+# call site, member) and never on the order in which members, chunks or threads run. The same
+# function as numpy's ``np.random.Philox`` (tests compare the two). No fastmath anywhere, so
+# the floats derived from the bits are the same on every thread and machine.
+_PHILOX_M0 = np.uint64(0xD2E7470EE14C6C93)
+_PHILOX_M1 = np.uint64(0xCA5A826395121157)
+_PHILOX_W0 = np.uint64(0x9E3779B97F4A7C15)
+_PHILOX_W1 = np.uint64(0xBB67AE8584CAA73B)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_U32 = np.uint64(32)
+
+
 @njit(cache=True, error_model="numpy")
-def _random_uniform(low, high, seed, t, site):
-    # splitmix64 over (seed, time, site): a uniform draw in [low, high) without global state.
-    x = np.uint64(int(seed) * 1000003 + site) ^ np.uint64(int(np.round(t * 1048576.0)))
-    x = x + np.uint64(0x9E3779B97F4A7C15)
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    x = x ^ (x >> np.uint64(31))
-    u = float(x >> np.uint64(11)) / 9007199254740992.0
-    return low + (high - low) * u
+def _mulhilo64(a, b):
+    # The high and low 64 bits of the 128-bit product a * b, from 32-bit halves.
+    a0 = a & _LOW32
+    a1 = a >> _U32
+    b0 = b & _LOW32
+    b1 = b >> _U32
+    p00 = a0 * b0
+    p01 = a0 * b1
+    p10 = a1 * b0
+    p11 = a1 * b1
+    mid = (p00 >> _U32) + (p01 & _LOW32) + (p10 & _LOW32)
+    hi = p11 + (p01 >> _U32) + (p10 >> _U32) + (mid >> _U32)
+    return hi, a * b
+
+
+@njit(cache=True, error_model="numpy")
+def _philox4x64(c0, c1, c2, c3, k0, k1):
+    """Philox4x64-10 of counter (c0, c1, c2, c3) under key (k0, k1): four uint64 words."""
+    for r in range(10):
+        if r > 0:
+            k0 = k0 + _PHILOX_W0
+            k1 = k1 + _PHILOX_W1
+        hi0, lo0 = _mulhilo64(_PHILOX_M0, c0)
+        hi1, lo1 = _mulhilo64(_PHILOX_M1, c2)
+        c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
+    return c0, c1, c2, c3
+
+
+@njit(cache=True, error_model="numpy")
+def _draw_bits(p, key, t, site, element, word):
+    # The key slots of p hold the run's seed and the member (engine.compiler: "_seed",
+    # "_member"); time enters as t in units of 2**-20 (every Euler step of a run is a
+    # different time, whatever dt), so a draw is the same in any chunk and on any thread.
+    tick = np.uint64(np.int64(np.round(t * 1048576.0)))
+    seed = np.uint64(np.int64(p[key]))
+    member = np.uint64(np.int64(p[key + 1]))
+    x0, x1, x2, x3 = _philox4x64(
+        tick, np.uint64(element), np.uint64(site), member, seed, np.uint64(np.int64(word))
+    )
+    return x0, x1
+
+
+@njit(cache=True, error_model="numpy")
+def _unit(x):
+    # 52 bits to a float in the open interval (0, 1) (k + 1/2) / 2**52: never 0 or 1, so every
+    # inverse CDF is finite.
+    return (float(x >> np.uint64(12)) + 0.5) / 4503599627370496.0
+
+
+@njit(cache=True, error_model="numpy")
+def _uniform01(p, key, t, site, element, word):
+    x0, x1 = _draw_bits(p, key, t, site, element, word)
+    return _unit(x0)
+
+
+@njit(cache=True, error_model="numpy")
+def _norm_cdf(x):
+    return 0.5 * math.erfc(-x / 1.4142135623730951)
+
+
+@njit(cache=True, error_model="numpy")
+def _norm_ppf(q):
+    """The standard normal quantile: Acklam's rational approximation (relative error 1.15e-9)
+    refined by one Halley step on erfc, to about 1e-15 (Acklam, P. J. (2003), "An algorithm for
+    computing the inverse normal cumulative distribution function", archived at
+    https://web.archive.org/web/20151030215612/http://home.online.no/~pjacklam/notes/invnorm/).
+    """
+    if q <= 0.0:
+        return -np.inf
+    if q >= 1.0:
+        return np.inf
+    if q > 0.5:
+        # 1 - q is exact here (Sterbenz), and the refinement below is accurate in the lower tail.
+        return -_norm_ppf(1.0 - q)
+    if q < 0.02425:
+        r = math.sqrt(-2.0 * math.log(q))
+        x = (
+            (
+                (
+                    (
+                        (-7.784894002430293e-03 * r - 3.223964580411365e-01) * r
+                        - 2.400758277161838e00
+                    )
+                    * r
+                    - 2.549732539343734e00
+                )
+                * r
+                + 4.374664141464968e00
+            )
+            * r
+            + 2.938163982698783e00
+        ) / (
+            (
+                ((7.784695709041462e-03 * r + 3.224671290700398e-01) * r + 2.445134137142996e00) * r
+                + 3.754408661907416e00
+            )
+            * r
+            + 1.0
+        )
+    else:
+        s = q - 0.5
+        r = s * s
+        x = (
+            (
+                (
+                    (
+                        (
+                            (-3.969683028665376e01 * r + 2.209460984245205e02) * r
+                            - 2.759285104469687e02
+                        )
+                        * r
+                        + 1.383577518672690e02
+                    )
+                    * r
+                    - 3.066479806614716e01
+                )
+                * r
+                + 2.506628277459239e00
+            )
+            * s
+            / (
+                (
+                    (
+                        (
+                            (-5.447609879822406e01 * r + 1.615858368580409e02) * r
+                            - 1.556989798598866e02
+                        )
+                        * r
+                        + 6.680131188771972e01
+                    )
+                    * r
+                    - 1.328068155288572e01
+                )
+                * r
+                + 1.0
+            )
+        )
+    e = _norm_cdf(x) - q
+    u = e * 2.5066282746310002 * math.exp(0.5 * x * x)
+    return x - u / (1.0 + 0.5 * x * u)
+
+
+@njit(cache=True, error_model="numpy")
+def _standard_normal(p, key, t, site, element):
+    return _norm_ppf(_uniform01(p, key, t, site, element, 0))
+
+
+@njit(cache=True, error_model="numpy")
+def _random_uniform(p, key, t, site, element, low, high, seed):
+    # Vensim RANDOM UNIFORM(min, max, seed): a new draw each time step in [min, max).
+    return low + (high - low) * _uniform01(p, key, t, site, element, seed)
+
+
+@njit(cache=True, error_model="numpy")
+def _random_normal(p, key, t, site, element, low, high, mean, sd, seed):
+    # Vensim RANDOM NORMAL(min, max, mean, sd, seed): a normal draw truncated to [min, max]
+    # (by inverse CDF within the window, as scipy's truncnorm that PySD uses).
+    u = _uniform01(p, key, t, site, element, seed)
+    if not sd > 0.0:
+        return min(max(mean, low), high)
+    a = _norm_cdf((low - mean) / sd)
+    b = _norm_cdf((high - mean) / sd)
+    if not b > a:  # the window is beyond the normal's reach in double precision
+        return low if mean < low else high
+    x = mean + sd * _norm_ppf(a + u * (b - a))
+    return min(max(x, low), high)
+
+
+@njit(cache=True, error_model="numpy")
+def _random_exponential(p, key, t, site, element, low, high, shift, stretch, seed):
+    # Vensim RANDOM EXPONENTIAL(min, max, shift, stretch, seed): shift + stretch * Exp(1),
+    # starting at max(min, shift) and truncated at max (PySD: scipy's truncexpon).
+    u = _uniform01(p, key, t, site, element, seed)
+    start = max(low, shift)
+    if not stretch > 0.0:
+        return start
+    top = 1.0 - math.exp(-(high - start) / stretch) if high > start else 0.0
+    return min(start - stretch * math.log1p(-u * top), high)
+
+
+@njit(cache=True, error_model="numpy")
+def _random_poisson(p, key, t, site, element, low, high, mean, shift, stretch, seed):
+    # Vensim RANDOM POISSON(min, max, mean, shift, stretch, seed): shift + stretch * k with k
+    # Poisson(mean), truncated to [min, max] (inverse CDF by sequential search; a mean above
+    # 1e5 uses the normal approximation).
+    u = _uniform01(p, key, t, site, element, seed)
+    if not mean > 0.0:
+        k = 0.0
+    elif mean > 1e5:
+        k = max(0.0, np.floor(mean + math.sqrt(mean) * _norm_ppf(u) + 0.5))
+    else:
+        term = math.exp(-mean)
+        total = term
+        k = 0.0
+        while total < u and k < mean + 40.0 * math.sqrt(mean) + 40.0:
+            k += 1.0
+            term *= mean / k
+            total += term
+    return min(max(shift + stretch * k, low), high)
+
+
+@njit(cache=True, error_model="numpy")
+def _ar1_next(p, key, t, site, element, x, h, mean, sd, persistence):
+    # An AR(1) (discretised Ornstein-Uhlenbeck) process one step of length h on: the lag-one
+    # autocorrelation is persistence per time unit, so persistence ** h per step, and the
+    # innovation keeps the stationary standard deviation sd whatever h (exact discretisation).
+    phi = persistence**h
+    z = _norm_ppf(_uniform01(p, key, t, site, element, 0))
+    return mean + phi * (x - mean) + sd * math.sqrt(max(0.0, 1.0 - phi * phi)) * z
+
+
+@njit(cache=True, error_model="numpy")
+def _walk_next(p, key, t, site, element, x, h, scale):
+    # A Gaussian random walk: variance scale**2 per time unit, so scale * sqrt(h) per step.
+    return x + scale * math.sqrt(h) * _norm_ppf(_uniform01(p, key, t, site, element, 0))
 
 
 @njit(cache=True, error_model="numpy")

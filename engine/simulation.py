@@ -24,7 +24,7 @@ from .compiler import CompiledModel, compile_model, discrete_state
 from .errors import IntegrationError, ParameterError, SpecError, suggest
 from .solvers import Info, Status
 from .spec import Model
-from .times import RunSettings, check_tolerances, resolve_times
+from .times import RunSettings, check_seed, check_tolerances, resolve_times
 
 __all__ = [
     "simulate",
@@ -292,12 +292,7 @@ class Runner:
             self.settings = None
         else:
             result = compiled(model, method)
-            if method == "rk45" and result.discrete:
-                raise SpecError(
-                    f"model {model.name!r} has discrete updates (fixed delays or "
-                    "cohort shifts), which need fixed steps; use method='euler' or "
-                    "'rk4'."
-                )
+            result.check_method(method)
             self.settings = _known_settings(result, start, stop, dt, saveper, method)
         self._result: CompiledModel | None = result
         self.base = parameter_vector(result, None, self.settings)
@@ -593,6 +588,7 @@ def simulate(
     outputs: Sequence[str] | None = None,
     rtol: float = 1e-6,
     atol: float = 1e-9,
+    seed: int = 0,
 ) -> xr.Dataset:
     """Run ``model`` once and return its trajectory as an :class:`xarray.Dataset`.
 
@@ -614,6 +610,10 @@ def simulate(
         Variables to return (default: every named variable).
     rtol, atol : float
         Tolerances of ``rk45``.
+    seed : int
+        The key of the model's random draws (``random_normal``, ``ar1``...; see
+        :mod:`engine.kernels`): the same seed gives the same run, bit for bit. The run draws
+        as member 0 of an ensemble with this seed.
 
     Returns
     -------
@@ -657,7 +657,10 @@ def simulate(
             if len(runners) >= _KEPT_RUNNERS:
                 runners.pop(next(iter(runners)))
             runners[key] = runner
-    return runner.run(params)
+    if not runner.result.draws:
+        check_seed(seed)
+        return runner.run(params)
+    return runner.run(runner.result.keyed(runner.parameters(params), seed))
 
 
 def check_status(

@@ -178,6 +178,20 @@ def _dividing_step(span: float, step: float) -> float:
     return span / math.ceil(span / step)
 
 
+def check_seed(seed: Any) -> int:
+    """``seed`` as an int: a non-negative integer below 2**53 (it travels in a float64 slot)."""
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, (int, np.integer))
+        or not 0 <= int(seed) < 2**53
+    ):
+        raise ParameterError(
+            f"seed={seed!r} must be a non-negative integer below 2**53; seeds are always "
+            "explicit, so that a run can be repeated."
+        )
+    return int(seed)
+
+
 def check_tolerances(rtol: Any, atol: Any) -> tuple[float, float]:
     """rtol and atol of the adaptive solver as floats: positive finite numbers (as scipy, an
     rtol below 100 machine epsilons cannot be met in float64)."""

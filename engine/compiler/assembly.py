@@ -8,6 +8,8 @@ import re
 import numpy as np
 
 from .. import kernels, solvers
+from ..builtins import PROCESS_STEPS, RANDOM
+from ..equations import Call, walk
 from ..errors import SpecError
 from ..graph import Plan
 from .expressions import _comment, _Gen
@@ -41,7 +43,8 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
 
     # Parameter vector: values, lookup tables, then control slots appended at the end.
     n_p = plan.sizes["p"]
-    extra_p = len(model.shifts)
+    calls = _random_calls(plan)
+    extra_p = len(model.shifts) + (2 if calls else 0)
     p0 = np.zeros(n_p + extra_p)
     for var in variables.values():
         if var.kind == "param":
@@ -55,6 +58,12 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
                 p0[off + n : off + 2 * n] = ys
     for k, _shift in enumerate(model.shifts):
         controls[f"_shift{k}"] = n_p + k
+    if calls:
+        # The key of the model's draws: the run's seed, then the ensemble member (0 for one
+        # run), written by engine.simulation and engine.ensemble.
+        controls["_seed"] = gen.key_offset = n_p + len(model.shifts)
+        controls["_member"] = controls["_seed"] + 1
+        controls["_process"] = int(bool(calls & PROCESS_STEPS))
 
     # init
     init_lines: list[str] = []
@@ -251,6 +260,18 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
             )
         parts.append(_fill_hooks(solvers.SOURCE["euler_dynamic"], hooks))
     return "\n".join(parts) + "\n", p0, controls
+
+
+def _random_calls(plan: Plan) -> set[str]:
+    """The random functions the model calls (:data:`engine.builtins.RANDOM`)."""
+    found: set[str] = set()
+    for var in plan.model.variables.values():
+        for pieces in (var.pieces, var.init_pieces or [], var.rate or []):
+            for piece in pieces:
+                found.update(
+                    n.func for n in walk(piece.expr) if isinstance(n, Call) and n.func in RANDOM
+                )
+    return found
 
 
 def _is_comment(line: str) -> bool:

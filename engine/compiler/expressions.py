@@ -3,10 +3,11 @@ elements (``_Gen``), with identifiers of the compiler's own making only."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import Any
 
-from ..builtins import BUILTINS
+from ..builtins import BUILTINS, RANDOM
 from ..equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary
 from ..errors import SpecError
 from ..graph import Binding, Index, PieceIndex, Plan
@@ -14,7 +15,18 @@ from ..spec import Variable
 
 # Builtins compiled by a rule of their own below; every other one by its code in
 # engine.builtins (a function with memory never gets here: spec lowers it).
-_OWN_RULES = frozenset({"if_then_else", "random_uniform", "lookup_extrapolate"})
+_OWN_RULES = frozenset({"if_then_else", "lookup_extrapolate"}) | RANDOM
+# The kernel helper of each draw (engine.kernels); its arguments follow the key.
+_DRAWS = {
+    "random_uniform": "_random_uniform",
+    "random_0_1": "_uniform01",
+    "random_normal": "_random_normal",
+    "random_exponential": "_random_exponential",
+    "random_poisson": "_random_poisson",
+    "standard_normal": "_standard_normal",
+    "ar1_step": "_ar1_next",
+    "walk_step": "_walk_next",
+}
 _CMP = {"==", "!=", "<", "<=", ">", ">="}
 # Generated expressions nest at most this deep in brackets (Python refuses more than 200).
 _MAX_NESTING = 180
@@ -31,6 +43,12 @@ class _Gen:
         self.known_ranges: dict[str, tuple[int, int]] = {}
         self._tables: dict[tuple[Any, ...], str] = {}
         self._tmp = 0
+        # Draws: the offset of the key slots in p (seed, member), set by the assembly when
+        # the model draws; the element being computed and the piece's call sites.
+        self.key_offset: int | None = None
+        self.element = "0"
+        self.site_base = ""
+        self.site_count = 0
 
     # -- module-level constant arrays
     def table(self, values: tuple[Any, ...], dtype: str = "np.int64") -> str:
@@ -206,17 +224,23 @@ class _Gen:
         if builtin is not None and builtin.code is not None:
             defaults = builtin.defaults[len(args) - builtin.min_args :]
             return pres, builtin.code.format(*args, *defaults)
-        if func == "random_uniform":
-            # Counter-based: the draw depends only on (seed, time, call site, element), so
-            # runs are reproducible and independent of threads and chunking.
-            site = self.fresh("")
-            element = " + ".join(
-                [f"{b.var} * {7919 * (k + 1)}" for k, b in enumerate(env.values())] or ["0"]
-            )
-            return pres, (
-                f"_random_uniform({args[0]}, {args[1]}, {args[2]}, t, {site} * 1000003 + {element})"
-            )
+        if func in RANDOM:
+            return pres, self.draw(var, func, args)
         raise SpecError(f"{var.kind} {var.name!r}: function {func!r} is not supported here.")
+
+    def draw(self, var: Variable, func: str, args: list[str]) -> str:
+        """A counter-based draw: its key is the run's seed and member (slots of ``p``), the
+        time, a stable number for the call site (a hash of the variable's name, its piece and
+        the call's place in it) and the flat position of the element being computed."""
+        if self.key_offset is None:  # pragma: no cover - the assembly sets it for draws
+            raise SpecError(f"{var.kind} {var.name!r}: no random-number key in this module.")
+        self.site_count += 1
+        text = f"{self.site_base}\0{self.site_count}".encode()
+        site = int.from_bytes(hashlib.sha256(text).digest()[:7], "little")
+        key = f"p, {self.key_offset}, t, {site}, {self.element}"
+        if func in ("ar1_step", "walk_step"):
+            args = [args[0], "h", *args[1:]]
+        return f"{_DRAWS[func]}({', '.join([key, *args])})"
 
     def lookup(
         self,
@@ -266,6 +290,9 @@ class _Gen:
             )
             self.shifts_seen = set()
             self.known_ranges = {}
+            self.element = self.index_expr([Index(var=v) for v in index.loop_vars], strides, 0)
+            self.site_base = f"{var.name}\0{pieces_role}\0{k}"
+            self.site_count = 0
             pre, value = self.expr(var, piece.expr, dict(index.env))
             _check_nesting(var, pre + [value])
             segments = self.segments(index) if self.shifts_seen else None
@@ -277,6 +304,7 @@ class _Gen:
             # fall inside (or outside) its dimension, so no element needs a bounds test.
             for ranges in segments:
                 self.known_ranges = {v: (r[0], r[-1]) for v, r in zip(index.loop_vars, ranges)}
+                self.site_count = 0
                 pre, value = self.expr(var, piece.expr, dict(index.env))
                 body = pre + [f"{target_array}[{target}] = {value}"]
                 part = PieceIndex(list(ranges), None, index.env, index.loop_vars)

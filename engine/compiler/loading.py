@@ -61,6 +61,36 @@ class CompiledModel:
         """True when the model has discrete updates (fixed delays, cohort shifts)."""
         return bool(self.controls.get("_discrete", 0))
 
+    def check_method(self, method: str) -> None:
+        """Raise SpecError if the model cannot run with solver ``method``."""
+        name = self.model.name
+        if method == "rk45" and self.discrete:
+            raise SpecError(
+                f"model {name!r} has discrete updates (fixed delays or cohort shifts), which "
+                "need fixed steps; use method='euler' or 'rk4'."
+            )
+        if method != "euler" and self.controls.get("_process"):
+            raise SpecError(
+                f"model {name!r} has stochastic processes (ar1, random_walk), which take one "
+                "draw per fixed Euler step; use method='euler'."
+            )
+
+    @property
+    def draws(self) -> bool:
+        """True when the model draws random numbers (its parameter vector ends in the key)."""
+        return "_seed" in self.controls
+
+    def keyed(self, P: np.ndarray, seed: int, members: np.ndarray | int = 0) -> np.ndarray:
+        """``P`` (one parameter vector, or one a row) with the key of the model's random draws
+        written in: the run's ``seed`` and the ensemble member(s). A draw depends only on
+        these, the time, the call site and the element (:mod:`engine.kernels`); a model
+        without draws is returned unchanged."""
+        offset = self.controls.get("_seed")
+        if offset is not None:
+            P[..., offset] = float(seed)
+            P[..., offset + 1] = np.asarray(members, dtype=float)
+        return P
+
     def runner(self, method: str) -> Any:
         if method not in solvers.METHODS:
             raise SpecError(f"unknown method {method!r}; choose one of {solvers.METHODS}.")

@@ -241,3 +241,28 @@ class _Lowering:
         level = self.chain("forecast", input, average_time, input, 1, material=False)
         trend = Call("zidz", (Binary("-", input, level), Binary("*", average_time, level)))
         return Binary("*", input, Binary("+", Num(1.0), Binary("*", trend, horizon)))
+
+    # -- stochastic processes (engine.kernels: _ar1_next, _walk_next)
+    def process(self, what: str, initial: Expr, step: Call) -> Expr:
+        """A hidden stock that an Euler step moves from its value to ``step`` (the process one
+        step on): its rate is (step - value) / dt."""
+        name = self.model.hidden_name(self.host.name, what)
+        level = Ref(name, self.piece.subs)
+        rate = Binary(
+            "/",
+            Binary("-", Call(step.func, (level, *step.args)), level),
+            Call("time_step", ()),
+        )
+        var = Variable(name, "stock", self.host.dims, hidden=True, units=self.host.units)
+        var.pieces = [Piece(self.piece.subs, initial, self.piece.exclude)]
+        var.rate = [Piece(self.piece.subs, rate, self.piece.exclude)]
+        self.model.variables[name] = var
+        return level
+
+    def lower_ar1(self, mean: Expr, sd: Expr, persistence: Expr) -> Expr:
+        # Starts at its mean (a known jump-off); deviations reach the stationary spread sd
+        # as persistence ** t decays.
+        return self.process("ar1", mean, Call("ar1_step", (mean, sd, persistence)))
+
+    def lower_random_walk(self, scale: Expr) -> Expr:
+        return self.process("random_walk", Num(0.0), Call("walk_step", (scale,)))
