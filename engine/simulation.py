@@ -657,8 +657,8 @@ def simulate(
             if len(runners) >= _KEPT_RUNNERS:
                 runners.pop(next(iter(runners)))
             runners[key] = runner
+    seed = check_seed(seed)
     if not runner.result.draws:
-        check_seed(seed)
         return runner.run(params)
     return runner.run(runner.result.keyed(runner.parameters(params), seed))
 
