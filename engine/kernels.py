@@ -333,6 +333,12 @@ def _standard_normal(p, key, t, site, element):
 
 
 @njit(cache=True, error_model="numpy")
+def _random_0_1(p, key, t, site, element):
+    # Vensim RANDOM 0 1(): a uniform draw in (0, 1) each time step.
+    return _uniform01(p, key, t, site, element, 0)
+
+
+@njit(cache=True, error_model="numpy")
 def _random_uniform(p, key, t, site, element, low, high, seed):
     # Vensim RANDOM UNIFORM(min, max, seed): a new draw each time step in [min, max).
     return low + (high - low) * _uniform01(p, key, t, site, element, seed)

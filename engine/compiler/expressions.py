@@ -19,7 +19,7 @@ _OWN_RULES = frozenset({"if_then_else", "lookup_extrapolate"}) | RANDOM
 # The kernel helper of each draw (engine.kernels); its arguments follow the key.
 _DRAWS = {
     "random_uniform": "_random_uniform",
-    "random_0_1": "_uniform01",
+    "random_0_1": "_random_0_1",
     "random_normal": "_random_normal",
     "random_exponential": "_random_exponential",
     "random_poisson": "_random_poisson",

@@ -23,6 +23,10 @@ _ARGUMENTS = {
     "smooth_n": [_X, "2", "1", "2"],
     "delay_n": [_X, "2", "1", "2"],
     "delay_n_lagged": [_X, "2", "1", "2"],
+    "random_normal": ["0", "1", _X, "0.1", "0"],
+    "random_exponential": ["0", "5", _X, "1", "0"],
+    "random_poisson": ["0", "10", "2", _X, "1", "0"],
+    "ar1": [_X, "0.1", "0.5"],
 }
 
 

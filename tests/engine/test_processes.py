@@ -154,3 +154,32 @@ def test_shocks_on_a_dask_local_cluster_give_the_local_result(small, reference, 
     np.testing.assert_array_equal(
         remote["medium"]["level"].values, reference["medium"]["level"].values
     )
+
+
+def test_vensim_random_functions(tmp_path):
+    from tests.engine.test_vensim import write_mdl
+
+    path = write_mdl(
+        tmp_path / "draws.mdl",
+        """
+normal = RANDOM NORMAL(-1, 3, 1, 2, 0) |
+exponential = RANDOM EXPONENTIAL(0, 50, 1, 2, 0) |
+unit = RANDOM 0 1() |
+poisson = RANDOM POISSON(0, 100, 3, 0, 1, 0) |
+""",
+        final=3000,
+        dt=1,
+    )
+    model = engine.load(path)
+    first = engine.simulate(model, seed=8)
+    np.testing.assert_array_equal(first["normal"].values, engine.simulate(model, seed=8)["normal"])
+    normal = first["normal"].values
+    assert normal.min() >= -1 and normal.max() <= 3 and np.unique(normal).size == normal.size
+    # the truncated normal's mean (scipy.stats.truncnorm(-1, 1, loc=1, scale=2).mean() == 1)
+    assert abs(normal.mean() - 1) < 5 * 2 / np.sqrt(normal.size)
+    exponential = first["exponential"].values
+    assert exponential.min() >= 1 and abs(exponential.mean() - 3) < 5 * 2 / np.sqrt(3001)
+    unit = first["unit"].values
+    assert 0 < unit.min() and unit.max() < 1 and abs(unit.mean() - 0.5) < 5 * 0.29 / 55
+    poisson = first["poisson"].values
+    assert np.all(poisson == np.round(poisson)) and abs(poisson.mean() - 3) < 5 * np.sqrt(3 / 3001)
