@@ -190,6 +190,7 @@ def plan_ensemble(
     seed: int,
     design: str = "random",
     priors: Mapping[str, Any] | None = None,
+    correlations: Mapping[Any, float] | None = None,
     params: Mapping[str, Any] | None = None,
     start: float | None = None,
     stop: float | None = None,
@@ -222,6 +223,8 @@ def plan_ensemble(
             "ensembles need constant run settings."
         )
     priors_resolved = sampling.resolve_priors(model, priors)
+    correlation = sampling.resolve_correlations(priors_resolved, correlations)
+    sampling._check_correlated_design(design, correlation)
     _check_params_early(model, params)
     resolve_times(model, start, stop, dt, saveper, method)  # bad times fail before compiling
     spec = stores.horizon_spec(model.time_unit, horizons)
@@ -265,7 +268,7 @@ def plan_ensemble(
         8.0 * chunk_size * settings.n_save * kinds.shape[0],
         "choose a smaller chunk_size, fewer outputs or a larger dt / saveper.",
     )
-    matrix = sampling.plan_design(design, n, seed, priors_resolved)
+    matrix = sampling.plan_design(design, n, seed, priors_resolved, correlation)
     coords = {d: tuple(model.dims[d].elements) for d in model.dims}
     layout = stores.Layout(
         rows,
@@ -301,6 +304,8 @@ def plan_ensemble(
         # must not mix them
         "versions": _engine_versions(),
     }
+    if correlation is not None:  # (absent otherwise, so earlier stores still resume)
+        config["correlation"] = correlation.tolist()
     attrs = {
         "title": f"{model.name}: ensemble of {rows} members ({design} design)",
         "model": model.name,
@@ -322,6 +327,8 @@ def plan_ensemble(
         "data_versions": json.dumps(getattr(model, "data_versions", {}) or {}, default=str),
         "Conventions": "CF-1.10",
     }
+    if correlation is not None:
+        attrs["correlation"] = json.dumps(config["correlation"])
     return plan, attrs, config
 
 
@@ -360,6 +367,7 @@ def run_ensemble(
     seed: int,
     design: str = "random",
     priors: Mapping[str, Any] | None = None,
+    correlations: Mapping[Any, float] | None = None,
     params: Mapping[str, Any] | None = None,
     start: float | None = None,
     stop: float | None = None,
@@ -391,6 +399,12 @@ def run_ensemble(
         ``{"parameter": prior, "parameter[element]": prior}`` with priors as
         ``(distribution, *parameters)`` tuples (see DESIGN.md) or scipy frozen distributions.
         Default: the priors declared on the model's parameters.
+    correlations : mapping, optional
+        Spearman rank correlations between sampled inputs, imposed by a Gaussian copula:
+        ``{("a", "b[north]"): 0.5}`` for a pair of prior keys, ``{"fertility": 0.7}`` for every
+        pair of a parameter's ``"fertility[element]"`` priors (see :mod:`engine.sampling`).
+        Part of the design: the matrix is made once from (design, seed, n, priors,
+        correlations).
     params : mapping, optional
         Fixed parameter overrides (a scenario) applied to every member before sampling.
     start, stop, dt, saveper, method, rtol, atol
@@ -453,6 +467,7 @@ def run_ensemble(
         seed=seed,
         design=design,
         priors=priors,
+        correlations=correlations,
         params=params,
         start=start,
         stop=stop,

@@ -207,3 +207,137 @@ def test_a_prior_with_a_sliver_outside_the_bounds_is_truncated_to_them():
     assert design.values.min() >= 0 and design.values.max() <= 1
     with pytest.raises(engine.ParameterError, match=r"puts 2.28% of its probability outside"):
         resolve_priors(toy(), {"c": ("normal", 2, 1)})
+
+
+# ------------------------------------------------------------------ correlated inputs
+def _rank_correlation(values: np.ndarray) -> np.ndarray:
+    return np.asarray(stats.spearmanr(values).statistic)
+
+
+def _tolerance(rho: float, n: int) -> float:
+    # Five standard errors of Spearman's rho (Fieller et al. 1957: about 1.06 (1 - rho^2) /
+    # sqrt(n - 3) for normal data).
+    return 5 * 1.06 * (1 - rho**2) / np.sqrt(n - 3) + 1e-3
+
+
+CORRELATED = {
+    "a": ("normal", 3, 0.5),
+    "c": ("lognormal", 0, 0.3),
+    "rate[north]": ("uniform", 0.1, 0.3),
+    "rate[south]": ("beta", 2, 3, 0, 1),
+    "rate[east]": ("triangular", 0, 0.2, 0.9),
+}
+
+
+@pytest.mark.parametrize("design", ["random", "lhs", "sobol"])
+def test_correlated_priors_reach_their_rank_correlations(design):
+    from engine.sampling import plan_design, resolve_correlations
+
+    m = toy()
+    priors = resolve_priors(m, CORRELATED)
+    asked = {("a", "c"): -0.4, "rate": 0.7}
+    matrix = resolve_correlations(priors, asked)
+    n = 4096
+    values = plan_design(design, n, 3, priors, matrix).values
+    keys = [p.key for p in priors]
+    achieved = _rank_correlation(values)
+    expected = np.eye(len(keys))
+    ia, ic = keys.index("a"), keys.index("c")
+    expected[ia, ic] = expected[ic, ia] = -0.4
+    rates = [keys.index(k) for k in keys if k.startswith("rate[")]
+    for i in rates:
+        for j in rates:
+            if i != j:
+                expected[i, j] = 0.7
+    for i in range(len(keys)):
+        for j in range(i + 1, len(keys)):
+            assert abs(achieved[i, j] - expected[i, j]) < _tolerance(expected[i, j], n), (
+                keys[i],
+                keys[j],
+                achieved[i, j],
+            )
+    # each input keeps its own prior
+    for j, prior in enumerate(priors):
+        assert stats.kstest(values[:, j], prior.distribution.cdf).pvalue > 1e-4, prior.key
+
+
+def test_correlated_random_design_rows_do_not_depend_on_blocks():
+    from engine.sampling import plan_design, resolve_correlations
+
+    priors = resolve_priors(toy(), CORRELATED)
+    design = plan_design("random", 50, 8, priors, resolve_correlations(priors, {"rate": 0.5}))
+    whole = design.block(0, 50)[1]
+    pieces = np.concatenate([design.block(k, min(k + 7, 50))[1] for k in range(0, 50, 7)])
+    np.testing.assert_array_equal(whole, pieces)
+
+
+def test_per_element_priors_cover_every_element():
+    from engine.sampling import per_element
+
+    keys = per_element(toy(), "rate", ("uniform", 0, 1))
+    assert sorted(keys) == ["rate[east]", "rate[north]", "rate[south]"]
+    assert [p.element for p in resolve_priors(toy(), keys)] == [0, 1, 2]
+    with pytest.raises(engine.ParameterError, match="'rat'.*Did you mean"):
+        per_element(toy(), "rat", ("uniform", 0, 1))
+
+
+@pytest.mark.parametrize(
+    "correlations, message",
+    [
+        ({("a", "x"): 0.5}, "no prior is keyed 'x'"),
+        ({("a", "rate[nrth]"): 0.5}, "Did you mean"),
+        ({("a", "c"): 1.0}, "strictly between"),
+        ({("a", "a"): 0.5}, "pair of two"),
+        ({"a": 0.5}, "no parameter with two or more"),
+        ({"rate": 0.5, ("rate[north]", "rate[east]"): 0.2}, "give each pair once"),
+        (
+            {
+                ("rate[north]", "rate[south]"): 0.9,
+                ("rate[north]", "rate[east]"): 0.9,
+                ("rate[south]", "rate[east]"): -0.9,
+            },
+            "not jointly possible",
+        ),
+    ],
+)
+def test_bad_correlations_are_refused(correlations, message):
+    from engine.sampling import resolve_correlations
+
+    priors = resolve_priors(toy(), CORRELATED)
+    with pytest.raises(engine.ParameterError, match=message):
+        resolve_correlations(priors, correlations)
+
+
+def test_sensitivity_designs_refuse_correlations():
+    from engine.sampling import resolve_correlations
+
+    priors = resolve_priors(toy(), CORRELATED)
+    matrix = resolve_correlations(priors, {"rate": 0.5})
+    with pytest.raises(engine.ParameterError, match="independent inputs"):
+        make_design("saltelli", 8, 0, priors, matrix)
+
+
+def test_run_ensemble_samples_correlated_priors():
+    m = toy()
+    tree = engine.run_ensemble(
+        m,
+        n=512,
+        seed=2,
+        design="lhs",
+        priors=CORRELATED,
+        correlations={"rate": 0.6},
+        start=0,
+        stop=1,
+        dt=0.5,
+        outputs=["x"],
+        progress=False,
+    )
+    sample = tree.to_dataset(inherit=False)["sample"]
+    rates = sample.sel(parameter=["rate[north]", "rate[south]", "rate[east]"]).values
+    achieved = _rank_correlation(rates)
+    assert np.all(np.abs(achieved[np.triu_indices(3, 1)] - 0.6) < _tolerance(0.6, 512))
+    # the run used the sampled values: x decays at its own element's rate (two Euler steps)
+    c = sample.sel(parameter="c").values[:, None]
+    x = tree["short"]["x"].sel(time=1.0).transpose("member", "region").values
+    np.testing.assert_allclose(x, (1 - 0.5 * rates * c) ** 2, rtol=1e-12)
+    assert "correlation" in tree.attrs
