@@ -3,9 +3,11 @@ size of its dependency graph (``corridor describe`` prints it)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .graph import build_plan
+from .priors import prior_table
 from .spec import Model
 
 __all__ = ["describe", "format_description"]
@@ -13,8 +15,10 @@ __all__ = ["describe", "format_description"]
 _KINDS = ("stock", "flow", "aux", "param", "lookup")
 
 
-def describe(model: Model) -> dict[str, Any]:
-    """A JSON-ready description of ``model``: name, time unit, dims and visible variables.
+def describe(model: Model, priors: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A JSON-ready description of ``model``: name, time unit, dims, visible variables and
+    every prior of a sweep (:func:`engine.priors.prior_table`: the model's declared priors
+    with ``priors`` added or overriding them, and where each came from).
 
     Examples
     --------
@@ -39,12 +43,14 @@ def describe(model: Model) -> dict[str, Any]:
             for v in model.variables.values()
             if not v.hidden
         ],
+        "priors": prior_table(model, priors),
     }
 
 
-def format_description(model: Model) -> str:
+def format_description(model: Model, priors: Mapping[str, Any] | None = None) -> str:
     """``model`` described in text: dims (first elements), variables by kind with their
-    units, bounds and priors, then the size of the dependency graph."""
+    units, bounds and priors, every prior of a sweep with ``priors`` merged in (and where
+    each came from), then the size of the dependency graph."""
     plan = build_plan(model)
     visible = [v for v in model.variables.values() if not v.hidden]
     lines = [f"model {model.name!r} ({model.time_unit or 'no time unit'}); {model.doc}".strip()]
@@ -66,6 +72,10 @@ def format_description(model: Model) -> str:
                     extra += f" prior {v.prior!r}"
             dims = f"[{', '.join(v.dims)}]" if v.dims else ""
             lines.append(f"  {v.name}{dims} ({v.units or '-'}){extra}")
+    table = prior_table(model, priors)
+    lines.append(f"priors ({sum(row['prior'] is not None for row in table)}):")
+    for row in table:
+        lines.append(f"  {row['key']}: {row['prior'] or '(none)'} [{row['source']}]")
     lines.append(
         f"dependencies: {len(plan.dynamic_order)} equations each step, "
         f"{len(plan.static)} constant, {len(plan.init_order)} at initialisation; "

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from . import priors as priors_mod
 from . import sampling, solvers
 from . import store as stores
 from .budgets import check_allocation, default_chunk_size
@@ -223,8 +224,8 @@ def plan_ensemble(
             "ensembles need constant run settings."
         )
     priors_resolved = sampling.resolve_priors(model, priors)
-    correlation = sampling.resolve_correlations(priors_resolved, correlations)
-    sampling._check_correlated_design(design, correlation)
+    correlation = priors_mod.resolve_correlations(priors_resolved, correlations)
+    priors_mod.check_correlated_design(design, correlation)
     _check_params_early(model, params)
     resolve_times(model, start, stop, dt, saveper, method)  # bad times fail before compiling
     spec = stores.horizon_spec(model.time_unit, horizons)
@@ -402,7 +403,7 @@ def run_ensemble(
     correlations : mapping, optional
         Spearman rank correlations between sampled inputs, imposed by a Gaussian copula:
         ``{("a", "b[north]"): 0.5}`` for a pair of prior keys, ``{"fertility": 0.7}`` for every
-        pair of a parameter's ``"fertility[element]"`` priors (see :mod:`engine.sampling`).
+        pair of a parameter's ``"fertility[element]"`` priors (see :mod:`engine.priors`).
         Part of the design: the matrix is made once from (design, seed, n, priors,
         correlations).
     params : mapping, optional

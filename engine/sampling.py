@@ -24,15 +24,10 @@ Designs
 
 Correlated inputs
 -----------------
-``correlations`` (:func:`resolve_correlations`) give Spearman rank correlations between inputs:
-``{("a", "b"): 0.5}`` for two priors' keys, or ``{"fertility": 0.7}`` for every pair of the
-``"fertility[element]"`` priors of one parameter (the same parameter across regions). They are
-imposed by a Gaussian copula on each row's unit points: ``z = Phi^-1(u)``, ``z' = L z`` with
-``L L^T = R``, ``u' = Phi(z')``, where ``R`` holds the normal correlations
-``2 sin(pi rho_s / 6)`` whose rank correlations are the ones asked for (Kruskal 1958). Each
-prior keeps its own distribution; a row is transformed on its own, so a "random" design still
-makes its rows a chunk at a time. The sensitivity designs (saltelli, morris) assume independent
-inputs and refuse correlations.
+Rank correlations between inputs (:mod:`engine.priors`) enter as a Gaussian copula on each
+row's unit points before the inverse CDFs, so each prior keeps its distribution and a "random"
+design still makes its rows a chunk at a time. The sensitivity designs (saltelli, morris)
+assume independent inputs and refuse correlations.
 
 Unit points are kept within ``[1e-9, 1 - 1e-9]`` so that priors with unbounded support give finite
 values. A prior may put at most 0.1% of its probability outside its parameter's bounds and is then
@@ -47,9 +42,6 @@ Technometrics 33, 161-174.
 McKay, M. D., Beckman, R. J. & Conover, W. J. (1979). A comparison of three methods for
 selecting values of input variables in the analysis of output from a computer code.
 Technometrics 21, 239-245.
-Kruskal, W. H. (1958). Ordinal measures of association. Journal of the American Statistical
-Association 53, 814-861 (the rank correlation of a bivariate normal: (6/pi) arcsin(r/2)).
-Nelsen, R. B. (2006). An Introduction to Copulas, 2nd ed. Springer (the Gaussian copula).
 """
 
 from __future__ import annotations
@@ -66,6 +58,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from .errors import ParameterError, suggest
+from .priors import _copula, check_correlated_design
 from .spec import PRIOR_DISTRIBUTIONS, Model
 
 __all__ = [
@@ -74,8 +67,6 @@ __all__ = [
     "Design",
     "RandomDesign",
     "resolve_priors",
-    "resolve_correlations",
-    "per_element",
     "make_design",
     "plan_design",
     "design_rows",
@@ -481,7 +472,7 @@ def make_design(
         From :func:`resolve_priors`, in column order.
     correlation : ndarray, optional
         The normal correlation matrix of a Gaussian copula between the columns (from
-        :func:`resolve_correlations`); None: independent inputs.
+        :func:`engine.priors.resolve_correlations`); None: independent inputs.
 
     Examples
     --------
@@ -495,7 +486,7 @@ def make_design(
     """
     n, seed = check_design(design, n, seed)
     priors = tuple(priors)
-    _check_correlated_design(design, correlation)
+    check_correlated_design(design, correlation)
     unit, values = _natural(_unit_points(design, n, seed, len(priors)), design, priors, correlation)
     return Design(design, n, seed, priors, unit, values, correlation)
 
@@ -561,144 +552,3 @@ def parameter_rows(
     for j, where in assign:
         P[:, where] = values[:, j : j + 1]
     return P
-
-
-# ------------------------------------------------------------------------ correlated inputs
-def per_element(model: Model, name: str, prior: Any) -> dict[str, Any]:
-    """``{"name[element]": prior}`` for every element of parameter ``name``: one draw per
-    element (a region's own fertility, say) instead of one shared by all.
-
-    Examples
-    --------
-    >>> import engine
-    >>> m = engine.Model("toy")
-    >>> m.dimension("region", ["north", "south"])
-    >>> m.param("k", [1.0, 2.0], dims=("region",))
-    >>> sorted(per_element(m, "k", ("uniform", 0, 3)))
-    ['k[north]', 'k[south]']
-    """
-    var = model.variables.get(name)
-    if var is None or var.kind != "param":
-        raise ParameterError(
-            f"per_element: {name!r} is not a parameter of model {model.name!r}."
-            + suggest(name, [v.name for v in model.params])
-        )
-    if not var.dims:
-        return {name: prior}
-    import itertools
-
-    labels = itertools.product(*(model.dims[d].elements for d in var.dims))
-    return {f"{name}[{', '.join(combo)}]": prior for combo in labels}
-
-
-def resolve_correlations(
-    priors: Sequence[Prior], correlations: Mapping[Any, float] | None
-) -> np.ndarray | None:
-    """The normal correlation matrix of the Gaussian copula that gives ``priors`` (in column
-    order) the Spearman rank correlations ``correlations``; None when there are none.
-
-    ``correlations`` maps a pair of prior keys ``("a", "b[north]")`` to a rank correlation in
-    (-1, 1), or a parameter's name to the rank correlation of every pair of its
-    ``"name[element]"`` priors. Raises ParameterError for an unknown key (with a suggestion),
-    a value outside (-1, 1), one pair given twice, or correlations that are not jointly
-    possible (the matrix is not positive definite).
-    """
-    if not correlations:
-        return None
-    if not isinstance(correlations, Mapping):
-        raise ParameterError(
-            "correlations must map a pair of prior keys, e.g. ('a', 'b'), or a parameter "
-            f"name to a rank correlation; got a {type(correlations).__name__}."
-        )
-    keys = [p.key for p in priors]
-    column = {k: j for j, k in enumerate(keys)}
-    for p_ in priors:  # "name[ a ]" is found as written and as "name[a]"
-        column.setdefault(_canonical(p_.key), column[p_.key])
-    rank = np.eye(len(keys))
-    given: dict[tuple[int, int], Any] = {}
-
-    def find(key: Any) -> int:
-        j = column.get(str(key), column.get(_canonical(str(key))))
-        if j is None:
-            raise ParameterError(
-                f"correlation of {key!r}: no prior is keyed {key!r}; the sampled inputs are "
-                f"{', '.join(keys)}." + suggest(str(key), keys)
-            )
-        return j
-
-    for target, value in correlations.items():
-        try:
-            rho = float(value)
-        except (TypeError, ValueError):
-            raise ParameterError(f"correlation of {target!r}: {value!r} is not a number.") from None
-        if not -1 < rho < 1:
-            raise ParameterError(
-                f"correlation of {target!r}: {rho!r} must lie strictly between -1 and 1."
-            )
-        if isinstance(target, tuple):
-            if len(target) != 2:
-                raise ParameterError(
-                    f"correlation key {target!r}: give a pair of prior keys, e.g. ('a', 'b')."
-                )
-            pairs = [(find(target[0]), find(target[1]))]
-            if pairs[0][0] == pairs[0][1]:
-                raise ParameterError(f"correlation of {target!r}: a pair of two inputs.")
-        else:
-            members = [j for j, p_ in enumerate(priors) if p_.parameter == str(target)]
-            elementwise = [j for j in members if priors[j].element is not None]
-            if len(elementwise) < 2:
-                raise ParameterError(
-                    f"correlation of {target!r}: it names no parameter with two or more "
-                    "'name[element]' priors; key the pair of inputs, e.g. ('a', 'b'), or "
-                    "give per-element priors (engine.sampling.per_element)."
-                    + ("" if members else suggest(str(target), [p_.parameter for p_ in priors]))
-                )
-            pairs = [(a, b) for i, a in enumerate(elementwise) for b in elementwise[i + 1 :]]
-        for a, b in pairs:
-            pair = (min(a, b), max(a, b))
-            if pair in given:
-                raise ParameterError(
-                    f"correlations {given[pair]!r} and {target!r} both set the pair "
-                    f"({keys[pair[0]]!r}, {keys[pair[1]]!r}); give each pair once."
-                )
-            given[pair] = target
-            rank[a, b] = rank[b, a] = rho
-    normal = 2.0 * np.sin(np.pi * rank / 6.0)
-    np.fill_diagonal(normal, 1.0)
-    if np.linalg.eigvalsh(normal).min() <= 1e-10:
-        raise ParameterError(
-            "the correlations are not jointly possible (their matrix is not positive "
-            "definite): e.g. a strongly correlated with b and with c, but b and c weakly or "
-            "negatively; weaken the pairs that conflict."
-        )
-    normal.setflags(write=False)
-    return normal
-
-
-def _canonical(key: str) -> str:
-    match = _KEY.match(key)
-    if not match or match.group("elements") is None:
-        return key.strip()
-    elements = ", ".join(e.strip() for e in match.group("elements").split(","))
-    return f"{match.group('name')}[{elements}]"
-
-
-def _check_correlated_design(design: str, correlation: np.ndarray | None) -> None:
-    if correlation is not None and design in ("saltelli", "morris"):
-        raise ParameterError(
-            f"a {design} design estimates sensitivity indices of independent inputs and "
-            "takes no correlations; use 'random', 'lhs' or 'sobol' for a correlated sweep."
-        )
-
-
-def _copula(unit: np.ndarray, correlation: np.ndarray) -> np.ndarray:
-    """Unit points with the Gaussian copula of ``correlation`` (row by row)."""
-    normal = stats.norm.ppf(np.clip(unit, UNIT_MARGIN, 1 - UNIT_MARGIN))
-    lower = np.linalg.cholesky(correlation)
-    # Sums in a fixed order, element by element (not a BLAS product, whose blocking may change
-    # with the number of rows), so a row's values do not depend on its chunk.
-    mixed = np.zeros_like(normal)
-    for j in range(lower.shape[0]):
-        for k in range(j + 1):
-            mixed[:, j] += lower[j, k] * normal[:, k]
-    return np.asarray(stats.norm.cdf(mixed))

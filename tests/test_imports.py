@@ -162,7 +162,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("compiler", ("engine.compiler",)),
     ("solvers", ("engine.solvers", "engine.kernels")),
     ("simulation", ("engine.times", "engine.simulation")),
-    ("ensemble", ("engine.ensemble", "engine.sampling")),
+    ("ensemble", ("engine.ensemble", "engine.sampling", "engine.priors")),
     ("store", ("engine.store",)),
     ("analyze", ("engine.analyze", "engine.calibration")),
     ("presentation", ("engine.plot", "engine.report", "engine.description")),

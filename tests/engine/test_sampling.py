@@ -231,7 +231,8 @@ CORRELATED = {
 
 @pytest.mark.parametrize("design", ["random", "lhs", "sobol"])
 def test_correlated_priors_reach_their_rank_correlations(design):
-    from engine.sampling import plan_design, resolve_correlations
+    from engine.priors import resolve_correlations
+    from engine.sampling import plan_design
 
     m = toy()
     priors = resolve_priors(m, CORRELATED)
@@ -262,7 +263,8 @@ def test_correlated_priors_reach_their_rank_correlations(design):
 
 
 def test_correlated_random_design_rows_do_not_depend_on_blocks():
-    from engine.sampling import plan_design, resolve_correlations
+    from engine.priors import resolve_correlations
+    from engine.sampling import plan_design
 
     priors = resolve_priors(toy(), CORRELATED)
     design = plan_design("random", 50, 8, priors, resolve_correlations(priors, {"rate": 0.5}))
@@ -272,7 +274,7 @@ def test_correlated_random_design_rows_do_not_depend_on_blocks():
 
 
 def test_per_element_priors_cover_every_element():
-    from engine.sampling import per_element
+    from engine.priors import per_element
 
     keys = per_element(toy(), "rate", ("uniform", 0, 1))
     assert sorted(keys) == ["rate[east]", "rate[north]", "rate[south]"]
@@ -301,7 +303,7 @@ def test_per_element_priors_cover_every_element():
     ],
 )
 def test_bad_correlations_are_refused(correlations, message):
-    from engine.sampling import resolve_correlations
+    from engine.priors import resolve_correlations
 
     priors = resolve_priors(toy(), CORRELATED)
     with pytest.raises(engine.ParameterError, match=message):
@@ -309,7 +311,7 @@ def test_bad_correlations_are_refused(correlations, message):
 
 
 def test_sensitivity_designs_refuse_correlations():
-    from engine.sampling import resolve_correlations
+    from engine.priors import resolve_correlations
 
     priors = resolve_priors(toy(), CORRELATED)
     matrix = resolve_correlations(priors, {"rate": 0.5})
