@@ -122,7 +122,7 @@ _TABLE = [
     _f("random_poisson", 6, timed=True, vensim=True),
     _f("standard_normal", 0, timed=True),
     # processes: lowered by engine.spec into a hidden stock stepped by ar1_step / walk_step
-    _f("ar1", 3, memory=True),
+    _f("ar1", (3, 4), memory=True),
     _f("random_walk", 1, memory=True),
     _f("ar1_step", 4, timed=True),
     _f("walk_step", 2, timed=True),

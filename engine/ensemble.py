@@ -394,7 +394,8 @@ def run_ensemble(
         Members for "random", "lhs" and "sobol"; base sample N for "saltelli" (N (2D + 2)
         members for D sampled inputs); trajectories for "morris" (n (D + 1) members).
     seed : int
-        Seed of the design matrix (the only randomness of a sweep).
+        Seed of the design matrix and of the model's random draws (member ``i`` draws its
+        shocks with key (seed, i); see :mod:`engine.kernels`): the only randomness of a sweep.
     design : {"random", "lhs", "sobol", "saltelli", "morris"}
     priors : mapping, optional
         ``{"parameter": prior, "parameter[element]": prior}`` with priors as

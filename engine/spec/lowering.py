@@ -259,10 +259,13 @@ class _Lowering:
         self.model.variables[name] = var
         return level
 
-    def lower_ar1(self, mean: Expr, sd: Expr, persistence: Expr) -> Expr:
-        # Starts at its mean (a known jump-off); deviations reach the stationary spread sd
-        # as persistence ** t decays.
-        return self.process("ar1", mean, Call("ar1_step", (mean, sd, persistence)))
+    def lower_ar1(
+        self, mean: Expr, sd: Expr, persistence: Expr, initial: Expr | None = None
+    ) -> Expr:
+        # Starts at ``initial`` (by default its mean: a known jump-off); deviations reach the
+        # stationary spread sd as persistence ** t decays.
+        step = Call("ar1_step", (mean, sd, persistence))
+        return self.process("ar1", mean if initial is None else initial, step)
 
     def lower_random_walk(self, scale: Expr) -> Expr:
         return self.process("random_walk", Num(0.0), Call("walk_step", (scale,)))

@@ -69,6 +69,17 @@ def test_random_normal_is_a_truncated_normal_drawn_each_step(model):
     assert stats.kstest(x.ravel(), reference.cdf).pvalue > 1e-3
 
 
+def test_ar1_starts_at_its_initial_value_and_forgets_it():
+    m = engine.Model("start", time_unit="year")
+    m.dimension("cell", [f"c{i}" for i in range(CELLS)])
+    m.aux("shock", "ar1(0, 0.2, 0.5, 3)", dims=("cell",))
+    x = engine.simulate(m, start=0, stop=4, dt=0.5, seed=1)["shock"].values
+    assert np.all(x[0] == 3.0)
+    # the mean deviation decays as persistence ** t: 3 * 0.5 ** 2 after two years
+    sd = 0.2 * np.sqrt(1 - 0.5**4) / np.sqrt(CELLS)
+    assert abs(x[4].mean() - 3 * 0.5**2) < 5 * sd
+
+
 def test_seed_is_the_key(model):
     run = dict(start=0, stop=10, dt=0.5, outputs=["level"])
     a = engine.simulate(model, seed=1, **run)["level"].values
