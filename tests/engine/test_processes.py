@@ -80,6 +80,21 @@ def test_ar1_starts_at_its_initial_value_and_forgets_it():
     assert abs(x[4].mean() - 3 * 0.5**2) < 5 * sd
 
 
+def test_a_common_factor_correlates_regions_shocks():
+    # Shocks correlated across regions: a shared process plus each region's own. With stationary
+    # sds 0.3 (common) and 0.4 (own), the correlation is 0.09 / (0.09 + 0.16) = 0.36.
+    m = engine.Model("factor", time_unit="year")
+    m.dimension("region", ["north", "south"])
+    m.aux("common", "ar1(0, 0.3, 0.6)")
+    m.aux("own", "ar1(0, 0.4, 0.6)", dims=("region",))
+    m.aux("shock", "common + own", dims=("region",))
+    x = engine.simulate(m, start=0, stop=4000, dt=1, seed=2)["shock"].values[20:]
+    n_eff = x.shape[0] * (1 - 0.6) / (1 + 0.6)
+    correlation = np.corrcoef(x[:, 0], x[:, 1])[0, 1]
+    assert abs(correlation - 0.36) < 5 * (1 - 0.36**2) / np.sqrt(n_eff)
+    assert abs(x.var(axis=0).mean() / 0.25 - 1) < 5 * np.sqrt(2 / n_eff)
+
+
 def test_seed_is_the_key(model):
     run = dict(start=0, stop=10, dt=0.5, outputs=["level"])
     a = engine.simulate(model, seed=1, **run)["level"].values
