@@ -12,7 +12,7 @@ float64 arrays, like the rest of the kernels.
 - random numbers: ``_philox4x64`` (Philox4x64-10 [1]_, the generator numpy calls ``Philox``),
   keyed by the run's seed and member (two slots of ``p``), the time, the call site and the
   element, so a draw never depends on chunking, threads or the machine; ``_uniform01``,
-  ``_norm_ppf`` (Acklam's approximation refined by a Halley step) and Vensim's draws
+  ``_norm_ppf`` (Wichura's AS 241) and Vensim's draws
   ``_random_uniform``, ``_random_normal``, ``_random_exponential``, ``_random_poisson``
   (a new draw each time step, truncated to [min, max]); the processes' steps ``_ar1_next``
   and ``_walk_next``;
@@ -246,85 +246,147 @@ def _norm_cdf(x):
 
 
 @njit(cache=True, error_model="numpy")
-def _norm_ppf(q):
-    """The standard normal quantile: Acklam's rational approximation (relative error 1.15e-9)
-    refined by one Halley step on erfc, to about 1e-15 (Acklam, P. J. (2003), "An algorithm for
-    computing the inverse normal cumulative distribution function", archived at
-    https://web.archive.org/web/20151030215612/http://home.online.no/~pjacklam/notes/invnorm/).
-    """
-    if q <= 0.0:
+def _norm_ppf(u):
+    """The standard normal quantile by Wichura's algorithm AS 241 (PPND16), relative error
+    about 1e-16: rational functions only in the body (|u - 1/2| <= 0.425, 85% of draws), a
+    log and a square root in the tails. Wichura, M. J. (1988), "Algorithm AS 241: the
+    percentage points of the normal distribution", Applied Statistics 37, 477-484."""
+    if u <= 0.0:
         return -np.inf
-    if q >= 1.0:
+    if u >= 1.0:
         return np.inf
-    if q > 0.5:
-        # 1 - q is exact here (Sterbenz), and the refinement below is accurate in the lower tail.
-        return -_norm_ppf(1.0 - q)
-    if q < 0.02425:
-        r = math.sqrt(-2.0 * math.log(q))
-        x = (
+    q = u - 0.5
+    if abs(q) <= 0.425:
+        r = 0.180625 - q * q
+        num = (
             (
                 (
                     (
-                        (-7.784894002430293e-03 * r - 3.223964580411365e-01) * r
-                        - 2.400758277161838e00
+                        (
+                            (2.5090809287301226727e3 * r + 3.3430575583588128105e4) * r
+                            + 6.7265770927008700853e4
+                        )
+                        * r
+                        + 4.5921953931549871457e4
                     )
                     * r
-                    - 2.549732539343734e00
+                    + 1.3731693765509461125e4
                 )
                 * r
-                + 4.374664141464968e00
+                + 1.9715909503065514427e3
             )
             * r
-            + 2.938163982698783e00
-        ) / (
+            + 1.3314166789178437745e2
+        ) * r + 3.3871328727963666080e0
+        den = (
             (
-                ((7.784695709041462e-03 * r + 3.224671290700398e-01) * r + 2.445134137142996e00) * r
-                + 3.754408661907416e00
+                (
+                    (
+                        (
+                            (5.2264952788528545610e3 * r + 2.8729085735721942674e4) * r
+                            + 3.9307895800092710610e4
+                        )
+                        * r
+                        + 2.1213794301586595867e4
+                    )
+                    * r
+                    + 5.3941960214247511077e3
+                )
+                * r
+                + 6.8718700749205790830e2
             )
             * r
-            + 1.0
-        )
+            + 4.2313330701600911252e1
+        ) * r + 1.0
+        return q * num / den
+    # 1 - u is exact for u > 1/2 (Sterbenz)
+    r = math.sqrt(-math.log(u if q < 0.0 else 1.0 - u))
+    if r <= 5.0:
+        r -= 1.6
+        num = (
+            (
+                (
+                    (
+                        (
+                            (7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r
+                            + 2.41780725177450611770e-1
+                        )
+                        * r
+                        + 1.27045825245236838258e0
+                    )
+                    * r
+                    + 3.64784832476320460504e0
+                )
+                * r
+                + 5.76949722146069140550e0
+            )
+            * r
+            + 4.63033784615654529590e0
+        ) * r + 1.42343711074968357734e0
+        den = (
+            (
+                (
+                    (
+                        (
+                            (1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r
+                            + 1.51986665636164571966e-2
+                        )
+                        * r
+                        + 1.48103976427480074590e-1
+                    )
+                    * r
+                    + 6.89767334985100004550e-1
+                )
+                * r
+                + 1.67638483018380384940e0
+            )
+            * r
+            + 2.05319162663775882187e0
+        ) * r + 1.0
     else:
-        s = q - 0.5
-        r = s * s
-        x = (
+        r -= 5.0
+        num = (
             (
                 (
                     (
                         (
-                            (-3.969683028665376e01 * r + 2.209460984245205e02) * r
-                            - 2.759285104469687e02
+                            (2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r
+                            + 1.24266094738807843860e-3
                         )
                         * r
-                        + 1.383577518672690e02
+                        + 2.65321895265761230930e-2
                     )
                     * r
-                    - 3.066479806614716e01
+                    + 2.96560571828504891230e-1
                 )
                 * r
-                + 2.506628277459239e00
+                + 1.78482653991729133580e0
             )
-            * s
-            / (
+            * r
+            + 5.46378491116411436990e0
+        ) * r + 6.65790464350110377720e0
+        den = (
+            (
                 (
                     (
                         (
-                            (-5.447609879822406e01 * r + 1.615858368580409e02) * r
-                            - 1.556989798598866e02
+                            (2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r
+                            + 1.84631831751005468180e-5
                         )
                         * r
-                        + 6.680131188771972e01
+                        + 7.86869131145613259100e-4
                     )
                     * r
-                    - 1.328068155288572e01
+                    + 1.48753612908506148525e-2
                 )
                 * r
-                + 1.0
+                + 1.36929880922735805310e-1
             )
-        )
-    e = _norm_cdf(x) - q
-    u = e * 2.5066282746310002 * math.exp(0.5 * x * x)
-    return x - u / (1.0 + 0.5 * x * u)
+            * r
+            + 5.99832206555887937690e-1
+        ) * r + 1.0
+    x = num / den
+    return -x if q < 0.0 else x
 
 
 @njit(cache=True, error_model="numpy")
