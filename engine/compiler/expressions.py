@@ -173,7 +173,13 @@ class _Gen:
             loop_var = self.fresh("r")
             inner[dim] = Binding(loop_var, dim)
             loops.append((loop_var, len(self.model.dims[dim])))
+        # A draw inside the reduction is one per element summed over: the reduced positions
+        # join the element's number in its key.
+        outer = self.element
+        for loop_var, n in loops:
+            self.element = f"(({self.element}) * {n} + {loop_var})"
         body_pre, body = self.expr(var, e.body, inner)
+        self.element = outer
         acc = self.fresh("acc")
         start = {"sum": "0.0", "prod": "1.0", "min": "np.inf", "max": "-np.inf"}[e.op]
         update = {

@@ -95,6 +95,17 @@ def test_a_common_factor_correlates_regions_shocks():
     assert abs(x.var(axis=0).mean() / 0.25 - 1) < 5 * np.sqrt(2 / n_eff)
 
 
+def test_draws_inside_a_sum_are_one_per_element_summed():
+    m = engine.Model("sums", time_unit="year")
+    m.dimension("region", [f"r{i}" for i in range(16)])
+    m.dimension("cell", ["a", "b"])
+    m.aux("total", "sum(standard_normal(), 'region')", dims=("cell",))
+    x = engine.simulate(m, start=0, stop=999, dt=1, seed=3)["total"].values
+    # a sum of 16 independent standard normals has variance 16 (the same draw 16 times: 256)
+    assert abs(x.var() / 16 - 1) < 5 * np.sqrt(2 / x.size)
+    assert abs(np.corrcoef(x[:, 0], x[:, 1])[0, 1]) < 5 / np.sqrt(x.shape[0])
+
+
 def test_seed_is_the_key(model):
     run = dict(start=0, stop=10, dt=0.5, outputs=["level"])
     a = engine.simulate(model, seed=1, **run)["level"].values
