@@ -75,7 +75,8 @@ def format_description(model: Model, priors: Mapping[str, Any] | None = None) ->
     table = prior_table(model, priors)
     lines.append(f"priors ({sum(row['prior'] is not None for row in table)}):")
     for row in table:
-        lines.append(f"  {row['key']}: {row['prior'] or '(none)'} [{row['source']}]")
+        linked = "" if row["correlation"] is None else f", rank correlation {row['correlation']}"
+        lines.append(f"  {row['key']}: {row['prior'] or '(none)'} [{row['source']}{linked}]")
     lines.append(
         f"dependencies: {len(plan.dynamic_order)} equations each step, "
         f"{len(plan.static)} constant, {len(plan.init_order)} at initialisation; "

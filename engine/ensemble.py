@@ -224,6 +224,8 @@ def plan_ensemble(
             "ensembles need constant run settings."
         )
     priors_resolved = sampling.resolve_priors(model, priors)
+    if correlations is None and priors is None:  # the model's own, as its priors
+        correlations = priors_mod.declared_correlations(model)
     correlation = priors_mod.resolve_correlations(priors_resolved, correlations)
     priors_mod.check_correlated_design(design, correlation)
     _check_params_early(model, params)
@@ -406,7 +408,8 @@ def run_ensemble(
         ``{("a", "b[north]"): 0.5}`` for a pair of prior keys, ``{"fertility": 0.7}`` for every
         pair of a parameter's ``"fertility[element]"`` priors (see :mod:`engine.priors`).
         Part of the design: the matrix is made once from (design, seed, n, priors,
-        correlations).
+        correlations). Default: those the model declares (``prior_correlation``) when
+        ``priors`` is None.
     params : mapping, optional
         Fixed parameter overrides (a scenario) applied to every member before sampling.
     start, stop, dt, saveper, method, rtol, atol

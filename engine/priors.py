@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from .sampling import Prior
 
 __all__ = [
+    "declared_priors",
+    "declared_correlations",
     "merge_priors",
     "prior_table",
     "per_element",
@@ -72,7 +74,7 @@ def merge_priors(model: Model, priors: Mapping[str, Any] | None = None) -> dict[
     >>> merge_priors(m, {"k": None, "c": ("uniform", 1, 3)})
     {'c': ('uniform', 1, 3)}
     """
-    merged: dict[str, Any] = {v.name: v.prior for v in model.params if v.prior is not None}
+    merged = declared_priors(model)
     if priors is None:
         return merged
     if not isinstance(priors, Mapping):
@@ -91,8 +93,41 @@ def merge_priors(model: Model, priors: Mapping[str, Any] | None = None) -> dict[
                 )
             del merged[canonical]
             continue
+        if "[" not in canonical:  # the parameter's prior by name replaces its elements' too
+            for other in [k for k in merged if k.startswith(canonical + "[")]:
+                del merged[other]
         merged[canonical] = spec
     return merged
+
+
+def declared_priors(model: Model) -> dict[str, Any]:
+    """The priors the model declares: ``{name: prior}``, or ``{"name[element]": prior}`` for
+    every element of a parameter declared with ``prior_per_element``."""
+    out: dict[str, Any] = {}
+    for var in model.params:
+        if var.prior is None:
+            continue
+        if var.prior_per_element:
+            out.update(per_element(model, var.name, var.prior))
+        else:
+            out[var.name] = var.prior
+    return out
+
+
+def declared_correlations(
+    model: Model, priors: Mapping[str, Any] | None = None
+) -> dict[str, float]:
+    """The rank correlations the model declares between the elements of a parameter
+    (``prior_correlation``), for those parameters that still have per-element priors in
+    ``priors`` (default: the model's own): ``{name: rho}``, as ``correlations=`` takes it."""
+    keys = declared_priors(model) if priors is None else priors
+    out = {}
+    for var in model.params:
+        if var.prior_correlation is None or not var.prior_correlation:
+            continue
+        if sum(str(k).startswith(var.name + "[") for k in keys) >= 2:
+            out[var.name] = var.prior_correlation
+    return out
 
 
 def prior_table(model: Model, priors: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -102,11 +137,13 @@ def prior_table(model: Model, priors: Mapping[str, Any] | None = None) -> list[d
 
     Each row holds ``key``, ``parameter``, ``units``, ``bounds``, ``default`` (the
     parameter's value: a list for a subscripted one), ``prior`` (the prior as text, None when
-    dropped) and ``source``: "model", "user" (a new key), "user, overrides model: <prior>"
-    or "model, dropped by user".
+    dropped), ``source``: "model", "user" (a new key), "user, overrides model: <prior>"
+    or "model, dropped by user", and ``correlation``: the rank correlation the model declares
+    between the parameter's elements, on per-element rows (None elsewhere).
     """
     merged = merge_priors(model, priors)
-    declared = {v.name: v.prior for v in model.params if v.prior is not None}
+    declared = declared_priors(model)
+    correlated = declared_correlations(model, merged)
     keys = list(declared) + [k for k in merged if k not in declared]
     rows = []
     for key in keys:
@@ -130,6 +167,7 @@ def prior_table(model: Model, priors: Mapping[str, Any] | None = None) -> list[d
                 "default": value.tolist() if value.ndim else float(value),
                 "prior": None if prior is None else _text(prior),
                 "source": source,
+                "correlation": correlated.get(name) if "[" in key else None,
             }
         )
     return rows

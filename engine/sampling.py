@@ -58,7 +58,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from .errors import ParameterError, suggest
-from .priors import _copula, check_correlated_design
+from .priors import _copula, check_correlated_design, declared_priors
 from .spec import PRIOR_DISTRIBUTIONS, Model
 
 __all__ = [
@@ -289,13 +289,13 @@ def resolve_priors(model: Model, priors: Mapping[str, Any] | None) -> tuple[Prio
 
     ``priors`` maps a parameter name (one draw shared by all its elements) or
     ``"name[element,...]"`` (one element) to a prior. None takes the priors declared on the
-    model's parameters. Raises ParameterError for an unknown parameter or element, an invalid
-    prior, or a prior that puts more than 0.1% of its probability outside the parameter's
-    bounds. A prior with less outside (a normal on a non-negative rate, say) is truncated to
-    the bounds, so that every draw is a valid value.
+    model's parameters (:func:`engine.priors.declared_priors`). Raises ParameterError for an
+    unknown parameter or element, an invalid prior, or a prior that puts more than 0.1% of
+    its probability outside the parameter's bounds. A prior with less outside (a normal on a
+    non-negative rate, say) is truncated to the bounds, so that every draw is a valid value.
     """
     if priors is None:
-        priors = {v.name: v.prior for v in model.params if v.prior is not None}
+        priors = declared_priors(model)
         if not priors:
             raise ParameterError(
                 f"model {model.name!r} declares no priors; pass priors="

@@ -115,11 +115,16 @@ class Model:
         bounds: tuple[float | None, float | None] = (None, None),
         prior: Any = None,
         doc: str = "",
+        prior_per_element: bool = False,
+        prior_correlation: float | None = None,
     ) -> Variable:
         """Declare a parameter: a constant that runs and ensembles may override.
 
         ``value`` is a number (broadcast over ``dims``), an array of the dims' shape, or a
-        mapping from element name to value for a one-dimensional parameter.
+        mapping from element name to value for a one-dimensional parameter. ``prior`` is the
+        parameter's uncertainty in sweeps: one draw shared by its elements, or with
+        ``prior_per_element`` one draw per element (a region's own), whose pairs have the rank
+        correlation ``prior_correlation`` (default independent; :mod:`engine.priors`).
         """
         dims = self._check_dims(name, dims)
         low, high = bounds
@@ -128,9 +133,12 @@ class Model:
         array = self._param_array(name, value, dims, (low, high), None, SpecError)
         if prior is not None:
             _check_prior(name, prior)
+        _check_prior_elements(name, prior, dims, prior_per_element, prior_correlation)
         var = Variable(
             name, "param", dims, units=units, doc=doc, value=array, bounds=(low, high), prior=prior
         )
+        var.prior_per_element = bool(prior_per_element)
+        var.prior_correlation = None if prior_correlation is None else float(prior_correlation)
         return self._add(var)
 
     def set_value(
@@ -694,6 +702,20 @@ def _lookup_points(name: str, points: Any) -> tuple[np.ndarray, np.ndarray]:
             f"lookup {name!r}: x values must not decrease; got {xs.tolist()}. Sort the points by x."
         )
     return xs, ys
+
+
+def _check_prior_elements(
+    name: str, prior: Any, dims: Sequence[str], per_element: bool, correlation: float | None
+) -> None:
+    if per_element and (prior is None or not dims):
+        raise SpecError(
+            f"parameter {name!r}: prior_per_element needs a prior and dims (one draw per element)."
+        )
+    if correlation is not None and not (per_element and -1 < float(correlation) < 1):
+        raise SpecError(
+            f"parameter {name!r}: prior_correlation={correlation!r} needs prior_per_element=True "
+            "and a rank correlation strictly between -1 and 1."
+        )
 
 
 def _check_prior(name: str, prior: Any) -> None:

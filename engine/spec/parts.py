@@ -91,6 +91,9 @@ class Variable:
     value: np.ndarray | None = None
     bounds: tuple[float | None, float | None] = (None, None)
     prior: Any = None
+    # one draw per element (else one shared by all), their pairwise rank correlation
+    prior_per_element: bool = False
+    prior_correlation: float | None = None
     # lookups: one (xs, ys) table per element, in row-major element order
     tables: list[tuple[np.ndarray, np.ndarray]] | None = None
     extrapolate: bool = False

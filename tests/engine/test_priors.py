@@ -99,3 +99,79 @@ def test_describe_lists_the_priors():
     assert "priors (3):" in text
     assert "  lever: ('uniform', 0.5, 1.5) [user]" in text
     assert np.isfinite(describe(m)["priors"][0]["default"])
+
+
+def regional() -> engine.Model:
+    m = engine.Model("regional", time_unit="year")
+    m.dimension("region", ["north", "south", "east"])
+    m.param(
+        "fertility",
+        [1.8, 2.4, 2.0],
+        dims=("region",),
+        bounds=(0, 10),
+        prior=("normal", 2.0, 0.3),
+        prior_per_element=True,
+        prior_correlation=0.6,
+    )
+    m.param("growth", 0.01, prior=("uniform", 0, 0.02))
+    m.stock("x", initial=1.0, dims=("region",))
+    m.flow("gain", "x * growth * fertility / 2", into="x", dims=("region",))
+    return m
+
+
+def test_declared_per_element_priors_and_their_correlation():
+    from engine.priors import declared_correlations
+
+    m = regional()
+    assert list(merge_priors(m)) == [
+        "fertility[north]",
+        "fertility[south]",
+        "fertility[east]",
+        "growth",
+    ]
+    assert declared_correlations(m) == {"fertility": 0.6}
+    table = prior_table(m)
+    assert [row["correlation"] for row in table] == [0.6, 0.6, 0.6, None]
+    # a sweep with the model's own priors draws each region and correlates them as declared
+    tree = engine.run_ensemble(
+        m, n=1024, seed=5, design="lhs", start=0, stop=1, dt=1, outputs=["x"], progress=False
+    )
+    sample = tree.to_dataset(inherit=False)["sample"]
+    values = sample.sel(parameter=["fertility[north]", "fertility[south]", "fertility[east]"])
+    from scipy import stats
+
+    rank = np.asarray(stats.spearmanr(values.values).statistic)[np.triu_indices(3, 1)]
+    assert np.all(np.abs(rank - 0.6) < 5 * 1.06 * (1 - 0.36) / np.sqrt(1021) + 1e-3)
+
+
+def test_a_prior_by_name_replaces_the_declared_per_element_ones():
+    from engine.priors import declared_correlations
+
+    m = regional()
+    merged = merge_priors(m, {"fertility": ("uniform", 1.5, 2.5)})
+    assert merged == {"growth": ("uniform", 0, 0.02), "fertility": ("uniform", 1.5, 2.5)}
+    # its declared correlation has no element priors left to act on
+    assert declared_correlations(m, merged) == {}
+    # one element overridden: the others keep the model's prior and the correlation holds
+    merged = merge_priors(m, {"fertility[east]": ("uniform", 1.5, 2.5)})
+    assert merged["fertility[east]"] == ("uniform", 1.5, 2.5)
+    assert merged["fertility[north]"] == ("normal", 2.0, 0.3)
+    assert declared_correlations(m, merged) == {"fertility": 0.6}
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(prior_per_element=True), "needs a prior and dims"),
+        (dict(prior=("uniform", 0, 1), prior_correlation=0.5), "needs prior_per_element"),
+        (
+            dict(prior=("uniform", 0, 1), prior_per_element=True, prior_correlation=1.0),
+            "strictly between",
+        ),
+    ],
+)
+def test_bad_per_element_declarations(options, message):
+    m = engine.Model("bad")
+    m.dimension("region", ["a", "b"])
+    with pytest.raises(engine.SpecError, match=message):
+        m.param("k", [1.0, 2.0], dims=("region",), **options)
