@@ -49,7 +49,9 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-SOURCE = HERE.parents[2] / "shared" / "data" / "un_migrant_stock_2019" / "bilateral_stock_1990_2019.csv"
+SOURCE = (
+    HERE.parents[2] / "shared" / "data" / "un_migrant_stock_2019" / "bilateral_stock_1990_2019.csv"
+)
 WPP = HERE.parents[2] / "shared" / "data" / "wpp2022"
 OUT_NAME = "un_migrant_stock_2019.csv.gz"
 MEMBERS_NAME = "wpp2022_aggregate_members.csv"
