@@ -26,9 +26,10 @@ net migration summed over regions is zero and no one is created or lost (tests t
 
 Rates: ``migration_rate = base_migration_rate * rate_multiplier``. The base rates are
 ``pair_rate_path[origin, destination, calendar_year]``: moves a year per resident of the origin,
-calibrated by pair and five-year period 1990-2019 to the UN migrant stocks
-(:mod:`models.migration_calibration`, shipped in ``models/data/migration_system_rates.csv.gz``)
-and held at their 2015-2019 value after (the baseline). ``rate_multiplier[origin,
+calibrated by pair and five-year period 1990-2019 to the UN migrant stocks and WPP's net
+migration (:mod:`models.migration_calibration`, shipped in
+``models/data/migration_system_rates.csv.gz``) and held at their 2015-2019 value after (the
+baseline). ``rate_multiplier[origin,
 destination]`` (1 by default) is where drivers (income, networks, labour demand, policy) will
 act, as factors on the baseline rates.
 
@@ -84,7 +85,8 @@ def build(
     rates : array, optional
         Base migration rates (origin, destination, calendar year ``int(start) - 1`` ..
         2100), moves a year per resident of the origin. Default: the shipped calibration for
-        the default regions, else :func:`models.migration_calibration.stock_rates`.
+        the default regions, else fitted on the fly (:func:`models.migration_calibration.rates`,
+        about 20 s).
     values : mapping, optional
         Default parameter values to replace, by name.
 
