@@ -225,3 +225,93 @@ def test_rates_are_factors_drivers_can_multiply() -> None:
     second = doubled.sel(time=1990.0).sum(("sex", "age"))
     assert float(second[0, 2] / first[0, 2]) == pytest.approx(2.0, rel=1e-12)
     assert float(second[1, 2] / first[1, 2]) == pytest.approx(1.0, rel=1e-12)
+
+
+# ------------------------------------------------------------------------------ calibration
+CALIBRATION = (
+    "measured 2026-12-02: the UN's stocks and WPP's net migration disagree (net migration "
+    "1990-2021 implied by the stocks alone: Europe +25 million against WPP's +40, Southern "
+    "Asia -28 against -42, Sub-Saharan Africa -7 against -14, Western Asia +18 against +8); "
+    "the fit (models.migration_calibration) weighs both by half their tolerance and shares "
+    "the difference"
+)
+
+
+@pytest.fixture(scope="module")
+def calibrated_run():
+    model = migration_system.build(start=1990.0, stop=2100.0)
+    ds = engine.simulate(
+        model, outputs=["migrant_stock_total", "net_migration_total", "total_population"]
+    )
+    return partition(), ds
+
+
+@pytest.mark.slow
+def test_world_migrant_stock_2019(calibrated_run) -> None:
+    """UN DESA 2019 (the table's pairs: 260.3 million) within 5 % (measured: +2.7 %)."""
+    part, ds = calibrated_run
+    model = float(ds["migrant_stock_total"].sel(time=2019.0).sum())
+    assert model == pytest.approx(migrant_stock.stock(part, 2019).sum(), rel=0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason=CALIBRATION + "; 9 of the 44 pairs above 1 million are more than 20 % off "
+    "(Sub-Saharan Africa -> Europe +35 %, South-Eastern Asia -> Western Asia -35 %, Western "
+    "Asia -> Europe +34 %, Southern Asia -> South-Eastern Asia +33 %, South-Eastern Asia -> "
+    "Northern America -29 %, Southern Asia -> Northern America +25 %, Central Asia -> Europe "
+    "+23 %, Southern Asia -> Europe +22 %, South-Eastern Asia -> Southern Asia -22 %)",
+)
+def test_pair_stocks_above_a_million_2019(calibrated_run) -> None:
+    part, ds = calibrated_run
+    target = migrant_stock.stock(part, 2019)
+    model = ds["migrant_stock_total"].sel(time=2019.0).values
+    big = target > 1e6
+    assert big.sum() >= 40
+    assert np.all(np.abs(model[big] / target[big] - 1) < 0.20)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason=CALIBRATION + "; 4 of 14 regions are more than 15 % off WPP's net migration "
+    "1990-2021 (Southern Asia -32.4 million against -42.0, -23 %; South-Eastern Asia -1.5 "
+    "against -1.9, -22 %; Sub-Saharan Africa -11.7 against -14.4, -18 %; Northern America "
+    "+40.6 against +49.5, -18 %); Europe +34.8 against +40.1 (-13 %)",
+)
+def test_net_migration_1990_2021(calibrated_run) -> None:
+    part, ds = calibrated_run
+    model = ds["net_migration_total"].sel(time=slice(1990.0, 2021.0)).sum("time").values
+    target = world_partition.wpp_totals(part, "net_migration", 1990, 2021).sum(axis=1)
+    assert np.all(np.abs(model / target - 1) < 0.15)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured 2026-12-02 with the 2015-2019 rates held from 2019 (no drivers yet): "
+    "returns from the migrant stocks outweigh the held departures in Mexico (+4.5 million "
+    "2022-2050 against WPP's -1.5) and the Caribbean, Europe gains +59.8 million (WPP +23.4); "
+    "population 2050 within 2 % in 5 of 14 regions (Central Asia -14.5 %, rest of the world "
+    "+10.2 %, Central America without Mexico -9.9 %, Europe +6.6 %, Mexico +5.1 %)",
+)
+def test_projection_against_wpp_medium(calibrated_run) -> None:
+    part, ds = calibrated_run
+    model = ds["net_migration_total"].sel(time=slice(2022.0, 2050.0)).sum("time").values
+    target = world_partition.wpp_totals(part, "net_migration", 2022, 2050).sum(axis=1)
+    assert np.all(np.abs(model / target - 1) < 0.20)
+    wpp_2050 = [
+        sum(wpp.population_groups(c, 2050).sum() for c in comps) for comps in part.components
+    ]
+    assert np.allclose(ds["total_population"].sel(time=2050.0).values, wpp_2050, rtol=0.02)
+
+
+@pytest.mark.slow
+def test_shipped_rates_are_the_calibration_s() -> None:
+    """models/data/migration_system_rates.csv.gz is what `python -m models.migration_calibration`
+    writes (6 significant digits)."""
+    part, fitted = migration_calibration.calibrate()
+    shipped = migration_calibration._read_shipped(part)
+    assert shipped is not None
+    assert np.allclose(shipped, fitted, rtol=1e-5, atol=1e-12)
