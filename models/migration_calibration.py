@@ -1,4 +1,5 @@
-"""Calibration of the migration system's base rates to the UN migrant stocks, 1990-2019.
+"""Calibration of the migration system's base rates: 1990-2021 to the UN migrant stocks and WPP's
+net migration, and the baseline from 2022 to WPP's medium variant.
 
 Method (flows from stocks with demographic accounting, Abel 2013 and Abel & Sander 2014,
 reconciled with WPP's net migration). For each origin-destination pair and each interval between
@@ -23,16 +24,24 @@ Sub-Saharan Africa -7 (-14), Western Asia +18 (+8), South-Eastern Asia -11 (-2):
 migration is partly a residual of its population estimates, and the UN's stocks leave out
 migrants of unknown origin and unrecorded ones; the fit shares the difference. Rates are the
 flows per resident of the origin (WPP's population, mean of the interval): ``rate = F /
-P_origin``, the form in which drivers will act as factors. After 2019 the 2015-2019 rates hold
-(the baseline).
+P_origin``, the form in which drivers will act as factors. The 2015-2019 flows hold to 2021.
+
+The baseline from 2022 (the rates that drivers will multiply) is a second, smaller fit with the
+past flows fixed: one flow a pair in 2022-2029, 2030-2049 and 2050-2100, each drawn to the
+pair's 2015-2021 flow (``BASELINE_SIGMA`` 50 % of it, or of 10,000 a year) and fitted to WPP
+2022's medium-variant net migration of every region in those intervals and in 2022-2049 in all
+(``BASELINE_NET_SIGMA`` 10 %: half the issue's 20 % tolerance). So the baseline keeps the
+recent pattern of who goes where, scaled as WPP's medium variant scales each region's net
+migration (WPP's own assumption: UN DESA 2022, Methodology report, UN DESA/POP/2022/TR/NO. 4);
+its agreement with WPP from 2022 is that of a fit, not a forecast.
 
 The flows are net of moves the stocks cannot see (who came and left within an interval): the
 *minimum* flows consistent with the stocks, as Abel & Sander's (2014).
 
 The rates of the default partition are shipped in ``models/data/migration_system_rates.csv.gz``
 (``origin, destination, first_year, last_year, rate``), written by ``python -m
-models.migration_calibration`` (about 20 s); another partition is fitted when its model is
-built (:func:`rates`, the same 20 s).
+models.migration_calibration`` (about 30 s); another partition is fitted when its model is
+built (:func:`rates`, the same time).
 
 References
 ----------
@@ -54,30 +63,47 @@ import numpy as np
 from . import life_tables, migrant_stock, vital_rates, world_partition, wpp
 from .world_partition import CORRIDOR_REGIONS, Derived, Partition
 
-__all__ = ["fit_flows", "stock_flows", "rates", "calibrate", "write_rates", "RATES_FILE"]
+__all__ = [
+    "fit_flows",
+    "fit_baseline",
+    "stock_flows",
+    "rates",
+    "calibrate",
+    "write_rates",
+    "RATES_FILE",
+]
 
 RATES_FILE = wpp.DATA / "migration_system_rates.csv.gz"
 STOCK_YEARS = migrant_stock.YEARS
-#: Net migration is fitted over 1990-1994, ..., 2015-2018 and 2019-2021 (WPP calendar years).
-NET_YEARS = (1990, 1995, 2000, 2005, 2010, 2015, 2019, 2022)
+#: Bounds of the rates' intervals: 1990-1994, ..., 2010-2014, 2015-2021 (fitted to data), then
+#: the baseline's 2022-2029, 2030-2049 and 2050-2100.
+RATE_YEARS = (1990, 1995, 2000, 2005, 2010, 2015, 2022, 2030, 2050, 2101)
+HISTORY = 6  # intervals to 2021
+#: Net migration is compared over 1990-1994, ..., 2015-2018, 2019-2021, then 2022-2029,
+#: 2030-2049 and 2050-2099 (the model's yearly steps; WPP calendar years).
+NET_YEARS = (1990, 1995, 2000, 2005, 2010, 2015, 2019, 2022, 2030, 2050, 2100)
+HISTORY_NET = 7
 STOCK_SIGMA = 0.10  # of a pair's stock: half the 20 % tolerance
 STOCK_FLOOR = 1.0e6  # persons: smaller pairs count as of 1 million (the checked threshold)
 NET_SIGMA = 0.075  # of a region's net migration 1990-2021: half the 15 % tolerance
 NET_INTERVAL_SIGMA = 1.0  # of each interval's net migration (the time shape only)
 NET_FLOOR = 1.0e6  # persons
+BASELINE_SIGMA = 0.5  # of a pair's 2015-2021 flow
+BASELINE_FLOOR = 1.0e4  # persons a year
+BASELINE_NET_SIGMA = 0.10  # of a region's net migration from 2022: half the 20 % tolerance
 
 
 def _loss_rates(
     part: Partition, paths: vital_rates.InputPaths, initial: np.ndarray, return_rate: float
 ) -> np.ndarray:
-    """Yearly loss rate of each destination's migrant stock in each interval (D, K)."""
+    """Yearly loss rate of each destination's migrant stock in each rate interval (D, K)."""
     from .migration_system import initial_migrant_stock
 
     ages = initial_migrant_stock(part, initial, STOCK_YEARS[0]).sum(axis=0)  # (D, 2, 101)
     ages = ages / np.maximum(ages.sum(axis=(1, 2), keepdims=True), 1e-12)
-    out = np.zeros((len(part.regions), len(STOCK_YEARS) - 1))
-    for k in range(len(STOCK_YEARS) - 1):
-        mid = 0.5 * (STOCK_YEARS[k] + STOCK_YEARS[k + 1])
+    out = np.zeros((len(part.regions), len(RATE_YEARS) - 1))
+    for k in range(len(RATE_YEARS) - 1):
+        mid = 0.5 * (RATE_YEARS[k] + RATE_YEARS[k + 1] - 1)
         hazard = paths.hazard(mid)  # (R, 2, 101)
         dying = np.stack(
             [
@@ -97,15 +123,15 @@ def stock_flows(
     return_rate: float,
     targets: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Flows (persons a year) of each pair and interval (O, D, K) from the UN stocks alone,
-    closed form: the stock-implied first estimate (no WPP term), for comparison."""
+    """Flows (persons a year) of each pair and stock interval (O, D, J-1) from the UN stocks
+    alone, closed form: the stock-implied first estimate (no WPP term), for comparison."""
     if targets is None:
         targets = np.stack([migrant_stock.stock(part, y) for y in STOCK_YEARS], axis=-1)
     loss = _loss_rates(part, paths, initial, return_rate)  # (D, K)
     out = np.zeros(targets.shape[:2] + (len(STOCK_YEARS) - 1,))
     for k in range(len(STOCK_YEARS) - 1):
         n = STOCK_YEARS[k + 1] - STOCK_YEARS[k]
-        q = 1.0 - loss[None, :, k]
+        q = 1.0 - loss[None, :, _interval_of(STOCK_YEARS[k])]
         gain = (1.0 - q**n) / (1.0 - q)
         out[..., k] = np.maximum((targets[..., k + 1] - targets[..., k] * q**n) / gain, 0.0)
     return out
@@ -122,8 +148,12 @@ def _population(part: Partition, years: Sequence[int]) -> np.ndarray:
 
 
 def _interval_of(year: int) -> int:
-    k = int(np.searchsorted(STOCK_YEARS, year, side="right")) - 1
-    return min(max(k, 0), len(STOCK_YEARS) - 2)
+    k = int(np.searchsorted(RATE_YEARS, year, side="right")) - 1
+    return min(max(k, 0), len(RATE_YEARS) - 2)
+
+
+def _net_interval_of(year: int) -> int:
+    return int(np.searchsorted(NET_YEARS, year, side="right")) - 1
 
 
 def path_from_intervals(interval_rates: np.ndarray, years: Sequence[int]) -> np.ndarray:
@@ -136,163 +166,204 @@ def _read_shipped(part: Partition) -> np.ndarray | None:
     if not RATES_FILE.exists():
         return None
     names = list(part.regions)
-    out = np.zeros((len(names), len(names), len(STOCK_YEARS) - 1))
-    seen = set()
+    out = np.full((len(names), len(names), len(RATE_YEARS) - 1), np.nan)
     with gzip.open(RATES_FILE, "rt", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             if row["origin"] not in names or row["destination"] not in names:
                 return None
-            k = STOCK_YEARS.index(int(row["first_year"]))
+            k = RATE_YEARS.index(int(row["first_year"]))
             o, d = names.index(row["origin"]), names.index(row["destination"])
             out[o, d, k] = float(row["rate"])
-            seen.add(row["origin"])
-    return out if seen == set(names) else None
+    return None if np.isnan(out).any() else out
 
 
 def rates(part: Partition, years: Sequence[int], return_rate: float | None = None) -> np.ndarray:
     """Base rates (O, D, Y) for the calendar ``years``: the shipped calibration where it is of
-    ``part``'s regions (and the default return rate), else fitted (:func:`fit_flows`)."""
+    ``part``'s regions (and the default return rate), else fitted (:func:`calibrate`)."""
     from .migration_system import RETURN_RATE
 
     shipped = _read_shipped(part) if return_rate in (None, RETURN_RATE) else None
     if shipped is None:
-        paths, initial = world_partition.region_paths(part, STOCK_YEARS[0])
-        flows, _ = fit_flows(part, paths, initial, return_rate or RETURN_RATE)
-        shipped = flows / _interval_population(part)[:, None, :]
+        shipped = _calibrate_partition(part, RETURN_RATE if return_rate is None else return_rate)
     return path_from_intervals(shipped, years)
 
 
 def _interval_population(part: Partition) -> np.ndarray:
-    """Mean WPP population of each region over each interval (R, K)."""
-    pop = _population(part, range(STOCK_YEARS[0], STOCK_YEARS[-1] + 1))
+    """Mean WPP population of each region over each rate interval (R, K)."""
+    pop = _population(part, range(RATE_YEARS[0], RATE_YEARS[-1]))
     return np.stack(
         [
-            pop[:, STOCK_YEARS[k] - STOCK_YEARS[0] : STOCK_YEARS[k + 1] - STOCK_YEARS[0]].mean(1)
-            for k in range(len(STOCK_YEARS) - 1)
+            pop[:, RATE_YEARS[k] - RATE_YEARS[0] : RATE_YEARS[k + 1] - RATE_YEARS[0]].mean(1)
+            for k in range(len(RATE_YEARS) - 1)
         ],
         axis=-1,
     )
 
 
-def _unit_responses(loss: np.ndarray, rho: float) -> tuple[np.ndarray, np.ndarray]:
-    """Response of a pair's stock to a flow of 1 a year in each interval.
-
-    Returns ``stock[d, k, j]`` (the stock at stock year ``j`` of a destination ``d`` pair) and
-    ``returns[d, k, m]`` (its returns summed over net-migration interval ``m``), for a unit
-    flow in interval ``k``; the stock of the year before a step loses ``loss`` of itself.
-    """
-    years = np.arange(STOCK_YEARS[0], NET_YEARS[-1])  # the steps from 1990 to 2021
-    n_d, n_k = loss.shape
-    stock = np.zeros((n_d, n_k, len(STOCK_YEARS)))
-    returns = np.zeros((n_d, n_k, len(NET_YEARS) - 1))
-    for k in range(n_k):
-        level = np.zeros(n_d)
-        for y in years:
-            j = STOCK_YEARS.index(y) if y in STOCK_YEARS else -1
-            if j >= 0:
-                stock[:, k, j] = level
-            m = _net_interval_of(int(y))
-            returns[:, k, m] += rho * level
-            flow = 1.0 if _interval_of(int(y)) == k else 0.0
-            level = level * (1.0 - loss[:, _interval_of(int(y))]) + flow
-    return stock, returns
-
-
-def _free_response(loss: np.ndarray, rho: float, initial: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Stock at the stock years (O, D, J) and returns by net interval (O, D, M) without flows."""
-    years = np.arange(STOCK_YEARS[0], NET_YEARS[-1])  # the steps from 1990 to 2021
+def _trajectory(
+    loss: np.ndarray, rho: float, initial: np.ndarray, flows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stocks (O, D) from 1990 with ``flows`` (O, D, K) a year: the stock at each UN stock year
+    (O, D, J) and the returns summed over each net interval (O, D, M). The stock of the year
+    before a step loses ``loss`` of itself (deaths and returns) and gains the step's flow."""
     stock = np.zeros(initial.shape + (len(STOCK_YEARS),))
     returns = np.zeros(initial.shape + (len(NET_YEARS) - 1,))
-    level = initial.copy()
-    for y in years:
+    level = initial.astype(float).copy()
+    for y in range(NET_YEARS[0], NET_YEARS[-1]):
         if y in STOCK_YEARS:
             stock[..., STOCK_YEARS.index(y)] = level
-        returns[..., _net_interval_of(int(y))] += rho * level
-        level = level * (1.0 - loss[None, :, _interval_of(int(y))])
+        returns[..., _net_interval_of(y)] += rho * level
+        k = _interval_of(y)
+        level = level * (1.0 - loss[None, :, k]) + flows[..., k]
     return stock, returns
 
 
-def _net_interval_of(year: int) -> int:
-    return int(np.searchsorted(NET_YEARS, year, side="right")) - 1
+def _years_in() -> np.ndarray:
+    """(K, M): years of rate interval k in net interval m."""
+    out = np.zeros((len(RATE_YEARS) - 1, len(NET_YEARS) - 1))
+    for y in range(NET_YEARS[0], NET_YEARS[-1]):
+        out[_interval_of(y), _net_interval_of(y)] += 1
+    return out
+
+
+def _net_system(
+    n: int, ks: Sequence[int], loss: np.ndarray, rho: float, free_returns: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each region's net migration in each net interval as ``rows @ flows + free``: rows
+    (R, M, unknowns) over the flows of the intervals ``ks`` (pair-major), free (R, M)."""
+    years_in = _years_in()
+    unit = []
+    for k in ks:
+        flows = np.zeros((1, n, len(RATE_YEARS) - 1))
+        flows[..., k] = 1.0
+        unit.append(_trajectory(loss, rho, np.zeros((1, n)), flows)[1][0])  # (D, M)
+    n_m = len(NET_YEARS) - 1
+    rows = np.zeros((n, n_m, n * n * len(ks)))
+    free = np.zeros((n, n_m))
+    for o in range(n):
+        for d in range(n):
+            if o == d:
+                continue
+            for i, k in enumerate(ks):
+                moved = years_in[k] - unit[i][d]
+                rows[d, :, (o * n + d) * len(ks) + i] += moved
+                rows[o, :, (o * n + d) * len(ks) + i] -= moved
+            free[d] -= free_returns[o, d]
+            free[o] += free_returns[o, d]
+    return rows, free
+
+
+def _net_targets(part: Partition) -> np.ndarray:
+    """WPP's net migration of each region in each net interval (R, M), persons."""
+    wpp_net = world_partition.wpp_totals(part, "net_migration", NET_YEARS[0], NET_YEARS[-1] - 1)
+    return np.stack(
+        [
+            wpp_net[:, NET_YEARS[m] - NET_YEARS[0] : NET_YEARS[m + 1] - NET_YEARS[0]].sum(1)
+            for m in range(len(NET_YEARS) - 1)
+        ],
+        axis=-1,
+    )
+
+
+def _net_rows(
+    rows: np.ndarray,
+    free: np.ndarray,
+    targets: np.ndarray,
+    groups: Sequence[Sequence[int]],
+    sigmas: Sequence[float],
+) -> tuple[list[np.ndarray], list[float]]:
+    """Weighted rows of net migration summed over each group of net intervals."""
+    out_rows, out_rhs = [], []
+    for r in range(rows.shape[0]):
+        for group, sigma in zip(groups, sigmas, strict=True):
+            g = list(group)
+            scale = sigma * max(abs(targets[r, g].sum()), NET_FLOOR)
+            out_rows.append(rows[r, g].sum(axis=0) / scale)
+            out_rhs.append((targets[r, g].sum() - free[r, g].sum()) / scale)
+    return out_rows, out_rhs
 
 
 def fit_flows(
-    part: Partition,
-    paths: vital_rates.InputPaths,
-    initial: np.ndarray,
-    rho: float,
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Flows (persons a year) of each pair and interval (O, D, K) fitted by bounded linear
-    least squares to the UN stocks and WPP's net migration (see the module docstring)."""
+    part: Partition, paths: vital_rates.InputPaths, initial: np.ndarray, rho: float
+) -> np.ndarray:
+    """Flows 1990-2021 (persons a year) of each pair and interval (O, D, HISTORY) fitted by
+    bounded linear least squares to the UN stocks and WPP's net migration (module docstring)."""
     from scipy.optimize import lsq_linear
 
     n = len(part.regions)
-    n_k = len(STOCK_YEARS) - 1
-    n_m = len(NET_YEARS) - 1
+    ks = list(range(HISTORY))
     targets = np.stack([migrant_stock.stock(part, y) for y in STOCK_YEARS], axis=-1)
     loss = _loss_rates(part, paths, initial, rho)
-    unit_stock, unit_returns = _unit_responses(loss, rho)
-    free_stock, free_returns = _free_response(loss, rho, targets[..., 0])
-    wpp_net = world_partition.wpp_totals(part, "net_migration", NET_YEARS[0], NET_YEARS[-1] - 1)
-    net_targets = np.stack(
-        [
-            wpp_net[:, NET_YEARS[m] - NET_YEARS[0] : NET_YEARS[m + 1] - NET_YEARS[0]].sum(1)
-            for m in range(n_m)
-        ],
-        axis=-1,
-    )  # (R, M)
-    years_in = np.array(
-        [
-            [
-                sum(1 for y in range(NET_YEARS[m], NET_YEARS[m + 1]) if _interval_of(y) == k)
-                for m in range(n_m)
-            ]
-            for k in range(n_k)
-        ],
-        dtype=float,
-    )  # (K, M): years of flow interval k in net interval m
-    unknowns = n * n * n_k
-
-    def col(o: int, d: int, k: int) -> int:
-        return (o * n + d) * n_k + k
-
+    none = np.zeros((n, n, len(RATE_YEARS) - 1))
+    free_stock, free_returns = _trajectory(loss, rho, targets[..., 0], none)
+    unit_stock = np.zeros((n, len(ks), len(STOCK_YEARS)))
+    for i, k in enumerate(ks):
+        flows = np.zeros((1, n, len(RATE_YEARS) - 1))
+        flows[..., k] = 1.0
+        unit_stock[:, i] = _trajectory(loss, rho, np.zeros((1, n)), flows)[0][0]
+    unknowns = n * n * len(ks)
     rows: list[np.ndarray] = []
     rhs: list[float] = []
-    # stocks at 1995..2019
     for o in range(n):
         for d in range(n):
             for j in range(1, len(STOCK_YEARS)):
                 sigma = STOCK_SIGMA * max(targets[o, d, j], STOCK_FLOOR)
                 row = np.zeros(unknowns)
-                for k in range(n_k):
-                    row[col(o, d, k)] = unit_stock[d, k, j]
+                row[(o * n + d) * len(ks) : (o * n + d + 1) * len(ks)] = unit_stock[d, :, j]
                 rows.append(row / sigma)
                 rhs.append((targets[o, d, j] - free_stock[o, d, j]) / sigma)
-    # net migration by interval and in all
-    net_rows = np.zeros((n, n_m, unknowns))
-    net_free = np.zeros((n, n_m))
-    for o in range(n):
-        for d in range(n):
-            if o == d:
-                continue
-            for k in range(n_k):
-                moved = years_in[k] - unit_returns[d, k]  # (M,)
-                net_rows[d, :, col(o, d, k)] += moved
-                net_rows[o, :, col(o, d, k)] -= moved
-            net_free[d] -= free_returns[o, d]
-            net_free[o] += free_returns[o, d]
-    for r in range(n):
-        total = net_targets[r].sum()
-        sigma = NET_SIGMA * max(abs(total), NET_FLOOR)
-        rows.append(net_rows[r].sum(axis=0) / sigma)
-        rhs.append((total - net_free[r].sum()) / sigma)
-        for m in range(n_m):
-            sigma_m = NET_INTERVAL_SIGMA * max(abs(net_targets[r, m]), NET_FLOOR)
-            rows.append(net_rows[r, m] / sigma_m)
-            rhs.append((net_targets[r, m] - net_free[r, m]) / sigma_m)
+    net_rows, net_free = _net_system(n, ks, loss, rho, free_returns)
+    groups = [range(HISTORY_NET)] + [[m] for m in range(HISTORY_NET)]
+    sigmas = [NET_SIGMA] + [NET_INTERVAL_SIGMA] * HISTORY_NET
+    more_rows, more_rhs = _net_rows(net_rows, net_free, _net_targets(part), groups, sigmas)
+    fit = lsq_linear(
+        np.array(rows + more_rows), np.array(rhs + more_rhs), bounds=(0.0, np.inf), method="bvls"
+    )
+    return np.maximum(fit.x, 0.0).reshape(n, n, len(ks))  # bvls may leave -1e-22
+
+
+def fit_baseline(
+    part: Partition,
+    paths: vital_rates.InputPaths,
+    initial: np.ndarray,
+    rho: float,
+    history: np.ndarray,
+) -> np.ndarray:
+    """Baseline flows from 2022 (O, D, K - HISTORY), the past ``history`` flows fixed: drawn to
+    the 2015-2021 flows and fitted to WPP's medium-variant net migration (module docstring)."""
+    from scipy.optimize import lsq_linear
+
+    n = len(part.regions)
+    ks = list(range(HISTORY, len(RATE_YEARS) - 1))
+    loss = _loss_rates(part, paths, initial, rho)
+    flows = np.zeros((n, n, len(RATE_YEARS) - 1))
+    flows[..., :HISTORY] = history
+    start = migrant_stock.stock(part, STOCK_YEARS[0])
+    _, free_returns = _trajectory(loss, rho, start, flows)
+    net_rows, net_free = _net_system(n, ks, loss, rho, free_returns)
+    later = range(HISTORY_NET, len(NET_YEARS) - 1)
+    to_2050 = [m for m in later if NET_YEARS[m + 1] <= 2050]
+    groups = [to_2050] + [[m] for m in later]
+    sigmas = [BASELINE_NET_SIGMA] * len(groups)
+    rows, rhs = _net_rows(net_rows, net_free, _net_targets(part), groups, sigmas)
+    recent = history[..., -1].ravel()
+    for p, flow in enumerate(recent):
+        scale = BASELINE_SIGMA * max(flow, BASELINE_FLOOR)
+        for i in range(len(ks)):
+            row = np.zeros(n * n * len(ks))
+            row[p * len(ks) + i] = 1.0 / scale
+            rows.append(row)
+            rhs.append(flow / scale)
     fit = lsq_linear(np.array(rows), np.array(rhs), bounds=(0.0, np.inf), method="bvls")
-    flows = np.maximum(fit.x, 0.0).reshape(n, n, n_k)  # bvls may leave -1e-22
-    return flows, {"targets": targets, "net_targets": net_targets, "loss": loss}
+    return np.maximum(fit.x, 0.0).reshape(n, n, len(ks))
+
+
+def _calibrate_partition(part: Partition, rho: float) -> np.ndarray:
+    paths, initial = world_partition.region_paths(part, STOCK_YEARS[0])
+    history = fit_flows(part, paths, initial, rho)
+    baseline = fit_baseline(part, paths, initial, rho, history)
+    flows = np.concatenate([history, baseline], axis=-1)
+    return flows / _interval_population(part)[:, None, :]  # type: ignore[no-any-return]
 
 
 def calibrate(
@@ -302,10 +373,7 @@ def calibrate(
     from .migration_system import RETURN_RATE
 
     part = world_partition.partition(regions)
-    rho = RETURN_RATE if return_rate is None else return_rate
-    paths, initial = world_partition.region_paths(part, STOCK_YEARS[0])
-    flows, _ = fit_flows(part, paths, initial, rho)
-    return part, flows / _interval_population(part)[:, None, :]
+    return part, _calibrate_partition(part, RETURN_RATE if return_rate is None else return_rate)
 
 
 def write_rates(part: Partition, interval_rates: np.ndarray) -> None:
@@ -313,9 +381,9 @@ def write_rates(part: Partition, interval_rates: np.ndarray) -> None:
     lines = ["origin,destination,first_year,last_year,rate"]
     for o, origin in enumerate(part.regions):
         for d, destination in enumerate(part.regions):
-            for k in range(len(STOCK_YEARS) - 1):
+            for k in range(len(RATE_YEARS) - 1):
                 lines.append(
-                    f'"{origin}","{destination}",{STOCK_YEARS[k]},{STOCK_YEARS[k + 1]},'
+                    f'"{origin}","{destination}",{RATE_YEARS[k]},{RATE_YEARS[k + 1] - 1},'
                     f"{interval_rates[o, d, k]:.6g}"
                 )
     with gzip.GzipFile(RATES_FILE, "wb", mtime=0) as fh:
