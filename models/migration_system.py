@@ -306,6 +306,13 @@ def add_migration(
         doc="Net migration of the region, both sexes, all ages.",
     )
     m.aux(
+        "migrant_deaths_total",
+        "sum(migrant_deaths[origin, destination, sex, age], 'sex', 'age')",
+        dims=od,
+        units="person/year",
+        doc="Deaths of the migrants of each pair.",
+    )
+    m.aux(
         "migrant_stock_total",
         "sum(migrant_stock[origin, destination, sex, age], 'sex', 'age')",
         dims=od,
