@@ -248,7 +248,7 @@ def calibrated_run():
 
 @pytest.mark.slow
 def test_world_migrant_stock_2019(calibrated_run) -> None:
-    """UN DESA 2019 (the table's pairs: 260.3 million) within 5 % (measured: +2.7 %)."""
+    """UN DESA 2019 (the table's pairs: 260.3 million) within 5 % (measured: +1.1 %)."""
     part, ds = calibrated_run
     model = float(ds["migrant_stock_total"].sel(time=2019.0).sum())
     assert model == pytest.approx(migrant_stock.stock(part, 2019).sum(), rel=0.05)
@@ -257,11 +257,11 @@ def test_world_migrant_stock_2019(calibrated_run) -> None:
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason=CALIBRATION + "; 9 of the 44 pairs above 1 million are more than 20 % off "
-    "(Sub-Saharan Africa -> Europe +35 %, South-Eastern Asia -> Western Asia -35 %, Western "
-    "Asia -> Europe +34 %, Southern Asia -> South-Eastern Asia +33 %, South-Eastern Asia -> "
-    "Northern America -29 %, Southern Asia -> Northern America +25 %, Central Asia -> Europe "
-    "+23 %, Southern Asia -> Europe +22 %, South-Eastern Asia -> Southern Asia -22 %)",
+    reason=CALIBRATION + "; 5 of the 44 pairs above 1 million are more than 20 % off "
+    "(South-Eastern Asia -> Western Asia -35 %, Western Asia -> Europe +32 %, South-Eastern "
+    "Asia -> Northern America -31 %, Sub-Saharan Africa -> Europe +27 %, Southern Asia -> "
+    "South-Eastern Asia +25 %; Central Asia -> Europe +20 %, South-Eastern Asia -> Southern "
+    "Asia -20 % at the bound)",
 )
 def test_pair_stocks_above_a_million_2019(calibrated_run) -> None:
     part, ds = calibrated_run
@@ -276,9 +276,9 @@ def test_pair_stocks_above_a_million_2019(calibrated_run) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason=CALIBRATION + "; 4 of 14 regions are more than 15 % off WPP's net migration "
-    "1990-2021 (Southern Asia -32.4 million against -42.0, -23 %; South-Eastern Asia -1.5 "
-    "against -1.9, -22 %; Sub-Saharan Africa -11.7 against -14.4, -18 %; Northern America "
-    "+40.6 against +49.5, -18 %); Europe +34.8 against +40.1 (-13 %)",
+    "1990-2021 (Southern Asia -30.9 million against -42.0, -26 %; Sub-Saharan Africa -10.7 "
+    "against -14.4, -25 %; Europe +32.7 against +40.1, -18 %; Northern America +40.4 against "
+    "+49.5, -18 %); the other ten within 12 %",
 )
 def test_net_migration_1990_2021(calibrated_run) -> None:
     part, ds = calibrated_run
@@ -288,23 +288,36 @@ def test_net_migration_1990_2021(calibrated_run) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured 2026-12-02 with the 2015-2019 rates held from 2019 (no drivers yet): "
-    "returns from the migrant stocks outweigh the held departures in Mexico (+4.5 million "
-    "2022-2050 against WPP's -1.5) and the Caribbean, Europe gains +59.8 million (WPP +23.4); "
-    "population 2050 within 2 % in 5 of 14 regions (Central Asia -14.5 %, rest of the world "
-    "+10.2 %, Central America without Mexico -9.9 %, Europe +6.6 %, Mexico +5.1 %)",
-)
-def test_projection_against_wpp_medium(calibrated_run) -> None:
+def test_baseline_net_migration_2022_2050(calibrated_run) -> None:
+    """WPP 2022 medium variant within 20 % in every region (measured: within 13 %). The
+    baseline's rates are fitted to it (models.migration_calibration): a check of the fit."""
     part, ds = calibrated_run
     model = ds["net_migration_total"].sel(time=slice(2022.0, 2050.0)).sum("time").values
     target = world_partition.wpp_totals(part, "net_migration", 2022, 2050).sum(axis=1)
     assert np.all(np.abs(model / target - 1) < 0.20)
-    wpp_2050 = [
-        sum(wpp.population_groups(c, 2050).sum() for c in comps) for comps in part.components
-    ]
-    assert np.allclose(ds["total_population"].sel(time=2050.0).values, wpp_2050, rtol=0.02)
+
+
+def _wpp_population(part, year: int) -> np.ndarray:
+    return np.array(
+        [sum(wpp.population_groups(c, year).sum() for c in comps) for comps in part.components]
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured 2026-12-02: population 2050 within 2 % of WPP's medium variant in 12 of "
+    "14 regions (Caribbean -6.5 %, already -2 % in 2021; Central Asia -4.1 %) although "
+    "their net migration 2022-2050 is within 2 % of WPP's (a likely cause: migrants' ages "
+    "follow the Rogers-Castro schedule, not WPP's patterns); 2100 within 5 "
+    "% in 8 of 14 (Caribbean -19 %, rest of the world +12 %, Central Asia -11 %, Northern "
+    "America +9 %, Central America without Mexico -9 %, Europe +8 %)",
+)
+def test_baseline_population_2050_2100(calibrated_run) -> None:
+    part, ds = calibrated_run
+    for year, tolerance in ((2050, 0.02), (2100, 0.05)):
+        model = ds["total_population"].sel(time=float(year)).values
+        assert np.allclose(model, _wpp_population(part, year), rtol=tolerance)
 
 
 @pytest.mark.slow
