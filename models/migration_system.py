@@ -26,12 +26,20 @@ net migration summed over regions is zero and no one is created or lost (tests t
 
 Rates: ``migration_rate = base_migration_rate * rate_multiplier``. The base rates are
 ``pair_rate_path[origin, destination, calendar_year]``: moves a year per resident of the origin,
-calibrated by pair and five-year period 1990-2019 to the UN migrant stocks and WPP's net
-migration (:mod:`models.migration_calibration`, shipped in
-``models/data/migration_system_rates.csv.gz``) and held at their 2015-2019 value after (the
-baseline). ``rate_multiplier[origin,
-destination]`` (1 by default) is where drivers (income, networks, labour demand, policy) will
-act, as factors on the baseline rates.
+by pair and period (:mod:`models.migration_calibration`, shipped in
+``models/data/migration_system_rates.csv.gz`` for the default regions): 1990-2021 fitted to the
+UN migrant stocks and WPP's net migration, and the baseline from 2022 (2022-2029, 2030-2049,
+2050-2100) to WPP's medium-variant net migration of each region, each pair drawn to its
+2015-2021 rate. ``rate_multiplier[origin, destination]`` (1 by default) is where drivers
+(income, networks, labour demand, policy) will act, as factors on the baseline rates.
+
+Measured (default regions, Euler, dt = 1; ``tests/models/test_migration_system.py``): world
+migrant stock 2019 +1.1 % (263.1 million against the UN's 260.3 million of known origin); 39 of
+the 44 pairs above 1 million within 20 % in 2019; net migration 1990-2021 within 15 % of WPP's in
+10 of 14 regions (Southern Asia -26 %, Sub-Saharan Africa -25 %, Europe -18 %, Northern America
+-18 %: the UN's stocks imply less than WPP's figures); net migration 2022-2050 within 13 % of
+WPP's medium variant in every region; population 2050 within 2 % in 12 of 14 regions. Compile
+about 40 s (cold cache, as the corridor model's), a run 1990-2100 0.1-0.2 s.
 
 Sources
 -------
@@ -159,7 +167,8 @@ def add_migration(
         units="1/year",
         bounds=(0, 1),
         doc="Base migration rate of each pair and calendar year: moves a year per resident "
-        "of the origin (calibrated to the UN migrant stocks 1990-2019, then held).",
+        "of the origin (fitted to the UN migrant stocks and WPP's net migration to 2021, to "
+        "WPP's medium variant after).",
     )
     m.param(
         "rate_multiplier",
