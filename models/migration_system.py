@@ -107,8 +107,14 @@ def build(
     """
     from . import migration_calibration
 
-    part = world_partition.partition(regions)
     base_year = int(start)
+    if float(start) != base_year or base_year not in migrant_stock.YEARS:
+        raise engine.SpecError(
+            f"migration_system.build: start={start:g} is no year of the UN migrant stock; "
+            f"start in one of {list(migrant_stock.YEARS)} (e.g. 1990, the calibration's, or "
+            "2019) and read the years you need from the run."
+        )
+    part = world_partition.partition(regions)
     paths, initial = world_partition.region_paths(part, base_year)
     m = engine.Model(
         "migration_system",

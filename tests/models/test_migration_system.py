@@ -212,6 +212,11 @@ def test_migrants_keep_their_age(small_run) -> None:
     assert 20 < mean_age < 40  # Rogers-Castro: migrants are young adults
 
 
+def test_start_must_be_a_stock_year() -> None:
+    with pytest.raises(engine.SpecError, match="start=2022 is no year of the UN migrant stock"):
+        migration_system.build(SMALL, start=2022.0)
+
+
 def test_rates_are_factors_drivers_can_multiply() -> None:
     model = migration_system.build(SMALL, start=1990.0, stop=1992.0)
     names = list(model.dims["origin"].elements)
