@@ -49,7 +49,7 @@ The flows are net of moves the stocks cannot see (who came and left within an in
 The rates of the default partition are shipped in ``models/data/migration_system_rates.csv.gz``
 (``origin, destination, first_year, last_year, rate``), written by ``python -m
 models.migration_calibration`` (about 3 minutes); another partition is fitted when its model
-is built (:func:`rates`: one fit, no iteration, about a minute).
+is built (:func:`rates`: seconds for a few regions, minutes for as many as the default's).
 
 References
 ----------
@@ -186,14 +186,22 @@ def _read_shipped(part: Partition) -> np.ndarray | None:
     return None if np.isnan(out).any() else out
 
 
-def rates(part: Partition, years: Sequence[int], return_rate: float | None = None) -> np.ndarray:
+def rates(
+    part: Partition,
+    years: Sequence[int],
+    return_rate: float | None = None,
+    regions: Sequence[str | Derived] | None = None,
+) -> np.ndarray:
     """Base rates (O, D, Y) for the calendar ``years``: the shipped calibration where it is of
-    ``part``'s regions (and the default return rate), else fitted (:func:`calibrate`)."""
+    ``part``'s regions (and the default return rate), else fitted (:func:`calibrate`; with the
+    refits by simulation when ``regions``, the list that made ``part``, is given)."""
     from .migration_system import RETURN_RATE
 
     shipped = _read_shipped(part) if return_rate in (None, RETURN_RATE) else None
     if shipped is None:
-        shipped = _calibrate_partition(part, RETURN_RATE if return_rate is None else return_rate)
+        rho = RETURN_RATE if return_rate is None else return_rate
+        iterations = ITERATIONS if regions is not None else 0
+        shipped = _calibrate_partition(part, rho, iterations, regions)
     return path_from_intervals(shipped, years)
 
 

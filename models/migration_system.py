@@ -93,8 +93,8 @@ def build(
     rates : array, optional
         Base migration rates (origin, destination, calendar year ``int(start) - 1`` ..
         2100), moves a year per resident of the origin. Default: the shipped calibration for
-        the default regions, else fitted on the fly (:func:`models.migration_calibration.rates`,
-        about 20 s).
+        the default regions, else fitted on the fly (:func:`models.migration_calibration.rates`:
+        seconds for a few regions, minutes for a dozen).
     values : mapping, optional
         Default parameter values to replace, by name.
 
@@ -131,7 +131,7 @@ def build(
     demography.add_to(m, base_year=base_year, migration=False, paths=paths, initial=initial)
     years = [int(y) for y in m.dims["calendar_year"].elements]
     if rates is None:
-        rates = migration_calibration.rates(part, years)
+        rates = migration_calibration.rates(part, years, regions=regions)
     rates = np.asarray(rates, dtype=float)
     if rates.shape != (len(names), len(names), len(years)):
         raise engine.SpecError(
