@@ -89,6 +89,15 @@ def test_regions_sum_to_the_world(column: str) -> None:
     assert np.all(np.abs(regions - world) / scale < 1e-4)
 
 
+def test_base_population_sums_to_the_world() -> None:
+    """The regions' base populations (single years, both sexes) add up to WPP's World."""
+    _, initial = world_partition.region_paths(partition(), 1990)
+    world = vital_rates.initial_population(vital_rates.input_paths(["World"]), 1990)
+    assert initial.sum() == pytest.approx(world.sum(), rel=1e-5)
+    by_age = initial.sum(axis=(0, 1))
+    assert np.allclose(by_age, world.sum(axis=(0, 1)), rtol=0.01, atol=1e3)
+
+
 def test_aggregated_rates_reproduce_wpp_aggregate() -> None:
     """Central America's eight countries aggregated as the rest of the world is aggregated:
     WPP's own Central America (its aggregate of the same countries) within a small margin."""
