@@ -52,6 +52,26 @@ def test_default_partition_covers_every_country_once() -> None:
     )
 
 
+def test_default_regions_are_the_largest_sources_of_europe_and_northern_america() -> None:
+    """Beyond the two corridors, the explicit regions are the WPP subregions from which more
+    than 5 million people lived in Europe and Northern America in 2019 (UN DESA 2019)."""
+    subregions = partition(wpp.SUBREGIONS)
+    stock = migrant_stock.stock(subregions, 2019)
+    names = list(subregions.regions)
+    rich = [names.index(n) for n in names if n in wpp.SUBREGIONS[10:14] + ("Northern America",)]
+    seeds = {"Northern Africa", "Central America", "Northern America"} | set(wpp.SUBREGIONS[:5])
+    seeds |= set(wpp.SUBREGIONS[10:14])  # Europe's subregions
+    large = {n for i, n in enumerate(names) if n not in seeds and stock[i, rich].sum() > 5e6}
+    explicit = {r for r in world_partition.CORRIDOR_REGIONS if isinstance(r, str)}
+    assert large == explicit - {
+        "Northern Africa",
+        "Sub-Saharan Africa",
+        "Mexico",
+        "Europe",
+        "Northern America",
+    }
+
+
 def test_overlap_names_both_regions() -> None:
     with pytest.raises(engine.SpecError, match="'Central America' and 'Mexico' overlap"):
         partition(["Central America", "Mexico"])
