@@ -1,0 +1,900 @@
+"""Units checking: every equation's right-hand side against its variable's declared units.
+
+Each variable's units (the DSL's ``units=``, or the units field of a Vensim/XMILE file) are
+parsed into a dimensional algebra (:mod:`pint`) with Vensim's conventions:
+
+- ``Dmnl``, ``dimensionless``, ``unitless`` and ``1`` are dimensionless; blank units are
+  *unspecified*: such a variable is not checked, and an equation using it is checked as far as
+  its other terms allow (as Vensim skips unknown units);
+- ``Year``, ``Month``, ``Week``, ``Day``, ``Hour``, ``Minute``, ``Second``, ``Quarter`` (any case,
+  singular or plural) are time units that convert into one another (a ``Month`` is a twelfth of
+  a ``Year``); ``person``/``persons``/``people`` are one unit, ``$``/``USD``/``dollar`` another;
+  ``%`` is a hundredth;
+- physical units pint knows (``m``, ``K``, ``kg``, ``MW``...) keep their meaning; any other word
+  (``Widgets``, ``Degrees Fahrenheit``) becomes a base unit of its own, its plural the same unit;
+- a units expression combines words with ``*``, ``/``, ``^`` (or ``**``), parentheses, numbers
+  and ``per`` (``persons per year``); a range after the units (``Minutes [0,?]``) is ignored.
+
+The units of a right-hand side are inferred from its terms, as Vensim's units check does: a
+sum, a difference and a comparison need terms of one unit; a product and a quotient combine
+them; a builtin function follows its rule in :data:`UNITS_RULES` (beside the table of builtins,
+:data:`engine.builtins.BUILTINS`: MIN/MAX and the branches of IF THEN ELSE agree, EXP/LN take a
+dimensionless argument, SMOOTH and DELAY keep their input's units and take a delay time in the
+model's time unit, STEP/RAMP/PULSE take times, TREND is per time...); a lookup returns its
+declared units (a table declares no units for its input, which is not checked); a stock is its
+flows times the time unit; a power of a quantity with units needs a constant exponent (a
+number, or a parameter, taken at its value: ``U ** a * V ** (1 - a)`` is checked as written). A bare number adopts the units its context needs in a sum, a comparison,
+MIN/MAX or a branch, and is dimensionless in a product; a product with a number other than 1 is
+checked in dimension only (the number may be a conversion, such as 12 months a year).
+
+Functions with memory are lowered into hidden stocks before a model is checked
+(:mod:`engine.spec.lowering`); their units are inferred from their equations, and a
+disagreement inside one is reported against the variable that called the function.
+
+References
+----------
+Vensim Help, "Units Checking" and "Units Synonyms" (Ventana Systems).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import pint
+
+from .equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary, parse
+from .errors import SpecError
+from .spec import Model, Piece, Variable
+
+__all__ = [
+    "check_units",
+    "infer_units",
+    "UnitFinding",
+    "UnitsError",
+    "UnitsRule",
+    "UNITS_RULES",
+    "parse_units",
+]
+
+
+class UnitsError(SpecError):
+    """A model whose units disagree, raised by :func:`check_units` with ``strict=True``."""
+
+
+@dataclass(frozen=True)
+class UnitFinding:
+    """One units disagreement: the variable, what was declared, what its equation gives.
+
+    ``terms`` holds the terms of the right-hand side with their inferred units, as text.
+    """
+
+    variable: str
+    message: str
+    declared: str = ""
+    inferred: str = ""
+    terms: tuple[tuple[str, str], ...] = ()
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# ---------------------------------------------------------------------------- rules
+@dataclass(frozen=True)
+class UnitsRule:
+    """How a builtin function's units follow from its arguments' (by argument position).
+
+    ``result`` is ``"agreed"`` (the units the ``agree`` arguments share), ``"dimensionless"``,
+    ``"time"`` (the model's time unit), ``"per_time"`` (its inverse), ``"times_time"`` (the
+    first argument times the time unit), ``"ratio"`` (first / second), ``"sqrt"``, ``"power"``
+    (first to the constant second) or ``"table"`` (the declared units of the lookup table given
+    as first argument). ``agree`` arguments must share units, ``time`` ones be in the time
+    unit, ``dimensionless`` ones be dimensionless, ``as_result`` ones have the result's units.
+    """
+
+    result: str
+    agree: tuple[int, ...] = ()
+    time: tuple[int, ...] = ()
+    dimensionless: tuple[int, ...] = ()
+    as_result: tuple[int, ...] = ()
+
+
+_SAME = UnitsRule("agreed", agree=(0,))
+_PURE = UnitsRule("dimensionless", dimensionless=(0,))
+_SMOOTH = UnitsRule("agreed", agree=(0, 2), time=(1,), dimensionless=(3,))
+
+#: The units rule of every builtin of :data:`engine.builtins.BUILTINS`, by name.
+UNITS_RULES: dict[str, UnitsRule] = {
+    "if_then_else": UnitsRule("agreed", agree=(1, 2)),
+    "min": UnitsRule("agreed", agree=(0, 1)),
+    "max": UnitsRule("agreed", agree=(0, 1)),
+    "abs": _SAME,
+    "integer": _SAME,
+    "sign": UnitsRule("dimensionless"),
+    "exp": _PURE,
+    "ln": _PURE,
+    "log": UnitsRule("dimensionless", dimensionless=(0, 1)),
+    "log10": _PURE,
+    "sin": _PURE,
+    "cos": _PURE,
+    "tan": _PURE,
+    "arcsin": _PURE,
+    "arccos": _PURE,
+    "arctan": _PURE,
+    "sinh": _PURE,
+    "cosh": _PURE,
+    "tanh": _PURE,
+    "sqrt": UnitsRule("sqrt"),
+    "power": UnitsRule("power"),
+    "modulo": UnitsRule("agreed", agree=(0, 1)),
+    "quantum": UnitsRule("agreed", agree=(0, 1)),
+    "xidz": UnitsRule("ratio", as_result=(2,)),
+    "zidz": UnitsRule("ratio"),
+    "step": UnitsRule("agreed", agree=(0,), time=(1,)),
+    "ramp": UnitsRule("times_time", time=(1, 2)),
+    "pulse": UnitsRule("dimensionless", time=(0, 1)),
+    "pulse_train": UnitsRule("dimensionless", time=(0, 1, 2, 3)),
+    "lookup_extrapolate": UnitsRule("table"),
+    "time_step": UnitsRule("time"),
+    "random_uniform": UnitsRule("agreed", agree=(0, 1)),
+    "smooth": _SMOOTH,
+    "smoothi": _SMOOTH,
+    "smooth3": _SMOOTH,
+    "smooth3i": _SMOOTH,
+    "smooth_n": _SMOOTH,
+    "delay1": _SMOOTH,
+    "delay1i": _SMOOTH,
+    "delay3": _SMOOTH,
+    "delay3i": _SMOOTH,
+    "delay_n": _SMOOTH,
+    "delay_n_lagged": _SMOOTH,
+    "delay_fixed": _SMOOTH,
+    "trend": UnitsRule("per_time", time=(1,), as_result=(2,)),
+    "forecast": UnitsRule("agreed", agree=(0,), time=(1, 2)),
+    "initial": _SAME,
+}
+
+
+# ---------------------------------------------------------------------------- parsing units
+# Words with a meaning of their own here (lower case, singular), before pint is asked.
+_WORDS = {
+    "dmnl": "",
+    "dimensionless": "",
+    "unitless": "",
+    "nondimensional": "",
+    "1": "",
+    "person": "person",
+    "people": "person",
+    "$": "USD",
+    "usd": "USD",
+    "dollar": "USD",
+    "%": "percent",
+    "percent": "percent",
+    "second": "second",
+    "sec": "second",
+    "minute": "minute",
+    "min": "minute",
+    "hour": "hour",
+    "hr": "hour",
+    "day": "day",
+    "week": "week",
+    "wk": "week",
+    "month": "month",
+    "mo": "month",
+    "quarter": "quarter_of_year",
+    "year": "year",
+    "yr": "year",
+    "decade": "decade",
+    "century": "century",
+}
+# Words pint knows but a modeller means otherwise (pint: "units" is micro-nits, "cycle" an
+# angle, "bag" of cement, "degree" an angle, "count" dimensionless, "point" a length...).
+_NOT_PINT = {
+    "unit", "cycle", "bag", "case", "bar", "are", "degree", "count", "point", "link", "hand",
+    "line", "shake", "turn", "tick", "each", "item", "chain", "pole", "score", "gamma", "mil",
+    "grade", "drop", "pi", "lot", "sun", "light",
+}  # fmt: skip
+# One-letter symbols of constants, not units (pint: e the elementary charge, c light's speed).
+_NOT_PINT_SYMBOLS = {"e", "c", "G", "k", "R", "P", "E"}
+_SHOWN = {"quarter_of_year": "quarter", "delta_degree_Celsius": "degC",
+          "delta_degree_Fahrenheit": "degF"}  # fmt: skip
+_TOKEN = re.compile(r"\s*(\*\*|[*/^()]|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?(?![A-Za-z_$%])|[^*/^()]+)")
+
+
+class _Registry:
+    """pint's registry with the words above and base units made on the fly."""
+
+    def __init__(self) -> None:
+        self.ureg = pint.UnitRegistry()
+        self.ureg.define("person = [person]")
+        self.ureg.define("USD = [currency]")
+        self.ureg.define("quarter_of_year = year / 4")
+        self.shown: dict[str, str] = dict(_SHOWN)
+        self.made: dict[str, str] = {}  # key of a made-up unit -> its pint name
+        self.words: dict[str, pint.Quantity] = {}
+
+    def unit(self, name: str) -> pint.Quantity:
+        return self.ureg.Quantity(1.0, pint.util.UnitsContainer({name: 1}) if name else "")
+
+    def word(self, text: str) -> pint.Quantity:
+        """The units one word (or several words naming one unit) stands for."""
+        text = " ".join(text.split())
+        found = self.words.get(text)
+        if found is None:
+            found = self.words[text] = self._word(text)
+        return found
+
+    def _word(self, text: str) -> pint.Quantity:
+        lower = text.lower()
+        for key in (lower, _singular(lower)):
+            if key in _WORDS:
+                return self.unit(_WORDS[key])
+        if " " not in text:
+            for candidate, prefixed in ((text, True), (lower, False), (_singular(lower), False)):
+                name = self._pint_name(candidate, prefixed)
+                if name:
+                    return self.unit(name)
+        key = "_".join(_singular(w) for w in lower.split(" "))
+        name = self.made.get(key)
+        if name is None:
+            name = "u_" + "".join(c if c.isalnum() else f"_{ord(c):x}_" for c in key)
+            self.ureg.define(f"{name} = [{name}]")
+            self.made[key] = name
+            self.shown[name] = text
+        return self.unit(name)
+
+    def _pint_name(self, word: str, prefixed: bool) -> str | None:
+        if word in _NOT_PINT_SYMBOLS or _singular(word.lower()) in _NOT_PINT:
+            return None
+        try:
+            found = self.ureg.parse_unit_name(word)
+        except Exception:  # noqa: BLE001 - pint's parser: any failure means "not pint's word"
+            return None
+        for prefix, name, _suffix in found:
+            # a prefix only on a short symbol ("km", "MW"): "units" is not micro-nits
+            if prefix and (not prefixed or len(word) > 4):
+                continue
+            if "constant" in name or name in _NOT_PINT:
+                continue
+            full = str(self.ureg.get_name(prefix + name))
+            try:
+                self.ureg.Quantity(1.0, full) * self.ureg.Quantity(1.0, "m")
+            except pint.errors.OffsetUnitCalculusError:  # degC: a difference of degrees
+                full = "delta_" + full
+            return full
+        return None
+
+    def show(self, q: pint.Quantity | None) -> str:
+        """Units as text: ``person/year``, ``USD/(person*year)``, ``dimensionless``."""
+        if q is None:
+            return "unknown"
+        up, down = [], []
+        for name, power in sorted(q.unit_items(), key=lambda item: -item[1]):
+            shown = self.shown.get(name, name)
+            size = abs(power)
+            text = shown if size == 1 else f"{shown}^{_number(size)}"
+            (up if power > 0 else down).append(text)
+        out = "*".join(up) or ("1" if down else "dimensionless")
+        if down:
+            out += "/" + (down[0] if len(down) == 1 else "(" + "*".join(down) + ")")
+        scale = float(q.magnitude)
+        return out if math.isclose(scale, 1.0) else f"{_number(scale)} {out}"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _singular(word: str) -> str:
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    return word[:-1]
+
+
+@cache
+def _registry() -> _Registry:
+    return _Registry()
+
+
+def parse_units(text: str) -> pint.Quantity | None:
+    """The units a units string stands for, as a pint quantity of magnitude 1 (None: blank).
+
+    Raises
+    ------
+    ValueError
+        On a string that is not a units expression (unbalanced parentheses, a power that is
+        not a number...).
+
+    Examples
+    --------
+    >>> parse_units("Persons/Year") == parse_units("person / yr")
+    True
+    """
+    return _parse_units(_registry(), text)
+
+
+def _parse_units(reg: _Registry, text: str) -> pint.Quantity | None:
+    text = str(text or "").split("[")[0].strip()
+    if not text or text == "?":
+        return None
+    text = re.sub(r"(?i)\s+per\s+", "/", text)
+    tokens = [t.strip() for t in _TOKEN.findall(text) if t.strip()]
+    if "".join(tokens).replace(" ", "") != text.replace(" ", ""):
+        raise ValueError(f"cannot read the units {text!r}")
+    position = 0
+
+    def peek() -> str | None:
+        return tokens[position] if position < len(tokens) else None
+
+    def take() -> str:
+        nonlocal position
+        position += 1
+        return tokens[position - 1]
+
+    def product() -> pint.Quantity:
+        out = power()
+        while peek() is not None and peek() != ")":
+            op = peek()
+            if op in ("*", "/"):
+                take()
+                out = out * power() if op == "*" else out / power()
+            else:  # "1000 persons": a number and a word side by side multiply
+                out = out * power()
+        return out
+
+    def power() -> pint.Quantity:
+        base = factor()
+        if peek() in ("^", "**"):
+            take()
+            sign = -1.0 if peek() == "-" else 1.0
+            exponent = take() if sign > 0 else take()[1:]
+            try:
+                return base ** (sign * float(exponent))
+            except ValueError:
+                raise ValueError(f"the power in {text!r} is not a number") from None
+        return base
+
+    def factor() -> pint.Quantity:
+        token = peek()
+        if token is None or token in ("*", "/", "^", "**", ")"):
+            raise ValueError(f"cannot read the units {text!r}")
+        take()
+        if token == "(":
+            inner = product()
+            if peek() != ")":
+                raise ValueError(f"unbalanced parentheses in the units {text!r}")
+            take()
+            return inner
+        try:
+            return reg.ureg.Quantity(float(token), "")
+        except ValueError:
+            return reg.word(token)
+
+    out = product()
+    if position != len(tokens):
+        raise ValueError(f"unbalanced parentheses in the units {text!r}")
+    return out
+
+
+# ---------------------------------------------------------------------------- inference
+@dataclass(frozen=True)
+class _U:
+    """Inferred units: ``q`` None when unknown; ``number`` for a bare number (it adopts the
+    units its context needs); ``scaled`` when a number other than 1 multiplies it."""
+
+    q: Any
+    number: bool = False
+    scaled: bool = False
+
+
+_UNKNOWN = _U(None)
+
+
+class _Mismatch(Exception):
+    def __init__(self, message: str, terms: Iterable[tuple[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.terms = tuple(terms)
+
+
+class _Checker:
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.reg = _registry()
+        self.findings: list[UnitFinding] = []
+        self.declared: dict[str, Any] = {}
+        for var in model.variables.values():
+            self.declared[var.name] = None
+            if var.hidden:
+                continue
+            try:
+                self.declared[var.name] = _parse_units(self.reg, var.units)
+            except ValueError as exc:
+                self.findings.append(
+                    UnitFinding(
+                        var.name,
+                        f"{var.kind} {var.name!r}: {exc}; write units as words joined by "
+                        "'*', '/' and '^' (e.g. 'person/year').",
+                        declared=var.units,
+                    )
+                )
+        try:
+            self.time = _parse_units(self.reg, model.time_unit)
+        except ValueError:
+            self.time = None
+        self.hidden: dict[str, _U] = {}
+
+    # -- comparisons
+    def same(self, a: _U, b: _U) -> bool:
+        if a.q is None or b.q is None or a.number or b.number:
+            return True
+        ratio = _ratio(a.q, b.q)
+        if ratio is None:
+            return False
+        return math.isclose(ratio, 1.0, rel_tol=1e-9) or a.scaled or b.scaled
+
+    def why(self, a: _U, b: _U) -> str:
+        ratio = None if a.q is None or b.q is None else _ratio(a.q, b.q)
+        if ratio is not None:
+            return f" (of one dimension, but a factor {_number(ratio)} apart)"
+        return ""
+
+    def show(self, u: _U) -> str:
+        if u.number:
+            return "a number"
+        return self.reg.show(u.q)
+
+    def agree(self, parts: list[tuple[Expr, _U]], what: str) -> _U:
+        known = [(e, u) for e, u in parts if u.q is not None and not u.number]
+        if not known:
+            if parts and all(u.number for _, u in parts):
+                return parts[0][1]
+            return _UNKNOWN
+        first_expr, first = known[0]
+        for expr, u in known[1:]:
+            if not self.same(first, u):
+                raise _Mismatch(
+                    f"{what} terms of different units: {_text(first_expr)!r} is in "
+                    f"{self.show(first)} but {_text(expr)!r} is in {self.show(u)}"
+                    f"{self.why(first, u)}",
+                    [(_text(e), self.show(v)) for e, v in parts],
+                )
+        return _U(first.q, scaled=any(u.scaled for _, u in known))
+
+    def need(self, expr: Expr, u: _U, target: _U, what: str) -> None:
+        if not self.same(u, target):
+            raise _Mismatch(
+                f"{what}: {_text(expr)!r} is in {self.show(u)}, not {self.show(target)}"
+                f"{self.why(u, target)}",
+                [(_text(expr), self.show(u))],
+            )
+
+    def dimensionless(self, expr: Expr, u: _U, what: str) -> None:
+        if u.q is not None and not u.number and not u.q.dimensionless:
+            raise _Mismatch(
+                f"{what} needs a dimensionless argument: {_text(expr)!r} is in {self.show(u)}",
+                [(_text(expr), self.show(u))],
+            )
+
+    # -- inference
+    def units_of(self, name: str) -> _U:
+        var = self.model.variables.get(name)
+        if var is None:
+            return _UNKNOWN
+        if not var.hidden:
+            q = self.declared.get(name)
+            return _UNKNOWN if q is None else _U(q)
+        found = self.hidden.get(name)
+        if found is None:
+            self.hidden[name] = _UNKNOWN  # a cycle through hidden variables stays unknown
+            found = self.hidden[name] = self.hidden_units(var)
+        return found
+
+    def hidden_units(self, var: Variable) -> _U:
+        """A hidden variable's units, from its equations (the host's units were only copied
+        onto it when a function with memory was lowered)."""
+        try:
+            first = self.infer(var.pieces[0].expr) if var.pieces else _UNKNOWN
+        except _Mismatch:
+            first = _UNKNOWN
+        if var.kind == "stock" and (first.q is None or first.number) and var.rate:
+            try:
+                rate = self.infer(var.rate[0].expr)
+            except _Mismatch:
+                rate = _UNKNOWN
+            if rate.q is not None and not rate.number and self.time is not None:
+                return _U(rate.q * self.time, scaled=rate.scaled)
+        if var.kind == "stock" and (first.q is None or first.number) and var.inflows:
+            flow = self.units_of(var.inflows[0])
+            if flow.q is not None and self.time is not None:
+                return _U(flow.q * self.time)
+        return first
+
+    def infer(self, expr: Expr) -> _U:
+        if isinstance(expr, Num):
+            return _U(self.reg.unit(""), number=True, scaled=expr.value != 1.0)
+        if isinstance(expr, Ref):
+            if expr.name in self.model.variables:
+                return self.units_of(expr.name)
+            return _UNKNOWN
+        if isinstance(expr, Time):
+            return _UNKNOWN if self.time is None else _U(self.time)
+        if isinstance(expr, Unary):
+            inner = self.infer(expr.operand)
+            return inner if expr.op == "-" else _U(self.reg.unit(""))
+        if isinstance(expr, Binary):
+            return self.binary(expr)
+        if isinstance(expr, Call):
+            return self.call(expr)
+        if isinstance(expr, Reduce):
+            body = self.infer(expr.body)
+            if expr.op != "prod" or body.q is None or body.number:
+                return body
+            count = 1
+            for dim in expr.dims:
+                if dim not in self.model.dims:
+                    return _UNKNOWN
+                count *= len(self.model.dims[dim])
+            return _U(body.q**count, scaled=body.scaled)
+        if isinstance(expr, InlineLookup):
+            self.infer(expr.arg)
+            return _UNKNOWN  # an inline table has no units of its own
+        return _UNKNOWN
+
+    def binary(self, expr: Binary) -> _U:
+        op = expr.op
+        left, right = self.infer(expr.left), self.infer(expr.right)
+        if op in ("+", "-"):
+            return self.agree([(expr.left, left), (expr.right, right)], "adds or subtracts")
+        if op in ("==", "!=", "<", "<=", ">", ">="):
+            self.agree([(expr.left, left), (expr.right, right)], "compares")
+            return _U(self.reg.unit(""))
+        if op in ("and", "or"):
+            return _U(self.reg.unit(""))
+        if op in ("*", "/"):
+            if left.q is None or right.q is None:
+                return _UNKNOWN
+            q = left.q * right.q if op == "*" else left.q / right.q
+            number = left.number and right.number
+            return _U(q, number=number, scaled=left.scaled or right.scaled)
+        if op == "**":
+            return self.power(expr.left, left, expr.right, right)
+        return _UNKNOWN
+
+    def power(self, base_expr: Expr, base: _U, exp_expr: Expr, exponent: _U) -> _U:
+        self.dimensionless(exp_expr, exponent, "a power")
+        if base.q is None or base.number or base.q.dimensionless:
+            return base
+        value = _constant(exp_expr, self.model)
+        if value is None:
+            raise _Mismatch(
+                f"raises {_text(base_expr)!r} (in {self.show(base)}) to a power that is not "
+                f"a constant ({_text(exp_expr)!r}); make the base dimensionless",
+                [(_text(base_expr), self.show(base)), (_text(exp_expr), self.show(exponent))],
+            )
+        return _U(base.q**value, scaled=base.scaled)
+
+    def call(self, expr: Call) -> _U:
+        func, args = expr.func, expr.args
+        if func == "elmcount":
+            return _U(self.reg.unit(""), number=True, scaled=True)
+        target = self.model.variables.get(func)
+        if func == "lookup" or (target is not None and target.kind == "lookup"):
+            table, x = (args[0], args[1]) if func == "lookup" else (Ref(func), args[0])
+            return self.lookup(table, x)
+        rule = UNITS_RULES.get(func)
+        if rule is None:
+            for arg in args:
+                self.infer(arg)
+            return _UNKNOWN
+        if rule.result == "table":
+            return self.lookup(args[0], args[1])
+        units = [self.infer(arg) for arg in args]
+        name = func.upper()
+        present = [k for k in rule.agree if k < len(args)]
+        result = (
+            self.agree([(args[k], units[k]) for k in present], f"{name} has")
+            if present
+            else _UNKNOWN
+        )
+        time = _UNKNOWN if self.time is None else _U(self.time)
+        for k in rule.time:
+            if k < len(args):
+                self.need(args[k], units[k], time, f"{name} takes a time in {self.show(time)}")
+        for k in rule.dimensionless:
+            if k < len(args):
+                self.dimensionless(args[k], units[k], name)
+        if rule.result == "dimensionless":
+            result = _U(self.reg.unit(""))
+        elif rule.result == "time":
+            result = time
+        elif rule.result == "per_time":
+            result = _UNKNOWN if self.time is None else _U(1 / self.time)
+        elif rule.result == "times_time":
+            first = units[0]
+            result = _UNKNOWN if first.q is None or self.time is None else _U(first.q * self.time)
+        elif rule.result == "ratio":
+            a, b = units[0], units[1]
+            result = _UNKNOWN if a.q is None or b.q is None else _U(a.q / b.q)
+        elif rule.result == "sqrt":
+            first = units[0]
+            result = first if first.q is None or first.number else _U(first.q**0.5)
+        elif rule.result == "power":
+            result = self.power(args[0], units[0], args[1], units[1])
+        for k in rule.as_result:
+            if k < len(args):
+                self.need(args[k], units[k], result, f"{name}'s argument {k + 1}")
+        return result
+
+    def lookup(self, table: Expr, x: Expr) -> _U:
+        self.infer(x)  # checked inside; a table declares no units for its input
+        if not isinstance(table, Ref):
+            return _UNKNOWN
+        return self.units_of(table.name)
+
+    # -- checks
+    def report(self, var: Variable, message: str, declared: str = "", inferred: str = "",
+               terms: Iterable[tuple[str, str]] = ()) -> None:  # fmt: skip
+        host = var.name.split("~")[0] if var.hidden else var.name
+        self.findings.append(UnitFinding(host, message, declared, inferred, tuple(terms)))
+
+    def label(self, var: Variable, piece: Piece | None = None) -> str:
+        if var.hidden:
+            host = var.name.split("~")[0]
+            kind = self.model.variables[host].kind if host in self.model.variables else "variable"
+            what = re.sub(r"\d+$", "", var.name.split("~")[-1])
+            return f"{kind} {host!r} (in the state of its {what})"
+        where = ""
+        if piece is not None and piece.subs and len(var.pieces) > 1:
+            where = "[" + ", ".join(piece.subs) + "]"
+        return f"{var.kind} {var.name!r}{where}"
+
+    def equation(self, var: Variable, piece: Piece, target: _U, side: str = "") -> None:
+        """Check one equation piece of ``var`` against the units ``target``."""
+        label = self.label(var, piece) + side
+        try:
+            found = self.infer(piece.expr)
+        except _Mismatch as exc:
+            self.report(var, f"{label}: {exc.message}.", self.show(target), "", exc.terms)
+            return
+        if self.same(found, target):
+            return
+        terms = [(_text(e), self.show(self.safe(e))) for e in _terms(piece.expr)]
+        shown = "; ".join(f"{t}: {u}" for t, u in terms)
+        self.report(
+            var,
+            f"{label}: left and right units do not match: the left side is in "
+            f"{self.show(target)}, the right side {_text(piece.expr)!r} is in "
+            f"{self.show(found)}{self.why(found, target)} (terms: {shown}).",
+            self.show(target),
+            self.show(found),
+            terms,
+        )
+
+    def safe(self, expr: Expr) -> _U:
+        try:
+            return self.infer(expr)
+        except _Mismatch:
+            return _UNKNOWN
+
+    def run(self) -> list[UnitFinding]:
+        per_time = None if self.time is None else 1 / self.time
+        for var in self.model.variables.values():
+            if var.kind in ("param", "lookup"):
+                continue
+            own = self.units_of(var.name)
+            if own.q is None:
+                continue
+            if var.kind == "delay_fixed":
+                self.delay_fixed(var, own)
+                continue
+            if var.hidden and var.kind != "stock":
+                continue
+            pieces = var.pieces + (var.init_pieces or [])
+            if var.kind == "stock":
+                if not var.hidden:  # a hidden stock's units come from its initial value
+                    for piece in var.pieces:
+                        self.equation(var, piece, own, " (initial value)")
+                if per_time is not None:
+                    rate = _U(own.q * per_time)
+                    for piece in var.rate or []:
+                        self.equation(var, piece, rate, " (rate of change)")
+                    self.flows(var, rate)
+                continue
+            for piece in pieces:
+                self.equation(var, piece, own)
+        return self.findings
+
+    def flows(self, stock: Variable, rate: _U) -> None:
+        for names, verb in ((stock.inflows, "fills"), (stock.outflows, "drains")):
+            for name in names:
+                flow = self.units_of(name)
+                if not self.same(flow, rate):
+                    self.report(
+                        self.model.variables[name],
+                        f"flow {name!r} (in {self.show(flow)}) {verb} stock "
+                        f"{stock.name!r} (in {self.show(_U(self.units_of(stock.name).q))}): a "
+                        f"flow must be in its stock's units per time unit, "
+                        f"{self.show(rate)}{self.why(flow, rate)}.",
+                        self.show(rate),
+                        self.show(flow),
+                        [(name, self.show(flow))],
+                    )
+
+    def delay_fixed(self, var: Variable, own: _U) -> None:
+        if len(var.pieces) < 3:
+            return
+        label = self.label(var)
+        time = _UNKNOWN if self.time is None else _U(self.time)
+        try:
+            delay = var.pieces[1].expr
+            self.need(delay, self.infer(delay), time, "DELAY FIXED takes a delay time")
+            initial = var.pieces[2].expr
+            self.need(initial, self.infer(initial), own, "DELAY FIXED's initial value")
+        except _Mismatch as exc:
+            self.report(var, f"{label}: {exc.message}.", "", "", exc.terms)
+
+
+def _ratio(a: Any, b: Any) -> float | None:
+    """How many ``b`` make one ``a`` when both are of one dimension (exponents compared to
+    1e-9, so that ``person^0.6 * person^0.4`` is a ``person``), else None."""
+    root = (a / b).to_root_units()
+    if any(abs(power) > 1e-9 for _, power in root.unit_items()):
+        return None
+    return float(root.magnitude)
+
+
+def _constant(expr: Expr, model: Model | None = None) -> float | None:
+    """The value of a constant expression: numbers, and parameters of one value each (the
+    model's current value, when ``model`` is given)."""
+    if isinstance(expr, Num):
+        return expr.value
+    if isinstance(expr, Ref) and model is not None:
+        var = model.variables.get(expr.name)
+        if var is None or var.kind != "param" or var.value is None or not var.value.size:
+            return None
+        values = var.value.ravel()
+        return float(values[0]) if (values == values[0]).all() else None
+    if isinstance(expr, Unary) and expr.op == "-":
+        inner = _constant(expr.operand, model)
+        return None if inner is None else -inner
+    if isinstance(expr, Binary) and expr.op in ("+", "-", "*", "/"):
+        a, b = _constant(expr.left, model), _constant(expr.right, model)
+        if a is None or b is None or (expr.op == "/" and b == 0):
+            return None
+        return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else 0.0}[expr.op]
+    return None
+
+
+def _terms(expr: Expr) -> list[Expr]:
+    """The terms of a sum, or the factors of a product, at the top of ``expr``."""
+    if isinstance(expr, Binary) and expr.op in ("+", "-", "*", "/"):
+        group = ("+", "-") if expr.op in ("+", "-") else ("*", "/")
+        out: list[Expr] = []
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Binary) and node.op in group:
+                stack += [node.right, node.left]
+            else:
+                out.append(node)
+        return out
+    if isinstance(expr, Call):
+        return list(expr.args)
+    return [expr]
+
+
+_PRECEDENCE = {"or": 1, "and": 2, "==": 3, "!=": 3, "<": 3, "<=": 3, ">": 3, ">=": 3,
+               "+": 4, "-": 4, "*": 5, "/": 5, "**": 7}  # fmt: skip
+
+
+def _text(expr: Expr, outer: int = 0) -> str:
+    """An expression as equation text, for messages (hidden state shown by what it holds)."""
+    if isinstance(expr, Num):
+        return _number(expr.value)
+    if isinstance(expr, Ref):
+        name = expr.name
+        if "~" in name:
+            name = f"<{re.sub(r'[0-9]+$', '', name.split('~')[-1])} of {name.split('~')[0]}>"
+        return name + (f"[{', '.join(expr.subs)}]" if expr.subs else "")
+    if isinstance(expr, Time):
+        return "time"
+    if isinstance(expr, Unary):
+        inner = _text(expr.operand, 6)
+        return f"-{inner}" if expr.op == "-" else f"not {inner}"
+    if isinstance(expr, Binary):
+        level = _PRECEDENCE.get(expr.op, 0)
+        right_level = level + (0 if expr.op in ("+", "*", "**") else 1)
+        text = f"{_text(expr.left, level)} {expr.op} {_text(expr.right, right_level)}"
+        return f"({text})" if level < outer else text
+    if isinstance(expr, Call):
+        if expr.func == "lookup" and expr.args:
+            return f"{_text(expr.args[0])}({', '.join(_text(a) for a in expr.args[1:])})"
+        return f"{expr.func}({', '.join(_text(a) for a in expr.args)})"
+    if isinstance(expr, Reduce):
+        return f"{expr.op}({_text(expr.body)}, {', '.join(map(repr, expr.dims))})"
+    if isinstance(expr, InlineLookup):
+        return f"with_lookup({_text(expr.arg)}, ...)"
+    return type(expr).__name__
+
+
+# ---------------------------------------------------------------------------- public
+def check_units(model: Model, *, strict: bool = False) -> list[UnitFinding]:
+    """Check that every equation of ``model`` agrees with its variable's declared units.
+
+    Each auxiliary's and flow's equation is compared with the variable's units, each stock's
+    initial value with its units and each of its flows with its units per time unit, as
+    Vensim's units check does; variables without units are not checked (see
+    :mod:`engine.units` for the conventions).
+
+    Parameters
+    ----------
+    model : Model
+        A model from the DSL or from :func:`engine.load`.
+    strict : bool
+        Raise :class:`UnitsError` listing the findings instead of returning them.
+
+    Returns
+    -------
+    list of UnitFinding
+        One per equation whose two sides disagree (empty when the model is consistent); each
+        names the variable and gives both sides' units and those of the right side's terms.
+
+    Raises
+    ------
+    UnitsError
+        With ``strict=True``, when there is a finding.
+
+    Examples
+    --------
+    >>> import engine
+    >>> m = engine.Model("decay", time_unit="year")
+    >>> _ = m.param("lifetime", 10, units="year")
+    >>> _ = m.stock("amount", initial=100, units="kg")
+    >>> _ = m.flow("decay", "amount / lifetime", out_of="amount", units="kg/year")
+    >>> engine.check_units(m)
+    []
+    """
+    findings = _Checker(model).run()
+    if strict and findings:
+        listed = "\n".join(f"- {f.message}" for f in findings)
+        raise UnitsError(
+            f"model {model.name!r}: {len(findings)} units disagreement(s):\n{listed}\n"
+            "Correct the units (or the equations) named above, or check with strict=False "
+            "to get them as warnings."
+        )
+    return findings
+
+
+def infer_units(model: Model, equation: str | Expr) -> str:
+    """The units of ``equation`` (DSL syntax) in the context of ``model``, as text.
+
+    Raises
+    ------
+    UnitsError
+        When the equation's terms disagree.
+
+    Examples
+    --------
+    >>> import engine
+    >>> m = engine.Model("m")
+    >>> _ = m.param("people", 10, units="persons")
+    >>> _ = m.param("span", 2, units="Year")
+    >>> infer_units(m, "people / span")
+    'person/year'
+    """
+    expr = equation if isinstance(equation, Expr) else parse(equation, where="infer_units")
+    checker = _Checker(model)
+    try:
+        return checker.show(checker.infer(expr))
+    except _Mismatch as exc:
+        raise UnitsError(f"{_text(expr)!r}: {exc.message}.") from None
+
