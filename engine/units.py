@@ -22,10 +22,11 @@ them; a builtin function follows its rule in :data:`UNITS_RULES` (beside the tab
 dimensionless argument, SMOOTH and DELAY keep their input's units and take a delay time in the
 model's time unit, STEP/RAMP/PULSE take times, TREND is per time...); a lookup returns its
 declared units (a table declares no units for its input, which is not checked); a stock is its
-flows times the time unit; a power of a quantity with units needs a constant exponent (a
-number, or a parameter, taken at its value: ``U ** a * V ** (1 - a)`` is checked as written). A bare number adopts the units its context needs in a sum, a comparison,
-MIN/MAX or a branch, and is dimensionless in a product; a product with a number other than 1 is
-checked in dimension only (the number may be a conversion, such as 12 months a year).
+flows times the time unit; a power of a quantity with units needs a constant exponent (a number,
+or a parameter taken at its value: ``U ** a * V ** (1 - a)`` is checked as written). A bare
+number adopts the units its context needs in a sum, a comparison, MIN/MAX or a branch, and is
+dimensionless in a product; a product with a number other than 1 is checked in dimension only
+(the number may be a conversion, such as 12 months a year).
 
 Functions with memory are lowered into hidden stocks before a model is checked
 (:mod:`engine.spec.lowering`); their units are inferred from their equations, and a
@@ -43,13 +44,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
-
-import pint
+from typing import TYPE_CHECKING, Any
 
 from .equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary, parse
 from .errors import SpecError
 from .spec import Model, Piece, Variable
+
+if TYPE_CHECKING:
+    import pint
 
 __all__ = [
     "check_units",
@@ -209,7 +211,10 @@ class _Registry:
     """pint's registry with the words above and base units made on the fly."""
 
     def __init__(self) -> None:
-        self.ureg = pint.UnitRegistry()
+        import pint  # imported when units are first checked: `import engine` stays light
+
+        self.pint = pint
+        self.ureg: Any = pint.UnitRegistry()
         self.ureg.define("person = [person]")
         self.ureg.define("USD = [currency]")
         self.ureg.define("quarter_of_year = year / 4")
@@ -218,7 +223,7 @@ class _Registry:
         self.words: dict[str, pint.Quantity] = {}
 
     def unit(self, name: str) -> pint.Quantity:
-        return self.ureg.Quantity(1.0, pint.util.UnitsContainer({name: 1}) if name else "")
+        return self.ureg.Quantity(1.0, self.pint.util.UnitsContainer({name: 1}) if name else "")
 
     def word(self, text: str) -> pint.Quantity:
         """The units one word (or several words naming one unit) stands for."""
@@ -263,7 +268,7 @@ class _Registry:
             full = str(self.ureg.get_name(prefix + name))
             try:
                 self.ureg.Quantity(1.0, full) * self.ureg.Quantity(1.0, "m")
-            except pint.errors.OffsetUnitCalculusError:  # degC: a difference of degrees
+            except self.pint.errors.OffsetUnitCalculusError:  # degC: a difference of degrees
                 full = "delta_" + full
             return full
         return None
@@ -272,8 +277,10 @@ class _Registry:
         """Units as text: ``person/year``, ``USD/(person*year)``, ``dimensionless``."""
         if q is None:
             return "unknown"
-        up, down = [], []
-        for name, power in sorted(q.unit_items(), key=lambda item: -item[1]):
+        up: list[str] = []
+        down: list[str] = []
+        items = [(str(name), float(power)) for name, power in q.unit_items()]  # type: ignore[arg-type]
+        for name, power in sorted(items, key=lambda item: -item[1]):
             shown = self.shown.get(name, name)
             size = abs(power)
             text = shown if size == 1 else f"{shown}^{_number(size)}"
@@ -779,7 +786,7 @@ def _terms(expr: Expr) -> list[Expr]:
     if isinstance(expr, Binary) and expr.op in ("+", "-", "*", "/"):
         group = ("+", "-") if expr.op in ("+", "-") else ("*", "/")
         out: list[Expr] = []
-        stack = [expr]
+        stack: list[Expr] = [expr]
         while stack:
             node = stack.pop()
             if isinstance(node, Binary) and node.op in group:
@@ -897,4 +904,3 @@ def infer_units(model: Model, equation: str | Expr) -> str:
         return checker.show(checker.infer(expr))
     except _Mismatch as exc:
         raise UnitsError(f"{_text(expr)!r}: {exc.message}.") from None
-
