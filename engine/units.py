@@ -168,6 +168,7 @@ _WORDS = {
     "dimensionless": "",
     "unitless": "",
     "nondimensional": "",
+    "fraction": "",
     "1": "",
     "person": "person",
     "people": "person",
@@ -200,8 +201,10 @@ _NOT_PINT = {
     "line", "shake", "turn", "tick", "each", "item", "chain", "pole", "score", "gamma", "mil",
     "grade", "drop", "pi", "lot", "sun", "light",
 }  # fmt: skip
-# One-letter symbols of constants, not units (pint: e the elementary charge, c light's speed).
-_NOT_PINT_SYMBOLS = {"e", "c", "G", "k", "R", "P", "E"}
+# The one-letter symbols taken as pint's (others, like pint's D for debye, are words of their own).
+_LETTERS = set("msdhgtlLKAVWJNCa")
+# The prefixes taken on a short symbol (km, MW, mg...; not Rs as ronna-seconds).
+_PREFIXES = {"kilo", "mega", "giga", "tera", "milli", "micro", "nano", "centi", "hecto"}
 _SHOWN = {"quarter_of_year": "quarter", "delta_degree_Celsius": "degC",
           "delta_degree_Fahrenheit": "degF"}  # fmt: skip
 _TOKEN = re.compile(r"\s*(\*\*|[*/^()]|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?(?![A-Za-z_$%])|[^*/^()]+)")
@@ -239,7 +242,9 @@ class _Registry:
             if key in _WORDS:
                 return self.unit(_WORDS[key])
         if " " not in text:
-            for candidate, prefixed in ((text, True), (lower, False), (_singular(lower), False)):
+            # symbols keep their case (D is not d, a day); words are tried in lower case too
+            tries = [(text, True)] + ([(lower, False), (_singular(lower), False)] * (len(text) > 2))
+            for candidate, prefixed in tries:
                 name = self._pint_name(candidate, prefixed)
                 if name:
                     return self.unit(name)
@@ -253,7 +258,7 @@ class _Registry:
         return self.unit(name)
 
     def _pint_name(self, word: str, prefixed: bool) -> str | None:
-        if word in _NOT_PINT_SYMBOLS or _singular(word.lower()) in _NOT_PINT:
+        if (len(word) == 1 and word not in _LETTERS) or _singular(word.lower()) in _NOT_PINT:
             return None
         try:
             found = self.ureg.parse_unit_name(word)
@@ -261,7 +266,7 @@ class _Registry:
             return None
         for prefix, name, _suffix in found:
             # a prefix only on a short symbol ("km", "MW"): "units" is not micro-nits
-            if prefix and (not prefixed or len(word) > 4):
+            if prefix and (not prefixed or len(word) > 4 or prefix not in _PREFIXES):
                 continue
             if "constant" in name or name in _NOT_PINT:
                 continue
@@ -651,7 +656,9 @@ class _Checker:
     def report(self, var: Variable, message: str, declared: str = "", inferred: str = "",
                terms: Iterable[tuple[str, str]] = ()) -> None:  # fmt: skip
         host = var.name.split("~")[0] if var.hidden else var.name
-        self.findings.append(UnitFinding(host, message, declared, inferred, tuple(terms)))
+        finding = UnitFinding(host, message, declared, inferred, tuple(terms))
+        if finding not in self.findings:  # the stages of one function's state say it once
+            self.findings.append(finding)
 
     def label(self, var: Variable, piece: Piece | None = None) -> str:
         if var.hidden:
