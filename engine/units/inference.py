@@ -1,41 +1,5 @@
-"""Units checking: every equation's right-hand side against its variable's declared units.
-
-Each variable's units (the DSL's ``units=``, or the units field of a Vensim/XMILE file) are
-parsed into a dimensional algebra (:mod:`pint`) with Vensim's conventions:
-
-- ``Dmnl``, ``dimensionless``, ``unitless`` and ``1`` are dimensionless; blank units are
-  *unspecified*: such a variable is not checked, and an equation using it is checked as far as
-  its other terms allow (as Vensim skips unknown units);
-- ``Year``, ``Month``, ``Week``, ``Day``, ``Hour``, ``Minute``, ``Second``, ``Quarter`` (any case,
-  singular or plural) are time units that convert into one another (a ``Month`` is a twelfth of
-  a ``Year``); ``person``/``persons``/``people`` are one unit, ``$``/``USD``/``dollar`` another;
-  ``%`` is a hundredth;
-- physical units pint knows (``m``, ``K``, ``kg``, ``MW``...) keep their meaning; any other word
-  (``Widgets``, ``Degrees Fahrenheit``) becomes a base unit of its own, its plural the same unit;
-- a units expression combines words with ``*``, ``/``, ``^`` (or ``**``), parentheses, numbers
-  and ``per`` (``persons per year``); a range after the units (``Minutes [0,?]``) is ignored.
-
-The units of a right-hand side are inferred from its terms, as Vensim's units check does: a
-sum, a difference and a comparison need terms of one unit; a product and a quotient combine
-them; a builtin function follows its rule in :data:`UNITS_RULES` (beside the table of builtins,
-:data:`engine.builtins.BUILTINS`: MIN/MAX and the branches of IF THEN ELSE agree, EXP/LN take a
-dimensionless argument, SMOOTH and DELAY keep their input's units and take a delay time in the
-model's time unit, STEP/RAMP/PULSE take times, TREND is per time...); a lookup returns its
-declared units (a table declares no units for its input, which is not checked); a stock is its
-flows times the time unit; a power of a quantity with units needs a constant exponent (a number,
-or a parameter taken at its value: ``U ** a * V ** (1 - a)`` is checked as written). A bare
-number adopts the units its context needs in a sum, a comparison, MIN/MAX or a branch, and is
-dimensionless in a product; a product with a number other than 1 is checked in dimension only
-(the number may be a conversion, such as 12 months a year).
-
-Functions with memory are lowered into hidden stocks before a model is checked
-(:mod:`engine.spec.lowering`); their units are inferred from their equations, and a
-disagreement inside one is reported against the variable that called the function.
-
-References
-----------
-Vensim Help, "Units Checking" and "Units Synonyms" (Ventana Systems).
-"""
+"""The units of expressions inferred from their terms, and the checks of a model's equations
+against its declared units (:func:`check_units`)."""
 
 from __future__ import annotations
 
@@ -43,25 +7,15 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary, parse
-from .errors import SpecError
-from .spec import Model, Piece, Variable
+from ..equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary, parse
+from ..errors import SpecError
+from ..spec import Model, Piece, Variable
+from .rules import UNITS_RULES
+from .strings import number_text, parse_with, registry
 
-if TYPE_CHECKING:
-    import pint
-
-__all__ = [
-    "check_units",
-    "infer_units",
-    "UnitFinding",
-    "UnitsError",
-    "UnitsRule",
-    "UNITS_RULES",
-    "parse_units",
-]
+__all__ = ["check_units", "infer_units", "UnitFinding", "UnitsError"]
 
 
 class UnitsError(SpecError):
@@ -85,318 +39,6 @@ class UnitFinding:
         return self.message
 
 
-# ---------------------------------------------------------------------------- rules
-@dataclass(frozen=True)
-class UnitsRule:
-    """How a builtin function's units follow from its arguments' (by argument position).
-
-    ``result`` is ``"agreed"`` (the units the ``agree`` arguments share), ``"dimensionless"``,
-    ``"time"`` (the model's time unit), ``"per_time"`` (its inverse), ``"times_time"`` (the
-    first argument times the time unit), ``"ratio"`` (first / second), ``"sqrt"``, ``"power"``
-    (first to the constant second) or ``"table"`` (the declared units of the lookup table given
-    as first argument). ``agree`` arguments must share units, ``time`` ones be in the time
-    unit, ``dimensionless`` ones be dimensionless, ``as_result`` ones have the result's units.
-    """
-
-    result: str
-    agree: tuple[int, ...] = ()
-    time: tuple[int, ...] = ()
-    dimensionless: tuple[int, ...] = ()
-    as_result: tuple[int, ...] = ()
-
-
-_SAME = UnitsRule("agreed", agree=(0,))
-_PURE = UnitsRule("dimensionless", dimensionless=(0,))
-_SMOOTH = UnitsRule("agreed", agree=(0, 2), time=(1,), dimensionless=(3,))
-
-#: The units rule of every builtin of :data:`engine.builtins.BUILTINS`, by name.
-UNITS_RULES: dict[str, UnitsRule] = {
-    "if_then_else": UnitsRule("agreed", agree=(1, 2)),
-    "min": UnitsRule("agreed", agree=(0, 1)),
-    "max": UnitsRule("agreed", agree=(0, 1)),
-    "abs": _SAME,
-    "integer": _SAME,
-    "sign": UnitsRule("dimensionless"),
-    "exp": _PURE,
-    "ln": _PURE,
-    "log": UnitsRule("dimensionless", dimensionless=(0, 1)),
-    "log10": _PURE,
-    "sin": _PURE,
-    "cos": _PURE,
-    "tan": _PURE,
-    "arcsin": _PURE,
-    "arccos": _PURE,
-    "arctan": _PURE,
-    "sinh": _PURE,
-    "cosh": _PURE,
-    "tanh": _PURE,
-    "sqrt": UnitsRule("sqrt"),
-    "power": UnitsRule("power"),
-    "modulo": UnitsRule("agreed", agree=(0, 1)),
-    "quantum": UnitsRule("agreed", agree=(0, 1)),
-    "xidz": UnitsRule("ratio", as_result=(2,)),
-    "zidz": UnitsRule("ratio"),
-    "step": UnitsRule("agreed", agree=(0,), time=(1,)),
-    "ramp": UnitsRule("times_time", time=(1, 2)),
-    "pulse": UnitsRule("dimensionless", time=(0, 1)),
-    "pulse_train": UnitsRule("dimensionless", time=(0, 1, 2, 3)),
-    "lookup_extrapolate": UnitsRule("table"),
-    "time_step": UnitsRule("time"),
-    "random_uniform": UnitsRule("agreed", agree=(0, 1)),
-    "smooth": _SMOOTH,
-    "smoothi": _SMOOTH,
-    "smooth3": _SMOOTH,
-    "smooth3i": _SMOOTH,
-    "smooth_n": _SMOOTH,
-    "delay1": _SMOOTH,
-    "delay1i": _SMOOTH,
-    "delay3": _SMOOTH,
-    "delay3i": _SMOOTH,
-    "delay_n": _SMOOTH,
-    "delay_n_lagged": _SMOOTH,
-    "delay_fixed": _SMOOTH,
-    "trend": UnitsRule("per_time", time=(1,), as_result=(2,)),
-    "forecast": UnitsRule("agreed", agree=(0,), time=(1, 2)),
-    "initial": _SAME,
-}
-
-
-# ---------------------------------------------------------------------------- parsing units
-# Words with a meaning of their own here (lower case, singular), before pint is asked.
-_WORDS = {
-    "dmnl": "",
-    "dimensionless": "",
-    "unitless": "",
-    "nondimensional": "",
-    "fraction": "",
-    "1": "",
-    "person": "person",
-    "people": "person",
-    "$": "USD",
-    "usd": "USD",
-    "dollar": "USD",
-    "%": "percent",
-    "percent": "percent",
-    "second": "second",
-    "sec": "second",
-    "minute": "minute",
-    "min": "minute",
-    "hour": "hour",
-    "hr": "hour",
-    "day": "day",
-    "week": "week",
-    "wk": "week",
-    "month": "month",
-    "mo": "month",
-    "quarter": "quarter_of_year",
-    "year": "year",
-    "yr": "year",
-    "decade": "decade",
-    "century": "century",
-}
-# Words pint knows but a modeller means otherwise (pint: "units" is micro-nits, "cycle" an
-# angle, "bag" of cement, "degree" an angle, "count" dimensionless, "point" a length...).
-_NOT_PINT = {
-    "unit", "cycle", "bag", "case", "bar", "are", "degree", "count", "point", "link", "hand",
-    "line", "shake", "turn", "tick", "each", "item", "chain", "pole", "score", "gamma", "mil",
-    "grade", "drop", "pi", "lot", "sun", "light",
-}  # fmt: skip
-# The one-letter symbols taken as pint's (others, like pint's D for debye, are words of their own).
-_LETTERS = set("msdhgtlLKAVWJNCa")
-# The prefixes taken on a short symbol (km, MW, mg...; not Rs as ronna-seconds).
-_PREFIXES = {"kilo", "mega", "giga", "tera", "milli", "micro", "nano", "centi", "hecto"}
-_SHOWN = {"quarter_of_year": "quarter", "delta_degree_Celsius": "degC",
-          "delta_degree_Fahrenheit": "degF"}  # fmt: skip
-_TOKEN = re.compile(r"\s*(\*\*|[*/^()]|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?(?![A-Za-z_$%])|[^*/^()]+)")
-
-
-class _Registry:
-    """pint's registry with the words above and base units made on the fly."""
-
-    def __init__(self) -> None:
-        import pint  # imported when units are first checked: `import engine` stays light
-
-        self.pint = pint
-        self.ureg: Any = pint.UnitRegistry()
-        self.ureg.define("person = [person]")
-        self.ureg.define("USD = [currency]")
-        self.ureg.define("quarter_of_year = year / 4")
-        self.shown: dict[str, str] = dict(_SHOWN)
-        self.made: dict[str, str] = {}  # key of a made-up unit -> its pint name
-        self.words: dict[str, pint.Quantity] = {}
-
-    def unit(self, name: str) -> pint.Quantity:
-        return self.ureg.Quantity(1.0, self.pint.util.UnitsContainer({name: 1}) if name else "")
-
-    def word(self, text: str) -> pint.Quantity:
-        """The units one word (or several words naming one unit) stands for."""
-        text = " ".join(text.split())
-        found = self.words.get(text)
-        if found is None:
-            found = self.words[text] = self._word(text)
-        return found
-
-    def _word(self, text: str) -> pint.Quantity:
-        lower = text.lower()
-        for key in (lower, _singular(lower)):
-            if key in _WORDS:
-                return self.unit(_WORDS[key])
-        if " " not in text:
-            # symbols keep their case (D is not d, a day); words are tried in lower case too
-            tries = [(text, True)] + ([(lower, False), (_singular(lower), False)] * (len(text) > 2))
-            for candidate, prefixed in tries:
-                name = self._pint_name(candidate, prefixed)
-                if name:
-                    return self.unit(name)
-        key = "_".join(_singular(w) for w in lower.split(" "))
-        name = self.made.get(key)
-        if name is None:
-            name = "u_" + "".join(c if c.isalnum() else f"_{ord(c):x}_" for c in key)
-            self.ureg.define(f"{name} = [{name}]")
-            self.made[key] = name
-            self.shown[name] = text
-        return self.unit(name)
-
-    def _pint_name(self, word: str, prefixed: bool) -> str | None:
-        if (len(word) == 1 and word not in _LETTERS) or _singular(word.lower()) in _NOT_PINT:
-            return None
-        try:
-            found = self.ureg.parse_unit_name(word)
-        except Exception:  # noqa: BLE001 - pint's parser: any failure means "not pint's word"
-            return None
-        for prefix, name, _suffix in found:
-            # a prefix only on a short symbol ("km", "MW"): "units" is not micro-nits
-            if prefix and (not prefixed or len(word) > 4 or prefix not in _PREFIXES):
-                continue
-            if "constant" in name or name in _NOT_PINT:
-                continue
-            full = str(self.ureg.get_name(prefix + name))
-            try:
-                self.ureg.Quantity(1.0, full) * self.ureg.Quantity(1.0, "m")
-            except self.pint.errors.OffsetUnitCalculusError:  # degC: a difference of degrees
-                full = "delta_" + full
-            return full
-        return None
-
-    def show(self, q: pint.Quantity | None) -> str:
-        """Units as text: ``person/year``, ``USD/(person*year)``, ``dimensionless``."""
-        if q is None:
-            return "unknown"
-        up: list[str] = []
-        down: list[str] = []
-        items = [(str(name), float(power)) for name, power in q.unit_items()]  # type: ignore[arg-type]
-        for name, power in sorted(items, key=lambda item: -item[1]):
-            shown = self.shown.get(name, name)
-            size = abs(power)
-            text = shown if size == 1 else f"{shown}^{_number(size)}"
-            (up if power > 0 else down).append(text)
-        out = "*".join(up) or ("1" if down else "dimensionless")
-        if down:
-            out += "/" + (down[0] if len(down) == 1 else "(" + "*".join(down) + ")")
-        scale = float(q.magnitude)
-        return out if math.isclose(scale, 1.0) else f"{_number(scale)} {out}"
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
-def _singular(word: str) -> str:
-    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
-        return word
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith(("sses", "xes", "ches", "shes")):
-        return word[:-2]
-    return word[:-1]
-
-
-@cache
-def _registry() -> _Registry:
-    return _Registry()
-
-
-def parse_units(text: str) -> pint.Quantity | None:
-    """The units a units string stands for, as a pint quantity of magnitude 1 (None: blank).
-
-    Raises
-    ------
-    ValueError
-        On a string that is not a units expression (unbalanced parentheses, a power that is
-        not a number...).
-
-    Examples
-    --------
-    >>> parse_units("Persons/Year") == parse_units("person / yr")
-    True
-    """
-    return _parse_units(_registry(), text)
-
-
-def _parse_units(reg: _Registry, text: str) -> pint.Quantity | None:
-    text = str(text or "").split("[")[0].strip()
-    if not text or text == "?":
-        return None
-    text = re.sub(r"(?i)\s+per\s+", "/", text)
-    tokens = [t.strip() for t in _TOKEN.findall(text) if t.strip()]
-    if "".join(tokens).replace(" ", "") != text.replace(" ", ""):
-        raise ValueError(f"cannot read the units {text!r}")
-    position = 0
-
-    def peek() -> str | None:
-        return tokens[position] if position < len(tokens) else None
-
-    def take() -> str:
-        nonlocal position
-        position += 1
-        return tokens[position - 1]
-
-    def product() -> pint.Quantity:
-        out = power()
-        while peek() is not None and peek() != ")":
-            op = peek()
-            if op in ("*", "/"):
-                take()
-                out = out * power() if op == "*" else out / power()
-            else:  # "1000 persons": a number and a word side by side multiply
-                out = out * power()
-        return out
-
-    def power() -> pint.Quantity:
-        base = factor()
-        if peek() in ("^", "**"):
-            take()
-            sign = -1.0 if peek() == "-" else 1.0
-            exponent = take() if sign > 0 else take()[1:]
-            try:
-                return base ** (sign * float(exponent))
-            except ValueError:
-                raise ValueError(f"the power in {text!r} is not a number") from None
-        return base
-
-    def factor() -> pint.Quantity:
-        token = peek()
-        if token is None or token in ("*", "/", "^", "**", ")"):
-            raise ValueError(f"cannot read the units {text!r}")
-        take()
-        if token == "(":
-            inner = product()
-            if peek() != ")":
-                raise ValueError(f"unbalanced parentheses in the units {text!r}")
-            take()
-            return inner
-        try:
-            return reg.ureg.Quantity(float(token), "")
-        except ValueError:
-            return reg.word(token)
-
-    out = product()
-    if position != len(tokens):
-        raise ValueError(f"unbalanced parentheses in the units {text!r}")
-    return out
-
-
-# ---------------------------------------------------------------------------- inference
 @dataclass(frozen=True)
 class _U:
     """Inferred units: ``q`` None when unknown; ``number`` for a bare number (it adopts the
@@ -420,7 +62,7 @@ class _Mismatch(Exception):
 class _Checker:
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.reg = _registry()
+        self.reg = registry()
         self.findings: list[UnitFinding] = []
         self.declared: dict[str, Any] = {}
         for var in model.variables.values():
@@ -428,7 +70,7 @@ class _Checker:
             if var.hidden:
                 continue
             try:
-                self.declared[var.name] = _parse_units(self.reg, var.units)
+                self.declared[var.name] = parse_with(self.reg, var.units)
             except ValueError as exc:
                 self.findings.append(
                     UnitFinding(
@@ -439,7 +81,7 @@ class _Checker:
                     )
                 )
         try:
-            self.time = _parse_units(self.reg, model.time_unit)
+            self.time = parse_with(self.reg, model.time_unit)
         except ValueError:
             self.time = None
         self.hidden: dict[str, _U] = {}
@@ -456,7 +98,7 @@ class _Checker:
     def why(self, a: _U, b: _U) -> str:
         ratio = None if a.q is None or b.q is None else _ratio(a.q, b.q)
         if ratio is not None:
-            return f" (of one dimension, but a factor {_number(ratio)} apart)"
+            return f" (of one dimension, but a factor {number_text(ratio)} apart)"
         return ""
 
     def show(self, u: _U) -> str:
@@ -813,7 +455,7 @@ _PRECEDENCE = {"or": 1, "and": 2, "==": 3, "!=": 3, "<": 3, "<=": 3, ">": 3, ">=
 def _text(expr: Expr, outer: int = 0) -> str:
     """An expression as equation text, for messages (hidden state shown by what it holds)."""
     if isinstance(expr, Num):
-        return _number(expr.value)
+        return number_text(expr.value)
     if isinstance(expr, Ref):
         name = expr.name
         if "~" in name:
@@ -840,7 +482,6 @@ def _text(expr: Expr, outer: int = 0) -> str:
     return type(expr).__name__
 
 
-# ---------------------------------------------------------------------------- public
 def check_units(model: Model, *, strict: bool = False) -> list[UnitFinding]:
     """Check that every equation of ``model`` agrees with its variable's declared units.
 
