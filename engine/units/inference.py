@@ -13,7 +13,7 @@ from ..equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time
 from ..errors import SpecError
 from ..spec import Model, Piece, Variable
 from .rules import UNITS_RULES
-from .strings import number_text, parse_with, registry
+from .strings import TIME_UNKNOWN, number_text, parse_with, registry
 
 __all__ = ["check_units", "infer_units", "UnitFinding", "UnitsError"]
 
@@ -65,12 +65,19 @@ class _Checker:
         self.reg = registry()
         self.findings: list[UnitFinding] = []
         self.declared: dict[str, Any] = {}
+        try:  # "Time" (XMILE's default time_units) names no unit
+            generic = model.time_unit.strip().lower() in ("", "time")
+            self.time = None if generic else parse_with(self.reg, model.time_unit)
+        except ValueError:
+            self.time = None
         for var in model.variables.values():
             self.declared[var.name] = None
             if var.hidden:
                 continue
             try:
-                self.declared[var.name] = parse_with(self.reg, var.units)
+                self.declared[var.name] = parse_with(self.reg, var.units, self.time or TIME_UNKNOWN)
+            except LookupError:  # units per Time in a model of unknown time unit
+                continue
             except ValueError as exc:
                 self.findings.append(
                     UnitFinding(
@@ -80,10 +87,6 @@ class _Checker:
                         declared=var.units,
                     )
                 )
-        try:
-            self.time = parse_with(self.reg, model.time_unit)
-        except ValueError:
-            self.time = None
         self.hidden: dict[str, _U] = {}
 
     # -- comparisons

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pint
 
-__all__ = ["parse_units", "registry", "Registry"]
+__all__ = ["parse_units", "parse_with", "registry", "Registry", "TIME_UNKNOWN"]
 
 # Words with a meaning of their own here (lower case, singular), before pint is asked.
 _WORDS = {
@@ -44,6 +44,8 @@ _WORDS = {
     "decade": "decade",
     "century": "century",
 }
+# Abbreviations of words that are units of their own here.
+_ABBREVIATIONS = {"deg": "degree", "degs": "degree"}
 # Words pint knows but a modeller means otherwise (pint: "units" is micro-nits, "cycle" an
 # angle, "bag" of cement, "degree" an angle, "count" dimensionless, "point" a length...).
 _NOT_PINT = {
@@ -88,6 +90,8 @@ class Registry:
 
     def _word(self, text: str) -> pint.Quantity:
         lower = text.lower()
+        if lower in _ABBREVIATIONS:
+            text = lower = _ABBREVIATIONS[lower]
         for key in (lower, _singular(lower)):
             if key in _WORDS:
                 return self.unit(_WORDS[key])
@@ -166,8 +170,16 @@ def registry() -> Registry:
     return Registry()
 
 
-def parse_units(text: str) -> pint.Quantity | None:
+#: Given as ``time`` to :func:`parse_with`: the word ``Time`` raises LookupError (a model
+#: whose time unit is not known cannot say what ``person/Time`` is).
+TIME_UNKNOWN: Any = object()
+
+
+def parse_units(text: str, *, time: pint.Quantity | None = None) -> pint.Quantity | None:
     """The units a units string stands for, as a pint quantity of magnitude 1 (None: blank).
+
+    The word ``Time`` stands for ``time``, the model's time unit, when given (Stella writes
+    ``people/Time``).
 
     Raises
     ------
@@ -180,10 +192,10 @@ def parse_units(text: str) -> pint.Quantity | None:
     >>> parse_units("Persons/Year") == parse_units("person / yr")
     True
     """
-    return parse_with(registry(), text)
+    return parse_with(registry(), text, time)
 
 
-def parse_with(reg: Registry, text: str) -> pint.Quantity | None:
+def parse_with(reg: Registry, text: str, time: Any = None) -> pint.Quantity | None:
     text = str(text or "").split("[")[0].strip()
     if not text or text == "?":
         return None
@@ -235,6 +247,10 @@ def parse_with(reg: Registry, text: str) -> pint.Quantity | None:
                 raise ValueError(f"unbalanced parentheses in the units {text!r}")
             take()
             return inner
+        if token.lower() == "time" and time is not None:
+            if time is TIME_UNKNOWN:
+                raise LookupError("the model's time unit is unknown")
+            return time
         try:
             return reg.ureg.Quantity(float(token), "")
         except ValueError:

@@ -67,6 +67,23 @@ def test_time_units_convert_and_words_of_their_own_are_base_units():
     assert parse_units("km").dimensionality == parse_units("m").dimensionality
 
 
+def test_time_is_the_models_time_unit():
+    m = engine.Model("sir", time_unit="Day")
+    m.param("duration", 5, units="days")
+    m.stock("infectious", initial=10, units="people")
+    m.flow("recovering", "infectious / duration", out_of="infectious", units="person/Time")
+    assert check_units(m) == []
+    m.param("wrong", 2, units="person/Time")
+    m.aux("mixed", "wrong + infectious", units="person")
+    (finding,) = check_units(m)
+    assert "person/day" in finding.message
+    generic = engine.Model("generic", time_unit="Time")  # XMILE's default: no unit named
+    generic.param("duration", 5, units="days")
+    generic.stock("infectious", initial=10, units="people")
+    generic.flow("recovering", "infectious / duration", out_of="infectious", units="person/Time")
+    assert check_units(generic) == []
+
+
 @pytest.mark.parametrize("text", ["person/(year", "person^year", "/year", "person*"])
 def test_unreadable_units_raise(text):
     with pytest.raises(ValueError):
@@ -236,7 +253,14 @@ needs_models = pytest.mark.skipif(
 
 @needs_models
 @pytest.mark.parametrize(
-    "path", ["samples/teacup/teacup.mdl", "samples/SIR/SIR.mdl", "tests/delays/test_delays.mdl"]
+    "path",
+    [
+        "samples/teacup/teacup.mdl",
+        "samples/SIR/SIR.mdl",
+        "tests/delays/test_delays.mdl",
+        "samples/SIR/SIR.xmile",
+        "samples/teacup/teacup.stmx",
+    ],
 )
 def test_consistent_vensim_models_are_clean(path):
     model = engine.load(TEST_MODELS / path)
