@@ -88,6 +88,7 @@ class _Checker:
                     )
                 )
         self.hidden: dict[str, _U] = {}
+        self.hosts_reported: set[str] = set()
 
     # -- comparisons
     def same(self, a: _U, b: _U) -> bool:
@@ -152,26 +153,31 @@ class _Checker:
         found = self.hidden.get(name)
         if found is None:
             self.hidden[name] = _UNKNOWN  # a cycle through hidden variables stays unknown
-            found = self.hidden[name] = self.hidden_units(var)
+            try:
+                found = self.hidden_units(var)
+            except RecursionError:  # a chain of thousands of stages, each from the one before
+                found = _UNKNOWN
+            self.hidden[name] = found
         return found
 
     def hidden_units(self, var: Variable) -> _U:
         """A hidden variable's units, from its equations (the host's units were only copied
-        onto it when a function with memory was lowered)."""
-        try:
-            first = self.infer(var.pieces[0].expr) if var.pieces else _UNKNOWN
-        except _Mismatch:
-            first = _UNKNOWN
-        if var.kind == "stock" and (first.q is None or first.number) and var.rate:
-            try:
-                rate = self.infer(var.rate[0].expr)
-            except _Mismatch:
-                rate = _UNKNOWN
-            if rate.q is not None and not rate.number and self.time is not None:
+        onto it when a function with memory was lowered).
+
+        A hidden stock takes its initial value's units unless a number is part of it (a
+        material delay starts at ``initial * stage time``: with ``initial`` 0 that says
+        nothing of the input's units); then its rate's times the time unit, or its first
+        inflow's.
+        """
+        first = self.safe(var.pieces[0].expr) if var.pieces else _UNKNOWN
+        if var.kind != "stock" or (first.q is not None and not first.number and not first.scaled):
+            return first
+        if self.time is not None:
+            rate = self.safe(var.rate[0].expr) if var.rate else _UNKNOWN
+            if rate.q is not None and not rate.number:
                 return _U(rate.q * self.time, scaled=rate.scaled)
-        if var.kind == "stock" and (first.q is None or first.number) and var.inflows:
-            flow = self.units_of(var.inflows[0])
-            if flow.q is not None and self.time is not None:
+            flow = self.units_of(var.inflows[0]) if var.inflows else _UNKNOWN
+            if flow.q is not None and not flow.number:
                 return _U(flow.q * self.time)
         return first
 
@@ -301,9 +307,11 @@ class _Checker:
     def report(self, var: Variable, message: str, declared: str = "", inferred: str = "",
                terms: Iterable[tuple[str, str]] = ()) -> None:  # fmt: skip
         host = var.name.split("~")[0] if var.hidden else var.name
-        finding = UnitFinding(host, message, declared, inferred, tuple(terms))
-        if finding not in self.findings:  # the stages of one function's state say it once
-            self.findings.append(finding)
+        if var.hidden:  # the stages of a function's state (a delay of order 10) say it once
+            if host in self.hosts_reported:
+                return
+            self.hosts_reported.add(host)
+        self.findings.append(UnitFinding(host, message, declared, inferred, tuple(terms)))
 
     def label(self, var: Variable, piece: Piece | None = None) -> str:
         if var.hidden:
@@ -346,6 +354,9 @@ class _Checker:
 
     def run(self) -> list[UnitFinding]:
         per_time = None if self.time is None else 1 / self.time
+        for var in self.model.variables.values():
+            if var.hidden:  # in the order made: each stage of a chain after the one it reads
+                self.units_of(var.name)
         for var in self.model.variables.values():
             if var.kind in ("param", "lookup"):
                 continue
@@ -405,7 +416,10 @@ class _Checker:
 def _ratio(a: Any, b: Any) -> float | None:
     """How many ``b`` make one ``a`` when both are of one dimension (exponents compared to
     1e-9, so that ``person^0.6 * person^0.4`` is a ``person``), else None."""
-    root = (a / b).to_root_units()
+    try:
+        root = (a / b).to_root_units()
+    except (OverflowError, ZeroDivisionError):  # powers beyond a float (person^900)
+        return None
     if any(abs(power) > 1e-9 for _, power in root.unit_items()):
         return None
     return float(root.magnitude)

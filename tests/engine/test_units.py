@@ -159,6 +159,59 @@ def test_functions_with_memory_are_checked_through_their_state():
     assert "averaging_time" in findings[0].message
 
 
+def _memory_model(equation: str, units: str = "person/year") -> engine.Model:
+    m = engine.Model("memory", time_unit="year")
+    m.param("inflow", 1.0, units="person/year")
+    m.param("delay", 3.0, units="year")
+    m.param("crowd", 3.0, units="person")
+    m.aux("out", equation, units=units)
+    return m
+
+
+@pytest.mark.parametrize(
+    "equation",
+    [
+        "smooth(inflow, delay)",
+        "smoothi(inflow, delay, 2)",
+        "smooth3i(inflow, delay, 0)",
+        "smooth_n(inflow, delay, 0, 400)",
+        "delay1(inflow, delay)",
+        "delay3(inflow, delay)",
+        "delay3i(inflow, delay, 0)",
+        "delay_n(inflow, delay, 0, 400)",
+        "delay_fixed(inflow, delay, 0)",
+        "forecast(inflow, delay, delay)",
+        "initial(inflow)",
+    ],
+)
+def test_functions_with_memory_keep_their_inputs_units(equation):
+    assert check_units(_memory_model(equation)) == []
+
+
+@pytest.mark.parametrize(
+    "equation",
+    [
+        "smooth3(inflow, crowd)",
+        "smoothi(inflow, delay, crowd)",
+        "smooth_n(inflow, crowd, 0, 400)",
+        "delay1(inflow, crowd)",
+        "delay_n(inflow, crowd, 0, 400)",
+        "delay_fixed(inflow, crowd, 0)",
+        "delay_fixed(inflow, delay, crowd)",
+        "forecast(inflow, delay, crowd)",
+    ],
+)
+def test_functions_with_memory_given_wrong_units(equation):
+    findings = check_units(_memory_model(equation))
+    assert findings and {f.variable for f in findings} == {"out"}
+    assert len(findings) <= 2  # the state of a long delay says it once, not once a stage
+
+
+def test_trend_is_per_time_unit():
+    assert check_units(_memory_model("trend(inflow, delay, 0)", units="1/year")) == []
+    assert check_units(_memory_model("trend(inflow, crowd, 0)", units="1/year"))
+
+
 def test_every_builtin_has_a_units_rule():
     assert set(BUILTINS) <= set(UNITS_RULES)
 
