@@ -275,7 +275,7 @@ def add_fertility(p: Parts) -> None:
         "tfr_path",
         paths.tfr,
         (r, "calendar_year"),
-        units="1/person",
+        units="1",
         bounds=(0, 10),
         doc="Total fertility rate, births per woman: WPP 2022 estimates to 2021, medium "
         "variant from 2022.",
@@ -284,7 +284,7 @@ def add_fertility(p: Parts) -> None:
         "fertility_pattern",
         paths.fertility_pattern,
         (r, "age", "fertility_knot"),
-        units="1",
+        units="1/year",
         bounds=(0, 1),
         doc="Share of the TFR at each age of the mother (WPP 2022 "
         "age-specific fertility split into single years; sums to 1).",
@@ -293,7 +293,7 @@ def add_fertility(p: Parts) -> None:
         "tfr_adjustment",
         0.0,
         (r,),
-        units="1/person",
+        units="1",
         bounds=(-2, 2),
         doc="Lever: births per woman added to the path (WPP's high and low variants are +/-0.5).",
     )
@@ -317,7 +317,7 @@ def add_fertility(p: Parts) -> None:
         f"'calendar_year') + tfr_adjustment[{r}] * min(max((step_midpoint - "
         "tfr_adjustment_from) / tfr_adjustment_years, 0), 1), 0)",
         (r,),
-        units="1/person",
+        units="1",
         doc="Total fertility rate, births per woman.",
     )
     aux(
