@@ -186,6 +186,12 @@ def _python_model(path: Path) -> Any:
         module = importlib.import_module(".".join(parts))
     finally:
         sys.path.remove(str(root))
+    found = Path(getattr(module, "__file__", "") or "").resolve()
+    if found != path:  # the same dotted name already imported from elsewhere
+        raise EngineError(
+            f"{path} is the module {'.'.join(parts)!r}, already loaded from {found}; run "
+            "from the folder that holds it, or give the bundled model's name."
+        )
     build = getattr(module, "build", None)
     model = build() if callable(build) else None
     if not isinstance(model, engine.Model):
