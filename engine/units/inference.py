@@ -70,12 +70,13 @@ class _Checker:
             self.time = None if generic else parse_with(self.reg, model.time_unit)
         except ValueError:
             self.time = None
+        time = TIME_UNKNOWN if self.time is None else self.time
         for var in model.variables.values():
             self.declared[var.name] = None
             if var.hidden:
                 continue
             try:
-                self.declared[var.name] = parse_with(self.reg, var.units, self.time or TIME_UNKNOWN)
+                self.declared[var.name] = parse_with(self.reg, var.units, time)
             except LookupError:  # units per Time in a model of unknown time unit
                 continue
             except ValueError as exc:
