@@ -102,8 +102,9 @@ class _Checker:
 
     def why(self, a: _U, b: _U) -> str:
         ratio = None if a.q is None or b.q is None else _ratio(a.q, b.q)
-        if ratio is not None:
-            return f" (of one dimension, but a factor {number_text(ratio)} apart)"
+        if ratio is not None and ratio > 0:
+            factor = ratio if ratio >= 1 else 1 / ratio
+            return f" (of one dimension, but a factor {number_text(factor)} apart)"
         return ""
 
     def show(self, u: _U) -> str:
