@@ -270,10 +270,11 @@ def test_strict_raises_a_clear_error():
     assert isinstance(info.value, engine.SpecError)
 
 
-def test_bundled_model_that_is_consistent():
+@pytest.mark.parametrize("name", ["hump", "labour", "climate"])
+def test_bundled_models_that_are_consistent(name):
     from engine.registry import build_model
 
-    assert check_units(build_model("hump")) == []
+    assert check_units(build_model(name)) == []
 
 
 # ---------------------------------------------------------------------------- command line
