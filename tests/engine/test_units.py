@@ -270,7 +270,7 @@ def test_strict_raises_a_clear_error():
     assert isinstance(info.value, engine.SpecError)
 
 
-@pytest.mark.parametrize("name", ["hump", "labour", "climate"])
+@pytest.mark.parametrize("name", ["hump", "labour", "climate", "demography", "corridor"])
 def test_bundled_models_that_are_consistent(name):
     from engine.registry import build_model
 
