@@ -19,8 +19,8 @@ The sigmas are half of the acceptance tolerances of issue 14 (20 % on pairs abov
 % on regions' net migration), the floor its threshold: both data are weighted by how closely
 they are to be met, not tuned to pass. They cannot all be met: the two sources disagree. Net
 migration 1990-2021 implied by the UN stocks alone (the first estimate, no WPP term) is, in
-millions, Europe +25 against WPP's +40, Northern America +42 (+49), Southern Asia -28 (-42),
-Sub-Saharan Africa -7 (-14), Western Asia +18 (+8), South-Eastern Asia -11 (-2): WPP's net
+millions, Europe +27 against WPP's +40, Northern America +44 (+49), Southern Asia -30 (-42),
+Sub-Saharan Africa -8 (-14), Western Asia +19 (+8), South-Eastern Asia -12 (-2): WPP's net
 migration is partly a residual of its population estimates, and the UN's stocks leave out
 migrants of unknown origin and unrecorded ones; the fit shares the difference. Rates are the
 flows per resident of the origin (WPP's population, mean of the interval): ``rate = F /
