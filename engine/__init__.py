@@ -22,12 +22,16 @@ from .errors import (
 from .simulation import Runner, simulate
 from .spec import Dimension, Model
 from .store import export_netcdf, horizons, open_store
+from .units import UnitFinding, UnitsError, check_units
 
 __all__ = [
     # building models
     "Model",
     "Dimension",
     "load",
+    # checking
+    "check_units",
+    "UnitFinding",
     # running
     "compile_model",
     "CompiledModel",
@@ -50,6 +54,7 @@ __all__ = [
     "StoreError",
     "CacheError",
     "ResourceError",
+    "UnitsError",
 ]
 
 

@@ -90,11 +90,18 @@ def warming_and_sea_level(b: Builder, settings: dict[str, float]) -> None:
         doc="Lever (long term): share of the gap between the scenario's warming rate and the "
         "Paris-compatible rate closed from 2030.",
     )
+    param(
+        "warming_path_years",
+        68.0,
+        units="year",
+        doc="Years from 2022 to 2090, over which warming moves from its 2022 level to 2090's.",
+    )
     model.aux(
         n("{warming_rate}"),
         n(
-            "({warming_2090} - {warming_2022}) / 68 - {mitigation} * step(1, 2030) * "
-            "max({warming_2090} - {warming_paris_2090}, 0) / 68"
+            "({warming_2090} - {warming_2022}) / {warming_path_years} - {mitigation} * "
+            "step(1, 2030) * max({warming_2090} - {warming_paris_2090}, 0) / "
+            "{warming_path_years}"
         ),
         units="K/year",
         doc="Rate of global warming.",

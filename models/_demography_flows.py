@@ -126,7 +126,7 @@ def add_births_and_deaths(p: Parts) -> dict[str, str]:
     )
     model.flow(
         "births_surviving",
-        f"births[{r}, sex, age] * person_years_factor[{r}, sex, '0']",
+        f"births[{r}, sex, age] * person_years_factor[{r}, sex, '0'] / one_year",
         into="population",
         dims=dims3,
         units="person/year",
@@ -363,7 +363,7 @@ def add_net_migration(p: Parts, profiles: migration_profiles.Profiles) -> None:
         f"schedule_migration_total[{r}]) * migrant_sex_share[sex] * "
         f"net_migration_age_share[{r}, sex, age], "
         f"-survival_ratio[{r}, sex, age] * population[{r}, sex, age] / "
-        f"(1 - migrant_exposure * mortality_probability[{r}, sex, age]))",
+        f"(1 - migrant_exposure * mortality_probability[{r}, sex, age]) / one_year)",
         into="population",
         dims=dims3,
         units="person/year",

@@ -82,6 +82,14 @@ def add_time_weights(p: Parts) -> None:
     _knot_params(
         param, "fertility_knot", paths.fertility_knots.astype(float), "fertility age patterns"
     )
+    param(
+        "one_year",
+        1.0,
+        units="year",
+        bounds=(1, 1),
+        doc="One year: the width of a calendar year and of a single year of age, and the "
+        "interval of the annual rates (so that equations written per year carry their units).",
+    )
     aux(
         "step_midpoint",
         "time + time_step() / 2",
@@ -92,7 +100,7 @@ def add_time_weights(p: Parts) -> None:
         aux(
             f"calendar_year_weight{suffix}",
             f"max(1 - abs(min(max({when}, {years[0]}), {years[-1]}) - "
-            "calendar_year_value[calendar_year]), 0)",
+            "calendar_year_value[calendar_year]) / one_year, 0)",
             ("calendar_year",),
             units="1",
             doc=f"Linear-interpolation weight of each calendar year at {when}.",
@@ -171,7 +179,7 @@ def add_mortality(p: Parts) -> None:
             f"mortality_hazard{suffix}",
             f"exp(sum(log_death_rate_knots[{r}, sex, age, mortality_knot] * "
             f"mortality_knot_weight{suffix}[mortality_knot], 'mortality_knot') + "
-            f"mortality_level{suffix}[{r}, sex])",
+            f"mortality_level{suffix}[{r}, sex]) / one_year",
             dims3,
             units="1/year",
             doc=f"Force of mortality at each age at {when}.",
@@ -182,7 +190,7 @@ def add_mortality(p: Parts) -> None:
             f"infant_separation_{part}",
             {s: a0[s][k] for s in SEXES},
             ("sex",),
-            units="1",
+            units="year" if part == "slope" else "1",
             doc="Coale-Demeny a0 = min(intercept + slope * infant death rate, cap) (Preston "
             "et al. 2001, table 3.3).",
         )
@@ -199,26 +207,27 @@ def add_mortality(p: Parts) -> None:
         h = f"mortality_hazard{suffix}[{r}, sex, age]"
         aux(
             f"single_year_factor{suffix}",
-            f"(1 - exp(-{h})) / max({h}, 1e-12)",
+            f"(1 - exp(-{h} * one_year)) / max({h}, 1e-12)",
             dims3,
-            units="1",
+            units="year",
             doc="Person-years lived in a year of age per survivor at its start.",
         )
         aux(
             f"person_years_factor{suffix}",
             f"is_newborn[age] * (1 - (1 - min(infant_separation_intercept[sex] + "
             f"infant_separation_slope[sex] * mortality_hazard{suffix}[{r}, sex, '0'], "
-            f"infant_separation_cap[sex])) * (1 - exp(-{h}))) + is_open_age[age] / max({h}, "
-            f"1e-12) + (1 - is_newborn[age] - is_open_age[age]) * "
+            f"infant_separation_cap[sex])) * (1 - exp(-{h} * one_year))) * one_year + "
+            f"is_open_age[age] / max({h}, 1e-12) + (1 - is_newborn[age] - is_open_age[age]) * "
             f"single_year_factor{suffix}[{r}, sex, age]",
             dims3,
-            units="1",
+            units="year",
             doc="Life-table person-years at each age per survivor to it (a0 at age 0, 1/mu "
             "in the open group).",
         )
     aux(
         "survival_ratio",
-        f"exp(-mortality_hazard[{r}, sex, age]) * (is_open_age[age] + (1 - is_open_age[age]) "
+        f"exp(-mortality_hazard[{r}, sex, age] * one_year) * (is_open_age[age] + "
+        f"(1 - is_open_age[age]) "
         f"* single_year_factor[{r}, sex, age + 1] / person_years_factor[{r}, sex, age])",
         dims3,
         units="1",
@@ -226,7 +235,7 @@ def add_mortality(p: Parts) -> None:
     )
     aux(
         "mortality_probability",
-        f"1 - survival_ratio[{r}, sex, age]",
+        f"(1 - survival_ratio[{r}, sex, age]) / one_year",
         dims3,
         units="1/year",
         doc="Probability of dying within a year at each age (cohort).",
@@ -253,7 +262,7 @@ def add_life_table(model: engine.Model, r: str) -> None:
     model.aux(
         "survivorship",
         f"exp(-sum(ages_below[survival_age, age] * "
-        f"mortality_hazard_at_time[{r}, sex, age], 'age'))",
+        f"mortality_hazard_at_time[{r}, sex, age], 'age') * one_year)",
         dims=(r, "sex", "survival_age"),
         units="1",
         doc="Period life table: share of a birth cohort surviving to each age.",
@@ -275,7 +284,7 @@ def add_fertility(p: Parts) -> None:
         "tfr_path",
         paths.tfr,
         (r, "calendar_year"),
-        units="1/person",
+        units="1",
         bounds=(0, 10),
         doc="Total fertility rate, births per woman: WPP 2022 estimates to 2021, medium "
         "variant from 2022.",
@@ -284,7 +293,7 @@ def add_fertility(p: Parts) -> None:
         "fertility_pattern",
         paths.fertility_pattern,
         (r, "age", "fertility_knot"),
-        units="1",
+        units="1/year",
         bounds=(0, 1),
         doc="Share of the TFR at each age of the mother (WPP 2022 "
         "age-specific fertility split into single years; sums to 1).",
@@ -293,7 +302,7 @@ def add_fertility(p: Parts) -> None:
         "tfr_adjustment",
         0.0,
         (r,),
-        units="1/person",
+        units="1",
         bounds=(-2, 2),
         doc="Lever: births per woman added to the path (WPP's high and low variants are +/-0.5).",
     )
@@ -317,7 +326,7 @@ def add_fertility(p: Parts) -> None:
         f"'calendar_year') + tfr_adjustment[{r}] * min(max((step_midpoint - "
         "tfr_adjustment_from) / tfr_adjustment_years, 0), 1), 0)",
         (r,),
-        units="1/person",
+        units="1",
         doc="Total fertility rate, births per woman.",
     )
     aux(

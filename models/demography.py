@@ -214,8 +214,14 @@ def add_to(
     migration: bool = True,
     jump_off: int | None = None,
     values: Mapping[str, Any] | None = None,
+    paths: vital_rates.InputPaths | None = None,
+    initial: np.ndarray | None = None,
 ) -> dict[str, str]:
     """Add demography to ``model``, whose ``regions_dim`` lists WPP locations.
+
+    ``paths`` and ``initial`` (region, sex, age), both given, replace the WPP figures of the
+    regions (which then need not be WPP locations; :mod:`models.world_partition`); only with
+    ``migration=False``.
 
     Declares the dims ``sex``, ``age``, ``age_group``, ``calendar_year``, ``mortality_knot``
     and ``fertility_knot`` unless present. ``migration`` adds the ``net_migration`` flow; a
@@ -229,9 +235,13 @@ def add_to(
         any), ``total_population``.
     """
     r = regions_dim
-    locations = wpp.check_locations(model.dims[r].elements)
-    paths = vital_rates.input_paths(locations, jump_off=jump_off)
-    initial = vital_rates.initial_population(paths, base_year)
+    if paths is None or initial is None:
+        locations = wpp.check_locations(model.dims[r].elements)
+        paths = vital_rates.input_paths(locations, jump_off=jump_off)
+        initial = vital_rates.initial_population(paths, base_year)
+    elif migration or list(paths.locations) != list(model.dims[r].elements):
+        raise engine.SpecError("add_to: given paths need migration=False and the regions' order.")
+    locations = list(paths.locations)
     profiles = (
         migration_profiles.net_migration_profiles(paths, migration_profiles.window_end(base_year))
         if migration
