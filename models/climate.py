@@ -22,21 +22,32 @@ Two kinds of movement follow:
   share, accumulated in ``climate_migrants_internal`` (cumulative, from 2022). A share of
   slow-onset movers crosses a border (``climate_migration_cross_border`` into
   ``climate_migrants_cross_border``), scaled by ``mobility_access``.
-- Disaster displacement (as IDMC counts it): ``new_displacements`` (a flow, person/year) at the
-  region's 2022 rate, scaled by the heavy-precipitation multiplier and adaptation, fills the stock
-  ``displaced_internal``; people leave it by returning home (``returns_internal``, faster with
-  humanitarian relief, the short-term lever), by settling where they are
-  (``local_integration``), or by moving abroad (``onward_cross_border`` into
-  ``displaced_cross_border``, from which they return or integrate). Crossing a border takes
-  money: ``mobility_access`` is a logistic function of log income, so that the poorest are
-  trapped (Foresight 2011; Cattaneo & Peri 2016).
+- Disaster displacement (as IDMC counts it): ``new_displacements`` (person/year) at the region's
+  2022 rate, scaled by the heavy-precipitation multiplier and adaptation. Displacement lasts
+  about three months on average (IDMC: 8.7 million people displaced at the end of 2022 for
+  32.6 million displacements in the year), far less than a time step, so the people currently
+  displaced, ``displaced_internal``, are the quasi-steady state of that fast stock: new
+  displacements times the mean duration, ``1 / displacement_exit_rate``. They leave by
+  returning home (``returns_internal``, faster with humanitarian relief, the short-term lever),
+  by settling where they are (``local_integration``) or by moving abroad
+  (``onward_cross_border`` into the stock ``displaced_cross_border``, from which they return or
+  integrate). Crossing a border takes money: ``mobility_access`` is a logistic function of log
+  income, so that the poorest are trapped (Foresight 2011; Cattaneo & Peri 2016).
 
-Stocks: ``global_warming``, ``sea_level_rise``, ``adaptive_capacity``, ``displaced_internal``,
-``displaced_cross_border`` (people currently displaced), ``climate_migrants_internal``,
-``climate_migrants_cross_border`` (cumulative). Conservation: d(displaced_internal)/dt =
-new_displacements - returns_internal - local_integration - onward_cross_border;
-d(displaced_cross_border)/dt = onward_cross_border - returns_cross_border - integration_abroad.
-Displaced people are a subset of the population (they are not removed from it here).
+Stocks: ``global_warming``, ``sea_level_rise``, ``adaptive_capacity``, ``displaced_cross_border``
+(people currently displaced abroad), ``climate_migrants_internal``,
+``climate_migrants_cross_border`` (cumulative). Conservation: new_displacements =
+returns_internal + local_integration + onward_cross_border at every time (the exits of the
+quasi-steady state); d(displaced_cross_border)/dt = onward_cross_border - returns_cross_border -
+integration_abroad, from the steady state of 2022's rates. Displaced people are a subset of the
+population (they are not removed from it here).
+
+Time step: the people displaced do not depend on dt (a stock emptied 3.7 times a year would:
+with a yearly Euler step it held 3.6 times too many people). Measured, pessimistic scenario,
+dt = 1 against dt = 0.25 (``tests/models/test_climate.py``): ``displaced_internal`` and
+``displaced_cross_border`` within 1 % every year; the cumulative climate migrants, which start
+from zero and grow with warming, within 5 % from 2050 (Euler's first-order error on a rising
+flow: 28 % low in 2025, 5.5 % in 2040, 3.9 % in 2050).
 
 Scenarios (``scenario=``; after Groundswell's): ``"pessimistic"`` (SSP4 development, high
 emissions: warming of SSP5-8.5), ``"more_inclusive"`` (SSP2 development, high emissions),
@@ -55,8 +66,7 @@ income path. It returns the names created, notably ``new_displacements``, ``disp
 and ``exposed_population``.
 
 Dimensions and units: region (WPP names; "World" is also accepted for global checks); persons,
-years, K, m, US$ at 2017 PPP. Run with dt <= 0.25 year: displacement lasts about three months
-on average, so a yearly Euler step overshoots (the stocks stay non-negative, but coarse).
+years, K, m, US$ at 2017 PPP.
 
 Sources
 -------
