@@ -129,13 +129,47 @@ def test_disaster_displacement_matches_idmc(run):
     assert float(share.sel(time=2030).max()) < 0.3
 
 
-def test_groundswell_2050_pessimistic(run):
-    """Groundswell (World Bank 2021), pessimistic: 19 M (North Africa), 86 M (SSA) by 2050."""
-    migrants = run.climate_migrants_internal.sel(time=2050)
-    north = float(migrants.sel(region="Northern Africa"))
-    ssa = float(migrants.sel(region="Sub-Saharan Africa"))
-    assert 19e6 / 2 < north < 19e6 * 2
-    assert 86e6 / 2 < ssa < 86e6 * 2
+@pytest.mark.parametrize(
+    ("region", "published"),
+    [
+        # Clement, V. et al. (2021). Groundswell Part 2: Acting on Internal Climate Migration.
+        # World Bank: pessimistic (reference) scenario, 2050, "up to 86 million" internal climate
+        # migrants in Sub-Saharan Africa (Rigaud et al. 2018, Groundswell Part 1: 86 million)
+        # and 19 million in North Africa.
+        ("Sub-Saharan Africa", 86e6),
+        ("Northern Africa", 19e6),
+    ],
+)
+def test_groundswell_2050_pessimistic_within_20_percent(run, region, published):
+    """Groundswell's 2050 internal climate migrants, pessimistic scenario, within 20 %.
+
+    ``climate_migration_response`` was calibrated to these two totals (models.climate), so the
+    check guards that calibration (and the time step: dt = 0.25 here, dt = 1 below) rather
+    than validating the model independently.
+    """
+    migrants = float(run.climate_migrants_internal.sel(time=2050, region=region))
+    assert abs(migrants / published - 1) < 0.2, (region, migrants)
+
+
+def test_groundswell_2050_at_a_yearly_step(model):
+    yearly = engine.simulate(model, dt=1.0, outputs=["climate_migrants_internal"])
+    for region, published in (("Sub-Saharan Africa", 86e6), ("Northern Africa", 19e6)):
+        migrants = float(yearly.climate_migrants_internal.sel(time=2050, region=region))
+        assert abs(migrants / published - 1) < 0.2, (region, migrants)
+
+
+def test_idmc_new_disaster_displacements_2023_within_30_percent(run):
+    """IDMC (2024), Global Report on Internal Displacement 2024: 26.4 million new disaster
+    displacements worldwide in 2023 (a low year after La Nina's 32.6 million in 2022, IDMC
+    2023, the year the regional rates are taken from).
+
+    Of IDMC's regions only Sub-Saharan Africa is one of the model's; its check uses GRID 2023's
+    figure for 2022 (7.4 million), the regional figure this module cites.
+    """
+    world = float(run.new_displacements.sel(region="World", time=2023))
+    assert abs(world / 26.4e6 - 1) < 0.3, world
+    ssa = float(run.new_displacements.sel(region="Sub-Saharan Africa", time=2022))
+    assert abs(ssa / 7.4e6 - 1) < 0.3, ssa
 
 
 def test_scenarios_order(scenarios):
