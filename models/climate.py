@@ -113,11 +113,24 @@ Sources
 - UN OCHA Financial Tracking Service: humanitarian appeals were about 55% funded in 2022
   (``humanitarian_relief`` baseline).
 - United Nations (2022). World Population Prospects 2022 (standalone population path).
+- UN DESA (2013). Cross-national comparisons of internal migration: an update on global
+  patterns and trends (Technical Paper 2013/1): 763 million internal migrants against 232
+  million international migrants (2013), so about 23 % of migrants cross a border. Climate
+  movers are poorer and more often trapped than migrants at large (Foresight 2011) and
+  Groundswell and IDMC count only internal movement, "most climate migration is internal":
+  ``slow_onset_cross_border_share`` 0.1 at full mobility access (prior 0.02-0.2, below 0.23).
+- UNHCR (2024). Global Trends: Forced Displacement in 2023: 69 % of refugees live in a
+  neighbouring country (:func:`destination_shares`, for :func:`cross_border_pressure`).
 
-The split of exits from displacement (returns, local integration, onward movement) and the
-cross-border share of slow-onset movers have no published global estimates; they carry wide
-priors. The drying weights (share of each region in AR6 regions with more agricultural drought)
-are our reading of AR6 WGI chapter 11, not a published table.
+Cross-border flows (:func:`cross_border_pressure`): the climate movers who settle abroad
+(slow-onset migrants crossing a border, disaster-displaced people settling abroad) by origin and
+destination, as moves and as a rate per resident of the origin that a migration system adds to
+its ``migration_rate[origin, destination]``.
+
+The split of exits from displacement (returns, local integration, onward movement) has no
+published global estimate, and the cross-border share of slow-onset movers only the bound
+above; they carry wide priors. The drying weights (share of each region in AR6 regions with
+more agricultural drought) are our reading of AR6 WGI chapter 11, not a published table.
 """
 
 from __future__ import annotations
@@ -125,10 +138,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 import engine
 
 from . import _climate_parts as parts
 from . import hump
+from ._climate_borders import NEIGHBOURHOOD_SHARE as NEIGHBOURHOOD_SHARE
+from ._climate_borders import NEIGHBOURS as NEIGHBOURS
+from ._climate_borders import destination_shares as destination_shares
 
 # The regional data (sources above) live beside the sub-systems that read them; importable here.
 from ._climate_parts import CLIMATE_MIGRATION_RESPONSE as CLIMATE_MIGRATION_RESPONSE
@@ -147,7 +165,15 @@ from ._inputs import (
     wpp_total,
 )
 
-__all__ = ["build", "add_to", "scenario_params", "SCENARIOS"]
+__all__ = [
+    "build",
+    "add_to",
+    "cross_border_pressure",
+    "destination_shares",
+    "scenario_params",
+    "SCENARIOS",
+    "NEIGHBOURS",
+]
 
 #: Scenario settings: warming reached around 2090 (K), adaptation investment (share of income),
 #: and income growth relative to SSP2 (standalone model only).
@@ -350,3 +376,105 @@ def add_to(
         "humanitarian_relief",
     ]
     return {role: prefix + role for role in roles}
+
+
+def cross_border_pressure(
+    model: engine.Model,
+    names: Mapping[str, str],
+    *,
+    population: str,
+    shares: Any,
+    prefix: str = "",
+    origin_dim: str = "origin",
+    destination_dim: str = "destination",
+) -> dict[str, str]:
+    """Add the climate movers who settle abroad as origin-destination moves and rates.
+
+    The movers are the slow-onset migrants who cross a border (``climate_migration_cross_border``:
+    ``slow_onset_cross_border_share`` of internal climate migrants at full mobility access, most
+    climate migration being internal) and the people displaced by disasters who settle abroad
+    (``integration_abroad``); the temporarily displaced abroad, who go home within about two
+    years, are left out. They are spread over destinations by ``shares`` (rows: origins; e.g.
+    :func:`destination_shares`: 69 % to the neighbourhood, UNHCR 2024).
+
+    Parameters
+    ----------
+    model : engine.Model
+        A model holding the climate module (:func:`add_to`) and the dims ``origin_dim`` and
+        ``destination_dim``, whose elements are those of the climate module's regions.
+    names : mapping
+        What :func:`add_to` returned (role -> variable name).
+    population : str
+        Name of the population by region (person), indexed by origin.
+    shares : array (origin, destination)
+        Destination shares; each row sums to 1.
+    prefix : str
+        Prepended to the names created.
+
+    Returns
+    -------
+    dict
+        ``climate_emigration`` (region; person/year), ``climate_destination_share``,
+        ``climate_cross_border_moves`` (origin, destination; person/year) and
+        ``climate_cross_border_rate`` (origin, destination; moves a year per resident of the
+        origin: add it to a migration system's ``migration_rate``).
+    """
+    od = (origin_dim, destination_dim)
+    for dim in od:
+        if dim not in model.dims:
+            raise engine.SpecError(
+                f"cross_border_pressure: the model has no dimension {dim!r}; declare it with the "
+                "climate module's regions (model.dimension) or pass origin_dim/destination_dim."
+            )
+    shares = np.asarray(shares, dtype=float)
+    n = (len(model.dims[origin_dim].elements), len(model.dims[destination_dim].elements))
+    if shares.shape != n or not np.allclose(shares.sum(axis=1), 1.0) or (shares < 0).any():
+        raise engine.ParameterError(
+            f"cross_border_pressure: shares must be a non-negative {n} array (origin, "
+            "destination) whose rows sum to 1 (see climate.destination_shares), got shape "
+            f"{shares.shape}."
+        )
+    out = {
+        role: prefix + role
+        for role in (
+            "climate_emigration",
+            "climate_destination_share",
+            "climate_cross_border_moves",
+            "climate_cross_border_rate",
+        )
+    }
+    regions_dim = model.variables[names["climate_migration_cross_border"]].dims
+    model.aux(
+        out["climate_emigration"],
+        f"{names['climate_migration_cross_border']} + {names['integration_abroad']}",
+        dims=regions_dim,
+        units="person/year",
+        doc="Climate movers settling abroad: slow-onset migrants crossing a border and people "
+        "displaced by disasters settling abroad.",
+    )
+    model.param(
+        out["climate_destination_share"],
+        shares,
+        dims=od,
+        units="1",
+        bounds=(0, 1),
+        doc="Share of an origin's cross-border climate movers going to each destination "
+        "(neighbourhood first: UNHCR 2024).",
+    )
+    model.aux(
+        out["climate_cross_border_moves"],
+        f"{out['climate_emigration']}[{origin_dim}] * "
+        f"{out['climate_destination_share']}[{origin_dim}, {destination_dim}]",
+        dims=od,
+        units="person/year",
+        doc="Climate movers settling abroad by origin and destination.",
+    )
+    model.aux(
+        out["climate_cross_border_rate"],
+        f"zidz({out['climate_cross_border_moves']}[{origin_dim}, {destination_dim}], "
+        f"{population}[{origin_dim}])",
+        dims=od,
+        units="1/year",
+        doc="Climate moves a year per resident of the origin (to add to migration rates).",
+    )
+    return out

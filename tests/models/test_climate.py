@@ -216,3 +216,61 @@ def test_the_poorest_are_trapped(run):
     assert float(per_displaced.sel(region="Sub-Saharan Africa")) < float(
         per_displaced.sel(region="Europe")
     )
+
+
+def test_destination_shares_favour_the_neighbourhood():
+    """UNHCR (2024), Global Trends 2023: 69 % of refugees live in a neighbouring country."""
+    regions = list(DEFAULT_REGIONS)
+    shares = climate.destination_shares(regions)
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0, rtol=1e-12)
+    for a, near in climate.NEIGHBOURS.items():
+        for b in near:
+            assert a in climate.NEIGHBOURS[b], (a, b)  # borders are symmetric
+    i, j = regions.index("Sub-Saharan Africa"), regions.index("Northern Africa")
+    close = shares[i, i] + shares[i, j]
+    assert close == pytest.approx(climate.NEIGHBOURHOOD_SHARE)
+    k = regions.index("Europe")
+    assert shares[i, k] < shares[i, j]  # a border is nearer than a sea
+    # Weights (e.g. the migrant stock) move people within each group, not between groups.
+    weights = np.ones((len(regions), len(regions)))
+    weights[i, i] = 9.0
+    weighted = climate.destination_shares(regions, weights=weights)
+    assert weighted[i, i] > shares[i, i] and weighted[i, i] + weighted[i, j] == pytest.approx(
+        climate.NEIGHBOURHOOD_SHARE
+    )
+    with pytest.raises(engine.ParameterError, match="non-negative finite"):
+        climate.destination_shares(regions, weights=-weights)
+
+
+def test_cross_border_pressure_spreads_climate_emigration_over_destinations():
+    regions = list(DEFAULT_REGIONS)
+    m = climate.build(regions, scenario="pessimistic")
+    m.dimension("origin", regions)
+    m.dimension("destination", regions)
+    roles = {role: role for role in ["climate_migration_cross_border", "integration_abroad"]}
+    shares = climate.destination_shares(regions)
+    made = climate.cross_border_pressure(m, roles, population="population", shares=shares)
+    ds = engine.simulate(m, dt=1.0)
+    moves = ds[made["climate_cross_border_moves"]]
+    emigration = ds.climate_migration_cross_border + ds.integration_abroad
+    np.testing.assert_allclose(
+        moves.sum("destination").values, emigration.values, rtol=1e-12, atol=1e-9
+    )
+    rate = ds[made["climate_cross_border_rate"]]
+    population = ds.population.rename(region="origin")
+    np.testing.assert_allclose(
+        (rate * population).values, moves.transpose(*rate.dims).values, rtol=1e-12
+    )
+    # Most climate migration is internal (Groundswell and IDMC count only internal movement;
+    # 23 % of all migrants are international, UN DESA 2013).
+    later = {"time": slice(2030, None)}
+    abroad = emigration.sel(later).sum("time")
+    internal = ds.climate_migration_internal.sel(later).sum("time") + ds.new_displacements.sel(
+        later
+    ).sum("time")
+    assert float((abroad / internal).max()) < 0.23
+    assert float(moves.sel(time=2050).sum()) > 0
+    with pytest.raises(engine.ParameterError, match="rows sum to 1"):
+        climate.cross_border_pressure(
+            m, roles, population="population", shares=shares * 2, prefix="x_"
+        )
