@@ -49,9 +49,11 @@ dt = 1 against dt = 0.25 (``tests/models/test_climate.py``): ``displaced_interna
 from zero and grow with warming, within 5 % from 2050 (Euler's first-order error on a rising
 flow: 28 % low in 2025, 5.5 % in 2040, 3.9 % in 2050).
 
-Scenarios (``scenario=``; after Groundswell's): ``"pessimistic"`` (SSP4 development, high
-emissions: warming of SSP5-8.5), ``"more_inclusive"`` (SSP2 development, high emissions),
-``"climate_friendly"`` (SSP4 development, low emissions: SSP1-2.6) and ``"middle"`` (SSP2-4.5).
+Scenarios (``scenario=``): Groundswell's three (Rigaud et al. 2018; Clement et al. 2021),
+``"pessimistic"`` (its reference: SSP4 development, high emissions: warming of SSP5-8.5),
+``"more_inclusive"`` (SSP2 development, high emissions) and ``"climate_friendly"`` (SSP4
+development, low emissions: SSP1-2.6), and this module's ``"middle"`` (SSP2-4.5, for SSP2
+baselines; Groundswell has no middle-emissions scenario).
 Development enters through adaptation investment and, in the standalone model, income growth.
 
 Coupling points (for ``models.corridor``)
