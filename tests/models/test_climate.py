@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import engine
+from engine.units import check_units
 from models import climate
 from models._inputs import DEFAULT_REGIONS
 
@@ -250,6 +251,7 @@ def test_cross_border_pressure_spreads_climate_emigration_over_destinations():
     roles = {role: role for role in ["climate_migration_cross_border", "integration_abroad"]}
     shares = climate.destination_shares(regions)
     made = climate.cross_border_pressure(m, roles, population="population", shares=shares)
+    assert check_units(m) == []
     ds = engine.simulate(m, dt=1.0)
     moves = ds[made["climate_cross_border_moves"]]
     emigration = ds.climate_migration_cross_border + ds.integration_abroad

@@ -123,13 +123,33 @@ def test_scenario_files_of_the_former_format_are_read(tmp_path):
 
 @pytest.fixture(scope="module")
 def narratives(model):
-    outputs = ["transit_arrivals", "transit_losses", "hump_emigration_legal", "arrivals"]
+    outputs = [
+        "transit_arrivals",
+        "transit_losses",
+        "hump_emigration_legal",
+        "arrivals",
+        "climate_migrants_internal",
+    ]
     return {
         name: engine.simulate(
             model, params=corridor.scenario_params(name), outputs=outputs, saveper=1.0
         ).sel(time=slice(2023, 2100))
         for name in ("baseline", "fortress", "open_pathways", "regional_rivalry")
     }
+
+
+@pytest.mark.parametrize(
+    ("region", "published"), [("Sub-Saharan Africa", 86e6), ("Northern Africa", 19e6)]
+)
+def test_pessimistic_pathway_matches_groundswell_2050(narratives, region, published):
+    """Clement et al. (2021), Groundswell Part 2 (World Bank), pessimistic scenario: 86 million
+    internal climate migrants in Sub-Saharan Africa and 19 million in North Africa by 2050,
+    within 20 % in the corridor's scenario on that pathway (regional rivalry; its populations
+    are the corridor's own, with higher fertility than WPP's)."""
+    migrants = float(
+        narratives["regional_rivalry"].climate_migrants_internal.sel(time=2050, region=region)
+    )
+    assert abs(migrants / published - 1) < 0.2, migrants
 
 
 def test_fortress_fewer_irregular_arrivals_more_deaths_in_transit(narratives):
