@@ -36,12 +36,25 @@ plus ``age_group``, ``fertility_year`` and labour's ``skill``.
 
 Scenarios
 ---------
-``models/scenarios/<name>.toml`` sets parameters by name: ``baseline`` (SSP2-like, middle of the
-road), ``sustainability`` (SSP1-like), ``regional_rivalry`` (SSP3-like: high fertility, slow
-growth, closed borders), ``fortress`` (baseline with tight enforcement and few legal pathways)
-and ``open_pathways`` (baseline with wide legal pathways, low remittance costs, development
-aid). Policy levers are parameters with units and bounds; uncertain quantities carry priors
-(in the component modules).
+``models/scenarios/<name>.toml`` names its shared socioeconomic pathway (``ssp``, O'Neill et al.
+2017) and its climate pathway (``climate_pathway``, one of :data:`models.climate.SCENARIOS`)
+and sets parameters by name: ``baseline`` (SSP2, middle of the road, with the middle climate
+pathway SSP2-4.5), ``sustainability`` (SSP1, with the optimistic, climate-friendly pathway:
+SSP1-2.6 warming), ``regional_rivalry`` (SSP3: high fertility, slow growth, closed borders, with
+Groundswell's pessimistic reference pathway), ``fortress`` (baseline with tight enforcement and
+few legal pathways) and ``open_pathways`` (baseline with wide legal pathways, low remittance
+costs, development aid). Groundswell's own three scenarios (Rigaud et al. 2018; Clement et al.
+2021) are "pessimistic" (its reference: high emissions, RCP8.5, with unequal development,
+SSP4), "more inclusive development" (RCP8.5 with SSP2) and "more climate-friendly" (RCP2.6 with
+SSP4); it has no middle-emissions one. A scenario file's former ``climate_scenario`` field is
+still read as ``climate_pathway``. Policy levers are parameters with units and bounds; uncertain
+quantities carry priors (in the component modules).
+
+Measured directions (``tests/models/test_corridor.py``, 2023-2100 totals): fortress 316 million
+irregular arrivals against the baseline's 470 and 3.5 million deaths in transit against 3.2;
+open pathways 708 million legal arrivals against 543; regional rivalry fewer arrivals in Europe
+and Northern America to 2050 but more to 2100 (975 million against 895: more people in the
+origins outweigh lower emigration rates; the scenario has no lever for SSP3's low migration).
 
 Sources
 -------
@@ -86,9 +99,12 @@ __all__ = [
     "REGIONS",
     "DESTINATION_SHARE",
     "OUTPUTS",
+    "SSPS",
 ]
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+#: The shared socioeconomic pathways (O'Neill et al. 2017) a scenario's narrative may follow.
+SSPS = ("SSP1", "SSP2", "SSP3", "SSP4", "SSP5")
 REGIONS = ("Northern Africa", "Sub-Saharan Africa", "Central America", "Europe", "Northern America")
 #: Share of each origin's emigrants going to each destination (rows sum to 1).
 DESTINATION_SHARE: dict[str, dict[str, float]] = {
@@ -158,7 +174,12 @@ def scenarios() -> list[str]:
 
 
 def load_scenario(name: str) -> dict[str, Any]:
-    """A scenario's settings: ``name``, ``description``, ``climate_scenario``, ``params``.
+    """A scenario's settings: ``name``, ``description``, ``ssp``, ``climate_pathway``, ``params``.
+
+    ``ssp`` is the shared socioeconomic pathway the scenario's narrative follows (one of
+    :data:`SSPS`, default "SSP2") and ``climate_pathway`` one of :data:`models.climate.SCENARIOS`
+    (default "middle"). A file's ``climate_scenario`` (the former name of ``climate_pathway``)
+    is still read; the returned settings carry both, equal.
 
     ``name`` is one of :func:`scenarios` (a plain name: no path reaches outside
     ``models/scenarios``), or the path of a scenario file of one's own ending in ``.toml``.
@@ -191,16 +212,37 @@ def load_scenario(name: str) -> dict[str, Any]:
             f"scenario {name!r}: {path} is not valid TOML ({exc}); fix the file."
         ) from None
     data.setdefault("params", {})
-    data.setdefault("climate_scenario", "pessimistic")
     if not isinstance(data["params"], Mapping):
         raise engine.ParameterError(
             f"scenario {name!r}: 'params' must be a table of parameter = value lines ([params])."
         )
-    if not isinstance(data["climate_scenario"], str):
-        raise engine.ParameterError(
-            f"scenario {name!r}: climate_scenario must be a name, got {data['climate_scenario']!r}."
-        )
+    data["ssp"] = _scenario_field(name, data, "ssp", SSPS, default="SSP2")
+    # ``climate_scenario`` is the field's former name: still read, and kept equal to it.
+    if "climate_pathway" in data and "climate_scenario" in data:
+        if data["climate_pathway"] != data["climate_scenario"]:
+            raise engine.ParameterError(
+                f"scenario {name!r}: climate_pathway = {data['climate_pathway']!r} and "
+                f"climate_scenario = {data['climate_scenario']!r} disagree; keep "
+                "climate_pathway only (climate_scenario is its former name)."
+            )
+    elif "climate_scenario" in data:
+        data["climate_pathway"] = data["climate_scenario"]
+    data["climate_pathway"] = _scenario_field(
+        name, data, "climate_pathway", tuple(climate.SCENARIOS), default="middle"
+    )
+    data["climate_scenario"] = data["climate_pathway"]
     return data
+
+
+def _scenario_field(
+    name: str, data: Mapping[str, Any], field: str, choices: Sequence[str], default: str
+) -> str:
+    value = data.get(field, default)
+    if not isinstance(value, str) or value not in choices:
+        raise engine.ParameterError(
+            f"scenario {name!r}: {field} = {value!r}; choose one of {list(choices)}."
+        )
+    return value
 
 
 def scenario_params(scenario: str, **options: Any) -> dict[str, np.ndarray]:
@@ -260,7 +302,8 @@ def build(
         stop=stop,
         dt=dt,
         doc=f"Migration corridors to Europe and Northern America: "
-        f"{settings.get('name', scenario)}.",
+        f"{settings.get('name', scenario)} ({settings['ssp']}, climate pathway "
+        f"{settings['climate_pathway']}).",
     )
     m.dimension("region", regions)
     m.dimension("destination", regions)
@@ -273,7 +316,7 @@ def build(
         m,
         population="total_population",
         income="income_per_capita",
-        scenario=str(settings["climate_scenario"]),
+        scenario=settings["climate_pathway"],
     )
     _migration(m, regions, hump_names)
     m.aux(
