@@ -16,12 +16,14 @@ from .errors import (
     IntegrationError,
     ParameterError,
     ResourceError,
+    SelectionError,
     SpecError,
     StoreError,
 )
 from .simulation import Runner, simulate
 from .spec import Dimension, Model
 from .store import export_netcdf, horizons, open_store
+from .tables import headline
 
 __all__ = [
     # building models
@@ -41,6 +43,7 @@ __all__ = [
     "open_store",
     "export_netcdf",
     "summarize",
+    "headline",
     "analyze_sensitivity",
     # errors
     "EngineError",
@@ -50,6 +53,7 @@ __all__ = [
     "StoreError",
     "CacheError",
     "ResourceError",
+    "SelectionError",
 ]
 
 

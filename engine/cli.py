@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import EngineError
+from .errors import EngineError, suggest
 
 __all__ = ["main"]
 
@@ -69,6 +69,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     params = _assignments(args.set)
     model = _load_model(args.model or _default_model_name(), args.scenario)
+    from .tables import HEADLINE, format_headline, headline, headline_records
+
+    outputs = args.output or None
+    if outputs is None and out is None:
+        # the headline needs only its outputs (a model without any: everything, as before)
+        outputs = (
+            [name for name in HEADLINE if name in model.variables]
+            if "population" in model.variables
+            else None
+        )
     ds = engine.simulate(
         model,
         start=args.start,
@@ -76,14 +86,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         dt=args.dt,
         method=args.method,
         params=params or None,
-        outputs=args.output or None,
+        outputs=outputs,
     )
     if out is not None:
         if out.suffix.lower() == ".nc":
             ds.to_netcdf(out)
         else:
             ds.to_dataframe().to_csv(out)
-    if args.json:
+    # a model of a population gets the headline table; any other the final values
+    if "population" in ds:
+        table = headline(ds, years=args.years, regions=args.region)
+        if args.json:
+            print(json.dumps(headline_records(table), indent=2, default=str))
+        elif not args.quiet:
+            print(format_headline(table))
+    elif args.years or args.region:
+        raise EngineError(
+            f"model {model.name!r} has no 'population' output, so there is no headline "
+            "table for --years and --region to choose from; use --out to keep the run."
+        )
+    elif args.json:
         summary = {name: _last(ds[name]) for name in ds.data_vars}
         print(json.dumps({"model": model.name, "final": summary}, indent=2, default=str))
     elif not args.quiet:
@@ -95,8 +117,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             da = ds[name]
             units = da.attrs.get("units", "")
             print(f"  {name:40s} {_format(_last(da))} {units}")
-        if args.out:
-            print(f"written to {args.out}")
+    if args.out and not args.quiet and not args.json:
+        print(f"written to {args.out}")
     return 0
 
 
@@ -137,12 +159,97 @@ def _parse_assignment(text: str) -> tuple[str, float]:
 def cmd_describe(args: argparse.Namespace) -> int:
     from .description import describe, format_description
 
-    model = _load_model(args.model or _default_model_name())
+    name = args.model or _default_model_name()
+    model = _load_model(name, args.scenario)
+    settings = _scenario_of(name, args.scenario)
     if args.json:
-        print(json.dumps(describe(model), indent=2))
-    else:
-        print(format_description(model))
+        data = describe(model)
+        if settings is not None:
+            data["scenario"] = settings
+        print(json.dumps(data, indent=2, default=_jsonable))
+        return 0
+    if settings is not None:
+        print(_format_scenario(model, settings))
+        print()
+    print(format_description(model))
     return 0
+
+
+def _jsonable(value: Any) -> Any:
+    return np.asarray(value).tolist()
+
+
+def _scenario_of(name: str, scenario: str | None) -> dict[str, Any] | None:
+    """The settings of ``scenario`` of the registered model ``name`` (None: no scenario)."""
+    if scenario is None or Path(name).suffix.lower() in MODEL_SUFFIXES:
+        return None
+    from .registry import scenario_settings
+
+    settings = scenario_settings(name, scenario)
+    return {
+        "scenario": Path(scenario).stem if scenario.lower().endswith(".toml") else scenario,
+        "title": str(settings.get("name", scenario)),
+        "description": " ".join(str(settings.get("description", "")).split()),
+        "params": dict(settings.get("params", {})),
+        **{k: v for k, v in settings.items() if k not in ("name", "description", "params")},
+    }
+
+
+def _format_scenario(model: Any, settings: dict[str, Any]) -> str:
+    lines = [f"scenario {settings['scenario']}: {settings['title']}"]
+    if settings["description"]:
+        lines.append(f"  {settings['description']}")
+    extra = {
+        k: v for k, v in settings.items() if k not in ("scenario", "title", "description", "params")
+    }
+    for key, value in extra.items():
+        lines.append(f"  {key} = {value}")
+    lines.append(f"sets {len(settings['params'])} parameter(s):")
+    for param, value in settings["params"].items():
+        var = model.variables.get(param)
+        units = f" ({var.units})" if var is not None and var.units else ""
+        lines.append(f"  {param} = {value}{units}")
+    return "\n".join(lines)
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    from .registry import scenario_names, scenario_settings
+
+    name = args.model or _default_model_name()
+    _load_model_name_checked(name)
+    names = scenario_names(name)
+    rows = []
+    for scenario in names:
+        settings = scenario_settings(name, scenario)
+        rows.append(
+            {
+                "scenario": scenario,
+                "title": str(settings.get("name", scenario)),
+                "description": " ".join(str(settings.get("description", "")).split()),
+                "params": sorted(settings.get("params", {})),
+            }
+        )
+    if args.json:
+        print(json.dumps({"model": name, "scenarios": rows}, indent=2))
+    elif not rows:
+        print(f"model {name!r} has no scenarios.")
+    else:
+        print(f"scenarios of model {name!r} (corridor run {name} --scenario NAME):")
+        for row in rows:
+            print(f"  {row['scenario']:<20} {row['title']}")
+            if row["description"] and args.long:
+                print(f"  {'':<20} {row['description']}")
+    return 0
+
+
+def _load_model_name_checked(name: str) -> None:
+    from .registry import model_names
+
+    if name not in model_names():
+        raise EngineError(
+            f"unknown model {name!r}; scenarios belong to registered models "
+            f"({', '.join(model_names())})." + suggest(name, model_names())
+        )
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -362,7 +469,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="write the result to a .nc or .csv file")
     run.add_argument("--overwrite", action="store_true")
     run.add_argument("--quiet", action="store_true")
-    run.add_argument("--json", action="store_true", help="print a JSON summary")
+    run.add_argument("--json", action="store_true", help="print the table as JSON")
+    run.add_argument(
+        "--years",
+        type=float,
+        nargs="+",
+        metavar="YEAR",
+        help="years of the headline table (default: the first, 2030, 2050, 2100, the last)",
+    )
+    run.add_argument(
+        "--region",
+        action="append",
+        metavar="REGION",
+        help="show this region only (repeatable; default: every region and their total)",
+    )
     run.set_defaults(func=cmd_run)
     sweep = sub.add_parser(
         "sweep", help="run an ensemble (Monte Carlo / sensitivity) into a horizon store"
@@ -398,9 +518,17 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--json", action="store_true")
     sweep.set_defaults(func=cmd_sweep)
     describe = sub.add_parser("describe", help="list a model's dims, variables, units, priors")
-    describe.add_argument("model", nargs="?")
-    describe.add_argument("--json", action="store_true")
+    describe.add_argument("model", nargs="?", help="bundled model name or .mdl/.xmile file")
+    describe.add_argument(
+        "--scenario", help="also show this scenario: its description and the parameters it sets"
+    )
+    describe.add_argument("--json", action="store_true", help="print the description as JSON")
     describe.set_defaults(func=cmd_describe)
+    scenarios = sub.add_parser("scenarios", help="list a model's scenarios")
+    scenarios.add_argument("model", nargs="?", help="bundled model name (default: corridor)")
+    scenarios.add_argument("--long", action="store_true", help="with their descriptions")
+    scenarios.add_argument("--json", action="store_true", help="print them as JSON")
+    scenarios.set_defaults(func=cmd_scenarios)
     plot = sub.add_parser("plot", help="fan charts (and pyramids) from a stored result")
     plot.add_argument("store")
     plot.add_argument(

@@ -297,8 +297,13 @@ def plan_ensemble(
         # must not mix them
         "versions": _engine_versions(),
     }
+    scenario = getattr(model, "attrs", {}).get("scenario")
+    if scenario is not None:
+        config["scenario"] = scenario  # so that a store reused for another one says so
     attrs = {
-        "title": f"{model.name}: ensemble of {rows} members ({design} design)",
+        **getattr(model, "attrs", {}),
+        "title": f"{model.name}: ensemble of {rows} members ({design} design)"
+        + (f", scenario {scenario}" if scenario else ""),
         "model": model.name,
         "model_hash": config["model_hash"],
         "design": design,

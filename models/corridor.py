@@ -82,6 +82,7 @@ __all__ = [
     "scenarios",
     "load_scenario",
     "scenario_params",
+    "scenario_attrs",
     "set_param",
     "REGIONS",
     "DESTINATION_SHARE",
@@ -203,6 +204,16 @@ def load_scenario(name: str) -> dict[str, Any]:
     return data
 
 
+def scenario_attrs(scenario: str, settings: Mapping[str, Any]) -> dict[str, str]:
+    """The attributes every result of a scenario carries: its name (the file's stem), title
+    and description."""
+    return {
+        "scenario": Path(scenario).stem if scenario.lower().endswith(".toml") else scenario,
+        "scenario_title": str(settings.get("name", scenario)),
+        "scenario_description": " ".join(str(settings.get("description", "")).split()),
+    }
+
+
 def scenario_params(scenario: str, **options: Any) -> dict[str, np.ndarray]:
     """Every parameter value of the model built for ``scenario``, by name.
 
@@ -261,6 +272,7 @@ def build(
         dt=dt,
         doc=f"Migration corridors to Europe and Northern America: "
         f"{settings.get('name', scenario)}.",
+        attrs=scenario_attrs(scenario, settings),
     )
     m.dimension("region", regions)
     m.dimension("destination", regions)

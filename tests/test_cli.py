@@ -152,3 +152,63 @@ def test_sensitivity_sweep_plots_sobol_bars(tmp_path):
     )
     assert sorted(p.name for p in (tmp_path / "f").glob("sobol_*.svg"))
     assert main(["plot", str(store), "--sensitivity", "nothing", "--quiet"]) == 1
+
+
+@pytest.fixture
+def tiny_model(monkeypatch):
+    """The tiny migration model of tests/tiny.py, registered by name for the command line."""
+    from engine import registry
+    from tests import tiny
+
+    monkeypatch.setitem(registry._BUILTIN, "tiny", tiny.build)
+    return tiny
+
+
+def test_run_prints_the_headline_per_region(tiny_model, capsys):
+    assert main(["run", "tiny", "--scenario", "high", "--years", "2030", "2040"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == "model tiny - scenario high (High mobility) - years 2030, 2040"
+    for region in ("North", "South", "all regions"):
+        assert any(line.startswith(region) for line in lines)
+    for name in (
+        "population (millions)",
+        "immigration",
+        "emigration",
+        "net_migration",
+        "migrant_stock",
+        "births",
+        "deaths",
+    ):
+        assert name in out
+    assert main(["run", "tiny", "--region", "South", "--years", "2030", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["model"] == "tiny" and data["scenario"] == "low" and data["years"] == [2030.0]
+    (row,) = data["rows"]
+    import engine
+
+    ds = engine.simulate(tiny_model.build("low"))
+    expected = float(ds["population"].sel(time=2030.0, region="South").sum())
+    assert row["region"] == "South" and row["population"] == pytest.approx(expected)
+
+
+def test_run_errors_name_the_nearest_with_a_suggestion(tiny_model, capsys):
+    assert main(["run", "tiny", "--region", "Nrth"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "unknown region 'Nrth'" in err and "Did you mean 'North'" in err and "\n" not in err
+    assert main(["run", "tiny", "--years", "2030.5"]) == 1
+    assert "nearest saved times are 2030 and 2031" in capsys.readouterr().err
+    assert main(["run", "tiny", "--scenario", "hihg"]) == 1
+    assert "Did you mean 'high'" in capsys.readouterr().err
+
+
+def test_scenarios_listed_and_described(tiny_model, capsys):
+    assert main(["scenarios", "tiny"]) == 0
+    out = capsys.readouterr().out
+    assert "high" in out and "High mobility" in out and "low" in out
+    assert main(["describe", "tiny", "--scenario", "high"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("scenario high: High mobility")
+    assert "emigration_rate = {'North': 0.004, 'South': 0.02} (1/year)" in out
+    assert main(["scenarios", "example"]) == 0
+    assert "has no scenarios" in capsys.readouterr().out

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import xarray as xr
 
-from ..errors import StoreError
+from ..errors import SelectionError, StoreError
 from .names import _encode_dataset
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "select_horizons",
     "horizons",
     "horizon_names",
+    "match_times",
 ]
 
 HORIZONS: dict[str, tuple[float, float | None, float | None]] = {
@@ -237,3 +238,48 @@ def _declared_horizons(tree: xr.DataTree) -> list[str]:
     except ValueError:
         return []
     return [str(name) for name in spec] if isinstance(spec, dict) else []
+
+
+def match_times(saved: Sequence[float] | np.ndarray, wanted: Sequence[float]) -> list[float]:
+    """The saved times equal to each of ``wanted`` (to rounding): never the nearest in their
+    place, so a pyramid asked for 2050 never silently shows 2052.
+
+    Raises
+    ------
+    SelectionError
+        For a time that was not saved, naming the nearest saved times on either side (and
+        how to save it: ``--years`` / ``save_times=``).
+
+    Examples
+    --------
+    >>> match_times([2045.0, 2050.0, 2055.0], [2050])
+    [2050.0]
+    >>> match_times([2042.0, 2047.0, 2052.0], [2050])
+    Traceback (most recent call last):
+    ...
+    engine.errors.SelectionError: time 2050 was not saved; the nearest saved times are 2047 and \
+2052. Run again saving it (--years / save_times=).
+    """
+    times = np.sort(np.asarray(saved, dtype=float))
+    if times.size == 0:
+        raise SelectionError("the results hold no saved times.")
+    scale = max(1.0, float(np.abs(times).max()))
+    out = []
+    for value in wanted:
+        try:
+            target = float(value)
+        except (TypeError, ValueError):
+            raise SelectionError(f"time {value!r} is not a number.") from None
+        k = int(np.searchsorted(times, target))
+        near = [times[i] for i in (k - 1, k) if 0 <= i < times.size]
+        hit = [t for t in near if abs(t - target) <= 1e-9 * scale]
+        if hit:
+            out.append(float(hit[0]))
+            continue
+        names = " and ".join(f"{t:g}" for t in near)
+        raise SelectionError(
+            f"time {target:g} was not saved; the nearest saved "
+            f"time{'s are' if len(near) > 1 else ' is'} {names}. Run again saving it "
+            "(--years / save_times=)."
+        )
+    return out
