@@ -405,7 +405,12 @@ def cmd_plot(args: argparse.Namespace) -> int:
                 raise EngineError(
                     f"no sensitivity indices for {output!r}; there are {labels[:10]}."
                 )
-            fig = sensitivity_chart(indices, output, horizon=str(horizon))
+            fig = sensitivity_chart(
+                indices,
+                output,
+                horizon=str(horizon),
+                scenario=str(results.attrs.get("scenario") or ""),
+            )
             written += save_figure(fig, out / f"sobol_{_file_name(output)}_{horizon}", args.format)
     if not args.quiet:
         for path in written:

@@ -244,7 +244,13 @@ def population_pyramid(
 
 @_plain_text
 def sensitivity_chart(
-    indices: xr.Dataset, output: str, *, horizon: str = "", top: int = 15, ax: Any = None
+    indices: xr.Dataset,
+    output: str,
+    *,
+    horizon: str = "",
+    top: int = 15,
+    ax: Any = None,
+    scenario: str = "",
 ) -> Any:
     """A tornado of first-order (S1) and total (ST) Sobol indices of ``output``.
 
@@ -276,7 +282,11 @@ def sensitivity_chart(
     ax.set_yticks(y)
     ax.set_yticklabels([params[i] for i in order])
     ax.set_xlabel("Sobol index (share of output variance)")
-    ax.set_title(f"sensitivity of {output}" + (f", {horizon} horizon" if horizon else ""))
+    ax.set_title(
+        f"sensitivity of {output}"
+        + (f", {horizon} horizon" if horizon else "")
+        + (f" - scenario {scenario}" if scenario else "")
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -25,7 +25,7 @@ from .files import check_output_file
 from .plot import fan_chart, horizon_groups, plain_text
 from .store import completion, unfinished_note
 
-__all__ = ["write_report", "export_table", "tidy_frame", "summary_frame"]
+__all__ = ["write_report", "export_table", "tidy_frame", "summary_frame", "about_sheet"]
 
 QUANTILES = (0.05, 0.5, 0.95)
 
@@ -78,7 +78,12 @@ def tidy_frame(
     if not frames:
         raise EngineError("nothing to export: no numeric variables found.")
     out = pd.concat(frames, ignore_index=True, sort=False)
-    leading = [c for c in ("horizon", "variable", "units", "time", "member") if c in out]
+    scenario = results.attrs.get("scenario")
+    if scenario:
+        out.insert(0, "scenario", str(scenario))  # a CSV has no attributes: a column
+    leading = [
+        c for c in ("scenario", "horizon", "variable", "units", "time", "member") if c in out
+    ]
     rest = [c for c in out.columns if c not in leading and c != "value"]
     return out[leading + rest + ["value"]]
 
@@ -106,9 +111,34 @@ def export_table(
                 part.drop(columns="horizon").to_excel(
                     writer, sheet_name=str(horizon)[:31], index=False
                 )
+            about_sheet(results).to_excel(writer, sheet_name="about", index=False)
     else:
         raise EngineError(f"unknown export format {path.suffix!r}; use .csv or .xlsx.")
     return path
+
+
+ABOUT_KEYS = (
+    "model",
+    "scenario",
+    "scenario_title",
+    "scenario_description",
+    "time_unit",
+    "design",
+    "members",
+    "seed",
+    "model_hash",
+)
+
+
+def about_sheet(results: xr.Dataset | xr.DataTree) -> pd.DataFrame:
+    """What an exported workbook is of: model, scenario and its description, the design,
+    whether the sweep is unfinished (an Excel sheet of key, value rows)."""
+    attrs = dict(results.attrs)
+    rows = [{"key": k, "value": _short(attrs[k], 2000)} for k in ABOUT_KEYS if k in attrs]
+    note = unfinished_note(results)
+    if note:
+        rows.append({"key": "warning", "value": note})
+    return pd.DataFrame(rows, columns=["key", "value"])
 
 
 def summary_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str]) -> pd.DataFrame:
@@ -190,12 +220,21 @@ def write_report(
     scenario = attrs.get("scenario", "")
     heading = title or f"corridor report: {model}" + (f", scenario {scenario}" if scenario else "")
     parts = [f"<h1>{html.escape(heading)}</h1>"]
+    about = " ".join(
+        str(attrs[k]) for k in ("scenario_title", "scenario_description") if attrs.get(k)
+    )
+    if about:
+        parts.append(
+            f'<p class="scenario">Scenario {html.escape(str(scenario))}: '
+            + html.escape(about)
+            + "</p>"
+        )
     count = first.sizes.get("member")
     members = "" if count is None else str(count)
     note = unfinished_note(results)
     if note:
         heading += f" ({note})"
-        parts[0] = f"<h1>{html.escape(heading)}</h1>"
+        parts[0] = f"<h1>{html.escape(heading)}</h1>"  # the scenario's paragraph follows
         parts.append(
             '<p class="warning"><strong>'
             + html.escape(

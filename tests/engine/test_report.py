@@ -94,7 +94,15 @@ def test_summary_matches_numpy_on_members(ensemble_tree):
 def test_tidy_exports_csv_and_excel(ensemble_tree, tmp_path):
     tree, _ = ensemble_tree
     frame = tidy_frame(tree, ["people"])
-    assert list(frame.columns[:5]) == ["horizon", "variable", "units", "time", "member"]
+    assert list(frame.columns[:6]) == [
+        "scenario",
+        "horizon",
+        "variable",
+        "units",
+        "time",
+        "member",
+    ]
+    assert set(frame["scenario"]) == {"test"}
     n = sum(tree[h]["people"].size for h in ("short", "medium", "long"))
     assert len(frame) == n
     path = export_table(tree, tmp_path / "out.csv", variables=["people"])
@@ -104,7 +112,9 @@ def test_tidy_exports_csv_and_excel(ensemble_tree, tmp_path):
         export_table(tree, path)
     xlsx = export_table(tree, tmp_path / "out.xlsx", variables=["people"])
     sheets = pd.read_excel(xlsx, sheet_name=None, engine="openpyxl")
-    assert list(sheets) == ["short", "medium", "long"]
+    assert list(sheets) == ["short", "medium", "long", "about"]
+    about = sheets["about"].set_index("key")["value"]
+    assert about["scenario"] == "test" and about["model"] == "growth"
 
 
 def _browser() -> str | None:
