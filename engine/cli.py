@@ -281,6 +281,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             store=args.store,
             on_error="raise" if args.stop_on_error else "mark",
             progress=not args.quiet,
+            save_times=args.years,
         )
     failed = int((np.asarray(tree["status"].values) != 0).sum()) if "status" in tree.ds else 0
     groups = [name for name in tree.children if name not in ("summary", "sensitivity")]
@@ -510,6 +511,14 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--set", action="append", metavar="NAME=VALUE")
     sweep.add_argument("--output", action="append", metavar="NAME")
     sweep.add_argument("--store", help="zarr store to write (resumes if interrupted)")
+    sweep.add_argument(
+        "--years",
+        type=float,
+        nargs="+",
+        metavar="YEAR",
+        help="also save these times (round years are always saved: every year to year 20, "
+        "then every 5 years, and the last)",
+    )
     sweep.add_argument("--chunk-size", type=int)
     sweep.add_argument("--start", type=float)
     sweep.add_argument("--stop", type=float)

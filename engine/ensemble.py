@@ -28,7 +28,7 @@ from . import sampling, solvers
 from . import store as stores
 from .budgets import check_allocation, default_chunk_size
 from .compiler import CompiledModel
-from .errors import EngineError, IntegrationError, ParameterError, SpecError
+from .errors import EngineError, IntegrationError, ParameterError, SelectionError, SpecError
 from .simulation import Runner
 from .solvers import Info, Status
 from .spec import Model
@@ -87,14 +87,16 @@ def _save_plan(
     model: Model,
     settings: RunSettings,
     spec: Mapping[str, tuple[float, float | None, float | None]],
+    save_times: Sequence[float] | None = None,
 ) -> tuple[RunSettings, dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """Run settings saving exactly the union of the horizons' times, and per horizon its times
-    and rows in the saved block."""
+    """Run settings saving exactly the union of the horizons' times (and ``save_times``, each
+    in the horizon that holds it), and per horizon its times and rows in the saved block."""
     steps = np.arange(settings.n_steps + 1)
     scale = max(1.0, abs(settings.start), abs(settings.stop))
     times = np.round(settings.start + settings.dt * steps, 12 - int(math.log10(scale)))
+    extra = _save_steps(times, save_times)
     chosen = stores.select_horizons(
-        times, settings.start, settings.stop, spec, saved=settings.save.astype(bool)
+        times, settings.start, settings.stop, spec, saved=settings.save.astype(bool), extra=extra
     )
     if not chosen:
         raise SpecError("no horizon holds a save time of this run; check horizons=.")
@@ -110,6 +112,33 @@ def _save_plan(
         rows = np.searchsorted(union, index)
         groups[name] = (saved_times[rows], rows.astype(np.int64))
     return fixed, groups
+
+
+def _save_steps(times: np.ndarray, save_times: Sequence[float] | None) -> np.ndarray | None:
+    """The steps of ``save_times``: each must be a time step of the run (else a
+    SelectionError naming the nearest steps)."""
+    if save_times is None:
+        return None
+    if isinstance(save_times, (str, bytes)) or not isinstance(save_times, Sequence):
+        raise ParameterError(
+            f"save_times must be a sequence of times, e.g. [2030, 2050]; got {save_times!r}."
+        )
+    try:
+        matched = stores.match_times(times, list(save_times))
+    except SelectionError as error:
+        raise SelectionError(
+            str(error)
+            .replace("was not saved", "is not a time step of the run")
+            .replace("nearest saved times", "nearest steps")
+            .replace("nearest saved time", "nearest step")
+            .replace(
+                " Run again saving it (--years / save_times=).",
+                " Choose a step, or a dt that reaches it.",
+            )
+        ) from None
+    return np.searchsorted(
+        times, np.asarray(matched, dtype=float) - 1e-9 * max(1.0, abs(times[-1]))
+    )
 
 
 def _variables(result: CompiledModel, names: list[str]) -> tuple[stores.VariableLayout, ...]:
@@ -197,6 +226,7 @@ def plan_ensemble(
     horizons: Mapping[str, Sequence[float | None]] | None = None,
     rtol: float = 1e-6,
     atol: float = 1e-9,
+    save_times: Sequence[float] | None = None,
 ) -> tuple[EnsemblePlan, dict[str, Any], dict[str, Any]]:
     """Check a sweep's arguments and plan it: (plan, provenance attrs, configuration).
 
@@ -250,7 +280,7 @@ def plan_ensemble(
     base = runner.parameters(params)
     names, kinds = runner.names, runner.kinds
     assert runner.settings is not None
-    settings, groups = _save_plan(model, runner.settings, spec)
+    settings, groups = _save_plan(model, runner.settings, spec, save_times)
     runner = runner._replace(settings=settings)
     if chunk_size is None:
         chunk_size = default_chunk_size(rows, settings.n_save, int(kinds.shape[0]))
@@ -297,6 +327,8 @@ def plan_ensemble(
         # must not mix them
         "versions": _engine_versions(),
     }
+    if save_times is not None:
+        config["save_times"] = sorted(float(t) for t in save_times)
     scenario = getattr(model, "attrs", {}).get("scenario")
     if scenario is not None:
         config["scenario"] = scenario  # so that a store reused for another one says so
@@ -376,6 +408,7 @@ def run_ensemble(
     progress: bool | None = None,
     rtol: float = 1e-6,
     atol: float = 1e-9,
+    save_times: Sequence[float] | None = None,
 ) -> xr.DataTree:
     """Run ``model`` for every row of a sampling design and return the horizon DataTree.
 
@@ -417,6 +450,10 @@ def run_ensemble(
         models in years, else one group ``all``.
     progress : bool, optional
         Show a progress bar (tqdm; default: on in notebooks and terminals).
+    save_times : sequence of float, optional
+        Times to save besides the horizons' round ones (every year in the short and medium
+        horizons, every 5 years from a multiple of 5 in the long one, and the stop time), each
+        in the horizon that holds it; each must be a time step of the run.
 
     Returns
     -------
@@ -465,6 +502,7 @@ def run_ensemble(
         horizons=horizons,
         rtol=rtol,
         atol=atol,
+        save_times=save_times,
     )
     sink: stores.Sink
     if path is None:

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import EngineError
-from .store import horizon_names
+from .store import horizon_names, match_times
 
 __all__ = ["fan_chart", "population_pyramid", "sensitivity_chart", "save_figure", "horizon_groups"]
 
@@ -219,8 +219,10 @@ def population_pyramid(
         fig = ax.figure
     ages = np.arange(da.sizes["age"])
     colours = plt.get_cmap("viridis")(np.linspace(0.1, 0.8, len(years)))
-    for colour, year in zip(colours, years):
-        snap = da.sel(time=year, method="nearest")
+    # exactly the years asked for: one that was not saved is an error naming the nearest
+    exact = match_times(np.asarray(da["time"].values, dtype=float), list(years))
+    for colour, year in zip(colours, exact):
+        snap = da.sel(time=year)
         female = snap.sel(sex="female").values
         male = snap.sel(sex="male").values
         ax.step(-male, ages, where="mid", color=colour, label=f"{float(snap.time):g}")

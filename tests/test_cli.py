@@ -212,3 +212,37 @@ def test_scenarios_listed_and_described(tiny_model, capsys):
     assert "emigration_rate = {'North': 0.004, 'South': 0.02} (1/year)" in out
     assert main(["scenarios", "example"]) == 0
     assert "has no scenarios" in capsys.readouterr().out
+
+
+def test_sweep_years_and_a_pyramid_of_a_year_not_saved(tiny_model, tmp_path, capsys):
+    store = str(tmp_path / "t.zarr")
+    assert (
+        main(
+            [
+                "sweep",
+                "tiny",
+                "-n",
+                "4",
+                "--seed",
+                "1",
+                "--store",
+                store,
+                "--quiet",
+                "--stop",
+                "2060",
+                "--years",
+                "2043",
+                "--output",
+                "population",
+            ]
+        )
+        == 0
+    )
+    import engine
+
+    assert 2043.0 in engine.open_store(store)["long"]["time"].values
+    out = str(tmp_path / "figs")
+    assert main(["plot", store, "--pyramid", "2043", "--out", out, "--quiet"]) == 0
+    assert main(["plot", store, "--pyramid", "2052", "--out", out, "--overwrite"]) == 1
+    err = capsys.readouterr().err
+    assert "time 2052 was not saved; the nearest saved times are 2050 and 2055" in err

@@ -89,12 +89,17 @@ def select_horizons(
     stop: float,
     spec: Mapping[str, tuple[float, float | None, float | None]],
     saved: np.ndarray | None = None,
+    extra: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Indices into ``times`` (increasing) of each horizon's times; empty horizons are left out.
 
-    A horizon keeps, for each point of its grid (from its first time, every ``resolution``),
-    the nearest of ``times`` (so every time when they are sparser than the grid). With no
-    resolution it keeps the times flagged in ``saved`` (default: all).
+    A horizon keeps, for each point of its grid, the nearest of ``times`` (so every time when
+    they are sparser than the grid). The grid is round: the multiples of ``resolution`` inside
+    the horizon (2045, 2050, ... for a long horizon from 2042 every 5 years; every year and
+    quarter in the short and medium ones), so that the years a forecaster asks for are saved.
+    With no resolution it keeps the times flagged in ``saved`` (default: all). The last
+    horizon also keeps the stop time. ``extra`` (indices into ``times``) are kept too, each in
+    the horizon that holds it: times asked for (``save_times=``).
     """
     times = np.asarray(times, dtype=float)
     if saved is None:
@@ -116,8 +121,11 @@ def select_horizons(
                 chosen = np.union1d(chosen, candidates[-1:])
         else:
             local = times[candidates]
-            count = int(math.floor((local[-1] - local[0]) / resolution + 1e-6)) + 1
-            grid = local[0] + resolution * np.arange(count)
+            first = math.ceil((local[0] - tol) / resolution - 1e-9) * resolution
+            count = int(math.floor((local[-1] - first) / resolution + 1e-6)) + 1
+            if count <= 0:  # no round time inside: the horizon's first time
+                first, count = float(local[0]), 1
+            grid = first + resolution * np.arange(count)
             right = (
                 np.clip(np.searchsorted(local, grid), 1, local.size - 1)
                 if local.size > 1
@@ -130,6 +138,9 @@ def select_horizons(
             chosen = candidates[np.unique(nearest)]
             if includes_stop and abs(times[candidates[-1]] - stop) <= tol:
                 chosen = np.union1d(chosen, candidates[-1:])
+        if extra is not None and len(extra):
+            asked = np.asarray(extra, dtype=np.int64)
+            chosen = np.union1d(chosen, asked[inside[asked]])
         if chosen.size:
             out[name] = chosen.astype(np.int64)
     return out

@@ -28,7 +28,8 @@ def test_custom_horizons_of_one_run(tmp_path):
     tree = engine.horizons(ds, CUSTOM)
     groups = horizon_groups(tree)
     assert [name for name, _ in groups] == ["near", "decade", "beyond"]
-    np.testing.assert_allclose(groups[2][1]["time"].values, [2032, 2037, 2042, 2047, 2052])
+    # round times: the multiples of 5 inside the horizon (from 2032), then the stop time
+    np.testing.assert_allclose(groups[2][1]["time"].values, [2035, 2040, 2045, 2050, 2052])
     fig = fan_chart(tree, "people")
     labels = [t.get_text().strip() for t in fig.axes[0].texts]
     assert labels == ["near", "decade", "beyond"]
@@ -39,7 +40,7 @@ def test_custom_horizons_of_one_run(tmp_path):
         sheet_name=None,
         engine="openpyxl",
     )
-    assert list(sheets) == ["near", "decade", "beyond"]
+    assert list(sheets) == ["near", "decade", "beyond", "about"]
 
 
 def test_custom_horizons_of_a_stored_ensemble(tmp_path):
