@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 import xarray as xr
 
-from .errors import EngineError
+from .errors import EngineError, SelectionError, suggest
 from .store import horizon_names, match_times
 
 __all__ = ["fan_chart", "population_pyramid", "sensitivity_chart", "save_figure", "horizon_groups"]
@@ -76,14 +76,30 @@ def horizon_groups(results: xr.Dataset | xr.DataTree) -> list[tuple[str, xr.Data
     return groups
 
 
+def _pick(da: xr.DataArray, dim: str, value: Any) -> xr.DataArray:
+    """``da`` at element ``value`` of ``dim`` (None: summed over it); a dim or element it does
+    not have is a SelectionError with a suggestion."""
+    if dim not in da.dims:
+        dims = [str(d) for d in da.dims if d not in ("time", "member")]
+        raise SelectionError(
+            f"{da.name!r} has no dimension {dim!r}; its dims are {', '.join(dims) or 'none'}."
+            + suggest(str(dim), dims)
+        )
+    if value is None:
+        return da.sum(dim, skipna=False)
+    labels = [str(v) for v in da[dim].values]
+    if str(value) not in labels:
+        raise SelectionError(
+            f"{dim} {value!r} is not in {da.name!r}; its {dim} elements are "
+            f"{', '.join(labels[:12])}{' ...' if len(labels) > 12 else ''}."
+            + suggest(str(value), labels)
+        )
+    return da.sel({dim: da[dim].values[labels.index(str(value))]})
+
+
 def _select(da: xr.DataArray, selection: dict[str, Any] | None) -> xr.DataArray:
     for dim, value in (selection or {}).items():
-        if dim not in da.dims:
-            raise EngineError(f"{da.name!r} has no dimension {dim!r}; its dims are {da.dims}.")
-        if value is None:
-            da = da.sum(dim, skipna=False)
-        else:
-            da = da.sel({dim: value})
+        da = _pick(da, dim, value)
     other = [d for d in da.dims if d not in ("time", "member")]
     if other:
         # totals over what was not selected (ages, sexes); a failed member stays NaN
@@ -121,9 +137,11 @@ def fan_chart(
     has_members = False
     for name, ds in groups:
         if variable not in ds:
-            raise EngineError(
+            held = sorted(map(str, ds.data_vars))
+            raise SelectionError(
                 f"no variable {variable!r} in the {name!r} horizon; it holds "
-                f"{sorted(map(str, ds.data_vars))[:12]}."
+                f"{', '.join(held[:12])}{' ...' if len(held) > 12 else ''}."
+                + suggest(variable, held)
             )
         da = _select(ds[variable], select)
         label = _label(da, variable)
@@ -208,7 +226,7 @@ def population_pyramid(
                 f"{variable!r} has no {dim!r} dimension; a pyramid needs age and sex."
             )
     if region is not None:
-        da = da.sel(region=region)
+        da = _pick(da, "region", region)
     elif "region" in da.dims:
         da = da.sum("region", skipna=False)
     if "member" in da.dims:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .errors import EngineError
+from .errors import EngineError, SelectionError, suggest
 from .files import check_output_file
 from .plot import fan_chart, horizon_groups, plain_text
 from .store import completion, unfinished_note
@@ -75,6 +75,15 @@ def tidy_frame(
             frame.insert(0, "horizon", horizon)
             frame["units"] = da.attrs.get("units", "")
             frames.append(frame)
+    if variables is not None:
+        held = sorted({str(v) for _, ds in horizon_groups(results) for v in ds.data_vars})
+        for name in variables:
+            if name not in held:
+                raise SelectionError(
+                    f"no variable {name!r} to export; the results hold "
+                    f"{', '.join(held[:12])}{' ...' if len(held) > 12 else ''}."
+                    + suggest(name, held)
+                )
     if not frames:
         raise EngineError("nothing to export: no numeric variables found.")
     out = pd.concat(frames, ignore_index=True, sort=False)

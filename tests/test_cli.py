@@ -246,3 +246,121 @@ def test_sweep_years_and_a_pyramid_of_a_year_not_saved(tiny_model, tmp_path, cap
     assert main(["plot", store, "--pyramid", "2052", "--out", out, "--overwrite"]) == 1
     err = capsys.readouterr().err
     assert "time 2052 was not saved; the nearest saved times are 2050 and 2055" in err
+
+
+def test_misspelt_names_get_one_line_with_a_suggestion(tiny_model, tmp_path, capsys):
+    store = str(tmp_path / "t.zarr")
+    args = ["sweep", "tiny", "-n", "4", "--store", store, "--quiet", "--output", "population"]
+    assert main(args) == 0
+    out = str(tmp_path / "figs")
+    cases = [
+        (["plot", store, "-v", "popluation", "--out", out], "Did you mean 'population'"),
+        (
+            ["plot", store, "-v", "population", "--select", "region=Nort", "--out", out],
+            "Did you mean 'North'",
+        ),
+        (
+            ["plot", store, "-v", "population", "--select", "regoin=North", "--out", out],
+            "Did you mean 'region'",
+        ),
+        (
+            ["export", store, "-v", "populaton", "--out", str(tmp_path / "x.csv")],
+            "Did you mean 'population'",
+        ),
+        (["sweep", "tiny", "--scenario", "lwo", "-n", "4"], "Did you mean 'low'"),
+    ]
+    for argv, hint in cases:
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("corridor: error: ") and "\n" not in err and hint in err, err
+
+
+def test_plot_with_nothing_to_plot_is_an_error_and_regions_get_their_own_files(
+    tiny_model, tmp_path, capsys
+):
+    store = str(tmp_path / "t.zarr")
+    assert main(["sweep", "tiny", "-n", "4", "--store", store, "--quiet"]) == 0
+    out = tmp_path / "figs"
+    assert main(["plot", store, "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "nothing to plot" in err and "population" in err
+    assert not out.exists()
+    argv = ["plot", store, "-v", "population", "--select", "region=North"]
+    argv += ["--select", "region=South", "--out", str(out), "--format", "png", "--quiet"]
+    assert main(argv) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "fan_population_region-North.png",
+        "fan_population_region-South.png",
+    ]
+
+
+def test_debug_and_version_work_before_or_after_the_command(capsys):
+    with pytest.raises(ParameterError):
+        main(["run", "example", "--set", "nope=1", "--debug"])
+    with pytest.raises(ParameterError):
+        main(["--debug", "run", "example", "--set", "nope=1"])
+    for argv in (["--version"], ["run", "--version"], ["sweep", "example", "--version"]):
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+        assert stop.value.code == 0
+        from engine import __version__
+
+        assert capsys.readouterr().out.strip() == f"corridor {__version__}"
+
+
+def test_every_option_has_help():
+    import argparse
+
+    from engine.cli import build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = []
+    for name, command in sub.choices.items():
+        for action in command._actions:
+            if not action.help or action.help == argparse.SUPPRESS:
+                missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+    assert not missing
+    assert set(sub.choices) >= {
+        "run",
+        "sweep",
+        "describe",
+        "plot",
+        "report",
+        "export",
+        "scenarios",
+        "compare",
+    }
+
+
+def test_parse_errors_show_line_and_column_of_the_file(tmp_path, capsys):
+    bad = tmp_path / "bad.mdl"
+    bad.write_text(
+        "{UTF-8}\nstock = INTEG(inflow, 1)\n\t~\t~\t|\n\ninflow = 2 + * 3\n\t~\t~\t|\n\n"
+        "INITIAL TIME = 0\n\t~\t~\t|\nFINAL TIME = 10\n\t~\t~\t|\nTIME STEP = 1\n\t~\t~\t|\n"
+        "SAVEPER = 1\n\t~\t~\t|\n"
+    )
+    assert main(["run", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "line 5, column 11 of the file" in err and "\n" not in err.strip()
+
+
+def test_a_first_run_says_it_is_compiling(monkeypatch, tmp_path, capsys):
+    import uuid
+
+    from engine import registry
+    from tests import tiny
+
+    probe = f"probe_{uuid.uuid4().hex[:8]}"  # new equations: kernels in no cache
+
+    def fresh(**options):
+        m = tiny.build(**options)
+        m.aux(probe, "2 * fertility", units="1/year")
+        return m
+
+    monkeypatch.setitem(registry._BUILTIN, "fresh", fresh)
+    assert main(["run", "fresh", "--years", "2030"]) == 0
+    err = capsys.readouterr().err
+    assert "compiling model 'tiny'" in err and "later runs load it from the cache" in err
+    assert main(["run", "fresh", "--years", "2030"]) == 0
+    assert "compiling" not in capsys.readouterr().err

@@ -7,6 +7,7 @@ clear line on stderr and a non-zero exit (``--debug`` shows the traceback).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import warnings
@@ -15,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import xarray as xr
 
-from .errors import EngineError, suggest
+from ..errors import EngineError, SelectionError, suggest
 
 __all__ = ["main"]
 
@@ -28,7 +30,7 @@ def _load_model(name: str, scenario: str | None = None) -> Any:
     """A model file (.mdl/.xmile/.stmx) or a registered model name (engine.registry)."""
     import engine
 
-    from .registry import build_model, model_names
+    from ..registry import build_model, model_names
 
     path = Path(name)
     if path.suffix.lower() in MODEL_SUFFIXES:
@@ -48,8 +50,29 @@ def _load_model(name: str, scenario: str | None = None) -> Any:
     return build_model(name, **({"scenario": scenario} if scenario else {}))
 
 
+def _prepare(model: Any, method: str, quiet: bool) -> None:
+    """Compile ``model``'s kernels now, saying so first when they are in no cache (a first
+    run of a large model compiles for a minute, which should not look like a hang)."""
+    from ..compiler import compile_model
+
+    size = sum(1 for v in model.variables.values() if v.kind != "param")
+
+    def notice() -> None:
+        if quiet:
+            return
+        guess = "about a minute" if size > 200 else "a few seconds to half a minute"
+        print(
+            f"corridor: compiling model {model.name!r} ({size} equations; {guess}, once: "
+            "later runs load it from the cache)...",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    compile_model(model, method=method, on_compile=notice)
+
+
 def _default_model_name() -> str:
-    from .registry import model_names
+    from ..registry import model_names
 
     return "corridor" if "corridor" in model_names() else "example"
 
@@ -57,7 +80,7 @@ def _default_model_name() -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     import engine
 
-    from .files import check_output_file
+    from ..files import check_output_file
 
     # where the result goes is checked before the run, not found wanting after it
     out = (
@@ -69,7 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     params = _assignments(args.set)
     model = _load_model(args.model or _default_model_name(), args.scenario)
-    from .tables import HEADLINE, format_headline, headline, headline_records
+    from ..tables import HEADLINE, format_headline, headline, headline_records
 
     outputs = args.output or None
     if outputs is None and out is None:
@@ -79,6 +102,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             if "population" in model.variables
             else None
         )
+    if not model.dynamic_control:
+        _prepare(model, args.method, args.quiet)
     ds = engine.simulate(
         model,
         start=args.start,
@@ -157,7 +182,7 @@ def _parse_assignment(text: str) -> tuple[str, float]:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    from .description import describe, format_description
+    from ..description import describe, format_description
 
     name = args.model or _default_model_name()
     model = _load_model(name, args.scenario)
@@ -183,7 +208,7 @@ def _scenario_of(name: str, scenario: str | None) -> dict[str, Any] | None:
     """The settings of ``scenario`` of the registered model ``name`` (None: no scenario)."""
     if scenario is None or Path(name).suffix.lower() in MODEL_SUFFIXES:
         return None
-    from .registry import scenario_settings
+    from ..registry import scenario_settings
 
     settings = scenario_settings(name, scenario)
     return {
@@ -213,7 +238,7 @@ def _format_scenario(model: Any, settings: dict[str, Any]) -> str:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    from .registry import scenario_names, scenario_settings
+    from ..registry import scenario_names, scenario_settings
 
     name = args.model or _default_model_name()
     _load_model_name_checked(name)
@@ -243,7 +268,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def _load_model_name_checked(name: str) -> None:
-    from .registry import model_names
+    from ..registry import model_names
 
     if name not in model_names():
         raise EngineError(
@@ -263,6 +288,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             raise EngineError(f"--prior {name} is given twice; give one prior per parameter.")
         priors[name] = prior
     model = _load_model(args.model or _default_model_name(), args.scenario)
+    if not model.dynamic_control:
+        _prepare(model, "euler", args.quiet)
     with warnings.catch_warnings():
         # failures are summarised below in one line, not as a Python warning
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -344,7 +371,7 @@ def _open_results(path_text: str) -> Any:
             f"no results at {path}; write some with `corridor run --out` or `corridor sweep`."
         )
     try:
-        from . import store  # type: ignore[attr-defined]
+        from .. import store  # type: ignore[attr-defined]
 
         results = store.open_store(path)
     except (ImportError, AttributeError):
@@ -365,68 +392,106 @@ def _open_results(path_text: str) -> Any:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from .files import check_output_folder
-    from .plot import fan_chart, population_pyramid, save_figure, sensitivity_chart
+    from ..files import check_output_folder
+    from ..plot import fan_chart, population_pyramid, save_figure, sensitivity_chart
 
     results = _open_results(args.store)
-    select = dict(_parse_selection(s) for s in args.select or [])
+    if not (args.variable or args.pyramid or args.sensitivity):
+        raise EngineError(
+            "nothing to plot: give -v VARIABLE (a fan chart), --pyramid YEAR or "
+            f"--sensitivity OUTPUT; {args.store} holds {', '.join(_stored_names(results)[:12])}."
+        )
+    selections = _selections(args.select)
     out = Path(args.out)
-    stems = [f"fan_{_file_name(name)}" for name in args.variable]
-    stems += ["pyramid"] if args.pyramid else []
-    if args.sensitivity and "sensitivity" in results.children:
-        stems += [
-            f"sobol_{_file_name(o)}_{h}"
-            for o in args.sensitivity
-            for h in results["sensitivity"].children
-        ]
-    check_output_folder(
-        out,
-        [f"{stem}.{fmt}" for stem in stems for fmt in args.format],
-        overwrite=args.overwrite,
-        what="--out folder",
-    )
-    written = []
+    plans: list[tuple[str, Any]] = []
     for name in args.variable:
-        fig = fan_chart(results, name, select=select or None)
-        written += save_figure(fig, out / f"fan_{_file_name(name)}", args.format)
+        for where in selections:
+            stem = f"fan_{_file_name(name)}{_selection_suffix(where)}"
+            plans.append((stem, functools.partial(fan_chart, results, name, select=where or None)))
     if args.pyramid:
-        fig = population_pyramid(results, args.pyramid, region=select.get("region"))
-        written += save_figure(fig, out / "pyramid", args.format)
+        regions = list(dict.fromkeys(where.get("region") for where in selections))
+        for region in regions:
+            stem = "pyramid" + (_selection_suffix({"region": region}) if region else "")
+            plans.append(
+                (stem, functools.partial(population_pyramid, results, args.pyramid, region=region))
+            )
+    scenario = str(results.attrs.get("scenario") or "")
     for output in args.sensitivity or []:
-        if "sensitivity" not in results.children:
+        groups = results.children.get("sensitivity") if isinstance(results, xr.DataTree) else None
+        if groups is None:
             raise EngineError(
                 f"{args.store} holds no sensitivity indices; run a sweep with --design saltelli."
             )
-        for horizon, node in results["sensitivity"].children.items():
+        for horizon, node in groups.children.items():
             indices = node.to_dataset()
             if "S1" not in indices:
                 continue
             labels = [str(o) for o in indices["output"].values]
             if output not in labels:
-                raise EngineError(
-                    f"no sensitivity indices for {output!r}; there are {labels[:10]}."
+                raise SelectionError(
+                    f"no sensitivity indices for {output!r}; there are indices for "
+                    f"{', '.join(labels[:10])}." + suggest(output, labels)
                 )
-            fig = sensitivity_chart(
-                indices,
-                output,
-                horizon=str(horizon),
-                scenario=str(results.attrs.get("scenario") or ""),
+            stem = f"sobol_{_file_name(output)}_{horizon}"
+            plans.append(
+                (
+                    stem,
+                    functools.partial(
+                        sensitivity_chart, indices, output, horizon=str(horizon), scenario=scenario
+                    ),
+                )
             )
-            written += save_figure(fig, out / f"sobol_{_file_name(output)}_{horizon}", args.format)
+    check_output_folder(
+        out,
+        [f"{stem}.{fmt}" for stem, _ in plans for fmt in args.format],
+        overwrite=args.overwrite,
+        what="--out folder",
+    )
+    written = []
+    for stem, make in plans:
+        written += save_figure(make(), out / stem, args.format)
     if not args.quiet:
         for path in written:
             print(path)
     return 0
 
 
+def _stored_names(results: Any) -> list[str]:
+    from ..plot import horizon_groups
+
+    names: list[str] = []
+    for _, ds in horizon_groups(results):
+        names += [str(v) for v in ds.data_vars if str(v) not in names]
+    return names
+
+
+def _selections(texts: Sequence[str] | None) -> list[dict[str, str]]:
+    """--select DIM=ELEMENT options as the selections to chart: one chart per combination of
+    the elements given for each dim (region=A --select region=B: two charts)."""
+    chosen: dict[str, list[str]] = {}
+    for text in texts or []:
+        dim, element = _parse_selection(text)
+        values = chosen.setdefault(dim, [])
+        if element not in values:
+            values.append(element)
+    combos: list[dict[str, str]] = [{}]
+    for dim, values in chosen.items():
+        combos = [{**combo, dim: value} for combo in combos for value in values]
+    return combos
+
+
+def _selection_suffix(where: dict[str, Any]) -> str:
+    return "".join(f"_{_file_name(str(d))}-{_file_name(str(v))}" for d, v in where.items())
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from ..report import write_report
 
     return _write_from_store(args, write_report)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .report import export_table
+    from ..report import export_table
 
     return _write_from_store(args, export_table)
 
@@ -453,140 +518,27 @@ def _file_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    raise EngineError("compare: not built yet")
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "sweep": cmd_sweep,
+    "describe": cmd_describe,
+    "scenarios": cmd_scenarios,
+    "compare": cmd_compare,
+    "plot": cmd_plot,
+    "report": cmd_report,
+    "export": cmd_export,
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="corridor", description=__doc__.splitlines()[0])
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    sub = parser.add_subparsers(dest="command")
-    run = sub.add_parser("run", help="run a model once and summarise the result")
-    run.add_argument(
-        "model",
-        nargs="?",
-        help="bundled model name or .mdl/.xmile file (default: the corridor forecast)",
-    )
-    run.add_argument("--scenario", help="scenario name (bundled models), or a .toml file")
-    run.add_argument("--start", type=float)
-    run.add_argument("--stop", type=float)
-    run.add_argument("--dt", type=float)
-    run.add_argument("--method", default="euler", choices=["euler", "rk4", "rk45"])
-    run.add_argument(
-        "--set", action="append", metavar="NAME=VALUE", help="override a parameter (repeatable)"
-    )
-    run.add_argument("--output", action="append", metavar="NAME", help="keep this variable")
-    run.add_argument("--out", help="write the result to a .nc or .csv file")
-    run.add_argument("--overwrite", action="store_true")
-    run.add_argument("--quiet", action="store_true")
-    run.add_argument("--json", action="store_true", help="print the table as JSON")
-    run.add_argument(
-        "--years",
-        type=float,
-        nargs="+",
-        metavar="YEAR",
-        help="years of the headline table (default: the first, 2030, 2050, 2100, the last)",
-    )
-    run.add_argument(
-        "--region",
-        action="append",
-        metavar="REGION",
-        help="show this region only (repeatable; default: every region and their total)",
-    )
-    run.set_defaults(func=cmd_run)
-    sweep = sub.add_parser(
-        "sweep", help="run an ensemble (Monte Carlo / sensitivity) into a horizon store"
-    )
-    sweep.add_argument("model", nargs="?", help="bundled model name or .mdl/.xmile file")
-    sweep.add_argument("--scenario", help="scenario name (bundled models), or a .toml file")
-    sweep.add_argument(
-        "-n", type=int, default=1000, help="members (base N for saltelli, trajectories for morris)"
-    )
-    sweep.add_argument("--seed", type=int, default=0)
-    sweep.add_argument(
-        "--design", default="sobol", choices=["random", "lhs", "sobol", "saltelli", "morris"]
-    )
-    sweep.add_argument(
-        "--prior",
-        action="append",
-        metavar="NAME=DIST,A,B",
-        help="prior for a parameter (default: the model's own priors)",
-    )
-    sweep.add_argument("--set", action="append", metavar="NAME=VALUE")
-    sweep.add_argument("--output", action="append", metavar="NAME")
-    sweep.add_argument("--store", help="zarr store to write (resumes if interrupted)")
-    sweep.add_argument(
-        "--years",
-        type=float,
-        nargs="+",
-        metavar="YEAR",
-        help="also save these times (round years are always saved: every year to year 20, "
-        "then every 5 years, and the last)",
-    )
-    sweep.add_argument("--chunk-size", type=int)
-    sweep.add_argument("--start", type=float)
-    sweep.add_argument("--stop", type=float)
-    sweep.add_argument("--dt", type=float)
-    sweep.add_argument(
-        "--stop-on-error",
-        action="store_true",
-        help="stop at the first failed member instead of marking it",
-    )
-    sweep.add_argument("--quiet", action="store_true")
-    sweep.add_argument("--json", action="store_true")
-    sweep.set_defaults(func=cmd_sweep)
-    describe = sub.add_parser("describe", help="list a model's dims, variables, units, priors")
-    describe.add_argument("model", nargs="?", help="bundled model name or .mdl/.xmile file")
-    describe.add_argument(
-        "--scenario", help="also show this scenario: its description and the parameters it sets"
-    )
-    describe.add_argument("--json", action="store_true", help="print the description as JSON")
-    describe.set_defaults(func=cmd_describe)
-    scenarios = sub.add_parser("scenarios", help="list a model's scenarios")
-    scenarios.add_argument("model", nargs="?", help="bundled model name (default: corridor)")
-    scenarios.add_argument("--long", action="store_true", help="with their descriptions")
-    scenarios.add_argument("--json", action="store_true", help="print them as JSON")
-    scenarios.set_defaults(func=cmd_scenarios)
-    plot = sub.add_parser("plot", help="fan charts (and pyramids) from a stored result")
-    plot.add_argument("store")
-    plot.add_argument(
-        "--variable",
-        "-v",
-        action="append",
-        default=[],
-        help="variable to chart as a fan chart (repeatable)",
-    )
-    plot.add_argument(
-        "--select",
-        action="append",
-        metavar="DIM=ELEMENT",
-        help="pick an element, e.g. region=Europe (other dims are summed)",
-    )
-    plot.add_argument(
-        "--pyramid",
-        type=float,
-        action="append",
-        metavar="YEAR",
-        help="also draw a population pyramid for this year (repeatable)",
-    )
-    plot.add_argument(
-        "--sensitivity",
-        action="append",
-        metavar="OUTPUT",
-        help="Sobol tornado of this output for each horizon (saltelli sweeps)",
-    )
-    plot.add_argument("--format", action="append", choices=["png", "svg"], default=None)
-    plot.add_argument("--out", default="figures", help="output folder (default: figures)")
-    plot.add_argument("--overwrite", action="store_true", help="replace existing figures")
-    plot.add_argument("--quiet", action="store_true")
-    plot.set_defaults(func=cmd_plot)
-    for name, func, default, what in (
-        ("report", cmd_report, "report.html", "a self-contained HTML report"),
-        ("export", cmd_export, "results.csv", "tidy CSV (.csv) or Excel (.xlsx) tables"),
-    ):
-        command = sub.add_parser(name, help=f"{what} of a stored result")
-        command.add_argument("store")
-        command.add_argument("--out", default=default, help=f"default: {default}")
-        command.add_argument("--variable", "-v", action="append")
-        command.add_argument("--overwrite", action="store_true")
-        command.add_argument("--quiet", action="store_true")
-        command.set_defaults(func=func)
+    """The ``corridor`` argument parser (:mod:`engine.cli.parser`)."""
+    from .parser import build_parser as build
+
+    parser: argparse.ArgumentParser = build(COMMANDS)
     return parser
 
 
@@ -595,7 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["run", *(argv or [])])
-    if getattr(args, "format", "unset") is None:
+    if getattr(args, "format", "unset") is None and args.command == "plot":
         args.format = ["png", "svg"]
     try:
         code: int = args.func(args)
@@ -604,12 +556,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("corridor: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - one clear line; --debug shows the traceback
-        if args.debug:
+        if getattr(args, "debug", False):
             raise
         kind = "" if isinstance(exc, EngineError) else f"{type(exc).__name__}: "
         print(f"corridor: error: {kind}{exc}".splitlines()[0], file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
