@@ -8,6 +8,7 @@ import os
 from ._version import __version__ as __version__
 from .analyze import analyze_sensitivity, summarize
 from .calibration import Calibration, calibrate
+from .comparison import compare
 from .compiler import CompiledModel, compile_model
 from .ensemble import run_ensemble
 from .errors import (
@@ -44,6 +45,7 @@ __all__ = [
     "export_netcdf",
     "summarize",
     "headline",
+    "compare",
     "analyze_sensitivity",
     # errors
     "EngineError",

@@ -284,21 +284,27 @@ def write_report(
     parts.append(
         "<h2>Provenance</h2>" + (_table(provenance) if len(provenance) else "<p>None recorded.</p>")
     )
-    style = (
-        "body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
-        "table.table{border-collapse:collapse;font-size:90%}"
-        "table.table td,table.table th{padding:3px 8px;border-bottom:1px solid #ddd;"
-        "text-align:right}figure{margin:1.5em 0}img.figure{max-width:100%}"
-        "p.warning{background:#fff3cd;border:1px solid #e0b100;padding:0.6em}"
-    )
-    page = (
+    path.write_text(page(heading, parts), encoding="utf-8")
+    return path
+
+
+_STYLE = (
+    "body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
+    "table.table{border-collapse:collapse;font-size:90%}"
+    "table.table td,table.table th{padding:3px 8px;border-bottom:1px solid #ddd;"
+    "text-align:right}figure{margin:1.5em 0}img.figure{max-width:100%}"
+    "p.warning{background:#fff3cd;border:1px solid #e0b100;padding:0.6em}"
+)
+
+
+def page(heading: str, parts: Sequence[str]) -> str:
+    """A self-contained HTML page: ``heading`` as its title, ``parts`` (HTML) as its body."""
+    return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(heading)}</title><style>{style}</style></head><body>"
+        f"<title>{html.escape(heading)}</title><style>{_STYLE}</style></head><body>"
         + "\n".join(parts)
         + "</body></html>"
     )
-    path.write_text(page, encoding="utf-8")
-    return path
 
 
 def _parameters(attrs: dict[str, Any]) -> pd.DataFrame | None:

@@ -25,7 +25,16 @@ from .errors import EngineError, SelectionError, suggest
 from .plot import horizon_groups
 from .store import match_times
 
-__all__ = ["HEADLINE", "RATES", "TOTAL", "headline", "format_headline", "headline_records"]
+__all__ = [
+    "HEADLINE",
+    "RATES",
+    "TOTAL",
+    "headline",
+    "format_headline",
+    "headline_records",
+    "regional_series",
+    "is_count",
+]
 
 #: The standard outputs of the table, in its column order.
 HEADLINE = (
@@ -69,6 +78,49 @@ def _regional(name: str, da: xr.DataArray) -> xr.DataArray:
     if dim is None:
         return out.expand_dims(region=[TOTAL])
     return out.rename({dim: "region"}) if dim != "region" else out
+
+
+def is_count(units: str) -> bool:
+    """True for units of people or money that add up (``person``, ``person/year``, ``USD``);
+    False for rates, shares and ages, which are never summed."""
+    text = units.replace(" ", "").lower()
+    if not text or text in ("1", "dmnl", "year", "years") or text.startswith("1/"):
+        return False
+    head = text.split("/")[0]
+    return any(word in head for word in ("person", "people", "usd", "migrant", "household"))
+
+
+def regional_series(results: xr.Dataset | xr.DataTree, variable: str) -> xr.DataArray:
+    """``variable`` over all saved times, by region (dims member, time, region): counts
+    summed over their other dims (ages, sexes; origins for a stock living in a region).
+
+    Raises
+    ------
+    SelectionError
+        For a variable the results do not hold (with a suggestion), or a rate or share with
+        dims besides its region, which cannot be totalled by summing.
+    """
+    parts = []
+    held: set[str] = set()
+    for _, ds in horizon_groups(results):
+        held.update(str(v) for v in ds.data_vars)
+        if variable in ds and "time" in ds[variable].dims:
+            da = ds[variable]
+            dim = _region_dim(variable, da)
+            other = [d for d in da.dims if d not in ("time", "member", dim)]
+            if other and not is_count(str(da.attrs.get("units", ""))):
+                raise SelectionError(
+                    f"{variable!r} ({da.attrs.get('units', 'no units')}) is not a count, so it "
+                    f"is not summed over {', '.join(map(str, other))}; compare a count (a "
+                    "rate's numerator and denominator) instead."
+                )
+            parts.append(_regional(variable, da))
+    if not parts:
+        raise SelectionError(
+            f"no variable {variable!r} (over time) in these results; they hold "
+            f"{', '.join(sorted(held)[:12])}." + suggest(variable, sorted(held))
+        )
+    return _concat(parts)
 
 
 def _default_years(times: np.ndarray, unit: str) -> list[float]:

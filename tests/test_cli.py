@@ -364,3 +364,25 @@ def test_a_first_run_says_it_is_compiling(monkeypatch, tmp_path, capsys):
     assert "compiling model 'tiny'" in err and "later runs load it from the cache" in err
     assert main(["run", "fresh", "--years", "2030"]) == 0
     assert "compiling" not in capsys.readouterr().err
+
+
+def test_compare_scenarios_and_stores(tiny_model, tmp_path, capsys):
+    store = str(tmp_path / "high.zarr")
+    sweep = ["sweep", "tiny", "--scenario", "high", "-n", "8", "--store", store, "--quiet"]
+    assert main(sweep) == 0
+    out = tmp_path / "cmp"
+    argv = ["compare", "low", store, "--model", "tiny", "-n", "8", "--years", "2030"]
+    assert main([*argv, "--out", str(out), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["scenarios"] == ["low", "high"] and data["reference"] == "low"
+    rows = {(r["variable"], r["region"]): r for r in data["rows"]}
+    south = rows[("net_migration", "South")]
+    assert south["high - low"] == pytest.approx(south["high"] - south["low"])
+    assert south["high"] < south["low"]
+    names = sorted(p.name for p in out.iterdir())
+    assert "comparison.html" in names and "differences.csv" in names
+    assert "compare_population_North.png" in names
+    assert main([*argv, "--out", str(out)]) == 1  # never overwritten
+    assert "comparison.html" in capsys.readouterr().err
+    assert main(["compare", "low", "--model", "tiny", "--out", str(out)]) == 1
+    assert "at least two" in capsys.readouterr().err

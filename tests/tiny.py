@@ -54,7 +54,7 @@ def build(scenario: str = "low", *, stop: float = 2040.0, standard: bool = True)
         m.dimension(dim, REGIONS)
     m.dimension("sex", ["female", "male"])
     m.dimension("age", ["0", "1", "2"])
-    m.param("fertility", 0.03, units="1/year")
+    m.param("fertility", 0.03, units="1/year", prior=("uniform", 0.02, 0.04))
     m.param("mortality", 0.01, units="1/year")
     m.param(
         "emigration_rate",
@@ -62,7 +62,6 @@ def build(scenario: str = "low", *, stop: float = 2040.0, standard: bool = True)
         dims=("region",),
         units="1/year",
         bounds=(0, 0.5),
-        prior=("uniform", 0.001, 0.02),
     )
     m.param("share", [[0.0, 1.0], [1.0, 0.0]], dims=("origin", "destination"), units="1")
     m.param("initial_population", {"North": 3e6, "South": 6e6}, dims=("region",), units="person")
@@ -98,6 +97,12 @@ def build(scenario: str = "low", *, stop: float = 2040.0, standard: bool = True)
         "sum(emigration[region, sex, age], 'sex', 'age')",
         dims=("region",),
         units="person/year",
+    )
+    m.aux(
+        "emigrants_per_resident",
+        "leaving[region] / sum(population[region, sex, age], 'sex', 'age')",
+        dims=("region",),
+        units="1/year",
     )
     m.aux(
         "arriving",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from ..errors import EngineError, SelectionError, suggest
@@ -519,7 +520,111 @@ def _file_name(name: str) -> str:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    raise EngineError("compare: not built yet")
+    import engine
+
+    from ..comparison import compare, comparison_chart, scenario_label, write_comparison
+    from ..files import check_output_folder
+    from ..plot import save_figure
+    from ..tables import TOTAL
+
+    variables = args.variable or ["population", "net_migration"]
+    formats = args.format or ["png"]
+    out = Path(args.out)
+    results: dict[str, Any] = {}
+    pending: list[str] = []
+    for source in args.sources:
+        path = Path(source)
+        if path.exists() or path.suffix.lower() in (".zarr", ".nc"):
+            result = _open_results(source)
+            label = scenario_label(result, path.stem)
+            if label in results:
+                label = f"{label} ({path.name})"
+            results[label] = result
+        else:
+            pending.append(source)
+            results[source] = None
+    if len(results) < 2:
+        raise EngineError(
+            "compare needs at least two different scenarios or stores, e.g. "
+            "`corridor compare baseline fortress`."
+        )
+    # the page and the table are checked before any run (the charts once regions are known)
+    check_output_folder(
+        out, ["comparison.html", "differences.csv"], overwrite=args.overwrite, what="--out folder"
+    )
+    name = args.model or _default_model_name()
+    for scenario in pending:
+        model = _load_model(name, scenario)
+        needed = list(variables)
+        if "net_migration" in needed and "net_migration" not in model.variables:
+            needed += ["immigration", "emigration"]
+        outputs = [v for v in dict.fromkeys(needed) if v in model.variables] or None
+        _prepare(model, "euler", args.quiet)
+        if args.n > 0:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                results[scenario] = engine.run_ensemble(
+                    model,
+                    n=args.n,
+                    seed=args.seed,
+                    outputs=outputs,
+                    progress=False if args.quiet else None,
+                )
+        else:
+            results[scenario] = engine.simulate(model, outputs=outputs)
+    table = compare(results, variables=variables, regions=args.region, years=args.years)
+    regions = list(dict.fromkeys(str(r) for r in table.index.get_level_values("region")))
+    charts = [
+        (variable, region)
+        for variable in variables
+        for region in regions
+        if (variable, region) in {(v, r) for v, r, _ in table.index}
+    ]
+    stems = [f"compare_{_file_name(v)}_{_file_name(r)}" for v, r in charts]
+    check_output_folder(
+        out,
+        ["comparison.html", "differences.csv"]
+        + [f"{stem}.{fmt}" for stem in stems for fmt in formats],
+        overwrite=args.overwrite,
+        what="--out folder",
+    )
+    written = []
+    for (variable, region), stem in zip(charts, stems):
+        fig = comparison_chart(results, variable, region=None if region == TOTAL else region)
+        written += save_figure(fig, out / stem, formats)
+    table.to_csv(out / "differences.csv")
+    written.append(out / "differences.csv")
+    written.append(
+        write_comparison(
+            results,
+            out / "comparison.html",
+            variables=variables,
+            regions=args.region,
+            years=args.years,
+            overwrite=True,
+        )
+    )
+    if args.json:
+        frame = table.reset_index()
+        print(
+            json.dumps(
+                {
+                    **table.attrs,
+                    "rows": json.loads(frame.to_json(orient="records")),
+                    "files": [str(p) for p in written],
+                },
+                indent=2,
+            )
+        )
+    elif not args.quiet:
+        print(f"scenarios {' vs '.join(results)} (reference {table.attrs['reference']})")
+        with pd.option_context("display.width", 160, "display.max_columns", 20):
+            print(
+                table.to_string(float_format=lambda v: f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}")
+            )
+        for path in written:
+            print(path)
+    return 0
 
 
 COMMANDS = {
