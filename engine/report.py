@@ -21,6 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from .errors import EngineError, SelectionError, suggest
+from .exports import about_sheet, export_members
 from .files import check_output_file
 from .plot import fan_chart, horizon_groups, plain_text
 from .store import completion, unfinished_note
@@ -104,50 +105,11 @@ def export_table(
     variables: Sequence[str] | None = None,
     overwrite: bool = False,
 ) -> Path:
-    """Write ``results`` in tidy long format to ``.csv`` or ``.xlsx`` (one sheet a horizon)."""
-    path = check_output_file(path, suffixes=(".csv", ".xlsx"), overwrite=overwrite, what="export")
-    frame = tidy_frame(results, variables)
-    if path.suffix.lower() == ".csv":
-        frame.to_csv(path, index=False)
-    elif path.suffix.lower() == ".xlsx":
-        if len(frame) > 1_000_000:
-            raise EngineError(
-                f"{len(frame)} rows do not fit an Excel sheet; export to .csv "
-                "or choose fewer variables."
-            )
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            for horizon, part in frame.groupby("horizon", sort=False):
-                part.drop(columns="horizon").to_excel(
-                    writer, sheet_name=str(horizon)[:31], index=False
-                )
-            about_sheet(results).to_excel(writer, sheet_name="about", index=False)
-    else:
-        raise EngineError(f"unknown export format {path.suffix!r}; use .csv or .xlsx.")
-    return path
-
-
-ABOUT_KEYS = (
-    "model",
-    "scenario",
-    "scenario_title",
-    "scenario_description",
-    "time_unit",
-    "design",
-    "members",
-    "seed",
-    "model_hash",
-)
-
-
-def about_sheet(results: xr.Dataset | xr.DataTree) -> pd.DataFrame:
-    """What an exported workbook is of: model, scenario and its description, the design,
-    whether the sweep is unfinished (an Excel sheet of key, value rows)."""
-    attrs = dict(results.attrs)
-    rows = [{"key": k, "value": _short(attrs[k], 2000)} for k in ABOUT_KEYS if k in attrs]
-    note = unfinished_note(results)
-    if note:
-        rows.append({"key": "warning", "value": note})
-    return pd.DataFrame(rows, columns=["key", "value"])
+    """Write ``results`` in tidy long format (one row per value and member) to ``.csv`` or
+    ``.parquet``, streamed a block of members at a time, or ``.xlsx`` (a sheet a horizon)
+    when it fits (:func:`engine.exports.export_members`). The quantile table is
+    :func:`engine.exports.export_quantiles`."""
+    return export_members(results, path, variables=variables, overwrite=overwrite)
 
 
 def summary_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str]) -> pd.DataFrame:

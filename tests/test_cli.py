@@ -386,3 +386,29 @@ def test_compare_scenarios_and_stores(tiny_model, tmp_path, capsys):
     assert "comparison.html" in capsys.readouterr().err
     assert main(["compare", "low", "--model", "tiny", "--out", str(out)]) == 1
     assert "at least two" in capsys.readouterr().err
+
+
+def test_export_quantiles_members_and_netcdf(tiny_model, tmp_path, capsys):
+    import pandas as pd
+
+    store = str(tmp_path / "t.zarr")
+    argv = ["sweep", "tiny", "-n", "8", "--store", store, "--quiet", "--output", "population"]
+    assert main(argv) == 0
+    quantiles = tmp_path / "q.csv"
+    assert main(["export", store, "--out", str(quantiles), "--quiet"]) == 0
+    table = pd.read_csv(quantiles)
+    assert {"median", "lower_80", "upper_95", "region", "sex", "year"} <= set(table.columns)
+    assert "age" not in table.columns and "member" not in table.columns
+    members = tmp_path / "m.csv"
+    assert main(["export", store, "--members", "--out", str(members), "--quiet"]) == 0
+    assert set(pd.read_csv(members)["member"]) == set(range(8))
+    assert main(["export", store, "--format", "netcdf", "--out", str(tmp_path / "x.nc")]) == 0
+    import engine
+
+    back = engine.open_store(tmp_path / "x.nc")
+    assert back.attrs["scenario"] == "low" and "long" in back.children
+    flat = tmp_path / "flat.nc"
+    assert main(["export", store, "--format", "netcdf", "--flat", "--out", str(flat)]) == 0
+    assert "time" in engine.open_store(flat)["population"].dims
+    assert main(["export", store, "--format", "netcdf", "--out", str(tmp_path / "x.csv")]) == 1
+    assert "writes a .nc file" in capsys.readouterr().err

@@ -171,6 +171,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
             "engine.plot",
             "engine.tables",
             "engine.report",
+            "engine.exports",
             "engine.comparison",
             "engine.description",
         ),

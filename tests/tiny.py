@@ -35,7 +35,7 @@ def load_scenario(name: str) -> dict[str, Any]:
     return {"name": SCENARIOS[name]["name"], **SCENARIOS[name]}
 
 
-def build(scenario: str = "low", *, stop: float = 2040.0, standard: bool = True) -> engine.Model:
+def build(scenario: str = "low", *, stop: float = 2045.0, standard: bool = True) -> engine.Model:
     """The tiny model under ``scenario``; ``standard=False`` leaves out ``migrant_stock``."""
     settings = load_scenario(scenario)
     m = engine.Model(

@@ -362,7 +362,7 @@ def _parse_prior(text: str) -> tuple[str, tuple[Any, ...]]:
     return name.strip(), (parts[0], *values)
 
 
-def _open_results(path_text: str) -> Any:
+def _open_results(path_text: str, quiet: bool = False) -> Any:
     """A stored result: an ensemble store (zarr or netCDF DataTree) or a single run (.nc)."""
     import xarray as xr
 
@@ -379,7 +379,7 @@ def _open_results(path_text: str) -> Any:
         pass
     else:
         note = store.unfinished_note(results)
-        if note:
+        if note and not quiet:
             print(
                 f"corridor: warning: {path}: {note}; what follows shows those members only. "
                 "Run the sweep again with the same arguments to finish it.",
@@ -491,10 +491,61 @@ def cmd_report(args: argparse.Namespace) -> int:
     return _write_from_store(args, write_report)
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from ..report import export_table
+_EXPORT_SUFFIXES = {"csv": ".csv", "xlsx": ".xlsx", "parquet": ".parquet", "netcdf": ".nc"}
 
-    return _write_from_store(args, export_table)
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ..exports import export_members, export_quantiles
+    from ..files import check_output_file
+
+    out = Path(args.out)
+    kinds = {suffix: kind for kind, suffix in _EXPORT_SUFFIXES.items()}
+    if args.format:
+        wanted = _EXPORT_SUFFIXES[args.format]
+        if args.out == "results.csv":  # the default follows --format
+            out = out.with_suffix(wanted)
+        elif out.suffix.lower() != wanted:
+            raise EngineError(
+                f"--format {args.format} writes a {wanted} file; --out {args.out} ends in "
+                f"{out.suffix or 'no suffix'}."
+            )
+    kind = kinds.get(out.suffix.lower())
+    if kind is None:
+        raise EngineError(
+            f"--out {args.out}: unknown export format {out.suffix!r}; use .csv or .xlsx (the "
+            "quantile table, or --members), .parquet or .nc (netCDF of the whole store)."
+        )
+    args.out = str(out)
+    if kind == "netcdf":
+        if args.variable or args.members:
+            raise EngineError(
+                "a netCDF export holds the whole store: drop --variable and --members."
+            )
+        target = check_output_file(out, suffixes=(".nc",), overwrite=args.overwrite, what="export")
+        results = _open_results(args.store)
+        if not isinstance(results, xr.DataTree) or "member" not in results.ds.dims:
+            raise EngineError(
+                f"{args.store} is not an ensemble store; a single run is written to netCDF "
+                "by `corridor run --out FILE.nc`."
+            )
+        import engine
+
+        if target.exists():
+            target.unlink()  # --overwrite was given (checked above)
+        path = engine.export_netcdf(results, target, flat=args.flat)
+        if not args.quiet:
+            print(path)
+        return 0
+    if args.flat:
+        raise EngineError("--flat is for netCDF exports (--format netcdf or --out FILE.nc).")
+    ensemble = _is_ensemble(args.store)
+    writer = export_members if args.members or not ensemble else export_quantiles
+    return _write_from_store(args, writer)
+
+
+def _is_ensemble(store: str) -> bool:
+    results = _open_results(store, quiet=True)
+    return isinstance(results, xr.DataTree) and "member" in results.ds.dims
 
 
 def _write_from_store(args: argparse.Namespace, writer: Any) -> int:

@@ -266,6 +266,12 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
         help="file format (default: from --out's suffix)",
     )
     export.add_argument(
+        "--flat",
+        action="store_true",
+        help="netCDF without groups: the horizons on one time axis (for tools that read no "
+        "groups; passes the CF checker)",
+    )
+    export.add_argument(
         "--members",
         action="store_true",
         help="every member's values (streamed), not the quantile table",

@@ -107,10 +107,14 @@ def select_horizons(
     scale = max(1.0, abs(start), abs(stop))
     tol = 1e-9 * scale
     out: dict[str, np.ndarray] = {}
+    stop_taken = False
     for name, (low, high, resolution) in spec.items():
         t0 = start + low
         t1 = stop if high is None else min(stop, start + high)
         includes_stop = high is None or start + high >= stop - tol
+        if stop_taken and t0 >= stop - tol:
+            continue  # it would hold only the stop time, which an earlier horizon holds
+        stop_taken = stop_taken or includes_stop
         inside = (times >= t0 - tol) & ((times < t1 - tol) | (includes_stop & (times <= t1 + tol)))
         candidates = np.flatnonzero(inside)
         if candidates.size == 0:
