@@ -268,20 +268,42 @@ def _member_frames(
             if name not in ds:
                 continue
             da = ds[name]
+            fixed = {
+                "scenario": scenario,
+                "horizon": horizon,
+                "variable": str(da.attrs.get("name", name)),
+                "units": str(da.attrs.get("units", "")),
+            }
             for block in member_blocks(da, done):
-                if block.ndim == 0:
-                    frame = pd.DataFrame({"value": [float(block.values)]})
-                else:
-                    frame = block.to_dataframe(name="value").reset_index()
-                    for dim in block.dims:
-                        if dim not in ("time", "member"):
-                            frame[dim] = frame[dim].astype(str)
-                frame["horizon"] = horizon
-                frame["variable"] = str(da.attrs.get("name", name))
-                frame["units"] = str(da.attrs.get("units", ""))
-                if "scenario" in columns:
-                    frame["scenario"] = scenario
-                yield frame.reindex(columns=list(columns))
+                yield _block_frame(block, fixed, columns)
+
+
+def _block_frame(
+    block: xr.DataArray, fixed: dict[str, str], columns: Sequence[str]
+) -> pd.DataFrame:
+    """A block of values as rows, built column by column: labels as categoricals (a byte or
+    two a row, not a string object), so that a block's frame costs little more than its
+    numbers."""
+    shape = block.shape
+    n = int(block.size)
+    data: dict[str, Any] = {}
+    for axis, dim in enumerate(block.dims):
+        index = np.arange(shape[axis], dtype=np.int32).reshape(
+            [-1 if k == axis else 1 for k in range(len(shape))]
+        )
+        codes = np.broadcast_to(index, shape).ravel()
+        values = block[dim].values
+        if dim == "time":
+            data[dim] = np.asarray(values, dtype=float)[codes]
+        elif dim == "member":
+            data[dim] = np.asarray(values, dtype=np.int64)[codes]
+        else:
+            labels = [str(v) for v in values]
+            data[str(dim)] = pd.Categorical.from_codes(codes, categories=pd.Index(labels))
+    data["value"] = np.asarray(block.values, dtype=float).ravel()
+    for key, text in fixed.items():
+        data[key] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[text])
+    return pd.DataFrame(data).reindex(columns=list(columns))
 
 
 def export_members(

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 import xarray as xr
 
+from .analyze import is_count
 from .errors import EngineError, SelectionError, suggest
 from .store import horizon_names, match_times
 
@@ -102,6 +103,13 @@ def _select(da: xr.DataArray, selection: dict[str, Any] | None) -> xr.DataArray:
         da = _pick(da, dim, value)
     other = [d for d in da.dims if d not in ("time", "member")]
     if other:
+        units = str(da.attrs.get("units", ""))
+        if not is_count(units):
+            raise SelectionError(
+                f"{da.name!r} ({units or 'no units'}) is not a count, so it is not summed over "
+                f"{', '.join(map(str, other))}: choose an element of each (select "
+                f"{{{other[0]!r}: ...}}, --select {other[0]}=...)."
+            )
         # totals over what was not selected (ages, sexes); a failed member stays NaN
         da = da.sum(other, skipna=False)
     return da

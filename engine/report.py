@@ -20,11 +20,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .analyze import is_count
 from .errors import EngineError, SelectionError, suggest
 from .exports import about_sheet, export_members
 from .files import check_output_file
 from .plot import fan_chart, horizon_groups, plain_text
 from .store import completion, unfinished_note
+from .tables import TOTAL
 
 __all__ = ["write_report", "export_table", "tidy_frame", "summary_frame", "about_sheet"]
 
@@ -113,31 +115,56 @@ def export_table(
 
 
 def summary_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str]) -> pd.DataFrame:
-    """Per horizon and variable (summed over its own dims): the value at the horizon's last
-    save time, as 5% / median / 95% over members (or the single value of one run)."""
+    """Per horizon, variable and region: the value at the horizon's last save time, as 5% /
+    median / 95% over members (or the single value of one run).
+
+    Counts are summed over their dims but ``region`` member by member before the quantiles,
+    with a row for all regions together; other variables (rates, shares) are never summed: a
+    row per region when ``region`` is their only dim, else they are left out.
+    """
     rows = []
     for horizon, ds in horizon_groups(results):
         for name in variables:
             if name not in ds or "time" not in ds[name].dims:
                 continue
             da = ds[name].isel(time=-1)
-            other = [d for d in da.dims if d != "member"]
+            units = str(ds[name].attrs.get("units", ""))
+            other = [d for d in da.dims if d not in ("member", "region")]
+            if other and not is_count(units):
+                continue  # a rate over ages or sexes: no total to show
             if other:
                 da = da.sum(other, skipna=False)
-            values = np.atleast_1d(np.asarray(da.values, dtype=float))
-            low, mid, high = (np.nanquantile(values, q) for q in QUANTILES)
-            rows.append(
-                {
-                    "horizon": horizon,
-                    "variable": name,
-                    "time": float(ds["time"].values[-1]),
-                    "p5": low,
-                    "median": mid,
-                    "p95": high,
-                    "units": ds[name].attrs.get("units", ""),
-                }
+            parts = (
+                [(str(r), da.sel(region=r)) for r in da["region"].values]
+                if ("region" in da.dims)
+                else []
             )
-    return pd.DataFrame(rows)
+            if "region" not in da.dims:
+                parts.append(("", da))
+            elif is_count(units) and len(parts) > 1:
+                parts.append((TOTAL, da.sum("region", skipna=False)))
+            for region, part in parts:
+                values = np.atleast_1d(np.asarray(part.values, dtype=float))
+                finite = values[np.isfinite(values)]
+                low, mid, high = (
+                    (np.quantile(finite, q) if finite.size else np.nan) for q in QUANTILES
+                )
+                rows.append(
+                    {
+                        "horizon": horizon,
+                        "variable": name,
+                        "region": region,
+                        "time": float(ds["time"].values[-1]),
+                        "p5": low,
+                        "median": mid,
+                        "p95": high,
+                        "units": units,
+                    }
+                )
+    frame = pd.DataFrame(rows)
+    if len(frame) and not frame["region"].astype(bool).any():
+        frame = frame.drop(columns="region")
+    return frame
 
 
 def _figure_tag(fig: Any, alt: str) -> str:
@@ -232,11 +259,7 @@ def write_report(
     parts.append("<h2>Summary by horizon</h2>")
     summary = summary_frame(results, variables)
     parts.append(_table(summary) if len(summary) else "<p>No time-varying variables.</p>")
-    parts.append("<h2>Fan charts</h2>")
-    for name in variables:
-        parts.append(
-            _figure_tag(fan_chart(results, name), f"{name}: median, 50% and 90% bands by horizon")
-        )
+    parts += _fan_charts(results, first, variables)
     parameters = _parameters(attrs)
     if parameters is not None:
         parts.append("<h2>Parameters</h2>" + _table(parameters))
@@ -267,6 +290,41 @@ def page(heading: str, parts: Sequence[str]) -> str:
         + "\n".join(parts)
         + "</body></html>"
     )
+
+
+def _fan_charts(
+    results: xr.Dataset | xr.DataTree, first: xr.Dataset, variables: Sequence[str]
+) -> list[str]:
+    """Fan charts: of each count's total, then a section per region with each variable in
+    that region (a rate is drawn per region only, never summed)."""
+    parts = ["<h2>Fan charts</h2>"]
+    bands = "median, 50% and 90% bands by horizon"
+    regions: list[str] = []
+    for name in variables:
+        da = first[name]
+        units = str(da.attrs.get("units", ""))
+        other = [d for d in da.dims if d not in ("member", "time", "region")]
+        if "region" in da.dims:
+            regions += [str(r) for r in da["region"].values if str(r) not in regions]
+        if is_count(units) or not (other or "region" in da.dims):
+            where = f", {TOTAL}" if "region" in da.dims else ""
+            parts.append(_figure_tag(fan_chart(results, name), f"{name}{where}: {bands}"))
+    for region in regions:
+        charts = []
+        for name in variables:
+            da = first[name]
+            other = [d for d in da.dims if d not in ("member", "time", "region")]
+            if "region" not in da.dims or (other and not is_count(str(da.attrs.get("units")))):
+                continue
+            fig = fan_chart(results, name, select={"region": region})
+            charts.append(_figure_tag(fig, f"{name}, {region}: {bands}"))
+        if charts:
+            parts.append(
+                f'<section class="region"><h3>{html.escape(region)}</h3>'
+                + "".join(charts)
+                + "</section>"
+            )
+    return parts
 
 
 def _parameters(attrs: dict[str, Any]) -> pd.DataFrame | None:

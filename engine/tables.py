@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .analyze import is_count
 from .errors import EngineError, SelectionError, suggest
 from .plot import horizon_groups
 from .store import match_times
@@ -78,16 +79,6 @@ def _regional(name: str, da: xr.DataArray) -> xr.DataArray:
     if dim is None:
         return out.expand_dims(region=[TOTAL])
     return out.rename({dim: "region"}) if dim != "region" else out
-
-
-def is_count(units: str) -> bool:
-    """True for units of people or money that add up (``person``, ``person/year``, ``USD``);
-    False for rates, shares and ages, which are never summed."""
-    text = units.replace(" ", "").lower()
-    if not text or text in ("1", "dmnl", "year", "years") or text.startswith("1/"):
-        return False
-    head = text.split("/")[0]
-    return any(word in head for word in ("person", "people", "usd", "migrant", "household"))
 
 
 def regional_series(results: xr.Dataset | xr.DataTree, variable: str) -> xr.DataArray:

@@ -412,3 +412,15 @@ def test_export_quantiles_members_and_netcdf(tiny_model, tmp_path, capsys):
     assert "time" in engine.open_store(flat)["population"].dims
     assert main(["export", store, "--format", "netcdf", "--out", str(tmp_path / "x.csv")]) == 1
     assert "writes a .nc file" in capsys.readouterr().err
+
+
+def test_sensitivity_of_a_total_is_plotted(tiny_model, tmp_path):
+    store = str(tmp_path / "s.zarr")
+    argv = ["sweep", "tiny", "-n", "8", "--design", "saltelli", "--store", store, "--quiet"]
+    argv += ["--output", "population", "--prior", "mortality=uniform,0.005,0.015"]
+    assert main(argv) == 0
+    out = tmp_path / "f"
+    argv = ["plot", store, "--sensitivity", "population", "--sensitivity", "population[North]"]
+    assert main([*argv, "--out", str(out), "--format", "png", "--quiet"]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert "sobol_population_long.png" in names and "sobol_population_North__long.png" in names
