@@ -115,6 +115,19 @@ def _select(da: xr.DataArray, selection: dict[str, Any] | None) -> xr.DataArray:
     return da
 
 
+def readable_scale(values: np.ndarray) -> tuple[float, str]:
+    """(divisor, word) putting ``values`` in readable units: millions, thousands or as they
+    are (1.0, "")."""
+    finite = np.abs(np.asarray(values, dtype=float))
+    finite = finite[np.isfinite(finite)]
+    top = float(finite.max()) if finite.size else 0.0
+    if top >= 1e6:
+        return 1e6, "millions"
+    if top >= 1e4:
+        return 1e3, "thousands"
+    return 1.0, ""
+
+
 def _label(da: xr.DataArray, name: str) -> str:
     units = da.attrs.get("units", "")
     return f"{name} ({units})" if units else name
@@ -166,6 +179,11 @@ def fan_chart(
     # one continuous line across horizons; each horizon shaded up to where the next begins
     t_all = np.concatenate(times)
     q = np.concatenate(lines, axis=1)
+    scale, scaled = readable_scale(q[2])
+    if scale != 1.0:  # millions of persons, not "1e9 person" in the corner
+        q = q / scale
+        units = str(groups[0][1][variable].attrs.get("units", ""))
+        label = f"{variable} ({scaled}{' of ' + units if units else ''})"
     for k, (name, begin) in enumerate(spans):
         end = spans[k + 1][1] if k + 1 < len(spans) else t_all[-1]
         if len(spans) > 1 or name != "all":  # a single run's one group needs no label

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import xarray as xr
 
 import engine
@@ -82,3 +83,23 @@ def test_declared_order_is_time_order_and_other_groups_are_left_out():
     assert [name for name, _ in horizon_groups(tree)] == ["early", "late"]
     del tree.attrs["horizons"]  # without the attribute: every timed group, in time order
     assert [name for name, _ in horizon_groups(tree)] == ["extra", "early", "late"]
+
+
+def test_fan_chart_axes_in_readable_units_with_scenario_and_selection(tmp_path):
+    from tests import tiny
+
+    tree = engine.run_ensemble(
+        tiny.build("high"), n=8, seed=1, progress=False, outputs=["population"]
+    )
+    fig = fan_chart(tree, "population", select={"region": "South"})
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "population (millions of person)"
+    assert "region=South" in ax.get_title() and "scenario high" in ax.get_title()
+    top = ax.get_ylim()[1]
+    south = float(tree["long"]["population"].sel(region="South").sum(["sex", "age"]).max())
+    assert south / 1e6 <= top < south / 1e6 * 2  # the axis is in millions
+    with pytest.raises(engine.SelectionError, match="not a count"):
+        rate = engine.run_ensemble(
+            tiny.build("high"), n=4, seed=1, progress=False, outputs=["emigrants_per_resident"]
+        )
+        fan_chart(rate, "emigrants_per_resident")
