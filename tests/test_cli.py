@@ -424,3 +424,16 @@ def test_sensitivity_of_a_total_is_plotted(tiny_model, tmp_path):
     assert main([*argv, "--out", str(out), "--format", "png", "--quiet"]) == 0
     names = sorted(p.name for p in out.iterdir())
     assert "sobol_population_long.png" in names and "sobol_population_North__long.png" in names
+
+
+def test_a_report_of_several_stores_compares_their_scenarios(tiny_model, tmp_path):
+    stores = []
+    for scenario in ("low", "high"):
+        store = str(tmp_path / f"{scenario}.zarr")
+        argv = ["sweep", "tiny", "--scenario", scenario, "-n", "4", "--store", store, "--quiet"]
+        assert main(argv) == 0
+        stores.append(store)
+    page = tmp_path / "both.html"
+    assert main(["report", *stores, "--out", str(page), "--quiet"]) == 0
+    text = page.read_text()
+    assert "Low mobility" in text and "High mobility" in text and "<h3>North</h3>" in text

@@ -488,7 +488,25 @@ def _selection_suffix(where: dict[str, Any]) -> str:
 def cmd_report(args: argparse.Namespace) -> int:
     from ..report import write_report
 
-    return _write_from_store(args, write_report)
+    if len(args.store) == 1:
+        args.store = args.store[0]
+        return _write_from_store(args, write_report)
+    from ..comparison import scenario_label, write_comparison
+
+    results: dict[str, Any] = {}
+    for source in args.store:
+        result = _open_results(source)
+        label = scenario_label(result, Path(source).stem)
+        results[label if label not in results else f"{label} ({source})"] = result
+    path = write_comparison(
+        results,
+        args.out,
+        variables=args.variable or ["population", "net_migration"],
+        overwrite=args.overwrite,
+    )
+    if not args.quiet:
+        print(path)
+    return 0
 
 
 _EXPORT_SUFFIXES = {"csv": ".csv", "xlsx": ".xlsx", "parquet": ".parquet", "netcdf": ".nc"}

@@ -248,8 +248,14 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
         "tables of a stored result: quantiles (.csv/.xlsx), raw members (--members; "
         ".csv/.parquet) or netCDF",
     )
+    report.add_argument(
+        "store",
+        nargs="+",
+        help="a sweep's store (.zarr) or a run or export (.nc); several: one page comparing "
+        "their scenarios",
+    )
+    export.add_argument("store", help="a sweep's store (.zarr) or a run or export (.nc)")
     for made, default in ((report, "report.html"), (export, "results.csv")):
-        made.add_argument("store", help="a sweep's store (.zarr) or a run or export (.nc)")
         made.add_argument("--out", default=default, help=f"file to write (default: {default})")
         made.add_argument(
             "--variable",
