@@ -527,6 +527,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                 f"--format {args.format} writes a {wanted} file; --out {args.out} ends in "
                 f"{out.suffix or 'no suffix'}."
             )
+    if out.is_dir():  # named as such before its (missing) suffix
+        check_output_file(out, suffixes=tuple(kinds), overwrite=args.overwrite, what="export")
     kind = kinds.get(out.suffix.lower())
     if kind is None:
         raise EngineError(
