@@ -438,16 +438,30 @@ def summarize(tree: xr.DataTree, quantiles: Sequence[float] = QUANTILES) -> xr.D
 
 
 def _analyze_columns(
-    kind: str, Y: np.ndarray, unit: np.ndarray, inputs: Sequence[str], seed: int
+    kind: str,
+    Y: np.ndarray,
+    unit: np.ndarray,
+    inputs: Sequence[str],
+    seed: int,
+    groups: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Indices for every column of ``Y`` (members x columns): name -> (columns x inputs)."""
-    problem = {"num_vars": len(inputs), "names": list(inputs), "bounds": [[0.0, 1.0]] * len(inputs)}
+    """Indices for every column of ``Y`` (members x columns): name -> (columns x inputs), or
+    (columns x groups) with SALib groups (in order of first appearance)."""
+    problem: dict[str, Any] = {
+        "num_vars": len(inputs),
+        "names": list(inputs),
+        "bounds": [[0.0, 1.0]] * len(inputs),
+    }
+    width = len(inputs)
+    if groups is not None:
+        problem["groups"] = list(groups)
+        width = len(dict.fromkeys(groups))
     names = (
         ("S1", "S1_conf", "ST", "ST_conf")
         if kind == "saltelli"
         else ("mu", "mu_star", "sigma", "mu_star_conf")
     )
-    out = {k: np.full((Y.shape[1], len(inputs)), np.nan) for k in names}
+    out = {k: np.full((Y.shape[1], width), np.nan) for k in names}
     for column in range(Y.shape[1]):
         y = np.ascontiguousarray(Y[:, column])
         if not np.all(np.isfinite(y)) or np.ptp(y) == 0.0:
@@ -509,8 +523,12 @@ def _sensitivity_dataset(
     unit: np.ndarray,
     inputs: Sequence[str],
     seed: int,
+    groups: Sequence[str] | None = None,
 ) -> xr.Dataset:
     labels: list[str] = []
+    factors = list(inputs) if groups is None else list(dict.fromkeys(groups))
+    # grouped indices are by group: a dim of their own (the tree's "parameter" is the inputs)
+    factor_dim = "parameter" if groups is None else "group"
     blocks: dict[str, list[np.ndarray]] = {}
     for name, label, dims, shape, units in items:
         raw = reader.read(group, name, (slice(None), -1))
@@ -527,25 +545,25 @@ def _sensitivity_dataset(
                 columns += [by_region[:, k] for k in range(by_region.shape[1])]
                 names[1:1] = [f"{label}[{r}]" for r in coords[REGION]]
             Y = np.column_stack([*columns, Y])
-        for k, v in _analyze_columns(kind, Y, unit, inputs, seed).items():
+        for k, v in _analyze_columns(kind, Y, unit, inputs, seed, groups).items():
             blocks.setdefault(k, []).append(v)
         labels += names
     data = {
         k: xr.Variable(
-            ("output", "parameter"),
-            np.concatenate(v) if v else np.empty((0, len(inputs))),
+            ("output", factor_dim),
+            np.concatenate(v) if v else np.empty((0, len(factors))),
             {"long_name": _LONG_NAMES[k], "units": "1"},
         )
         for k, v in blocks.items()
     }
     attrs: dict[str, Any] = {"time": float(time), "method": kind}
     if kind == "saltelli" and data:
-        attrs["unresolved"] = _unresolved(data, group, unit.shape[0], len(inputs))
+        attrs["unresolved"] = _unresolved(data, group, unit.shape[0], len(factors))
     return xr.Dataset(
         data,
         coords={
             "output": np.array(labels, dtype=object),
-            "parameter": np.array(list(inputs), dtype=object),
+            factor_dim: np.array(factors, dtype=object),
         },
         attrs=attrs,
     )
@@ -596,6 +614,7 @@ def sensitivity_groups(sink: Sink, layout: Layout, design: Any) -> dict[str, xr.
             np.asarray(design.unit),
             list(design.inputs),
             design.seed,
+            getattr(design, "groups", None),
         )
     return out
 
@@ -625,6 +644,7 @@ def analyze_sensitivity(tree: xr.DataTree) -> xr.DataTree:
     unit = np.asarray(root["sample_unit"].values)
     inputs = [str(p) for p in root["parameter"].values]
     seed = int(tree.attrs.get("seed", 0))
+    by_input = _stored_groups(tree.attrs.get("groups"), inputs)
     groups = {}
     for group, items in _series(tree).items():
         node = _node(tree, group)
@@ -638,5 +658,23 @@ def analyze_sensitivity(tree: xr.DataTree) -> xr.DataTree:
             unit,
             inputs,
             seed,
+            by_input,
         )
     return xr.DataTree.from_dict(groups)
+
+
+def _stored_groups(text: Any, inputs: Sequence[str]) -> list[str] | None:
+    """The group of each input from a tree's ``groups`` attribute (JSON {input: group});
+    None when there is none or it is not such a mapping (a store's attributes are not
+    trusted: they never reach code)."""
+    import json
+
+    if not isinstance(text, str):
+        return None
+    try:
+        mapping = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(mapping, dict) or not mapping:
+        return None
+    return [str(mapping.get(name, name)) for name in inputs]

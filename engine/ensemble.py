@@ -28,7 +28,14 @@ from . import sampling, solvers
 from . import store as stores
 from .budgets import check_allocation, default_chunk_size
 from .compiler import CompiledModel
-from .errors import EngineError, IntegrationError, ParameterError, SelectionError, SpecError
+from .errors import (
+    EngineError,
+    IntegrationError,
+    ParameterError,
+    SelectionError,
+    SpecError,
+    suggest,
+)
 from .simulation import Runner
 from .solvers import Info, Status
 from .spec import Model
@@ -227,6 +234,7 @@ def plan_ensemble(
     rtol: float = 1e-6,
     atol: float = 1e-9,
     save_times: Sequence[float] | None = None,
+    groups: Mapping[str, str] | None = None,
 ) -> tuple[EnsemblePlan, dict[str, Any], dict[str, Any]]:
     """Check a sweep's arguments and plan it: (plan, provenance attrs, configuration).
 
@@ -251,7 +259,12 @@ def plan_ensemble(
     _check_params_early(model, params)
     resolve_times(model, start, stop, dt, saveper, method)  # bad times fail before compiling
     spec = stores.horizon_spec(model.time_unit, horizons)
-    rows = sampling.design_rows(design, n, len(priors_resolved))
+    per_input = _input_groups(design, priors_resolved, groups)
+    rows = sampling.design_rows(
+        design,
+        n,
+        len(priors_resolved) if per_input is None else len(sampling.group_names(per_input)),
+    )
     if design != "random":
         # Made whole (lhs strata, sobol, saltelli and morris sequences span all rows) and
         # kept with its unit-cube points; sampling makes about as much again in temporaries.
@@ -280,7 +293,7 @@ def plan_ensemble(
     base = runner.parameters(params)
     names, kinds = runner.names, runner.kinds
     assert runner.settings is not None
-    settings, groups = _save_plan(model, runner.settings, spec, save_times)
+    settings, saved = _save_plan(model, runner.settings, spec, save_times)
     runner = runner._replace(settings=settings)
     if chunk_size is None:
         chunk_size = default_chunk_size(rows, settings.n_save, int(kinds.shape[0]))
@@ -291,13 +304,13 @@ def plan_ensemble(
         8.0 * chunk_size * settings.n_save * kinds.shape[0],
         "choose a smaller chunk_size, fewer outputs or a larger dt / saveper.",
     )
-    matrix = sampling.plan_design(design, n, seed, priors_resolved)
+    matrix = sampling.plan_design(design, n, seed, priors_resolved, per_input)
     coords = {d: tuple(model.dims[d].elements) for d in model.dims}
     layout = stores.Layout(
         rows,
         chunk_size,
         model.time_unit,
-        groups,
+        saved,
         _variables(result, names),
         coords,
         tuple(matrix.inputs),
@@ -329,6 +342,8 @@ def plan_ensemble(
     }
     if save_times is not None:
         config["save_times"] = sorted(float(t) for t in save_times)
+    if per_input is not None:
+        config["groups"] = list(per_input)
     scenario = getattr(model, "attrs", {}).get("scenario")
     if scenario is not None:
         config["scenario"] = scenario  # so that a store reused for another one says so
@@ -355,7 +370,39 @@ def plan_ensemble(
         "data_versions": json.dumps(getattr(model, "data_versions", {}) or {}, default=str),
         "Conventions": "CF-1.10",
     }
+    if per_input is not None:
+        attrs["groups"] = json.dumps(dict(zip((p.key for p in priors_resolved), per_input)))
     return plan, attrs, config
+
+
+def _input_groups(
+    design: str, priors: Sequence[sampling.Prior], groups: Mapping[str, str] | None
+) -> tuple[str, ...] | None:
+    """The group of each sampled input (a parameter's group covers its elements' priors; an
+    input in no group is a group of its own), or None without groups."""
+    if groups is None:
+        return None
+    if design != "saltelli":
+        raise ParameterError(
+            f"groups are for the 'saltelli' design (Sobol indices by group); this sweep's "
+            f"design is {design!r}."
+        )
+    if not isinstance(groups, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in groups.items()
+    ):
+        raise ParameterError(
+            "groups must map a sampled parameter to a group name, e.g. "
+            "{'fertility': 'demography', 'mortality': 'demography'}."
+        )
+    keys = [p.key for p in priors]
+    known = set(keys) | {p.parameter for p in priors}
+    for name in groups:
+        if name not in known:
+            raise ParameterError(
+                f"groups: {name!r} is not a sampled parameter; those are {', '.join(keys)}."
+                + suggest(name, sorted(known))
+            )
+    return tuple(groups.get(p.key, groups.get(p.parameter, p.key)) for p in priors)
 
 
 def _param_value(p: np.ndarray, result: CompiledModel, name: str) -> Any:
@@ -409,6 +456,7 @@ def run_ensemble(
     rtol: float = 1e-6,
     atol: float = 1e-9,
     save_times: Sequence[float] | None = None,
+    groups: Mapping[str, str] | None = None,
 ) -> xr.DataTree:
     """Run ``model`` for every row of a sampling design and return the horizon DataTree.
 
@@ -454,6 +502,10 @@ def run_ensemble(
         Times to save besides the horizons' round ones (every year in the short and medium
         horizons, every 5 years from a multiple of 5 in the long one, and the stop time), each
         in the horizon that holds it; each must be a time step of the run.
+    groups : mapping, optional
+        "saltelli" only: ``{parameter: group}`` (SALib groups). Sobol indices are computed per
+        group (a parameter in no group is its own), with N (2G + 2) members for G groups
+        instead of N (2D + 2): 39 priors in 6 groups cost 14 N runs, not 80 N.
 
     Returns
     -------
@@ -503,6 +555,7 @@ def run_ensemble(
         rtol=rtol,
         atol=atol,
         save_times=save_times,
+        groups=groups,
     )
     sink: stores.Sink
     if path is None:

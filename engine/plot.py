@@ -311,7 +311,8 @@ def sensitivity_chart(
             )
     s1 = indices["S1"].sel(output=output).values
     st = indices["ST"].sel(output=output).values
-    params = [str(p) for p in indices["parameter"].values]
+    factor = "group" if "group" in indices["ST"].dims else "parameter"  # SALib groups
+    params = [str(p) for p in indices[factor].values]
     order = np.argsort(st)[::-1][:top][::-1]
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 0.35 * len(order) + 1.5))

@@ -62,6 +62,7 @@ __all__ = [
     "make_design",
     "plan_design",
     "design_rows",
+    "group_names",
     "frozen_distribution",
     "UNIT_MARGIN",
     "MIN_SALTELLI_N",
@@ -124,6 +125,8 @@ class Design:
     priors: tuple[Prior, ...]
     unit: np.ndarray
     values: np.ndarray
+    #: saltelli: the group of each input (SALib groups; None: each input its own)
+    groups: tuple[str, ...] | None = None
 
     @property
     def rows(self) -> int:
@@ -416,7 +419,14 @@ def _qmc(kind: type, d: int, seed: int, **options: Any) -> Any:
         return kind(d, seed=np.random.default_rng(seed), **options)
 
 
-def _unit_points(design: str, n: int, seed: int, d: int) -> np.ndarray:
+def group_names(groups: Sequence[str] | None) -> list[str]:
+    """The distinct groups in order of first appearance (SALib's order of its indices)."""
+    return list(dict.fromkeys(groups or ()))
+
+
+def _unit_points(
+    design: str, n: int, seed: int, d: int, groups: Sequence[str] | None = None
+) -> np.ndarray:
     if design == "random":
         return np.random.default_rng(seed).random((n, d))
     if design == "lhs":
@@ -426,7 +436,13 @@ def _unit_points(design: str, n: int, seed: int, d: int) -> np.ndarray:
         # points, which are those random(n) would return, without scipy's balance warning.
         m = max(0, math.ceil(math.log2(n)))
         return np.asarray(_qmc(qmc.Sobol, d, seed).random_base2(m)[:n])
-    problem = {"num_vars": d, "names": [f"x{j}" for j in range(d)], "bounds": [[0.0, 1.0]] * d}
+    problem: dict[str, Any] = {
+        "num_vars": d,
+        "names": [f"x{j}" for j in range(d)],
+        "bounds": [[0.0, 1.0]] * d,
+    }
+    if groups is not None:
+        problem["groups"] = list(groups)
     with warnings.catch_warnings():
         # SALib warns when N is not a power of two; the design is still valid.
         warnings.simplefilter("ignore")
@@ -441,7 +457,13 @@ def _unit_points(design: str, n: int, seed: int, d: int) -> np.ndarray:
         return np.asarray(morris.sample(problem, n, num_levels=MORRIS_LEVELS, seed=seed))
 
 
-def make_design(design: str, n: int, seed: int, priors: Sequence[Prior]) -> Design:
+def make_design(
+    design: str,
+    n: int,
+    seed: int,
+    priors: Sequence[Prior],
+    groups: Sequence[str] | None = None,
+) -> Design:
     """The design matrix of a sweep, made once from ``(design, seed, n, priors)``.
 
     Parameters
@@ -454,6 +476,9 @@ def make_design(design: str, n: int, seed: int, priors: Sequence[Prior]) -> Desi
         The seed of the design (no global random state is used).
     priors : sequence of Prior
         From :func:`resolve_priors`, in column order.
+    groups : sequence of str, optional
+        "saltelli" only: the group of each prior (SALib groups): indices are computed per
+        group, and the design has N (2G + 2) rows for G groups instead of N (2D + 2).
 
     Examples
     --------
@@ -467,18 +492,30 @@ def make_design(design: str, n: int, seed: int, priors: Sequence[Prior]) -> Desi
     """
     n, seed = check_design(design, n, seed)
     priors = tuple(priors)
-    unit, values = _natural(_unit_points(design, n, seed, len(priors)), design, priors)
-    return Design(design, n, seed, priors, unit, values)
+    if groups is not None:
+        groups = tuple(str(g) for g in groups)
+        if design != "saltelli" or len(groups) != len(priors):
+            raise ParameterError(
+                "groups are for the 'saltelli' design, one group name per sampled parameter."
+            )
+    unit, values = _natural(_unit_points(design, n, seed, len(priors), groups), design, priors)
+    return Design(design, n, seed, priors, unit, values, groups)
 
 
-def plan_design(design: str, n: int, seed: int, priors: Sequence[Prior]) -> Design | RandomDesign:
+def plan_design(
+    design: str,
+    n: int,
+    seed: int,
+    priors: Sequence[Prior],
+    groups: Sequence[str] | None = None,
+) -> Design | RandomDesign:
     """The design of a sweep as the sweep uses it: a "random" design makes each chunk's rows
     when the chunk runs (:class:`RandomDesign`); the others are made whole (lhs strata and
     the sobol, saltelli and morris sequences span all rows) by :func:`make_design`."""
     if design == "random":
         n, seed = check_design(design, n, seed)
         return RandomDesign(design, n, seed, tuple(priors))
-    return make_design(design, n, seed, priors)
+    return make_design(design, n, seed, priors, groups)
 
 
 def _natural(

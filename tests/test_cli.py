@@ -437,3 +437,20 @@ def test_a_report_of_several_stores_compares_their_scenarios(tiny_model, tmp_pat
     assert main(["report", *stores, "--out", str(page), "--quiet"]) == 0
     text = page.read_text()
     assert "Low mobility" in text and "High mobility" in text and "<h3>North</h3>" in text
+
+
+def test_sweep_with_grouped_sensitivity(tiny_model, tmp_path):
+    store = str(tmp_path / "g.zarr")
+    argv = ["sweep", "tiny", "-n", "4", "--design", "saltelli", "--store", store, "--quiet"]
+    argv += ["--prior", "mortality=uniform,0.005,0.015", "--prior", "fertility=uniform,0.02,0.04"]
+    argv += ["--prior", "emigration_rate=uniform,0.001,0.02", "--output", "population"]
+    argv += ["--group", "mortality=vital", "--group", "fertility=vital"]
+    assert main(argv) == 0
+    import engine
+
+    tree = engine.open_store(store)
+    assert tree.sizes["member"] == 4 * (2 * 2 + 2)
+    out = tmp_path / "f"
+    argv = ["plot", store, "--sensitivity", "population", "--out", str(out), "--format", "png"]
+    assert main([*argv, "--quiet"]) == 0
+    assert (out / "sobol_population_long.png").exists()

@@ -310,6 +310,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             on_error="raise" if args.stop_on_error else "mark",
             progress=not args.quiet,
             save_times=args.years,
+            groups=_groups(args.group),
         )
     failed = int((np.asarray(tree["status"].values) != 0).sum()) if "status" in tree.ds else 0
     groups = [name for name in tree.children if name not in ("summary", "sensitivity")]
@@ -347,6 +348,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _groups(texts: Sequence[str] | None) -> dict[str, str] | None:
+    """--group PARAMETER=GROUP options as a mapping (None when there are none)."""
+    if not texts:
+        return None
+    out: dict[str, str] = {}
+    for text in texts:
+        if "=" not in text:
+            raise EngineError(f"--group expects PARAMETER=GROUP, got {text!r}.")
+        name, group = (part.strip() for part in text.split("=", 1))
+        if name in out:
+            raise EngineError(f"--group {name} is given twice; give one group per parameter.")
+        out[name] = group
+    return out
 
 
 def _parse_prior(text: str) -> tuple[str, tuple[Any, ...]]:

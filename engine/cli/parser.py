@@ -120,6 +120,13 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
         metavar="NAME=DIST,A,B",
         help="prior of a parameter, e.g. k=uniform,5,15 (default: the model's own priors)",
     )
+    sweep.add_argument(
+        "--group",
+        action="append",
+        metavar="PARAMETER=GROUP",
+        help="saltelli: put a sampled parameter in a group (repeatable); indices by group, "
+        "N (2G + 2) members for G groups",
+    )
     _run_options(sweep)
     sweep.add_argument("--store", help="zarr store to write (a sweep resumes if interrupted)")
     sweep.add_argument(

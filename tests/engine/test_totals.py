@@ -105,3 +105,61 @@ def test_a_total_is_not_a_sum_of_regional_quantiles():
     last = tree["long"]["population"].isel(time=-1).sum(["region", "sex", "age"]).values
     assert total == pytest.approx(np.quantile(last, 0.95))
     assert regions > total * 1.01
+
+
+def test_grouped_sobol_indices_cost_n_2g_plus_2_runs():
+    priors = {
+        "fertility": ("uniform", 0.02, 0.04),
+        "mortality": ("uniform", 0.005, 0.015),
+        "emigration_rate[North]": ("uniform", 0.001, 0.01),
+        "emigration_rate[South]": ("uniform", 0.001, 0.03),
+    }
+    groups = {"fertility": "vital", "mortality": "vital", "emigration_rate": "migration"}
+    tree = engine.run_ensemble(
+        tiny.build("high"),
+        n=8,
+        seed=2,
+        design="saltelli",
+        priors=priors,
+        groups=groups,
+        progress=False,
+        outputs=["population"],
+    )
+    assert tree.sizes["member"] == 8 * (2 * 2 + 2)  # not 8 * (2 * 4 + 2)
+    indices = tree["sensitivity/long"]
+    assert [str(p) for p in indices["group"].values] == ["vital", "migration"]
+    # the grouped indices are those of SALib on the same runs
+    from SALib.analyze import sobol
+
+    y = tree["long"]["population"].isel(time=-1).sel(region="South").sum(["sex", "age"]).values
+    problem = {
+        "num_vars": 4,
+        "names": list(priors),
+        "bounds": [[0.0, 1.0]] * 4,
+        "groups": ["vital", "vital", "migration", "migration"],
+    }
+    expected = sobol.analyze(problem, y, calc_second_order=True, num_resamples=100, seed=3)
+    got = indices["ST"].sel(output="population[South]").values
+    np.testing.assert_allclose(got, expected["ST"], rtol=1e-10)
+    again = engine.analyze_sensitivity(tree)["long"]["ST"].sel(output="population[South]")
+    np.testing.assert_allclose(again.values, got)
+    with pytest.raises(engine.ParameterError, match="Did you mean 'mortality'"):
+        engine.run_ensemble(
+            tiny.build("high"),
+            n=4,
+            seed=2,
+            design="saltelli",
+            priors=priors,
+            groups={"mortalty": "vital"},
+            progress=False,
+        )
+    with pytest.raises(engine.ParameterError, match="saltelli"):
+        engine.run_ensemble(
+            tiny.build("high"),
+            n=4,
+            seed=2,
+            design="sobol",
+            priors=priors,
+            groups=groups,
+            progress=False,
+        )
