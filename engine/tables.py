@@ -50,8 +50,8 @@ HEADLINE = (
 #: Rates per 1,000 residents: (numerator, denominator), each a column of the table, so that
 #: the rate of a total is the ratio of totals.
 RATES = {
-    "net_migration_rate": ("net_migration", "population"),
-    "emigration_rate": ("emigration", "population"),
+    "net_migration_per_1000": ("net_migration", "population"),
+    "emigration_per_1000": ("emigration", "population"),
 }
 #: The label of the row summed over every region of the model.
 TOTAL = "all regions"
@@ -295,11 +295,11 @@ def format_headline(table: pd.DataFrame) -> str:
     for region in dict.fromkeys(table.index.get_level_values("region")):
         part = table.xs(region, level="region")
         lines.append("")
-        lines.append(f"{region:<40}" + "".join(f"{y:>{width}g}" for y in part.index))
+        lines.append(f"{region:<46}" + "".join(f"{y:>{width}g}" for y in part.index))
         for name in table.columns:
             values = np.asarray(part[name].values, dtype=float)
             if name in RATES:
-                label, factor, digits = "per 1000 a year", 1.0, 1
+                label, factor, digits = "residents, a year", 1.0, 1
             else:
                 factor, label = _scale(values)
                 digits = 2 if factor == 1e6 else 1 if factor == 1e3 else 0
@@ -307,7 +307,7 @@ def format_headline(table: pd.DataFrame) -> str:
                     label = f"{label} a year" if label else "a year"
             cells = ["-" if not np.isfinite(v) else f"{v / factor:,.{digits}f}" for v in values]
             text = f"  {name}" + (f" ({label})" if label else "")
-            lines.append(f"{text:<40}" + "".join(f"{c:>{width}}" for c in cells))
+            lines.append(f"{text:<46}" + "".join(f"{c:>{width}}" for c in cells))
     missing = [
         n
         for n in HEADLINE
