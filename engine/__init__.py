@@ -25,12 +25,16 @@ from .simulation import Runner, simulate
 from .spec import Dimension, Model
 from .store import export_netcdf, horizons, open_store
 from .tables import headline
+from .units import UnitFinding, UnitsError, check_units
 
 __all__ = [
     # building models
     "Model",
     "Dimension",
     "load",
+    # checking
+    "check_units",
+    "UnitFinding",
     # running
     "compile_model",
     "CompiledModel",
@@ -56,6 +60,7 @@ __all__ = [
     "CacheError",
     "ResourceError",
     "SelectionError",
+    "UnitsError",
 ]
 
 

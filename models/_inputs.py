@@ -13,8 +13,12 @@ import gzip
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import engine
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -151,3 +155,45 @@ class Names(dict):  # type: ignore[type-arg]
 
     def __call__(self, template: str) -> str:
         return template.format_map(self)
+
+
+class Builder:
+    """What a model's ``add_to`` shares with the functions that add its sub-systems.
+
+    ``n`` formats equation templates (:class:`Names`); :meth:`param` declares a parameter under
+    the prefix and applies the caller's replacement value, if any, through
+    :meth:`engine.Model.set_value` (coercion, element mapping, bounds), so that a replacement
+    is checked like any change of a parameter; :meth:`check_values` refuses names left over.
+    """
+
+    def __init__(
+        self,
+        model: engine.Model,
+        *,
+        regions_dim: str,
+        prefix: str,
+        values: Mapping[str, object] | None,
+        **given: str,
+    ) -> None:
+        self.model = model
+        self.regions = list(model.dims[regions_dim].elements)
+        self.dims = (regions_dim,)
+        self.prefix = prefix
+        self.values = dict(values or {})
+        self.n = Names(prefix, **given)
+
+    def param(self, name: str, default: object, *, regional: bool = False, **kw: object) -> None:
+        """Declare ``prefix + name``; ``regional`` gives it the regions dim (a {region: value}
+        table is read for the model's regions, with a clear error for a missing one)."""
+        if regional:
+            if isinstance(default, Mapping):
+                default = region_values(default, self.regions, self.prefix + name)
+            kw["dims"] = self.dims
+        self.model.param(self.prefix + name, default, **kw)
+        if name in self.values:
+            self.model.set_value(self.prefix + name, self.values.pop(name))
+
+    def check_values(self, what: str) -> None:
+        """Refuse replacement values whose names no sub-system declared."""
+        if self.values:
+            raise ValueError(f"unknown {what} parameter(s) in values: {sorted(self.values)}")

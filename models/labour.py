@@ -280,11 +280,17 @@ def add_to(
         doc="Lever: share of the gap between men's and women's participation closed by 2050 "
         "(linearly from 2022).",
     )
+    param(
+        "female_participation_years",
+        28.0,
+        units="year",
+        doc="Years from 2022 to 2050, over which female_participation_gain is phased in.",
+    )
     model.aux(
         n("{effective_participation}"),
         n(
             f"{{participation_rate}}[{r}, {s}, {a}] + {{female_participation_gain}} * "
-            f"min(max(time - 2022, 0) / 28, 1) * "
+            f"min(max(time - 2022, 0) / {{female_participation_years}}, 1) * "
             f'max({{participation_rate}}[{r}, "male", {a}] - '
             f"{{participation_rate}}[{r}, {s}, {a}], 0)"
         ),
@@ -544,14 +550,20 @@ def add_to(
         doc="Rate k at which net hiring falls as employment rises, "
         "-d(hires - separations)/d(employment).",
     )
+    param(
+        "layoff_time",
+        1.0,
+        units="year",
+        doc="Time within which lay-offs close a gap of jobs or workers below the employed.",
+    )
     model.flow(
         n("{separations}"),
         n(
             "{employment} * {separation_rate} + ({hires} - {employment} * "
             "{separation_rate}) * {hiring_stiffness} * time_step() / "
             "(1 + {hiring_stiffness} * time_step()) + "
-            "max({employment} - {labour_demand}, 0) + "
-            "max({employment} - {labour_supply}, 0)"
+            "max({employment} - {labour_demand}, 0) / {layoff_time} + "
+            "max({employment} - {labour_supply}, 0) / {layoff_time}"
         ),
         out_of=n("{employment}"),
         units="person/year",

@@ -158,6 +158,8 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("cache", ("engine.cache",)),
     # where models come from: Vensim/XMILE files, the example, entry points
     ("front-ends", ("engine.vensim", "engine.examples", "engine.registry")),
+    # checks of a whole model before it is compiled: units
+    ("checks", ("engine.units",)),
     ("graph", ("engine.graph",)),
     ("compiler", ("engine.compiler",)),
     ("solvers", ("engine.solvers", "engine.kernels")),

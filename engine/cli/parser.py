@@ -155,6 +155,12 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
     )
     describe.add_argument("--json", action="store_true", help="print the description as JSON")
 
+    check = command("check", "check a model's units (warnings; --strict fails)")
+    check.add_argument("model", help="bundled model name, .mdl/.xmile file or Python DSL file")
+    check.add_argument("--strict", action="store_true", help="exit non-zero on any warning")
+    check.add_argument("--json", action="store_true", help="print the findings as JSON")
+    check.add_argument("--quiet", action="store_true", help="print only the warnings")
+
     scenarios = command("scenarios", "list a model's scenarios")
     scenarios.add_argument("model", nargs="?", help="bundled model name (default: corridor)")
     scenarios.add_argument("--long", action="store_true", help="with their descriptions")

@@ -8,7 +8,8 @@ of at least a million people outside the acceptance set of issue 12; jump-offs 1
 thresholds: each location's age-structure error (half the sum of the absolute differences of
 its five-year age-group shares from WPP's) and the error of its total population, under
 ``rates`` (``use_residual_migration_rates = 1``), ``profile`` (the former default: the
-normalised profile where usable, else Rogers-Castro) and ``rogers_castro``. Run from the
+normalised profile where usable, else Rogers-Castro; since the exchange of cancelling flows,
+with it) and ``rogers_castro``. Run from the
 repository root: ``python -m models.data.backtest_residual_rates``.
 """
 

@@ -1,0 +1,384 @@
+"""The closed migration system (issue 14): partition, migrant stock data, closure, calibration.
+
+Reference figures: UN DESA (2019), International Migrant Stock 2019 (``models/data/
+un_migrant_stock_2019.csv.gz``, from ``../shared/data/un_migrant_stock_2019``); United Nations,
+DESA, Population Division (2022), World Population Prospects 2022 (``models/data/wpp2022_*``).
+"""
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import engine
+from models import (
+    migrant_stock,
+    migration_calibration,
+    migration_system,
+    vital_rates,
+    world_partition,
+    wpp,
+)
+from models.world_partition import CENTRAL_AMERICA_WITHOUT_MEXICO, Derived, partition
+
+SMALL = ("Mexico", CENTRAL_AMERICA_WITHOUT_MEXICO, "Northern America")
+SHARED_STOCK = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "data"
+    / "un_migrant_stock_2019"
+    / "bilateral_stock_1990_2019.csv"
+)
+
+
+# ------------------------------------------------------------------------------ the partition
+def test_default_partition_covers_every_country_once() -> None:
+    part = partition()
+    codes = [c for region in part.countries for c in region]
+    every = world_partition.countries_of("World")
+    assert len(codes) == len(set(codes)) == len(every) == 237
+    assert set(codes) == every
+    assert part.regions[-1] == world_partition.REST_OF_WORLD
+    assert part.components[-1] == ("Oceania",)
+    assert part.components[3] == (
+        "Belize",
+        "Costa Rica",
+        "El Salvador",
+        "Guatemala",
+        "Honduras",
+        "Nicaragua",
+        "Panama",
+    )
+
+
+def test_default_regions_are_the_largest_sources_of_europe_and_northern_america() -> None:
+    """Beyond the two corridors, the explicit regions are the WPP subregions from which more
+    than 5 million people lived in Europe and Northern America in 2019 (UN DESA 2019)."""
+    subregions = partition(wpp.SUBREGIONS)
+    stock = migrant_stock.stock(subregions, 2019)
+    names = list(subregions.regions)
+    rich = [names.index(n) for n in names if n in wpp.SUBREGIONS[10:14] + ("Northern America",)]
+    seeds = {"Northern Africa", "Central America", "Northern America"} | set(wpp.SUBREGIONS[:5])
+    seeds |= set(wpp.SUBREGIONS[10:14])  # Europe's subregions
+    large = {n for i, n in enumerate(names) if n not in seeds and stock[i, rich].sum() > 5e6}
+    explicit = {r for r in world_partition.CORRIDOR_REGIONS if isinstance(r, str)}
+    assert large == explicit - {
+        "Northern Africa",
+        "Sub-Saharan Africa",
+        "Mexico",
+        "Europe",
+        "Northern America",
+    }
+
+
+def test_overlap_names_both_regions() -> None:
+    with pytest.raises(engine.SpecError, match="'Central America' and 'Mexico' overlap"):
+        partition(["Central America", "Mexico"])
+    with pytest.raises(engine.SpecError, match="'Europe' and 'High-income countries' overlap"):
+        partition(["Europe", "High-income countries"])
+    with pytest.raises(engine.SpecError, match="not part of"):
+        partition([Derived("x", "Europe", ("Mexico",))])
+    with pytest.raises(engine.SpecError, match="Did you mean|unknown"):
+        partition(["Eurpe"])
+
+
+def test_rest_of_world_is_omitted_when_nothing_is_left() -> None:
+    part = partition(
+        [
+            "Africa",
+            "Asia",
+            "Europe",
+            "Latin America and the Caribbean",
+            "Northern America",
+            "Oceania",
+        ]
+    )
+    assert world_partition.REST_OF_WORLD not in part.regions
+
+
+@pytest.mark.parametrize("column", ["births", "deaths", "net_migration", "population"])
+def test_regions_sum_to_the_world(column: str) -> None:
+    first, last = (2022, 2030) if column == "population" else (1990, 2030)
+    by_region = world_partition.wpp_totals(partition(), column, first, last)
+    regions = by_region.sum(axis=0)
+    world = wpp.annual("World", column, first, last) * 1000.0
+    # the World's net migration is 0: compare with the regions' own
+    scale = np.abs(by_region).sum(axis=0) if column == "net_migration" else world
+    # WPP rounds every location's figures: up to 200 persons a year of net migration apart
+    assert np.all(np.abs(regions - world) / scale < 1e-4)
+
+
+def test_base_population_sums_to_the_world() -> None:
+    """The regions' base populations (single years, both sexes) add up to WPP's World."""
+    _, initial = world_partition.region_paths(partition(), 1990)
+    world = vital_rates.initial_population(vital_rates.input_paths(["World"]), 1990)
+    assert initial.sum() == pytest.approx(world.sum(), rel=1e-5)
+    by_age = initial.sum(axis=(0, 1))
+    assert np.allclose(by_age, world.sum(axis=(0, 1)), rtol=0.01, atol=1e3)
+
+
+def test_aggregated_rates_reproduce_wpp_aggregate() -> None:
+    """Central America's eight countries aggregated as the rest of the world is aggregated:
+    WPP's own Central America (its aggregate of the same countries) within a small margin."""
+    everyone = world_partition.countries_of("Central America")
+    names = tuple(world_partition._country_name(c) for c in sorted(everyone))
+    part = world_partition.Partition(("Central America",), (everyone,), (names,))
+    paths, initial = world_partition.region_paths(part, 2000)
+    own = vital_rates.input_paths(["Central America"])
+    k = [int(y) for y in paths.years].index(2000)
+    assert np.allclose(paths.e0[0, :, k], own.e0[0, :, k], atol=0.3)  # years
+    assert paths.tfr[0, k] == pytest.approx(own.tfr[0, k], rel=0.02)
+    pop = sum(wpp.population_groups(c, 2000).sum() for c in names)
+    assert initial.sum() == pytest.approx(pop, rel=1e-3)
+
+
+# ------------------------------------------------------------------------------ the data
+def test_stock_table_reconciles_names_and_totals() -> None:
+    part = partition()
+    for year in migrant_stock.YEARS:
+        pairs = migrant_stock.stock(part, year)
+        world = migrant_stock.stock(partition(["World"]), year)
+        assert world.shape == (1, 1)
+        assert pairs.sum() == pytest.approx(world[0, 0], rel=1e-12)
+        assert np.all(pairs >= 0)
+    # UN DESA 2019: 271.6 million in 2019 including 11 million of unknown origin
+    assert migrant_stock.stock(part, 2019).sum() / 1e6 == pytest.approx(260.3, abs=0.1)
+    with pytest.raises(engine.SpecError, match="years are"):
+        migrant_stock.stock(part, 2020)
+
+
+def test_shipped_stock_equals_the_source_table() -> None:
+    """Every country pair of the shipped table is the UN's figure (the source, summed)."""
+    if not SHARED_STOCK.exists():
+        pytest.skip(f"{SHARED_STOCK} absent (see shared/data/README.md)")
+    import pandas as pd
+
+    raw = pd.read_csv(SHARED_STOCK, na_values=["..", "-"])
+    raw = raw[raw["Year"] == 2019].set_index("Dest")
+    mexico_in_usa = raw.loc["United States of America", "Mexico"]
+    with gzip.open(wpp.DATA / "un_migrant_stock_2019.csv.gz", "rt") as fh:
+        table = pd.read_csv(fh)
+    row = table[
+        (table["origin_code"] == 484) & (table["destination_code"] == 840) & (table["year"] == 2019)
+    ]
+    assert row["persons"].item() == mexico_in_usa
+    turkey = table[(table["origin_code"] == 792) & (table["year"] == 2019)]["persons"].sum()
+    # the five subregion rows repeat their countries; the Channel Islands are split in two
+    subregions = ["Caribbean", "Melanesia", "Micronesia", "Polynesia", "South America"]
+    assert turkey == pytest.approx(raw["Turkey"].drop(subregions).sum(), abs=2)
+
+
+# ------------------------------------------------------------------------------ closure
+@pytest.fixture(scope="module")
+def small_run() -> tuple[engine.Model, object]:
+    model = migration_system.build(SMALL, start=1990.0, stop=2000.0)
+    ds = engine.simulate(
+        model,
+        outputs=[
+            "population",
+            "births",
+            "deaths",
+            "emigration",
+            "immigration",
+            "net_migration",
+            "migrant_stock",
+            "migration_flow",
+            "return_migration",
+            "migrant_deaths",
+        ],
+    )
+    return model, ds
+
+
+def test_net_migration_sums_to_zero_every_year(small_run) -> None:
+    _, ds = small_run
+    net = ds["net_migration"].sum(("sex", "age"))
+    gross = ds["emigration"].sum(("region", "sex", "age"))
+    assert float(gross.min()) > 0
+    assert float(np.abs(net.sum("region") / gross).max()) < 1e-9
+
+
+def test_people_are_conserved(small_run) -> None:
+    """Summed over regions, the population changes by births - deaths only; by age and sex,
+    emigrants and immigrants are the same people (no one ages or changes sex in transit)."""
+    _, ds = small_run
+    emig = ds["emigration"].sum("region")
+    immig = ds["immigration"].sum("region")
+    assert float(np.abs(emig - immig).max() / emig.sum(("sex", "age")).min()) < 1e-9
+    total = ds["population"].sum(("region", "sex", "age")).values
+    change = total[1:] - total[:-1]
+    natural = (
+        ds["births"].sum(("region", "sex", "age")) - ds["deaths"].sum(("region", "sex", "age"))
+    ).values[:-1]
+    assert np.allclose(change, natural, rtol=1e-9, atol=1e-6 * total[0])
+
+
+def test_migrant_stock_accounting(small_run) -> None:
+    """Each pair's stock changes by arrivals - returns - deaths (ageing moves, never loses)."""
+    _, ds = small_run
+    stock = ds["migrant_stock"].sum(("sex", "age")).values
+    net = (
+        (ds["migration_flow"] - ds["return_migration"] - ds["migrant_deaths"])
+        .sum(("sex", "age"))
+        .values
+    )
+    assert np.allclose(stock[1:] - stock[:-1], net[:-1], rtol=1e-9, atol=1e-6)
+
+
+def test_migrants_keep_their_age(small_run) -> None:
+    """Mean age of immigrants equals that of emigrants summed over regions."""
+    _, ds = small_run
+    ages = np.arange(101)
+    flow = ds["migration_flow"].sel(time=1995.0).sum(("sex",)).values  # (O, D, age)
+    off = 1.0 - np.eye(flow.shape[0])
+    moved = (flow * off[..., None]).sum(axis=(0, 1))
+    leaving = ds["emigration"].sel(time=1995.0).sum(("region", "sex")).values
+    ret = ds["return_migration"].sel(time=1995.0).sum("sex").values
+    leaving_returns = (ret * off[..., None]).sum(axis=(0, 1))
+    assert np.allclose(moved + leaving_returns, leaving, rtol=1e-9)
+    mean_age = (ages * leaving).sum() / leaving.sum()
+    assert 20 < mean_age < 40  # Rogers-Castro: migrants are young adults
+
+
+def test_start_must_be_a_stock_year() -> None:
+    with pytest.raises(engine.SpecError, match="start=2022 is no year of the UN migrant stock"):
+        migration_system.build(SMALL, start=2022.0)
+
+
+def test_rates_are_factors_drivers_can_multiply() -> None:
+    model = migration_system.build(SMALL, start=1990.0, stop=1992.0)
+    names = list(model.dims["origin"].elements)
+    base = engine.simulate(model, outputs=["migration_flow"])["migration_flow"]
+    doubled = engine.simulate(
+        model,
+        params={"rate_multiplier": {(names[0], names[2]): 2.0}},
+        outputs=["migration_flow"],
+    )["migration_flow"]
+    first = base.sel(time=1990.0).sum(("sex", "age"))
+    second = doubled.sel(time=1990.0).sum(("sex", "age"))
+    assert float(second[0, 2] / first[0, 2]) == pytest.approx(2.0, rel=1e-12)
+    assert float(second[1, 2] / first[1, 2]) == pytest.approx(1.0, rel=1e-12)
+
+
+# ------------------------------------------------------------------------------ calibration
+CALIBRATION = (
+    "measured 2026-12-02: the UN's stocks and WPP's net migration disagree (net migration "
+    "1990-2021 implied by the stocks alone: Europe +27 million against WPP's +40, Southern "
+    "Asia -30 against -42, Sub-Saharan Africa -8 against -14, Western Asia +19 against +8); "
+    "the fit (models.migration_calibration) weighs both by half their tolerance and shares "
+    "the difference"
+)
+
+
+@pytest.fixture(scope="module")
+def calibrated_run():
+    model = migration_system.build(start=1990.0, stop=2100.0)
+    ds = engine.simulate(
+        model, outputs=["migrant_stock_total", "net_migration_total", "total_population"]
+    )
+    return partition(), ds
+
+
+@pytest.mark.slow
+def test_world_migrant_stock_2019(calibrated_run) -> None:
+    """UN DESA 2019 (the table's pairs: 260.3 million) within 5 % (measured: +1.1 %)."""
+    part, ds = calibrated_run
+    model = float(ds["migrant_stock_total"].sel(time=2019.0).sum())
+    assert model == pytest.approx(migrant_stock.stock(part, 2019).sum(), rel=0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason=CALIBRATION + "; 6 of the 44 pairs above 1 million are more than 20 % off "
+    "(South-Eastern Asia -> Western Asia -35 %, Western Asia -> Europe +32 %, South-Eastern "
+    "Asia -> Northern America -31 %, Sub-Saharan Africa -> Europe +27 %, Southern Asia -> "
+    "South-Eastern Asia +25 %, South-Eastern Asia -> Southern Asia -20.5 %)",
+)
+def test_pair_stocks_above_a_million_2019(calibrated_run) -> None:
+    part, ds = calibrated_run
+    target = migrant_stock.stock(part, 2019)
+    model = ds["migrant_stock_total"].sel(time=2019.0).values
+    big = target > 1e6
+    assert big.sum() >= 40
+    assert np.all(np.abs(model[big] / target[big] - 1) < 0.20)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason=CALIBRATION + "; 4 of 14 regions are more than 15 % off WPP's net migration "
+    "1990-2021 (Southern Asia -30.9 million against -42.0, -26 %; Sub-Saharan Africa -10.7 "
+    "against -14.4, -25 %; Europe +32.7 against +40.1, -18 %; Northern America +40.4 against "
+    "+49.5, -18 %); the other ten within 12 %",
+)
+def test_net_migration_1990_2021(calibrated_run) -> None:
+    part, ds = calibrated_run
+    model = ds["net_migration_total"].sel(time=slice(1990.0, 2021.0)).sum("time").values
+    target = world_partition.wpp_totals(part, "net_migration", 1990, 2021).sum(axis=1)
+    assert np.all(np.abs(model / target - 1) < 0.15)
+
+
+@pytest.mark.slow
+def test_baseline_net_migration_2022_2050(calibrated_run) -> None:
+    """WPP 2022 medium variant within 20 % in every region (measured: within 13 %). The
+    baseline's rates are fitted to it (models.migration_calibration): a check of the fit."""
+    part, ds = calibrated_run
+    model = ds["net_migration_total"].sel(time=slice(2022.0, 2050.0)).sum("time").values
+    target = world_partition.wpp_totals(part, "net_migration", 2022, 2050).sum(axis=1)
+    assert np.all(np.abs(model / target - 1) < 0.20)
+
+
+def _wpp_population(part, year: int) -> np.ndarray:
+    return np.array(
+        [sum(wpp.population_groups(c, year).sum() for c in comps) for comps in part.components]
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured 2026-12-02: population 2050 within 2 % of WPP's medium variant in 12 of "
+    "14 regions (Caribbean -6.5 %, already -2 % in 2021; Central Asia -4.1 %) although "
+    "their net migration 2022-2050 is within 2 % of WPP's (a likely cause: migrants' ages "
+    "follow the Rogers-Castro schedule, not WPP's patterns); 2100 within 5 "
+    "% in 8 of 14 (Caribbean -19 %, rest of the world +12 %, Central Asia -11 %, Northern "
+    "America +9 %, Central America without Mexico -9 %, Europe +8 %)",
+)
+def test_baseline_population_2050_2100(calibrated_run) -> None:
+    part, ds = calibrated_run
+    for year, tolerance in ((2050, 0.02), (2100, 0.05)):
+        model = ds["total_population"].sel(time=float(year)).values
+        assert np.allclose(model, _wpp_population(part, year), rtol=tolerance)
+
+
+@pytest.mark.slow
+def test_shipped_rates_are_the_calibration_s() -> None:
+    """models/data/migration_system_rates.csv.gz is what `python -m models.migration_calibration`
+    writes (6 significant digits)."""
+    part, fitted = migration_calibration.calibrate()
+    shipped = migration_calibration._read_shipped(part)
+    assert shipped is not None
+    assert np.allclose(shipped, fitted, rtol=1e-5, atol=1e-9)  # 1e-9 moves a year per person
+
+
+@pytest.mark.slow
+def test_other_partition_is_fitted_on_the_fly() -> None:
+    """Mexico, the rest of Central America, Northern America and the rest of the world, fitted
+    when built (measured: net migration 1990-2021 within 6 % of WPP's and 2022-2050 within 10 %
+    of the medium variant in every region, the six pairs above 1 million within 12 %)."""
+    part = partition(SMALL)
+    ds = engine.simulate(
+        migration_system.build(SMALL, stop=2050.0),
+        outputs=["net_migration_total", "migrant_stock_total"],
+    )
+    net = ds["net_migration_total"]
+    for first, last, tolerance in ((1990, 2021, 0.15), (2022, 2050, 0.20)):
+        model = net.sel(time=slice(float(first), float(last))).sum("time").values
+        target = world_partition.wpp_totals(part, "net_migration", first, last).sum(axis=1)
+        assert np.all(np.abs(model / target - 1) < tolerance)
+    stock = ds["migrant_stock_total"].sel(time=2019.0).values
+    target = migrant_stock.stock(part, 2019)
+    big = target > 1e6
+    assert np.all(np.abs(stock[big] / target[big] - 1) < 0.20)
