@@ -20,35 +20,10 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import EngineError, SelectionError, suggest
+from .check import cmd_check
+from .loading import MODEL_SUFFIXES, _load_model
 
 __all__ = ["main"]
-
-
-MODEL_SUFFIXES = (".mdl", ".xmile", ".xml", ".stmx")
-
-
-def _load_model(name: str, scenario: str | None = None) -> Any:
-    """A model file (.mdl/.xmile/.stmx) or a registered model name (engine.registry)."""
-    import engine
-
-    from ..registry import build_model, model_names
-
-    path = Path(name)
-    if path.suffix.lower() in MODEL_SUFFIXES:
-        if scenario:
-            raise EngineError(
-                f"--scenario {scenario!r}: scenarios are for bundled models; a "
-                "model file runs with its own values (use --set NAME=VALUE)."
-            )
-        return engine.load(path)
-    if name not in model_names() and path.exists():
-        kind = "a directory" if path.is_dir() else "a file of unknown format"
-        raise EngineError(
-            f"{name!r} is {kind}, not a model: give a Vensim .mdl or XMILE "
-            ".xmile/.stmx file, or a registered model name "
-            f"({', '.join(model_names())})."
-        )
-    return build_model(name, **({"scenario": scenario} if scenario else {}))
 
 
 def _prepare(model: Any, method: str, quiet: bool) -> None:
@@ -276,60 +251,6 @@ def _load_model_name_checked(name: str) -> None:
             f"unknown model {name!r}; scenarios belong to registered models "
             f"({', '.join(model_names())})." + suggest(name, model_names())
         )
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    """Units check: each finding on a line; non-zero with --strict when there is one."""
-    import engine
-
-    path = Path(args.model)
-    model = _python_model(path) if path.suffix == ".py" else _load_model(args.model)
-    findings = engine.check_units(model)
-    if args.json:
-        print(json.dumps([vars(f) for f in findings], indent=2))
-    else:
-        for finding in findings:
-            print(f"warning: {finding.message}")
-        if not args.quiet:
-            print(
-                f"{model.name}: units {'consistent' if not findings else 'disagree'}"
-                f" ({len(findings)} warning(s))"
-            )
-    return 1 if findings and args.strict else 0
-
-
-def _python_model(path: Path) -> Any:
-    """The model a Python DSL file builds with its ``build()`` (Python code is trusted: the
-    user names the file to run, as with ``python FILE``). A file inside a package is imported
-    as its module (``models/climate.py`` as ``models.climate``)."""
-    import importlib
-    import importlib.util
-
-    import engine
-
-    if not path.is_file():
-        raise EngineError(f"{path}: no such Python file; give a model file or a bundled name.")
-    path = path.resolve()
-    parts, root = [path.stem], path.parent
-    while (root / "__init__.py").is_file():
-        parts.insert(0, root.name)
-        root = root.parent
-    sys.path.insert(0, str(root))
-    try:
-        module = importlib.import_module(".".join(parts))
-    finally:
-        sys.path.remove(str(root))
-    found = Path(getattr(module, "__file__", "") or "").resolve()
-    if found != path:  # the same dotted name already imported from elsewhere
-        raise EngineError(
-            f"{path} is the module {'.'.join(parts)!r}, already loaded from {found}; run "
-            "from the folder that holds it, or give the bundled model's name."
-        )
-    build = getattr(module, "build", None)
-    model = build() if callable(build) else None
-    if not isinstance(model, engine.Model):
-        raise EngineError(f"{path}: defines no build() returning an engine.Model; add one.")
-    return model
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
