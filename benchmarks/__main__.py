@@ -23,7 +23,17 @@ from typing import Any
 from . import HERE, machine
 
 # bench_ensemble is written separately; it joins the suite when present.
-MODULES = ["teacup", "ageing", "vensim", "compile", "scaling", "ensemble", "demography", "shocks"]
+MODULES = [
+    "teacup",
+    "ageing",
+    "vensim",
+    "compile",
+    "scaling",
+    "ensemble",
+    "demography",
+    "shocks",
+    "export",
+]
 FLOORS = HERE / "floors.json"
 FLOOR_FRACTION = 1 / 3
 

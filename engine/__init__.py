@@ -8,6 +8,7 @@ import os
 from ._version import __version__ as __version__
 from .analyze import analyze_sensitivity, summarize
 from .calibration import Calibration, calibrate
+from .comparison import compare
 from .compiler import CompiledModel, compile_model
 from .ensemble import run_ensemble
 from .errors import (
@@ -16,12 +17,14 @@ from .errors import (
     IntegrationError,
     ParameterError,
     ResourceError,
+    SelectionError,
     SpecError,
     StoreError,
 )
 from .simulation import Runner, simulate
 from .spec import Dimension, Model
 from .store import export_netcdf, horizons, open_store
+from .tables import headline
 from .units import UnitFinding, UnitsError, check_units
 
 __all__ = [
@@ -45,6 +48,8 @@ __all__ = [
     "open_store",
     "export_netcdf",
     "summarize",
+    "headline",
+    "compare",
     "analyze_sensitivity",
     # errors
     "EngineError",
@@ -54,6 +59,7 @@ __all__ = [
     "StoreError",
     "CacheError",
     "ResourceError",
+    "SelectionError",
     "UnitsError",
 ]
 

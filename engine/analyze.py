@@ -37,7 +37,15 @@ from . import budgets
 from .errors import EngineError
 from .store import Layout, Reader, Sink, horizon_names
 
-__all__ = ["QUANTILES", "summarize", "analyze_sensitivity", "summaries", "sensitivity_groups"]
+__all__ = [
+    "QUANTILES",
+    "summarize",
+    "analyze_sensitivity",
+    "summaries",
+    "sensitivity_groups",
+    "is_count",
+    "aggregated",
+]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 NUM_RESAMPLES = 100
@@ -262,17 +270,78 @@ def _quantile_dataset(
     used: set[str] = set()
     for name, dims, shape, attrs in items:
         values = np.empty((q.size, times.size, *shape))
+        aggregate = aggregated(dims, str(attrs.get("units", ""))) and not any(
+            other == f"{name}{TOTAL_SUFFIX}" for other, *_ in items
+        )
+        region = dims.index(REGION) if REGION in dims else None
+        totals = (
+            np.zeros((members, times.size, shape[region] if region is not None else 1))
+            if aggregate
+            else None
+        )
         for where in _blocks(reader.chunks(group, name), members, times.size, shape):
-            values[(slice(None), *where[1:])] = member_quantiles(
-                _read_block(reader, group, name, where, members), q
-            )
+            raw = _read_block(reader, group, name, where, members)
+            values[(slice(None), *where[1:])] = member_quantiles(raw, q)
+            if totals is not None:
+                _add_totals(totals, raw, where, region)
             reader.release()
         keep = {k: attrs[k] for k in ("units", "long_name", "kind", "name") if k in attrs}
         data[name] = xr.Variable(("quantile", "time", *dims), values, keep)
         used.update(dims)
+        if totals is not None:
+            kept = (REGION,) if region is not None else ()
+            total = member_quantiles(totals if kept else totals[:, :, 0], q)
+            over = ", ".join(d for d in dims if d != REGION)
+            data[f"{name}{TOTAL_SUFFIX}"] = xr.Variable(
+                ("quantile", "time", *kept),
+                total,
+                {
+                    **keep,
+                    "name": f"{keep.get('name', name)}{TOTAL_SUFFIX}",
+                    "long_name": f"{keep.get('long_name', name)}, total over {over} "
+                    "(each member's total, then the quantiles)",
+                },
+            )
     ds_coords: dict[str, Any] = {"quantile": q, "time": times}
     ds_coords.update({d: np.array(coords[d], dtype=object) for d in used})
     return xr.Dataset(data, coords=ds_coords)
+
+
+#: The dim a total keeps (DESIGN.md: regions are the dim ``region``).
+REGION = "region"
+#: Suffix of the variables of totals in summaries (``population_total``).
+TOTAL_SUFFIX = "_total"
+
+
+def is_count(units: str) -> bool:
+    """True for units of people or money that add up (``person``, ``person/year``, ``USD``);
+    False for rates, shares, ages and everything else, which are never summed."""
+    text = units.replace(" ", "").lower()
+    if not text or text in ("1", "dmnl", "year", "years") or text.startswith("1/"):
+        return False
+    head = text.split("/")[0]
+    return any(word in head for word in ("person", "people", "usd", "migrant", "household"))
+
+
+def aggregated(dims: Sequence[str], units: str) -> bool:
+    """Whether a variable gets totals (summaries ``<name>_total``, sensitivity outputs
+    ``name`` and ``name[region]``): a count with dims to sum over besides ``region``."""
+    return is_count(units) and any(d != REGION for d in dims)
+
+
+def _add_totals(
+    totals: np.ndarray, raw: np.ndarray, where: tuple[slice, ...], region: int | None
+) -> None:
+    """Add a block's values (members, times, elements...) summed over every element dim but
+    ``region`` into ``totals`` (members, times, regions); NaN (a failed member) stays NaN."""
+    axes = tuple(2 + i for i in range(raw.ndim - 2) if i != region)
+    summed = raw.sum(axis=axes) if axes else raw
+    if region is None:
+        totals[:, where[1], 0] += summed
+    elif region == 0 and len(where) > 2:
+        totals[:, where[1], where[2]] += summed  # the block's rows of regions
+    else:
+        totals[:, where[1], :] += summed
 
 
 def _blocks(
@@ -369,16 +438,30 @@ def summarize(tree: xr.DataTree, quantiles: Sequence[float] = QUANTILES) -> xr.D
 
 
 def _analyze_columns(
-    kind: str, Y: np.ndarray, unit: np.ndarray, inputs: Sequence[str], seed: int
+    kind: str,
+    Y: np.ndarray,
+    unit: np.ndarray,
+    inputs: Sequence[str],
+    seed: int,
+    groups: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Indices for every column of ``Y`` (members x columns): name -> (columns x inputs)."""
-    problem = {"num_vars": len(inputs), "names": list(inputs), "bounds": [[0.0, 1.0]] * len(inputs)}
+    """Indices for every column of ``Y`` (members x columns): name -> (columns x inputs), or
+    (columns x groups) with SALib groups (in order of first appearance)."""
+    problem: dict[str, Any] = {
+        "num_vars": len(inputs),
+        "names": list(inputs),
+        "bounds": [[0.0, 1.0]] * len(inputs),
+    }
+    width = len(inputs)
+    if groups is not None:
+        problem["groups"] = list(groups)
+        width = len(dict.fromkeys(groups))
     names = (
         ("S1", "S1_conf", "ST", "ST_conf")
         if kind == "saltelli"
         else ("mu", "mu_star", "sigma", "mu_star_conf")
     )
-    out = {k: np.full((Y.shape[1], len(inputs)), np.nan) for k in names}
+    out = {k: np.full((Y.shape[1], width), np.nan) for k in names}
     for column in range(Y.shape[1]):
         y = np.ascontiguousarray(Y[:, column])
         if not np.all(np.isfinite(y)) or np.ptp(y) == 0.0:
@@ -434,37 +517,53 @@ def _sensitivity_dataset(
     reader: Reader,
     group: str,
     time: float,
-    items: Sequence[tuple[str, str, tuple[str, ...], tuple[int, ...]]],
+    items: Sequence[tuple[str, str, tuple[str, ...], tuple[int, ...], str]],
     coords: Mapping[str, Sequence[str]],
     kind: str,
     unit: np.ndarray,
     inputs: Sequence[str],
     seed: int,
+    groups: Sequence[str] | None = None,
 ) -> xr.Dataset:
     labels: list[str] = []
+    factors = list(inputs) if groups is None else list(dict.fromkeys(groups))
+    # grouped indices are by group: a dim of their own (the tree's "parameter" is the inputs)
+    factor_dim = "parameter" if groups is None else "group"
     blocks: dict[str, list[np.ndarray]] = {}
-    for name, label, dims, shape in items:
+    for name, label, dims, shape, units in items:
         raw = reader.read(group, name, (slice(None), -1))
         Y = raw.reshape(raw.shape[0], int(np.prod(shape, dtype=np.int64)))
-        for k, v in _analyze_columns(kind, Y, unit, inputs, seed).items():
+        names = _element_labels(label, dims, coords)
+        if aggregated(dims, units):
+            # totals member by member: the output's total, and each region's
+            columns = [Y.sum(axis=1)]
+            names = [label, *names] if label not in names else names
+            if REGION in dims:
+                axis = dims.index(REGION)
+                other = tuple(1 + i for i in range(len(dims)) if i != axis)
+                by_region = raw.reshape(raw.shape[0], *shape).sum(axis=other)
+                columns += [by_region[:, k] for k in range(by_region.shape[1])]
+                names[1:1] = [f"{label}[{r}]" for r in coords[REGION]]
+            Y = np.column_stack([*columns, Y])
+        for k, v in _analyze_columns(kind, Y, unit, inputs, seed, groups).items():
             blocks.setdefault(k, []).append(v)
-        labels += _element_labels(label, dims, coords)
+        labels += names
     data = {
         k: xr.Variable(
-            ("output", "parameter"),
-            np.concatenate(v) if v else np.empty((0, len(inputs))),
+            ("output", factor_dim),
+            np.concatenate(v) if v else np.empty((0, len(factors))),
             {"long_name": _LONG_NAMES[k], "units": "1"},
         )
         for k, v in blocks.items()
     }
     attrs: dict[str, Any] = {"time": float(time), "method": kind}
     if kind == "saltelli" and data:
-        attrs["unresolved"] = _unresolved(data, group, unit.shape[0], len(inputs))
+        attrs["unresolved"] = _unresolved(data, group, unit.shape[0], len(factors))
     return xr.Dataset(
         data,
         coords={
             "output": np.array(labels, dtype=object),
-            "parameter": np.array(list(inputs), dtype=object),
+            factor_dim: np.array(factors, dtype=object),
         },
         attrs=attrs,
     )
@@ -499,7 +598,11 @@ def _unresolved(data: dict[str, xr.Variable], group: str, rows: int, inputs: int
 def sensitivity_groups(sink: Sink, layout: Layout, design: Any) -> dict[str, xr.Dataset]:
     """Sensitivity indices of an ensemble being written, per horizon."""
     out = {}
-    items = [(v.name, v.name, v.dims, v.shape) for v in layout.variables if v.column >= 0]
+    items = [
+        (v.name, v.name, v.dims, v.shape, str(v.attrs.get("units", "")))
+        for v in layout.variables
+        if v.column >= 0
+    ]
     for group, (times, _) in layout.groups.items():
         out[group] = _sensitivity_dataset(
             sink,
@@ -511,6 +614,7 @@ def sensitivity_groups(sink: Sink, layout: Layout, design: Any) -> dict[str, xr.
             np.asarray(design.unit),
             list(design.inputs),
             design.seed,
+            getattr(design, "groups", None),
         )
     return out
 
@@ -540,6 +644,7 @@ def analyze_sensitivity(tree: xr.DataTree) -> xr.DataTree:
     unit = np.asarray(root["sample_unit"].values)
     inputs = [str(p) for p in root["parameter"].values]
     seed = int(tree.attrs.get("seed", 0))
+    by_input = _stored_groups(tree.attrs.get("groups"), inputs)
     groups = {}
     for group, items in _series(tree).items():
         node = _node(tree, group)
@@ -547,11 +652,29 @@ def analyze_sensitivity(tree: xr.DataTree) -> xr.DataTree:
             _TreeReader(tree),
             group,
             float(np.asarray(node["time"].values)[-1]),
-            [(n, str(a.get("name", n)), d, s) for n, d, s, a in items],
+            [(n, str(a.get("name", n)), d, s, str(a.get("units", ""))) for n, d, s, a in items],
             _element_coords(node),
             kind,
             unit,
             inputs,
             seed,
+            by_input,
         )
     return xr.DataTree.from_dict(groups)
+
+
+def _stored_groups(text: Any, inputs: Sequence[str]) -> list[str] | None:
+    """The group of each input from a tree's ``groups`` attribute (JSON {input: group});
+    None when there is none or it is not such a mapping (a store's attributes are not
+    trusted: they never reach code)."""
+    import json
+
+    if not isinstance(text, str):
+        return None
+    try:
+        mapping = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(mapping, dict) or not mapping:
+        return None
+    return [str(mapping.get(name, name)) for name in inputs]

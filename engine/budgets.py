@@ -31,12 +31,14 @@ __all__ = [
     "time_block",
     "zarr_time_chunk",
     "release_memory",
+    "export_members_block",
 ]
 
 CHUNK_BYTES = 64 * 2**20  # output block of one chunk of members
 MAX_CHUNK = 4096  # most members in a chunk
 ZARR_CHUNK_BYTES = 4 * 2**20  # most bytes of a zarr chunk of a horizon variable
 SUMMARY_BLOCK_BYTES = 32 * 2**20  # a summary block: a block of save times of all members
+EXPORT_ROWS = 400_000  # rows of a tidy table written at a time (~40-80 MB as a DataFrame)
 # Allocations up to this size are not checked: reading /proc/meminfo costs about 8 us, more
 # than a small model's whole run, and a process that cannot get 64 MiB fails anyway.
 UNCHECKED_BYTES = 64 * 2**20
@@ -94,6 +96,12 @@ def time_block(members: int, size: int, times: int) -> int:
     :data:`SUMMARY_BLOCK_BYTES` across all members (at least one). The store chunks its
     horizon variables so along time, so that summaries decompress every chunk once."""
     return int(max(1, min(times, SUMMARY_BLOCK_BYTES // max(1, members * size * 8))))
+
+
+def export_members_block(members: int, cells: int) -> int:
+    """Members per block of a streamed export of a variable with ``cells`` values a member
+    (times x elements): about :data:`EXPORT_ROWS` rows, at least one member."""
+    return int(max(1, min(members, EXPORT_ROWS // max(1, cells))))
 
 
 def zarr_time_chunk(members: int, chunk_size: int, size: int, times: int) -> int:

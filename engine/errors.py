@@ -17,6 +17,7 @@ __all__ = [
     "StoreError",
     "CacheError",
     "ResourceError",
+    "SelectionError",
     "suggest",
 ]
 
@@ -74,6 +75,11 @@ class CacheError(EngineError, OSError):
 
 class ResourceError(EngineError, MemoryError):
     """A run would need more memory than is available (estimated before allocating)."""
+
+
+class SelectionError(EngineError, LookupError):
+    """A selection from a result names what it does not hold: a region, variable, scenario,
+    dimension or a time that was not saved. The message names the nearest there are."""
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:

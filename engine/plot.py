@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 import numpy as np
 import xarray as xr
 
-from .errors import EngineError
-from .store import horizon_names
+from .analyze import is_count
+from .errors import EngineError, SelectionError, suggest
+from .store import horizon_names, match_times
 
 __all__ = ["fan_chart", "population_pyramid", "sensitivity_chart", "save_figure", "horizon_groups"]
 
@@ -76,19 +77,55 @@ def horizon_groups(results: xr.Dataset | xr.DataTree) -> list[tuple[str, xr.Data
     return groups
 
 
+def _pick(da: xr.DataArray, dim: str, value: Any) -> xr.DataArray:
+    """``da`` at element ``value`` of ``dim`` (None: summed over it); a dim or element it does
+    not have is a SelectionError with a suggestion."""
+    if dim not in da.dims:
+        dims = [str(d) for d in da.dims if d not in ("time", "member")]
+        raise SelectionError(
+            f"{da.name!r} has no dimension {dim!r}; its dims are {', '.join(dims) or 'none'}."
+            + suggest(str(dim), dims)
+        )
+    if value is None:
+        return da.sum(dim, skipna=False)
+    labels = [str(v) for v in da[dim].values]
+    if str(value) not in labels:
+        raise SelectionError(
+            f"{dim} {value!r} is not in {da.name!r}; its {dim} elements are "
+            f"{', '.join(labels[:12])}{' ...' if len(labels) > 12 else ''}."
+            + suggest(str(value), labels)
+        )
+    return da.sel({dim: da[dim].values[labels.index(str(value))]})
+
+
 def _select(da: xr.DataArray, selection: dict[str, Any] | None) -> xr.DataArray:
     for dim, value in (selection or {}).items():
-        if dim not in da.dims:
-            raise EngineError(f"{da.name!r} has no dimension {dim!r}; its dims are {da.dims}.")
-        if value is None:
-            da = da.sum(dim, skipna=False)
-        else:
-            da = da.sel({dim: value})
+        da = _pick(da, dim, value)
     other = [d for d in da.dims if d not in ("time", "member")]
     if other:
+        units = str(da.attrs.get("units", ""))
+        if not is_count(units):
+            raise SelectionError(
+                f"{da.name!r} ({units or 'no units'}) is not a count, so it is not summed over "
+                f"{', '.join(map(str, other))}: choose an element of each (select "
+                f"{{{other[0]!r}: ...}}, --select {other[0]}=...)."
+            )
         # totals over what was not selected (ages, sexes); a failed member stays NaN
         da = da.sum(other, skipna=False)
     return da
+
+
+def readable_scale(values: np.ndarray) -> tuple[float, str]:
+    """(divisor, word) putting ``values`` in readable units: millions, thousands or as they
+    are (1.0, "")."""
+    finite = np.abs(np.asarray(values, dtype=float))
+    finite = finite[np.isfinite(finite)]
+    top = float(finite.max()) if finite.size else 0.0
+    if top >= 1e6:
+        return 1e6, "millions"
+    if top >= 1e4:
+        return 1e3, "thousands"
+    return 1.0, ""
 
 
 def _label(da: xr.DataArray, name: str) -> str:
@@ -121,9 +158,11 @@ def fan_chart(
     has_members = False
     for name, ds in groups:
         if variable not in ds:
-            raise EngineError(
+            held = sorted(map(str, ds.data_vars))
+            raise SelectionError(
                 f"no variable {variable!r} in the {name!r} horizon; it holds "
-                f"{sorted(map(str, ds.data_vars))[:12]}."
+                f"{', '.join(held[:12])}{' ...' if len(held) > 12 else ''}."
+                + suggest(variable, held)
             )
         da = _select(ds[variable], select)
         label = _label(da, variable)
@@ -140,6 +179,11 @@ def fan_chart(
     # one continuous line across horizons; each horizon shaded up to where the next begins
     t_all = np.concatenate(times)
     q = np.concatenate(lines, axis=1)
+    scale, scaled = readable_scale(q[2])
+    if scale != 1.0:  # millions of persons, not "1e9 person" in the corner
+        q = q / scale
+        units = str(groups[0][1][variable].attrs.get("units", ""))
+        label = f"{variable} ({scaled}{' of ' + units if units else ''})"
     for k, (name, begin) in enumerate(spans):
         end = spans[k + 1][1] if k + 1 < len(spans) else t_all[-1]
         if len(spans) > 1 or name != "all":  # a single run's one group needs no label
@@ -208,7 +252,7 @@ def population_pyramid(
                 f"{variable!r} has no {dim!r} dimension; a pyramid needs age and sex."
             )
     if region is not None:
-        da = da.sel(region=region)
+        da = _pick(da, "region", region)
     elif "region" in da.dims:
         da = da.sum("region", skipna=False)
     if "member" in da.dims:
@@ -219,8 +263,10 @@ def population_pyramid(
         fig = ax.figure
     ages = np.arange(da.sizes["age"])
     colours = plt.get_cmap("viridis")(np.linspace(0.1, 0.8, len(years)))
-    for colour, year in zip(colours, years):
-        snap = da.sel(time=year, method="nearest")
+    # exactly the years asked for: one that was not saved is an error naming the nearest
+    exact = match_times(np.asarray(da["time"].values, dtype=float), list(years))
+    for colour, year in zip(colours, exact):
+        snap = da.sel(time=year)
         female = snap.sel(sex="female").values
         male = snap.sel(sex="male").values
         ax.step(-male, ages, where="mid", color=colour, label=f"{float(snap.time):g}")
@@ -244,7 +290,13 @@ def population_pyramid(
 
 @_plain_text
 def sensitivity_chart(
-    indices: xr.Dataset, output: str, *, horizon: str = "", top: int = 15, ax: Any = None
+    indices: xr.Dataset,
+    output: str,
+    *,
+    horizon: str = "",
+    top: int = 15,
+    ax: Any = None,
+    scenario: str = "",
 ) -> Any:
     """A tornado of first-order (S1) and total (ST) Sobol indices of ``output``.
 
@@ -259,7 +311,8 @@ def sensitivity_chart(
             )
     s1 = indices["S1"].sel(output=output).values
     st = indices["ST"].sel(output=output).values
-    params = [str(p) for p in indices["parameter"].values]
+    factor = "group" if "group" in indices["ST"].dims else "parameter"  # SALib groups
+    params = [str(p) for p in indices[factor].values]
     order = np.argsort(st)[::-1][:top][::-1]
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 0.35 * len(order) + 1.5))
@@ -276,7 +329,11 @@ def sensitivity_chart(
     ax.set_yticks(y)
     ax.set_yticklabels([params[i] for i in order])
     ax.set_xlabel("Sobol index (share of output variance)")
-    ax.set_title(f"sensitivity of {output}" + (f", {horizon} horizon" if horizon else ""))
+    ax.set_title(
+        f"sensitivity of {output}"
+        + (f", {horizon} horizon" if horizon else "")
+        + (f" - scenario {scenario}" if scenario else "")
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -32,7 +32,7 @@ from .errors import EngineError, suggest
 from .examples import example_model
 from .spec import Model
 
-__all__ = ["GROUP", "model_names", "build_model"]
+__all__ = ["GROUP", "model_names", "build_model", "scenario_names", "scenario_settings"]
 
 GROUP = "corridor.models"
 _BUILTIN: dict[str, Callable[..., Model]] = {"example": example_model}
@@ -49,6 +49,65 @@ def _registered() -> dict[str, EntryPoint]:
 def model_names() -> list[str]:
     """The names :func:`build_model` accepts: registered models, then the built-in ones."""
     return sorted(_registered()) + sorted(_BUILTIN)
+
+
+def _builder(name: str) -> Callable[..., Any]:
+    if name in _BUILTIN:
+        return _BUILTIN[name]
+    registered = _registered()
+    if name not in registered:
+        raise EngineError(
+            f"unknown model {name!r}: give a .mdl/.xmile file or a "
+            f"registered model ({', '.join(model_names())})." + suggest(name, model_names())
+        )
+    try:
+        builder: Callable[..., Any] = registered[name].load()
+    except Exception as exc:  # noqa: BLE001 - any import failure of a plugin
+        raise EngineError(
+            f"model {name!r} ({registered[name].value}) cannot be loaded: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    return builder
+
+
+def _scenario_functions(name: str) -> tuple[Callable[[], Any], Callable[[str], Any]] | None:
+    """The module of model ``name``'s builder: its ``scenarios()`` and ``load_scenario(name)``,
+    the convention of a model with scenarios (``models.corridor``); None without them."""
+    module = inspect.getmodule(_builder(name))
+    listing = getattr(module, "scenarios", None)
+    loading = getattr(module, "load_scenario", None)
+    if callable(listing) and callable(loading):
+        return listing, loading
+    return None
+
+
+def scenario_names(name: str) -> list[str]:
+    """The scenarios of model ``name`` (its builder's module's ``scenarios()``); [] for a
+    model without scenarios."""
+    functions = _scenario_functions(name)
+    return [] if functions is None else [str(s) for s in functions[0]()]
+
+
+def scenario_settings(name: str, scenario: str) -> dict[str, Any]:
+    """A scenario's settings (``name``: its title, ``description``, ``params``...), as the
+    model's ``load_scenario`` reads them; a misspelt scenario gets a suggestion.
+
+    Raises
+    ------
+    EngineError
+        For a model without scenarios, or an unknown scenario.
+    """
+    functions = _scenario_functions(name)
+    if functions is None:
+        raise EngineError(f"model {name!r} has no scenarios.")
+    known = [str(s) for s in functions[0]()]
+    if scenario not in known and not scenario.lower().endswith(".toml"):
+        raise EngineError(
+            f"unknown scenario {scenario!r} of model {name!r}; its scenarios are "
+            f"{', '.join(known)}." + suggest(scenario, known)
+        )
+    settings = functions[1](scenario)
+    return dict(settings)
 
 
 def build_model(name: str, **options: Any) -> Model:
@@ -68,23 +127,7 @@ def build_model(name: str, **options: Any) -> Model:
         Unknown name (with the closest names), an option the builder does not take, a
         builder that cannot be loaded or returns something other than a Model.
     """
-    builder: Callable[..., Any]
-    if name in _BUILTIN:
-        builder = _BUILTIN[name]
-    else:
-        registered = _registered()
-        if name not in registered:
-            raise EngineError(
-                f"unknown model {name!r}: give a .mdl/.xmile file or a "
-                f"registered model ({', '.join(model_names())})." + suggest(name, model_names())
-            )
-        try:
-            builder = registered[name].load()
-        except Exception as exc:  # noqa: BLE001 - any import failure of a plugin
-            raise EngineError(
-                f"model {name!r} ({registered[name].value}) cannot be loaded: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+    builder = _builder(name)
     try:
         accepted = inspect.signature(builder).parameters
     except (TypeError, ValueError):
@@ -98,9 +141,20 @@ def build_model(name: str, **options: Any) -> Model:
                 f"model {name!r} takes no option {', '.join(unknown)}{why}; its "
                 f"options are {takes}."
             )
+    scenario = options.get("scenario")
+    if isinstance(scenario, str) and not scenario.lower().endswith(".toml"):
+        known = scenario_names(name)
+        if known and scenario not in known:
+            raise EngineError(
+                f"unknown scenario {scenario!r} of model {name!r}; its scenarios are "
+                f"{', '.join(known)}." + suggest(scenario, known)
+            )
     model = builder(**options)
     if not isinstance(model, Model):
         raise EngineError(
             f"model {name!r}: its builder returned {type(model).__name__}, not an engine.Model."
         )
+    if scenario is not None:
+        # every result names its scenario, whether or not the builder recorded it
+        model.attrs.setdefault("scenario", str(scenario))
     return model

@@ -20,12 +20,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .errors import EngineError
+from .analyze import is_count
+from .errors import EngineError, SelectionError, suggest
+from .exports import about_sheet, export_members
 from .files import check_output_file
 from .plot import fan_chart, horizon_groups, plain_text
 from .store import completion, unfinished_note
+from .tables import TOTAL
 
-__all__ = ["write_report", "export_table", "tidy_frame", "summary_frame"]
+__all__ = ["write_report", "export_table", "tidy_frame", "summary_frame", "about_sheet"]
 
 QUANTILES = (0.05, 0.5, 0.95)
 
@@ -75,10 +78,24 @@ def tidy_frame(
             frame.insert(0, "horizon", horizon)
             frame["units"] = da.attrs.get("units", "")
             frames.append(frame)
+    if variables is not None:
+        held = sorted({str(v) for _, ds in horizon_groups(results) for v in ds.data_vars})
+        for name in variables:
+            if name not in held:
+                raise SelectionError(
+                    f"no variable {name!r} to export; the results hold "
+                    f"{', '.join(held[:12])}{' ...' if len(held) > 12 else ''}."
+                    + suggest(name, held)
+                )
     if not frames:
         raise EngineError("nothing to export: no numeric variables found.")
     out = pd.concat(frames, ignore_index=True, sort=False)
-    leading = [c for c in ("horizon", "variable", "units", "time", "member") if c in out]
+    scenario = results.attrs.get("scenario")
+    if scenario:
+        out.insert(0, "scenario", str(scenario))  # a CSV has no attributes: a column
+    leading = [
+        c for c in ("scenario", "horizon", "variable", "units", "time", "member") if c in out
+    ]
     rest = [c for c in out.columns if c not in leading and c != "value"]
     return out[leading + rest + ["value"]]
 
@@ -90,53 +107,64 @@ def export_table(
     variables: Sequence[str] | None = None,
     overwrite: bool = False,
 ) -> Path:
-    """Write ``results`` in tidy long format to ``.csv`` or ``.xlsx`` (one sheet a horizon)."""
-    path = check_output_file(path, suffixes=(".csv", ".xlsx"), overwrite=overwrite, what="export")
-    frame = tidy_frame(results, variables)
-    if path.suffix.lower() == ".csv":
-        frame.to_csv(path, index=False)
-    elif path.suffix.lower() == ".xlsx":
-        if len(frame) > 1_000_000:
-            raise EngineError(
-                f"{len(frame)} rows do not fit an Excel sheet; export to .csv "
-                "or choose fewer variables."
-            )
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            for horizon, part in frame.groupby("horizon", sort=False):
-                part.drop(columns="horizon").to_excel(
-                    writer, sheet_name=str(horizon)[:31], index=False
-                )
-    else:
-        raise EngineError(f"unknown export format {path.suffix!r}; use .csv or .xlsx.")
-    return path
+    """Write ``results`` in tidy long format (one row per value and member) to ``.csv`` or
+    ``.parquet``, streamed a block of members at a time, or ``.xlsx`` (a sheet a horizon)
+    when it fits (:func:`engine.exports.export_members`). The quantile table is
+    :func:`engine.exports.export_quantiles`."""
+    return export_members(results, path, variables=variables, overwrite=overwrite)
 
 
 def summary_frame(results: xr.Dataset | xr.DataTree, variables: Sequence[str]) -> pd.DataFrame:
-    """Per horizon and variable (summed over its own dims): the value at the horizon's last
-    save time, as 5% / median / 95% over members (or the single value of one run)."""
+    """Per horizon, variable and region: the value at the horizon's last save time, as 5% /
+    median / 95% over members (or the single value of one run).
+
+    Counts are summed over their dims but ``region`` member by member before the quantiles,
+    with a row for all regions together; other variables (rates, shares) are never summed: a
+    row per region when ``region`` is their only dim, else they are left out.
+    """
     rows = []
     for horizon, ds in horizon_groups(results):
         for name in variables:
             if name not in ds or "time" not in ds[name].dims:
                 continue
             da = ds[name].isel(time=-1)
-            other = [d for d in da.dims if d != "member"]
+            units = str(ds[name].attrs.get("units", ""))
+            other = [d for d in da.dims if d not in ("member", "region")]
+            if other and not is_count(units):
+                continue  # a rate over ages or sexes: no total to show
             if other:
                 da = da.sum(other, skipna=False)
-            values = np.atleast_1d(np.asarray(da.values, dtype=float))
-            low, mid, high = (np.nanquantile(values, q) for q in QUANTILES)
-            rows.append(
-                {
-                    "horizon": horizon,
-                    "variable": name,
-                    "time": float(ds["time"].values[-1]),
-                    "p5": low,
-                    "median": mid,
-                    "p95": high,
-                    "units": ds[name].attrs.get("units", ""),
-                }
+            parts = (
+                [(str(r), da.sel(region=r)) for r in da["region"].values]
+                if ("region" in da.dims)
+                else []
             )
-    return pd.DataFrame(rows)
+            if "region" not in da.dims:
+                parts.append(("", da))
+            elif is_count(units) and len(parts) > 1:
+                parts.append((TOTAL, da.sum("region", skipna=False)))
+            for region, part in parts:
+                values = np.atleast_1d(np.asarray(part.values, dtype=float))
+                finite = values[np.isfinite(values)]
+                low, mid, high = (
+                    (np.quantile(finite, q) if finite.size else np.nan) for q in QUANTILES
+                )
+                rows.append(
+                    {
+                        "horizon": horizon,
+                        "variable": name,
+                        "region": region,
+                        "time": float(ds["time"].values[-1]),
+                        "p5": low,
+                        "median": mid,
+                        "p95": high,
+                        "units": units,
+                    }
+                )
+    frame = pd.DataFrame(rows)
+    if len(frame) and not frame["region"].astype(bool).any():
+        frame = frame.drop(columns="region")
+    return frame
 
 
 def _figure_tag(fig: Any, alt: str) -> str:
@@ -190,12 +218,21 @@ def write_report(
     scenario = attrs.get("scenario", "")
     heading = title or f"corridor report: {model}" + (f", scenario {scenario}" if scenario else "")
     parts = [f"<h1>{html.escape(heading)}</h1>"]
+    about = " ".join(
+        str(attrs[k]) for k in ("scenario_title", "scenario_description") if attrs.get(k)
+    )
+    if about:
+        parts.append(
+            f'<p class="scenario">Scenario {html.escape(str(scenario))}: '
+            + html.escape(about)
+            + "</p>"
+        )
     count = first.sizes.get("member")
     members = "" if count is None else str(count)
     note = unfinished_note(results)
     if note:
         heading += f" ({note})"
-        parts[0] = f"<h1>{html.escape(heading)}</h1>"
+        parts[0] = f"<h1>{html.escape(heading)}</h1>"  # the scenario's paragraph follows
         parts.append(
             '<p class="warning"><strong>'
             + html.escape(
@@ -222,11 +259,7 @@ def write_report(
     parts.append("<h2>Summary by horizon</h2>")
     summary = summary_frame(results, variables)
     parts.append(_table(summary) if len(summary) else "<p>No time-varying variables.</p>")
-    parts.append("<h2>Fan charts</h2>")
-    for name in variables:
-        parts.append(
-            _figure_tag(fan_chart(results, name), f"{name}: median, 50% and 90% bands by horizon")
-        )
+    parts += _fan_charts(results, first, variables)
     parameters = _parameters(attrs)
     if parameters is not None:
         parts.append("<h2>Parameters</h2>" + _table(parameters))
@@ -236,21 +269,62 @@ def write_report(
     parts.append(
         "<h2>Provenance</h2>" + (_table(provenance) if len(provenance) else "<p>None recorded.</p>")
     )
-    style = (
-        "body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
-        "table.table{border-collapse:collapse;font-size:90%}"
-        "table.table td,table.table th{padding:3px 8px;border-bottom:1px solid #ddd;"
-        "text-align:right}figure{margin:1.5em 0}img.figure{max-width:100%}"
-        "p.warning{background:#fff3cd;border:1px solid #e0b100;padding:0.6em}"
-    )
-    page = (
+    path.write_text(page(heading, parts), encoding="utf-8")
+    return path
+
+
+_STYLE = (
+    "body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
+    "table.table{border-collapse:collapse;font-size:90%}"
+    "table.table td,table.table th{padding:3px 8px;border-bottom:1px solid #ddd;"
+    "text-align:right}figure{margin:1.5em 0}img.figure{max-width:100%}"
+    "p.warning{background:#fff3cd;border:1px solid #e0b100;padding:0.6em}"
+)
+
+
+def page(heading: str, parts: Sequence[str]) -> str:
+    """A self-contained HTML page: ``heading`` as its title, ``parts`` (HTML) as its body."""
+    return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(heading)}</title><style>{style}</style></head><body>"
+        f"<title>{html.escape(heading)}</title><style>{_STYLE}</style></head><body>"
         + "\n".join(parts)
         + "</body></html>"
     )
-    path.write_text(page, encoding="utf-8")
-    return path
+
+
+def _fan_charts(
+    results: xr.Dataset | xr.DataTree, first: xr.Dataset, variables: Sequence[str]
+) -> list[str]:
+    """Fan charts: of each count's total, then a section per region with each variable in
+    that region (a rate is drawn per region only, never summed)."""
+    parts = ["<h2>Fan charts</h2>"]
+    bands = "median, 50% and 90% bands by horizon"
+    regions: list[str] = []
+    for name in variables:
+        da = first[name]
+        units = str(da.attrs.get("units", ""))
+        other = [d for d in da.dims if d not in ("member", "time", "region")]
+        if "region" in da.dims:
+            regions += [str(r) for r in da["region"].values if str(r) not in regions]
+        if is_count(units) or not (other or "region" in da.dims):
+            where = f", {TOTAL}" if "region" in da.dims else ""
+            parts.append(_figure_tag(fan_chart(results, name), f"{name}{where}: {bands}"))
+    for region in regions:
+        charts = []
+        for name in variables:
+            da = first[name]
+            other = [d for d in da.dims if d not in ("member", "time", "region")]
+            if "region" not in da.dims or (other and not is_count(str(da.attrs.get("units")))):
+                continue
+            fig = fan_chart(results, name, select={"region": region})
+            charts.append(_figure_tag(fig, f"{name}, {region}: {bands}"))
+        if charts:
+            parts.append(
+                f'<section class="region"><h3>{html.escape(region)}</h3>'
+                + "".join(charts)
+                + "</section>"
+            )
+    return parts
 
 
 def _parameters(attrs: dict[str, Any]) -> pd.DataFrame | None:

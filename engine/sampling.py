@@ -70,6 +70,7 @@ __all__ = [
     "make_design",
     "plan_design",
     "design_rows",
+    "group_names",
     "frozen_distribution",
     "UNIT_MARGIN",
     "MIN_SALTELLI_N",
@@ -133,6 +134,8 @@ class Design:
     unit: np.ndarray
     values: np.ndarray
     correlation: np.ndarray | None = field(default=None, compare=False)
+    #: saltelli: the group of each input (SALib groups; None: each input its own)
+    groups: tuple[str, ...] | None = None
 
     @property
     def rows(self) -> int:
@@ -426,7 +429,14 @@ def _qmc(kind: type, d: int, seed: int, **options: Any) -> Any:
         return kind(d, seed=np.random.default_rng(seed), **options)
 
 
-def _unit_points(design: str, n: int, seed: int, d: int) -> np.ndarray:
+def group_names(groups: Sequence[str] | None) -> list[str]:
+    """The distinct groups in order of first appearance (SALib's order of its indices)."""
+    return list(dict.fromkeys(groups or ()))
+
+
+def _unit_points(
+    design: str, n: int, seed: int, d: int, groups: Sequence[str] | None = None
+) -> np.ndarray:
     if design == "random":
         return np.random.default_rng(seed).random((n, d))
     if design == "lhs":
@@ -436,7 +446,13 @@ def _unit_points(design: str, n: int, seed: int, d: int) -> np.ndarray:
         # points, which are those random(n) would return, without scipy's balance warning.
         m = max(0, math.ceil(math.log2(n)))
         return np.asarray(_qmc(qmc.Sobol, d, seed).random_base2(m)[:n])
-    problem = {"num_vars": d, "names": [f"x{j}" for j in range(d)], "bounds": [[0.0, 1.0]] * d}
+    problem: dict[str, Any] = {
+        "num_vars": d,
+        "names": [f"x{j}" for j in range(d)],
+        "bounds": [[0.0, 1.0]] * d,
+    }
+    if groups is not None:
+        problem["groups"] = list(groups)
     with warnings.catch_warnings():
         # SALib warns when N is not a power of two; the design is still valid.
         warnings.simplefilter("ignore")
@@ -457,6 +473,7 @@ def make_design(
     seed: int,
     priors: Sequence[Prior],
     correlation: np.ndarray | None = None,
+    groups: Sequence[str] | None = None,
 ) -> Design:
     """The design matrix of a sweep, made once from ``(design, seed, n, priors)``.
 
@@ -473,6 +490,9 @@ def make_design(
     correlation : ndarray, optional
         The normal correlation matrix of a Gaussian copula between the columns (from
         :func:`engine.priors.resolve_correlations`); None: independent inputs.
+    groups : sequence of str, optional
+        "saltelli" only: the group of each prior (SALib groups): indices are computed per
+        group, and the design has N (2G + 2) rows for G groups instead of N (2D + 2).
 
     Examples
     --------
@@ -487,8 +507,16 @@ def make_design(
     n, seed = check_design(design, n, seed)
     priors = tuple(priors)
     check_correlated_design(design, correlation)
-    unit, values = _natural(_unit_points(design, n, seed, len(priors)), design, priors, correlation)
-    return Design(design, n, seed, priors, unit, values, correlation)
+    if groups is not None:
+        groups = tuple(str(g) for g in groups)
+        if design != "saltelli" or len(groups) != len(priors):
+            raise ParameterError(
+                "groups are for the 'saltelli' design, one group name per sampled parameter."
+            )
+    unit, values = _natural(
+        _unit_points(design, n, seed, len(priors), groups), design, priors, correlation
+    )
+    return Design(design, n, seed, priors, unit, values, correlation=correlation, groups=groups)
 
 
 def plan_design(
@@ -497,6 +525,7 @@ def plan_design(
     seed: int,
     priors: Sequence[Prior],
     correlation: np.ndarray | None = None,
+    groups: Sequence[str] | None = None,
 ) -> Design | RandomDesign:
     """The design of a sweep as the sweep uses it: a "random" design makes each chunk's rows
     when the chunk runs (:class:`RandomDesign`); the others are made whole (lhs strata and
@@ -504,7 +533,7 @@ def plan_design(
     if design == "random":
         n, seed = check_design(design, n, seed)
         return RandomDesign(design, n, seed, tuple(priors), correlation)
-    return make_design(design, n, seed, priors, correlation)
+    return make_design(design, n, seed, priors, correlation, groups)
 
 
 def _natural(

@@ -383,7 +383,11 @@ class Runner:
             data, times = self._run_dynamic(p)
         else:
             data, times = self._run_checked(p), self.times
-        return build_dataset(self.result, self.names, data, p, times)
+        ds = build_dataset(self.result, self.names, data, p, times)
+        # the model's own attributes (its scenario): not part of the content hash, so taken
+        # from this Runner's model, not from the compiled model shared by content
+        ds.attrs.update(getattr(self.model, "attrs", {}) or {})
+        return ds
 
     def run_arrays(self, params: Mapping[str, Any] | np.ndarray | None = None) -> np.ndarray:
         """Run once and return the outputs as an array: one row per save time

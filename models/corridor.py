@@ -95,6 +95,7 @@ __all__ = [
     "scenarios",
     "load_scenario",
     "scenario_params",
+    "scenario_attrs",
     "set_param",
     "REGIONS",
     "DESTINATION_SHARE",
@@ -245,6 +246,17 @@ def _scenario_field(
     return value
 
 
+def scenario_attrs(scenario: str, settings: Mapping[str, Any]) -> dict[str, str]:
+    """The attributes every result of a scenario carries: its name (the file's stem), title
+    and description."""
+    return {
+        "scenario": Path(scenario).stem if scenario.lower().endswith(".toml") else scenario,
+        "scenario_title": str(settings.get("name", scenario)),
+        "scenario_description": " ".join(str(settings.get("description", "")).split()),
+        **{k: str(settings[k]) for k in ("ssp", "climate_pathway") if k in settings},
+    }
+
+
 def scenario_params(scenario: str, **options: Any) -> dict[str, np.ndarray]:
     """Every parameter value of the model built for ``scenario``, by name.
 
@@ -304,6 +316,7 @@ def build(
         doc=f"Migration corridors to Europe and Northern America: "
         f"{settings.get('name', scenario)} ({settings['ssp']}, climate pathway "
         f"{settings['climate_pathway']}).",
+        attrs=scenario_attrs(scenario, settings),
     )
     m.dimension("region", regions)
     m.dimension("destination", regions)

@@ -167,7 +167,17 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("ensemble", ("engine.ensemble", "engine.sampling", "engine.priors")),
     ("store", ("engine.store",)),
     ("analyze", ("engine.analyze", "engine.calibration")),
-    ("presentation", ("engine.plot", "engine.report", "engine.description")),
+    (
+        "presentation",
+        (
+            "engine.plot",
+            "engine.tables",
+            "engine.report",
+            "engine.exports",
+            "engine.comparison",
+            "engine.description",
+        ),
+    ),
     # the public API: engine/__init__.py re-exports the verbs and results
     ("api", ("engine",)),
     # over the public API; nothing in engine imports them

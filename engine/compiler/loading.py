@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -98,13 +99,19 @@ class CompiledModel:
 
 
 def compile_model(
-    model: Model, *, method: str | None = "euler", fuse: bool = True
+    model: Model,
+    *,
+    method: str | None = "euler",
+    fuse: bool = True,
+    on_compile: Callable[[], None] | None = None,
 ) -> CompiledModel:
     """Compile ``model`` (or fetch it from the in-process and disk caches).
 
     ``method`` names the solver to compile eagerly (None: compile lazily at first use).
     ``fuse=False`` compiles without loop fusion (:mod:`engine.compiler.fusion`): the same
     results bit for bit, more loops, a slower numba compile; for comparisons.
+    ``on_compile`` is called before compiling kernels that are in neither cache (the command
+    line says so: a first run of a large model takes a minute).
     """
     started = time.perf_counter()
     content = (model.content_hash(), fuse)
@@ -115,6 +122,8 @@ def compile_model(
     plan = build_plan(model)
     source, p0, controls = generate_source(plan, fuse=fuse)
     key = hashlib.sha256(source.encode()).hexdigest()[:24]
+    if on_compile is not None and key not in _LOADED and not _on_disk(source, key):
+        on_compile()
     with _LOCK:
         module = _load_module(source, key, model.name)
     compiled = CompiledModel(model, plan, source, module, key, p0, controls)
@@ -124,6 +133,16 @@ def compile_model(
     with _LOCK:
         _COMPILED[content] = compiled
     return compiled
+
+
+def _on_disk(source: str, key: str) -> bool:
+    """True when the kernel module of ``source`` was written to the cache before (numba's
+    cache of it beside it): loading it takes seconds, not a compile."""
+    path = cache_dir() / f"corridor_{key}.py"
+    try:
+        return path.read_text(encoding="utf-8") == source
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _warm(compiled: CompiledModel, method: str) -> None:

@@ -35,6 +35,10 @@ class Model:
         The model's own time settings, used by :func:`engine.simulate` when none are given.
     doc : str
         A description.
+    attrs : mapping of str to str, optional
+        Attributes every result of the model carries (Dataset, DataTree, store, exports):
+        a model with scenarios sets ``scenario`` and ``scenario_description``. They do not
+        change the numbers, so they are not part of :meth:`content_hash`.
     """
 
     def __init__(
@@ -47,8 +51,10 @@ class Model:
         dt: float | None = None,
         saveper: float | None = None,
         doc: str = "",
+        attrs: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
+        self.attrs: dict[str, str] = {str(k): str(v) for k, v in (attrs or {}).items()}
         self.time_unit = time_unit
         self.start = start
         self.stop = stop

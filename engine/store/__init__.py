@@ -34,6 +34,7 @@ from .horizon import (
     horizon_names,
     horizon_spec,
     horizons,
+    match_times,
     select_horizons,
 )
 from .layout import DESIGN_VARIABLES, DONE, Layout, VariableLayout
@@ -56,6 +57,7 @@ __all__ = [
     "horizon_names",
     "horizon_spec",
     "select_horizons",
+    "match_times",
     # reading and export
     "open_store",
     "restore_names",

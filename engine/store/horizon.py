@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import xarray as xr
 
-from ..errors import StoreError
+from ..errors import SelectionError, StoreError
 from .names import _encode_dataset
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "select_horizons",
     "horizons",
     "horizon_names",
+    "match_times",
 ]
 
 HORIZONS: dict[str, tuple[float, float | None, float | None]] = {
@@ -88,12 +89,17 @@ def select_horizons(
     stop: float,
     spec: Mapping[str, tuple[float, float | None, float | None]],
     saved: np.ndarray | None = None,
+    extra: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Indices into ``times`` (increasing) of each horizon's times; empty horizons are left out.
 
-    A horizon keeps, for each point of its grid (from its first time, every ``resolution``),
-    the nearest of ``times`` (so every time when they are sparser than the grid). With no
-    resolution it keeps the times flagged in ``saved`` (default: all).
+    A horizon keeps, for each point of its grid, the nearest of ``times`` (so every time when
+    they are sparser than the grid). The grid is round: the multiples of ``resolution`` inside
+    the horizon (2045, 2050, ... for a long horizon from 2042 every 5 years; every year and
+    quarter in the short and medium ones), so that the years a forecaster asks for are saved.
+    With no resolution it keeps the times flagged in ``saved`` (default: all). The last
+    horizon also keeps the stop time. ``extra`` (indices into ``times``) are kept too, each in
+    the horizon that holds it: times asked for (``save_times=``).
     """
     times = np.asarray(times, dtype=float)
     if saved is None:
@@ -101,10 +107,14 @@ def select_horizons(
     scale = max(1.0, abs(start), abs(stop))
     tol = 1e-9 * scale
     out: dict[str, np.ndarray] = {}
+    stop_taken = False
     for name, (low, high, resolution) in spec.items():
         t0 = start + low
         t1 = stop if high is None else min(stop, start + high)
         includes_stop = high is None or start + high >= stop - tol
+        if stop_taken and t0 >= stop - tol:
+            continue  # it would hold only the stop time, which an earlier horizon holds
+        stop_taken = stop_taken or includes_stop
         inside = (times >= t0 - tol) & ((times < t1 - tol) | (includes_stop & (times <= t1 + tol)))
         candidates = np.flatnonzero(inside)
         if candidates.size == 0:
@@ -115,8 +125,11 @@ def select_horizons(
                 chosen = np.union1d(chosen, candidates[-1:])
         else:
             local = times[candidates]
-            count = int(math.floor((local[-1] - local[0]) / resolution + 1e-6)) + 1
-            grid = local[0] + resolution * np.arange(count)
+            first = math.ceil((local[0] - tol) / resolution - 1e-9) * resolution
+            count = int(math.floor((local[-1] - first) / resolution + 1e-6)) + 1
+            if count <= 0:  # no round time inside: the horizon's first time
+                first, count = float(local[0]), 1
+            grid = first + resolution * np.arange(count)
             right = (
                 np.clip(np.searchsorted(local, grid), 1, local.size - 1)
                 if local.size > 1
@@ -129,6 +142,9 @@ def select_horizons(
             chosen = candidates[np.unique(nearest)]
             if includes_stop and abs(times[candidates[-1]] - stop) <= tol:
                 chosen = np.union1d(chosen, candidates[-1:])
+        if extra is not None and len(extra):
+            asked = np.asarray(extra, dtype=np.int64)
+            chosen = np.union1d(chosen, asked[inside[asked]])
         if chosen.size:
             out[name] = chosen.astype(np.int64)
     return out
@@ -237,3 +253,48 @@ def _declared_horizons(tree: xr.DataTree) -> list[str]:
     except ValueError:
         return []
     return [str(name) for name in spec] if isinstance(spec, dict) else []
+
+
+def match_times(saved: Sequence[float] | np.ndarray, wanted: Sequence[float]) -> list[float]:
+    """The saved times equal to each of ``wanted`` (to rounding): never the nearest in their
+    place, so a pyramid asked for 2050 never silently shows 2052.
+
+    Raises
+    ------
+    SelectionError
+        For a time that was not saved, naming the nearest saved times on either side (and
+        how to save it: ``--years`` / ``save_times=``).
+
+    Examples
+    --------
+    >>> match_times([2045.0, 2050.0, 2055.0], [2050])
+    [2050.0]
+    >>> match_times([2042.0, 2047.0, 2052.0], [2050])
+    Traceback (most recent call last):
+    ...
+    engine.errors.SelectionError: time 2050 was not saved; the nearest saved times are 2047 and \
+2052. Run again saving it (--years / save_times=).
+    """
+    times = np.sort(np.asarray(saved, dtype=float))
+    if times.size == 0:
+        raise SelectionError("the results hold no saved times.")
+    scale = max(1.0, float(np.abs(times).max()))
+    out = []
+    for value in wanted:
+        try:
+            target = float(value)
+        except (TypeError, ValueError):
+            raise SelectionError(f"time {value!r} is not a number.") from None
+        k = int(np.searchsorted(times, target))
+        near = [times[i] for i in (k - 1, k) if 0 <= i < times.size]
+        hit = [t for t in near if abs(t - target) <= 1e-9 * scale]
+        if hit:
+            out.append(float(hit[0]))
+            continue
+        names = " and ".join(f"{t:g}" for t in near)
+        raise SelectionError(
+            f"time {target:g} was not saved; the nearest saved "
+            f"time{'s are' if len(near) > 1 else ' is'} {names}. Run again saving it "
+            "(--years / save_times=)."
+        )
+    return out

@@ -101,8 +101,8 @@ class Layout:
                     "long_name": "member status",
                     "flag_values": "-1 0 1 2 3 4",
                     "flag_meanings": "not_run ok nonfinite_stock "
-                    "nonfinite_output solver_failure "
-                    "solver_failure",
+                    "nonfinite_output too_many_steps "
+                    "step_too_small",
                 },
             ),
             "failure_time": xr.Variable(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,8 @@ def open_store(path: str | os.PathLike[str], group: str | None = None) -> xr.Dat
     chunk_size: Any = None
     try:
         if netcdf:
-            tree = xr.open_datatree(str(path), engine="h5netcdf")
+            # times are decimal years (a CF axis in the file): kept as numbers
+            tree = xr.open_datatree(str(path), engine="h5netcdf", decode_times=False)
         else:
             root = _zarr_group(path)
             chunk_size = root.attrs.get("chunk_size")
@@ -172,14 +174,140 @@ def _clean_tree(tree: xr.DataTree) -> xr.DataTree:
         for name, coord in ds.coords.items():
             if coord.dtype.kind == "T":  # numpy's StringDType from zarr: labels as in memory
                 ds = ds.assign_coords({name: coord.astype(object)})
+        for name in ds.variables:
+            own = ds[name].attrs.get("corridor_units")
+            if isinstance(own, str):  # a netCDF export: the model's units, not UDUNITS'
+                attrs = dict(ds[name].attrs)
+                attrs["units"] = attrs.pop("corridor_units")
+                ds[name].attrs = attrs
+        if "year" in ds.coords and ds["year"].attrs.get("corridor_time") == 1:
+            # a netCDF export's calendar axis: the model's decimal years again
+            ds = ds.assign_coords(
+                time=xr.Variable(
+                    "time", np.asarray(ds["year"].values, dtype=float), {"units": "year"}
+                )
+            ).drop_vars("year")
         groups[node.path] = ds
     return xr.DataTree.from_dict(groups)
 
 
+#: long_name of coordinates a store writes without one (CF 3.3 recommends one on every variable)
+_COORD_NAMES = {
+    "member": "ensemble member",
+    "parameter": "sampled parameter",
+    "quantile": "quantile over members",
+    "output": "output variable",
+    "horizon": "forecast horizon",
+    "time": "time",
+}
+
+
+#: Words of corridor's units that UDUNITS (CF's units) does not know: counts of them are
+#: written as "1" (a count), the model's own units kept in ``corridor_units``.
+_COUNTED = re.compile(r"\b(persons?|people|migrants?|households?|USD)\b")
+_YEAR_UNITS = {"year", "years", "yr", "a"}
+
+
+def _cf_units(units: str) -> str:
+    """``units`` as UDUNITS reads them: "person/year" -> "1/year", "USD" -> "1"."""
+    out = _COUNTED.sub("1", units).replace(" ", "")
+    out = re.sub(r"^1(\*1)+", "1", out)
+    return out or "1"
+
+
+def _cf_variables(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with netCDF-ready attributes: text values as strings, flag values as numbers of
+    their variable's type, a long_name on every variable, units UDUNITS knows (the model's
+    own kept in ``corridor_units``), a CF time axis of decimal years, no fill value on
+    coordinates."""
+    for name, var in ds.variables.items():
+        if var.dtype.kind in "OUT":
+            ds[name] = var.astype(str)
+        attrs = dict(ds[name].attrs)
+        flags = attrs.get("flag_values")
+        if isinstance(flags, str):
+            attrs["flag_values"] = np.array(flags.split(), dtype=ds[name].dtype)
+        if "long_name" not in attrs and "standard_name" not in attrs:
+            attrs["long_name"] = _COORD_NAMES.get(str(name), str(attrs.get("doc") or name))
+        units = attrs.get("units")
+        if isinstance(units, str) and units and name != "time":
+            cf = _cf_units(units)
+            if cf != units:
+                attrs["corridor_units"] = units
+                attrs["units"] = cf
+        ds[name].attrs = attrs
+        if name in ds.dims:
+            ds[name].encoding["_FillValue"] = None
+    if "time" in ds.dims and str(ds["time"].attrs.get("units", "")).lower() in _YEAR_UNITS:
+        ds = _calendar_time(ds)
+    return ds
+
+
+def _calendar_time(ds: xr.Dataset) -> xr.Dataset:
+    """Decimal years as a CF time axis any reader decodes (days since 1970-01-01: year Y
+    plus a fraction f is the date that fraction into calendar year Y, 2030.0 being 1 January
+    2030), with the decimal years themselves kept as the ``year`` coordinate; reading the
+    file back (:func:`open_store`) restores them as ``time``."""
+    years = np.asarray(ds["time"].values, dtype=float)
+    whole = np.floor(years)
+    first = whole.astype(np.int64).astype(str).astype("datetime64[D]")
+    nxt = (whole + 1).astype(np.int64).astype(str).astype("datetime64[D]")
+    epoch = np.datetime64("1970-01-01", "D")
+    days = (first - epoch).astype(float) + (years - whole) * (nxt - first).astype(float)
+    time_attrs = {
+        "units": "days since 1970-01-01 00:00:00",
+        "calendar": "proleptic_gregorian",
+        "standard_name": "time",
+        "axis": "T",
+        "long_name": "time",
+    }
+    year_attrs = {
+        "units": "year",
+        "long_name": "time in decimal years, as the model counts it",
+        "corridor_time": 1,
+    }
+    out = ds.assign_coords(
+        time=xr.Variable("time", days, time_attrs),
+        year=xr.Variable("time", years, year_attrs),
+    )
+    out["time"].encoding["_FillValue"] = None
+    out["year"].encoding["_FillValue"] = None
+    return out
+
+
+def _cf_attrs(attrs: dict[str, Any], root: bool) -> dict[str, Any]:
+    out = {
+        k: (v if isinstance(v, (str, int, float, np.number)) else json.dumps(v))
+        for k, v in attrs.items()
+    }
+    out.pop("complete", None)
+    if root:
+        out["complete"] = 1
+        from datetime import datetime, timezone
+
+        from .._version import __version__
+
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        out["history"] = f"{stamp}: exported by corridor {__version__} (engine.export_netcdf)"
+        out.setdefault("Conventions", "CF-1.10")
+    return out
+
+
 def export_netcdf(
-    store: str | os.PathLike[str] | xr.DataTree, path: str | os.PathLike[str]
+    store: str | os.PathLike[str] | xr.DataTree,
+    path: str | os.PathLike[str],
+    *,
+    flat: bool = False,
 ) -> Path:
-    """Export a finished store (or a horizon DataTree) to one netCDF-4 file, groups kept.
+    """Export a finished store (or a horizon DataTree) to one netCDF-4 file.
+
+    With ``flat=False`` the groups are kept (one per horizon, ``summary/<horizon>``,
+    ``sensitivity/<horizon>``). With ``flat=True`` the file has no groups, for tools that read
+    none: the horizons joined along one ``time`` axis (they are disjoint and ordered), with a
+    ``horizon`` label per time; the summaries as ``<name>_quantiles`` over (quantile, time,
+    ...); the sensitivity indices as ``<index>_sensitivity`` with a ``sensitivity_horizon``
+    dim. Both carry the CF attributes a checker asks for (``Conventions``, ``history``, a
+    ``long_name`` on every variable, numeric ``flag_values``).
 
     Raises StoreError if the store is unfinished (a sweep still to be resumed).
     """
@@ -190,23 +318,66 @@ def export_netcdf(
             f"the store {str(store)!r} is unfinished; run the sweep again with "
             "the same arguments to complete it before exporting."
         )
-    groups = {}
-    for node in tree.subtree:
-        ds = _encode_dataset(node.to_dataset(inherit=False).load())
-        for name, var in ds.variables.items():
-            if var.dtype.kind in "OUT":
-                ds[name] = var.astype(str)
-        ds.attrs = {
-            k: (v if isinstance(v, (str, int, float, np.number)) else json.dumps(v))
-            for k, v in ds.attrs.items()
-        }
-        ds.attrs.pop("complete", None)
-        if node.is_root:
-            ds.attrs["complete"] = 1
-        groups[node.path] = ds
     target = Path(path)
     try:
-        xr.DataTree.from_dict(groups).to_netcdf(str(target), engine="h5netcdf")
+        if flat:
+            _encode_dataset(_flat_dataset(tree)).to_netcdf(str(target), engine="h5netcdf")
+        else:
+            groups = {}
+            for node in tree.subtree:
+                ds = _cf_variables(_encode_dataset(node.to_dataset(inherit=False).load()))
+                ds.attrs = _cf_attrs(dict(ds.attrs), node.is_root)
+                groups[node.path] = ds
+            xr.DataTree.from_dict(groups).to_netcdf(str(target), engine="h5netcdf")
     except OSError as error:
         raise StoreError(f"cannot write {str(target)!r}: {error}") from None
     return target
+
+
+def _flat_dataset(tree: xr.DataTree) -> xr.Dataset:
+    from .horizon import horizon_names
+
+    root = tree.to_dataset(inherit=False).load()
+    names = horizon_names(tree)
+    parts = []
+    for name in names:
+        ds = tree.children[name].to_dataset(inherit=False).load()
+        ds = ds.assign_coords(horizon=("time", np.full(ds.sizes["time"], name, dtype=object)))
+        parts.append(ds)
+    data = xr.concat(
+        parts, dim="time", data_vars="all", coords="different", compat="equals", join="outer"
+    )
+    out = xr.merge([root, data], compat="override", combine_attrs="override")
+    summary = tree.children.get("summary")
+    if summary is not None:
+        quantiles = [
+            summary.children[h].to_dataset(inherit=False).load()
+            for h in names
+            if h in summary.children
+        ]
+        if quantiles:
+            joined = xr.concat(quantiles, dim="time", data_vars="all", join="outer")
+            renamed = joined.rename({v: f"{v}_quantiles" for v in joined.data_vars})
+            for v in renamed.data_vars:
+                renamed[v].attrs["long_name"] = f"quantiles over members of {str(v)[:-10]}"
+            out = xr.merge([out, renamed], compat="override", combine_attrs="override")
+    sensitivity = tree.children.get("sensitivity")
+    if sensitivity is not None and sensitivity.children:
+        labels = list(sensitivity.children)
+        indices = xr.concat(
+            [sensitivity.children[h].to_dataset(inherit=False).load() for h in labels],
+            dim="sensitivity_horizon",
+            join="outer",
+        ).assign_coords(sensitivity_horizon=np.array(labels, dtype=object))
+        out = xr.merge(
+            [out, indices.rename({v: f"{v}_sensitivity" for v in indices.data_vars})],
+            compat="override",
+            combine_attrs="override",
+        )
+    for variable in list(out.data_vars):
+        if "time" in out[variable].dims:  # CF 2.4: time right of the other dims
+            rest = [d for d in out[variable].dims if d != "time"]
+            out[variable] = out[variable].transpose(*rest, "time")
+    out = _cf_variables(out)
+    out.attrs = _cf_attrs({str(k): v for k, v in tree.attrs.items()}, True)
+    return out

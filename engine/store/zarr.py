@@ -391,8 +391,14 @@ def _reopen(
     stored = json.loads(raw)
     if stored != config:
         differ = sorted(k for k in set(stored) | set(config) if stored.get(k) != config.get(k))
+        old, new = stored.get("scenario"), config.get("scenario")
+        which = (
+            f"was made for scenario {old!r}, not {new!r}"
+            if "scenario" in differ and old is not None and new is not None
+            else "was made by another configuration"
+        )
         raise StoreError(
-            f"the store {str(path)!r} was made by another configuration "
+            f"the store {str(path)!r} {which} "
             f"(differs in: {', '.join(differ)}); it is left untouched. Use "
             "another path, or the original arguments to resume it."
         )

@@ -219,7 +219,7 @@ def _parse(path: Path) -> Model:
                     "not evaluate expressions there."
                 ) from None
             raise SpecError(
-                f"{str(path)!r}: cannot parse the model: {_describe_parse_error(exc)}"
+                f"{str(path)!r}: cannot parse the model: {_describe_parse_error(exc, path)}"
             ) from None
     return _Mapper(path, abstract, _written_names(source)).build()
 
@@ -239,15 +239,38 @@ def _written_names(source: Any) -> list[dict[str, list[str]]]:
     return out
 
 
-def _describe_parse_error(exc: Exception) -> str:
+def _file_position(path: Path | None, source: Any, pos: Any) -> str:
+    """ "line L, column C" of the file at ``path`` where the parsed text ``source`` (one
+    equation, as pysd hands it to parsimonious) has its error at ``pos``; "" if not found."""
+    if path is None or not isinstance(source, str) or not source.strip():
+        return ""
+    if not isinstance(pos, int) or not 0 <= pos <= len(source):
+        return ""
+    try:
+        whole = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    start = whole.find(source)
+    if start < 0:
+        return ""
+    offset = start + pos
+    line = whole.count("\n", 0, offset) + 1
+    column = offset - (whole.rfind("\n", 0, offset) + 1) + 1
+    return f"line {line}, column {column} of the file"
+
+
+def _describe_parse_error(exc: Exception, path: Path | None = None) -> str:
     text = str(exc).strip().splitlines()
     head = text[0] if text else type(exc).__name__
     line = getattr(exc, "line", None)
     if callable(line):
         # parsimonious's ParseError: its line and column count within the text it parsed (one
-        # equation), already in the message; show that equation.
+        # equation); where that text is found in the file, the file's line and column.
         source = getattr(exc, "text", None)
         head = head.rstrip(".")
+        where = _file_position(path, source, getattr(exc, "pos", None))
+        if where:
+            head = head.split(" (line ")[0] + f" ({where})"
         if isinstance(source, str) and source.strip():
             head += f", in the expression {' '.join(source.split())[:160]!r}"
         return head + "; check its brackets and operators."

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import xarray as xr
 
 import engine
@@ -28,7 +29,8 @@ def test_custom_horizons_of_one_run(tmp_path):
     tree = engine.horizons(ds, CUSTOM)
     groups = horizon_groups(tree)
     assert [name for name, _ in groups] == ["near", "decade", "beyond"]
-    np.testing.assert_allclose(groups[2][1]["time"].values, [2032, 2037, 2042, 2047, 2052])
+    # round times: the multiples of 5 inside the horizon (from 2032), then the stop time
+    np.testing.assert_allclose(groups[2][1]["time"].values, [2035, 2040, 2045, 2050, 2052])
     fig = fan_chart(tree, "people")
     labels = [t.get_text().strip() for t in fig.axes[0].texts]
     assert labels == ["near", "decade", "beyond"]
@@ -39,7 +41,7 @@ def test_custom_horizons_of_one_run(tmp_path):
         sheet_name=None,
         engine="openpyxl",
     )
-    assert list(sheets) == ["near", "decade", "beyond"]
+    assert list(sheets) == ["near", "decade", "beyond", "about"]
 
 
 def test_custom_horizons_of_a_stored_ensemble(tmp_path):
@@ -81,3 +83,23 @@ def test_declared_order_is_time_order_and_other_groups_are_left_out():
     assert [name for name, _ in horizon_groups(tree)] == ["early", "late"]
     del tree.attrs["horizons"]  # without the attribute: every timed group, in time order
     assert [name for name, _ in horizon_groups(tree)] == ["extra", "early", "late"]
+
+
+def test_fan_chart_axes_in_readable_units_with_scenario_and_selection(tmp_path):
+    from tests import tiny
+
+    tree = engine.run_ensemble(
+        tiny.build("high"), n=8, seed=1, progress=False, outputs=["population"]
+    )
+    fig = fan_chart(tree, "population", select={"region": "South"})
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "population (millions of person)"
+    assert "region=South" in ax.get_title() and "scenario high" in ax.get_title()
+    top = ax.get_ylim()[1]
+    south = float(tree["long"]["population"].sel(region="South").sum(["sex", "age"]).max())
+    assert south / 1e6 <= top < south / 1e6 * 2  # the axis is in millions
+    with pytest.raises(engine.SelectionError, match="not a count"):
+        rate = engine.run_ensemble(
+            tiny.build("high"), n=4, seed=1, progress=False, outputs=["emigrants_per_resident"]
+        )
+        fan_chart(rate, "emigrants_per_resident")

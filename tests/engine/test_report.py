@@ -85,16 +85,27 @@ def test_pyramid_and_sensitivity_chart(tmp_path):
 
 def test_summary_matches_numpy_on_members(ensemble_tree):
     tree, ens = ensemble_tree
-    summary = summary_frame(tree, ["people"]).set_index("horizon")
-    last = tree["long"]["people"].isel(time=-1).sum("region").values
-    assert summary.loc["long", "median"] == pytest.approx(np.quantile(last, 0.5))
-    assert summary.loc["long", "p95"] == pytest.approx(np.quantile(last, 0.95))
+    summary = summary_frame(tree, ["people"]).set_index(["horizon", "region"])
+    last = tree["long"]["people"].isel(time=-1)
+    total = last.sum("region").values
+    assert summary.loc[("long", "all regions"), "median"] == pytest.approx(np.median(total))
+    assert summary.loc[("long", "all regions"), "p95"] == pytest.approx(np.quantile(total, 0.95))
+    south = last.sel(region="south").values
+    assert summary.loc[("long", "south"), "p95"] == pytest.approx(np.quantile(south, 0.95))
 
 
 def test_tidy_exports_csv_and_excel(ensemble_tree, tmp_path):
     tree, _ = ensemble_tree
     frame = tidy_frame(tree, ["people"])
-    assert list(frame.columns[:5]) == ["horizon", "variable", "units", "time", "member"]
+    assert list(frame.columns[:6]) == [
+        "scenario",
+        "horizon",
+        "variable",
+        "units",
+        "time",
+        "member",
+    ]
+    assert set(frame["scenario"]) == {"test"}
     n = sum(tree[h]["people"].size for h in ("short", "medium", "long"))
     assert len(frame) == n
     path = export_table(tree, tmp_path / "out.csv", variables=["people"])
@@ -104,7 +115,9 @@ def test_tidy_exports_csv_and_excel(ensemble_tree, tmp_path):
         export_table(tree, path)
     xlsx = export_table(tree, tmp_path / "out.xlsx", variables=["people"])
     sheets = pd.read_excel(xlsx, sheet_name=None, engine="openpyxl")
-    assert list(sheets) == ["short", "medium", "long"]
+    assert list(sheets) == ["short", "medium", "long", "about"]
+    about = sheets["about"].set_index("key")["value"]
+    assert about["scenario"] == "test" and about["model"] == "growth"
 
 
 def _browser() -> str | None:
@@ -119,7 +132,9 @@ def test_report_is_self_contained(ensemble_tree, tmp_path):
     tree, _ = ensemble_tree
     path = write_report(tree, tmp_path / "report.html", variables=["people", "births"])
     text = path.read_text()
-    assert text.count('<img class="figure"') == 2
+    # each variable's total, then a section per region (north, south) with both variables
+    assert text.count('<img class="figure"') == 2 + 2 * 2
+    assert text.count('<section class="region">') == 2
     assert 'src="data:image/png;base64,' in text
     assert "http://" not in text and "https://" not in text
     for section in ("Summary by horizon", "Parameters", "Provenance", "scenario test"):
@@ -147,7 +162,8 @@ def test_report_renders_in_a_headless_browser(ensemble_tree, tmp_path):
         text=True,
         timeout=120,
     ).stdout
-    assert dom.count("<img") == 2 and "Summary by horizon" in dom
+    assert dom.count("<img") == 2 + 2 * 2 and "Summary by horizon" in dom
+    assert "<h3>north</h3>" in dom and "<h3>south</h3>" in dom and "scenario test" in dom
     shot = tmp_path / "shot.png"
     subprocess.run(
         [_browser(), *flags, f"--screenshot={shot}", "--window-size=1000,1400", path.as_uri()],
@@ -165,8 +181,8 @@ def test_failed_members_are_left_out_not_counted_as_zero(ensemble_tree):
     long = broken["long"].to_dataset()
     long["people"][0] = np.nan  # member 0 failed
     broken["long"] = xr.DataTree(long)
-    summary = summary_frame(broken, ["people"]).set_index("horizon")
+    summary = summary_frame(broken, ["people"]).set_index(["horizon", "region"])
     last = tree["long"]["people"].isel(time=-1).sum("region").values[1:]
-    assert summary.loc["long", "p5"] == pytest.approx(np.quantile(last, 0.05))
+    assert summary.loc[("long", "all regions"), "p5"] == pytest.approx(np.quantile(last, 0.05))
     fig = fan_chart(broken, "people")
     assert fig.axes[0].get_ylim()[0] > 0

@@ -1,0 +1,5 @@
+"""``python -m engine.cli``: the ``corridor`` command."""
+
+from . import main
+
+raise SystemExit(main())
