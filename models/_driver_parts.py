@@ -277,3 +277,136 @@ def remittances(m: engine.Model) -> None:
         units="USD/year",
         doc="Remittances received by the region a year.",
     )
+
+
+def pathways(m: engine.Model, part: Partition) -> None:
+    """Legal pathways and border enforcement as factors on the base flows; irregular crossings
+    diverted to deadlier routes by enforcement, and the deaths in transit they imply."""
+    m.param(
+        "irregular_share",
+        md.irregular_share(part),
+        dims=("destination",),
+        units="1",
+        bounds=(0, 1),
+        doc="Share of the destination's base arrivals that come irregularly (Pew 2023: 23 % "
+        "of Northern America's foreign-born; Clandestino 2009: ~8 % in Europe; 10 % elsewhere).",
+    )
+    m.param(
+        "legal_pathway_factor",
+        1.0,
+        dims=("destination",),
+        units="1",
+        bounds=(0, 10),
+        doc="Lever: legal admissions relative to the baseline's (1 = baseline).",
+    )
+    m.param(
+        "border_enforcement",
+        1.0,
+        dims=("destination",),
+        units="1",
+        bounds=(0, 10),
+        doc="Lever: border enforcement at the destination, index (2022 = 1).",
+    )
+    m.param(
+        "enforcement_cost_slope",
+        0.5,
+        units="1",
+        bounds=(0, 5),
+        prior=("uniform", 0.2, 1.0),
+        doc="Smuggling cost per unit of enforcement: cost index (1 + k E) / (1 + k).",
+    )
+    m.param(
+        "smuggling_cost_elasticity",
+        0.3,
+        units="1",
+        bounds=(0, 2),
+        prior=("truncnorm", 0.3, 0.15, 0, 2),
+        doc="Elasticity of irregular crossings to smuggling cost (inelastic: Gathmann 2008).",
+    )
+    m.param(
+        "route_diversion",
+        1.0,
+        units="1",
+        bounds=(0, 5),
+        prior=("uniform", 0.5, 2.0),
+        doc="Diversion of crossings away from the enforced route per unit of enforcement.",
+    )
+    m.param(
+        "main_route_share_2022",
+        0.7,
+        units="1",
+        bounds=(0.01, 0.99),
+        prior=("uniform", 0.5, 0.9),
+        doc="Share of irregular crossings on the main route in 2022.",
+    )
+    m.param(
+        "transit_death_risk_main",
+        0.004,
+        units="1",
+        bounds=(0, 0.2),
+        prior=("uniform", 0.001, 0.008),
+        doc="Deaths per crossing on the main route (a third of the diverted routes').",
+    )
+    m.param(
+        "transit_death_risk_diverted",
+        0.013,
+        units="1",
+        bounds=(0, 0.2),
+        prior=("uniform", 0.007, 0.02),
+        doc="Deaths per crossing on diverted routes (IOM Missing Migrants, Central "
+        "Mediterranean 2022: ~1,400 dead and missing for ~105,000 arrivals).",
+    )
+    m.aux(
+        "smuggling_cost_index",
+        "(1 + enforcement_cost_slope * border_enforcement[destination]) / "
+        "(1 + enforcement_cost_slope)",
+        dims=("destination",),
+        units="1",
+        doc="Cost of an irregular crossing relative to 2022.",
+    )
+    m.aux(
+        "pathway_multiplier",
+        "1 + (1 - irregular_share[destination]) * (legal_pathway_factor[destination] - 1) + "
+        "irregular_share[destination] * (smuggling_cost_index[destination] ** "
+        "(-smuggling_cost_elasticity) - 1)",
+        dims=("destination",),
+        units="1",
+        doc="Factor on the base rates from legal pathways and enforcement (1 at baseline).",
+    )
+    m.aux(
+        "main_route_share",
+        "main_route_share_2022 * exp(-route_diversion * (border_enforcement[destination] - 1))"
+        " / (main_route_share_2022 * exp(-route_diversion * (border_enforcement[destination]"
+        " - 1)) + 1 - main_route_share_2022)",
+        dims=("destination",),
+        units="1",
+        doc="Share of irregular crossings on the enforced route.",
+    )
+    m.aux(
+        "transit_death_risk",
+        "main_route_share[destination] * transit_death_risk_main + (1 - "
+        "main_route_share[destination]) * transit_death_risk_diverted",
+        dims=("destination",),
+        units="1",
+        doc="Average deaths per irregular crossing.",
+    )
+    m.aux(
+        "irregular_arrivals",
+        "is_other_region[origin, destination] * base_migration_rate[origin, destination] * "
+        "rate_multiplier[origin, destination] * hump_multiplier[origin, destination] * "
+        "network_effect[origin, destination] * total_population[origin] * "
+        "irregular_share[destination] * smuggling_cost_index[destination] ** "
+        "(-smuggling_cost_elasticity)",
+        dims=OD,
+        units="person/year",
+        doc="Irregular arrivals across region borders a year.",
+    )
+    m.aux(
+        "transit_deaths",
+        "irregular_arrivals[origin, destination] * transit_death_risk[destination] / "
+        "(1 - transit_death_risk[destination])",
+        dims=OD,
+        units="person/year",
+        doc="Deaths in transit implied by the irregular arrivals (counted, not yet taken from "
+        "the origin's population).",
+    )

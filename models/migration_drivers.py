@@ -11,7 +11,7 @@ the calibrated one (tested to 1e-9)::
 
     migration_rate[o, d] = base_migration_rate[o, d] * rate_multiplier[o, d]
                            * hump_multiplier[o, d] * network_effect[o, d]
-                           + labour_rate[o, d]
+                           * pathway_multiplier[d] + labour_rate[o, d]
 
 - **Income and the hump.** Income per head of each origin region is the population-weighted
   mean of its countries' World Bank income groups (WPP 2022's classification of the countries,
@@ -45,6 +45,12 @@ the calibrated one (tested to 1e-9)::
   across origins by their share of the destination's base flows across region borders:
   ``labour_admissions`` summed over origins is the shortage, never more (the old corridor
   offered each destination's demand in full to every origin).
+- **Legal pathways and border enforcement.** A share ``irregular_share[d]`` of the base
+  arrivals is irregular. ``legal_pathway_factor`` (a lever, 1 at baseline) scales the legal
+  part; ``border_enforcement`` (an index, 1 in 2022) raises the smuggling cost, which deters
+  little (Gathmann 2008: elasticity ~0.3) and mostly diverts crossings to longer, deadlier
+  routes: ``transit_deaths`` rise with the diverted share (as in :mod:`models.hump`). Deaths in
+  transit are counted, not yet taken from the origin's population.
 - **Remittances.** Each migrant sends ``remittance_per_migrant`` a year home: received by an
   origin is the sum over destinations of its migrant stock times the destination's figure.
 
@@ -73,6 +79,13 @@ Sources
 - Dellink, R. et al. (2017). Long-term economic growth projections in the Shared
   Socioeconomic Pathways. Global Environmental Change 42, 200-214 (SSP2 growth of GDP per
   head: :data:`models.hump.GDP_PER_CAPITA_GROWTH`; the World's rate for regions it lacks).
+- Pew Research Center (2023): 10.5 million unauthorized immigrants in the United States in
+  2021, 23 % of its 46 million foreign-born (``irregular_share`` of Northern America);
+  Clandestino (2009), Final report: 1.9-3.8 million irregular residents in the EU in 2008,
+  about 8 % of its non-EU-born (Europe's); 10 % elsewhere (no agreed estimate: a lever).
+- Gathmann, C. (2008). Effects of enforcement on illegal markets: Evidence from migrant
+  smuggling along the southwestern border. Journal of Public Economics 92, 1926-1941;
+  IOM Missing Migrants Project (2023): route diversion and death risks as in :mod:`models.hump`.
 - World Bank/KNOMAD, Migration and Development Brief 38-39 (2023), and IOM (2024) World
   Migration Report 2024: US$831 billion of remittances worldwide in 2022; with the UN's 281
   million international migrants (UN DESA 2020), US$2,960 per migrant a year
@@ -107,8 +120,8 @@ __all__ = [
 
 MIGRATION_RATE = (
     "base_migration_rate[origin, destination] * rate_multiplier[origin, destination] * "
-    "hump_multiplier[origin, destination] * network_effect[origin, destination] + "
-    "labour_rate[origin, destination]"
+    "hump_multiplier[origin, destination] * network_effect[origin, destination] * "
+    "pathway_multiplier[destination] + labour_rate[origin, destination]"
 )
 
 #: WDI 2022 GDP per head (2017 PPP US$) of WPP 2022's World Bank income groups (rounded).
@@ -195,6 +208,15 @@ def rich_destination_share(part: Partition, year: int = 2019) -> np.ndarray:
     return np.divide(in_rich, total, out=np.zeros_like(total), where=total > 0)  # type: ignore[no-any-return]
 
 
+IRREGULAR_SHARE = {"Northern America": 0.23, "Europe": 0.08}
+IRREGULAR_SHARE_ELSEWHERE = 0.10
+
+
+def irregular_share(part: Partition) -> list[float]:
+    """Share of each destination's base arrivals that is irregular (sources above)."""
+    return [IRREGULAR_SHARE.get(r, IRREGULAR_SHARE_ELSEWHERE) for r in part.regions]
+
+
 def build(
     regions: Sequence[str | Derived] = CORRIDOR_REGIONS,
     *,
@@ -250,6 +272,7 @@ def add_to(
     parts.networks(model)
     parts.labour(model)
     parts.remittances(model)
+    parts.pathways(model, part)
     roles = [
         "income_per_capita",
         "baseline_income_per_capita",
@@ -260,5 +283,8 @@ def add_to(
         "labour_admissions",
         "remittances_received",
         "remittances_sent",
+        "pathway_multiplier",
+        "irregular_arrivals",
+        "transit_deaths",
     ]
     return {role: role for role in roles}

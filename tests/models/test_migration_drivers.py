@@ -24,7 +24,22 @@ OUTPUTS = [
     "labour_admissions",
     "base_flow_across",
     "total_population",
+    "pathway_multiplier",
+    "irregular_arrivals",
+    "transit_deaths",
 ]
+DRIVER_PRIORS = (
+    "income_growth_shift",
+    "hump_elasticity_all",
+    "hump_elasticity_rich",
+    "hump_slowing_income",
+    "hump_peak_income",
+    "network_elasticity",
+    "network_half_share",
+    "network_max",
+    "smuggling_cost_elasticity",
+    "enforcement_cost_slope",
+)
 
 
 # ------------------------------------------------------------------------------ no compile
@@ -154,6 +169,66 @@ def test_labour_shortage_is_allocated_once(driven) -> None:
     extra = (ds["migration_flow"] - base["migration_flow"]).sel(time=2022.0).sum(("sex", "age"))
     admissions = ds["labour_admissions"].sel(time=2022.0)
     assert np.allclose(extra.values, admissions.values, rtol=1e-6, atol=1.0)
+
+
+@pytest.mark.slow
+def test_enforcement_diverts_and_pathways_admit(driven) -> None:
+    """Fortress (enforcement tripled at Northern America): slightly fewer irregular arrivals
+    (smuggling demand is inelastic, Gathmann 2008) and more deaths in transit per arrival
+    (diverted routes); open pathways (legal admissions doubled): more arrivals."""
+    _, runner = driven
+    base = runner.run({})
+    fortress = runner.run({"border_enforcement": {"Northern America": 3.0}})
+    open_ = runner.run({"legal_pathway_factor": {"Northern America": 2.0}})
+
+    def at(ds, name):
+        return float(ds[name].sel(time=2030.0, destination="Northern America").sum())
+
+    assert 0.7 * at(base, "irregular_arrivals") < at(fortress, "irregular_arrivals")
+    assert at(fortress, "irregular_arrivals") < at(base, "irregular_arrivals")
+    per_arrival = [
+        at(ds, "transit_deaths") / at(ds, "irregular_arrivals") for ds in (base, fortress)
+    ]
+    assert per_arrival[1] > 1.5 * per_arrival[0]
+    flows = [
+        float(ds["migration_flow"].sel(time=2030.0, destination="Northern America").sum())
+        for ds in (base, open_)
+    ]
+    assert flows[1] > 1.5 * flows[0]
+    assert float(np.abs(base["pathway_multiplier"] - 1).max()) == 0.0
+
+
+@pytest.mark.slow
+def test_ensemble_over_the_drivers_priors_stays_bounded(driven) -> None:
+    """32 members (Latin hypercube) over the drivers' priors, 1990-2100: every member runs,
+    the hump factor stays within a factor 5 of the baseline and the network factor within
+    [0, network_max] (at most 4 under its prior)."""
+    model, _ = driven
+    priors = {name: model[name].prior for name in DRIVER_PRIORS}
+    assert all(priors.values())
+    tree = engine.run_ensemble(
+        model,
+        n=32,
+        seed=14,
+        design="lhs",
+        priors=priors,
+        stop=2100.0,
+        outputs=["hump_multiplier", "network_effect", "migrant_stock_total"],
+    )
+    seen = 0
+    for node in tree.subtree:
+        ds = node.dataset
+        if "network_effect" not in ds:
+            continue
+        seen += 1
+        if "status" in ds:
+            assert int((ds["status"] != 0).sum()) == 0
+        hump = ds["hump_multiplier"].values
+        network = ds["network_effect"].values
+        assert np.all(np.isfinite(hump)) and np.all(np.isfinite(network))
+        assert hump.min() > 0.2 and hump.max() < 5.0
+        assert network.min() >= 0.0 and network.max() <= 4.0 + 1e-12
+    assert seen > 0
 
 
 def test_add_to_refuses_a_model_whose_rate_ignores_the_drivers() -> None:
