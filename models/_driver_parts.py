@@ -123,9 +123,11 @@ def hump(m: engine.Model, part: Partition) -> None:
         ("baseline_hump_index", "baseline_income_per_capita"),
     ):
         x = f"ln({income_name}[origin] / hump_slowing_income)"
+        span = "ln(hump_peak_income / hump_slowing_income)"
         m.aux(
             name,
-            f"{x} - max({x}, 0) ** 2 / (2 * ln(hump_peak_income / hump_slowing_income))",
+            f"{x} - min(max({x}, 0), 2 * {span}) ** 2 / (2 * {span}) - "
+            f"2 * max({x} - 2 * {span}, 0)",
             dims=("origin",),
             units="1",
             doc=f"Log propensity per unit of elasticity at {income_name.replace('_', ' ')}.",

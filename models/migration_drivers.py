@@ -21,9 +21,12 @@ the calibrated one (tested to 1e-9)::
   2022. The propensity to emigrate is the emigration life cycle of Clemens (2020): log
   emigration rises with log income at a constant elasticity up to ``hump_slowing_income``
   (US$5,000), the elasticity then falls linearly in log income, is zero at ``hump_peak_income``
-  (US$10,000) and negative past it::
+  (US$10,000) and negative past it, down to minus the rising elasticity (at y_peak**2 /
+  y_slow, US$20,000), where it stays (a mirror of the rise: the decline is not extrapolated
+  beyond the incomes Clemens observes)::
 
-      index(y) = x - max(x, 0)**2 / (2 ln(y_peak / y_slow)),   x = ln(y / y_slow)
+      index(y) = x - min(max(x, 0), 2 L)**2 / (2 L) - 2 max(x - 2 L, 0),
+      x = ln(y / y_slow),   L = ln(y_peak / y_slow)
       hump_multiplier[o, d] = exp(elasticity[d] * (index(income[o]) - index(baseline[o])))
 
   ``elasticity[d]`` is Clemens's +0.35 (all destinations), rising to +0.74 (rich destinations)
@@ -145,7 +148,9 @@ REMITTANCE_PER_MIGRANT = REMITTANCE_PER_EMIGRANT["World"]
 def hump_index(income: Any, slowing: float = 5000.0, peak: float = 10000.0) -> np.ndarray:
     """Log propensity per unit of elasticity at an income per head (see the module docstring)."""
     x = np.log(np.asarray(income, dtype=float) / slowing)
-    return x - np.maximum(x, 0.0) ** 2 / (2.0 * math.log(peak / slowing))  # type: ignore[no-any-return]
+    span = math.log(peak / slowing)
+    rise = np.minimum(np.maximum(x, 0.0), 2.0 * span)
+    return x - rise**2 / (2.0 * span) - 2.0 * np.maximum(x - 2.0 * span, 0.0)  # type: ignore[no-any-return]
 
 
 def propensity_ratio(high: float, low: float, elasticity: float = 0.74) -> float:

@@ -56,6 +56,10 @@ def test_propensity_at_15000_is_2_to_4_times_that_at_1500() -> None:
     low = np.log(np.array([1000.0, 2000.0]))
     slope = np.diff(migration_drivers.hump_index(np.exp(low))) / np.diff(low)
     assert slope[0] == pytest.approx(1.0, rel=1e-12)  # the elasticity itself below 5,000
+    # past US$20,000 the elasticity stays at minus the rising one (no runaway decline)
+    high = np.log(np.array([30000.0, 60000.0]))
+    slope = np.diff(migration_drivers.hump_index(np.exp(high))) / np.diff(high)
+    assert slope[0] == pytest.approx(-1.0, rel=1e-12)
     # all destinations (+0.35): less steep, still rising
     assert 1.0 < migration_drivers.propensity_ratio(15000.0, 1500.0, elasticity=0.35) < ratio
 
