@@ -159,7 +159,7 @@ def propensity_ratio(high: float, low: float, elasticity: float = 0.74) -> float
     Examples
     --------
     >>> round(propensity_ratio(15000.0, 1500.0), 2)
-    2.88
+    2.89
     """
     return float(np.exp(elasticity * (hump_index(high) - hump_index(low))))
 
