@@ -57,8 +57,17 @@ the calibrated one (tested to 1e-9)::
 - **Remittances.** Each migrant sends ``remittance_per_migrant`` a year home: received by an
   origin is the sum over destinations of its migrant stock times the destination's figure.
 
-Measured (default regions, Euler, dt = 1; ``tests/models/test_migration_drivers.py``): see the
-tests' docstrings.
+Measured 2026-12-02 (default regions, Euler, dt = 1; ``tests/models/test_migration_drivers.py``):
+propensity at US$15,000 over US$1,500: 2.89 (elasticity +0.74), 1.65 (+0.35); drivers at
+baseline: flows equal to the system's without drivers (to 1e-9; the factors are exactly 1);
+world migrant stock 2020 269.9 million (UN DESA: 281, -3.9 %; 2024 revision: 275, -1.8 %);
+remittances to the low- and middle-income regions US$627 billion in 2022 (World Bank: 650,
+-3.6 %) and 638 in 2023 (656, -2.8 %); deaths in transit 6,800 in 2022 on 1.0 million irregular
+arrivals (IOM counted about 7,000 dead and missing migrants in 2022). Income growth 1 pp a year
+above the baseline from 2022 gives hump factors 0.56-1.04 by 2100 (most origins are past the
+peak), 1 pp below 0.95-1.78; network factors stay within 0.74-1.42. Cold compile 137 s against
+112 s for the system without drivers (same process, a shared 2-core machine: ratio 1.23); a
+run 1990-2100 0.21 s against 0.16 s.
 
 Sources
 -------
