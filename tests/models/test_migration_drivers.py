@@ -206,7 +206,8 @@ def test_enforcement_diverts_and_pathways_admit(driven) -> None:
 def test_ensemble_over_the_drivers_priors_stays_bounded(driven) -> None:
     """32 members (Latin hypercube) over the drivers' priors, 1990-2100: every member runs,
     the hump factor stays within a factor 5 of the baseline and the network factor within
-    [0, network_max] (at most 4 under its prior)."""
+    [0, network_max] (at most 4 under its prior). Measured 2026-12-02: hump 0.44-1.90,
+    network 0.53-1.33 (1 before 2022: the drivers' scenarios act from 2022)."""
     model, _ = driven
     priors = {name: model[name].prior for name in DRIVER_PRIORS}
     assert all(priors.values())
