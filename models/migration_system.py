@@ -66,8 +66,11 @@ from . import demography, migrant_stock, world_partition
 from .life_tables import rogers_castro
 from .world_partition import CORRIDOR_REGIONS, Derived, Partition
 
-__all__ = ["build", "initial_migrant_stock", "RETURN_RATE"]
+__all__ = ["build", "initial_migrant_stock", "RETURN_RATE", "MIGRATION_RATE"]
 
+#: The equation of ``migration_rate`` when no drivers act (:mod:`models.migration_drivers`
+#: passes its own to :func:`build`).
+MIGRATION_RATE = "base_migration_rate[origin, destination] * rate_multiplier[origin, destination]"
 RETURN_RATE = 0.02  # a year, of the migrant stock (OECD 2008, see the module docstring)
 FEMALE_SHARE_OF_MIGRANTS = demography.FEMALE_SHARE_OF_MIGRANTS
 
@@ -80,6 +83,7 @@ def build(
     dt: float = 1.0,
     rates: np.ndarray | None = None,
     values: Mapping[str, Any] | None = None,
+    migration_rate: str = MIGRATION_RATE,
 ) -> engine.Model:
     """The migration system of ``regions`` plus the rest of the world.
 
@@ -97,6 +101,10 @@ def build(
         seconds for a few regions, minutes for a dozen).
     values : mapping, optional
         Default parameter values to replace, by name.
+    migration_rate : str
+        The equation of ``migration_rate[origin, destination]`` (moves a year per resident of
+        the origin); drivers that add variables of their own (:mod:`models.migration_drivers`)
+        give theirs and declare the names it reads.
 
     Returns
     -------
@@ -138,7 +146,7 @@ def build(
             f"rates have shape {rates.shape}; expected (origin, destination, calendar year) = "
             f"{(len(names), len(names), len(years))} for the years {years[0]}-{years[-1]}."
         )
-    add_migration(m, part, rates, initial, base_year)
+    add_migration(m, part, rates, initial, base_year, migration_rate)
     for name, value in dict(values or {}).items():
         m.set_value(name, value)
     return m
@@ -159,7 +167,12 @@ def initial_migrant_stock(part: Partition, initial: np.ndarray, year: int) -> np
 
 
 def add_migration(
-    m: engine.Model, part: Partition, rates: np.ndarray, initial: np.ndarray, base_year: int
+    m: engine.Model,
+    part: Partition,
+    rates: np.ndarray,
+    initial: np.ndarray,
+    base_year: int,
+    migration_rate: str = MIGRATION_RATE,
 ) -> None:
     """Flows, migrant stocks, emigration and immigration (see the module docstring)."""
     n = len(part.regions)
@@ -211,7 +224,7 @@ def add_migration(
     )
     m.aux(
         "migration_rate",
-        "base_migration_rate[origin, destination] * rate_multiplier[origin, destination]",
+        migration_rate,
         dims=od,
         units="1/year",
         doc="Moves a year per resident of the origin.",
