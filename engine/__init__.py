@@ -7,6 +7,7 @@ import os
 
 from ._version import __version__ as __version__
 from .analyze import analyze_sensitivity, summarize
+from .backtest import backtest, compare_scores, score_backtest, summarize_scores
 from .calibration import Calibration, calibrate
 from .compiler import CompiledModel, compile_model
 from .ensemble import run_ensemble
@@ -40,12 +41,16 @@ __all__ = [
     "calibrate",
     "Calibration",
     "run_ensemble",
+    "backtest",
     # results
     "horizons",
     "open_store",
     "export_netcdf",
     "summarize",
     "analyze_sensitivity",
+    "score_backtest",
+    "summarize_scores",
+    "compare_scores",
     # errors
     "EngineError",
     "SpecError",
