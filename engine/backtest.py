@@ -262,7 +262,9 @@ def score_backtest(ds: xr.Dataset, bands: Sequence[float] = BANDS) -> xr.Dataset
         for level in bands:
             low = forecast.quantile(0.5 - level / 2, dim="member", skipna=True, method="linear")
             high = forecast.quantile(0.5 + level / 2, dim="member", skipna=True, method="linear")
-            inside = ((obs >= low) & (obs <= high)).astype(float).drop_vars("quantile")
+            inside = (
+                ((obs >= low) & (obs <= high)).astype(float).drop_vars("quantile", errors="ignore")
+            )
             out[f"{name}_{_band(level)}"] = inside.where(obs.notnull() & (members > 1))
         values = np.asarray(
             scoringrules.crps_ensemble(obs.values, forecast.values, m_axis=-1, estimator="qd")
