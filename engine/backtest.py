@@ -257,7 +257,7 @@ def score_backtest(ds: xr.Dataset, bands: Sequence[float] = BANDS) -> xr.Dataset
         members = forecast.sizes["member"]
         median = forecast.median("member", skipna=True)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ape = np.abs(median - obs) / np.abs(obs)
+            ape = abs(median - obs) / abs(obs)
         out[f"{name}_ape"] = ape.where(obs != 0)
         for level in bands:
             low = forecast.quantile(0.5 - level / 2, dim="member", skipna=True, method="linear")
