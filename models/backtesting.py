@@ -20,8 +20,8 @@ benchmarks of population forecasting: Keilman 2008; Smith, Tayman & Swanson 2013
 method earns its complexity only where its median's error is lower than this baseline's.
 
 The default locations are WPP 2022's 22 geographic subregions and the 8 most populous
-countries of 2021 (WPP 2022): India, China, the United States, Indonesia, Pakistan, Nigeria,
-Brazil and Bangladesh - 30 locations, as issue 17's acceptance asks.
+countries of 2021 (WPP 2022): China, India, the United States, Indonesia, Pakistan, Brazil,
+Nigeria and Bangladesh - 30 locations, as issue 17's acceptance asks.
 
 The WPP figures used as outcomes are themselves estimates revised with later censuses: WPP
 2022's estimate of 2010 is not what WPP 2010 believed, and the jump-off population is WPP
@@ -67,13 +67,13 @@ __all__ = [
 
 #: The 8 most populous countries of 2021 (WPP 2022 estimates), largest first.
 MOST_POPULOUS_COUNTRIES = (
-    "India",
     "China",
+    "India",
     "United States of America",
     "Indonesia",
     "Pakistan",
-    "Nigeria",
     "Brazil",
+    "Nigeria",
     "Bangladesh",
 )
 DEFAULT_LOCATIONS = tuple(wpp.SUBREGIONS) + MOST_POPULOUS_COUNTRIES
