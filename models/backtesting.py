@@ -29,6 +29,15 @@ The WPP figures used as outcomes are themselves estimates revised with later cen
 one revision; Keilman 2008). ``net_migration_total`` is the model's input path at the step's
 mid-point (half a year after the save time), compared with WPP's figure of the calendar year.
 
+Measured (2026-12-02, ``python -m models.backtesting``; 30 locations, 4 jump-offs, one run):
+the mean APE of the total population is 0.08 % at 1 year, 0.82 % at 5, 2.15 % at 10, 4.11 %
+at 15, 6.97 % at 20 and 9.05 % at 25 years (naive: 0.08, 0.78, 1.99, 3.72, 6.17, 7.57 %);
+the model's error is lower than the naive baseline's in 41 % of the cases at 1 year, 36 % at
+10 and 27 % at 25 (34 % of the 1,110 cases of 10 years and more): it overshoots (mean error
++1.0 % at 10 years, naive +0.4 %), as fertility held at the jump-off's stays above the fall
+that followed and continued mortality decline adds more people. Net migration held at its
+five-year mean is the same in both (median APE 30 % at 1 year, 81 % at 10).
+
 Sources
 -------
 - United Nations, DESA, Population Division (2022). World Population Prospects 2022 (CC BY 3.0

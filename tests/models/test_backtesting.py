@@ -133,3 +133,43 @@ def test_an_ensemble_over_the_demography_priors_is_scored_with_bands():
     table = backtesting.measure(forecast, baseline)
     coverage = table["total_population_coverage_95"]
     assert coverage.notnull().all() and ((coverage >= 0) & (coverage <= 1)).all()
+
+
+# ------------------------------------------------------------------ issue 17's acceptance
+@pytest.fixture(scope="module")
+def acceptance():
+    """The 30 default locations, jump-offs 1995-2010, an ensemble over the demography's own
+    priors and shocks (whatever it declares), and the naive baseline: about 2 minutes."""
+    forecast, baseline = backtesting.run(
+        ensemble={"n": 100, "seed": 17}, outputs=["total_population"]
+    )
+    return backtesting.measure(forecast, baseline)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured 2026-12-02: the median (mortality trend continued, fertility held) beats "
+    "the naive constant-rates baseline in 36-37 % of the cases at 10 years and 27-34 % at "
+    "11-25 years (it overshoots: +1.0 % mean error at 10 years against the naive +0.4 %); "
+    "issue 17 asks for 60 %. Needs fertility paths that move (issue 17 point 2).",
+)
+def test_acceptance_median_beats_the_naive_baseline(acceptance):
+    share = acceptance["total_population_better_than_naive"].sel(horizon=slice(10, None))
+    assert (share >= 0.6).all(), share.values
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured 2026-12-02 with the only prior of demography then (the mortality "
+    "improvement shift): the 80 % band covers 2-12 % of the cases and the 95 % band 4-18 % "
+    "at 1-25 years; issue 17 asks for 70-90 % and at least 90 % from 5 to 25 years. Needs "
+    "the uncertainty of fertility and migration (issue 17 point 2).",
+)
+def test_acceptance_bands_cover_the_outcomes(acceptance):
+    horizons = slice(5, 25)
+    cover80 = acceptance["total_population_coverage_80"].sel(horizon=horizons)
+    cover95 = acceptance["total_population_coverage_95"].sel(horizon=horizons)
+    assert ((cover80 >= 0.7) & (cover80 <= 0.9)).all(), cover80.values
+    assert (cover95 >= 0.9).all(), cover95.values
