@@ -7,6 +7,7 @@ import os
 
 from ._version import __version__ as __version__
 from .analyze import analyze_sensitivity, summarize
+from .backtest import backtest, compare_scores, score_backtest, summarize_scores
 from .calibration import Calibration, calibrate
 from .comparison import compare
 from .compiler import CompiledModel, compile_model
@@ -43,6 +44,7 @@ __all__ = [
     "calibrate",
     "Calibration",
     "run_ensemble",
+    "backtest",
     # results
     "horizons",
     "open_store",
@@ -51,6 +53,9 @@ __all__ = [
     "headline",
     "compare",
     "analyze_sensitivity",
+    "score_backtest",
+    "summarize_scores",
+    "compare_scores",
     # errors
     "EngineError",
     "SpecError",

@@ -1,0 +1,175 @@
+"""models.backtesting: demography backtests use only what was known at the jump-off."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import engine
+from models import backtesting, wpp
+
+JUMP_OFF = 2005
+STOP = 2009.0
+
+
+def _forecast(location: str = "Japan") -> np.ndarray:
+    model = backtesting.model_factory([location])(JUMP_OFF)
+    ds = engine.simulate(model, stop=STOP, outputs=list(backtesting.OUTPUTS))
+    return np.concatenate([ds[name].values.ravel() for name in backtesting.OUTPUTS])
+
+
+def _perturb_after(monkeypatch: pytest.MonkeyPatch, year: int, factor: float = 1.3) -> None:
+    """Every WPP figure of a year after ``year`` (periods of death rates that end after it)
+    multiplied by ``factor``."""
+    annual, groups, fertility, death = (
+        wpp.annual,
+        wpp.population_groups,
+        wpp.fertility_groups,
+        wpp.death_rates,
+    )
+
+    def annual_(name, column, first=wpp.FIRST_YEAR, last=wpp.LAST_YEAR):
+        out = annual(name, column, first, last)
+        return np.where(np.arange(first, last + 1) > year, out * factor, out)
+
+    def groups_(name, y):
+        return groups(name, y) * (factor if y > year else 1.0)
+
+    def fertility_(name, y):
+        return fertility(name, y) * (factor if y > year else 1.0)
+
+    def death_(name, sex):
+        out = death(name, sex)
+        period_end = 1955 + 5 * np.arange(out.shape[0])
+        return np.where((period_end > year)[:, None], out * factor, out)
+
+    monkeypatch.setattr(wpp, "annual", annual_)
+    monkeypatch.setattr(wpp, "population_groups", groups_)
+    monkeypatch.setattr(wpp, "fertility_groups", fertility_)
+    monkeypatch.setattr(wpp, "death_rates", death_)
+
+
+@pytest.mark.slow
+def test_no_peeking_data_after_the_jump_off_change_nothing(monkeypatch):
+    """WPP's figures after the jump-off (all of them, 30 % off) leave the forecast unchanged;
+    the same change from the jump-off year on does change it (the test can fail)."""
+    before = _forecast()
+    with monkeypatch.context() as patch:
+        _perturb_after(patch, JUMP_OFF)
+        after = _forecast()
+    np.testing.assert_array_equal(after, before)
+    with monkeypatch.context() as patch:
+        _perturb_after(patch, JUMP_OFF - 1)
+        peeked = _forecast()
+    assert np.max(np.abs(peeked / before - 1)) > 0.01
+
+
+@pytest.mark.slow
+def test_naive_baseline_holds_the_jump_off_rates():
+    """The baseline's hazards do not fall after the jump-off, so its population is at most the
+    model's (whose mortality continues its decline); both start from the same population, and
+    the baseline's net migration is the model's (the same five-year mean)."""
+    locations = ["Japan", "Nigeria"]
+    model = backtesting.model_factory(locations)(JUMP_OFF)
+    naive = backtesting.naive_factory(locations)(JUMP_OFF)
+    ds = engine.simulate(model, stop=2020.0, outputs=["total_population", "net_migration_total"])
+    nv = engine.simulate(naive, stop=2020.0, outputs=["total_population", "net_migration_total"])
+    np.testing.assert_allclose(
+        nv["total_population"].isel(time=0), ds["total_population"].isel(time=0)
+    )
+    np.testing.assert_allclose(nv["net_migration_total"], ds["net_migration_total"])
+    assert (nv["total_population"] <= ds["total_population"] * (1 + 1e-12)).all()
+    assert (nv["total_population"].isel(time=-1) < ds["total_population"].isel(time=-1)).all()
+    known = wpp.annual("Japan", "net_migration", JUMP_OFF - 4, JUMP_OFF).mean() * 1000.0
+    np.testing.assert_allclose(
+        nv["net_migration_total"].sel(region="Japan").isel(time=-1), known, rtol=1e-9
+    )
+
+
+def test_default_locations_are_the_subregions_and_the_most_populous_countries():
+    assert len(backtesting.DEFAULT_LOCATIONS) == 30
+    assert len(set(backtesting.DEFAULT_LOCATIONS)) == 30
+    countries = [x for x in wpp.locations().values() if x.kind == "country" and x.has_data]
+    population = {x.name: wpp.population_groups(x.name, 2021).sum() for x in countries}
+    top = sorted(population, key=population.__getitem__, reverse=True)[:8]
+    assert list(backtesting.MOST_POPULOUS_COUNTRIES) == top
+
+
+def test_observed_ends_with_the_estimates():
+    data = backtesting.observed(["Japan"], 2000, 2021)
+    assert float(data["time"].max()) == 2021.0
+    np.testing.assert_allclose(
+        data["net_migration_total"].sel(region="Japan").values,
+        wpp.annual("Japan", "net_migration", 2000, 2021) * 1000.0,
+    )
+    with pytest.raises(engine.SpecError, match="projection"):
+        backtesting.observed(["Japan"], 2000, 2030)
+
+
+@pytest.mark.slow
+def test_backtest_scores_of_two_locations():
+    """Japan and Nigeria from 2010: every case to 2021 scored, APE small at one year (the
+    start is WPP's own population), growing with the horizon."""
+    forecast, baseline = backtesting.run(["Japan", "Nigeria"], jump_offs=[2010])
+    table = backtesting.measure(forecast, baseline)
+    cases = table["total_population_cases"]
+    assert int(cases.sel(horizon=11)) == 2 and int(cases.sel(horizon=12)) == 0
+    ape = table["total_population_mean_ape"]
+    assert float(ape.sel(horizon=1)) < 0.005
+    assert float(ape.sel(horizon=11)) > float(ape.sel(horizon=1))
+    assert table["total_population_coverage_80"].isnull().all()  # one run: no band
+
+
+@pytest.mark.slow
+def test_an_ensemble_over_the_demography_priors_is_scored_with_bands():
+    """With run_ensemble's arguments the model's priors (today the mortality improvement
+    shift) make members, and the bands' coverage is scored: 0 or 1 per case."""
+    forecast, baseline = backtesting.run(
+        ["Japan"], jump_offs=[2010], horizons=[5, 10], ensemble={"n": 16, "seed": 2}
+    )
+    assert forecast.sizes["member"] == 16 and baseline.sizes["member"] == 1
+    spread = forecast["total_population_forecast"].sel(horizon=10).std("member")
+    assert float(spread.max()) > 0
+    table = backtesting.measure(forecast, baseline)
+    coverage = table["total_population_coverage_95"]
+    assert coverage.notnull().all() and ((coverage >= 0) & (coverage <= 1)).all()
+
+
+# ------------------------------------------------------------------ issue 17's acceptance
+@pytest.fixture(scope="module")
+def acceptance():
+    """The 30 default locations, jump-offs 1995-2010, an ensemble over the demography's own
+    priors and shocks (whatever it declares), and the naive baseline: about 2 minutes."""
+    forecast, baseline = backtesting.run(
+        ensemble={"n": 100, "seed": 17}, outputs=["total_population"]
+    )
+    return backtesting.measure(forecast, baseline)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured 2026-12-02: the median (mortality trend continued, fertility held) beats "
+    "the naive constant-rates baseline in 36-37 % of the cases at 10 years and 27-34 % at "
+    "11-25 years (it overshoots: +1.0 % mean error at 10 years against the naive +0.4 %); "
+    "issue 17 asks for 60 %. Needs fertility paths that move (issue 17 point 2).",
+)
+def test_acceptance_median_beats_the_naive_baseline(acceptance):
+    share = acceptance["total_population_better_than_naive"].sel(horizon=slice(10, None))
+    assert (share >= 0.6).all(), share.values
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured 2026-12-02 with the only prior of demography then (the mortality "
+    "improvement shift): the 80 % band covers 2-12 % of the cases and the 95 % band 4-18 % "
+    "at 1-25 years; issue 17 asks for 70-90 % and at least 90 % from 5 to 25 years. Needs "
+    "the uncertainty of fertility and migration (issue 17 point 2).",
+)
+def test_acceptance_bands_cover_the_outcomes(acceptance):
+    horizons = slice(5, 25)
+    cover80 = acceptance["total_population_coverage_80"].sel(horizon=horizons)
+    cover95 = acceptance["total_population_coverage_95"].sel(horizon=horizons)
+    assert ((cover80 >= 0.7) & (cover80 <= 0.9)).all(), cover80.values
+    assert (cover95 >= 0.9).all(), cover95.values
