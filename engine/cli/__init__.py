@@ -22,6 +22,7 @@ import xarray as xr
 from ..errors import EngineError, SelectionError, suggest
 from .check import cmd_check
 from .loading import MODEL_SUFFIXES, _load_model
+from .priors import parse_correlations, parse_priors, sweep_priors
 
 __all__ = ["main"]
 
@@ -88,6 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         method=args.method,
         params=params or None,
         outputs=outputs,
+        seed=args.seed,
     )
     if out is not None:
         if out.suffix.lower() == ".nc":
@@ -161,10 +163,14 @@ def cmd_describe(args: argparse.Namespace) -> int:
     from ..description import describe, format_description
 
     name = args.model or _default_model_name()
+    user_priors = parse_priors(args.prior)
+    user_correlations = parse_correlations(args.correlation)
     model = _load_model(name, args.scenario)
     settings = _scenario_of(name, args.scenario)
+    # checked as a sweep checks them: a misspelt name is an error with a suggestion
+    _, correlations = sweep_priors(model, user_priors, user_correlations)
     if args.json:
-        data = describe(model)
+        data = describe(model, user_priors, correlations)
         if settings is not None:
             data["scenario"] = settings
         print(json.dumps(data, indent=2, default=_jsonable))
@@ -172,7 +178,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
     if settings is not None:
         print(_format_scenario(model, settings))
         print()
-    print(format_description(model))
+    print(format_description(model, user_priors, correlations))
     return 0
 
 
@@ -257,13 +263,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import engine
 
     params = _assignments(args.set)
-    priors: dict[str, Any] = {}
-    for text in args.prior or []:
-        name, prior = _parse_prior(text)
-        if name in priors:
-            raise EngineError(f"--prior {name} is given twice; give one prior per parameter.")
-        priors[name] = prior
+    user_priors = parse_priors(args.prior)
+    user_correlations = parse_correlations(args.correlation)
     model = _load_model(args.model or _default_model_name(), args.scenario)
+    # the model's priors with the user's added or overriding them by name (never dropped
+    # unless NAME=none), checked before anything compiles
+    priors, correlations = sweep_priors(model, user_priors, user_correlations)
+    if not priors:
+        raise EngineError(
+            f"model {model.name!r} has no priors left to sample"
+            + (" (--prior NAME=none dropped them all)" if user_priors else "")
+            + "; give one with --prior NAME=DIST,A,B (e.g. k=uniform,5,15)."
+        )
     if not model.dynamic_control:
         _prepare(model, "euler", args.quiet)
     with warnings.catch_warnings():
@@ -275,6 +286,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             seed=args.seed,
             design=args.design,
             priors=priors or None,
+            correlations=correlations,
             params=params or None,
             start=args.start,
             stop=args.stop,
@@ -338,19 +350,6 @@ def _groups(texts: Sequence[str] | None) -> dict[str, str] | None:
             raise EngineError(f"--group {name} is given twice; give one group per parameter.")
         out[name] = group
     return out
-
-
-def _parse_prior(text: str) -> tuple[str, tuple[Any, ...]]:
-    """NAME=dist,a,b[,...] -> (NAME, (dist, a, b, ...))."""
-    if "=" not in text:
-        raise EngineError(f"--prior expects NAME=DIST,A,B (e.g. k=uniform,5,15), got {text!r}.")
-    name, spec = text.split("=", 1)
-    parts = [p.strip() for p in spec.split(",")]
-    try:
-        values = tuple(float(v) for v in parts[1:])
-    except ValueError:
-        raise EngineError(f"--prior {name}: parameters must be numbers, got {spec!r}.") from None
-    return name.strip(), (parts[0], *values)
 
 
 def _open_results(path_text: str, quiet: bool = False) -> Any:
