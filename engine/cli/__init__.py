@@ -395,10 +395,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
     selections = _selections(args.select)
     out = Path(args.out)
     plans: list[tuple[str, Any]] = []
+    reference = _reference(results, args) if args.variable else None
     for name in args.variable:
         for where in selections:
             stem = f"fan_{_file_name(name)}{_selection_suffix(where)}"
-            plans.append((stem, functools.partial(fan_chart, results, name, select=where or None)))
+            chart = functools.partial(
+                fan_chart, results, name, select=where or None, reference=reference
+            )
+            plans.append((stem, chart))
     if args.pyramid:
         regions = list(dict.fromkeys(where.get("region") for where in selections))
         for region in regions:
@@ -447,6 +451,22 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reference(results: Any, args: argparse.Namespace) -> Any:
+    """What the fan charts of ``results`` are drawn against: the ``reference`` of the model
+    that made them, found by its registered name (None: --no-reference, a model with none)."""
+    from ..plot import horizon_groups
+    from ..registry import reference_data
+
+    name = str(results.attrs.get("model") or "")
+    if args.no_reference or not name:
+        return None
+    regions: list[str] = []
+    for _, ds in horizon_groups(results):
+        if "region" in ds.coords:
+            regions += [str(r) for r in ds["region"].values if str(r) not in regions]
+    return reference_data(name, regions)
+
+
 def _stored_names(results: Any) -> list[str]:
     from ..plot import horizon_groups
 
@@ -480,7 +500,19 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if len(args.store) == 1:
         args.store = args.store[0]
-        return _write_from_store(args, write_report)
+        stored = _open_results(args.store)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # an unfinished store: said above
+            path = write_report(
+                stored,
+                args.out,
+                variables=args.variable or None,
+                overwrite=args.overwrite,
+                reference=_reference(stored, args),
+            )
+        if not args.quiet:
+            print(path)
+        return 0
     from ..comparison import scenario_label, write_comparison
 
     results: dict[str, Any] = {}

@@ -55,6 +55,15 @@ def _run_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _reference_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="draw no reference line (default: WPP 2022's population on fan charts of models "
+        "that have it, e.g. demography and corridor)",
+    )
+
+
 def _correlation_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--correlation",
@@ -279,6 +288,7 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
     plot.add_argument("--out", default="figures", help="output folder (default: figures)")
     plot.add_argument("--overwrite", action="store_true", help="replace existing figures")
     plot.add_argument("--quiet", action="store_true", help="do not list the files written")
+    _reference_option(plot)
 
     report = command("report", "a self-contained HTML report of a stored result")
     export = command(
@@ -292,6 +302,7 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
         help="a sweep's store (.zarr) or a run or export (.nc); several: one page comparing "
         "their scenarios",
     )
+    _reference_option(report)
     export.add_argument("store", help="a sweep's store (.zarr) or a run or export (.nc)")
     for made, default in ((report, "report.html"), (export, "results.csv")):
         made.add_argument("--out", default=default, help=f"file to write (default: {default})")
