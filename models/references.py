@@ -32,7 +32,7 @@ def reference(regions: Sequence[str]) -> Any:
     Examples
     --------
     >>> ds = reference(["Europe", "Atlantis"])
-    >>> list(ds.region.values), float(ds.population.sel(time=2022, region="Europe")) > 7e8
+    >>> ds.region.values.tolist(), float(ds.population.sel(time=2022, region="Europe")) > 7e8
     (['Europe'], True)
     """
     import xarray as xr
