@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .graph import build_plan
-from .priors import prior_table
+from .priors import declared_correlations, merge_priors, prior_table
 from .spec import Model
 
 __all__ = ["describe", "format_description"]
@@ -15,10 +15,16 @@ __all__ = ["describe", "format_description"]
 _KINDS = ("stock", "flow", "aux", "param", "lookup")
 
 
-def describe(model: Model, priors: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """A JSON-ready description of ``model``: name, time unit, dims, visible variables and
+def describe(
+    model: Model,
+    priors: Mapping[str, Any] | None = None,
+    correlations: Mapping[Any, float] | None = None,
+) -> dict[str, Any]:
+    """A JSON-ready description of ``model``: name, time unit, dims, visible variables,
     every prior of a sweep (:func:`engine.priors.prior_table`: the model's declared priors
-    with ``priors`` added or overriding them, and where each came from).
+    with ``priors`` added or overriding them, and where each came from) and its rank
+    correlations (:func:`correlation_table`: the model's declared ones that still apply,
+    with ``correlations`` added).
 
     Examples
     --------
@@ -44,13 +50,43 @@ def describe(model: Model, priors: Mapping[str, Any] | None = None) -> dict[str,
             if not v.hidden
         ],
         "priors": prior_table(model, priors),
+        "correlations": correlation_table(model, priors, correlations),
     }
 
 
-def format_description(model: Model, priors: Mapping[str, Any] | None = None) -> str:
+def correlation_table(
+    model: Model,
+    priors: Mapping[str, Any] | None = None,
+    correlations: Mapping[Any, float] | None = None,
+) -> list[dict[str, Any]]:
+    """The rank correlations of a sweep: one row per target (a parameter's name, for every
+    pair of its per-element priors, or a pair of prior keys) with ``between``, ``rho`` and
+    ``source`` ("model", "user" or "user, overrides model: <rho>"); the model's declared
+    correlations whose per-element priors ``priors`` kept, then ``correlations``."""
+    declared = declared_correlations(model, merge_priors(model, priors))
+    given = dict(correlations or {})
+    rows = []
+    for target in list(declared) + [t for t in given if t not in declared]:
+        if target in given and target in declared and given[target] != declared[target]:
+            source = f"user, overrides model: {declared[target]}"
+        elif target in declared:
+            source = "model"
+        else:
+            source = "user"
+        rho = given.get(target, declared.get(target))
+        between = list(target) if isinstance(target, tuple) else f"elements of {target}"
+        rows.append({"between": between, "rho": float(rho), "source": source})  # type: ignore[arg-type]
+    return rows
+
+
+def format_description(
+    model: Model,
+    priors: Mapping[str, Any] | None = None,
+    correlations: Mapping[Any, float] | None = None,
+) -> str:
     """``model`` described in text: dims (first elements), variables by kind with their
     units, bounds and priors, every prior of a sweep with ``priors`` merged in (and where
-    each came from), then the size of the dependency graph."""
+    each came from), its rank correlations, then the size of the dependency graph."""
     plan = build_plan(model)
     visible = [v for v in model.variables.values() if not v.hidden]
     lines = [f"model {model.name!r} ({model.time_unit or 'no time unit'}); {model.doc}".strip()]
@@ -77,6 +113,12 @@ def format_description(model: Model, priors: Mapping[str, Any] | None = None) ->
     for row in table:
         linked = "" if row["correlation"] is None else f", rank correlation {row['correlation']}"
         lines.append(f"  {row['key']}: {row['prior'] or '(none)'} [{row['source']}{linked}]")
+    ranks = correlation_table(model, priors, correlations)
+    lines.append(f"correlations ({len(ranks)}):")
+    for row in ranks:
+        between = row["between"]
+        pair = " ~ ".join(between) if isinstance(between, list) else between
+        lines.append(f"  {pair}: rank correlation {row['rho']:g} [{row['source']}]")
     lines.append(
         f"dependencies: {len(plan.dynamic_order)} equations each step, "
         f"{len(plan.static)} constant, {len(plan.init_order)} at initialisation; "

@@ -136,7 +136,9 @@ def quantile_frame(
 
     Counts (units of people, money) are summed over their dims not in ``by`` member by
     member, then the quantiles of :data:`BANDS` taken over members (failed members, NaN, left
-    out); other variables keep all their dims. Of a single run, the value (``median``) only.
+    out); other variables keep all their dims. Of an ensemble, ``members`` (the members
+    counted in the row) and ``complete`` (False on every row of an unfinished sweep: the
+    quantiles are of the members run so far). Of a single run, the value (``median``) only.
     """
     done = _done(results)
     names = _check_variables(results, variables)
@@ -161,7 +163,10 @@ def quantile_frame(
         raise EngineError("nothing to export: no time-varying numeric variables found.")
     out = pd.concat(frames, ignore_index=True, sort=False)
     leading = ["scenario", "variable", "units", "horizon"]
-    bands = [c for c in (*BANDS, "members") if c in out]
+    if "members" in out:
+        # an unfinished sweep says so on every row, where a CSV reader (pandas, R) sees it
+        out["complete"] = completion(results) is None
+    bands = [c for c in (*BANDS, "members", "complete") if c in out]
     dims = [c for c in out.columns if c not in leading and c not in bands and c != "year"]
     return out[leading + dims + ["year"] + bands]
 

@@ -141,11 +141,15 @@ def fan_chart(
     select: dict[str, Any] | None = None,
     title: str | None = None,
     ax: Any = None,
+    reference: xr.Dataset | None = None,
 ) -> Any:
     """Median and 50% / 90% bands of ``variable`` over time, shaded by horizon.
 
     ``select`` picks elements (``{"region": "Europe"}``); other dims are summed. Without a
-    ``member`` dim (a single run) the line is drawn alone.
+    ``member`` dim (a single run) the line is drawn alone. ``reference``: a Dataset to draw
+    ``variable`` against as a dashed line (WPP's population, say; its ``title`` attribute is
+    the legend), with the same selection and sum; left out when it does not hold that
+    variable, selection or the same elements of a summed dim.
     """
     plt = _pyplot()
     if ax is None:
@@ -201,6 +205,11 @@ def fan_chart(
         ax.fill_between(t_all, q[0], q[4], color="#1f77b4", alpha=0.25, lw=0)
         ax.fill_between(t_all, q[1], q[3], color="#1f77b4", alpha=0.45, lw=0)
     ax.plot(t_all, q[2], color="#1f4e79", lw=1.8)
+    line = _reference_line(reference, variable, select, groups[0][1][variable], t_all)
+    ref_label = ""
+    if line is not None:
+        ref_label = str(reference.attrs.get("title", "reference"))  # type: ignore[union-attr]
+        ax.plot(line[0], line[1] / scale, color="#b03a2e", lw=1.3, ls="--", label=ref_label)
     scenario = _attr(results, "scenario")
     where = ", ".join(f"{k}={v}" for k, v in (select or {}).items() if v is not None)
     ax.set_title(
@@ -212,20 +221,55 @@ def fan_chart(
     )
     ax.set_xlabel(f"time ({_attr(results, 'time_unit') or 'model time'})")
     ax.set_ylabel(label)
+    handles = []
     if has_members:
         from matplotlib.patches import Patch
 
-        ax.legend(
-            handles=[
-                Patch(color="#1f77b4", alpha=0.25, label="90% band"),
-                Patch(color="#1f77b4", alpha=0.45, label="50% band"),
-                plt.Line2D([], [], color="#1f4e79", label="median"),
-            ],
-            loc="best",
-            fontsize=8,
-        )
+        handles = [
+            Patch(color="#1f77b4", alpha=0.25, label="90% band"),
+            Patch(color="#1f77b4", alpha=0.45, label="50% band"),
+            plt.Line2D([], [], color="#1f4e79", label="median"),
+        ]
+    if line is not None:
+        if not handles:
+            handles = [plt.Line2D([], [], color="#1f4e79", label="model")]
+        handles.append(plt.Line2D([], [], color="#b03a2e", ls="--", label=ref_label))
+    if handles:
+        ax.legend(handles=handles, loc="best", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _reference_line(
+    reference: xr.Dataset | None,
+    variable: str,
+    select: dict[str, Any] | None,
+    charted: xr.DataArray,
+    times: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(times, values) of ``reference[variable]`` over the chart's time span, selected and
+    summed as the chart's ``charted`` variable; None where it would not be the same thing."""
+    if reference is None or variable not in reference or "time" not in reference[variable].dims:
+        return None
+    da = reference[variable]
+    for dim, value in (select or {}).items():
+        if value is None:
+            continue
+        if dim not in da.dims or str(value) not in {str(v) for v in da[dim].values}:
+            return None  # no reference for this selection (e.g. one sex, both in the data)
+        da = da.isel({dim: [str(v) for v in da[dim].values].index(str(value))})
+    for kept in [d for d in da.dims if d != "time"]:
+        # a sum is the same only over the same elements as the chart's
+        if kept not in charted.dims or {str(v) for v in da[kept].values} != {
+            str(v) for v in charted[kept].values
+        }:
+            return None
+    da = da.sum([d for d in da.dims if d != "time"])
+    t = np.asarray(da["time"].values, dtype=float)
+    inside = (t >= times[0]) & (t <= times[-1])
+    if not inside.any():
+        return None
+    return t[inside], np.asarray(da.values, dtype=float)[inside]
 
 
 @_plain_text

@@ -24,7 +24,7 @@ True
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -32,7 +32,14 @@ from .errors import EngineError, suggest
 from .examples import example_model
 from .spec import Model
 
-__all__ = ["GROUP", "model_names", "build_model", "scenario_names", "scenario_settings"]
+__all__ = [
+    "GROUP",
+    "model_names",
+    "build_model",
+    "scenario_names",
+    "scenario_settings",
+    "reference_data",
+]
 
 GROUP = "corridor.models"
 _BUILTIN: dict[str, Callable[..., Model]] = {"example": example_model}
@@ -79,6 +86,20 @@ def _scenario_functions(name: str) -> tuple[Callable[[], Any], Callable[[str], A
     if callable(listing) and callable(loading):
         return listing, loading
     return None
+
+
+def reference_data(name: str, regions: Sequence[str]) -> Any:
+    """What the results of model ``name`` are drawn against (a WPP line on fan charts): its
+    builder's module's ``reference(regions)``, an xarray Dataset of variables by ``time``
+    (and ``region``), or None when the model has no such function or no reference for
+    those regions (the convention of :mod:`models.demography` and :mod:`models.corridor`).
+    A name that is not registered has none: nothing is imported for it."""
+    if name not in _BUILTIN and name not in _registered():
+        return None
+    function = getattr(inspect.getmodule(_builder(name)), "reference", None)
+    if not callable(function):
+        return None
+    return function(list(regions))
 
 
 def scenario_names(name: str) -> list[str]:

@@ -9,6 +9,7 @@ Both take a ``simulate`` Dataset or an ensemble's horizon DataTree.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import json
@@ -195,12 +196,15 @@ def write_report(
     variables: Sequence[str] | None = None,
     title: str | None = None,
     overwrite: bool = False,
+    reference: xr.Dataset | None = None,
 ) -> Path:
     """Write a self-contained HTML report of ``results`` to ``path`` (``.html``; an existing
     file only with ``overwrite``).
 
     ``variables`` chooses what is charted and summarised (default: up to six time-varying
-    variables, stocks first).
+    variables, stocks first). ``reference``: a Dataset the fan charts draw as a dashed line
+    where it holds the variable and selection (:func:`engine.plot.fan_chart`), e.g. WPP's
+    population (``corridor report`` fills it from the model's ``reference`` function).
     """
     path = check_output_file(path, suffixes=(".html", ".htm"), overwrite=overwrite, what="report")
     groups = horizon_groups(results)
@@ -259,7 +263,7 @@ def write_report(
     parts.append("<h2>Summary by horizon</h2>")
     summary = summary_frame(results, variables)
     parts.append(_table(summary) if len(summary) else "<p>No time-varying variables.</p>")
-    parts += _fan_charts(results, first, variables)
+    parts += _fan_charts(results, first, variables, reference)
     parameters = _parameters(attrs)
     if parameters is not None:
         parts.append("<h2>Parameters</h2>" + _table(parameters))
@@ -293,12 +297,23 @@ def page(heading: str, parts: Sequence[str]) -> str:
 
 
 def _fan_charts(
-    results: xr.Dataset | xr.DataTree, first: xr.Dataset, variables: Sequence[str]
+    results: xr.Dataset | xr.DataTree,
+    first: xr.Dataset,
+    variables: Sequence[str],
+    reference: xr.Dataset | None = None,
 ) -> list[str]:
     """Fan charts: of each count's total, then a section per region with each variable in
     that region (a rate is drawn per region only, never summed)."""
     parts = ["<h2>Fan charts</h2>"]
     bands = "median, 50% and 90% bands by horizon"
+    if reference is not None and any(name in reference for name in variables):
+        drawn = ", ".join(name for name in variables if name in reference)
+        parts.append(
+            '<p class="reference">Dashed line: '
+            + html.escape(f"{reference.attrs.get('title', 'reference')} ({drawn})")
+            + "</p>"
+        )
+    chart = functools.partial(fan_chart, reference=reference)
     regions: list[str] = []
     for name in variables:
         da = first[name]
@@ -308,7 +323,7 @@ def _fan_charts(
             regions += [str(r) for r in da["region"].values if str(r) not in regions]
         if is_count(units) or not (other or "region" in da.dims):
             where = f", {TOTAL}" if "region" in da.dims else ""
-            parts.append(_figure_tag(fan_chart(results, name), f"{name}{where}: {bands}"))
+            parts.append(_figure_tag(chart(results, name), f"{name}{where}: {bands}"))
     for region in regions:
         charts = []
         for name in variables:
@@ -316,7 +331,7 @@ def _fan_charts(
             other = [d for d in da.dims if d not in ("member", "time", "region")]
             if "region" not in da.dims or (other and not is_count(str(da.attrs.get("units")))):
                 continue
-            fig = fan_chart(results, name, select={"region": region})
+            fig = chart(results, name, select={"region": region})
             charts.append(_figure_tag(fig, f"{name}, {region}: {bands}"))
         if charts:
             parts.append(

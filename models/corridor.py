@@ -89,6 +89,7 @@ import tomllib
 import engine
 
 from . import climate, demography, hump, labour
+from .references import reference as reference  # WPP lines on fan charts
 
 __all__ = [
     "build",

@@ -114,6 +114,7 @@ from . import migration_profiles, vital_rates, wpp
 from ._demography_flows import FEMALE_SHARE_OF_MIGRANTS
 from ._demography_rates import AGE_GROUPS, AGES, FAR, IMPROVEMENT_SHIFT_SD, SEXES
 from .life_tables import rogers_castro, split_age_groups
+from .references import reference as reference  # WPP lines on fan charts
 
 __all__ = [
     "build",

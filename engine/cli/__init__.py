@@ -22,6 +22,7 @@ import xarray as xr
 from ..errors import EngineError, SelectionError, suggest
 from .check import cmd_check
 from .loading import MODEL_SUFFIXES, _load_model
+from .priors import parse_correlations, parse_priors, sweep_priors
 
 __all__ = ["main"]
 
@@ -88,6 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         method=args.method,
         params=params or None,
         outputs=outputs,
+        seed=args.seed,
     )
     if out is not None:
         if out.suffix.lower() == ".nc":
@@ -161,10 +163,14 @@ def cmd_describe(args: argparse.Namespace) -> int:
     from ..description import describe, format_description
 
     name = args.model or _default_model_name()
+    user_priors = parse_priors(args.prior)
+    user_correlations = parse_correlations(args.correlation)
     model = _load_model(name, args.scenario)
     settings = _scenario_of(name, args.scenario)
+    # checked as a sweep checks them: a misspelt name is an error with a suggestion
+    _, correlations = sweep_priors(model, user_priors, user_correlations)
     if args.json:
-        data = describe(model)
+        data = describe(model, user_priors, correlations)
         if settings is not None:
             data["scenario"] = settings
         print(json.dumps(data, indent=2, default=_jsonable))
@@ -172,7 +178,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
     if settings is not None:
         print(_format_scenario(model, settings))
         print()
-    print(format_description(model))
+    print(format_description(model, user_priors, correlations))
     return 0
 
 
@@ -257,13 +263,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import engine
 
     params = _assignments(args.set)
-    priors: dict[str, Any] = {}
-    for text in args.prior or []:
-        name, prior = _parse_prior(text)
-        if name in priors:
-            raise EngineError(f"--prior {name} is given twice; give one prior per parameter.")
-        priors[name] = prior
+    user_priors = parse_priors(args.prior)
+    user_correlations = parse_correlations(args.correlation)
     model = _load_model(args.model or _default_model_name(), args.scenario)
+    # the model's priors with the user's added or overriding them by name (never dropped
+    # unless NAME=none), checked before anything compiles
+    priors, correlations = sweep_priors(model, user_priors, user_correlations)
+    if not priors:
+        raise EngineError(
+            f"model {model.name!r} has no priors left to sample"
+            + (" (--prior NAME=none dropped them all)" if user_priors else "")
+            + "; give one with --prior NAME=DIST,A,B (e.g. k=uniform,5,15)."
+        )
     if not model.dynamic_control:
         _prepare(model, "euler", args.quiet)
     with warnings.catch_warnings():
@@ -275,6 +286,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             seed=args.seed,
             design=args.design,
             priors=priors or None,
+            correlations=correlations,
             params=params or None,
             start=args.start,
             stop=args.stop,
@@ -340,19 +352,6 @@ def _groups(texts: Sequence[str] | None) -> dict[str, str] | None:
     return out
 
 
-def _parse_prior(text: str) -> tuple[str, tuple[Any, ...]]:
-    """NAME=dist,a,b[,...] -> (NAME, (dist, a, b, ...))."""
-    if "=" not in text:
-        raise EngineError(f"--prior expects NAME=DIST,A,B (e.g. k=uniform,5,15), got {text!r}.")
-    name, spec = text.split("=", 1)
-    parts = [p.strip() for p in spec.split(",")]
-    try:
-        values = tuple(float(v) for v in parts[1:])
-    except ValueError:
-        raise EngineError(f"--prior {name}: parameters must be numbers, got {spec!r}.") from None
-    return name.strip(), (parts[0], *values)
-
-
 def _open_results(path_text: str, quiet: bool = False) -> Any:
     """A stored result: an ensemble store (zarr or netCDF DataTree) or a single run (.nc)."""
     import xarray as xr
@@ -396,10 +395,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
     selections = _selections(args.select)
     out = Path(args.out)
     plans: list[tuple[str, Any]] = []
+    reference = _reference(results, args) if args.variable else None
     for name in args.variable:
         for where in selections:
             stem = f"fan_{_file_name(name)}{_selection_suffix(where)}"
-            plans.append((stem, functools.partial(fan_chart, results, name, select=where or None)))
+            chart = functools.partial(
+                fan_chart, results, name, select=where or None, reference=reference
+            )
+            plans.append((stem, chart))
     if args.pyramid:
         regions = list(dict.fromkeys(where.get("region") for where in selections))
         for region in regions:
@@ -448,6 +451,22 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reference(results: Any, args: argparse.Namespace) -> Any:
+    """What the fan charts of ``results`` are drawn against: the ``reference`` of the model
+    that made them, found by its registered name (None: --no-reference, a model with none)."""
+    from ..plot import horizon_groups
+    from ..registry import reference_data
+
+    name = str(results.attrs.get("model") or "")
+    if args.no_reference or not name:
+        return None
+    regions: list[str] = []
+    for _, ds in horizon_groups(results):
+        if "region" in ds.coords:
+            regions += [str(r) for r in ds["region"].values if str(r) not in regions]
+    return reference_data(name, regions)
+
+
 def _stored_names(results: Any) -> list[str]:
     from ..plot import horizon_groups
 
@@ -481,7 +500,19 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if len(args.store) == 1:
         args.store = args.store[0]
-        return _write_from_store(args, write_report)
+        stored = _open_results(args.store)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # an unfinished store: said above
+            path = write_report(
+                stored,
+                args.out,
+                variables=args.variable or None,
+                overwrite=args.overwrite,
+                reference=_reference(stored, args),
+            )
+        if not args.quiet:
+            print(path)
+        return 0
     from ..comparison import scenario_label, write_comparison
 
     results: dict[str, Any] = {}

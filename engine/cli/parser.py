@@ -55,6 +55,25 @@ def _run_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _reference_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="draw no reference line (default: WPP 2022's population on fan charts of models "
+        "that have it, e.g. demography and corridor)",
+    )
+
+
+def _correlation_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--correlation",
+        action="append",
+        metavar="A,B=RHO",
+        help="rank correlation between two priors (a,b=0.5), or between every pair of a "
+        "parameter's per-element priors (k=0.5); repeatable, added to the model's own",
+    )
+
+
 def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) -> Any:
     """The ``corridor`` parser, each command calling ``commands[name]``."""
     common = _common()
@@ -93,6 +112,12 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
         metavar="REGION",
         help="show this region (repeatable; default: every region and their total)",
     )
+    run.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the model's random draws (RANDOM NORMAL, ar1, ...; default 0)",
+    )
     run.add_argument("--out", help="also write the whole run to a .nc or .csv file")
     run.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -118,8 +143,10 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
         "--prior",
         action="append",
         metavar="NAME=DIST,A,B",
-        help="prior of a parameter, e.g. k=uniform,5,15 (default: the model's own priors)",
+        help="add or override a prior by name, e.g. k=uniform,5,15 or 'k[North]=normal,1,0.1' "
+        "(repeatable; the model's other priors are kept); k=none drops the model's prior of k",
     )
+    _correlation_option(sweep)
     sweep.add_argument(
         "--group",
         action="append",
@@ -153,6 +180,13 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
     describe.add_argument(
         "--scenario", help="also show this scenario: its description and the parameters it sets"
     )
+    describe.add_argument(
+        "--prior",
+        action="append",
+        metavar="NAME=DIST,A,B",
+        help="list the priors a sweep with this --prior would use (as `corridor sweep`)",
+    )
+    _correlation_option(describe)
     describe.add_argument("--json", action="store_true", help="print the description as JSON")
 
     check = command("check", "check a model's units (warnings; --strict fails)")
@@ -254,6 +288,7 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
     plot.add_argument("--out", default="figures", help="output folder (default: figures)")
     plot.add_argument("--overwrite", action="store_true", help="replace existing figures")
     plot.add_argument("--quiet", action="store_true", help="do not list the files written")
+    _reference_option(plot)
 
     report = command("report", "a self-contained HTML report of a stored result")
     export = command(
@@ -267,6 +302,7 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
         help="a sweep's store (.zarr) or a run or export (.nc); several: one page comparing "
         "their scenarios",
     )
+    _reference_option(report)
     export.add_argument("store", help="a sweep's store (.zarr) or a run or export (.nc)")
     for made, default in ((report, "report.html"), (export, "results.csv")):
         made.add_argument("--out", default=default, help=f"file to write (default: {default})")

@@ -107,3 +107,38 @@ def test_flat_netcdf_passes_the_cf_checker(store, tmp_path):
     assert back.attrs["scenario"] == "high"
     times = back["time"].values
     assert 2040.0 in times and list(times) == sorted(times)
+
+
+def test_an_unfinished_sweep_is_flagged_in_the_quantile_csv(tmp_path, monkeypatch):
+    """Each row says whether the sweep was finished (a column pandas and R read as is)."""
+    import zarr
+
+    from engine.cli import main
+    from engine.store import DONE
+
+    path = tmp_path / "cut.zarr"
+    engine.run_ensemble(
+        tiny.build("high"),
+        n=24,
+        seed=5,
+        store=path,
+        progress=False,
+        outputs=["population"],
+        chunk_size=8,
+    )
+    finished = tmp_path / "finished.csv"
+    assert main(["export", str(path), "--out", str(finished), "--quiet"]) == 0
+    table = pd.read_csv(finished)
+    assert table["complete"].dtype == bool and table["complete"].all()
+    assert (table["members"] == 24).all()
+    group = zarr.open_group(str(path), mode="r+")
+    group[DONE][1:] = 0  # as a sweep stopped after its first chunk leaves it
+    group.attrs["complete"] = False
+    cut = tmp_path / "cut.csv"
+    with pytest.warns(UserWarning, match="unfinished sweep: 8 of 24"):
+        frame = quantile_frame(engine.open_store(path), ["population"])
+    assert not frame["complete"].any() and (frame["members"] == 8).all()
+    assert main(["export", str(path), "--out", str(cut), "--quiet"]) == 0
+    table = pd.read_csv(cut)
+    assert table["complete"].dtype == bool and not table["complete"].any()
+    assert (table["members"] == 8).all()

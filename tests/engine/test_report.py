@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import zlib
@@ -173,6 +174,10 @@ def test_report_renders_in_a_headless_browser(ensemble_tree, tmp_path):
     assert shot.exists()
     # a rendered page with figures is far from uniform: its PNG does not compress to nothing
     assert len(zlib.compress(shot.read_bytes())) > 20_000
+    keep = os.environ.get("CORRIDOR_TEST_ARTIFACTS")
+    if keep:  # CI keeps the screenshot as an artefact (.ci/run)
+        os.makedirs(keep, exist_ok=True)
+        shutil.copy(shot, os.path.join(keep, "report.png"))
 
 
 def test_failed_members_are_left_out_not_counted_as_zero(ensemble_tree):
