@@ -152,6 +152,7 @@ def build(
     base_year: int | None = None,
     jump_off: int | None = None,
     values: Mapping[str, Any] | None = None,
+    uncertainty: bool = False,
 ) -> engine.Model:
     """The demography model of ``locations`` (WPP 2022 names), from ``start`` to ``stop``.
 
@@ -171,6 +172,10 @@ def build(
         :mod:`models.vital_rates`).
     values : mapping, optional
         Default parameter values to replace, by name (a number, an array, or {region: value}).
+    uncertainty : bool
+        Add the stochastic components (:mod:`models._demography_uncertainty`): AR(1)
+        deviations of the TFR and of the net migration rate, one mortality drift per location.
+        Off by default: the deterministic model (and its content hash) is unchanged.
 
     Returns
     -------
@@ -202,6 +207,7 @@ def build(
         base_year=int(start) if base_year is None else base_year,
         jump_off=jump_off,
         values=values,
+        uncertainty=uncertainty,
     )
     return m
 
@@ -216,8 +222,11 @@ def add_to(
     values: Mapping[str, Any] | None = None,
     paths: vital_rates.InputPaths | None = None,
     initial: np.ndarray | None = None,
+    uncertainty: bool = False,
 ) -> dict[str, str]:
     """Add demography to ``model``, whose ``regions_dim`` lists WPP locations.
+
+    ``uncertainty`` adds the stochastic components (see :func:`build`).
 
     ``paths`` and ``initial`` (region, sex, age), both given, replace the WPP figures of the
     regions (which then need not be WPP locations; :mod:`models.world_partition`); only with
@@ -261,6 +270,7 @@ def add_to(
         base_year=base_year,
         jump_off=jump_off,
         migration=migration,
+        uncertainty=uncertainty,
     )
     rates.add_dims(p)
     rates.add_time_weights(p)
