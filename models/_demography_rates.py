@@ -143,17 +143,16 @@ def add_mortality(p: Parts) -> None:
         doc="Log factor of each calendar year's hazards giving WPP 2022's life "
         "expectancy at birth of that year (0 where unknown, after a jump-off).",
     )
-    shift_dims, shift = ((r,), f"mortality_improvement_shift[{r}]") if p.uncertainty else ((), "")
+    # With uncertainty, a random walk scaled to bayesLife's spread replaces the drift's prior.
+    prior = {} if p.uncertainty else {"prior": ("normal", 0.0, IMPROVEMENT_SHIFT_SD)}
     param(
         "mortality_improvement_shift",
         0.0,
-        shift_dims,
         units="1/year",
         bounds=(-0.05, 0.05),
-        prior=("normal", 0.0, IMPROVEMENT_SHIFT_SD),
         doc="Uncertain extra yearly decline of all hazards after improvement_from (a shift "
         "of the Lee-Carter drift; sd 0.4%/year after Lee & Miller 2001).",
-        **(uncertain.mortality_prior_options() if p.uncertainty else {}),
+        **prior,
     )
     param(
         "improvement_from",
@@ -170,12 +169,13 @@ def add_mortality(p: Parts) -> None:
         bounds=(-1, 2),
         doc="Lever: a shift of the log hazards (epidemics, wars).",
     )
+    deviation = uncertain.mortality_deviation(p) if p.uncertainty else ""
     for suffix, when in (("", "step_midpoint"), ("_at_time", "time")):
         aux(
             f"mortality_level{suffix}",
             f"sum(log_mortality_scale[{r}, sex, calendar_year] * calendar_year_weight{suffix}"
             f"[calendar_year], 'calendar_year') + mortality_shock[{r}] - "
-            f"{shift or 'mortality_improvement_shift'} * max({when} - improvement_from, 0)",
+            f"mortality_improvement_shift * max({when} - improvement_from, 0){deviation}",
             (r, "sex"),
             units="1",
             doc=f"Log factor of all hazards at {when} (WPP's e0, levers, prior).",
@@ -325,7 +325,7 @@ def add_fertility(p: Parts) -> None:
         bounds=(1, 50),
         doc="Years over which tfr_adjustment is phased in.",
     )
-    deviation = uncertain.tfr_deviation(p) if p.uncertainty else ""
+    deviation = uncertain.tfr_deviation(p) if p.uncertainty else ""  # after mortality's knots
     aux(
         "tfr",
         f"max(sum(tfr_path[{r}, calendar_year] * calendar_year_weight[calendar_year], "

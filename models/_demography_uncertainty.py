@@ -6,21 +6,27 @@ unchanged without it. Every spread comes from ``models/data/demography_uncertain
 written by ``models/data/build_uncertainty.py`` from WPP 2022 (its docstring tells how):
 
 - **Fertility** (bayesTFR: Alkema et al. 2011; Raftery, Alkema & Gerland 2014): the TFR is WPP's
-  medium path plus an AR(1) deviation that starts at zero in the base year, with the phase-III
-  persistence 0.9 per five-year period (``TFR_PERSISTENCE``, 0.9 ** (1/5) a year) and the
-  location's stationary standard deviation ``tfr_sd`` (its countries' bayesTFR spreads as
-  published by WPP 2022, aggregated with correlated errors). Locations' deviations correlate
-  (Fosdick & Raftery 2014): a common AR(1) factor and each location's own,
-  ``sd * (sqrt(k) common + sqrt(1 - k) own)``, correlation ``k = REGION_TFR_CORRELATION``.
-- **Mortality** (Lee & Carter 1992; Lee & Miller 2001): each location's own shift of the yearly
-  decline of its log death rates (``mortality_improvement_shift``, per element, normal with sd
-  0.4 % a year), the locations' shifts rank-correlated ``REGION_MORTALITY_CORRELATION``. Life
-  expectancy gains are uncertain through it (bayesLife's spread, Raftery et al. 2013, is what
-  the calibration tests compare with).
+  medium path plus ``sd(t) z(t)``: ``sd(t)`` the location's spread of bayesTFR's projection as
+  WPP 2022 publishes it (``tfr_sd``, linear between ``KNOTS``; an aggregate's from its
+  countries' with correlated errors), ``z`` a stationary standardised AR(1) with the phase-III
+  persistence 0.9 per five-year period (``TFR_PERSISTENCE``, 0.9 ** (1/5) a year). Locations'
+  deviations correlate (Fosdick & Raftery 2014): a common process and each location's own,
+  ``sqrt(k) common + sqrt(1 - k) own``, correlation ``k = REGION_TFR_CORRELATION``.
+- **Mortality** (bayesLife: Raftery et al. 2013; Lee & Carter 1992): all log hazards shift by
+  ``sd(t) W(t) / sqrt(t - t0)``, ``W`` a random walk (a Lee-Carter index's), so the shift is a
+  random walk whose sd at t is ``sd(t)``: the e0 spread of bayesLife as WPP 2022 publishes it
+  (``e0_sd``, both sexes), divided by the slope of the location's e0 in its log hazards at
+  that year's WPP life table (``log_hazard_sd``). It replaces the prior of
+  ``mortality_improvement_shift`` (Lee & Miller's drift), which would count it twice.
+  Locations correlate as fertility's (``REGION_E0_CORRELATION``).
 - **Net migration**: an AR(1) deviation of the net migration rate (net migrants per resident a
   year) with the persistence and stationary spread of the location's WPP 1950-2021 estimates
-  (``migration_rate_sd``, ``migration_persistence``), times the population; independent across
-  locations (WPP's regional net migration series are not modelled jointly here).
+  (``migration_rate_sd``, ``migration_persistence``), times the population. Crises give heavier
+  tails: each member's path is scaled by ``sqrt((nu - 2) / chi2(nu))`` drawn once, a Student-t
+  process (Shah, Wilson & Ghahramani 2014) with the variance of the AR(1), ``nu`` from the
+  excess kurtosis of the fitted innovations (``migration_tail_dof``). Locations draw
+  independent shocks. WPP 2022's intervals hold migration at its medium path; ours are wider
+  where migration matters.
 
 Sources
 -------
@@ -33,8 +39,10 @@ Sources
   modeling between-country correlations. Demographic Research 30(35), 1011-1034.
 - Raftery, A. E., Chunn, J. L., Gerland, P. & Sevcikova, H. (2013). Bayesian probabilistic
   projections of life expectancy for all countries. Demography 50(3), 777-801.
-- Lee, R. D. & Miller, T. (2001). Evaluating the performance of the Lee-Carter method for
-  forecasting mortality. Demography 38(4), 537-549.
+- Lee, R. D. & Carter, L. R. (1992). Modeling and forecasting U.S. mortality. JASA 87(419),
+  659-671.
+- Shah, A., Wilson, A. G. & Ghahramani, Z. (2014). Student-t processes as alternatives to
+  Gaussian processes. AISTATS 2014, PMLR 33, 877-885.
 - United Nations, DESA, Population Division (2022). World Population Prospects 2022 (CC BY 3.0
   IGO): probabilistic projections (80 % and 95 % intervals) and net migration estimates.
 """
@@ -54,27 +62,34 @@ if TYPE_CHECKING:
     from ._demography_rates import Parts
 
 DATA = Path(__file__).resolve().parent / "data"
+#: Years at which the spreads of the TFR and e0 are given (``demography_uncertainty.csv``).
+KNOTS = (2022, 2030, 2040, 2050, 2060, 2070, 2080, 2090, 2100)
 #: bayesTFR's phase-III AR(1) persistence, per five-year period (Raftery, Alkema & Gerland 2014)
 TFR_PERSISTENCE_5Y = 0.9
 TFR_PERSISTENCE = TFR_PERSISTENCE_5Y**0.2
-#: Correlation of locations' TFR deviations (Fosdick & Raftery 2014: of the order of 0.1-0.3).
+#: Correlation of locations' TFR deviations (Fosdick & Raftery 2014: of the order of 0.1-0.3;
+#: the build script's value between countries, kept between locations).
 REGION_TFR_CORRELATION = 0.2
-#: Rank correlation of locations' mortality drifts (the same order as fertility's).
-REGION_MORTALITY_CORRELATION = 0.2
-COLUMNS = ("tfr_sd", "e0_sd", "migration_rate_sd", "migration_persistence", "migration_kurtosis")
+#: Correlation of locations' e0 deviations (the same order as fertility's).
+REGION_E0_CORRELATION = 0.2
+#: Half-width of the finite difference of e0 in the log hazards.
+LOG_STEP = 0.05
+SCALARS = ("migration_rate_sd", "migration_persistence", "migration_kurtosis", "migration_tail_dof")
+TAIL_DRAWS = 30  # the largest degrees of freedom of the migration shocks' Student t
 
 
 @cache
 def _table() -> dict[str, dict[str, float]]:
     with open(DATA / "demography_uncertainty.csv", newline="") as f:
         return {
-            row["location"]: {c: float(row[c] or "nan") for c in COLUMNS}
+            row["location"]: {c: float(v or "nan") for c, v in row.items() if c != "location"}
             for row in csv.DictReader(f)
         }
 
 
-def spreads(locations: list[str], column: str) -> np.ndarray:
-    """The column of ``demography_uncertainty.csv`` for ``locations`` (0 where WPP has none)."""
+def spreads(locations: list[str], columns: list[str]) -> np.ndarray:
+    """Columns of ``demography_uncertainty.csv`` for ``locations`` (0 where WPP has none),
+    shape (location, column)."""
     table = _table()
     missing = [x for x in locations if x not in table]
     if missing:
@@ -82,19 +97,48 @@ def spreads(locations: list[str], column: str) -> np.ndarray:
             f"demography uncertainty: no spreads for {missing}; rebuild "
             "models/data/demography_uncertainty.csv (models/data/build_uncertainty.py)"
         )
-    return np.nan_to_num(np.array([table[x][column] for x in locations]), nan=0.0)
+    return np.nan_to_num(np.array([[table[x][c] for c in columns] for x in locations]), nan=0.0)
+
+
+def add_knots(p: Parts) -> None:
+    """The knots of the spreads' paths and their interpolation weights at the save time."""
+    from ._demography_rates import _hat, _knot_params, ensure_dim
+
+    knots = np.array(KNOTS, dtype=float)
+    ensure_dim(p.model, "uncertainty_knot", [str(k) for k in KNOTS])
+    _knot_params(p.param, "uncertainty_knot", knots, "the spreads of the TFR and e0")
+    p.aux(
+        "uncertainty_knot_weight",
+        _hat("uncertainty_knot", "time", knots),
+        ("uncertainty_knot",),
+        units="1",
+        doc="Linear-interpolation weight of each knot of the spreads.",
+    )
+
+
+def _correlated(p: Parts, name: str, process: str, correlation: str, what: str) -> str:
+    """A standardised process shared by the locations plus each location's own, mixed so that
+    locations correlate at ``correlation``; returns the mixed expression."""
+    r = p.r
+    p.aux(f"{name}_common", process, units="1", doc=f"Standardised {what} the locations share.")
+    p.aux(f"{name}_own", process, (r,), units="1", doc=f"Each location's own standardised {what}.")
+    return (
+        f"(sqrt({correlation}) * {name}_common + sqrt(1 - {correlation}) * {name}_own[{r}])"
+    )
 
 
 def tfr_deviation(p: Parts) -> str:
     """Declare the TFR's stochastic deviation; return the term the TFR adds."""
     r = p.r
+    if "uncertainty_knot" not in p.model.dims:
+        add_knots(p)
     p.param(
         "tfr_sd",
-        spreads(p.locations, "tfr_sd"),
-        (r,),
+        spreads(p.locations, [f"tfr_sd_{y}" for y in KNOTS]),
+        (r, "uncertainty_knot"),
         units="1",
         bounds=(0, 3),
-        doc="Stationary sd of the TFR around WPP's medium (bayesTFR via WPP 2022).",
+        doc="Sd of the TFR around WPP's medium at the knots (bayesTFR via WPP 2022).",
     )
     p.param(
         "tfr_persistence",
@@ -111,23 +155,17 @@ def tfr_deviation(p: Parts) -> str:
         bounds=(0, 1),
         doc="Correlation of the locations' TFR deviations (Fosdick & Raftery 2014).",
     )
-    p.aux(
-        "tfr_common_shock",
-        "ar1(0, 1, tfr_persistence, 0)",
-        units="1",
-        doc="Standardised AR(1) deviation the locations' TFRs share.",
-    )
-    p.aux(
-        "tfr_own_shock",
-        "ar1(0, 1, tfr_persistence, 0)",
-        (r,),
-        units="1",
-        doc="Standardised AR(1) deviation of each location's own TFR.",
+    mixed = _correlated(
+        p,
+        "tfr_shock",
+        "ar1(0, 1, tfr_persistence, standard_normal())",
+        "tfr_region_correlation",
+        "stationary AR(1) deviation of the TFR",
     )
     p.aux(
         "tfr_deviation",
-        f"tfr_sd[{r}] * (sqrt(tfr_region_correlation) * tfr_common_shock + "
-        f"sqrt(1 - tfr_region_correlation) * tfr_own_shock[{r}])",
+        f"sum(tfr_sd[{r}, uncertainty_knot] * uncertainty_knot_weight[uncertainty_knot], "
+        f"'uncertainty_knot') * {mixed}",
         (r,),
         units="1",
         doc="Deviation of the TFR from WPP's medium path (births per woman).",
@@ -135,17 +173,68 @@ def tfr_deviation(p: Parts) -> str:
     return f" + tfr_deviation[{r}]"
 
 
-def mortality_prior_options() -> dict[str, object]:
-    """Extra options of ``mortality_improvement_shift``: one drift per location."""
-    return {"prior_per_element": True, "prior_correlation": REGION_MORTALITY_CORRELATION}
+def log_hazard_sd(p: Parts) -> np.ndarray:
+    """(location, knot): the sd of a shift of all log hazards giving the knots' e0 sd, through
+    each location's life table of that year (its e0's slope in the log hazards)."""
+    from . import life_tables
+
+    years = np.array(KNOTS, dtype=float)
+    hazard = p.paths.hazard(years)  # (R, 2, T, 101)
+    slope = np.zeros(hazard.shape[0:1] + hazard.shape[2:3])
+    for s, sex in enumerate(("female", "male")):
+        low = life_tables.life_expectancy(hazard[:, s] * np.exp(-LOG_STEP), sex)
+        high = life_tables.life_expectancy(hazard[:, s] * np.exp(LOG_STEP), sex)
+        slope += 0.5 * (low - high) / (2 * LOG_STEP)
+    e0_sd = spreads(p.locations, [f"e0_sd_{y}" for y in KNOTS])
+    return e0_sd / slope  # type: ignore[no-any-return]
+
+
+def mortality_deviation(p: Parts) -> str:
+    """Declare the log hazards' stochastic deviation; return the term the level adds."""
+    r = p.r
+    if "uncertainty_knot" not in p.model.dims:
+        add_knots(p)
+    p.param(
+        "log_hazard_sd",
+        log_hazard_sd(p),
+        (r, "uncertainty_knot"),
+        units="1",
+        bounds=(0, 5),
+        doc="Sd of the shift of all log hazards giving bayesLife's e0 sd (WPP 2022) at the "
+        "knots.",
+    )
+    p.param(
+        "e0_region_correlation",
+        REGION_E0_CORRELATION,
+        units="1",
+        bounds=(0, 1),
+        doc="Correlation of the locations' e0 deviations.",
+    )
+    mixed = _correlated(
+        p,
+        "mortality_walk",
+        "random_walk(1)",
+        "e0_region_correlation",
+        "random walk of the log hazards",
+    )
+    p.aux(
+        "mortality_deviation",
+        f"sum(log_hazard_sd[{r}, uncertainty_knot] * uncertainty_knot_weight[uncertainty_knot], "
+        f"'uncertainty_knot') * {mixed} / sqrt(max(time - improvement_from, one_year) / one_year)",
+        (r,),
+        units="1",
+        doc="Shift of all log hazards (a random walk scaled to bayesLife's e0 spread).",
+    )
+    return f" + mortality_deviation[{r}]"
 
 
 def migration_shock(p: Parts) -> str:
     """Declare the net migration rate's shock; return the term net migration adds."""
     r = p.r
+    values = spreads(p.locations, list(SCALARS))
     p.param(
         "migration_rate_sd",
-        spreads(p.locations, "migration_rate_sd"),
+        values[:, 0],
         (r,),
         units="1/year",
         bounds=(0, 1),
@@ -153,15 +242,44 @@ def migration_shock(p: Parts) -> str:
     )
     p.param(
         "migration_persistence",
-        spreads(p.locations, "migration_persistence"),
+        values[:, 1],
         (r,),
         units="1",
         bounds=(0, 1),
         doc="Lag-one-year autocorrelation of the net migration rate (WPP 1950-2021).",
     )
+    p.param(
+        "migration_tail_dof",
+        values[:, 3],
+        (r,),
+        units="1",
+        bounds=(3, TAIL_DRAWS),
+        doc="Degrees of freedom of the Student t of the migration shocks (their kurtosis).",
+    )
+    from ._demography_rates import ensure_dim
+
+    ensure_dim(p.model, "migration_tail_draw", [str(i) for i in range(TAIL_DRAWS)])
+    p.param(
+        "migration_tail_index",
+        np.arange(TAIL_DRAWS, dtype=float),
+        ("migration_tail_draw",),
+        units="1",
+        doc="Index of each squared normal of the chi-square.",
+    )
+    p.aux(
+        "migration_tail_scale",
+        f"sqrt((migration_tail_dof[{r}] - 2) / initial(sum(if_then_else(migration_tail_index"
+        f"[migration_tail_draw] < migration_tail_dof[{r}], standard_normal() ** 2, 0), "
+        "'migration_tail_draw')))",
+        (r,),
+        units="1",
+        doc="A member's scale of its migration shocks, sqrt((nu - 2) / chi2(nu)): the shocks "
+        "are a Student-t process (Shah, Wilson & Ghahramani 2014) of unit variance factor.",
+    )
     p.aux(
         "migration_rate_shock",
-        f"ar1(0, migration_rate_sd[{r}], migration_persistence[{r}], 0)",
+        f"ar1(0, migration_rate_sd[{r}], migration_persistence[{r}], 0) * "
+        f"migration_tail_scale[{r}]",
         (r,),
         units="1/year",
         doc="Deviation of the net migration rate from WPP's path (net migrants per resident).",

@@ -12,18 +12,20 @@ Outputs (see README.md), gzip timestamps zero so a rerun is byte-identical:
 - ``demography_uncertainty.csv``: per location, the spread of its TFR and e0 deviations and the
   spread, persistence and tails of its net migration rate:
 
-  * ``tfr_sd``: the standard deviation of the location's TFR around the medium variant. Each
-    country's is that of bayesTFR's projection as WPP 2022 publishes it (its 80 % interval in
-    2100 over 2 x 1.2816; Alkema et al. 2011, Raftery, Alkema & Gerland 2014); an aggregate's
-    follows from its countries', weighted by their births of 2022, with a correlation
-    ``TFR_CORRELATION`` between countries' deviations (Fosdick & Raftery 2014):
-    ``var = k (sum w_i s_i)^2 + (1 - k) sum (w_i s_i)^2``.
-  * ``e0_sd``: the same for life expectancy at birth (bayesLife, Raftery et al. 2013), weighted
-    by population, with the same correlation rule (``E0_CORRELATION``).
+  * ``tfr_sd_YYYY`` (YYYY in ``KNOTS``): the standard deviation of the location's TFR around
+    the medium variant in that year. Each country's is that of bayesTFR's projection as WPP
+    2022 publishes it (its 80 % interval over 2 x 1.2816; Alkema et al. 2011, Raftery, Alkema &
+    Gerland 2014); an aggregate's follows from its countries', weighted by their births of
+    2022, with a correlation ``TFR_CORRELATION`` between countries' deviations (Fosdick &
+    Raftery 2014): ``var = k (sum w_i s_i)^2 + (1 - k) sum (w_i s_i)^2``.
+  * ``e0_sd_YYYY``: the same for life expectancy at birth, both sexes (bayesLife, Raftery et
+    al. 2013), weighted by population, correlation ``E0_CORRELATION``.
   * ``migration_rate_sd``, ``migration_persistence``, ``migration_kurtosis``: an AR(1) fitted by
     least squares to the location's net migration rate (net migrants per resident a year) of
     WPP 2022's estimates 1950-2021: the stationary standard deviation, the lag-one
-    autocorrelation and the excess kurtosis of the innovations (crises: wars, refugee flows).
+    autocorrelation and the excess kurtosis of the innovations (crises: wars, refugee flows);
+    ``migration_tail_dof``: the degrees of freedom of the Student t of that kurtosis
+    (6 / (nu - 4), Lange, Little & Taylor 1989 for t-distributed errors), within 5..30.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ TFR_CORRELATION = 0.2
 #: expectancy, Oeppen & Vaupel 2002; bayesLife's joint female-male model, Raftery et al. 2013).
 E0_CORRELATION = 0.2
 MIGRATION_YEARS = (1950, 2021)
+#: Years at which the TFR's and e0's spreads are given (linear in between).
+KNOTS = (2022, 2030, 2040, 2050, 2060, 2070, 2080, 2090, 2100)
 
 
 def read_wpp(shared: Path, name: str) -> pd.DataFrame:
@@ -116,8 +120,6 @@ def uncertainty_table(shared: Path) -> pd.DataFrame:
     groups = member_countries(locations)
     tfr_l, tfr_u = read_wpp(shared, "tfrproj80l"), read_wpp(shared, "tfrproj80u")
     e0_l, e0_u = read_wpp(shared, "e0Bproj80l"), read_wpp(shared, "e0Bproj80u")
-    tfr_sd = (tfr_u["2100"] - tfr_l["2100"]) / (2 * Z80)
-    e0_sd = (e0_u["2100"] - e0_l["2100"]) / (2 * Z80)
     births = read_wpp(shared, "birthsprojMed")["2022"]
     population = read_wpp(shared, "popprojMed")["2022"]
     rows = []
@@ -132,14 +134,38 @@ def uncertainty_table(shared: Path) -> pd.DataFrame:
             {
                 "location": loc["location"],
                 "location_code": code,
-                "tfr_sd": round(aggregate_sd(tfr_sd, births, group, TFR_CORRELATION), 6),
-                "e0_sd": round(aggregate_sd(e0_sd, population, group, E0_CORRELATION), 6),
+                **{
+                    f"tfr_sd_{y}": round(
+                        aggregate_sd(spread(tfr_l, tfr_u, y), births, group, TFR_CORRELATION), 6
+                    )
+                    for y in KNOTS
+                },
+                **{
+                    f"e0_sd_{y}": round(
+                        aggregate_sd(spread(e0_l, e0_u, y), population, group, E0_CORRELATION), 6
+                    )
+                    for y in KNOTS
+                },
                 "migration_rate_sd": round(m_sd, 8),
                 "migration_persistence": round(m_rho, 6),
                 "migration_kurtosis": round(m_kurt, 4),
+                "migration_tail_dof": tail_dof(m_kurt),
             }
         )
     return pd.DataFrame(rows)
+
+
+def spread(lower: pd.DataFrame, upper: pd.DataFrame, year: int) -> pd.Series:
+    """Each location's sd in ``year`` from its 80 % interval (a normal's 2 x 1.2816 sd)."""
+    return (upper[str(year)] - lower[str(year)]) / (2 * Z80)
+
+
+def tail_dof(excess_kurtosis: float) -> int:
+    """Degrees of freedom of the Student t with that excess kurtosis, 6 / (nu - 4), rounded
+    and kept within 5..30 (30: close to normal; NaN or light tails give 30)."""
+    if not np.isfinite(excess_kurtosis) or excess_kurtosis <= 6 / 26:
+        return 30
+    return int(np.clip(round(4 + 6 / excess_kurtosis), 5, 30))
 
 
 def member_countries(locations: pd.DataFrame) -> dict[int, list[int]]:
