@@ -18,7 +18,7 @@ written by ``models/data/build_uncertainty.py`` from WPP 2022 (its docstring tel
   (``e0_sd``, both sexes), divided by the slope of the location's e0 in its log hazards at
   that year's WPP life table (``log_hazard_sd``). It replaces the prior of
   ``mortality_improvement_shift`` (Lee & Miller's drift), which would count it twice.
-  Locations correlate as fertility's (``REGION_E0_CORRELATION``).
+  Locations' walks are independent, as bayesLife's countries' (``REGION_E0_CORRELATION``).
 - **Net migration**: an AR(1) deviation of the net migration rate (net migrants per resident a
   year) with the persistence and stationary spread of the location's WPP 1950-2021 estimates
   (``migration_rate_sd``, ``migration_persistence``), times the population. Crises give heavier
@@ -70,8 +70,10 @@ TFR_PERSISTENCE = TFR_PERSISTENCE_5Y**0.2
 #: Correlation of locations' TFR deviations (Fosdick & Raftery 2014: of the order of 0.1-0.3;
 #: the build script's value between countries, kept between locations).
 REGION_TFR_CORRELATION = 0.2
-#: Correlation of locations' e0 deviations (the same order as fertility's).
-REGION_E0_CORRELATION = 0.2
+#: Correlation of locations' e0 deviations: none, as bayesLife's countries (Raftery et al. 2013).
+REGION_E0_CORRELATION = 0.0
+#: The correlations' priors: uniform over Fosdick & Raftery's order of magnitude.
+CORRELATION_RANGE = (0.1, 0.3)
 #: Half-width of the finite difference of e0 in the log hazards.
 LOG_STEP = 0.05
 SCALARS = ("migration_rate_sd", "migration_persistence", "migration_kurtosis", "migration_tail_dof")
@@ -122,9 +124,7 @@ def _correlated(p: Parts, name: str, process: str, correlation: str, what: str) 
     r = p.r
     p.aux(f"{name}_common", process, units="1", doc=f"Standardised {what} the locations share.")
     p.aux(f"{name}_own", process, (r,), units="1", doc=f"Each location's own standardised {what}.")
-    return (
-        f"(sqrt({correlation}) * {name}_common + sqrt(1 - {correlation}) * {name}_own[{r}])"
-    )
+    return f"(sqrt({correlation}) * {name}_common + sqrt(1 - {correlation}) * {name}_own[{r}])"
 
 
 def tfr_deviation(p: Parts) -> str:
@@ -153,7 +153,8 @@ def tfr_deviation(p: Parts) -> str:
         REGION_TFR_CORRELATION,
         units="1",
         bounds=(0, 1),
-        doc="Correlation of the locations' TFR deviations (Fosdick & Raftery 2014).",
+        prior=("uniform", *CORRELATION_RANGE),
+        doc="Correlation of the locations' TFR deviations (Fosdick & Raftery 2014: 0.1-0.3).",
     )
     mixed = _correlated(
         p,
@@ -200,15 +201,14 @@ def mortality_deviation(p: Parts) -> str:
         (r, "uncertainty_knot"),
         units="1",
         bounds=(0, 5),
-        doc="Sd of the shift of all log hazards giving bayesLife's e0 sd (WPP 2022) at the "
-        "knots.",
+        doc="Sd of the shift of all log hazards giving bayesLife's e0 sd (WPP 2022) at the knots.",
     )
     p.param(
         "e0_region_correlation",
         REGION_E0_CORRELATION,
         units="1",
         bounds=(0, 1),
-        doc="Correlation of the locations' e0 deviations.",
+        doc="Correlation of the locations' e0 deviations (bayesLife's are independent).",
     )
     mixed = _correlated(
         p,

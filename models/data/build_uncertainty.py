@@ -47,9 +47,11 @@ Z80 = 1.2815515655446004  # standard normal 90th percentile
 #: function of contiguity, a common colonizer and a shared UN region; its estimates for
 #: countries of one region are of the order of 0.1-0.3). One value for every pair here.
 TFR_CORRELATION = 0.2
-#: Countries' e0 errors correlate more than TFR's (a common frontier of best-practice life
-#: expectancy, Oeppen & Vaupel 2002; bayesLife's joint female-male model, Raftery et al. 2013).
-E0_CORRELATION = 0.2
+#: bayesLife projects each country's e0 independently given the world-level parameters
+#: (Raftery et al. 2013; WPP 2022 aggregates those trajectories), so countries' e0 deviations
+#: are uncorrelated here. (With 0.2, the e0 80 % intervals of Europe and Sub-Saharan Africa were
+#: 1.6 times WPP's in the ensemble of tests/models/test_demography_uncertainty.py.)
+E0_CORRELATION = 0.0
 MIGRATION_YEARS = (1950, 2021)
 #: Years at which the TFR's and e0's spreads are given (linear in between).
 KNOTS = (2022, 2030, 2040, 2050, 2060, 2070, 2080, 2090, 2100)

@@ -10,18 +10,7 @@ import pytest
 import engine
 from models import _demography_uncertainty as uncertain
 from models import demography, wpp
-
-def _load_build_script():
-    import importlib.util
-
-    path = uncertain.DATA / "build_uncertainty.py"
-    spec = importlib.util.spec_from_file_location("build_uncertainty", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build_uncertainty = _load_build_script()
+from models.data import build_uncertainty
 
 MEMBERS = 200
 INTERVALS = uncertain.DATA / "wpp2022_intervals.csv.gz"
@@ -30,7 +19,10 @@ INTERVALS = uncertain.DATA / "wpp2022_intervals.csv.gz"
 def test_off_by_default_and_the_deterministic_model_is_unchanged():
     plain = demography.build(["Europe"], stop=2024)
     assert "tfr_deviation" not in plain.variables
-    assert plain.content_hash() == demography.build(["Europe"], stop=2024, uncertainty=False).content_hash()
+    assert (
+        plain.content_hash()
+        == demography.build(["Europe"], stop=2024, uncertainty=False).content_hash()
+    )
     shocked = demography.build(["Europe"], stop=2024, uncertainty=True)
     assert {"tfr_deviation", "migration_rate_shock"} <= set(shocked.variables)
     assert shocked.content_hash() != plain.content_hash()
@@ -95,7 +87,8 @@ def ensemble_ratios(locations: list[str]) -> pd.DataFrame:
                 {
                     "location": loc,
                     "year": year,
-                    "pop80": width(pop, 0.1) / np.ptp(ref.loc["population", ["lower80", "upper80"]]),
+                    "pop80": width(pop, 0.1)
+                    / np.ptp(ref.loc["population", ["lower80", "upper80"]]),
                     "pop95": width(pop, 0.025)
                     / np.ptp(ref.loc["population", ["lower95", "upper95"]]),
                     "median": np.median(pop) / ref.loc["population", "median"] - 1,
@@ -108,7 +101,9 @@ def ensemble_ratios(locations: list[str]) -> pd.DataFrame:
 
 @pytest.fixture(scope="module", params=["subregions", "default"])
 def ratios(request):
-    locations = list(wpp.SUBREGIONS if request.param == "subregions" else demography.DEFAULT_LOCATIONS)
+    locations = list(
+        wpp.SUBREGIONS if request.param == "subregions" else demography.DEFAULT_LOCATIONS
+    )
     return ensemble_ratios(locations)
 
 
