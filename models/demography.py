@@ -26,7 +26,10 @@ any location of WPP (all 237 countries and areas, the regions, subregions and ag
   uncertainty of future mortality is a prior on a shift of the yearly rate of decline of all
   hazards (``mortality_improvement_shift``), the Lee-Carter drift (Lee & Carter 1992), whose
   standard error for national forecasts is of the order of 0.3-0.5 % a year (Lee & Miller 2001);
-  ``mortality_shock`` is a lever (epidemics, wars).
+  ``mortality_shock`` is a lever (epidemics, wars). ``build(..., uncertainty=True)`` adds
+  stochastic deviations of the TFR, the log hazards and the net migration rate, with the
+  spreads of bayesTFR, bayesLife and WPP's past migration (the walk replaces the drift's
+  prior; :mod:`models._demography_uncertainty`).
 - **Fertility**: WPP's total fertility rate and the age pattern of its age-specific rates, for
   the women present over the year, ``0.5 * (F(x) + S(x) F(x+1))`` per woman aged x at the start
   (Preston et al. 2001, ch. 6); the lever ``tfr_adjustment`` (births per woman) is phased in over
