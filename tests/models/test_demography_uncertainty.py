@@ -133,10 +133,12 @@ WIDE_WITH_MIGRATION = (
 )
 TFR_NARROW = (
     "TFR 80 % in 2100: Northern Africa 0.75, Western Asia 0.76, Central Asia 0.78, Caribbean "
-    "0.79 (aggregates whose WPP spread exceeds our correlated aggregation of their countries')"
+    "0.79; Central America 2050 0.79 (aggregates whose WPP spread exceeds our correlated "
+    "aggregation of their countries')"
 )
 E0_NARROW = (
-    "e0 80 % in 2100: Caribbean 0.69, Middle Africa 0.79; Northern Africa (a default region) 0.76"
+    "e0 80 %: Caribbean 0.80 (2050) and 0.69 (2100), Middle Africa 0.79 (2100); Northern "
+    "Africa (a default region) 0.76 (2100)"
 )
 
 
