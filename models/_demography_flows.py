@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _demography_uncertainty as uncertain
 from . import life_tables, migration_profiles, vital_rates
 from ._demography_rates import AGE_GROUPS, SEXES, Parts
 from .life_tables import rogers_castro
@@ -165,10 +166,11 @@ def add_net_migration(p: Parts, profiles: migration_profiles.Profiles) -> None:
     than there are."""
     param, aux, model, paths, r, dims3 = p.param, p.aux, p.model, p.paths, p.r, p.dims3
     base_year = p.base_year
+    shock = uncertain.migration_shock(p) if p.uncertainty else ""
     aux(
         "net_migration_total",
         f"net_migration_scale[{r}] * sum(net_migration_path[{r}, "
-        "calendar_year] * calendar_year_weight[calendar_year], 'calendar_year')",
+        f"calendar_year] * calendar_year_weight[calendar_year], 'calendar_year'){shock}",
         (r,),
         units="person/year",
         doc="Net international migration a year.",

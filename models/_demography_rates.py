@@ -15,6 +15,7 @@ import numpy as np
 
 import engine
 
+from . import _demography_uncertainty as uncertain
 from . import life_tables, vital_rates
 
 AGES = tuple(str(a) for a in range(101))  # "100" is 100 and over
@@ -37,6 +38,7 @@ class Parts:
     base_year: int
     jump_off: int | None
     migration: bool
+    uncertainty: bool = False
 
     @property
     def dims3(self) -> tuple[str, str, str]:
@@ -141,14 +143,16 @@ def add_mortality(p: Parts) -> None:
         doc="Log factor of each calendar year's hazards giving WPP 2022's life "
         "expectancy at birth of that year (0 where unknown, after a jump-off).",
     )
+    # With uncertainty, a random walk scaled to bayesLife's spread replaces the drift's prior.
+    prior = {} if p.uncertainty else {"prior": ("normal", 0.0, IMPROVEMENT_SHIFT_SD)}
     param(
         "mortality_improvement_shift",
         0.0,
         units="1/year",
         bounds=(-0.05, 0.05),
-        prior=("normal", 0.0, IMPROVEMENT_SHIFT_SD),
         doc="Uncertain extra yearly decline of all hazards after improvement_from (a shift "
         "of the Lee-Carter drift; sd 0.4%/year after Lee & Miller 2001).",
+        **prior,
     )
     param(
         "improvement_from",
@@ -165,12 +169,13 @@ def add_mortality(p: Parts) -> None:
         bounds=(-1, 2),
         doc="Lever: a shift of the log hazards (epidemics, wars).",
     )
+    deviation = uncertain.mortality_deviation(p) if p.uncertainty else ""
     for suffix, when in (("", "step_midpoint"), ("_at_time", "time")):
         aux(
             f"mortality_level{suffix}",
             f"sum(log_mortality_scale[{r}, sex, calendar_year] * calendar_year_weight{suffix}"
             f"[calendar_year], 'calendar_year') + mortality_shock[{r}] - "
-            f"mortality_improvement_shift * max({when} - improvement_from, 0)",
+            f"mortality_improvement_shift * max({when} - improvement_from, 0){deviation}",
             (r, "sex"),
             units="1",
             doc=f"Log factor of all hazards at {when} (WPP's e0, levers, prior).",
@@ -320,11 +325,12 @@ def add_fertility(p: Parts) -> None:
         bounds=(1, 50),
         doc="Years over which tfr_adjustment is phased in.",
     )
+    deviation = uncertain.tfr_deviation(p) if p.uncertainty else ""  # after mortality's knots
     aux(
         "tfr",
         f"max(sum(tfr_path[{r}, calendar_year] * calendar_year_weight[calendar_year], "
         f"'calendar_year') + tfr_adjustment[{r}] * min(max((step_midpoint - "
-        "tfr_adjustment_from) / tfr_adjustment_years, 0), 1), 0)",
+        f"tfr_adjustment_from) / tfr_adjustment_years, 0), 1){deviation}, 0)",
         (r,),
         units="1",
         doc="Total fertility rate, births per woman.",

@@ -26,7 +26,10 @@ any location of WPP (all 237 countries and areas, the regions, subregions and ag
   uncertainty of future mortality is a prior on a shift of the yearly rate of decline of all
   hazards (``mortality_improvement_shift``), the Lee-Carter drift (Lee & Carter 1992), whose
   standard error for national forecasts is of the order of 0.3-0.5 % a year (Lee & Miller 2001);
-  ``mortality_shock`` is a lever (epidemics, wars).
+  ``mortality_shock`` is a lever (epidemics, wars). ``build(..., uncertainty=True)`` adds
+  stochastic deviations of the TFR, the log hazards and the net migration rate, with the
+  spreads of bayesTFR, bayesLife and WPP's past migration (the walk replaces the drift's
+  prior; :mod:`models._demography_uncertainty`).
 - **Fertility**: WPP's total fertility rate and the age pattern of its age-specific rates, for
   the women present over the year, ``0.5 * (F(x) + S(x) F(x+1))`` per woman aged x at the start
   (Preston et al. 2001, ch. 6); the lever ``tfr_adjustment`` (births per woman) is phased in over
@@ -153,6 +156,7 @@ def build(
     base_year: int | None = None,
     jump_off: int | None = None,
     values: Mapping[str, Any] | None = None,
+    uncertainty: bool = False,
 ) -> engine.Model:
     """The demography model of ``locations`` (WPP 2022 names), from ``start`` to ``stop``.
 
@@ -172,6 +176,10 @@ def build(
         :mod:`models.vital_rates`).
     values : mapping, optional
         Default parameter values to replace, by name (a number, an array, or {region: value}).
+    uncertainty : bool
+        Add the stochastic components (:mod:`models._demography_uncertainty`): AR(1)
+        deviations of the TFR and of the net migration rate, one mortality drift per location.
+        Off by default: the deterministic model (and its content hash) is unchanged.
 
     Returns
     -------
@@ -203,6 +211,7 @@ def build(
         base_year=int(start) if base_year is None else base_year,
         jump_off=jump_off,
         values=values,
+        uncertainty=uncertainty,
     )
     return m
 
@@ -217,8 +226,11 @@ def add_to(
     values: Mapping[str, Any] | None = None,
     paths: vital_rates.InputPaths | None = None,
     initial: np.ndarray | None = None,
+    uncertainty: bool = False,
 ) -> dict[str, str]:
     """Add demography to ``model``, whose ``regions_dim`` lists WPP locations.
+
+    ``uncertainty`` adds the stochastic components (see :func:`build`).
 
     ``paths`` and ``initial`` (region, sex, age), both given, replace the WPP figures of the
     regions (which then need not be WPP locations; :mod:`models.world_partition`); only with
@@ -262,6 +274,7 @@ def add_to(
         base_year=base_year,
         jump_off=jump_off,
         migration=migration,
+        uncertainty=uncertainty,
     )
     rates.add_dims(p)
     rates.add_time_weights(p)

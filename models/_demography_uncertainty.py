@@ -1,0 +1,287 @@
+"""The demography model's uncertainty: shocks to fertility and net migration, a drift of mortality.
+
+Private to :mod:`models.demography`; declared only by ``build(..., uncertainty=True)`` (or
+``add_to(..., uncertainty=True)``), so the deterministic model and its content hash are
+unchanged without it. Every spread comes from ``models/data/demography_uncertainty.csv``,
+written by ``models/data/build_uncertainty.py`` from WPP 2022 (its docstring tells how):
+
+- **Fertility** (bayesTFR: Alkema et al. 2011; Raftery, Alkema & Gerland 2014): the TFR is WPP's
+  medium path plus ``sd(t) z(t)``: ``sd(t)`` the location's spread of bayesTFR's projection as
+  WPP 2022 publishes it (``tfr_sd``, linear between ``KNOTS``; an aggregate's from its
+  countries' with correlated errors), ``z`` a stationary standardised AR(1) with the phase-III
+  persistence 0.9 per five-year period (``TFR_PERSISTENCE``, 0.9 ** (1/5) a year). Locations'
+  deviations correlate (Fosdick & Raftery 2014): a common process and each location's own,
+  ``sqrt(k) common + sqrt(1 - k) own``, correlation ``k = REGION_TFR_CORRELATION``.
+- **Mortality** (bayesLife: Raftery et al. 2013; Lee & Carter 1992): all log hazards shift by
+  ``sd(t) W(t) / sqrt(t - t0)``, ``W`` a random walk (a Lee-Carter index's), so the shift is a
+  random walk whose sd at t is ``sd(t)``: the e0 spread of bayesLife as WPP 2022 publishes it
+  (``e0_sd``, both sexes), divided by the slope of the location's e0 in its log hazards at
+  that year's WPP life table (``log_hazard_sd``). It replaces the prior of
+  ``mortality_improvement_shift`` (Lee & Miller's drift), which would count it twice.
+  Locations' walks are independent, as bayesLife's countries' (``REGION_E0_CORRELATION``).
+- **Net migration**: an AR(1) deviation of the net migration rate (net migrants per resident a
+  year) with the persistence and stationary spread of the location's WPP 1950-2021 estimates
+  (``migration_rate_sd``, ``migration_persistence``), times the population. Crises give heavier
+  tails: each member's path is scaled by ``sqrt((nu - 2) / chi2(nu))`` drawn once, a Student-t
+  process (Shah, Wilson & Ghahramani 2014) with the variance of the AR(1), ``nu`` from the
+  excess kurtosis of the fitted innovations (``migration_tail_dof``). Locations draw
+  independent shocks. WPP 2022's intervals hold migration at its medium path; ours are wider
+  where migration matters.
+
+Sources
+-------
+- Alkema, L., Raftery, A. E., Gerland, P., Clark, S. J., Pelletier, F., Buettner, T. & Heilig,
+  G. K. (2011). Probabilistic projections of the total fertility rate for all countries.
+  Demography 48(3), 815-839.
+- Raftery, A. E., Alkema, L. & Gerland, P. (2014). Bayesian population projections for the
+  United Nations. Statistical Science 29(1), 58-68.
+- Fosdick, B. K. & Raftery, A. E. (2014). Regional probabilistic fertility forecasting by
+  modeling between-country correlations. Demographic Research 30(35), 1011-1034.
+- Raftery, A. E., Chunn, J. L., Gerland, P. & Sevcikova, H. (2013). Bayesian probabilistic
+  projections of life expectancy for all countries. Demography 50(3), 777-801.
+- Lee, R. D. & Carter, L. R. (1992). Modeling and forecasting U.S. mortality. JASA 87(419),
+  659-671.
+- Shah, A., Wilson, A. G. & Ghahramani, Z. (2014). Student-t processes as alternatives to
+  Gaussian processes. AISTATS 2014, PMLR 33, 877-885.
+- United Nations, DESA, Population Division (2022). World Population Prospects 2022 (CC BY 3.0
+  IGO): probabilistic projections (80 % and 95 % intervals) and net migration estimates.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+import engine
+
+if TYPE_CHECKING:
+    from ._demography_rates import Parts
+
+DATA = Path(__file__).resolve().parent / "data"
+#: Years at which the spreads of the TFR and e0 are given (``demography_uncertainty.csv``).
+KNOTS = (2022, 2030, 2040, 2050, 2060, 2070, 2080, 2090, 2100)
+#: bayesTFR's phase-III AR(1) persistence, per five-year period (Raftery, Alkema & Gerland 2014)
+TFR_PERSISTENCE_5Y = 0.9
+TFR_PERSISTENCE = TFR_PERSISTENCE_5Y**0.2
+#: Correlation of locations' TFR deviations (Fosdick & Raftery 2014: of the order of 0.1-0.3;
+#: the build script's value between countries, kept between locations).
+REGION_TFR_CORRELATION = 0.2
+#: Correlation of locations' e0 deviations: none, as bayesLife's countries (Raftery et al. 2013).
+REGION_E0_CORRELATION = 0.0
+#: The correlations' priors: uniform over Fosdick & Raftery's order of magnitude.
+CORRELATION_RANGE = (0.1, 0.3)
+#: Half-width of the finite difference of e0 in the log hazards.
+LOG_STEP = 0.05
+SCALARS = ("migration_rate_sd", "migration_persistence", "migration_kurtosis", "migration_tail_dof")
+TAIL_DRAWS = 30  # the largest degrees of freedom of the migration shocks' Student t
+
+
+@cache
+def _table() -> dict[str, dict[str, float]]:
+    with open(DATA / "demography_uncertainty.csv", newline="") as f:
+        return {
+            row["location"]: {c: float(v or "nan") for c, v in row.items() if c != "location"}
+            for row in csv.DictReader(f)
+        }
+
+
+def spreads(locations: list[str], columns: list[str]) -> np.ndarray:
+    """Columns of ``demography_uncertainty.csv`` for ``locations`` (0 where WPP has none),
+    shape (location, column)."""
+    table = _table()
+    missing = [x for x in locations if x not in table]
+    if missing:
+        raise engine.SpecError(
+            f"demography uncertainty: no spreads for {missing}; rebuild "
+            "models/data/demography_uncertainty.csv (models/data/build_uncertainty.py)"
+        )
+    return np.nan_to_num(np.array([[table[x][c] for c in columns] for x in locations]), nan=0.0)
+
+
+def add_knots(p: Parts) -> None:
+    """The knots of the spreads' paths and their interpolation weights at the save time."""
+    from ._demography_rates import _hat, _knot_params, ensure_dim
+
+    knots = np.array(KNOTS, dtype=float)
+    ensure_dim(p.model, "uncertainty_knot", [str(k) for k in KNOTS])
+    _knot_params(p.param, "uncertainty_knot", knots, "the spreads of the TFR and e0")
+    p.aux(
+        "uncertainty_knot_weight",
+        _hat("uncertainty_knot", "time", knots),
+        ("uncertainty_knot",),
+        units="1",
+        doc="Linear-interpolation weight of each knot of the spreads.",
+    )
+
+
+def _correlated(p: Parts, name: str, process: str, correlation: str, what: str) -> str:
+    """A standardised process shared by the locations plus each location's own, mixed so that
+    locations correlate at ``correlation``; returns the mixed expression."""
+    r = p.r
+    p.aux(f"{name}_common", process, units="1", doc=f"Standardised {what} the locations share.")
+    p.aux(f"{name}_own", process, (r,), units="1", doc=f"Each location's own standardised {what}.")
+    return f"(sqrt({correlation}) * {name}_common + sqrt(1 - {correlation}) * {name}_own[{r}])"
+
+
+def tfr_deviation(p: Parts) -> str:
+    """Declare the TFR's stochastic deviation; return the term the TFR adds."""
+    r = p.r
+    if "uncertainty_knot" not in p.model.dims:
+        add_knots(p)
+    p.param(
+        "tfr_sd",
+        spreads(p.locations, [f"tfr_sd_{y}" for y in KNOTS]),
+        (r, "uncertainty_knot"),
+        units="1",
+        bounds=(0, 3),
+        doc="Sd of the TFR around WPP's medium at the knots (bayesTFR via WPP 2022).",
+    )
+    p.param(
+        "tfr_persistence",
+        TFR_PERSISTENCE,
+        units="1",
+        bounds=(0, 1),
+        doc="Lag-one-year autocorrelation of the TFR deviation (bayesTFR phase III, 0.9 per "
+        "five years).",
+    )
+    p.param(
+        "tfr_region_correlation",
+        REGION_TFR_CORRELATION,
+        units="1",
+        bounds=(0, 1),
+        prior=("uniform", *CORRELATION_RANGE),
+        doc="Correlation of the locations' TFR deviations (Fosdick & Raftery 2014: 0.1-0.3).",
+    )
+    mixed = _correlated(
+        p,
+        "tfr_shock",
+        "ar1(0, 1, tfr_persistence, standard_normal())",
+        "tfr_region_correlation",
+        "stationary AR(1) deviation of the TFR",
+    )
+    p.aux(
+        "tfr_deviation",
+        f"sum(tfr_sd[{r}, uncertainty_knot] * uncertainty_knot_weight[uncertainty_knot], "
+        f"'uncertainty_knot') * {mixed}",
+        (r,),
+        units="1",
+        doc="Deviation of the TFR from WPP's medium path (births per woman).",
+    )
+    return f" + tfr_deviation[{r}]"
+
+
+def log_hazard_sd(p: Parts) -> np.ndarray:
+    """(location, knot): the sd of a shift of all log hazards giving the knots' e0 sd, through
+    each location's life table of that year (its e0's slope in the log hazards)."""
+    from . import life_tables
+
+    years = np.array(KNOTS, dtype=float)
+    hazard = p.paths.hazard(years)  # (R, 2, T, 101)
+    slope = np.zeros(hazard.shape[0:1] + hazard.shape[2:3])
+    for s, sex in enumerate(("female", "male")):
+        low = life_tables.life_expectancy(hazard[:, s] * np.exp(-LOG_STEP), sex)
+        high = life_tables.life_expectancy(hazard[:, s] * np.exp(LOG_STEP), sex)
+        slope += 0.5 * (low - high) / (2 * LOG_STEP)
+    e0_sd = spreads(p.locations, [f"e0_sd_{y}" for y in KNOTS])
+    return e0_sd / slope  # type: ignore[no-any-return]
+
+
+def mortality_deviation(p: Parts) -> str:
+    """Declare the log hazards' stochastic deviation; return the term the level adds."""
+    r = p.r
+    if "uncertainty_knot" not in p.model.dims:
+        add_knots(p)
+    p.param(
+        "log_hazard_sd",
+        log_hazard_sd(p),
+        (r, "uncertainty_knot"),
+        units="1",
+        bounds=(0, 5),
+        doc="Sd of the shift of all log hazards giving bayesLife's e0 sd (WPP 2022) at the knots.",
+    )
+    p.param(
+        "e0_region_correlation",
+        REGION_E0_CORRELATION,
+        units="1",
+        bounds=(0, 1),
+        doc="Correlation of the locations' e0 deviations (bayesLife's are independent).",
+    )
+    mixed = _correlated(
+        p,
+        "mortality_walk",
+        "random_walk(1)",
+        "e0_region_correlation",
+        "random walk of the log hazards",
+    )
+    p.aux(
+        "mortality_deviation",
+        f"sum(log_hazard_sd[{r}, uncertainty_knot] * uncertainty_knot_weight[uncertainty_knot], "
+        f"'uncertainty_knot') * {mixed} / sqrt(max(time - improvement_from, one_year) / one_year)",
+        (r,),
+        units="1",
+        doc="Shift of all log hazards (a random walk scaled to bayesLife's e0 spread).",
+    )
+    return f" + mortality_deviation[{r}]"
+
+
+def migration_shock(p: Parts) -> str:
+    """Declare the net migration rate's shock; return the term net migration adds."""
+    r = p.r
+    values = spreads(p.locations, list(SCALARS))
+    p.param(
+        "migration_rate_sd",
+        values[:, 0],
+        (r,),
+        units="1/year",
+        bounds=(0, 1),
+        doc="Stationary sd of the net migration rate (AR(1) of WPP 1950-2021 estimates).",
+    )
+    p.param(
+        "migration_persistence",
+        values[:, 1],
+        (r,),
+        units="1",
+        bounds=(0, 1),
+        doc="Lag-one-year autocorrelation of the net migration rate (WPP 1950-2021).",
+    )
+    p.param(
+        "migration_tail_dof",
+        values[:, 3],
+        (r,),
+        units="1",
+        bounds=(3, TAIL_DRAWS),
+        doc="Degrees of freedom of the Student t of the migration shocks (their kurtosis).",
+    )
+    from ._demography_rates import ensure_dim
+
+    ensure_dim(p.model, "migration_tail_draw", [str(i) for i in range(TAIL_DRAWS)])
+    p.param(
+        "migration_tail_index",
+        np.arange(TAIL_DRAWS, dtype=float),
+        ("migration_tail_draw",),
+        units="1",
+        doc="Index of each squared normal of the chi-square.",
+    )
+    p.aux(
+        "migration_tail_scale",
+        f"sqrt((migration_tail_dof[{r}] - 2) / initial(sum(if_then_else(migration_tail_index"
+        f"[migration_tail_draw] < migration_tail_dof[{r}], standard_normal() ** 2, 0), "
+        "'migration_tail_draw')))",
+        (r,),
+        units="1",
+        doc="A member's scale of its migration shocks, sqrt((nu - 2) / chi2(nu)): the shocks "
+        "are a Student-t process (Shah, Wilson & Ghahramani 2014) of unit variance factor.",
+    )
+    p.aux(
+        "migration_rate_shock",
+        f"ar1(0, migration_rate_sd[{r}], migration_persistence[{r}], 0) * "
+        f"migration_tail_scale[{r}]",
+        (r,),
+        units="1/year",
+        doc="Deviation of the net migration rate from WPP's path (net migrants per resident).",
+    )
+    return f" + migration_rate_shock[{r}] * total_population[{r}]"
