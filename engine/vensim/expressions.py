@@ -91,10 +91,17 @@ class _ExpressionMapper:
         if ops == ["negative"]:
             inner = self.expr(args[0])
             return Num(-inner.value) if isinstance(inner, Num) else Unary("-", inner)
-        out = self.expr(args[0])
-        for op, arg in zip(ops, args[1:]):
+        for op in ops:
             if op not in _ARITH:
                 raise self.fail(f"operator {op!r} is not supported.")
+        if set(ops) == {"^"}:
+            # Exponentiation groups to the right in Vensim and XMILE: 4^3^2 is 4^(3^2).
+            out = self.expr(args[-1])
+            for arg in reversed(args[:-1]):
+                out = Binary("**", self.expr(arg), out)
+            return out
+        out = self.expr(args[0])
+        for op, arg in zip(ops, args[1:]):
             out = Binary(_ARITH[op], out, self.expr(arg))
         return out
 

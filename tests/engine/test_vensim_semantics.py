@@ -1,0 +1,142 @@
+"""Vensim and XMILE semantics that once gave a wrong number without an error (issue 16).
+
+Each has a small model of its own, checked against the value Vensim's documented rule gives,
+and the SDXorg model where it was found, checked against the tool's own output (read from
+``../shared/conformance``; skipped when that folder is absent).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import engine
+from engine.testing import assert_frames_close, to_vensim_frame
+from tests.conftest import TEST_MODELS
+from tests.engine.test_vensim import write_mdl
+
+needs_models = pytest.mark.skipif(
+    not TEST_MODELS.exists(), reason=f"shared conformance models not found at {TEST_MODELS}"
+)
+
+
+def write_xmile(path: Path, variables: str, *, stop: float = 4, dt: float = 1) -> Path:
+    """An XMILE file of the given ``<variables>`` content (run from 0 to ``stop``)."""
+    path.write_text(
+        f"""<xmile xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0" version="1.0">
+    <header><vendor>test</vendor><product lang="en">test</product></header>
+    <sim_specs method="Euler" time_units="Months">
+        <start>0</start><stop>{stop}</stop><dt>{dt}</dt>
+    </sim_specs>
+    <model><variables>{variables}</variables></model>
+</xmile>
+"""
+    )
+    return path
+
+
+def first_row(path: Path) -> pd.Series:
+    return to_vensim_frame(engine.simulate(engine.load(path))).iloc[0]
+
+
+# ---------------------------------------------------------------- exponentiation
+def test_vensim_exponentiation_groups_to_the_right(tmp_path):
+    """Vensim reads ``a^b^c`` as ``a^(b^c)`` and a minus sign before a power as the negative
+    of the power (the SDXorg arithmetics model: 4^3^2 = 262144)."""
+    path = write_mdl(
+        tmp_path / "powers.mdl",
+        """
+a = 4 | b = 3 | c = 2 | d = 1.2 |
+chain = a^b^c |
+grouped left = (a^b)^c |
+three = 30^d^d |
+negative base = -c^c |
+negative exponent = c^-c^-b |
+mixed = 2 * a^b^c / 8 |
+""",
+    )
+    row = first_row(path)
+    assert row["chain"] == 4.0 ** (3.0**2.0) == 262144.0
+    assert row["grouped left"] == (4.0**3.0) ** 2.0
+    assert row["three"] == pytest.approx(30.0 ** (1.2**1.2), rel=1e-12)
+    assert row["negative base"] == -4.0
+    assert row["negative exponent"] == pytest.approx(2.0 ** (-(2.0**-3.0)), rel=1e-12)
+    assert row["mixed"] == 2 * 262144.0 / 8
+
+
+def test_xmile_exponentiation_groups_to_the_right(tmp_path):
+    path = write_xmile(
+        tmp_path / "powers.xmile",
+        """<aux name="base"><eqn>1.2</eqn></aux>
+           <aux name="chain"><eqn>30 ^ base ^ base</eqn></aux>""",
+    )
+    assert first_row(path)["chain"] == pytest.approx(30.0 ** (1.2**1.2), rel=1e-12)
+
+
+# ---------------------------------------------------------------- XMILE names
+def test_xmile_names_use_spaces_for_underscores(tmp_path):
+    """XMILE treats ``_`` in a name as a space; the output names the variable with spaces, as
+    Stella and Vensim do, and references in either spelling (quoted with spaces, or with
+    underscores) reach it."""
+    path = write_xmile(
+        tmp_path / "names.xmile",
+        """<aux name="growth_rate"><eqn>0.5</eqn></aux>
+           <aux name="Doubled rate"><eqn>"growth rate" * 2</eqn></aux>
+           <stock name="Stock_A"><eqn>1</eqn><inflow>inflow_A</inflow></stock>
+           <flow name="inflow A"><eqn>Stock_A * growth_rate</eqn></flow>""",
+    )
+    model = engine.load(path)
+    assert {"growth rate", "Doubled rate", "Stock A", "inflow A"} <= set(model.variables)
+    frame = to_vensim_frame(engine.simulate(model))
+    assert not any("_" in str(c) for c in frame.columns)
+    np.testing.assert_allclose(frame["Stock A"].to_numpy(), 1.5 ** np.arange(5.0))
+    assert frame["Doubled rate"].iloc[0] == 1.0
+
+
+# ---------------------------------------------------------------- the SDXorg models
+def canonical(folder: Path, name: str = "") -> pd.DataFrame:
+    path = folder / name if name else next(p for p in (folder / "output.tab",) if p.exists())
+    frame = pd.read_csv(path, sep="\t" if path.suffix == ".tab" else ",", index_col=0)
+    frame = frame.loc[:, [c for c in frame.columns if not str(c).startswith("Unnamed")]]
+    return frame.ffill()
+
+
+@needs_models
+@pytest.mark.parametrize(
+    "model",
+    [
+        "arithmetics/test_arithmetics.mdl",
+        "arithmetics_exp/test_arithmetics_exp.mdl",
+        "arithmetics_exp/test_arithmetics_exp.xmile",
+        "lookups/test_lookups_no-indirect.xmile",
+    ],
+)
+def test_sdxorg_model_matches_vensim(model):
+    path = TEST_MODELS / "tests" / model
+    expected = canonical(path.parent)
+    expected.columns = [str(c).strip() for c in expected.columns]
+    ours = to_vensim_frame(engine.simulate(engine.load(path)))
+    missing = [c for c in expected.columns if c not in ours.columns]
+    assert not missing, f"columns missing from the output: {missing}"
+    ours = ours.loc[:, list(expected.columns)]
+    ours.index = expected.index = np.round(np.asarray(expected.index, dtype=float), 6)
+    assert_frames_close(ours, expected, rtol=1e-5, atol=1e-5)
+
+
+@needs_models
+def test_active_initial_xmile_matches_stella():
+    """The XMILE file was exported by xmutil, which drops ACTIVE INITIAL: its ``Value A`` is
+    just ``Time``, so ``Stock A`` starts at 0, as Stella's own output of the file says. (The
+    folder's output.tab is Vensim's run of the .mdl, which keeps ACTIVE INITIAL(Time, 45); the
+    .mdl is checked against it by the core suite.)"""
+    folder = TEST_MODELS / "tests" / "active_initial"
+    expected = pd.read_csv(folder / "output_stella.csv", index_col=0)
+    ours = to_vensim_frame(engine.simulate(engine.load(folder / "test_active_initial.xmile")))
+    ours = ours.loc[:, list(expected.columns)]
+    ours.index = expected.index = np.asarray(expected.index, dtype=float)
+    assert_frames_close(ours, expected, rtol=1e-9, atol=1e-9)
+    mdl = to_vensim_frame(engine.simulate(engine.load(folder / "test_active_initial.mdl")))
+    assert mdl["Stock A"].iloc[0] == 45.0
