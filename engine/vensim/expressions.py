@@ -161,9 +161,33 @@ class _ExpressionMapper:
             return Call("pulse_train", (start, width, interval, end))
         if func == "active_initial":
             raise self.fail("ACTIVE INITIAL must be the whole equation of the variable.")
+        if func == "pi" and not args:  # XMILE's PI()
+            return Num(math.pi)
+        if func in ("vmin_xmile", "vmax_xmile") and len(args) == 1:  # XMILE's MIN(array)
+            return self.whole_array(func[1:4], args[0])
         if func in _SAME:
             return Call(func, tuple(self.expr(a) for a in args))
         raise self.fail(f"function {func.upper()} is not supported.")
+
+    def whole_array(self, op: str, arg: Any) -> Expr:
+        """XMILE's one-argument MIN/MAX: the smallest/largest element of an array."""
+        ref = getattr(arg, "reference", None)
+        element = next(
+            (e for e in self.section.elements if _norm(e.name) == ref),
+            None,
+        )
+        if type(arg).__name__ != "ReferenceStructure" or arg.subscripts or element is None:
+            raise self.fail(
+                f"{op.upper()} with one argument needs the name of an arrayed variable."
+            )
+        dims = self.element_dims(list(element.components))
+        name = self.names[ref]
+        if not dims:
+            return Ref(name)
+        return Reduce(op, dims, Ref(name, dims))
+
+    def element_dims(self, components: list[Any]) -> tuple[str, ...]:
+        raise NotImplementedError  # the mapper's
 
     def reduction(self, op: str, arg: Any) -> Expr:
         banged: list[str] = []

@@ -23,14 +23,18 @@ needs_models = pytest.mark.skipif(
 )
 
 
-def write_xmile(path: Path, variables: str, *, stop: float = 4, dt: float = 1) -> Path:
-    """An XMILE file of the given ``<variables>`` content (run from 0 to ``stop``)."""
+def write_xmile(
+    path: Path, variables: str, *, stop: float = 4, dt: float = 1, dims: str = ""
+) -> Path:
+    """An XMILE file of the given ``<variables>`` (and ``<dimensions>``) content, run from 0
+    to ``stop``."""
     path.write_text(
         f"""<xmile xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0" version="1.0">
     <header><vendor>test</vendor><product lang="en">test</product></header>
     <sim_specs method="Euler" time_units="Months">
         <start>0</start><stop>{stop}</stop><dt>{dt}</dt>
     </sim_specs>
+    <dimensions>{dims}</dimensions>
     <model><variables>{variables}</variables></model>
 </xmile>
 """
@@ -74,6 +78,29 @@ def test_xmile_exponentiation_groups_to_the_right(tmp_path):
            <aux name="chain"><eqn>30 ^ base ^ base</eqn></aux>""",
     )
     assert first_row(path)["chain"] == pytest.approx(30.0 ** (1.2**1.2), rel=1e-12)
+
+
+# ---------------------------------------------------------------- XMILE builtins
+def test_xmile_pi_and_one_argument_min_max(tmp_path):
+    path = write_xmile(
+        tmp_path / "builtins.xmile",
+        """<aux name="weight"><dimensions><dim name="Region"/></dimensions>
+               <element subscript="north"><eqn>3</eqn></element>
+               <element subscript="mid"><eqn>-2</eqn></element>
+               <element subscript="south"><eqn>TIME</eqn></element></aux>
+           <aux name="smallest"><eqn>MIN(weight)</eqn></aux>
+           <aux name="largest"><eqn>MAX(weight)</eqn></aux>
+           <aux name="pair"><eqn>MAX(weight[north], 1)</eqn></aux>
+           <aux name="circle"><eqn>2 * PI()</eqn></aux>""",
+        dims="""<dim name="Region"><elem name="north"/><elem name="mid"/><elem name="south"/>
+                </dim>""",
+    )
+    frame = to_vensim_frame(engine.simulate(engine.load(path)))
+    time = frame.index.to_numpy(dtype=float)
+    np.testing.assert_array_equal(frame["smallest"], np.full_like(time, -2.0))
+    np.testing.assert_array_equal(frame["largest"], np.maximum(time, 3.0))
+    assert frame["pair"].iloc[0] == 3.0
+    assert frame["circle"].iloc[0] == 2 * np.pi
 
 
 # ---------------------------------------------------------------- XMILE names
