@@ -181,7 +181,7 @@ class _ExpressionMapper:
                 f"{op.upper()} with one argument needs the name of an arrayed variable."
             )
         dims = self.element_dims(list(element.components))
-        name = self.names[ref]
+        name = self.names[str(ref)]
         if not dims:
             return Ref(name)
         return Reduce(op, dims, Ref(name, dims))
