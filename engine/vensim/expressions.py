@@ -29,7 +29,7 @@ from ..equations import (
     Unary,
 )
 from ..errors import SpecError
-from ..spec import MAX_ORDER
+from ..spec import MAX_ORDER, Model, Variable
 
 _CONTROL = {"initial_time": "start", "final_time": "stop", "time_step": "dt", "saveper": "saveper"}
 _ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
@@ -51,6 +51,7 @@ class _ExpressionMapper:
     """
 
     path: Path
+    model: Model
     section: Any
     macros: dict[str, Any]
     names: dict[str, str]  # normalised -> original element name
@@ -131,11 +132,38 @@ class _ExpressionMapper:
             if ref in self.lookups:
                 raise self.fail(f"lookup {self.names[ref]!r} is used without an argument.")
             return Ref(self.names[ref], None if subs is None else tuple(subs))
-        if ref in self.dim_names:
-            raise self.fail(
-                f"using subscript range {self.dim_names[ref]!r} as a number is not supported."
-            )
+        if ref in self.dim_names and subs is None:
+            return self.range_number(self.dim_names[ref])
+        position = self.element_number(ref)
+        if position is not None and subs is None:
+            return Num(float(position))
         raise self.fail(f"unknown name {ref!r}.")
+
+    def main_range(self, elements: tuple[str, ...]) -> tuple[str, ...]:
+        """The elements of the largest range holding all of ``elements`` (its main range)."""
+        holders = [d.elements for d in self.model.dims.values() if set(elements) <= set(d.elements)]
+        return max(holders, key=len)
+
+    def range_number(self, name: str) -> Expr:
+        """A subscript range used as a number: each element's position (from 1) in its main
+        range, as Vensim (and PySD) read ``dim - 1`` in an equation over ``dim``."""
+        elements = tuple(self.model.dims[name].elements)
+        main = self.main_range(elements)
+        hidden = f"{name}~number"
+        if hidden not in self.model.variables:
+            values = np.array([main.index(e) + 1 for e in elements], dtype=float)
+            self.model.variables[hidden] = Variable(
+                hidden, "param", (name,), value=values, hidden=True
+            )
+        return Ref(hidden, (name,))
+
+    def element_number(self, ref: str) -> int | None:
+        """A subscript element used as a number: its position (from 1) in its main range."""
+        for dim in self.model.dims.values():
+            for element in dim.elements:
+                if _norm(element) == ref:
+                    return self.main_range((element,)).index(element) + 1
+        return None
 
     def x_CallStructure(self, node: Any) -> Expr:
         func = node.function.reference
@@ -161,6 +189,8 @@ class _ExpressionMapper:
             return Call("pulse_train", (start, width, interval, end))
         if func == "active_initial":
             raise self.fail("ACTIVE INITIAL must be the whole equation of the variable.")
+        if func == "get_time_value":
+            return self.time_value(args)
         if func == "pi" and not args:  # XMILE's PI()
             return Num(math.pi)
         if func in ("vmin_xmile", "vmax_xmile") and len(args) == 1:  # XMILE's MIN(array)
@@ -168,6 +198,21 @@ class _ExpressionMapper:
         if func in _SAME:
             return Call(func, tuple(self.expr(a) for a in args))
         raise self.fail(f"function {func.upper()} is not supported.")
+
+    def time_value(self, args: list[Any]) -> Expr:
+        """GET TIME VALUE(relative to, offset, measure): the model's time plus the offset
+        (relative to 0, measure 0). The other cases read the initial time or the computer's
+        clock in calendar units, which a forecasting run does not reproduce: refused."""
+        if len(args) != 3:
+            raise self.fail("GET TIME VALUE takes three arguments.")
+        relative, measure = (self.initial_value(self.expr(a)) for a in (args[0], args[2]))
+        if relative != 0 or measure != 0:
+            raise self.fail(
+                "GET TIME VALUE is supported relative to the current time (0) in the "
+                "model's units of time (0) only; the initial time (1) and the computer's "
+                "clock (2), and calendar measures, are not."
+            )
+        return Binary("+", Time(), self.expr(args[1]))
 
     def whole_array(self, op: str, arg: Any) -> Expr:
         """XMILE's one-argument MIN/MAX: the smallest/largest element of an array."""

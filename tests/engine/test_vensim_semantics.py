@@ -16,7 +16,7 @@ import pytest
 import engine
 from engine.testing import assert_frames_close, to_vensim_frame
 from tests.conftest import TEST_MODELS
-from tests.engine.test_vensim import write_mdl
+from tests.engine.test_vensim import check_against_pysd, write_mdl
 
 needs_models = pytest.mark.skipif(
     not TEST_MODELS.exists(), reason=f"shared conformance models not found at {TEST_MODELS}"
@@ -167,3 +167,33 @@ def test_active_initial_xmile_matches_stella():
     assert_frames_close(ours, expected, rtol=1e-9, atol=1e-9)
     mdl = to_vensim_frame(engine.simulate(engine.load(folder / "test_active_initial.mdl")))
     assert mdl["Stock A"].iloc[0] == 45.0
+
+
+# ---------------------------------------------------------------- ranges as numbers, time
+def test_ranges_and_elements_used_as_numbers_match_pysd(tmp_path):
+    check_against_pysd(
+        tmp_path,
+        """
+Age : a0, a1, a2, a3, a4 |
+Old : a3, a4 |
+position[Age] = Age |
+old position[Old] = Old * 10 |
+third = a2 + 0.5 |
+weights[Age] = IF THEN ELSE(Age > 2, Age - 1, 0) |
+""",
+    )
+
+
+def test_get_time_value_is_time_plus_offset_and_refuses_the_clock(tmp_path):
+    check_against_pysd(
+        tmp_path,
+        """
+Item : i1, i2, i3 |
+shifted[Item] = GET TIME VALUE(0, (Item - 2) / 4, 0) |
+later = GET TIME VALUE(0, 3, 0) |
+""",
+        initial=-2,
+    )
+    path = write_mdl(tmp_path / "clock.mdl", "hour = GET TIME VALUE(2, 0, 7) |")
+    with pytest.raises(engine.SpecError, match=r"'hour'.*GET TIME VALUE.*clock"):
+        engine.load(path)
