@@ -266,6 +266,12 @@ class _ExpressionMapper:
     def x_GameStructure(self, node: Any) -> Expr:
         return self.expr(node.expression)
 
+    def x_SampleIfTrueStructure(self, node: Any) -> Expr:
+        return Call(
+            "sample_if_true",
+            (self.expr(node.condition), self.expr(node.input), self.expr(node.initial)),
+        )
+
     def x_InitialStructure(self, node: Any) -> Expr:
         return Call("initial", (self.expr(node.initial),))
 

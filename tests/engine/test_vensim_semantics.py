@@ -197,3 +197,35 @@ later = GET TIME VALUE(0, 3, 0) |
     path = write_mdl(tmp_path / "clock.mdl", "hour = GET TIME VALUE(2, 0, 7) |")
     with pytest.raises(engine.SpecError, match=r"'hour'.*GET TIME VALUE.*clock"):
         engine.load(path)
+
+
+# ---------------------------------------------------------------- SAMPLE IF TRUE
+def test_sample_if_true_matches_pysd(tmp_path):
+    check_against_pysd(
+        tmp_path,
+        """
+Item : i1, i2 |
+wave = SIN(Time) |
+level[Item] = Time * 10 + Item |
+held[Item] = SAMPLE IF TRUE(wave > 0, level[Item], -1) |
+held scalar = SAMPLE IF TRUE(wave < -0.5, Time, 100) |
+stock = INTEG(held scalar / 100, 0) |
+""",
+        final=12,
+        dt=0.25,
+    )
+
+
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+def test_sample_if_true_holds_the_last_sampled_value_with_any_solver(method):
+    model = engine.Model("sampler")
+    model.aux("wave", "sin(time)")
+    model.aux("held", "sample_if_true(wave > 0, time, -1)")
+    ds = engine.simulate(model, start=0, stop=10, dt=0.5, method=method)
+    time = ds["time"].to_numpy()
+    # the value at t is t while sin(t) > 0, else the last such t (or -1 before any)
+    expected, last = [], -1.0
+    for t in time:
+        last = t if np.sin(t) > 0 else last
+        expected.append(last)
+    np.testing.assert_allclose(ds["held"].to_numpy(), expected)
