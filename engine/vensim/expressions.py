@@ -131,6 +131,8 @@ class _ExpressionMapper:
         if ref in self.names:
             if ref in self.lookups:
                 raise self.fail(f"lookup {self.names[ref]!r} is used without an argument.")
+            if subs is not None:
+                self.check_repeated_range(ref, subs)
             return Ref(self.names[ref], None if subs is None else tuple(subs))
         if ref in self.dim_names and subs is None:
             return self.range_number(self.dim_names[ref])
@@ -138,6 +140,22 @@ class _ExpressionMapper:
         if position is not None and subs is None:
             return Num(float(position))
         raise self.fail(f"unknown name {ref!r}.")
+
+    def check_repeated_range(self, ref: str, subs: list[str]) -> None:
+        """A variable over one range twice (its second a copy, ``dim~2``) is read by element
+        at that position: a range name there could mean the diagonal or the whole row, so it
+        is refused rather than guessed."""
+        element = next((e for e in self.section.elements if _norm(e.name) == ref), None)
+        if element is None or len(subs) < 2:
+            return
+        dims = self.element_dims(list(element.components))
+        for dim, sub in zip(dims, subs):
+            if dim.endswith("~2") and sub.rstrip("!") in self.model.dims:
+                raise self.fail(
+                    f"{self.names[ref]!r} is subscripted by range {dim[:-2]!r} twice; read "
+                    f"it with element names at the second position (not the range "
+                    f"{sub.rstrip('!')!r}), which corridor does not support."
+                )
 
     def main_range(self, elements: tuple[str, ...]) -> tuple[str, ...]:
         """The elements of the largest range holding all of ``elements`` (its main range)."""

@@ -203,9 +203,13 @@ class _Mapper(_ExpressionMapper):
             self.dim_names[_norm(name)] = name
 
     def dim_for(self, position_sets: list[set[str]], named: list[list[str]]) -> tuple[str, ...]:
-        dims = []
+        dims: list[str] = []
         for k, elements in enumerate(position_sets):
-            exact = [d for d, dim in self.model.dims.items() if set(dim.elements) == elements]
+            exact = [
+                d
+                for d, dim in self.model.dims.items()
+                if set(dim.elements) == elements and d not in dims
+            ]
             preferred = [d for d in named[k] if d in exact]
             if preferred:
                 dims.append(preferred[0])
@@ -218,8 +222,18 @@ class _Mapper(_ExpressionMapper):
                 raise self.fail(
                     f"its subscripts {sorted(elements)} belong to no single subscript range."
                 )
-            dims.append(min(supersets, key=lambda d: len(self.model.dims[d])))
+            dim = min(supersets, key=lambda d: len(self.model.dims[d]))
+            dims.append(self.second_copy(dim) if dim in dims else dim)
         return tuple(dims)
+
+    def second_copy(self, name: str) -> str:
+        """A copy of range ``name`` for a variable that uses it twice (``matrix[A, dim]``
+        over ``dim: A, B`` is a dim x dim table): a result cannot have one dimension twice."""
+        copy = f"{name}~2"
+        if copy not in self.model.dims:
+            elements = tuple(self.model.dims[name].elements)
+            self.model.dimension(copy, list(elements), mappings={name: elements})
+        return copy
 
     def sub_elements(self, sub: str) -> list[str]:
         if sub in self.model.dims:

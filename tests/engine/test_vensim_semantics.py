@@ -229,3 +229,29 @@ def test_sample_if_true_holds_the_last_sampled_value_with_any_solver(method):
         last = t if np.sin(t) > 0 else last
         expected.append(last)
     np.testing.assert_allclose(ds["held"].to_numpy(), expected)
+
+
+# ---------------------------------------------------------------- one range twice
+def test_a_variable_over_one_range_twice_matches_pysd(tmp_path):
+    check_against_pysd(
+        tmp_path,
+        """
+dim : A, B, C |
+matrix[A, dim] = 1, 10, 100 |
+matrix[B, dim] = 5, 40, 7 |
+matrix[C, dim] = Time |
+a2b = matrix[A, B] + matrix[C, A] |
+""",
+    )
+    # read by range at the repeated position: ambiguous (the diagonal? the row?), refused
+    path = write_mdl(
+        tmp_path / "rows.mdl",
+        """
+dim : A, B |
+matrix[A, dim] = 1, 10 |
+matrix[B, dim] = 5, 40 |
+row sum[dim] = SUM(matrix[dim, dim!]) |
+""",
+    )
+    with pytest.raises(engine.SpecError, match=r"'row sum'.*'matrix'.*twice"):
+        engine.load(path)
