@@ -512,6 +512,8 @@ class _Mapper(_ExpressionMapper):
         subs = comp.subscripts[0]
         if kind == "GetConstantsStructure":
             return self.external.constants(ast, self.coords(dims, subs))
+        if kind == "CallStructure" and getattr(ast.function, "reference", "") == "invert_matrix":
+            return self.inverted(ast, subs)
         if type(comp).__name__ != "AbstractData":
             return ast
         if kind != "GetDataStructure":
@@ -532,6 +534,39 @@ class _Mapper(_ExpressionMapper):
         for index, cell_table in zip(itertools.product(*per), read):
             table.tables[int(np.ravel_multi_index(index, shape)) if shape else 0] = cell_table
         return _TimeLookup(table.name, tuple(str(s) for s in subs))
+
+    def inverted(self, ast: Any, subs: list[str]) -> np.ndarray:
+        """INVERT MATRIX of a constant matrix, computed once at load time (the last two
+        subscripts are the matrix, any before them index separate matrices)."""
+        arg = ast.arguments[0] if ast.arguments else None
+        ref = getattr(arg, "reference", None)
+        element = next((e for e in self.section.elements if _norm(e.name) == ref), None)
+        arg_subs = list(getattr(getattr(arg, "subscripts", None), "subscripts", None) or [])
+        if element is None or len(subs) < 2:
+            raise self.fail(
+                "INVERT MATRIX needs a constant matrix variable, subscripted by at least two "
+                "ranges, as its argument."
+            )
+        components = list(element.components)
+        arg_dims = self.element_dims(components)
+        values = [self.read_external(element, c, arg_dims) for c in components]
+        if (
+            arg_subs != list(subs)
+            or list(subs) != list(arg_dims)
+            or not all(_is_number(v) or isinstance(v, np.ndarray) for v in values)
+        ):
+            raise self.fail(
+                "INVERT MATRIX is supported for a constant matrix read over the same full "
+                f"ranges as the result ({', '.join(map(str, subs))}); its argument changes "
+                "during the run or is read over other subscripts."
+            )
+        matrix = self.constant_array(components, arg_dims, values)
+        if matrix.shape[-1] != matrix.shape[-2]:
+            raise self.fail(f"INVERT MATRIX of a {matrix.shape[-2]}x{matrix.shape[-1]} matrix.")
+        try:
+            return np.linalg.inv(matrix)
+        except np.linalg.LinAlgError:
+            raise self.fail("INVERT MATRIX of a singular matrix.") from None
 
     def data_table(self, name: str, dims: tuple[str, ...]) -> Variable:
         """The hidden lookup variable holding a data variable's series, one per element."""

@@ -255,3 +255,30 @@ row sum[dim] = SUM(matrix[dim, dim!]) |
     )
     with pytest.raises(engine.SpecError, match=r"'row sum'.*'matrix'.*twice"):
         engine.load(path)
+
+
+# ---------------------------------------------------------------- INVERT MATRIX
+def test_invert_matrix_of_constants_matches_pysd_and_time_varying_is_refused(tmp_path):
+    check_against_pysd(
+        tmp_path,
+        """
+row : r1, r2, r3 |
+col : c1, c2, c3 |
+case : one, two |
+matrix[row, col] = 3, 0, 2; 2, 0, -2; 0, 1, 1; |
+inverse[row, col] = INVERT MATRIX(matrix[row, col], 3) |
+stacked[one, row, col] = 1, 2, 0; 0, 1, 0; 4, 0, 1; ~~|
+stacked[two, row, col] = 2, 0, 0; 0, 4, 0; 0, 0, 8; |
+inverses[case, row, col] = INVERT MATRIX(stacked[case, row, col], 3) |
+""",
+    )
+    path = write_mdl(
+        tmp_path / "moving.mdl",
+        """
+row : r1, r2 | col : c1, c2 |
+moving[row, col] = Time + 1 + IF THEN ELSE(row = col, 1, 0) |
+inverse[row, col] = INVERT MATRIX(moving[row, col], 2) |
+""",
+    )
+    with pytest.raises(engine.SpecError, match=r"'inverse'.*INVERT MATRIX.*constant"):
+        engine.load(path)
