@@ -44,8 +44,6 @@ class _Mapper(_ExpressionMapper):
 
     # ------------------------------------------------------------------ entry
     def build(self) -> Model:
-        if self.model.source == "xmile":
-            self.space_names()
         self.declare_dims()
         for k, section in enumerate(self.abstract.sections):
             self.refuse_duplicates(section, self.written[k] if k < len(self.written) else {})
@@ -75,15 +73,6 @@ class _Mapper(_ExpressionMapper):
             self.check_depth(element.name)
         self.model.time_unit = self.time_unit(elements)
         return self.model
-
-    def space_names(self) -> None:
-        """XMILE names treat an underscore as a space (XMILE 1.0, section 3.2.2.3) and the
-        tools show the name with spaces (Stella's and Vensim's output say ``lookup function
-        call`` for ``lookup_function_call``): variables are named with spaces, as in a
-        Vensim model, so both front-ends give the same name to the same variable."""
-        for section in self.abstract.sections:
-            for element in section.elements:
-                element.name = element.name.replace("_", " ")
 
     def check_depth(self, name: str) -> None:
         """Refuse equations nested deeper than :data:`engine.equations.MAX_DEPTH` (every
