@@ -207,6 +207,8 @@ class _ExpressionMapper:
             return Call("pulse_train", (start, width, interval, end))
         if func == "active_initial":
             raise self.fail("ACTIVE INITIAL must be the whole equation of the variable.")
+        if func == "vector_select":
+            return self.vector_select(args)
         if func == "get_time_value":
             return self.time_value(args)
         if func == "pi" and not args:  # XMILE's PI()
@@ -216,6 +218,57 @@ class _ExpressionMapper:
         if func in _SAME:
             return Call(func, tuple(self.expr(a) for a in args))
         raise self.fail(f"function {func.upper()} is not supported.")
+
+    def vector_select(self, args: list[Any]) -> Expr:
+        """VECTOR SELECT(selection[d!], expression[d!], missing, action, error action), as
+        reductions over the marked subscripts of the elements whose selection is not zero
+        (Vensim's actions 0-10, as PySD implements them; a missing value when none is)."""
+        if len(args) != 5:
+            raise self.fail("VECTOR SELECT takes five arguments.")
+        if self.initial_value(self.expr(args[4])) != 0 or not self.is_constant(self.expr(args[4])):
+            raise self.fail(
+                "VECTOR SELECT is supported with error action 0 only (the others stop the "
+                "run on too few or too many selected elements)."
+            )
+        banged: list[str] = []
+        selection = self._unbang(self.expr(args[0]), banged)
+        value = self._unbang(self.expr(args[1]), banged)
+        dims = tuple(dict.fromkeys(banged))
+        if not dims:
+            raise self.fail("VECTOR SELECT needs subscripts marked with '!'.")
+        chosen = Binary("!=", selection, Num(0.0))
+        weighted = Binary("*", selection, value)
+
+        def over(op: str, body: Expr, other: float) -> Expr:
+            return Reduce(op, dims, Call("if_then_else", (chosen, body, Num(other))))
+
+        count = over("sum", Num(1.0), 0.0)
+        actions: dict[int, Expr] = {
+            0: over("sum", weighted, 0.0),
+            1: over("prod", weighted, 1.0),
+            2: over("min", weighted, math.inf),
+            3: over("max", weighted, -math.inf),
+            4: Binary("/", over("sum", weighted, 0.0), count),
+            5: over("prod", Binary("**", value, selection), 1.0),
+            6: over("sum", value, 0.0),
+            7: over("prod", value, 1.0),
+            8: over("min", value, math.inf),
+            9: over("max", value, -math.inf),
+            10: Binary("/", over("sum", value, 0.0), count),
+        }
+        action = self.expr(args[3])
+        known = self.initial_value(action) if self.is_constant(action) else None
+        if known is not None:
+            if known not in actions:
+                raise self.fail(f"VECTOR SELECT's action is {known:g}; it must be 0 to 10.")
+            result = actions[int(known)]
+        else:
+            raise self.fail(
+                "VECTOR SELECT's action must be a constant (0 to 10); an action that "
+                "changes during the run is not supported."
+            )
+        missing = self.expr(args[2])
+        return Call("if_then_else", (Binary("==", count, Num(0.0)), missing, result))
 
     def time_value(self, args: list[Any]) -> Expr:
         """GET TIME VALUE(relative to, offset, measure): the model's time plus the offset

@@ -283,3 +283,36 @@ inverse[row, col] = INVERT MATRIX(moving[row, col], 2) |
     )
     with pytest.raises(engine.SpecError, match=r"'inverse'.*INVERT MATRIX.*constant"):
         engine.load(path)
+
+
+# ---------------------------------------------------------------- VECTOR SELECT
+@pytest.mark.parametrize("action", range(11))
+def test_vector_select_matches_pysd_for_each_action(tmp_path, action):
+    check_against_pysd(
+        tmp_path,
+        f"""
+dim1 : a1, a2, a3 | dim2 : b1, b2 |
+sel[dim1] = 0, 1, 2 |
+none[dim1] = 0, 0, 0 |
+sel2[dim1, dim2] = 0, 1; 1, 0; 0, 0; |
+input[dim1] = 3, 4, 5 |
+input2[dim2] = 7, 9 |
+out = VECTOR SELECT(sel[dim1!], input[dim1!] * (Time + 1), -1, {action}, 0) |
+missing = VECTOR SELECT(none[dim1!], input[dim1!], -1, {action}, 0) |
+rows[dim2] = VECTOR SELECT(sel2[dim1!, dim2], input[dim1!], -1, {action}, 0) |
+crossed = VECTOR SELECT(sel[dim1!], input2[dim2!], -1, {action}, 0) |
+""",
+        final=2,
+        dt=1,
+    )
+
+
+def test_vector_select_refuses_a_moving_action_or_an_error_action(tmp_path):
+    for args, what in [("Time + 6, 0", "action must be a constant"), ("0, 1", "error action")]:
+        path = write_mdl(
+            tmp_path / "select.mdl",
+            f"dim1 : a1, a2 | sel[dim1] = 0, 1 | "
+            f"out = VECTOR SELECT(sel[dim1!], sel[dim1!], -1, {args}) |",
+        )
+        with pytest.raises(engine.SpecError, match=rf"'out'.*{what}"):
+            engine.load(path)
