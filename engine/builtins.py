@@ -142,6 +142,7 @@ _TABLE = [
     _f("trend", 3, memory=True),
     _f("forecast", 3, memory=True),
     _f("initial", 1, memory=True),
+    _f("sample_if_true", 3, memory=True),
 ]
 #: Every builtin by name.
 BUILTINS: dict[str, Builtin] = {b.name: b for b in _TABLE}

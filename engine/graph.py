@@ -295,6 +295,8 @@ def _output_only(model: Model, graph: Mapping[str, set[str]]) -> set[str]:
                 roots.update(n.func for n in walk(piece.expr) if isinstance(n, Call))
         elif var.kind == "delay_fixed":
             roots.add(var.extra["input"])
+        if "sample_from" in var.extra:  # read before every step (SAMPLE IF TRUE)
+            roots.add(var.extra["sample_from"])
     if model.dynamic_control:
         roots.update(model.control.values())
     needed: set[str] = set()

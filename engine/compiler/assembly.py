@@ -20,6 +20,7 @@ from .stocks import (
     _delay_fixed_push,
     _delay_fixed_read,
     _nonnegative_limits,
+    _sample_push,
     _stock_rate,
     _stock_update,
 )
@@ -118,6 +119,8 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
     for var in variables.values():
         if var.kind == "delay_fixed":
             pre_lines += _delay_fixed_push(gen, var, controls)
+        elif var.kind == "stock" and "sample_from" in var.extra:
+            pre_lines += _sample_push(gen, var)
     post_lines: list[str] = []
     for k, shift in enumerate(model.shifts):
         post_lines += _cohort_shift(gen, shift, controls[f"_shift{k}"])

@@ -188,6 +188,17 @@ def _delay_fixed_push(gen: _Gen, var: Variable, controls: dict[str, int]) -> lis
     ]
 
 
+def _sample_push(gen: _Gen, var: Variable) -> list[str]:
+    """SAMPLE IF TRUE: the held value (a stock without rate) takes the function's value."""
+    held = gen.plan.slots[var.name]
+    value = gen.plan.slots[var.extra["sample_from"]]
+    return [
+        f"    # sample if true {_comment(var.name)}: hold this step's value",
+        f"    for e in range({held.size}):",
+        f"        y[{held.offset} + e] = a[{value.offset} + e]",
+    ]
+
+
 def _role_var(var: Variable, k: int) -> Variable:
     """A view of a delay_fixed variable whose equation is its k-th piece (delay, initial)."""
     from ..spec import Piece

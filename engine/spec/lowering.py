@@ -225,6 +225,18 @@ class _Lowering:
         return self.ref(name)
 
     # -- others
+    def lower_sample_if_true(self, condition: Expr, input: Expr, initial: Expr) -> Expr:
+        # Vensim's SAMPLE IF TRUE: the input while the condition holds, else the value it had
+        # at the previous step (the initial value before any). The held value is a hidden
+        # stock with no rate, which every solver leaves alone, set to the function's value
+        # before each step (a discrete update, engine.compiler.stocks._sample_push).
+        held = self.stock("sample_held", initial, Num(0.0))
+        value = self.new(
+            "sample_if_true", "aux", [Call("if_then_else", (condition, input, self.ref(held)))]
+        )
+        self.model.variables[held].extra["sample_from"] = value
+        return self.ref(value)
+
     def lower_initial(self, value: Expr) -> Expr:
         return self.ref(self.new("initial", "initial", [value]))
 

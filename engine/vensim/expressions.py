@@ -29,7 +29,7 @@ from ..equations import (
     Unary,
 )
 from ..errors import SpecError
-from ..spec import MAX_ORDER
+from ..spec import MAX_ORDER, Model, Variable
 
 _CONTROL = {"initial_time": "start", "final_time": "stop", "time_step": "dt", "saveper": "saveper"}
 _ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
@@ -51,6 +51,7 @@ class _ExpressionMapper:
     """
 
     path: Path
+    model: Model
     section: Any
     macros: dict[str, Any]
     names: dict[str, str]  # normalised -> original element name
@@ -91,10 +92,17 @@ class _ExpressionMapper:
         if ops == ["negative"]:
             inner = self.expr(args[0])
             return Num(-inner.value) if isinstance(inner, Num) else Unary("-", inner)
-        out = self.expr(args[0])
-        for op, arg in zip(ops, args[1:]):
+        for op in ops:
             if op not in _ARITH:
                 raise self.fail(f"operator {op!r} is not supported.")
+        if set(ops) == {"^"}:
+            # Exponentiation groups to the right in Vensim and XMILE: 4^3^2 is 4^(3^2).
+            out = self.expr(args[-1])
+            for arg in reversed(args[:-1]):
+                out = Binary("**", self.expr(arg), out)
+            return out
+        out = self.expr(args[0])
+        for op, arg in zip(ops, args[1:]):
             out = Binary(_ARITH[op], out, self.expr(arg))
         return out
 
@@ -123,12 +131,57 @@ class _ExpressionMapper:
         if ref in self.names:
             if ref in self.lookups:
                 raise self.fail(f"lookup {self.names[ref]!r} is used without an argument.")
+            if subs is not None:
+                self.check_repeated_range(ref, subs)
             return Ref(self.names[ref], None if subs is None else tuple(subs))
-        if ref in self.dim_names:
-            raise self.fail(
-                f"using subscript range {self.dim_names[ref]!r} as a number is not supported."
-            )
+        if ref in self.dim_names and subs is None:
+            return self.range_number(self.dim_names[ref])
+        position = self.element_number(ref)
+        if position is not None and subs is None:
+            return Num(float(position))
         raise self.fail(f"unknown name {ref!r}.")
+
+    def check_repeated_range(self, ref: str, subs: list[str]) -> None:
+        """A variable over one range twice (its second a copy, ``dim~2``) is read by element
+        at that position: a range name there could mean the diagonal or the whole row, so it
+        is refused rather than guessed."""
+        element = next((e for e in self.section.elements if _norm(e.name) == ref), None)
+        if element is None or len(subs) < 2:
+            return
+        dims = self.element_dims(list(element.components))
+        for dim, sub in zip(dims, subs):
+            if dim.endswith("~2") and sub.rstrip("!") in self.model.dims:
+                raise self.fail(
+                    f"{self.names[ref]!r} is subscripted by range {dim[:-2]!r} twice; read "
+                    f"it with element names at the second position (not the range "
+                    f"{sub.rstrip('!')!r}), which corridor does not support."
+                )
+
+    def main_range(self, elements: tuple[str, ...]) -> tuple[str, ...]:
+        """The elements of the largest range holding all of ``elements`` (its main range)."""
+        holders = [d.elements for d in self.model.dims.values() if set(elements) <= set(d.elements)]
+        return max(holders, key=len)
+
+    def range_number(self, name: str) -> Expr:
+        """A subscript range used as a number: each element's position (from 1) in its main
+        range, as Vensim (and PySD) read ``dim - 1`` in an equation over ``dim``."""
+        elements = tuple(self.model.dims[name].elements)
+        main = self.main_range(elements)
+        hidden = f"{name}~number"
+        if hidden not in self.model.variables:
+            values = np.array([main.index(e) + 1 for e in elements], dtype=float)
+            self.model.variables[hidden] = Variable(
+                hidden, "param", (name,), value=values, hidden=True
+            )
+        return Ref(hidden, (name,))
+
+    def element_number(self, ref: str) -> int | None:
+        """A subscript element used as a number: its position (from 1) in its main range."""
+        for dim in self.model.dims.values():
+            for element in dim.elements:
+                if _norm(element) == ref:
+                    return self.main_range((element,)).index(element) + 1
+        return None
 
     def x_CallStructure(self, node: Any) -> Expr:
         func = node.function.reference
@@ -154,9 +207,103 @@ class _ExpressionMapper:
             return Call("pulse_train", (start, width, interval, end))
         if func == "active_initial":
             raise self.fail("ACTIVE INITIAL must be the whole equation of the variable.")
+        if func == "vector_select":
+            return self.vector_select(args)
+        if func == "get_time_value":
+            return self.time_value(args)
+        if func == "pi" and not args:  # XMILE's PI()
+            return Num(math.pi)
+        if func in ("vmin_xmile", "vmax_xmile") and len(args) == 1:  # XMILE's MIN(array)
+            return self.whole_array(func[1:4], args[0])
         if func in _SAME:
             return Call(func, tuple(self.expr(a) for a in args))
         raise self.fail(f"function {func.upper()} is not supported.")
+
+    def vector_select(self, args: list[Any]) -> Expr:
+        """VECTOR SELECT(selection[d!], expression[d!], missing, action, error action), as
+        reductions over the marked subscripts of the elements whose selection is not zero
+        (Vensim's actions 0-10, as PySD implements them; a missing value when none is)."""
+        if len(args) != 5:
+            raise self.fail("VECTOR SELECT takes five arguments.")
+        if self.initial_value(self.expr(args[4])) != 0 or not self.is_constant(self.expr(args[4])):
+            raise self.fail(
+                "VECTOR SELECT is supported with error action 0 only (the others stop the "
+                "run on too few or too many selected elements)."
+            )
+        banged: list[str] = []
+        selection = self._unbang(self.expr(args[0]), banged)
+        value = self._unbang(self.expr(args[1]), banged)
+        dims = tuple(dict.fromkeys(banged))
+        if not dims:
+            raise self.fail("VECTOR SELECT needs subscripts marked with '!'.")
+        chosen = Binary("!=", selection, Num(0.0))
+        weighted = Binary("*", selection, value)
+
+        def over(op: str, body: Expr, other: float) -> Expr:
+            return Reduce(op, dims, Call("if_then_else", (chosen, body, Num(other))))
+
+        count = over("sum", Num(1.0), 0.0)
+        actions: dict[int, Expr] = {
+            0: over("sum", weighted, 0.0),
+            1: over("prod", weighted, 1.0),
+            2: over("min", weighted, math.inf),
+            3: over("max", weighted, -math.inf),
+            4: Binary("/", over("sum", weighted, 0.0), count),
+            5: over("prod", Binary("**", value, selection), 1.0),
+            6: over("sum", value, 0.0),
+            7: over("prod", value, 1.0),
+            8: over("min", value, math.inf),
+            9: over("max", value, -math.inf),
+            10: Binary("/", over("sum", value, 0.0), count),
+        }
+        action = self.expr(args[3])
+        known = self.initial_value(action) if self.is_constant(action) else None
+        if known is not None:
+            if known not in actions:
+                raise self.fail(f"VECTOR SELECT's action is {known:g}; it must be 0 to 10.")
+            result = actions[int(known)]
+        else:
+            raise self.fail(
+                "VECTOR SELECT's action must be a constant (0 to 10); an action that "
+                "changes during the run is not supported."
+            )
+        missing = self.expr(args[2])
+        return Call("if_then_else", (Binary("==", count, Num(0.0)), missing, result))
+
+    def time_value(self, args: list[Any]) -> Expr:
+        """GET TIME VALUE(relative to, offset, measure): the model's time plus the offset
+        (relative to 0, measure 0). The other cases read the initial time or the computer's
+        clock in calendar units, which a forecasting run does not reproduce: refused."""
+        if len(args) != 3:
+            raise self.fail("GET TIME VALUE takes three arguments.")
+        relative, measure = (self.initial_value(self.expr(a)) for a in (args[0], args[2]))
+        if relative != 0 or measure != 0:
+            raise self.fail(
+                "GET TIME VALUE is supported relative to the current time (0) in the "
+                "model's units of time (0) only; the initial time (1) and the computer's "
+                "clock (2), and calendar measures, are not."
+            )
+        return Binary("+", Time(), self.expr(args[1]))
+
+    def whole_array(self, op: str, arg: Any) -> Expr:
+        """XMILE's one-argument MIN/MAX: the smallest/largest element of an array."""
+        ref = getattr(arg, "reference", None)
+        element = next(
+            (e for e in self.section.elements if _norm(e.name) == ref),
+            None,
+        )
+        if type(arg).__name__ != "ReferenceStructure" or arg.subscripts or element is None:
+            raise self.fail(
+                f"{op.upper()} with one argument needs the name of an arrayed variable."
+            )
+        dims = self.element_dims(list(element.components))
+        name = self.names[str(ref)]
+        if not dims:
+            return Ref(name)
+        return Reduce(op, dims, Ref(name, dims))
+
+    def element_dims(self, components: list[Any]) -> tuple[str, ...]:
+        raise NotImplementedError  # the mapper's
 
     def reduction(self, op: str, arg: Any) -> Expr:
         banged: list[str] = []
@@ -189,6 +336,12 @@ class _ExpressionMapper:
 
     def x_GameStructure(self, node: Any) -> Expr:
         return self.expr(node.expression)
+
+    def x_SampleIfTrueStructure(self, node: Any) -> Expr:
+        return Call(
+            "sample_if_true",
+            (self.expr(node.condition), self.expr(node.input), self.expr(node.initial)),
+        )
 
     def x_InitialStructure(self, node: Any) -> Expr:
         return Call("initial", (self.expr(node.initial),))

@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from ..equations import MAX_DEPTH, Expr, Num, Ref, depth
+from ..equations import MAX_DEPTH, Call, Expr, Num, Ref, Time, depth
 from ..errors import SpecError
 from ..spec import Model, Piece, Variable
 from .expressions import _CONTROL, _ExpressionMapper, _is_number, _norm
+from .external import ExternalReader
 
 
 class _Mapper(_ExpressionMapper):
@@ -39,6 +40,7 @@ class _Mapper(_ExpressionMapper):
         self.constants: dict[str, float] = {}
         self.lookups: set[str] = set()
         self.current = ""
+        self.external = ExternalReader(path, self.fail)
 
     # ------------------------------------------------------------------ entry
     def build(self) -> Model:
@@ -49,7 +51,7 @@ class _Mapper(_ExpressionMapper):
         for element in elements:
             self.names[_norm(element.name)] = element.name
         for element in elements:
-            if type(element.components[0]).__name__ == "AbstractLookup":
+            if _is_lookup(element):
                 self.lookups.add(_norm(element.name))
         self.collect_constants(elements)
         # INITIAL TIME first: other run settings may be evaluated at it.
@@ -155,12 +157,9 @@ class _Mapper(_ExpressionMapper):
             subs = rng.subscripts
             if isinstance(subs, str):
                 subs = [subs]
-            if isinstance(subs, dict):
-                raise SpecError(
-                    f"{str(self.path)!r}: subscript range {name!r} is read from "
-                    "a spreadsheet (GET XLS/DIRECT SUBSCRIPT), which is not "
-                    "supported."
-                )
+            if isinstance(subs, dict):  # GET XLS/DIRECT SUBSCRIPT
+                self.current = name
+                subs = self.external.subscripts(subs)
             out: list[str] = []
             for sub in subs:
                 if sub in ranges and sub != name:
@@ -193,9 +192,13 @@ class _Mapper(_ExpressionMapper):
             self.dim_names[_norm(name)] = name
 
     def dim_for(self, position_sets: list[set[str]], named: list[list[str]]) -> tuple[str, ...]:
-        dims = []
+        dims: list[str] = []
         for k, elements in enumerate(position_sets):
-            exact = [d for d, dim in self.model.dims.items() if set(dim.elements) == elements]
+            exact = [
+                d
+                for d, dim in self.model.dims.items()
+                if set(dim.elements) == elements and d not in dims
+            ]
             preferred = [d for d in named[k] if d in exact]
             if preferred:
                 dims.append(preferred[0])
@@ -208,8 +211,18 @@ class _Mapper(_ExpressionMapper):
                 raise self.fail(
                     f"its subscripts {sorted(elements)} belong to no single subscript range."
                 )
-            dims.append(min(supersets, key=lambda d: len(self.model.dims[d])))
+            dim = min(supersets, key=lambda d: len(self.model.dims[d]))
+            dims.append(self.second_copy(dim) if dim in dims else dim)
         return tuple(dims)
+
+    def second_copy(self, name: str) -> str:
+        """A copy of range ``name`` for a variable that uses it twice (``matrix[A, dim]``
+        over ``dim: A, B`` is a dim x dim table): a result cannot have one dimension twice."""
+        copy = f"{name}~2"
+        if copy not in self.model.dims:
+            elements = tuple(self.model.dims[name].elements)
+            self.model.dimension(copy, list(elements), mappings={name: elements})
+        return copy
 
     def sub_elements(self, sub: str) -> list[str]:
         if sub in self.model.dims:
@@ -242,21 +255,18 @@ class _Mapper(_ExpressionMapper):
     # ------------------------------------------------------------------ elements
     def element(self, element: Any) -> None:
         comps = list(element.components)
-        kinds = {type(c).__name__ for c in comps}
         name = element.name
         units = str(element.units or "")
         doc = str(element.documentation or "").strip()
         key = _norm(name)
-        if "AbstractData" in kinds:
-            raise self.fail("data variables (:=, GET DATA) are not supported.")
         if key in _CONTROL:
             self.control(element, key, units, doc)
             return
-        if kinds == {"AbstractLookup"}:
+        if _is_lookup(element):
             self.lookup(element, comps, units, doc)
             return
         dims = self.element_dims(comps)
-        asts = [c.ast for c in comps]
+        asts = [self.read_external(element, c, dims) for c in comps]
         ast_kinds = {type(a).__name__ for a in asts}
         if ast_kinds == {"IntegStructure"}:
             var = Variable(name, "stock", dims, units=units, doc=doc)
@@ -276,7 +286,7 @@ class _Mapper(_ExpressionMapper):
         if "IntegStructure" in ast_kinds:
             raise self.fail("INTEG must be the whole equation of a stock (for every element).")
         if all(_is_number(a) or isinstance(a, np.ndarray) for a in asts):
-            value = self.constant_array(comps, dims)
+            value = self.constant_array(comps, dims, asts)
             var = Variable(
                 name, "param", dims, units=units, doc=doc, value=value, bounds=(None, None)
             )
@@ -287,9 +297,9 @@ class _Mapper(_ExpressionMapper):
         var.pieces = []
         init_pieces: list[Piece] = []
         active = False
-        for comp in comps:
+        for comp, comp_ast in zip(comps, asts):
             subs, exclude = self.piece_subs(comp)
-            for psubs, ast in self.split_arrays(comp, subs, dims):
+            for psubs, ast in self.split_arrays(comp_ast, subs):
                 shell = Piece(psubs, Num(0.0), exclude)
                 if _is_call(ast, "active_initial"):
                     active = True
@@ -302,11 +312,8 @@ class _Mapper(_ExpressionMapper):
         if active:
             var.init_pieces = init_pieces
 
-    def split_arrays(
-        self, comp: Any, subs: tuple[str, ...], dims: tuple[str, ...]
-    ) -> list[tuple[tuple[str, ...], Any]]:
+    def split_arrays(self, ast: Any, subs: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any]]:
         """A piece whose equation is a number array becomes one piece per element."""
-        ast = comp.ast
         if not isinstance(ast, np.ndarray):
             return [(subs, ast)]
         per_dim = [self.sub_elements(s) for s in subs]
@@ -320,10 +327,12 @@ class _Mapper(_ExpressionMapper):
         subs, excepts = comp.subscripts
         return tuple(subs), tuple(tuple(group) for group in excepts)
 
-    def constant_array(self, comps: list[Any], dims: tuple[str, ...]) -> np.ndarray:
+    def constant_array(
+        self, comps: list[Any], dims: tuple[str, ...], asts: list[Any]
+    ) -> np.ndarray:
         shape = tuple(len(self.model.dims[d]) for d in dims)
         array = np.zeros(shape)
-        for comp in comps:
+        for comp, value in zip(comps, asts):
             subs, excepts = comp.subscripts
             positions = []
             for dim, sub in zip(dims, subs):
@@ -336,7 +345,6 @@ class _Mapper(_ExpressionMapper):
                     for d, s in zip(dims, group)
                 ]
                 excluded.update(itertools.product(*per))
-            value = comp.ast
             if isinstance(value, np.ndarray):
                 sub_shape = tuple(len(p) for p in positions)
                 flat = np.asarray(value, dtype=float)
@@ -393,27 +401,30 @@ class _Mapper(_ExpressionMapper):
         dims = self.element_dims(comps)
         shape = tuple(len(self.model.dims[d]) for d in dims)
         tables: list[Any] = [None] * (int(np.prod(shape)) if shape else 1)
+        extrapolate = False
         for comp in comps:
             ast = comp.ast
-            if type(ast).__name__ != "LookupsStructure":
-                raise self.fail(
-                    f"lookup defined by {type(ast).__name__} (e.g. GET XLS "
-                    "LOOKUPS) is not supported."
-                )
-            if getattr(ast, "type", "interpolate") not in ("interpolate", "extrapolate"):
-                raise self.fail(f"lookup interpolation {ast.type!r} is not supported.")
-            xs = np.asarray(ast.x, dtype=float)
-            ys = np.asarray(ast.y, dtype=float)
             subs, excepts = comp.subscripts
             per = [
                 [self.model.dims[d].elements.index(e) for e in self.sub_elements(s)]
                 for d, s in zip(dims, subs)
             ]
-            for index in itertools.product(*per):
+            if type(ast).__name__ == "GetLookupsStructure":
+                read = self.external.tables(ast, self.coords(dims, subs), data=False)
+            elif type(ast).__name__ == "LookupsStructure":
+                if getattr(ast, "type", "interpolate") not in ("interpolate", "extrapolate"):
+                    raise self.fail(f"lookup interpolation {ast.type!r} is not supported.")
+                extrapolate = extrapolate or ast.type == "extrapolate"
+                table = (np.asarray(ast.x, dtype=float), np.asarray(ast.y, dtype=float))
+                read = [table] * int(np.prod([len(p) for p in per]))
+            else:
+                raise self.fail(f"lookup defined by {_construct_name(ast)} is not supported.")
+            for index, table in zip(itertools.product(*per), read):
                 flat = int(np.ravel_multi_index(index, shape)) if shape else 0
-                tables[flat] = (xs, ys)
-        if any(t is None for t in tables):
-            raise self.fail("some elements of this subscripted lookup have no table.")
+                tables[flat] = table
+        # A table defined for some elements of a range only (Vensim allows it): the others
+        # give NaN if read, never a number.
+        tables = [_UNDEFINED_TABLE if t is None else t for t in tables]
         var = Variable(
             element.name,
             "lookup",
@@ -421,7 +432,7 @@ class _Mapper(_ExpressionMapper):
             units=units,
             doc=doc,
             tables=tables,
-            extrapolate=comps[0].ast.type == "extrapolate",
+            extrapolate=extrapolate,
         )
         self.model.variables[element.name] = var
 
@@ -473,6 +484,116 @@ class _Mapper(_ExpressionMapper):
             self.expanding.pop()
             self.names, self.current, self.lookups = saved
         return Ref(scope[name])
+
+    # ------------------------------------------------------------------ data from files
+    def coords(self, dims: tuple[str, ...], subs: Any) -> dict[str, list[str]]:
+        """The elements an equation's subscripts cover, one entry a position (the keys are
+        private: a variable may use one range twice)."""
+        return {
+            f"{dim}~{k}": self.sub_elements(str(s)) for k, (dim, s) in enumerate(zip(dims, subs))
+        }
+
+    def read_external(self, element: Any, comp: Any, dims: tuple[str, ...]) -> Any:
+        """An equation's structure, with the values of GET CONSTANTS read in (an array) and a
+        data variable's series turned into a hidden table read at ``Time``."""
+        ast = comp.ast
+        kind = type(ast).__name__
+        subs = comp.subscripts[0]
+        if kind == "GetConstantsStructure":
+            return self.external.constants(ast, self.coords(dims, subs))
+        if kind == "CallStructure" and getattr(ast.function, "reference", "") == "invert_matrix":
+            return self.inverted(ast, subs)
+        if type(comp).__name__ != "AbstractData":
+            return ast
+        if kind != "GetDataStructure":
+            raise self.fail(
+                "a data variable (:=) whose values come from a data file given at run time "
+                "(Vensim's .vdf/.tab data) is not supported; read the series with "
+                "GET DIRECT DATA or GET XLS DATA."
+            )
+        mode = getattr(comp, "keyword", None)
+        read = self.external.tables(ast, self.coords(dims, subs), data=True, mode=mode)
+        table = self.data_table(element.name, dims)
+        shape = tuple(len(self.model.dims[d]) for d in dims)
+        per = [
+            [self.model.dims[d].elements.index(e) for e in self.sub_elements(str(s))]
+            for d, s in zip(dims, subs)
+        ]
+        assert table.tables is not None
+        for index, cell_table in zip(itertools.product(*per), read):
+            table.tables[int(np.ravel_multi_index(index, shape)) if shape else 0] = cell_table
+        return _TimeLookup(table.name, tuple(str(s) for s in subs))
+
+    def inverted(self, ast: Any, subs: list[str]) -> np.ndarray:
+        """INVERT MATRIX of a constant matrix, computed once at load time (the last two
+        subscripts are the matrix, any before them index separate matrices)."""
+        arg = ast.arguments[0] if ast.arguments else None
+        ref = getattr(arg, "reference", None)
+        element = next((e for e in self.section.elements if _norm(e.name) == ref), None)
+        arg_subs = list(getattr(getattr(arg, "subscripts", None), "subscripts", None) or [])
+        if element is None or len(subs) < 2:
+            raise self.fail(
+                "INVERT MATRIX needs a constant matrix variable, subscripted by at least two "
+                "ranges, as its argument."
+            )
+        components = list(element.components)
+        arg_dims = self.element_dims(components)
+        values = [self.read_external(element, c, arg_dims) for c in components]
+        if (
+            arg_subs != list(subs)
+            or list(subs) != list(arg_dims)
+            or not all(_is_number(v) or isinstance(v, np.ndarray) for v in values)
+        ):
+            raise self.fail(
+                "INVERT MATRIX is supported for a constant matrix read over the same full "
+                f"ranges as the result ({', '.join(map(str, subs))}); its argument changes "
+                "during the run or is read over other subscripts."
+            )
+        matrix = self.constant_array(components, arg_dims, values)
+        if matrix.shape[-1] != matrix.shape[-2]:
+            raise self.fail(f"INVERT MATRIX of a {matrix.shape[-2]}x{matrix.shape[-1]} matrix.")
+        try:
+            return np.linalg.inv(matrix)
+        except np.linalg.LinAlgError:
+            raise self.fail("INVERT MATRIX of a singular matrix.") from None
+
+    def data_table(self, name: str, dims: tuple[str, ...]) -> Variable:
+        """The hidden lookup variable holding a data variable's series, one per element."""
+        hidden = f"{name}~data"
+        var = self.model.variables.get(hidden)
+        if var is None:
+            size = int(np.prod([len(self.model.dims[d]) for d in dims])) if dims else 1
+            # elements the data does not define (given by other equations) are never read
+            var = Variable(hidden, "lookup", dims, hidden=True, tables=[_UNDEFINED_TABLE] * size)
+            self.model.variables[hidden] = var
+        return var
+
+    def x__TimeLookup(self, node: _TimeLookup) -> Expr:
+        return Call("lookup", (Ref(node.table, node.subs or None), Time()))
+
+
+_UNDEFINED_TABLE = (np.zeros(1), np.full(1, np.nan))
+
+
+class _TimeLookup:
+    """A data variable's equation: its hidden table read at the current time."""
+
+    def __init__(self, table: str, subs: tuple[str, ...]) -> None:
+        self.table = table
+        self.subs = subs
+
+
+def _is_lookup(element: Any) -> bool:
+    """Every equation of the element is a table: written out, or read by GET ... LOOKUPS."""
+    return all(
+        type(c).__name__ == "AbstractLookup"
+        or type(getattr(c, "ast", None)).__name__ == "GetLookupsStructure"
+        for c in element.components
+    )
+
+
+def _construct_name(ast: Any) -> str:
+    return type(ast).__name__.replace("Structure", "").upper()
 
 
 class _Renamed:

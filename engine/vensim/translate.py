@@ -35,8 +35,9 @@ from .mapper import _Mapper
 __all__ = ["load", "MAX_MODEL_BYTES"]
 
 # Bump when the mapping changes, so models cached by an older mapper are parsed again (3:
-# duplicate definitions and too-high orders are refused, so a cached entry may not hold).
-_MAPPER_VERSION = 3
+# duplicate definitions and too-high orders are refused, so a cached entry may not hold;
+# 17: exponentiation groups to the right; issue 16's constructs; 16 was a development state).
+_MAPPER_VERSION = 17
 _PYSD_MODULES = ("pysd.translators.vensim.vensim_element", "pysd.translators.xmile.xmile_element")
 _PYSD_LOCK = threading.Lock()
 
@@ -59,8 +60,10 @@ def load(path: str | os.PathLike[str]) -> Model:
             return model_from_data(path.stem, json.loads(cached.read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
             cached.unlink(missing_ok=True)  # a stale or partial entry is just rebuilt
-    model = _parse(path)
-    text = dumps_model(model)
+    model, read_files = _parse(path)
+    # A model that reads data files is not kept: the key is the model file's content only,
+    # and the data could change under it.
+    text = None if read_files else dumps_model(model)
     if text is not None:
         write_atomic(cached, text)
     return model
@@ -187,7 +190,8 @@ def _literal_eval_in_pysd() -> Iterator[_LiteralsOnly]:
                     module.eval = old  # type: ignore[attr-defined]
 
 
-def _parse(path: Path) -> Model:
+def _parse(path: Path) -> tuple[Model, bool]:
+    """The model, and whether it read data files (GET XLS/DIRECT ...)."""
     suffix = path.suffix.lower()
     with warnings.catch_warnings(), _literal_eval_in_pysd() as guard:
         warnings.simplefilter("ignore")
@@ -221,7 +225,8 @@ def _parse(path: Path) -> Model:
             raise SpecError(
                 f"{str(path)!r}: cannot parse the model: {_describe_parse_error(exc, path)}"
             ) from None
-    return _Mapper(path, abstract, _written_names(source)).build()
+    mapper = _Mapper(path, abstract, _written_names(source))
+    return mapper.build(), bool(mapper.external.files)
 
 
 def _written_names(source: Any) -> list[dict[str, list[str]]]:

@@ -199,11 +199,15 @@ def test_unsupported_construct_names_variable_and_construct(tmp_path):
     path = write_mdl(
         tmp_path / "unsupported.mdl",
         """
-x = 1 |
-sampled = SAMPLE IF TRUE(Time > 2, x, 0) |
+Region : a, b |
+request[Region] = 1, 2 |
+priority[Region] = 1, 2 |
+allocated[Region] = ALLOCATE BY PRIORITY(request[Region], priority[Region], 2, 1, 3) |
 """,
     )
-    with pytest.raises(SpecError, match="variable 'sampled': SAMPLE IF TRUE is not supported"):
+    with pytest.raises(
+        SpecError, match="variable 'allocated': ALLOCATE BY PRIORITY is not supported"
+    ):
         engine.load(path)
     path = write_mdl(tmp_path / "unknown_function.mdl", "y = NPV(1, 2, 3, 4) |")
     with pytest.raises(SpecError, match="'y': function NPV is not supported"):
