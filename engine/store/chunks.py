@@ -108,22 +108,68 @@ def encoder(array: Any) -> ChunkEncoder | None:
 
 
 def write_direct(writes: list[tuple[ChunkEncoder, slice, np.ndarray]]) -> None:
-    """Encode every write's chunks and put them all in their stores in one batch."""
+    """Encode every write's chunks and put them in their stores.
+
+    A store on the local disk gets them one after the other from this thread through zarr's
+    own atomic file write (``zarr.storage._local._put``: a temporary file renamed into place),
+    ten times faster here than zarr's thread hop per file; the first failed write is recorded
+    as the checked store records it (:mod:`engine.store.integrity`) and stops the batch.
+    Other stores get them concurrently through zarr."""
+    batches: dict[int, tuple[Any, list[tuple[str, bytes]]]] = {}
+    for enc, where, values in writes:
+        batches.setdefault(id(enc.store), (enc.store, []))[1].extend(enc.encode(where, values))
+    for store, puts in batches.values():
+        root = _local_root(store)
+        if root is None:
+            _put_async(store, puts)
+        else:
+            _put_local(root, getattr(store, "state", None), puts)
+
+
+def _local_root(store: Any) -> Any:
+    """The directory of a (wrapped) zarr LocalStore, or None for another store."""
+    from zarr.storage import LocalStore
+
+    inner = store
+    while not isinstance(inner, LocalStore):
+        inner = getattr(inner, "_store", None)
+        if inner is None:
+            return None
+    if getattr(inner, "read_only", False):
+        return None  # zarr raises its own error
+    return inner.root
+
+
+def _put_local(root: Any, state: Any, puts: list[tuple[str, bytes]]) -> None:
+    import zarr.storage._local as local
+    from zarr.core.buffer import default_buffer_prototype
+
+    from .failure import Failure
+
+    prototype = default_buffer_prototype()
+    for key, data in puts:
+        failed = getattr(state, "failure", None)
+        if failed is not None:
+            raise OSError(failed.error.errno, failed.error.strerror)
+        try:
+            local._put(root / key, prototype.buffer.from_bytes(data))
+        except OSError as error:
+            if state is not None and state.failure is None:
+                state.failure = Failure(key, error)
+            raise
+
+
+def _put_async(store: Any, puts: list[tuple[str, bytes]]) -> None:
     import asyncio
 
     from zarr.core.buffer import default_buffer_prototype
     from zarr.core.sync import sync
 
     prototype = default_buffer_prototype()
-    puts = [
-        (enc.store, key, data)
-        for enc, where, values in writes
-        for key, data in enc.encode(where, values)
-    ]
 
     async def _gather() -> None:
         await asyncio.gather(
-            *(store.set(key, prototype.buffer.from_bytes(data)) for store, key, data in puts)
+            *(store.set(key, prototype.buffer.from_bytes(data)) for key, data in puts)
         )
 
     sync(_gather())
