@@ -94,10 +94,10 @@ class Frame:
             time_index, time_var = self._time_coord(times)
             indexes["time"] = time_index
             # shallow copies: a caller changing a coordinate's attrs changes only its Dataset
-            variables["time"] = time_var.copy(deep=False)
+            variables["time"] = _shallow(time_var)
             for dim, (index, var) in self.dim_coords.items():
                 indexes[dim] = index
-                variables[dim] = var.copy(deep=False)
+                variables[dim] = _shallow(var)
                 sizes[dim] = var.shape[0]
             return xr.Dataset._construct_direct(
                 variables, set(indexes), sizes, dict(self.attrs), indexes
@@ -115,3 +115,9 @@ def _indexed(name: str, coord: xr.Variable) -> tuple[Any, Any]:
 
     index = PandasIndex(pd.Index(coord.values), name)
     return index, index.create_variables({name: coord})[name]
+
+
+def _shallow(var: Any) -> Any:
+    """An index variable sharing ``var``'s data with a copy of its attrs (what
+    ``var.copy(deep=False)`` gives, without its checks)."""
+    return type(var)(var.dims, var._data, dict(var.attrs), fastpath=True)
