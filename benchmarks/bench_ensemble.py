@@ -14,6 +14,11 @@
    single ``simulate`` calls), and checks flatness on the ageing chain (1,000 and 20,000
    members, every stock saved every 5 years): 20,000 corridor members take ~10 minutes here.
    ``--quick`` uses the chain for both (1,000 and 5,000 members).
+3. The store's overhead (issue 18): the corridor sweep saving every output (~860 arrays) to
+   zarr against the same sweep kept in memory (``store=None``), in one fresh process, timed in
+   alternation; ratio = memory seconds / zarr seconds (goal: the store at most 1.5x the memory
+   sink, ratio >= 0.67). Full suite: 1,000 members; ``--quick``: 200 (the corridor's kernels
+   compile once, ~30 s cold, cached after).
 """
 
 from __future__ import annotations
@@ -269,6 +274,68 @@ def _peak_child(model_name: str, n: int, store: str) -> dict[str, Any]:
     }
 
 
+def _overhead_child(n: int, store: str) -> dict[str, Any]:
+    """The corridor sweep of ``n`` members, every output, to zarr and in memory, alternated
+    (memory, zarr, memory, zarr; the best of each): seconds of each."""
+    import shutil
+    import warnings
+
+    import engine
+    import models.corridor
+
+    warnings.simplefilter("ignore")
+    model = models.corridor.build()
+    arguments: dict[str, Any] = dict(seed=SEED, start=2025, stop=2100, progress=False)
+    engine.run_ensemble(model, n=2, **arguments)  # compile
+    best = {"memory": float("inf"), "zarr": float("inf")}
+    for _ in range(2):
+        for kind in ("memory", "zarr"):
+            target = None if kind == "memory" else store
+            started = time.perf_counter()
+            engine.run_ensemble(model, n=n, store=target, **arguments)
+            best[kind] = min(best[kind], time.perf_counter() - started)
+            if target is not None:
+                shutil.rmtree(target)
+    return best
+
+
+def overhead_entry(quick: bool) -> dict[str, Any]:
+    n = 200 if quick else 1_000
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as folder:
+        env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.bench_ensemble",
+                "--overhead",
+                str(n),
+                str(Path(folder) / "sweep.zarr"),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=root,
+            check=True,
+        )
+    best = json.loads(result.stdout.strip().splitlines()[-1])
+    return _aliases(
+        entry(
+            "ensemble/corridor_store_overhead",
+            f"run_ensemble of the corridor model, {n} members 2025-2100, every output written "
+            "to a zarr store (best of two, alternated with the memory sweep, one fresh process)",
+            best["zarr"],
+            baseline="the same sweep kept in memory (store=None)",
+            baseline_timing=best["memory"],
+            target=1 / 1.5,
+            members=n,
+            members_per_second=n / best["zarr"],
+            members_per_second_memory=n / best["memory"],
+        )
+    )
+
+
 def peak(model_name: str, n: int) -> dict[str, Any]:
     """:func:`_peak_child` in a fresh Python process (peak RSS is per process)."""
     root = Path(__file__).resolve().parents[1]
@@ -382,6 +449,14 @@ def run(quick: bool) -> list[dict[str, Any]]:
                 _aliases(failed("ensemble/corridor_store", "run_ensemble", error, status="error"))
             )
     try:
+        entries.append(overhead_entry(quick))
+    except Exception as error:
+        entries.append(
+            _aliases(
+                failed("ensemble/corridor_store_overhead", "run_ensemble", error, status="error")
+            )
+        )
+    try:
         entries.append(flatness_entry(quick))
     except Exception as error:
         entries.append(
@@ -393,6 +468,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--peak":
         print(json.dumps(_peak_child(sys.argv[2], int(sys.argv[3]), sys.argv[4])))
+    elif len(sys.argv) == 4 and sys.argv[1] == "--overhead":
+        print(json.dumps(_overhead_child(int(sys.argv[2]), sys.argv[3])))
     else:
         quick = "--quick" in sys.argv
         for item in run(quick):

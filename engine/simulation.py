@@ -22,6 +22,7 @@ from . import solvers
 from .budgets import check_allocation
 from .compiler import CompiledModel, compile_model, discrete_state
 from .errors import IntegrationError, ParameterError, SpecError, suggest
+from .frame import Frame
 from .solvers import Info, Status
 from .spec import Model
 from .times import RunSettings, check_seed, check_tolerances, resolve_times
@@ -303,6 +304,7 @@ class Runner:
         self._prepare_output()
 
     def _prepare_output(self) -> None:
+        self._frame: Frame | None = None  # the run's Dataset but its values, made on first run
         self._runs = output_runs(self.kinds, self.idx)
         settings = self.settings
         self.times = None if settings is None else settings.save_times()
@@ -336,6 +338,7 @@ class Runner:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_result"] = None
+        state["_frame"] = None
         state["model"] = _portable(self.model)
         return state
 
@@ -383,7 +386,10 @@ class Runner:
             data, times = self._run_dynamic(p)
         else:
             data, times = self._run_checked(p), self.times
-        ds = build_dataset(self.result, self.names, data, p, times)
+        frame = self._frame
+        if frame is None:
+            frame = self._frame = Frame(self.result, self.names)
+        ds = frame.dataset(data, p, times)
         # the model's own attributes (its scenario): not part of the content hash, so taken
         # from this Runner's model, not from the compiled model shared by content
         ds.attrs.update(getattr(self.model, "attrs", {}) or {})
@@ -748,31 +754,8 @@ def element_name(result: CompiledModel, array: str, index: int) -> str:
 def build_dataset(
     result: CompiledModel, names: list[str], data: np.ndarray, p: np.ndarray, times: np.ndarray
 ) -> xr.Dataset:
-    model = result.model
-    variables: dict[str, xr.Variable] = {}
-    column = 0
-    n_time = data.shape[0]
-    used_dims: set[str] = set()
-    for name in names:
-        var = model.variables[name]
-        slot = result.plan.slots[name]
-        attrs = {"units": var.units, "doc": var.doc, "kind": var.kind}
-        used_dims.update(var.dims)
-        if slot.array == "p":
-            values = p[slot.offset : slot.offset + slot.size].reshape(slot.shape)
-            variables[name] = xr.Variable(var.dims, values.copy(), attrs)
-            continue
-        block = data[:, column : column + slot.size]
-        column += slot.size
-        variables[name] = xr.Variable(
-            ("time", *var.dims), block.reshape((n_time, *slot.shape)), attrs
-        )
-    coords = {"time": xr.Variable("time", times, {"units": model.time_unit})}
-    for dim in model.dims:
-        if dim in used_dims:
-            coords[dim] = xr.Variable(dim, np.array(model.dims[dim].elements, dtype=object))
-    attrs = {"model": model.name, "time_unit": model.time_unit}
-    return dataset(variables, coords, attrs)
+    """The Dataset of a run (a :class:`engine.frame.Frame` made for it; a Runner keeps one)."""
+    return Frame(result, names).dataset(data, p, times)
 
 
 def dataset(

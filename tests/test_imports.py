@@ -163,7 +163,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("graph", ("engine.graph",)),
     ("compiler", ("engine.compiler",)),
     ("solvers", ("engine.solvers", "engine.kernels")),
-    ("simulation", ("engine.times", "engine.simulation")),
+    ("simulation", ("engine.times", "engine.frame", "engine.simulation")),
     ("ensemble", ("engine.ensemble", "engine.sampling", "engine.priors")),
     ("store", ("engine.store",)),
     ("analyze", ("engine.analyze", "engine.calibration", "engine.backtest")),

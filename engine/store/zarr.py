@@ -51,6 +51,7 @@ class ZarrStore:
         self._done = set(done or ())
         self._group: Any = None
         self._arrays: dict[str, Any] = {}
+        self._encoders: dict[int, Any] = {}  # id(array) -> engine.store.chunks encoder
 
     @property
     def group(self) -> Any:
@@ -158,7 +159,15 @@ class ZarrStore:
 
     def write_chunk(self, k: int, out: np.ndarray, info: np.ndarray, P: np.ndarray) -> None:
         write_zarr_chunk(
-            self.path, self.layout, k, out, info, P, group=self.group, arrays=self.array
+            self.path,
+            self.layout,
+            k,
+            out,
+            info,
+            P,
+            group=self.group,
+            arrays=self.array,
+            encoders=self._encoders,
         )
         self.mark_written(k)
 
@@ -218,6 +227,7 @@ def write_zarr_chunk(
     P: np.ndarray,
     group: Any = None,
     arrays: Any = None,
+    encoders: dict[int, Any] | None = None,
 ) -> None:
     """Write chunk ``k`` into its own regions of the store at ``path``, then mark it done.
 
@@ -238,7 +248,7 @@ def write_zarr_chunk(
     # (engine.store.failure); after it nothing more is written, so the mark is never set.
     state = _state(group)
     with writing(path, f"writing members {m0} to {m1 - 1} (chunk {k})", state):
-        _set_all(writes)
+        _set_all(writes, encoders)
         _write_status(_Arrays(arrays), slice(m0, m1), info)
     with writing(path, f"marking chunk {k} (members {m0} to {m1 - 1}) done", state):
         done[k] = 1  # last: a chunk marked done has all its data
@@ -276,9 +286,33 @@ class _Arrays:
         return self.get(key)
 
 
-def _set_all(writes: list[tuple[Any, slice, np.ndarray]]) -> None:
-    """``array[where] = values`` for every write, concurrently (each zarr call otherwise waits
-    a round trip of zarr's event loop)."""
+def _set_all(
+    writes: list[tuple[Any, slice, np.ndarray]], encoders: dict[int, Any] | None = None
+) -> None:
+    """``array[where] = values`` for every write: whole chunks encoded directly and put in one
+    batch (:mod:`engine.store.chunks`), the others by zarr concurrently (each zarr call
+    otherwise waits a round trip of zarr's event loop). ``encoders`` caches each array's
+    encoder by ``id(array)`` (arrays opened once and kept)."""
+    from .chunks import encoder, write_direct
+
+    direct = []
+    rest = []
+    for array, where, values in writes:
+        if encoders is None:
+            enc = encoder(array)
+        else:
+            if id(array) not in encoders:
+                encoders[id(array)] = encoder(array)
+            enc = encoders[id(array)]
+        if enc is not None and enc.aligned(where, values):
+            direct.append((enc, where, values))
+        else:
+            rest.append((array, where, values))
+    if direct:
+        write_direct(direct)
+    writes = rest
+    if not writes:
+        return
     try:
         import asyncio
 
