@@ -8,7 +8,7 @@ float64 arrays, like the rest of the kernels.
 
 - Vensim builtins: ``_lookup`` / ``_lookup_extrapolate`` (tables stored in ``p`` as xs then ys),
   ``_interp``, ``_integer``, ``_modulo``, ``_xidz``, ``_zidz``, ``_step``, ``_ramp``, ``_pulse``,
-  ``_pulse_train``, ``_quantum``;
+  ``_pulse_train``, ``_quantum``, ``_allocate_by_priority``;
 - random numbers: ``_philox4x64`` (Philox4x64-10 [1]_, the generator numpy calls ``Philox``),
   keyed by the run's seed and member (two slots of ``p``), the time, the call site and the
   element, so a draw never depends on chunking, threads or the machine; ``_uniform01``,
@@ -475,6 +475,90 @@ def _quantum(x, q):
     if q < 1e-6:
         return x
     return q * _integer(x / q)
+
+
+@njit(cache=True, error_model="numpy")
+def _allocate_by_priority(request, priority, width, supply, k):
+    # Vensim's ALLOCATE BY PRIORITY, element k of the allocation, by PySD's algorithm
+    # (pysd.py_backend.allocation._allocate_by_priority_1d): the targets with a request, from
+    # the highest priority, receive supply along straight lines (each in proportion to its
+    # request among those receiving); the next target starts when the one before it has
+    # received min(priority gap / width, 1) of its request. NaN for a negative request or
+    # supply or a width not above 0 (PySD stops the run there).
+    n = request.shape[0]
+    total = 0.0
+    m = 0
+    for i in range(n):
+        if request[i] < 0.0:
+            return np.nan
+        total += request[i]
+        if request[i] != 0.0:
+            m += 1
+    if not width > 0.0 or not supply >= 0.0:
+        return np.nan
+    if supply >= total:
+        return request[k]
+    if supply == 0.0 or request[k] == 0.0:
+        return 0.0
+    which = np.empty(m, dtype=np.int64)
+    key = np.empty(m)
+    j = 0
+    for i in range(n):
+        if request[i] != 0.0:
+            which[j] = i
+            key[j] = -priority[i]
+            j += 1
+    order = np.argsort(key, kind="mergesort")
+    req = np.empty(m)
+    pri = np.empty(m)
+    mine = 0
+    for j in range(m):
+        req[j] = request[which[order[j]]]
+        pri[j] = priority[which[order[j]]]
+        if which[order[j]] == k:
+            mine = j
+    start = np.full(m, np.nan)
+    for j in range(m - 1):
+        start[j] = min((pri[j] - pri[j + 1]) / width, 1.0) * req[j]
+    out = np.zeros(m)
+    active = np.zeros(m, dtype=np.bool_)
+    active[0] = True
+    c = 0
+    left = supply
+    steps = 0
+    while left > 0.0:
+        steps += 1
+        if steps > 4 * m + 8:
+            return np.nan
+        receiving = 0.0
+        for j in range(m):
+            if active[j]:
+                receiving += req[j]
+        to_top = np.nan
+        for j in range(m):
+            if active[j]:
+                d = (req[j] - out[j]) / (req[j] / receiving)
+                if d == d and not d >= to_top:  # the smallest, NaN ignored
+                    to_top = d
+        slope_c = req[c] / receiving if active[c] else 0.0
+        to_start = (start[c] - out[c]) / slope_c
+        dx = left
+        if to_top < dx:
+            dx = to_top
+        if to_start < dx:
+            dx = to_start
+        for j in range(m):
+            if active[j]:
+                out[j] += req[j] / receiving * dx
+        if abs(dx - to_start) <= 1e-16 + 1e-10 * abs(to_start):
+            c += 1
+            active[c] = True
+        if dx == to_top:
+            for j in range(m):
+                if out[j] == req[j]:
+                    active[j] = False
+        left -= dx
+    return out[mine]
 
 
 @njit(cache=True, error_model="numpy")

@@ -217,6 +217,8 @@ class _Gen:
             if not isinstance(table_ref, Ref):
                 raise SpecError(f"{var.kind} {var.name!r}: lookup_extrapolate needs a table.")
             return self.lookup(var, table_ref, e.args[1], env, extrapolate=True)
+        if func == "allocate_by_priority":
+            return self.allocation(var, e, env)
         pres: list[str] = []
         args = []
         for arg in e.args:
@@ -233,6 +235,36 @@ class _Gen:
         if func in RANDOM:
             return pres, self.draw(var, func, args)
         raise SpecError(f"{var.kind} {var.name!r}: function {func!r} is not supported here.")
+
+    def allocation(self, var: Variable, e: Call, env: dict[str, Binding]) -> tuple[list[str], str]:
+        """ALLOCATE BY PRIORITY(request, priority, width, supply, position): the request and
+        priority over the allocation's range (the range of the hidden ``position`` variable)
+        gathered into work arrays, then ``_allocate_by_priority`` for this element."""
+        request, priority, width, supply, position = e.args
+        if not isinstance(position, Ref) or not position.name.endswith("~position"):
+            raise SpecError(
+                f"{var.kind} {var.name!r}: allocate_by_priority is Vensim's ALLOCATE BY "
+                "PRIORITY, read from a Vensim model only."
+            )
+        dim = self.model.variables[position.name].dims[0]
+        n = len(self.model.dims[dim])
+        loop_var = self.fresh("r")
+        inner = dict(env)
+        inner[dim] = Binding(loop_var, dim)
+        rpre, rtext = self.expr(var, request, inner)
+        ppre, ptext = self.expr(var, priority, inner)
+        req, pri = self.fresh("req"), self.fresh("pri")
+        lines = [f"{req} = _zeros({n})", f"{pri} = _zeros({n})", f"for {loop_var} in range({n}):"]
+        lines += ["    " + line for line in rpre + ppre]
+        lines += [f"    {req}[{loop_var}] = {rtext}", f"    {pri}[{loop_var}] = {ptext}"]
+        pres = []
+        texts = []
+        for arg in (width, supply, position):
+            pre, text = self.expr(var, arg, env)
+            pres += pre
+            texts.append(text)
+        call = f"_allocate_by_priority({req}, {pri}, {texts[0]}, {texts[1]}, int({texts[2]}))"
+        return lines + pres, call
 
     def draw(self, var: Variable, func: str, args: list[str]) -> str:
         """A counter-based draw: its key is the run's seed and member (slots of ``p``), the

@@ -64,6 +64,7 @@ UNITS_RULES: dict[str, UnitsRule] = {
     "pulse_train": UnitsRule("dimensionless", time=(0, 1, 2, 3)),
     "lookup_extrapolate": UnitsRule("table"),
     "time_step": UnitsRule("time"),
+    "allocate_by_priority": UnitsRule("agreed", agree=(0, 3), dimensionless=(4,)),
     "random_uniform": UnitsRule("agreed", agree=(0, 1)),
     "random_0_1": UnitsRule("dimensionless"),
     "random_normal": UnitsRule("agreed", agree=(0, 1, 2, 3)),

@@ -270,6 +270,39 @@ class _ExpressionMapper:
         missing = self.expr(args[2])
         return Call("if_then_else", (Binary("==", count, Num(0.0)), missing, result))
 
+    def x_AllocateByPriorityStructure(self, node: Any) -> Expr:
+        """ALLOCATE BY PRIORITY(request[..., d], priority[..., d], size, width, supply): the
+        supply shared over the last subscript ``d`` of the request (Vensim's semantics, as
+        PySD computes them: :func:`engine.kernels._allocate_by_priority`). Each element
+        reads the whole request and priority over ``d`` (the compiler's rule) and its own
+        position in ``d`` (a hidden variable)."""
+        request = self.expr(node.request)
+        if not isinstance(request, Ref) or not request.subs:
+            raise self.fail(
+                "ALLOCATE BY PRIORITY's request must be a subscripted variable, e.g. "
+                "demand[region]."
+            )
+        dim = request.subs[-1].rstrip("!")
+        if dim not in self.model.dims:
+            raise self.fail(
+                f"ALLOCATE BY PRIORITY allocates over the last subscript of the request, "
+                f"which must be a subscript range ({dim!r} is not)."
+            )
+        priority = self.expr(node.priority)
+        if not isinstance(priority, Ref) or not priority.subs or priority.subs[-1] != dim:
+            raise self.fail(
+                f"ALLOCATE BY PRIORITY's priority must be a variable whose last subscript is "
+                f"the request's, {dim!r}."
+            )
+        hidden = f"{dim}~position"
+        if hidden not in self.model.variables:
+            values = np.arange(len(self.model.dims[dim].elements), dtype=float)
+            self.model.variables[hidden] = Variable(
+                hidden, "param", (dim,), value=values, hidden=True
+            )
+        args = (request, priority, self.expr(node.width), self.expr(node.supply))
+        return Call("allocate_by_priority", (*args, Ref(hidden, (dim,))))
+
     def time_value(self, args: list[Any]) -> Expr:
         """GET TIME VALUE(relative to, offset, measure): the model's time plus the offset
         (relative to 0, measure 0). The other cases read the initial time or the computer's
