@@ -13,7 +13,7 @@ whether PySD's Vensim/XMILE translator names it the same. The readers:
 - :mod:`engine.compiler` writes ``code`` with the arguments' code in place of each ``{}``
   (missing optional arguments take ``defaults``); a function without ``code`` and without
   memory has a rule of its own there (``if_then_else``, the draws of :data:`RANDOM`,
-  ``lookup_extrapolate``, ``allocate_by_priority``);
+  ``lookup_extrapolate``, ``allocate_by_priority``, ``allocate_available``);
 - :mod:`engine.vensim.expressions` maps a PySD call of a ``vensim`` function onto the same name.
 
 Helpers called by ``code`` (``_step``, ``_xidz``...) are defined once in :mod:`engine.kernels`.
@@ -115,6 +115,7 @@ _TABLE = [
     # allocation over the last subscript of the request: a rule in engine.compiler; its
     # last argument is the element's position (a hidden variable engine.vensim adds)
     _f("allocate_by_priority", 5),
+    _f("allocate_available", 7),
     # counter-based draws (engine.kernels: Philox4x64-10) keyed by the run's seed, the member,
     # the time, the call site and the element: a rule in engine.compiler. Vensim's semantics:
     # a new draw each time step, truncated to [min, max].

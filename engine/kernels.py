@@ -8,7 +8,8 @@ float64 arrays, like the rest of the kernels.
 
 - Vensim builtins: ``_lookup`` / ``_lookup_extrapolate`` (tables stored in ``p`` as xs then ys),
   ``_interp``, ``_integer``, ``_modulo``, ``_xidz``, ``_zidz``, ``_step``, ``_ramp``, ``_pulse``,
-  ``_pulse_train``, ``_quantum``, ``_allocate_by_priority``;
+  ``_pulse_train``, ``_quantum``, ``_allocate_by_priority``,
+  ``_allocate_available``;
 - random numbers: ``_philox4x64`` (Philox4x64-10 [1]_, the generator numpy calls ``Philox``),
   keyed by the run's seed and member (two slots of ``p``), the time, the call site and the
   element, so a draw never depends on chunking, threads or the machine; ``_uniform01``,
@@ -559,6 +560,83 @@ def _allocate_by_priority(request, priority, width, supply, k):
                     active[j] = False
         left -= dx
     return out[mine]
+
+
+@njit(cache=True, error_model="numpy")
+def _demand_curve(q, kind, mid, width, x):
+    # How much of request q a target with priority profile (kind, mid, width) receives when
+    # the priority threshold is x (Vensim's ALLOCATE AVAILABLE profiles 1-4, as PySD's
+    # pysd.py_backend.allocation.Priorities writes them): non-increasing in x.
+    if q == 0.0:
+        return 0.0
+    if kind == 1.0:  # rectangular
+        if x <= mid - 0.5 * width:
+            return q
+        if x < mid + 0.5 * width:
+            return q * (1.0 - (x - mid + 0.5 * width) / width)
+        return 0.0
+    if kind == 2.0:  # triangular
+        if x <= mid - 0.5 * width:
+            return q
+        if x < mid:
+            return q * (1.0 - 2.0 * (x - mid + 0.5 * width) ** 2 / width**2)
+        if x < mid + 0.5 * width:
+            return 2.0 * q * (mid + 0.5 * width - x) ** 2 / width**2
+        return 0.0
+    if kind == 3.0:  # normal
+        return q * 0.5 * (2.0 - math.erfc((mid - x) / (math.sqrt(2.0) * width)))
+    # exponential (kind 4)
+    if x < mid:
+        return q * (1.0 - 0.5 * math.exp((x - mid) / width))
+    return q * 0.5 * math.exp((mid - x) / width)
+
+
+@njit(cache=True, error_model="numpy")
+def _allocate_available(request, kind, mid, width, extra, avail, k):
+    # Vensim's ALLOCATE AVAILABLE, element k: the priority threshold x at which the targets'
+    # demand curves (_demand_curve) add up to the supply, found by bisection (the curves
+    # are continuous and non-increasing in x, so every such x gives the same shares). NaN
+    # for a negative request or supply, a width not above 0, or a profile other than 1-4 for
+    # a target with a request (0, fixed quantity, and 5, constant elasticity, are not
+    # supported, as in PySD).
+    n = request.shape[0]
+    total = 0.0
+    lo = np.inf
+    hi = -np.inf
+    for i in range(n):
+        if request[i] < 0.0 or not width[i] > 0.0:
+            return np.nan
+        total += request[i]
+        if request[i] == 0.0:
+            continue
+        if kind[i] == 1.0 or kind[i] == 2.0:
+            reach = 0.5
+        elif kind[i] == 3.0:
+            reach = 8.2923611
+        elif kind[i] == 4.0:
+            reach = 36.7368005696
+        else:
+            return np.nan
+        lo = min(lo, mid[i] - reach * width[i])
+        hi = max(hi, mid[i] + reach * width[i])
+    if not avail >= 0.0:
+        return np.nan
+    if avail >= total:
+        return request[k]
+    if avail == 0.0:
+        return 0.0
+    for _ in range(200):
+        x = 0.5 * (lo + hi)
+        if x <= lo or x >= hi:
+            break
+        given = 0.0
+        for i in range(n):
+            given += _demand_curve(request[i], kind[i], mid[i], width[i], x)
+        if given > avail:
+            lo = x
+        else:
+            hi = x
+    return _demand_curve(request[k], kind[k], mid[k], width[k], 0.5 * (lo + hi))
 
 
 @njit(cache=True, error_model="numpy")

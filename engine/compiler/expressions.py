@@ -217,7 +217,7 @@ class _Gen:
             if not isinstance(table_ref, Ref):
                 raise SpecError(f"{var.kind} {var.name!r}: lookup_extrapolate needs a table.")
             return self.lookup(var, table_ref, e.args[1], env, extrapolate=True)
-        if func == "allocate_by_priority":
+        if func in ("allocate_by_priority", "allocate_available"):
             return self.allocation(var, e, env)
         pres: list[str] = []
         args = []
@@ -237,34 +237,42 @@ class _Gen:
         raise SpecError(f"{var.kind} {var.name!r}: function {func!r} is not supported here.")
 
     def allocation(self, var: Variable, e: Call, env: dict[str, Binding]) -> tuple[list[str], str]:
-        """ALLOCATE BY PRIORITY(request, priority, width, supply, position): the request and
-        priority over the allocation's range (the range of the hidden ``position`` variable)
-        gathered into work arrays, then ``_allocate_by_priority`` for this element."""
-        request, priority, width, supply, position = e.args
+        """Vensim's allocations, over the range of their last argument (a hidden ``position``
+        variable, the element's position in that range): the arguments given over the range
+        (request and priority; or request and the four columns of the priority profiles) are
+        gathered into work arrays, then the kernel computes this element's share.
+
+        - allocate_by_priority(request, priority, width, supply, position);
+        - allocate_available(request, ptype, ppriority, pwidth, pextra, avail, position)."""
+        gathered = {"allocate_by_priority": 2, "allocate_available": 5}[e.func]
+        position = e.args[-1]
         if not isinstance(position, Ref) or not position.name.endswith("~position"):
             raise SpecError(
-                f"{var.kind} {var.name!r}: allocate_by_priority is Vensim's ALLOCATE BY "
-                "PRIORITY, read from a Vensim model only."
+                f"{var.kind} {var.name!r}: {e.func} is Vensim's "
+                f"{e.func.upper().replace('_', ' ')}, read from a Vensim model only."
             )
         dim = self.model.variables[position.name].dims[0]
         n = len(self.model.dims[dim])
         loop_var = self.fresh("r")
         inner = dict(env)
         inner[dim] = Binding(loop_var, dim)
-        rpre, rtext = self.expr(var, request, inner)
-        ppre, ptext = self.expr(var, priority, inner)
-        req, pri = self.fresh("req"), self.fresh("pri")
-        lines = [f"{req} = _zeros({n})", f"{pri} = _zeros({n})", f"for {loop_var} in range({n}):"]
-        lines += ["    " + line for line in rpre + ppre]
-        lines += [f"    {req}[{loop_var}] = {rtext}", f"    {pri}[{loop_var}] = {ptext}"]
-        pres = []
+        lines: list[str] = []
+        body: list[str] = []
+        arrays = []
+        for arg in e.args[:gathered]:
+            array = self.fresh("w")
+            pre, text = self.expr(var, arg, inner)
+            lines.append(f"{array} = _zeros({n})")
+            body += ["    " + line for line in pre] + [f"    {array}[{loop_var}] = {text}"]
+            arrays.append(array)
+        lines += [f"for {loop_var} in range({n}):"] + body
         texts = []
-        for arg in (width, supply, position):
+        for arg in e.args[gathered:]:
             pre, text = self.expr(var, arg, env)
-            pres += pre
+            lines += pre
             texts.append(text)
-        call = f"_allocate_by_priority({req}, {pri}, {texts[0]}, {texts[1]}, int({texts[2]}))"
-        return lines + pres, call
+        texts[-1] = f"int({texts[-1]})"
+        return lines, f"_{e.func}({', '.join(arrays + texts)})"
 
     def draw(self, var: Variable, func: str, args: list[str]) -> str:
         """A counter-based draw: its key is the run's seed and member (slots of ``p``), the

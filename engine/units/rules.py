@@ -65,6 +65,7 @@ UNITS_RULES: dict[str, UnitsRule] = {
     "lookup_extrapolate": UnitsRule("table"),
     "time_step": UnitsRule("time"),
     "allocate_by_priority": UnitsRule("agreed", agree=(0, 3), dimensionless=(4,)),
+    "allocate_available": UnitsRule("agreed", agree=(0, 5), dimensionless=(1, 6)),
     "random_uniform": UnitsRule("agreed", agree=(0, 1)),
     "random_0_1": UnitsRule("dimensionless"),
     "random_normal": UnitsRule("agreed", agree=(0, 1, 2, 3)),

@@ -276,32 +276,77 @@ class _ExpressionMapper:
         PySD computes them: :func:`engine.kernels._allocate_by_priority`). Each element
         reads the whole request and priority over ``d`` (the compiler's rule) and its own
         position in ``d`` (a hidden variable)."""
-        request = self.expr(node.request)
-        if not isinstance(request, Ref) or not request.subs:
-            raise self.fail(
-                "ALLOCATE BY PRIORITY's request must be a subscripted variable, e.g. "
-                "demand[region]."
-            )
-        dim = request.subs[-1].rstrip("!")
-        if dim not in self.model.dims:
-            raise self.fail(
-                f"ALLOCATE BY PRIORITY allocates over the last subscript of the request, "
-                f"which must be a subscript range ({dim!r} is not)."
-            )
+        request, dim = self.allocation_request("ALLOCATE BY PRIORITY", node.request)
         priority = self.expr(node.priority)
         if not isinstance(priority, Ref) or not priority.subs or priority.subs[-1] != dim:
             raise self.fail(
                 f"ALLOCATE BY PRIORITY's priority must be a variable whose last subscript is "
                 f"the request's, {dim!r}."
             )
+        args = (request, priority, self.expr(node.width), self.expr(node.supply))
+        return Call("allocate_by_priority", (*args, self.position(dim)))
+
+    def x_AllocateAvailableStructure(self, node: Any) -> Expr:
+        """ALLOCATE AVAILABLE(request[..., d], pp[..., d, ptype], avail): the supply shared
+        over the last subscript ``d`` of the request by the targets' priority profiles, the
+        four elements of pp's last range from the one named (ptype, ppriority, pwidth,
+        pextra), as Vensim documents them (:func:`engine.kernels._allocate_available`:
+        profiles 1-4; 0, fixed quantity, and 5, constant elasticity, give a non-finite
+        value, which stops the run, as PySD refuses them)."""
+        request, dim = self.allocation_request("ALLOCATE AVAILABLE", node.request)
+        pp = self.expr(node.pp)
+        ref = getattr(node.pp, "reference", None)
+        element = next((e for e in self.section.elements if _norm(e.name) == ref), None)
+        if not isinstance(pp, Ref) or not pp.subs or element is None or len(pp.subs) < 2:
+            raise self.fail(
+                "ALLOCATE AVAILABLE's priority profiles must be a variable subscripted by "
+                "the request's range and the first element of its profile, e.g. pp[d, ptype]."
+            )
+        if pp.subs[-2] != dim:
+            raise self.fail(
+                f"ALLOCATE AVAILABLE's priority profiles must have the request's last "
+                f"subscript, {dim!r}, before the profile's element."
+            )
+        profile = self.model.dims[self.element_dims(list(element.components))[-1]].elements
+        first = (
+            [e.lower() for e in profile].index(pp.subs[-1].lower())
+            if any(e.lower() == pp.subs[-1].lower() for e in profile)
+            else -1
+        )
+        if first < 0 or first + 4 > len(profile):
+            raise self.fail(
+                f"ALLOCATE AVAILABLE's priority profiles: {pp.subs[-1]!r} must be an element "
+                f"of {self.names[str(ref)]!r}'s last range followed by three more (ptype, "
+                f"ppriority, pwidth, pextra)."
+            )
+        columns = tuple(Ref(pp.name, (*pp.subs[:-1], e)) for e in profile[first : first + 4])
+        args = (request, *columns, self.expr(node.avail))
+        return Call("allocate_available", (*args, self.position(dim)))
+
+    def allocation_request(self, construct: str, node: Any) -> tuple[Ref, str]:
+        """An allocation's request and the range it allocates over (its last subscript)."""
+        request = self.expr(node)
+        if not isinstance(request, Ref) or not request.subs:
+            raise self.fail(
+                f"{construct}'s request must be a subscripted variable, e.g. demand[region]."
+            )
+        dim = request.subs[-1]
+        if dim not in self.model.dims:
+            raise self.fail(
+                f"{construct} allocates over the last subscript of the request, which must be "
+                f"a subscript range ({dim!r} is not)."
+            )
+        return request, dim
+
+    def position(self, dim: str) -> Ref:
+        """Each element's position (from 0) in range ``dim``: a hidden constant."""
         hidden = f"{dim}~position"
         if hidden not in self.model.variables:
             values = np.arange(len(self.model.dims[dim].elements), dtype=float)
             self.model.variables[hidden] = Variable(
                 hidden, "param", (dim,), value=values, hidden=True
             )
-        args = (request, priority, self.expr(node.width), self.expr(node.supply))
-        return Call("allocate_by_priority", (*args, Ref(hidden, (dim,))))
+        return Ref(hidden, (dim,))
 
     def time_value(self, args: list[Any]) -> Expr:
         """GET TIME VALUE(relative to, offset, measure): the model's time plus the offset
