@@ -278,11 +278,6 @@ class _ExpressionMapper:
         position in ``d`` (a hidden variable)."""
         request, dim = self.allocation_request("ALLOCATE BY PRIORITY", node.request)
         priority = self.expr(node.priority)
-        if not isinstance(priority, Ref) or not priority.subs or priority.subs[-1] != dim:
-            raise self.fail(
-                f"ALLOCATE BY PRIORITY's priority must be a variable whose last subscript is "
-                f"the request's, {dim!r}."
-            )
         args = (request, priority, self.expr(node.width), self.expr(node.supply))
         return Call("allocate_by_priority", (*args, self.position(dim)))
 
@@ -319,9 +314,35 @@ class _ExpressionMapper:
                 f"of {self.names[str(ref)]!r}'s last range followed by three more (ptype, "
                 f"ppriority, pwidth, pextra)."
             )
+        self.check_profiles(element, profile, first)
         columns = tuple(Ref(pp.name, (*pp.subs[:-1], e)) for e in profile[first : first + 4])
         args = (request, *columns, self.expr(node.avail))
         return Call("allocate_available", (*args, self.position(dim)))
+
+    def check_profiles(self, element: Any, profile: list[str], first: int) -> None:
+        """Refuse, when the model gives them as numbers, the profiles ALLOCATE AVAILABLE does
+        not support: 0 (fixed quantity) and 5 (constant elasticity), or any other than 1-4.
+        (A profile given by an equation is checked at run time: a non-finite share.)"""
+        ptype = profile[first].lower()
+        for component in element.components:
+            last = str(component.subscripts[0][-1])
+            value = component.ast
+            if last.lower() == ptype and (_is_number(value) or isinstance(value, np.ndarray)):
+                kinds = np.ravel(np.asarray(value, dtype=float))
+            elif last in self.model.dims and isinstance(value, np.ndarray):
+                names = [e.lower() for e in self.model.dims[last].elements]
+                if ptype not in names or value.shape[-1] != len(names):
+                    continue
+                kinds = np.ravel(value[..., names.index(ptype)])
+            else:
+                continue
+            unknown = sorted({float(k) for k in kinds} - {1.0, 2.0, 3.0, 4.0})
+            if unknown:
+                raise self.fail(
+                    f"ALLOCATE AVAILABLE's priority profile {unknown[0]:g} is not supported "
+                    f"(only 1 rectangular, 2 triangular, 3 normal and 4 exponential; 0, fixed "
+                    f"quantity, and 5, constant elasticity, are not)."
+                )
 
     def allocation_request(self, construct: str, node: Any) -> tuple[Ref, str]:
         """An allocation's request and the range it allocates over (its last subscript)."""
