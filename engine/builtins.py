@@ -49,6 +49,10 @@ class Builtin:
         It keeps state between steps; :mod:`engine.spec.lowering` lowers it into hidden stocks.
     vensim : bool
         PySD's translator calls it by this name with the same arguments.
+    over_range : bool
+        It reads its first arguments over a whole subscript range and its last argument is the
+        element's position there, a hidden variable only :mod:`engine.vensim` writes (Vensim's
+        allocations); the compiler refuses it in other models.
     """
 
     name: str
@@ -59,6 +63,7 @@ class Builtin:
     timed: bool = False
     memory: bool = False
     vensim: bool = False
+    over_range: bool = False
 
 
 def _f(
@@ -70,9 +75,10 @@ def _f(
     timed: bool = False,
     memory: bool = False,
     vensim: bool = False,
+    over_range: bool = False,
 ) -> Builtin:
     low, high = (args, args) if isinstance(args, int) else args
-    return Builtin(name, low, high, code, defaults, timed, memory, vensim)
+    return Builtin(name, low, high, code, defaults, timed, memory, vensim, over_range)
 
 
 _TABLE = [
@@ -114,8 +120,8 @@ _TABLE = [
     _f("time_step", 0, "h"),
     # allocation over the last subscript of the request: a rule in engine.compiler; its
     # last argument is the element's position (a hidden variable engine.vensim adds)
-    _f("allocate_by_priority", 5),
-    _f("allocate_available", 7),
+    _f("allocate_by_priority", 5, over_range=True),
+    _f("allocate_available", 7, over_range=True),
     # counter-based draws (engine.kernels: Philox4x64-10) keyed by the run's seed, the member,
     # the time, the call site and the element: a rule in engine.compiler. Vensim's semantics:
     # a new draw each time step, truncated to [min, max].
@@ -178,7 +184,11 @@ ALIASES = {
 
 
 def names(
-    *, timed: bool | None = None, memory: bool | None = None, vensim: bool | None = None
+    *,
+    timed: bool | None = None,
+    memory: bool | None = None,
+    vensim: bool | None = None,
+    over_range: bool | None = None,
 ) -> frozenset[str]:
     """Names of the builtins with the given properties (None: either)."""
     return frozenset(
@@ -187,6 +197,7 @@ def names(
         if (timed is None or b.timed == timed)
         and (memory is None or b.memory == memory)
         and (vensim is None or b.vensim == vensim)
+        and (over_range is None or b.over_range == over_range)
     )
 
 
@@ -196,6 +207,7 @@ def _check() -> None:
         assert len(b.defaults) == (b.max_args - b.min_args if b.code else 0), b
         assert b.code is None or b.code.count("{}") == b.max_args, b
         assert not (b.memory and b.code), b
+        assert not (b.over_range and (b.code or b.memory)), b
     assert len(BUILTINS) == len(_TABLE)
     assert RANDOM <= set(BUILTINS) and all(BUILTINS[n].timed for n in RANDOM)
     assert not set(ALIASES) & set(BUILTINS) and set(ALIASES.values()) <= set(BUILTINS)

@@ -7,15 +7,17 @@ import hashlib
 import math
 from typing import Any
 
-from ..builtins import BUILTINS, RANDOM
+from ..builtins import BUILTINS, RANDOM, names
 from ..equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary
 from ..errors import SpecError
 from ..graph import Binding, Index, PieceIndex, Plan
 from ..spec import Variable
 
+# Vensim's allocations: arguments read over a range (engine.builtins: over_range)
+OVER_RANGE = names(over_range=True)
 # Builtins compiled by a rule of their own below; every other one by its code in
 # engine.builtins (a function with memory never gets here: spec lowers it).
-_OWN_RULES = frozenset({"if_then_else", "lookup_extrapolate"}) | RANDOM
+_OWN_RULES = frozenset({"if_then_else", "lookup_extrapolate"}) | RANDOM | OVER_RANGE
 # The kernel helper of each draw (engine.kernels); its arguments follow the key.
 _DRAWS = {
     "random_uniform": "_random_uniform",
@@ -217,7 +219,7 @@ class _Gen:
             if not isinstance(table_ref, Ref):
                 raise SpecError(f"{var.kind} {var.name!r}: lookup_extrapolate needs a table.")
             return self.lookup(var, table_ref, e.args[1], env, extrapolate=True)
-        if func in ("allocate_by_priority", "allocate_available"):
+        if func in OVER_RANGE:
             return self.allocation(var, e, env)
         pres: list[str] = []
         args = []

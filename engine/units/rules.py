@@ -92,4 +92,6 @@ UNITS_RULES: dict[str, UnitsRule] = {
     "trend": UnitsRule("per_time", time=(1,), as_result=(2,)),
     "forecast": UnitsRule("agreed", agree=(0,), time=(1, 2)),
     "initial": _SAME,
+    # the input and the initial value agree; the condition is read as true or false
+    "sample_if_true": UnitsRule("agreed", agree=(1, 2)),
 }

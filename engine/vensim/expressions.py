@@ -314,7 +314,7 @@ class _ExpressionMapper:
                 f"of {self.names[str(ref)]!r}'s last range followed by three more (ptype, "
                 f"ppriority, pwidth, pextra)."
             )
-        self.check_profiles(element, profile, first)
+        self.check_profiles(element, list(profile), first)
         columns = tuple(Ref(pp.name, (*pp.subs[:-1], e)) for e in profile[first : first + 4])
         args = (request, *columns, self.expr(node.avail))
         return Call("allocate_available", (*args, self.position(dim)))

@@ -33,6 +33,8 @@ _ARGUMENTS = {
 def _calls() -> list[tuple[str, str]]:
     calls = []
     for b in BUILTINS.values():
+        if b.over_range:  # Vensim's allocations: test_vensim_allocation.py
+            continue
         for count in sorted({b.min_args, b.max_args}):
             args = _ARGUMENTS.get(b.name, [_X, "2", "3", "4"][:count])
             calls.append((f"{b.name}_{count}", f"{b.name}({', '.join(args[:count])})"))
@@ -50,6 +52,19 @@ def test_every_builtin_parses_compiles_and_runs():
     assert np.isfinite(ds["exp_1"]).all()
     # beyond the table's end (x = 1) the line goes on: 1 + 3 at time 3
     assert float(ds["lookup_extrapolate_2"][-1]) == pytest.approx(4.0)
+
+
+def test_a_function_over_a_range_is_refused_outside_a_vensim_model():
+    """Vensim's allocations read their request over a whole range and the element's position
+    from a hidden variable, which only engine.vensim writes."""
+    for name in names(over_range=True):
+        m = engine.Model("allocation", time_unit="year", start=0, stop=1, dt=1)
+        m.dimension("region", ["a", "b"])
+        m.param("x", [1.0, 2.0], dims=("region",))
+        args = ", ".join(["x[region]"] * BUILTINS[name].min_args)
+        m.aux("share", f"{name}({args})", dims=("region",))
+        with pytest.raises(engine.SpecError, match=r"'share'.*read from a Vensim model only"):
+            engine.simulate(m)
 
 
 @pytest.mark.parametrize("name", sorted(BUILTINS))
