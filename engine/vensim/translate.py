@@ -36,8 +36,9 @@ __all__ = ["load", "MAX_MODEL_BYTES"]
 
 # Bump when the mapping changes, so models cached by an older mapper are parsed again (3:
 # duplicate definitions and too-high orders are refused, so a cached entry may not hold;
-# 17: exponentiation groups to the right; issue 16's constructs; 16 was a development state).
-_MAPPER_VERSION = 17
+# 17: exponentiation groups to the right; issue 16's constructs; 16 was a development state;
+# 18: ALLOCATE BY PRIORITY and ALLOCATE AVAILABLE).
+_MAPPER_VERSION = 18
 _PYSD_MODULES = ("pysd.translators.vensim.vensim_element", "pysd.translators.xmile.xmile_element")
 _PYSD_LOCK = threading.Lock()
 
