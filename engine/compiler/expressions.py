@@ -261,12 +261,15 @@ class _Gen:
         lines: list[str] = []
         body: list[str] = []
         arrays = []
+        outer = self.element  # a draw in the gathered arguments: one per position, as in reduce
+        self.element = f"(({self.element}) * {n} + {loop_var})"
         for arg in e.args[:gathered]:
             array = self.fresh("w")
             pre, text = self.expr(var, arg, inner)
             lines.append(f"{array} = _zeros({n})")
             body += ["    " + line for line in pre] + [f"    {array}[{loop_var}] = {text}"]
             arrays.append(array)
+        self.element = outer
         lines += [f"for {loop_var} in range({n}):"] + body
         texts = []
         for arg in e.args[gathered:]:

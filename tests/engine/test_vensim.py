@@ -199,14 +199,15 @@ def test_unsupported_construct_names_variable_and_construct(tmp_path):
     path = write_mdl(
         tmp_path / "unsupported.mdl",
         """
-Region : a, b |
+Region : a, b | pprofile : ptype, ppriority, pwidth, pextra |
 request[Region] = 1, 2 |
-priority[Region] = 1, 2 |
-allocated[Region] = ALLOCATE BY PRIORITY(request[Region], priority[Region], 2, 1, 3) |
+profiles[Region, pprofile] = 0, 1, 1, 0; 1, 2, 1, 0; |
+allocated[Region] = ALLOCATE AVAILABLE(request[Region], profiles[Region, ptype], 2) |
 """,
     )
     with pytest.raises(
-        SpecError, match="variable 'allocated': ALLOCATE BY PRIORITY is not supported"
+        SpecError,
+        match="variable 'allocated': ALLOCATE AVAILABLE's priority profile 0 is not supported",
     ):
         engine.load(path)
     path = write_mdl(tmp_path / "unknown_function.mdl", "y = NPV(1, 2, 3, 4) |")
