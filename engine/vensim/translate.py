@@ -151,11 +151,43 @@ class _LiteralsOnly:
         try:
             if scopes or not isinstance(text, str):
                 raise ValueError("not a text")
-            return python_ast.literal_eval(text.strip())
+            try:
+                return python_ast.literal_eval(text.strip())
+            except ValueError:
+                return _signed_sum(text)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             if self.refused is None:
                 self.refused = (str(text), _pysd_element())
             raise ValueError(f"{str(text)[:80]!r} is not a literal") from None
+
+
+_MAX_SUM_TEXT = 10_000
+
+
+def _signed_sum(text: str) -> float:
+    """A run of signed numbers such as ``0.5 - 0.5 - 0.5``, as PySD's grammar reads a
+    constant written without separators (it evaluates the text): the numbers added, and
+    nothing else - no names, calls, products or powers. ``ValueError`` otherwise."""
+    if len(text) > _MAX_SUM_TEXT:
+        raise ValueError("too long")
+    terms: list[float] = []  # right to left
+    node = python_ast.parse(text.strip(), mode="eval").body
+    while True:  # a chain of + and - parses as a left-leaning tree: walk it, no recursion
+        if isinstance(node, python_ast.BinOp) and isinstance(
+            node.op, (python_ast.Add, python_ast.Sub)
+        ):
+            term = python_ast.literal_eval(node.right)
+            if type(term) not in (int, float):
+                raise ValueError("not a number")
+            terms.append(term if isinstance(node.op, python_ast.Add) else -term)
+            node = node.left
+            continue
+        total = python_ast.literal_eval(node)
+        if type(total) not in (int, float):
+            raise ValueError("not a number")
+        for term in reversed(terms):  # left to right, as Python evaluates the text
+            total = total + term
+        return total
 
 
 def _pysd_element() -> str:

@@ -214,6 +214,27 @@ def test_d02_numeric_lookups_still_load(tmp_path):
     np.testing.assert_allclose(ds["y"].values, [1, 2, 3])
 
 
+def test_d02_a_constant_written_as_signed_numbers_loads_as_pysd_reads_it(tmp_path):
+    """PySD's grammar reads ``0.5 - 0.5 - 0.5`` as a run of signed numbers and evaluates the
+    text; the guard adds them (found by the PySD property test), and nothing else passes."""
+    path = write_mdl(
+        tmp_path / "sums.mdl",
+        "e2 = 0.5 - 0.5 - 0.5 | e3 = 0.1 + 0.2 - 0.3 | e4 = -1 - -2 + 3e2 |",
+        final=1,
+        dt=1,
+    )
+    ds = engine.simulate(engine.load(path))
+    assert ds["e2"].values.flat[0] == 0.5 - 0.5 - 0.5
+    assert ds["e3"].values.flat[0] == 0.1 + 0.2 - 0.3  # left to right, to the last bit
+    assert ds["e4"].values.flat[0] == -1 - -2 + 3e2
+
+    from engine.vensim.translate import _signed_sum
+
+    for text in ["2 * 3", "1 - True", "x - 1", "(1, 2) + (3,)", "__import__('os') - 1"]:
+        with pytest.raises(ValueError):
+            _signed_sum(text)
+
+
 # ----------------------------------------------------------------------------------- D3
 def test_d03_cache_dir_is_created_private(tmp_path, monkeypatch):
     from engine.cache import cache_dir
