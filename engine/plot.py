@@ -264,12 +264,14 @@ def _reference_line(
             str(v) for v in charted[kept].values
         }:
             return None
-    da = da.sum([d for d in da.dims if d != "time"])
+    # a time the reference has no figure for (a flow's last year) is left out, not summed to 0
+    da = da.sum([d for d in da.dims if d != "time"], min_count=1)
     t = np.asarray(da["time"].values, dtype=float)
-    inside = (t >= times[0]) & (t <= times[-1])
+    values = np.asarray(da.values, dtype=float)
+    inside = (t >= times[0]) & (t <= times[-1]) & np.isfinite(values)
     if not inside.any():
         return None
-    return t[inside], np.asarray(da.values, dtype=float)[inside]
+    return t[inside], values[inside]
 
 
 @_plain_text

@@ -118,3 +118,65 @@ def test_demography_and_corridor_have_wpp_as_reference(model):
     assert "WPP 2022" in ds.attrs["title"] and ds["population"].attrs["units"] == "person"
     assert engine.registry.reference_data(model, ["Atlantis"]) is None
     assert engine.registry.reference_data("example", ["Europe"]) is None  # it has none
+
+
+def _registered(model):
+    if model not in engine.registry.model_names():
+        pytest.skip(f"{model} is not registered (models not installed)")
+
+
+@pytest.fixture(scope="module")
+def demography_run():
+    _registered("demography")
+    from models import demography
+
+    model = demography.build(["Europe", "Japan"], stop=2030)
+    return engine.simulate(model, outputs=["births", "deaths", "net_migration"])
+
+
+@pytest.mark.parametrize("flow", ["births", "deaths", "net_migration"])
+def test_a_flow_chart_of_a_wpp_location_has_wpp_as_reference(demography_run, flow):
+    """The line is WPP's calendar-year figures of Y and Y+1 averaged at time Y (the model's
+    flow at Y runs mid-Y to mid-Y+1), and the model, which starts from WPP's medium variant,
+    is within 2% of it (net migration is its input path: equal)."""
+    from models import wpp
+
+    reference = engine.registry.reference_data("demography", ["Europe", "Japan"])
+    fig = fan_chart(demography_run, flow, select={"region": "Europe"}, reference=reference)
+    (line,) = _dashed(fig)
+    t, y = (np.asarray(v, dtype=float) for v in line.get_data())
+    assert t[0] == 2022.0 and t[-1] == 2030.0
+    calendar = wpp.annual("Europe", flow, 2022, 2031) * 1000.0
+    (model_line,) = [x for x in _dashed_free(line.axes) if x.get_color() == "#1f4e79"]
+    drawn = np.asarray(model_line.get_data()[1], dtype=float)
+    model = demography_run[flow].sum(("sex", "age")).sel(region="Europe").values
+    scale = model[0] / drawn[0]
+    np.testing.assert_allclose(y * scale, 0.5 * (calendar[:-1] + calendar[1:]), rtol=1e-12)
+    np.testing.assert_allclose(y * scale, model, rtol=0.02)
+    (total,) = _dashed(fan_chart(demography_run, flow, reference=reference))
+    both = sum(wpp.annual(r, flow, 2022, 2031) for r in ("Europe", "Japan")) * 1000.0
+    total_y = np.asarray(total.get_data()[1], dtype=float)
+    np.testing.assert_allclose(total_y * scale, 0.5 * (both[:-1] + both[1:]), rtol=1e-12)
+    assert reference[flow].attrs["units"] == demography_run[flow].attrs["units"] == "person/year"
+
+
+def test_a_region_that_is_not_a_wpp_location_has_no_line_and_no_error():
+    _registered("demography")
+    regions = ["Europe", "Rest of the world"]
+    times = np.arange(2022.0, 2101.0)
+    births = xr.DataArray(
+        np.full((times.size, 2), 5e6),
+        dims=("time", "region"),
+        coords={"time": times, "region": regions},
+        attrs={"units": "person/year"},
+    )
+    result = xr.Dataset({"births": births}, attrs={"model": "demography"})
+    reference = engine.registry.reference_data("demography", regions)
+    assert list(reference["region"].values) == ["Europe"]
+    rest = {"region": "Rest of the world"}
+    assert not _dashed(fan_chart(result, "births", select=rest, reference=reference))
+    assert not _dashed(fan_chart(result, "births", reference=reference))  # not the same sum
+    (line,) = _dashed(fan_chart(result, "births", select={"region": "Europe"}, reference=reference))
+    t, y = (np.asarray(v, dtype=float) for v in line.get_data())
+    # WPP has no 2101: the flow's last reference is 2099, not a drop to zero at 2100
+    assert t[-1] == 2099.0 and np.all(np.asarray(y) > 0)
