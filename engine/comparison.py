@@ -20,7 +20,7 @@ import xarray as xr
 
 from .errors import EngineError, SelectionError, suggest
 from .files import check_output_file
-from .plot import _pyplot, plain_text
+from .plot import _pyplot, _reference_line, plain_text
 from .store import match_times, unfinished_note
 from .tables import TOTAL, is_count, regional_series
 
@@ -170,9 +170,12 @@ def comparison_chart(
     *,
     region: str | None = None,
     ax: Any = None,
+    reference: xr.Dataset | None = None,
 ) -> Any:
     """Every scenario's median (line) and 90% band (shade) of ``variable`` in ``region`` (or
-    the total of the regions, for a count), on one chart."""
+    the total of the regions, for a count), on one chart. ``reference``: a Dataset whose
+    ``variable`` (by ``time`` and ``region``) is drawn as a dashed line where it is the same
+    thing, as on :func:`engine.plot.fan_chart` (e.g. WPP 2022 for demography and corridor)."""
     _check_inputs(results)
     plt = _pyplot()
     with plain_text():
@@ -182,8 +185,10 @@ def comparison_chart(
             fig = ax.figure
         units = ""
         scale, label = 1.0, ""
+        line = None
         for k, (name, result) in enumerate(results.items()):
             da = _series(result, variable, name)
+            charted = da
             units = str(da.attrs.get("units", units))
             if region is None or region == TOTAL:
                 if not is_count(units) and variable != "net_migration":
@@ -207,6 +212,8 @@ def comparison_chart(
                 q = np.tile(np.asarray(da.values, dtype=float), (3, 1))
             if k == 0:
                 scale, label = _axis_scale(q[1], units)
+                where = None if region is None or region == TOTAL else region
+                line = _reference_line(reference, variable, {"region": where}, charted, t)
             colour = _COLOURS[k % len(_COLOURS)]
             if "member" in da.dims:
                 ax.fill_between(t, q[0] / scale, q[2] / scale, color=colour, alpha=0.2, lw=0)
@@ -214,6 +221,9 @@ def comparison_chart(
             ax.plot(
                 t, q[1] / scale, color=colour, lw=1.8, label=name + (f" ({note})" if note else "")
             )
+        if line is not None and reference is not None:
+            title = str(reference.attrs.get("title", "reference"))
+            ax.plot(line[0], line[1] / scale, color="black", lw=1.2, ls="--", label=title)
         where = region or TOTAL
         ax.set_title(f"{variable}, {where}: {' vs '.join(results)}")
         ax.set_ylabel(f"{variable} ({label})" if label else variable)
@@ -242,9 +252,11 @@ def write_comparison(
     regions: Sequence[str] | None = None,
     years: Sequence[float] | None = None,
     overwrite: bool = False,
+    reference: xr.Dataset | None = None,
 ) -> Path:
     """A self-contained HTML page comparing the scenarios: their descriptions, the table of
-    differences (:func:`compare`) and a chart per variable and region."""
+    differences (:func:`compare`) and a chart per variable and region (with ``reference``'s
+    line where it has the variable and region, see :func:`comparison_chart`)."""
     from .report import _figure_tag, _table, page
 
     path = check_output_file(path, suffixes=(".html", ".htm"), overwrite=overwrite, what="page")
@@ -274,7 +286,7 @@ def write_comparison(
             if (variable, region) not in {(v, r) for v, r, _ in table.index}:
                 continue
             parts.append(f'<section class="region"><h3>{html.escape(region)}</h3>')
-            fig = comparison_chart(results, variable, region=region)
+            fig = comparison_chart(results, variable, region=region, reference=reference)
             parts.append(_figure_tag(fig, f"{variable}, {region}: {' vs '.join(names)}"))
             parts.append("</section>")
     path.write_text(page(heading, parts), encoding="utf-8")

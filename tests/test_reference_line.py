@@ -180,3 +180,68 @@ def test_a_region_that_is_not_a_wpp_location_has_no_line_and_no_error():
     t, y = (np.asarray(v, dtype=float) for v in line.get_data())
     # WPP has no 2101: the flow's last reference is 2099, not a drop to zero at 2100
     assert t[-1] == 2099.0 and np.all(np.asarray(y) > 0)
+
+
+def _compared_line(fig):
+    """The dashed line of a comparison chart, in the units of the data (the first
+    scenario's median line gives the chart's scale)."""
+    (line,) = _dashed(fig)
+    return np.asarray(line.get_data()[0], dtype=float), np.asarray(line.get_data()[1], dtype=float)
+
+
+def test_comparison_charts_draw_the_reference(tmp_path):
+    from engine.comparison import comparison_chart, write_comparison
+
+    runs = {s: engine.simulate(tiny.build(s)) for s in ("low", "high")}
+    reference = _reference(tiny.REGIONS)
+    fig = comparison_chart(runs, "population", region="South", reference=reference)
+    t, y = _compared_line(fig)
+    first = [x for x in fig.axes[0].get_lines() if x.get_linestyle() != "--"][0]
+    stored = runs["low"]["population"].sum([d for d in ("sex", "age") if d in runs["low"].dims])
+    scale = float(stored.sel(region="South").isel(time=0)) / float(first.get_data()[1][0])
+    assert t[0] == float(runs["low"].time[0]) and t[-1] == float(runs["low"].time[-1])
+    np.testing.assert_allclose(y * scale, 2 * t)  # South is region 2
+    labels = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert TITLE in labels
+    _, total = _compared_line(comparison_chart(runs, "population", reference=reference))
+    np.testing.assert_allclose(total * scale, 3 * t)
+    # not the same thing: a variable it lacks, a region it lacks, a total over other regions
+    partial = _reference(["North"])
+    assert not _dashed(comparison_chart(runs, "net_migration", region="South", reference=partial))
+    assert not _dashed(comparison_chart(runs, "population", region="South", reference=partial))
+    assert not _dashed(comparison_chart(runs, "population", reference=partial))
+    assert not _dashed(comparison_chart(runs, "population", region="South"))
+    page = write_comparison(runs, tmp_path / "c.html", reference=reference)
+    assert page.exists()
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_comparison_of_demography_results_draws_wpp(demography_run):
+    from engine.comparison import comparison_chart
+
+    reference = engine.registry.reference_data("demography", ["Europe", "Japan"])
+    runs = {"one": demography_run, "two": demography_run}
+    for flow in ("population", "births", "net_migration"):
+        if flow not in demography_run:
+            continue
+        fig = comparison_chart(runs, flow, region="Japan", reference=reference)
+        assert len(_dashed(fig)) == 1, flow
+        assert reference.attrs["title"] in [x.get_text() for x in fig.axes[0].get_legend().texts]
+
+
+def test_corridor_compare_draws_the_models_reference(tmp_path, monkeypatch, capsys):
+    from engine import registry
+
+    monkeypatch.setitem(registry._BUILTIN, "tiny", tiny.build)
+    monkeypatch.setattr(tiny, "reference", _reference, raising=False)
+    argv = ["compare", "low", "high", "--model", "tiny", "--format", "svg", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "with")]) == 0
+    assert TITLE in (tmp_path / "with" / "compare_population_South.svg").read_text()
+    assert TITLE in (tmp_path / "with" / "compare_population_all_regions.svg").read_text()
+    assert main([*argv, "--out", str(tmp_path / "bare"), "--no-reference"]) == 0
+    assert TITLE not in (tmp_path / "bare" / "compare_population_South.svg").read_text()
+    monkeypatch.delattr(tiny, "reference")  # a model without one: no line, no error
+    assert main([*argv, "--out", str(tmp_path / "none")]) == 0
+    assert TITLE not in (tmp_path / "none" / "compare_population_South.svg").read_text()

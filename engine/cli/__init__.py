@@ -452,16 +452,18 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _reference(results: Any, args: argparse.Namespace) -> Any:
-    """What the fan charts of ``results`` are drawn against: the ``reference`` of the model
-    that made them, found by its registered name (None: --no-reference, a model with none)."""
+    """What the charts of ``results`` (one result, or compared ``{scenario: result}``) are drawn
+    against: the ``reference`` of the model that made them (the first's), found by its
+    registered name (None: --no-reference, a model with none)."""
     from ..plot import horizon_groups
     from ..registry import reference_data
 
-    name = str(results.attrs.get("model") or "")
+    several = list(results.values()) if isinstance(results, dict) else [results]
+    name = str(several[0].attrs.get("model") or "")
     if args.no_reference or not name:
         return None
     regions: list[str] = []
-    for _, ds in horizon_groups(results):
+    for _, ds in (group for result in several for group in horizon_groups(result)):
         if "region" in ds.coords:
             regions += [str(r) for r in ds["region"].values if str(r) not in regions]
     return reference_data(name, regions)
@@ -525,6 +527,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         args.out,
         variables=args.variable or ["population", "net_migration"],
         overwrite=args.overwrite,
+        reference=_reference(results, args),
     )
     if not args.quiet:
         print(path)
@@ -682,8 +685,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         what="--out folder",
     )
     written = []
+    reference = _reference(results, args)
     for (variable, region), stem in zip(charts, stems):
-        fig = comparison_chart(results, variable, region=None if region == TOTAL else region)
+        where = None if region == TOTAL else region
+        fig = comparison_chart(results, variable, region=where, reference=reference)
         written += save_figure(fig, out / stem, formats)
     table.to_csv(out / "differences.csv")
     written.append(out / "differences.csv")
@@ -695,6 +700,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             regions=args.region,
             years=args.years,
             overwrite=True,
+            reference=reference,
         )
     )
     if args.json:

@@ -59,8 +59,8 @@ def _reference_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--no-reference",
         action="store_true",
-        help="draw no reference line (default: WPP 2022's population on fan charts of models "
-        "that have it, e.g. demography and corridor)",
+        help="draw no reference line (default: WPP 2022's population, births, deaths and net "
+        "migration on charts of models that have it, e.g. demography and corridor)",
     )
 
 
@@ -248,6 +248,7 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
     compare.add_argument("--overwrite", action="store_true", help="replace existing files")
     compare.add_argument("--quiet", action="store_true", help="print nothing but errors")
     compare.add_argument("--json", action="store_true", help="print the table as JSON")
+    _reference_option(compare)
 
     plot = command("plot", "fan charts, pyramids and sensitivity bars from a stored result")
     plot.add_argument("store", help="a sweep's store (.zarr) or a run or export (.nc)")
