@@ -270,7 +270,9 @@ def test_strict_raises_a_clear_error():
     assert isinstance(info.value, engine.SpecError)
 
 
-@pytest.mark.parametrize("name", ["hump", "labour", "climate", "demography", "corridor"])
+@pytest.mark.parametrize(
+    "name", ["hump", "labour", "climate", "demography", "corridor", "migration_system"]
+)
 def test_bundled_models_that_are_consistent(name):
     from engine.registry import build_model
 
