@@ -118,12 +118,23 @@ def write_direct(writes: list[tuple[ChunkEncoder, slice, np.ndarray]]) -> None:
     batches: dict[int, tuple[Any, list[tuple[str, bytes]]]] = {}
     for enc, where, values in writes:
         batches.setdefault(id(enc.store), (enc.store, []))[1].extend(enc.encode(where, values))
+    put = _zarr_local_put()
     for store, puts in batches.values():
-        root = _local_root(store)
+        root = None if put is None else _local_root(store)
         if root is None:
             _put_async(store, puts)
         else:
-            _put_local(root, getattr(store, "state", None), puts)
+            _put_local(put, root, getattr(store, "state", None), puts)
+
+
+def _zarr_local_put() -> Any:
+    """zarr's atomic local file write (private to zarr), or None when a zarr release no longer
+    has it: then local stores get their chunks through zarr's public ``set`` like the others."""
+    try:
+        import zarr.storage._local as local
+    except ImportError:  # pragma: no cover - zarr moved
+        return None
+    return getattr(local, "_put", None)
 
 
 def _local_root(store: Any) -> Any:
@@ -140,8 +151,7 @@ def _local_root(store: Any) -> Any:
     return inner.root
 
 
-def _put_local(root: Any, state: Any, puts: list[tuple[str, bytes]]) -> None:
-    import zarr.storage._local as local
+def _put_local(put: Any, root: Any, state: Any, puts: list[tuple[str, bytes]]) -> None:
     from zarr.core.buffer import default_buffer_prototype
 
     from .failure import Failure
@@ -152,7 +162,7 @@ def _put_local(root: Any, state: Any, puts: list[tuple[str, bytes]]) -> None:
         if failed is not None:
             raise OSError(failed.error.errno, failed.error.strerror)
         try:
-            local._put(root / key, prototype.buffer.from_bytes(data))
+            put(root / key, prototype.buffer.from_bytes(data))
         except OSError as error:
             if state is not None and state.failure is None:
                 state.failure = Failure(key, error)
