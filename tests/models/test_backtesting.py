@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import engine
-from models import backtesting, wpp
+from models import backtesting, vital_rates, wpp
 
 JUMP_OFF = 2005
 STOP = 2009.0
@@ -66,24 +66,70 @@ def test_no_peeking_data_after_the_jump_off_change_nothing(monkeypatch):
 
 @pytest.mark.slow
 def test_naive_baseline_holds_the_jump_off_rates():
-    """The baseline's hazards do not fall after the jump-off, so its population is at most the
-    model's (whose mortality continues its decline); both start from the same population, and
-    the baseline's net migration is the model's (the same five-year mean)."""
+    """The baseline's hazards and TFR stay at the jump-off's: Japan (TFR held by the model too,
+    below the floor with no recovery) has at most the model's population, whose mortality
+    continues its decline; Nigeria's TFR falls in the model and not in the baseline. Both start
+    from the same population, and the baseline's net migration is the model's (the same
+    five-year mean)."""
     locations = ["Japan", "Nigeria"]
+    outputs = ["total_population", "net_migration_total", "tfr", "life_expectancy"]
     model = backtesting.model_factory(locations)(JUMP_OFF)
     naive = backtesting.naive_factory(locations)(JUMP_OFF)
-    ds = engine.simulate(model, stop=2020.0, outputs=["total_population", "net_migration_total"])
-    nv = engine.simulate(naive, stop=2020.0, outputs=["total_population", "net_migration_total"])
+    ds = engine.simulate(model, stop=2020.0, outputs=outputs)
+    nv = engine.simulate(naive, stop=2020.0, outputs=outputs)
     np.testing.assert_allclose(
         nv["total_population"].isel(time=0), ds["total_population"].isel(time=0)
     )
     np.testing.assert_allclose(nv["net_migration_total"], ds["net_migration_total"])
-    assert (nv["total_population"] <= ds["total_population"] * (1 + 1e-12)).all()
-    assert (nv["total_population"].isel(time=-1) < ds["total_population"].isel(time=-1)).all()
+    japan = {"region": "Japan"}
+    assert (
+        nv["total_population"].sel(japan) <= ds["total_population"].sel(japan) * (1 + 1e-12)
+    ).all()
+    assert (nv["life_expectancy"].isel(time=-1) < ds["life_expectancy"].isel(time=-1)).all()
+    held = nv["tfr"].sel(time=slice(JUMP_OFF + 1.0, None))
+    np.testing.assert_allclose(held, held.isel(time=0).broadcast_like(held), rtol=1e-12)
+    nigeria = ds["tfr"].sel(region="Nigeria")
+    assert float(nigeria.isel(time=-1)) < float(nigeria.sel(time=JUMP_OFF + 1.0)) - 0.1
     known = wpp.annual("Japan", "net_migration", JUMP_OFF - 4, JUMP_OFF).mean() * 1000.0
     np.testing.assert_allclose(
         nv["net_migration_total"].sel(region="Japan").isel(time=-1), known, rtol=1e-9
     )
+
+
+def _history(values: list[float], last: int = 2010) -> tuple[np.ndarray, np.ndarray]:
+    """Five-yearly TFRs to ``last``, made annual by linear interpolation."""
+    five = np.arange(last - 5 * (len(values) - 1), last + 1, 5)
+    years = np.arange(five[0], last + 1)
+    return np.interp(years, five, values), years
+
+
+def test_projected_tfr_phase_three_is_the_ar1_toward_replacement():
+    """Below 2 and two successive five-year rises by the jump-off (bayesTFR's start of phase
+    III): the AR(1) of bayesTFR's constant parameters, rho = 0.8859 per five years to 2.1."""
+    history, years = _history([2.6, 1.8, 1.5, 1.6, 1.7])
+    assert vital_rates.tfr_phase(history, years) == 3
+    future = np.arange(2011, 2036)
+    path = vital_rates.projected_tfr(history, years, future)
+    np.testing.assert_allclose(path[future == 2015], 2.1 - 0.4 * 0.8859, rtol=1e-12)
+    np.testing.assert_allclose(path[future == 2035], 2.1 - 0.4 * 0.8859**5, rtol=1e-12)
+    assert np.all(np.diff(path) > 0)
+
+
+def test_projected_tfr_phase_two_continues_the_pace_toward_the_floor():
+    """A decline of 0.1 a year over the 15 years to the jump-off continues at that pace at
+    first, slows, and never crosses the floor of 1.85; one rise below 2 is no phase III."""
+    history, years = _history([6.0, 5.5, 5.0, 4.5])
+    assert vital_rates.tfr_phase(history, years) == 2
+    future = np.arange(2011, 2101)
+    path = vital_rates.projected_tfr(history, years, future)
+    np.testing.assert_allclose(4.5 - path[0], 0.1, rtol=0.05)
+    assert np.all(np.diff(path) < 0) and path.min() > vital_rates.TFR_FLOOR
+    assert path[-1] < vital_rates.TFR_FLOOR + 0.1  # (4.5 - 1.85) exp(-0.1 / 2.65 * 90) = 0.09
+    stalled, years = _history([6.0, 6.1, 6.2, 6.3])
+    np.testing.assert_allclose(vital_rates.projected_tfr(stalled, years, future), 6.3)
+    low, years = _history([2.5, 1.9, 1.5, 1.4, 1.45])
+    assert vital_rates.tfr_phase(low, years) == 2
+    np.testing.assert_allclose(vital_rates.projected_tfr(low, years, future), 1.45)
 
 
 def test_default_locations_are_the_subregions_and_the_most_populous_countries():
