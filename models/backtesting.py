@@ -11,8 +11,9 @@ ten-year trend (a Lee-Carter drift per age: Lee & Carter 1992), total fertility 
 UN's phases of the fertility transition (phase II's decline at its pace of the 15 years to J
 toward the floor of 1.85, phase III's AR(1) toward 2.1 of bayesTFR: Alkema et al. 2011,
 Raftery et al. 2014), the sex ratio at birth is held at J's and net migration at its mean of
-the five years to J (as WPP's projections held it). Its forecast of each year after J is scored against WPP 2022's estimates of that year (to 2021; later
-horizons have no outcome yet) by :func:`engine.backtest` and :func:`engine.score_backtest`:
+the five years to J (as WPP's projections held it). Its forecast of each year after J is
+scored against WPP 2022's estimates of that year (to 2021; later horizons have no outcome
+yet) by :func:`engine.backtest` and :func:`engine.score_backtest`:
 absolute percentage error of the total population and of net migration, coverage of the 80 %
 and 95 % bands of an ensemble, and the CRPS.
 
