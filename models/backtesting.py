@@ -195,32 +195,42 @@ def run(
     horizons: Iterable[int] = HORIZONS,
     ensemble: Mapping[str, Any] | None = None,
     outputs: Sequence[str] = OUTPUTS,
+    uncertainty: bool = False,
 ) -> tuple[xr.Dataset, xr.Dataset]:
     """Backtests of the demography and of the naive baseline: two :func:`engine.backtest`
     Datasets over the same cases. ``ensemble`` (run_ensemble's arguments) runs the model's
-    priors; the baseline is one run."""
+    priors, and with ``uncertainty`` its stochastic components (``demography.build(...,
+    uncertainty=True)``, spreads from what was known at each jump-off); the baseline is one
+    run of the deterministic model."""
     locations = wpp.check_locations(locations)
     jump_offs = [int(j) for j in jump_offs]
     horizons = list(horizons)
     data = observed(locations, min(jump_offs) - 5, LAST_OBSERVED)[list(outputs)]
-    built: dict[int, engine.Model] = {}
-    build = model_factory(locations)
+    built: dict[tuple[int, bool], engine.Model] = {}
 
-    def once(jump_off: int) -> engine.Model:
-        # the input paths of a jump-off take most of a backtest's time: built once, copied
-        if jump_off not in built:
-            built[jump_off] = build(jump_off)
-        return copy.deepcopy(built[jump_off])
+    def cached(stochastic: bool) -> Callable[[int], engine.Model]:
+        build = model_factory(locations, uncertainty=stochastic)
+
+        def once(jump_off: int) -> engine.Model:
+            # the input paths of a jump-off take most of a backtest's time: built once, copied
+            if (jump_off, stochastic) not in built:
+                built[jump_off, stochastic] = build(jump_off)
+            return copy.deepcopy(built[jump_off, stochastic])
+
+        return once
 
     forecast = engine.backtest(
-        once,
+        cached(uncertainty),
         data,
         jump_offs=jump_offs,
         horizons=horizons,
         ensemble=ensemble,
     )
     baseline = engine.backtest(
-        naive_factory(locations, factory=once), data, jump_offs=jump_offs, horizons=horizons
+        naive_factory(locations, factory=cached(False)),
+        data,
+        jump_offs=jump_offs,
+        horizons=horizons,
     )
     return forecast, baseline
 
