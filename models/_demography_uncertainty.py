@@ -72,7 +72,14 @@ KNOTS = (2022, 2030, 2040, 2050, 2060, 2070, 2080, 2090, 2100)
 TFR_SD_MOST = 3.0
 #: A backtest's knots, in years after its jump-off.
 BACKTEST_KNOT_OFFSETS = (0, 1, 2, 5, 10, 15, 20, 25, 50)
-#: bayesTFR's phase-III AR(1) persistence, per five-year period (Raftery, Alkema & Gerland 2014)
+#: bayesTFR's phase-III AR(1) persistence, per five-year period (Raftery, Alkema & Gerland 2014;
+#: bayesTFR's constant phase-III parameters are mu = 2.1, rho = 0.8859, ``tfr.predict``'s
+#: defaults: 0.9 is that, rounded). Phase II's deviations persist more (a random walk around the
+#: double-logistic decline, Alkema et al. 2011): with 0.9 for every location, the 2100
+#: population intervals of Middle and Northern Africa, still in phase II, are 0.74-0.78 of
+#: WPP's; 0.97 per five years gives 0.85-1.11 there and leaves Europe's within 0.95-1.15
+#: (tests/models/test_demography_uncertainty.py). Not changed yet: a phase-dependent
+#: persistence needs the phase of each location's projected path.
 TFR_PERSISTENCE_5Y = 0.9
 TFR_PERSISTENCE = TFR_PERSISTENCE_5Y**0.2
 #: Correlation of locations' TFR deviations (Fosdick & Raftery 2014: of the order of 0.1-0.3;
