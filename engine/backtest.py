@@ -359,8 +359,8 @@ def backtest_dataset(
         for name in [str(v) for v in baseline.data_vars if str(v).endswith("_forecast")]:
             out[f"naive_{name}"] = baseline[name].median("member")
     summary = summarize_backtest(forecast, baseline)
-    for name, data in summary.data_vars.items():
-        out[f"summary_{name}"] = data
+    for key in summary.data_vars:
+        out[f"summary_{key}"] = summary[key]
     out.attrs.update({k: v for k, v in attrs.items() if v is not None})
     return out
 
