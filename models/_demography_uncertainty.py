@@ -314,15 +314,20 @@ def migration_shock(p: Parts) -> str:
         units="1",
         doc="Index of each squared normal of the chi-square.",
     )
+    # A backtest's spread is a robust sd (median absolute error), the scale of a Student t
+    # rather than its sd: its factor is sqrt(nu / chi2), WPP's spread's sqrt((nu - 2) / chi2).
+    unit, what = (
+        (" - 2", "of unit variance factor") if p.jump_off is None else ("", "of unit scale")
+    )
     p.aux(
         "migration_tail_scale",
-        f"sqrt((migration_tail_dof[{r}] - 2) / initial(sum(if_then_else(migration_tail_index"
+        f"sqrt((migration_tail_dof[{r}]{unit}) / initial(sum(if_then_else(migration_tail_index"
         f"[migration_tail_draw] < migration_tail_dof[{r}], standard_normal() ** 2, 0), "
         "'migration_tail_draw')))",
         (r,),
         units="1",
-        doc="A member's scale of its migration shocks, sqrt((nu - 2) / chi2(nu)): the shocks "
-        "are a Student-t process (Shah, Wilson & Ghahramani 2014) of unit variance factor.",
+        doc=f"A member's scale of its migration shocks, sqrt((nu{unit}) / chi2(nu)): the shocks "
+        f"are a Student-t process (Shah, Wilson & Ghahramani 2014) {what}.",
     )
     if p.jump_off is None:
         p.aux(

@@ -20,6 +20,8 @@ a forecast's uncertainty is measured by its method's past errors):
   the five years to J' held), the same robust sd by horizon; its persistence and the kurtosis
   of its innovations (for the Student-t tails) from the AR(1) of
   ``models/data/build_uncertainty.py``'s kind (least squares) fitted to the rates of 1950..J.
+  The robust sd is then the *scale* of the Student t of those tails, not its sd (a member's
+  factor is ``sqrt(nu / chi2(nu))``, :func:`models._demography_uncertainty.migration_shock`).
 
 Errors are measured to ``MEASURED_HORIZON`` years (at least 16 origins for a 1995 jump-off);
 later horizons grow from it as a random walk's sd, ``sd(h) = sd(15) sqrt(h / 15)``; the sd never
