@@ -237,24 +237,9 @@ def run(
 
 def measure(forecast: xr.Dataset, baseline: xr.Dataset) -> xr.Dataset:
     """By horizon: mean and median APE of the model and the baseline, the share of cases where
-    the model's median is closer than the baseline's, and the band coverage (NaN for one run)."""
-    ours = engine.score_backtest(forecast)
-    theirs = engine.score_backtest(baseline)
-    summary = engine.summarize_scores(ours)
-    naive = engine.summarize_scores(theirs)
-    share = engine.compare_scores(ours, theirs)
-    out: dict[str, xr.DataArray] = {}
-    for name in [str(v)[: -len("_ape")] for v in ours.data_vars if str(v).endswith("_ape")]:
-        others = [d for d in ours[f"{name}_ape"].dims if d != "horizon"]
-        out[f"{name}_mean_ape"] = summary[f"{name}_ape"]
-        out[f"{name}_median_ape"] = ours[f"{name}_ape"].median(others, skipna=True)
-        out[f"{name}_naive_mean_ape"] = naive[f"{name}_ape"]
-        out[f"{name}_naive_median_ape"] = theirs[f"{name}_ape"].median(others, skipna=True)
-        out[f"{name}_better_than_naive"] = share[f"{name}_better_than_baseline"]
-        out[f"{name}_cases"] = share[f"{name}_compared"]
-        for band in ("coverage_80", "coverage_95"):
-            out[f"{name}_{band}"] = summary[f"{name}_{band}"]
-    return xr.Dataset(out)
+    the model's median is closer than the baseline's, the band coverage (NaN for one run) and
+    the CRPS: :func:`engine.summarize_backtest`."""
+    return engine.summarize_backtest(forecast, baseline)
 
 
 if __name__ == "__main__":  # pragma: no cover - the measurement of the closing note
