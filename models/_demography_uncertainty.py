@@ -82,8 +82,10 @@ BACKTEST_KNOT_OFFSETS = (0, 1, 2, 5, 10, 15, 20, 25, 50)
 #: persistence needs the phase of each location's projected path.
 TFR_PERSISTENCE_5Y = 0.9
 TFR_PERSISTENCE = TFR_PERSISTENCE_5Y**0.2
-#: Correlation of locations' TFR deviations (Fosdick & Raftery 2014: of the order of 0.1-0.3;
-#: the build script's value between countries, kept between locations).
+#: Correlation of locations' TFR deviations: the build script's value between countries (Fosdick
+#: & Raftery 2014 via bayesTFR's ``tfr.correlation``: 0.2 for two non-neighbouring countries of
+#: one UN region at TFR < 5, 0.46 for neighbours, 0.07-0.13 at TFR >= 5), kept between
+#: locations.
 REGION_TFR_CORRELATION = 0.2
 #: Correlation of locations' e0 deviations: none, as bayesLife's countries (Raftery et al. 2013).
 REGION_E0_CORRELATION = 0.0
