@@ -43,6 +43,8 @@ Sources
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from . import vital_rates, wpp
@@ -54,13 +56,16 @@ MEASURED_HORIZON = 15
 MAD_TO_SD = 1.4826
 
 
-def _rms_by_horizon(
-    years: np.ndarray, observed: np.ndarray, project, jump_off: int, horizons: np.ndarray
+Rule = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def _error_sd_by_horizon(
+    years: np.ndarray, observed: np.ndarray, project: Rule, jump_off: int, horizons: np.ndarray
 ) -> np.ndarray:
     """Robust sd of the errors of ``project(history, history_years, future)`` by horizon, over
     origins FIRST_ORIGIN..jump_off - h, to MEASURED_HORIZON; a random walk's growth after."""
-    last_error = np.full(horizons.size, np.nan)
-    squares = [[] for _ in horizons]
+    robust = np.full(horizons.size, np.nan)
+    errors: list[list[float]] = [[] for _ in horizons]
     for origin in range(FIRST_ORIGIN, jump_off):
         known = years <= origin
         reach = horizons[(origin + horizons <= jump_off) & (horizons <= MEASURED_HORIZON)]
@@ -69,18 +74,18 @@ def _rms_by_horizon(
         path = project(observed[known], years[known], origin + reach)
         truth = observed[np.searchsorted(years, origin + reach)]
         for h, error in zip(reach, path - truth, strict=True):
-            squares[int(np.flatnonzero(horizons == h)[0])].append(float(error) ** 2)
-    for k, values in enumerate(squares):
+            errors[int(np.flatnonzero(horizons == h)[0])].append(abs(float(error)))
+    for k, values in enumerate(errors):
         if values:
-            last_error[k] = MAD_TO_SD * np.median(np.sqrt(values))
+            robust[k] = MAD_TO_SD * np.median(values)
     out = np.zeros(horizons.size)
-    measured = np.flatnonzero(np.isfinite(last_error) & (horizons > 0))
+    measured = np.flatnonzero(np.isfinite(robust) & (horizons > 0))
     if measured.size == 0:
         return out
-    out[measured] = last_error[measured]
+    out[measured] = robust[measured]
     top = measured[-1]
     beyond = np.arange(horizons.size) > top
-    out[beyond] = last_error[top] * np.sqrt(horizons[beyond] / horizons[top])
+    out[beyond] = robust[top] * np.sqrt(horizons[beyond] / horizons[top])
     return np.maximum.accumulate(out)  # type: ignore[no-any-return]
 
 
@@ -98,14 +103,14 @@ def tfr_sd(name: str, jump_off: int, horizons: np.ndarray) -> np.ndarray:
     """The sd of the TFR at ``horizons`` (years after ``jump_off``): the rule's past errors."""
     years = np.arange(wpp.FIRST_YEAR, jump_off + 1)
     tfr = wpp.annual(name, "tfr", wpp.FIRST_YEAR, jump_off)
-    return _rms_by_horizon(years, tfr, _tfr_rule, jump_off, np.asarray(horizons))
+    return _error_sd_by_horizon(years, tfr, _tfr_rule, jump_off, np.asarray(horizons))
 
 
 def e0_sd(name: str, jump_off: int, horizons: np.ndarray) -> np.ndarray:
     """The sd of e0 (both sexes) at ``horizons``: its trend rule's past errors."""
     years = np.arange(wpp.FIRST_YEAR, jump_off + 1)
     e0 = 0.5 * sum(wpp.annual(name, f"e0_{s}", wpp.FIRST_YEAR, jump_off) for s in vital_rates.SEXES)
-    return _rms_by_horizon(years, e0, _e0_rule, jump_off, np.asarray(horizons))
+    return _error_sd_by_horizon(years, e0, _e0_rule, jump_off, np.asarray(horizons))
 
 
 def _migration_rule(history: np.ndarray, years: np.ndarray, future: np.ndarray) -> np.ndarray:
@@ -123,7 +128,7 @@ def migration_sd(name: str, jump_off: int, horizons: np.ndarray) -> np.ndarray:
     """The sd of the net migration rate at ``horizons``: its rule's past errors."""
     years = np.arange(wpp.FIRST_YEAR, jump_off + 1)
     rate = _migration_rate(name, jump_off)
-    return _rms_by_horizon(years, rate, _migration_rule, jump_off, np.asarray(horizons))
+    return _error_sd_by_horizon(years, rate, _migration_rule, jump_off, np.asarray(horizons))
 
 
 def migration_ar1(name: str, jump_off: int) -> tuple[float, float, float]:
