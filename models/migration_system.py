@@ -269,13 +269,30 @@ def add_migration(
         units="person/year",
         doc="People moving from origin to destination a year, by sex and age.",
     )
+    m.aux(
+        "return_weight",
+        "migration_age_pattern[age] * migrant_stock[origin, destination, sex, age]",
+        dims=od4,
+        units="person",
+        doc="A pair's migrants weighted by the Rogers-Castro schedule of their age.",
+    )
+    m.aux(
+        "return_age_share",
+        "zidz(return_weight[origin, destination, sex, age], "
+        "sum(return_weight[origin, destination, sex, age], 'sex', 'age'))",
+        dims=od4,
+        units="1",
+        doc="Share of a pair's returning migrants of each sex and age.",
+    )
     m.flow(
         "return_migration",
-        "return_rate * migrant_stock[origin, destination, sex, age]",
+        "return_rate * migrant_stock_total[origin, destination] * "
+        "return_age_share[origin, destination, sex, age]",
         out_of="migrant_stock",
         dims=od4,
         units="person/year",
-        doc="Migrants going back to their origin a year.",
+        doc="Migrants going back to their origin a year: return_rate of the pair's stock, at "
+        "the ages of the Rogers-Castro schedule (young, recent arrivals return most).",
     )
     m.flow(
         "migrant_deaths",
