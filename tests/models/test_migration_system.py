@@ -226,6 +226,22 @@ def test_migrant_stock_accounting(small_run) -> None:
     assert np.allclose(stock[1:] - stock[:-1], net[:-1], rtol=1e-9, atol=1e-6)
 
 
+def test_returns_are_the_return_rate_of_the_stock_at_young_ages(small_run) -> None:
+    """Each pair returns ``return_rate`` of its stock a year, spread over the stock's ages by
+    the Rogers-Castro schedule: returnees are younger than the stock they leave (OECD 2008:
+    most returns come within a few years of arrival)."""
+    model, ds = small_run
+    ages = np.arange(101)
+    stock = ds["migrant_stock"].sel(time=1995.0).sum("sex").values  # (O, D, age)
+    back = ds["return_migration"].sel(time=1995.0).sum("sex").values
+    rate = float(np.asarray(model["return_rate"].value))
+    assert np.allclose(back.sum(-1), rate * stock.sum(-1), rtol=1e-9, atol=1e-9)
+    off = (1.0 - np.eye(stock.shape[0]))[..., None]
+    mean_stock = (ages * stock * off).sum() / (stock * off).sum()
+    mean_back = (ages * back * off).sum() / (back * off).sum()
+    assert mean_back < mean_stock - 3
+
+
 def test_migrants_keep_their_age(small_run) -> None:
     """Mean age of immigrants equals that of emigrants summed over regions."""
     _, ds = small_run
@@ -291,10 +307,12 @@ def test_world_migrant_stock_2019(calibrated_run) -> None:
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason=CALIBRATION + "; 6 of the 44 pairs above 1 million are more than 20 % off "
-    "(South-Eastern Asia -> Western Asia -35 %, Western Asia -> Europe +32 %, South-Eastern "
-    "Asia -> Northern America -31 %, Sub-Saharan Africa -> Europe +27 %, Southern Asia -> "
-    "South-Eastern Asia +25 %, South-Eastern Asia -> Southern Asia -20.5 %)",
+    reason=CALIBRATION + "; 7 of the 44 pairs above 1 million are more than 20 % off "
+    "(South-Eastern Asia -> Western Asia -36 %, South-Eastern Asia -> Northern America -32 %, "
+    "Western Asia -> Europe +31 %, Sub-Saharan Africa -> Europe +27 %, Southern Asia -> "
+    "South-Eastern Asia +26 %, South-Eastern Asia -> Southern Asia -21 %, South-Eastern Asia "
+    "-> Europe -20.1 %). Not the 1990 start: fitted to the UN stocks alone, all 44 are within "
+    "4 %; the net-migration terms pull them (measured 2026-12-02, calib14)",
 )
 def test_pair_stocks_above_a_million_2019(calibrated_run) -> None:
     part, ds = calibrated_run
@@ -309,9 +327,12 @@ def test_pair_stocks_above_a_million_2019(calibrated_run) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason=CALIBRATION + "; 4 of 14 regions are more than 15 % off WPP's net migration "
-    "1990-2021 (Southern Asia -30.9 million against -42.0, -26 %; Sub-Saharan Africa -10.7 "
-    "against -14.4, -25 %; Europe +32.7 against +40.1, -18 %; Northern America +40.4 against "
-    "+49.5, -18 %); the other ten within 12 %",
+    "1990-2021 (Southern Asia -31.2 million against -42.0, -26 %; Sub-Saharan Africa -10.8 "
+    "against -14.4, -25 %; Europe +32.7 against +40.1, -18 %; Northern America +41.0 against "
+    "+49.5, -17 %); the other ten within 12 %. Not migrants' deaths or returns: returns do "
+    "not enter a region's net migration with the stocks fixed, and older stocks die more on "
+    "both sides (Europe: deaths of its foreign-born 11.2 million, of its emigrants abroad 8.7; "
+    "WPP's figure needs a difference of about 10)",
 )
 def test_net_migration_1990_2021(calibrated_run) -> None:
     part, ds = calibrated_run
@@ -339,12 +360,14 @@ def _wpp_population(part, year: int) -> np.ndarray:
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="measured 2026-12-02: population 2050 within 2 % of WPP's medium variant in 12 of "
-    "14 regions (Caribbean -6.5 %, already -2 % in 2021; Central Asia -4.1 %) although "
-    "their net migration 2022-2050 is within 2 % of WPP's (a likely cause: migrants' ages "
-    "follow the Rogers-Castro schedule, not WPP's patterns); 2100 within 5 "
-    "% in 8 of 14 (Caribbean -19 %, rest of the world +12 %, Central Asia -11 %, Northern "
-    "America +9 %, Central America without Mexico -9 %, Europe +8 %)",
+    reason="measured 2026-12-02 (calib14): population 2050 within 2 % of WPP's medium "
+    "variant in 11 of 14 regions (Caribbean -2.7 %, Central Asia -3.1 %, Northern America "
+    "-2.1 %: already -2.6 % in 2021, its net migration 1990-2021 being 17 % short); 2100 "
+    "within 5 % in 11 of 14 (Caribbean -7.5 %, Central Asia -7.1 %, Mexico +6.4 %). Not the "
+    "vital rates (the demography on WPP's net migration from 2022: Caribbean -0.4 %, Central "
+    "Asia +0.4 % in 2100) nor the net flows (2050-2099 within 11 % of WPP's in both): the "
+    "ages of gross flows - emigrants leave at 23-31 on average, returnees come back at 30-35, "
+    "so an origin with a large diaspora loses parents at net migration near WPP's",
 )
 def test_baseline_population_2050_2100(calibrated_run) -> None:
     part, ds = calibrated_run
