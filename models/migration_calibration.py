@@ -363,8 +363,10 @@ def fit_baseline(part: Partition, loss: np.ndarray, rho: float, history: np.ndar
     sigmas = [BASELINE_NET_SIGMA] * len(groups)
     rows, rhs = _net_rows(net_rows, net_free, _net_targets(part), groups, sigmas)
     recent = history[..., -1].ravel()
+    # the pair's yearly returns over the last net interval to 2021 (its gross exchange's other half)
+    back = (free_returns[..., HISTORY_NET - 1] / (NET_YEARS[HISTORY_NET] - NET_YEARS[HISTORY_NET - 1])).ravel()
     for p, flow in enumerate(recent):
-        scale = BASELINE_SIGMA * max(flow, BASELINE_FLOOR)
+        scale = BASELINE_SIGMA * max(flow + back[p], BASELINE_FLOOR)
         for i in range(len(ks)):
             row = np.zeros(n * n * len(ks))
             row[p * len(ks) + i] = 1.0 / scale
