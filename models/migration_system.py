@@ -286,24 +286,18 @@ def add_migration(
         doc="People moving from origin to destination a year, by sex and age.",
     )
     m.aux(
-        "return_weight",
-        "migration_age_pattern[age] * migrant_stock[origin, destination, sex, age]",
-        dims=od4,
+        "return_age_weight",
+        "sum(migration_age_pattern[age] * migrant_stock[origin, destination, sex, age], "
+        "'sex', 'age')",
+        dims=od,
         units="person",
-        doc="A pair's migrants weighted by the Rogers-Castro schedule of their age.",
-    )
-    m.aux(
-        "return_age_share",
-        "zidz(return_weight[origin, destination, sex, age], "
-        "sum(return_weight[origin, destination, sex, age], 'sex', 'age'))",
-        dims=od4,
-        units="1",
-        doc="Share of a pair's returning migrants of each sex and age.",
+        doc="A pair's migrants weighted by the Rogers-Castro schedule of their age, summed.",
     )
     m.flow(
         "return_migration",
-        "return_rate * migrant_stock_total[origin, destination] * "
-        "return_age_share[origin, destination, sex, age]",
+        "return_rate * zidz(migrant_stock_total[origin, destination] * "
+        "migration_age_pattern[age] * migrant_stock[origin, destination, sex, age], "
+        "return_age_weight[origin, destination])",
         out_of="migrant_stock",
         dims=od4,
         units="person/year",
