@@ -242,6 +242,21 @@ def test_returns_are_the_return_rate_of_the_stock_at_young_ages(small_run) -> No
     assert mean_back < mean_stock - 3
 
 
+def test_net_migration_is_stock_change_plus_deaths_on_both_sides(small_run) -> None:
+    """A region's net migration over a period is the change in its foreign-born stock plus their
+    deaths, minus the change in its natives abroad plus theirs (moves within a region left out):
+    returns cancel out, so with the stocks fixed only migrants' deaths move it."""
+    _, ds = small_run
+    off = 1.0 - np.eye(ds.sizes["origin"])
+    stock = ds["migrant_stock"].sum(("sex", "age")).values * off  # (T, O, D)
+    died = ds["migrant_deaths"].sum(("sex", "age")).values * off
+    net = ds["net_migration"].sum(("sex", "age")).values  # (T, R)
+    first, last = 0, stock.shape[0] - 1  # flows of the steps first .. last - 1
+    into = stock[last].sum(axis=0) - stock[first].sum(axis=0) + died[first:last].sum(axis=(0, 1))
+    out = stock[last].sum(axis=1) - stock[first].sum(axis=1) + died[first:last].sum(axis=(0, 2))
+    assert np.allclose(net[first:last].sum(axis=0), into - out, rtol=1e-9, atol=1e-3)
+
+
 def test_migrants_keep_their_age(small_run) -> None:
     """Mean age of immigrants equals that of emigrants summed over regions."""
     _, ds = small_run
@@ -400,6 +415,28 @@ def test_shipped_rates_are_the_calibration_s() -> None:
     shipped = migration_calibration._read_shipped(part)
     assert shipped is not None
     assert np.allclose(shipped, fitted, rtol=1e-5, atol=1e-9)  # 1e-9 moves a year per person
+
+
+@pytest.mark.slow
+def test_stocks_alone_are_fitted_closely(monkeypatch) -> None:
+    """With WPP's net migration given no weight, the fit reproduces every pair above 1 million
+    in 2019 within 10 % (half the issue's tolerance; measured: within 4 %): the pairs' misses
+    of the full fit come from the WPP terms, not from the 1990 start or the accounting."""
+    monkeypatch.setattr(migration_calibration, "NET_SIGMA", 1e9)
+    monkeypatch.setattr(migration_calibration, "NET_INTERVAL_SIGMA", 1e9)
+    part, interval_rates = migration_calibration.calibrate()
+    years = list(range(1989, 2101))
+    ds = engine.simulate(
+        migration_system.build(
+            stop=2019.0, rates=migration_calibration.path_from_intervals(interval_rates, years)
+        ),
+        outputs=["migrant_stock_total"],
+    )
+    target = migrant_stock.stock(part, 2019)
+    model = ds["migrant_stock_total"].sel(time=2019.0).values
+    big = target > 1e6
+    assert big.sum() >= 40
+    assert np.all(np.abs(model[big] / target[big] - 1) < 0.10)
 
 
 @pytest.mark.slow
