@@ -58,6 +58,11 @@ def child(target: str, prewarm: bool = False) -> dict[str, Any]:
 
         model = teacup()
         times = {"start": 0.0, "stop": 30.0, "dt": 0.125}
+    elif target.startswith("model:"):
+        import importlib
+
+        model = importlib.import_module(f"models.{target[6:]}").build()
+        times = {}
     else:
         model = engine.load(target)
         times = {}

@@ -26,9 +26,14 @@ from .stocks import (
 )
 
 _P_CONST = re.compile(r"\bp\[(\d+)\]")
-# Above this many lines of rate code, the Euler step calls the rate function instead of
-# inlining it: numba's inlining of a large function costs more compile time than it saves.
+# Above this many lines of rate code, a model is large: numba's inlining of a large function
+# costs more compile time than it saves (the Euler step gets the rate code in its own text
+# instead, see generate_source), and its loops over elements are counted at run time
+# (_runtime_counts).
 _INLINE_LINES = 150
+# A loop over a variable's elements (not a reduction's inner loop, r<n>): ``for v in range(n)``
+# or ``for v in range(a, b)`` with literal bounds.
+_ELEMENT_LOOP = re.compile(r"^(    for (?!r\d)\w+ in range\()(\d+)(?:, (\d+))?\):$")
 
 
 def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, dict[str, int]]:
@@ -147,7 +152,11 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
         deriv_lines, euler_rate_lines = fuse_loops(deriv_lines), fuse_loops(euler_rate_lines)
         update_lines = fuse_loops(update_lines, independent=True)
 
+    large = len(aux_lines) > _INLINE_LINES
+
     def body(lines: list[str]) -> str:
+        if large:
+            lines = _runtime_counts(lines)
         return "\n".join(lines) if lines else "    pass"
 
     def hoisted(lines: list[str]) -> str:
@@ -160,7 +169,7 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
         if not slots:
             return body(lines)
         head = [f"    _p{k} = p[{k}]" for k in slots]
-        return "\n".join(
+        return body(
             head
             + [
                 line if _is_comment(line) else _P_CONST.sub(lambda m: f"_p{m.group(1)}", line)
@@ -170,7 +179,7 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
 
     deco = '@njit(cache=True, error_model="numpy")'
     inline = '@njit(cache=True, error_model="numpy", inline="always")'
-    if len(aux_lines) <= _INLINE_LINES:
+    if not large:
         # The rate functions inlined into the Euler loop: one function per step lets LLVM
         # keep values in registers and vectorise across what were call boundaries.
         euler_step = [
@@ -188,11 +197,14 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
             "",
         ]
     else:
-        # A large model: inlining would cost more compile time than the call saves.
+        # A large model: numba's inlining would cost more compile time than the call saves,
+        # and a call costs a compile too: numba links a callee's code into its caller and
+        # optimises it again there. So the rate code is written into the Euler step's rates
+        # function itself, which then does not call aux (compiled only for the other solvers).
         euler_step = [
             deco,
             "def _euler_rates(t, y, p, a, z, h, dydt):",
-            body(["    aux(t, y, p, a, z, h)"] + euler_rate_lines),
+            hoisted(aux_lines + euler_rate_lines),
             "",
             deco,
             "def _euler_update(y, a, h, dydt):",
@@ -263,6 +275,31 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
             )
         parts.append(_fill_hooks(solvers.SOURCE["euler_dynamic"], hooks))
     return "\n".join(parts) + "\n", p0, controls
+
+
+def _runtime_counts(lines: list[str]) -> list[str]:
+    """``lines`` with each loop over elements counted up to a bound LLVM cannot see as a
+    constant (``range(0, 14 + _u)``, ``_u`` zero at run time), the first line defining ``_u``.
+
+    With literal counts, LLVM unrolls the small loops of a large model completely, nest by
+    nest, and the machine code grows many times over: the migration system's rate function
+    took 2.4 s of code generation instead of 0.25 s, and every caller it is linked into pays
+    that again. The loops run the same iterations in the same order, so the results are the
+    same bits; reductions' inner loops (``r<n>``) keep their literal counts.
+    ``_u = min(y.shape[0] - NY, 0)``: zero for the state vector every caller passes (NY
+    slots), never positive, so a loop cannot run past its variable's slots."""
+    out = []
+    for line in lines:
+        m = _ELEMENT_LOOP.match(line)
+        if m is None:
+            out.append(line)
+            continue
+        head, first, second = m.groups()
+        bounds = f"{first}, {second} + _u" if second is not None else f"{first} + _u"
+        out.append(f"{head}{bounds}):")
+    if out != lines:
+        out.insert(0, "    _u = min(y.shape[0] - NY, 0)")
+    return out
 
 
 def _random_calls(plan: Plan) -> set[str]:
