@@ -33,7 +33,10 @@ _P_CONST = re.compile(r"\bp\[(\d+)\]")
 _INLINE_LINES = 150
 # A loop over a variable's elements (not a reduction's inner loop, r<n>): ``for v in range(n)``
 # or ``for v in range(a, b)`` with literal bounds.
-_ELEMENT_LOOP = re.compile(r"^(    for (?!r\d)\w+ in range\()(\d+)(?:, (\d+))?\):$")
+_ELEMENT_LOOP = re.compile(r"^(\s*for (?!r\d)\w+ in range\()(\d+)(?:, (\d+))?\):$")
+# A nested element loop of at most this many iterations keeps its literal count: LLVM unrolls
+# it (a dimension of two sexes, say) into little code, and the run is faster for it.
+_SMALL_LOOP = 4
 
 
 def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, dict[str, int]]:
@@ -278,16 +281,19 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
 
 
 def _runtime_counts(lines: list[str]) -> list[str]:
-    """``lines`` with each loop over elements counted up to a bound LLVM cannot see as a
-    constant (``range(0, 14 + _u)``, ``_u`` zero at run time), the first line defining ``_u``.
+    """``lines`` with their loops over elements counted up to a bound LLVM cannot see as a
+    constant (``range(0, 14 + _u)``, ``_u`` zero at run time), a first line defining ``_u``.
 
-    With literal counts, LLVM unrolls the small loops of a large model completely, nest by
-    nest, and the machine code grows many times over: the migration system's rate function
-    took 2.4 s of code generation instead of 0.25 s, and every caller it is linked into pays
-    that again. The loops run the same iterations in the same order, so the results are the
-    same bits; reductions' inner loops (``r<n>``) keep their literal counts.
+    With literal counts LLVM unrolls the nested small loops of a large model completely, and
+    the machine code, and the time to optimise it, grow many times over: the migration
+    system's Euler step took 28 s of CPU to compile, 9 s with these counts, its run the same
+    speed. So the outermost loops and the nested ones of more than :data:`_SMALL_LOOP`
+    iterations get run-time counts; small nested loops and reductions' inner loops
+    (``r<n>``) keep their literal ones, which LLVM unrolls into little code. The loops run the
+    same iterations in the same order, so the results are the same bits.
     ``_u = min(y.shape[0] - NY, 0)``: zero for the state vector every caller passes (NY
-    slots), never positive, so a loop cannot run past its variable's slots."""
+    slots) and never positive, so no loop can run past its variable's slots.
+    """
     out = []
     for line in lines:
         m = _ELEMENT_LOOP.match(line)
@@ -295,7 +301,11 @@ def _runtime_counts(lines: list[str]) -> list[str]:
             out.append(line)
             continue
         head, first, second = m.groups()
-        bounds = f"{first}, {second} + _u" if second is not None else f"{first} + _u"
+        count = int(first) if second is None else int(second) - int(first)
+        if not head.startswith("    for") and count <= _SMALL_LOOP:
+            out.append(line)
+            continue
+        bounds = f"{first} + _u" if second is None else f"{first}, {second} + _u"
         out.append(f"{head}{bounds}):")
     if out != lines:
         out.insert(0, "    _u = min(y.shape[0] - NY, 0)")
