@@ -34,6 +34,10 @@ _INLINE_LINES = 150
 # A loop over a variable's elements (not a reduction's inner loop, r<n>): ``for v in range(n)``
 # or ``for v in range(a, b)`` with literal bounds.
 _ELEMENT_LOOP = re.compile(r"^(\s*for (?!r\d)\w+ in range\()(\d+)(?:, (\d+))?\):$")
+# A large model's rate code is cut into functions of about this many lines, each compiled once
+# (numba's analyses of a function grow faster than its length: the corridor's Euler step,
+# 12.7 s of CPU to compile in one function, 11.5 s in four).
+_CHUNK_LINES = 150
 # A nested element loop of at most this many iterations keeps its literal count: LLVM unrolls
 # it (a dimension of two sexes, say) into little code, and the run is faster for it.
 _SMALL_LOOP = 4
@@ -203,11 +207,18 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
         # A large model: numba's inlining would cost more compile time than the call saves,
         # and a call costs a compile too: numba links a callee's code into its caller and
         # optimises it again there. So the rate code is written into the Euler step's rates
-        # function itself, which then does not call aux (compiled only for the other solvers).
-        euler_step = [
+        # function itself (cut into a few functions it calls when long, _chunks), which then
+        # does not call aux (compiled only for the other solvers).
+        chunks = _chunks(aux_lines + euler_rate_lines, _CHUNK_LINES)
+        euler_step = []
+        for k, chunk in enumerate(chunks if len(chunks) > 1 else []):
+            euler_step += [deco, f"def _rates{k}(t, y, p, a, z, h, dydt):", hoisted(chunk), ""]
+        euler_step += [
             deco,
             "def _euler_rates(t, y, p, a, z, h, dydt):",
-            hoisted(aux_lines + euler_rate_lines),
+            hoisted(chunks[0])
+            if len(chunks) == 1
+            else "\n".join(f"    _rates{k}(t, y, p, a, z, h, dydt)" for k in range(len(chunks))),
             "",
             deco,
             "def _euler_update(y, a, h, dydt):",
@@ -278,6 +289,19 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
             )
         parts.append(_fill_hooks(solvers.SOURCE["euler_dynamic"], hooks))
     return "\n".join(parts) + "\n", p0, controls
+
+
+def _chunks(lines: list[str], size: int) -> list[list[str]]:
+    """``lines`` cut into runs of about ``size`` lines, each cut before the comment that starts
+    a variable's code (the first of consecutive comment lines at the body's indentation), so
+    no local of one variable's code is read in another run."""
+    out: list[list[str]] = [[]]
+    for k, line in enumerate(lines):
+        starts = line.startswith("    # ") and not (k and lines[k - 1].startswith("    # "))
+        if starts and len(out[-1]) >= size:
+            out.append([])
+        out[-1].append(line)
+    return out
 
 
 def _runtime_counts(lines: list[str]) -> list[str]:

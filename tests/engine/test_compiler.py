@@ -185,16 +185,21 @@ def _nested_model() -> engine.Model:
 
 def test_large_model_code_changes_no_bit(monkeypatch):
     """A large model's code (its loops counted at run time, the rate code written into the
-    Euler step's rates function) gives the same states bit for bit as a small model's, with
-    every method; small nested loops and reductions keep their literal counts."""
+    Euler step's rates function and cut into several) gives the same states bit for bit as a
+    small model's, with every method; small nested loops and reductions keep their literal
+    counts."""
     from engine.compiler import assembly
 
     small = engine.compile_model(_nested_model())
     monkeypatch.setattr(assembly, "_INLINE_LINES", 0)  # every model counts as large
+    monkeypatch.setattr(assembly, "_CHUNK_LINES", 5)
     large = engine.compile_model(_nested_model())
     assert "+ _u" not in small.source and "inline=" in small.source
     rates = large.source.split("def _euler_rates(")[1].split("@njit")[0]
-    assert "_u = min(y.shape[0] - NY, 0)" in rates and "aux(" not in rates
+    assert "_rates0(t, y, p, a, z, h, dydt)" in rates and "aux(" not in rates
+    assert "_rates1(t, y, p, a, z, h, dydt)" in rates
+    first = large.source.split("def _rates0(")[1].split("@njit")[0]
+    assert "_u = min(y.shape[0] - NY, 0)" in first
     assert "in range(0, 7 + _u):" in large.source  # the outermost / larger loops
     assert "in range(0, 2):" in large.source  # a nested loop over two sexes
     reductions = [line for line in large.source.splitlines() if line.lstrip().startswith("for r")]
