@@ -38,10 +38,9 @@ from .bench_vensim import short_name
 QUICK: list[str] = []
 # Bundled models (models.<name>.build()) timed in the full suite: label -> module name.
 BUNDLED = {"corridor": "corridor", "migration_system": "migration_system"}
-# Cold seconds before issue 18's compile work (main at a792607, 2026-12-02, 2 threads): load +
-# compile for the speed suite (a quiet host), compile alone for the bundled models (a host
-# loaded by other jobs, so with the compile's CPU seconds, BEFORE_CPU, which the load inflates
-# less; the corridor took 20.8 s when the host was quiet).
+# Cold seconds before issue 18's compile work (main at a792607, 2026-12-02, 2 threads, a host
+# lightly loaded by other jobs): load + compile for the speed suite, compile alone for the
+# bundled models (with its CPU seconds, BEFORE_CPU).
 BEFORE = {
     "teacup": 1.02,
     "SIR": 1.02,
@@ -56,10 +55,10 @@ BEFORE = {
     "test_delay_numeric_error": 1.28,
     "test_subscripted_delays": 3.04,
     "test_subscripted_smooth": 2.09,
-    "corridor": 45.84,
-    "migration_system": 69.44,
+    "corridor": 20.58,
+    "migration_system": 40.76,
 }
-BEFORE_CPU = {"corridor": 23.24, "migration_system": 38.84}
+BEFORE_CPU = {"corridor": 19.93, "migration_system": 32.42}
 
 
 def child(target: str, prewarm: bool = False) -> dict[str, Any]:
