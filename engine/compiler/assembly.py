@@ -26,9 +26,21 @@ from .stocks import (
 )
 
 _P_CONST = re.compile(r"\bp\[(\d+)\]")
-# Above this many lines of rate code, the Euler step calls the rate function instead of
-# inlining it: numba's inlining of a large function costs more compile time than it saves.
+# Above this many lines of rate code, a model is large: numba's inlining of a large function
+# costs more compile time than it saves (the Euler step gets the rate code in its own text
+# instead, see generate_source), and its loops over elements are counted at run time
+# (_runtime_counts).
 _INLINE_LINES = 150
+# A loop over a variable's elements (not a reduction's inner loop, r<n>): ``for v in range(n)``
+# or ``for v in range(a, b)`` with literal bounds.
+_ELEMENT_LOOP = re.compile(r"^(\s*for (?!r\d)\w+ in range\()(\d+)(?:, (\d+))?\):$")
+# A large model's rate code is cut into functions of about this many lines, each compiled once
+# (numba's analyses of a function grow faster than its length: the corridor's Euler step,
+# 12.7 s of CPU to compile in one function, 11.5 s in four).
+_CHUNK_LINES = 150
+# A nested element loop of at most this many iterations keeps its literal count: LLVM unrolls
+# it (a dimension of two sexes, say) into little code, and the run is faster for it.
+_SMALL_LOOP = 4
 
 
 def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, dict[str, int]]:
@@ -147,7 +159,11 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
         deriv_lines, euler_rate_lines = fuse_loops(deriv_lines), fuse_loops(euler_rate_lines)
         update_lines = fuse_loops(update_lines, independent=True)
 
+    large = len(aux_lines) > _INLINE_LINES
+
     def body(lines: list[str]) -> str:
+        if large:
+            lines = _runtime_counts(lines)
         return "\n".join(lines) if lines else "    pass"
 
     def hoisted(lines: list[str]) -> str:
@@ -160,7 +176,7 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
         if not slots:
             return body(lines)
         head = [f"    _p{k} = p[{k}]" for k in slots]
-        return "\n".join(
+        return body(
             head
             + [
                 line if _is_comment(line) else _P_CONST.sub(lambda m: f"_p{m.group(1)}", line)
@@ -170,7 +186,7 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
 
     deco = '@njit(cache=True, error_model="numpy")'
     inline = '@njit(cache=True, error_model="numpy", inline="always")'
-    if len(aux_lines) <= _INLINE_LINES:
+    if not large:
         # The rate functions inlined into the Euler loop: one function per step lets LLVM
         # keep values in registers and vectorise across what were call boundaries.
         euler_step = [
@@ -188,11 +204,21 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
             "",
         ]
     else:
-        # A large model: inlining would cost more compile time than the call saves.
-        euler_step = [
+        # A large model: numba's inlining would cost more compile time than the call saves,
+        # and a call costs a compile too: numba links a callee's code into its caller and
+        # optimises it again there. So the rate code is written into the Euler step's rates
+        # function itself (cut into a few functions it calls when long, _chunks), which then
+        # does not call aux (compiled only for the other solvers).
+        chunks = _chunks(aux_lines + euler_rate_lines, _CHUNK_LINES)
+        euler_step = []
+        for k, chunk in enumerate(chunks if len(chunks) > 1 else []):
+            euler_step += [deco, f"def _rates{k}(t, y, p, a, z, h, dydt):", hoisted(chunk), ""]
+        euler_step += [
             deco,
             "def _euler_rates(t, y, p, a, z, h, dydt):",
-            body(["    aux(t, y, p, a, z, h)"] + euler_rate_lines),
+            hoisted(chunks[0])
+            if len(chunks) == 1
+            else "\n".join(f"    _rates{k}(t, y, p, a, z, h, dydt)" for k in range(len(chunks))),
             "",
             deco,
             "def _euler_update(y, a, h, dydt):",
@@ -263,6 +289,51 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
             )
         parts.append(_fill_hooks(solvers.SOURCE["euler_dynamic"], hooks))
     return "\n".join(parts) + "\n", p0, controls
+
+
+def _chunks(lines: list[str], size: int) -> list[list[str]]:
+    """``lines`` cut into runs of about ``size`` lines, each cut before the comment that starts
+    a variable's code (the first of consecutive comment lines at the body's indentation), so
+    no local of one variable's code is read in another run."""
+    out: list[list[str]] = [[]]
+    for k, line in enumerate(lines):
+        starts = line.startswith("    # ") and not (k and lines[k - 1].startswith("    # "))
+        if starts and len(out[-1]) >= size:
+            out.append([])
+        out[-1].append(line)
+    return out
+
+
+def _runtime_counts(lines: list[str]) -> list[str]:
+    """``lines`` with their loops over elements counted up to a bound LLVM cannot see as a
+    constant (``range(0, 14 + _u)``, ``_u`` zero at run time), a first line defining ``_u``.
+
+    With literal counts LLVM unrolls the nested small loops of a large model completely, and
+    the machine code, and the time to optimise it, grow many times over: the migration
+    system's Euler step took 28 s of CPU to compile, 9 s with these counts, its run the same
+    speed. So the outermost loops and the nested ones of more than :data:`_SMALL_LOOP`
+    iterations get run-time counts; small nested loops and reductions' inner loops
+    (``r<n>``) keep their literal ones, which LLVM unrolls into little code. The loops run the
+    same iterations in the same order, so the results are the same bits.
+    ``_u = min(y.shape[0] - NY, 0)``: zero for the state vector every caller passes (NY
+    slots) and never positive, so no loop can run past its variable's slots.
+    """
+    out = []
+    for line in lines:
+        m = _ELEMENT_LOOP.match(line)
+        if m is None:
+            out.append(line)
+            continue
+        head, first, second = m.groups()
+        count = int(first) if second is None else int(second) - int(first)
+        if not head.startswith("    for") and count <= _SMALL_LOOP:
+            out.append(line)
+            continue
+        bounds = f"{first} + _u" if second is None else f"{first}, {second} + _u"
+        out.append(f"{head}{bounds}):")
+    if out != lines:
+        out.insert(0, "    _u = min(y.shape[0] - NY, 0)")
+    return out
 
 
 def _random_calls(plan: Plan) -> set[str]:

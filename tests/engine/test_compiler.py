@@ -160,6 +160,57 @@ def test_loop_fusion_changes_no_bit_and_fuses():
             np.testing.assert_array_equal(mine, theirs)
 
 
+def _nested_model() -> engine.Model:
+    """Loops nested three deep (a small inner dimension, a larger middle one), a sum over a
+    dimension and non-negative stocks: the loops whose counts a large model's code changes."""
+    m = engine.Model("nested", time_unit="year", start=0, stop=5, dt=0.25)
+    m.dimension("region", ["north", "south", "east"])
+    m.dimension("age", [f"a{k}" for k in range(7)])
+    m.dimension("sex", ["female", "male"])
+    m.param("rate", [0.1, 0.2, 0.3], dims="region")
+    m.stock("pop", initial="10 + rate[region]", dims=("region", "age", "sex"), non_negative=True)
+    m.aux(
+        "hazard", "rate[region] * (1 + pop[region, age, sex] / 100)", dims=("region", "age", "sex")
+    )
+    m.aux("total", "sum(pop[region, age, sex], 'age')", dims=("region", "sex"))
+    m.flow("births", "total[region, sex] * 0.01", into="pop", dims=("region", "age", "sex"))
+    m.flow(
+        "deaths",
+        "pop[region, age, sex] * hazard[region, age, sex]",
+        out_of="pop",
+        dims=("region", "age", "sex"),
+    )
+    return m
+
+
+def test_large_model_code_changes_no_bit(monkeypatch):
+    """A large model's code (its loops counted at run time, the rate code written into the
+    Euler step's rates function and cut into several) gives the same states bit for bit as a
+    small model's, with every method; small nested loops and reductions keep their literal
+    counts."""
+    from engine.compiler import assembly
+
+    small = engine.compile_model(_nested_model())
+    monkeypatch.setattr(assembly, "_INLINE_LINES", 0)  # every model counts as large
+    monkeypatch.setattr(assembly, "_CHUNK_LINES", 5)
+    large = engine.compile_model(_nested_model())
+    assert "+ _u" not in small.source and "inline=" in small.source
+    rates = large.source.split("def _euler_rates(")[1].split("@njit")[0]
+    assert "_rates0(t, y, p, a, z, h, dydt)" in rates and "aux(" not in rates
+    assert "_rates1(t, y, p, a, z, h, dydt)" in rates
+    first = large.source.split("def _rates0(")[1].split("@njit")[0]
+    assert "_u = min(y.shape[0] - NY, 0)" in first
+    assert "in range(0, 7 + _u):" in large.source  # the outermost / larger loops
+    assert "in range(0, 2):" in large.source  # a nested loop over two sexes
+    reductions = [line for line in large.source.splitlines() if line.lstrip().startswith("for r")]
+    assert reductions and not any("_u" in line for line in reductions)
+    for method in ("euler", "rk4", "rk45"):
+        for mine, theirs in zip(
+            _states(large, method, 20), _states(small, method, 20), strict=True
+        ):
+            np.testing.assert_array_equal(mine, theirs)
+
+
 def test_fuse_loops_keeps_dependent_loops_apart():
     from engine.compiler import fuse_loops
 
