@@ -1,11 +1,13 @@
-"""Corridor: accounting identities, names and units, scenarios, magnitudes."""
+"""The five-region corridor (the previous default, ``corridor_five_region``): accounting
+identities, names and units, scenarios, magnitudes."""
 
 import numpy as np
 import pytest
 import tomllib
 
 import engine
-from models import climate, corridor
+from models import climate
+from models import corridor_five_region as corridor
 
 
 @pytest.fixture(scope="module")
