@@ -368,9 +368,24 @@ def pathways(m: engine.Model, part: Partition) -> None:
         doc="Deaths per crossing on diverted routes (IOM Missing Migrants, Central "
         "Mediterranean 2022: ~1,400 dead and missing for ~105,000 arrivals).",
     )
+    # The levers act from 2022, so that a run from 1990 keeps the calibrated history.
+    m.aux(
+        "enforcement_level",
+        f"if_then_else(time >= {md.BASE_YEAR}, border_enforcement[destination], 1)",
+        dims=("destination",),
+        units="1",
+        doc="Border enforcement in force: the lever from 2022, its 2022 level (1) before.",
+    )
+    m.aux(
+        "legal_pathway_level",
+        f"if_then_else(time >= {md.BASE_YEAR}, legal_pathway_factor[destination], 1)",
+        dims=("destination",),
+        units="1",
+        doc="Legal admissions relative to the baseline's in force: the lever from 2022, 1 before.",
+    )
     m.aux(
         "smuggling_cost_index",
-        "(1 + enforcement_cost_slope * border_enforcement[destination]) / "
+        "(1 + enforcement_cost_slope * enforcement_level[destination]) / "
         "(1 + enforcement_cost_slope)",
         dims=("destination",),
         units="1",
@@ -379,7 +394,7 @@ def pathways(m: engine.Model, part: Partition) -> None:
     m.aux(
         "irregular_factor",
         "smuggling_cost_index[destination] ** (-smuggling_cost_elasticity) * "
-        "max(legal_pathway_factor[destination], 0.01) ** (-legal_deflection_elasticity)",
+        "max(legal_pathway_level[destination], 0.01) ** (-legal_deflection_elasticity)",
         dims=("destination",),
         units="1",
         doc="Irregular arrivals relative to the baseline's: deterred by the smuggling cost, "
@@ -388,7 +403,7 @@ def pathways(m: engine.Model, part: Partition) -> None:
     )
     m.aux(
         "pathway_multiplier",
-        "1 + (1 - irregular_share[destination]) * (legal_pathway_factor[destination] - 1) + "
+        "1 + (1 - irregular_share[destination]) * (legal_pathway_level[destination] - 1) + "
         "irregular_share[destination] * (irregular_factor[destination] - 1)",
         dims=("destination",),
         units="1",
@@ -396,8 +411,8 @@ def pathways(m: engine.Model, part: Partition) -> None:
     )
     m.aux(
         "main_route_share",
-        "main_route_share_2022 * exp(-route_diversion * (border_enforcement[destination] - 1))"
-        " / (main_route_share_2022 * exp(-route_diversion * (border_enforcement[destination]"
+        "main_route_share_2022 * exp(-route_diversion * (enforcement_level[destination] - 1))"
+        " / (main_route_share_2022 * exp(-route_diversion * (enforcement_level[destination]"
         " - 1)) + 1 - main_route_share_2022)",
         dims=("destination",),
         units="1",

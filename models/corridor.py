@@ -17,10 +17,13 @@ networks, labour shortages allocated once, legal pathways and border enforcement
 diversion to deadlier routes, remittances). With every lever at its baseline the model is the
 calibrated system.
 
-The run starts in 2019, the last year of the UN's migrant stock by origin and destination
-(UN DESA 2019) and WPP 2022's estimated population of that year, and ends in 2100. Scenario
-levers act from the start of the run (income, development aid and labour shortages from 2022,
-fertility adjustments phased in from ``tfr_adjustment_from``).
+The run starts in 1990, as the calibration's (the UN migrant stock of 1990 by origin and
+destination, WPP 2022's estimated population of that year, WPP's estimated vital rates to 2021),
+so that the years to 2021 are the calibrated history and the forecast from 2022 continues it;
+``corridor run`` shows 1990, 2030, 2050 and 2100 (``--years`` chooses). Scenario levers act from
+2022 (enforcement, legal pathways, income, development aid and labour shortages; fertility
+adjustments are phased in from ``tfr_adjustment_from``, 2022 in the scenario files), so every
+scenario shares the history.
 
 Scenarios
 ---------
@@ -105,8 +108,8 @@ SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 SSPS = ("SSP1", "SSP2", "SSP3", "SSP4", "SSP5")
 #: The model's regions: the default partition (its last, the rest of the world).
 REGIONS = tuple(world_partition.partition(CORRIDOR_REGIONS).regions)
-#: The last year of the UN migrant stock by origin and destination: the run's start.
-START = 2019.0
+#: The run's start: the calibration's (the UN migrant stock's first year).
+START = 1990.0
 #: The corridor's outputs for sweeps and reports (the headline's and the drivers').
 OUTPUTS = (
     "population",

@@ -62,6 +62,8 @@ the calibrated one (tested to 1e-9)::
   which rise faster than admissions fall where few are refused (visas, ~10 %) and slower where
   most are (asylum, ~60 %): as elasticities to admissions about 0.1 (asylum) to 0.8 (visas),
   whose middle, 0.45, is the default (prior uniform 0.1-0.8).
+  Both levers act from 2022 (``enforcement_level``, ``legal_pathway_level``), so a run from
+  1990 keeps the calibrated history whatever the scenario.
 - **Remittances.** Each migrant sends ``remittance_per_migrant`` a year home: received by an
   origin is the sum over destinations of its migrant stock times the destination's figure.
 
