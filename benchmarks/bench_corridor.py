@@ -2,7 +2,7 @@
 
 1. ``corridor/single_run`` (quick and full): one run of the default forecast as ``corridor
    run`` makes it (a prepared :class:`engine.Runner`, the headline outputs, the model's own
-   times: 2019-2100, 14 regions) against one run of the previous default, the five-region
+   times: 1990-2100, 14 regions) against one run of the previous default, the five-region
    ``corridor_five_region`` (the same, 2022-2100, 5 regions), timed in the same process after
    both compiled; ratio = five-region seconds / default seconds (below 1: the default is
    slower, as a model of 14 regions and 196 origin-destination pairs by sex and age is).
@@ -65,7 +65,7 @@ def single_run_entry() -> dict[str, Any]:
     return entry(
         "corridor/single_run",
         "one run of the default corridor model (the global migration system, 14 regions, "
-        "2019-2100, Runner.run with the headline outputs, Dataset included)",
+        "1990-2100, Runner.run with the headline outputs, Dataset included)",
         new,
         baseline="one run of the five-region corridor model (the previous default, 2022-2100, "
         "the same way)",
@@ -149,7 +149,7 @@ def sweep_entry(n: int = SWEEP_MEMBERS) -> dict[str, Any]:
     return entry(
         "corridor/sweep_zarr",
         f"run_ensemble of the default corridor model, {n} members (random design over its "
-        "priors), 2019-2100, its outputs (migrant stock as pair totals) of every region written "
+        "priors), 1990-2100, its outputs (migrant stock as pair totals) of every region written "
         "to a zarr store, in a fresh process",
         swept["seconds"],
         baseline=f"{n} single simulate calls, the same outputs (timed on 20, scaled)",
