@@ -11,9 +11,10 @@
    region, with the migrant stock as pair totals instead of by origin, destination, sex and
    age) written to a zarr store in a fresh process: seconds, members a second, peak RSS, store
    size and failed members (goal: none); against the same members as single ``simulate`` calls
-   (timed on 20, scaled). Every variable of every member is 82 MB a member in the store (six
-   arrays by origin, destination, sex and age are 79 % of it): 82 GB for 1,000 members, more
-   than this host's disk holds, so the sweep saves the pair totals.
+   (timed on 20, scaled). Every variable of every member takes about 75 MB a member in the
+   store (six arrays by origin, destination, sex and age are 79 % of each saved time): 192
+   members of such a sweep wrote 14 GB (none failed) at 0.25 members/s on a loaded 2-core
+   host, so 1,000 would need about 75 GB of disk; the sweep saves the pair totals instead.
 
 The default model's kernels compile once (about two minutes cold on a shared 2-core host,
 cached after: ``corridor run`` in CI has cached them when the quick suite runs).
@@ -84,10 +85,11 @@ def _sweep_child(n: int, store: str) -> dict[str, Any]:
 
     warnings.simplefilter("ignore")  # failed members are reported in the store
     model = models.corridor.build()
-    engine.run_ensemble(model, n=2, seed=SEED, design="random", progress=False)  # compile
+    arguments: dict[str, Any] = dict(seed=SEED, design="random", outputs=sweep_outputs())
+    engine.run_ensemble(model, n=2, **arguments, progress=False)  # compile
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    tree = engine.run_ensemble(model, n=n, seed=SEED, design="random", store=store, progress=False)
+    tree = engine.run_ensemble(model, n=n, **arguments, store=store, progress=False)
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
