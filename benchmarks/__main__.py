@@ -33,6 +33,7 @@ MODULES = [
     "demography",
     "shocks",
     "export",
+    "corridor",
 ]
 FLOORS = HERE / "floors.json"
 FLOOR_FRACTION = 1 / 3

@@ -10,15 +10,17 @@
 2. Streaming to the store: members per second and peak memory (RSS of a fresh process) of a sweep
    written to zarr, for a small and a 20x larger n; memory must stay flat (chunks stream): the
    small n's peak at least 0.9 of the large n's.
-   The full suite runs the corridor model, 1,000 members 2025-2100 (against the same members as
-   single ``simulate`` calls), and checks flatness on the ageing chain (1,000 and 20,000
-   members, every stock saved every 5 years): 20,000 corridor members take ~10 minutes here.
-   ``--quick`` uses the chain for both (1,000 and 5,000 members).
-3. The store's overhead (issue 18): the corridor sweep saving every output (~860 arrays) to
-   zarr against the same sweep kept in memory (``store=None``), in one fresh process, timed in
-   alternation; ratio = memory seconds / zarr seconds (goal: the store at most 1.5x the memory
-   sink, ratio >= 0.67). Full suite: 1,000 members; ``--quick``: 200 (the corridor's kernels
-   compile once, ~30 s cold, cached after).
+   The full suite runs the five-region corridor model (``corridor_five_region``, the previous
+   default; the default's sweep is in :mod:`benchmarks.bench_corridor`), 1,000 members
+   2025-2100 (against the same members as single ``simulate`` calls), and checks flatness on
+   the ageing chain (1,000 and 20,000 members, every stock saved every 5 years): 20,000
+   corridor members take ~10 minutes here. ``--quick`` uses the chain for both (1,000 and
+   5,000 members).
+3. The store's overhead (issue 18): the five-region corridor sweep saving every output (~860
+   arrays) to zarr against the same sweep kept in memory (``store=None``), in one fresh
+   process, timed in alternation; ratio = memory seconds / zarr seconds (goal: the store at
+   most 1.5x the memory sink, ratio >= 0.67). Full suite: 1,000 members; ``--quick``: 200
+   (the corridor's kernels compile once, ~30 s cold, cached after).
 """
 
 from __future__ import annotations
@@ -244,9 +246,9 @@ def _peak_child(model_name: str, n: int, store: str) -> dict[str, Any]:
 
     warnings.simplefilter("ignore")  # failed members are reported in the store
     if model_name == "corridor":
-        import models.corridor
+        import models.corridor_five_region
 
-        model = models.corridor.build()
+        model = models.corridor_five_region.build()
         arguments: dict[str, Any] = dict(seed=SEED, start=2025, stop=2100)
         engine.run_ensemble(model, n=2, **arguments, progress=False)  # compile
     else:
@@ -281,10 +283,10 @@ def _overhead_child(n: int, store: str) -> dict[str, Any]:
     import warnings
 
     import engine
-    import models.corridor
+    import models.corridor_five_region
 
     warnings.simplefilter("ignore")
-    model = models.corridor.build()
+    model = models.corridor_five_region.build()
     arguments: dict[str, Any] = dict(seed=SEED, start=2025, stop=2100, progress=False)
     engine.run_ensemble(model, n=2, **arguments)  # compile
     best = {"memory": float("inf"), "zarr": float("inf")}
@@ -323,8 +325,9 @@ def overhead_entry(quick: bool) -> dict[str, Any]:
     return _aliases(
         entry(
             "ensemble/corridor_store_overhead",
-            f"run_ensemble of the corridor model, {n} members 2025-2100, every output written "
-            "to a zarr store (best of two, alternated with the memory sweep, one fresh process)",
+            "run_ensemble of the five-region corridor model (the previous default), "
+            f"{n} members 2025-2100, every output written to a zarr store (best of two, "
+            "alternated with the memory sweep, one fresh process)",
             best["zarr"],
             baseline="the same sweep kept in memory (store=None)",
             baseline_timing=best["memory"],
@@ -365,11 +368,11 @@ def corridor_entry() -> dict[str, Any]:
     import warnings
 
     import engine
-    import models.corridor
+    import models.corridor_five_region
 
     n = 1_000
     swept = peak("corridor", n)
-    model = models.corridor.build()
+    model = models.corridor_five_region.build()
     from engine.sampling import make_design, resolve_priors
 
     design = make_design("random", 20, SEED, resolve_priors(model, None))
@@ -389,8 +392,9 @@ def corridor_entry() -> dict[str, Any]:
     return _aliases(
         entry(
             "ensemble/corridor_store",
-            f"run_ensemble of the corridor model, {n} members (random design over its priors), "
-            "2025-2100, every output written to a zarr store, in a fresh process",
+            "run_ensemble of the five-region corridor model (the previous default), "
+            f"{n} members (random design over its priors), 2025-2100, every output written "
+            "to a zarr store, in a fresh process",
             swept["seconds"],
             baseline=f"{n} single simulate calls (timed on 20, scaled)",
             baseline_timing=per_member_single * n,

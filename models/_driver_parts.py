@@ -342,6 +342,16 @@ def pathways(m: engine.Model, part: Partition) -> None:
         doc="Share of irregular crossings on the main route in 2022.",
     )
     m.param(
+        "legal_deflection_elasticity",
+        0.45,
+        units="1",
+        bounds=(0, 2),
+        prior=("uniform", 0.1, 0.8),
+        doc="Elasticity of irregular arrivals to narrower legal pathways: they scale with "
+        "legal_pathway_factor ** -elasticity (Czaika & Hobolth 2016's elasticities to "
+        "rejections, 0.2-0.4 for asylum and 0.4-0.7 for visas, as elasticities to admissions).",
+    )
+    m.param(
         "transit_death_risk_main",
         0.004,
         units="1",
@@ -358,27 +368,51 @@ def pathways(m: engine.Model, part: Partition) -> None:
         doc="Deaths per crossing on diverted routes (IOM Missing Migrants, Central "
         "Mediterranean 2022: ~1,400 dead and missing for ~105,000 arrivals).",
     )
+    # The levers act from 2022, so that a run from 1990 keeps the calibrated history.
+    m.aux(
+        "enforcement_level",
+        f"if_then_else(time >= {md.BASE_YEAR}, border_enforcement[destination], 1)",
+        dims=("destination",),
+        units="1",
+        doc="Border enforcement in force: the lever from 2022, its 2022 level (1) before.",
+    )
+    m.aux(
+        "legal_pathway_level",
+        f"if_then_else(time >= {md.BASE_YEAR}, legal_pathway_factor[destination], 1)",
+        dims=("destination",),
+        units="1",
+        doc="Legal admissions relative to the baseline's in force: the lever from 2022, 1 before.",
+    )
     m.aux(
         "smuggling_cost_index",
-        "(1 + enforcement_cost_slope * border_enforcement[destination]) / "
+        "(1 + enforcement_cost_slope * enforcement_level[destination]) / "
         "(1 + enforcement_cost_slope)",
         dims=("destination",),
         units="1",
         doc="Cost of an irregular crossing relative to 2022.",
     )
     m.aux(
+        "irregular_factor",
+        "smuggling_cost_index[destination] ** (-smuggling_cost_elasticity) * "
+        "max(legal_pathway_level[destination], 0.01) ** (-legal_deflection_elasticity)",
+        dims=("destination",),
+        units="1",
+        doc="Irregular arrivals relative to the baseline's: deterred by the smuggling cost, "
+        "deflected from (or to) legal pathways (a factor below 0.01 counts as 0.01: the power "
+        "law has no limit at 0).",
+    )
+    m.aux(
         "pathway_multiplier",
-        "1 + (1 - irregular_share[destination]) * (legal_pathway_factor[destination] - 1) + "
-        "irregular_share[destination] * (smuggling_cost_index[destination] ** "
-        "(-smuggling_cost_elasticity) - 1)",
+        "1 + (1 - irregular_share[destination]) * (legal_pathway_level[destination] - 1) + "
+        "irregular_share[destination] * (irregular_factor[destination] - 1)",
         dims=("destination",),
         units="1",
         doc="Factor on the base rates from legal pathways and enforcement (1 at baseline).",
     )
     m.aux(
         "main_route_share",
-        "main_route_share_2022 * exp(-route_diversion * (border_enforcement[destination] - 1))"
-        " / (main_route_share_2022 * exp(-route_diversion * (border_enforcement[destination]"
+        "main_route_share_2022 * exp(-route_diversion * (enforcement_level[destination] - 1))"
+        " / (main_route_share_2022 * exp(-route_diversion * (enforcement_level[destination]"
         " - 1)) + 1 - main_route_share_2022)",
         dims=("destination",),
         units="1",
@@ -397,8 +431,7 @@ def pathways(m: engine.Model, part: Partition) -> None:
         "is_other_region[origin, destination] * base_migration_rate[origin, destination] * "
         "rate_multiplier[origin, destination] * hump_multiplier[origin, destination] * "
         "network_effect[origin, destination] * total_population[origin] * "
-        "irregular_share[destination] * smuggling_cost_index[destination] ** "
-        "(-smuggling_cost_elasticity)",
+        "irregular_share[destination] * irregular_factor[destination]",
         dims=OD,
         units="person/year",
         doc="Irregular arrivals across region borders a year.",

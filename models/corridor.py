@@ -1,80 +1,77 @@
-"""The corridor: origin, transit and destination regions joined into one model.
+"""The corridor: the default forecast, a closed global migration system under a scenario.
 
 Story
 -----
-Two migration corridors, Northern Africa and Sub-Saharan Africa to Europe and Central America
-(with Mexico) to Northern America, as one closed system of five WPP regions. Each region's people
-are counted by sex and single year of age (:mod:`models.demography`: births from WPP 2022
-fertility, deaths from WPP 2022's death rates scaled to its life expectancy, exact yearly
-ageing). Who leaves is decided by the migration hump (:mod:`models.hump`: an inverted U of
-origin income, diaspora networks, legal pathways, border enforcement that diverts irregular
-crossings to deadlier routes, returns, remittances that raise origin income). Skill shortages
-at the destination (:mod:`models.labour`) open legal pathways; climate hazards
-(:mod:`models.climate`) displace people, mostly within their region.
+The world is cut into regions that cover it once (:mod:`models.world_partition`): the seeds'
+two corridors as explicit regions (Northern Africa, Sub-Saharan Africa, Mexico, Central America
+without Mexico, Europe, Northern America), the largest other sources of immigrants to Europe
+and Northern America (Southern, Western, Eastern, South-Eastern and Central Asia, the
+Caribbean, South America) and the rest of the world (Oceania). Each region's people are
+counted by sex and single year of age on WPP 2022's vital rates; migration is the sum of
+origin-destination flows (:mod:`models.migration_system`), so net migration sums to zero over
+the regions every year and nobody is created or lost. The flows' base rates are calibrated to
+the UN migrant stocks and WPP's net migration to 2021 and to WPP's medium variant after
+(:mod:`models.migration_calibration`); drivers act as cited factors around that baseline
+(:mod:`models.migration_drivers`: income and Clemens's emigration life cycle, bounded diaspora
+networks, labour shortages allocated once, legal pathways and border enforcement with
+diversion to deadlier routes, remittances). With every lever at its baseline the model is the
+calibrated system.
 
-Migrants leave their region (``emigration``), legal migrants arrive at once, irregular ones travel
-through ``migrants_in_transit`` (mean ``transit_time``), where some die (``transit_losses``), and
-arrive (``immigration``). Emigrants return from where they live. Destinations follow
-``destination_share`` (row: origin), so that nobody is created or lost between regions except
-by the explicit transit losses. Migrants are spread over ages by the Rogers-Castro schedule and
-over sexes as in demography.
-
-Accounting identities (exact with Euler steps): for every region and year, the change in
-``population`` is ``births - deaths + immigration - emigration``; summed over regions,
-``emigration = immigration + change of migrants_in_transit + transit_losses``. Migration with
-the rest of the world is outside the corridor: its populations are closed to it, so they are
-not WPP's (which include, for example, Asian immigration to Europe and Northern America).
-
-Climate displacement (``displaced_internal``, ``displaced_cross_border``) is counted within the
-regional populations: cross-border displacement in these regions is mostly to neighbouring
-countries of the same region (IDMC). ``diaspora`` is a memo stock of emigrants by region of
-birth living abroad (also counted in their destination's population).
-
-Dims: ``region`` (WPP names), ``sex`` ("female", "male"), ``age`` ("0".."100", strings: element
-labels are strings in the engine; "100" is 100 and over), ``destination`` (the regions again),
-plus ``age_group``, ``fertility_year`` and labour's ``skill``.
+The run starts in 1990, as the calibration's (the UN migrant stock of 1990 by origin and
+destination, WPP 2022's estimated population of that year, WPP's estimated vital rates to 2021),
+so that the years to 2021 are the calibrated history and the forecast from 2022 continues it;
+``corridor run`` shows 1990, 2030, 2050 and 2100 (``--years`` chooses). Scenario levers act from
+2022 (enforcement, legal pathways, income, development aid and labour shortages; fertility
+adjustments are phased in from ``tfr_adjustment_from``, 2022 in the scenario files), so every
+scenario shares the history.
 
 Scenarios
 ---------
-``models/scenarios/<name>.toml`` names its shared socioeconomic pathway (``ssp``, O'Neill et al.
-2017) and its climate pathway (``climate_pathway``, one of :data:`models.climate.SCENARIOS`)
-and sets parameters by name: ``baseline`` (SSP2, middle of the road, with the middle climate
-pathway SSP2-4.5), ``sustainability`` (SSP1, with the optimistic, climate-friendly pathway:
-SSP1-2.6 warming), ``regional_rivalry`` (SSP3: high fertility, slow growth, closed borders, with
-Groundswell's pessimistic reference pathway), ``fortress`` (baseline with tight enforcement and
-few legal pathways) and ``open_pathways`` (baseline with wide legal pathways, low remittance
-costs, development aid). Groundswell's own three scenarios (Rigaud et al. 2018; Clement et al.
-2021) are "pessimistic" (its reference: high emissions, RCP8.5, with unequal development,
-SSP4), "more inclusive development" (RCP8.5 with SSP2) and "more climate-friendly" (RCP2.6 with
-SSP4); it has no middle-emissions one. A scenario file's former ``climate_scenario`` field is
-still read as ``climate_pathway``. Policy levers are parameters with units and bounds; uncertain
-quantities carry priors (in the component modules).
+``models/scenarios/<name>.toml`` names its shared socioeconomic pathway (``ssp``, O'Neill et
+al. 2017) and climate pathway (``climate_pathway``) and sets this model's parameters in its
+``[params]`` table (the previous default, :mod:`models.corridor_five_region`, reads
+``[five_region.params]``). The narratives map to the drivers as follows:
 
-Measured directions (``tests/models/test_corridor.py``, 2023-2100 totals): fortress 316 million
-irregular arrivals against the baseline's 470 and 3.5 million deaths in transit against 3.2;
-open pathways 708 million legal arrivals against 543; regional rivalry fewer arrivals in Europe
-and Northern America to 2050 but more to 2100 (975 million against 895: more people in the
-origins outweigh lower emigration rates; the scenario has no lever for SSP3's low migration).
+- **border enforcement** (``border_enforcement``, index 2022 = 1, at the destination): fortress
+  3 and regional rivalry 2 at Europe and Northern America, the destinations of the corridors;
+- **legal pathways** (``legal_pathway_factor``, legal admissions over the baseline's, at the
+  destination): fortress 0.25, regional rivalry 0.5, sustainability 1.75, open pathways 3 at
+  Europe and Northern America (the five-region scenarios' capacities over their baselines);
+- **SSP income growth** (``income_growth_shift``: growth of GDP per head off SSP2's, all
+  regions; ``development_aid_growth``: extra growth in the corridors' origins): regional
+  rivalry (SSP3) -0.7 percentage points everywhere; sustainability (SSP1) and open pathways
+  +0.5 points in Northern Africa, Sub-Saharan Africa, Mexico and Central America without
+  Mexico;
+- **fertility** (``tfr_adjustment``, from 2022): SSP3 +0.5 children in Africa's regions and
+  +0.3 in Mexico and Central America, SSP1 the same below (KC & Lutz 2017);
+- **climate pathway**: its warming and adaptation settings (:data:`models.climate.SCENARIOS`)
+  are set on the climate parameters the model holds (``warming_2090``,
+  ``adaptation_investment_share``) when its drivers include the climate module; the pathway
+  is recorded in every result's attributes either way.
+
+Levers of the five-region model that this model has no counterpart for (assisted returns,
+remittance costs, employers' recruitment abroad) are left out, said in the scenario files.
+
+Outputs
+-------
+The headline (:func:`engine.headline`, ``corridor run``): ``population``, ``births``,
+``deaths``, ``immigration``, ``emigration``, ``net_migration`` (region, sex, age) and
+``migrant_stock`` (origin, destination, sex, age: a region's migrant stock is summed over
+origins); with :data:`OUTPUTS` the drivers' factors, ``irregular_arrivals``,
+``legal_arrivals`` and ``transit_deaths`` by origin and destination, remittances and the
+emigration rate.
 
 Sources
 -------
-- UN DESA (2020). International Migrant Stock 2020 (destination by origin): emigrants from
-  Northern Africa live mostly in Europe and the Gulf, from Sub-Saharan Africa mostly in
-  Sub-Saharan Africa itself, then Europe and Northern America; from Central America and Mexico
-  overwhelmingly in the United States; Europe's emigrants outside Europe mostly in Northern
-  America. ``destination_share`` keeps these orders of magnitude among the five modelled regions
-  (rounded shares, scenario-independent).
-- UN DESA (2024). International Migrant Stock 2024: about 11.6 million Mexican-born emigrants.
-- IOM Missing Migrants Project; Frontex / UNHCR (2023): irregular journeys from West Africa to
-  Europe take from months to more than a year: ``transit_time`` 1 year (prior 0.5-2 years as
-  dt permits).
+- UN DESA (2019). International Migrant Stock 2019 (:mod:`models.migrant_stock`).
+- United Nations, DESA, Population Division (2022). World Population Prospects 2022.
 - O'Neill, B. C. et al. (2017). The roads ahead: narratives for shared socioeconomic pathways.
-  Global Environmental Change 42, 169-180 (SSP1-3 narratives behind the scenarios); KC, S. &
-  Lutz, W. (2017). The human core of the shared socioeconomic pathways. Global Environmental
-  Change 42, 181-192 (SSP1 low, SSP3 high fertility in high-fertility countries: the
-  ``tfr_adjustment`` values of +/-0.5 follow WPP's variants).
-- The components' sources: :mod:`models.demography`, :mod:`models.hump`, :mod:`models.labour`,
-  :mod:`models.climate`.
+  Global Environmental Change 42, 169-180 (SSP1-3 narratives behind the scenarios).
+- KC, S. & Lutz, W. (2017). The human core of the shared socioeconomic pathways. Global
+  Environmental Change 42, 181-192 (SSP1 low, SSP3 high fertility in high-fertility countries;
+  the ``tfr_adjustment`` values of +/-0.5 follow WPP's variants).
+- The components' sources: :mod:`models.migration_system`, :mod:`models.migration_drivers`,
+  :mod:`models.migration_calibration`, :mod:`models.demography`, :mod:`models.climate`.
 """
 
 from __future__ import annotations
@@ -88,85 +85,52 @@ import tomllib
 
 import engine
 
-from . import climate, demography, hump, labour
+from . import climate, migration_drivers, world_partition
 from .references import reference as reference  # WPP lines on fan charts
+from .world_partition import CORRIDOR_REGIONS, Derived
 
 __all__ = [
     "build",
     "scenarios",
     "load_scenario",
+    "read_scenario",
     "scenario_params",
     "scenario_attrs",
     "set_param",
     "REGIONS",
-    "DESTINATION_SHARE",
     "OUTPUTS",
     "SSPS",
+    "START",
 ]
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 #: The shared socioeconomic pathways (O'Neill et al. 2017) a scenario's narrative may follow.
 SSPS = ("SSP1", "SSP2", "SSP3", "SSP4", "SSP5")
-REGIONS = ("Northern Africa", "Sub-Saharan Africa", "Central America", "Europe", "Northern America")
-#: Share of each origin's emigrants going to each destination (rows sum to 1).
-DESTINATION_SHARE: dict[str, dict[str, float]] = {
-    "Northern Africa": {
-        "Northern Africa": 0.0,
-        "Sub-Saharan Africa": 0.05,
-        "Central America": 0.0,
-        "Europe": 0.85,
-        "Northern America": 0.10,
-    },
-    "Sub-Saharan Africa": {
-        "Northern Africa": 0.10,
-        "Sub-Saharan Africa": 0.0,
-        "Central America": 0.0,
-        "Europe": 0.65,
-        "Northern America": 0.25,
-    },
-    "Central America": {
-        "Northern Africa": 0.0,
-        "Sub-Saharan Africa": 0.0,
-        "Central America": 0.0,
-        "Europe": 0.08,
-        "Northern America": 0.92,
-    },
-    "Europe": {
-        "Northern Africa": 0.05,
-        "Sub-Saharan Africa": 0.10,
-        "Central America": 0.05,
-        "Europe": 0.0,
-        "Northern America": 0.80,
-    },
-    "Northern America": {
-        "Northern Africa": 0.02,
-        "Sub-Saharan Africa": 0.03,
-        "Central America": 0.40,
-        "Europe": 0.55,
-        "Northern America": 0.0,
-    },
-}
-#: The corridor's headline outputs.
+#: The model's regions: the default partition (its last, the rest of the world).
+REGIONS = tuple(world_partition.partition(CORRIDOR_REGIONS).regions)
+#: The run's start: the calibration's (the UN migrant stock's first year).
+START = 1990.0
+#: The corridor's outputs for sweeps and reports (the headline's and the drivers').
 OUTPUTS = (
     "population",
     "births",
     "deaths",
     "immigration",
     "emigration",
-    "emigration_rate",
-    "income_per_capita",
-    "diaspora",
-    "remittances",
-    "labour_supply",
-    "labour_demand",
-    "vacancies",
-    "new_displacements",
-    "displaced_internal",
-    "displaced_cross_border",
-    "climate_migrants_internal",
-    "migrants_in_transit",
-    "transit_losses",
+    "net_migration",
+    "migrant_stock",
     "total_population",
+    "net_migration_total",
+    "emigration_rate",
+    "migrant_stock_total",
+    "income_per_capita",
+    "hump_multiplier",
+    "network_effect",
+    "labour_admissions",
+    "remittances_received",
+    "irregular_arrivals",
+    "legal_arrivals",
+    "transit_deaths",
 )
 
 
@@ -176,15 +140,23 @@ def scenarios() -> list[str]:
 
 
 def load_scenario(name: str) -> dict[str, Any]:
-    """A scenario's settings: ``name``, ``description``, ``ssp``, ``climate_pathway``, ``params``.
-
-    ``ssp`` is the shared socioeconomic pathway the scenario's narrative follows (one of
-    :data:`SSPS`, default "SSP2") and ``climate_pathway`` one of :data:`models.climate.SCENARIOS`
-    (default "middle"). A file's ``climate_scenario`` (the former name of ``climate_pathway``)
-    is still read; the returned settings carry both, equal.
+    """A scenario's settings for this model: ``name``, ``description``, ``ssp``,
+    ``climate_pathway`` and ``params`` (the file's ``[params]`` table).
 
     ``name`` is one of :func:`scenarios` (a plain name: no path reaches outside
     ``models/scenarios``), or the path of a scenario file of one's own ending in ``.toml``.
+    """
+    return read_scenario(name)
+
+
+def read_scenario(name: str, table: str | None = None) -> dict[str, Any]:
+    """A scenario file's settings, ``params`` taken from the file's ``[table.params]`` (the
+    settings of another model than this one, e.g. ``five_region``) or ``[params]`` (None).
+
+    ``ssp`` is one of :data:`SSPS` (default "SSP2") and ``climate_pathway`` one of
+    :data:`models.climate.SCENARIOS` (default "middle"). A file's ``climate_scenario`` (the
+    former name of ``climate_pathway``) is still read; the settings carry both, equal. A file
+    of one's own without the ``[table]`` is read as written for that model (its ``[params]``).
     """
     if not isinstance(name, str) or not name:
         raise engine.ParameterError(
@@ -194,17 +166,15 @@ def load_scenario(name: str) -> dict[str, Any]:
         path = Path(name)
         if not path.is_file():
             raise engine.ParameterError(
-                f"scenario file {name!r} does not exist (or is not a "
-                "file); give a .toml file or one of the scenarios "
-                f"{scenarios()}."
+                f"scenario file {name!r} does not exist (or is not a file); give a .toml file "
+                f"or one of the scenarios {scenarios()}."
             )
     elif name in scenarios():
         path = SCENARIO_DIR / f"{name}.toml"
     else:
         raise engine.ParameterError(
-            f"unknown scenario {name!r}; scenarios are {scenarios()} "
-            "(a scenario file of your own: give its path ending in "
-            "'.toml')."
+            f"unknown scenario {name!r}; scenarios are {scenarios()} (a scenario file of your "
+            "own: give its path ending in '.toml')."
         )
     try:
         with path.open("rb") as fh:
@@ -213,10 +183,21 @@ def load_scenario(name: str) -> dict[str, Any]:
         raise engine.ParameterError(
             f"scenario {name!r}: {path} is not valid TOML ({exc}); fix the file."
         ) from None
+    if table is not None:
+        own = data.pop(table, None)
+        if own is not None:
+            if not isinstance(own, Mapping):
+                raise engine.ParameterError(
+                    f"scenario {name!r}: [{table}] must be a table ([{table}.params])."
+                )
+            data["params"] = own.get("params", {})
+    else:
+        data = {k: v for k, v in data.items() if not isinstance(v, Mapping) or k == "params"}
     data.setdefault("params", {})
     if not isinstance(data["params"], Mapping):
+        where = f"{table}.params" if table else "params"
         raise engine.ParameterError(
-            f"scenario {name!r}: 'params' must be a table of parameter = value lines ([params])."
+            f"scenario {name!r}: '{where}' must be a table of parameter = value lines ([{where}])."
         )
     data["ssp"] = _scenario_field(name, data, "ssp", SSPS, default="SSP2")
     # ``climate_scenario`` is the field's former name: still read, and kept equal to it.
@@ -249,7 +230,7 @@ def _scenario_field(
 
 def scenario_attrs(scenario: str, settings: Mapping[str, Any]) -> dict[str, str]:
     """The attributes every result of a scenario carries: its name (the file's stem), title
-    and description."""
+    and description, SSP and climate pathway."""
     return {
         "scenario": Path(scenario).stem if scenario.lower().endswith(".toml") else scenario,
         "scenario_title": str(settings.get("name", scenario)),
@@ -272,28 +253,39 @@ def scenario_params(scenario: str, **options: Any) -> dict[str, np.ndarray]:
     }
 
 
+def climate_values(model: engine.Model, pathway: str) -> dict[str, float]:
+    """The climate pathway's settings (:data:`models.climate.SCENARIOS`: warming, adaptation
+    investment) for the climate parameters ``model`` holds; {} for a model without them."""
+    wanted = climate.scenario_params(pathway, [], standalone=False)
+    return {name: float(value) for name, value in wanted.items() if name in model.variables}
+
+
 def build(
     scenario: str = "baseline",
     *,
-    regions: Sequence[str] = REGIONS,
-    start: float = 2022.0,
+    regions: Sequence[str | Derived] = CORRIDOR_REGIONS,
+    start: float = START,
     stop: float = 2100.0,
     dt: float = 1.0,
     values: Mapping[str, Any] | None = None,
 ) -> engine.Model:
-    """The coupled corridor model under ``scenario``.
+    """The global migration system with its drivers under ``scenario``.
 
     Parameters
     ----------
     scenario : str
-        A scenario of ``models/scenarios`` (see :func:`scenarios`).
-    regions : sequence of str
-        WPP regions (default: :data:`REGIONS`); every origin needs a row of destinations.
+        A scenario of ``models/scenarios`` (see :func:`scenarios`) or a ``.toml`` file.
+    regions : sequence of str or Derived
+        WPP locations and derived regions; the rest of the world is added (default: the
+        corridors and the largest other sources of Europe's and Northern America's
+        immigrants, :data:`models.world_partition.CORRIDOR_REGIONS`). Another list is fitted on
+        the fly (:mod:`models.migration_calibration`: minutes for a dozen regions).
     start, stop, dt : float
-        Run times (mid-year decimal years); ``dt`` must divide 1 (yearly ageing).
+        Run times (mid-year convention); ``start`` must be a year of the UN migrant stock
+        (1990, 1995, ..., 2015, 2019); ``dt`` must divide 1 (yearly ageing).
     values : mapping, optional
         Parameter values to set after the scenario's, by name (number, array or
-        {region: value}).
+        {element: value}).
 
     Returns
     -------
@@ -304,190 +296,41 @@ def build(
     --------
     >>> import engine
     >>> from models import corridor
-    >>> ds = engine.simulate(corridor.build(), outputs=["total_population"])  # doctest: +SKIP
+    >>> ds = engine.simulate(corridor.build(), outputs=["population"])  # doctest: +SKIP
     """
     settings = load_scenario(scenario)
-    regions = list(regions)
-    m = engine.Model(
-        "corridor",
-        time_unit="year",
-        start=start,
-        stop=stop,
-        dt=dt,
-        doc=f"Migration corridors to Europe and Northern America: "
+    m = migration_drivers.build(regions, start=start, stop=stop, dt=dt)
+    m.name = "corridor"
+    m.doc = (
+        "Closed global migration system with its drivers (default forecast): "
         f"{settings.get('name', scenario)} ({settings['ssp']}, climate pathway "
-        f"{settings['climate_pathway']}).",
-        attrs=scenario_attrs(scenario, settings),
+        f"{settings['climate_pathway']})."
     )
-    m.dimension("region", regions)
-    m.dimension("destination", regions)
-    demography.add_to(m, base_year=int(start), migration=False)
-    hump_names = hump.add_to(
-        m, prefix="hump_", population="total_population", legal_demand="labour_pull"
-    )
-    labour.add_to(m, population="population")
-    climate.add_to(
-        m,
-        population="total_population",
-        income="income_per_capita",
-        scenario=settings["climate_pathway"],
-    )
-    _migration(m, regions, hump_names)
-    m.aux(
-        "labour_pull",
-        "sum(destination_share[region, destination] * "
-        "labour_migration_demand[destination], 'destination')",
-        dims=("region",),
-        units="person/year",
-        doc="Destination skill shortages open to the origin's emigrants.",
-    )
-    m.aux(
-        "income_per_capita",
-        f"{hump_names['income_per_capita']}",
-        dims=("region",),
-        units="USD/person/year",
-        doc="Income per head: GDP per head plus remittances per resident (2017 PPP).",
-    )
-    m.aux(
-        "emigration_rate",
-        "zidz(sum(emigration[region, sex, age], 'sex', 'age'), total_population)",
-        dims=("region",),
-        units="1/year",
-        doc="Emigrants (incl. return moves out) per resident a year.",
-    )
-    m.aux(
-        "diaspora",
-        hump_names["diaspora"],
-        dims=("region",),
-        units="person",
-        doc="Emigrants born in the region living abroad (memo).",
-    )
-    m.aux(
-        "remittances",
-        hump_names["remittances"],
-        dims=("region",),
-        units="USD/year",
-        doc="Remittances received.",
-    )
-    for name, value in {**settings["params"], **dict(values or {})}.items():
+    m.attrs.update(scenario_attrs(scenario, settings))
+    _outputs(m)
+    levers = {**climate_values(m, settings["climate_pathway"]), **settings["params"]}
+    for name, value in {**levers, **dict(values or {})}.items():
         set_param(m, name, value)
     return m
 
 
-def _migration(m: engine.Model, regions: list[str], h: Mapping[str, str]) -> None:
-    share = np.array([[DESTINATION_SHARE[o][d] for d in regions] for o in regions])
-    share = share / share.sum(axis=1, keepdims=True)
-    m.param(
-        "destination_share",
-        share,
-        dims=("region", "destination"),
-        units="1",
-        bounds=(0, 1),
-        doc="Share of an origin's (row) emigrants going to each destination "
-        "(UN DESA 2020 orders of magnitude).",
-    )
-    m.param(
-        "transit_time",
-        1.0,
-        units="year",
-        bounds=(0.25, 5),
-        prior=("uniform", 1.0, 2.0),
-        doc="Mean time irregular migrants spend in transit (not below dt).",
-    )
-    m.stock(
-        "migrants_in_transit",
-        initial=0.0,
-        dims=("region",),
-        units="person",
-        non_negative=True,
-        doc="Irregular migrants on their way, by region of origin.",
-    )
-    m.flow(
-        "irregular_departures",
-        "hump_irregular_attempts",
-        into="migrants_in_transit",
-        dims=("region",),
+def _outputs(m: engine.Model) -> None:
+    """Outputs a forecaster reads beside the drivers' own."""
+    m.aux(
+        "legal_arrivals",
+        "sum(moves_across[origin, destination, sex, age], 'sex', 'age') - "
+        "irregular_arrivals[origin, destination]",
+        dims=("origin", "destination"),
         units="person/year",
-        doc="People setting out irregularly.",
-    )
-    m.flow(
-        "transit_arrivals",
-        "migrants_in_transit / transit_time * (1 - hump_transit_death_risk)",
-        out_of="migrants_in_transit",
-        dims=("region",),
-        units="person/year",
-        doc="Irregular migrants arriving at their destination.",
-    )
-    m.flow(
-        "transit_losses",
-        "migrants_in_transit / transit_time * hump_transit_death_risk",
-        out_of="migrants_in_transit",
-        dims=("region",),
-        units="person/year",
-        doc="Deaths and disappearances in transit (explicit losses).",
+        doc="Arrivals across region borders through legal pathways (labour admissions "
+        "included): first moves less the irregular ones.",
     )
     m.aux(
-        "returns_leaving",
-        f"sum(destination_share[region, destination] * {h['returns']}[region], 'region')",
-        dims=("destination",),
-        units="person/year",
-        doc="Return migrants leaving each destination.",
-    )
-    m.aux(
-        "arrivals",
-        f"sum(destination_share[region, destination] * ("
-        f"{h['emigration_legal']}[region] + transit_arrivals[region]), 'region')",
-        dims=("destination",),
-        units="person/year",
-        doc="Legal and irregular migrants arriving in each destination.",
-    )
-    m.aux(
-        "emigrants_leaving",
-        f"{h['emigration_legal']} + irregular_departures + returns_leaving[region]",
+        "emigration_rate",
+        "zidz(sum(emigration[region, sex, age], 'sex', 'age'), total_population[region])",
         dims=("region",),
-        units="person/year",
-        doc="Everyone leaving the region a year.",
-    )
-    m.aux(
-        "immigrants_arriving",
-        f"arrivals[region] + {h['returns']}",
-        dims=("region",),
-        units="person/year",
-        doc="Everyone arriving in the region a year.",
-    )
-    # Emigrants are drawn in proportion to residents weighted by the Rogers-Castro schedule,
-    # so that no age-sex cell is asked for more people than it holds (the age pattern of
-    # emigrants follows the schedule where the population is evenly spread).
-    m.aux(
-        "emigration_propensity_weight",
-        "migrant_sex_share[sex] * migration_age_pattern[age] * population[region, sex, age]",
-        dims=("region", "sex", "age"),
-        units="person",
-        doc="Residents weighted by the migration age-sex schedule.",
-    )
-    m.aux(
-        "emigration_weight_total",
-        "sum(emigration_propensity_weight[region, sex, age], 'sex', 'age')",
-        dims=("region",),
-        units="person",
-        doc="Sum of the weights.",
-    )
-    m.flow(
-        "emigration",
-        "emigrants_leaving[region] * zidz(emigration_propensity_weight[region,"
-        " sex, age], emigration_weight_total[region])",
-        out_of="population",
-        dims=("region", "sex", "age"),
-        units="person/year",
-        doc="Emigrants (incl. returning migrants leaving).",
-    )
-    m.flow(
-        "immigration",
-        "immigrants_arriving[region] * migrant_sex_share[sex] * migration_age_pattern[age]",
-        into="population",
-        dims=("region", "sex", "age"),
-        units="person/year",
-        doc="Immigrants (incl. returning emigrants).",
+        units="1/year",
+        doc="People leaving the region (emigrants and migrants going home) per resident a year.",
     )
 
 

@@ -15,7 +15,15 @@ from engine import EngineError
 from engine.registry import GROUP, build_model, model_names
 
 ROOT = Path(__file__).resolve().parents[2]
-BUNDLED = {"corridor", "demography", "labour", "hump", "climate", "migration_system"}
+BUNDLED = {
+    "corridor",
+    "corridor_five_region",
+    "demography",
+    "labour",
+    "hump",
+    "climate",
+    "migration_system",
+}
 
 
 def test_registry_lists_the_bundled_models():

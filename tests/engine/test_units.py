@@ -271,7 +271,16 @@ def test_strict_raises_a_clear_error():
 
 
 @pytest.mark.parametrize(
-    "name", ["hump", "labour", "climate", "demography", "corridor", "migration_system"]
+    "name",
+    [
+        "hump",
+        "labour",
+        "climate",
+        "demography",
+        "corridor",
+        "corridor_five_region",
+        "migration_system",
+    ],
 )
 def test_bundled_models_that_are_consistent(name):
     from engine.registry import build_model

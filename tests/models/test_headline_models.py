@@ -30,10 +30,10 @@ def test_migration_system_headline_has_every_output_and_closes():
     )
 
 
-def test_corridor_headline_names_its_scenario():
-    corridor = pytest.importorskip("models.corridor")
+def test_five_region_corridor_headline_names_its_scenario():
+    corridor = pytest.importorskip("models.corridor_five_region")
     ds = engine.simulate(corridor.build(scenario="fortress"), outputs=["population", "births"])
     table = engine.headline(ds, years=[2030])
     assert table.attrs["scenario"] == "fortress"
     assert set(table.index.get_level_values("region")) == {*corridor.REGIONS, TOTAL}
-    assert np.isnan(table["migrant_stock"]).all()  # the corridor model has none: "-"
+    assert np.isnan(table["migrant_stock"]).all()  # the five-region model has none: "-"
