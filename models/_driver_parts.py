@@ -378,9 +378,21 @@ def pathways(m: engine.Model, part: Partition) -> None:
         doc="Deaths per crossing on diverted routes (IOM Missing Migrants, Central "
         "Mediterranean 2022: ~1,400 dead and missing for ~105,000 arrivals).",
     )
+    for name, lever in (
+        ("legal_pathway_level", "legal_pathway_factor"),
+        ("enforcement_level", "border_enforcement"),
+    ):
+        m.aux(
+            name,
+            f"if_then_else(time >= {md.BASE_YEAR}, {lever}[destination], 1)",
+            dims=("destination",),
+            units="1",
+            doc=f"{lever.replace('_', ' ').capitalize()} in force: the lever from "
+            f"{md.BASE_YEAR}, 2022's level (1) before (the calibration's years are history).",
+        )
     m.aux(
         "smuggling_cost_index",
-        "(1 + enforcement_cost_slope * border_enforcement[destination]) / "
+        "(1 + enforcement_cost_slope * enforcement_level[destination]) / "
         "(1 + enforcement_cost_slope)",
         dims=("destination",),
         units="1",
@@ -388,7 +400,7 @@ def pathways(m: engine.Model, part: Partition) -> None:
     )
     m.aux(
         "pathway_multiplier",
-        "1 + (1 - irregular_share[destination]) * (legal_pathway_factor[destination] - 1) + "
+        "1 + (1 - irregular_share[destination]) * (legal_pathway_level[destination] - 1) + "
         "irregular_share[destination] * (smuggling_cost_index[destination] ** "
         "(-smuggling_cost_elasticity) - 1)",
         dims=("destination",),
@@ -397,8 +409,8 @@ def pathways(m: engine.Model, part: Partition) -> None:
     )
     m.aux(
         "main_route_share",
-        "main_route_share_2022 * exp(-route_diversion * (border_enforcement[destination] - 1))"
-        " / (main_route_share_2022 * exp(-route_diversion * (border_enforcement[destination]"
+        "main_route_share_2022 * exp(-route_diversion * (enforcement_level[destination] - 1))"
+        " / (main_route_share_2022 * exp(-route_diversion * (enforcement_level[destination]"
         " - 1)) + 1 - main_route_share_2022)",
         dims=("destination",),
         units="1",

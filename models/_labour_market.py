@@ -18,8 +18,8 @@ region's participation ratio), plus those among the emigrants they added.
 Those migrants are the shock. A labour surplus lowers wages relative to productivity, firms hire
 and capital flows in until the return to capital is what it was (Ottaviano & Peri 2012; Jaeger,
 Ruist & Stuhler 2018: the wage effect of an immigration shock largely reverts within about ten
-years; Blanchard & Katz 1992: a US state's unemployment returns to normal about six years after
-a shock), so labour demand relative to the baseline's, ``labour_demand_index``, moves towards the
+years; Blanchard & Katz 1992: a US state's unemployment returns to normal about six years after a
+shock), so labour demand relative to the baseline's, ``labour_demand_index``, moves towards the
 labour force relative to the baseline's in ``labour_adjustment_time``::
 
     d labour_demand_index / dt = (labour_force / baseline_labour_force - labour_demand_index)
@@ -64,7 +64,9 @@ the World's):
   Journal of the European Economic Association 10(1), 152-197 (capital adjusts in the long run).
 - Jaeger, D. A., Ruist, J. & Stuhler, J. (2018). Shift-share instruments and the impact of
   immigration. NBER Working Paper 24285.
-  ``labour_adjustment_time`` 6 years (prior 3-10).
+  Both describe the time by which a shock has mostly gone (6-10 years); with a first-order
+  adjustment 95 % of a gap closes in three time constants: ``labour_adjustment_time`` 3 years
+  (prior 2-5).
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ UNEMPLOYMENT_2022 = {
     "Caribbean": 0.093,
     "South America": 0.093,
 }
-ADJUSTMENT_TIME = 6.0  # years (Blanchard & Katz 1992; Jaeger et al. 2018)
+ADJUSTMENT_TIME = 3.0  # years (Blanchard & Katz 1992; Jaeger et al. 2018)
 
 
 def profile_region(region: str) -> str:
@@ -135,7 +137,7 @@ def add_to(m: engine.Model, part: Partition) -> None:
         ADJUSTMENT_TIME,
         units="year",
         bounds=(0.5, 50),
-        prior=("uniform", 3.0, 10.0),
+        prior=("uniform", 2.0, 5.0),
         doc="Time in which wages and capital close a gap between unemployment and its "
         "structural rate (Blanchard & Katz 1992; Jaeger et al. 2018).",
     )

@@ -145,9 +145,13 @@ def test_hump_multiplier_is_clemens_shape_off_the_baseline(driven) -> None:
 @pytest.mark.parametrize("factor", [0.0, 5.0, 50.0])
 def test_network_effect_is_bounded_whatever_the_stock(driven, factor: float) -> None:
     """Rates 0, 5 and 50 times the base (stocks emptied or swollen): the network factor stays
-    in [0, network_max], moves with the excess stock, and is finite."""
+    in [0, network_max], moves with the excess stock, and is finite. (Climate movers, who do not
+    scale with the base rates, left out: with the base rates at 0 they alone would fill a
+    pair's stock.)"""
     model, runner = driven
-    ds = runner.run({"rate_multiplier": factor})
+    ds = runner.run(
+        {"rate_multiplier": factor, "slow_onset_cross_border_share": 0.0, "cross_border_rate": 0.0}
+    )
     effect = ds["network_effect"].values
     cap = float(model["network_max"].value)
     assert np.all(np.isfinite(effect))

@@ -171,21 +171,16 @@ def test_unemployment_within_2_and_20_percent_in_95_percent_of_an_ensemble(defau
     priors = {v.name: v.prior for v in default_model.params if v.prior}
     assert {"labour_adjustment_time", "network_elasticity", "hump_elasticity_rich"} <= set(priors)
     tree = engine.run_ensemble(
-        default_model, n=300, seed=14, design="lhs", outputs=["unemployment_rate"]
+        default_model,
+        n=300,
+        seed=14,
+        design="lhs",
+        outputs=["unemployment_rate"],
+        horizons={"all": (0.0, None, 1.0)},
     )
-    low: dict[int, float] = {}
-    high: dict[int, float] = {}
-    for node in tree.subtree:
-        ds = node.dataset
-        if "unemployment_rate" not in ds:
-            continue
-        u = ds["unemployment_rate"]
-        other = [d for d in u.dims if d != "member"]
-        for m, lo, hi in zip(
-            u["member"].values, u.min(other).values, u.max(other).values, strict=True
-        ):
-            low[int(m)] = min(low.get(int(m), 1.0), float(lo))
-            high[int(m)] = max(high.get(int(m), -1.0), float(hi))
-    assert len(low) == 300
-    inside = [LOW <= low[m] and high[m] <= HIGH for m in low]
-    assert np.mean(inside) >= 0.95
+    assert int((tree.dataset["status"] != 0).sum()) == 0
+    u = tree["all"].dataset["unemployment_rate"]
+    assert u.sizes["member"] == 300 and u.sizes["time"] == 111
+    other = [d for d in u.dims if d != "member"]
+    inside = (u.min(other) >= LOW) & (u.max(other) <= HIGH)
+    assert float(inside.mean()) >= 0.95
