@@ -27,6 +27,11 @@ OUTPUTS = [
     "pathway_multiplier",
     "irregular_arrivals",
     "transit_deaths",
+    "emigration",
+    "immigration",
+    "net_migration",
+    "transit_stock",
+    "deaths_in_transit",
 ]
 DRIVER_PRIORS = (
     "income_growth_shift",
@@ -245,6 +250,27 @@ def test_ensemble_over_the_drivers_priors_stays_bounded(driven) -> None:
         assert hump.min() > 0.2 and hump.max() < 5.0
         assert network.min() >= 0.0 and network.max() <= 4.0 + 1e-12
     assert seen > 0
+
+
+@pytest.mark.slow
+def test_people_are_conserved_on_the_drivers_routes(driven) -> None:
+    """Irregular shares of the sources (Pew 2023, Clandestino 2009), enforcement tripled at
+    Northern America from 2022 (diverted, deadlier routes): every year emigration = immigration
+    + change in transit + deaths in transit, and net migration summed over regions is minus the
+    last two (both to 1e-9 of the year's emigration); transit deaths are the arrivals' risk."""
+    _, runner = driven
+    ds = runner.run({"border_enforcement": {"Northern America": 3.0}})
+    whole = ("origin", "destination", "sex", "age")
+    emig = ds["emigration"].sum(("region", "sex", "age")).values
+    immig = ds["immigration"].sum(("region", "sex", "age")).values
+    net = ds["net_migration"].sum(("region", "sex", "age")).values
+    transit = ds["transit_stock"].sum(whole).values
+    died = ds["deaths_in_transit"].sum(whole).values
+    change = transit[1:] - transit[:-1]
+    assert np.all(np.abs(emig[:-1] - immig[:-1] - change - died[:-1]) <= 1e-9 * emig[:-1])
+    assert np.all(np.abs(net[:-1] + change + died[:-1]) <= 1e-9 * emig[:-1])
+    assert float(ds["transit_deaths"].sum()) == pytest.approx(died.sum(), rel=1e-12)
+    assert float(ds["transit_deaths"].sel(time=2030.0).sum()) > 0
 
 
 def test_add_to_refuses_a_model_whose_rate_ignores_the_drivers() -> None:
