@@ -13,7 +13,10 @@ labour force and unemployment stays at its structural rate (the 2022 rate); a sc
 of productivity growth moves output and productivity alike and leaves it unchanged. The
 baseline's labour force is the labour force less the workers among the migrants the drivers
 added beyond the base rates (``excess_migrant_stock``, :mod:`models.migration_drivers`, at the
-region's participation ratio), plus those among the emigrants they added.
+region's participation ratio), plus those among the emigrants they added. Migrants recruited
+for the region's labour demand (``labour_admissions`` of :mod:`models.migration_drivers`, kept in
+``recruited_migrants`` until they return or die) come for jobs that exist: they raise labour
+demand with the labour force and are no shock.
 
 Those migrants are the shock. A labour surplus lowers wages relative to productivity, firms hire
 and capital flows in until the return to capital is what it was (Ottaviano & Peri 2012; Jaeger,
@@ -148,15 +151,40 @@ def add_to(m: engine.Model, part: Partition) -> None:
         units="person",
         doc="People working or seeking work: residents (migrants included) by participation.",
     )
+    m.stock(
+        "recruited_migrants",
+        initial=0.0,
+        dims=("region",),
+        units="person",
+        doc="Migrants recruited abroad for the region's labour demand (labour_admissions), "
+        "still there: they came for jobs that exist, so they are no labour-force shock.",
+    )
+    m.flow(
+        "recruitment",
+        "sum(labour_admissions[origin, region], 'origin')",
+        into="recruited_migrants",
+        dims=("region",),
+        units="person/year",
+        doc="Labour-driven admissions arriving.",
+    )
+    m.flow(
+        "recruited_leaving",
+        "recruited_migrants[region] * (return_rate + zidz(sum(migrant_deaths_total[origin, "
+        "region], 'origin'), sum(migrant_stock_total[origin, region], 'origin')))",
+        out_of="recruited_migrants",
+        dims=("region",),
+        units="person/year",
+        doc="Recruited migrants going home or dying, at the rates of the region's migrants.",
+    )
     m.aux(
         "added_workers",
         "zidz(labour_force[region], total_population[region]) * "
-        "(sum(excess_migrant_stock[origin, region], 'origin') - "
+        "(sum(excess_migrant_stock[origin, region], 'origin') - recruited_migrants[region] - "
         "sum(excess_migrant_stock[region, destination], 'destination'))",
         dims=("region",),
         units="person",
-        doc="Workers among the immigrants the drivers added, less those among the emigrants "
-        "they added (at the region's participation ratio).",
+        doc="Workers among the immigrants the drivers added (but those recruited for jobs), "
+        "less those among the emigrants they added (at the region's participation ratio).",
     )
     m.aux(
         "baseline_labour_force",

@@ -129,20 +129,26 @@ def test_labour_demand_is_allocated_once_across_origins(small) -> None:
 @pytest.mark.slow
 def test_unemployment_moves_with_an_immigration_shock_and_recovers(small) -> None:
     """On the calibrated baseline unemployment is the structural rate (labour demand follows
-    the baseline's labour force, as the SSP output projections are built); 3 million workers a
-    year admitted to Northern America from 2022 join its labour force before wages and capital
-    make room for them: unemployment rises (no clamp holds it), then falls back."""
+    the baseline's labour force, as the SSP output projections are built). Legal pathways to
+    Northern America five times wider from 2022: the arrivals join its labour force before wages
+    and capital make room for them, unemployment rises (no clamp holds it), then falls back.
+    Workers recruited for its labour demand (a shortage of 3 million a year) come for jobs that
+    exist: unemployment barely moves."""
     model, runner = small
     base = runner.run(NO_CLIMATE_MOVES)
     structural = np.asarray(model["structural_unemployment"].value, dtype=float)
     assert np.allclose(base["unemployment_rate"].values, structural[None, :], atol=1e-12)
-    shocked = runner.run({**NO_CLIMATE_MOVES, "labour_shortage": {"Northern America": 3.0e6}})
-    u = shocked["unemployment_rate"]
     na = list(model.dims["region"].elements).index("Northern America")
+    shocked = runner.run({**NO_CLIMATE_MOVES, "legal_pathway_factor": {"Northern America": 5.0}})
+    u = shocked["unemployment_rate"]
     early = float(u.sel(time=2030.0)[na])
     late = float(u.sel(time=2100.0)[na])
     assert early > structural[na] + 0.005  # the arrivals look for work first
     assert abs(late - structural[na]) < abs(early - structural[na])
+    assert float(u.sel(time=2021.0)[na]) == pytest.approx(structural[na], abs=1e-12)
+    recruited = runner.run({**NO_CLIMATE_MOVES, "labour_shortage": {"Northern America": 3.0e6}})
+    gap = recruited["unemployment_rate"].values[:, na] - structural[na]
+    assert np.abs(gap).max() < 0.25 * (early - structural[na])
 
 
 # ------------------------------------------------------------------------------ default regions
