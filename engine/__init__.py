@@ -7,7 +7,15 @@ import os
 
 from ._version import __version__ as __version__
 from .analyze import analyze_sensitivity, summarize
-from .backtest import backtest, compare_scores, score_backtest, summarize_scores
+from .backtest import (
+    backtest,
+    backtest_dataset,
+    compare_scores,
+    score_backtest,
+    summarize_backtest,
+    summarize_scores,
+    write_backtest,
+)
 from .calibration import Calibration, calibrate
 from .comparison import compare
 from .compiler import CompiledModel, compile_model
@@ -56,6 +64,9 @@ __all__ = [
     "score_backtest",
     "summarize_scores",
     "compare_scores",
+    "summarize_backtest",
+    "backtest_dataset",
+    "write_backtest",
     # errors
     "EngineError",
     "SpecError",

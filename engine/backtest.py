@@ -36,13 +36,15 @@ limited information and applications to ensemble weather forecasts. Mathematical
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from .ensemble import run_ensemble
-from .errors import ParameterError, SpecError, suggest
+from .errors import EngineError, ParameterError, SpecError, suggest
+from .files import check_output_file
 from .simulation import simulate
 from .spec import Model
 
@@ -51,6 +53,9 @@ __all__ = [
     "score_backtest",
     "summarize_scores",
     "compare_scores",
+    "summarize_backtest",
+    "backtest_dataset",
+    "write_backtest",
     "JUMP_OFFS",
     "HORIZONS",
     "QUANTILES",
@@ -311,3 +316,65 @@ def compare_scores(scores: xr.Dataset, baseline: xr.Dataset, score: str = "ape")
         out[f"{base}_better_than_baseline"] = (better / count).where(count > 0)
         out[f"{base}_compared"] = count
     return xr.Dataset(out)
+
+
+# ------------------------------------------------------------------------ summary and files
+def summarize_backtest(forecast: xr.Dataset, baseline: xr.Dataset | None = None) -> xr.Dataset:
+    """By horizon, for each variable of a :func:`backtest`: ``<name>_mean_ape``,
+    ``<name>_median_ape``, ``<name>_coverage_80`` / ``_95`` (NaN for a single run),
+    ``<name>_crps`` and ``<name>_cases``; with a ``baseline`` (the same cases, e.g. a naive
+    model's backtest) also ``<name>_naive_mean_ape``, ``<name>_naive_median_ape``,
+    ``<name>_naive_crps`` and ``<name>_better_than_naive`` (the share of cases where the
+    forecast's median is closer, :func:`compare_scores`)."""
+    ours = score_backtest(forecast)
+    summary = summarize_scores(ours)
+    theirs = None if baseline is None else score_backtest(baseline)
+    out: dict[str, xr.DataArray] = {}
+    for name in [str(v)[: -len("_ape")] for v in ours.data_vars if str(v).endswith("_ape")]:
+        others = [d for d in ours[f"{name}_ape"].dims if d != "horizon"]
+        out[f"{name}_mean_ape"] = summary[f"{name}_ape"]
+        out[f"{name}_median_ape"] = ours[f"{name}_ape"].median(others, skipna=True)
+        for band in BANDS:
+            out[f"{name}_{_band(band)}"] = summary[f"{name}_{_band(band)}"]
+        out[f"{name}_crps"] = summary[f"{name}_crps"]
+        out[f"{name}_cases"] = summary[f"{name}_cases"]
+        if theirs is not None:
+            naive = summarize_scores(theirs)
+            out[f"{name}_naive_mean_ape"] = naive[f"{name}_ape"]
+            out[f"{name}_naive_median_ape"] = theirs[f"{name}_ape"].median(others, skipna=True)
+            out[f"{name}_naive_crps"] = naive[f"{name}_crps"]
+            share = compare_scores(ours[[f"{name}_ape"]], theirs[[f"{name}_ape"]])
+            out[f"{name}_better_than_naive"] = share[f"{name}_better_than_baseline"]
+    return xr.Dataset(out, attrs=dict(forecast.attrs))
+
+
+def backtest_dataset(
+    forecast: xr.Dataset, baseline: xr.Dataset | None = None, **attrs: Any
+) -> xr.Dataset:
+    """One Dataset of a backtest: the forecast's variables, the baseline's forecasts as
+    ``naive_<name>_forecast`` (its one run, no ``member`` dim), and the summary by horizon
+    (:func:`summarize_backtest`) as ``summary_<...>``; ``attrs`` (numbers and strings) added."""
+    out = forecast.copy()
+    if baseline is not None:
+        for name in [str(v) for v in baseline.data_vars if str(v).endswith("_forecast")]:
+            out[f"naive_{name}"] = baseline[name].median("member")
+    summary = summarize_backtest(forecast, baseline)
+    for key in summary.data_vars:
+        out[f"summary_{key}"] = summary[key]
+    out.attrs.update({k: v for k, v in attrs.items() if v is not None})
+    return out
+
+
+def write_backtest(ds: xr.Dataset, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a :func:`backtest_dataset` to ``path``: netCDF (``.nc``) or zarr (``.zarr``,
+    unconsolidated as the engine's stores: open it with ``consolidated=False``); an existing
+    file or store only with ``overwrite``. Returns the path."""
+    path = Path(path)
+    if path.suffix.lower() == ".zarr":
+        if path.exists() and not overwrite:
+            raise EngineError(f"{path} exists; pass overwrite=True (--overwrite) to replace it.")
+        ds.to_zarr(path, mode="w", consolidated=False)
+        return path
+    path = check_output_file(path, suffixes=(".nc", ".zarr"), overwrite=overwrite, what="backtest")
+    ds.to_netcdf(path)
+    return path

@@ -39,6 +39,7 @@ __all__ = [
     "scenario_names",
     "scenario_settings",
     "reference_data",
+    "backtest_runner",
 ]
 
 GROUP = "corridor.models"
@@ -100,6 +101,32 @@ def reference_data(name: str, regions: Sequence[str]) -> Any:
     if not callable(function):
         return None
     return function(list(regions))
+
+
+def backtest_runner(name: str) -> Callable[..., Any]:
+    """How model ``name`` is backtested: its builder's module's ``backtests(locations, *,
+    jump_offs, horizons, ensemble, uncertainty)``, returning the model's and a naive
+    baseline's :func:`engine.backtest` Datasets over the same cases (the convention of
+    :mod:`models.demography`: only a model that knows what was known at each jump-off can
+    be backtested).
+
+    Raises
+    ------
+    EngineError
+        For a model without such a function, naming the models that have one.
+    """
+    function = getattr(inspect.getmodule(_builder(name)), "backtests", None)
+    if callable(function):
+        return function  # type: ignore[no-any-return]
+    able = [
+        n
+        for n in sorted(_registered())
+        if callable(getattr(inspect.getmodule(_builder(n)), "backtests", None))
+    ]
+    raise EngineError(
+        f"model {name!r} has no backtests (its module defines no backtests()); models with "
+        f"them: {', '.join(able) or 'none'}."
+    )
 
 
 def scenario_names(name: str) -> list[str]:

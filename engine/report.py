@@ -29,7 +29,14 @@ from .plot import fan_chart, horizon_groups, plain_text
 from .store import completion, unfinished_note
 from .tables import TOTAL
 
-__all__ = ["write_report", "export_table", "tidy_frame", "summary_frame", "about_sheet"]
+__all__ = [
+    "write_report",
+    "write_backtest_report",
+    "export_table",
+    "tidy_frame",
+    "summary_frame",
+    "about_sheet",
+]
 
 QUANTILES = (0.05, 0.5, 0.95)
 
@@ -356,3 +363,113 @@ def _parameters(attrs: dict[str, Any]) -> pd.DataFrame | None:
 def _short(value: Any, limit: int = 300) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+# ------------------------------------------------------------------------------- backtests
+#: What issue 17 asks of a backtest's bands and median (drawn as guides on the charts).
+BACKTEST_COVERAGE = {"coverage_80": (0.7, 0.9), "coverage_95": (0.9, 1.0)}
+BACKTEST_BETTER = 0.6
+
+
+def write_backtest_report(
+    ds: xr.Dataset,
+    path: str | Path,
+    *,
+    title: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write a self-contained HTML page of a backtest (:func:`engine.backtest_dataset`):
+    for each scored variable, its error by horizon (mean absolute percentage error of the
+    median, model and naive baseline), the share of cases where the model's median is closer
+    than the baseline's, the coverage of the 80 % and 95 % bands (with issue 17's targets:
+    70-90 %, >= 90 %, >= 60 %), and the table of every summary by horizon."""
+    path = check_output_file(
+        path, suffixes=(".html", ".htm"), overwrite=overwrite, what="backtest report"
+    )
+    summary = [str(v) for v in ds.data_vars if str(v).startswith("summary_")]
+    names = [
+        v[len("summary_") : -len("_mean_ape")]
+        for v in summary
+        if v.endswith("_mean_ape") and not v.endswith("_naive_mean_ape")
+    ]
+    if not names:
+        raise EngineError(
+            "write_backtest_report: no summary_<name>_mean_ape in the Dataset; give "
+            "engine.backtest_dataset(forecast, baseline)'s result."
+        )
+    attrs = dict(ds.attrs)
+    heading = title or f"corridor backtest: {attrs.get('model', 'model')}"
+    jump_offs = ", ".join(f"{int(j)}" for j in ds["jump_off"].values)
+    members = attrs.get("members", ds.sizes.get("member", 1))
+    parts = [
+        f"<h1>{html.escape(heading)}</h1>",
+        "<p>"
+        + html.escape(
+            f"Rolling-origin forecasts from jump-offs {jump_offs}, horizons "
+            f"{int(ds['horizon'].min())} to {int(ds['horizon'].max())} years, "
+            f"{members} member(s) each, scored against what was observed (cases without an "
+            "observation left out). The naive baseline holds the rates of the jump-off."
+        )
+        + "</p>",
+    ]
+    for name in names:
+        table = pd.DataFrame({"horizon": ds["horizon"].values})
+        for column in [v for v in summary if v.startswith(f"summary_{name}_")]:
+            table[column[len(f"summary_{name}_") :]] = ds[column].values
+        parts.append(f"<h2>{html.escape(name)}</h2>")
+        parts.append(
+            _figure_tag(_backtest_figure(ds, name), f"{name}: error and coverage by horizon")
+        )
+        parts.append(_table(table))
+    provenance = pd.DataFrame([{"key": k, "value": _short(v)} for k, v in attrs.items()])
+    parts.append(
+        "<h2>Provenance</h2>" + (_table(provenance) if len(provenance) else "<p>None recorded.</p>")
+    )
+    path.write_text(page(heading, parts), encoding="utf-8")
+    return path
+
+
+def _backtest_figure(ds: xr.Dataset, name: str) -> Any:
+    """Three panels by horizon: mean APE (model, naive), the share better than naive, the
+    bands' coverage, each with its target."""
+    import matplotlib.pyplot as plt
+
+    horizon = ds["horizon"].values
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+
+    def series(key: str) -> np.ndarray | None:
+        full = f"summary_{name}_{key}"
+        return None if full not in ds else np.asarray(ds[full].values, dtype=float)
+
+    ape, naive = series("mean_ape"), series("naive_mean_ape")
+    axes[0].plot(horizon, 100 * ape, marker="o", label="model")  # type: ignore[operator]
+    if naive is not None:
+        axes[0].plot(horizon, 100 * naive, marker="s", linestyle="--", label="naive")
+    axes[0].set(title="Mean absolute % error of the median", xlabel="horizon (years)", ylabel="%")
+    axes[0].legend()
+    better = series("better_than_naive")
+    if better is not None:
+        axes[1].plot(horizon, 100 * better, marker="o")
+        axes[1].axhline(100 * BACKTEST_BETTER, color="grey", linestyle=":")
+    axes[1].set(
+        title="Cases where the model beats naive",
+        xlabel="horizon (years)",
+        ylabel="%",
+        ylim=(0, 100),
+    )
+    for key, style in (("coverage_80", "o"), ("coverage_95", "s")):
+        values = series(key)
+        if values is not None and np.isfinite(values).any():
+            (line,) = axes[2].plot(
+                horizon, 100 * values, marker=style, label=key.replace("_", " ") + " %"
+            )
+            low, high = BACKTEST_COVERAGE[key]
+            if key == "coverage_80":
+                axes[2].axhspan(100 * low, 100 * high, color=line.get_color(), alpha=0.12)
+            else:
+                axes[2].axhline(100 * low, color=line.get_color(), linestyle=":")
+    axes[2].set(title="Band coverage", xlabel="horizon (years)", ylabel="%", ylim=(0, 100))
+    if axes[2].lines:
+        axes[2].legend()
+    fig.tight_layout()
+    return fig

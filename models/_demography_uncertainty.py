@@ -28,6 +28,10 @@ written by ``models/data/build_uncertainty.py`` from WPP 2022 (its docstring tel
   independent shocks. WPP 2022's intervals hold migration at its medium path; ours are wider
   where migration matters.
 
+A **backtest** (``jump_off=J``) cannot know WPP 2022's intervals: its spreads are the past
+errors of its own projection rules and the AR(1) of its migration, from WPP's estimates up to J
+only (:mod:`models._uncertainty_history`), at knots ``J + BACKTEST_KNOT_OFFSETS``.
+
 Sources
 -------
 - Alkema, L., Raftery, A. E., Gerland, P., Clark, S. J., Pelletier, F., Buettner, T. & Heilig,
@@ -64,11 +68,24 @@ if TYPE_CHECKING:
 DATA = Path(__file__).resolve().parent / "data"
 #: Years at which the spreads of the TFR and e0 are given (``demography_uncertainty.csv``).
 KNOTS = (2022, 2030, 2040, 2050, 2060, 2070, 2080, 2090, 2100)
-#: bayesTFR's phase-III AR(1) persistence, per five-year period (Raftery, Alkema & Gerland 2014)
+#: The largest sd of the TFR (births per woman) a backtest's past errors may give.
+TFR_SD_MOST = 3.0
+#: A backtest's knots, in years after its jump-off.
+BACKTEST_KNOT_OFFSETS = (0, 1, 2, 5, 10, 15, 20, 25, 50)
+#: bayesTFR's phase-III AR(1) persistence, per five-year period (Raftery, Alkema & Gerland 2014;
+#: bayesTFR's constant phase-III parameters are mu = 2.1, rho = 0.8859, ``tfr.predict``'s
+#: defaults: 0.9 is that, rounded). Phase II's deviations persist more (a random walk around the
+#: double-logistic decline, Alkema et al. 2011): with 0.9 for every location, the 2100
+#: population intervals of Middle and Northern Africa, still in phase II, are 0.74-0.78 of
+#: WPP's; 0.97 per five years gives 0.85-1.11 there and leaves Europe's within 0.95-1.15
+#: (tests/models/test_demography_uncertainty.py). Not changed yet: a phase-dependent
+#: persistence needs the phase of each location's projected path.
 TFR_PERSISTENCE_5Y = 0.9
 TFR_PERSISTENCE = TFR_PERSISTENCE_5Y**0.2
-#: Correlation of locations' TFR deviations (Fosdick & Raftery 2014: of the order of 0.1-0.3;
-#: the build script's value between countries, kept between locations).
+#: Correlation of locations' TFR deviations: the build script's value between countries (Fosdick
+#: & Raftery 2014 via bayesTFR's ``tfr.correlation``: 0.2 for two non-neighbouring countries of
+#: one UN region at TFR < 5, 0.46 for neighbours, 0.07-0.13 at TFR >= 5), kept between
+#: locations.
 REGION_TFR_CORRELATION = 0.2
 #: Correlation of locations' e0 deviations: none, as bayesLife's countries (Raftery et al. 2013).
 REGION_E0_CORRELATION = 0.0
@@ -102,12 +119,40 @@ def spreads(locations: list[str], columns: list[str]) -> np.ndarray:
     return np.nan_to_num(np.array([[table[x][c] for c in columns] for x in locations]), nan=0.0)
 
 
+def knot_years(p: Parts) -> np.ndarray:
+    """The years of the spreads' knots: ``KNOTS``, or a backtest's after its jump-off."""
+    if p.jump_off is None:
+        return np.array(KNOTS, dtype=float)
+    return float(p.jump_off) + np.array(BACKTEST_KNOT_OFFSETS, dtype=float)
+
+
+def _past(p: Parts, what: str) -> np.ndarray:
+    """A backtest's spreads from what was known at its jump-off: ``tfr_sd``, ``e0_sd`` or
+    ``migration_sd`` (location, knot), or ``migration`` (location, ``SCALARS``)."""
+    from . import _uncertainty_history as past
+
+    assert p.jump_off is not None
+    offsets = np.array(BACKTEST_KNOT_OFFSETS)
+    if what == "tfr_sd":  # within the parameter's bounds: the TFR is cut at 0 anyway
+        sd = np.array([past.tfr_sd(x, p.jump_off, offsets) for x in p.locations])
+        return np.minimum(sd, TFR_SD_MOST)  # type: ignore[no-any-return]
+    if what == "e0_sd":
+        return np.array([past.e0_sd(x, p.jump_off, offsets) for x in p.locations])
+    if what == "migration_sd":
+        return np.array([past.migration_sd(x, p.jump_off, offsets) for x in p.locations])
+    rows = []
+    for x in p.locations:
+        sd, rho, kurt = past.migration_ar1(x, p.jump_off)
+        rows.append([sd, rho, kurt, past.tail_dof(kurt, TAIL_DRAWS)])
+    return np.nan_to_num(np.array(rows))
+
+
 def add_knots(p: Parts) -> None:
     """The knots of the spreads' paths and their interpolation weights at the save time."""
     from ._demography_rates import _hat, _knot_params, ensure_dim
 
-    knots = np.array(KNOTS, dtype=float)
-    ensure_dim(p.model, "uncertainty_knot", [str(k) for k in KNOTS])
+    knots = knot_years(p)
+    ensure_dim(p.model, "uncertainty_knot", [f"{k:g}" for k in knots])
     _knot_params(p.param, "uncertainty_knot", knots, "the spreads of the TFR and e0")
     p.aux(
         "uncertainty_knot_weight",
@@ -134,7 +179,9 @@ def tfr_deviation(p: Parts) -> str:
         add_knots(p)
     p.param(
         "tfr_sd",
-        spreads(p.locations, [f"tfr_sd_{y}" for y in KNOTS]),
+        spreads(p.locations, [f"tfr_sd_{y}" for y in KNOTS])
+        if p.jump_off is None
+        else _past(p, "tfr_sd"),
         (r, "uncertainty_knot"),
         units="1",
         bounds=(0, 3),
@@ -179,14 +226,17 @@ def log_hazard_sd(p: Parts) -> np.ndarray:
     each location's life table of that year (its e0's slope in the log hazards)."""
     from . import life_tables
 
-    years = np.array(KNOTS, dtype=float)
+    years = knot_years(p)
     hazard = p.paths.hazard(years)  # (R, 2, T, 101)
     slope = np.zeros(hazard.shape[0:1] + hazard.shape[2:3])
     for s, sex in enumerate(("female", "male")):
         low = life_tables.life_expectancy(hazard[:, s] * np.exp(-LOG_STEP), sex)
         high = life_tables.life_expectancy(hazard[:, s] * np.exp(LOG_STEP), sex)
         slope += 0.5 * (low - high) / (2 * LOG_STEP)
-    e0_sd = spreads(p.locations, [f"e0_sd_{y}" for y in KNOTS])
+    if p.jump_off is None:
+        e0_sd = spreads(p.locations, [f"e0_sd_{y}" for y in KNOTS])
+    else:
+        e0_sd = _past(p, "e0_sd")
     return e0_sd / slope  # type: ignore[no-any-return]
 
 
@@ -231,7 +281,7 @@ def mortality_deviation(p: Parts) -> str:
 def migration_shock(p: Parts) -> str:
     """Declare the net migration rate's shock; return the term net migration adds."""
     r = p.r
-    values = spreads(p.locations, list(SCALARS))
+    values = spreads(p.locations, list(SCALARS)) if p.jump_off is None else _past(p, "migration")
     p.param(
         "migration_rate_sd",
         values[:, 0],
@@ -266,22 +316,47 @@ def migration_shock(p: Parts) -> str:
         units="1",
         doc="Index of each squared normal of the chi-square.",
     )
+    # A backtest's spread is a robust sd (median absolute error), the scale of a Student t
+    # rather than its sd: its factor is sqrt(nu / chi2), WPP's spread's sqrt((nu - 2) / chi2).
+    unit, what = (
+        (" - 2", "of unit variance factor") if p.jump_off is None else ("", "of unit scale")
+    )
     p.aux(
         "migration_tail_scale",
-        f"sqrt((migration_tail_dof[{r}] - 2) / initial(sum(if_then_else(migration_tail_index"
+        f"sqrt((migration_tail_dof[{r}]{unit}) / initial(sum(if_then_else(migration_tail_index"
         f"[migration_tail_draw] < migration_tail_dof[{r}], standard_normal() ** 2, 0), "
         "'migration_tail_draw')))",
         (r,),
         units="1",
-        doc="A member's scale of its migration shocks, sqrt((nu - 2) / chi2(nu)): the shocks "
-        "are a Student-t process (Shah, Wilson & Ghahramani 2014) of unit variance factor.",
+        doc=f"A member's scale of its migration shocks, sqrt((nu{unit}) / chi2(nu)): the shocks "
+        f"are a Student-t process (Shah, Wilson & Ghahramani 2014) {what}.",
     )
-    p.aux(
-        "migration_rate_shock",
-        f"ar1(0, migration_rate_sd[{r}], migration_persistence[{r}], 0) * "
-        f"migration_tail_scale[{r}]",
-        (r,),
-        units="1/year",
-        doc="Deviation of the net migration rate from WPP's path (net migrants per resident).",
-    )
+    if p.jump_off is None:
+        p.aux(
+            "migration_rate_shock",
+            f"ar1(0, migration_rate_sd[{r}], migration_persistence[{r}], 0) * "
+            f"migration_tail_scale[{r}]",
+            (r,),
+            units="1/year",
+            doc="Deviation of the net migration rate from WPP's path (net migrants per resident).",
+        )
+    else:
+        # a backtest: its rule's past errors by horizon times a stationary AR(1)
+        p.param(
+            "migration_rate_error_sd",
+            _past(p, "migration_sd"),
+            (r, "uncertainty_knot"),
+            units="1/year",
+            bounds=(0, 1),
+            doc="Sd of the net migration rate's error by horizon (the rule's past errors).",
+        )
+        p.aux(
+            "migration_rate_shock",
+            f"sum(migration_rate_error_sd[{r}, uncertainty_knot] * uncertainty_knot_weight"
+            f"[uncertainty_knot], 'uncertainty_knot') * ar1(0, 1, migration_persistence[{r}], "
+            f"standard_normal()) * migration_tail_scale[{r}]",
+            (r,),
+            units="1/year",
+            doc="Deviation of the net migration rate from the backtest's held mean.",
+        )
     return f" + migration_rate_shock[{r}] * total_population[{r}]"

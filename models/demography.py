@@ -124,6 +124,7 @@ __all__ = [
     "add_to",
     "calibrate",
     "backtest",
+    "backtests",
     "observed",
     "wpp_population",
     "rogers_castro",
@@ -389,3 +390,14 @@ def backtest(
         coords={"horizon": years - jump_off, "region": locations},
         attrs={"units": "1", "doc": "relative error of total population"},
     )
+
+
+def backtests(locations: Sequence[str] | None = None, **options: Any) -> Any:
+    """The rolling-origin backtests of ``corridor backtest``: :func:`models.backtesting.run`
+    (the model and the naive baseline; default locations: the 22 subregions and the 8 most
+    populous countries). ``options``: ``jump_offs``, ``horizons``, ``ensemble``,
+    ``uncertainty``, ``outputs``."""
+    from . import backtesting
+
+    chosen = backtesting.DEFAULT_LOCATIONS if not locations else locations
+    return backtesting.run(chosen, **options)

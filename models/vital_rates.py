@@ -25,8 +25,33 @@ for calendar years; a calendar year Y is centred on 1 July of Y, the model's tim
 
 A **jump-off** year J (a backtest) keeps only what was known in J: periods of death rates
 completed by J, annual figures to J, and then projection rules: each age's log hazard continues
-its 10-year trend before J (improvements only), total fertility, the sex ratio at birth and the
-fertility pattern are held at J's, and net migration at its mean of the 5 years to J.
+its 10-year trend before J (improvements only), the sex ratio at birth and the fertility pattern
+are held at J's, net migration at its mean of the 5 years to J (as WPP's projections did), and
+total fertility follows the UN's three phases of the fertility transition
+(:func:`projected_tfr`; Alkema et al. 2011, Raftery, Alkema & Gerland 2014):
+
+- **Phase III** (post-transition: the TFR fell below 2 and then rose in two successive
+  five-year periods, bayesTFR's definition, seen by J): an AR(1) toward replacement,
+  ``f(t) - 2.1 = rho ** ((t - J) / 5) (f(J) - 2.1)`` with bayesTFR's constant phase-III
+  parameters ``mu = 2.1``, ``rho = 0.8859`` per five-year period (``tfr.predict``'s defaults);
+- **Phase II** (the transition, the TFR above the floor): the decline continues at its pace of
+  the 15 years to J (the least-squares slope; a rise or a stall gives no decline), slowing as
+  the TFR nears the floor of 1.85 (the end level of the UN's deterministic projections of WPP
+  2000-2008, UN 2003; the asymptote of the lower logistic of Alkema et al.'s double-logistic
+  decline): ``f(t) = 1.85 + (f(J) - 1.85) exp(-k (t - J))``, ``k`` giving the observed pace at J;
+- otherwise (below the floor, no recovery yet: the double-logistic's decrement is 0 there): held
+  at J's level.
+
+Sources
+-------
+- Alkema, L., Raftery, A. E., Gerland, P., Clark, S. J., Pelletier, F., Buettner, T. & Heilig,
+  G. K. (2011). Probabilistic projections of the total fertility rate for all countries.
+  Demography 48(3), 815-839 (the three phases; phase II's double-logistic decline).
+- Raftery, A. E., Alkema, L. & Gerland, P. (2014). Bayesian population projections for the
+  United Nations. Statistical Science 29(1), 58-68; bayesTFR (Sevcikova, Alkema & Raftery,
+  CRAN), ``tfr.predict(mu = 2.1, rho = 0.8859)``: the phase-III AR(1) and the start of phase III.
+- United Nations, DESA, Population Division (2003). Completing the fertility transition
+  (ESA/P/WP.172): the floor of 1.85 of WPP 2002's medium variant.
 """
 
 from __future__ import annotations
@@ -39,7 +64,15 @@ import numpy as np
 from . import life_tables, wpp
 from .life_tables import rogers_castro
 
-__all__ = ["InputPaths", "input_paths", "initial_population", "YEARS", "SEXES"]
+__all__ = [
+    "InputPaths",
+    "input_paths",
+    "initial_population",
+    "projected_tfr",
+    "tfr_phase",
+    "YEARS",
+    "SEXES",
+]
 
 YEARS = np.arange(wpp.FIRST_YEAR, wpp.LAST_YEAR + 1)
 SEXES = ("female", "male")
@@ -51,6 +84,14 @@ PERIOD_MIDPOINTS = ALL_PERIOD_MIDPOINTS[ALL_PERIOD_MIDPOINTS != PANDEMIC_PERIOD_
 FERTILITY_KNOTS = np.arange(1950, 2101, 5)
 DRIFT_YEARS = 10
 MIGRATION_MEAN_YEARS = 5
+#: Phase III of the fertility transition (bayesTFR's constant AR(1): mean, persistence per five
+#: years) and phase II's floor (UN 2003) and the years of its observed pace.
+TFR_REPLACEMENT = 2.1
+TFR_PHASE3_PERSISTENCE_5Y = 0.8859
+TFR_FLOOR = 1.85
+TFR_PACE_YEARS = 15
+#: bayesTFR's threshold below which a rise starts phase III.
+TFR_PHASE3_BELOW = 2.0
 FEMALE_SHARE_LIMIT = 1.25  # the most the base year's births may scale the women of 10-54
 
 
@@ -197,12 +238,40 @@ def input_paths(locations: Sequence[str], jump_off: int | None = None) -> InputP
         log_scale[i][:, known] = _solve_scale(knots, log_knots[i], e0[i][:, known], YEARS[known])
         e0[i][:, ~known] = np.nan
         last = np.flatnonzero(known)[-1]
-        tfr[i, ~known] = tfr[i, last]
+        tfr[i, ~known] = projected_tfr(tfr[i, known], YEARS[known], YEARS[~known])
         srb[i, ~known] = srb[i, last]
         migration[i, ~known] = migration[i, last - MIGRATION_MEAN_YEARS + 1 : last + 1].mean()
         later = FERTILITY_KNOTS > jump_off
         pattern[i][:, later] = fertility_pattern(name, int(jump_off))[:, None]
     return InputPaths(locations, knots, log_knots, log_scale, tfr, pattern, srb, migration, e0)
+
+
+def tfr_phase(history: np.ndarray, years: np.ndarray) -> int:
+    """The phase of the fertility transition at the last of ``years`` (2 or 3), by bayesTFR's
+    rule on five-yearly values to then: phase III once the TFR, below 2, rose in two successive
+    five-year periods."""
+    step = years[-1] - np.arange(0, years[-1] - years[0] + 1, 5)[::-1]
+    five = np.interp(step, years, history)
+    for k in range(five.size - 2):
+        if five[k] < TFR_PHASE3_BELOW and five[k + 1] > five[k] and five[k + 2] > five[k + 1]:
+            return 3
+    return 2
+
+
+def projected_tfr(history: np.ndarray, years: np.ndarray, future: np.ndarray) -> np.ndarray:
+    """The TFR of the calendar years ``future`` from its ``history`` over ``years`` (to the
+    jump-off, the last of them), by the rules of the module docstring."""
+    jump_off, now = float(years[-1]), float(history[-1])
+    gap = np.asarray(future, dtype=float) - jump_off
+    if tfr_phase(history, years) == 3:
+        rho = TFR_PHASE3_PERSISTENCE_5Y ** (gap / 5.0)
+        return TFR_REPLACEMENT + (now - TFR_REPLACEMENT) * rho  # type: ignore[no-any-return]
+    if now <= TFR_FLOOR:
+        return np.full(gap.shape, now)
+    window = years >= jump_off - TFR_PACE_YEARS
+    pace = max(-float(np.polyfit(years[window], history[window], 1)[0]), 0.0)
+    rate = pace / (now - TFR_FLOOR)
+    return TFR_FLOOR + (now - TFR_FLOOR) * np.exp(-rate * gap)  # type: ignore[no-any-return]
 
 
 def fertility_pattern(name: str, year: int) -> np.ndarray:

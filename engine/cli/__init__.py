@@ -20,6 +20,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import EngineError, SelectionError, suggest
+from .backtest import cmd_backtest
 from .check import cmd_check
 from .loading import MODEL_SUFFIXES, _load_model
 from .priors import parse_correlations, parse_priors, sweep_priors
@@ -736,6 +737,7 @@ COMMANDS = {
     "plot": cmd_plot,
     "report": cmd_report,
     "export": cmd_export,
+    "backtest": cmd_backtest,
 }
 
 

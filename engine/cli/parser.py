@@ -291,6 +291,57 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
     plot.add_argument("--quiet", action="store_true", help="do not list the files written")
     _reference_option(plot)
 
+    backtest = command(
+        "backtest",
+        "rolling-origin forecasts from past jump-offs scored against what happened, beside a "
+        "naive baseline (models with backtests: demography)",
+    )
+    backtest.add_argument("model", nargs="?", help="bundled model name (default: demography)")
+    backtest.add_argument(
+        "--location",
+        action="append",
+        metavar="NAME",
+        help="location to forecast (repeatable; default: the model's, for demography the 22 "
+        "subregions and the 8 most populous countries)",
+    )
+    backtest.add_argument(
+        "--jump-off",
+        action="append",
+        type=int,
+        metavar="YEAR",
+        help="jump-off year (repeatable; default: 1995, 2000, 2005, 2010)",
+    )
+    backtest.add_argument(
+        "--horizons",
+        default="1-25",
+        help="years after each jump-off: 1-25 or 5,10,20 (default: 1-25)",
+    )
+    backtest.add_argument(
+        "--members",
+        type=int,
+        default=100,
+        help="ensemble members per forecast (default: 100; 0: one run, no bands)",
+    )
+    backtest.add_argument("--seed", type=int, default=17, help="ensemble seed (default: 17)")
+    backtest.add_argument(
+        "--no-uncertainty",
+        action="store_true",
+        help="members over the model's priors only, without its stochastic shocks",
+    )
+    backtest.add_argument(
+        "--output",
+        action="append",
+        metavar="NAME",
+        help="variable scored (repeatable; default: the model's, e.g. total population and "
+        "net migration)",
+    )
+    backtest.add_argument(
+        "--out", default="backtest.nc", help="results file, .nc or .zarr (default: backtest.nc)"
+    )
+    backtest.add_argument("--report", metavar="FILE.html", help="also write an HTML report page")
+    backtest.add_argument("--overwrite", action="store_true", help="replace existing files")
+    backtest.add_argument("--quiet", action="store_true", help="print only the summary table")
+
     report = command("report", "a self-contained HTML report of a stored result")
     export = command(
         "export",

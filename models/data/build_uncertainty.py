@@ -43,9 +43,13 @@ HERE = Path(__file__).resolve().parent
 SHARED = HERE.parents[2] / "shared" / "data" / "wpp2022"
 YEARS = (2030, 2050, 2075, 2100)
 Z80 = 1.2815515655446004  # standard normal 90th percentile
-#: Correlation of countries' TFR forecast errors (Fosdick & Raftery 2014 model it as a linear
-#: function of contiguity, a common colonizer and a shared UN region; its estimates for
-#: countries of one region are of the order of 0.1-0.3). One value for every pair here.
+#: Correlation of countries' TFR forecast errors. Fosdick & Raftery (2014) model it as linear in
+#: three indicators of a pair (bayesTFR's ``tfr.correlation``, ``data/correlation_predictors``):
+#: 0.11 + 0.26 contiguity + 0.05 common colonizer + 0.09 same UN region while the TFR is below
+#: 5, and 0.05 + 0.06 + 0.00 + 0.02 at 5 and above. 0.2 is its value for two countries of one
+#: region that neither border each other nor shared a colonizer at TFR < 5 (checked 2026-12-02);
+#: neighbours have 0.46, pairs above 5 (Middle and Western Africa today) 0.07-0.13. One value
+#: for every pair here.
 TFR_CORRELATION = 0.2
 #: bayesLife projects each country's e0 independently given the world-level parameters
 #: (Raftery et al. 2013; WPP 2022 aggregates those trajectories), so countries' e0 deviations

@@ -171,3 +171,40 @@ def test_coverage_of_a_calibrated_ensemble():
     outcome[:10] = np.nan
     partial = score_backtest(_synthetic(members, outcome))
     assert int(partial["y_coverage_80"].notnull().sum()) == cases - 10
+
+
+def test_summary_dataset_file_and_report_page(tmp_path):
+    """A backtest and a naive baseline put together: the summary by horizon is the scores'
+    (the closer model beats the farther baseline in every case), the Dataset goes to netCDF
+    and zarr and back unchanged, and the report page charts and tables each variable."""
+    kwargs = {"jump_offs": [2000, 2005], "horizons": [1, 5, 10]}
+    ours = engine.backtest(
+        _factory(0.0195, prior=True), _observed(), ensemble={"n": 40, "seed": 3}, **kwargs
+    )
+    naive = engine.backtest(_factory(0.0), _observed(), **kwargs)
+    summary = engine.summarize_backtest(ours, naive)
+    scores = score_backtest(ours)
+    np.testing.assert_allclose(
+        summary["x_mean_ape"], scores["x_ape"].mean(["jump_off", "region"]), rtol=1e-12
+    )
+    assert (summary["x_better_than_naive"].sel(horizon=[5, 10]) == 1.0).all()
+    assert (summary["x_naive_mean_ape"] > summary["x_mean_ape"]).all()
+    assert ((summary["x_coverage_80"] >= 0) & (summary["x_coverage_80"] <= 1)).all()
+    ds = engine.backtest_dataset(ours, naive, model="growth", seed=3)
+    assert ds["naive_x_forecast"].dims == ("jump_off", "horizon", "region")
+    assert ds.attrs["model"] == "growth" and "summary_x_better_than_naive" in ds
+    for name in ("b.nc", "b.zarr"):
+        path = engine.write_backtest(ds, tmp_path / name)
+        zarr = {"engine": "zarr", "consolidated": False} if name.endswith("zarr") else {}
+        back = xr.open_dataset(path, **zarr)
+        xr.testing.assert_allclose(back["summary_x_mean_ape"], ds["summary_x_mean_ape"])
+        with pytest.raises(engine.EngineError, match="exists"):
+            engine.write_backtest(ds, path)
+    with pytest.raises(engine.EngineError, match="unknown format"):
+        engine.write_backtest(ds, tmp_path / "b.csv")
+    from engine.report import write_backtest_report
+
+    page = write_backtest_report(ds, tmp_path / "b.html").read_text()
+    assert page.count("<img") == 1 and "better_than_naive" in page and "growth" in page
+    with pytest.raises(engine.EngineError, match="backtest_dataset"):
+        write_backtest_report(ours, tmp_path / "c.html")

@@ -226,6 +226,37 @@ def test_migrant_stock_accounting(small_run) -> None:
     assert np.allclose(stock[1:] - stock[:-1], net[:-1], rtol=1e-9, atol=1e-6)
 
 
+def test_returns_are_the_return_rate_of_the_stock_at_young_ages(small_run) -> None:
+    """Each pair returns ``return_rate`` of its stock a year, spread over the stock's ages by
+    the Rogers-Castro schedule: returnees are younger than the stock they leave (OECD 2008:
+    most returns come within a few years of arrival)."""
+    model, ds = small_run
+    ages = np.arange(101)
+    stock = ds["migrant_stock"].sel(time=1995.0).sum("sex").values  # (O, D, age)
+    back = ds["return_migration"].sel(time=1995.0).sum("sex").values
+    rate = float(np.asarray(model["return_rate"].value))
+    assert np.allclose(back.sum(-1), rate * stock.sum(-1), rtol=1e-9, atol=1e-9)
+    off = (1.0 - np.eye(stock.shape[0]))[..., None]
+    mean_stock = (ages * stock * off).sum() / (stock * off).sum()
+    mean_back = (ages * back * off).sum() / (back * off).sum()
+    assert mean_back < mean_stock - 3
+
+
+def test_net_migration_is_stock_change_plus_deaths_on_both_sides(small_run) -> None:
+    """A region's net migration over a period is the change in its foreign-born stock plus their
+    deaths, minus the change in its natives abroad plus theirs (moves within a region left out):
+    returns cancel out, so with the stocks fixed only migrants' deaths move it."""
+    _, ds = small_run
+    off = 1.0 - np.eye(ds.sizes["origin"])
+    stock = ds["migrant_stock"].sum(("sex", "age")).values * off  # (T, O, D)
+    died = ds["migrant_deaths"].sum(("sex", "age")).values * off
+    net = ds["net_migration"].sum(("sex", "age")).values  # (T, R)
+    first, last = 0, stock.shape[0] - 1  # flows of the steps first .. last - 1
+    into = stock[last].sum(axis=0) - stock[first].sum(axis=0) + died[first:last].sum(axis=(0, 1))
+    out = stock[last].sum(axis=1) - stock[first].sum(axis=1) + died[first:last].sum(axis=(0, 2))
+    assert np.allclose(net[first:last].sum(axis=0), into - out, rtol=1e-9, atol=1e-3)
+
+
 def test_migrants_keep_their_age(small_run) -> None:
     """Mean age of immigrants equals that of emigrants summed over regions."""
     _, ds = small_run
@@ -359,12 +390,26 @@ def test_world_migrant_stock_2019(calibrated_run) -> None:
 
 
 @pytest.mark.slow
+def test_median_age_of_the_world_migrant_stock() -> None:
+    """UN DESA (2019), International Migration 2019: Highlights: the median age of the world's
+    international migrants is 39 years; within a year (measured: 39.5; 37.9 when migrants
+    returned at the stock's own ages rather than the Rogers-Castro schedule's)."""
+    ds = engine.simulate(migration_system.build(stop=2019.0), outputs=["migrant_stock"])
+    by_age = ds["migrant_stock"].sel(time=2019.0).sum(("origin", "destination", "sex")).values
+    cumulative = np.cumsum(by_age)
+    median = float(np.interp(0.5 * cumulative[-1], cumulative, np.arange(101) + 0.5))
+    assert median == pytest.approx(39.0, abs=1.0)
+
+
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason=CALIBRATION + "; 6 of the 44 pairs above 1 million are more than 20 % off "
-    "(South-Eastern Asia -> Western Asia -35 %, Western Asia -> Europe +32 %, South-Eastern "
-    "Asia -> Northern America -31 %, Sub-Saharan Africa -> Europe +27 %, Southern Asia -> "
-    "South-Eastern Asia +25 %, South-Eastern Asia -> Southern Asia -20.5 %)",
+    reason=CALIBRATION + "; 7 of the 44 pairs above 1 million are more than 20 % off "
+    "(South-Eastern Asia -> Western Asia -36 %, South-Eastern Asia -> Northern America -32 %, "
+    "Western Asia -> Europe +31 %, Sub-Saharan Africa -> Europe +27 %, Southern Asia -> "
+    "South-Eastern Asia +26 %, South-Eastern Asia -> Southern Asia -21 %, South-Eastern Asia "
+    "-> Europe -20.1 %). Not the 1990 start: fitted to the UN stocks alone, all 44 are within "
+    "4 %; the net-migration terms pull them (measured 2026-12-02, calib14)",
 )
 def test_pair_stocks_above_a_million_2019(calibrated_run) -> None:
     part, ds = calibrated_run
@@ -379,9 +424,12 @@ def test_pair_stocks_above_a_million_2019(calibrated_run) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason=CALIBRATION + "; 4 of 14 regions are more than 15 % off WPP's net migration "
-    "1990-2021 (Southern Asia -30.9 million against -42.0, -26 %; Sub-Saharan Africa -10.7 "
-    "against -14.4, -25 %; Europe +32.7 against +40.1, -18 %; Northern America +40.4 against "
-    "+49.5, -18 %); the other ten within 12 %",
+    "1990-2021 (Southern Asia -31.2 million against -42.0, -26 %; Sub-Saharan Africa -10.8 "
+    "against -14.4, -25 %; Europe +32.7 against +40.1, -18 %; Northern America +41.0 against "
+    "+49.5, -17 %); the other ten within 12 %. Not migrants' deaths or returns: returns do "
+    "not enter a region's net migration with the stocks fixed, and older stocks die more on "
+    "both sides (Europe: deaths of its foreign-born 11.2 million, of its emigrants abroad 8.7; "
+    "WPP's figure needs a difference of about 10)",
 )
 def test_net_migration_1990_2021(calibrated_run) -> None:
     part, ds = calibrated_run
@@ -392,7 +440,7 @@ def test_net_migration_1990_2021(calibrated_run) -> None:
 
 @pytest.mark.slow
 def test_baseline_net_migration_2022_2050(calibrated_run) -> None:
-    """WPP 2022 medium variant within 20 % in every region (measured: within 13 %). The
+    """WPP 2022 medium variant within 20 % in every region (measured: within 10 %). The
     baseline's rates are fitted to it (models.migration_calibration): a check of the fit."""
     part, ds = calibrated_run
     model = ds["net_migration_total"].sel(time=slice(2022.0, 2050.0)).sum("time").values
@@ -409,12 +457,18 @@ def _wpp_population(part, year: int) -> np.ndarray:
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="measured 2026-12-02: population 2050 within 2 % of WPP's medium variant in 12 of "
-    "14 regions (Caribbean -6.5 %, already -2 % in 2021; Central Asia -4.1 %) although "
-    "their net migration 2022-2050 is within 2 % of WPP's (a likely cause: migrants' ages "
-    "follow the Rogers-Castro schedule, not WPP's patterns); 2100 within 5 "
-    "% in 8 of 14 (Caribbean -19 %, rest of the world +12 %, Central Asia -11 %, Northern "
-    "America +9 %, Central America without Mexico -9 %, Europe +8 %)",
+    reason="measured 2026-12-02 (calib14): population 2050 within 2 % of WPP's medium "
+    "variant in 12 of 14 regions (Caribbean -2.8 %, Central Asia -3.1 %; Northern America "
+    "-1.9 %, -2.6 % in 2021: its net migration 1990-2021 is 17 % short); 2100 within 5 % in "
+    "11 of 14 (Caribbean -7.8 %, Central Asia -7.2 %, Mexico +6.2 %). Not the "
+    "vital rates (the demography on WPP's net migration from 2022: Caribbean -0.4 %, Central "
+    "Asia +0.4 % in 2100) nor the net flows (2050-2099 within 4 % of WPP's in all three): "
+    "the ages of gross flows - emigrants leave at 23-31 on average (26 % under 15: the "
+    "Rogers-Castro child component), returnees come back at 30-35 (8 % under 15), so the "
+    "model's net migration of the Caribbean at ages 0-9 is 36 % of its total in 2030 against "
+    "14 % in WPP's age pattern (Central Asia 98 % against 9 %, Mexico 71 % against 15 %). "
+    "Without the child component (an experiment, not a source) 2100 is Caribbean -5.3 %, "
+    "Central Asia -5.9 %, Mexico +7.7 %: a third of it",
 )
 def test_baseline_population_2050_2100(calibrated_run) -> None:
     part, ds = calibrated_run
@@ -434,9 +488,31 @@ def test_shipped_rates_are_the_calibration_s() -> None:
 
 
 @pytest.mark.slow
+def test_stocks_alone_are_fitted_closely(monkeypatch) -> None:
+    """With WPP's net migration given no weight, the fit reproduces every pair above 1 million
+    in 2019 within 10 % (half the issue's tolerance; measured: within 4 %): the pairs' misses
+    of the full fit come from the WPP terms, not from the 1990 start or the accounting."""
+    monkeypatch.setattr(migration_calibration, "NET_SIGMA", 1e9)
+    monkeypatch.setattr(migration_calibration, "NET_INTERVAL_SIGMA", 1e9)
+    part, interval_rates = migration_calibration.calibrate()
+    years = list(range(1989, 2101))
+    ds = engine.simulate(
+        migration_system.build(
+            stop=2019.0, rates=migration_calibration.path_from_intervals(interval_rates, years)
+        ),
+        outputs=["migrant_stock_total"],
+    )
+    target = migrant_stock.stock(part, 2019)
+    model = ds["migrant_stock_total"].sel(time=2019.0).values
+    big = target > 1e6
+    assert big.sum() >= 40
+    assert np.all(np.abs(model[big] / target[big] - 1) < 0.10)
+
+
+@pytest.mark.slow
 def test_other_partition_is_fitted_on_the_fly() -> None:
     """Mexico, the rest of Central America, Northern America and the rest of the world, fitted
-    when built (measured: net migration 1990-2021 within 6 % of WPP's and 2022-2050 within 10 %
+    when built (measured: net migration 1990-2021 within 6 % of WPP's and 2022-2050 within 1 %
     of the medium variant in every region, the six pairs above 1 million within 12 %)."""
     part = partition(SMALL)
     ds = engine.simulate(

@@ -1,0 +1,153 @@
+"""Spreads of a backtest's uncertainty from what was known at its jump-off.
+
+Private to :mod:`models._demography_uncertainty`: with ``build(..., jump_off=J,
+uncertainty=True)`` the spreads of the TFR, e0 and net migration come from WPP 2022's
+estimates up to J only, not from WPP 2022's projection intervals (published in 2022). They
+are the *empirical errors of the projection rules themselves* at earlier origins (the
+approach of Keyfitz 1981 and Stoto 1983, and of Alho & Spencer 2005's scaled model of error:
+a forecast's uncertainty is measured by its method's past errors):
+
+- **TFR**: for every origin J' from 1965 (15 years of data, the pace's window) to J - h, the
+  rule of :func:`models.vital_rates.projected_tfr` from the TFR to J' against the TFR of
+  J' + h; the sd at horizon h is 1.4826 times the median absolute error (a normal's sd from
+  its median absolute deviation, robust to the few breaks that dominate a mean square: China's
+  famine and one-child policy; Rousseeuw & Croux 1993), not centred on the mean error (a band
+  must hold the outcome, bias included).
+- **e0** (both sexes, the mean of women's and men's): the rule's analogue for life
+  expectancy, its ten-year trend continued (gains only), as the model's hazards continue
+  theirs; the same robust sd by horizon.
+- **Net migration rate** (net migrants per resident a year): the rule's past errors (the mean of
+  the five years to J' held), the same robust sd by horizon; its persistence and the kurtosis
+  of its innovations (for the Student-t tails) from the AR(1) of
+  ``models/data/build_uncertainty.py``'s kind (least squares) fitted to the rates of 1950..J.
+  The robust sd is then the *scale* of the Student t of those tails, not its sd (a member's
+  factor is ``sqrt(nu / chi2(nu))``, :func:`models._demography_uncertainty.migration_shock`).
+
+Errors are measured to ``MEASURED_HORIZON`` years (at least 16 origins for a 1995 jump-off);
+later horizons grow from it as a random walk's sd, ``sd(h) = sd(15) sqrt(h / 15)``; the sd never
+falls with the horizon (a running maximum), as a forecast cannot know more of a later year.
+
+Sources
+-------
+- Keyfitz, N. (1981). The limits of population forecasting. Population and Development Review
+  7(4), 579-593.
+- Stoto, M. A. (1983). The accuracy of population projections. Journal of the American
+  Statistical Association 78(381), 13-20.
+- Rousseeuw, P. J. & Croux, C. (1993). Alternatives to the median absolute deviation. JASA
+  88(424), 1273-1283 (1.4826: a normal's sd over its median absolute deviation).
+- Alho, J. M. & Spencer, B. D. (2005). Statistical Demography and Forecasting. Springer
+  (ch. 7: the scaled model of error from past forecasts).
+- United Nations, DESA, Population Division (2022). World Population Prospects 2022 (CC BY 3.0
+  IGO): annual TFR, life expectancy at birth, net migration and population, 1950-2021.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from . import vital_rates, wpp
+
+#: The first origin of the rules' past errors: 15 years of data after 1950 (the TFR pace's).
+FIRST_ORIGIN = wpp.FIRST_YEAR + vital_rates.TFR_PACE_YEARS
+E0_TREND_YEARS = vital_rates.DRIFT_YEARS
+MEASURED_HORIZON = 15
+MAD_TO_SD = 1.4826
+
+
+Rule = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def _error_sd_by_horizon(
+    years: np.ndarray, observed: np.ndarray, project: Rule, jump_off: int, horizons: np.ndarray
+) -> np.ndarray:
+    """Robust sd of the errors of ``project(history, history_years, future)`` by horizon, over
+    origins FIRST_ORIGIN..jump_off - h, to MEASURED_HORIZON; a random walk's growth after."""
+    robust = np.full(horizons.size, np.nan)
+    errors: list[list[float]] = [[] for _ in horizons]
+    for origin in range(FIRST_ORIGIN, jump_off):
+        known = years <= origin
+        reach = horizons[(origin + horizons <= jump_off) & (horizons <= MEASURED_HORIZON)]
+        if reach.size == 0:
+            continue
+        path = project(observed[known], years[known], origin + reach)
+        truth = observed[np.searchsorted(years, origin + reach)]
+        for h, error in zip(reach, path - truth, strict=True):
+            errors[int(np.flatnonzero(horizons == h)[0])].append(abs(float(error)))
+    for k, values in enumerate(errors):
+        if values:
+            robust[k] = MAD_TO_SD * np.median(values)
+    out = np.zeros(horizons.size)
+    measured = np.flatnonzero(np.isfinite(robust) & (horizons > 0))
+    if measured.size == 0:
+        return out
+    out[measured] = robust[measured]
+    top = measured[-1]
+    beyond = np.arange(horizons.size) > top
+    out[beyond] = robust[top] * np.sqrt(horizons[beyond] / horizons[top])
+    return np.maximum.accumulate(out)  # type: ignore[no-any-return]
+
+
+def _tfr_rule(history: np.ndarray, years: np.ndarray, future: np.ndarray) -> np.ndarray:
+    return vital_rates.projected_tfr(history, years, future)
+
+
+def _e0_rule(history: np.ndarray, years: np.ndarray, future: np.ndarray) -> np.ndarray:
+    window = years >= years[-1] - E0_TREND_YEARS
+    slope = max(float(np.polyfit(years[window], history[window], 1)[0]), 0.0)
+    return history[-1] + slope * (future - years[-1])  # type: ignore[no-any-return]
+
+
+def tfr_sd(name: str, jump_off: int, horizons: np.ndarray) -> np.ndarray:
+    """The sd of the TFR at ``horizons`` (years after ``jump_off``): the rule's past errors."""
+    years = np.arange(wpp.FIRST_YEAR, jump_off + 1)
+    tfr = wpp.annual(name, "tfr", wpp.FIRST_YEAR, jump_off)
+    return _error_sd_by_horizon(years, tfr, _tfr_rule, jump_off, np.asarray(horizons))
+
+
+def e0_sd(name: str, jump_off: int, horizons: np.ndarray) -> np.ndarray:
+    """The sd of e0 (both sexes) at ``horizons``: its trend rule's past errors."""
+    years = np.arange(wpp.FIRST_YEAR, jump_off + 1)
+    e0 = 0.5 * sum(wpp.annual(name, f"e0_{s}", wpp.FIRST_YEAR, jump_off) for s in vital_rates.SEXES)
+    return _error_sd_by_horizon(years, e0, _e0_rule, jump_off, np.asarray(horizons))
+
+
+def _migration_rule(history: np.ndarray, years: np.ndarray, future: np.ndarray) -> np.ndarray:
+    return np.full(np.shape(future), history[-vital_rates.MIGRATION_MEAN_YEARS :].mean())
+
+
+def _migration_rate(name: str, jump_off: int) -> np.ndarray:
+    years = range(wpp.FIRST_YEAR, jump_off + 1)
+    net = 1000.0 * wpp.annual(name, "net_migration", wpp.FIRST_YEAR, jump_off)
+    population = np.array([wpp.population_groups(name, y).sum() for y in years])
+    return np.divide(net, population, out=np.zeros_like(net), where=population > 0)  # type: ignore[no-any-return]
+
+
+def migration_sd(name: str, jump_off: int, horizons: np.ndarray) -> np.ndarray:
+    """The sd of the net migration rate at ``horizons``: its rule's past errors."""
+    years = np.arange(wpp.FIRST_YEAR, jump_off + 1)
+    rate = _migration_rate(name, jump_off)
+    return _error_sd_by_horizon(years, rate, _migration_rule, jump_off, np.asarray(horizons))
+
+
+def migration_ar1(name: str, jump_off: int) -> tuple[float, float, float]:
+    """Stationary sd, persistence and innovations' excess kurtosis of the least-squares AR(1)
+    of the location's net migration rate, 1950..jump_off."""
+    rate = _migration_rate(name, jump_off)
+    x, y = rate[:-1], rate[1:]
+    design = np.column_stack([np.ones_like(x), x])
+    (_, rho), *_ = np.linalg.lstsq(design, y, rcond=None)
+    rho = float(np.clip(rho, 0.0, 0.99))
+    e = y - (y.mean() - rho * x.mean()) - rho * x
+    sd_e = float(e.std(ddof=2))
+    kurt = float(((e - e.mean()) ** 4).mean() / e.var() ** 2 - 3) if sd_e > 0 else 0.0
+    return sd_e / np.sqrt(1 - rho**2), rho, kurt
+
+
+def tail_dof(excess_kurtosis: float, most: int) -> float:
+    """Degrees of freedom of the Student t of that excess kurtosis, 6 / (nu - 4), within
+    5..``most`` (as ``models/data/build_uncertainty.py``)."""
+    if not np.isfinite(excess_kurtosis) or excess_kurtosis <= 6 / (most - 4):
+        return float(most)
+    return float(np.clip(round(4 + 6 / excess_kurtosis), 5, most))
