@@ -37,7 +37,7 @@ points, for a few years; an emigration wave lowers it as much.
 
 Measured 2026-12-02 (default regions, dt = 1, no climate movers): legal pathways to Northern
 America five times wider from 2022 raise its unemployment from 3.7 % to up to 9.9 % in the
-2030s, 6.8 % in 2050 and 2.2 % in 2100 (an undershoot: the added migrants, counted at the
+2030s, 7.0 % in 2050 and 2.2 % in 2100 (an undershoot: the added migrants, counted at the
 region's participation ratio, age out of work faster than the demand built for them adjusts);
 3 million recruited workers a year move it by at most 0.4 points (4.1 %).
 

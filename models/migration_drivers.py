@@ -83,34 +83,31 @@ the calibrated one (tested to 1e-9)::
   origin is the sum over destinations of its migrant stock times the destination's figure.
 
 Measured 2026-12-02 (default regions, Euler, dt = 1; ``tests/models/test_migration_drivers.py``):
-propensity at US$15,000 over US$1,500: 2.89 (elasticity +0.74), 1.65 (+0.35); drivers at
-baseline: flows equal to the system's without drivers, with the same irregular routes and no
-climate movers (to 1e-9; the factors are exactly 1); with the transit stock and the climate
-movers (middle pathway): world migrant stock 2020 268.9 million (UN DESA: 281, -4.3 %; 2024
-revision: 275, -2.2 %; 269.9 before the transit stock, which held 1.2 million people in 2022);
-remittances to the low- and middle-income regions US$624 billion in 2022 (World Bank: 650,
--3.9 %) and 636 in 2023 (656, -3.1 %); 1.07 million irregular arrivals and 7,200 deaths in
-transit in 2022 (IOM counted about 7,000 dead and missing migrants in 2022), 1.30 million and
-8,800 in 2100; people are conserved through transit to 3e-16 of emigration every year. Climate
-movers across borders beyond 2022's climate (middle pathway): 0.97 million a year in 2050, 3.3
-million in 2100; more with more warming from every origin (tests/models/
-test_migration_climate.py); people displaced within 0.6 % and cumulative climate migrants
-within 5 % from 2050 between dt = 1 and dt = 0.25 (Mexico, the rest of Central America,
-Northern America and the rest of the world). Unemployment (``tests/models/
-test_migration_labour.py``): the structural rate on the baseline; 2.1-11.6 % in six scenario
-settings (baseline, fortress, open pathways, regional rivalry, sustainability, a labour
-shortage of 1 million a year in Europe and in Northern America), the lowest in South-Eastern
-Asia (open pathways: 2.11 %, its workers recruited abroad) and Northern America (fortress:
-2.75 %), the highest in Northern Africa;
-an ensemble of 300 members over every prior of the model (34): all 300 within 2-20 % every
-year 1990-2100 (lowest 2.75 %, Central America without Mexico; highest 11.6 %, Northern
-Africa). Income growth 1 pp a year
-above the baseline from 2022 gives hump factors 0.56-1.04 by 2100 (most origins are past the
-peak), 1 pp below 0.95-1.78; network factors stay within 0.74-1.42. An ensemble of 32
-members over the drivers' priors (Mexico, Central America without Mexico, Northern America,
-1990-2100): hump factors 0.44-1.90, network factors 0.53-1.33. Cold compile 137 s against
-112 s for the system without drivers (same process, a shared 2-core machine: ratio 1.23); a
-run 1990-2100 0.21 s against 0.16 s.
+propensity at US$15,000 over US$1,500: 2.89 (elasticity +0.74), 1.65 (+0.35); drivers at baseline:
+flows equal to the system's without drivers, with the same irregular routes and no climate movers
+(to 1e-9; the factors are exactly 1); with the transit stock and the climate movers (middle
+pathway), after calib14's rates and returns: world migrant stock 2020 267.7 million (UN DESA: 281,
+-4.7 %, near the 5 % bound; 2024 revision: 275, -2.7 %; the transit stock held 1.25 million people
+in 2022); remittances to the low- and middle-income regions US$619 billion in 2022 (World Bank: 650,
+-4.7 %) and 630 in 2023 (656, -3.9 %); 1.08 million irregular arrivals and 7,300 deaths in transit
+in 2022 (IOM counted about 7,000 dead and missing migrants in 2022), 1.30 million and 8,800 in 2100;
+people are conserved through transit to 4e-16 of emigration every year. Climate movers across
+borders beyond 2022's climate (middle pathway): 0.97 million a year in 2050, 3.3 million in 2100;
+more with more warming from every origin (``tests/models/test_migration_climate.py``); people
+displaced within 0.6 % and cumulative climate migrants within 5 % from 2050 between dt = 1 and dt =
+0.25 (Mexico, the rest of Central America, Northern America and the rest of the world). Unemployment
+(``tests/models/test_migration_labour.py``): the structural rate on the baseline; 2.2-11.6 % in six
+scenario settings (baseline, fortress, open pathways, regional rivalry, sustainability, a labour
+shortage of 1 million a year in Europe and in Northern America), the lowest in South-Eastern Asia
+(open pathways: 2.20 %, its workers recruited abroad) and Northern America (fortress: 2.76 %), the
+highest in Northern Africa; an ensemble of 300 members over every prior of the model (34): all 300
+within 2-20 % every year 1990-2100 (lowest 2.83 %, Central America without Mexico; highest 11.5 %,
+Northern Africa). Income growth 1 pp a year above the baseline from 2022 gives hump factors
+0.56-1.04 by 2100 (most origins are past the peak), 1 pp below 0.95-1.78; network factors stay
+within 0.74-1.42. An ensemble of 32 members over the drivers' priors (Mexico, Central America
+without Mexico, Northern America, 1990-2100): hump factors 0.44-1.90, network factors 0.53-1.33.
+Cold compile 137 s against 112 s for the system without drivers (same process, a shared 2-core
+machine: ratio 1.23); a run 1990-2100 0.21 s against 0.16 s.
 
 Sources
 -------
