@@ -96,6 +96,13 @@ def warming_and_sea_level(b: Builder, settings: dict[str, float]) -> None:
         units="year",
         doc="Years from 2022 to 2090, over which warming moves from its 2022 level to 2090's.",
     )
+    param(
+        "climate_start_year",
+        2022.0,
+        units="year",
+        doc="Year from which the climate changes (a host model may start before it: the "
+        "climate of 2022 and its hazards hold until then).",
+    )
     model.aux(
         n("{warming_rate}"),
         n(
@@ -115,7 +122,7 @@ def warming_and_sea_level(b: Builder, settings: dict[str, float]) -> None:
     )
     model.flow(
         n("{warming}"),
-        n("{warming_rate}"),
+        n("{warming_rate} * step(1, {climate_start_year})"),
         into=n("{global_warming}"),
         units="K/year",
         doc="Warming.",
@@ -145,8 +152,8 @@ def warming_and_sea_level(b: Builder, settings: dict[str, float]) -> None:
     model.flow(
         n("{sea_level_rise_rate}"),
         n(
-            "{sea_level_rise_rate_2022} + {sea_level_warming_sensitivity} * "
-            "max({global_warming} - {warming_2022}, 0)"
+            "({sea_level_rise_rate_2022} + {sea_level_warming_sensitivity} * "
+            "max({global_warming} - {warming_2022}, 0)) * step(1, {climate_start_year})"
         ),
         into=n("{sea_level_rise}"),
         units="m/year",
@@ -302,7 +309,10 @@ def adaptation_and_mobility(b: Builder, settings: dict[str, float]) -> None:
     )
     model.flow(
         n("{adaptation_investment}"),
-        n("{adaptation_investment_share} * {income}"),
+        n(
+            "if_then_else(time >= {climate_start_year}, {adaptation_investment_share}, "
+            "{adaptation_investment_share_2022}) * {income}"
+        ),
         into=n("{adaptive_capacity}"),
         units="USD/person/year",
         dims=dims,

@@ -235,9 +235,34 @@ def labour(m: engine.Model) -> None:
         units="person/year",
         doc="Base flows across region borders (the shares that split a shortage).",
     )
+    m.param(
+        "labour_migration_openness",
+        0.0,
+        units="1",
+        bounds=(0, 1),
+        doc="Lever: share of the labour market's shortage employers fill by recruiting abroad "
+        "(0 at baseline: the base rates hold today's labour migration).",
+    )
+    m.param(
+        "shortage_fill_time",
+        2.0,
+        units="year",
+        bounds=(0.25, 20),
+        prior=("uniform", 1.0, 4.0),
+        doc="Time over which recruitment abroad fills a shortage.",
+    )
+    m.aux(
+        "labour_migration_demand",
+        "labour_shortage[destination] + labour_migration_openness * "
+        "labour_market_shortage[destination] / shortage_fill_time",
+        dims=("destination",),
+        units="person/year",
+        doc="Workers a year a destination recruits abroad beyond the baseline: the scenario's "
+        "shortage and the share of its labour market's shortage opened to migrants.",
+    )
     m.aux(
         "labour_admissions",
-        f"if_then_else(time >= {md.BASE_YEAR}, labour_shortage[destination], 0) * "
+        f"if_then_else(time >= {md.BASE_YEAR}, labour_migration_demand[destination], 0) * "
         "zidz(base_flow_across[origin, destination], sum(base_flow_across[origin, "
         "destination], 'origin'))",
         dims=OD,
@@ -284,15 +309,10 @@ def remittances(m: engine.Model) -> None:
 def pathways(m: engine.Model, part: Partition) -> None:
     """Legal pathways and border enforcement as factors on the base flows; irregular crossings
     diverted to deadlier routes by enforcement, and the deaths in transit they imply."""
-    m.param(
-        "irregular_share",
-        md.irregular_share(part),
-        dims=("destination",),
-        units="1",
-        bounds=(0, 1),
-        doc="Share of the destination's base arrivals that come irregularly (Pew 2023: 23 % "
-        "of Northern America's foreign-born; Clandestino 2009: ~8 % in Europe; 10 % elsewhere).",
-    )
+    # the system's irregular_share (0 there: instantaneous moves) takes the cited shares
+    # (Pew 2023: 23 % of Northern America's foreign-born; Clandestino 2009: ~8 % in Europe;
+    # 10 % elsewhere)
+    m.set_value("irregular_share", md.irregular_share(part))
     m.param(
         "legal_pathway_factor",
         1.0,
@@ -368,21 +388,18 @@ def pathways(m: engine.Model, part: Partition) -> None:
         doc="Deaths per crossing on diverted routes (IOM Missing Migrants, Central "
         "Mediterranean 2022: ~1,400 dead and missing for ~105,000 arrivals).",
     )
-    # The levers act from 2022, so that a run from 1990 keeps the calibrated history.
-    m.aux(
-        "enforcement_level",
-        f"if_then_else(time >= {md.BASE_YEAR}, border_enforcement[destination], 1)",
-        dims=("destination",),
-        units="1",
-        doc="Border enforcement in force: the lever from 2022, its 2022 level (1) before.",
-    )
-    m.aux(
-        "legal_pathway_level",
-        f"if_then_else(time >= {md.BASE_YEAR}, legal_pathway_factor[destination], 1)",
-        dims=("destination",),
-        units="1",
-        doc="Legal admissions relative to the baseline's in force: the lever from 2022, 1 before.",
-    )
+    for name, lever in (
+        ("legal_pathway_level", "legal_pathway_factor"),
+        ("enforcement_level", "border_enforcement"),
+    ):
+        m.aux(
+            name,
+            f"if_then_else(time >= {md.BASE_YEAR}, {lever}[destination], 1)",
+            dims=("destination",),
+            units="1",
+            doc=f"{lever.replace('_', ' ').capitalize()} in force: the lever from "
+            f"{md.BASE_YEAR}, 2022's level (1) before (the calibration's years are history).",
+        )
     m.aux(
         "smuggling_cost_index",
         "(1 + enforcement_cost_slope * enforcement_level[destination]) / "
@@ -418,30 +435,43 @@ def pathways(m: engine.Model, part: Partition) -> None:
         units="1",
         doc="Share of irregular crossings on the enforced route.",
     )
-    m.aux(
-        "transit_death_risk",
-        "main_route_share[destination] * transit_death_risk_main + (1 - "
-        "main_route_share[destination]) * transit_death_risk_diverted",
-        dims=("destination",),
-        units="1",
-        doc="Average deaths per irregular crossing.",
-    )
+    # transit_death_risk (the system's) mixes the two routes' risks by main_route_share
     m.aux(
         "irregular_arrivals",
-        "is_other_region[origin, destination] * base_migration_rate[origin, destination] * "
-        "rate_multiplier[origin, destination] * hump_multiplier[origin, destination] * "
-        "network_effect[origin, destination] * total_population[origin] * "
-        "irregular_share[destination] * irregular_factor[destination]",
+        "sum(transit_arrivals[origin, destination, sex, age], 'sex', 'age')",
         dims=OD,
         units="person/year",
-        doc="Irregular arrivals across region borders a year.",
+        doc="Irregular arrivals across region borders a year (from transit).",
     )
     m.aux(
         "transit_deaths",
-        "irregular_arrivals[origin, destination] * transit_death_risk[destination] / "
-        "(1 - transit_death_risk[destination])",
+        "sum(deaths_in_transit[origin, destination, sex, age], 'sex', 'age')",
         dims=OD,
         units="person/year",
-        doc="Deaths in transit implied by the irregular arrivals (counted, not yet taken from "
-        "the origin's population).",
+        doc="Deaths on irregular routes a year (taken from the people in transit).",
     )
+
+
+def climate(m: engine.Model, part: Partition, scenario: str) -> dict[str, str]:
+    """The climate module on the system's regions, its movers across borders beyond 2022's
+    climate as a rate added to ``migration_rate`` (``climate_cross_border_rate``)."""
+    from . import _labour_market, migrant_stock
+    from . import climate as cl
+
+    proxies = {
+        r: r if r in cl.LIVELIHOOD_EXPOSURE else _labour_market.PARTICIPATION_PROXY.get(r, "World")
+        for r in part.regions
+    }
+    names = cl.add_to(
+        m,
+        regions_dim="region",
+        population="total_population",
+        income="income_per_capita[region]",
+        scenario=scenario,
+        proxies=proxies,
+    )
+    shares = cl.destination_shares(part.regions, weights=migrant_stock.stock(part, 2019))
+    made = cl.cross_border_pressure(
+        m, names, population="total_population", shares=shares, since_2022=True
+    )
+    return {**names, **made}

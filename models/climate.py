@@ -312,6 +312,7 @@ def add_to(
     income: str,
     scenario: str = "pessimistic",
     values: Mapping[str, Any] | None = None,
+    proxies: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Add the climate module's variables to ``model`` (which declares ``regions_dim``).
 
@@ -331,6 +332,9 @@ def add_to(
         One of :data:`SCENARIOS`.
     values : mapping, optional
         Replacement default values by (unprefixed) parameter name.
+    proxies : mapping, optional
+        {region: region of the regional tables whose figures it takes} for regions without
+        their own (e.g. a subregion taking its continent's or the World's figures).
 
     Returns
     -------
@@ -346,6 +350,8 @@ def add_to(
         population=f"({population})",
         income=f"({income})",
     )
+    if proxies:
+        b.regions = [proxies.get(r, r) for r in b.regions]
     # The order of the sub-systems is the order of the model's variables (its content hash).
     parts.warming_and_sea_level(b, settings)
     parts.hazards_and_exposure(b)
@@ -373,6 +379,7 @@ def add_to(
         "climate_migrants_internal",
         "climate_migration_cross_border",
         "climate_migrants_cross_border",
+        "flood_hazard",
         "mitigation",
         "adaptation_investment_share",
         "humanitarian_relief",
@@ -389,6 +396,7 @@ def cross_border_pressure(
     prefix: str = "",
     origin_dim: str = "origin",
     destination_dim: str = "destination",
+    since_2022: bool = False,
 ) -> dict[str, str]:
     """Add the climate movers who settle abroad as origin-destination moves and rates.
 
@@ -412,6 +420,12 @@ def cross_border_pressure(
         Destination shares; each row sums to 1.
     prefix : str
         Prepended to the names created.
+    since_2022 : bool
+        Count only the movement that the change of climate since 2022 causes, for a host
+        whose base flows already hold 2022's (a migration system calibrated to observed
+        flows): the slow-onset migrants crossing a border (their flow is zero at 2022's
+        climate) and, of the displaced settling abroad, the share due to the rise in the
+        frequency of heavy precipitation, ``1 - 1 / flood_hazard``.
 
     Returns
     -------
@@ -446,13 +460,17 @@ def cross_border_pressure(
         )
     }
     regions_dim = model.variables[names["climate_migration_cross_border"]].dims
+    settling = names["integration_abroad"]
+    if since_2022:
+        settling = f"{settling} * max(1 - 1 / {names['flood_hazard']}, 0)"
     model.aux(
         out["climate_emigration"],
-        f"{names['climate_migration_cross_border']} + {names['integration_abroad']}",
+        f"{names['climate_migration_cross_border']} + {settling}",
         dims=regions_dim,
         units="person/year",
         doc="Climate movers settling abroad: slow-onset migrants crossing a border and people "
-        "displaced by disasters settling abroad.",
+        "displaced by disasters settling abroad"
+        + (" (beyond 2022's climate)." if since_2022 else "."),
     )
     model.param(
         out["climate_destination_share"],

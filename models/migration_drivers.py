@@ -12,6 +12,7 @@ the calibrated one (tested to 1e-9)::
     migration_rate[o, d] = base_migration_rate[o, d] * rate_multiplier[o, d]
                            * hump_multiplier[o, d] * network_effect[o, d]
                            * pathway_multiplier[d] + labour_rate[o, d]
+                           + climate_cross_border_rate[o, d]
 
 - **Income and the hump.** Income per head of each origin region is the population-weighted
   mean of its countries' World Bank income groups (WPP 2022's classification of the countries,
@@ -43,43 +44,81 @@ the calibrated one (tested to 1e-9)::
       network_effect = min(network_max, (sat(s) / sat(s_baseline)) ** network_elasticity)
 
   It is 1 when the drivers add no one, never negative and never above ``network_max``.
-- **Labour demand, allocated once.** A destination's ``labour_shortage`` (person/year from
-  2022, a scenario input; 0 at baseline, whose rates hold today's labour migration) is split
-  across origins by their share of the destination's base flows across region borders:
-  ``labour_admissions`` summed over origins is the shortage, never more (the old corridor
-  offered each destination's demand in full to every origin).
+- **Labour markets and labour demand, allocated once.** Every region has a labour market
+  (:mod:`models._labour_market`: labour force from its residents and ILOSTAT participation,
+  labour demand following the baseline's labour force as the SSP output projections are built,
+  wages and capital closing gaps to the structural unemployment rate in
+  ``labour_adjustment_time``, ``unemployment_rate``). A destination's demand for migrant
+  workers, ``labour_migration_demand`` (person/year from 2022), is a scenario's
+  ``labour_shortage`` plus the share ``labour_migration_openness`` (a lever, 0 at baseline,
+  whose rates hold today's labour migration) of its labour market's shortage over
+  ``shortage_fill_time``. It is split across origins by their share of the destination's base
+  flows across region borders: ``labour_admissions`` summed over origins is that demand, never
+  more (the old corridor offered each destination's demand in full to every origin).
 - **Legal pathways and border enforcement.** A share ``irregular_share[d]`` of the base
-  arrivals is irregular. ``legal_pathway_factor`` (a lever, 1 at baseline) scales the legal
-  part; ``border_enforcement`` (an index, 1 in 2022) raises the smuggling cost, which deters
+  arrivals is irregular. ``legal_pathway_factor`` (a lever, 1 at baseline; like
+  ``border_enforcement``, in force from 2022, the calibration's years being history) scales the
+  legal part; ``border_enforcement`` (an index, 1 in 2022) raises the smuggling cost, which deters
   little (Gathmann 2008: elasticity ~0.3) and mostly diverts crossings to longer, deadlier
-  routes: ``transit_deaths`` rise with the diverted share (as in :mod:`models.hump`). Deaths in
-  transit are counted, not yet taken from the origin's population. Legal pathways and irregular
-  routes are substitutes: irregular arrivals scale with ``legal_pathway_factor **
-  -legal_deflection_elasticity``, so narrower pathways deflect migrants into irregularity and
-  wider ones draw them out of it (Clemens & Gough 2018). Czaika & Hobolth (2016) find that 10 %
-  more asylum rejections raise irregular migration into Europe by 2-4 % and 10 % more
-  short-stay visa rejections irregular entries by 4-7 %; their elasticities are to rejections,
-  which rise faster than admissions fall where few are refused (visas, ~10 %) and slower where
-  most are (asylum, ~60 %): as elasticities to admissions about 0.1 (asylum) to 0.8 (visas),
+  routes: the death risk per journey rises with the diverted share (as in
+  :mod:`models.hump`). Irregular departures (``irregular_rate``) go through the system's
+  transit stock (:mod:`models.migration_system`): ``irregular_arrivals`` arrive from it and
+  ``transit_deaths`` die in it, so deaths in transit leave the migrants who set out.
+  Legal pathways and irregular routes are substitutes: irregular arrivals scale with
+  ``legal_pathway_factor ** -legal_deflection_elasticity``, so narrower pathways deflect
+  migrants into irregularity and wider ones draw them out of it (Clemens & Gough 2018).
+  Czaika & Hobolth (2016) find that 10 % more asylum rejections raise irregular migration into
+  Europe by 2-4 % and 10 % more short-stay visa rejections irregular entries by 4-7 %; their
+  elasticities are to rejections, which rise faster than admissions fall where few are refused
+  (visas, ~10 %) and slower where most are (asylum, ~60 %): as elasticities to admissions about
+  0.1 (asylum) to 0.8 (visas),
   whose middle, 0.45, is the default (prior uniform 0.1-0.8).
   Both levers act from 2022 (``enforcement_level``, ``legal_pathway_level``), so a run from
   1990 keeps the calibrated history whatever the scenario.
+- **Climate movers across borders.** The climate module (:mod:`models.climate`, pathway
+  ``climate_scenario``, SSP2-4.5 at baseline) runs on the system's regions, with its regional
+  figures where it has them (Central America's for Mexico, the rest of Central America, the
+  Caribbean and South America; the World's elsewhere) and the origins' incomes. Its movers who
+  settle abroad because of the change of climate since 2022 (``since_2022`` of
+  :func:`models.climate.cross_border_pressure`) are added to the base flows as
+  ``climate_cross_border_rate``: slow-onset migrants crossing a border, the share
+  ``slow_onset_cross_border_share`` (0.1 at full mobility access, prior 0.02-0.2: below the 23 %
+  of all migrants who are international, UN DESA 2013, because climate movers are poorer and
+  more often trapped, Foresight 2011; Groundswell counts internal movement only), and the
+  displaced by disasters settling abroad beyond 2022's hazard; spread over destinations with 69
+  % to the neighbourhood (UNHCR 2024) and within each group along the 2019 migrant stock
+  (movers follow networks). They are an explicit addition to the calibrated baseline, whose
+  flows hold the climate of 2015-2021 (``slow_onset_cross_border_share = 0`` and
+  ``cross_border_rate = 0`` remove it).
 - **Remittances.** Each migrant sends ``remittance_per_migrant`` a year home: received by an
   origin is the sum over destinations of its migrant stock times the destination's figure.
 
 Measured 2026-12-02 (default regions, Euler, dt = 1; ``tests/models/test_migration_drivers.py``):
-propensity at US$15,000 over US$1,500: 2.89 (elasticity +0.74), 1.65 (+0.35); drivers at
-baseline: flows equal to the system's without drivers (to 1e-9; the factors are exactly 1);
-world migrant stock 2020 269.9 million (UN DESA: 281, -3.9 %; 2024 revision: 275, -1.8 %);
-remittances to the low- and middle-income regions US$627 billion in 2022 (World Bank: 650,
--3.6 %) and 638 in 2023 (656, -2.8 %); deaths in transit 6,800 in 2022 on 1.0 million irregular
-arrivals (IOM counted about 7,000 dead and missing migrants in 2022). Income growth 1 pp a year
-above the baseline from 2022 gives hump factors 0.56-1.04 by 2100 (most origins are past the
-peak), 1 pp below 0.95-1.78; network factors stay within 0.74-1.42. An ensemble of 32
-members over the drivers' priors (Mexico, Central America without Mexico, Northern America,
-1990-2100): hump factors 0.44-1.90, network factors 0.53-1.33. Cold compile 137 s against
-112 s for the system without drivers (same process, a shared 2-core machine: ratio 1.23); a
-run 1990-2100 0.21 s against 0.16 s.
+propensity at US$15,000 over US$1,500: 2.89 (elasticity +0.74), 1.65 (+0.35); drivers at baseline:
+flows equal to the system's without drivers, with the same irregular routes and no climate movers
+(to 1e-9; the factors are exactly 1); with the transit stock and the climate movers (middle
+pathway), after calib14's rates and returns: world migrant stock 2020 267.7 million (UN DESA: 281,
+-4.7 %, near the 5 % bound; 2024 revision: 275, -2.7 %; the transit stock held 1.25 million people
+in 2022); remittances to the low- and middle-income regions US$619 billion in 2022 (World Bank: 650,
+-4.7 %) and 630 in 2023 (656, -3.9 %); 1.08 million irregular arrivals and 7,300 deaths in transit
+in 2022 (IOM counted about 7,000 dead and missing migrants in 2022), 1.30 million and 8,800 in 2100;
+people are conserved through transit to 4e-16 of emigration every year. Climate movers across
+borders beyond 2022's climate (middle pathway): 0.97 million a year in 2050, 3.3 million in 2100;
+more with more warming from every origin (``tests/models/test_migration_climate.py``); people
+displaced within 0.6 % and cumulative climate migrants within 5 % from 2050 between dt = 1 and dt =
+0.25 (Mexico, the rest of Central America, Northern America and the rest of the world). Unemployment
+(``tests/models/test_migration_labour.py``): the structural rate on the baseline; 2.2-11.6 % in six
+scenario settings (baseline, fortress, open pathways, regional rivalry, sustainability, a labour
+shortage of 1 million a year in Europe and in Northern America), the lowest in South-Eastern Asia
+(open pathways: 2.20 %, its workers recruited abroad) and Northern America (fortress: 2.76 %), the
+highest in Northern Africa; an ensemble of 300 members over every prior of the model (34): all 300
+within 2-20 % every year 1990-2100 (lowest 2.83 %, Central America without Mexico; highest 11.5 %,
+Northern Africa). Income growth 1 pp a year above the baseline from 2022 gives hump factors
+0.56-1.04 by 2100 (most origins are past the peak), 1 pp below 0.95-1.78; network factors stay
+within 0.74-1.42. An ensemble of 32 members over the drivers' priors (Mexico, Central America
+without Mexico, Northern America, 1990-2100): hump factors 0.44-1.90, network factors 0.53-1.33.
+Cold compile 137 s against 112 s for the system without drivers (same process, a shared 2-core
+machine: ratio 1.23); a run 1990-2100 0.21 s against 0.16 s.
 
 Sources
 -------
@@ -149,8 +188,23 @@ __all__ = [
 MIGRATION_RATE = (
     "base_migration_rate[origin, destination] * rate_multiplier[origin, destination] * "
     "hump_multiplier[origin, destination] * network_effect[origin, destination] * "
-    "pathway_multiplier[destination] + labour_rate[origin, destination]"
+    "pathway_multiplier[destination] + labour_rate[origin, destination] + "
+    "climate_cross_border_rate[origin, destination]"
 )
+#: Irregular departures (per resident of the origin) and deaths per irregular journey, as the
+#: drivers change them (:func:`models.migration_system.build`'s ``irregular_rate`` and
+#: ``transit_death_risk``).
+IRREGULAR_RATE = (
+    "irregular_share[destination] * base_migration_rate[origin, destination] * "
+    "rate_multiplier[origin, destination] * hump_multiplier[origin, destination] * "
+    "network_effect[origin, destination] * irregular_factor[destination]"
+)
+TRANSIT_DEATH_RISK = (
+    "main_route_share[destination] * transit_death_risk_main + (1 - "
+    "main_route_share[destination]) * transit_death_risk_diverted"
+)
+#: The climate pathway of the baseline (SSP2-4.5, :data:`models.climate.SCENARIOS`).
+CLIMATE_SCENARIO = "middle"
 
 #: WDI 2022 GDP per head (2017 PPP US$) of WPP 2022's World Bank income groups (rounded).
 INCOME_GROUPS = {
@@ -255,24 +309,36 @@ def build(
     dt: float = 1.0,
     rates: np.ndarray | None = None,
     values: Mapping[str, Any] | None = None,
+    climate_scenario: str = CLIMATE_SCENARIO,
 ) -> engine.Model:
     """The migration system of ``regions`` with the drivers (see the module docstring).
 
     Parameters are :func:`models.migration_system.build`'s; ``values`` may also replace the
-    drivers' defaults.
+    drivers' defaults; ``climate_scenario`` is one of :data:`models.climate.SCENARIOS` (switch
+    a built model with ``climate.scenario_params(name, regions, standalone=False)``).
     """
     values = dict(values or {})
     m = migration_system.build(
-        regions, start=start, stop=stop, dt=dt, rates=rates, migration_rate=MIGRATION_RATE
+        regions,
+        start=start,
+        stop=stop,
+        dt=dt,
+        rates=rates,
+        migration_rate=MIGRATION_RATE,
+        irregular_rate=IRREGULAR_RATE,
+        transit_death_risk=TRANSIT_DEATH_RISK,
     )
-    add_to(m, regions)
+    add_to(m, regions, climate_scenario=climate_scenario)
     for name, value in values.items():
         m.set_value(name, value)
     return m
 
 
 def add_to(
-    model: engine.Model, regions: Sequence[str | Derived] = CORRIDOR_REGIONS
+    model: engine.Model,
+    regions: Sequence[str | Derived] = CORRIDOR_REGIONS,
+    *,
+    climate_scenario: str = CLIMATE_SCENARIO,
 ) -> dict[str, str]:
     """Add the drivers to a migration-system model built with ``migration_rate=MIGRATION_RATE``.
 
@@ -282,13 +348,18 @@ def add_to(
         Role -> variable name (``income_per_capita``, ``hump_multiplier``, ``network_effect``,
         ``labour_admissions``, ``remittances_received``...).
     """
-    rate = model["migration_rate"] if "migration_rate" in model else None
-    if rate is None or "hump_multiplier" not in str(rate.pieces):
-        raise engine.SpecError(
-            "migration_drivers.add_to: the model's migration_rate does not read the drivers; "
-            "build it with migration_system.build(..., migration_rate=migration_drivers."
-            "MIGRATION_RATE) or use migration_drivers.build()."
-        )
+    for name, reads in (
+        ("migration_rate", "hump_multiplier"),
+        ("irregular_rate", "smuggling_cost_index"),
+        ("transit_death_risk", "main_route_share"),
+    ):
+        var = model[name] if name in model else None
+        if var is None or reads not in str(var.pieces):
+            raise engine.SpecError(
+                f"migration_drivers.add_to: the model's {name} does not read the drivers; "
+                f"build it with migration_system.build(..., {name}=migration_drivers."
+                f"{name.upper()}) or use migration_drivers.build()."
+            )
     part = world_partition.partition(regions)
     if list(model.dims["origin"].elements) != list(part.regions):
         raise engine.SpecError(
@@ -296,13 +367,16 @@ def add_to(
             f" are not those of {list(part.regions)}; pass the regions the model was built with."
         )
     from . import _driver_parts as parts
+    from . import _labour_market
 
     parts.income(model, part)
     parts.hump(model, part)
     parts.networks(model)
+    _labour_market.add_to(model, part)
     parts.labour(model)
     parts.remittances(model)
     parts.pathways(model, part)
+    climate_names = parts.climate(model, part, climate_scenario)
     roles = [
         "income_per_capita",
         "baseline_income_per_capita",
@@ -310,6 +384,10 @@ def add_to(
         "network_effect",
         "diaspora_share",
         "excess_migrant_stock",
+        "labour_force",
+        "employment",
+        "unemployment_rate",
+        "labour_migration_demand",
         "labour_admissions",
         "remittances_received",
         "remittances_sent",
@@ -317,4 +395,4 @@ def add_to(
         "irregular_arrivals",
         "transit_deaths",
     ]
-    return {role: role for role in roles}
+    return {**{role: role for role in roles}, **climate_names}

@@ -10,8 +10,19 @@ out): migration is no longer an input but the sum of flows between regions.
 - ``migration_flow[origin, destination, sex, age]`` (persons a year): the origin's residents
   times ``migration_rate[origin, destination]`` (moves a year per resident of the origin), spread
   over the origin's residents by the Rogers-Castro age schedule and the migrants' sex share (as
-  the demography spreads net migration; Rogers & Castro 1981, UN DESA 2020). Moves are
-  instantaneous: migrants keep their sex and age, and age only with the time that passes.
+  the demography spreads net migration; Rogers & Castro 1981, UN DESA 2020): the people
+  leaving. Migrants keep their sex and age, and age only with the time that passes.
+- Irregular journeys take time. The part ``irregular_rate[origin, destination]`` of the rate
+  (``irregular_share[destination]`` of it here, 0 by default: moves are instantaneous, as the
+  calibration assumes; :mod:`models.migration_drivers` sets the cited shares and lets
+  enforcement change them) leaves the origin into ``transit_stock[origin, destination, sex,
+  age]``, people on the route and in no region's population, who age there (a cohort shift)
+  and leave it by arriving (``transit_arrivals``) or dying (``deaths_in_transit``, a
+  probability ``transit_death_risk`` per journey) after ``transit_time`` on average (UNODC
+  2018: journeys of weeks to months; some migrants are stranded for years). The exits are the
+  share of the stock leaving within a step, so the stock never goes negative at any step; at
+  dt = 1 a journey lasts at least the step, and a migrant arrives a year older. The rest,
+  ``direct_moves``, arrive in the step they leave.
 - ``migrant_stock[origin, destination, sex, age]``: people born in the origin living in the
   destination (the diaspora; UN DESA's definition of the migrant stock), a stock of the model
   that ages with the population, dies at the destination's death rates (``migrant_deaths``) and
@@ -26,10 +37,13 @@ out): migration is no longer an input but the sum of flows between regions.
   not beside it. The diagonal (moves between countries of one region) is a stock
   too, but moves no one between regions.
 - ``emigration``/``immigration`` (region, sex, age) are the sums of the flows across region
-  borders, first moves and returns; ``net_migration = immigration - emigration``.
+  borders, first moves (departures; arrivals, direct or from transit) and returns;
+  ``net_migration = immigration - emigration``.
 
-Closure: every move leaves one region's population and enters another's in the same step, so
-net migration summed over regions is zero and no one is created or lost (tests to 1e-9).
+Closure: every move leaves one region's population and enters another's or the transit
+stock, so people are conserved: summed over regions, emigration = immigration + change in
+transit + deaths in transit every step, and net migration summed over regions is minus the
+last two (zero without irregular journeys), to 1e-9 (tests).
 
 Rates: ``migration_rate = base_migration_rate * rate_multiplier``. The base rates are
 ``pair_rate_path[origin, destination, calendar_year]``: moves a year per resident of the origin,
@@ -58,6 +72,10 @@ Sources
   (:mod:`models.demography`).
 - Rogers, A. & Castro, L. J. (1981). Model Migration Schedules. IIASA RR-81-30.
 - UN DESA (2020). International Migrant Stock 2020: women are 48.1 % of international migrants.
+- UNODC (2018). Global Study on Smuggling of Migrants 2018: smuggling journeys last from days
+  to months, and some migrants stay years in transit countries (``transit_time`` 0.5 years,
+  prior 0.25-1). IOM Missing Migrants Project: deaths per irregular journey
+  (``transit_death_risk_2022`` 0.0067, the mix of :mod:`models.migration_drivers`' routes).
 - OECD (2008). International Migration Outlook 2008, Part III "Return migration: a new
   perspective": 20-50 % of immigrants leave within five years of arrival (returns or onward);
   ``return_rate`` 2 % a year of the whole stock, most of which settled long ago (prior 1-4 %).
@@ -87,6 +105,13 @@ __all__ = ["build", "initial_migrant_stock", "RETURN_RATE", "MIGRATION_RATE"]
 #: The equation of ``migration_rate`` when no drivers act (:mod:`models.migration_drivers`
 #: passes its own to :func:`build`).
 MIGRATION_RATE = "base_migration_rate[origin, destination] * rate_multiplier[origin, destination]"
+#: The equations of ``irregular_rate[origin, destination]`` (irregular departures a year per
+#: resident of the origin) and ``transit_death_risk[destination]`` (deaths per irregular
+#: journey) when no drivers act; :mod:`models.migration_drivers` passes its own.
+IRREGULAR_RATE = "irregular_share[destination] * migration_rate[origin, destination]"
+TRANSIT_DEATH_RISK = "transit_death_risk_2022"
+TRANSIT_TIME = 0.5  # years on an irregular route (see the module docstring)
+TRANSIT_DEATH_RISK_2022 = 0.0067  # deaths per irregular journey, 2022 (IOM; drivers' mix)
 RETURN_RATE = 0.02  # a year, of the migrant stock (OECD 2008, see the module docstring)
 FEMALE_SHARE_OF_MIGRANTS = demography.FEMALE_SHARE_OF_MIGRANTS
 
@@ -100,6 +125,8 @@ def build(
     rates: np.ndarray | None = None,
     values: Mapping[str, Any] | None = None,
     migration_rate: str = MIGRATION_RATE,
+    irregular_rate: str = IRREGULAR_RATE,
+    transit_death_risk: str = TRANSIT_DEATH_RISK,
 ) -> engine.Model:
     """The migration system of ``regions`` plus the rest of the world.
 
@@ -121,6 +148,11 @@ def build(
         The equation of ``migration_rate[origin, destination]`` (moves a year per resident of
         the origin); drivers that add variables of their own (:mod:`models.migration_drivers`)
         give theirs and declare the names it reads.
+    irregular_rate, transit_death_risk : str
+        The equations of ``irregular_rate[origin, destination]`` (the part of
+        ``migration_rate`` that travels irregularly, through ``transit_stock``) and
+        ``transit_death_risk[destination]`` (deaths per irregular journey), as
+        ``migration_rate``.
 
     Returns
     -------
@@ -162,7 +194,9 @@ def build(
             f"rates have shape {rates.shape}; expected (origin, destination, calendar year) = "
             f"{(len(names), len(names), len(years))} for the years {years[0]}-{years[-1]}."
         )
-    add_migration(m, part, rates, initial, base_year, migration_rate)
+    add_migration(
+        m, part, rates, initial, base_year, migration_rate, irregular_rate, transit_death_risk
+    )
     for name, value in dict(values or {}).items():
         m.set_value(name, value)
     return m
@@ -189,8 +223,10 @@ def add_migration(
     initial: np.ndarray,
     base_year: int,
     migration_rate: str = MIGRATION_RATE,
+    irregular_rate: str = IRREGULAR_RATE,
+    transit_death_risk: str = TRANSIT_DEATH_RISK,
 ) -> None:
-    """Flows, migrant stocks, emigration and immigration (see the module docstring)."""
+    """Flows, migrant stocks, transit, emigration and immigration (module docstring)."""
     n = len(part.regions)
     od = ("origin", "destination")
     od4 = ("origin", "destination", "sex", "age")
@@ -276,15 +312,15 @@ def add_migration(
         non_negative=True,
         doc="People born in the origin living in the destination (part of its population).",
     )
-    m.flow(
+    m.aux(
         "migration_flow",
         "migration_rate[origin, destination] * total_population[origin] * "
         "emigration_age_share[origin, sex, age]",
-        into="migrant_stock",
         dims=od4,
         units="person/year",
-        doc="People moving from origin to destination a year, by sex and age.",
+        doc="People leaving the origin for the destination a year, by sex and age.",
     )
+    add_transit(m, irregular_rate, transit_death_risk)
     m.aux(
         "return_age_weight",
         "sum(migration_age_pattern[age] * migrant_stock[origin, destination, sex, age], "
@@ -319,7 +355,15 @@ def add_migration(
         "is_other_region[origin, destination] * migration_flow[origin, destination, sex, age]",
         dims=od4,
         units="person/year",
-        doc="First moves across region borders.",
+        doc="First moves leaving across region borders.",
+    )
+    m.aux(
+        "arrivals_across",
+        "is_other_region[origin, destination] * (direct_moves[origin, destination, sex, age] "
+        "+ transit_arrivals[origin, destination, sex, age])",
+        dims=od4,
+        units="person/year",
+        doc="First moves arriving across region borders (directly or from transit).",
     )
     m.aux(
         "returns_across",
@@ -339,7 +383,7 @@ def add_migration(
     )
     m.flow(
         "immigration",
-        "sum(moves_across[origin, region, sex, age], 'origin') + "
+        "sum(arrivals_across[origin, region, sex, age], 'origin') + "
         "sum(returns_across[region, destination, sex, age], 'destination')",
         into="population",
         dims=r3,
@@ -374,3 +418,105 @@ def add_migration(
         units="person",
         doc="Migrant stock of each pair.",
     )
+
+
+def add_transit(m: engine.Model, irregular_rate: str, transit_death_risk: str) -> None:
+    """Irregular journeys through ``transit_stock``: a delay with deaths (module docstring)."""
+    od4 = ("origin", "destination", "sex", "age")
+    m.param(
+        "irregular_share",
+        0.0,
+        dims=("destination",),
+        units="1",
+        bounds=(0, 1),
+        doc="Share of the destination's arrivals that travel irregularly, through transit "
+        "(0 here, where moves are instantaneous as the calibration assumes; the drivers set "
+        "the cited shares).",
+    )
+    m.param(
+        "transit_time",
+        TRANSIT_TIME,
+        units="year",
+        bounds=(0.05, 5),
+        prior=("uniform", 0.25, 1.0),
+        doc="Mean time on an irregular route (UNODC 2018: journeys of weeks to months, some "
+        "stranded for years).",
+    )
+    m.param(
+        "transit_death_risk_2022",
+        TRANSIT_DEATH_RISK_2022,
+        units="1",
+        bounds=(0, 0.5),
+        doc="Deaths per irregular journey in 2022 (IOM Missing Migrants; the drivers' mix of "
+        "main and diverted routes).",
+    )
+    m.aux(
+        "irregular_rate",
+        irregular_rate,
+        dims=("origin", "destination"),
+        units="1/year",
+        doc="Irregular departures a year per resident of the origin (part of migration_rate).",
+    )
+    m.aux(
+        "transit_death_risk",
+        transit_death_risk,
+        dims=("destination",),
+        units="1",
+        doc="Probability of dying on an irregular journey to the destination.",
+    )
+    m.aux(
+        "transit_exit_rate",
+        "(1 - exp(-time_step() / (transit_time * (1 - transit_death_risk[destination])))) / "
+        "time_step()",
+        dims=("destination",),
+        units="1/year",
+        doc="Exits from transit (arrivals and deaths) a year per person in transit: the share "
+        "leaving within a step, exact for any step (a mean stay of transit_time * (1 - risk)).",
+    )
+    m.stock(
+        "transit_stock",
+        initial=0.0,
+        dims=od4,
+        units="person",
+        non_negative=True,
+        doc="People on an irregular route from the origin to the destination (in no region's "
+        "population); they age while in transit.",
+    )
+    m.flow(
+        "transit_entries",
+        "is_other_region[origin, destination] * irregular_rate[origin, destination] * "
+        "total_population[origin] * emigration_age_share[origin, sex, age]",
+        into="transit_stock",
+        dims=od4,
+        units="person/year",
+        doc="Irregular departures entering transit.",
+    )
+    m.flow(
+        "direct_moves",
+        "migration_flow[origin, destination, sex, age] - transit_entries[origin, destination, "
+        "sex, age]",
+        into="migrant_stock",
+        dims=od4,
+        units="person/year",
+        doc="Moves that arrive in the step they leave (legal and within a region).",
+    )
+    m.flow(
+        "transit_arrivals",
+        "transit_stock[origin, destination, sex, age] * transit_exit_rate[destination] * "
+        "(1 - transit_death_risk[destination])",
+        out_of="transit_stock",
+        into="migrant_stock",
+        dims=od4,
+        units="person/year",
+        doc="Irregular migrants arriving at the destination from transit.",
+    )
+    m.flow(
+        "deaths_in_transit",
+        "transit_stock[origin, destination, sex, age] * transit_exit_rate[destination] * "
+        "transit_death_risk[destination]",
+        out_of="transit_stock",
+        dims=od4,
+        units="person/year",
+        doc="Deaths on irregular routes.",
+    )
+    m.cohort_shift("transit_stock", "age", every=1)

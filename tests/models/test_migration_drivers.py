@@ -27,6 +27,11 @@ OUTPUTS = [
     "pathway_multiplier",
     "irregular_arrivals",
     "transit_deaths",
+    "emigration",
+    "immigration",
+    "net_migration",
+    "transit_stock",
+    "deaths_in_transit",
 ]
 DRIVER_PRIORS = (
     "income_growth_shift",
@@ -101,11 +106,18 @@ def driven(small_rates):
 
 @pytest.mark.slow
 def test_drivers_at_base_reproduce_the_migration_system(small_rates, driven) -> None:
-    """With every driver at its baseline the flows are the calibrated system's (to 1e-9)."""
-    plain = migration_system.build(SMALL, stop=2040.0, rates=small_rates)
+    """With every driver at its baseline the flows are the calibrated system's (to 1e-9): the
+    system with the same irregular routes (shares, 2022's death risk), the drivers' climate
+    movers across borders (an explicit addition to the baseline) left out."""
+    plain = migration_system.build(
+        SMALL,
+        stop=2040.0,
+        rates=small_rates,
+        values={"irregular_share": migration_drivers.irregular_share(partition(SMALL))},
+    )
     base = engine.simulate(plain, outputs=["migration_flow", "migrant_stock_total"])
     model, runner = driven
-    ds = runner.run({})
+    ds = runner.run({"slow_onset_cross_border_share": 0.0, "cross_border_rate": 0.0})
     for name in ("migration_flow", "migrant_stock_total"):
         scale = float(np.abs(base[name]).max())
         assert float(np.abs(ds[name] - base[name]).max()) <= 1e-9 * scale
@@ -138,9 +150,13 @@ def test_hump_multiplier_is_clemens_shape_off_the_baseline(driven) -> None:
 @pytest.mark.parametrize("factor", [0.0, 5.0, 50.0])
 def test_network_effect_is_bounded_whatever_the_stock(driven, factor: float) -> None:
     """Rates 0, 5 and 50 times the base (stocks emptied or swollen): the network factor stays
-    in [0, network_max], moves with the excess stock, and is finite."""
+    in [0, network_max], moves with the excess stock, and is finite. (Climate movers, who do not
+    scale with the base rates, left out: with the base rates at 0 they alone would fill a
+    pair's stock.)"""
     model, runner = driven
-    ds = runner.run({"rate_multiplier": factor})
+    ds = runner.run(
+        {"rate_multiplier": factor, "slow_onset_cross_border_share": 0.0, "cross_border_rate": 0.0}
+    )
     effect = ds["network_effect"].values
     cap = float(model["network_max"].value)
     assert np.all(np.isfinite(effect))
@@ -234,6 +250,27 @@ def test_ensemble_over_the_drivers_priors_stays_bounded(driven) -> None:
         assert hump.min() > 0.2 and hump.max() < 5.0
         assert network.min() >= 0.0 and network.max() <= 4.0 + 1e-12
     assert seen > 0
+
+
+@pytest.mark.slow
+def test_people_are_conserved_on_the_drivers_routes(driven) -> None:
+    """Irregular shares of the sources (Pew 2023, Clandestino 2009), enforcement tripled at
+    Northern America from 2022 (diverted, deadlier routes): every year emigration = immigration
+    + change in transit + deaths in transit, and net migration summed over regions is minus the
+    last two (both to 1e-9 of the year's emigration); transit deaths are the arrivals' risk."""
+    _, runner = driven
+    ds = runner.run({"border_enforcement": {"Northern America": 3.0}})
+    whole = ("origin", "destination", "sex", "age")
+    emig = ds["emigration"].sum(("region", "sex", "age")).values
+    immig = ds["immigration"].sum(("region", "sex", "age")).values
+    net = ds["net_migration"].sum(("region", "sex", "age")).values
+    transit = ds["transit_stock"].sum(whole).values
+    died = ds["deaths_in_transit"].sum(whole).values
+    change = transit[1:] - transit[:-1]
+    assert np.all(np.abs(emig[:-1] - immig[:-1] - change - died[:-1]) <= 1e-9 * emig[:-1])
+    assert np.all(np.abs(net[:-1] + change + died[:-1]) <= 1e-9 * emig[:-1])
+    assert float(ds["transit_deaths"].sum()) == pytest.approx(died.sum(), rel=1e-12)
+    assert float(ds["transit_deaths"].sel(time=2030.0).sum()) > 0
 
 
 def test_add_to_refuses_a_model_whose_rate_ignores_the_drivers() -> None:

@@ -272,6 +272,76 @@ def test_migrants_keep_their_age(small_run) -> None:
     assert 20 < mean_age < 40  # Rogers-Castro: migrants are young adults
 
 
+# ------------------------------------------------------------------------------ transit
+@pytest.fixture(scope="module")
+def transit_run():
+    """Irregular journeys: 30 % of the arrivals of every region travel through transit, with a
+    risk of death of 5 % a journey (both large, so that the identities below are tested on
+    large transit flows)."""
+    model = migration_system.build(
+        SMALL,
+        start=1990.0,
+        stop=2000.0,
+        values={"irregular_share": 0.3, "transit_death_risk_2022": 0.05},
+    )
+    return engine.simulate(
+        model,
+        outputs=[
+            "emigration",
+            "immigration",
+            "net_migration",
+            "transit_stock",
+            "transit_entries",
+            "transit_arrivals",
+            "deaths_in_transit",
+            "migration_flow",
+            "return_migration",
+        ],
+    )
+
+
+def test_people_are_conserved_through_transit(transit_run) -> None:
+    """Every year: emigration = immigration + change in transit + deaths in transit (summed over
+    regions, sexes and ages, to 1e-9 of the year's emigration), and net migration summed over
+    regions is zero once the people on the routes are counted (to 1e-9 of gross flows)."""
+    ds = transit_run
+    emig = ds["emigration"].sum(("region", "sex", "age")).values
+    immig = ds["immigration"].sum(("region", "sex", "age")).values
+    transit = ds["transit_stock"].sum(("origin", "destination", "sex", "age")).values
+    died = ds["deaths_in_transit"].sum(("origin", "destination", "sex", "age")).values
+    assert transit[-1] > 0.01 * emig[-1] and died[-1] > 0  # the routes are used
+    change = transit[1:] - transit[:-1]  # Euler, dt = 1: the year's flows make the change
+    balance = emig[:-1] - immig[:-1] - change - died[:-1]
+    assert np.all(np.abs(balance) <= 1e-9 * emig[:-1])
+    net = ds["net_migration"].sum(("region", "sex", "age")).values
+    assert np.all(np.abs(net[:-1] + change + died[:-1]) <= 1e-9 * emig[:-1])
+    # deaths are the journey's risk: deaths / (deaths + arrivals) = 5 %
+    arrived = ds["transit_arrivals"].sum(("origin", "destination", "sex", "age")).values
+    assert np.allclose(died[1:] / (died[1:] + arrived[1:]), 0.05, rtol=1e-12)
+
+
+def test_migrants_age_only_in_transit(transit_run) -> None:
+    """By sex and age, what leaves and is not on an irregular route arrives unchanged (direct
+    moves and returns, to 1e-9); people in transit arrive older, by the time on the route
+    (at least the yearly step here, at most a few years)."""
+    ds = transit_run
+    ages = np.arange(101)
+    for year in (1995.0, 1999.0):
+        at = ds.sel(time=year)
+        entering = at["transit_entries"].sum(("origin", "destination")).values  # (sex, age)
+        arriving = at["transit_arrivals"].sum(("origin", "destination")).values
+        leaving = at["emigration"].sum("region").values - entering
+        coming = at["immigration"].sum("region").values - arriving
+        assert np.allclose(leaving, coming, rtol=1e-9, atol=1e-9 * leaving.sum())
+        mean_in = (ages * entering.sum(0)).sum() / entering.sum()
+        mean_out = (ages * arriving.sum(0)).sum() / arriving.sum()
+        assert 0.5 < mean_out - mean_in < 3.0
+        # sexes: the same share of women leave and arrive
+        assert entering[0].sum() / entering.sum() == pytest.approx(
+            arriving[0].sum() / arriving.sum(), rel=1e-3
+        )
+
+
 def test_start_must_be_a_stock_year() -> None:
     with pytest.raises(engine.SpecError, match="start=2022 is no year of the UN migrant stock"):
         migration_system.build(SMALL, start=2022.0)
