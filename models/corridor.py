@@ -8,8 +8,9 @@ without Mexico, Europe, Northern America), the largest other sources of immigran
 and Northern America (Southern, Western, Eastern, South-Eastern and Central Asia, the
 Caribbean, South America) and the rest of the world (Oceania). Each region's people are
 counted by sex and single year of age on WPP 2022's vital rates; migration is the sum of
-origin-destination flows (:mod:`models.migration_system`), so net migration sums to zero over
-the regions every year and nobody is created or lost. The flows' base rates are calibrated to
+origin-destination flows (:mod:`models.migration_system`); irregular journeys pass through a
+transit stock, so net migration summed over the regions is minus the change in transit and the
+deaths in transit every year, and nobody is created or lost. The flows' base rates are calibrated to
 the UN migrant stocks and WPP's net migration to 2021 and to WPP's medium variant after
 (:mod:`models.migration_calibration`); drivers act as cited factors around that baseline
 (:mod:`models.migration_drivers`: income and Clemens's emigration life cycle, bounded diaspora
@@ -131,6 +132,7 @@ OUTPUTS = (
     "irregular_arrivals",
     "legal_arrivals",
     "transit_deaths",
+    "unemployment_rate",
 )
 
 
@@ -318,12 +320,12 @@ def _outputs(m: engine.Model) -> None:
     """Outputs a forecaster reads beside the drivers' own."""
     m.aux(
         "legal_arrivals",
-        "sum(moves_across[origin, destination, sex, age], 'sex', 'age') - "
-        "irregular_arrivals[origin, destination]",
+        "is_other_region[origin, destination] * "
+        "sum(direct_moves[origin, destination, sex, age], 'sex', 'age')",
         dims=("origin", "destination"),
         units="person/year",
         doc="Arrivals across region borders through legal pathways (labour admissions "
-        "included): first moves less the irregular ones.",
+        "included): the moves across region borders that do not go through transit.",
     )
     m.aux(
         "emigration_rate",

@@ -350,7 +350,7 @@ def add_to(
     """
     for name, reads in (
         ("migration_rate", "hump_multiplier"),
-        ("irregular_rate", "smuggling_cost_index"),
+        ("irregular_rate", "irregular_factor"),
         ("transit_death_risk", "main_route_share"),
     ):
         var = model[name] if name in model else None
