@@ -76,6 +76,27 @@ def model_path(relative: str) -> Path:
     return CONFORMANCE / "test-models" / relative
 
 
+def child(module: str, *args: str) -> dict[str, Any]:
+    """Run ``python -m benchmarks.<module> *args`` in a fresh Python process (peak RSS and
+    compiles are per process) from the project's root, and return the JSON object its last
+    line of output prints (empty when it prints nothing)."""
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    result = subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{module}", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
+    lines = result.stdout.strip().splitlines()
+    return dict(json.loads(lines[-1])) if lines else {}
+
+
 def quiet() -> None:
     """PySD and xarray warn on every run of some models; the timings do not need to hear it."""
     warnings.filterwarnings("ignore")

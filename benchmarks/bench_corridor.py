@@ -23,15 +23,13 @@ cached after: ``corridor run`` in CI has cached them when the quick suite runs).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from . import entry, failed, measure
+from . import child, entry, failed, measure
 
 SEED = 0
 SWEEP_MEMBERS = 1_000
@@ -105,25 +103,8 @@ def _sweep_child(n: int, store: str) -> dict[str, Any]:
 
 def sweep(n: int) -> dict[str, Any]:
     """:func:`_sweep_child` in a fresh Python process (peak RSS is per process)."""
-    root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as folder:
-        env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "benchmarks.bench_corridor",
-                "--sweep",
-                str(n),
-                str(Path(folder) / "sweep.zarr"),
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=root,
-            check=True,
-        )
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+        return child("bench_corridor", "--sweep", str(n), str(Path(folder) / "sweep.zarr"))
 
 
 def sweep_entry(n: int = SWEEP_MEMBERS) -> dict[str, Any]:

@@ -26,8 +26,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +35,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from . import entry, failed, measure
+from . import child, entry, failed, measure
 
 STOCKS, N_STEPS, DT = 100, 800, 0.25
 SAVE_EVERY = 4  # yearly
@@ -303,25 +301,8 @@ def _overhead_child(n: int, store: str) -> dict[str, Any]:
 
 def overhead_entry(quick: bool) -> dict[str, Any]:
     n = 200 if quick else 1_000
-    root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as folder:
-        env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "benchmarks.bench_ensemble",
-                "--overhead",
-                str(n),
-                str(Path(folder) / "sweep.zarr"),
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=root,
-            check=True,
-        )
-    best = json.loads(result.stdout.strip().splitlines()[-1])
+        best = child("bench_ensemble", "--overhead", str(n), str(Path(folder) / "sweep.zarr"))
     return _aliases(
         entry(
             "ensemble/corridor_store_overhead",
@@ -341,27 +322,9 @@ def overhead_entry(quick: bool) -> dict[str, Any]:
 
 def peak(model_name: str, n: int) -> dict[str, Any]:
     """:func:`_peak_child` in a fresh Python process (peak RSS is per process)."""
-    root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as folder:
         store = str(Path(folder) / "sweep.zarr")
-        env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "benchmarks.bench_ensemble",
-                "--peak",
-                model_name,
-                str(n),
-                store,
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=root,
-            check=True,
-        )
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+        return child("bench_ensemble", "--peak", model_name, str(n), store)
 
 
 def corridor_entry() -> dict[str, Any]:

@@ -13,15 +13,13 @@ first compile alone takes a minute).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from . import entry, failed
+from . import child, entry, failed
 
 OUTPUTS = ["population", "emigration_rate", "new_displacements"]
 GOAL_MB = 500.0
@@ -61,21 +59,6 @@ def _export_child(kind: str, store: str, out: str) -> dict[str, Any]:
     }
 
 
-def _child(*args: str) -> dict[str, Any]:
-    root = Path(__file__).resolve().parents[1]
-    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_export", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=root,
-        check=True,
-    )
-    lines = result.stdout.strip().splitlines()
-    return dict(json.loads(lines[-1])) if lines else {}
-
-
 def run(quick: bool) -> list[dict[str, Any]]:
     if quick:
         return []
@@ -84,7 +67,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
         stores = {n: str(Path(folder) / f"baseline_{n}.zarr") for n in (20, 200)}
         try:
             for n, store in stores.items():
-                _child("--sweep", store, str(n))
+                child("bench_export", "--sweep", store, str(n))
         except Exception as error:
             return [failed("export/corridor_200", "corridor sweep for the exports", error)]
         for kind, suffix in (("quantiles", "xlsx"), ("members", "csv")):
@@ -96,7 +79,13 @@ def run(quick: bool) -> list[dict[str, Any]]:
             )
             try:
                 small, large = (
-                    _child("--export", kind, stores[n], str(Path(folder) / f"{kind}_{n}.{suffix}"))
+                    child(
+                        "bench_export",
+                        "--export",
+                        kind,
+                        stores[n],
+                        str(Path(folder) / f"{kind}_{n}.{suffix}"),
+                    )
                     for n in (20, 200)
                 )
             except Exception as error:
