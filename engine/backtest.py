@@ -329,6 +329,7 @@ def summarize_backtest(forecast: xr.Dataset, baseline: xr.Dataset | None = None)
     ours = score_backtest(forecast)
     summary = summarize_scores(ours)
     theirs = None if baseline is None else score_backtest(baseline)
+    naive = None if theirs is None else summarize_scores(theirs)
     out: dict[str, xr.DataArray] = {}
     for name in [str(v)[: -len("_ape")] for v in ours.data_vars if str(v).endswith("_ape")]:
         others = [d for d in ours[f"{name}_ape"].dims if d != "horizon"]
@@ -338,8 +339,7 @@ def summarize_backtest(forecast: xr.Dataset, baseline: xr.Dataset | None = None)
             out[f"{name}_{_band(band)}"] = summary[f"{name}_{_band(band)}"]
         out[f"{name}_crps"] = summary[f"{name}_crps"]
         out[f"{name}_cases"] = summary[f"{name}_cases"]
-        if theirs is not None:
-            naive = summarize_scores(theirs)
+        if theirs is not None and naive is not None:
             out[f"{name}_naive_mean_ape"] = naive[f"{name}_ape"]
             out[f"{name}_naive_median_ape"] = theirs[f"{name}_ape"].median(others, skipna=True)
             out[f"{name}_naive_crps"] = naive[f"{name}_crps"]
@@ -373,6 +373,11 @@ def write_backtest(ds: xr.Dataset, path: str | Path, *, overwrite: bool = False)
     if path.suffix.lower() == ".zarr":
         if path.exists() and not overwrite:
             raise EngineError(f"{path} exists; pass overwrite=True (--overwrite) to replace it.")
+        # zarr's mode "w" empties what is there: only a zarr store (or a new path) may be
+        # replaced, as for the engine's stores; any other file or folder is refused untouched.
+        from .store.zarr import check_writable
+
+        check_writable(path)
         ds.to_zarr(path, mode="w", consolidated=False)
         return path
     path = check_output_file(path, suffixes=(".nc", ".zarr"), overwrite=overwrite, what="backtest")

@@ -196,10 +196,18 @@ def test_summary_dataset_file_and_report_page(tmp_path):
     for name in ("b.nc", "b.zarr"):
         path = engine.write_backtest(ds, tmp_path / name)
         zarr = {"engine": "zarr", "consolidated": False} if name.endswith("zarr") else {}
-        back = xr.open_dataset(path, **zarr)
-        xr.testing.assert_allclose(back["summary_x_mean_ape"], ds["summary_x_mean_ape"])
+        with xr.open_dataset(path, **zarr) as back:
+            xr.testing.assert_allclose(back["summary_x_mean_ape"], ds["summary_x_mean_ape"])
         with pytest.raises(engine.EngineError, match="exists"):
             engine.write_backtest(ds, path)
+        assert engine.write_backtest(ds, path, overwrite=True) == path
+    # zarr's mode "w" would empty a folder: one that is not a zarr store is refused, kept
+    folder = tmp_path / "mine.zarr"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    with pytest.raises(engine.EngineError, match="not a zarr store"):
+        engine.write_backtest(ds, folder, overwrite=True)
+    assert (folder / "notes.txt").read_text() == "keep me"
     with pytest.raises(engine.EngineError, match="unknown format"):
         engine.write_backtest(ds, tmp_path / "b.csv")
     from engine.report import write_backtest_report
