@@ -387,11 +387,7 @@ def write_backtest_report(
         path, suffixes=(".html", ".htm"), overwrite=overwrite, what="backtest report"
     )
     summary = [str(v) for v in ds.data_vars if str(v).startswith("summary_")]
-    names = [
-        v[len("summary_") : -len("_mean_ape")]
-        for v in summary
-        if v.endswith("_mean_ape") and not v.endswith("_naive_mean_ape")
-    ]
+    names = backtest_names(ds)
     if not names:
         raise EngineError(
             "write_backtest_report: no summary_<name>_mean_ape in the Dataset; give "
@@ -427,6 +423,18 @@ def write_backtest_report(
     )
     path.write_text(page(heading, parts), encoding="utf-8")
     return path
+
+
+def backtest_names(ds: xr.Dataset) -> list[str]:
+    """The scored variables of a backtest Dataset (:func:`engine.backtest_dataset`): each
+    ``<name>`` with a ``summary_<name>_mean_ape`` (the naive baseline's columns are not names)."""
+    return [
+        str(v)[len("summary_") : -len("_mean_ape")]
+        for v in ds.data_vars
+        if str(v).startswith("summary_")
+        and str(v).endswith("_mean_ape")
+        and not str(v).endswith("_naive_mean_ape")
+    ]
 
 
 def _backtest_figure(ds: xr.Dataset, name: str) -> Any:

@@ -93,14 +93,9 @@ def _print_summary(ds: Any) -> None:
         ("coverage_95", "cover 95 %", 100.0),
         ("cases", "cases", 1.0),
     ]
-    names = [
-        str(v)[len("summary_") : -len("_mean_ape")]
-        for v in ds.data_vars
-        if str(v).startswith("summary_")
-        and str(v).endswith("_mean_ape")
-        and not str(v).endswith("_naive_mean_ape")
-    ]
-    for name in names:
+    from ..report import backtest_names
+
+    for name in backtest_names(ds):
         print(name)
         present = [(k, label, f) for k, label, f in columns if f"summary_{name}_{k}" in ds]
         print("horizon  " + "  ".join(f"{label:>13}" for _, label, _ in present))
