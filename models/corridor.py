@@ -96,6 +96,7 @@ __all__ = [
     "load_scenario",
     "read_scenario",
     "scenario_params",
+    "param_values",
     "scenario_attrs",
     "set_param",
     "REGIONS",
@@ -247,7 +248,11 @@ def scenario_params(scenario: str, **options: Any) -> dict[str, np.ndarray]:
     Pass them as ``simulate(baseline_model, params=...)`` to run a scenario on one compiled
     model (scenarios differ only in parameter values).
     """
-    model = build(scenario, **options)
+    return param_values(build(scenario, **options))
+
+
+def param_values(model: engine.Model) -> dict[str, np.ndarray]:
+    """Every parameter value of ``model``, by name (what a scenario's build sets)."""
     return {
         v.name: np.asarray(v.value)
         for v in model.variables.values()

@@ -93,7 +93,15 @@ import numpy as np
 import engine
 
 from . import climate, demography, hump, labour
-from .corridor import SCENARIO_DIR, SSPS, read_scenario, scenario_attrs, scenarios
+from .corridor import (
+    SCENARIO_DIR,
+    SSPS,
+    param_values,
+    read_scenario,
+    scenario_attrs,
+    scenarios,
+    set_param,
+)
 from .references import reference as reference  # WPP lines on fan charts
 
 __all__ = [
@@ -187,12 +195,7 @@ def scenario_params(scenario: str, **options: Any) -> dict[str, np.ndarray]:
     Pass them as ``simulate(baseline_model, params=...)`` to run a scenario on one compiled
     model (scenarios differ only in parameter values).
     """
-    model = build(scenario, **options)
-    return {
-        v.name: np.asarray(v.value)
-        for v in model.variables.values()
-        if v.kind == "param" and v.value is not None
-    }
+    return param_values(build(scenario, **options))
 
 
 def build(
@@ -412,11 +415,3 @@ def _migration(m: engine.Model, regions: list[str], h: Mapping[str, str]) -> Non
         units="person/year",
         doc="Immigrants (incl. returning emigrants).",
     )
-
-
-def set_param(model: engine.Model, name: str, value: Any) -> None:
-    """Set the default value of parameter ``name`` (a number, array or {element: value}).
-
-    Kept for callers of earlier versions: it is :meth:`engine.Model.set_value`.
-    """
-    model.set_value(name, value)
