@@ -14,8 +14,10 @@ import numpy as np
 
 from ..equations import Expr, Num, Ref, check_name, parse
 from ..errors import ParameterError, SpecError, suggest
+from .hashing import hash_parts
 from .lowering import _Lowering, _stateful_call
 from .parts import PRIOR_DISTRIBUTIONS, CohortShift, Dimension, Piece, Variable
+from .tracking import changed, token, tracked
 
 __all__ = ["Model", "sanitise", "iter_refs"]
 
@@ -423,71 +425,34 @@ class Model:
         parts = ", ".join(f"{n} {k}s" for k, n in counts.items())
         return f"<Model {self.name!r}: {parts}; dims {list(self.dims)}>"
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # engine.spec.tracking: a change of content makes the content hash again (private
+        # attributes are caches); dims, variables, controls and shifts are tracked copies
+        if not name.startswith("_"):
+            changed()
+            value = tracked(value)
+        object.__setattr__(self, name, value)
+
     def content_hash(self) -> str:
-        """A hash of everything that determines the model's numbers."""
-        h = hashlib.sha256()
-        h.update(
-            repr(
-                (
-                    self.name,
-                    self.time_unit,
-                    self.start,
-                    self.stop,
-                    self.dt,
-                    self.saveper,
-                    sorted(self.control.items()),
-                    self.dynamic_control,
-                )
-            ).encode()
-        )
-        for dim in self.dims.values():
-            h.update(
-                repr((dim.name, dim.elements, dim.parent, sorted(dim.mappings.items()))).encode()
-            )
-        for var in self.variables.values():
-            h.update(
-                repr(
-                    (
-                        var.name,
-                        var.kind,
-                        var.dims,
-                        self._pieces_text(var.pieces),
-                        self._pieces_text(var.init_pieces),
-                        var.inflows,
-                        var.outflows,
-                        self._pieces_text(var.rate),
-                        var.non_negative,
-                        var.bounds,
-                        var.extrapolate,
-                        var.hidden,
-                        sorted((k, repr(v)) for k, v in var.extra.items()),
-                    )
-                ).encode()
-            )
-            if var.value is not None:
-                h.update(np.ascontiguousarray(var.value, dtype=float).tobytes())
-            for xs, ys in var.tables or ():
-                h.update(xs.tobytes() + ys.tobytes())
-        h.update(repr(self.shifts).encode())
-        return h.hexdigest()
+        """A hash of everything that determines the model's numbers.
 
-    def _pieces_text(self, pieces: list[Piece] | None) -> str | None:
-        """The text of equation pieces for :meth:`content_hash`, each expression's kept.
-
-        Expressions are immutable, so an expression's ``repr`` (most of the hash's cost) is
-        made once and kept beside the expression itself (the kept reference means its ``id``
-        cannot be taken by another object); a changed equation is a new expression.
+        The text of the structure is made once per state of the model's parts (tracked:
+        :mod:`engine.spec.tracking`); parameter values and lookup tables, arrays that may be
+        written in place, are hashed on every call.
         """
-        if pieces is None:
-            return None
-        texts: dict[int, tuple[Any, str]] = self.__dict__.setdefault("_expr_texts", {})
-        parts = []
-        for piece in pieces:
-            kept = texts.get(id(piece.expr))
-            if kept is None or kept[0] is not piece.expr:
-                kept = texts[id(piece.expr)] = (piece.expr, repr(piece.expr))
-            parts.append(f"Piece({piece.subs!r}, {kept[1]}, {piece.exclude!r})")
-        return "[" + ", ".join(parts) + "]"
+        now = token()
+        kept = self.__dict__.get("_hash_parts")
+        if kept is None or kept[0] is not now:
+            kept = self.__dict__["_hash_parts"] = (now, hash_parts(self))
+        h = hashlib.sha256()
+        for part, as_float in kept[1]:
+            if as_float is None:
+                h.update(part)
+            elif as_float:
+                h.update(np.ascontiguousarray(part, dtype=float).tobytes())
+            else:
+                h.update(part.tobytes())
+        return h.hexdigest()
 
     # ------------------------------------------------------------------ internals
     def _check_new_name(self, name: str, what: str, dims: bool = False) -> None:

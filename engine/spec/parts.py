@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..equations import Expr
+from .tracking import TrackedDict, changed, tracked
 
 __all__ = [
     "Dimension",
@@ -37,6 +38,10 @@ PRIOR_DISTRIBUTIONS = {
 MAX_ORDER = 1000
 
 
+#: Variable fields holding lists or dicts, kept as tracked containers (engine.spec.tracking)
+_CONTAINERS = frozenset(("pieces", "init_pieces", "inflows", "outflows", "rate", "tables", "extra"))
+
+
 @dataclass(frozen=True)
 class Dimension:
     """A named, ordered set of elements (a Vensim subscript range).
@@ -50,6 +55,11 @@ class Dimension:
     elements: tuple[str, ...]
     parent: str | None = None
     mappings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # the mappings' changes are tracked (engine.spec.tracking); the rest is frozen
+        if not isinstance(self.mappings, TrackedDict):
+            object.__setattr__(self, "mappings", TrackedDict(self.mappings))
 
     def __len__(self) -> int:
         return len(self.elements)
@@ -68,6 +78,10 @@ class Piece:
     subs: tuple[str, ...]
     expr: Expr
     exclude: tuple[tuple[str, ...], ...] = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        changed()  # engine.spec.tracking: the model's content hash is made again
+        object.__setattr__(self, name, value)
 
 
 @dataclass
@@ -104,6 +118,12 @@ class Variable:
     def shape(self) -> tuple[int, ...]:
         return tuple(self.extra.get("_shape", ()))
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # engine.spec.tracking: any change makes the model's content hash again; lists and
+        # dicts are kept as tracked copies so that changing their items does too
+        changed()
+        object.__setattr__(self, name, tracked(value) if name in _CONTAINERS else value)
+
 
 @dataclass
 class CohortShift:
@@ -115,3 +135,7 @@ class CohortShift:
     along: str
     every: float
     entry: tuple[str, ...] = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        changed()  # engine.spec.tracking: the model's content hash is made again
+        object.__setattr__(self, name, value)
