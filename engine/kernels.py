@@ -643,7 +643,10 @@ def _allocate_available(request, kind, mid, width, extra, avail, k):
 def _save(row, y, a, p, runs, out):
     # Each run copies a contiguous block: (kind, source offset, column, length); kinds 0/1/2
     # read y/a/p, +3 marks a block allowed to be NaN (an explicit :NA:). Returns the first
-    # non-finite column of a checked block, or -1.
+    # non-finite column of a checked block, or -1. v * 0.0 is 0 for a finite v and NaN for
+    # NaN or an infinity, so the sum of them is non-zero exactly when the block holds a
+    # non-finite value (no overflow, unlike a sum of the values); the check is made while
+    # copying, with no view of ``out`` made per block (a view costs more than the copy).
     bad = -1
     for r in range(runs.shape[0]):
         kind = runs[r, 0]
@@ -651,19 +654,27 @@ def _save(row, y, a, p, runs, out):
         dst = runs[r, 2]
         n = runs[r, 3]
         k = kind % 3
+        nonfinite = 0.0
         if k == 0:
             for i in range(n):
-                out[row, dst + i] = y[src + i]
+                v = y[src + i]
+                out[row, dst + i] = v
+                nonfinite += v * 0.0
         elif k == 1:
             for i in range(n):
-                out[row, dst + i] = a[src + i]
+                v = a[src + i]
+                out[row, dst + i] = v
+                nonfinite += v * 0.0
         else:
             for i in range(n):
-                out[row, dst + i] = p[src + i]
-        if bad < 0 and kind < 3:
-            j = _first_nonfinite(out[row, dst : dst + n])
-            if j >= 0:
-                bad = dst + j
+                v = p[src + i]
+                out[row, dst + i] = v
+                nonfinite += v * 0.0
+        if bad < 0 and kind < 3 and nonfinite != 0.0:
+            for i in range(n):
+                if not np.isfinite(out[row, dst + i]):
+                    bad = dst + i
+                    break
     return bad
 
 

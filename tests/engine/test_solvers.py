@@ -162,3 +162,36 @@ def test_every_failure_status_becomes_an_integration_error(status):
     assert raised.value.member == 3 and raised.value.time == 0.5
     if status in (Status.NONFINITE_STATE, Status.NONFINITE_OUTPUT):
         assert raised.value.variable == "x"
+
+
+def _save_reference(row, y, a, p, runs, out):
+    """``kernels._save`` in numpy: copy each block, return the first non-finite column of a
+    checked block (kind < 3) or -1."""
+    bad = -1
+    for kind, src, dst, n in runs:
+        source = (y, a, p)[kind % 3]
+        out[row, dst : dst + n] = source[src : src + n]
+        if bad < 0 and kind < 3:
+            where = np.flatnonzero(~np.isfinite(out[row, dst : dst + n]))
+            if where.size:
+                bad = dst + int(where[0])
+    return bad
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_save_copies_blocks_and_finds_the_first_nonfinite_column_as_numpy(seed):
+    from engine.kernels import _save
+
+    rng = np.random.default_rng(seed)
+    y, a, p = (rng.normal(size=12) * 1e300 for _ in range(3))  # sums overflow, values do not
+    for values in (y, a, p):
+        values[rng.random(12) < 0.15] = rng.choice([np.nan, np.inf, -np.inf])
+    runs, column = [], 0
+    for _ in range(rng.integers(1, 6)):
+        n = int(rng.integers(1, 5))
+        runs.append((int(rng.integers(0, 6)), int(rng.integers(0, 12 - n)), column, n))
+        column += n
+    runs = np.array(runs, dtype=np.int64)
+    out, expected = np.zeros((3, column)), np.zeros((3, column))
+    assert _save(1, y, a, p, runs, out) == _save_reference(1, y, a, p, runs, expected)
+    np.testing.assert_array_equal(out, expected)
