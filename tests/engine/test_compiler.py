@@ -198,6 +198,14 @@ def test_large_model_code_changes_no_bit(monkeypatch):
     rates = large.source.split("def _euler_rates(")[1].split("@njit")[0]
     assert "_rates0(t, y, p, a, z, h, dydt)" in rates and "aux(" not in rates
     assert "_rates1(t, y, p, a, z, h, dydt)" in rates
+    # run_euler calls the chunks itself (a level of calls less for numba to compile again)
+    step = large.source.split("def run_euler(")[1].split("@njit")[0]
+    assert "_euler_rates(" not in step
+
+    def chunk_calls(text: str) -> list[str]:
+        return [line.strip() for line in text.splitlines() if line.strip().startswith("_rates")]
+
+    assert chunk_calls(step) == chunk_calls(rates) and len(chunk_calls(step)) > 1
     first = large.source.split("def _rates0(")[1].split("@njit")[0]
     assert "_u = min(y.shape[0] - NY, 0)" in first
     assert "in range(0, 7 + _u):" in large.source  # the outermost / larger loops
