@@ -36,8 +36,13 @@ _INLINE_LINES = 150
 _ELEMENT_LOOP = re.compile(r"^(\s*for (?!r\d)\w+ in range\()(\d+)(?:, (\d+))?\):$")
 # A large model's rate code is cut into functions of about this many lines, each compiled once
 # (numba's analyses of a function grow faster than its length: the corridor's Euler step,
-# 12.7 s of CPU to compile in one function, 11.5 s in four).
-_CHUNK_LINES = 150
+# 12.7 s of CPU to compile in one function, 11.5 s in four). Measured on the default corridor
+# (its whole compile, run_euler called the chunks itself): 150 lines 11.6 s of CPU, 300 12.4 s,
+# 80 11.2 s, 60 10.5 s, 40 10.5-10.9 s, 30 11.0 s, 15 11.6 s (each function costs a fixed
+# part, and its call is compiled again in run_euler).
+_CHUNK_LINES = 60
+# numba's keywords for functions called only from compiled code (see generate_source)
+_NO_WRAPPERS = "no_cpython_wrapper=True, no_cfunc_wrapper=True"
 # A nested element loop of at most this many iterations keeps its literal count: LLVM unrolls
 # it (a dimension of two sexes, say) into little code, and the run is faster for it.
 _SMALL_LOOP = 4
@@ -185,8 +190,10 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
             ]
         )
 
-    deco = '@njit(cache=True, error_model="numpy")'
-    inline = '@njit(cache=True, error_model="numpy", inline="always")'
+    # Only the solvers (engine.solvers) are called from Python: the functions they call need
+    # no CPython or C wrapper, whose compiling cost each function ~0.1 s.
+    deco = f'@njit(cache=True, error_model="numpy", {_NO_WRAPPERS})'
+    inline = f'@njit(cache=True, error_model="numpy", inline="always", {_NO_WRAPPERS})'
     if not large:
         # The rate functions inlined into the Euler loop: one function per step lets LLVM
         # keep values in registers and vectorise across what were call boundaries.
