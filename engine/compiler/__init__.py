@@ -11,10 +11,12 @@ flows) and ``z`` (discrete state such as fixed-delay pipelines):
 - ``_euler_rates`` / ``_euler_update``: the Euler step split in two, ``aux`` plus the rates of
   stocks given a net rate, then ``y += h * rate`` with the flows of flow-fed stocks summed in
   place (no ``dydt`` pass; the same operations, so the same bits as ``deriv``); in a large
-  model, ``_euler_rates`` holds the rate code itself rather than calling ``aux`` (numba would
-  optimise a callee's code again in its caller), and its loops over elements are counted at
-  run time so LLVM does not unroll nested loops into code that takes minutes to compile
-  (:mod:`.assembly`);
+  model, the rate code itself is cut into ``_rates<k>`` functions of ~60 lines (and the
+  output-only code into ``_out<k>``) that ``run_euler`` calls directly rather than through
+  ``aux``, ``_euler_rates`` or ``aux_out`` (numba optimises and compiles a callee's code again
+  in each caller), and its loops over elements are counted at run time so LLVM does not
+  unroll nested loops into code that takes minutes to compile (:mod:`.assembly`); functions
+  called only from compiled code have no CPython or C wrapper;
 - ``pre_step`` / ``post_step``: discrete updates (fixed delays, cohort shifts, clamping);
 - ``run_euler``, ``run_rk4``, ``run_rk45``: the solvers of :mod:`engine.solvers`, and
   ``run_members_<method>``: one ensemble chunk, numba ``prange`` over members.
