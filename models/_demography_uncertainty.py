@@ -142,7 +142,9 @@ def _past(p: Parts, what: str) -> np.ndarray:
         return np.array([past.migration_sd(x, p.jump_off, offsets) for x in p.locations])
     rows = []
     for x in p.locations:
-        sd, rho, kurt = past.migration_ar1(x, p.jump_off)
+        # the shock is the rule's error: its persistence, not the rate's about its mean
+        sd, _, kurt = past.migration_ar1(x, p.jump_off)
+        rho = past.migration_error_persistence(x, p.jump_off)
         rows.append([sd, rho, kurt, past.tail_dof(kurt, TAIL_DRAWS)])
     return np.nan_to_num(np.array(rows))
 

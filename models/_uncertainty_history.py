@@ -59,24 +59,34 @@ MAD_TO_SD = 1.4826
 Rule = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
+def _past_errors(
+    years: np.ndarray, observed: np.ndarray, project: Rule, jump_off: int, horizons: np.ndarray
+) -> np.ndarray:
+    """The errors of ``project(history, history_years, future)`` from every origin
+    FIRST_ORIGIN..jump_off - 1 at ``horizons`` (to MEASURED_HORIZON; NaN where the outcome
+    comes after the jump-off or the horizon is not measured), shape (origin, horizon)."""
+    origins = np.arange(FIRST_ORIGIN, jump_off)
+    out = np.full((origins.size, horizons.size), np.nan)
+    for i, origin in enumerate(origins):
+        known = years <= origin
+        reach = (origin + horizons <= jump_off) & (horizons <= MEASURED_HORIZON)
+        if not reach.any():
+            continue
+        path = project(observed[known], years[known], origin + horizons[reach])
+        out[i, reach] = path - observed[np.searchsorted(years, origin + horizons[reach])]
+    return out
+
+
 def _error_sd_by_horizon(
     years: np.ndarray, observed: np.ndarray, project: Rule, jump_off: int, horizons: np.ndarray
 ) -> np.ndarray:
-    """Robust sd of the errors of ``project(history, history_years, future)`` by horizon, over
-    origins FIRST_ORIGIN..jump_off - h, to MEASURED_HORIZON; a random walk's growth after."""
+    """Robust sd of the errors of ``project`` by horizon (:func:`_past_errors`), to
+    MEASURED_HORIZON; a random walk's growth after."""
+    errors = np.abs(_past_errors(years, observed, project, jump_off, horizons))
     robust = np.full(horizons.size, np.nan)
-    errors: list[list[float]] = [[] for _ in horizons]
-    for origin in range(FIRST_ORIGIN, jump_off):
-        known = years <= origin
-        reach = horizons[(origin + horizons <= jump_off) & (horizons <= MEASURED_HORIZON)]
-        if reach.size == 0:
-            continue
-        path = project(observed[known], years[known], origin + reach)
-        truth = observed[np.searchsorted(years, origin + reach)]
-        for h, error in zip(reach, path - truth, strict=True):
-            errors[int(np.flatnonzero(horizons == h)[0])].append(abs(float(error)))
-    for k, values in enumerate(errors):
-        if values:
+    for k in range(horizons.size):
+        values = errors[:, k][np.isfinite(errors[:, k])]
+        if values.size:
             robust[k] = MAD_TO_SD * np.median(values)
     out = np.zeros(horizons.size)
     measured = np.flatnonzero(np.isfinite(robust) & (horizons > 0))
@@ -151,3 +161,20 @@ def tail_dof(excess_kurtosis: float, most: int) -> float:
     if not np.isfinite(excess_kurtosis) or excess_kurtosis <= 6 / (most - 4):
         return float(most)
     return float(np.clip(round(4 + 6 / excess_kurtosis), 5, most))
+
+
+def migration_error_persistence(name: str, jump_off: int) -> float:
+    """Lag-one-year autocorrelation of the migration rule's past errors along the horizon,
+    pooled over origins: the quadrant (sign) correlation about zero, ``sin(pi (s - 1/2))`` with
+    ``s`` the share of successive errors of one sign, a normal pair's correlation (Blomqvist
+    1950), robust to the one-year spikes of refugee flows that dominate a product moment."""
+    years = np.arange(wpp.FIRST_YEAR, jump_off + 1)
+    horizons = np.arange(1, MEASURED_HORIZON + 1)
+    rate = _migration_rate(name, jump_off)
+    errors = _past_errors(years, rate, _migration_rule, jump_off, horizons)
+    now, then = errors[:, :-1].ravel(), errors[:, 1:].ravel()
+    both = np.isfinite(now) & np.isfinite(then) & (now != 0) & (then != 0)
+    if not both.any():
+        return 0.0
+    same = float(np.mean(np.sign(now[both]) == np.sign(then[both])))
+    return float(np.clip(np.sin(np.pi * (same - 0.5)), 0.0, 0.99))
