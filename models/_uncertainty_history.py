@@ -78,25 +78,43 @@ def _past_errors(
 
 
 def _error_sd_by_horizon(
-    years: np.ndarray, observed: np.ndarray, project: Rule, jump_off: int, horizons: np.ndarray
+    years: np.ndarray,
+    observed: np.ndarray,
+    project: Rule,
+    jump_off: int,
+    horizons: np.ndarray,
+    relative: bool = False,
 ) -> np.ndarray:
-    """Robust sd of the errors of ``project`` by horizon (:func:`_past_errors`), to
-    MEASURED_HORIZON; a random walk's growth after."""
-    errors = np.abs(_past_errors(years, observed, project, jump_off, horizons))
-    robust = np.full(horizons.size, np.nan)
-    for k in range(horizons.size):
-        values = errors[:, k][np.isfinite(errors[:, k])]
-        if values.size:
-            robust[k] = MAD_TO_SD * np.median(values)
+    """Robust sd of the errors of ``project`` (:func:`_past_errors`) at ``horizons``: its
+    level at one year over every origin, its growth with the horizon chain-linked (the ratio
+    of the robust sds at h + 1 and h over the origins that have both), to MEASURED_HORIZON;
+    a random walk's growth after. ``relative``: errors proportional to the level, each divided
+    by the value at its origin and the sd multiplied by the jump-off's."""
+    grid = np.arange(1, MEASURED_HORIZON + 1)
+    errors = np.abs(_past_errors(years, observed, project, jump_off, grid))
+    if relative:
+        origins = np.arange(FIRST_ORIGIN, jump_off)
+        errors = errors / observed[np.searchsorted(years, origins)][:, None] * observed[-1]
     out = np.zeros(horizons.size)
-    measured = np.flatnonzero(np.isfinite(robust) & (horizons > 0))
-    if measured.size == 0:
+    if not np.isfinite(errors[:, 0]).any():
         return out
-    out[measured] = robust[measured]
-    top = measured[-1]
-    beyond = np.arange(horizons.size) > top
-    out[beyond] = robust[top] * np.sqrt(horizons[beyond] / horizons[top])
-    return np.maximum.accumulate(out)  # type: ignore[no-any-return]
+    sd = np.full(grid.size, np.nan)
+    sd[0] = MAD_TO_SD * np.median(errors[np.isfinite(errors[:, 0]), 0])
+    for k in range(1, grid.size):
+        both = np.isfinite(errors[:, k - 1]) & np.isfinite(errors[:, k])
+        if not both.any():
+            break
+        before = np.median(errors[both, k - 1])
+        ratio = np.median(errors[both, k]) / before if before > 0 else 1.0
+        sd[k] = sd[k - 1] * ratio
+    top = np.flatnonzero(np.isfinite(sd))[-1]
+    sd[: top + 1] = np.maximum.accumulate(sd[: top + 1])  # a later year is never known better
+    for i, h in enumerate(horizons):
+        if 1 <= h <= grid[top]:
+            out[i] = sd[int(h) - 1]
+        elif h > grid[top]:
+            out[i] = sd[top] * np.sqrt(h / grid[top])
+    return out
 
 
 def _tfr_rule(history: np.ndarray, years: np.ndarray, future: np.ndarray) -> np.ndarray:
@@ -113,7 +131,7 @@ def tfr_sd(name: str, jump_off: int, horizons: np.ndarray) -> np.ndarray:
     """The sd of the TFR at ``horizons`` (years after ``jump_off``): the rule's past errors."""
     years = np.arange(wpp.FIRST_YEAR, jump_off + 1)
     tfr = wpp.annual(name, "tfr", wpp.FIRST_YEAR, jump_off)
-    return _error_sd_by_horizon(years, tfr, _tfr_rule, jump_off, np.asarray(horizons))
+    return _error_sd_by_horizon(years, tfr, _tfr_rule, jump_off, np.asarray(horizons), True)
 
 
 def e0_sd(name: str, jump_off: int, horizons: np.ndarray) -> np.ndarray:
