@@ -29,8 +29,9 @@ written by ``models/data/build_uncertainty.py`` from WPP 2022 (its docstring tel
   where migration matters.
 
 A **backtest** (``jump_off=J``) cannot know WPP 2022's intervals: its spreads are the past
-errors of its own projection rules and the AR(1) of its migration, from WPP's estimates up to J
-only (:mod:`models._uncertainty_history`), at knots ``J + BACKTEST_KNOT_OFFSETS``.
+errors of its own projection rules, from WPP's estimates up to J only
+(:mod:`models._uncertainty_history`), at knots ``J + BACKTEST_KNOT_OFFSETS``; its migration
+shock's persistence is that of the migration rule's past errors, its tails the AR(1)'s.
 
 Sources
 -------

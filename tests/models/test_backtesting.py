@@ -254,6 +254,7 @@ def test_backtest_spreads_use_nothing_after_the_jump_off(monkeypatch):
                 past.e0_sd(name, JUMP_OFF, horizons),
                 past.migration_sd(name, JUMP_OFF, horizons),
                 past.migration_ar1(name, JUMP_OFF),
+                [past.migration_error_persistence(name, JUMP_OFF)],
             ]
         )
 
@@ -265,3 +266,53 @@ def test_backtest_spreads_use_nothing_after_the_jump_off(monkeypatch):
     with monkeypatch.context() as patch:
         _perturb_after(patch, JUMP_OFF - 1)
         assert np.max(np.abs(spreads() - before)) > 0
+
+
+def test_spread_growth_is_chain_linked_over_common_origins():
+    """Errors of ``level(origin) * h`` with a turbulent era (origins before 1980, ten times the
+    level): a plain sd by horizon would mix eras (the long horizons only see 1965-80); the
+    chain-linked sd grows exactly as h from the one-year level over every origin."""
+    from models import _uncertainty_history as past
+
+    jump_off = 1995
+    years = np.arange(wpp.FIRST_YEAR, jump_off + 1)
+    observed = np.zeros(years.size)
+
+    def rule(history, history_years, future):
+        level = 10.0 if history_years[-1] < 1980 else 1.0
+        return level * (future - history_years[-1])
+
+    horizons = np.arange(0, 26)
+    sd = past._error_sd_by_horizon(years, observed, rule, jump_off, horizons)
+    one = past.MAD_TO_SD * np.median(np.where(np.arange(past.FIRST_ORIGIN, jump_off) < 1980, 10, 1))
+    measured = horizons[1 : past.MEASURED_HORIZON + 1]
+    np.testing.assert_allclose(sd[measured], one * measured, rtol=1e-12)
+    later = horizons[past.MEASURED_HORIZON + 1 :]
+    top = past.MEASURED_HORIZON
+    np.testing.assert_allclose(sd[later], one * top * np.sqrt(later / top), rtol=1e-12)
+    assert sd[0] == 0
+    plain = past.MAD_TO_SD * 10.0 * top  # every origin of horizon 15 is before 1980
+    assert sd[top] < 0.8 * plain
+
+
+def test_sign_correlation_recovers_an_ar1_and_ignores_spikes():
+    """Paths of a stationary AR(1) with rho 0.9: the quadrant correlation is within 0.03 of it;
+    a one-year spike of 1,000 sds in a tenth of the paths leaves it there, while the product
+    moment falls below 0.1."""
+    from models import _uncertainty_history as past
+
+    rng = np.random.default_rng(5)
+    rho, origins, steps = 0.9, 400, 15
+    paths = np.zeros((origins, steps))
+    paths[:, 0] = rng.standard_normal(origins)
+    for k in range(1, steps):
+        paths[:, k] = rho * paths[:, k - 1] + np.sqrt(1 - rho**2) * rng.standard_normal(origins)
+    assert abs(past.sign_correlation(paths) - rho) < 0.03
+    spiked = paths.copy()
+    spiked[::10, 7] = 1000.0
+    assert abs(past.sign_correlation(spiked) - rho) < 0.03
+    now, then = spiked[:, :-1].ravel(), spiked[:, 1:].ravel()
+    assert np.sum(now * then) / np.sqrt(np.sum(now**2) * np.sum(then**2)) < 0.1
+    partial = paths.copy()
+    partial[:, 5:] = np.nan
+    assert abs(past.sign_correlation(partial) - rho) < 0.05
