@@ -175,6 +175,21 @@ def _correlated(p: Parts, name: str, process: str, correlation: str, what: str) 
     return f"(sqrt({correlation}) * {name}_common + sqrt(1 - {correlation}) * {name}_own[{r}])"
 
 
+def tfr_phase_two(p: Parts) -> np.ndarray:
+    """1.0 for each location in phase II of the fertility transition at the start (its TFR to
+    the jump-off, or to the base year, by :func:`models.vital_rates.tfr_phase`), else 0.0."""
+    from . import vital_rates, wpp
+
+    last = p.jump_off if p.jump_off is not None else p.base_year
+    years = np.arange(wpp.FIRST_YEAR, last + 1)
+    return np.array(
+        [
+            float(vital_rates.tfr_phase(wpp.annual(x, "tfr", wpp.FIRST_YEAR, last), years) == 2)
+            for x in p.locations
+        ]
+    )
+
+
 def tfr_deviation(p: Parts) -> str:
     """Declare the TFR's stochastic deviation; return the term the TFR adds."""
     r = p.r
@@ -206,17 +221,34 @@ def tfr_deviation(p: Parts) -> str:
         prior=("uniform", *CORRELATION_RANGE),
         doc="Correlation of the locations' TFR deviations (Fosdick & Raftery 2014: 0.1-0.3).",
     )
-    mixed = _correlated(
+    p.param(
+        "tfr_phase_two",
+        tfr_phase_two(p),
+        (r,),
+        units="1",
+        bounds=(0, 1),
+        doc="1 where the location is in phase II of the fertility transition at the start "
+        "(bayesTFR's rule): its TFR deviation is a random walk, else phase III's AR(1).",
+    )
+    stationary = _correlated(
         p,
         "tfr_shock",
         "ar1(0, 1, tfr_persistence, standard_normal())",
         "tfr_region_correlation",
         "stationary AR(1) deviation of the TFR",
     )
+    walk = _correlated(
+        p,
+        "tfr_walk",
+        "random_walk(1)",
+        "tfr_region_correlation",
+        "random walk of the TFR (phase II)",
+    )
     p.aux(
         "tfr_deviation",
         f"sum(tfr_sd[{r}, uncertainty_knot] * uncertainty_knot_weight[uncertainty_knot], "
-        f"'uncertainty_knot') * {mixed}",
+        f"'uncertainty_knot') * (tfr_phase_two[{r}] * {walk} / sqrt(max(time - "
+        f"improvement_from, one_year) / one_year) + (1 - tfr_phase_two[{r}]) * {stationary})",
         (r,),
         units="1",
         doc="Deviation of the TFR from WPP's medium path (births per woman).",
