@@ -197,15 +197,15 @@ def acceptance():
 @pytest.mark.xfail(
     strict=True,
     reason="measured 2026-12-02 (fertility by the UN's transition phases, mortality's trend, "
-    "100 members with uncertainty=True, spreads chain-linked from the rules' past errors): the "
-    "median beats the naive constant-rates baseline in 57.5 % and 58.3 % of the cases at 10 "
-    "and 11 years, 60-62 % at 12-14, 58.9 % and 57.8 % at 15-16, 61.7-70 % at 17-25 (61.2 % of "
-    "the 1,110 cases of 10 years and more; the deterministic model 57.5-58.3 % at 10-11). The "
-    "losses at 10 years are the phase-II decline continued where fertility stalled or rose "
-    "(Eastern, Western, Northern and Southern Africa, Central and Western Asia, Bangladesh, "
-    "Central America: the model below the outcome and below naive) and Northern America and "
-    "the United States (the model above the outcome at all four jump-offs, naive closer); "
-    "issue 17 asks for 60 % at every horizon from 10 years.",
+    "100 members with uncertainty=True, spreads chain-linked from the rules' past errors, phase "
+    "II's TFR deviation a random walk): the median beats the naive constant-rates baseline in "
+    "58.3 % and 56.7 % of the cases at 10 and 11 years, 58-60 % at 12-18, 61.7-66.7 % at 19-25 "
+    "(60.0 % of the 1,110 cases of 10 years and more; the deterministic model 57.5-58.3 % at "
+    "10-11). The losses at 10 years are the phase-II decline continued where fertility stalled "
+    "or rose (Eastern, Western, Northern and Southern Africa, Central and Western Asia, "
+    "Bangladesh, Central America: the model below the outcome and below naive) and Northern "
+    "America and the United States (the model above the outcome at all four jump-offs, naive "
+    "closer); issue 17 asks for 60 % at every horizon from 10 years.",
 )
 def test_acceptance_median_beats_the_naive_baseline(acceptance):
     share = acceptance["total_population_better_than_naive"].sel(horizon=slice(10, None))
@@ -217,7 +217,8 @@ def test_acceptance_median_beats_the_naive_baseline_over_the_cases_of_10_years_a
     acceptance,
 ):
     """Issue 17's line read over all its cases (horizons 10-25 pooled, 1,110 cases): measured
-    61.2 % on 2026-12-02 (34 % with fertility held at the jump-off's). The strict xfail above
+    60.0 % on 2026-12-02 (666 cases; 34 % with fertility held at the jump-off's). The strict
+    xfail above
     reads it at every horizon."""
     later = {"horizon": slice(10, None)}
     share = acceptance["total_population_better_than_naive"].sel(later)
@@ -227,27 +228,31 @@ def test_acceptance_median_beats_the_naive_baseline_over_the_cases_of_10_years_a
 
 
 @pytest.mark.slow
+def test_acceptance_80_percent_bands_cover_70_to_90_percent(acceptance):
+    """Measured 2026-12-02 (100 members; spreads from the rules' past errors to each jump-off,
+    the TFR's relative to its level, their growth chain-linked over common origins, migration
+    shocks as persistent as the migration rule's errors, phase II's TFR deviation a random
+    walk): 72.5 % of the cases at 5 years, 73-84 % at 6-16, 86.7 % at 17-21 and 90.0 % at 22-25
+    (27 of the 30 cases of 1995; before, 93.3 %), 80.3 % over 5-25."""
+    cover80 = acceptance["total_population_coverage_80"].sel(horizon=slice(5, 25))
+    assert ((cover80 >= 0.7) & (cover80 <= 0.9)).all(), cover80.values
+
+
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="measured 2026-12-02 with uncertainty=True (100 members), spreads from the "
-    "projection rules' past errors to each jump-off, the TFR's relative to its level, their "
-    "growth with the horizon chain-linked over common origins, migration shocks as persistent as "
-    "the migration rule's errors: the 80 % band covers 73.3 % of the cases at 5 years, 74-83 % "
-    "at 6-15, 86.7-88.3 % at 16-21 and 93.3 % at 22-25 (28 of the 30 cases of 1995; 82.0 % over "
-    "5-25); the 95 % band 85.0 % at 5, 87.5-88.3 % at 6-8 and 91.7-93.3 % at 9-25 (91.1 % over "
-    "5-25). The core is calibrated to 15 years (median |error| / (80 % half-width / 1.2816) "
-    "0.70 at 5 years, 0.62 at 10, 0.61 at 15; a normal's 0.67) but the tails are heavier than a "
-    "normal's at 5-8 years (16 % of the cases beyond 1.96 at 5 years): migration's turns the "
-    "past did not show (Northern Europe 2000-05, Southern Europe 2000 and 2010, Western Asia "
-    "2005-10) and Middle Africa 1995-2000; before these changes 71.7 % / 86.7 % at 5 years and "
-    "93.3 % / 93.3 % at 23-25. Issue 17 asks for 70-90 % and at least 90 % at every horizon "
-    "from 5 to 25 years.",
+    reason="measured 2026-12-02 with the spreads of the 80 % test above: the 95 % band covers "
+    "85.0 % of the cases at 5 years, 87.5 % at 6, 88.3 % at 7-9, 90-91 % at 10-11 and 90-97 % "
+    "at 12-25 (90.7 % over 5-25). The core is calibrated (median |error| / (80 % half-width / "
+    "1.2816) 0.65 at 5 years, 0.63 at 10 and 15; a normal's 0.67) but the tails are heavier "
+    "than the bands' at 5-9 years (17 % of the cases beyond 1.96 at 5 years): migration's turns "
+    "the past did not show (Northern Europe 2000-05, Southern Europe 2000 and 2010, Western Asia "
+    "2005, the Caribbean 2010) and Middle Africa 1995-2000 (1994's refugees in the five-year "
+    "mean held); before these changes 86.7 % at 5 years. Issue 17 asks for at least 90 % at "
+    "every horizon from 5 to 25 years.",
 )
-def test_acceptance_bands_cover_the_outcomes(acceptance):
-    horizons = slice(5, 25)
-    cover80 = acceptance["total_population_coverage_80"].sel(horizon=horizons)
-    cover95 = acceptance["total_population_coverage_95"].sel(horizon=horizons)
-    assert ((cover80 >= 0.7) & (cover80 <= 0.9)).all(), cover80.values
+def test_acceptance_95_percent_bands_cover_at_least_90_percent(acceptance):
+    cover95 = acceptance["total_population_coverage_95"].sel(horizon=slice(5, 25))
     assert (cover95 >= 0.9).all(), cover95.values
 
 
