@@ -218,7 +218,7 @@ def tfr_deviation(p: Parts) -> str:
         TFR_PERSISTENCE,
         units="1",
         bounds=(0, 1),
-        doc="Lag-one-year autocorrelation of the TFR deviation (bayesTFR phase III, 0.9 per "
+        doc="Lag-one-year autocorrelation of the TFR deviation in phase III (bayesTFR, 0.9 per "
         "five years).",
     )
     p.param(
