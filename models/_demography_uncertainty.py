@@ -8,8 +8,15 @@ written by ``models/data/build_uncertainty.py`` from WPP 2022 (its docstring tel
 - **Fertility** (bayesTFR: Alkema et al. 2011; Raftery, Alkema & Gerland 2014): the TFR is WPP's
   medium path plus ``sd(t) z(t)``: ``sd(t)`` the location's spread of bayesTFR's projection as
   WPP 2022 publishes it (``tfr_sd``, linear between ``KNOTS``; an aggregate's from its
-  countries' with correlated errors), ``z`` a stationary standardised AR(1) with the phase-III
-  persistence 0.9 per five-year period (``TFR_PERSISTENCE``, 0.9 ** (1/5) a year). Locations'
+  countries' with correlated errors), ``z`` by the location's phase of the fertility
+  transition at the start (``tfr_phase_two``: :func:`models.vital_rates.tfr_phase`, bayesTFR's
+  rule, on its TFR to the base year or jump-off): in **phase III** a stationary standardised
+  AR(1) with the phase-III persistence 0.9 per five-year period (``TFR_PERSISTENCE``, 0.9 **
+  (1/5) a year); in **phase II** ``W(t) / sqrt(t - t0)``, ``W`` a random walk, as bayesTFR
+  projects the transition (a random walk with drift: its distortions add up along the path,
+  Alkema et al. 2011; Sevcikova, Alkema & Raftery 2011), so the deviation of 2100 keeps more of
+  that of 2050 (correlation sqrt(28 / 78) = 0.6 against 0.9 ** 10 = 0.35). The phase is the
+  start's for the whole path (a location that enters phase III later keeps its walk). Locations'
   deviations correlate (Fosdick & Raftery 2014): a common process and each location's own,
   ``sqrt(k) common + sqrt(1 - k) own``, correlation ``k = REGION_TFR_CORRELATION``.
 - **Mortality** (bayesLife: Raftery et al. 2013; Lee & Carter 1992): all log hazards shift by
@@ -29,8 +36,9 @@ written by ``models/data/build_uncertainty.py`` from WPP 2022 (its docstring tel
   where migration matters.
 
 A **backtest** (``jump_off=J``) cannot know WPP 2022's intervals: its spreads are the past
-errors of its own projection rules and the AR(1) of its migration, from WPP's estimates up to J
-only (:mod:`models._uncertainty_history`), at knots ``J + BACKTEST_KNOT_OFFSETS``.
+errors of its own projection rules, from WPP's estimates up to J only
+(:mod:`models._uncertainty_history`), at knots ``J + BACKTEST_KNOT_OFFSETS``; its migration
+shock's persistence is that of the migration rule's past errors, its tails the AR(1)'s.
 
 Sources
 -------
@@ -39,6 +47,9 @@ Sources
   Demography 48(3), 815-839.
 - Raftery, A. E., Alkema, L. & Gerland, P. (2014). Bayesian population projections for the
   United Nations. Statistical Science 29(1), 58-68.
+- Sevcikova, H., Alkema, L. & Raftery, A. E. (2011). bayesTFR: an R package for probabilistic
+  projections of the total fertility rate. Journal of Statistical Software 43(1), 1-29 ("a
+  random walk with drift is used to project the TFR during the fertility transition").
 - Fosdick, B. K. & Raftery, A. E. (2014). Regional probabilistic fertility forecasting by
   modeling between-country correlations. Demographic Research 30(35), 1011-1034.
 - Raftery, A. E., Chunn, J. L., Gerland, P. & Sevcikova, H. (2013). Bayesian probabilistic
@@ -74,12 +85,10 @@ TFR_SD_MOST = 3.0
 BACKTEST_KNOT_OFFSETS = (0, 1, 2, 5, 10, 15, 20, 25, 50)
 #: bayesTFR's phase-III AR(1) persistence, per five-year period (Raftery, Alkema & Gerland 2014;
 #: bayesTFR's constant phase-III parameters are mu = 2.1, rho = 0.8859, ``tfr.predict``'s
-#: defaults: 0.9 is that, rounded). Phase II's deviations persist more (a random walk around the
-#: double-logistic decline, Alkema et al. 2011): with 0.9 for every location, the 2100
-#: population intervals of Middle and Northern Africa, still in phase II, are 0.74-0.78 of
-#: WPP's; 0.97 per five years gives 0.85-1.11 there and leaves Europe's within 0.95-1.15
-#: (tests/models/test_demography_uncertainty.py). Not changed yet: a phase-dependent
-#: persistence needs the phase of each location's projected path.
+#: defaults: 0.9 is that, rounded), for the locations in phase III at the start; phase II's
+#: deviations are a random walk (``tfr_deviation``). With 0.9 for every location, the 2100
+#: population intervals of Middle and Northern Africa, still in phase II, were 0.74-0.78 of
+#: WPP's (tests/models/test_demography_uncertainty.py).
 TFR_PERSISTENCE_5Y = 0.9
 TFR_PERSISTENCE = TFR_PERSISTENCE_5Y**0.2
 #: Correlation of locations' TFR deviations: the build script's value between countries (Fosdick
@@ -142,7 +151,9 @@ def _past(p: Parts, what: str) -> np.ndarray:
         return np.array([past.migration_sd(x, p.jump_off, offsets) for x in p.locations])
     rows = []
     for x in p.locations:
-        sd, rho, kurt = past.migration_ar1(x, p.jump_off)
+        # the shock is the rule's error: its persistence, not the rate's about its mean
+        sd, _, kurt = past.migration_ar1(x, p.jump_off)
+        rho = past.migration_error_persistence(x, p.jump_off)
         rows.append([sd, rho, kurt, past.tail_dof(kurt, TAIL_DRAWS)])
     return np.nan_to_num(np.array(rows))
 
@@ -172,6 +183,21 @@ def _correlated(p: Parts, name: str, process: str, correlation: str, what: str) 
     return f"(sqrt({correlation}) * {name}_common + sqrt(1 - {correlation}) * {name}_own[{r}])"
 
 
+def tfr_phase_two(p: Parts) -> np.ndarray:
+    """1.0 for each location in phase II of the fertility transition at the start (its TFR to
+    the jump-off, or to the base year, by :func:`models.vital_rates.tfr_phase`), else 0.0."""
+    from . import vital_rates, wpp
+
+    last = p.jump_off if p.jump_off is not None else p.base_year
+    years = np.arange(wpp.FIRST_YEAR, last + 1)
+    return np.array(
+        [
+            float(vital_rates.tfr_phase(wpp.annual(x, "tfr", wpp.FIRST_YEAR, last), years) == 2)
+            for x in p.locations
+        ]
+    )
+
+
 def tfr_deviation(p: Parts) -> str:
     """Declare the TFR's stochastic deviation; return the term the TFR adds."""
     r = p.r
@@ -192,7 +218,7 @@ def tfr_deviation(p: Parts) -> str:
         TFR_PERSISTENCE,
         units="1",
         bounds=(0, 1),
-        doc="Lag-one-year autocorrelation of the TFR deviation (bayesTFR phase III, 0.9 per "
+        doc="Lag-one-year autocorrelation of the TFR deviation in phase III (bayesTFR, 0.9 per "
         "five years).",
     )
     p.param(
@@ -203,17 +229,34 @@ def tfr_deviation(p: Parts) -> str:
         prior=("uniform", *CORRELATION_RANGE),
         doc="Correlation of the locations' TFR deviations (Fosdick & Raftery 2014: 0.1-0.3).",
     )
-    mixed = _correlated(
+    p.param(
+        "tfr_phase_two",
+        tfr_phase_two(p),
+        (r,),
+        units="1",
+        bounds=(0, 1),
+        doc="1 where the location is in phase II of the fertility transition at the start "
+        "(bayesTFR's rule): its TFR deviation is a random walk, else phase III's AR(1).",
+    )
+    stationary = _correlated(
         p,
         "tfr_shock",
         "ar1(0, 1, tfr_persistence, standard_normal())",
         "tfr_region_correlation",
         "stationary AR(1) deviation of the TFR",
     )
+    walk = _correlated(
+        p,
+        "tfr_walk",
+        "random_walk(1)",
+        "tfr_region_correlation",
+        "random walk of the TFR (phase II)",
+    )
     p.aux(
         "tfr_deviation",
         f"sum(tfr_sd[{r}, uncertainty_knot] * uncertainty_knot_weight[uncertainty_knot], "
-        f"'uncertainty_knot') * {mixed}",
+        f"'uncertainty_knot') * (tfr_phase_two[{r}] * {walk} / sqrt(max(time - "
+        f"improvement_from, one_year) / one_year) + (1 - tfr_phase_two[{r}]) * {stationary})",
         (r,),
         units="1",
         doc="Deviation of the TFR from WPP's medium path (births per woman).",

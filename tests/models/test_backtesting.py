@@ -197,10 +197,15 @@ def acceptance():
 @pytest.mark.xfail(
     strict=True,
     reason="measured 2026-12-02 (fertility by the UN's transition phases, mortality's trend, "
-    "100 members with uncertainty=True): the median beats the naive constant-rates baseline "
-    "in 55 % of the cases at 10 and 11 years, 59-60 % at 12-16, 65-70 % at 17-25 (61.4 % of "
-    "the 1,110 cases of 10 years and more; 34 % with fertility held); issue 17 asks for 60 % "
-    "at every horizon from 10 years.",
+    "100 members with uncertainty=True, spreads chain-linked from the rules' past errors, phase "
+    "II's TFR deviation a random walk): the median beats the naive constant-rates baseline in "
+    "58.3 % and 56.7 % of the cases at 10 and 11 years, 58-60 % at 12-18, 61.7-66.7 % at 19-25 "
+    "(60.0 % of the 1,110 cases of 10 years and more; the deterministic model 57.5-58.3 % at "
+    "10-11). The losses at 10 years are the phase-II decline continued where fertility stalled "
+    "or rose (Eastern, Western, Northern and Southern Africa, Central and Western Asia, "
+    "Bangladesh, Central America: the model below the outcome and below naive) and Northern "
+    "America and the United States (the model above the outcome at all four jump-offs, naive "
+    "closer); issue 17 asks for 60 % at every horizon from 10 years.",
 )
 def test_acceptance_median_beats_the_naive_baseline(acceptance):
     share = acceptance["total_population_better_than_naive"].sel(horizon=slice(10, None))
@@ -212,7 +217,8 @@ def test_acceptance_median_beats_the_naive_baseline_over_the_cases_of_10_years_a
     acceptance,
 ):
     """Issue 17's line read over all its cases (horizons 10-25 pooled, 1,110 cases): measured
-    61.4 % on 2026-12-02 (34 % with fertility held at the jump-off's). The strict xfail above
+    60.0 % on 2026-12-02 (666 cases; 34 % with fertility held at the jump-off's). The strict
+    xfail above
     reads it at every horizon."""
     later = {"horizon": slice(10, None)}
     share = acceptance["total_population_better_than_naive"].sel(later)
@@ -222,20 +228,31 @@ def test_acceptance_median_beats_the_naive_baseline_over_the_cases_of_10_years_a
 
 
 @pytest.mark.slow
+def test_acceptance_80_percent_bands_cover_70_to_90_percent(acceptance):
+    """Measured 2026-12-02 (100 members; spreads from the rules' past errors to each jump-off,
+    the TFR's relative to its level, their growth chain-linked over common origins, migration
+    shocks as persistent as the migration rule's errors, phase II's TFR deviation a random
+    walk): 72.5 % of the cases at 5 years, 73-84 % at 6-16, 86.7 % at 17-21 and 90.0 % at 22-25
+    (27 of the 30 cases of 1995; before, 93.3 %), 80.3 % over 5-25."""
+    cover80 = acceptance["total_population_coverage_80"].sel(horizon=slice(5, 25))
+    assert ((cover80 >= 0.7) & (cover80 <= 0.9)).all(), cover80.values
+
+
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="measured 2026-12-02 with uncertainty=True and spreads from the projection rules' "
-    "past errors to each jump-off (100 members): the 80 % band covers 71.7 % of the cases at 5 "
-    "years, 77-80 % at 6-11, 81-86 % at 12-21, 90 % at 22 and 93.3 % at 23-25 (28 of the 30 "
-    "cases of 1995; 81.6 % over 5-25); the 95 % band 86.7 % at 5, 88.3 % at 6 and 90-94 % at "
-    "7-25 (91.7 % over 5-25); issue 17 asks for 70-90 % and at least 90 % at every horizon "
-    "from 5 to 25 years.",
+    reason="measured 2026-12-02 with the spreads of the 80 % test above: the 95 % band covers "
+    "85.0 % of the cases at 5 years, 87.5 % at 6, 88.3 % at 7-9, 90-91 % at 10-11 and 90-97 % "
+    "at 12-25 (90.7 % over 5-25). The core is calibrated (median |error| / (80 % half-width / "
+    "1.2816) 0.65 at 5 years, 0.63 at 10 and 15; a normal's 0.67) but the tails are heavier "
+    "than the bands' at 5-9 years (17 % of the cases beyond 1.96 at 5 years): migration's turns "
+    "the past did not show (Northern Europe 2000-05, Southern Europe 2000 and 2010, Western Asia "
+    "2005, the Caribbean 2010) and Middle Africa 1995-2000 (1994's refugees in the five-year "
+    "mean held); before these changes 86.7 % at 5 years. Issue 17 asks for at least 90 % at "
+    "every horizon from 5 to 25 years.",
 )
-def test_acceptance_bands_cover_the_outcomes(acceptance):
-    horizons = slice(5, 25)
-    cover80 = acceptance["total_population_coverage_80"].sel(horizon=horizons)
-    cover95 = acceptance["total_population_coverage_95"].sel(horizon=horizons)
-    assert ((cover80 >= 0.7) & (cover80 <= 0.9)).all(), cover80.values
+def test_acceptance_95_percent_bands_cover_at_least_90_percent(acceptance):
+    cover95 = acceptance["total_population_coverage_95"].sel(horizon=slice(5, 25))
     assert (cover95 >= 0.9).all(), cover95.values
 
 
@@ -254,6 +271,7 @@ def test_backtest_spreads_use_nothing_after_the_jump_off(monkeypatch):
                 past.e0_sd(name, JUMP_OFF, horizons),
                 past.migration_sd(name, JUMP_OFF, horizons),
                 past.migration_ar1(name, JUMP_OFF),
+                [past.migration_error_persistence(name, JUMP_OFF)],
             ]
         )
 
@@ -265,3 +283,53 @@ def test_backtest_spreads_use_nothing_after_the_jump_off(monkeypatch):
     with monkeypatch.context() as patch:
         _perturb_after(patch, JUMP_OFF - 1)
         assert np.max(np.abs(spreads() - before)) > 0
+
+
+def test_spread_growth_is_chain_linked_over_common_origins():
+    """Errors of ``level(origin) * h`` with a turbulent era (origins before 1980, ten times the
+    level): a plain sd by horizon would mix eras (the long horizons only see 1965-80); the
+    chain-linked sd grows exactly as h from the one-year level over every origin."""
+    from models import _uncertainty_history as past
+
+    jump_off = 1995
+    years = np.arange(wpp.FIRST_YEAR, jump_off + 1)
+    observed = np.zeros(years.size)
+
+    def rule(history, history_years, future):
+        level = 10.0 if history_years[-1] < 1980 else 1.0
+        return level * (future - history_years[-1])
+
+    horizons = np.arange(0, 26)
+    sd = past._error_sd_by_horizon(years, observed, rule, jump_off, horizons)
+    one = past.MAD_TO_SD * np.median(np.where(np.arange(past.FIRST_ORIGIN, jump_off) < 1980, 10, 1))
+    measured = horizons[1 : past.MEASURED_HORIZON + 1]
+    np.testing.assert_allclose(sd[measured], one * measured, rtol=1e-12)
+    later = horizons[past.MEASURED_HORIZON + 1 :]
+    top = past.MEASURED_HORIZON
+    np.testing.assert_allclose(sd[later], one * top * np.sqrt(later / top), rtol=1e-12)
+    assert sd[0] == 0
+    plain = past.MAD_TO_SD * 10.0 * top  # every origin of horizon 15 is before 1980
+    assert sd[top] < 0.8 * plain
+
+
+def test_sign_correlation_recovers_an_ar1_and_ignores_spikes():
+    """Paths of a stationary AR(1) with rho 0.9: the quadrant correlation is within 0.03 of it;
+    a one-year spike of 1,000 sds in a tenth of the paths leaves it there, while the product
+    moment falls below 0.1."""
+    from models import _uncertainty_history as past
+
+    rng = np.random.default_rng(5)
+    rho, origins, steps = 0.9, 400, 15
+    paths = np.zeros((origins, steps))
+    paths[:, 0] = rng.standard_normal(origins)
+    for k in range(1, steps):
+        paths[:, k] = rho * paths[:, k - 1] + np.sqrt(1 - rho**2) * rng.standard_normal(origins)
+    assert abs(past.sign_correlation(paths) - rho) < 0.03
+    spiked = paths.copy()
+    spiked[::10, 7] = 1000.0
+    assert abs(past.sign_correlation(spiked) - rho) < 0.03
+    now, then = spiked[:, :-1].ravel(), spiked[:, 1:].ravel()
+    assert np.sum(now * then) / np.sqrt(np.sum(now**2) * np.sum(then**2)) < 0.1
+    partial = paths.copy()
+    partial[:, 5:] = np.nan
+    assert abs(past.sign_correlation(partial) - rho) < 0.05

@@ -122,26 +122,26 @@ def _misses(df: pd.DataFrame, columns: list[str], low: float, high: float) -> st
 
 # Measured with 200 members, seed 2022 (the runs are bit-identical, so these stay):
 NARROW_WITHOUT_MIGRATION = (
-    "Middle Africa 2100: 0.77 (80 %), 0.74 (95 %); Northern Africa 2100: 0.78 (80 %): "
-    "narrower than WPP's (their TFR 80 % intervals are 0.83 and 0.75 of WPP's in 2100). "
-    "Cause (measured 2026-12-02, 200 members, Middle, Northern and Western Africa and Europe, "
-    "migration shocks off): the TFR deviation's persistence, phase III's 0.9 per five years "
-    "for regions still in phase II, where bayesTFR's trajectories keep each country's uncertain "
-    "double-logistic parameters along the whole path and add random-walk errors (Alkema et al. "
-    "2011), deviations that persist; with 0.97 per five years the 2100 widths "
-    "are Middle Africa 0.99/0.85, Northern Africa 1.11/0.99, Western Africa 1.03/0.92 "
-    "(0.88/0.70, 0.85/0.89, 0.82/0.76 with 0.9) and Europe's stay 1.07/1.13 (1.05/0.95)"
+    "Middle Africa 2100: 0.71 of WPP's 95 % interval (0.84 of its 80 %), with its TFR 80 % "
+    "interval 0.79 and its e0 80 % interval 0.79 of WPP's (an aggregate's spreads, see "
+    "TFR_NARROW and E0_NARROW). Measured 2026-12-02 after phase II's TFR deviation became a "
+    "random walk (bayesTFR's phase II: Sevcikova, Alkema & Raftery 2011) instead of phase III's "
+    "AR(1) of 0.9 per five years for every location: Northern Africa 2100 went from 0.78 to "
+    "0.98 (80 %) and 0.89 (95 %), Middle Africa's 80 % from 0.77 to 0.84, its 95 % from 0.74 "
+    "to 0.71 (within the 200 members' noise); every other subregion is within 0.8-1.5"
 )
 WIDE_WITH_MIGRATION = (
     "migration shocks widen where migration matters, as WPP's intervals have none: in 2050 "
-    "Micronesia 4.1, Southern Europe 2.5, Central Asia 2.0, Australia/New Zealand 1.8, "
-    "Polynesia 1.6, Melanesia 1.5, Caribbean 1.4-1.6, Central America 1.4-1.6 (80 %-95 %); "
-    "among the default regions Central America 1.5-1.7 and Sub-Saharan Africa 1.5 in 2050"
+    "Micronesia 4.2, Southern Europe 2.9-3.0, Central Asia 1.8-1.9, Australia/New Zealand 1.7, "
+    "Polynesia 1.7-1.9, Northern Europe 1.5 (80 %-95 %); in 2100 Micronesia 3.0-3.4, Southern "
+    "Europe 1.8-1.9, Central Asia 1.5-1.6, Melanesia 1.5 (95 %); and Middle "
+    "Africa's 95 % in 2100 is 0.71 with them as without them (NARROW_WITHOUT_MIGRATION)"
 )
 TFR_NARROW = (
-    "TFR 80 % in 2100: Northern Africa 0.75, Western Asia 0.76, Central Asia 0.78, Caribbean "
-    "0.79; Central America 2050 0.79 (aggregates whose WPP spread exceeds our correlated "
-    "aggregation of their countries')"
+    "TFR 80 % in 2100: Northern Africa 0.73, Central Asia 0.76, Eastern Africa 0.76, Polynesia "
+    "0.77, Southern Asia 0.77, Middle Africa 0.79, Caribbean 0.80; Northern Africa 0.70 among "
+    "the default regions (aggregates whose WPP spread exceeds our correlated aggregation of "
+    "their countries')"
 )
 E0_NARROW = (
     "e0 80 %: Caribbean 0.80 (2050) and 0.69 (2100), Middle Africa 0.79 (2100); Northern "
@@ -166,10 +166,28 @@ def test_population_intervals_without_migration_shocks_are_08_to_15_times_wpps(w
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=WIDE_WITH_MIGRATION)
-@pytest.mark.parametrize("which", ["subregions", "default"])
-def test_population_intervals_with_every_component_are_08_to_15_times_wpps(which):
-    misses = _misses(ensemble_ratios(which, True), ["pop80", "pop95"], 0.8, 1.5)
+def test_subregions_intervals_with_every_component_are_08_to_15_times_wpps():
+    misses = _misses(ensemble_ratios("subregions", True), ["pop80", "pop95"], 0.8, 1.5)
     assert not misses, misses
+
+
+@pytest.mark.slow
+def test_default_intervals_with_every_component_exceed_wpps_only_by_migration():
+    """Point 3 allows ours to be wider than WPP's where migration matters (WPP's intervals
+    hold migration at its medium path), and asks to say so. For the default regions, whose
+    widths without migration shocks are all within 0.8-1.5 of WPP's (the test above): with
+    every component none is below 0.8, and each above 1.5 is wider than the same interval
+    without migration shocks, the excess being migration's. Measured 2026-12-02 (200 members):
+    Central America 2050 1.56 (80 %) and 1.58 (95 %), Europe 2050 1.49 and 1.59, against
+    0.8-1.5 without migration shocks."""
+    columns = ["pop80", "pop95"]
+    without = ensemble_ratios("default", False)
+    with_ = ensemble_ratios("default", True)
+    assert not _misses(without, columns, 0.8, 1.5), _misses(without, columns, 0.8, 1.5)
+    assert (with_[columns] >= 0.8).all().all(), _misses(with_, columns, 0.8, np.inf)
+    for column in columns:
+        wide = with_[column] > 1.5
+        assert (with_.loc[wide, column] > without.loc[wide, column]).all(), column
 
 
 @pytest.mark.slow
@@ -226,3 +244,27 @@ def test_migration_shocks_scale_is_a_student_t_mixture_of_unit_variance():
         # (nu - 2) / x**2 is a chi-square with nu degrees of freedom
         assert stats.kstest((nu - 2) / x**2, stats.chi2(nu).cdf).pvalue > 1e-3
     assert dof["Micronesia"] < dof["Western Europe"]  # crises: heavier tails
+
+
+@pytest.mark.slow
+def test_tfr_deviation_is_a_random_walk_in_phase_two_and_an_ar1_in_phase_three():
+    """Middle Africa (phase II at the start) deviates by a random walk from 0, Europe (phase
+    III) by the stationary AR(1): the correlation of 2025's and 2060's deviations is about
+    sqrt(3 / 38) = 0.28 for the walk and 0.9 ** 7 = 0.48 for the AR(1)."""
+    m = demography.build(["Middle Africa", "Europe"], stop=2060, uncertainty=True)
+    phase = dict(zip(m.dims["region"].elements, m.variables["tfr_phase_two"].value, strict=True))
+    assert phase == {"Middle Africa": 1.0, "Europe": 0.0}
+    tree = engine.run_ensemble(
+        m, n=400, seed=7, outputs=["tfr_deviation"], horizons={"all": (0, None, 1)}, progress=False
+    )
+    dev = tree["all"].to_dataset()["tfr_deviation"]
+    start = dev.isel(time=0)
+    assert np.all(start.sel(region="Middle Africa").values == 0.0)
+    assert np.all(start.sel(region="Europe").values != 0.0)
+
+    def corr(region: str) -> float:
+        a, b = (dev.sel(region=region, time=float(y)).values for y in (2025, 2060))
+        return float(np.corrcoef(a, b)[0, 1])
+
+    assert abs(corr("Middle Africa") - np.sqrt(3 / 38)) < 0.12
+    assert abs(corr("Europe") - 0.9**7) < 0.12
