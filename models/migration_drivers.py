@@ -203,6 +203,14 @@ TRANSIT_DEATH_RISK = (
     "main_route_share[destination] * transit_death_risk_main + (1 - "
     "main_route_share[destination]) * transit_death_risk_diverted"
 )
+#: The irregular rate at the start, from which the transit stock starts at its steady state:
+#: ``IRREGULAR_RATE`` without the hump and network factors, which are exactly 1 there (incomes
+#: on their baseline path before 2022, no migrants added by the drivers yet) and read the
+#: population, which counts the people in transit (an initialisation loop).
+INITIAL_IRREGULAR_RATE = (
+    "irregular_share[destination] * base_migration_rate[origin, destination] * "
+    "rate_multiplier[origin, destination] * irregular_factor[destination]"
+)
 #: The climate pathway of the baseline (SSP2-4.5, :data:`models.climate.SCENARIOS`).
 CLIMATE_SCENARIO = "middle"
 
@@ -327,6 +335,7 @@ def build(
         migration_rate=MIGRATION_RATE,
         irregular_rate=IRREGULAR_RATE,
         transit_death_risk=TRANSIT_DEATH_RISK,
+        initial_irregular_rate=INITIAL_IRREGULAR_RATE,
     )
     add_to(m, regions, climate_scenario=climate_scenario)
     for name, value in values.items():
