@@ -16,13 +16,15 @@ out): migration is no longer an input but the sum of flows between regions.
   (``irregular_share[destination]`` of it here, 0 by default: moves are instantaneous, as the
   calibration assumes; :mod:`models.migration_drivers` sets the cited shares and lets
   enforcement change them) leaves the origin into ``transit_stock[origin, destination, sex,
-  age]``, people on the route and in no region's population, who age there (a cohort shift)
-  and leave it by arriving (``transit_arrivals``) or dying (``deaths_in_transit``, a
-  probability ``transit_death_risk`` per journey) after ``transit_time`` on average (UNODC
-  2018: journeys of weeks to months; some migrants are stranded for years). The exits are the
-  share of the stock leaving within a step, so the stock never goes negative at any step; at
-  dt = 1 a journey lasts at least the step, and a migrant arrives a year older. The rest,
-  ``direct_moves``, arrive in the step they leave.
+  age]``, people on the route, who age there (a cohort shift) and leave it by arriving
+  (``transit_arrivals``) or dying (``deaths_in_transit``, a probability ``transit_death_risk``
+  per journey) after ``transit_time`` on average (UNODC 2018: journeys of weeks to months; some
+  migrants are stranded for years). The exits are the share of the stock leaving within a
+  step, so the stock never goes negative at any step; at dt = 1 a journey lasts at least the
+  step, and a migrant arrives a year older. The rest, ``direct_moves``, arrive in the step they
+  leave. The stock starts at its steady state under the start's rates (an initial equation:
+  the start's departures into transit times their mean stay, ``1 / transit_exit_rate``), so the
+  first years' arrivals are the routes' usual ones, not those of routes that start empty.
 - ``migrant_stock[origin, destination, sex, age]``: people born in the origin living in the
   destination (the diaspora; UN DESA's definition of the migrant stock), a stock of the model
   that ages with the population, dies at the destination's death rates (``migrant_deaths``) and
@@ -37,13 +39,28 @@ out): migration is no longer an input but the sum of flows between regions.
   not beside it. The diagonal (moves between countries of one region) is a stock
   too, but moves no one between regions.
 - ``emigration``/``immigration`` (region, sex, age) are the sums of the flows across region
-  borders, first moves (departures; arrivals, direct or from transit) and returns;
-  ``net_migration = immigration - emigration``.
+  borders, first moves and returns, as people move: departures (into transit too) and arrivals
+  (direct or from transit).
+
+Accounting of people in transit: they are residents of their origin until they arrive, as WPP
+counts a migrant as an emigrant when he or she takes up residence elsewhere (UN DESA 1998,
+Recommendations on Statistics of International Migration, Rev. 1: a change of the country of
+usual residence). So ``population`` is the people present in a region; ``total_population``
+adds its emigrants on irregular routes (``emigrants_in_transit``); ``deaths`` includes their
+deaths on the routes (``emigrant_deaths_in_transit``); ``emigration_on_arrival`` is its
+emigrants arriving elsewhere and the migrants it hosts going home, and ``net_migration =
+immigration - emigration_on_arrival``. A region's ``total_population`` changes by ``births -
+deaths + net_migration``; its people present by ``births - (deaths - emigrant_deaths_in_transit)
++ immigration - emigration``; the start's ``total_population`` is WPP's (those then in
+transit are taken from the people present). Rates are per resident (``total_population``).
 
 Closure: every move leaves one region's population and enters another's or the transit
-stock, so people are conserved: summed over regions, emigration = immigration + change in
-transit + deaths in transit every step, and net migration summed over regions is minus the
-last two (zero without irregular journeys), to 1e-9 (tests).
+stock, so people are conserved. Every step, to 1e-9 of the gross flows (tests; the default
+model every year 1990-2100 under every scenario): summed over regions net migration is zero,
+and emigration (departures) = immigration (arrivals) + change in transit + deaths in transit -
+for each region's own emigrants too (``emigration = emigration_on_arrival`` + the change of
+``emigrants_in_transit`` + ``emigrant_deaths_in_transit``); the world's population (the
+regions' total populations) changes by births - deaths.
 
 Rates: ``migration_rate = base_migration_rate * rate_multiplier``. The base rates are
 ``pair_rate_path[origin, destination, calendar_year]``: moves a year per resident of the origin,
@@ -76,6 +93,9 @@ Sources
   to months, and some migrants stay years in transit countries (``transit_time`` 0.5 years,
   prior 0.25-1). IOM Missing Migrants Project: deaths per irregular journey
   (``transit_death_risk_2022`` 0.0067, the mix of :mod:`models.migration_drivers`' routes).
+- UN DESA Statistics Division (1998). Recommendations on Statistics of International
+  Migration, Revision 1. Statistical Papers Series M No. 58: a migrant is counted on a change
+  of the country of usual residence (people in transit stay residents of their origin).
 - OECD (2008). International Migration Outlook 2008, Part III "Return migration: a new
   perspective": 20-50 % of immigrants leave within five years of arrival (returns or onward);
   ``return_rate`` 2 % a year of the whole stock, most of which settled long ago (prior 1-4 %).
