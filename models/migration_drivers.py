@@ -67,12 +67,27 @@ the calibrated one (tested to 1e-9)::
   Legal pathways and irregular routes are substitutes: irregular arrivals scale with
   ``legal_pathway_factor ** -legal_deflection_elasticity``, so narrower pathways deflect
   migrants into irregularity and wider ones draw them out of it (Clemens & Gough 2018).
-  Czaika & Hobolth (2016) find that 10 % more asylum rejections raise irregular migration into
-  Europe by 2-4 % and 10 % more short-stay visa rejections irregular entries by 4-7 %; their
-  elasticities are to rejections, which rise faster than admissions fall where few are refused
-  (visas, ~10 %) and slower where most are (asylum, ~60 %): as elasticities to admissions about
-  0.1 (asylum) to 0.8 (visas),
-  whose middle, 0.45, is the default (prior uniform 0.1-0.8).
+  Czaika & Hobolth (2016) measure the deflection as an elasticity to the *rejection rate*:
+  10 % more asylum rejections raise irregular migrants into Europe by 2-4 %
+  (``rejection_deflection_elasticity`` 0.3, prior 0.2-0.4), 10 % more short-stay visa
+  rejections irregular entries by 4-7 %. The lever is the number of legal admissions, not a
+  rejection rate: with the applications given, admissions L times the baseline's leave a
+  rejection rate r(L) = 1 - L (1 - r0), whose elasticity to L at the baseline is -(1 - r0) /
+  r0; with r0 = 0.75 (``rejection_share``: Eurostat 2012, three quarters of the EU's
+  first-instance asylum decisions of 2011 were rejections, within Czaika & Hobolth's
+  2001-2011 sample) the elasticity of irregular arrivals to admissions is 0.3 / 3 = 0.1
+  (``legal_deflection_elasticity``, computed in the model; 0.07-0.13 over the prior). The
+  asylum estimate is the one used: asylum is a pathway to residence, short-stay visas admit
+  visitors, and their refusal rates (a few per cent to a fifth) would turn the visa
+  elasticity into 1.6-13 to admissions (irregular arrivals rising faster than admissions
+  fall): an effect on visitors' entries, not on pathways of residence.
+  The constant elasticity is the local mapping at the baseline; with the applications held
+  fixed the exact mapping gives less deflection for narrower pathways (a quarter of the
+  admissions: 1.07 times the irregular arrivals against the power law's 1.15) and none past
+  1 / (1 - r0) times the admissions (all applicants admitted), where the power law keeps
+  deflecting (wider pathways draw ever more out of irregularity, Clemens & Gough 2018). An
+  earlier version took 0.45 from a mixture of the two estimates read as elasticities to
+  admissions, so that a quarter of the admissions deflected 1.87 times the irregular arrivals.
   Both levers act from 2022 (``enforcement_level``, ``legal_pathway_level``), so a run from
   1990 keeps the calibrated history whatever the scenario.
 - **Climate movers across borders.** The climate module (:mod:`models.climate`, pathway
@@ -147,7 +162,11 @@ Sources
   Clandestino (2009), Final report: 1.9-3.8 million irregular residents in the EU in 2008,
   about 8 % of its non-EU-born (Europe's); 10 % elsewhere (no agreed estimate: a lever).
 - Czaika, M. & Hobolth, M. (2016). Do restrictive asylum and visa policies increase irregular
-  migration into Europe? European Union Politics 17(3), 345-365.
+  migration into Europe? European Union Politics 17(3), 345-365 (IMI Working Paper 84, 2014:
+  29 European destinations, 2001-2011).
+- Eurostat (2012). Asylum applicants and first instance decisions on asylum applications in
+  2011, news release of 23 March 2012: 237,400 first-instance decisions in the EU27, 177,900
+  rejections (75 %).
 - Clemens, M. A. & Gough, K. (2018). Can Regular Migration Channels Reduce Irregular Migration?
   Lessons for Europe from the United States. CGD Brief.
 - Gathmann, C. (2008). Effects of enforcement on illegal markets: Evidence from migrant
