@@ -73,20 +73,24 @@ def add_population(p: Parts, initial: np.ndarray) -> None:
         bounds=(0, None),
         doc=f"Population on 1 July {base_year} (WPP 2022), split into single years and sexes.",
     )
+    away = f" - {p.away}[{r}, sex, age]" if p.away else ""
     model.stock(
         "population",
-        initial=f"initial_population[{r}, sex, age]",
+        initial=f"initial_population[{r}, sex, age]{away}",
         dims=dims3,
         units="person",
         non_negative=True,
-        doc="Resident population by region, sex and single year of age (100 = 100+).",
+        doc="Resident population by region, sex and single year of age (100 = 100+)"
+        + (f", present in the region (residents away: {p.away})." if p.away else "."),
     )
     aux(
         "total_population",
-        f"sum(population[{r}, sex, age], 'sex', 'age')",
+        f"sum(population[{r}, sex, age]"
+        + (f" + {p.away}[{r}, sex, age]" if p.away else "")
+        + ", 'sex', 'age')",
         (r,),
         units="person",
-        doc="Resident population.",
+        doc="Resident population" + (f", those away included ({p.away})." if p.away else "."),
     )
     if migration:
         param(
@@ -142,13 +146,15 @@ def add_births_and_deaths(p: Parts) -> dict[str, str]:
         doc="Deaths of the people of each age at the start (and "
         "of the year's net migrants while there).",
     )
+    away = f" + {p.away_deaths}[{r}, sex, age]" if p.away_deaths else ""
     aux(
         "deaths",
         f"deaths_of_residents[{r}, sex, age] + births[{r}, sex, age] - "
-        f"births_surviving[{r}, sex, age]",
+        f"births_surviving[{r}, sex, age]{away}",
         dims3,
         units="person/year",
-        doc="Deaths a year (age 0 includes the deaths of the year's births).",
+        doc="Deaths a year (age 0 includes the deaths of the year's births"
+        + (f"; residents dying away included: {p.away_deaths})." if p.away_deaths else ")."),
     )
     roles = {
         "population": "population",

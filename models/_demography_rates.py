@@ -39,6 +39,11 @@ class Parts:
     jump_off: int | None
     migration: bool
     uncertainty: bool = False
+    #: Names of (region, sex, age) variables: residents away from the region (counted in its
+    #: ``total_population``, not in ``population``) and their deaths (counted in ``deaths``);
+    #: the migration system's people in transit (:mod:`models.migration_system`).
+    away: str | None = None
+    away_deaths: str | None = None
 
     @property
     def dims3(self) -> tuple[str, str, str]:

@@ -362,14 +362,30 @@ def pathways(m: engine.Model, part: Partition) -> None:
         doc="Share of irregular crossings on the main route in 2022.",
     )
     m.param(
-        "legal_deflection_elasticity",
-        0.45,
+        "rejection_deflection_elasticity",
+        0.3,
         units="1",
         bounds=(0, 2),
-        prior=("uniform", 0.1, 0.8),
-        doc="Elasticity of irregular arrivals to narrower legal pathways: they scale with "
-        "legal_pathway_factor ** -elasticity (Czaika & Hobolth 2016's elasticities to "
-        "rejections, 0.2-0.4 for asylum and 0.4-0.7 for visas, as elasticities to admissions).",
+        prior=("uniform", 0.2, 0.4),
+        doc="Elasticity of irregular migrants to the asylum rejection rate (Czaika & Hobolth "
+        "2016: 10 % more asylum rejections, 2-4 % more irregular migrants).",
+    )
+    m.param(
+        "rejection_share",
+        0.75,
+        units="1",
+        bounds=(0.05, 0.95),
+        doc="Share of applications for legal entry refused at the baseline: the rejection rate "
+        "of Czaika & Hobolth's estimates (Eurostat 2012: 75 % of the EU's first-instance "
+        "asylum decisions in 2011 were rejections).",
+    )
+    m.aux(
+        "legal_deflection_elasticity",
+        "rejection_deflection_elasticity * (1 - rejection_share) / rejection_share",
+        units="1",
+        doc="Elasticity of irregular arrivals to narrower legal pathways: the elasticity to the "
+        "rejection rate times that rate's elasticity to admissions at the baseline with the "
+        "applications given, (1 - r) / r (0.3 / 3 = 0.1).",
     )
     m.param(
         "transit_death_risk_main",

@@ -9,8 +9,10 @@ and Northern America (Southern, Western, Eastern, South-Eastern and Central Asia
 Caribbean, South America) and the rest of the world (Oceania). Each region's people are
 counted by sex and single year of age on WPP 2022's vital rates; migration is the sum of
 origin-destination flows (:mod:`models.migration_system`); irregular journeys pass through a
-transit stock, so net migration summed over the regions is minus the change in transit and the
-deaths in transit every year, and nobody is created or lost. The flows' base rates are calibrated to
+transit stock, whose people count in their origin until they arrive (as WPP counts
+emigrants), so net migration summed over the regions is zero every year, emigration
+(departures) is immigration (arrivals) plus the change in transit and the deaths in transit,
+and nobody is created or lost. The flows' base rates are calibrated to
 the UN migrant stocks and WPP's net migration to 2021 and to WPP's medium variant after
 (:mod:`models.migration_calibration`); drivers act as cited factors around that baseline
 (:mod:`models.migration_drivers`: income and Clemens's emigration life cycle, bounded diaspora
@@ -56,7 +58,11 @@ remittance costs, employers' recruitment abroad) are left out, said in the scena
 Outputs
 -------
 The headline (:func:`engine.headline`, ``corridor run``): ``population``, ``births``,
-``deaths``, ``immigration``, ``emigration``, ``net_migration`` (region, sex, age) and
+``deaths`` (those in transit included), ``immigration`` (arrivals), ``emigration``
+(departures), ``net_migration`` (arrivals less the region's emigrants' arrivals elsewhere:
+people in transit count in their origin; ``emigration_on_arrival``) (region, sex, age;
+``population`` is the people present, ``total_population`` adds the region's emigrants in
+transit) and
 ``migrant_stock`` (origin, destination, sex, age: a region's migrant stock is summed over
 origins); with :data:`OUTPUTS` the drivers' factors, ``irregular_arrivals``,
 ``legal_arrivals`` and ``transit_deaths`` by origin and destination, remittances and the

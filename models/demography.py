@@ -228,10 +228,18 @@ def add_to(
     paths: vital_rates.InputPaths | None = None,
     initial: np.ndarray | None = None,
     uncertainty: bool = False,
+    away: str | None = None,
+    away_deaths: str | None = None,
 ) -> dict[str, str]:
     """Add demography to ``model``, whose ``regions_dim`` lists WPP locations.
 
     ``uncertainty`` adds the stochastic components (see :func:`build`).
+
+    ``away`` and ``away_deaths`` (names of variables over (region, sex, age), declared by the
+    caller) count residents who are away from the region, and their deaths: ``total_population``
+    adds them to the people present (``population``, whose initial value is
+    ``initial_population`` less those away then) and ``deaths`` adds their deaths. The migration
+    system counts its people in transit so (:mod:`models.migration_system`).
 
     ``paths`` and ``initial`` (region, sex, age), both given, replace the WPP figures of the
     regions (which then need not be WPP locations; :mod:`models.world_partition`); only with
@@ -276,6 +284,8 @@ def add_to(
         jump_off=jump_off,
         migration=migration,
         uncertainty=uncertainty,
+        away=away,
+        away_deaths=away_deaths,
     )
     rates.add_dims(p)
     rates.add_time_weights(p)

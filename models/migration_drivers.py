@@ -67,12 +67,27 @@ the calibrated one (tested to 1e-9)::
   Legal pathways and irregular routes are substitutes: irregular arrivals scale with
   ``legal_pathway_factor ** -legal_deflection_elasticity``, so narrower pathways deflect
   migrants into irregularity and wider ones draw them out of it (Clemens & Gough 2018).
-  Czaika & Hobolth (2016) find that 10 % more asylum rejections raise irregular migration into
-  Europe by 2-4 % and 10 % more short-stay visa rejections irregular entries by 4-7 %; their
-  elasticities are to rejections, which rise faster than admissions fall where few are refused
-  (visas, ~10 %) and slower where most are (asylum, ~60 %): as elasticities to admissions about
-  0.1 (asylum) to 0.8 (visas),
-  whose middle, 0.45, is the default (prior uniform 0.1-0.8).
+  Czaika & Hobolth (2016) measure the deflection as an elasticity to the *rejection rate*:
+  10 % more asylum rejections raise irregular migrants into Europe by 2-4 %
+  (``rejection_deflection_elasticity`` 0.3, prior 0.2-0.4), 10 % more short-stay visa
+  rejections irregular entries by 4-7 %. The lever is the number of legal admissions, not a
+  rejection rate: with the applications given, admissions L times the baseline's leave a
+  rejection rate r(L) = 1 - L (1 - r0), whose elasticity to L at the baseline is -(1 - r0) /
+  r0; with r0 = 0.75 (``rejection_share``: Eurostat 2012, three quarters of the EU's
+  first-instance asylum decisions of 2011 were rejections, within Czaika & Hobolth's
+  2001-2011 sample) the elasticity of irregular arrivals to admissions is 0.3 / 3 = 0.1
+  (``legal_deflection_elasticity``, computed in the model; 0.07-0.13 over the prior). The
+  asylum estimate is the one used: asylum is a pathway to residence, short-stay visas admit
+  visitors, and their refusal rates (a few per cent to a fifth) would turn the visa
+  elasticity into 1.6-13 to admissions (irregular arrivals rising faster than admissions
+  fall): an effect on visitors' entries, not on pathways of residence.
+  The constant elasticity is the local mapping at the baseline; with the applications held
+  fixed the exact mapping gives less deflection for narrower pathways (a quarter of the
+  admissions: 1.07 times the irregular arrivals against the power law's 1.15) and none past
+  1 / (1 - r0) times the admissions (all applicants admitted), where the power law keeps
+  deflecting (wider pathways draw ever more out of irregularity, Clemens & Gough 2018). An
+  earlier version took 0.45 from a mixture of the two estimates read as elasticities to
+  admissions, so that a quarter of the admissions deflected 1.87 times the irregular arrivals.
   Both levers act from 2022 (``enforcement_level``, ``legal_pathway_level``), so a run from
   1990 keeps the calibrated history whatever the scenario.
 - **Climate movers across borders.** The climate module (:mod:`models.climate`, pathway
@@ -97,16 +112,20 @@ Measured 2026-12-02 (default regions, Euler, dt = 1; ``tests/models/test_migrati
 propensity at US$15,000 over US$1,500: 2.89 (elasticity +0.74), 1.65 (+0.35); drivers at baseline:
 flows equal to the system's without drivers, with the same irregular routes and no climate movers
 (to 1e-9; the factors are exactly 1); with the transit stock and the climate movers (middle
-pathway), after calib14's rates and returns: world migrant stock 2020 267.7 million (UN DESA: 281,
--4.7 %, near the 5 % bound; 2024 revision: 275, -2.7 %; the transit stock held 1.25 million people
-in 2022); remittances to the low- and middle-income regions US$619 billion in 2022 (World Bank: 650,
--4.7 %) and 630 in 2023 (656, -3.9 %); 1.08 million irregular arrivals and 7,300 deaths in transit
-in 2022 (IOM counted about 7,000 dead and missing migrants in 2022), 1.30 million and 8,800 in 2100;
-people are conserved through transit to 4e-16 of emigration every year. Climate movers across
-borders beyond 2022's climate (middle pathway): 0.97 million a year in 2050, 3.3 million in 2100;
-more with more warming from every origin (``tests/models/test_migration_climate.py``); people
-displaced within 0.6 % and cumulative climate migrants within 5 % from 2050 between dt = 1 and dt =
-0.25 (Mexico, the rest of Central America, Northern America and the rest of the world). Unemployment
+pathway), after calib14's rates and returns, the transit stock at its steady state from 1990: world
+migrant stock 2020 268.1 million (UN DESA: 281, -4.6 %, near the 5 % bound; 2024 revision: 275, -2.5
+%; the transit stock held 0.79 million people in 1990 and 1991, 1.25 million in 2022); remittances
+to the low- and middle-income regions US$620 billion in 2022 (World Bank: 650, -4.6 %) and 631 in
+2023 (656, -3.8 %); 1.08 million irregular arrivals and 7,300 deaths in transit in 2022 (IOM counted
+about 7,000 dead and missing migrants in 2022), 1.30 million and 8,800 in 2100; people are conserved
+through transit to 4e-16 of emigration every year, and net migration summed over the regions is zero
+to the same precision (people in transit count in their origin). Scenarios (2023-2100,
+``tests/models/test_corridor.py``): fortress 73.5 million irregular arrivals against the baseline's
+95.8 and 0.70 million deaths in transit against 0.65. Climate movers across borders beyond 2022's
+climate (middle pathway): 0.97 million a year in 2050, 3.3 million in 2100; more with more warming
+from every origin (``tests/models/test_migration_climate.py``); people displaced within 0.6 % and
+cumulative climate migrants within 5 % from 2050 between dt = 1 and dt = 0.25 (Mexico, the rest of
+Central America, Northern America and the rest of the world). Unemployment
 (``tests/models/test_migration_labour.py``): the structural rate on the baseline; 2.2-11.6 % in six
 scenario settings (baseline, fortress, open pathways, regional rivalry, sustainability, a labour
 shortage of 1 million a year in Europe and in Northern America), the lowest in South-Eastern Asia
@@ -147,7 +166,11 @@ Sources
   Clandestino (2009), Final report: 1.9-3.8 million irregular residents in the EU in 2008,
   about 8 % of its non-EU-born (Europe's); 10 % elsewhere (no agreed estimate: a lever).
 - Czaika, M. & Hobolth, M. (2016). Do restrictive asylum and visa policies increase irregular
-  migration into Europe? European Union Politics 17(3), 345-365.
+  migration into Europe? European Union Politics 17(3), 345-365 (IMI Working Paper 84, 2014:
+  29 European destinations, 2001-2011).
+- Eurostat (2012). Asylum applicants and first instance decisions on asylum applications in
+  2011, news release of 23 March 2012: 237,400 first-instance decisions in the EU27, 177,900
+  rejections (75 %).
 - Clemens, M. A. & Gough, K. (2018). Can Regular Migration Channels Reduce Irregular Migration?
   Lessons for Europe from the United States. CGD Brief.
 - Gathmann, C. (2008). Effects of enforcement on illegal markets: Evidence from migrant
@@ -202,6 +225,14 @@ IRREGULAR_RATE = (
 TRANSIT_DEATH_RISK = (
     "main_route_share[destination] * transit_death_risk_main + (1 - "
     "main_route_share[destination]) * transit_death_risk_diverted"
+)
+#: The irregular rate at the start, from which the transit stock starts at its steady state:
+#: ``IRREGULAR_RATE`` without the hump and network factors, which are exactly 1 there (incomes
+#: on their baseline path before 2022, no migrants added by the drivers yet) and read the
+#: population, which counts the people in transit (an initialisation loop).
+INITIAL_IRREGULAR_RATE = (
+    "irregular_share[destination] * base_migration_rate[origin, destination] * "
+    "rate_multiplier[origin, destination] * irregular_factor[destination]"
 )
 #: The climate pathway of the baseline (SSP2-4.5, :data:`models.climate.SCENARIOS`).
 CLIMATE_SCENARIO = "middle"
@@ -327,6 +358,7 @@ def build(
         migration_rate=MIGRATION_RATE,
         irregular_rate=IRREGULAR_RATE,
         transit_death_risk=TRANSIT_DEATH_RISK,
+        initial_irregular_rate=INITIAL_IRREGULAR_RATE,
     )
     add_to(m, regions, climate_scenario=climate_scenario)
     for name, value in values.items():

@@ -16,13 +16,15 @@ out): migration is no longer an input but the sum of flows between regions.
   (``irregular_share[destination]`` of it here, 0 by default: moves are instantaneous, as the
   calibration assumes; :mod:`models.migration_drivers` sets the cited shares and lets
   enforcement change them) leaves the origin into ``transit_stock[origin, destination, sex,
-  age]``, people on the route and in no region's population, who age there (a cohort shift)
-  and leave it by arriving (``transit_arrivals``) or dying (``deaths_in_transit``, a
-  probability ``transit_death_risk`` per journey) after ``transit_time`` on average (UNODC
-  2018: journeys of weeks to months; some migrants are stranded for years). The exits are the
-  share of the stock leaving within a step, so the stock never goes negative at any step; at
-  dt = 1 a journey lasts at least the step, and a migrant arrives a year older. The rest,
-  ``direct_moves``, arrive in the step they leave.
+  age]``, people on the route, who age there (a cohort shift) and leave it by arriving
+  (``transit_arrivals``) or dying (``deaths_in_transit``, a probability ``transit_death_risk``
+  per journey) after ``transit_time`` on average (UNODC 2018: journeys of weeks to months; some
+  migrants are stranded for years). The exits are the share of the stock leaving within a
+  step, so the stock never goes negative at any step; at dt = 1 a journey lasts at least the
+  step, and a migrant arrives a year older. The rest, ``direct_moves``, arrive in the step they
+  leave. The stock starts at its steady state under the start's rates (an initial equation:
+  the start's departures into transit times their mean stay, ``1 / transit_exit_rate``), so the
+  first years' arrivals are the routes' usual ones, not those of routes that start empty.
 - ``migrant_stock[origin, destination, sex, age]``: people born in the origin living in the
   destination (the diaspora; UN DESA's definition of the migrant stock), a stock of the model
   that ages with the population, dies at the destination's death rates (``migrant_deaths``) and
@@ -37,13 +39,28 @@ out): migration is no longer an input but the sum of flows between regions.
   not beside it. The diagonal (moves between countries of one region) is a stock
   too, but moves no one between regions.
 - ``emigration``/``immigration`` (region, sex, age) are the sums of the flows across region
-  borders, first moves (departures; arrivals, direct or from transit) and returns;
-  ``net_migration = immigration - emigration``.
+  borders, first moves and returns, as people move: departures (into transit too) and arrivals
+  (direct or from transit).
+
+Accounting of people in transit: they are residents of their origin until they arrive, as WPP
+counts a migrant as an emigrant when he or she takes up residence elsewhere (UN DESA 1998,
+Recommendations on Statistics of International Migration, Rev. 1: a change of the country of
+usual residence). So ``population`` is the people present in a region; ``total_population``
+adds its emigrants on irregular routes (``emigrants_in_transit``); ``deaths`` includes their
+deaths on the routes (``emigrant_deaths_in_transit``); ``emigration_on_arrival`` is its
+emigrants arriving elsewhere and the migrants it hosts going home, and ``net_migration =
+immigration - emigration_on_arrival``. A region's ``total_population`` changes by ``births -
+deaths + net_migration``; its people present by ``births - (deaths - emigrant_deaths_in_transit)
++ immigration - emigration``; the start's ``total_population`` is WPP's (those then in
+transit are taken from the people present). Rates are per resident (``total_population``).
 
 Closure: every move leaves one region's population and enters another's or the transit
-stock, so people are conserved: summed over regions, emigration = immigration + change in
-transit + deaths in transit every step, and net migration summed over regions is minus the
-last two (zero without irregular journeys), to 1e-9 (tests).
+stock, so people are conserved. Every step, to 1e-9 of the gross flows (tests; the default
+model every year 1990-2100 under every scenario): summed over regions net migration is zero,
+and emigration (departures) = immigration (arrivals) + change in transit + deaths in transit -
+for each region's own emigrants too (``emigration = emigration_on_arrival`` + the change of
+``emigrants_in_transit`` + ``emigrant_deaths_in_transit``); the world's population (the
+regions' total populations) changes by births - deaths.
 
 Rates: ``migration_rate = base_migration_rate * rate_multiplier``. The base rates are
 ``pair_rate_path[origin, destination, calendar_year]``: moves a year per resident of the origin,
@@ -76,6 +93,9 @@ Sources
   to months, and some migrants stay years in transit countries (``transit_time`` 0.5 years,
   prior 0.25-1). IOM Missing Migrants Project: deaths per irregular journey
   (``transit_death_risk_2022`` 0.0067, the mix of :mod:`models.migration_drivers`' routes).
+- UN DESA Statistics Division (1998). Recommendations on Statistics of International
+  Migration, Revision 1. Statistical Papers Series M No. 58: a migrant is counted on a change
+  of the country of usual residence (people in transit stay residents of their origin).
 - OECD (2008). International Migration Outlook 2008, Part III "Return migration: a new
   perspective": 20-50 % of immigrants leave within five years of arrival (returns or onward);
   ``return_rate`` 2 % a year of the whole stock, most of which settled long ago (prior 1-4 %).
@@ -127,6 +147,7 @@ def build(
     migration_rate: str = MIGRATION_RATE,
     irregular_rate: str = IRREGULAR_RATE,
     transit_death_risk: str = TRANSIT_DEATH_RISK,
+    initial_irregular_rate: str | None = None,
 ) -> engine.Model:
     """The migration system of ``regions`` plus the rest of the world.
 
@@ -153,6 +174,12 @@ def build(
         ``migration_rate`` that travels irregularly, through ``transit_stock``) and
         ``transit_death_risk[destination]`` (deaths per irregular journey), as
         ``migration_rate``.
+    initial_irregular_rate : str, optional
+        The equation of the irregular rate at the start, from which ``transit_stock`` starts
+        at its steady state; it must not read the population (which counts the people in
+        transit: an initialisation loop). Default: ``irregular_rate`` itself (the system's reads
+        no population); :mod:`models.migration_drivers` gives its rate with the factors that
+        are 1 at the start left out.
 
     Returns
     -------
@@ -184,7 +211,15 @@ def build(
     m.dimension("region", names)
     m.dimension("origin", names)
     m.dimension("destination", names)
-    demography.add_to(m, base_year=base_year, migration=False, paths=paths, initial=initial)
+    demography.add_to(
+        m,
+        base_year=base_year,
+        migration=False,
+        paths=paths,
+        initial=initial,
+        away="emigrants_in_transit",
+        away_deaths="emigrant_deaths_in_transit",
+    )
     years = [int(y) for y in m.dims["calendar_year"].elements]
     if rates is None:
         rates = migration_calibration.rates(part, years, regions=regions)
@@ -195,7 +230,15 @@ def build(
             f"{(len(names), len(names), len(years))} for the years {years[0]}-{years[-1]}."
         )
     add_migration(
-        m, part, rates, initial, base_year, migration_rate, irregular_rate, transit_death_risk
+        m,
+        part,
+        rates,
+        initial,
+        base_year,
+        migration_rate,
+        irregular_rate,
+        transit_death_risk,
+        irregular_rate if initial_irregular_rate is None else initial_irregular_rate,
     )
     for name, value in dict(values or {}).items():
         m.set_value(name, value)
@@ -225,6 +268,7 @@ def add_migration(
     migration_rate: str = MIGRATION_RATE,
     irregular_rate: str = IRREGULAR_RATE,
     transit_death_risk: str = TRANSIT_DEATH_RISK,
+    initial_irregular_rate: str = IRREGULAR_RATE,
 ) -> None:
     """Flows, migrant stocks, transit, emigration and immigration (module docstring)."""
     n = len(part.regions)
@@ -320,7 +364,7 @@ def add_migration(
         units="person/year",
         doc="People leaving the origin for the destination a year, by sex and age.",
     )
-    add_transit(m, irregular_rate, transit_death_risk)
+    add_transit(m, irregular_rate, transit_death_risk, initial_irregular_rate)
     m.aux(
         "return_age_weight",
         "sum(migration_age_pattern[age] * migrant_stock[origin, destination, sex, age], "
@@ -379,7 +423,8 @@ def add_migration(
         out_of="population",
         dims=r3,
         units="person/year",
-        doc="People leaving the region a year: its emigrants and the migrants it hosts going home.",
+        doc="People leaving the region a year (departures): its emigrants, on irregular "
+        "routes too, and the migrants it hosts going home.",
     )
     m.flow(
         "immigration",
@@ -391,11 +436,24 @@ def add_migration(
         doc="People arriving in the region a year: immigrants and its returning emigrants.",
     )
     m.aux(
-        "net_migration",
-        "immigration[region, sex, age] - emigration[region, sex, age]",
+        "emigration_on_arrival",
+        "sum(arrivals_across[region, destination, sex, age], 'destination') + "
+        "sum(returns_across[origin, region, sex, age], 'origin')",
         dims=r3,
         units="person/year",
-        doc="Net international migration across the region's borders.",
+        doc="The region's emigrants arriving in other regions a year (directly or from "
+        "transit: counted when they take up residence elsewhere, as WPP does) and the migrants "
+        "it hosts going home: emigration less the change in its emigrants in transit and their "
+        "deaths.",
+    )
+    m.aux(
+        "net_migration",
+        "immigration[region, sex, age] - emigration_on_arrival[region, sex, age]",
+        dims=r3,
+        units="person/year",
+        doc="Net international migration across the region's borders: arrivals less its "
+        "emigrants' arrivals elsewhere (people in transit count in their origin until they "
+        "arrive); zero summed over regions.",
     )
     m.aux(
         "net_migration_total",
@@ -420,9 +478,16 @@ def add_migration(
     )
 
 
-def add_transit(m: engine.Model, irregular_rate: str, transit_death_risk: str) -> None:
-    """Irregular journeys through ``transit_stock``: a delay with deaths (module docstring)."""
+def add_transit(
+    m: engine.Model,
+    irregular_rate: str,
+    transit_death_risk: str,
+    initial_irregular_rate: str = IRREGULAR_RATE,
+) -> None:
+    """Irregular journeys through ``transit_stock``: a delay with deaths, starting at its steady
+    state; the people in transit counted in their origin (module docstring)."""
     od4 = ("origin", "destination", "sex", "age")
+    r3 = ("region", "sex", "age")
     m.param(
         "irregular_share",
         0.0,
@@ -473,14 +538,35 @@ def add_transit(m: engine.Model, irregular_rate: str, transit_death_risk: str) -
         doc="Exits from transit (arrivals and deaths) a year per person in transit: the share "
         "leaving within a step, exact for any step (a mean stay of transit_time * (1 - risk)).",
     )
+    m.aux(
+        "initial_total_population",
+        "sum(initial_population[region, sex, age], 'sex', 'age')",
+        dims=("region",),
+        units="person",
+        doc="Residents at the start (those then in transit included).",
+    )
+    m.aux(
+        "initial_emigration_age_share",
+        "zidz(migrant_sex_share[sex] * migration_age_pattern[age] * "
+        "initial_population[region, sex, age], sum(migrant_sex_share[sex] * "
+        "migration_age_pattern[age] * initial_population[region, sex, age], 'sex', 'age'))",
+        dims=r3,
+        units="1",
+        doc="Share of a region's emigrants of each sex and age at the start.",
+    )
     m.stock(
         "transit_stock",
-        initial=0.0,
+        initial="is_other_region[origin, destination] * ("
+        + initial_irregular_rate
+        + ") * initial_total_population[origin] * initial_emigration_age_share[origin, sex, "
+        "age] / transit_exit_rate[destination]",
         dims=od4,
         units="person",
         non_negative=True,
-        doc="People on an irregular route from the origin to the destination (in no region's "
-        "population); they age while in transit.",
+        doc="People on an irregular route from the origin to the destination: residents of "
+        "the origin until they arrive, not in its population present; they age in transit. It "
+        "starts at the steady state of the start's rates: departures times the mean stay, "
+        "1 / transit_exit_rate.",
     )
     m.flow(
         "transit_entries",
@@ -520,3 +606,18 @@ def add_transit(m: engine.Model, irregular_rate: str, transit_death_risk: str) -
         doc="Deaths on irregular routes.",
     )
     m.cohort_shift("transit_stock", "age", every=1)
+    m.aux(
+        "emigrants_in_transit",
+        "sum(transit_stock[region, destination, sex, age], 'destination')",
+        dims=r3,
+        units="person",
+        doc="The region's emigrants on irregular routes: residents until they arrive, in its "
+        "total_population but not in its population present.",
+    )
+    m.aux(
+        "emigrant_deaths_in_transit",
+        "sum(deaths_in_transit[region, destination, sex, age], 'destination')",
+        dims=r3,
+        units="person/year",
+        doc="Deaths of the region's emigrants on irregular routes (within its deaths).",
+    )

@@ -289,35 +289,100 @@ def transit_run():
         outputs=[
             "emigration",
             "immigration",
+            "emigration_on_arrival",
             "net_migration",
             "transit_stock",
             "transit_entries",
             "transit_arrivals",
             "deaths_in_transit",
+            "emigrants_in_transit",
+            "emigrant_deaths_in_transit",
             "migration_flow",
             "return_migration",
+            "population",
+            "total_population",
+            "births",
+            "deaths",
         ],
     )
 
 
 def test_people_are_conserved_through_transit(transit_run) -> None:
-    """Every year: emigration = immigration + change in transit + deaths in transit (summed over
-    regions, sexes and ages, to 1e-9 of the year's emigration), and net migration summed over
-    regions is zero once the people on the routes are counted (to 1e-9 of gross flows)."""
+    """Every year, to 1e-9 of the year's gross flows: net migration summed over regions is zero
+    (people in transit count in their origin until they arrive), and emigration (departures) =
+    immigration (arrivals) + change in transit + deaths in transit, summed over regions and for
+    each region's own emigrants (departures = their arrivals elsewhere + the change of those in
+    transit + their deaths there)."""
     ds = transit_run
+    whole = ("origin", "destination", "sex", "age")
     emig = ds["emigration"].sum(("region", "sex", "age")).values
     immig = ds["immigration"].sum(("region", "sex", "age")).values
-    transit = ds["transit_stock"].sum(("origin", "destination", "sex", "age")).values
-    died = ds["deaths_in_transit"].sum(("origin", "destination", "sex", "age")).values
+    transit = ds["transit_stock"].sum(whole).values
+    died = ds["deaths_in_transit"].sum(whole).values
     assert transit[-1] > 0.01 * emig[-1] and died[-1] > 0  # the routes are used
     change = transit[1:] - transit[:-1]  # Euler, dt = 1: the year's flows make the change
     balance = emig[:-1] - immig[:-1] - change - died[:-1]
     assert np.all(np.abs(balance) <= 1e-9 * emig[:-1])
     net = ds["net_migration"].sum(("region", "sex", "age")).values
-    assert np.all(np.abs(net[:-1] + change + died[:-1]) <= 1e-9 * emig[:-1])
+    assert np.all(np.abs(net) <= 1e-9 * emig)
+    # by region: departures = arrivals elsewhere + change of those in transit + their deaths
+    own = ds["emigrants_in_transit"].sum(("sex", "age")).values  # (time, region)
+    own_died = ds["emigrant_deaths_in_transit"].sum(("sex", "age")).values
+    left = ds["emigration"].sum(("sex", "age")).values
+    settled = ds["emigration_on_arrival"].sum(("sex", "age")).values
+    assert np.allclose(own.sum(axis=1), transit, rtol=1e-12)
+    gap = left[:-1] - settled[:-1] - (own[1:] - own[:-1]) - own_died[:-1]
+    assert np.all(np.abs(gap) <= 1e-9 * emig[:-1, None])
     # deaths are the journey's risk: deaths / (deaths + arrivals) = 5 %
-    arrived = ds["transit_arrivals"].sum(("origin", "destination", "sex", "age")).values
+    arrived = ds["transit_arrivals"].sum(whole).values
     assert np.allclose(died[1:] / (died[1:] + arrived[1:]), 0.05, rtol=1e-12)
+
+
+def test_regions_count_their_people_in_transit(transit_run) -> None:
+    """A region's total population (those present and its emigrants in transit) changes by
+    births - deaths (those in transit included) + net migration, and the world's by births -
+    deaths, every year to 1e-9; the people present change by their own flows."""
+    ds = transit_run
+    by = ("sex", "age")
+    total = ds["total_population"].values  # (time, region)
+    present = ds["population"].sum(by).values
+    away = ds["emigrants_in_transit"].sum(by).values
+    assert np.allclose(total, present + away, rtol=1e-12)
+    natural = (ds["births"] - ds["deaths"]).sum(by).values
+    change = total[1:] - total[:-1]
+    assert np.allclose(
+        change,
+        natural[:-1] + ds["net_migration"].sum(by).values[:-1],
+        rtol=0,
+        atol=1e-9 * total.max(),
+    )
+    world = total.sum(axis=1)
+    assert np.allclose(
+        world[1:] - world[:-1], natural.sum(axis=1)[:-1], rtol=0, atol=1e-9 * world.max()
+    )
+    died_away = ds["emigrant_deaths_in_transit"].sum(by).values
+    flows = natural + died_away + (ds["immigration"] - ds["emigration"]).sum(by).values
+    assert np.allclose(present[1:] - present[:-1], flows[:-1], rtol=0, atol=1e-9 * total.max())
+
+
+def test_transit_starts_at_its_steady_state(transit_run) -> None:
+    """The transit stock starts at the start's departures into transit times their mean stay
+    (1 / transit_exit_rate), so it neither fills up nor empties in the first years (within 3 %
+    a year; a stock starting empty would hold nothing in 1990), the first year's arrivals and
+    deaths on the routes are its departures, and the start's total population is WPP's (the
+    people in transit are part of it)."""
+    ds = transit_run
+    whole = ("origin", "destination", "sex", "age")
+    transit = ds["transit_stock"].sum(whole).values
+    entering = ds["transit_entries"].sum(whole).values
+    leaving = (ds["transit_arrivals"] + ds["deaths_in_transit"]).sum(whole).values
+    assert transit[0] > 0.5 * entering[0]
+    assert abs(transit[1] / transit[0] - 1) < 0.03
+    assert np.all(np.abs(np.diff(transit[:4]) / transit[:3]) < 0.03)
+    assert leaving[0] == pytest.approx(entering[0], rel=1e-6)
+    _, initial = world_partition.region_paths(partition(SMALL), 1990)
+    start = ds["total_population"].isel(time=0).values
+    assert np.allclose(start, initial.sum(axis=(1, 2)), rtol=1e-12)
 
 
 def test_migrants_age_only_in_transit(transit_run) -> None:
