@@ -20,6 +20,7 @@ from models import (
     world_partition,
     wpp,
 )
+from models.data import unknown_origin
 from models.world_partition import CENTRAL_AMERICA_WITHOUT_MEXICO, Derived, partition
 
 SMALL = ("Mexico", CENTRAL_AMERICA_WITHOUT_MEXICO, "Northern America")
@@ -142,10 +143,38 @@ def test_stock_table_reconciles_names_and_totals() -> None:
         assert world.shape == (1, 1)
         assert pairs.sum() == pytest.approx(world[0, 0], rel=1e-12)
         assert np.all(pairs >= 0)
-    # UN DESA 2019: 271.6 million in 2019 including 11 million of unknown origin
+    # UN DESA 2019: 271.6 million in 2019 including 11.4 million of unknown origin
     assert migrant_stock.stock(part, 2019).sum() / 1e6 == pytest.approx(260.3, abs=0.1)
     with pytest.raises(engine.SpecError, match="years are"):
         migrant_stock.stock(part, 2020)
+
+
+def test_unknown_origin_totals_are_un_desa_s() -> None:
+    """UN DESA, International Migrant Stock 2019 (and its International Migration 2019:
+    Highlights): 153.0 million international migrants in 1990, 271.6 million in 2019. The
+    totals by region of destination (models/data/unknown_origin.py) sum to them, and each
+    region's total is at least its migrants of known origin (the remainder is unknown)."""
+    part = partition()
+    totals = unknown_origin.totals(part)
+    assert totals[:, 0].sum() == 153_011_473
+    assert totals[:, -1].sum() == 271_642_105
+    remainder, _ = unknown_origin.added_net_migration(part)
+    assert np.all(remainder >= 0)
+    assert remainder[:, -1].sum() / 1e6 == pytest.approx(271.6 - 260.3, abs=0.1)
+
+
+def test_unknown_origins_do_not_close_the_net_migration_gaps() -> None:
+    """Allocated over origins in proportion to the known ones (Abel & Cohen 2019), the
+    migrants of unknown origin change the net migration 1990-2019 of the four regions that
+    miss WPP's by 17-26 % (test_net_migration_1990_2021) by less than 2.5 % of WPP's figure:
+    they are not why those regions miss."""
+    part = partition()
+    _, added = unknown_origin.added_net_migration(part)
+    target = world_partition.wpp_totals(part, "net_migration", 1990, 2021).sum(axis=1)
+    names = list(part.regions)
+    for region in ("Europe", "Northern America", "Southern Asia", "Sub-Saharan Africa"):
+        i = names.index(region)
+        assert abs(added[i]) < 0.025 * abs(target[i]), region
 
 
 def test_shipped_stock_equals_the_source_table() -> None:
@@ -474,7 +503,9 @@ def test_median_age_of_the_world_migrant_stock() -> None:
     "Western Asia -> Europe +31 %, Sub-Saharan Africa -> Europe +27 %, Southern Asia -> "
     "South-Eastern Asia +26 %, South-Eastern Asia -> Southern Asia -21 %, South-Eastern Asia "
     "-> Europe -20.1 %). Not the 1990 start: fitted to the UN stocks alone, all 44 are within "
-    "4 %; the net-migration terms pull them (measured 2026-12-02, calib14)",
+    "4 %; the net-migration terms pull them (measured 2026-12-02, calib14; same in calib15). "
+    "Holding the pairs below 1 million to their own stocks (STOCK_FLOOR 10,000 or 100,000 "
+    "persons instead of 1 million) makes it worse: 34 of 44, world 2020 -5.7 %",
 )
 def test_pair_stocks_above_a_million_2019(calibrated_run) -> None:
     part, ds = calibrated_run
@@ -494,7 +525,11 @@ def test_pair_stocks_above_a_million_2019(calibrated_run) -> None:
     "+49.5, -17 %); the other ten within 12 %. Not migrants' deaths or returns: returns do "
     "not enter a region's net migration with the stocks fixed, and older stocks die more on "
     "both sides (Europe: deaths of its foreign-born 11.2 million, of its emigrants abroad 8.7; "
-    "WPP's figure needs a difference of about 10)",
+    "WPP's figure needs a difference of about 10). Nor the migrants of unknown origin (11.4 "
+    "million in 2019, models/data/unknown_origin.py): allocated over origins in proportion to "
+    "the known ones they add +0.66 million to Europe's, -0.47 to Northern America's, -0.58 to "
+    "Southern Asia's and +0.22 to Sub-Saharan Africa's (at most 9 % of a gap, two of the wrong "
+    "sign; re-measured 2026-12-02, calib15)",
 )
 def test_net_migration_1990_2021(calibrated_run) -> None:
     part, ds = calibrated_run
@@ -533,7 +568,16 @@ def _wpp_population(part, year: int) -> np.ndarray:
     "model's net migration of the Caribbean at ages 0-9 is 36 % of its total in 2030 against "
     "14 % in WPP's age pattern (Central Asia 98 % against 9 %, Mexico 71 % against 15 %). "
     "Without the child component (an experiment, not a source) 2100 is Caribbean -5.3 %, "
-    "Central Asia -5.9 %, Mexico +7.7 %: a third of it",
+    "Central Asia -5.9 %, Mexico +7.7 %: a third of it. Tried with the rates refitted "
+    "(calib15, not adopted): children born at the destination going with returning parents "
+    "(the Rogers-Castro child ratio of the destination's emigrants): 2100 Caribbean -5.8 %, "
+    "Central Asia -7.1 %, Mexico +7.4 %, 2050 Northern America -2.2 %, Caribbean -2.2 %, "
+    "Central Asia -3.2 %, and Western Asia's net migration 2022-2050 +22 % (fails its line); "
+    "emigrants of net-emigration regions at WPP's 2009-2019 net age pattern: Central Asia "
+    "-0.2 % in 2100 but Caribbean -14.0 %; family returns at the stock's own ages: Caribbean "
+    "-17.8 %, Northern America +9.4 %. The gross flows are 4-8 times the net (Caribbean 2030: "
+    "295,000 first moves out, 154,000 returns in, net -72,000), so the net's ages are the "
+    "difference of two schedules that no single cited schedule fixes everywhere",
 )
 def test_baseline_population_2050_2100(calibrated_run) -> None:
     part, ds = calibrated_run
