@@ -148,7 +148,10 @@ def _past(p: Parts, what: str) -> np.ndarray:
     if what == "e0_sd":
         return np.array([past.e0_sd(x, p.jump_off, offsets) for x in p.locations])
     if what == "migration_sd":
-        return np.array([past.migration_sd(x, p.jump_off, offsets) for x in p.locations])
+        # never below the method's error pooled over the locations (Alho & Spencer 2005)
+        own = np.array([past.migration_sd(x, p.jump_off, offsets) for x in p.locations])
+        pooled = past.pooled_migration_sd(list(p.locations), p.jump_off, offsets)
+        return np.maximum(own, pooled[None, :])  # type: ignore[no-any-return]
     rows = []
     for x in p.locations:
         # the shock is the rule's error: its persistence, not the rate's about its mean

@@ -100,24 +100,30 @@ def _past_errors(
     return out
 
 
-def _error_sd_by_horizon(
+def _absolute_errors(
     years: np.ndarray,
     observed: np.ndarray,
     project: Rule,
     jump_off: int,
-    horizons: np.ndarray,
     relative: bool = False,
 ) -> np.ndarray:
-    """Robust sd of the errors of ``project`` (:func:`_past_errors`) at ``horizons``: its
-    level at one year over every origin, its growth with the horizon chain-linked (the ratio
-    of the robust sds at h + 1 and h over the origins that have both), to MEASURED_HORIZON;
-    a random walk's growth after. ``relative``: errors proportional to the level, each divided
-    by the value at its origin and the sd multiplied by the jump-off's."""
+    """|errors| of ``project`` (:func:`_past_errors`) at horizons 1..MEASURED_HORIZON, shape
+    (origin, horizon); ``relative``: each divided by the value at its origin and multiplied
+    by the jump-off's (errors proportional to the level)."""
     grid = np.arange(1, MEASURED_HORIZON + 1)
     errors = np.abs(_past_errors(years, observed, project, jump_off, grid))
     if relative:
         origins = np.arange(FIRST_ORIGIN, jump_off)
         errors = errors / observed[np.searchsorted(years, origins)][:, None] * observed[-1]
+    return errors
+
+
+def _robust_sd_by_horizon(errors: np.ndarray, horizons: np.ndarray) -> np.ndarray:
+    """Robust sd at ``horizons`` of ``errors`` (|error|, (case, horizon 1..MEASURED_HORIZON)
+    as :func:`_absolute_errors`; NaN where unmeasured): its level at one year over every case,
+    its growth with the horizon chain-linked (the ratio of the median |errors| at h + 1 and h
+    over the cases that have both), to MEASURED_HORIZON; a random walk's growth after."""
+    grid = np.arange(1, MEASURED_HORIZON + 1)
     out = np.zeros(horizons.size)
     if not np.isfinite(errors[:, 0]).any():
         return out
@@ -138,6 +144,20 @@ def _error_sd_by_horizon(
         elif h > grid[top]:
             out[i] = sd[top] * np.sqrt(h / grid[top])
     return out
+
+
+def _error_sd_by_horizon(
+    years: np.ndarray,
+    observed: np.ndarray,
+    project: Rule,
+    jump_off: int,
+    horizons: np.ndarray,
+    relative: bool = False,
+) -> np.ndarray:
+    """Robust sd of the errors of ``project`` at ``horizons`` (:func:`_absolute_errors`,
+    :func:`_robust_sd_by_horizon`)."""
+    errors = _absolute_errors(years, observed, project, jump_off, relative)
+    return _robust_sd_by_horizon(errors, horizons)
 
 
 def _tfr_rule(history: np.ndarray, years: np.ndarray, future: np.ndarray) -> np.ndarray:
@@ -180,6 +200,19 @@ def migration_sd(name: str, jump_off: int, horizons: np.ndarray) -> np.ndarray:
     years = np.arange(wpp.FIRST_YEAR, jump_off + 1)
     rate = _migration_rate(name, jump_off)
     return _error_sd_by_horizon(years, rate, _migration_rule, jump_off, np.asarray(horizons))
+
+
+def pooled_migration_sd(names: list[str], jump_off: int, horizons: np.ndarray) -> np.ndarray:
+    """The sd of the net migration rate at ``horizons`` from the migration rule's past errors
+    of every location of ``names`` together (each location's origins to ``jump_off`` as cases
+    of one panel; the same robust sd, chain-linked): the scale of the method's error pooled
+    over populations (Alho & Spencer 2005's scaled model; Azose & Raftery 2015)."""
+    years = np.arange(wpp.FIRST_YEAR, jump_off + 1)
+    errors = [
+        _absolute_errors(years, _migration_rate(x, jump_off), _migration_rule, jump_off)
+        for x in names
+    ]
+    return _robust_sd_by_horizon(np.concatenate(errors), np.asarray(horizons))
 
 
 def migration_ar1(name: str, jump_off: int) -> tuple[float, float, float]:
