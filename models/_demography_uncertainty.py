@@ -38,7 +38,9 @@ written by ``models/data/build_uncertainty.py`` from WPP 2022 (its docstring tel
 A **backtest** (``jump_off=J``) cannot know WPP 2022's intervals: its spreads are the past
 errors of its own projection rules, from WPP's estimates up to J only
 (:mod:`models._uncertainty_history`), at knots ``J + BACKTEST_KNOT_OFFSETS``; its migration
-shock's persistence is that of the migration rule's past errors, its tails the AR(1)'s.
+shock's persistence is that of the migration rule's past errors, its tails the AR(1)'s, and its
+spread never below that rule's errors pooled over the model's locations (Alho & Spencer 2005;
+Azose & Raftery 2015: :func:`models._uncertainty_history.pooled_migration_sd`).
 
 Sources
 -------
@@ -56,6 +58,10 @@ Sources
   projections of life expectancy for all countries. Demography 50(3), 777-801.
 - Lee, R. D. & Carter, L. R. (1992). Modeling and forecasting U.S. mortality. JASA 87(419),
   659-671.
+- Alho, J. M. & Spencer, B. D. (2005). Statistical Demography and Forecasting. Springer
+  (ch. 7: the scaled model of error).
+- Azose, J. J. & Raftery, A. E. (2015). Bayesian probabilistic projection of international
+  migration. Demography 52(5), 1627-1650.
 - Shah, A., Wilson, A. G. & Ghahramani, Z. (2014). Student-t processes as alternatives to
   Gaussian processes. AISTATS 2014, PMLR 33, 877-885.
 - United Nations, DESA, Population Division (2022). World Population Prospects 2022 (CC BY 3.0

@@ -31,6 +31,18 @@ a forecast's uncertainty is measured by its method's past errors):
   ``models/data/build_uncertainty.py``'s kind (least squares) fitted to the rates of 1950..J.
   The robust sd is then the *scale* of the Student t of those tails, not its sd (a member's
   factor is ``sqrt(nu / chi2(nu))``, :func:`models._demography_uncertainty.migration_shock`).
+  **Pooled over locations**: a location's own past shows only the turns it had, so a calm one
+  (Northern Europe, the Caribbean, Brazil, China) gets a spread no larger than its calm decades,
+  and its first large turn lands far outside the band. The scale of a method's error is better
+  measured over many populations (Alho & Spencer 2005's scaled model of error, pooled over
+  populations; Azose & Raftery 2015 pool countries' migration variances in a hierarchical
+  model), so a backtest's spread is ``max(own, pooled)`` by horizon
+  (:func:`pooled_migration_sd`: the same robust sd, chain-linked, over the errors of every
+  location of the model at every origin to J): the floor lifts the calm locations, and those
+  whose own past was more volatile than the pool keep theirs (a floor, not a shrinkage: a
+  shrinkage toward the pool would narrow Western Asia's and Middle Africa's bands, already
+  missed by their refugee turns). No constant is chosen: the pooled sd is the own sd's
+  estimator applied to the pooled errors.
 
 **Growth with the horizon.** The errors at horizon h exist only for origins up to J - h, so a
 plain sd by horizon compares different eras: the long horizons of a 1995 jump-off rest on the
@@ -53,7 +65,10 @@ Sources
 - Rousseeuw, P. J. & Croux, C. (1993). Alternatives to the median absolute deviation. JASA
   88(424), 1273-1283 (1.4826: a normal's sd over its median absolute deviation).
 - Alho, J. M. & Spencer, B. D. (2005). Statistical Demography and Forecasting. Springer
-  (ch. 7: the scaled model of error from past forecasts).
+  (ch. 7: the scaled model of error from past forecasts, its scale estimated over populations).
+- Azose, J. J. & Raftery, A. E. (2015). Bayesian probabilistic projection of international
+  migration. Demography 52(5), 1627-1650 (countries' variances of net migration rates drawn from
+  a common distribution: the pooled scale).
 - Alkema, L., Raftery, A. E., Gerland, P., Clark, S. J., Pelletier, F., Buettner, T. & Heilig,
   G. K. (2011). Probabilistic projections of the total fertility rate for all countries.
   Demography 48(3), 815-839 (the sd of phase II's distortions as a function of the TFR).

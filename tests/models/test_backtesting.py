@@ -197,10 +197,11 @@ def acceptance():
 @pytest.mark.xfail(
     strict=True,
     reason="measured 2026-12-02 (fertility by the UN's transition phases, mortality's trend, "
-    "100 members with uncertainty=True, spreads chain-linked from the rules' past errors, phase "
-    "II's TFR deviation a random walk): the median beats the naive constant-rates baseline in "
-    "58.3 % and 56.7 % of the cases at 10 and 11 years, 58-60 % at 12-18, 61.7-66.7 % at 19-25 "
-    "(60.0 % of the 1,110 cases of 10 years and more; the deterministic model 57.5-58.3 % at "
+    "100 members with uncertainty=True, spreads chain-linked from the rules' past errors, "
+    "migration's floored by the pooled ones, phase II's TFR deviation a random walk): the median "
+    "beats the naive constant-rates baseline in 60.0 % and 58.3 % of the cases at 10 and 11 "
+    "years, 56.7-61.1 % at 12-18, 61.7-66.7 % at 19-25 (60.3 % of the 1,110 cases of 10 years "
+    "and more; the deterministic model 57.5-58.3 % at "
     "10-11). The losses at 10 years are the phase-II decline continued where fertility stalled "
     "or rose (Eastern, Western, Northern and Southern Africa, Central and Western Asia, "
     "Bangladesh, Central America: the model below the outcome and below naive) and Northern "
@@ -217,9 +218,8 @@ def test_acceptance_median_beats_the_naive_baseline_over_the_cases_of_10_years_a
     acceptance,
 ):
     """Issue 17's line read over all its cases (horizons 10-25 pooled, 1,110 cases): measured
-    60.0 % on 2026-12-02 (666 cases; 34 % with fertility held at the jump-off's). The strict
-    xfail above
-    reads it at every horizon."""
+    60.3 % on 2026-12-02 (669 cases; 60.0 % without migration's pooled floor; 34 % with fertility
+    held at the jump-off's). The strict xfail above reads it at every horizon."""
     later = {"horizon": slice(10, None)}
     share = acceptance["total_population_better_than_naive"].sel(later)
     cases = acceptance["total_population_cases"].sel(later)
@@ -231,9 +231,11 @@ def test_acceptance_median_beats_the_naive_baseline_over_the_cases_of_10_years_a
 def test_acceptance_80_percent_bands_cover_70_to_90_percent(acceptance):
     """Measured 2026-12-02 (100 members; spreads from the rules' past errors to each jump-off,
     the TFR's relative to its level, their growth chain-linked over common origins, migration
-    shocks as persistent as the migration rule's errors, phase II's TFR deviation a random
-    walk): 72.5 % of the cases at 5 years, 73-84 % at 6-16, 86.7 % at 17-21 and 90.0 % at 22-25
-    (27 of the 30 cases of 1995; before, 93.3 %), 80.3 % over 5-25."""
+    shocks as persistent as the migration rule's errors and never below its errors pooled over
+    the locations, phase II's TFR deviation a random walk): 75.8 % of the cases at 5 years,
+    77.5-85.6 % at 6-16, 86.7 % at 17-21 and 90.0 % at 22-25 (27 of the 30 cases of 1995;
+    before the spreads' growth was chain-linked, 93.3 %), 82.6 % over 5-25 (80.3 % without the
+    pooled floor)."""
     cover80 = acceptance["total_population_coverage_80"].sel(horizon=slice(5, 25))
     assert ((cover80 >= 0.7) & (cover80 <= 0.9)).all(), cover80.values
 
@@ -242,14 +244,13 @@ def test_acceptance_80_percent_bands_cover_70_to_90_percent(acceptance):
 @pytest.mark.xfail(
     strict=True,
     reason="measured 2026-12-02 with the spreads of the 80 % test above: the 95 % band covers "
-    "85.0 % of the cases at 5 years, 87.5 % at 6, 88.3 % at 7-9, 90-91 % at 10-11 and 90-97 % "
-    "at 12-25 (90.7 % over 5-25). The core is calibrated (median |error| / (80 % half-width / "
-    "1.2816) 0.65 at 5 years, 0.63 at 10 and 15; a normal's 0.67) but the tails are heavier "
-    "than the bands' at 5-9 years (17 % of the cases beyond 1.96 at 5 years): migration's turns "
-    "the past did not show (Northern Europe 2000-05, Southern Europe 2000 and 2010, Western Asia "
-    "2005, the Caribbean 2010) and Middle Africa 1995-2000 (1994's refugees in the five-year "
-    "mean held); before these changes 86.7 % at 5 years. Issue 17 asks for at least 90 % at "
-    "every horizon from 5 to 25 years.",
+    "89.2 % of the cases at 5 years (107 of 120), 90.8-91.7 % at 6-11 and 92-97 % at 12-25 "
+    "(92.2 % over 5-25); without migration's pooled floor 85.0 % at 5, 87.5-88.3 % at 6-9. With "
+    "400 members 87.5 % at 5 years (seed 18 with 100: 85.8 %), so the miss is not the "
+    "ensemble's size. The misses at 5 years are tails beyond the pooled past too: Western Asia "
+    "2005, Southern Europe 2000 and 2010, Middle Africa 1995-2000 (1994's refugees in the "
+    "five-year mean held), Southern Africa and Bangladesh 2005-10. Issue 17 asks for at least "
+    "90 % at every horizon from 5 to 25 years.",
 )
 def test_acceptance_95_percent_bands_cover_at_least_90_percent(acceptance):
     cover95 = acceptance["total_population_coverage_95"].sel(horizon=slice(5, 25))
@@ -270,6 +271,7 @@ def test_backtest_spreads_use_nothing_after_the_jump_off(monkeypatch):
                 past.tfr_sd(name, JUMP_OFF, horizons),
                 past.e0_sd(name, JUMP_OFF, horizons),
                 past.migration_sd(name, JUMP_OFF, horizons),
+                past.pooled_migration_sd([name, "Northern Europe"], JUMP_OFF, horizons),
                 past.migration_ar1(name, JUMP_OFF),
                 [past.migration_error_persistence(name, JUMP_OFF)],
             ]
@@ -283,6 +285,29 @@ def test_backtest_spreads_use_nothing_after_the_jump_off(monkeypatch):
     with monkeypatch.context() as patch:
         _perturb_after(patch, JUMP_OFF - 1)
         assert np.max(np.abs(spreads() - before)) > 0
+
+
+def test_backtest_migration_spread_is_never_below_the_pooled_one():
+    """A backtest's migration spread by knot is each location's own, floored by the migration
+    rule's errors pooled over the model's locations: the pooled sd of one location is its own,
+    and over a calm and a volatile location the floor lifts the calm one and leaves the other."""
+    from types import SimpleNamespace
+
+    from models import _demography_uncertainty as uncertainty
+    from models import _uncertainty_history as past
+
+    offsets = np.array(uncertainty.BACKTEST_KNOT_OFFSETS)
+    locations = ["Brazil", "Southern Europe", "Western Asia"]
+    own = np.array([past.migration_sd(x, JUMP_OFF, offsets) for x in locations])
+    np.testing.assert_array_equal(past.pooled_migration_sd(["Brazil"], JUMP_OFF, offsets), own[0])
+    pooled = past.pooled_migration_sd(locations, JUMP_OFF, offsets)
+    parts = SimpleNamespace(jump_off=JUMP_OFF, locations=locations)
+    spread = uncertainty._past(parts, "migration_sd")  # type: ignore[arg-type]
+    np.testing.assert_array_equal(spread, np.maximum(own, pooled))
+    later = offsets > 0
+    assert np.all(pooled[later] > 0)
+    assert np.all(spread[0, later] > own[0, later])  # Brazil's calm past is lifted
+    assert np.all(pooled[later] < own.max(axis=0)[later])  # the volatile keep their own
 
 
 def test_spread_growth_is_chain_linked_over_common_origins():
