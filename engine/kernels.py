@@ -671,10 +671,7 @@ def _save(row, y, a, p, runs, out):
                 out[row, dst + i] = v
                 nonfinite += v * 0.0
         if bad < 0 and kind < 3 and nonfinite != 0.0:
-            for i in range(n):
-                if not np.isfinite(out[row, dst + i]):
-                    bad = dst + i
-                    break
+            bad = dst + _first_nonfinite(out[row, dst : dst + n])  # a view only when one is bad
     return bad
 
 
