@@ -89,7 +89,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import life_tables, migrant_stock, vital_rates, world_partition, wpp
+from . import life_tables, migrant_stock, migration_ages, vital_rates, world_partition, wpp
 from .world_partition import CORRIDOR_REGIONS, Derived, Partition
 
 __all__ = [
@@ -124,12 +124,17 @@ ITERATIONS = 2  # refits with the simulated loss rates and populations
 
 
 def _loss_rates(
-    part: Partition, paths: vital_rates.InputPaths, initial: np.ndarray, return_rate: float
+    part: Partition,
+    paths: vital_rates.InputPaths,
+    initial: np.ndarray,
+    return_rate: float,
+    age_schedules: np.ndarray | None = None,
 ) -> np.ndarray:
     """Yearly loss rate of each destination's migrant stock in each rate interval (D, K)."""
     from .migration_system import initial_migrant_stock
 
-    ages = initial_migrant_stock(part, initial, STOCK_YEARS[0]).sum(axis=0)  # (D, 2, 101)
+    stock = initial_migrant_stock(part, initial, STOCK_YEARS[0], age_schedules)
+    ages = stock.sum(axis=0)  # (D, 2, 101)
     ages = ages / np.maximum(ages.sum(axis=(1, 2), keepdims=True), 1e-12)
     out = np.zeros((len(part.regions), len(RATE_YEARS) - 1))
     for k in range(len(RATE_YEARS) - 1):
@@ -222,7 +227,7 @@ def rates(
     if shipped is None:
         rho = RETURN_RATE if return_rate is None else return_rate
         iterations = ITERATIONS if regions is not None else 0
-        shipped = _calibrate_partition(part, rho, iterations, regions)
+        shipped, _ = _calibrate_partition(part, rho, iterations, regions)
     return path_from_intervals(shipped, years)
 
 
@@ -404,14 +409,20 @@ def _calibrate_partition(
     rho: float,
     iterations: int = 0,
     regions: Sequence[str | Derived] | None = None,
-) -> np.ndarray:
+    fit_ages: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Interval rates (O, D, K): fitted with the loss rates of :func:`_loss_rates`, then
     ``iterations`` times refitted with each pair's loss rates and each origin's population as
-    the model simulates them with the rates of the fit before."""
+    the model simulates them with the rates of the fit before. With ``fit_ages`` the age
+    schedules start typical and are fitted (:func:`models.migration_ages.fit`) with the rates of
+    the fit before the last, whose simulation then uses them; the parameters are returned (else
+    None, the schedules being :func:`models.migration_ages.shipped_or_typical`'s)."""
     paths, initial = world_partition.region_paths(part, STOCK_YEARS[0])
     n = len(part.regions)
+    theta = None
+    schedules = migration_ages.typical(n) if fit_ages else migration_ages.shipped_or_typical(part)
     loss = np.broadcast_to(
-        _loss_rates(part, paths, initial, rho)[None], (n, n, len(RATE_YEARS) - 1)
+        _loss_rates(part, paths, initial, rho, schedules)[None], (n, n, len(RATE_YEARS) - 1)
     )
     population = _interval_population(part)
     for i in range(iterations + 1):
@@ -421,8 +432,11 @@ def _calibrate_partition(
         interval_rates = flows / population[:, None, :]
         if i < iterations:
             assert regions is not None, "iterations need the regions to build the model"
-            loss, population = _simulated(regions, part, interval_rates, rho, loss)
-    return interval_rates  # type: ignore[no-any-return]
+            if fit_ages and i == iterations - 1:
+                theta = migration_ages.fit(regions, part, interval_rates, rho)
+                schedules = migration_ages.schedules(theta)
+            loss, population = _simulated(regions, part, interval_rates, rho, loss, schedules)
+    return interval_rates, theta
 
 
 def _simulated(
@@ -431,6 +445,7 @@ def _simulated(
     interval_rates: np.ndarray,
     rho: float,
     loss: np.ndarray,
+    age_schedules: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each pair's loss rate (O, D, K) and each region's mean population (R, K) over each rate
     interval, as the model simulates them (a pair with no stock keeps ``loss``)."""
@@ -445,6 +460,7 @@ def _simulated(
         start=float(RATE_YEARS[0]),
         stop=float(RATE_YEARS[-1] - 1),
         rates=path_from_intervals(interval_rates, years),
+        age_schedules=age_schedules,
     )
     assert len(model.dims["origin"].elements) == n
     model.set_value("return_rate", rho)
@@ -470,13 +486,18 @@ def calibrate(
     *,
     return_rate: float | None = None,
     iterations: int = ITERATIONS,
-) -> tuple[Partition, np.ndarray]:
-    """Interval rates (O, D, K) of the partition of ``regions`` (see the module docstring)."""
+    fit_ages: bool = True,
+) -> tuple[Partition, np.ndarray, np.ndarray | None]:
+    """Interval rates (O, D, K) of the partition of ``regions`` and, with ``fit_ages``, the
+    parameters (R, 4) of its regions' age schedules (:mod:`models.migration_ages`; without,
+    None: the rates are fitted with the shipped or typical schedules). See the module
+    docstring."""
     from .migration_system import RETURN_RATE
 
     part = world_partition.partition(regions)
     rho = RETURN_RATE if return_rate is None else return_rate
-    return part, _calibrate_partition(part, rho, iterations, regions)
+    interval_rates, theta = _calibrate_partition(part, rho, iterations, regions, fit_ages)
+    return part, interval_rates, theta
 
 
 def write_rates(part: Partition, interval_rates: np.ndarray) -> None:
@@ -494,6 +515,8 @@ def write_rates(part: Partition, interval_rates: np.ndarray) -> None:
 
 
 if __name__ == "__main__":
-    partition_, fitted = calibrate()
+    partition_, fitted, ages_ = calibrate()
     write_rates(partition_, fitted)
-    print(f"wrote {RATES_FILE} ({fitted.size} rates)")
+    assert ages_ is not None
+    migration_ages.write(partition_, ages_)
+    print(f"wrote {RATES_FILE} ({fitted.size} rates) and {migration_ages.SCHEDULES_FILE}")

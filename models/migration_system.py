@@ -9,9 +9,12 @@ out): migration is no longer an input but the sum of flows between regions.
 
 - ``migration_flow[origin, destination, sex, age]`` (persons a year): the origin's residents
   times ``migration_rate[origin, destination]`` (moves a year per resident of the origin), spread
-  over the origin's residents by the Rogers-Castro age schedule and the migrants' sex share (as
-  the demography spreads net migration; Rogers & Castro 1981, UN DESA 2020): the people
-  leaving. Migrants keep their sex and age, and age only with the time that passes.
+  over the origin's residents by the origin's age schedule ``emigration_age_pattern[region,
+  age]`` and the migrants' sex share (UN DESA 2020): the people leaving. The schedules are of
+  the Rogers-Castro family (Rogers & Castro 1981), fitted per region so that the model's net
+  migration by age 1990-2019 matches the age pattern of WPP's estimates
+  (:mod:`models.migration_ages`; the typical schedule in every region of another partition).
+  Migrants keep their sex and age, and age only with the time that passes.
 - Irregular journeys take time. The part ``irregular_rate[origin, destination]`` of the rate
   (``irregular_share[destination]`` of it here, 0 by default: moves are instantaneous, as the
   calibration assumes; :mod:`models.migration_drivers` sets the cited shares and lets
@@ -29,8 +32,8 @@ out): migration is no longer an input but the sum of flows between regions.
   destination (the diaspora; UN DESA's definition of the migrant stock), a stock of the model
   that ages with the population, dies at the destination's death rates (``migrant_deaths``) and
   returns home at ``return_rate`` a year (``return_migration``): that share of the pair's stock,
-  spread over its ages by the Rogers-Castro schedule, as the origin's emigrants are spread over
-  its residents. Returns fall with the time spent abroad (OECD 2008: 20-50 % of immigrants leave
+  spread over its ages by the origin's schedule, as the origin's emigrants are spread over its
+  residents. Returns fall with the time spent abroad (OECD 2008: 20-50 % of immigrants leave
   within five years of arrival); the stock has no duration, and age stands for it (recent
   arrivals are young). Returning at the stock's own ages instead, the stock was too young (2015
   median age: world 38.0, Europe 39.9, Northern America 38.5 against the UN's 39, 43 and 42;
@@ -148,6 +151,7 @@ def build(
     irregular_rate: str = IRREGULAR_RATE,
     transit_death_risk: str = TRANSIT_DEATH_RISK,
     initial_irregular_rate: str | None = None,
+    age_schedules: np.ndarray | None = None,
 ) -> engine.Model:
     """The migration system of ``regions`` plus the rest of the world.
 
@@ -180,6 +184,10 @@ def build(
         transit: an initialisation loop). Default: ``irregular_rate`` itself (the system's reads
         no population); :mod:`models.migration_drivers` gives its rate with the factors that
         are 1 at the start left out.
+    age_schedules : array, optional
+        Each region's emigration and return age schedule (region, age), each summing to 1.
+        Default: the shipped fit for the default regions (:mod:`models.migration_ages`), else
+        the typical Rogers-Castro schedule in every region.
 
     Returns
     -------
@@ -188,7 +196,7 @@ def build(
         sex, age); ``migration_flow``, ``return_migration``, ``migrant_deaths``, ``emigration``,
         ``immigration``, ``net_migration``, ``births``, ``deaths``, ``life_expectancy``...
     """
-    from . import migration_calibration
+    from . import migration_ages, migration_calibration
 
     base_year = int(start)
     if float(start) != base_year or base_year not in migrant_stock.YEARS:
@@ -229,12 +237,21 @@ def build(
             f"rates have shape {rates.shape}; expected (origin, destination, calendar year) = "
             f"{(len(names), len(names), len(years))} for the years {years[0]}-{years[-1]}."
         )
+    if age_schedules is None:
+        age_schedules = migration_ages.shipped_or_typical(part)
+    age_schedules = np.asarray(age_schedules, dtype=float)
+    if age_schedules.shape != (len(names), 101):
+        raise engine.SpecError(
+            f"age_schedules have shape {age_schedules.shape}; expected (region, age) = "
+            f"{(len(names), 101)}."
+        )
     add_migration(
         m,
         part,
         rates,
         initial,
         base_year,
+        age_schedules,
         migration_rate,
         irregular_rate,
         transit_death_risk,
@@ -245,18 +262,24 @@ def build(
     return m
 
 
-def initial_migrant_stock(part: Partition, initial: np.ndarray, year: int) -> np.ndarray:
+def initial_migrant_stock(
+    part: Partition, initial: np.ndarray, year: int, age_schedules: np.ndarray | None = None
+) -> np.ndarray:
     """The UN migrant stock of ``year`` by (origin, destination, sex, age).
 
-    Each pair's total is spread over the destination's residents weighted by the Rogers-Castro
-    schedule cumulated to each age (the ages of a stock gathered under steady flows, as in
+    Each pair's total is spread over the destination's residents weighted by the origin's age
+    schedule (``age_schedules`` (origin, age); default the typical Rogers-Castro schedule)
+    cumulated to each age (the ages of a stock gathered under steady flows, as in
     :func:`models.vital_rates.initial_population`) and over sexes by the migrants' sex share.
     """
     totals = migrant_stock.stock(part, year)
+    if age_schedules is None:
+        age_schedules = np.tile(rogers_castro(), (len(part.regions), 1))
     sex = np.array([FEMALE_SHARE_OF_MIGRANTS, 1 - FEMALE_SHARE_OF_MIGRANTS])
-    weight = np.cumsum(rogers_castro())[None, None, :] * initial * sex[None, :, None]
-    weight = weight / weight.sum(axis=(1, 2), keepdims=True)  # (D, 2, 101)
-    return totals[:, :, None, None] * weight[None]  # type: ignore[no-any-return]
+    grown = np.cumsum(age_schedules, axis=-1)  # (O, 101)
+    weight = grown[:, None, None, :] * (initial * sex[None, :, None])[None]  # (O, D, 2, 101)
+    weight = weight / weight.sum(axis=(2, 3), keepdims=True)
+    return totals[:, :, None, None] * weight  # type: ignore[no-any-return]
 
 
 def add_migration(
@@ -265,6 +288,7 @@ def add_migration(
     rates: np.ndarray,
     initial: np.ndarray,
     base_year: int,
+    age_schedules: np.ndarray,
     migration_rate: str = MIGRATION_RATE,
     irregular_rate: str = IRREGULAR_RATE,
     transit_death_risk: str = TRANSIT_DEATH_RISK,
@@ -325,9 +349,20 @@ def add_migration(
         units="1/year",
         doc="Moves a year per resident of the origin.",
     )
+    m.param(
+        "emigration_age_pattern",
+        age_schedules,
+        dims=("region", "age"),
+        units="1",
+        bounds=(0, 1),
+        doc="Relative migration rates by age of each region's emigrants and returning "
+        "natives: a Rogers-Castro schedule fitted per region to WPP's net migration by age "
+        "(models.migration_ages), summing to 1.",
+    )
     m.aux(
         "emigration_weight",
-        "migrant_sex_share[sex] * migration_age_pattern[age] * population[region, sex, age]",
+        "migrant_sex_share[sex] * emigration_age_pattern[region, age] * "
+        "population[region, sex, age]",
         dims=r3,
         units="person",
         doc="Residents weighted by the migrants' age (Rogers-Castro) and sex schedule.",
@@ -342,7 +377,7 @@ def add_migration(
     )
     m.param(
         "initial_migrant_stock",
-        initial_migrant_stock(part, initial, base_year),
+        initial_migrant_stock(part, initial, base_year, age_schedules),
         dims=od4,
         units="person",
         bounds=(0, None),
@@ -367,8 +402,8 @@ def add_migration(
     add_transit(m, irregular_rate, transit_death_risk, initial_irregular_rate)
     m.aux(
         "return_age_weight",
-        "sum(migration_age_pattern[age] * migrant_stock[origin, destination, sex, age], "
-        "'sex', 'age')",
+        "sum(emigration_age_pattern[origin, age] * migrant_stock[origin, destination, sex, "
+        "age], 'sex', 'age')",
         dims=od,
         units="person",
         doc="A pair's migrants weighted by the Rogers-Castro schedule of their age, summed.",
@@ -376,7 +411,7 @@ def add_migration(
     m.flow(
         "return_migration",
         "return_rate * zidz(migrant_stock_total[origin, destination] * "
-        "migration_age_pattern[age] * migrant_stock[origin, destination, sex, age], "
+        "emigration_age_pattern[origin, age] * migrant_stock[origin, destination, sex, age], "
         "return_age_weight[origin, destination])",
         out_of="migrant_stock",
         dims=od4,
@@ -547,9 +582,10 @@ def add_transit(
     )
     m.aux(
         "initial_emigration_age_share",
-        "zidz(migrant_sex_share[sex] * migration_age_pattern[age] * "
+        "zidz(migrant_sex_share[sex] * emigration_age_pattern[region, age] * "
         "initial_population[region, sex, age], sum(migrant_sex_share[sex] * "
-        "migration_age_pattern[age] * initial_population[region, sex, age], 'sex', 'age'))",
+        "emigration_age_pattern[region, age] * initial_population[region, sex, age], 'sex', "
+        "'age'))",
         dims=r3,
         units="1",
         doc="Share of a region's emigrants of each sex and age at the start.",
