@@ -101,6 +101,9 @@ C_RATIO = _RC["c"] / _RC["a2"]  # the constant over the labour component's heigh
 WINDOW_ENDS = (2000, 2010, 2020)
 FIRST_STEP, LAST_STEP = 1990, 2019  # the model's steps over the same years (mid-year to mid-year)
 GROUPS = 16  # five-year groups of age at migration 0-4 .. 75-79
+#: UN DESA (2019), International Migration 2019: Highlights: the world's international
+#: migrants' median age, 39 years in 2019; matched to MEDIAN_AGE_SIGMA (half a year).
+MEDIAN_AGE, MEDIAN_AGE_YEAR, MEDIAN_AGE_SIGMA = 39.0, 2019, 0.5
 
 
 def schedules(theta: np.ndarray) -> np.ndarray:
@@ -148,6 +151,12 @@ def _groups(by_age: np.ndarray) -> np.ndarray:
     return by_age[..., : 5 * GROUPS].reshape(*by_age.shape[:-1], GROUPS, 5).sum(axis=-1)
 
 
+def median_age(by_age: np.ndarray) -> float:
+    """Median age of people counted by single year of age (0..100), interpolated."""
+    cumulative = np.cumsum(by_age)
+    return float(np.interp(0.5 * cumulative[-1], cumulative, np.arange(by_age.size) + 0.5))
+
+
 def fit(
     regions: Sequence[str | Derived],
     part: Partition,
@@ -173,23 +182,27 @@ def fit(
         age_schedules=typical(n),
         values={"return_rate": return_rate},
     )
-    runner = engine.Runner(model, outputs=["net_migration"])
+    runner = engine.Runner(model, outputs=["net_migration", "migrant_stock"])
     observed = _groups(wpp_net_by_age(part))  # (R, G)
 
-    def net(theta: np.ndarray) -> np.ndarray:
+    def run(theta: np.ndarray) -> tuple[np.ndarray, float]:
         ds = runner.run({"emigration_age_pattern": schedules(theta.reshape(n, 4))})
         steps = ds["net_migration"].sel(time=slice(float(FIRST_STEP), float(LAST_STEP)))
-        return _groups(steps.sum(("time", "sex")).values)  # (R, G)
+        stock = ds["migrant_stock"].sel(time=float(MEDIAN_AGE_YEAR))
+        by_age = stock.sum(("origin", "destination", "sex")).values
+        return _groups(steps.sum(("time", "sex")).values), median_age(by_age)
 
     first = TYPICAL if start is None else start
     x0 = np.clip(np.broadcast_to(first, (n, 4)), LOWER, UPPER).ravel()
-    totals = net(x0).sum(axis=1)
+    totals = run(x0)[0].sum(axis=1)
     ratio = totals / observed.sum(axis=1)
     target = observed * np.where(ratio > 0, ratio, 1.0)[:, None]
     scale = np.abs(target).sum(axis=1, keepdims=True)
 
     def residuals(theta: np.ndarray) -> np.ndarray:
-        return ((net(theta) - target) / scale).ravel()  # type: ignore[no-any-return]
+        net, median = run(theta)
+        age = (median - MEDIAN_AGE) / MEDIAN_AGE_SIGMA
+        return np.append(((net - target) / scale).ravel(), age)  # type: ignore[no-any-return]
 
     result = least_squares(
         residuals,
