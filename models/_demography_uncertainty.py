@@ -6,9 +6,15 @@ unchanged without it. Every spread comes from ``models/data/demography_uncertain
 written by ``models/data/build_uncertainty.py`` from WPP 2022 (its docstring tells how):
 
 - **Fertility** (bayesTFR: Alkema et al. 2011; Raftery, Alkema & Gerland 2014): the TFR is WPP's
-  medium path plus ``sd(t) z(t)``: ``sd(t)`` the location's spread of bayesTFR's projection as
-  WPP 2022 publishes it (``tfr_sd``, linear between ``KNOTS``; an aggregate's from its
-  countries' with correlated errors), ``z`` by the location's phase of the fertility
+  medium path plus ``Q_t(z(t))``: ``z`` a standard normal deviation (``tfr_standard``) and
+  ``Q_t`` the location's quantiles of bayesTFR's projection as WPP 2022 publishes them (its
+  own 80 % and 95 % intervals around its median, an aggregate's as a country's: ``tfr_band``,
+  linear between ``KNOTS``), piecewise linear through (0, 0), (+-1.2816, the 80 % bounds) and
+  (+-1.96, the 95 % bounds), the last slope beyond: a Gaussian copula with bayesTFR's
+  marginals, which are skewed where fertility is high (Middle Africa's 95 % bound of 2100 lies
+  3.3 times as far above the median as below; one sd made its population's 95 % interval of
+  2100 0.73-0.77 of WPP's with 1,000 members, the quantiles 0.80-0.86). A backtest's is
+  ``sd(t) z(t)``, ``sd`` its rule's past errors. ``z`` goes by the location's phase of the fertility
   transition at the start (``tfr_phase_two``: :func:`models.vital_rates.tfr_phase`, bayesTFR's
   rule, on its TFR to the base year or jump-off): in **phase III** a stationary standardised
   AR(1) with the phase-III persistence 0.9 per five-year period (``TFR_PERSISTENCE``, 0.9 **
@@ -22,9 +28,10 @@ written by ``models/data/build_uncertainty.py`` from WPP 2022 (its docstring tel
 - **Mortality** (bayesLife: Raftery et al. 2013; Lee & Carter 1992): all log hazards shift by
   ``sd(t) W(t) / sqrt(t - t0)``, ``W`` a random walk (a Lee-Carter index's), so the shift is a
   random walk whose sd at t is ``sd(t)``: the e0 spread of bayesLife as WPP 2022 publishes it
-  (``e0_sd``, both sexes), divided by the slope of the location's e0 in its log hazards at
-  that year's WPP life table (``log_hazard_sd``). It replaces the prior of
-  ``mortality_improvement_shift`` (Lee & Miller's drift), which would count it twice.
+  (``e0_sd``, both sexes; the location's own, an aggregate's too), divided by the slope of the
+  location's e0 in its log hazards at that year's WPP life table (``log_hazard_sd``). It
+  replaces the prior of ``mortality_improvement_shift`` (Lee & Miller's drift), which would
+  count it twice.
   Locations' walks are independent, as bayesLife's countries' (``REGION_E0_CORRELATION``).
 - **Net migration**: an AR(1) deviation of the net migration rate (net migrants per resident a
   year) with the persistence and stationary spread of the location's WPP 1950-2021 estimates
@@ -117,6 +124,11 @@ REGION_TFR_CORRELATION = 0.2
 REGION_E0_CORRELATION = 0.0
 #: The correlations' priors: uniform over Fosdick & Raftery's order of magnitude.
 CORRELATION_RANGE = (0.1, 0.3)
+#: The TFR's quantile bands of ``demography_uncertainty.csv`` (distances from the median).
+TFR_BANDS = ("lower95", "lower80", "upper80", "upper95")
+#: A standard normal's 90th and 97.5th percentiles.
+Z80 = 1.2815515655446004
+Z95 = 1.959963984540054
 #: Half-width of the finite difference of e0 in the log hazards.
 LOG_STEP = 0.05
 SCALARS = ("migration_rate_sd", "migration_persistence", "migration_kurtosis", "migration_tail_dof")
@@ -229,16 +241,30 @@ def tfr_deviation(p: Parts) -> str:
     r = p.r
     if "uncertainty_knot" not in p.model.dims:
         add_knots(p)
-    p.param(
-        "tfr_sd",
-        spreads(p.locations, [f"tfr_sd_{y}" for y in KNOTS])
-        if p.jump_off is None
-        else _past(p, "tfr_sd"),
-        (r, "uncertainty_knot"),
-        units="1",
-        bounds=(0, 3),
-        doc="Sd of the TFR around WPP's medium at the knots (bayesTFR via WPP 2022).",
-    )
+    if p.jump_off is None:
+        from ._demography_rates import ensure_dim
+
+        ensure_dim(p.model, "tfr_bound", list(TFR_BANDS))
+        columns = [f"tfr_{band}_{y}" for y in KNOTS for band in TFR_BANDS]
+        bands = spreads(p.locations, columns).reshape(len(p.locations), len(KNOTS), -1)
+        p.param(
+            "tfr_band",
+            bands,
+            (r, "uncertainty_knot", "tfr_bound"),
+            units="1",
+            bounds=(0, 10),
+            doc="Distances from WPP's median TFR to the bounds of its 80 % and 95 % intervals at "
+            "the knots (bayesTFR via WPP 2022; lower ones positive).",
+        )
+    else:
+        p.param(
+            "tfr_sd",
+            _past(p, "tfr_sd"),
+            (r, "uncertainty_knot"),
+            units="1",
+            bounds=(0, 3),
+            doc="Sd of the TFR around the backtest's path at the knots (its rule's past errors).",
+        )
     p.param(
         "tfr_persistence",
         TFR_PERSISTENCE,
@@ -279,13 +305,48 @@ def tfr_deviation(p: Parts) -> str:
         "random walk of the TFR (phase II)",
     )
     p.aux(
-        "tfr_deviation",
-        f"sum(tfr_sd[{r}, uncertainty_knot] * uncertainty_knot_weight[uncertainty_knot], "
-        f"'uncertainty_knot') * (tfr_phase_two[{r}] * {walk} / sqrt(max(time - "
-        f"improvement_from, one_year) / one_year) + (1 - tfr_phase_two[{r}]) * {stationary})",
+        "tfr_standard",
+        f"tfr_phase_two[{r}] * {walk} / sqrt(max(time - improvement_from, one_year) / one_year)"
+        f" + (1 - tfr_phase_two[{r}]) * {stationary}",
         (r,),
         units="1",
-        doc="Deviation of the TFR from WPP's medium path (births per woman).",
+        doc="The TFR's deviation standardised: a standard normal at every time.",
+    )
+    if p.jump_off is None:
+        p.aux(
+            "tfr_band_now",
+            f"sum(tfr_band[{r}, uncertainty_knot, tfr_bound] * uncertainty_knot_weight"
+            "[uncertainty_knot], 'uncertainty_knot')",
+            (r, "tfr_bound"),
+            units="1",
+            doc="Distances from the median TFR to its quantile bands at the time.",
+        )
+
+        def side(z: str, inner: str, outer: str) -> str:
+            # through (0, 0), (Z80, inner) and (Z95, outer), linear beyond
+            near, far = f"tfr_band_now[{r}, '{inner}']", f"tfr_band_now[{r}, '{outer}']"
+            return (
+                f"if_then_else({z} <= {Z80!r}, {z} / {Z80!r} * {near}, {near} + ({z} - {Z80!r})"
+                f" * ({far} - {near}) / {Z95 - Z80!r})"
+            )
+
+        z = f"tfr_standard[{r}]"
+        deviation = (
+            f"if_then_else({z} >= 0, {side(z, 'upper80', 'upper95')}, "
+            f"-({side(f'(-{z})', 'lower80', 'lower95')}))"
+        )
+    else:
+        deviation = (
+            f"sum(tfr_sd[{r}, uncertainty_knot] * uncertainty_knot_weight[uncertainty_knot], "
+            f"'uncertainty_knot') * tfr_standard[{r}]"
+        )
+    p.aux(
+        "tfr_deviation",
+        deviation,
+        (r,),
+        units="1",
+        doc="Deviation of the TFR from WPP's medium path (births per woman): the standard "
+        "normal through the TFR's quantiles (a backtest: times its sd).",
     )
     return f" + tfr_deviation[{r}]"
 
