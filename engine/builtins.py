@@ -131,6 +131,9 @@ _TABLE = [
     _f("random_exponential", 5, timed=True, vensim=True),
     _f("random_poisson", 6, timed=True, vensim=True),
     _f("standard_normal", 0, timed=True),
+    # a chi-square of real degrees of freedom (Marsaglia & Tsang's gamma): with a standard
+    # normal, a Student t; initial(chi_square(nu)) once per run, a Student-t process's scale
+    _f("chi_square", 1, timed=True),
     # processes: lowered by engine.spec into a hidden stock stepped by ar1_step / walk_step
     _f("ar1", (3, 4), memory=True),
     _f("random_walk", 1, memory=True),
@@ -165,6 +168,7 @@ RANDOM = frozenset(
         "random_exponential",
         "random_poisson",
         "standard_normal",
+        "chi_square",
         "ar1_step",
         "walk_step",
     }

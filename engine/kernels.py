@@ -13,7 +13,8 @@ float64 arrays, like the rest of the kernels.
 - random numbers: ``_philox4x64`` (Philox4x64-10 [1]_, the generator numpy calls ``Philox``),
   keyed by the run's seed and member (two slots of ``p``), the time, the call site and the
   element, so a draw never depends on chunking, threads or the machine; ``_uniform01``,
-  ``_norm_ppf`` (Wichura's AS 241) and Vensim's draws
+  ``_norm_ppf`` (Wichura's AS 241), ``_chi_square`` (Marsaglia & Tsang's gamma) and Vensim's
+  draws
   ``_random_uniform``, ``_random_normal``, ``_random_exponential``, ``_random_poisson``
   (a new draw each time step, truncated to [min, max]); the processes' steps ``_ar1_next``
   and ``_walk_next``;
@@ -393,6 +394,43 @@ def _norm_ppf(u):
 @njit(cache=True, error_model="numpy")
 def _standard_normal(p, key, t, site, element):
     return _norm_ppf(_uniform01(p, key, t, site, element, 0))
+
+
+#: Attempts of Marsaglia & Tsang's rejection before the last candidate is kept (each is
+#: accepted with probability above 0.95: 64 failures have probability below 1e-83).
+_GAMMA_ATTEMPTS = 64
+
+
+@njit(cache=True, error_model="numpy")
+def _chi_square(p, key, t, site, element, dof):
+    # A chi-square of dof > 0 degrees of freedom (0 for dof <= 0): twice a gamma of shape
+    # dof / 2 by Marsaglia & Tsang's squeeze-and-reject (Marsaglia, G. & Tsang, W. W. (2000), "A
+    # simple method for generating gamma variables", ACM TOMS 26(3), 363-372), attempt k on the
+    # counter's word k (a normal and a uniform from its two halves), so the draw is a function
+    # of its key as every other; a shape below 1 is boosted, gamma(a) = gamma(a + 1) U ** (1/a),
+    # U on word _GAMMA_ATTEMPTS.
+    if not dof > 0.0:
+        return 0.0
+    a = 0.5 * dof
+    boost = 1.0
+    if a < 1.0:
+        x0, x1 = _draw_bits(p, key, t, site, element, _GAMMA_ATTEMPTS)
+        boost = _unit(x0) ** (1.0 / a)
+        a += 1.0
+    d = a - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    v = 1.0
+    for k in range(_GAMMA_ATTEMPTS):
+        x0, x1 = _draw_bits(p, key, t, site, element, k)
+        z = _norm_ppf(_unit(x0))
+        v = 1.0 + c * z
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u = _unit(x1)
+        if u < 1.0 - 0.0331 * z**4 or math.log(u) < 0.5 * z * z + d * (1.0 - v + math.log(v)):
+            break
+    return 2.0 * d * max(v, 0.0) * boost
 
 
 @njit(cache=True, error_model="numpy")

@@ -6,9 +6,15 @@ unchanged without it. Every spread comes from ``models/data/demography_uncertain
 written by ``models/data/build_uncertainty.py`` from WPP 2022 (its docstring tells how):
 
 - **Fertility** (bayesTFR: Alkema et al. 2011; Raftery, Alkema & Gerland 2014): the TFR is WPP's
-  medium path plus ``sd(t) z(t)``: ``sd(t)`` the location's spread of bayesTFR's projection as
-  WPP 2022 publishes it (``tfr_sd``, linear between ``KNOTS``; an aggregate's from its
-  countries' with correlated errors), ``z`` by the location's phase of the fertility
+  medium path plus ``Q_t(z(t))``: ``z`` a standard normal deviation (``tfr_standard``) and
+  ``Q_t`` the location's quantiles of bayesTFR's projection as WPP 2022 publishes them (its
+  own 80 % and 95 % intervals around its median, an aggregate's as a country's: ``tfr_band``,
+  linear between ``KNOTS``), piecewise linear through (0, 0), (+-1.2816, the 80 % bounds) and
+  (+-1.96, the 95 % bounds), the last slope beyond: a Gaussian copula with bayesTFR's
+  marginals, which are skewed where fertility is high (Middle Africa's 95 % bound of 2100 lies
+  3.3 times as far above the median as below; one sd made its population's 95 % interval of
+  2100 0.73-0.77 of WPP's with 1,000 members, the quantiles 0.80-0.86). A backtest's is
+  ``sd(t) z(t)``, ``sd`` its rule's past errors. ``z`` goes by the location's phase of the fertility
   transition at the start (``tfr_phase_two``: :func:`models.vital_rates.tfr_phase`, bayesTFR's
   rule, on its TFR to the base year or jump-off): in **phase III** a stationary standardised
   AR(1) with the phase-III persistence 0.9 per five-year period (``TFR_PERSISTENCE``, 0.9 **
@@ -22,25 +28,32 @@ written by ``models/data/build_uncertainty.py`` from WPP 2022 (its docstring tel
 - **Mortality** (bayesLife: Raftery et al. 2013; Lee & Carter 1992): all log hazards shift by
   ``sd(t) W(t) / sqrt(t - t0)``, ``W`` a random walk (a Lee-Carter index's), so the shift is a
   random walk whose sd at t is ``sd(t)``: the e0 spread of bayesLife as WPP 2022 publishes it
-  (``e0_sd``, both sexes), divided by the slope of the location's e0 in its log hazards at
-  that year's WPP life table (``log_hazard_sd``). It replaces the prior of
-  ``mortality_improvement_shift`` (Lee & Miller's drift), which would count it twice.
+  (``e0_sd``, both sexes; the location's own, an aggregate's too), divided by the slope of the
+  location's e0 in its log hazards at that year's WPP life table (``log_hazard_sd``). It
+  replaces the prior of ``mortality_improvement_shift`` (Lee & Miller's drift), which would
+  count it twice.
   Locations' walks are independent, as bayesLife's countries' (``REGION_E0_CORRELATION``).
 - **Net migration**: an AR(1) deviation of the net migration rate (net migrants per resident a
   year) with the persistence and stationary spread of the location's WPP 1950-2021 estimates
   (``migration_rate_sd``, ``migration_persistence``), times the population. Crises give heavier
-  tails: each member's path is scaled by ``sqrt((nu - 2) / chi2(nu))`` drawn once, a Student-t
-  process (Shah, Wilson & Ghahramani 2014) with the variance of the AR(1), ``nu`` from the
-  excess kurtosis of the fitted innovations (``migration_tail_dof``). Locations draw
-  independent shocks. WPP 2022's intervals hold migration at its medium path; ours are wider
-  where migration matters.
+  tails: each member's path is scaled by ``sqrt((nu - 2) / chi2(nu))`` drawn once
+  (``initial(chi_square(nu))``), a Student-t process (Shah, Wilson & Ghahramani 2014) with the
+  variance of the AR(1), ``nu`` from the excess kurtosis of the fitted innovations
+  (``migration_tail_dof``). Locations draw independent shocks. WPP 2022's intervals hold
+  migration at its medium path; ours are wider where migration matters.
 
 A **backtest** (``jump_off=J``) cannot know WPP 2022's intervals: its spreads are the past
 errors of its own projection rules, from WPP's estimates up to J only
 (:mod:`models._uncertainty_history`), at knots ``J + BACKTEST_KNOT_OFFSETS``; its migration
-shock's persistence is that of the migration rule's past errors, its tails the AR(1)'s, and its
-spread never below that rule's errors pooled over the model's locations (Alho & Spencer 2005;
-Azose & Raftery 2015: :func:`models._uncertainty_history.pooled_migration_sd`).
+shock's persistence is that of the migration rule's past errors, its spread never below that
+rule's errors pooled over the model's locations (Alho & Spencer 2005; Azose & Raftery 2015:
+:func:`models._uncertainty_history.pooled_migration_sd`), and its tails those of the same
+errors: a Student t whose degrees of freedom are fitted by maximum likelihood (Lange, Little &
+Taylor 1989) to the rule's past errors over their spread, pooled over the model's locations and
+origins to J (:func:`models._uncertainty_history.pooled_migration_tail_dof`; 2.1-2.3 for the
+30 locations of the backtest at 1995-2010), scaled so that its median absolute value is the
+spread's (``migration_tail_mad``: the spread is a median absolute error times 1.4826, so the
+core of the band stays where the errors put it and only the tails grow).
 
 Sources
 -------
@@ -62,6 +75,11 @@ Sources
   (ch. 7: the scaled model of error).
 - Azose, J. J. & Raftery, A. E. (2015). Bayesian probabilistic projection of international
   migration. Demography 52(5), 1627-1650.
+- Lange, K. L., Little, R. J. A. & Taylor, J. M. G. (1989). Robust statistical modeling using
+  the t distribution. JASA 84(408), 881-896 (maximum likelihood of a t's degrees of freedom
+  with its scale).
+- Marsaglia, G. & Tsang, W. W. (2000). A simple method for generating gamma variables. ACM
+  Transactions on Mathematical Software 26(3), 363-372 (the engine's ``chi_square``).
 - Shah, A., Wilson, A. G. & Ghahramani, Z. (2014). Student-t processes as alternatives to
   Gaussian processes. AISTATS 2014, PMLR 33, 877-885.
 - United Nations, DESA, Population Division (2022). World Population Prospects 2022 (CC BY 3.0
@@ -106,10 +124,19 @@ REGION_TFR_CORRELATION = 0.2
 REGION_E0_CORRELATION = 0.0
 #: The correlations' priors: uniform over Fosdick & Raftery's order of magnitude.
 CORRELATION_RANGE = (0.1, 0.3)
+#: The TFR's quantile bands of ``demography_uncertainty.csv`` (distances from the median).
+TFR_BANDS = ("lower95", "lower80", "upper80", "upper95")
+#: A standard normal's 90th and 97.5th percentiles.
+Z80 = 1.2815515655446004
+Z95 = 1.959963984540054
 #: Half-width of the finite difference of e0 in the log hazards.
 LOG_STEP = 0.05
 SCALARS = ("migration_rate_sd", "migration_persistence", "migration_kurtosis", "migration_tail_dof")
-TAIL_DRAWS = 30  # the largest degrees of freedom of the migration shocks' Student t
+#: The degrees of freedom of the migration shocks' Student t: a backtest's fit within these
+#: (the build script's, from the kurtosis, are within 5..30).
+TAIL_DOF_RANGE = (1.0, 30.0)
+#: A standard normal's median absolute value (its third quartile).
+NORMAL_MAD = 0.6744897501960817
 
 
 @cache
@@ -158,12 +185,14 @@ def _past(p: Parts, what: str) -> np.ndarray:
         own = np.array([past.migration_sd(x, p.jump_off, offsets) for x in p.locations])
         pooled = past.pooled_migration_sd(list(p.locations), p.jump_off, offsets)
         return np.maximum(own, pooled[None, :])  # type: ignore[no-any-return]
+    # the tails of the rule's errors, pooled over the locations as their spread's floor
+    dof = past.pooled_migration_tail_dof(list(p.locations), p.jump_off, *TAIL_DOF_RANGE)
     rows = []
     for x in p.locations:
         # the shock is the rule's error: its persistence, not the rate's about its mean
         sd, _, kurt = past.migration_ar1(x, p.jump_off)
         rho = past.migration_error_persistence(x, p.jump_off)
-        rows.append([sd, rho, kurt, past.tail_dof(kurt, TAIL_DRAWS)])
+        rows.append([sd, rho, kurt, dof])
     return np.nan_to_num(np.array(rows))
 
 
@@ -212,16 +241,30 @@ def tfr_deviation(p: Parts) -> str:
     r = p.r
     if "uncertainty_knot" not in p.model.dims:
         add_knots(p)
-    p.param(
-        "tfr_sd",
-        spreads(p.locations, [f"tfr_sd_{y}" for y in KNOTS])
-        if p.jump_off is None
-        else _past(p, "tfr_sd"),
-        (r, "uncertainty_knot"),
-        units="1",
-        bounds=(0, 3),
-        doc="Sd of the TFR around WPP's medium at the knots (bayesTFR via WPP 2022).",
-    )
+    if p.jump_off is None:
+        from ._demography_rates import ensure_dim
+
+        ensure_dim(p.model, "tfr_bound", list(TFR_BANDS))
+        columns = [f"tfr_{band}_{y}" for y in KNOTS for band in TFR_BANDS]
+        bands = spreads(p.locations, columns).reshape(len(p.locations), len(KNOTS), -1)
+        p.param(
+            "tfr_band",
+            bands,
+            (r, "uncertainty_knot", "tfr_bound"),
+            units="1",
+            bounds=(0, 10),
+            doc="Distances from WPP's median TFR to the bounds of its 80 % and 95 % intervals at "
+            "the knots (bayesTFR via WPP 2022; lower ones positive).",
+        )
+    else:
+        p.param(
+            "tfr_sd",
+            _past(p, "tfr_sd"),
+            (r, "uncertainty_knot"),
+            units="1",
+            bounds=(0, 3),
+            doc="Sd of the TFR around the backtest's path at the knots (its rule's past errors).",
+        )
     p.param(
         "tfr_persistence",
         TFR_PERSISTENCE,
@@ -262,13 +305,48 @@ def tfr_deviation(p: Parts) -> str:
         "random walk of the TFR (phase II)",
     )
     p.aux(
-        "tfr_deviation",
-        f"sum(tfr_sd[{r}, uncertainty_knot] * uncertainty_knot_weight[uncertainty_knot], "
-        f"'uncertainty_knot') * (tfr_phase_two[{r}] * {walk} / sqrt(max(time - "
-        f"improvement_from, one_year) / one_year) + (1 - tfr_phase_two[{r}]) * {stationary})",
+        "tfr_standard",
+        f"tfr_phase_two[{r}] * {walk} / sqrt(max(time - improvement_from, one_year) / one_year)"
+        f" + (1 - tfr_phase_two[{r}]) * {stationary}",
         (r,),
         units="1",
-        doc="Deviation of the TFR from WPP's medium path (births per woman).",
+        doc="The TFR's deviation standardised: a standard normal at every time.",
+    )
+    if p.jump_off is None:
+        p.aux(
+            "tfr_band_now",
+            f"sum(tfr_band[{r}, uncertainty_knot, tfr_bound] * uncertainty_knot_weight"
+            "[uncertainty_knot], 'uncertainty_knot')",
+            (r, "tfr_bound"),
+            units="1",
+            doc="Distances from the median TFR to its quantile bands at the time.",
+        )
+
+        def side(z: str, inner: str, outer: str) -> str:
+            # through (0, 0), (Z80, inner) and (Z95, outer), linear beyond
+            near, far = f"tfr_band_now[{r}, '{inner}']", f"tfr_band_now[{r}, '{outer}']"
+            return (
+                f"if_then_else({z} <= {Z80!r}, {z} / {Z80!r} * {near}, {near} + ({z} - {Z80!r})"
+                f" * ({far} - {near}) / {Z95 - Z80!r})"
+            )
+
+        z = f"tfr_standard[{r}]"
+        deviation = (
+            f"if_then_else({z} >= 0, {side(z, 'upper80', 'upper95')}, "
+            f"-({side(f'(-{z})', 'lower80', 'lower95')}))"
+        )
+    else:
+        deviation = (
+            f"sum(tfr_sd[{r}, uncertainty_knot] * uncertainty_knot_weight[uncertainty_knot], "
+            f"'uncertainty_knot') * tfr_standard[{r}]"
+        )
+    p.aux(
+        "tfr_deviation",
+        deviation,
+        (r,),
+        units="1",
+        doc="Deviation of the TFR from WPP's medium path (births per woman): the standard "
+        "normal through the TFR's quantiles (a backtest: times its sd).",
     )
     return f" + tfr_deviation[{r}]"
 
@@ -355,33 +433,42 @@ def migration_shock(p: Parts) -> str:
         values[:, 3],
         (r,),
         units="1",
-        bounds=(3, TAIL_DRAWS),
-        doc="Degrees of freedom of the Student t of the migration shocks (their kurtosis).",
+        bounds=TAIL_DOF_RANGE,
+        doc="Degrees of freedom of the Student t of the migration shocks (WPP's AR(1): its "
+        "kurtosis; a backtest: fitted to its rule's past errors pooled over the locations).",
     )
-    from ._demography_rates import ensure_dim
+    if p.jump_off is None:
+        # WPP's spread is the AR(1)'s sd: the t of unit variance, sqrt((nu - 2) / chi2)
+        scale = (
+            f"sqrt((migration_tail_dof[{r}] - 2) / initial(chi_square(migration_tail_dof[{r}])))"
+        )
+        what = "of unit variance"
+    else:
+        # a backtest's spread is a robust sd (1.4826 times a median absolute error): the t with
+        # that median absolute value, sqrt(nu / chi2) times a normal's over the t's quartile
+        from scipy import stats
 
-    ensure_dim(p.model, "migration_tail_draw", [str(i) for i in range(TAIL_DRAWS)])
-    p.param(
-        "migration_tail_index",
-        np.arange(TAIL_DRAWS, dtype=float),
-        ("migration_tail_draw",),
-        units="1",
-        doc="Index of each squared normal of the chi-square.",
-    )
-    # A backtest's spread is a robust sd (median absolute error), the scale of a Student t
-    # rather than its sd: its factor is sqrt(nu / chi2), WPP's spread's sqrt((nu - 2) / chi2).
-    unit, what = (
-        (" - 2", "of unit variance factor") if p.jump_off is None else ("", "of unit scale")
-    )
+        p.param(
+            "migration_tail_mad",
+            NORMAL_MAD / stats.t.ppf(0.75, values[:, 3]),
+            (r,),
+            units="1",
+            bounds=(0, 1),
+            doc="A standard normal's median absolute value over the Student t's of the "
+            "migration shocks: the t's scale that keeps the spread's median absolute error.",
+        )
+        scale = (
+            f"migration_tail_mad[{r}] * sqrt(migration_tail_dof[{r}] / "
+            f"initial(chi_square(migration_tail_dof[{r}])))"
+        )
+        what = "with the median absolute value of the spread"
     p.aux(
         "migration_tail_scale",
-        f"sqrt((migration_tail_dof[{r}]{unit}) / initial(sum(if_then_else(migration_tail_index"
-        f"[migration_tail_draw] < migration_tail_dof[{r}], standard_normal() ** 2, 0), "
-        "'migration_tail_draw')))",
+        scale,
         (r,),
         units="1",
-        doc=f"A member's scale of its migration shocks, sqrt((nu{unit}) / chi2(nu)): the shocks "
-        f"are a Student-t process (Shah, Wilson & Ghahramani 2014) {what}.",
+        doc="A member's scale of its migration shocks, drawn once: the shocks are a Student-t "
+        f"process (Shah, Wilson & Ghahramani 2014) {what}.",
     )
     if p.jump_off is None:
         p.aux(

@@ -26,6 +26,7 @@ _DRAWS = {
     "random_exponential": "_random_exponential",
     "random_poisson": "_random_poisson",
     "standard_normal": "_standard_normal",
+    "chi_square": "_chi_square",
     "ar1_step": "_ar1_next",
     "walk_step": "_walk_next",
 }

@@ -72,6 +72,7 @@ UNITS_RULES: dict[str, UnitsRule] = {
     "random_exponential": UnitsRule("agreed", agree=(0, 1, 2, 3)),
     "random_poisson": UnitsRule("agreed", agree=(0, 1, 3, 4), dimensionless=(2,)),
     "standard_normal": UnitsRule("dimensionless"),
+    "chi_square": _PURE,
     "ar1": UnitsRule("agreed", agree=(0, 1, 3), dimensionless=(2,)),
     # (the scale is in the walk's units: its spread after one time unit)
     "random_walk": _SAME,

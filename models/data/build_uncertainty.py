@@ -13,13 +13,32 @@ Outputs (see README.md), gzip timestamps zero so a rerun is byte-identical:
   spread, persistence and tails of its net migration rate:
 
   * ``tfr_sd_YYYY`` (YYYY in ``KNOTS``): the standard deviation of the location's TFR around
-    the medium variant in that year. Each country's is that of bayesTFR's projection as WPP
+    the medium variant in that year: that of bayesTFR's projection *of that location* as WPP
     2022 publishes it (its 80 % interval over 2 x 1.2816; Alkema et al. 2011, Raftery, Alkema &
-    Gerland 2014); an aggregate's follows from its countries', weighted by their births of
-    2022, with a correlation ``TFR_CORRELATION`` between countries' deviations (Fosdick &
-    Raftery 2014): ``var = k (sum w_i s_i)^2 + (1 - k) sum (w_i s_i)^2``.
+    Gerland 2014), for a country and for an aggregate alike. WPP's interval of an aggregate
+    (a subregion, a region, Sub-Saharan Africa...) is that of the aggregate's own TFR over
+    bayesPop's trajectories, whose countries' TFRs are correlated as Fosdick & Raftery (2014)
+    estimate pair by pair (0.46 for neighbours, 0.2 for other pairs of one region at TFR < 5,
+    0.07-0.13 above 5): the aggregate's spread bayesTFR estimates. Only a location without a
+    published interval of its own takes its countries' (weighted by their births of 2022,
+    correlation ``TFR_CORRELATION`` for every pair: ``var = k (sum w_i s_i)^2 + (1 - k) sum
+    (w_i s_i)^2``); today every location with data has its own. (With that aggregation for
+    every aggregate, the TFR 80 % intervals of 2100 were 0.70-0.80 of WPP's for Northern,
+    Eastern and Middle Africa, Central and Southern Asia, the Caribbean and Polynesia, and Middle
+    Africa's population 95 % interval of 2100 0.71 of WPP's: one correlation for all pairs is
+    below that of neighbours.)
+  * ``tfr_lower95_YYYY``, ``tfr_lower80_YYYY``, ``tfr_upper80_YYYY``, ``tfr_upper95_YYYY``:
+    the distances from the location's median TFR (WPP's medium variant, ``tfrprojMed``) to
+    the bounds of its published 80 % and 95 % intervals, lower ones positive: bayesTFR's
+    projection is skewed where fertility is high (the decline may stall; Middle Africa's 95 %
+    interval of 2100 reaches 3.3 times as far above the median as below it), which one sd
+    cannot carry. The model maps a standard normal deviation through them (the TFR's
+    quantiles; :func:`models._demography_uncertainty.tfr_deviation`). A location without
+    its own interval: +-1.2816 and +-1.96 times ``tfr_sd``.
   * ``e0_sd_YYYY``: the same for life expectancy at birth, both sexes (bayesLife, Raftery et
-    al. 2013), weighted by population, correlation ``E0_CORRELATION``.
+    al. 2013): the location's own published interval; else its countries', weighted by
+    population, correlation ``E0_CORRELATION`` (the Caribbean's e0 80 % interval of 2100 was
+    0.69 of WPP's with it).
   * ``migration_rate_sd``, ``migration_persistence``, ``migration_kurtosis``: an AR(1) fitted by
     least squares to the location's net migration rate (net migrants per resident a year) of
     WPP 2022's estimates 1950-2021: the stationary standard deviation, the lag-one
@@ -43,6 +62,14 @@ HERE = Path(__file__).resolve().parent
 SHARED = HERE.parents[2] / "shared" / "data" / "wpp2022"
 YEARS = (2030, 2050, 2075, 2100)
 Z80 = 1.2815515655446004  # standard normal 90th percentile
+Z95 = 1.959963984540054  # standard normal 97.5th percentile
+#: The TFR's quantile bands: (name, WPP file of the bound, sign, the normal's quantile).
+TFR_BANDS = (
+    ("lower95", "tfrproj95l", -1.0, Z95),
+    ("lower80", "tfrproj80l", -1.0, Z80),
+    ("upper80", "tfrproj80u", 1.0, Z80),
+    ("upper95", "tfrproj95u", 1.0, Z95),
+)
 #: Correlation of countries' TFR forecast errors. Fosdick & Raftery (2014) model it as linear in
 #: three indicators of a pair (bayesTFR's ``tfr.correlation``, ``data/correlation_predictors``):
 #: 0.11 + 0.26 contiguity + 0.05 common colonizer + 0.09 same UN region while the TFR is below
@@ -99,6 +126,28 @@ def intervals(shared: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def band_distance(
+    median: pd.DataFrame, bound: pd.DataFrame, code: int, year: int, sign: float, normal: float
+) -> float:
+    """The distance from the location's median to a bound of its published interval in
+    ``year`` (``sign`` -1 for a lower bound), or ``normal`` where WPP publishes none."""
+    y = str(year)
+    if code in median.index and code in bound.index:
+        distance = sign * (float(bound.loc[code, y]) - float(median.loc[code, y]))
+        if np.isfinite(distance):
+            return max(distance, 0.0)
+    return normal
+
+
+def location_sd(sd: pd.Series, weight: pd.Series, code: int, members: list[int], k: float) -> float:
+    """The location's own sd where WPP publishes an interval for it (countries and WPP's
+    aggregates alike), else its members' correlated aggregation (:func:`aggregate_sd`)."""
+    own = sd.get(code, float("nan"))
+    if np.isfinite(own):
+        return float(own)
+    return aggregate_sd(sd, weight, members, k)
+
+
 def aggregate_sd(sd: pd.Series, weight: pd.Series, members: list[int], k: float) -> float:
     """The sd of a weighted mean of the members' deviations, pairwise correlation ``k``."""
     codes = [c for c in members if c in sd.index and c in weight.index and weight[c] > 0]
@@ -126,6 +175,8 @@ def uncertainty_table(shared: Path) -> pd.DataFrame:
     groups = member_countries(locations)
     tfr_l, tfr_u = read_wpp(shared, "tfrproj80l"), read_wpp(shared, "tfrproj80u")
     e0_l, e0_u = read_wpp(shared, "e0Bproj80l"), read_wpp(shared, "e0Bproj80u")
+    tfr_median = read_wpp(shared, "tfrprojMed")
+    tfr_bounds = {name: read_wpp(shared, stem) for name, stem, _, _ in TFR_BANDS}
     births = read_wpp(shared, "birthsprojMed")["2022"]
     population = read_wpp(shared, "popprojMed")["2022"]
     rows = []
@@ -136,19 +187,27 @@ def uncertainty_table(shared: Path) -> pd.DataFrame:
             m_sd, m_rho, m_kurt = migration_ar1(net_migration_rate(loc["location"]))
         except (KeyError, ValueError):
             m_sd = m_rho = m_kurt = float("nan")
+        tfr_sd = {
+            y: location_sd(spread(tfr_l, tfr_u, y), births, code, group, TFR_CORRELATION)
+            for y in KNOTS
+        }
         rows.append(
             {
                 "location": loc["location"],
                 "location_code": code,
+                **{f"tfr_sd_{y}": round(tfr_sd[y], 6) for y in KNOTS},
                 **{
-                    f"tfr_sd_{y}": round(
-                        aggregate_sd(spread(tfr_l, tfr_u, y), births, group, TFR_CORRELATION), 6
+                    f"tfr_{name}_{y}": round(
+                        band_distance(tfr_median, tfr_bounds[name], code, y, sign, z * tfr_sd[y]),
+                        6,
                     )
+                    for name, _, sign, z in TFR_BANDS
                     for y in KNOTS
                 },
                 **{
                     f"e0_sd_{y}": round(
-                        aggregate_sd(spread(e0_l, e0_u, y), population, group, E0_CORRELATION), 6
+                        location_sd(spread(e0_l, e0_u, y), population, code, group, E0_CORRELATION),
+                        6,
                     )
                     for y in KNOTS
                 },

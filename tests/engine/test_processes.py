@@ -24,6 +24,7 @@ def shocks(elements: int = CELLS) -> engine.Model:
     m.aux("shock", "ar1(mean, sd, persistence)", dims=("cell",))
     m.aux("walk", "random_walk(scale)", dims=("cell",))
     m.aux("noise", "random_normal(-1, 2, 0.5, 1, 0)", dims=("cell",))
+    m.aux("tail", "chi_square(2.5)", dims=("cell",))
     m.stock("level", initial=100.0, dims=("cell",))
     m.flow("growth", "level * 0.01 * shock", into="level", dims=("cell",))
     return m
@@ -67,6 +68,34 @@ def test_random_normal_is_a_truncated_normal_drawn_each_step(model):
     assert np.unique(x).size == x.size  # a new draw each step and element
     reference = stats.truncnorm((-1 - 0.5) / 1, (2 - 0.5) / 1, loc=0.5, scale=1)
     assert stats.kstest(x.ravel(), reference.cdf).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("dof", [0.6, 2.5, 7.0, 40.0])
+def test_chi_square_has_its_distribution_and_a_student_t_follows(dof):
+    """chi_square(nu) of real nu (a shape below 1 boosted, above 1 Marsaglia & Tsang's
+    rejection): its mean nu and variance 2 nu within five standard errors, and its law by a
+    Kolmogorov-Smirnov test; a normal over sqrt(chi2 / nu) is a Student t of nu; initial()
+    draws it once per run; nu <= 0 gives 0."""
+    from scipy import stats
+
+    m = engine.Model("tails", time_unit="year")
+    m.dimension("cell", [f"c{i}" for i in range(CELLS)])
+    m.param("dof", dof, bounds=(0, None))
+    m.aux("x", "chi_square(dof)", dims=("cell",))
+    m.aux("t", "standard_normal() / sqrt(chi_square(dof) / dof)", dims=("cell",))
+    m.aux("once", "initial(chi_square(dof))", dims=("cell",))
+    m.aux("none", "chi_square(0)", dims=("cell",))
+    ds = engine.simulate(m, start=0, stop=9, dt=1, seed=11)
+    x = ds["x"].values.ravel()
+    assert np.unique(x).size == x.size  # a new draw each step and element
+    assert abs(x.mean() - dof) < 5 * np.sqrt(2 * dof / x.size)
+    fourth = 12 * dof * (dof + 4)  # the fourth central moment of a chi-square
+    assert abs(x.var() - 2 * dof) < 5 * np.sqrt((fourth - (2 * dof) ** 2) / x.size)
+    assert stats.kstest(x, stats.chi2(dof).cdf).pvalue > 1e-3
+    assert stats.kstest(ds["t"].values.ravel(), stats.t(dof).cdf).pvalue > 1e-3
+    once = ds["once"].values
+    assert np.all(once == once[0]) and np.unique(once[0]).size == CELLS
+    assert np.all(ds["none"].values == 0.0)
 
 
 def test_ar1_starts_at_its_initial_value_and_forgets_it():
@@ -129,7 +158,7 @@ ENSEMBLE = dict(
     stop=12,
     dt=0.25,
     saveper=1,
-    outputs=["level", "shock"],
+    outputs=["level", "shock", "tail"],
     progress=False,
 )
 
@@ -147,7 +176,7 @@ def reference(small):
 @pytest.mark.parametrize("chunk_size", [1, 4, 7])
 def test_shocks_do_not_depend_on_chunk_size(small, reference, chunk_size):
     tree = engine.run_ensemble(small, chunk_size=chunk_size, **ENSEMBLE)
-    for name in ("level", "shock"):
+    for name in ("level", "shock", "tail"):
         np.testing.assert_array_equal(tree["medium"][name].values, reference["medium"][name].values)
 
 

@@ -196,13 +196,16 @@ def acceptance():
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="measured 2026-12-02 (fertility by the UN's transition phases, mortality's trend, "
+    reason="measured 2026-12-03 (fertility by the UN's transition phases, mortality's trend, "
     "100 members with uncertainty=True, spreads chain-linked from the rules' past errors, "
-    "migration's floored by the pooled ones, phase II's TFR deviation a random walk): the median "
-    "beats the naive constant-rates baseline in 60.0 % and 58.3 % of the cases at 10 and 11 "
-    "years, 56.7-61.1 % at 12-18, 61.7-66.7 % at 19-25 (60.3 % of the 1,110 cases of 10 years "
-    "and more; the deterministic model 57.5-58.3 % at "
-    "10-11). The losses at 10 years are the phase-II decline continued where fertility stalled "
+    "migration's floored by the pooled ones and Student-t tails fitted to them, phase II's TFR "
+    "deviation a random walk): the median beats the naive constant-rates baseline in 58.3 % "
+    "and 59.2 % of the cases at 10 and 11 years, 57.8-61.7 % at 12-21, 63.3-66.7 % at 22-25 "
+    "(60.3 % of the 1,110 cases of 10 years and more; with seed 18 60.0 % at 10 and 11 and "
+    "62-67 % at 12-25, 63.2 % pooled: the share at one horizon moves by 2-4 points with the "
+    "ensemble's draws; before the t tails, seed 17, 60.0 % and 58.3 % at 10 and 11; the "
+    "deterministic model 57.5-58.3 % at 10-11). The losses at 10 years are the phase-II "
+    "decline continued where fertility stalled "
     "or rose (Eastern, Western, Northern and Southern Africa, Central and Western Asia, "
     "Bangladesh, Central America: the model below the outcome and below naive) and Northern "
     "America and the United States (the model above the outcome at all four jump-offs, naive "
@@ -218,7 +221,8 @@ def test_acceptance_median_beats_the_naive_baseline_over_the_cases_of_10_years_a
     acceptance,
 ):
     """Issue 17's line read over all its cases (horizons 10-25 pooled, 1,110 cases): measured
-    60.3 % on 2026-12-02 (669 cases; 60.0 % without migration's pooled floor; 34 % with fertility
+    60.3 % on 2026-12-03 with the migration shocks' Student-t tails (669 cases; seed 18: 63.2 %),
+    as on 2026-12-02 without them (60.0 % without migration's pooled floor; 34 % with fertility
     held at the jump-off's). The strict xfail above reads it at every horizon."""
     later = {"horizon": slice(10, None)}
     share = acceptance["total_population_better_than_naive"].sel(later)
@@ -229,30 +233,36 @@ def test_acceptance_median_beats_the_naive_baseline_over_the_cases_of_10_years_a
 
 @pytest.mark.slow
 def test_acceptance_80_percent_bands_cover_70_to_90_percent(acceptance):
-    """Measured 2026-12-02 (100 members; spreads from the rules' past errors to each jump-off,
-    the TFR's relative to its level, their growth chain-linked over common origins, migration
-    shocks as persistent as the migration rule's errors and never below its errors pooled over
-    the locations, phase II's TFR deviation a random walk): 75.8 % of the cases at 5 years,
-    77.5-85.6 % at 6-16, 86.7 % at 17-21 and 90.0 % at 22-25 (27 of the 30 cases of 1995;
-    before the spreads' growth was chain-linked, 93.3 %), 82.6 % over 5-25 (80.3 % without the
-    pooled floor)."""
+    """Measured 2026-12-03 (100 members, seed 17; spreads from the rules' past errors to each
+    jump-off, the TFR's relative to its level, their growth chain-linked over common origins,
+    migration shocks as persistent as the migration rule's errors, never below its errors
+    pooled over the locations, and Student-t with the tails of those pooled errors at the
+    spread's median absolute value; phase II's TFR deviation a random walk): 77.5 % of the cases
+    at 5 years, 79.2-87.8 % at 6-21 and 90.0 % at 22-25 (27 of the 30 cases of 1995; Australia/
+    New Zealand 1995 just outside, at 1.07 of the half-width); seed 18: 78.3-90.0 %; seed 19:
+    77.5-90 % but 93.3 % at 22 and 24 (28 of 30), as before the t tails (seed 19: 93.3 % at 22
+    and 23): the 30 cases of 1995 alone make those horizons, one case is 3.3 points. With the
+    tails of a t of 2 degrees of freedom (integer draws) 93.3 % at 22-25 with seeds 17 and 18.
+    Before the t tails 75.8 % at 5 years, 77.5-86.7 % at 6-21, 90.0 % at 22-25; before the
+    spreads' growth was chain-linked, 93.3 % at 22-25; 80.3 % over 5-25 without the pooled
+    floor."""
     cover80 = acceptance["total_population_coverage_80"].sel(horizon=slice(5, 25))
     assert ((cover80 >= 0.7) & (cover80 <= 0.9)).all(), cover80.values
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured 2026-12-02 with the spreads of the 80 % test above: the 95 % band covers "
-    "89.2 % of the cases at 5 years (107 of 120), 90.8-91.7 % at 6-11 and 92-97 % at 12-25 "
-    "(92.2 % over 5-25); without migration's pooled floor 85.0 % at 5, 87.5-88.3 % at 6-9. With "
-    "400 members 87.5 % at 5 years (seed 18 with 100: 85.8 %), so the miss is not the "
-    "ensemble's size. The misses at 5 years are tails beyond the pooled past too: Western Asia "
-    "2005, Southern Europe 2000 and 2010, Middle Africa 1995-2000 (1994's refugees in the "
-    "five-year mean held), Southern Africa and Bangladesh 2005-10. Issue 17 asks for at least "
-    "90 % at every horizon from 5 to 25 years.",
-)
 def test_acceptance_95_percent_bands_cover_at_least_90_percent(acceptance):
+    """Measured 2026-12-03 with the spreads of the 80 % test above: 92.5 % of the cases at 5 years
+    (111 of 120), 93.3-96.7 % at 6-25 (seed 18: 90.8 % at 5 and 6, 92.5-98.3 % at 7-25). The
+    migration shocks' Student t has 2.1-2.3 degrees of freedom, fitted by maximum likelihood to
+    the migration rule's past errors over their spread pooled over the 30 locations: the shape
+    of those errors, whose 95th percentile of |error| is 4.6-5.1 times their median (a normal's
+    2.9, a t of 2.2 degrees' 4.9), while the spread keeps its median absolute value. Before the
+    t tails (kurtosis of each location's AR(1) innovations, 5-30 degrees, the spread as the t's
+    scale) 89.2 % at 5 years (107 of 120), 90.8-91.7 % at 6-11; the misses left at 5 years are
+    Middle Africa 1995 and 2000 (1994's refugees in the five-year mean held), Western Asia 2005,
+    the Caribbean 2010 (not migration), Northern Europe 2000, Southern Africa 2005 and 2010,
+    Bangladesh 2005 and Southern Europe 2000."""
     cover95 = acceptance["total_population_coverage_95"].sel(horizon=slice(5, 25))
     assert (cover95 >= 0.9).all(), cover95.values
 
@@ -274,6 +284,7 @@ def test_backtest_spreads_use_nothing_after_the_jump_off(monkeypatch):
                 past.pooled_migration_sd([name, "Northern Europe"], JUMP_OFF, horizons),
                 past.migration_ar1(name, JUMP_OFF),
                 [past.migration_error_persistence(name, JUMP_OFF)],
+                [past.pooled_migration_tail_dof([name, "Northern Europe"], JUMP_OFF, 1.0, 30.0)],
             ]
         )
 
@@ -358,3 +369,50 @@ def test_sign_correlation_recovers_an_ar1_and_ignores_spikes():
     partial = paths.copy()
     partial[:, 5:] = np.nan
     assert abs(past.sign_correlation(partial) - rho) < 0.05
+
+
+def test_student_t_dof_recovers_the_tails():
+    """The maximum-likelihood degrees of freedom of a t with free scale: within 0.5 of 2.5 for
+    4,000 draws of a t of scale 0.3, at the upper end of its range for a normal's, and at
+    the range's ends when outside it."""
+    from models import _uncertainty_history as past
+
+    rng = np.random.default_rng(3)
+    heavy = 0.3 * rng.standard_t(2.5, 4000)
+    assert abs(past.student_t_dof(heavy, 1.0, 30.0) - 2.5) < 0.5
+    assert past.student_t_dof(rng.standard_normal(4000), 1.0, 30.0) > 15.0
+    assert past.student_t_dof(heavy, 4.0, 30.0) < 4.01
+    assert past.student_t_dof(np.zeros(10), 1.0, 30.0) == 30.0
+
+
+@pytest.mark.slow
+def test_backtest_migration_shocks_are_a_student_t_with_the_spreads_median_absolute_value():
+    """A backtest's migration shocks: one Student t for every location, its degrees of freedom
+    fitted to the migration rule's past errors pooled over them (heavier tails than a normal's:
+    below 5), its scale drawn once per member so that nu mad**2 / scale**2 is a chi-square of
+    nu, and mad the ratio that gives the t a normal's median absolute value."""
+    from scipy import stats
+
+    from models import _uncertainty_history as past
+
+    locations = ["Micronesia", "Western Europe", "Western Asia"]
+    model = backtesting.model_factory(locations, uncertainty=True)(JUMP_OFF)
+    dof = np.asarray(model.variables["migration_tail_dof"].value)
+    mad = np.asarray(model.variables["migration_tail_mad"].value)
+    nu = past.pooled_migration_tail_dof(locations, JUMP_OFF, 1.0, 30.0)
+    np.testing.assert_allclose(dof, nu, rtol=1e-12)
+    assert nu < 5.0
+    np.testing.assert_allclose(mad, stats.norm.ppf(0.75) / stats.t.ppf(0.75, nu), rtol=1e-12)
+    tree = engine.run_ensemble(
+        model,
+        n=400,
+        seed=7,
+        stop=JUMP_OFF + 3.0,
+        outputs=["migration_tail_scale"],
+        progress=False,
+    )
+    scale = tree["short"].to_dataset()["migration_tail_scale"]
+    np.testing.assert_array_equal(scale.isel(time=-1).values, scale.isel(time=0).values)
+    for i, region in enumerate(locations):
+        x = scale.isel(time=-1).sel(region=region).values
+        assert stats.kstest(nu * mad[i] ** 2 / x**2, stats.chi2(nu).cdf).pvalue > 1e-3
