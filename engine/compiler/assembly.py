@@ -171,6 +171,7 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
     def body(lines: list[str]) -> str:
         if large:
             lines = _runtime_counts(lines)
+        lines = [line if _is_comment(line) else _unsigned_indices(line) for line in lines]
         return "\n".join(lines) if lines else "    pass"
 
     def hoisted(lines: list[str]) -> str:
@@ -387,6 +388,41 @@ def _runtime_counts(lines: list[str]) -> list[str]:
     if out != lines:
         out.insert(0, "    _u = min(y.shape[0] - NY, 0)")
     return out
+
+
+# A subscript of one of the model's arrays (not a slice, not a module table such as T0[k]).
+_SUBSCRIPT = re.compile(r"(?<![\w.])(a|y|p|dydt)\[")
+
+
+def _unsigned_indices(line: str) -> str:
+    """``line`` with the computed index of each subscript of the model's arrays cast to an
+    unsigned integer: ``a[np.uint64(i + 40)]`` for ``a[i + 40]``.
+
+    numba reads ``a[k]`` for a signed ``k`` as Python does, ``a[k + n]`` when ``k`` is
+    negative, and LLVM removes that test only when it can prove ``k >= 0``; in the loops of
+    a large function it often cannot, and the loop then runs element by element with a
+    branch per read instead of in SIMD registers (the default corridor's stock update, 85,122
+    stocks: 11.8 ms for 111 calls, 6.8 ms with literal loop bounds). The generated indices are
+    slot offsets plus loop counters, never negative, so the cast changes no value read: the
+    results are the same bits. Literal indices are left as they are (the test is folded)."""
+    out: list[str] = []
+    i = 0
+    while True:
+        m = _SUBSCRIPT.search(line, i)
+        if m is None:
+            out.append(line[i:])
+            return "".join(out)
+        start = j = m.end()
+        depth = 1
+        while depth:
+            depth += {"[": 1, "]": -1}.get(line[j], 0)
+            j += 1
+        inner = line[start : j - 1]
+        if inner.isdigit() or ":" in inner or "," in inner:
+            out.append(line[i:start] + _unsigned_indices(inner) + "]")
+        else:
+            out.append(f"{line[i:start]}np.uint64({_unsigned_indices(inner)})]")
+        i = j
 
 
 def _random_calls(plan: Plan) -> set[str]:
