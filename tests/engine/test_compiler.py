@@ -248,6 +248,72 @@ def test_large_model_code_changes_no_bit(monkeypatch):
         np.testing.assert_array_equal(_saved(large, method, 20), _saved(small, method, 20))
 
 
+@pytest.mark.parametrize("large", [False, True])
+def test_output_only_code_runs_for_the_outputs_saved(monkeypatch, large):
+    """Output-only code runs only when the run saves its variable or one reading it (a flag in
+    p per block, set by the Runner): outputs are the same bits as a run saving everything,
+    the code of the others is skipped (their slots of ``a`` stay untouched), and a parameter
+    vector made for other outputs is given this run's flags (a copy; the vector is kept)."""
+    from engine.compiler import assembly
+    from engine.simulation import output_flags
+
+    if large:
+        monkeypatch.setattr(assembly, "_INLINE_LINES", 0)
+        monkeypatch.setattr(assembly, "_CHUNK_LINES", 5)
+    model = _nested_model()
+    # a sum (its own loop, not fused with share's): its block reads another block
+    model.aux("share_total", "sum(share[region, age, sex], 'age')", dims=("region", "sex"))
+    everything = engine.Runner(model)
+    full = everything.run()
+    chain = engine.Runner(model, outputs=["share_total"])
+    stocks = engine.Runner(model, outputs=["pop"])
+    compiled = chain.result
+    assert {"share", "oldest", "share_total"} <= compiled.plan.output_only
+
+    def flag(runner: engine.Runner, name: str) -> float:
+        return float(runner.base[compiled.controls[f"_need:{name}"]])
+
+    assert compiled.controls["_need:share"] != compiled.controls["_need:share_total"]
+    assert flag(chain, "share_total") == flag(chain, "share") == 1.0  # read by share_total
+    assert flag(chain, "oldest") == 0.0
+    assert all(flag(stocks, n) == 0.0 for n in ("share", "oldest", "share_total"))
+    assert all(flag(everything, n) == 1.0 for n in ("share", "oldest", "share_total"))
+    slots, values = output_flags(compiled, stocks.kinds, stocks.idx)
+    assert slots.size >= 2 and not values.any()
+    for runner, name in ((chain, "share_total"), (stocks, "pop")):
+        ds = runner.run()
+        np.testing.assert_array_equal(ds[name].values, full[name].values)
+    foreign = stocks.parameters()
+    kept = foreign.copy()
+    np.testing.assert_array_equal(chain.run_arrays(foreign), chain.run_arrays())
+    np.testing.assert_array_equal(foreign, kept)
+    # the slots of output-only variables no saved output needs are never written
+    settings = stocks.settings
+    assert settings is not None
+    na = compiled.plan.sizes["a"]
+    written = {}
+    for label, p in (("skipped", stocks.base), ("all", compiled.p0)):
+        a = np.zeros(na)
+        compiled.runner("euler")(
+            p.copy(),
+            np.zeros(compiled.plan.sizes["y"]),
+            a,
+            discrete_state(compiled, settings.n_steps),
+            settings.start,
+            settings.dt,
+            settings.n_steps,
+            settings.save,
+            stocks._runs,
+            np.empty((settings.n_save, stocks.kinds.shape[0])),
+            np.zeros(8),
+        )
+        written[label] = a
+    for name in ("share", "oldest", "share_total"):
+        slot = compiled.plan.slots[name]
+        assert not written["skipped"][slot.offset : slot.offset + slot.size].any()
+        assert written["all"][slot.offset : slot.offset + slot.size].all()
+
+
 def test_fuse_loops_keeps_dependent_loops_apart():
     from engine.compiler import fuse_loops
 
