@@ -314,6 +314,33 @@ def test_output_only_code_runs_for_the_outputs_saved(monkeypatch, large):
         assert written["all"][slot.offset : slot.offset + slot.size].all()
 
 
+def test_sum_is_computed_outside_the_loops_it_does_not_depend_on():
+    """A sum that does not depend on a variable's inner loops (here: over ages, in a variable
+    looped by region, sex, then age) is computed once per outer element, before the inner
+    loop, not once per element; the same operations in the same order as the sum written as
+    a variable of its own, so the same bits."""
+    m = _nested_model()
+    m.aux(
+        "age_share",
+        "pop[region, age, sex] / sum(pop[region, age, sex], 'age')",
+        dims=("region", "sex", "age"),
+    )
+    m.aux("age_total", "sum(pop[region, age, sex], 'age')", dims=("region", "sex"))
+    m.aux(
+        "age_share_apart",
+        "pop[region, age, sex] / age_total[region, sex]",
+        dims=("region", "sex", "age"),
+    )
+    compiled = engine.compile_model(m)
+    code = compiled.source.split("# 'age_share' (eq)")[1].split("# ")[0].splitlines()
+    start = next(line for line in code if line.lstrip().startswith("acc"))
+    ages = next(line for line in code if "for i2 in range(" in line)
+    assert len(start) - len(start.lstrip()) == len(ages) - len(ages.lstrip())
+    ds = engine.simulate(m, outputs=["age_share", "age_share_apart"])
+    assert np.array_equal(ds["age_share"].values, ds["age_share_apart"].values)
+    assert ds["age_share"].sum("age").values == pytest.approx(1.0, rel=1e-12)
+
+
 def test_fuse_loops_keeps_dependent_loops_apart():
     from engine.compiler import fuse_loops
 
