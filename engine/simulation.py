@@ -351,6 +351,7 @@ class Runner:
         self._runs = output_runs(self.kinds, self.idx)
         # the output-only code this run's outputs need (output_flags), written into base
         self._flags = output_flags(self.result, self.kinds, self.idx)
+        self._flag_items = tuple(zip(self._flags[0].tolist(), self._flags[1].tolist()))
         self.base = self._flagged(self.base)
         settings = self.settings
         self.times = None if settings is None else settings.save_times()
@@ -425,7 +426,12 @@ class Runner:
         (:func:`output_flags`): itself when they are already set (a vector from
         :meth:`parameters`), else a copy with them set (a vector made for other outputs)."""
         slots, values = self._flags
-        if slots.size == 0 or bool(np.all(P[..., slots] == values)):
+        if not self._flag_items:
+            return P
+        if P.ndim == 1:  # one run: a few scalar reads (numpy's calls cost microseconds)
+            if all(P.item(k) == v for k, v in self._flag_items):
+                return P
+        elif bool(np.all(P[..., slots] == values)):
             return P
         P = P.copy()
         P[..., slots] = values

@@ -180,7 +180,7 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
     def body(lines: list[str]) -> str:
         if large:
             lines = _runtime_counts(lines)
-        lines = [line if _is_comment(line) else _unsigned_indices(line) for line in lines]
+            lines = [line if _is_comment(line) else _unsigned_indices(line) for line in lines]
         return "\n".join(lines) if lines else "    pass"
 
     def hoisted(lines: list[str]) -> str:
@@ -421,7 +421,10 @@ def _unsigned_indices(line: str) -> str:
     branch per read instead of in SIMD registers (the default corridor's stock update, 85,122
     stocks: 11.8 ms for 111 calls, 6.8 ms with literal loop bounds). The generated indices are
     slot offsets plus loop counters, never negative, so the cast changes no value read: the
-    results are the same bits. Literal indices are left as they are (the test is folded)."""
+    results are the same bits. Literal indices are left as they are (the test is folded).
+    Only in a large model's code: in a small model's (inlined into the Euler step) LLVM
+    removes the tests itself, and the 100-stock ageing chain ran 3 % slower with the casts
+    (ageing100/kernel-total 95 us against 92 us)."""
     out: list[str] = []
     i = 0
     while True:

@@ -221,6 +221,8 @@ def test_large_model_code_changes_no_bit(monkeypatch):
     monkeypatch.setattr(assembly, "_CHUNK_LINES", 5)
     large = engine.compile_model(_nested_model())
     assert "+ _u" not in small.source and "inline=" in small.source
+    # computed indices cast to unsigned in a large model's code only (no negative-index test)
+    assert "a[np.uint64(" in large.source and "np.uint64(" not in small.source
     rates = large.source.split("def _euler_rates(")[1].split("@njit")[0]
     assert "_rates0(t, y, p, a, z, h, dydt)" in rates and "aux(" not in rates
     assert "_rates1(t, y, p, a, z, h, dydt)" in rates
