@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -341,6 +342,49 @@ def test_sum_is_computed_outside_the_loops_it_does_not_depend_on():
     ds = engine.simulate(m, outputs=["age_share", "age_share_apart"])
     assert np.array_equal(ds["age_share"].values, ds["age_share_apart"].values)
     assert ds["age_share"].sum("age").values == pytest.approx(1.0, rel=1e-12)
+
+
+def _draining_model(cells: int) -> engine.Model:
+    """``cells`` non-negative tanks drained by two outflows and fed by an inflow that turns
+    negative: some elements' limits bind at some steps, the others' never."""
+    m = engine.Model("drains", time_unit="year", start=0, stop=6, dt=1)
+    m.dimension("cell", [f"c{k}" for k in range(cells)])
+    m.param("speed", [0.05 + 1.5 * (k % 7) / 6 for k in range(cells)], dims="cell")
+    m.stock("tank", initial=10, dims="cell", non_negative=True)
+    m.stock("sink", initial=0, dims="cell")
+    m.flow("drain", "speed * 6", out_of="tank", into="sink", dims="cell")
+    m.flow("leak", "speed * tank", out_of="tank", into="sink", dims="cell")
+    m.flow("feed", "3 - speed * time", into="tank", dims="cell")
+    return m
+
+
+def test_limits_tested_first_change_no_bit(monkeypatch):
+    """A large stock's limits run only when an element needs limiting, found by a loop that
+    only reads: the same bits as the limits run directly, with limits binding at some
+    steps (tanks held at zero, both outflows and the negative inflow scaled down) and
+    totals conserved."""
+    from engine.compiler import stocks
+
+    cells = stocks._TESTED_SIZE
+    tested = engine.Runner(_draining_model(cells)).run()
+    test = re.compile(r"over\d+ = False")
+    assert test.search(engine.compile_model(_draining_model(cells)).source)
+    monkeypatch.setattr(stocks, "_TESTED_SIZE", 10**9)
+    direct_model = _draining_model(cells)
+    assert not test.search(engine.compile_model(direct_model).source)
+    direct = engine.Runner(direct_model).run()
+    for name in ("tank", "sink", "drain", "leak", "feed"):
+        np.testing.assert_array_equal(tested[name].values, direct[name].values)
+    tank = tested["tank"].values
+    assert (tank == 0.0).any() and (tank > 0.0).any()  # some limits bound, others did not
+    demand = np.array([0.05 + 1.5 * (k % 7) / 6 for k in range(cells)]) * 6
+    assert (tested["drain"].values < demand).any()  # outflows scaled down
+    assert (tested["feed"].values < 0).any()
+    np.testing.assert_allclose(
+        (tested["tank"] + tested["sink"]).values[-1],
+        10 + (tested["feed"].values[:-1].sum(axis=0)),
+        rtol=1e-12,
+    )
 
 
 def test_fuse_loops_keeps_dependent_loops_apart():
