@@ -21,6 +21,7 @@ import xarray as xr
 from . import solvers
 from .budgets import check_allocation
 from .compiler import CompiledModel, compile_model, discrete_state
+from .equations import Ref, walk
 from .errors import IntegrationError, ParameterError, SpecError, suggest
 from .frame import Frame
 from .solvers import Info, Status
@@ -182,6 +183,48 @@ def _may_be_missing(var: Any) -> bool:
     return False
 
 
+def output_flags(
+    result: CompiledModel, kinds: np.ndarray, idx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The flags of a run saving the columns ``kinds``, ``idx`` (see :func:`output_layout`):
+    (slots of ``p``, values). Each block of output-only code (variables no stock rate needs)
+    runs under a flag of its own (:mod:`engine.compiler`), 1.0 when the run saves one of its
+    variables or a variable that reads one of them (at any remove), else 0.0, so that a run
+    saving a few outputs does not compute the others at every save time."""
+    cache = result.__dict__.setdefault("_flags", {})
+    key = (kinds.tobytes(), idx.tobytes())
+    found = cache.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    needs = {
+        name[len("_need:") :]: slot
+        for name, slot in result.controls.items()
+        if name.startswith("_need:")
+    }
+    saved = np.sort(idx[kinds % 3 == 1])
+    stack = []
+    for name in needs:
+        slot = result.plan.slots[name]
+        first = np.searchsorted(saved, slot.offset)
+        if first < saved.size and saved[first] < slot.offset + slot.size:
+            stack.append(name)
+    needed: set[str] = set()
+    while stack:
+        name = stack.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        for piece in result.model.variables[name].pieces:
+            stack.extend(n.name for n in walk(piece.expr) if isinstance(n, Ref) and n.name in needs)
+    slots = np.array(sorted(set(needs.values())), dtype=np.int64)
+    on = {needs[name] for name in needed}
+    values = np.array([1.0 if k in on else 0.0 for k in slots.tolist()])
+    if len(cache) > 64:
+        cache.clear()
+    cache[key] = (slots, values)
+    return slots, values
+
+
 def output_runs(kinds: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """The output columns as contiguous copy runs: rows of (kind, source offset, first
     column, length), which the kernels copy block by block."""
@@ -306,6 +349,10 @@ class Runner:
     def _prepare_output(self) -> None:
         self._frame: Frame | None = None  # the run's Dataset but its values, made on first run
         self._runs = output_runs(self.kinds, self.idx)
+        # the output-only code this run's outputs need (output_flags), written into base
+        self._flags = output_flags(self.result, self.kinds, self.idx)
+        self._flag_items = tuple(zip(self._flags[0].tolist(), self._flags[1].tolist()))
+        self.base = self._flagged(self.base)
         settings = self.settings
         self.times = None if settings is None else settings.save_times()
         if settings is not None:
@@ -371,8 +418,24 @@ class Runner:
                     f"float64 of shape {self.base.shape}; got {params.dtype} "
                     f"of shape {params.shape}. Give params as a mapping."
                 )
-            return params
+            return self._flagged(params)
         return _override(self.result, self.base.copy(), params)
+
+    def _flagged(self, P: np.ndarray) -> np.ndarray:
+        """``P`` (a parameter vector, or one a row) with this run's output flags
+        (:func:`output_flags`): itself when they are already set (a vector from
+        :meth:`parameters`), else a copy with them set (a vector made for other outputs)."""
+        slots, values = self._flags
+        if not self._flag_items:
+            return P
+        if P.ndim == 1:  # one run: a few scalar reads (numpy's calls cost microseconds)
+            if all(P.item(k) == v for k, v in self._flag_items):
+                return P
+        elif bool(np.all(P[..., slots] == values)):
+            return P
+        P = P.copy()
+        P[..., slots] = values
+        return P
 
     def run(self, params: Mapping[str, Any] | np.ndarray | None = None) -> xr.Dataset:
         """Run once and return the :class:`xarray.Dataset` that :func:`simulate` returns.
@@ -426,7 +489,7 @@ class Runner:
                 f"model {self.model.name!r} computes its run settings during the "
                 "run; ensembles need constant run settings."
             )
-        P = np.ascontiguousarray(rows, dtype=float)
+        P = self._flagged(np.ascontiguousarray(rows, dtype=float))
         members = P.shape[0]
         check_allocation(
             f"the output block of {members:,} members ({settings.n_save:,} save "

@@ -6,7 +6,9 @@ flows) and ``z`` (discrete state such as fixed-delay pipelines):
 
 - ``init(t, p, y, a, z, h)``: initial stocks, constant auxiliaries, INITIAL values;
 - ``aux(t, y, p, a, z, h)``: every time-varying auxiliary and flow the stocks' rates need;
-- ``aux_out(t, y, p, a, z, h)``: the other time-varying auxiliaries, only at save times;
+- ``aux_out(t, y, p, a, z, h)``: the other time-varying auxiliaries, only at save times,
+  each block of them under a flag in ``p`` that the Runner clears when the run saves none of
+  its variables nor anything reading them (:func:`engine.simulation.output_flags`);
 - ``deriv(t, y, p, a, z, h, dydt)``: ``aux`` then the net rate of every stock;
 - ``_euler_rates`` / ``_euler_update``: the Euler step split in two, ``aux`` plus the rates of
   stocks given a net rate, then ``y += h * rate`` with the flows of flow-fed stocks summed in
@@ -15,8 +17,9 @@ flows) and ``z`` (discrete state such as fixed-delay pipelines):
   output-only code into ``_out<k>``) that ``run_euler`` calls directly rather than through
   ``aux``, ``_euler_rates`` or ``aux_out`` (numba optimises and compiles a callee's code again
   in each caller), and its loops over elements are counted at run time so LLVM does not
-  unroll nested loops into code that takes minutes to compile (:mod:`.assembly`); functions
-  called only from compiled code have no CPython or C wrapper;
+  unroll nested loops into code that takes minutes to compile, and its computed indices are
+  cast to unsigned integers so that numba emits no negative-index test (:mod:`.assembly`);
+  functions called only from compiled code have no CPython or C wrapper;
 - ``pre_step`` / ``post_step``: discrete updates (fixed delays, cohort shifts, clamping);
 - ``run_euler``, ``run_rk4``, ``run_rk45``: the solvers of :mod:`engine.solvers`, and
   ``run_members_<method>``: one ensemble chunk, numba ``prange`` over members.

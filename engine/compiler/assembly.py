@@ -4,6 +4,7 @@ discrete updates and the solver templates of :mod:`engine.solvers`)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 
@@ -164,6 +165,14 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
         deriv_lines, euler_rate_lines = fuse_loops(deriv_lines), fuse_loops(euler_rate_lines)
         update_lines = fuse_loops(update_lines, independent=True)
 
+    # Output-only code runs only for the outputs a run saves: each block of it (one variable's
+    # code, or the loop several share) under a flag of its own in p, which the Runner clears
+    # when the run saves none of the block's variables nor anything that reads them.
+    out_lines, needs = _output_guards(out_lines, model, plan.output_only, len(p0))
+    if needs:
+        p0 = np.concatenate([p0, np.ones(max(needs.values()) + 1 - len(p0))])
+        controls.update({f"_need:{name}": slot for name, slot in needs.items()})
+
     large = len(aux_lines) > _INLINE_LINES
     # a large model's chunk calls, written into run_euler in place of the call they stand for
     direct: dict[str, str] = {}
@@ -171,6 +180,7 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
     def body(lines: list[str]) -> str:
         if large:
             lines = _runtime_counts(lines)
+            lines = [line if _is_comment(line) else _unsigned_indices(line) for line in lines]
         return "\n".join(lines) if lines else "    pass"
 
     def hoisted(lines: list[str]) -> str:
@@ -372,14 +382,22 @@ def _runtime_counts(lines: list[str]) -> list[str]:
     slots) and never positive, so no loop can run past its variable's slots.
     """
     out = []
+    loops: list[int] = []  # the indentation of the loops the line is in
     for line in lines:
+        if not _is_comment(line):
+            depth = len(line) - len(line.lstrip(" "))
+            while loops and loops[-1] >= depth:
+                loops.pop()
         m = _ELEMENT_LOOP.match(line)
         if m is None:
+            if line.lstrip().startswith("for "):
+                loops.append(depth)
             out.append(line)
             continue
+        loops.append(depth)
         head, first, second = m.groups()
         count = int(first) if second is None else int(second) - int(first)
-        if not head.startswith("    for") and count <= _SMALL_LOOP:
+        if len(loops) > 1 and count <= _SMALL_LOOP:
             out.append(line)
             continue
         bounds = f"{first} + _u" if second is None else f"{first}, {second} + _u"
@@ -387,6 +405,73 @@ def _runtime_counts(lines: list[str]) -> list[str]:
     if out != lines:
         out.insert(0, "    _u = min(y.shape[0] - NY, 0)")
     return out
+
+
+# A subscript of one of the model's arrays (not a slice, not a module table such as T0[k]).
+_SUBSCRIPT = re.compile(r"(?<![\w.])(a|y|p|dydt)\[")
+
+
+def _unsigned_indices(line: str) -> str:
+    """``line`` with the computed index of each subscript of the model's arrays cast to an
+    unsigned integer: ``a[np.uint64(i + 40)]`` for ``a[i + 40]``.
+
+    numba reads ``a[k]`` for a signed ``k`` as Python does, ``a[k + n]`` when ``k`` is
+    negative, and LLVM removes that test only when it can prove ``k >= 0``; in the loops of
+    a large function it often cannot, and the loop then runs element by element with a
+    branch per read instead of in SIMD registers (the default corridor's stock update, 85,122
+    stocks: 11.8 ms for 111 calls, 6.8 ms with literal loop bounds). The generated indices are
+    slot offsets plus loop counters, never negative, so the cast changes no value read: the
+    results are the same bits. Literal indices are left as they are (the test is folded).
+    Only in a large model's code: in a small model's (inlined into the Euler step) LLVM
+    removes the tests itself, and the 100-stock ageing chain ran 3 % slower with the casts
+    (ageing100/kernel-total 95 us against 92 us)."""
+    out: list[str] = []
+    i = 0
+    while True:
+        m = _SUBSCRIPT.search(line, i)
+        if m is None:
+            out.append(line[i:])
+            return "".join(out)
+        start = j = m.end()
+        depth = 1
+        while depth:
+            depth += {"[": 1, "]": -1}.get(line[j], 0)
+            j += 1
+        inner = line[start : j - 1]
+        if inner.isdigit() or ":" in inner or "," in inner:
+            out.append(line[i:start] + _unsigned_indices(inner) + "]")
+        else:
+            out.append(f"{line[i:start]}np.uint64({_unsigned_indices(inner)})]")
+        i = j
+
+
+def _output_guards(
+    lines: list[str], model: Any, output_only: set[str], first: int
+) -> tuple[list[str], dict[str, int]]:
+    """The output-only code ``lines`` with each block (the comments naming its variables, then
+    their code: one variable's, or a loop several were fused into) under ``if p[k] != 0.0:``,
+    ``k`` a slot of its own from ``first`` on; and each variable's slot."""
+    comments = {f"    # {_comment(name)} (eq)": name for name in output_only}
+    blocks: list[tuple[list[str], list[str]]] = []
+    for k, line in enumerate(lines):
+        comment = line.startswith("    # ")
+        if not blocks or (comment and not lines[k - 1].startswith("    # ")):
+            blocks.append(([], []))
+        blocks[-1][0 if comment and not blocks[-1][1] else 1].append(line)
+    out: list[str] = []
+    needs: dict[str, int] = {}
+    slot = first
+    for head, code in blocks:
+        names = [comments[line] for line in head if line in comments]
+        out += head
+        if not names or not code:
+            out += code
+            continue
+        out.append(f"    if p[{slot}] != 0.0:")
+        out += ["    " + line for line in code]
+        needs.update((name, slot) for name in names)
+        slot += 1
+    return out, needs
 
 
 def _random_calls(plan: Plan) -> set[str]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from typing import Any
 
 from ..builtins import BUILTINS, RANDOM, names
-from ..equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary
+from ..equations import Binary, Call, Expr, InlineLookup, Num, Reduce, Ref, Time, Unary, walk
 from ..errors import SpecError
 from ..graph import Binding, Index, PieceIndex, Plan
 from ..spec import Variable
@@ -347,10 +348,13 @@ class _Gen:
             self.site_count = 0
             pre, value = self.expr(var, piece.expr, dict(index.env))
             _check_nesting(var, pre + [value])
+            # A reduction reads the values of other variables only (unless the equation reads
+            # its own variable), so it can be computed outside the loops it does not depend on.
+            hoist = not any(isinstance(n, Ref) and n.name == var.name for n in walk(piece.expr))
             segments = self.segments(index) if self.shifts_seen else None
             if not segments:
                 body = pre + [f"{target_array}[{target}] = {value}"]
-                lines += self.loops(index, body, indent)
+                lines += self.loops(index, body, indent, hoist)
                 continue
             # Shifted subscripts: one loop per stretch where each shifted read is known to
             # fall inside (or outside) its dimension, so no element needs a bounds test.
@@ -360,7 +364,7 @@ class _Gen:
                 pre, value = self.expr(var, piece.expr, dict(index.env))
                 body = pre + [f"{target_array}[{target}] = {value}"]
                 part = PieceIndex(list(ranges), None, index.env, index.loop_vars)
-                lines += self.loops(part, body, indent)
+                lines += self.loops(part, body, indent, hoist)
             self.known_ranges = {}
         return lines
 
@@ -392,7 +396,13 @@ class _Gen:
 
         return [list(combo) for combo in _it.product(*per_var)]
 
-    def loops(self, index: Any, body: list[str], indent: str) -> list[str]:
+    def loops(self, index: Any, body: list[str], indent: str, hoist: bool = False) -> list[str]:
+        """``body`` (statements computing locals, then the assignment of one element) inside
+        the loops of ``index``. With ``hoist``, each block of statements (a reduction, say) is
+        placed in the outermost loop whose variables it reads, so a sum over one dimension
+        that does not depend on the inner loops is computed once per outer element rather
+        than once per element (the same operations in the same order: the same bits); a
+        block that reads a local of another stays below it."""
         lines = []
         if index.points is not None:
             points = self.table(tuple(index.points.ravel().tolist()))
@@ -404,19 +414,67 @@ class _Gen:
             for pos, loop_var in enumerate(index.loop_vars):
                 lines.append(f"{inner}{loop_var} = {points}[{k} * {ndim} + {pos}]")
             return lines + [inner + b for b in body]
-        for loop_var, positions in zip(index.loop_vars, index.ranges):
+        # the body's blocks by the loop level they go in (0: before the loops)
+        placed: list[list[str]] = [[] for _ in range(len(index.loop_vars) + 1)]
+        if hoist:
+            level_of: dict[str, int] = {}  # loop variables and the blocks' locals
+            for depth, loop_var in enumerate(index.loop_vars):
+                level_of[loop_var] = depth + 1
+            for block in _blocks(body[:-1]):
+                names = set(_NAME.findall("\n".join(block)))
+                level = max((level_of.get(n, 0) for n in names), default=0)
+                placed[level] += block
+                for line in block:
+                    m = _LOCAL.match(line)
+                    if m is not None:
+                        level_of.setdefault(m.group(1), level)
+        else:
+            placed[-1] += body[:-1]
+        placed[-1].append(body[-1])
+        lines += [indent + b for b in placed[0]]
+        for depth, (loop_var, positions) in enumerate(zip(index.loop_vars, index.ranges)):
             if len(positions) == 1:
                 lines.append(f"{indent}{loop_var} = {positions[0]}")
-                continue
-            if positions == tuple(range(positions[0], positions[0] + len(positions))):
-                lines.append(
-                    f"{indent}for {loop_var} in range({positions[0]}, "
-                    f"{positions[0] + len(positions)}):"
-                )
             else:
-                lines.append(f"{indent}for {loop_var} in {self.table(positions)}:")
-            indent += "    "
-        return lines + [indent + b for b in body]
+                if positions == tuple(range(positions[0], positions[0] + len(positions))):
+                    lines.append(
+                        f"{indent}for {loop_var} in range({positions[0]}, "
+                        f"{positions[0] + len(positions)}):"
+                    )
+                else:
+                    lines.append(f"{indent}for {loop_var} in {self.table(positions)}:")
+                indent += "    "
+            lines += [indent + b for b in placed[depth + 1]]
+        return lines
+
+
+_NAME = re.compile(r"\b[A-Za-z_]\w*\b")
+_LOCAL = re.compile(r"^(\w+) = ")
+_WRITE = re.compile(r"^\s*(\w+)(?:\[[^=]*\])? = ")
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    """``lines`` (statements at indentation 0) cut into blocks that compute their locals
+    together: a statement with the lines indented under it, joined to the block before when
+    it writes a local that block writes (a reduction: its accumulator's start, then its loop
+    adding to it)."""
+    statements: list[list[str]] = []
+    for line in lines:
+        if statements and line.startswith(" "):
+            statements[-1].append(line)
+        else:
+            statements.append([line])
+    out: list[list[str]] = []
+    written: list[set[str]] = []
+    for statement in statements:
+        names = {m.group(1) for m in map(_WRITE.match, statement) if m is not None}
+        if out and names & written[-1]:
+            out[-1] += statement
+            written[-1] |= names
+        else:
+            out.append(statement)
+            written.append(names)
+    return out
 
 
 def _number(value: float) -> str:

@@ -79,8 +79,7 @@ def _nonnegative_limits(gen: _Gen) -> list[tuple[list[str], list[str]]]:
         slot = plan.slots[var.name]
         if var.outflows:
             outs = " + ".join(f"max(a[{plan.slots[f].offset} + i], 0.0)" for f in var.outflows)
-            lines = [
-                f"    # limit outflows of non-negative stock {_comment(var.name)}",
+            loop = [
                 f"    for i in range({slot.size}):",
                 f"        avail = max(y[{slot.offset} + i], 0.0) / h",
                 f"        total = {outs}",
@@ -89,10 +88,15 @@ def _nonnegative_limits(gen: _Gen) -> list[tuple[list[str], list[str]]]:
             ]
             for flow in var.outflows:
                 off = plan.slots[flow].offset
-                lines += [
+                loop += [
                     f"            if a[{off} + i] > 0.0:",
                     f"                a[{off} + i] *= f",
                 ]
+            test = f"({outs}) > max(y[{slot.offset} + i], 0.0) / h"
+            lines = [
+                f"    # limit outflows of non-negative stock {_comment(var.name)}",
+                *_tested(gen, slot.size, test, loop),
+            ]
             out.append((list(var.outflows), lines))
         if var.inflows:
             outs = " - ".join(
@@ -100,8 +104,7 @@ def _nonnegative_limits(gen: _Gen) -> list[tuple[list[str], list[str]]]:
                 + [f"max(a[{plan.slots[f].offset} + i], 0.0)" for f in var.outflows]
             )
             negative = " + ".join(f"max(-a[{plan.slots[f].offset} + i], 0.0)" for f in var.inflows)
-            lines = [
-                f"    # limit negative inflows of non-negative stock {_comment(var.name)}",
+            loop = [
                 f"    for i in range({slot.size}):",
                 f"        total = {negative}",
                 "        if total > 0.0:",
@@ -111,12 +114,44 @@ def _nonnegative_limits(gen: _Gen) -> list[tuple[list[str], list[str]]]:
             ]
             for flow in var.inflows:
                 off = plan.slots[flow].offset
-                lines += [
+                loop += [
                     f"                if a[{off} + i] < 0.0:",
                     f"                    a[{off} + i] *= f",
                 ]
+            lines = [
+                f"    # limit negative inflows of non-negative stock {_comment(var.name)}",
+                *_tested(gen, slot.size, f"({negative}) > 0.0", loop),
+            ]
             out.append(([*var.outflows, *var.inflows], lines))
     return out
+
+
+# A limit over fewer elements than this runs its loop directly (see _tested).
+_TESTED_SIZE = 64
+
+
+def _tested(gen: _Gen, size: int, condition: str, loop: list[str]) -> list[str]:
+    """A limit's ``loop`` over ``size`` elements, run only when ``condition`` holds for some
+    element ``i``, found first by a loop that only reads (an OR over the elements).
+
+    A limit binds rarely; its loop, with stores under conditions, is compiled into SIMD code
+    that computes both divisions and masks the stores for every element, while the test's
+    loop only reads, also in SIMD registers. When no element needs limiting the limit's loop
+    is skipped; when one does it runs as before, so the results are the same bits (the
+    default corridor's limits: 17.5 ms of a 77 ms run, measured by leaving them out; one
+    of them alone 4.3 ms for 111 calls, 2.1 ms with this test first). A limit of fewer than
+    :data:`_TESTED_SIZE` elements keeps its loop alone: the test saves nothing there, and
+    each loop costs compile time."""
+    if size < _TESTED_SIZE:
+        return loop
+    flag = gen.fresh("over")
+    return [
+        f"    {flag} = False",
+        f"    for i in range({size}):",
+        f"        {flag} = {flag} | ({condition})",
+        f"    if {flag}:",
+        *["    " + line for line in loop],
+    ]
 
 
 def _delay_fixed_init(gen: _Gen, var: Variable, offset: int, controls: dict[str, int]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -221,6 +222,8 @@ def test_large_model_code_changes_no_bit(monkeypatch):
     monkeypatch.setattr(assembly, "_CHUNK_LINES", 5)
     large = engine.compile_model(_nested_model())
     assert "+ _u" not in small.source and "inline=" in small.source
+    # computed indices cast to unsigned in a large model's code only (no negative-index test)
+    assert "a[np.uint64(" in large.source and "np.uint64(" not in small.source
     rates = large.source.split("def _euler_rates(")[1].split("@njit")[0]
     assert "_rates0(t, y, p, a, z, h, dydt)" in rates and "aux(" not in rates
     assert "_rates1(t, y, p, a, z, h, dydt)" in rates
@@ -246,6 +249,142 @@ def test_large_model_code_changes_no_bit(monkeypatch):
         ):
             np.testing.assert_array_equal(mine, theirs)
         np.testing.assert_array_equal(_saved(large, method, 20), _saved(small, method, 20))
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_output_only_code_runs_for_the_outputs_saved(monkeypatch, large):
+    """Output-only code runs only when the run saves its variable or one reading it (a flag in
+    p per block, set by the Runner): outputs are the same bits as a run saving everything,
+    the code of the others is skipped (their slots of ``a`` stay untouched), and a parameter
+    vector made for other outputs is given this run's flags (a copy; the vector is kept)."""
+    from engine.compiler import assembly
+    from engine.simulation import output_flags
+
+    if large:
+        monkeypatch.setattr(assembly, "_INLINE_LINES", 0)
+        monkeypatch.setattr(assembly, "_CHUNK_LINES", 5)
+    model = _nested_model()
+    # a sum (its own loop, not fused with share's): its block reads another block
+    model.aux("share_total", "sum(share[region, age, sex], 'age')", dims=("region", "sex"))
+    everything = engine.Runner(model)
+    full = everything.run()
+    chain = engine.Runner(model, outputs=["share_total"])
+    stocks = engine.Runner(model, outputs=["pop"])
+    compiled = chain.result
+    assert {"share", "oldest", "share_total"} <= compiled.plan.output_only
+
+    def flag(runner: engine.Runner, name: str) -> float:
+        return float(runner.base[compiled.controls[f"_need:{name}"]])
+
+    assert compiled.controls["_need:share"] != compiled.controls["_need:share_total"]
+    assert flag(chain, "share_total") == flag(chain, "share") == 1.0  # read by share_total
+    assert flag(chain, "oldest") == 0.0
+    assert all(flag(stocks, n) == 0.0 for n in ("share", "oldest", "share_total"))
+    assert all(flag(everything, n) == 1.0 for n in ("share", "oldest", "share_total"))
+    slots, values = output_flags(compiled, stocks.kinds, stocks.idx)
+    assert slots.size >= 2 and not values.any()
+    for runner, name in ((chain, "share_total"), (stocks, "pop")):
+        ds = runner.run()
+        np.testing.assert_array_equal(ds[name].values, full[name].values)
+    foreign = stocks.parameters()
+    kept = foreign.copy()
+    np.testing.assert_array_equal(chain.run_arrays(foreign), chain.run_arrays())
+    np.testing.assert_array_equal(foreign, kept)
+    # the slots of output-only variables no saved output needs are never written
+    settings = stocks.settings
+    assert settings is not None
+    na = compiled.plan.sizes["a"]
+    written = {}
+    for label, p in (("skipped", stocks.base), ("all", compiled.p0)):
+        a = np.zeros(na)
+        compiled.runner("euler")(
+            p.copy(),
+            np.zeros(compiled.plan.sizes["y"]),
+            a,
+            discrete_state(compiled, settings.n_steps),
+            settings.start,
+            settings.dt,
+            settings.n_steps,
+            settings.save,
+            stocks._runs,
+            np.empty((settings.n_save, stocks.kinds.shape[0])),
+            np.zeros(8),
+        )
+        written[label] = a
+    for name in ("share", "oldest", "share_total"):
+        slot = compiled.plan.slots[name]
+        assert not written["skipped"][slot.offset : slot.offset + slot.size].any()
+        assert written["all"][slot.offset : slot.offset + slot.size].all()
+
+
+def test_sum_is_computed_outside_the_loops_it_does_not_depend_on():
+    """A sum that does not depend on a variable's inner loops (here: over ages, in a variable
+    looped by region, sex, then age) is computed once per outer element, before the inner
+    loop, not once per element; the same operations in the same order as the sum written as
+    a variable of its own, so the same bits."""
+    m = _nested_model()
+    m.aux(
+        "age_share",
+        "pop[region, age, sex] / sum(pop[region, age, sex], 'age')",
+        dims=("region", "sex", "age"),
+    )
+    m.aux("age_total", "sum(pop[region, age, sex], 'age')", dims=("region", "sex"))
+    m.aux(
+        "age_share_apart",
+        "pop[region, age, sex] / age_total[region, sex]",
+        dims=("region", "sex", "age"),
+    )
+    compiled = engine.compile_model(m)
+    code = compiled.source.split("# 'age_share' (eq)")[1].split("# ")[0].splitlines()
+    start = next(line for line in code if line.lstrip().startswith("acc"))
+    ages = next(line for line in code if "for i2 in range(" in line)
+    assert len(start) - len(start.lstrip()) == len(ages) - len(ages.lstrip())
+    ds = engine.simulate(m, outputs=["age_share", "age_share_apart"])
+    assert np.array_equal(ds["age_share"].values, ds["age_share_apart"].values)
+    assert ds["age_share"].sum("age").values == pytest.approx(1.0, rel=1e-12)
+
+
+def _draining_model(cells: int) -> engine.Model:
+    """``cells`` non-negative tanks drained by two outflows and fed by an inflow that turns
+    negative: some elements' limits bind at some steps, the others' never."""
+    m = engine.Model("drains", time_unit="year", start=0, stop=6, dt=1)
+    m.dimension("cell", [f"c{k}" for k in range(cells)])
+    m.param("speed", [0.05 + 1.5 * (k % 7) / 6 for k in range(cells)], dims="cell")
+    m.stock("tank", initial=10, dims="cell", non_negative=True)
+    m.stock("sink", initial=0, dims="cell")
+    m.flow("drain", "speed * 6", out_of="tank", into="sink", dims="cell")
+    m.flow("leak", "speed * tank", out_of="tank", into="sink", dims="cell")
+    m.flow("feed", "3 - speed * time", into="tank", dims="cell")
+    return m
+
+
+def test_limits_tested_first_change_no_bit(monkeypatch):
+    """A large stock's limits run only when an element needs limiting, found by a loop that
+    only reads: the same bits as the limits run directly, with limits binding at some
+    steps (tanks held at zero, both outflows and the negative inflow scaled down) and
+    totals conserved."""
+    from engine.compiler import stocks
+
+    cells = stocks._TESTED_SIZE
+    tested = engine.Runner(_draining_model(cells)).run()
+    test = re.compile(r"over\d+ = False")
+    assert test.search(engine.compile_model(_draining_model(cells)).source)
+    monkeypatch.setattr(stocks, "_TESTED_SIZE", 10**9)
+    direct_model = _draining_model(cells)
+    assert not test.search(engine.compile_model(direct_model).source)
+    direct = engine.Runner(direct_model).run()
+    for name in ("tank", "sink", "drain", "leak", "feed"):
+        np.testing.assert_array_equal(tested[name].values, direct[name].values)
+    tank = tested["tank"].values
+    assert (tank == 0.0).any() and (tank > 0.0).any()  # some limits bound, others did not
+    demand = np.array([0.05 + 1.5 * (k % 7) / 6 for k in range(cells)]) * 6
+    assert (tested["drain"].values < demand).any()  # outflows scaled down
+    assert (tested["feed"].values < 0).any()
+    np.testing.assert_allclose(
+        (tested["tank"] + tested["sink"]).values[-1],
+        10 + (tested["feed"].values[:-1].sum(axis=0)),
+        rtol=1e-12,
+    )
 
 
 def test_fuse_loops_keeps_dependent_loops_apart():
