@@ -108,12 +108,17 @@ __all__ = [
     "REGIONS",
     "OUTPUTS",
     "SSPS",
+    "SSP_MIGRATION_LEVEL",
     "START",
 ]
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 #: The shared socioeconomic pathways (O'Neill et al. 2017) a scenario's narrative may follow.
 SSPS = ("SSP1", "SSP2", "SSP3", "SSP4", "SSP5")
+#: Each SSP's international migration relative to the medium assumption (KC & Lutz 2017: SSP1,
+#: SSP2 and SSP4 medium; SSP3 low and SSP5 high, 50 % below and above the medium): the value of
+#: ``ssp_migration_level`` a scenario file gets from its ``ssp`` unless it sets one.
+SSP_MIGRATION_LEVEL = {"SSP1": 1.0, "SSP2": 1.0, "SSP3": 0.5, "SSP4": 1.0, "SSP5": 1.5}
 #: The model's regions: the default partition (its last, the rest of the world).
 REGIONS = tuple(world_partition.partition(CORRIDOR_REGIONS).regions)
 #: The run's start: the calibration's (the UN migrant stock's first year).
@@ -150,12 +155,24 @@ def scenarios() -> list[str]:
 
 def load_scenario(name: str) -> dict[str, Any]:
     """A scenario's settings for this model: ``name``, ``description``, ``ssp``,
-    ``climate_pathway`` and ``params`` (the file's ``[params]`` table).
+    ``climate_pathway`` and ``params`` (the file's ``[params]`` table, with
+    ``ssp_migration_level`` from the ``ssp``, :data:`SSP_MIGRATION_LEVEL`, unless the file
+    sets it).
 
     ``name`` is one of :func:`scenarios` (a plain name: no path reaches outside
     ``models/scenarios``), or the path of a scenario file of one's own ending in ``.toml``.
     """
-    return read_scenario(name)
+    return with_ssp_migration_level(read_scenario(name), "ssp_migration_level")
+
+
+def with_ssp_migration_level(settings: Mapping[str, Any], param: str) -> dict[str, Any]:
+    """``settings`` with parameter ``param`` (a model's ``ssp_migration_level``) at the level of
+    the scenario's SSP (:data:`SSP_MIGRATION_LEVEL`, KC & Lutz 2017) unless its ``params`` set
+    it: the SSP's migration assumption follows from the ``ssp`` key, not from a number repeated
+    in every file."""
+    params = dict(settings["params"])
+    params.setdefault(param, SSP_MIGRATION_LEVEL[settings["ssp"]])
+    return {**settings, "params": params}
 
 
 def read_scenario(name: str, table: str | None = None) -> dict[str, Any]:

@@ -101,6 +101,7 @@ from .corridor import (
     scenario_attrs,
     scenarios,
     set_param,
+    with_ssp_migration_level,
 )
 from .references import reference as reference  # WPP lines on fan charts
 
@@ -184,9 +185,11 @@ OUTPUTS = (
 def load_scenario(name: str) -> dict[str, Any]:
     """A scenario's settings for this model: ``name``, ``description``, ``ssp``,
     ``climate_pathway`` and ``params``, the file's ``[five_region.params]`` table (a file of
-    one's own without it: its ``[params]``). See :func:`models.corridor.read_scenario`.
+    one's own without it: its ``[params]``), with ``hump_ssp_migration_level`` from the
+    ``ssp`` unless the table sets it (:data:`models.corridor.SSP_MIGRATION_LEVEL`). See
+    :func:`models.corridor.read_scenario`.
     """
-    return read_scenario(name, "five_region")
+    return with_ssp_migration_level(read_scenario(name, "five_region"), "hump_ssp_migration_level")
 
 
 def scenario_params(scenario: str, **options: Any) -> dict[str, np.ndarray]:

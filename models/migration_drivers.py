@@ -211,7 +211,7 @@ __all__ = [
 MIGRATION_RATE = (
     "base_migration_rate[origin, destination] * rate_multiplier[origin, destination] * "
     "hump_multiplier[origin, destination] * network_effect[origin, destination] * "
-    "pathway_multiplier[destination] + labour_rate[origin, destination] + "
+    "pathway_multiplier[destination] * migration_level + labour_rate[origin, destination] + "
     "climate_cross_border_rate[origin, destination]"
 )
 #: Irregular departures (per resident of the origin) and deaths per irregular journey, as the
@@ -220,7 +220,7 @@ MIGRATION_RATE = (
 IRREGULAR_RATE = (
     "irregular_share[destination] * base_migration_rate[origin, destination] * "
     "rate_multiplier[origin, destination] * hump_multiplier[origin, destination] * "
-    "network_effect[origin, destination] * irregular_factor[destination]"
+    "network_effect[origin, destination] * irregular_factor[destination] * migration_level"
 )
 TRANSIT_DEATH_RISK = (
     "main_route_share[destination] * transit_death_risk_main + (1 - "
@@ -408,6 +408,7 @@ def add_to(
     parts.labour(model)
     parts.remittances(model)
     parts.pathways(model, part)
+    parts.ssp_migration(model)
     climate_names = parts.climate(model, part, climate_scenario)
     roles = [
         "income_per_capita",
@@ -424,6 +425,7 @@ def add_to(
         "remittances_received",
         "remittances_sent",
         "pathway_multiplier",
+        "migration_level",
         "irregular_arrivals",
         "transit_deaths",
     ]
