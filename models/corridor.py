@@ -47,6 +47,12 @@ al. 2017) and climate pathway (``climate_pathway``) and sets this model's parame
   Mexico;
 - **fertility** (``tfr_adjustment``, from 2022): SSP3 +0.5 children in Africa's regions and
   +0.3 in Mexico and Central America, SSP1 the same below (KC & Lutz 2017);
+- **the SSP's international migration** (``ssp_migration_level``, a factor on the propensity
+  to move from 2022, :mod:`models.migration_drivers`): KC & Lutz (2017) take migration medium
+  in SSP1, SSP2 and SSP4, low in SSP3 and high in SSP5, 50 % below and above the medium; the
+  loader sets it from the file's ``ssp`` (:data:`SSP_MIGRATION_LEVEL`: 1, 1, 0.5, 1, 1.5)
+  unless the file's ``[params]`` set it, so regional rivalry runs at 0.5 and the other files
+  at 1 (the five-region model's ``hump_ssp_migration_level`` likewise);
 - **climate pathway**: its warming and adaptation settings (:data:`models.climate.SCENARIOS`)
   are set on the climate parameters the model holds (``warming_2090``,
   ``adaptation_investment_share``) when its drivers include the climate module; the pathway
@@ -76,7 +82,9 @@ Sources
   Global Environmental Change 42, 169-180 (SSP1-3 narratives behind the scenarios).
 - KC, S. & Lutz, W. (2017). The human core of the shared socioeconomic pathways. Global
   Environmental Change 42, 181-192 (SSP1 low, SSP3 high fertility in high-fertility countries;
-  the ``tfr_adjustment`` values of +/-0.5 follow WPP's variants).
+  the ``tfr_adjustment`` values of +/-0.5 follow WPP's variants; migration medium in SSP1,
+  SSP2 and SSP4, low in SSP3 and high in SSP5, 50 % below and above the medium:
+  ``ssp_migration_level``).
 - The components' sources: :mod:`models.migration_system`, :mod:`models.migration_drivers`,
   :mod:`models.migration_calibration`, :mod:`models.demography`, :mod:`models.climate`.
 """

@@ -90,6 +90,25 @@ def test_scenarios_set_the_drivers_levers() -> None:
         assert "five_region" not in settings  # the other model's table is not this one's
 
 
+def test_describe_lists_the_ssp_migration_level_with_its_doc(capsys) -> None:
+    """``corridor describe`` shows the SSP's migration assumption a scenario sets (from its
+    ``ssp``) and the parameter's doc with its source."""
+    from engine.cli import main
+
+    assert main(["describe", "corridor", "--scenario", "regional_rivalry"]) == 0
+    out = capsys.readouterr().out
+    assert "  ssp_migration_level = 0.5 (1)" in out.splitlines()
+    line = next(x for x in out.splitlines() if x.startswith("  ssp_migration_level (1) bounds"))
+    assert "KC & Lutz 2017" in line and "SSP3 low, 0.5" in line and "SSP5 high, 1.5" in line
+    assert main(["describe", "corridor_five_region", "--scenario", "baseline"]) == 0
+    out = capsys.readouterr().out
+    assert "  hump_ssp_migration_level = 1.0 (1)" in out.splitlines()
+    assert any(
+        x.startswith("  hump_ssp_migration_level (1) bounds") and "KC & Lutz 2017" in x
+        for x in out.splitlines()
+    )
+
+
 # ---------------------------------------------------------------------------- one compile
 @pytest.fixture(scope="module")
 def runs() -> dict[str, object]:
