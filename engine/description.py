@@ -1,4 +1,4 @@
-"""What a model holds, for people: dims, variables with units, bounds and priors, and the
+"""What a model holds, for people: dims, variables with units, bounds, priors and docs, and the
 size of its dependency graph (``corridor describe`` prints it)."""
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ def describe(
     priors: Mapping[str, Any] | None = None,
     correlations: Mapping[Any, float] | None = None,
 ) -> dict[str, Any]:
-    """A JSON-ready description of ``model``: name, time unit, dims, visible variables,
-    every prior of a sweep (:func:`engine.priors.prior_table`: the model's declared priors
-    with ``priors`` added or overriding them, and where each came from) and its rank
+    """A JSON-ready description of ``model``: name, time unit, dims, visible variables (with
+    their units, bounds, priors and docs), every prior of a sweep
+    (:func:`engine.priors.prior_table`: the model's declared priors with ``priors`` added or
+    overriding them, and where each came from) and its rank
     correlations (:func:`correlation_table`: the model's declared ones that still apply,
     with ``correlations`` added).
 
@@ -45,6 +46,7 @@ def describe(
                 "units": v.units,
                 "bounds": list(v.bounds),
                 "prior": repr(v.prior) if v.prior is not None else None,
+                "doc": v.doc or "",
             }
             for v in model.variables.values()
             if not v.hidden
@@ -85,7 +87,8 @@ def format_description(
     correlations: Mapping[Any, float] | None = None,
 ) -> str:
     """``model`` described in text: dims (first elements), variables by kind with their
-    units, bounds and priors, every prior of a sweep with ``priors`` merged in (and where
+    units, bounds and priors (a parameter's doc after a colon: parameters are what a user
+    sets), every prior of a sweep with ``priors`` merged in (and where
     each came from), its rank correlations, then the size of the dependency graph."""
     plan = build_plan(model)
     visible = [v for v in model.variables.values() if not v.hidden]
@@ -106,6 +109,8 @@ def format_description(
                     extra += f" bounds [{low}, {high}]"
                 if v.prior is not None:
                     extra += f" prior {v.prior!r}"
+                if v.doc:
+                    extra += f": {' '.join(v.doc.split())}"
             dims = f"[{', '.join(v.dims)}]" if v.dims else ""
             lines.append(f"  {v.name}{dims} ({v.units or '-'}){extra}")
     table = prior_table(model, priors)

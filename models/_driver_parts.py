@@ -468,6 +468,27 @@ def pathways(m: engine.Model, part: Partition) -> None:
     )
 
 
+def ssp_migration(m: engine.Model) -> None:
+    """The SSP's international-migration assumption (KC & Lutz 2017) as a factor on the
+    propensity to move, from 2022 (1 at the medium assumption)."""
+    m.param(
+        "ssp_migration_level",
+        1.0,
+        units="1",
+        bounds=(0, 5),
+        doc="Scenario: international migration relative to the medium assumption from "
+        f"{md.BASE_YEAR} (KC & Lutz 2017: SSP1, SSP2 and SSP4 medium, 1; SSP3 low, 0.5; SSP5 "
+        "high, 1.5), a factor on the propensity to move; scenario files set it from their ssp.",
+    )
+    m.aux(
+        "migration_level",
+        f"if_then_else(time >= {md.BASE_YEAR}, ssp_migration_level, 1)",
+        units="1",
+        doc=f"SSP migration level in force: the assumption from {md.BASE_YEAR}, 1 before (the "
+        "calibration's years are history).",
+    )
+
+
 def climate(m: engine.Model, part: Partition, scenario: str) -> dict[str, str]:
     """The climate module on the system's regions, its movers across borders beyond 2022's
     climate as a rate added to ``migration_rate`` (``climate_cross_border_rate``)."""

@@ -273,9 +273,21 @@ def propensity_and_networks(b: Builder) -> None:
         dims=dims,
         doc="Network multiplier: 1 at the 2022 diaspora.",
     )
+    param(
+        "ssp_migration_level",
+        1.0,
+        units="1",
+        bounds=(0, 5),
+        doc="Scenario: international migration relative to the medium assumption (KC & Lutz "
+        "2017: SSP1, SSP2 and SSP4 medium, 1; SSP3 low, 0.5; SSP5 high, 1.5), a factor on "
+        "the would-be emigrants; scenario files set it from their ssp.",
+    )
     model.aux(
         n("{emigration_pressure}"),
-        n("{emigration_scale} * {emigration_propensity} * {network_effect} * {population}"),
+        n(
+            "{emigration_scale} * {emigration_propensity} * {network_effect} * {population} "
+            "* {ssp_migration_level}"
+        ),
         units="person/year",
         dims=dims,
         doc="Would-be emigrants a year: who would leave if a legal pathway were open.",

@@ -47,6 +47,12 @@ al. 2017) and climate pathway (``climate_pathway``) and sets this model's parame
   Mexico;
 - **fertility** (``tfr_adjustment``, from 2022): SSP3 +0.5 children in Africa's regions and
   +0.3 in Mexico and Central America, SSP1 the same below (KC & Lutz 2017);
+- **the SSP's international migration** (``ssp_migration_level``, a factor on the propensity
+  to move from 2022, :mod:`models.migration_drivers`): KC & Lutz (2017) take migration medium
+  in SSP1, SSP2 and SSP4, low in SSP3 and high in SSP5, 50 % below and above the medium; the
+  loader sets it from the file's ``ssp`` (:data:`SSP_MIGRATION_LEVEL`: 1, 1, 0.5, 1, 1.5)
+  unless the file's ``[params]`` set it, so regional rivalry runs at 0.5 and the other files
+  at 1 (the five-region model's ``hump_ssp_migration_level`` likewise);
 - **climate pathway**: its warming and adaptation settings (:data:`models.climate.SCENARIOS`)
   are set on the climate parameters the model holds (``warming_2090``,
   ``adaptation_investment_share``) when its drivers include the climate module; the pathway
@@ -76,7 +82,9 @@ Sources
   Global Environmental Change 42, 169-180 (SSP1-3 narratives behind the scenarios).
 - KC, S. & Lutz, W. (2017). The human core of the shared socioeconomic pathways. Global
   Environmental Change 42, 181-192 (SSP1 low, SSP3 high fertility in high-fertility countries;
-  the ``tfr_adjustment`` values of +/-0.5 follow WPP's variants).
+  the ``tfr_adjustment`` values of +/-0.5 follow WPP's variants; migration medium in SSP1,
+  SSP2 and SSP4, low in SSP3 and high in SSP5, 50 % below and above the medium:
+  ``ssp_migration_level``).
 - The components' sources: :mod:`models.migration_system`, :mod:`models.migration_drivers`,
   :mod:`models.migration_calibration`, :mod:`models.demography`, :mod:`models.climate`.
 """
@@ -108,12 +116,17 @@ __all__ = [
     "REGIONS",
     "OUTPUTS",
     "SSPS",
+    "SSP_MIGRATION_LEVEL",
     "START",
 ]
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 #: The shared socioeconomic pathways (O'Neill et al. 2017) a scenario's narrative may follow.
 SSPS = ("SSP1", "SSP2", "SSP3", "SSP4", "SSP5")
+#: Each SSP's international migration relative to the medium assumption (KC & Lutz 2017: SSP1,
+#: SSP2 and SSP4 medium; SSP3 low and SSP5 high, 50 % below and above the medium): the value of
+#: ``ssp_migration_level`` a scenario file gets from its ``ssp`` unless it sets one.
+SSP_MIGRATION_LEVEL = {"SSP1": 1.0, "SSP2": 1.0, "SSP3": 0.5, "SSP4": 1.0, "SSP5": 1.5}
 #: The model's regions: the default partition (its last, the rest of the world).
 REGIONS = tuple(world_partition.partition(CORRIDOR_REGIONS).regions)
 #: The run's start: the calibration's (the UN migrant stock's first year).
@@ -150,12 +163,24 @@ def scenarios() -> list[str]:
 
 def load_scenario(name: str) -> dict[str, Any]:
     """A scenario's settings for this model: ``name``, ``description``, ``ssp``,
-    ``climate_pathway`` and ``params`` (the file's ``[params]`` table).
+    ``climate_pathway`` and ``params`` (the file's ``[params]`` table, with
+    ``ssp_migration_level`` from the ``ssp``, :data:`SSP_MIGRATION_LEVEL`, unless the file
+    sets it).
 
     ``name`` is one of :func:`scenarios` (a plain name: no path reaches outside
     ``models/scenarios``), or the path of a scenario file of one's own ending in ``.toml``.
     """
-    return read_scenario(name)
+    return with_ssp_migration_level(read_scenario(name), "ssp_migration_level")
+
+
+def with_ssp_migration_level(settings: Mapping[str, Any], param: str) -> dict[str, Any]:
+    """``settings`` with parameter ``param`` (a model's ``ssp_migration_level``) at the level of
+    the scenario's SSP (:data:`SSP_MIGRATION_LEVEL`, KC & Lutz 2017) unless its ``params`` set
+    it: the SSP's migration assumption follows from the ``ssp`` key, not from a number repeated
+    in every file."""
+    params = dict(settings["params"])
+    params.setdefault(param, SSP_MIGRATION_LEVEL[settings["ssp"]])
+    return {**settings, "params": params}
 
 
 def read_scenario(name: str, table: str | None = None) -> dict[str, Any]:

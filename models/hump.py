@@ -27,7 +27,9 @@ emigrants first use legal pathways up to their capacity (a quota, a policy lever
 unmet demand moves irregularly. Border enforcement raises the cost of smuggling, which deters
 little (demand for smuggling is price-inelastic, Gathmann 2008) and mostly diverts crossings to
 longer and deadlier routes, where more people die in transit (IOM Missing Migrants Project).
-Emigrants return at a constant rate (plus assisted returns, a lever), die abroad, and send
+A scenario's international migration assumption scales the would-be emigrants
+(``ssp_migration_level``, 1 at the medium; KC & Lutz 2017: low, 0.5, in SSP3, high, 1.5, in
+SSP5). Emigrants return at a constant rate (plus assisted returns, a lever), die abroad, and send
 remittances home, which add to the income per head that drives the hump (income per head here
 is GDP per head plus remittances received per resident, the household view of disposable
 income).
@@ -89,6 +91,9 @@ Sources
   international $), 2022; regional values are our population-weighted aggregates of the
   countries in each WPP region, rounded: Northern Africa 10,600, Sub-Saharan Africa 3,900,
   Central America (with Mexico) 16,800, Europe 40,000, Northern America 63,000, World 18,000.
+- KC, S. & Lutz, W. (2017). The human core of the shared socioeconomic pathways. Global
+  Environmental Change 42, 181-192 (international migration medium in SSP1, SSP2 and SSP4, low
+  in SSP3, high in SSP5: net flows 50 % below and above the medium; ``ssp_migration_level``).
 - Dellink, R., Chateau, J., Lanzi, E. & Magne, B. (2017). Long-term economic growth projections
   in the Shared Socioeconomic Pathways. Global Environmental Change 42, 200-214 (SSP2 growth of
   GDP per head, rounded averages 2020-2100, used as baseline growth with sd 0.5 pp).

@@ -11,7 +11,7 @@ the calibrated one (tested to 1e-9)::
 
     migration_rate[o, d] = base_migration_rate[o, d] * rate_multiplier[o, d]
                            * hump_multiplier[o, d] * network_effect[o, d]
-                           * pathway_multiplier[d] + labour_rate[o, d]
+                           * pathway_multiplier[d] * migration_level + labour_rate[o, d]
                            + climate_cross_border_rate[o, d]
 
 - **Income and the hump.** Income per head of each origin region is the population-weighted
@@ -90,6 +90,20 @@ the calibrated one (tested to 1e-9)::
   admissions, so that a quarter of the admissions deflected 1.87 times the irregular arrivals.
   Both levers act from 2022 (``enforcement_level``, ``legal_pathway_level``), so a run from
   1990 keeps the calibrated history whatever the scenario.
+- **The SSP's migration assumption.** The shared socioeconomic pathways' population
+  projections (KC & Lutz 2017) set international migration by pathway: medium in SSP1, SSP2
+  and SSP4, low in SSP3, high in SSP5 (O'Neill et al. 2017's narratives: a fragmented world
+  with barriers to migration, a globalised market-driven one), the low and high assumptions
+  being net flows 50 % below and above the medium. Here the medium is the model's calibrated
+  baseline (WPP's medium variant), not KC & Lutz's own medium path. ``ssp_migration_level`` (1
+  medium, 0.5 low, 1.5 high; the scenario loader sets it from the file's ``ssp``,
+  :data:`models.corridor.SSP_MIGRATION_LEVEL`) is a factor on the propensity to move, legal and
+  irregular alike, in force from 2022 (``migration_level``, 1 before: the calibration's years
+  are history). The first year's moves are the level times the baseline's; the migrants it
+  removes (adds) leave (join) ``excess_migrant_stock``, so the network factor falls (rises)
+  after and the moves go further below (above) the level times the baseline's; returns stay
+  the stock's rate and follow it. Labour admissions (a destination's demand) and climate
+  movers across borders are explicit additions and are not scaled.
 - **Climate movers across borders.** The climate module (:mod:`models.climate`, pathway
   ``climate_scenario``, SSP2-4.5 at baseline) runs on the system's regions, with its regional
   figures where it has them (Central America's for Mexico, the rest of Central America, the
@@ -123,7 +137,9 @@ transit in 2022 (IOM counted about 7,000 dead and missing migrants in 2022), 1.2
 through transit to 4e-16 of emigration every year, and net migration summed over the regions is zero
 to the same precision (people in transit count in their origin). Scenarios (2023-2100,
 ``tests/models/test_corridor.py``, re-measured 2026-12-03): fortress 72.5 million irregular
-arrivals against the baseline's 94.7 and 0.69 million deaths in transit against 0.64. Climate
+arrivals against the baseline's 94.7 and 0.69 million deaths in transit against 0.64; regional
+rivalry (SSP3, migration level 0.5) 196.6 million arrivals in Europe and Northern America from
+other regions against 484.8 (about 360 at level 1), 0.33 million deaths in transit. Climate
 movers across borders beyond 2022's climate (middle pathway): 0.97 million a year in 2050, 3.3
 million in 2100; more with more warming from every origin
 (``tests/models/test_migration_climate.py``); people displaced within 0.6 % and
@@ -161,6 +177,12 @@ Sources
   without a group are left out of the means). A region's mean is coarse (Northern Africa
   6,900 here against WDI's 10,600): it places the region on the hump; the baseline does not
   depend on it.
+- KC, S. & Lutz, W. (2017). The human core of the shared socioeconomic pathways: Population
+  scenarios by age, sex and level of education for all countries to 2100. Global
+  Environmental Change 42, 181-192: migration medium in SSP1, SSP2 and SSP4, low in SSP3, high
+  in SSP5; low and high are net migration 50 % below and above the medium
+  (``ssp_migration_level`` 0.5 and 1.5). O'Neill, B. C. et al. (2017). The roads ahead:
+  narratives for shared socioeconomic pathways. Global Environmental Change 42, 169-180.
 - Dellink, R. et al. (2017). Long-term economic growth projections in the Shared
   Socioeconomic Pathways. Global Environmental Change 42, 200-214 (SSP2 growth of GDP per
   head: :data:`models.hump.GDP_PER_CAPITA_GROWTH`; the World's rate for regions it lacks).
@@ -214,7 +236,7 @@ __all__ = [
 MIGRATION_RATE = (
     "base_migration_rate[origin, destination] * rate_multiplier[origin, destination] * "
     "hump_multiplier[origin, destination] * network_effect[origin, destination] * "
-    "pathway_multiplier[destination] + labour_rate[origin, destination] + "
+    "pathway_multiplier[destination] * migration_level + labour_rate[origin, destination] + "
     "climate_cross_border_rate[origin, destination]"
 )
 #: Irregular departures (per resident of the origin) and deaths per irregular journey, as the
@@ -223,7 +245,7 @@ MIGRATION_RATE = (
 IRREGULAR_RATE = (
     "irregular_share[destination] * base_migration_rate[origin, destination] * "
     "rate_multiplier[origin, destination] * hump_multiplier[origin, destination] * "
-    "network_effect[origin, destination] * irregular_factor[destination]"
+    "network_effect[origin, destination] * irregular_factor[destination] * migration_level"
 )
 TRANSIT_DEATH_RISK = (
     "main_route_share[destination] * transit_death_risk_main + (1 - "
@@ -411,6 +433,7 @@ def add_to(
     parts.labour(model)
     parts.remittances(model)
     parts.pathways(model, part)
+    parts.ssp_migration(model)
     climate_names = parts.climate(model, part, climate_scenario)
     roles = [
         "income_per_capita",
@@ -427,6 +450,7 @@ def add_to(
         "remittances_received",
         "remittances_sent",
         "pathway_multiplier",
+        "migration_level",
         "irregular_arrivals",
         "transit_deaths",
     ]

@@ -219,6 +219,37 @@ def test_enforcement_diverts_and_pathways_admit(driven) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("level", [0.5, 1.5])
+def test_ssp_migration_level_scales_the_propensity_from_2022(driven, level: float) -> None:
+    """KC & Lutz (2017): the SSPs' low (SSP3) and high (SSP5) migration assumptions are net flows
+    50 % below and above the medium. The level is a factor on the propensity to move from 2022:
+    the calibrated history is untouched, the first year's moves are the level times the
+    baseline's (same populations, no migrants added yet), and the diaspora it removes (adds)
+    lowers (raises) the network factor after, so that the moves stay below (above) the level
+    times the baseline's. (Climate movers, an explicit addition, left out.)"""
+    _, runner = driven
+    off = {"slow_onset_cross_border_share": 0.0, "cross_border_rate": 0.0}
+    base = runner.run(off)
+    ds = runner.run({**off, "ssp_migration_level": level})
+    moves = ds["migration_flow"].sum(("sex", "age"))
+    base_moves = base["migration_flow"].sum(("sex", "age"))
+    history = slice(None, 2021.0)
+    assert np.array_equal(moves.sel(time=history).values, base_moves.sel(time=history).values)
+    first = base_moves.sel(time=2022.0).values
+    assert np.allclose(moves.sel(time=2022.0).values, level * first, rtol=1e-12, atol=0.0)
+    late = moves.sel(time=2040.0).values
+    across = (1.0 - np.eye(late.shape[0])).astype(bool) & (base_moves.sel(time=2040.0).values > 0)
+    ratio = late[across] / base_moves.sel(time=2040.0).values[across]
+    network = ds["network_effect"].sel(time=2040.0).values[across]
+    if level < 1:
+        assert np.all(network <= 1.0) and network.min() < 1.0
+        assert np.all(ratio <= level * (1 + 1e-9)) and ratio.min() < level
+    else:
+        assert np.all(network >= 1.0) and network.max() > 1.0
+        assert np.all(ratio >= level * (1 - 1e-9)) and ratio.max() > level
+
+
+@pytest.mark.slow
 def test_ensemble_over_the_drivers_priors_stays_bounded(driven) -> None:
     """32 members (Latin hypercube) over the drivers' priors, 1990-2100: every member runs,
     the hump factor stays within a factor 5 of the baseline and the network factor within

@@ -38,7 +38,12 @@ def _scenarios(regions: list[str]) -> dict[str, tuple[str, dict]]:
         ),
         "regional_rivalry": (
             "pessimistic",
-            {"income_growth_shift": -0.007, "border_enforcement": 2.0, "legal_pathway_factor": 0.5},
+            {
+                "income_growth_shift": -0.007,
+                "border_enforcement": 2.0,
+                "legal_pathway_factor": 0.5,
+                "ssp_migration_level": 0.5,  # SSP3's low migration (KC & Lutz 2017)
+            },
         ),
         "sustainability": (
             "climate_friendly",
