@@ -21,7 +21,12 @@ written by ``models/data/build_uncertainty.py`` from WPP 2022 (its docstring tel
   (1/5) a year); in **phase II** ``W(t) / sqrt(t - t0)``, ``W`` a random walk, as bayesTFR
   projects the transition (a random walk with drift: its distortions add up along the path,
   Alkema et al. 2011; Sevcikova, Alkema & Raftery 2011), so the deviation of 2100 keeps more of
-  that of 2050 (correlation sqrt(28 / 78) = 0.6 against 0.9 ** 10 = 0.35). The phase is the
+  that of 2050 (correlation sqrt(28 / 78) = 0.6 against 0.9 ** 10 = 0.35). bayesTFR's paths
+  are more persistent still (each trajectory draws its country's decline parameters once, and
+  WPP 2022's annual model adds an autoregressive term: Liu, Sevcikova & Raftery 2023), which
+  the published intervals do not quantify: with the walk, the population intervals of Middle
+  Africa and Melanesia are 0.80-0.87 of WPP's (1,000 members), with one deviation held over the
+  whole path 0.96-1.08 (tests/models/test_demography_uncertainty.py). The phase is the
   start's for the whole path (a location that enters phase III later keeps its walk). Locations'
   deviations correlate (Fosdick & Raftery 2014): a common process and each location's own,
   ``sqrt(k) common + sqrt(1 - k) own``, correlation ``k = REGION_TFR_CORRELATION``.
@@ -65,6 +70,10 @@ Sources
 - Sevcikova, H., Alkema, L. & Raftery, A. E. (2011). bayesTFR: an R package for probabilistic
   projections of the total fertility rate. Journal of Statistical Software 43(1), 1-29 ("a
   random walk with drift is used to project the TFR during the fertility transition").
+- Liu, P., Sevcikova, H. & Raftery, A. E. (2023). Probabilistic estimation and projection of
+  the annual total fertility rate accounting for past uncertainty: a major update of the
+  bayesTFR R package. Journal of Statistical Software (2023); arXiv:2207.06593 (the annual
+  model's autoregressive term).
 - Fosdick, B. K. & Raftery, A. E. (2014). Regional probabilistic fertility forecasting by
   modeling between-country correlations. Demographic Research 30(35), 1011-1034.
 - Raftery, A. E., Chunn, J. L., Gerland, P. & Sevcikova, H. (2013). Bayesian probabilistic

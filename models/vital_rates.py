@@ -35,7 +35,11 @@ total fertility follows the UN's three phases of the fertility transition
   ``f(t) - 2.1 = rho ** ((t - J) / 5) (f(J) - 2.1)`` with bayesTFR's constant phase-III
   parameters ``mu = 2.1``, ``rho = 0.8859`` per five-year period (``tfr.predict``'s defaults);
 - **Phase II** (the transition, the TFR above the floor): the decline continues at its pace of
-  the 15 years to J (the least-squares slope; a rise or a stall gives no decline), slowing as
+  the 15 years to J (the least-squares slope; a rise or a stall gives no decline), or at that of
+  the last 5 years to J where it is slower (a decline that slowed or stalled: Bongaarts 2006,
+  2008 call a transition stalled when the TFR stops falling in the latest inter-survey period,
+  about five years, after an earlier decline, and found such stalls in several countries of
+  sub-Saharan Africa around 2000; Grimm et al. 2022 compare the definitions), slowing as
   the TFR nears the floor of 1.85 (the end level of the UN's deterministic projections of WPP
   2000-2008, UN 2003; the asymptote of the lower logistic of Alkema et al.'s double-logistic
   decline): ``f(t) = 1.85 + (f(J) - 1.85) exp(-k (t - J))``, ``k`` giving the observed pace at J;
@@ -50,6 +54,11 @@ Sources
 - Raftery, A. E., Alkema, L. & Gerland, P. (2014). Bayesian population projections for the
   United Nations. Statistical Science 29(1), 58-68; bayesTFR (Sevcikova, Alkema & Raftery,
   CRAN), ``tfr.predict(mu = 2.1, rho = 0.8859)``: the phase-III AR(1) and the start of phase III.
+- Bongaarts, J. (2006). The causes of stalling fertility transitions. Studies in Family Planning
+  37(1), 1-16; Bongaarts, J. (2008). Fertility transitions in developing countries: progress or
+  stagnation? Studies in Family Planning 39(2), 105-110.
+- Grimm, M., Guenther, I., Harttgen, K. & Klasen, S. (2022). Slow-downs of fertility decline:
+  when should we call it a 'fertility stall'? Demographic Research 46(26), 737-766.
 - United Nations, DESA, Population Division (2003). Completing the fertility transition
   (ESA/P/WP.172): the floor of 1.85 of WPP 2002's medium variant.
 """
@@ -90,6 +99,8 @@ TFR_REPLACEMENT = 2.1
 TFR_PHASE3_PERSISTENCE_5Y = 0.8859
 TFR_FLOOR = 1.85
 TFR_PACE_YEARS = 15
+#: The latest years of phase II's pace: the decline goes on at their pace where it is slower.
+TFR_RECENT_YEARS = 5
 #: bayesTFR's threshold below which a rise starts phase III.
 TFR_PHASE3_BELOW = 2.0
 FEMALE_SHARE_LIMIT = 1.25  # the most the base year's births may scale the women of 10-54
@@ -268,8 +279,11 @@ def projected_tfr(history: np.ndarray, years: np.ndarray, future: np.ndarray) ->
         return TFR_REPLACEMENT + (now - TFR_REPLACEMENT) * rho  # type: ignore[no-any-return]
     if now <= TFR_FLOOR:
         return np.full(gap.shape, now)
-    window = years >= jump_off - TFR_PACE_YEARS
-    pace = max(-float(np.polyfit(years[window], history[window], 1)[0]), 0.0)
+    paces = []
+    for span in (TFR_PACE_YEARS, TFR_RECENT_YEARS):
+        window = years >= jump_off - span
+        paces.append(-float(np.polyfit(years[window], history[window], 1)[0]))
+    pace = max(min(paces), 0.0)  # a decline that slowed or stalled lately goes on at that pace
     rate = pace / (now - TFR_FLOOR)
     return TFR_FLOOR + (now - TFR_FLOOR) * np.exp(-rate * gap)  # type: ignore[no-any-return]
 

@@ -132,6 +132,23 @@ def test_projected_tfr_phase_two_continues_the_pace_toward_the_floor():
     np.testing.assert_allclose(vital_rates.projected_tfr(low, years, future), 1.45)
 
 
+def test_projected_tfr_phase_two_takes_the_recent_pace_where_the_decline_slowed():
+    """A decline of 0.1 a year for ten years that stalls in the last five (a stall, Bongaarts
+    2006) is held; one that slowed to 0.02 a year goes on at 0.02, not at the 15 years' pace;
+    one that sped up keeps the 15 years' pace."""
+    future = np.arange(2011, 2101)
+    stalled, years = _history([6.0, 5.5, 5.0, 5.0])
+    np.testing.assert_allclose(vital_rates.projected_tfr(stalled, years, future), 5.0)
+    slowed, years = _history([6.0, 5.5, 5.0, 4.9])
+    path = vital_rates.projected_tfr(slowed, years, future)
+    np.testing.assert_allclose(4.9 - path[0], 0.02, rtol=0.05)
+    faster, years = _history([6.0, 5.9, 5.8, 5.0])
+    path = vital_rates.projected_tfr(faster, years, future)
+    fifteen = -np.polyfit(years[years >= 1995], faster[years >= 1995], 1)[0]
+    np.testing.assert_allclose(5.0 - path[0], fifteen, rtol=0.05)
+    assert fifteen < 0.1
+
+
 def test_default_locations_are_the_subregions_and_the_most_populous_countries():
     assert len(backtesting.DEFAULT_LOCATIONS) == 30
     assert len(set(backtesting.DEFAULT_LOCATIONS)) == 30
@@ -196,20 +213,24 @@ def acceptance():
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="measured 2026-12-03 (fertility by the UN's transition phases, mortality's trend, "
-    "100 members with uncertainty=True, spreads chain-linked from the rules' past errors, "
-    "migration's floored by the pooled ones and Student-t tails fitted to them, phase II's TFR "
-    "deviation a random walk): the median beats the naive constant-rates baseline in 58.3 % "
-    "and 59.2 % of the cases at 10 and 11 years, 57.8-61.7 % at 12-21, 63.3-66.7 % at 22-25 "
-    "(60.3 % of the 1,110 cases of 10 years and more; with seed 18 60.0 % at 10 and 11 and "
-    "62-67 % at 12-25, 63.2 % pooled: the share at one horizon moves by 2-4 points with the "
-    "ensemble's draws; before the t tails, seed 17, 60.0 % and 58.3 % at 10 and 11; the "
-    "deterministic model 57.5-58.3 % at 10-11). The losses at 10 years are the phase-II "
-    "decline continued where fertility stalled "
-    "or rose (Eastern, Western, Northern and Southern Africa, Central and Western Asia, "
-    "Bangladesh, Central America: the model below the outcome and below naive) and Northern "
-    "America and the United States (the model above the outcome at all four jump-offs, naive "
-    "closer); issue 17 asks for 60 % at every horizon from 10 years.",
+    reason="measured 2026-12-03 (fertility by the UN's transition phases, phase II's decline at "
+    "the pace of the 15 years to the jump-off or of the last 5 where slower - a stall, Bongaarts "
+    "2006 -, mortality's trend, 100 members with uncertainty=True): the median beats the naive "
+    "constant-rates baseline in 57.5 % and 59.2 % of the cases at 10 and 11 years, 58.9-70.0 % "
+    "at 12-25 (61.9 % of the 1,110 cases of 10 years and more); seed 18: 60.0 % and 60.0 %, "
+    "60-65.6 % at 12-25; seed 19: 63.3 % and 62.5 %, 63.3-68.3 %; the deterministic model 60.0 % "
+    "and 59.2 %. Before the recent pace (15 years' pace only): seed 17 58.3 % and 59.2 %, seed 18 "
+    "60.0 % and 60.0 %, seed 19 60.0 % and 56.7 %, deterministic 58.3 % and 57.5 %: the share at "
+    "one horizon moves by 2-6 points with the ensemble's draws (a median of 100 members moves by "
+    "0.1 sd; the model and naive differ by less than 0.5 % in many cases). The losses at 10 years "
+    "left: the model above the outcome and above naive where mortality improved less than its "
+    "trend (Northern America and the United States at all four jump-offs; the United States' "
+    "e0 stalled after 2010) and the outcomes of 2020-2021 (jump-off 2010) carry COVID-19's "
+    "deaths (Northern and Southern Europe, Brazil, Nigeria, Australia/New Zealand); declines "
+    "that stalled only after the jump-off (Northern Africa, Bangladesh 1995; Eastern and Western "
+    "Africa, Nigeria 1995-2000); Central and Western Asia 2000-2005 (both below the outcome by "
+    "migration, the model further: fertility rose). With 400 members the 80 % band covers 93.3 % "
+    "at 22-25 (seed 17): not a way out. Issue 17 asks for 60 % at every horizon from 10 years.",
 )
 def test_acceptance_median_beats_the_naive_baseline(acceptance):
     share = acceptance["total_population_better_than_naive"].sel(horizon=slice(10, None))
@@ -221,9 +242,10 @@ def test_acceptance_median_beats_the_naive_baseline_over_the_cases_of_10_years_a
     acceptance,
 ):
     """Issue 17's line read over all its cases (horizons 10-25 pooled, 1,110 cases): measured
-    60.3 % on 2026-12-03 with the migration shocks' Student-t tails (669 cases; seed 18: 63.2 %),
-    as on 2026-12-02 without them (60.0 % without migration's pooled floor; 34 % with fertility
-    held at the jump-off's). The strict xfail above reads it at every horizon."""
+    61.9 % on 2026-12-03 with phase II's recent pace where the decline slowed (687 cases; seed 18:
+    62.3 %, seed 19: 65.0 %); before it 60.3 % (seed 18: 63.2 %, seed 19: 61.4 %); 60.0 % without
+    migration's pooled floor; 34 % with fertility held at the jump-off's. The strict xfail above
+    reads it at every horizon."""
     later = {"horizon": slice(10, None)}
     share = acceptance["total_population_better_than_naive"].sel(later)
     cases = acceptance["total_population_cases"].sel(later)
@@ -245,7 +267,9 @@ def test_acceptance_80_percent_bands_cover_70_to_90_percent(acceptance):
     tails of a t of 2 degrees of freedom (integer draws) 93.3 % at 22-25 with seeds 17 and 18.
     Before the t tails 75.8 % at 5 years, 77.5-86.7 % at 6-21, 90.0 % at 22-25; before the
     spreads' growth was chain-linked, 93.3 % at 22-25; 80.3 % over 5-25 without the pooled
-    floor."""
+    floor. With phase II's decline at the last five years' pace where it slowed (2026-12-03):
+    80.8 % at 5 years, 80.8-90.0 % at 6-25 (seed 18: 81.7-90.0 %; seed 19: 80.0-93.3 %, 93.3 % at
+    22-23 as before it)."""
     cover80 = acceptance["total_population_coverage_80"].sel(horizon=slice(5, 25))
     assert ((cover80 >= 0.7) & (cover80 <= 0.9)).all(), cover80.values
 
@@ -262,7 +286,9 @@ def test_acceptance_95_percent_bands_cover_at_least_90_percent(acceptance):
     scale) 89.2 % at 5 years (107 of 120), 90.8-91.7 % at 6-11; the misses left at 5 years are
     Middle Africa 1995 and 2000 (1994's refugees in the five-year mean held), Western Asia 2005,
     the Caribbean 2010 (not migration), Northern Europe 2000, Southern Africa 2005 and 2010,
-    Bangladesh 2005 and Southern Europe 2000."""
+    Bangladesh 2005 and Southern Europe 2000. With phase II's decline at the last five years'
+    pace where it slowed (2026-12-03): 94.2 % at 5 years, 93.3-96.7 % at 6-25 (seed 18: 91.7 % at
+    5, 93.3-98.3 % at 6-25; seed 19: 93.3-96.7 %)."""
     cover95 = acceptance["total_population_coverage_95"].sel(horizon=slice(5, 25))
     assert (cover95 >= 0.9).all(), cover95.values
 
