@@ -149,7 +149,8 @@ def totals(part: Partition) -> np.ndarray:
 def unknown_origin_share(part: Partition) -> np.ndarray:
     """Each region's migrants of unknown origin over its migrants of known origin in
     :data:`YEARS` (R, len(YEARS)): UN DESA's total (:func:`totals`) less the table's pairs, over
-    the pairs (0 where a region holds no known-origin migrant)."""
+    the pairs (0 where a region holds no known-origin migrant; never below 0, which the sums'
+    rounding could give)."""
     known = np.stack([stock(part, y).sum(axis=0) for y in YEARS], axis=-1)
-    unknown = totals(part) - known
+    unknown = np.maximum(totals(part) - known, 0.0)
     return np.where(known > 0, unknown / np.where(known > 0, known, 1.0), 0.0)  # type: ignore[no-any-return]
