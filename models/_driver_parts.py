@@ -292,10 +292,13 @@ def remittances(m: engine.Model) -> None:
     )
     m.aux(
         "remittances_sent",
-        "migrant_stock_total[origin, destination] * remittance_per_migrant[destination]",
+        "migrant_stock_total[origin, destination] * (1 + unknown_origin_share[destination]) "
+        "* remittance_per_migrant[destination]",
         dims=OD,
         units="USD/year",
-        doc="Remittances from the destination to the origin a year.",
+        doc="Remittances from the destination to the origin a year: the pair's migrants and "
+        "its part of the destination's migrants of unknown origin (spread over origins as the "
+        "known ones, Abel & Cohen 2019) send remittance_per_migrant each.",
     )
     m.aux(
         "remittances_received",

@@ -26,7 +26,9 @@ unrecorded migrants; the fit shares the difference. Migrants of unknown origin (
 2019) are not the difference: allocated over origins in proportion to the known ones (Abel &
 Cohen 2019) they change a region's net migration 1990-2019 by at most 0.7 million (Europe
 +0.66, Northern America -0.47, Southern Asia -0.58, Sub-Saharan Africa +0.22: at most 9 % of a
-gap, two of the wrong sign; ``models/data/unknown_origin.py``), so they are left out. Neither
+gap, two of the wrong sign; ``models/data/unknown_origin.py``), so the fit leaves them out
+(the model counts them beside the pairs: ``unknown_origin_migrants`` of
+:mod:`models.migration_system`, which changes no flow). Neither
 migrants' deaths nor their returns reconcile them: with the stocks fixed, a region's net
 migration is the change in its foreign-born stock plus their deaths minus the change in its
 natives abroad plus theirs (returns cancel out), and older stocks die more on both sides (Europe

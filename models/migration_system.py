@@ -43,6 +43,22 @@ out): migration is no longer an input but the sum of flows between regions.
   the typical schedule, -1 % with the fitted ones). It is part of the destination's population,
   not beside it. The diagonal (moves between countries of one region) is a stock
   too, but moves no one between regions.
+- Migrants of unknown origin. UN DESA's migrant stock counts every international migrant;
+  its table by origin and destination leaves 11.4 of the 271.6 million of 2019 without an
+  origin (8.1 of 153.0 million in 1990; 3.6-5.3 % of the known-origin migrants in every year
+  1990-2019). The pairs' stocks are those of known origin (the calibration's targets, as the
+  UN's table gives them), and ``unknown_origin_migrants[destination, sex, age]`` counts the
+  rest: ``unknown_origin_share[destination]`` (:func:`models.migrant_stock.unknown_origin_share`:
+  UN DESA's total migrant stock of the destination less the table's pairs, over the pairs;
+  linear between the UN's years, the 2019 share after) times the destination's known-origin
+  migrants, at their sexes and ages. Their origins are those of the known ones (as Abel &
+  Cohen 2019 allocate them over origins), so they age, die at the destination's death rates
+  and return as the known ones do. They are residents of the destination, counted within its
+  population (WPP's, which holds every resident), not added to it: they move no one and
+  change no flow, and the calibration, fitted to the table's pairs, is unchanged.
+  (:mod:`models.migration_drivers` counts their remittances, to the origins of the known ones.)
+  ``international_migrant_stock[destination]`` is both, UN DESA's quantity: at the start it is
+  UN DESA's total of every region.
 - ``emigration``/``immigration`` (region, sex, age) are the sums of the flows across region
   borders, first moves and returns, as people move: departures (into transit too) and arrivals
   (direct or from transit).
@@ -76,22 +92,26 @@ UN migrant stocks and WPP's net migration, and the baseline from 2022 (2022-2029
 2015-2021 rate. ``rate_multiplier[origin, destination]`` (1 by default) is where drivers
 (income, networks, labour demand, policy) will act, as factors on the baseline rates.
 
-Measured (default regions, Euler, dt = 1; ``tests/models/test_migration_system.py``;
-2026-12-03, the fitted age schedules): world migrant stock 2019 +0.2 % (260.9 million against
-the UN's 260.3 million of known origin), its median age 39.6 (UN DESA 2019: 39); 38 of the 44
-pairs above 1 million within 20 % in 2019; net migration 1990-2021 within 15 % of WPP's in 10
-of 14 regions (Southern Asia -25 %, Sub-Saharan Africa -23 %, Northern America -18 %, Europe
--16 %: the UN's stocks imply less than WPP's figures, :mod:`models.migration_calibration`); net
-migration 2022-2050 within 12 % of WPP's medium variant in every region; population within 2 %
-of WPP's in 2050 in every region (at most Northern America -1.9 %, Central Asia -1.9 %) and
-within 5 % in 2100 (at most Mexico +4.8 %, Central Asia -3.2 %; with the typical Rogers-Castro
-schedule everywhere the Caribbean was -7.8 %, Central Asia -7.2 %, Mexico +6.2 %: the ages of
-the gross flows, whose net at ages 0-9 was about twice WPP's).
+Measured (default regions, Euler, dt = 1; ``tests/models/test_migration_system.py``; 2026-12-03,
+the fitted age schedules): world migrant stock 2019 +0.2 % (260.9 million against the UN's 260.3
+million of known origin; with the migrants of unknown origin 272.1 million against UN DESA's
+271.6, +0.2 %; 278.7 in 2020), its median age 39.6 (UN DESA 2019: 39); 38 of the 44 pairs above
+1 million within 20 % in 2019; net migration 1990-2021 within 15 % of WPP's in 10 of 14 regions
+(Southern Asia -25 %, Sub-Saharan Africa -23 %, Northern America -18 %, Europe -16 %: the UN's
+stocks imply less than WPP's figures, :mod:`models.migration_calibration`); net migration
+2022-2050 within 12 % of WPP's medium variant in every region; population within 2 % of WPP's in
+2050 in every region (at most Northern America -1.9 %, Central Asia -1.9 %) and within 5 % in
+2100 (at most Mexico +4.8 %, Central Asia -3.2 %; with the typical Rogers-Castro schedule
+everywhere the Caribbean was -7.8 %, Central Asia -7.2 %, Mexico +6.2 %: the ages of the gross
+flows, whose net at ages 0-9 was about twice WPP's).
 Compile about 40 s (cold cache, as the corridor model's), a run 1990-2100 0.1-0.2 s.
 
 Sources
 -------
-- UN DESA (2019). International Migrant Stock 2019 (:mod:`models.migrant_stock`).
+- UN DESA (2019). International Migrant Stock 2019 (:mod:`models.migrant_stock`): by origin
+  and destination, and the total by region of destination (migrants of unknown origin too).
+- Abel, G. J. & Cohen, J. E. (2019). Bilateral international migration flow estimates for 200
+  countries. Scientific Data 6, 82 (migrants of unknown origin spread as the known ones).
 - United Nations, DESA, Population Division (2022). World Population Prospects 2022
   (:mod:`models.demography`).
 - Rogers, A. & Castro, L. J. (1981). Model Migration Schedules. IIASA RR-81-30; the schedules
@@ -128,7 +148,13 @@ from . import demography, migrant_stock, world_partition
 from .life_tables import rogers_castro
 from .world_partition import CORRIDOR_REGIONS, Derived, Partition
 
-__all__ = ["build", "initial_migrant_stock", "RETURN_RATE", "MIGRATION_RATE"]
+__all__ = [
+    "build",
+    "initial_migrant_stock",
+    "unknown_origin_share_path",
+    "RETURN_RATE",
+    "MIGRATION_RATE",
+]
 
 #: The equation of ``migration_rate`` when no drivers act (:mod:`models.migration_drivers`
 #: passes its own to :func:`build`).
@@ -197,9 +223,11 @@ def build(
     Returns
     -------
     engine.Model
-        Stocks ``population`` (region, sex, age) and ``migrant_stock`` (origin, destination,
-        sex, age); ``migration_flow``, ``return_migration``, ``migrant_deaths``, ``emigration``,
-        ``immigration``, ``net_migration``, ``births``, ``deaths``, ``life_expectancy``...
+        Stocks ``population`` (region, sex, age) and ``migrant_stock`` (origin, destination, sex,
+        age, known origins); ``international_migrant_stock`` (destination: known and unknown
+        origins, UN DESA's total); ``migration_flow``, ``return_migration``, ``migrant_deaths``,
+        ``emigration``, ``immigration``, ``net_migration``, ``births``, ``deaths``,
+        ``life_expectancy``...
     """
     from . import migration_ages, migration_calibration
 
@@ -261,6 +289,7 @@ def build(
         irregular_rate,
         transit_death_risk,
         irregular_rate if initial_irregular_rate is None else initial_irregular_rate,
+        years,
     )
     for name, value in dict(values or {}).items():
         m.set_value(name, value)
@@ -287,6 +316,15 @@ def initial_migrant_stock(
     return totals[:, :, None, None] * weight  # type: ignore[no-any-return]
 
 
+def unknown_origin_share_path(part: Partition, years: Sequence[int]) -> np.ndarray:
+    """Each region's migrants of unknown origin per migrant of known origin (R, len(years)):
+    :func:`models.migrant_stock.unknown_origin_share` at the UN's years, linear between them,
+    the first year's before 1990 and 2019's after (module docstring)."""
+    share = migrant_stock.unknown_origin_share(part)
+    at = np.array(migrant_stock.YEARS, dtype=float)
+    return np.array([np.interp(np.asarray(years, dtype=float), at, row) for row in share])
+
+
 def add_migration(
     m: engine.Model,
     part: Partition,
@@ -298,8 +336,12 @@ def add_migration(
     irregular_rate: str = IRREGULAR_RATE,
     transit_death_risk: str = TRANSIT_DEATH_RISK,
     initial_irregular_rate: str = IRREGULAR_RATE,
+    years: Sequence[int] | None = None,
 ) -> None:
-    """Flows, migrant stocks, transit, emigration and immigration (module docstring)."""
+    """Flows, migrant stocks, transit, emigration and immigration (module docstring);
+    ``years``: the model's calendar years (default: its ``calendar_year`` dim)."""
+    if years is None:
+        years = [int(y) for y in m.dims["calendar_year"].elements]
     n = len(part.regions)
     od = ("origin", "destination")
     od4 = ("origin", "destination", "sex", "age")
@@ -515,6 +557,43 @@ def add_migration(
         dims=od,
         units="person",
         doc="Migrant stock of each pair.",
+    )
+    m.param(
+        "unknown_origin_share_path",
+        unknown_origin_share_path(part, years),
+        dims=("destination", "calendar_year"),
+        units="1",
+        bounds=(0, 1),
+        doc="Migrants of unknown origin per migrant of known origin in the destination (UN "
+        "DESA 2019: its total migrant stock less the table by origin; linear between the UN's "
+        "years 1990-2019, the 2019 share after).",
+    )
+    m.aux(
+        "unknown_origin_share",
+        "sum(unknown_origin_share_path[destination, calendar_year] * "
+        "calendar_year_weight_at_time[calendar_year], 'calendar_year')",
+        dims=("destination",),
+        units="1",
+        doc="Migrants of unknown origin per migrant of known origin in the destination, now.",
+    )
+    m.aux(
+        "unknown_origin_migrants",
+        "unknown_origin_share[destination] * "
+        "sum(migrant_stock[origin, destination, sex, age], 'origin')",
+        dims=("destination", "sex", "age"),
+        units="person",
+        doc="International migrants in the destination whose origin the UN does not record "
+        "(part of its population, not of any pair's stock): the destination's share of them "
+        "times its migrants of known origin, at their sexes and ages.",
+    )
+    m.aux(
+        "international_migrant_stock",
+        "sum(migrant_stock_total[origin, destination], 'origin') + "
+        "sum(unknown_origin_migrants[destination, sex, age], 'sex', 'age')",
+        dims=("destination",),
+        units="person",
+        doc="All international migrants living in the destination, of known origin or not "
+        "(UN DESA's total migrant stock).",
     )
 
 
