@@ -8,7 +8,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -25,6 +25,36 @@ from .assembly import generate_source
 _LOCK = threading.Lock()
 _LOADED: dict[str, ModuleType] = {}  # by source hash
 _COMPILED: dict[tuple[str, bool], CompiledModel] = {}  # by (model content hash, fuse)
+
+
+class Memo:
+    """A small in-process cache: at most ``size`` entries, the least recently used dropped
+    first; safe to share between threads (a Runner may be)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        """The value kept for ``key`` (now the most recently used), or None."""
+        with self._lock:
+            value = self._items.pop(key, None)
+            if value is not None:
+                self._items[key] = value
+            return value
+
+    def put(self, key: Any, value: Any) -> Any:
+        """Keep ``value`` for ``key``; returns it."""
+        with self._lock:
+            self._items.pop(key, None)
+            self._items[key] = value
+            while len(self._items) > self.size:
+                del self._items[next(iter(self._items))]
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 @dataclass
@@ -46,6 +76,10 @@ class CompiledModel:
         The default parameter vector (parameter values and lookup tables).
     compile_seconds : float
         Time spent generating, loading and compiling (or loading from the disk cache).
+    layouts, flags, settings : Memo
+        What preparing a run works out for this model, kept for the next Runner
+        (:mod:`engine.simulation`): output layouts by the outputs asked for, output-only
+        flags by the output columns, run settings by the times asked for.
     """
 
     model: Model
@@ -56,6 +90,9 @@ class CompiledModel:
     p0: np.ndarray
     controls: dict[str, int]
     compile_seconds: float = 0.0
+    layouts: Memo = field(default_factory=lambda: Memo(64), repr=False, compare=False)
+    flags: Memo = field(default_factory=lambda: Memo(64), repr=False, compare=False)
+    settings: Memo = field(default_factory=lambda: Memo(256), repr=False, compare=False)
 
     @property
     def discrete(self) -> bool:
