@@ -500,7 +500,7 @@ class Runner:
         info[:, Info.RTOL], info[:, Info.ATOL] = self.rtol, self.atol
         info[:, Info.STEPS] = self.first_step
         z = discrete_state(result, settings.n_steps)
-        kernel = getattr(result.module, f"run_members_{self.method}")
+        kernel = result.members(self.method)
         with np.errstate(all="ignore"):
             kernel(
                 P,

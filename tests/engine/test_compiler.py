@@ -227,9 +227,22 @@ def test_large_model_code_changes_no_bit(monkeypatch):
     rates = large.source.split("def _euler_rates(")[1].split("@njit")[0]
     assert "_rates0(t, y, p, a, z, h, dydt)" in rates and "aux(" not in rates
     assert "_rates1(t, y, p, a, z, h, dydt)" in rates
-    # run_euler calls the chunks itself (a level of calls less for numba to compile again)
+    # run_euler calls the chunks itself (a level of calls less for numba to compile again),
+    # through pointers: the functions are its last argument, fns, each the function the
+    # _fn:<name> control names (numba links a function called directly into its caller and
+    # compiles it there again)
     step = large.source.split("def run_euler(")[1].split("@njit")[0]
-    assert "_euler_rates(" not in step
+    assert step.startswith("p, y, a, z, t0, h, n_steps, save, runs, out, info, fns):")
+    assert "_euler_rates(" not in step and "_rates0(" not in step and "init(" not in step
+    by_position = {k: name[4:] for name, k in large.controls.items() if name.startswith("_fn:")}
+    step = re.sub(r"fns\[(\d+)\]\(", lambda m: by_position[int(m.group(1))] + "(", step)
+    assert "init(t0, p, y, a, z, h)" in step and "_euler_update(y, a, h, dydt)" in step
+    members = large.source.split("def run_members_euler(")[1].split("@njit")[0]
+    assert members.count("out[m], info[m], fns)") == 2
+    for name in by_position.values():  # with the C wrapper a pointer calls
+        assert f"no_cpython_wrapper=True)\ndef {name}(" in large.source
+    assert len(large.runner("euler").functions) == len(by_position)
+    assert not hasattr(large.runner("rk4"), "functions")  # the other solvers call directly
 
     def chunk_calls(text: str) -> list[str]:
         return [line.strip() for line in text.splitlines() if line.strip().startswith("_rates")]
