@@ -361,6 +361,9 @@ def _direct_calls(source: str, name: str, calls: dict[str, str]) -> str:
 _EULER_HEAD = "def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):"
 _MEMBERS_HEAD = "def run_members_euler(P, t0, h, n_steps, save, runs, out, info, nz, zcap):"
 _MEMBER_CALL = "out[m], info[m])"
+# Called directly all the same: the stock update and the discrete updates, little code whose
+# loops over all stocks are the hottest of a run (compiled within run_euler as before).
+_DIRECT = {"_euler_update", "post_step"}
 _DEFINED = re.compile(r"^def (\w+)\(", re.MULTILINE)
 
 
@@ -370,7 +373,8 @@ def _by_pointer(source: str, deco: str, controls: dict[str, int]) -> str:
     numba links a called function's code into its caller and optimises and compiles it there
     again, so the Euler loop compiled the model's whole rate and output code twice: once in
     each function, once more in run_euler (2.1 s of LLVM of the default corridor's 12.4 s of
-    CPU). Called through a pointer (a first-class function, ``fns[k](...)``: run_euler and
+    CPU; the stock update and post_step, little code, are still called directly). Called
+    through a pointer (a first-class function, ``fns[k](...)``: run_euler and
     run_members_euler take the tuple ``fns`` as their last argument, which
     :meth:`CompiledModel.runner` supplies), each function is compiled once, with the C wrapper
     the pointer calls (so without ``no_cfunc_wrapper``). The same code runs: the same
@@ -386,7 +390,10 @@ def _by_pointer(source: str, deco: str, controls: dict[str, int]) -> str:
             called += [
                 name
                 for name in call.findall(line)
-                if name in defined and name not in called and not name.startswith("run_")
+                if name in defined
+                and name not in called
+                and not name.startswith("run_")
+                and name not in _DIRECT
             ]
     if not called:
         return source

@@ -15,6 +15,7 @@ import xarray as xr
 
 import engine
 from engine.compiler import cache_dir, discrete_state
+from engine.solvers import Info, Status
 
 
 def test_source_is_inspectable_and_deterministic(teacup):
@@ -262,6 +263,25 @@ def test_large_model_code_changes_no_bit(monkeypatch):
         ):
             np.testing.assert_array_equal(mine, theirs)
         np.testing.assert_array_equal(_saved(large, method, 20), _saved(small, method, 20))
+
+
+def test_large_model_members_call_functions_through_pointers(monkeypatch):
+    """A large model's ensemble kernel hands the functions to run_euler (a pointer each):
+    every member the bits of the small model's run with the same parameters."""
+    from engine.compiler import assembly
+
+    small = engine.Runner(_nested_model(), outputs=["pop", "share", "oldest"])
+    monkeypatch.setattr(assembly, "_INLINE_LINES", 0)
+    monkeypatch.setattr(assembly, "_CHUNK_LINES", 5)
+    large = engine.Runner(_nested_model(), outputs=["pop", "share", "oldest"])
+    assert any(name.startswith("_fn:") for name in large.result.controls)
+    assert "fns[" in large.result.source and "fns[" not in small.result.source
+    rows = np.stack([large.parameters({"rate": [0.1 * k, 0.2, 0.05]}) for k in (1, 2, 3)])
+    out, info = large.run_members(rows)
+    assert np.all(info[:, Info.STATUS] == Status.OK)
+    assert rows.shape[1] == small.base.size
+    for row, member in zip(rows, out):
+        assert member.tobytes() == small.run_arrays(row).tobytes()
 
 
 @pytest.mark.parametrize("large", [False, True])
