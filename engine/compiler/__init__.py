@@ -15,11 +15,15 @@ flows) and ``z`` (discrete state such as fixed-delay pipelines):
   place (no ``dydt`` pass; the same operations, so the same bits as ``deriv``); in a large
   model, the rate code itself is cut into ``_rates<k>`` functions of ~60 lines (and the
   output-only code into ``_out<k>``) that ``run_euler`` calls directly rather than through
-  ``aux``, ``_euler_rates`` or ``aux_out`` (numba optimises and compiles a callee's code again
-  in each caller), and its loops over elements are counted at run time so LLVM does not
-  unroll nested loops into code that takes minutes to compile, and its computed indices are
-  cast to unsigned integers so that numba emits no negative-index test (:mod:`.assembly`);
-  functions called only from compiled code have no CPython or C wrapper;
+  ``aux``, ``_euler_rates`` or ``aux_out``, and through pointers (numba first-class functions
+  in the tuple ``fns``, the Euler kernels' last argument, which
+  :meth:`CompiledModel.runner` supplies), as it calls ``init``: numba links the code of a
+  function called by name into its caller and optimises and compiles it there again, so the
+  model's code was compiled twice; its loops over elements are counted at run time so LLVM
+  does not unroll nested loops into code that takes minutes to compile, and its computed
+  indices are cast to unsigned integers so that numba emits no negative-index test
+  (:mod:`.assembly`); functions called only from compiled code have no CPython wrapper, and
+  no C wrapper unless called through a pointer;
 - ``pre_step`` / ``post_step``: discrete updates (fixed delays, cohort shifts, clamping);
 - ``run_euler``, ``run_rk4``, ``run_rk45``: the solvers of :mod:`engine.solvers`, and
   ``run_members_<method>``: one ensemble chunk, numba ``prange`` over members.

@@ -331,7 +331,10 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
                 "during the run is not supported."
             )
         parts.append(_fill_hooks(solvers.SOURCE["euler_dynamic"], hooks))
-    return "\n".join(parts) + "\n", p0, controls
+    source = "\n".join(parts) + "\n"
+    if large:
+        source = _by_pointer(source, deco, controls)
+    return source, p0, controls
 
 
 # How run_euler (engine.solvers) calls the rates of a step and the output-only code at a save
@@ -351,6 +354,76 @@ def _direct_calls(source: str, name: str, calls: dict[str, str]) -> str:
         if source.count(line) != 1:
             raise AssertionError(f"solver template: run_euler must hold {line.strip()!r} once")
         source = source.replace(line, replacement)
+    return source
+
+
+# How the Euler templates (engine.solvers) begin: a large model's add the functions argument.
+_EULER_HEAD = "def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):"
+_MEMBERS_HEAD = "def run_members_euler(P, t0, h, n_steps, save, runs, out, info, nz, zcap):"
+_MEMBER_CALL = "out[m], info[m])"
+# Called directly all the same: the stock update and the discrete updates, little code whose
+# loops over all stocks are the hottest of a run (compiled within run_euler as before).
+_DIRECT = {"_euler_update", "post_step"}
+_DEFINED = re.compile(r"^def (\w+)\(", re.MULTILINE)
+
+
+def _by_pointer(source: str, deco: str, controls: dict[str, int]) -> str:
+    """A large model's module with run_euler calling the model's functions through pointers.
+
+    numba links a called function's code into its caller and optimises and compiles it there
+    again, so the Euler loop compiled the model's whole rate and output code twice: once in
+    each function, once more in run_euler (2.1 s of LLVM of the default corridor's 12.4 s of
+    CPU; the stock update and post_step, little code, are still called directly). Called
+    through a pointer (a first-class function, ``fns[k](...)``: run_euler and
+    run_members_euler take the tuple ``fns`` as their last argument, which
+    :meth:`CompiledModel.runner` supplies), each function is compiled once, with the C wrapper
+    the pointer calls (so without ``no_cfunc_wrapper``). The same code runs: the same
+    bits. ``controls`` receives ``_fn:<name>``, the position of each function in ``fns``."""
+    defined = set(_DEFINED.findall(source))
+    start = source.index(_EULER_HEAD)
+    end = source.index("\n\n\n", start) if "\n\n\n" in source[start:] else len(source)
+    euler = source[start:end].split("\n")
+    called: list[str] = []
+    call = re.compile(r"(?<![\w.])(\w+)\(")
+    for line in euler[1:]:
+        if not _is_comment(line):
+            called += [
+                name
+                for name in call.findall(line)
+                if name in defined
+                and name not in called
+                and not name.startswith("run_")
+                and name not in _DIRECT
+            ]
+    if not called:
+        return source
+    functions = {name: k for k, name in enumerate(called)}
+
+    def pointer(line: str) -> str:
+        if _is_comment(line):
+            return line
+        return call.sub(
+            lambda m: f"fns[{functions[m.group(1)]}](" if m.group(1) in functions else m.group(0),
+            line,
+        )
+
+    euler = [_EULER_HEAD[:-2] + ", fns):"] + [pointer(line) for line in euler[1:]]
+    source = source[:start] + "\n".join(euler) + source[end:]
+    start = source.index(_MEMBERS_HEAD)
+    end = source.index("\n\n\n", start) if "\n\n\n" in source[start:] else len(source)
+    members = source[start:end]
+    if members.count(_MEMBER_CALL) != 2:
+        raise AssertionError("solver template: run_members_euler is not of the expected shape")
+    members = members.replace(_MEMBERS_HEAD, _MEMBERS_HEAD[:-2] + ", fns):")
+    members = members.replace(_MEMBER_CALL, _MEMBER_CALL[:-1] + ", fns)")
+    source = source[:start] + members + source[end:]
+    wrapped = deco.replace(f", {_NO_WRAPPERS}", ", no_cpython_wrapper=True")
+    for name in called:
+        head = f"{deco}\ndef {name}("
+        if source.count(head) != 1:
+            raise AssertionError(f"kernel module: {name} is not defined once as expected")
+        source = source.replace(head, f"{wrapped}\ndef {name}(")
+        controls[f"_fn:{name}"] = functions[name]
     return source
 
 

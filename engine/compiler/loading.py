@@ -5,14 +5,19 @@ private cache directory (:mod:`engine.cache`)."""
 from __future__ import annotations
 
 import hashlib
+import inspect
 import threading
 import time
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 import numpy as np
+from numba.core import types
+from numba.core.errors import NumbaExperimentalFeatureWarning
+from numba.extending import typeof_impl
 
 from .. import kernels, solvers
 from ..cache import cache_dir, load_module
@@ -25,6 +30,36 @@ from .assembly import generate_source
 _LOCK = threading.Lock()
 _LOADED: dict[str, ModuleType] = {}  # by source hash
 _COMPILED: dict[tuple[str, bool], CompiledModel] = {}  # by (model content hash, fuse)
+
+
+class Memo:
+    """A small in-process cache: at most ``size`` entries, the least recently used dropped
+    first; safe to share between threads (a Runner may be)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        """The value kept for ``key`` (now the most recently used), or None."""
+        with self._lock:
+            value = self._items.pop(key, None)
+            if value is not None:
+                self._items[key] = value
+            return value
+
+    def put(self, key: Any, value: Any) -> Any:
+        """Keep ``value`` for ``key``; returns it."""
+        with self._lock:
+            self._items.pop(key, None)
+            self._items[key] = value
+            while len(self._items) > self.size:
+                del self._items[next(iter(self._items))]
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 @dataclass
@@ -46,6 +81,10 @@ class CompiledModel:
         The default parameter vector (parameter values and lookup tables).
     compile_seconds : float
         Time spent generating, loading and compiling (or loading from the disk cache).
+    layouts, flags, settings : Memo
+        What preparing a run works out for this model, kept for the next Runner
+        (:mod:`engine.simulation`): output layouts by the outputs asked for, output-only
+        flags by the output columns, run settings by the times asked for.
     """
 
     model: Model
@@ -56,6 +95,10 @@ class CompiledModel:
     p0: np.ndarray
     controls: dict[str, int]
     compile_seconds: float = 0.0
+    layouts: Memo = field(default_factory=lambda: Memo(64), repr=False, compare=False)
+    flags: Memo = field(default_factory=lambda: Memo(64), repr=False, compare=False)
+    settings: Memo = field(default_factory=lambda: Memo(256), repr=False, compare=False)
+    _functions: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
 
     @property
     def discrete(self) -> bool:
@@ -93,9 +136,98 @@ class CompiledModel:
         return P
 
     def runner(self, method: str) -> Any:
+        """The solver kernel ``run_<method>`` (called with the arguments of
+        :mod:`engine.solvers`)."""
         if method not in solvers.METHODS:
             raise SpecError(f"unknown method {method!r}; choose one of {solvers.METHODS}.")
-        return getattr(self.module, "run_" + method)
+        return self._bound(getattr(self.module, "run_" + method), method)
+
+    def members(self, method: str) -> Any:
+        """The ensemble kernel ``run_members_<method>``."""
+        if method not in solvers.METHODS:
+            raise SpecError(f"unknown method {method!r}; choose one of {solvers.METHODS}.")
+        return self._bound(getattr(self.module, "run_members_" + method), method)
+
+    def _bound(self, kernel: Any, method: str) -> Any:
+        # A large model's Euler kernels call its functions through pointers (see
+        # engine.compiler.assembly._by_pointer): they take the functions as a last argument.
+        if method != "euler" or not any(name.startswith("_fn:") for name in self.controls):
+            return kernel
+        return _WithFunctions(kernel, self.functions())
+
+    def functions(self) -> tuple[Any, ...]:
+        """The functions a large model's Euler kernels call through pointers, compiled (or
+        loaded from numba's cache) on first use: first-class function objects in the order
+        of the ``_fn:<name>`` controls."""
+        if self._functions is None:
+            named = sorted(
+                (k, name[len("_fn:") :])
+                for name, k in self.controls.items()
+                if name.startswith("_fn:")
+            )
+            self._functions = tuple(_first_class(getattr(self.module, name)) for _, name in named)
+        return self._functions
+
+
+class _WithFunctions:
+    """A kernel called with the functions it calls through pointers as its last argument."""
+
+    def __init__(self, kernel: Any, functions: tuple[Any, ...]) -> None:
+        self.kernel = kernel
+        self.functions = functions
+
+    def __call__(self, *args: Any) -> Any:
+        return self.kernel(*args, self.functions)
+
+
+# The types of the generated functions' arguments, by name: the time and the step size are
+# floats, a step number an integer, everything else a contiguous float64 array (y, p, a, z,
+# dydt).
+_ARGUMENT_TYPES = {"t": "float64", "h": "float64", "step": "int64"}
+
+
+class _Pointer(types.WrapperAddressProtocol):
+    """A compiled generated function as a numba first-class function: a kernel given it calls
+    its machine code (its C wrapper) through a pointer rather than linking its code. Its numba
+    type is made once (numba's own :class:`~numba.core.types.CompileResultWAP` makes it at
+    every kernel call, ~13 us a function)."""
+
+    def __init__(self, result: Any) -> None:
+        self.result = result  # keeps the machine code alive
+        self.address = result.library.get_pointer_to_function(result.fndesc.llvm_cfunc_wrapper_name)
+        self.type = types.FunctionType(result.signature)
+
+    def __wrapper_address__(self) -> int:
+        return int(self.address)
+
+    def signature(self) -> Any:
+        return self.result.signature
+
+
+# numba warns, when compiling a kernel that calls first-class functions, that the feature is
+# experimental; the engine uses it for the calls above only (tested bit for bit against direct
+# calls), so that warning, and no other, is not shown to users.
+warnings.filterwarnings(
+    "ignore",
+    message="First-class function type feature is experimental",
+    category=NumbaExperimentalFeatureWarning,
+)
+
+
+@typeof_impl.register(_Pointer)
+def _typeof_pointer(value: _Pointer, context: Any) -> Any:
+    return value.type
+
+
+def _first_class(dispatcher: Any) -> _Pointer:
+    """``dispatcher`` (a generated function) compiled (or loaded from numba's cache) for its
+    one signature, as a first-class function."""
+    names = list(inspect.signature(dispatcher.py_func).parameters)
+    signature = tuple(
+        getattr(types, _ARGUMENT_TYPES[name]) if name in _ARGUMENT_TYPES else types.float64[::1]
+        for name in names
+    )
+    return _Pointer(dispatcher.get_compile_result(types.void(*signature)))
 
 
 def compile_model(

@@ -15,6 +15,7 @@ import xarray as xr
 
 import engine
 from engine.compiler import cache_dir, discrete_state
+from engine.solvers import Info, Status
 
 
 def test_source_is_inspectable_and_deterministic(teacup):
@@ -227,9 +228,22 @@ def test_large_model_code_changes_no_bit(monkeypatch):
     rates = large.source.split("def _euler_rates(")[1].split("@njit")[0]
     assert "_rates0(t, y, p, a, z, h, dydt)" in rates and "aux(" not in rates
     assert "_rates1(t, y, p, a, z, h, dydt)" in rates
-    # run_euler calls the chunks itself (a level of calls less for numba to compile again)
+    # run_euler calls the chunks itself (a level of calls less for numba to compile again),
+    # through pointers: the functions are its last argument, fns, each the function the
+    # _fn:<name> control names (numba links a function called directly into its caller and
+    # compiles it there again)
     step = large.source.split("def run_euler(")[1].split("@njit")[0]
-    assert "_euler_rates(" not in step
+    assert step.startswith("p, y, a, z, t0, h, n_steps, save, runs, out, info, fns):")
+    assert "_euler_rates(" not in step and "_rates0(" not in step and "init(" not in step
+    by_position = {k: name[4:] for name, k in large.controls.items() if name.startswith("_fn:")}
+    step = re.sub(r"fns\[(\d+)\]\(", lambda m: by_position[int(m.group(1))] + "(", step)
+    assert "init(t0, p, y, a, z, h)" in step and "_euler_update(y, a, h, dydt)" in step
+    members = large.source.split("def run_members_euler(")[1].split("@njit")[0]
+    assert members.count("out[m], info[m], fns)") == 2
+    for name in by_position.values():  # with the C wrapper a pointer calls
+        assert f"no_cpython_wrapper=True)\ndef {name}(" in large.source
+    assert len(large.runner("euler").functions) == len(by_position)
+    assert not hasattr(large.runner("rk4"), "functions")  # the other solvers call directly
 
     def chunk_calls(text: str) -> list[str]:
         return [line.strip() for line in text.splitlines() if line.strip().startswith("_rates")]
@@ -249,6 +263,25 @@ def test_large_model_code_changes_no_bit(monkeypatch):
         ):
             np.testing.assert_array_equal(mine, theirs)
         np.testing.assert_array_equal(_saved(large, method, 20), _saved(small, method, 20))
+
+
+def test_large_model_members_call_functions_through_pointers(monkeypatch):
+    """A large model's ensemble kernel hands the functions to run_euler (a pointer each):
+    every member the bits of the small model's run with the same parameters."""
+    from engine.compiler import assembly
+
+    small = engine.Runner(_nested_model(), outputs=["pop", "share", "oldest"])
+    monkeypatch.setattr(assembly, "_INLINE_LINES", 0)
+    monkeypatch.setattr(assembly, "_CHUNK_LINES", 5)
+    large = engine.Runner(_nested_model(), outputs=["pop", "share", "oldest"])
+    assert any(name.startswith("_fn:") for name in large.result.controls)
+    assert "fns[" in large.result.source and "fns[" not in small.result.source
+    rows = np.stack([large.parameters({"rate": [0.1 * k, 0.2, 0.05]}) for k in (1, 2, 3)])
+    out, info = large.run_members(rows)
+    assert np.all(info[:, Info.STATUS] == Status.OK)
+    assert rows.shape[1] == small.base.size
+    for row, member in zip(rows, out):
+        assert member.tobytes() == small.run_arrays(row).tobytes()
 
 
 @pytest.mark.parametrize("large", [False, True])

@@ -409,3 +409,48 @@ def test_runner_refuses_what_simulate_refuses(teacup):
         engine.Runner(teacup, start=0, stop=1, dt=0.5, method="rk45", rtol=0)
     with pytest.raises(SpecError, match="does not divide"):
         engine.Runner(teacup, start=0, stop=1, dt=0.3)
+
+
+def test_output_runs_are_the_maximal_runs_of_the_columns():
+    """The copy runs cover every column once, in order, each run one kind with consecutive
+    indices, and no two neighbouring runs could be one (so each is as long as it can be)."""
+    from engine.simulation import output_runs
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n = int(rng.integers(0, 30))
+        kinds = rng.integers(0, 6, n).astype(np.int64)
+        idx = (np.cumsum(rng.integers(0, 3, n)) - int(rng.integers(0, 3))).astype(np.int64)
+        runs = output_runs(kinds, idx)
+        assert runs.dtype == np.int64 and runs.shape == (runs.shape[0], 4)
+        assert runs[:, 3].sum() == n and (runs[:, 3] > 0).all()
+        np.testing.assert_array_equal(runs[:, 2], np.cumsum(runs[:, 3]) - runs[:, 3])
+        np.testing.assert_array_equal(np.repeat(runs[:, 0], runs[:, 3]), kinds)
+        rebuilt = [i + k for _kind, i, _column, length in runs.tolist() for k in range(length)]
+        np.testing.assert_array_equal(rebuilt, idx)
+        for one, two in zip(runs[:-1].tolist(), runs[1:].tolist()):
+            assert one[0] != two[0] or one[1] + one[3] != two[1]
+
+
+def test_compiled_model_keeps_bounded_caches_of_run_preparation(teacup):
+    """A Runner's layout, output flags and settings are kept on the compiled model's own
+    fields (not in its ``__dict__`` by name), each cache bounded, the least recently used
+    entry dropped first."""
+    from engine.compiler.loading import Memo
+
+    times = {"start": 0.0, "stop": 10.0, "dt": 0.25}
+    runner = engine.Runner(teacup, outputs=["teacup_temperature"], **times)
+    result = runner.result
+    assert not {"_flags", "_layouts", "_settings"} & set(vars(result))
+    key = (runner.kinds.tobytes(), runner.idx.tobytes())
+    assert result.flags.get(key) is runner._flags
+    assert result.layouts.get(("teacup_temperature",)) is not None
+    again = engine.Runner(teacup, outputs=["teacup_temperature"], **times)
+    assert again._flags is runner._flags  # worked out once
+    memo = Memo(3)
+    for k in range(4):
+        memo.put(k, str(k))
+        if k == 2:
+            assert memo.get(0) == "0"  # 0 now the most recently used: 1 goes first
+    assert len(memo) == 3 and memo.get(1) is None
+    assert [memo.get(k) for k in (0, 2, 3)] == ["0", "2", "3"]
