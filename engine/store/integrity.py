@@ -51,6 +51,7 @@ __all__ = [
     "scan",
     "Damage",
     "chunk_checksum_ok",
+    "check_chunk",
 ]
 
 LOCK_TAG = ".corridor-lock"
@@ -287,6 +288,30 @@ def _damaged(info: _ArrayInfo, coords: tuple[int, ...], path: Any, what: str) ->
     )
 
 
+def check_chunk(
+    info: _ArrayInfo, coords: tuple[int, ...], data: Any, path: Any, done: set[int] | None
+) -> bool:
+    """Whether the chunk ``coords`` of an array (its bytes ``data``, None when the file is
+    missing) is there and sound (True), or missing where a missing chunk means fill values
+    (False); raises StoreError when it is damaged, or missing where it must exist.
+
+    Arrays with checksums were written with every chunk (:data:`WRITE_CONFIG`); older stores
+    left out chunks of fill values, so a missing chunk says nothing there. ``done``: the
+    sweep's chunks marked done (None: not known, a missing member chunk reads as fill)."""
+    if data is None:
+        if not info.checksummed:
+            return False
+        if not info.member_first:
+            raise _damaged(info, coords, path, "is missing")
+        if done is not None and coords and coords[0] in done:
+            raise _damaged(info, coords, path, "is missing although its members are marked done")
+        return False
+    raw = data if isinstance(data, bytes) else data.as_numpy_array()
+    if info.checksummed and not chunk_checksum_ok(raw):
+        raise _damaged(info, coords, path, "fails its checksum (changed or truncated on disk)")
+    return True
+
+
 class ChecksummedStore:
     """Factory of zarr stores that check every chunk read (see the module docstring)."""
 
@@ -384,31 +409,9 @@ def _checked_class() -> Any:
             info = await self._info(split[0])
             if info is None:
                 return value
-            coords = split[1]
-            if value is None:
-                # Arrays with checksums were written with every chunk (WRITE_CONFIG); older
-                # stores left out chunks of fill values, so a missing chunk says nothing there.
-                done = self.state.done
-                if not info.checksummed:
-                    return value
-                if not info.member_first:
-                    raise _damaged(info, coords, self.state.path, "is missing")
-                if done is not None and coords and coords[0] in done:
-                    raise _damaged(
-                        info,
-                        coords,
-                        self.state.path,
-                        "is missing although its members are marked done",
-                    )
+            if check_chunk(info, split[1], value, self.state.path, self.state.done):
                 return value
-            if info.checksummed and not chunk_checksum_ok(value.as_numpy_array()):
-                raise _damaged(
-                    info,
-                    coords,
-                    self.state.path,
-                    "fails its checksum (changed or truncated on disk)",
-                )
-            return value
+            return None
 
     _CHECKED = _Checked
     return _CHECKED
