@@ -453,6 +453,8 @@ def scan(path: Path, done: Iterable[int], chunk_size: int) -> Damage:
         if not info.chunks:
             continue
         grid = [range(-(-s // c)) for s, c in zip(info.shape, info.chunks)]
+        encoding = meta.get("chunk_key_encoding") or {}
+        separator = (encoding.get("configuration") or {}).get("separator", "/")
         if info.member_first:
             grids: Iterable[tuple[int, ...]] = (
                 (k, *rest) for k in done for rest in product(*grid[1:])
@@ -460,7 +462,7 @@ def scan(path: Path, done: Iterable[int], chunk_size: int) -> Damage:
         else:
             grids = product(*grid)
         for coords in grids:
-            name = "/".join((key, "c", *map(str, coords))) if coords else f"{key}/c"
+            name = f"{key}/c" + "".join(f"{separator}{c}" for c in coords)
             try:
                 data = (path / name).read_bytes()
             except FileNotFoundError:

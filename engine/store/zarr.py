@@ -251,6 +251,15 @@ class ZarrStore:
         return tree
 
 
+#: The separator of the chunk keys of the arrays a new store's sweep writes (zarr's default
+#: chunk key encoding): "." puts every chunk file of an array in the array's directory
+#: (``long/x/c.3.0``), where "/" made a directory per chunk of members and of times
+#: (``long/x/c/3/0``), so that a sweep spent as much time creating directories as writing
+#: files. Stores made with "/" are read and resumed as they are (each array's own metadata
+#: says how its chunks are named).
+CHUNK_SEPARATOR = "."
+
+
 def _create_arrays(store: Any, path: Path, arrays: list[tuple[str, dict[str, Any]]]) -> None:
     """Create the empty float64 arrays ``(key, shape/chunks/dimension_names/attributes)`` of
     a new store in the directory ``path``.
@@ -271,6 +280,7 @@ def _create_arrays(store: Any, path: Path, arrays: list[tuple[str, dict[str, Any
         fill_value=np.nan,
         compressors=integrity.compressors(),
         config=integrity.WRITE_CONFIG,
+        chunk_key_encoding={"name": "default", "separator": CHUNK_SEPARATOR},
         **spec,
     )
     template = json.loads((path / first / "zarr.json").read_bytes())

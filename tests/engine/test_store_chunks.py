@@ -162,6 +162,7 @@ def test_arrays_created_from_a_template_are_the_files_zarr_writes(tmp_path):
             fill_value=np.nan,
             compressors=integrity.compressors(),
             config=integrity.WRITE_CONFIG,
+            chunk_key_encoding={"name": "default", "separator": "."},
             **spec,
         )
         ours = (tmp_path / "ours" / key / "zarr.json").read_bytes()
