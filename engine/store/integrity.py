@@ -62,12 +62,21 @@ MARKER_KIND = "corridor store under construction"
 WRITE_CONFIG: Any = {"write_empty_chunks": True}
 
 
+#: zstd's level for every array corridor writes: -1, zstd's first "fast" level. On a sweep's
+#: outputs (the five-region model, 351 MB of float64, CPU seconds, 2026-12-03) level 0 (zarr's
+#: default, zstd's 3) encodes in 0.43 s, decodes in 0.33 s and keeps 0.690 of the bytes;
+#: level -1 takes 0.17 s and 0.13 s and keeps 0.747: the store is 8 % larger, writing it and
+#: reading it back for the summaries costs 2.5 times less. Any zstd decoder reads every level.
+ZSTD_LEVEL = -1
+
+
 def compressors() -> tuple[Any, ...]:
-    """The bytes-to-bytes codecs of every array corridor writes: zarr's default zstd, then a
-    crc32c checksum of the compressed bytes (standard zarr v3 codecs: any zarr reads them)."""
+    """The bytes-to-bytes codecs of every array corridor writes: zstd (:data:`ZSTD_LEVEL`),
+    then a crc32c checksum of the compressed bytes (standard zarr v3 codecs: any zarr reads
+    them)."""
     from zarr.codecs import Crc32cCodec, ZstdCodec
 
-    return (ZstdCodec(level=0, checksum=False), Crc32cCodec())
+    return (ZstdCodec(level=ZSTD_LEVEL, checksum=False), Crc32cCodec())
 
 
 # ---------------------------------------------------------------------------- the lock
