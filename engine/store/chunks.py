@@ -10,11 +10,14 @@ all the chunk files of a chunk of members go to the store in one batch. The file
 zarr format 3 chunks: plain zarr and ``xr.open_datatree(engine="zarr")`` read them, the
 checksums are zarr's own, and writes still pass through the store that records the first
 failed write (:mod:`engine.store.failure`). An array with other codecs or a write not aligned
-with its chunks is written by zarr itself.
+with its chunks is written by zarr itself. The summaries read the chunks back the same way
+(:func:`read_direct`: each chunk file checked as the checked store checks it, then
+decompressed), so reading a block back costs its bytes too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
@@ -111,25 +114,26 @@ def encoder(array: Any) -> ChunkEncoder | None:
 def write_direct(writes: list[tuple[ChunkEncoder, slice, np.ndarray]]) -> None:
     """Encode every write's chunks and put them in their stores.
 
-    A store on the local disk gets them one after the other from this thread through zarr's
-    own atomic file write (``zarr.storage._local._put``: a temporary file renamed into place),
-    ten times faster here than zarr's thread hop per file; the first failed write is recorded
-    as the checked store records it (:mod:`engine.store.integrity`) and stops the batch.
-    Other stores get them concurrently through zarr."""
-    batches: dict[int, tuple[Any, list[tuple[str, bytes]]]] = {}
-    for enc, where, values in writes:
-        batches.setdefault(id(enc.store), (enc.store, []))[1].extend(enc.encode(where, values))
-    for store, puts in batches.values():
-        put_files(store, puts)
+    A store on the local disk gets them in order through zarr's own atomic file write
+    (``zarr.storage._local._put``: a temporary file renamed into place) from one writer thread
+    while this thread encodes the next ones (compression holds the GIL, file writes release
+    it), without zarr's event-loop hop per file; the first failed write is recorded as the
+    checked store records it (:mod:`engine.store.integrity`) and stops the batch. Other
+    stores get them concurrently through zarr. Returns once every file is written."""
+    batches: dict[int, tuple[Any, list[tuple[ChunkEncoder, slice, np.ndarray]]]] = {}
+    for write in writes:
+        batches.setdefault(id(write[0].store), (write[0].store, []))[1].append(write)
+    for store, items in batches.values():
+        put_files(store, (kv for enc, where, values in items for kv in enc.encode(where, values)))
 
 
-def put_files(store: Any, puts: list[tuple[str, bytes]]) -> None:
+def put_files(store: Any, puts: Iterable[tuple[str, bytes]]) -> None:
     """Put files ``(key, bytes)`` in a zarr store: a local one from this thread by zarr's own
     atomic file write, others concurrently through zarr (see :func:`write_direct`)."""
     put = _zarr_local_put()
     root = None if put is None else _local_root(store)
     if root is None:
-        _put_async(store, puts)
+        _put_async(store, list(puts))
     else:
         _put_local(put, root, getattr(store, "state", None), puts)
 
@@ -170,22 +174,57 @@ def _local_root(store: Any) -> Any:
     return inner.root
 
 
-def _put_local(put: Any, root: Any, state: Any, puts: list[tuple[str, bytes]]) -> None:
+#: Encoded chunks waiting for the writer thread (each at most a zarr chunk's bytes, 4 MiB).
+QUEUED_FILES = 8
+
+
+def _put_local(put: Any, root: Any, state: Any, puts: Iterable[tuple[str, bytes]]) -> None:
+    """Write ``puts`` in order from one writer thread while ``puts`` (a generator that
+    encodes) runs here; stop at the first failure (recorded in ``state``) and raise it."""
+    import queue
+    import threading
+
     from zarr.core.buffer import default_buffer_prototype
 
     from .failure import Failure
 
     prototype = default_buffer_prototype()
-    for key, data in puts:
-        failed = getattr(state, "failure", None)
-        if failed is not None:
-            raise OSError(failed.error.errno, failed.error.strerror)
-        try:
-            put(root / key, prototype.buffer.from_bytes(data))
-        except OSError as error:
-            if state is not None and state.failure is None:
-                state.failure = Failure(key, error)
-            raise
+    pending: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=QUEUED_FILES)
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        while True:
+            item = pending.get()
+            if item is None:
+                return
+            if errors:
+                continue  # a write failed: nothing more reaches the disk
+            key, data = item
+            try:
+                failed = getattr(state, "failure", None)
+                if failed is not None:
+                    raise OSError(failed.error.errno, failed.error.strerror)
+                try:
+                    put(root / key, prototype.buffer.from_bytes(data))
+                except OSError as error:
+                    if state is not None and state.failure is None:
+                        state.failure = Failure(key, error)
+                    raise
+            except BaseException as error:  # noqa: BLE001 - raised in the caller's thread
+                errors.append(error)
+
+    thread = threading.Thread(target=writer, name="corridor-store-writer", daemon=True)
+    thread.start()
+    try:
+        for item in puts:
+            if errors:
+                break
+            pending.put(item)
+    finally:
+        pending.put(None)
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def _put_async(store: Any, puts: list[tuple[str, bytes]]) -> None:
