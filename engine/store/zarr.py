@@ -308,7 +308,7 @@ WHOLE_ARRAY_BYTES = 16 * 2**20
 
 def _whole_arrays(ds: xr.Dataset) -> list[str]:
     """The data variables of ``ds`` that :func:`_write_like` writes (float64, at least one
-    dim, no encoding of their own, at most :data:`WHOLE_ARRAY_BYTES`), the first of them
+    dim, no encoding of their own, not empty, at most :data:`WHOLE_ARRAY_BYTES`), the first of them
     written by xarray as the template of the others; none when ``ds`` has coordinates that
     are not dims (xarray would name them in each variable's attributes)."""
     if any(name not in ds.dims for name in ds.coords):
@@ -319,7 +319,7 @@ def _whole_arrays(ds: xr.Dataset) -> list[str]:
         if var.dtype == np.float64
         and var.ndim >= 1
         and not var.encoding
-        and var.size * 8 <= WHOLE_ARRAY_BYTES
+        and 0 < var.size * 8 <= WHOLE_ARRAY_BYTES
     ]
 
 
