@@ -10,18 +10,22 @@ all the chunk files of a chunk of members go to the store in one batch. The file
 zarr format 3 chunks: plain zarr and ``xr.open_datatree(engine="zarr")`` read them, the
 checksums are zarr's own, and writes still pass through the store that records the first
 failed write (:mod:`engine.store.failure`). An array with other codecs or a write not aligned
-with its chunks is written by zarr itself.
+with its chunks is written by zarr itself. The summaries read the chunks back the same way
+(:func:`read_direct`: each chunk file checked as the checked store checks it, then
+decompressed), so reading a block back costs its bytes too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import product
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["ChunkEncoder", "encoder", "write_direct"]
+__all__ = ["ChunkEncoder", "encoder", "write_direct", "read_direct", "put_files", "put_local"]
 
 
 @dataclass(frozen=True)
@@ -110,21 +114,40 @@ def encoder(array: Any) -> ChunkEncoder | None:
 def write_direct(writes: list[tuple[ChunkEncoder, slice, np.ndarray]]) -> None:
     """Encode every write's chunks and put them in their stores.
 
-    A store on the local disk gets them one after the other from this thread through zarr's
-    own atomic file write (``zarr.storage._local._put``: a temporary file renamed into place),
-    ten times faster here than zarr's thread hop per file; the first failed write is recorded
-    as the checked store records it (:mod:`engine.store.integrity`) and stops the batch.
-    Other stores get them concurrently through zarr."""
-    batches: dict[int, tuple[Any, list[tuple[str, bytes]]]] = {}
-    for enc, where, values in writes:
-        batches.setdefault(id(enc.store), (enc.store, []))[1].extend(enc.encode(where, values))
+    A store on the local disk gets them in order through zarr's own atomic file write
+    (``zarr.storage._local._put``: a temporary file renamed into place) from one writer thread
+    while this thread encodes the next ones (compression holds the GIL, file writes release
+    it), without zarr's event-loop hop per file; the first failed write is recorded as the
+    checked store records it (:mod:`engine.store.integrity`) and stops the batch. Other
+    stores get them concurrently through zarr. Returns once every file is written."""
+    batches: dict[int, tuple[Any, list[tuple[ChunkEncoder, slice, np.ndarray]]]] = {}
+    for write in writes:
+        batches.setdefault(id(write[0].store), (write[0].store, []))[1].append(write)
+    for store, items in batches.values():
+        put_files(store, (kv for enc, where, values in items for kv in enc.encode(where, values)))
+
+
+def put_files(store: Any, puts: Iterable[tuple[str, bytes]]) -> None:
+    """Put files ``(key, bytes)`` in a zarr store: a local one from this thread by zarr's own
+    atomic file write, others concurrently through zarr (see :func:`write_direct`)."""
     put = _zarr_local_put()
-    for store, puts in batches.values():
-        root = None if put is None else _local_root(store)
-        if root is None:
-            _put_async(store, puts)
-        else:
-            _put_local(put, root, getattr(store, "state", None), puts)
+    root = None if put is None else _local_root(store)
+    if root is None:
+        _put_async(store, list(puts))
+    else:
+        _put_local(put, root, getattr(store, "state", None), puts)
+
+
+def put_local(root: Path, puts: list[tuple[str, bytes]]) -> None:
+    """Write files ``(key, bytes)`` under the local directory ``root`` (a store being made) by
+    zarr's own atomic file write, or through a zarr LocalStore if zarr no longer has it."""
+    put = _zarr_local_put()
+    if put is None:
+        from zarr.storage import LocalStore
+
+        _put_async(LocalStore(str(root)), puts)
+    else:
+        _put_local(put, Path(root), None, puts)
 
 
 def _zarr_local_put() -> Any:
@@ -151,22 +174,57 @@ def _local_root(store: Any) -> Any:
     return inner.root
 
 
-def _put_local(put: Any, root: Any, state: Any, puts: list[tuple[str, bytes]]) -> None:
+#: Encoded chunks waiting for the writer thread (each at most a zarr chunk's bytes, 4 MiB).
+QUEUED_FILES = 8
+
+
+def _put_local(put: Any, root: Any, state: Any, puts: Iterable[tuple[str, bytes]]) -> None:
+    """Write ``puts`` in order from one writer thread while ``puts`` (a generator that
+    encodes) runs here; stop at the first failure (recorded in ``state``) and raise it."""
+    import queue
+    import threading
+
     from zarr.core.buffer import default_buffer_prototype
 
     from .failure import Failure
 
     prototype = default_buffer_prototype()
-    for key, data in puts:
-        failed = getattr(state, "failure", None)
-        if failed is not None:
-            raise OSError(failed.error.errno, failed.error.strerror)
-        try:
-            put(root / key, prototype.buffer.from_bytes(data))
-        except OSError as error:
-            if state is not None and state.failure is None:
-                state.failure = Failure(key, error)
-            raise
+    pending: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=QUEUED_FILES)
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        while True:
+            item = pending.get()
+            if item is None:
+                return
+            if errors:
+                continue  # a write failed: nothing more reaches the disk
+            key, data = item
+            try:
+                failed = getattr(state, "failure", None)
+                if failed is not None:
+                    raise OSError(failed.error.errno, failed.error.strerror)
+                try:
+                    put(root / key, prototype.buffer.from_bytes(data))
+                except OSError as error:
+                    if state is not None and state.failure is None:
+                        state.failure = Failure(key, error)
+                    raise
+            except BaseException as error:  # noqa: BLE001 - raised in the caller's thread
+                errors.append(error)
+
+    thread = threading.Thread(target=writer, name="corridor-store-writer", daemon=True)
+    thread.start()
+    try:
+        for item in puts:
+            if errors:
+                break
+            pending.put(item)
+    finally:
+        pending.put(None)
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def _put_async(store: Any, puts: list[tuple[str, bytes]]) -> None:
@@ -183,3 +241,63 @@ def _put_async(store: Any, puts: list[tuple[str, bytes]]) -> None:
         )
 
     sync(_gather())
+
+
+def read_direct(
+    enc: ChunkEncoder, index: Any, info: Any, done: set[int] | None, path: Any
+) -> np.ndarray | None:
+    """``array[index]`` read from the chunk files themselves, or None when the array is not in
+    a local directory or ``index`` is not a tuple of slices with unit steps (zarr reads those).
+
+    Every chunk is checked as :class:`engine.store.integrity.ChecksummedStore` checks it (the
+    same :func:`~engine.store.integrity.check_chunk`: a changed chunk, or a missing one that
+    must exist, raises StoreError; a missing one that may be reads as the fill value), then
+    decompressed straight into the result where the result holds it whole. One Python call per
+    chunk file, none of zarr's per-array codec pipeline and event-loop round trips: reading a
+    block back for the summaries costs what decompressing its bytes costs."""
+    from numcodecs.zstd import Zstd
+
+    from .integrity import check_chunk
+
+    root = _local_root(enc.store)
+    if root is None:
+        return None
+    if not isinstance(index, tuple):
+        index = (index,)
+    if len(index) > len(enc.shape) or not all(
+        isinstance(i, slice) and i.step in (None, 1) for i in index
+    ):
+        return None
+    full = index + (slice(None),) * (len(enc.shape) - len(index))
+    bounds = [(a, max(a, b)) for a, b, _ in (s.indices(n) for s, n in zip(full, enc.shape))]
+    out = np.empty(tuple(b - a for a, b in bounds), dtype="<f8")
+    if out.size == 0:
+        return out
+    codec = Zstd(level=enc.level)
+    base = Path(str(root)) / enc.path if enc.path else Path(str(root))
+    grids = [range(a // c, -(-b // c)) for (a, b), c in zip(bounds, enc.chunks)]
+    for coords in product(*grids):
+        lo = [i * c for i, c in zip(coords, enc.chunks)]
+        # the part of this chunk inside the selection, in chunk and in result coordinates
+        inner = tuple(
+            slice(max(a, s) - s, min(b, s + c) - s) for (a, b), s, c in zip(bounds, lo, enc.chunks)
+        )
+        target = tuple(
+            slice(max(a, s) - a, min(b, s + c) - a) for (a, b), s, c in zip(bounds, lo, enc.chunks)
+        )
+        try:
+            data: bytes | None = (base / enc.key(coords)).read_bytes()
+        except FileNotFoundError:
+            data = None
+        if not check_chunk(info, coords, data, path, done):
+            out[target] = enc.fill
+            continue
+        assert data is not None
+        whole = all(s.start == 0 and s.stop == c for s, c in zip(inner, enc.chunks))
+        view = out[target]
+        if whole and view.flags.c_contiguous:
+            codec.decode(memoryview(data)[:-4], out=view)
+        else:
+            block = np.frombuffer(codec.decode(memoryview(data)[:-4]), dtype="<f8")
+            view[...] = block.reshape(enc.chunks)[inner]
+    return out

@@ -51,6 +51,7 @@ __all__ = [
     "scan",
     "Damage",
     "chunk_checksum_ok",
+    "check_chunk",
 ]
 
 LOCK_TAG = ".corridor-lock"
@@ -61,12 +62,21 @@ MARKER_KIND = "corridor store under construction"
 WRITE_CONFIG: Any = {"write_empty_chunks": True}
 
 
+#: zstd's level for every array corridor writes: -1, zstd's first "fast" level. On a sweep's
+#: outputs (the five-region model, 351 MB of float64, CPU seconds, 2026-12-03) level 0 (zarr's
+#: default, zstd's 3) encodes in 0.43 s, decodes in 0.33 s and keeps 0.690 of the bytes;
+#: level -1 takes 0.17 s and 0.13 s and keeps 0.747: the store is 8 % larger, writing it and
+#: reading it back for the summaries costs 2.5 times less. Any zstd decoder reads every level.
+ZSTD_LEVEL = -1
+
+
 def compressors() -> tuple[Any, ...]:
-    """The bytes-to-bytes codecs of every array corridor writes: zarr's default zstd, then a
-    crc32c checksum of the compressed bytes (standard zarr v3 codecs: any zarr reads them)."""
+    """The bytes-to-bytes codecs of every array corridor writes: zstd (:data:`ZSTD_LEVEL`),
+    then a crc32c checksum of the compressed bytes (standard zarr v3 codecs: any zarr reads
+    them)."""
     from zarr.codecs import Crc32cCodec, ZstdCodec
 
-    return (ZstdCodec(level=0, checksum=False), Crc32cCodec())
+    return (ZstdCodec(level=ZSTD_LEVEL, checksum=False), Crc32cCodec())
 
 
 # ---------------------------------------------------------------------------- the lock
@@ -287,6 +297,30 @@ def _damaged(info: _ArrayInfo, coords: tuple[int, ...], path: Any, what: str) ->
     )
 
 
+def check_chunk(
+    info: _ArrayInfo, coords: tuple[int, ...], data: Any, path: Any, done: set[int] | None
+) -> bool:
+    """Whether the chunk ``coords`` of an array (its bytes ``data``, None when the file is
+    missing) is there and sound (True), or missing where a missing chunk means fill values
+    (False); raises StoreError when it is damaged, or missing where it must exist.
+
+    Arrays with checksums were written with every chunk (:data:`WRITE_CONFIG`); older stores
+    left out chunks of fill values, so a missing chunk says nothing there. ``done``: the
+    sweep's chunks marked done (None: not known, a missing member chunk reads as fill)."""
+    if data is None:
+        if not info.checksummed:
+            return False
+        if not info.member_first:
+            raise _damaged(info, coords, path, "is missing")
+        if done is not None and coords and coords[0] in done:
+            raise _damaged(info, coords, path, "is missing although its members are marked done")
+        return False
+    raw = data if isinstance(data, bytes) else data.as_numpy_array()
+    if info.checksummed and not chunk_checksum_ok(raw):
+        raise _damaged(info, coords, path, "fails its checksum (changed or truncated on disk)")
+    return True
+
+
 class ChecksummedStore:
     """Factory of zarr stores that check every chunk read (see the module docstring)."""
 
@@ -384,31 +418,9 @@ def _checked_class() -> Any:
             info = await self._info(split[0])
             if info is None:
                 return value
-            coords = split[1]
-            if value is None:
-                # Arrays with checksums were written with every chunk (WRITE_CONFIG); older
-                # stores left out chunks of fill values, so a missing chunk says nothing there.
-                done = self.state.done
-                if not info.checksummed:
-                    return value
-                if not info.member_first:
-                    raise _damaged(info, coords, self.state.path, "is missing")
-                if done is not None and coords and coords[0] in done:
-                    raise _damaged(
-                        info,
-                        coords,
-                        self.state.path,
-                        "is missing although its members are marked done",
-                    )
+            if check_chunk(info, split[1], value, self.state.path, self.state.done):
                 return value
-            if info.checksummed and not chunk_checksum_ok(value.as_numpy_array()):
-                raise _damaged(
-                    info,
-                    coords,
-                    self.state.path,
-                    "fails its checksum (changed or truncated on disk)",
-                )
-            return value
+            return None
 
     _CHECKED = _Checked
     return _CHECKED
@@ -450,6 +462,8 @@ def scan(path: Path, done: Iterable[int], chunk_size: int) -> Damage:
         if not info.chunks:
             continue
         grid = [range(-(-s // c)) for s, c in zip(info.shape, info.chunks)]
+        encoding = meta.get("chunk_key_encoding") or {}
+        separator = (encoding.get("configuration") or {}).get("separator", "/")
         if info.member_first:
             grids: Iterable[tuple[int, ...]] = (
                 (k, *rest) for k in done for rest in product(*grid[1:])
@@ -457,7 +471,7 @@ def scan(path: Path, done: Iterable[int], chunk_size: int) -> Damage:
         else:
             grids = product(*grid)
         for coords in grids:
-            name = "/".join((key, "c", *map(str, coords))) if coords else f"{key}/c"
+            name = f"{key}/c" + "".join(f"{separator}{c}" for c in coords)
             try:
                 data = (path / name).read_bytes()
             except FileNotFoundError:

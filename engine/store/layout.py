@@ -133,11 +133,13 @@ class Layout:
         coords.update(self._dim_coords(v.dims for v in self.variables if v.column < 0))
         return _encode_dataset(xr.Dataset(data, coords=coords, attrs=attrs))
 
-    def group_dataset(self, group: str, lazy: bool) -> xr.Dataset:
+    def group_dataset(self, group: str, lazy: bool, data_vars: bool = True) -> xr.Dataset:
+        """The horizon group ``group``: its outputs over (member, time, ...) filled with NaN
+        (dask arrays if ``lazy``), or only its coordinates (``data_vars=False``)."""
         times, _ = self.groups[group]
         data = {}
         for var in self.variables:
-            if var.column >= 0:
+            if var.column >= 0 and data_vars:
                 shape = (self.members, times.size, *var.shape)
                 data[var.name] = xr.Variable(
                     ("member", "time", *var.dims), _blank(shape, self.chunk_size, lazy), var.attrs

@@ -72,8 +72,12 @@ def _default(value: Any) -> Any:
 
 
 def split_chunk_key(key: str) -> tuple[str, tuple[int, ...]] | None:
-    """("long/x", (3, 0)) for "long/x/c/3/0"; None for a key that is not a chunk."""
+    """("long/x", (3, 0)) for "long/x/c/3/0" or "long/x/c.3.0" (zarr's default chunk key
+    encoding with either separator); None for a key that is not a chunk."""
     parts = key.split("/")
+    last = parts[-1].split(".")
+    if len(parts) >= 2 and len(last) > 1 and last[0] == "c" and all(p.isdigit() for p in last[1:]):
+        return "/".join(parts[:-1]), tuple(int(p) for p in last[1:])
     end = len(parts)
     while end and parts[end - 1].isdigit():
         end -= 1

@@ -52,6 +52,7 @@ class ZarrStore:
         self._group: Any = None
         self._arrays: dict[str, Any] = {}
         self._encoders: dict[int, Any] = {}  # id(array) -> engine.store.chunks encoder
+        self._infos: dict[str, Any] = {}  # key -> what integrity knows of the array
 
     @property
     def group(self) -> Any:
@@ -95,8 +96,7 @@ class ZarrStore:
             write_empty_chunks=True,
         )
         for group in layout.groups:
-            ds = layout.group_dataset(group, lazy=True)
-            ds = ds.drop_vars(list(ds.data_vars))
+            ds = layout.group_dataset(group, lazy=True, data_vars=False)
             ds.to_zarr(
                 str(path),
                 group=group,
@@ -109,17 +109,18 @@ class ZarrStore:
         import zarr
 
         store = zarr.open_group(str(path), mode="r+")
+        arrays: list[tuple[str, dict[str, Any]]] = []
         for name, description in DESIGN_VARIABLES.items():
-            store.create_array(
-                name,
-                shape=(layout.members, len(layout.inputs)),
-                chunks=(layout.chunk_size, max(1, len(layout.inputs))),
-                dtype="float64",
-                fill_value=np.nan,
-                dimension_names=("member", "parameter"),
-                attributes=dict(description),
-                compressors=integrity.compressors(),
-                config=integrity.WRITE_CONFIG,
+            arrays.append(
+                (
+                    name,
+                    dict(
+                        shape=(layout.members, len(layout.inputs)),
+                        chunks=(layout.chunk_size, max(1, len(layout.inputs))),
+                        dimension_names=("member", "parameter"),
+                        attributes=dict(description),
+                    ),
+                )
             )
         for var in outputs:
             places = (
@@ -133,17 +134,18 @@ class ZarrStore:
                 chunks = (layout.chunk_size, *shape[1:])
                 if middle:
                     chunks = (layout.chunk_size, layout.time_chunk(var, middle[0]), *var.shape)
-                store.create_array(
-                    prefix + encode_name(var.name),
-                    shape=shape,
-                    chunks=chunks,
-                    dtype="float64",
-                    fill_value=np.nan,
-                    dimension_names=dims,
-                    attributes=_var_attrs(var),
-                    compressors=integrity.compressors(),
-                    config=integrity.WRITE_CONFIG,
+                arrays.append(
+                    (
+                        prefix + encode_name(var.name),
+                        dict(
+                            shape=shape,
+                            chunks=chunks,
+                            dimension_names=dims,
+                            attributes=_var_attrs(var),
+                        ),
+                    )
                 )
+        _create_arrays(store, Path(path), arrays)
 
     def pending(self) -> list[int]:
         done = set(_done_chunks(self.group, self.path))
@@ -188,8 +190,32 @@ class ZarrStore:
         release_memory()
 
     def read(self, group: str, name: str, index: Any = ()) -> np.ndarray:
+        """Values of a variable; the arrays corridor writes are read from their chunk files
+        directly (:func:`engine.store.chunks.read_direct`, every chunk checked as zarr's
+        reads through the checked store are), others by zarr."""
+        from .chunks import read_direct
+
         key = encode_name(name) if group == "/" else f"{group}/{encode_name(name)}"
-        return np.asarray(self.array(key)[index])
+        array = self.array(key)
+        enc = self._encoder(array)
+        if enc is not None:
+            if key not in self._infos:
+                self._infos[key] = integrity._array_info(
+                    key, array.metadata.to_dict(), getattr(self.layout, "chunk_size", None)
+                )
+            state = _state(self.group)
+            done = None if state is None else state.done
+            values = read_direct(enc, index, self._infos[key], done, self.path)
+            if values is not None:
+                return values
+        return np.asarray(array[index])
+
+    def _encoder(self, array: Any) -> Any:
+        from .chunks import encoder
+
+        if id(array) not in self._encoders:
+            self._encoders[id(array)] = encoder(array)
+        return self._encoders[id(array)]
 
     def set_attrs(self, attrs: dict[str, Any]) -> None:
         group = self.group
@@ -201,21 +227,160 @@ class ZarrStore:
         # written whole: a group cut short by a full disk is found damaged on resume and
         # written again (engine.store.integrity.scan)
         target = _writer(self.path)
+        direct = _whole_arrays(ds)
+        kept = ds.drop_vars(direct[1:])
+        encoding = {str(v): {"compressors": integrity.compressors()} for v in kept.variables}
+        if direct:
+            encoding[direct[0]]["chunks"] = ds[direct[0]].shape  # one chunk (small: quantiles)
         with writing(self.path, f"writing the group {path!r}", target.state):
-            ds.to_zarr(
+            kept.to_zarr(
                 target,
                 group=path,
                 mode="w",
                 zarr_format=3,
                 consolidated=False,
-                encoding={str(v): {"compressors": integrity.compressors()} for v in ds.variables},
+                encoding=encoding,
                 write_empty_chunks=True,
             )
+            if len(direct) > 1:
+                _write_like(target, path, ds, direct)
 
     def tree(self) -> xr.DataTree:
         tree = open_store(self.path)
         assert isinstance(tree, xr.DataTree)
         return tree
+
+
+#: The separator of the chunk keys of the arrays a new store's sweep writes (zarr's default
+#: chunk key encoding): "." puts every chunk file of an array in the array's directory
+#: (``long/x/c.3.0``), where "/" made a directory per chunk of members and of times
+#: (``long/x/c/3/0``), so that a sweep spent as much time creating directories as writing
+#: files. Stores made with "/" are read and resumed as they are (each array's own metadata
+#: says how its chunks are named).
+CHUNK_SEPARATOR = "."
+
+
+def _create_arrays(store: Any, path: Path, arrays: list[tuple[str, dict[str, Any]]]) -> None:
+    """Create the empty float64 arrays ``(key, shape/chunks/dimension_names/attributes)`` of
+    a new store in the directory ``path``.
+
+    zarr's ``create_array`` costs about 2.5 ms an array (its metadata objects, an event-loop
+    round trip, a check of the path): the first array is made by zarr, and every other one
+    gets a copy of its ``zarr.json`` with its own shape, chunks, dims and attributes, written
+    by zarr's own atomic file write (:func:`engine.store.chunks.put_local`). The files are
+    what zarr writes (plain zarr reads them; a test compares them with zarr's own)."""
+    from .chunks import put_local
+
+    if not arrays:
+        return
+    first, spec = arrays[0]
+    made = store.create_array(
+        first,
+        dtype="float64",
+        fill_value=np.nan,
+        compressors=integrity.compressors(),
+        config=integrity.WRITE_CONFIG,
+        chunk_key_encoding={"name": "default", "separator": CHUNK_SEPARATOR},
+        **spec,
+    )
+    template = json.loads((path / first / "zarr.json").read_bytes())
+    if template.get("node_type") != "array" or made.metadata.zarr_format != 3:
+        raise AssertionError("zarr wrote an unexpected array")  # pragma: no cover
+    puts = []
+    for key, spec in arrays[1:]:
+        meta = dict(template)
+        meta["shape"] = [int(n) for n in spec["shape"]]
+        meta["chunk_grid"] = {
+            "name": "regular",
+            "configuration": {"chunk_shape": [int(c) for c in spec["chunks"]]},
+        }
+        meta["dimension_names"] = list(spec["dimension_names"])
+        meta["attributes"] = spec["attributes"]
+        text = json.dumps(meta, allow_nan=True, indent=_json_indent())
+        puts.append((f"{key}/zarr.json", text.encode()))
+    put_local(path, puts)
+
+
+#: Largest array of a group written whole (summaries, sensitivity indices) that is written
+#: in one chunk by :func:`_write_like` rather than chunked by zarr.
+WHOLE_ARRAY_BYTES = 16 * 2**20
+
+
+def _whole_arrays(ds: xr.Dataset) -> list[str]:
+    """The data variables of ``ds`` that :func:`_write_like` writes (float64, at least one
+    dim, no encoding of their own, not empty, at most :data:`WHOLE_ARRAY_BYTES`), the first of them
+    written by xarray as the template of the others; none when ``ds`` has coordinates that
+    are not dims (xarray would name them in each variable's attributes)."""
+    if any(name not in ds.dims for name in ds.coords):
+        return []
+    return [
+        str(name)
+        for name, var in ds.data_vars.items()
+        if var.dtype == np.float64
+        and var.ndim >= 1
+        and not var.encoding
+        and 0 < var.size * 8 <= WHOLE_ARRAY_BYTES
+    ]
+
+
+def _write_like(target: Any, group: str, ds: xr.Dataset, names: list[str]) -> None:
+    """Write the variables ``names[1:]`` of ``ds`` into the group ``group`` as xarray wrote
+    ``names[0]``: its ``zarr.json`` with their own shape, dims and attributes, and their one
+    chunk encoded directly (:mod:`engine.store.chunks`). xarray's ``to_zarr`` costs about
+    5 ms an array whatever its size (a summary group has one array per output); this costs
+    the bytes. A test compares the result with xarray's own writing of the same Dataset."""
+    from .chunks import ChunkEncoder, encoder, put_files, write_direct
+
+    root = Path(str(getattr(getattr(target, "_store", None), "root", "")))
+    template = json.loads((root / group / names[0] / "zarr.json").read_bytes())
+    first = zarr_array(target, f"{group}/{names[0]}")
+    model = encoder(first)
+    fill = template["attributes"].get("_FillValue")
+    if model is None or fill is None:  # pragma: no cover - xarray or zarr changed
+        raise AssertionError(f"unexpected array written by xarray: {template}")
+    metas = []
+    writes = []
+    for name in names[1:]:
+        var = ds[name]
+        meta = dict(template)
+        meta["shape"] = [int(n) for n in var.shape]
+        meta["chunk_grid"] = {
+            "name": "regular",
+            "configuration": {"chunk_shape": [int(n) for n in var.shape]},
+        }
+        meta["dimension_names"] = [str(d) for d in var.dims]
+        meta["attributes"] = {**jsonable(dict(var.attrs)), "_FillValue": fill}
+        text = json.dumps(meta, allow_nan=True, indent=_json_indent())
+        metas.append((f"{group}/{name}/zarr.json", text.encode()))
+        enc = ChunkEncoder(
+            store=model.store,
+            path=f"{group}/{name}",
+            shape=tuple(var.shape),
+            chunks=tuple(var.shape),
+            fill=model.fill,
+            level=model.level,
+            key=model.key,
+        )
+        writes.append((enc, slice(0, var.shape[0]), np.asarray(var.values, dtype="<f8")))
+    put_files(target, metas)
+    write_direct(writes)
+
+
+def zarr_array(store: Any, key: str) -> Any:
+    """The zarr array ``key`` of ``store``."""
+    import zarr
+
+    return zarr.open_array(store, path=key, mode="r+")
+
+
+def _json_indent() -> Any:
+    """The indent of zarr's metadata files (its ``json_indent`` setting)."""
+    try:
+        import zarr
+
+        return zarr.config.get("json_indent")
+    except (ImportError, KeyError):  # pragma: no cover - zarr moved
+        return 2
 
 
 def write_zarr_chunk(

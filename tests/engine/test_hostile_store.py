@@ -54,8 +54,11 @@ def siblings(path: Path) -> list[str]:
 
 
 def chunk_file(path: Path, group: str, name: str, member_chunk: int) -> Path:
-    files = sorted((path / group / name / "c" / str(member_chunk)).rglob("*"))
-    return [f for f in files if f.is_file() and f.name.isdigit()][0]
+    """The first chunk file of a chunk of members: ``c.<k>.<t>...`` in the array's directory
+    (engine.store.zarr.CHUNK_SEPARATOR), or ``c/<k>/<t>/...`` in a store made before."""
+    files = sorted((path / group / name).glob(f"c.{member_chunk}.*"))
+    files += sorted((path / group / name / "c" / str(member_chunk)).rglob("*"))
+    return [f for f in files if f.is_file() and f.name.replace(".", "").lstrip("c").isdigit()][0]
 
 
 def interrupt_at_chunk(monkeypatch, k: int) -> None:
@@ -253,6 +256,31 @@ def test_d07_a_store_made_without_checksums_still_resumes(model, reference, tmp_
         sweep(model, path)
     monkeypatch.undo()
     assert_data_identical(sweep(model, path), reference)
+
+
+def test_d07_a_store_of_the_previous_layout_resumes_and_is_checked(
+    model, reference, tmp_path, monkeypatch
+):
+    """Stores made before chunk keys used "." (a directory per chunk, ``long/x/c/1/0``) are
+    resumed in their own layout, bit-identical, and their chunks still checked."""
+    import importlib
+
+    writer = importlib.import_module("engine.store.zarr")
+    path = tmp_path / "s.zarr"
+    monkeypatch.setattr(writer, "CHUNK_SEPARATOR", "/")
+    interrupt_at_chunk(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(model, path)
+    monkeypatch.undo()
+    assert (path / "long" / "x" / "c" / "1").is_dir() and not list(path.glob("long/x/c.*"))
+    assert_data_identical(sweep(model, path), reference)
+    assert (path / "long" / "x" / "c" / "2").is_dir() and not list(path.glob("long/x/c.*"))
+    target = chunk_file(path, "long", "x", 1)
+    target.write_bytes(target.read_bytes()[:-1])
+    with pytest.raises(engine.StoreError, match=r"'x' of group 'long', chunk 1\.0 .*checksum"):
+        engine.open_store(path)["long"]["x"].values  # noqa: B018
+    with pytest.warns(RuntimeWarning, match="damaged chunk"):
+        assert_data_identical(sweep(model, path), reference)
 
 
 def test_d07_every_array_carries_a_crc32c_checksum(model, tmp_path):
@@ -516,7 +544,7 @@ def test_d18_disk_full_is_one_store_error_and_the_rerun_resumes_bit_identical(
     path = tmp_path / "s.zarr"
     at = {
         "create": lambda p: ".corridor-new-" in p and "/long/" in p,
-        "chunk": lambda p: "/long/x/c/1/" in p,  # the data of chunk 1 (members 5 to 9)
+        "chunk": lambda p: "/long/x/c.1." in p,  # the data of chunk 1 (members 5 to 9)
         "done": lambda p: p.endswith(f"{stores.DONE}/c/1") and "corridor-new-" not in p,
         "summaries": lambda p: "/summary/long/" in p,
         "budget": None,

@@ -94,3 +94,131 @@ def test_without_zarrs_private_local_write_chunks_go_through_zarr(tmp_path, monk
     array = _array(group, "a")
     write_direct([(encoder(array), slice(0, 4), values)])
     np.testing.assert_array_equal(array[:4], values)
+
+
+def test_direct_reads_are_zarrs_values_and_check_every_chunk(tmp_path):
+    """engine.store.chunks.read_direct: any block of unit-step slices, the same values as
+    zarr's read; a changed chunk raises, a missing one is fill only where it may be."""
+    from engine.errors import StoreError
+    from engine.store.chunks import read_direct
+
+    group = zarr.open_group(integrity.ChecksummedStore.open(tmp_path, read_only=False), mode="w")
+    array = _array(group, "h/x")
+    values = np.random.default_rng(7).normal(size=(10, 7, 3))
+    array[:8] = values[:8]  # members 8 and 9 (chunk 2) never written
+    enc = encoder(array)
+    meta = array.metadata.to_dict()
+    info = integrity._array_info("h/x", {**meta, "dimension_names": ["member", "t", "e"]}, 4)
+    expected = values.copy()
+    expected[8:] = np.nan
+    plain = zarr.open_group(str(tmp_path), mode="r")["h/x"]  # zarr's own read, unchecked
+    for index in [
+        (),
+        (slice(None), slice(3, 6)),  # one stored chunk of times: decoded in place
+        (slice(1, 9), slice(2, 7), slice(1, 2)),  # across chunks, parts of each
+        (slice(0, 4), slice(6, 7)),  # the last, partial chunk of times
+        (slice(5, 5),),
+    ]:
+        got = read_direct(enc, index, info, {0, 1}, tmp_path)
+        np.testing.assert_array_equal(got, expected[index])
+        np.testing.assert_array_equal(got, plain[index])
+    assert read_direct(enc, (slice(0, 4, 2),), info, None, tmp_path) is None  # zarr's
+    with pytest.raises(StoreError, match="chunk 2.0.0 .members 8 to 9. is missing although"):
+        read_direct(enc, (), info, {0, 1, 2}, tmp_path)  # chunk 2 marked done: must exist
+    chunk = tmp_path / "h/x/c/1/2/0"
+    data = bytearray(chunk.read_bytes())
+    data[5] ^= 1
+    chunk.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match="chunk 1.2.0 .members 4 to 7. fails its checksum"):
+        read_direct(enc, (slice(4, 5),), info, {0, 1}, tmp_path)
+    np.testing.assert_array_equal(
+        read_direct(enc, (slice(0, 4),), info, {0, 1}, tmp_path), values[:4]
+    )
+
+
+def test_arrays_created_from_a_template_are_the_files_zarr_writes(tmp_path):
+    """engine.store.zarr._create_arrays copies the first array's zarr.json for the others:
+    each file is byte for byte what zarr's create_array writes for that array."""
+    from engine.store.zarr import _create_arrays
+
+    arrays = [
+        ("x", dict(shape=(10, 4), chunks=(4, 4), dimension_names=("member", "parameter"))),
+        (
+            "long/y∕z",
+            dict(shape=(10, 7, 3), chunks=(4, 2, 3), dimension_names=("member", "time", "region")),
+        ),
+        ("long/w", dict(shape=(10, 7), chunks=(4, 7), dimension_names=("member", "time"))),
+    ]
+    attributes = [{"long_name": "x"}, {"units": "person", "name": "y/z"}, {}]
+    specs = [(k, {**s, "attributes": a}) for (k, s), a in zip(arrays, attributes)]
+    for folder in ("ours", "zarrs"):
+        zarr.open_group(str(tmp_path / folder), mode="w").create_group("long")
+    _create_arrays(zarr.open_group(str(tmp_path / "ours"), mode="r+"), tmp_path / "ours", specs)
+    theirs = zarr.open_group(str(tmp_path / "zarrs"), mode="r+")
+    for key, spec in specs:
+        theirs.create_array(
+            key,
+            dtype="float64",
+            fill_value=np.nan,
+            compressors=integrity.compressors(),
+            config=integrity.WRITE_CONFIG,
+            chunk_key_encoding={"name": "default", "separator": "."},
+            **spec,
+        )
+        ours = (tmp_path / "ours" / key / "zarr.json").read_bytes()
+        assert ours == (tmp_path / "zarrs" / key / "zarr.json").read_bytes(), key
+    opened = zarr.open_group(str(tmp_path / "ours"), mode="r")["long/y∕z"]
+    assert opened.shape == (10, 7, 3) and opened.chunks == (4, 2, 3)
+    assert encoder(opened) is not None
+
+
+def test_a_group_written_whole_is_what_xarray_writes(tmp_path):
+    """ZarrStore.write_group (summaries, sensitivity): xarray writes the coordinates and the
+    first float64 variable, the others are copies of its metadata with their own chunk; every
+    file is byte for byte what xarray's to_zarr writes, and the group reads back the same."""
+    import xarray as xr
+
+    from engine.store import ZarrStore
+    from engine.store.names import _encode_dataset
+
+    rng = np.random.default_rng(3)
+    ds = xr.Dataset(
+        {
+            "a": (("quantile", "time"), rng.normal(size=(5, 4)), {"units": "person"}),
+            "b/c": (("quantile", "time", "region"), rng.normal(size=(5, 4, 3)), {"kind": "aux"}),
+            "n": (("time",), np.arange(4)),  # not float64: xarray's
+            "d": (("quantile", "time"), np.full((5, 4), np.nan), {"long_name": "all NaN"}),
+        },
+        coords={
+            "quantile": [0.05, 0.25, 0.5, 0.75, 0.95],
+            "time": [2025.0, 2030.0, 2035.0, 2040.0],
+            "region": np.array(["x", "y", "z"], dtype=object),
+        },
+    )
+    for folder in ("ours", "xarrays"):
+        zarr.open_group(str(tmp_path / folder), mode="w")
+    ZarrStore(tmp_path / "ours", None).write_group("summary/long", ds)  # type: ignore[arg-type]
+    encoded = _encode_dataset(ds.copy())
+    encoding = {str(v): {"compressors": integrity.compressors()} for v in encoded.variables}
+    for name in ("a", "b∕c", "d"):
+        encoding[name]["chunks"] = encoded[name].shape
+    encoded.to_zarr(
+        str(tmp_path / "xarrays"),
+        group="summary/long",
+        mode="w",
+        zarr_format=3,
+        consolidated=False,
+        encoding=encoding,
+        write_empty_chunks=True,
+    )
+    ours = sorted(p.relative_to(tmp_path / "ours") for p in (tmp_path / "ours").rglob("*"))
+    theirs = sorted(p.relative_to(tmp_path / "xarrays") for p in (tmp_path / "xarrays").rglob("*"))
+    assert ours == theirs and len(ours) > 20
+    for name in ours:
+        if (tmp_path / "ours" / name).is_file():
+            mine = (tmp_path / "ours" / name).read_bytes()
+            assert mine == (tmp_path / "xarrays" / name).read_bytes(), name
+    back = xr.open_datatree(str(tmp_path / "ours"), engine="zarr", consolidated=False)
+    xr.testing.assert_identical(
+        back["summary/long"].to_dataset(), encoded.assign_coords(region=["x", "y", "z"])
+    )
