@@ -16,7 +16,7 @@
    members of such a sweep wrote 14 GB (none failed) at 0.25 members/s on a loaded 2-core
    host, so 1,000 would need about 75 GB of disk; the sweep saves the pair totals instead.
 
-The default model's kernels compile once (about two minutes cold on a shared 2-core host,
+The default model's kernels compile once (12-14 s cold on a shared 2-core host,
 cached after: ``corridor run`` in CI has cached them when the quick suite runs).
 """
 

@@ -20,7 +20,7 @@
    arrays) to zarr against the same sweep kept in memory (``store=None``), in one fresh
    process, timed in alternation; ratio = memory seconds / zarr seconds (goal: the store at
    most 1.5x the memory sink, ratio >= 0.67). Full suite: 1,000 members; ``--quick``: 200
-   (the corridor's kernels compile once, ~30 s cold, cached after).
+   (the model's kernels compile once, in the first, untimed sweep, and are cached after).
 """
 
 from __future__ import annotations
