@@ -35,17 +35,11 @@ import numpy as np
 from models import migrant_stock, world_partition
 
 
-def totals(part: world_partition.Partition) -> np.ndarray:
-    """UN DESA's total migrant stock of each region of ``part`` (R, 7):
-    :func:`models.migrant_stock.totals`."""
-    return migrant_stock.totals(part)
-
-
 def added_net_migration(part: world_partition.Partition) -> tuple[np.ndarray, np.ndarray]:
     """Each region's unknown-origin remainder (R, 7) and the net migration 1990-2019 its
     allocation over origins in proportion to the known ones adds (R,), persons."""
     known = np.stack([migrant_stock.stock(part, y) for y in migrant_stock.YEARS], axis=-1)
-    remainder = totals(part) - known.sum(axis=0)
+    remainder = migrant_stock.totals(part) - known.sum(axis=0)
     allocated = known / np.maximum(known.sum(axis=0, keepdims=True), 1.0) * remainder[None]
     across = allocated * (1.0 - np.eye(len(part.regions)))[..., None]
     change = across[..., -1] - across[..., 0]

@@ -153,10 +153,10 @@ def test_stock_table_reconciles_names_and_totals() -> None:
 def test_unknown_origin_totals_are_un_desa_s() -> None:
     """UN DESA, International Migrant Stock 2019 (and its International Migration 2019:
     Highlights): 153.0 million international migrants in 1990, 271.6 million in 2019. The
-    totals by region of destination (models/data/unknown_origin.py) sum to them, and each
+    totals by region of destination (models.migrant_stock.TOTALS) sum to them, and each
     region's total is at least its migrants of known origin (the remainder is unknown)."""
     part = partition()
-    totals = unknown_origin.totals(part)
+    totals = migrant_stock.totals(part)
     assert totals[:, 0].sum() == 153_011_473
     assert totals[:, -1].sum() == 271_642_105
     remainder, _ = unknown_origin.added_net_migration(part)
