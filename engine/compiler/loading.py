@@ -138,17 +138,16 @@ class CompiledModel:
     def runner(self, method: str) -> Any:
         """The solver kernel ``run_<method>`` (called with the arguments of
         :mod:`engine.solvers`)."""
-        if method not in solvers.METHODS:
-            raise SpecError(f"unknown method {method!r}; choose one of {solvers.METHODS}.")
-        return self._bound(getattr(self.module, "run_" + method), method)
+        return self._kernel("run_", method)
 
     def members(self, method: str) -> Any:
         """The ensemble kernel ``run_members_<method>``."""
+        return self._kernel("run_members_", method)
+
+    def _kernel(self, prefix: str, method: str) -> Any:
         if method not in solvers.METHODS:
             raise SpecError(f"unknown method {method!r}; choose one of {solvers.METHODS}.")
-        return self._bound(getattr(self.module, "run_members_" + method), method)
-
-    def _bound(self, kernel: Any, method: str) -> Any:
+        kernel = getattr(self.module, prefix + method)
         # A large model's Euler kernels call its functions through pointers (see
         # engine.compiler.assembly._by_pointer): they take the functions as a last argument.
         if method != "euler" or not any(name.startswith("_fn:") for name in self.controls):
