@@ -288,17 +288,32 @@ def _create_arrays(store: Any, path: Path, arrays: list[tuple[str, dict[str, Any
         raise AssertionError("zarr wrote an unexpected array")  # pragma: no cover
     puts = []
     for key, spec in arrays[1:]:
-        meta = dict(template)
-        meta["shape"] = [int(n) for n in spec["shape"]]
-        meta["chunk_grid"] = {
-            "name": "regular",
-            "configuration": {"chunk_shape": [int(c) for c in spec["chunks"]]},
-        }
-        meta["dimension_names"] = list(spec["dimension_names"])
-        meta["attributes"] = spec["attributes"]
-        text = json.dumps(meta, allow_nan=True, indent=_json_indent())
-        puts.append((f"{key}/zarr.json", text.encode()))
+        meta = _metadata_like(
+            template, spec["shape"], spec["chunks"], spec["dimension_names"], spec["attributes"]
+        )
+        puts.append((f"{key}/zarr.json", meta))
     put_local(path, puts)
+
+
+def _metadata_like(
+    template: dict[str, Any],
+    shape: Any,
+    chunks: Any,
+    dims: Any,
+    attributes: dict[str, Any],
+) -> bytes:
+    """The ``zarr.json`` of an array like ``template`` (its dtype, codecs, fill value and
+    chunk key encoding) with its own shape, chunks, dimension names and attributes, written
+    as zarr writes it."""
+    meta = dict(template)
+    meta["shape"] = [int(n) for n in shape]
+    meta["chunk_grid"] = {
+        "name": "regular",
+        "configuration": {"chunk_shape": [int(c) for c in chunks]},
+    }
+    meta["dimension_names"] = [str(d) for d in dims]
+    meta["attributes"] = attributes
+    return json.dumps(meta, allow_nan=True, indent=_json_indent()).encode()
 
 
 #: Largest array of a group written whole (summaries, sensitivity indices) that is written
@@ -342,16 +357,9 @@ def _write_like(target: Any, group: str, ds: xr.Dataset, names: list[str]) -> No
     writes = []
     for name in names[1:]:
         var = ds[name]
-        meta = dict(template)
-        meta["shape"] = [int(n) for n in var.shape]
-        meta["chunk_grid"] = {
-            "name": "regular",
-            "configuration": {"chunk_shape": [int(n) for n in var.shape]},
-        }
-        meta["dimension_names"] = [str(d) for d in var.dims]
-        meta["attributes"] = {**jsonable(dict(var.attrs)), "_FillValue": fill}
-        text = json.dumps(meta, allow_nan=True, indent=_json_indent())
-        metas.append((f"{group}/{name}/zarr.json", text.encode()))
+        attributes = {**jsonable(dict(var.attrs)), "_FillValue": fill}
+        meta = _metadata_like(template, var.shape, var.shape, var.dims, attributes)
+        metas.append((f"{group}/{name}/zarr.json", meta))
         enc = ChunkEncoder(
             store=model.store,
             path=f"{group}/{name}",
