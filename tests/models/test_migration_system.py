@@ -206,6 +206,96 @@ def test_unknown_origins_do_not_close_the_net_migration_gaps() -> None:
         assert abs(added[i]) < 0.025 * abs(target[i]), region
 
 
+# ------------------------------------------------------ net migration the stocks imply (data only)
+def test_accounting_identity_on_a_hand_case() -> None:
+    """Two regions A, B over one year: born in A living in B 10 -> 20, dying at 0.1 a year in B
+    (15 on average: 1.5 deaths); born in B living in A 5 throughout, not dying; A's migrants of
+    unknown origin 4 -> 8, half of them born in B (B's natives among them 2 -> 4); moves within A
+    (100 -> 300) do not count. Net migration = dF + deaths_F - dD - deaths_D."""
+    stocks = np.zeros((2, 2, 2))
+    stocks[0, 1] = (10.0, 20.0)
+    stocks[1, 0] = (5.0, 5.0)
+    stocks[0, 0] = (100.0, 300.0)
+    unknown = np.array([[4.0, 8.0], [0.0, 0.0]])
+    abroad_unknown = np.array([[0.0, 0.0], [2.0, 4.0]])
+    rate = np.array([[0.0], [0.1]])
+    out = migrant_stock.implied_net_migration(
+        stocks, unknown, np.array([0.5, 0.0]), rate, [0.0, 1.0], [0.0, 1.0], abroad_unknown
+    )
+    assert out["d_foreign"] == pytest.approx([2.0, 10.0])
+    assert out["deaths_foreign"] == pytest.approx([0.0, 1.5])
+    assert out["d_abroad"] == pytest.approx([10.0, 2.0])
+    assert out["deaths_abroad"] == pytest.approx([1.5, 0.0])
+    assert out["net"] == pytest.approx([-9.5, 9.5])
+
+
+def test_accounting_identity_closes_over_the_world() -> None:
+    """Without migrants of unknown origin, what one region's foreign-born gain (and lose to
+    death) its origins' natives abroad gain (and lose): the implied nets sum to zero."""
+    rng = np.random.default_rng(14)
+    stocks = rng.uniform(0.0, 1e6, size=(5, 5, 4))
+    rate = rng.uniform(0.002, 0.03, size=(5, 9))
+    out = migrant_stock.implied_net_migration(
+        stocks, np.zeros((5, 4)), np.zeros(5), rate, [0.0, 3.0, 6.0, 9.0], np.arange(10.0)
+    )
+    assert abs(out["net"].sum()) < 1e-9 * np.abs(out["net"]).sum()
+    assert np.abs(out["net"]).max() > 1e5  # not zero everywhere
+
+
+def test_wpp_net_migration_against_what_the_stocks_allow() -> None:
+    """Issue 14's net-migration line (each region's 1990-2021 within 15 % of WPP's) against the
+    UN's stocks, data only (``migrant_stock.net_migration_accounting``): by the accounting
+    identity, mid-1990 to mid-2019, with migrants' deaths at WPP 2022's rates of where they live
+    at any of the age structures from the residents aged 20-64 to the oldest of those aged 20
+    and over and the typical schedule's stock, and the migrants of unknown origin either way,
+    against WPP's net migration of the same period (a model matching the stocks is free to
+    match WPP's 2019-2021, so the line's 15 % is of WPP's 1990-2021 figure). Measured
+    2026-12-03, millions, the stocks' range against WPP's: Sub-Saharan Africa -1.5 to -7.2
+    against -13.4 (6.2 beyond: 43 % of WPP's 1990-2021 -14.4), Southern Asia -24.4 to -30.8
+    against -39.7 (21 %), Europe +15.9 to +32.6 against +36.0 (8 %), Northern America +32.8 to
+    +46.0 against +46.3 (1 %); beyond 15 % also Western Asia (+14.5 to +21.2 against +10.5:
+    51 %), South-Eastern Asia (-8.2 to -12.0 against -1.8: 329 %), Mexico (18 %), Eastern Asia
+    (18 %) and Central Asia (17 %): 7 of 14. With the 2019 stock of every pair above 1 million
+    anywhere within 20 % (issue 14's pairs line), moved for each region the way that helps it,
+    Sub-Saharan Africa is still 30 % and South-Eastern Asia 148 % beyond: no model that starts
+    from the UN's 1990 stocks and keeps the pairs below 1 million near the UN's meets both
+    lines. Europe's and Northern America's misses are within reach of the data (at old ages of
+    their foreign-born), Southern Asia's only with its pairs near their tolerance's edge (6 %)."""
+    part = partition()
+    acc = migrant_stock.net_migration_accounting(part)
+    names = list(part.regions)
+    scale = np.abs(acc["wpp_1990_2021"])
+
+    def beyond(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        return np.maximum(np.maximum(low - acc["wpp"], acc["wpp"] - high), 0.0) / scale
+
+    for structure in migrant_stock.AGE_STRUCTURES:  # the world is closed (unknown origins aside)
+        assert abs(acc[structure].sum()) < 1e5
+        assert np.all((acc["low"] <= acc[structure]) & (acc[structure] <= acc["high"]))
+    assert np.allclose(acc["wpp"] + acc["bridge"], acc["wpp_1990_2021"])
+    at_stocks = beyond(acc["low"], acc["high"])
+    at_tolerance = beyond(acc["low_within_tolerance"], acc["high_within_tolerance"])
+    assert np.all(at_tolerance <= at_stocks)
+    assert at_stocks[names.index("Sub-Saharan Africa")] > 0.15
+    assert at_stocks[names.index("Southern Asia")] > 0.15
+    assert at_stocks[names.index("Europe")] < 0.15
+    assert at_stocks[names.index("Northern America")] < 0.15
+    for region in ("Sub-Saharan Africa", "South-Eastern Asia"):
+        assert at_tolerance[names.index(region)] > 0.15, region
+
+
+def test_stock_death_rates_of_the_age_structures() -> None:
+    """The residents aged 20-64 die least in every region and year, and those aged 20 and over
+    more; an unknown structure is an error naming the known ones."""
+    part = partition()
+    rates = migrant_stock.stock_death_rates(part, [1991.0, 2019.0])
+    for structure in migrant_stock.AGE_STRUCTURES:
+        assert np.all(rates["young"] <= rates[structure])
+    assert np.all(rates["young"] < 0.9 * rates["adult"])
+    with pytest.raises(engine.SpecError, match="young"):
+        migrant_stock.stock_death_rates(part, [2000.0], ("elderly",))
+
+
 def test_shipped_stock_equals_the_source_table() -> None:
     """Every country pair of the shipped table is the UN's figure (the source, summed)."""
     if not SHARED_STOCK.exists():
