@@ -195,6 +195,8 @@ WORLD_AGE_SHARES = (0.14, 0.74, 0.12)
 FEMALE_SHARE = 0.479
 #: The pairs line of issue 14: every pair above 1 million in 2019 within 20 % of the UN's.
 PAIR_THRESHOLD, PAIR_TOLERANCE = 1.0e6, 0.20
+#: Its net-migration line: each region's 1990-2021 within 15 % of WPP's.
+NET_TOLERANCE = 0.15
 #: Period of the stocks: mid-1990 to mid-2019.
 ACCOUNTING_YEARS = (1990, 2019)
 
@@ -338,7 +340,13 @@ def net_migration_accounting(
       ``bridge``: the difference (half of 1990, half of 2019, 2020 and 2021), which a model
       matching the stocks is free to match: its 1990-2021 figure is the stocks' plus the
       bridge, so the line holds only if the stocks' figure is within 15 % of
-      ``wpp_1990_2021`` of ``wpp``.
+      ``wpp_1990_2021`` of ``wpp``;
+    - ``deaths_needed`` / ``death_rate_needed`` (deaths per person-year of the stock): what the
+      line needs (its edge, :data:`NET_TOLERANCE`), every other term at its most favourable: the
+      deaths over 1990-2019 of the region's foreign-born (of other regions) where WPP's figure
+      is above the stocks' at ``world``, of its natives abroad where it is below (0 where none
+      are needed), over those stocks' person-years; ``crude_death_rate``: WPP's deaths over
+      residents of the region, calendar years 1991-2019, to compare.
     """
     part = world_partition.partition() if part is None else part
     first, last = ACCOUNTING_YEARS
@@ -406,4 +414,53 @@ def net_migration_accounting(
     out["wpp"] = 0.5 * yearly[:, 0] + yearly[:, 1:span].sum(axis=1) + 0.5 * yearly[:, span]
     out["wpp_1990_2021"] = yearly.sum(axis=1)
     out["bridge"] = out["wpp_1990_2021"] - out["wpp"]
+    # the deaths the line needs (the other terms at their most favourable): of the foreign-born
+    # where WPP's figure is above the stocks' central one, of the natives abroad where below
+    line = NET_TOLERANCE * np.abs(out["wpp_1990_2021"])
+    into = [
+        implied_net_migration(stocks, unknown, np.full(n, share), rates[f], at, edges)
+        for f in BOUNDS
+        for share in (0.0, 1.0)
+    ]
+    away = [
+        implied_net_migration(
+            stocks, unknown, share_across, rates[d], at, edges, abroad_unknown * c
+        )
+        for d in BOUNDS
+        for c in (0.0, 2.0)
+    ]
+
+    def most(terms: list[dict[str, np.ndarray]], key: str, pick=np.max) -> np.ndarray:
+        return pick([t[key] for t in terms], axis=0)  # type: ignore[no-any-return]
+
+    need_foreign = (out["wpp"] - line) - (
+        most(into, "d_foreign")
+        - most(away, "d_abroad", np.min)
+        - most(away, "deaths_abroad", np.min)
+    )
+    need_abroad = (
+        most(into, "d_foreign", np.min)
+        + most(into, "deaths_foreign", np.min)
+        - most(away, "d_abroad")
+        - (out["wpp"] + line)
+    )
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    across = stocks * off[..., None]
+    years_foreign = np.array([np.interp(mid, at, row).sum() for row in across.sum(axis=0)])
+    years_abroad = np.array([np.interp(mid, at, row).sum() for row in across.sum(axis=1)])
+    above = out["wpp"] > out["world"]  # the foreign-born must die more, else the natives abroad
+    needed = np.maximum(np.where(above, need_foreign, need_abroad), 0.0)
+    out["deaths_needed"] = needed
+    out["death_rate_needed"] = needed / np.where(above, years_foreign, years_abroad)
+    calendar = np.arange(first + 1, last + 1)  # the steps' calendar years
+    deaths = world_partition.wpp_totals(part, "deaths", first + 1, last).sum(axis=1)
+    residents = np.array(
+        [
+            sum(world_partition._population_by_age(c) for c in comps)[
+                calendar - wpp.FIRST_YEAR
+            ].sum()
+            for comps in part.components
+        ]
+    )
+    out["crude_death_rate"] = deaths / residents
     return out
