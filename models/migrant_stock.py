@@ -30,31 +30,31 @@ the known ones are, as Abel & Cohen 2019 spread them over origins): the regions'
 sum to the UN's world total. :func:`unknown_origin_share` is each region's migrants of unknown
 origin over its migrants of known origin.
 
-:func:`net_migration_accounting` asks whether issue 14's net-migration line (each region's
-1990-2021 within 15 % of WPP's) can be met by any model that matches these stocks, from the
-data alone. By the demographic accounting identity a region's net migration is the change in
-its foreign-born residents (born in another region) plus their deaths, less the change in its
-natives living in other regions plus theirs (:func:`implied_net_migration`; returns and moves
-within a region cancel out). Deaths are the stocks times WPP 2022's death rates of where they
-live at an age structure taken from the residents there (:data:`AGE_STRUCTURES`: aged 20-64,
-the fewest deaths; the world's migrants' broad age groups, UN DESA 2019: 14 % below 20, 74 %
-20-64, 12 % 65 or over; the typical Rogers-Castro stock; aged 20 and over), the range over all
-of them and over the unknown origins either way. Mid-1990 to mid-2019, millions (measured
-2026-12-03, the default partition), the stocks' range against WPP's net migration of the same
-period: Sub-Saharan Africa -1.5 to -7.2 against -13.4, Southern Asia -24.4 to -30.8 against
--39.7, Europe +15.9 to +32.6 against +36.0, Northern America +32.8 to +46.0 against +46.3,
-Western Asia +14.5 to +21.7 against +10.5, South-Eastern Asia -8.2 to -12.0 against -1.8: in 7
-of 14 regions WPP's figure is more than 15 % of its 1990-2021 total outside the range, and in
-Sub-Saharan Africa and South-Eastern Asia even with every pair above 1 million in 2019 anywhere
-within 20 % of the UN's (issue 14's pairs line). Every other term at its most favourable, the
-line needs Sub-Saharan Africa's natives abroad to die at 39 per 1000 a year and Southern Asia's
-at 18 (every region's crude death rate 1991-2019 is at most 12.3), Europe's foreign-born at
-14.7 (all its residents: 11.2), Northern America's at 7.6 (9.1 million deaths; US death
-certificates give about 6.0 million for the US's foreign-born: NCHS National Vital Statistics
-System, 0.55, 0.59 and 0.67 million deaths of foreign-born residents in 1989-1991, 1999-2001 and
-2011-2013 as tabulated by Liu & Singh 2018, interpolated; the rest would be 46 % of all
-Canada's deaths). Migrants die less than natives of their age, not more (Aldridge et al. 2018,
-pooled SMR 0.70).
+:func:`net_migration_accounting` (``python -m models.migrant_stock`` prints it) asks whether
+issue 14's net-migration line (each region's 1990-2021 within 15 % of WPP's) can be met by any
+model that matches these stocks, from the data alone. By the demographic accounting identity a
+region's net migration is the change in its foreign-born residents (born in another region) plus
+their deaths, less the change in its natives living in other regions plus theirs
+(:func:`implied_net_migration`; returns and moves within a region cancel out). Deaths are the
+stocks times WPP 2022's death rates of where they live at an age structure taken from the
+residents there (:data:`AGE_STRUCTURES`: aged 20-64, the fewest deaths; the world's migrants'
+broad age groups, UN DESA 2019: 14 % below 20, 74 % 20-64, 12 % 65 or over; the typical
+Rogers-Castro stock; aged 20 and over), the range over all of them and over the unknown origins
+either way. Mid-1990 to mid-2019, millions (measured 2026-12-03, the default partition), the
+stocks' range against WPP's net migration of the same period: Sub-Saharan Africa -1.5 to -7.2
+against -13.4, Southern Asia -24.4 to -30.8 against -39.7, Europe +15.9 to +32.6 against +36.0,
+Northern America +32.8 to +46.0 against +46.3, Western Asia +14.5 to +21.7 against +10.5,
+South-Eastern Asia -8.2 to -12.0 against -1.8: in 7 of 14 regions WPP's figure is more than 15 %
+of its 1990-2021 total outside the range, and in Sub-Saharan Africa and South-Eastern Asia even
+with every pair above 1 million in 2019 anywhere within 20 % of the UN's (issue 14's pairs
+line). Every other term at its most favourable, the line needs Sub-Saharan Africa's natives
+abroad to die at 39 per 1000 a year and Southern Asia's at 18 (every region's crude death rate
+1991-2019 is at most 12.3), Europe's foreign-born at 14.7 (all its residents: 11.2), Northern
+America's at 7.6 (9.1 million deaths; US death certificates give about 6.0 million for the US's
+foreign-born: NCHS National Vital Statistics System, 0.55, 0.59 and 0.67 million deaths of
+foreign-born residents in 1989-1991, 1999-2001 and 2011-2013 as tabulated by Liu & Singh 2018,
+interpolated; the rest would be 46 % of all Canada's deaths). Migrants die less than natives of
+their age, not more (Aldridge et al. 2018, pooled SMR 0.70).
 
 References
 ----------
@@ -503,3 +503,36 @@ def net_migration_accounting(
     )
     out["crude_death_rate"] = deaths / residents
     return out
+
+
+def main() -> None:
+    """Print :func:`net_migration_accounting` of the default partition (millions; per 1000)."""
+    part = world_partition.partition()
+    acc = net_migration_accounting(part)
+    scale = np.abs(acc["wpp_1990_2021"])
+
+    def beyond(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        return np.maximum(np.maximum(low - acc["wpp"], acc["wpp"] - high), 0.0) / scale
+
+    at_stocks = beyond(acc["low"], acc["high"])
+    at_tolerance = beyond(acc["low_within_tolerance"], acc["high_within_tolerance"])
+    print(
+        "net migration mid-1990 to mid-2019 implied by the UN's stocks (millions): range, at "
+        + ", ".join(AGE_STRUCTURES)
+        + "; WPP's; beyond the range in % of WPP's 1990-2021 (at the UN's stocks, with the "
+        "pairs' tolerance); deaths per 1000 a year the line needs against the region's"
+    )
+    for i, name in enumerate(part.regions):
+        print(
+            f"  {name[:30]:30s} {acc['low'][i] / 1e6:+6.1f} .. {acc['high'][i] / 1e6:+6.1f}  "
+            + " ".join(f"{acc[s][i] / 1e6:+6.1f}" for s in AGE_STRUCTURES)
+            + f"  WPP {acc['wpp'][i] / 1e6:+6.1f}"
+            f" (1990-2021 {acc['wpp_1990_2021'][i] / 1e6:+6.1f})"
+            f"  {100 * at_stocks[i]:5.1f} % {100 * at_tolerance[i]:5.1f} %"
+            f"  {1000 * acc['death_rate_needed'][i]:6.1f}"
+            f" / {1000 * acc['crude_death_rate'][i]:4.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
