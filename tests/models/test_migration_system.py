@@ -242,6 +242,7 @@ def test_accounting_identity_closes_over_the_world() -> None:
     assert np.abs(out["net"]).max() > 1e5  # not zero everywhere
 
 
+@pytest.mark.slow
 def test_wpp_net_migration_against_what_the_stocks_allow() -> None:
     """Issue 14's net-migration line (each region's 1990-2021 within 15 % of WPP's) against the
     UN's stocks, data only (``migrant_stock.net_migration_accounting``): by the accounting
