@@ -98,7 +98,8 @@ million of known origin; with the migrants of unknown origin 272.1 million again
 271.6, +0.2 %; 278.7 in 2020), its median age 39.6 (UN DESA 2019: 39); 38 of the 44 pairs above
 1 million within 20 % in 2019; net migration 1990-2021 within 15 % of WPP's in 10 of 14 regions
 (Southern Asia -25 %, Sub-Saharan Africa -23 %, Northern America -18 %, Europe -16 %: the UN's
-stocks imply less than WPP's figures, :mod:`models.migration_calibration`); net migration
+stocks imply less than WPP's figures, by the accounting identity beyond any plausible deaths of
+migrants, :func:`models.migrant_stock.net_migration_accounting`); net migration
 2022-2050 within 12 % of WPP's medium variant in every region; population within 2 % of WPP's in
 2050 in every region (at most Northern America -1.9 %, Central Asia -1.9 %) and within 5 % in
 2100 (at most Mexico +4.8 %, Central Asia -3.2 %; with the typical Rogers-Castro schedule

@@ -206,6 +206,109 @@ def test_unknown_origins_do_not_close_the_net_migration_gaps() -> None:
         assert abs(added[i]) < 0.025 * abs(target[i]), region
 
 
+# ------------------------------------------------------ net migration the stocks imply (data only)
+def test_accounting_identity_on_a_hand_case() -> None:
+    """Two regions A, B over one year: born in A living in B 10 -> 20, dying at 0.1 a year in B
+    (15 on average: 1.5 deaths); born in B living in A 5 throughout, not dying; A's migrants of
+    unknown origin 4 -> 8, half of them born in B (B's natives among them 2 -> 4); moves within A
+    (100 -> 300) do not count. Net migration = dF + deaths_F - dD - deaths_D."""
+    stocks = np.zeros((2, 2, 2))
+    stocks[0, 1] = (10.0, 20.0)
+    stocks[1, 0] = (5.0, 5.0)
+    stocks[0, 0] = (100.0, 300.0)
+    unknown = np.array([[4.0, 8.0], [0.0, 0.0]])
+    abroad_unknown = np.array([[0.0, 0.0], [2.0, 4.0]])
+    rate = np.array([[0.0], [0.1]])
+    out = migrant_stock.implied_net_migration(
+        stocks, unknown, np.array([0.5, 0.0]), rate, [0.0, 1.0], [0.0, 1.0], abroad_unknown
+    )
+    assert out["d_foreign"] == pytest.approx([2.0, 10.0])
+    assert out["deaths_foreign"] == pytest.approx([0.0, 1.5])
+    assert out["d_abroad"] == pytest.approx([10.0, 2.0])
+    assert out["deaths_abroad"] == pytest.approx([1.5, 0.0])
+    assert out["net"] == pytest.approx([-9.5, 9.5])
+
+
+def test_accounting_identity_closes_over_the_world() -> None:
+    """Without migrants of unknown origin, what one region's foreign-born gain (and lose to
+    death) its origins' natives abroad gain (and lose): the implied nets sum to zero."""
+    rng = np.random.default_rng(14)
+    stocks = rng.uniform(0.0, 1e6, size=(5, 5, 4))
+    rate = rng.uniform(0.002, 0.03, size=(5, 9))
+    out = migrant_stock.implied_net_migration(
+        stocks, np.zeros((5, 4)), np.zeros(5), rate, [0.0, 3.0, 6.0, 9.0], np.arange(10.0)
+    )
+    assert abs(out["net"].sum()) < 1e-9 * np.abs(out["net"]).sum()
+    assert np.abs(out["net"]).max() > 1e5  # not zero everywhere
+
+
+@pytest.mark.slow
+def test_wpp_net_migration_against_what_the_stocks_allow() -> None:
+    """Issue 14's net-migration line (each region's 1990-2021 within 15 % of WPP's) against the
+    UN's stocks, data only (``migrant_stock.net_migration_accounting``): by the accounting
+    identity, mid-1990 to mid-2019, with migrants' deaths at WPP 2022's rates of where they live
+    at any of the age structures from the residents aged 20-64 to the oldest of those aged 20
+    and over and the typical schedule's stock, and the migrants of unknown origin either way,
+    against WPP's net migration of the same period (a model matching the stocks is free to
+    match WPP's 2019-2021, so the line's 15 % is of WPP's 1990-2021 figure). Measured
+    2026-12-03, millions, the stocks' range against WPP's: Sub-Saharan Africa -1.5 to -7.2
+    against -13.4 (6.2 beyond: 43 % of WPP's 1990-2021 -14.4), Southern Asia -24.4 to -30.8
+    against -39.7 (21 %), Europe +15.9 to +32.6 against +36.0 (8 %), Northern America +32.8 to
+    +46.0 against +46.3 (1 %); beyond 15 % also Western Asia (+14.5 to +21.2 against +10.5:
+    51 %), South-Eastern Asia (-8.2 to -12.0 against -1.8: 329 %), Mexico (18 %), Eastern Asia
+    (18 %) and Central Asia (17 %): 7 of 14. With the 2019 stock of every pair above 1 million
+    anywhere within 20 % (issue 14's pairs line), moved for each region the way that helps it,
+    Sub-Saharan Africa is still 30 % and South-Eastern Asia 148 % beyond: no model that starts
+    from the UN's 1990 stocks and keeps the pairs below 1 million near the UN's meets both
+    lines. Southern Asia is within reach only with its pairs near their tolerance's edge (6 %).
+    The migrants' deaths 1990-2019 the line needs, every other term at its most favourable
+    (``death_rate_needed``): Sub-Saharan Africa's natives abroad 39 per 1000 a year and Southern
+    Asia's 18, above every region's crude death rate (at most Sub-Saharan Africa's 12.3, WPP
+    1991-2019); Europe's foreign-born 14.7, above the crude death rate of all Europe's residents
+    (11.2; migrants die less than natives of their age: Aldridge et al. 2018's pooled SMR 0.70);
+    Northern America's foreign-born 7.6, below its residents' 8.2 (not excluded by WPP's data
+    alone)."""
+    part = partition()
+    acc = migrant_stock.net_migration_accounting(part)
+    names = list(part.regions)
+    scale = np.abs(acc["wpp_1990_2021"])
+
+    def beyond(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        return np.maximum(np.maximum(low - acc["wpp"], acc["wpp"] - high), 0.0) / scale
+
+    for structure in migrant_stock.AGE_STRUCTURES:  # the world is closed (unknown origins aside)
+        assert abs(acc[structure].sum()) < 1e5
+        assert np.all((acc["low"] <= acc[structure]) & (acc[structure] <= acc["high"]))
+    assert np.allclose(acc["wpp"] + acc["bridge"], acc["wpp_1990_2021"])
+    at_stocks = beyond(acc["low"], acc["high"])
+    at_tolerance = beyond(acc["low_within_tolerance"], acc["high_within_tolerance"])
+    assert np.all(at_tolerance <= at_stocks)
+    assert at_stocks[names.index("Sub-Saharan Africa")] > 0.15
+    assert at_stocks[names.index("Southern Asia")] > 0.15
+    assert at_stocks[names.index("Europe")] < 0.15
+    assert at_stocks[names.index("Northern America")] < 0.15
+    for region in ("Sub-Saharan Africa", "South-Eastern Asia"):
+        assert at_tolerance[names.index(region)] > 0.15, region
+    # the migrants' deaths the line would need, every other term at its most favourable
+    rate, crude = acc["death_rate_needed"], acc["crude_death_rate"]
+    for region in ("Sub-Saharan Africa", "Southern Asia"):  # natives abroad
+        assert rate[names.index(region)] > crude.max(), region
+    europe = names.index("Europe")  # foreign-born
+    assert rate[europe] > crude[europe]
+
+
+def test_stock_death_rates_of_the_age_structures() -> None:
+    """The residents aged 20-64 die least in every region and year, and those aged 20 and over
+    more; an unknown structure is an error naming the known ones."""
+    part = partition()
+    rates = migrant_stock.stock_death_rates(part, [1991.0, 2019.0])
+    for structure in migrant_stock.AGE_STRUCTURES:
+        assert np.all(rates["young"] <= rates[structure])
+    assert np.all(rates["young"] < 0.9 * rates["adult"])
+    with pytest.raises(engine.SpecError, match="young"):
+        migrant_stock.stock_death_rates(part, [2000.0], ("elderly",))
+
+
 def test_shipped_stock_equals_the_source_table() -> None:
     """Every country pair of the shipped table is the UN's figure (the source, summed)."""
     if not SHARED_STOCK.exists():
@@ -574,9 +677,15 @@ def test_fitted_ages_bring_net_migration_by_age_closer_to_wpp_s() -> None:
 
 # ------------------------------------------------------------------------------ calibration
 CALIBRATION = (
-    "measured 2026-12-02: the UN's stocks and WPP's net migration disagree (net migration "
-    "1990-2021 implied by the stocks alone: Europe +27 million against WPP's +40, Southern "
-    "Asia -30 against -42, Sub-Saharan Africa -8 against -14, Western Asia +19 against +8); "
+    "the UN's stocks and WPP's net migration disagree: by the accounting identity (data only, "
+    "models.migrant_stock.net_migration_accounting, test_wpp_net_migration_against_what_the_"
+    "stocks_allow; measured 2026-12-03) WPP's net migration mid-1990 to mid-2019 lies more than "
+    "15 % of its 1990-2021 total outside what the stocks allow at any migrants' age structure "
+    "in 7 of 14 regions (Sub-Saharan Africa -13.4 million against -1.5 to -7.2, Southern Asia "
+    "-39.7 against -24.4 to -30.8, Western Asia +10.5 against +14.5 to +21.7, South-Eastern "
+    "Asia -1.8 against -8.2 to -12.0; Mexico, Eastern Asia, Central Asia), and in Sub-Saharan "
+    "Africa (30 %) and South-Eastern Asia (148 %) even with every pair above 1 million anywhere "
+    "within 20 %: the two lines cannot both hold with the pairs below 1 million near the UN's; "
     "the fit (models.migration_calibration) weighs both by half their tolerance and shares "
     "the difference"
 )
@@ -631,7 +740,10 @@ def test_median_age_of_the_world_migrant_stock() -> None:
     "Western Asia -> Europe +30 %, Southern Asia -> South-Eastern Asia +26 %, Sub-Saharan "
     "Africa -> Europe +25 %, South-Eastern Asia -> Southern Asia -21 %; measured 2026-12-03 "
     "with the fitted age schedules, ages14; 7 before, South-Eastern Asia -> Europe -20.1 % now "
-    "within). Not the 1990 start: fitted to the UN stocks alone, all 44 are within "
+    "within). Each miss is in the direction WPP's net migration pulls where the stocks "
+    "disagree with it (South-Eastern Asia's emigration smaller, Europe's and Sub-Saharan "
+    "Africa's figures larger, Western Asia's smaller). Not the 1990 start: fitted to the UN "
+    "stocks alone, all 44 are within "
     "4 %; the net-migration terms pull them (measured 2026-12-02, calib14; same in calib15). "
     "Holding the pairs below 1 million to their own stocks (STOCK_FLOOR 10,000 or 100,000 "
     "persons instead of 1 million) makes it worse: 34 of 44, world 2020 -5.7 %. Nor the "
@@ -657,10 +769,17 @@ def test_pair_stocks_above_a_million_2019(calibrated_run) -> None:
     "1990-2021 (measured 2026-12-03, ages14: Southern Asia -31.4 million against -42.0, -25 %; "
     "Sub-Saharan Africa -11.0 against -14.4, -23 %; Europe +33.7 against +40.1, -16 %; "
     "Northern America +40.7 against +49.5, -18 %; before the fitted age schedules -26, -25, "
-    "-18 and -17 %); the other ten within 12 %. Not migrants' deaths or returns: returns do "
-    "not enter a region's net migration with the stocks fixed, and older stocks die more on "
-    "both sides (Europe 1990-2020: deaths of its foreign-born 11.5 million, of its emigrants "
-    "abroad 6.1; WPP's figure needs a difference of about 10). Nor the migrants of unknown "
+    "-18 and -17 %); the other ten within 12 %. What the data allow (test_wpp_net_migration_"
+    "against_what_the_stocks_allow, every other term at its most favourable): Sub-Saharan "
+    "Africa's natives abroad would have to die at 39 per 1000 a year 1990-2019 and Southern "
+    "Asia's at 18, above every region's crude death rate (at most 12.3, WPP): not possible; "
+    "Europe's foreign-born at 14.7, above all Europe's residents' 11.2: not plausible; "
+    "Northern America's foreign-born at 7.6 (9.1 million deaths; its residents 8.2): US death "
+    "certificates give 6.0 million for the US's (NCHS NVSS, 0.55, 0.59 and 0.67 million in "
+    "1989-91, 1999-2001 and 2011-13, tabulated by Liu & Singh 2018, interpolated), which "
+    "leaves 3.1 million to Canada's, 46 % of all its deaths (6.7 million, WPP) for 16-21 % "
+    "of its residents: not plausible. Not returns: they do not enter a region's net "
+    "migration with the stocks fixed. Nor the migrants of unknown "
     "origin (11.4 "
     "million in 2019, models/data/unknown_origin.py): allocated over origins in proportion to "
     "the known ones they add +0.66 million to Europe's, -0.47 to Northern America's, -0.58 to "
