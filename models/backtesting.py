@@ -6,8 +6,10 @@ A forecast's record is the honest test of its method. From each jump-off year J 
 2005, 2010) the demography model (:mod:`models.demography`) is built with ``jump_off=J``: WPP
 2022's estimates up to J only (periods of death rates completed by J, annual figures to J, the
 population of J, the age pattern of migration from the ten years to J), then the projection
-rules of :mod:`models.vital_rates` a forecaster had in J: each age's log hazard continues its
-ten-year trend (a Lee-Carter drift per age: Lee & Carter 1992), total fertility follows the
+rules of :mod:`models.vital_rates` a forecaster had in J: life expectancy gains what countries
+at its level gained, pooled over every WPP country to J (bayesLife's gains by level: Raftery
+et al. 2013), reached along each age's ten-year trend of its log hazard (a Lee-Carter drift per
+age: Lee & Carter 1992), total fertility follows the
 UN's phases of the fertility transition (phase II's decline at its pace of the 15 years to J,
 or of the last 5 where it slowed or stalled, toward the floor of 1.85, phase III's AR(1)
 toward 2.1 of bayesTFR: Alkema et al. 2011,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import engine
-from models import backtesting, vital_rates, wpp
+from models import backtesting, life_tables, vital_rates, wpp
 
 JUMP_OFF = 2005
 STOP = 2009.0
@@ -147,6 +147,78 @@ def test_projected_tfr_phase_two_takes_the_recent_pace_where_the_decline_slowed(
     fifteen = -np.polyfit(years[years >= 1995], faster[years >= 1995], 1)[0]
     np.testing.assert_allclose(5.0 - path[0], fifteen, rtol=0.05)
     assert fifteen < 0.1
+
+
+def test_e0_gain_curve_recovers_the_gains_by_level():
+    """Countries whose e0 gains g(e) = 0.5 - 0.02 (e - 50) a year (0 above 75) from different
+    starts: the pooled median gain by level is their gain over the next five years (a year's
+    mean) at the levels they passed, the nearest measured level's beyond, never below 0;
+    projected_e0 follows it year by year."""
+    rng = np.random.default_rng(3)
+    years = 60
+    series = np.empty((40, years))
+    series[:, 0] = rng.uniform(35.0, 70.0, 40)
+
+    def gain(e):
+        return np.clip(0.5 - 0.02 * (e - 50.0), 0.0, None)
+
+    for t in range(1, years):
+        series[:, t] = series[:, t - 1] + gain(series[:, t - 1])
+    curve = vital_rates.e0_gain_curve(series)
+    levels = vital_rates.E0_GAIN_LEVELS
+    passed = (levels >= 45.0) & (levels <= 70.0)
+    five = levels.copy()
+    for _ in range(vital_rates.E0_GAIN_YEARS):
+        five = five + gain(five)
+    expected = (five - levels) / vital_rates.E0_GAIN_YEARS
+    np.testing.assert_allclose(curve[passed], expected[passed], atol=0.015)  # a window of 5 years
+    assert curve.min() >= 0.0 and np.allclose(curve[levels < 30.0], curve[levels == 30.0][0])
+    path = vital_rates.projected_e0(np.array([60.0]), curve, np.array([1, 2, 10]))
+    step = np.interp(60.0, levels, curve)
+    np.testing.assert_allclose(path[0], 60.0 + step)
+    assert path[1] > path[0] and path[2] < 60.0 + 10 * step  # gains fall with the level
+
+
+def test_along_drift_reaches_the_e0_path_slowing_the_drift_or_adding_a_level():
+    """Projected log hazards reach the e0 path: below what the 10-year drift gives, along the
+    drift's age pattern (changes in a fixed ratio between ages) at a slower pace; above it, the
+    drift's hazards with all ages lower alike; a drift of 0 at every age gives the latter."""
+    log_h = np.log(life_tables.single_year_death_rates(wpp.death_rates("Japan", "female")[10]))
+    drift = -np.linspace(0.03, 0.005, 101)
+    e0 = float(life_tables.life_expectancy(np.exp(log_h), "female"))
+    gaps = np.array([10.0, 10.0])
+    by_trend = float(life_tables.life_expectancy(np.exp(log_h + 10.0 * drift), "female"))
+    target = np.array([(e0 + by_trend) / 2, by_trend + 1.0])
+    out = vital_rates._along_drift(log_h, drift, gaps, target, "female")
+    reached = [life_tables.life_expectancy(np.exp(out[:, k]), "female") for k in range(2)]
+    np.testing.assert_allclose(reached, target, atol=1e-6)
+    slower = out[:, 0] - log_h
+    np.testing.assert_allclose(slower / drift, slower[0] / drift[0], rtol=1e-9)
+    assert 0 < slower[0] / drift[0] < 10.0
+    extra = out[:, 1] - (log_h + 10.0 * drift)
+    assert extra[0] < 0 and np.allclose(extra, extra[0], atol=1e-12)
+    flat = vital_rates._along_drift(log_h, np.zeros(101), gaps, target, "female")
+    assert np.isfinite(flat).all() and np.allclose(np.diff(flat - log_h[:, None], axis=0), 0.0)
+
+
+def test_projected_e0_uses_nothing_after_the_jump_off(monkeypatch):
+    """The pooled gains by level of a 2005 jump-off (every country's e0 to 2005) and the e0
+    path they give are the same when every WPP figure after 2005 changes, and change with
+    2005's own."""
+
+    def path() -> np.ndarray:
+        history = wpp.annual("Nigeria", "e0_female", wpp.FIRST_YEAR, JUMP_OFF)
+        curve = vital_rates.e0_gain_curve(vital_rates.country_e0("female", JUMP_OFF))
+        return vital_rates.projected_e0(history, curve, np.array([1, 10, 25]))
+
+    before = path()
+    assert np.all(np.diff(before) > 0)
+    with monkeypatch.context() as patch:
+        _perturb_after(patch, JUMP_OFF)
+        np.testing.assert_array_equal(path(), before)
+    with monkeypatch.context() as patch:
+        _perturb_after(patch, JUMP_OFF - 1)
+        assert np.max(np.abs(path() - before)) > 0
 
 
 def test_default_locations_are_the_subregions_and_the_most_populous_countries():
