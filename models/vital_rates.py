@@ -34,7 +34,7 @@ follows the UN's three phases of the fertility transition (:func:`projected_tfr`
 gains each year the gain of countries at its level, pooled over every WPP country with its own
 data from 1950 to J: the median of their five-year gains (per year) from the years whose e0 was
 within 2.5 years of that level (the nearest measured level's outside the range they reached;
-never below 0). This is the world gain curve of bayesLife, WPP's own method since 2010 (Raftery,
+never below 0). This is the world gain curve of bayesLife, the method of WPP's projections (Raftery,
 Chunn, Gerland & Sevcikova 2013: five-year e0 gains as a double-logistic function of the e0
 level, pooled over countries), measured without a parametric form from what was known at J only
 (its published parameters were estimated on later data). The hazards reach that e0 with the age
