@@ -18,9 +18,10 @@ a forecast's uncertainty is measured by its method's past errors):
   absolute error (a normal's sd from its median absolute deviation, robust to the few breaks
   that dominate a mean square: China's famine and one-child policy; Rousseeuw & Croux 1993),
   not centred on the mean error (a band must hold the outcome, bias included).
-- **e0** (both sexes, the mean of women's and men's): the rule's analogue for life
-  expectancy, its ten-year trend continued (gains only), as the model's hazards continue
-  theirs; the same robust sd by horizon.
+- **e0** (both sexes, the mean of women's and men's): the model's rule for life expectancy
+  (:func:`models.vital_rates.projected_e0`: each year the gain of countries at its level,
+  pooled over every WPP country's e0 to the origin J', both sexes' mean); the same robust sd
+  by horizon.
 - **Net migration rate** (net migrants per resident a year): the rule's past errors (the mean of
   the five years to J' held), the same robust sd by horizon. The shock is that rule's error, so
   its persistence is the errors' own from one horizon to the next (the sign correlation of
@@ -96,7 +97,6 @@ from . import vital_rates, wpp
 
 #: The first origin of the rules' past errors: 15 years of data after 1950 (the TFR pace's).
 FIRST_ORIGIN = wpp.FIRST_YEAR + vital_rates.TFR_PACE_YEARS
-E0_TREND_YEARS = vital_rates.DRIFT_YEARS
 MEASURED_HORIZON = 15
 MAD_TO_SD = 1.4826
 
@@ -186,10 +186,16 @@ def _tfr_rule(history: np.ndarray, years: np.ndarray, future: np.ndarray) -> np.
     return vital_rates.projected_tfr(history, years, future)
 
 
-def _e0_rule(history: np.ndarray, years: np.ndarray, future: np.ndarray) -> np.ndarray:
-    window = years >= years[-1] - E0_TREND_YEARS
-    slope = max(float(np.polyfit(years[window], history[window], 1)[0]), 0.0)
-    return history[-1] + slope * (future - years[-1])  # type: ignore[no-any-return]
+def _e0_rule(pooled: np.ndarray) -> Rule:
+    """The model's e0 rule (:func:`models.vital_rates.projected_e0`) from each origin, its
+    gains by level pooled over ``pooled`` (country, year from 1950: every country's e0) to the
+    origin."""
+
+    def rule(history: np.ndarray, years: np.ndarray, future: np.ndarray) -> np.ndarray:
+        curve = vital_rates.e0_gain_curve(pooled[:, : years.size])
+        return vital_rates.projected_e0(history, curve, np.asarray(future) - years[-1])
+
+    return rule
 
 
 def tfr_sd(name: str, jump_off: int, horizons: np.ndarray) -> np.ndarray:
@@ -200,10 +206,12 @@ def tfr_sd(name: str, jump_off: int, horizons: np.ndarray) -> np.ndarray:
 
 
 def e0_sd(name: str, jump_off: int, horizons: np.ndarray) -> np.ndarray:
-    """The sd of e0 (both sexes) at ``horizons``: its trend rule's past errors."""
+    """The sd of e0 (both sexes) at ``horizons``: its rule's past errors (gains by level pooled
+    over every country's e0 to each origin)."""
     years = np.arange(wpp.FIRST_YEAR, jump_off + 1)
     e0 = 0.5 * sum(wpp.annual(name, f"e0_{s}", wpp.FIRST_YEAR, jump_off) for s in vital_rates.SEXES)
-    return _error_sd_by_horizon(years, e0, _e0_rule, jump_off, np.asarray(horizons))
+    rule = _e0_rule(vital_rates.country_e0("both", jump_off))
+    return _error_sd_by_horizon(years, e0, rule, jump_off, np.asarray(horizons))
 
 
 def _migration_rule(history: np.ndarray, years: np.ndarray, future: np.ndarray) -> np.ndarray:
