@@ -8,6 +8,13 @@ constants (``without``), timed in the same process: ``run_ensemble`` end to end 
 kernel, DataTree, summaries) of 1,000 members (200 with ``--quick``), regional totals saved
 yearly. The ratio is members per second with shocks over members per second without (the
 share of speed kept when every member draws its own shocks; 1 is free).
+
+The full suite also runs issue 17's own ensemble (``demography/baseline_ensemble_shocks``): the
+demography model of its default regions built with ``uncertainty=True`` (every stochastic
+component: the TFR's and e0's deviations, migration's AR(1) shocks with Student-t tails, over the
+model's priors), 1,000 members, 2022-2100, ``total_population`` saved yearly, against the same
+regions built with ``uncertainty=False`` (no shocks, the model's own priors), end to end in the
+same process after one untimed sweep of each (the compiles).
 """
 
 from __future__ import annotations
@@ -68,6 +75,43 @@ def sweep(model: Any, n: int) -> Any:
     )
 
 
+def demography_entry(n: int) -> dict[str, Any]:
+    """Issue 17's baseline ensemble with every stochastic component against it without shocks."""
+    import engine
+    from models import demography
+
+    name = "demography/baseline_ensemble_shocks"
+    try:
+        locations = list(demography.DEFAULT_LOCATIONS)
+        shocked = demography.build(locations, uncertainty=True)
+        plain = demography.build(locations, uncertainty=False)
+
+        def sweep_of(model: Any) -> Any:
+            return engine.run_ensemble(
+                model, n=n, seed=0, outputs=["total_population"], progress=False
+            )
+
+        sweep_of(shocked), sweep_of(plain)  # compile both, untimed
+        timing = {"repeats": 3, "budget_seconds": 60.0}
+        ours = measure(lambda: sweep_of(shocked), **timing)
+        baseline = measure(lambda: sweep_of(plain), **timing)
+    except Exception as error:
+        return failed(name, "engine.run_ensemble", error, status="error")
+    return entry(
+        name,
+        f"engine.run_ensemble of {n} members of the demography model of its "
+        f"{len(locations)} default regions with uncertainty=True (TFR and e0 deviations, "
+        "migration AR(1) shocks with Student-t tails, the model's priors), 2022-2100, "
+        "total_population saved yearly; ratio = members/s with shocks / members/s without",
+        ours,
+        baseline="the same regions built with uncertainty=False (the model's priors, no shocks)",
+        baseline_timing=baseline,
+        members=n,
+        members_per_second=n / ours["seconds"],
+        baseline_members_per_second=n / baseline["seconds"],
+    )
+
+
 def run(quick: bool) -> list[dict[str, Any]]:
     n = 200 if quick else 1000
     name = "ensemble/shocks_vs_plain"
@@ -78,6 +122,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
         baseline = measure(lambda: sweep(plain, n), **timing)
     except Exception as error:
         return [failed(name, "engine.run_ensemble", error, status="error")]
+    full = [] if quick else [demography_entry(n)]
     return [
         entry(
             name,
@@ -91,7 +136,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
             members_per_second=n / ours["seconds"],
             baseline_members_per_second=n / baseline["seconds"],
         )
-    ]
+    ] + full
 
 
 if __name__ == "__main__":
