@@ -28,13 +28,16 @@ __all__ = [
     "ZARR_CHUNK_BYTES",
     "SUMMARY_BLOCK_BYTES",
     "default_chunk_size",
+    "kernel_block",
+    "KERNEL_CALLS",
     "time_block",
     "zarr_time_chunk",
     "release_memory",
     "export_members_block",
 ]
 
-CHUNK_BYTES = 64 * 2**20  # output block of one chunk of members
+CHUNK_BYTES = 64 * 2**20  # output block of one kernel call (members run at once)
+KERNEL_CALLS = 4  # kernel calls of a chunk of members (one zarr chunk), by default
 MAX_CHUNK = 4096  # most members in a chunk
 ZARR_CHUNK_BYTES = 4 * 2**20  # most bytes of a zarr chunk of a horizon variable
 SUMMARY_BLOCK_BYTES = 32 * 2**20  # a summary block: a block of save times of all members
@@ -84,11 +87,24 @@ def check_allocation(what: str, nbytes: float, fix: str) -> None:
 # ---------------------------------------------------------------------------- block sizes
 
 
-def default_chunk_size(members: int, n_save: int, n_cols: int) -> int:
-    """Members per chunk of a sweep: an output block of about :data:`CHUNK_BYTES` (``n_save``
-    saved times x ``n_cols`` columns a member), at least 16 and at most :data:`MAX_CHUNK`."""
+def kernel_block(members: int, n_save: int, n_cols: int) -> int:
+    """Members per kernel call: an output block of about :data:`CHUNK_BYTES` (``n_save``
+    saved times x ``n_cols`` columns a member), at least 16 and at most :data:`MAX_CHUNK`.
+    Larger calls run slower (the corridor model's kernel: 16 members a call 6.2-9.6 s for
+    256 members, 64 a call 8.5-10.8 s, 256 a call 13-16 s, measured alternating)."""
     per_member = max(1, n_save * n_cols * 8)
     return int(max(1, min(members, MAX_CHUNK, max(16, CHUNK_BYTES // per_member))))
+
+
+def default_chunk_size(members: int, n_save: int, n_cols: int) -> int:
+    """Members per chunk of a sweep (a zarr chunk along ``member``, a resumable unit):
+    :data:`KERNEL_CALLS` kernel calls of :func:`kernel_block` members, at most
+    :data:`MAX_CHUNK`. A store writes one file an array a chunk (more for arrays split along
+    time), and creating a file costs about as much as writing 100 KB on a loaded host's file
+    system (issue 18): chunks of several kernel calls mean fewer, larger files for about
+    ``KERNEL_CALLS`` x :data:`CHUNK_BYTES` of memory."""
+    block = kernel_block(members, n_save, n_cols)
+    return int(max(1, min(members, max(block, min(MAX_CHUNK, KERNEL_CALLS * block)))))
 
 
 def time_block(members: int, size: int, times: int) -> int:

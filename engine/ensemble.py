@@ -27,7 +27,7 @@ import xarray as xr
 from . import priors as priors_mod
 from . import sampling, solvers
 from . import store as stores
-from .budgets import check_allocation, default_chunk_size
+from .budgets import check_allocation, default_chunk_size, kernel_block
 from .compiler import CompiledModel
 from .errors import (
     EngineError,
@@ -58,6 +58,7 @@ class EnsemblePlan:
     assign: tuple[tuple[int, np.ndarray], ...]
     design: sampling.Design | sampling.RandomDesign
     layout: stores.Layout
+    block: int | None = None  # members a kernel call (a chunk may take several calls)
 
     @property
     def settings(self) -> RunSettings:
@@ -75,7 +76,7 @@ class EnsemblePlan:
     def run_chunk(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Run chunk ``k``: (out, info, P); failed members' outputs are NaN."""
         P = self.parameters(k)
-        out, info = self.runner.run_members(P)
+        out, info = self.runner.run_members(P, self.block)
         failed = info[:, Info.STATUS] != Status.OK
         if failed.any():
             out[failed] = np.nan
@@ -308,6 +309,7 @@ def plan_ensemble(
     if chunk_size is None:
         chunk_size = default_chunk_size(rows, settings.n_save, int(kinds.shape[0]))
     chunk_size = int(min(chunk_size, rows))
+    block = min(chunk_size, kernel_block(rows, settings.n_save, int(kinds.shape[0])))
     check_allocation(
         f"the output block of a chunk of {chunk_size:,} members "
         f"({settings.n_save:,} save times x {kinds.shape[0]:,} columns)",
@@ -327,7 +329,7 @@ def plan_ensemble(
         matrix,
     )
     assign = tuple(sampling.assignments(priors_resolved, result.plan.slots))
-    plan = EnsemblePlan(runner, base, assign, matrix, layout)
+    plan = EnsemblePlan(runner, base, assign, matrix, layout, block)
     parameters = {v.name: _param_value(base, result, v.name) for v in model.params}
     described = {p.key: p.describe() for p in priors_resolved}
     config = {
@@ -505,8 +507,9 @@ def run_ensemble(
         Variables to keep (default: every named variable). Only these, at the horizons' save
         times, are ever stored.
     chunk_size : int, optional
-        Members per kernel call and per zarr chunk (default: about 64 MB of output a chunk).
-        Results do not depend on it.
+        Members per chunk: a zarr chunk along ``member`` and a resumable unit, run in kernel
+        calls of about 64 MB of output each (default: four such calls, about 256 MB of output
+        a chunk: fewer, larger files). Results do not depend on it.
     store : path, optional
         A zarr (format 3) store to stream chunks into; a sweep stopped part-way resumes when
         run again with the same arguments. None keeps everything in memory.

@@ -471,7 +471,9 @@ class Runner:
             )
         return self._run_checked(self._vector(params))
 
-    def run_members(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def run_members(
+        self, rows: np.ndarray, block: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Run one chunk of ensemble members in parallel (numba ``prange`` over members).
 
         ``rows`` holds one full parameter vector per member (see :meth:`parameters`). Returns
@@ -479,6 +481,8 @@ class Runner:
         :attr:`Info.SIZE <engine.solvers.Info>`): column ``Info.STATUS`` is the member's
         :class:`~engine.solvers.Status`, ``Info.TIME`` and ``Info.INDEX`` when and where it
         failed (pass a row to :meth:`check` for the exception). Failed members are not raised.
+        ``block``: at most this many members a kernel call (each call fills its rows of
+        ``out`` in place; a member's values do not depend on its call), default all at once.
         """
         settings = self.settings
         if settings is None:
@@ -499,21 +503,24 @@ class Runner:
         info = np.zeros((members, Info.SIZE))
         info[:, Info.RTOL], info[:, Info.ATOL] = self.rtol, self.atol
         info[:, Info.STEPS] = self.first_step
-        z = discrete_state(result, settings.n_steps)
         kernel = result.members(self.method)
-        with np.errstate(all="ignore"):
-            kernel(
-                P,
-                settings.start,
-                settings.dt,
-                settings.n_steps,
-                settings.save,
-                self._runs,
-                out,
-                info,
-                z.shape[0],
-                z[0],
-            )
+        step = members if block is None else max(1, int(block))
+        for first in range(0, members, step):
+            last = min(members, first + step)
+            z = discrete_state(result, settings.n_steps)
+            with np.errstate(all="ignore"):
+                kernel(
+                    P[first:last],
+                    settings.start,
+                    settings.dt,
+                    settings.n_steps,
+                    settings.save,
+                    self._runs,
+                    out[first:last],
+                    info[first:last],
+                    z.shape[0],
+                    z[0],
+                )
         return out, info
 
     def check(self, info: np.ndarray, member: int | None = None) -> None:

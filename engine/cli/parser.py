@@ -165,7 +165,10 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
         "then every 5 years, and the last)",
     )
     sweep.add_argument(
-        "--chunk-size", type=int, help="members per kernel call and zarr chunk (default: ~64 MB)"
+        "--chunk-size",
+        type=int,
+        help="members per zarr chunk, run in kernel calls of ~64 MB of output "
+        "(default: four calls a chunk)",
     )
     sweep.add_argument(
         "--stop-on-error",

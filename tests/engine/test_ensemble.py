@@ -72,6 +72,36 @@ def test_results_do_not_depend_on_chunk_size(teacup, reference, chunk_size):
     )
 
 
+def test_results_do_not_depend_on_kernel_calls_per_chunk(teacup, reference, monkeypatch):
+    """A chunk of members runs in several kernel calls when its output block is larger than
+    one call's (budgets.CHUNK_BYTES): the members' values are those of one call."""
+    from engine import budgets
+
+    monkeypatch.setattr(budgets, "CHUNK_BYTES", 1)  # kernel calls of 16 members (the least)
+    timing = {k: v for k, v in RUN.items() if k != "progress"}
+    plan, _, _ = ensemble.plan_ensemble(
+        teacup, n=37, seed=11, design="lhs", priors=PRIORS, **timing
+    )
+    assert plan.block == 16 and plan.layout.chunk_size == 37  # three calls: 16, 16, 5
+    tree = engine.run_ensemble(teacup, n=37, seed=11, design="lhs", priors=PRIORS, **RUN)
+    assert tree.attrs["chunk_size"] == 37
+    for name in ("teacup_temperature", "heat_loss"):
+        np.testing.assert_array_equal(tree["all"][name].values, reference["all"][name].values)
+
+
+def test_default_chunk_holds_several_kernel_calls():
+    from engine import budgets
+
+    per_member = 5 * 2**20  # bytes of output a member: 16 members a kernel call (the least)
+    n_save, n_cols = 64, per_member // (64 * 8)
+    assert budgets.kernel_block(10_000, n_save, n_cols) == 16
+    assert budgets.default_chunk_size(10_000, n_save, n_cols) == 16 * budgets.KERNEL_CALLS
+    assert budgets.default_chunk_size(40, n_save, n_cols) == 40  # never more than the members
+    # small outputs: at most MAX_CHUNK members a chunk, whatever the calls
+    assert budgets.default_chunk_size(10**6, 10, 1) == budgets.MAX_CHUNK
+    assert budgets.kernel_block(10**6, 10, 1) == budgets.MAX_CHUNK
+
+
 def test_results_do_not_depend_on_thread_count(teacup, reference):
     threads = numba.get_num_threads()
     try:

@@ -360,6 +360,16 @@ def test_runner_members_match_single_runs(teacup):
         assert member.tobytes() == runner.run_arrays(row).tobytes()
 
 
+def test_runner_members_in_several_kernel_calls(teacup):
+    runner = engine.Runner(teacup, start=0, stop=10, dt=0.5, outputs=["teacup_temperature"])
+    values = np.linspace(3.0, 20.0, 7)
+    rows = np.stack([runner.parameters({"characteristic_time": v}) for v in values])
+    whole, info = runner.run_members(rows)
+    for block in (1, 2, 3, 7, 50):
+        out, parts = runner.run_members(rows, block=block)
+        assert out.tobytes() == whole.tobytes() and parts.tobytes() == info.tobytes()
+
+
 def test_runner_checks_params_as_set_value_does(teacup):
     runner = engine.Runner(teacup, start=0, stop=1, dt=0.5)
     for name, value in [
