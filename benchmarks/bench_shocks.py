@@ -97,14 +97,28 @@ def demography_entry(n: int) -> dict[str, Any]:
         baseline = measure(lambda: sweep_of(plain), **timing)
     except Exception as error:
         return failed(name, "engine.run_ensemble", error, status="error")
-    return entry(
+    return _members_entry(
         name,
         f"engine.run_ensemble of {n} members of the demography model of its "
         f"{len(locations)} default regions with uncertainty=True (TFR and e0 deviations, "
         "migration AR(1) shocks with Student-t tails, the model's priors), 2022-2100, "
         "total_population saved yearly; ratio = members/s with shocks / members/s without",
+        "the same regions built with uncertainty=False (the model's priors, no shocks)",
+        n,
         ours,
-        baseline="the same regions built with uncertainty=False (the model's priors, no shocks)",
+        baseline,
+    )
+
+
+def _members_entry(
+    name: str, timed: str, baseline_text: str, n: int, ours: dict[str, Any], baseline: Any
+) -> dict[str, Any]:
+    """An entry of two sweeps of ``n`` members, with members per second of each."""
+    return entry(
+        name,
+        timed,
+        ours,
+        baseline=baseline_text,
         baseline_timing=baseline,
         members=n,
         members_per_second=n / ours["seconds"],
@@ -124,17 +138,15 @@ def run(quick: bool) -> list[dict[str, Any]]:
         return [failed(name, "engine.run_ensemble", error, status="error")]
     full = [] if quick else [demography_entry(n)]
     return [
-        entry(
+        _members_entry(
             name,
             f"engine.run_ensemble of {n} members of a {REGIONS}-region x {AGES}-age chain, "
             "2025-2100, Euler dt = 0.25, an AR(1) mortality shock and a random walk of births "
             "per region and member; ratio = members/s with shocks / members/s without",
+            "the same sweep with both shocks constant",
+            n,
             ours,
-            baseline="the same sweep with both shocks constant",
-            baseline_timing=baseline,
-            members=n,
-            members_per_second=n / ours["seconds"],
-            baseline_members_per_second=n / baseline["seconds"],
+            baseline,
         )
     ] + full
 
