@@ -504,10 +504,10 @@ class Runner:
         info[:, Info.RTOL], info[:, Info.ATOL] = self.rtol, self.atol
         info[:, Info.STEPS] = self.first_step
         kernel = result.members(self.method)
+        z = discrete_state(result, settings.n_steps)  # the kernel takes its size and capacity
         step = members if block is None else max(1, int(block))
         for first in range(0, members, step):
             last = min(members, first + step)
-            z = discrete_state(result, settings.n_steps)
             with np.errstate(all="ignore"):
                 kernel(
                     P[first:last],
