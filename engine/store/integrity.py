@@ -377,11 +377,18 @@ def _checked_class() -> Any:
             if known is None:
                 raw = await self._store.get(f"{array}/zarr.json", default_buffer_prototype())
                 if raw is None:
+                    # the array's own file is gone: a finished store's root still describes it
+                    # (consolidated metadata), and its chunks are checked all the same
+                    raw = await self._store.get("zarr.json", default_buffer_prototype())
+                if raw is None:
                     return None
                 try:
                     meta = json.loads(raw.to_bytes())
                 except ValueError:
                     return None
+                if meta.get("node_type") == "group":
+                    nodes = (meta.get("consolidated_metadata") or {}).get("metadata") or {}
+                    meta = nodes.get(array) or {}
                 if meta.get("node_type") != "array":
                     return None
                 known = _array_info(array, meta, self.state.chunk_size)

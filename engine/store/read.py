@@ -112,7 +112,10 @@ def open_store(path: str | os.PathLike[str], group: str | None = None) -> xr.Dat
             checked = integrity.ChecksummedStore.open(
                 path, read_only=True, done=done, chunk_size=chunk_size
             )
-            tree = xr.open_datatree(checked, engine="zarr", consolidated=False)
+            # a finished sweep's metadata is consolidated in the root (engine.store.zarr.
+            # consolidate): one file read instead of one per array
+            consolidated = getattr(root.metadata, "consolidated_metadata", None) is not None
+            tree = xr.open_datatree(checked, engine="zarr", consolidated=consolidated)
     except StoreError:
         raise
     except Exception as error:

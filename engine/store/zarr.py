@@ -218,11 +218,25 @@ class ZarrStore:
         return self._encoders[id(array)]
 
     def set_attrs(self, attrs: dict[str, Any]) -> None:
+        """Update the root attributes; ``complete=True`` (the end of a sweep) also
+        consolidates the store's metadata (:func:`consolidate`)."""
+        self._unconsolidate()
         group = self.group
         with writing(self.path, "updating the store's attributes", _state(group)):
             group.attrs.update(jsonable(attrs))
+        if attrs.get("complete") is True:
+            consolidate(self.path)
+
+    def _unconsolidate(self) -> None:
+        """Drop the consolidated metadata before anything in the store changes (it would
+        go stale), and the group and arrays opened through it."""
+        if unconsolidate(self.path):
+            self._group = None
+            self._arrays.clear()
+            self._encoders.clear()
 
     def write_group(self, path: str, ds: xr.Dataset) -> None:
+        self._unconsolidate()
         ds = _encode_dataset(ds)
         # written whole: a group cut short by a full disk is found damaged on resume and
         # written again (engine.store.integrity.scan)
@@ -425,6 +439,52 @@ def write_zarr_chunk(
         _write_status(_Arrays(arrays), slice(m0, m1), info)
     with writing(path, f"marking chunk {k} (members {m0} to {m1 - 1}) done", state):
         done[k] = 1  # last: a chunk marked done has all its data
+
+
+#: The key of the root metadata that holds every node's metadata once a sweep is complete.
+CONSOLIDATED = "consolidated_metadata"
+
+
+def consolidate(path: Path) -> None:
+    """Copy the metadata of every group and array into the root's ``zarr.json`` (zarr's
+    consolidated metadata), so that opening the finished store reads one file instead of one
+    per array (~1,000 for the five-region model's every output: 1.5 s warm, more cold).
+
+    Written only when a sweep is complete, and dropped (:func:`unconsolidate`) before anything
+    in the store changes again, so it is never stale. Readers that do not know it (it is not yet
+    part of the zarr v3 specification) read the store file by file as before."""
+    import warnings
+
+    import zarr
+
+    with warnings.catch_warnings():
+        # zarr's note that consolidated metadata is not yet in the v3 specification
+        warnings.simplefilter("ignore")
+        with writing(path, "consolidating the store's metadata"):
+            zarr.consolidate_metadata(_writer(path))
+
+
+def unconsolidate(path: Path) -> bool:
+    """Drop the root's consolidated metadata, if any (atomically: a new ``zarr.json`` written
+    beside the old one, then renamed over it); True if there was some."""
+    root = Path(path) / "zarr.json"
+    try:
+        meta = json.loads(root.read_bytes())
+    except (OSError, ValueError):
+        return False  # not a readable root: left for the reader to report
+    if meta.get(CONSOLIDATED) is None:
+        return False
+    del meta[CONSOLIDATED]
+    with writing(path, "updating the store's root metadata"):
+        fd, tmp = tempfile.mkstemp(prefix=".zarr.json.", dir=str(path))
+        try:
+            with os.fdopen(fd, "w") as handle:
+                json.dump(meta, handle, indent=2)
+            os.replace(tmp, root)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return True
 
 
 def _writer(path: Path) -> Any:

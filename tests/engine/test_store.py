@@ -182,6 +182,45 @@ def test_finished_store_run_again_changes_nothing(model, tmp_path):
     xr.testing.assert_identical(first["long"].to_dataset(), again["long"].to_dataset())
 
 
+def test_a_finished_store_opens_from_its_consolidated_metadata_never_stale(model, tmp_path):
+    """A complete store holds every node's metadata in its root (one file to open); it is
+    dropped before the store changes again (a resume, a rewritten group), so a reader never
+    sees a stale copy."""
+    from engine.store.zarr import CONSOLIDATED, ZarrStore
+
+    path = tmp_path / "s.zarr"
+    tree = sweep(model, path)
+    root = json.loads((path / "zarr.json").read_bytes())
+    nodes = root[CONSOLIDATED]["metadata"]
+    assert "long/x" in nodes and "summary/long" in nodes
+    # read from the consolidated copy: a child's own metadata file is not needed to open
+    own = path / "long" / "x" / "zarr.json"
+    kept = own.read_bytes()
+    own.unlink()
+    again = engine.open_store(path)
+    xr.testing.assert_identical(tree["long"].to_dataset(), again["long"].to_dataset())
+    chunk = next((path / "long" / "x").glob("c*"))
+    data = bytearray(chunk.read_bytes())
+    data[-1] ^= 0xFF
+    chunk.write_bytes(bytes(data))  # its chunks are still checked, from the root's copy
+    with pytest.raises(engine.StoreError, match="checksum"):
+        engine.open_store(path)["long"]["x"].load()
+    own.write_bytes(kept)
+    data[-1] ^= 0xFF
+    chunk.write_bytes(bytes(data))
+    # a change drops it first: the root then lists no nodes, and readers read file by file
+    sink = ZarrStore(path, layout=None)  # type: ignore[arg-type]
+    sink.set_attrs({"note": "edited"})
+    assert CONSOLIDATED not in json.loads((path / "zarr.json").read_bytes())
+    assert engine.open_store(path).attrs["note"] == "edited"
+    sink.write_group("summary/extra", xr.Dataset({"v": ("i", np.arange(3.0))}))
+    assert "extra" in engine.open_store(path)["summary"].children
+    sink.set_attrs({"complete": True})  # the end of a sweep consolidates again, new group in
+    assert (
+        "summary/extra" in json.loads((path / "zarr.json").read_bytes())[CONSOLIDATED]["metadata"]
+    )
+
+
 def test_paths_that_are_not_stores_raise_before_any_work(tmp_path):
     model = decay("fresh")  # never compiled
     (tmp_path / "file.zarr").write_text("not a store")
