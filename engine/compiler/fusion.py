@@ -506,21 +506,40 @@ def _accesses(
 _Order = list[tuple[int, int, list[str]]]  # (block, value of its variable, lines)
 
 
-def _same_dependences(blocks: list[_Block], order: _Order, written: set[str]) -> bool:
+def _same_dependences(
+    blocks: list[_Block],
+    order: _Order,
+    written: set[str],
+    carried: dict[tuple[int, int, int], tuple[tuple[int, int, int], list[tuple[str, int]]]]
+    | None = None,
+) -> bool:
     """Whether running the statement instances in ``order`` gives every read the value it had
-    in the blocks' own order and leaves every element with the same last writer."""
+    in the blocks' own order and leaves every element with the same last writer.
+
+    ``carried`` maps a statement instance (block, value, statement) of ``order`` to the one
+    whose computation of the same expression it reuses (see _carry) and the elements that
+    expression reads: their values are those at the time of the earlier instance."""
     original: _Order = [
         (b, v, lines) for b, block in enumerate(blocks) for v, lines in block.instances
     ]
-    if sorted((b, v) for b, v, _ in order) != sorted((b, v) for b, v, _ in original):
+    if sorted((b, v) for b, v, _ in order if b >= 0) != sorted((b, v) for b, v, _ in original):
         return False
+    carried = carried or {}
+    needed: dict[Any, set[tuple[str, int]]] = {}  # elements to snapshot, by instance
+    for source, elements in carried.values():
+        needed.setdefault(source, set()).update(elements)
     seen: list[dict[tuple[int, int, int, str, int], tuple[int, int, int] | None]] = []
     finals = []
-    for schedule in (original, order):
+    for k, schedule in enumerate((original, order)):
         last: dict[tuple[str, int], tuple[int, int, int]] = {}
         observed: dict[tuple[int, int, int, str, int], tuple[int, int, int] | None] = {}
+        snapshots: dict[Any, dict[tuple[str, int], Any]] = {}
         caches: dict[int, dict[tuple[str, int | None], int | None]] = {}
         for b, v, lines in schedule:
+            if b < 0:  # the start of the fused loop's iteration at position v
+                top = ("top", v)
+                snapshots[top] = {e: last.get(e) for e in needed.get(top, ())}
+                continue
             var = blocks[b].var
             env = {var: v} if var is not None else {}
             cache = caches.setdefault(b, {})
@@ -529,11 +548,26 @@ def _same_dependences(blocks: list[_Block], order: _Order, written: set[str]) ->
                 if found is None:
                     return False
                 reads, write = found
+                here = (b, v, s)
+                if k == 1 and here in needed:
+                    snapshots[here] = {e: last.get(e) for e in needed[here]}
+                reuse = carried.get(here)
+                if reuse is not None:  # the reused expression's reads, apart
+                    reads = list(reads)
+                    for e in reuse[1]:
+                        reads.remove(e)
                 for array, element in reads:
                     observed[(b, v, s, array, element)] = last.get((array, element))
+                if reuse is not None:
+                    if k == 1 and reuse[0] not in snapshots:
+                        return False  # reused before it is computed
+                    for e in reuse[1]:
+                        observed[(b, v, s, *e, "carried")] = (  # type: ignore[index]
+                            snapshots[reuse[0]][e] if k == 1 else last.get(e)
+                        )
                 if write[0] not in written:
                     return False
-                last[write] = (b, v, s)
+                last[write] = here
         seen.append(observed)
         finals.append(last)
     return seen[0] == seen[1] and finals[0] == finals[1]
@@ -581,7 +615,11 @@ def _rename(line: str, var: str, shift: int) -> str:
     return re.sub(rf"\b{re.escape(var)}\b", new, line)
 
 
-def _schedule(blocks: list[_Block], backwards: bool) -> tuple[_Order, list[str]] | None:
+def _schedule(
+    blocks: list[_Block], backwards: bool
+) -> (
+    tuple[_Order, list[str], tuple[int, list[int], list[_Block], dict[tuple[int, int], int]]] | None
+):
     """The fused order of ``blocks``' instances and its code, or None if they share no range."""
     loops = [b for b in blocks if b.loop is not None]
     if not loops:
@@ -628,10 +666,10 @@ def _schedule(blocks: list[_Block], backwards: bool) -> tuple[_Order, list[str]]
         return None
     positions = range(hi - 1, lo - 1, -1) if backwards else range(lo, hi)
     core: _Order = [
-        (k, position + b.shift, b.loop[2])
+        entry
         for position in positions
-        for k, b in enumerate(blocks)
-        if b in members
+        for entry in [(-1, position, [])]  # marks the start of an iteration (_same_dependences)
+        + [(k, position + b.shift, b.loop[2]) for k, b in enumerate(blocks) if b in members]
     ]
     first, last = (above, below) if backwards else (below, above)
     order: _Order = list(front)
@@ -639,14 +677,22 @@ def _schedule(blocks: list[_Block], backwards: bool) -> tuple[_Order, list[str]]
     for _, _, lines in front:
         code += lines
 
+    spots: dict[tuple[int, int], int] = {}  # a member's element before the loop: its line
+
     def scalar(part: dict[int, _Order]) -> None:
         for position in sorted(part, reverse=backwards):
             for k, v, lines in part[position]:
                 order.append((k, v, lines))
-                var = blocks[k].var
-                assert var is not None
-                code.append(f"    {var} = {v}")
-                code.extend("    " + line.strip() for line in lines)
+                b = blocks[k]
+                assert b.var is not None
+                if b in members and b.loop is not None and lines is b.loop[2] and len(lines) == 1:
+                    # written as the loop's statement, so a value it computes can be carried
+                    code.append(f"    {_FUSED_VAR} = {position}")
+                    spots[(k, v)] = len(code)
+                    code.append("    " + _rename(lines[0], b.var, b.shift).strip())
+                else:
+                    code.append(f"    {b.var} = {v}")
+                    code.extend("    " + line.strip() for line in lines)
 
     scalar(first)
     order += core
@@ -655,6 +701,7 @@ def _schedule(blocks: list[_Block], backwards: bool) -> tuple[_Order, list[str]]
         if backwards
         else f"    for {_FUSED_VAR} in range({lo}, {hi}):"
     )
+    loop_at = len(code)
     code.append(header)
     for b in members:
         assert b.var is not None and b.loop is not None
@@ -663,7 +710,7 @@ def _schedule(blocks: list[_Block], backwards: bool) -> tuple[_Order, list[str]]
     for k in rest:
         order += [(k, v, lines) for v, lines in blocks[k].instances]
         code += _block_code(blocks[k])
-    return order, code
+    return order, code, (loop_at, list(positions), members, spots)
 
 
 def fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | None:
@@ -672,7 +719,7 @@ def fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | Non
 
     ``rate_lines``: the step's rate code (writing ``a`` and ``dydt``); ``update_lines``: the
     loops ``y[i] += h * ...`` of :func:`engine.compiler.stocks._stock_update`."""
-    if any(re.search(rf"\b{_FUSED_VAR}\b", line) for line in rate_lines + update_lines):
+    if any(re.search(rf"\b({_FUSED_VAR}|_[cd]\d+)\b", x) for x in rate_lines + update_lines):
         return None
     found = _step_blocks(rate_lines)
     updates = _step_blocks(update_lines)
@@ -691,7 +738,7 @@ def fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | Non
         chosen = blocks[first:] + update_blocks
         if not any(b.loop is not None for b in blocks[first:]):
             break
-        written = set()
+        written: set[str] = set()
         for b in chosen:
             for _, lines in b.instances:
                 written.update(t for t, _ in _targets(lines))
@@ -701,16 +748,47 @@ def fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | Non
         if any(_names(lines) & (names - {b.var}) for b in chosen for _, lines in b.instances):
             continue
         _align(chosen)
-        for backwards in (False, True):
+        for backwards, carry in ((False, True), (False, False), (True, True), (True, False)):
             made = _schedule(chosen, backwards)
             if made is None:
                 continue
-            order, code = made
-            if _same_dependences(chosen, order, written):
-                head: list[str] = list(prefix)
-                for b in blocks[:first]:
-                    head += _block_code(b)
-                return head + comments + code
+            order, code, (loop_at, positions, members, spots) = made
+            pairs = _carry_pairs(chosen, members, positions) if carry else []
+            if carry and not pairs:
+                continue
+            # a pair's first value: from the element before the loop when it is written out
+            # as the loop's statement (else the loop's first iteration computes it)
+            index = {id(b): k for k, b in enumerate(chosen)}
+            step = positions[1] - positions[0] if len(positions) > 1 else 1
+            starts = [
+                spots.get((index[id(b1)], positions[0] - step + b1.shift))
+                for b1, _s1, _w1, _b2, _s2, _w2 in pairs
+            ]
+            init = bool(pairs) and all(x is not None for x in starts)
+            carried = _carried(chosen, members, positions, pairs, init)
+            if carried is None or not _same_dependences(chosen, order, written, carried):
+                continue
+            if pairs:
+                size = sum(len(b.loop[2]) for b in members if b.loop is not None)
+                loop = _carry_code(members, positions, pairs, init)
+                code = code[:loop_at] + loop + code[loop_at + 1 + size :]
+                if init:
+                    spots_at = [(c, at) for c, at in enumerate(starts) if at is not None]
+                    for c, at in sorted(spots_at, key=lambda x: -x[1]):
+                        text = code[at].strip()
+                        node: Any = list(ast.walk(ast.parse(text)))[pairs[c][2]]
+                        segment = ast.get_source_segment(text, node)
+                        code[at : at + 1] = [
+                            f"    _d{c} = {segment}",
+                            "    "
+                            + text[: node.col_offset]
+                            + f"_d{c}"
+                            + text[node.end_col_offset :],
+                        ]
+            head: list[str] = list(prefix)
+            for b in blocks[:first]:
+                head += _block_code(b)
+            return head + comments + code
     return None
 
 
@@ -729,3 +807,180 @@ def _block_code(block: _Block) -> list[str]:
             code.append(f"    {block.var} = {v}")
         code += lines
     return code
+
+
+# ------------------------------------------------------------- values carried between iterations
+# In a fused loop, an iteration often computes a value the next one computes again: an ageing
+# chain's inflow x[i - 1] / tau is the outflow's x[i - 1] / tau one element down. _carry keeps
+# it in a local instead (computed once, as scalar replacement / predictive commoning do), where
+# the two are the same expression (the same operations on the same array elements) and every
+# element it reads has the same last writer at both places (from the fused order's own
+# dependences), so the value carried is the value that would be computed: the same bits.
+_PURE = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Constant,
+    ast.Name,
+    ast.Subscript,
+    ast.Load,
+    ast.operator,
+    ast.unaryop,
+)
+
+
+def _pure(node: ast.AST) -> bool:
+    """Arithmetic of constants, names and array elements only (no call, no comparison)."""
+    return all(isinstance(n, _PURE) for n in ast.walk(node))
+
+
+def _shape(node: ast.AST, env: dict[str, int]) -> Any:
+    """``node`` with its array indices evaluated (None: not an expression that can be carried)."""
+    if isinstance(node, ast.Subscript):
+        if not isinstance(node.value, ast.Name):
+            return None
+        at = _int_value(ast.unparse(node.slice), env)
+        return None if at is None else ("[]", node.value.id, at)
+    if isinstance(node, ast.Name):
+        return None if node.id in env else ("name", node.id)
+    if isinstance(node, ast.Constant):
+        return ("const", type(node.value).__name__, repr(node.value))
+    if isinstance(node, ast.BinOp):
+        left, right = _shape(node.left, env), _shape(node.right, env)
+        if left is None or right is None:
+            return None
+        return ("bin", type(node.op).__name__, left, right)
+    if isinstance(node, ast.UnaryOp):
+        inner = _shape(node.operand, env)
+        return None if inner is None else ("un", type(node.op).__name__, inner)
+    return None
+
+
+def _reads_of(node: ast.AST, env: dict[str, int]) -> list[tuple[str, int]]:
+    """The elements ``node`` reads, once per occurrence (the carried expressions' indices
+    are all understood: see _shape)."""
+    out = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
+            at = _int_value(ast.unparse(n.slice), env)
+            assert at is not None
+            out.append((n.value.id, at))
+    return out
+
+
+_Pair = tuple[_Block, int, int, _Block, int, int]  # (block, statement, node) x 2
+
+
+def _statement_text(b: _Block, s_: int) -> str:
+    assert b.loop is not None and b.var is not None
+    return _rename(b.loop[2][s_], b.var, b.shift).strip()
+
+
+def _carry_pairs(blocks: list[_Block], members: list[_Block], positions: list[int]) -> list[_Pair]:
+    """Expressions of the fused loop that an iteration computes as the one before did (the
+    same operations on the same elements, by their indices): (first, then reused), each
+    statement in one pair at most."""
+    if len(positions) < 3:
+        return []
+    found = []
+    for b in members:
+        assert b.loop is not None
+        for s_ in range(len(b.loop[2])):
+            nodes = list(ast.walk(ast.parse(_statement_text(b, s_))))
+            for w, node in enumerate(nodes):
+                if (
+                    isinstance(node, ast.BinOp)
+                    and _pure(node)
+                    and any(isinstance(n, ast.Subscript) for n in ast.walk(node))
+                ):
+                    found.append((b, s_, w, node))
+    pairs: list[_Pair] = []
+    used: set[tuple[int, int]] = set()
+    for b1, s1, w1, n1 in found:
+        for b2, s2, w2, n2 in found:
+            key1, key2 = (id(b1), s1), (id(b2), s2)
+            if key1 == key2 or key1 in used or key2 in used:
+                continue
+            if all(
+                _shape(n1, {_FUSED_VAR: here}) is not None
+                and _shape(n1, {_FUSED_VAR: here}) == _shape(n2, {_FUSED_VAR: after})
+                for here, after in zip(positions, positions[1:])
+            ):
+                pairs.append((b1, s1, w1, b2, s2, w2))
+                used.update({key1, key2})
+    return pairs
+
+
+def _carried(
+    blocks: list[_Block],
+    members: list[_Block],
+    positions: list[int],
+    pairs: list[_Pair],
+    init: bool = False,
+) -> dict[tuple[int, int, int], tuple[tuple[int, int, int], list[tuple[str, int]]]] | None:
+    """The reuses of ``pairs`` as instances (see _same_dependences): which statement
+    instance reuses the value of which, and the elements the expression reads."""
+    index = {id(b): k for k, b in enumerate(blocks)}
+    out: dict[tuple[int, int, int], tuple[tuple[int, int, int], list[tuple[str, int]]]] = {}
+    for b1, s1, w1, b2, s2, w2 in pairs:
+        node = list(ast.walk(ast.parse(_statement_text(b2, s2))))[w2]
+        step = positions[1] - positions[0]
+        sources = [positions[0] - step] if init else []
+        source = list(ast.walk(ast.parse(_statement_text(b1, s1))))[w1]
+        for here, after in zip(sources + positions, (positions if init else positions[1:])):
+            # computed at the top of the iteration at ``here`` (or, before the loop, by the
+            # element written out there), reused at ``after``
+            start = (index[id(b1)], here + b1.shift, s1) if here not in positions else ("top", here)
+            out[(index[id(b2)], after + b2.shift, s2)] = (
+                start,
+                _reads_of(node, {_FUSED_VAR: after}),
+            )  # type: ignore[assignment]
+        for here in positions:
+            out[(index[id(b1)], here + b1.shift, s1)] = (
+                ("top", here),
+                _reads_of(source, {_FUSED_VAR: here}),
+            )  # type: ignore[assignment]
+    return out
+
+
+def _carry_code(
+    members: list[_Block], positions: list[int], pairs: list[_Pair], init: bool
+) -> list[str]:
+    """The fused loop with the values of ``pairs`` carried in locals: with ``init`` (the
+    first values computed before the loop) the loop; else its first iteration written out
+    (it computes every expression), then the loop over the others."""
+
+    def body(first: bool) -> list[str]:
+        lines: list[str] = []
+        tops: list[str] = []
+        for b in members:
+            assert b.loop is not None
+            for s_ in range(len(b.loop[2])):
+                text = _statement_text(b, s_)
+                nodes: list[Any] = list(ast.walk(ast.parse(text)))
+                cuts = []  # (start, end, replacement) in text
+                before = []
+                for c, (b1, s1, w1, b2, s2, w2) in enumerate(pairs):
+                    if b1 is b and s1 == s_:
+                        node = nodes[w1]
+                        cuts.append((node.col_offset, node.end_col_offset, f"_c{c}"))
+                        before.append(f"_c{c} = {ast.get_source_segment(text, node)}")
+                    if b2 is b and s2 == s_ and not first:
+                        node = nodes[w2]
+                        cuts.append((node.col_offset, node.end_col_offset, f"_d{c}"))
+                for start, end, new in sorted(cuts, reverse=True):
+                    text = text[:start] + new + text[end:]
+                tops += ["        " + x for x in before]
+                lines.append("        " + text)
+        lines = tops + lines  # carried values computed first (LLVM then vectorises the loop)
+        lines += [f"        _d{c} = _c{c}" for c in range(len(pairs))]
+        return lines
+
+    step = positions[1] - positions[0]
+    rest = positions if init else positions[1:]
+    bounds = f"{rest[0]}, {rest[-1] + step}" + ("" if step == 1 else f", {step}")
+    header = f"    for {_FUSED_VAR} in range({bounds}):"
+    if init:
+        return [header] + body(False)
+    first = [f"    {_FUSED_VAR} = {positions[0]}"] + [x[4:] for x in body(True)]
+    return first + [header] + body(False)

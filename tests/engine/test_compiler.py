@@ -590,16 +590,21 @@ def _euler_states(compiled: engine.CompiledModel, n_steps: int, every: int) -> l
 @pytest.mark.parametrize(
     "build, fused_as",
     [
-        (_chain_model, "backwards"),  # x[age - 1]: read before its update only going down
-        (lambda: _chain_model("x[age + 1]"), "forwards"),
+        # x[age - 1] / tau: the outflow's x[age] / tau one element down, carried forwards
+        (_chain_model, "carried"),
+        (lambda: _chain_model("x[age + 1]"), "carried"),
+        # x[age - 1] * 1.5 (nothing to carry): read before its update only going down
+        (lambda: _chain_model("x[age - 1] * 1.5"), "backwards"),
+        (lambda: _chain_model("x[age + 1] * 1.5"), "forwards"),
         (_fusion_model, None),  # nested loops, and limits reading every flow: nothing joins
         (_diffusion_model, None),  # refused: no order reads both neighbours before updates
     ],
 )
 def test_fused_euler_step_changes_no_bit(build, fused_as):
     """The fused Euler step (rates and update in one pass at the steps saving nothing) gives
-    the states of the unfused step bit for bit, whatever the saving; it runs a loop backwards
-    when the flows read the element below, and is refused when no order is safe."""
+    the states of the unfused step bit for bit, whatever the saving; it carries a value one
+    element computes for the next, runs a loop backwards when the flows read the element below
+    and nothing can be carried, and is refused when no order is safe."""
     fused = engine.compile_model(build())
     plain = engine.compile_model(build(), fuse=False)
     assert "_euler_fused" not in plain.source
@@ -608,7 +613,8 @@ def test_fused_euler_step_changes_no_bit(build, fused_as):
     else:
         step = fused.source[fused.source.index("def _euler_fused") :]
         step = step[: step.index("\n\n")]
-        assert ("in range(" in step and ", -1):" in step) == (fused_as == "backwards")
+        assert (", -1):" in step) == (fused_as == "backwards")
+        assert ("_d0 = _c0" in step) == (fused_as == "carried")
         assert "y[fk] += h * " in step  # an update inside a rate loop
         assert "if step < n_steps and not save[step]:" in fused.source
     for every in (0, 1, 4):
@@ -620,8 +626,9 @@ def test_fused_euler_step_changes_no_bit(build, fused_as):
 
 def test_fuse_step_proves_each_order_by_its_dependences():
     """fuse_step fuses the update into the rate loops forwards when every read of a stock
-    element comes before its update, backwards when only that order gives it, only the tail
-    that can when an earlier loop forbids both, and nothing when no loop can join."""
+    element comes before its update (or reads a value carried from before it), backwards when
+    only that order gives it, only the tail that can when an earlier loop forbids both, and
+    nothing when no loop can join."""
     from engine.compiler.fusion import fuse_step
 
     update = ["    for i in range(0, 4):", "        y[i] += h * (a[i + 0] - a[i + 4])"]
@@ -650,11 +657,39 @@ def test_fuse_step_proves_each_order_by_its_dependences():
         "        y[fk] += h * (a[fk + 0] - a[fk + 4])",
         "    i0 = 0",
         "    a[0 + i0] = 1.0",
-        "    i0 = 0",
-        "    a[4 + i0] = y[0 + i0] * 0.5",
-        "    i = 0",
-        "    y[i] += h * (a[i + 0] - a[i + 4])",
+        "    fk = 0",
+        "    a[4 + fk] = y[0 + fk] * 0.5",
+        "    fk = 0",
+        "    y[fk] += h * (a[fk + 0] - a[fk + 4])",
     ]
+    # the same read divided as the next element's outflow divides it: carried forwards, the
+    # first value from the element written out before the loop
+    carry = [
+        "    i0 = 0",
+        "    a[0 + i0] = 1.0",
+        "    for i0 in range(1, 4):",
+        "        a[0 + i0] = y[0 + (i0 + -1)] / p[1]",
+        "    for i0 in range(0, 4):",
+        "        a[4 + i0] = (y[0 + i0] / p[1]) * 0.5",
+    ]
+    assert fuse_step(carry, update) == [
+        "    i0 = 0",
+        "    a[0 + i0] = 1.0",
+        "    fk = 0",
+        "    _d0 = y[0 + fk] / p[1]",
+        "    a[4 + fk] = (_d0) * 0.5",
+        "    fk = 0",
+        "    y[fk] += h * (a[fk + 0] - a[fk + 4])",
+        "    for fk in range(1, 4):",
+        "        _c0 = y[0 + fk] / p[1]",
+        "        a[0 + fk] = _d0",
+        "        a[4 + fk] = (_c0) * 0.5",
+        "        y[fk] += h * (a[fk + 0] - a[fk + 4])",
+        "        _d0 = _c0",
+    ]
+    # ... but not when the outflow divides by another parameter
+    other = carry[:-1] + ["        a[4 + i0] = (y[0 + i0] / p[2]) * 0.5"]
+    assert "_d0" not in "\n".join(fuse_step(other, update) or [])
     # both neighbours read by the first loop: it stays whole before the fused tail
     both = [
         "    for i0 in range(1, 3):",
