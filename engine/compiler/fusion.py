@@ -373,6 +373,11 @@ def _is_comment_line(line: str) -> bool:
     return line.lstrip().startswith("#")
 
 
+# an element assignment in code not analysed element by element (``a[k] *= f`` too)
+_ANY_WRITE = re.compile(r"^(\w+)\[([^\[\]]+)\] ([-+*/%]|\*\*|//)?= (.*)$")
+_ASSIGNS_ELEMENT = re.compile(r"\]\s*([-+*/%@&|^]|\*\*|//|<<|>>)?=(?!=)")
+
+
 def _elements(
     lines: list[str],
 ) -> tuple[dict[str, set[int] | None], dict[str, set[int] | None]] | None:
@@ -392,13 +397,15 @@ def _elements(
     for line in lines:
         if _is_comment_line(line):
             continue
-        m = _STATEMENT.match(line.strip())
+        m = _ANY_WRITE.match(line.strip())
         rhs = line
         if m is not None:
             note(writes, m.group(1), m.group(2))
-            if m.group(3):
+            if m.group(3):  # an augmented assignment reads its target too
                 note(reads, m.group(1), m.group(2))
             rhs = m.group(4)
+        elif _ASSIGNS_ELEMENT.search(line):
+            return None  # an element assigned in a form not understood
         for array in _WHOLE.findall(rhs):
             note(reads, array, None)
             note(writes, array, None)

@@ -700,6 +700,21 @@ def test_fuse_step_proves_each_order_by_its_dependences():
     assert fused[2:4] == ["    for fk in range(0, 4):", "        a[4 + fk] = y[0 + fk] * 0.5"]
     # ... and nothing when it is the only rate loop
     assert fuse_step(both[:2], update) is None
+    # code that is not analysed (a condition) moves before the loops it commutes with, and
+    # only those: here it scales an element the first loop reads (a[12], with *=), or not
+    loops = [
+        "    for i0 in range(0, 4):",
+        "        a[0 + i0] = y[0 + i0] * 2.0",
+        "        a[8 + i0] = a[12] * 2.0",
+        "    for i0 in range(0, 4):",
+        "        a[4 + i0] = y[0 + i0] * 0.5",
+    ]
+    scale = ["    for r in range(1):", "        if h > 0.0:", "            a[12] *= 2.0"]
+    fused = fuse_step(loops[:3] + scale + loops[3:], update)
+    assert fused is not None and fused[:6] == loops[:3] + scale
+    other = [line.replace("a[12]", "a[13]") for line in scale]
+    fused = fuse_step(loops[:3] + other + loops[3:], update)
+    assert fused is not None and fused[:3] == other and "        a[8 + fk] = a[12] * 2.0" in fused
     # a statement reading a stock element at an index it cannot evaluate, or a whole array
     assert fuse_step(["    for i0 in range(0, 4):", "        a[0 + i0] = y[k]"], update) is None
     assert (
