@@ -25,7 +25,10 @@ or ``{post_step}``, is kept only when the model has code for that hook: the comp
 (:mod:`engine.compiler.assembly`) removes the name, or the whole line when the model has none
 (the call would do nothing, and each called function costs numba a compilation of its own, about
 0.15 s cold). Lines that exist only for ``post_step`` (checks that a discrete update may need)
-carry ``{post_step}`` as well. An unknown hook name is an error.
+carry ``{post_step}`` as well. ``{fused}`` marks Euler's fused step (``_euler_fused``: the rates
+and the stock update in one pass, :func:`engine.compiler.fusion.fuse_step`), which a small model
+without ``pre_step`` runs at the steps that save nothing when its loops can fuse; a line marked
+with several hooks is kept when the model has code for each. An unknown hook name is an error.
 
 References
 ----------
@@ -43,7 +46,7 @@ __all__ = ["METHODS", "Status", "Info", "STATUS_CONSTANTS", "SOURCE", "HOOKS"]
 
 METHODS = ("euler", "rk4", "rk45")
 # The optional steps a template marks (see above), each a function of the generated module.
-HOOKS = ("pre_step", "post_step")
+HOOKS = ("pre_step", "post_step", "fused")
 
 
 class Status(IntEnum):
@@ -113,6 +116,17 @@ def run_euler(p, y, a, z, t0, h, n_steps, save, runs, out, info):
     row = 0
     for step in range(n_steps + 1):
         t = t0 + step * h
+        {fused} if step < n_steps and not save[step]:
+            {fused} # a step saving nothing: the rates and the update fused (same bits)
+            {fused} _euler_fused(t, y, p, a, z, h, dydt)
+            {fused} {post_step} post_step(step + 1, y, p, a, z, h)
+            {fused} if every:
+                {fused} bad = _first_nonfinite(y)
+                {fused} if bad >= 0:
+                    {fused} info[0] = t0 + (step + 1) * h
+                    {fused} info[1] = bad
+                    {fused} return STATUS_NONFINITE_STATE
+            {fused} continue
         _euler_rates(t, y, p, a, z, h, dydt)
         if save[step]:
             {post_step} bad = _first_nonfinite(y)  # discrete

@@ -24,6 +24,11 @@ flows) and ``z`` (discrete state such as fixed-delay pipelines):
   indices are cast to unsigned integers so that numba emits no negative-index test
   (:mod:`.assembly`); functions called only from compiled code have no CPython wrapper, and
   no C wrapper unless called through a pointer;
+- ``_euler_fused``: in a small model without ``pre_step``, the rates and the stock update in
+  one pass, which ``run_euler`` runs at the steps that save nothing (:func:`.fusion.fuse_step`:
+  the update joins the rate loops, run forwards or backwards, with a value one element computes
+  for the next carried in a local, where element-level dependence analysis proves every read
+  sees the value of the unfused step: the same bits);
 - ``pre_step`` / ``post_step``: discrete updates (fixed delays, cohort shifts, clamping);
 - ``run_euler``, ``run_rk4``, ``run_rk45``: the solvers of :mod:`engine.solvers`, and
   ``run_members_<method>``: one ensemble chunk, numba ``prange`` over members.

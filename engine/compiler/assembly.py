@@ -14,7 +14,7 @@ from ..equations import Call, walk
 from ..errors import SpecError
 from ..graph import Plan
 from .expressions import _comment, _Gen
-from .fusion import fuse_loops
+from .fusion import fuse_loops, fuse_step
 from .stocks import (
     _cohort_shift,
     _delay_fixed_init,
@@ -155,7 +155,6 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
     controls["_discrete"] = int(bool(pre_lines) or bool(model.shifts))
     # which optional steps the solver templates call (engine.solvers, HOOKS)
     hooks = {"pre_step": bool(pre_lines), "post_step": bool(post_lines)}
-    assert set(hooks) == set(solvers.HOOKS)
     if fuse:
         init_lines, aux_lines, out_lines = (
             fuse_loops(init_lines),
@@ -174,6 +173,16 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
         controls.update({f"_need:{name}": slot for name, slot in needs.items()})
 
     large = len(aux_lines) > _INLINE_LINES
+    # A small model's Euler steps that save nothing run its rates and stock update in one
+    # pass where the loops can fuse (fusion.fuse_step); not with pre_step, which runs between
+    # the two, nor in a large model, whose compile would grow by another copy of the rates.
+    fused = (
+        fuse_step(aux_lines + euler_rate_lines, update_lines)
+        if fuse and not large and not pre_lines
+        else None
+    )
+    hooks["fused"] = fused is not None
+    assert set(hooks) == set(solvers.HOOKS)
     # a large model's chunk calls, written into run_euler in place of the call they stand for
     direct: dict[str, str] = {}
 
@@ -222,6 +231,13 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
             body(update_lines),
             "",
         ]
+        if fused is not None:
+            euler_step += [
+                inline,
+                "def _euler_fused(t, y, p, a, z, h, dydt):",
+                hoisted(fused),
+                "",
+            ]
     else:
         # A large model: numba's inlining would cost more compile time than the call saves,
         # and a call costs a compile too: numba links a callee's code into its caller and
@@ -566,16 +582,20 @@ def _is_comment(line: str) -> bool:
 def _fill_hooks(template: str, hooks: dict[str, bool]) -> str:
     """A solver template (:data:`engine.solvers.SOURCE`) with its hook lines resolved: a line
     marked ``{name}`` keeps its statement when the model has code for hook ``name`` and goes
-    otherwise (see :mod:`engine.solvers`). An unknown hook name is refused, so a template and
+    otherwise (see :mod:`engine.solvers`); a line marked with several keeps it when the model
+    has code for each. An unknown hook name is refused, so a template and
     the assembler cannot drift apart silently."""
     lines = []
     for line in template.split("\n"):
         body = line.lstrip(" ")
         if body.startswith("{"):
-            name, _, statement = body[1:].partition("} ")
-            if name not in hooks:
-                raise AssertionError(f"solver template: unknown hook {{{name}}} in {line!r}")
-            if hooks[name]:
+            keep, statement = True, body
+            while statement.startswith("{"):  # one or more hooks, all needed
+                name, _, statement = statement[1:].partition("} ")
+                if name not in hooks:
+                    raise AssertionError(f"solver template: unknown hook {{{name}}} in {line!r}")
+                keep = keep and hooks[name]
+            if keep:
                 lines.append(line[: len(line) - len(body)] + statement)
             continue
         lines.append(line)

@@ -250,3 +250,744 @@ def fuse_loops(lines: list[str], independent: bool = False) -> list[str]:
     for item in out:
         result += (item[3] + list(item[1]) + item[2]) if item[0] == "loop" else item[1]
     return result + comments
+
+
+# ------------------------------------------------------------------------- the fused Euler step
+# At an Euler step that saves nothing, the rates and the update ``y += h * rate`` can run in
+# one pass over the elements (fuse_step): each stock element is updated in the same iteration
+# that computes its flows, while they are in registers. Whether that is safe is decided
+# element by element (_same_dependences): every value a statement reads must come from the
+# same statement instance as in the unfused step (or from before the step), and every element
+# must end with the same writer. The statements are unchanged and run the same operations on
+# the same values, so the step is bit-identical. Loops that read a stock element at a lower
+# index than the one they write (an ageing chain's ``x[age - 1]``) are run backwards so that
+# they still read it before its update.
+_SCALAR = re.compile(r"^(\w+) = (-?\d+)$")
+_STATEMENT = re.compile(r"^(\w+)\[([^\[\]=]+)\] (\+)?= (.*)$")
+# Statements of more elements than this are not analysed (the fused step is for small models).
+_STEP_INSTANCES = 200_000
+# At most this many elements outside the common range of a fused loop, run as scalar code.
+_STEP_LEFTOVERS = 16
+_FUSED_VAR = "fk"
+
+
+class _Block:
+    """One variable's statements over its elements: ``instances`` (value of ``var``, lines) in
+    the unfused order; ``loop`` (lo, hi, lines) the loop that ran them (None: scalar code)."""
+
+    def __init__(self, var: str | None, instances: list[tuple[int, list[str]]], loop: Any):
+        self.var, self.instances, self.loop = var, instances, loop
+        self.shift = 0
+
+
+def _step_blocks(lines: list[str]) -> tuple[list[str], list[_Block], list[str]] | None:
+    """(prefix, blocks, comments): the trailing statements of ``lines`` that can be analysed,
+    as blocks, after the code (prefix) that cannot (nested loops, conditions, temporaries)."""
+    items = _loop_items(lines)
+    blocks: list[_Block] = []
+    comments: list[str] = []
+    start = 0  # first item of the analysable tail
+    pending: _Block | None = None
+
+    hoisted: list[str] = []  # code moved before the blocks it commutes with
+
+    def barrier(k: int) -> None:
+        nonlocal start, pending
+        pending = None
+        code = items[k][1] if items[k][0] == "other" else items[k][3] + list(items[k][1])
+        code = code + ([] if items[k][0] == "other" else items[k][2])
+        if blocks and _commutes(code, blocks):
+            hoisted.extend(code)
+            return
+        blocks.clear()
+        comments.clear()
+        hoisted.clear()
+        start = k + 1
+
+    for k, item in enumerate(items):
+        if item[0] == "other":
+            line = item[1][0]
+            text = line.strip()
+            if text.startswith("#"):
+                comments.append(line)
+                continue
+            scalar = _SCALAR.match(text)
+            if _indent(line) == 4 and scalar:
+                pending = _Block(scalar.group(1), [(int(scalar.group(2)), [])], None)
+                blocks.append(pending)
+            elif _indent(line) == 4 and _STATEMENT.match(text):
+                if pending is None:
+                    pending = _Block(None, [(0, [])], None)
+                    blocks.append(pending)
+                pending.instances[0][1].append(line)
+            else:
+                barrier(k)
+            continue
+        headers, body = item[1], item[2]
+        found = _FOR.match(headers[0].strip()) if len(headers) == 1 else None
+        if (
+            found is None
+            or not body
+            or not all(_indent(b) == 8 and _STATEMENT.match(b.strip()) for b in body)
+        ):
+            barrier(k)
+            continue
+        var, lo, hi = found.group(1), int(found.group(2)), int(found.group(3))
+        instances = [(v, body) for v in range(lo, hi)]
+        block = _Block(var, instances, (lo, hi, body))
+        # a peeled element of the same variable just before (expressions.py writes the
+        # elements whose reference falls outside the dimension as scalar code)
+        last = blocks[-1] if blocks else None
+        if (
+            last is not None
+            and last.loop is None
+            and last.var == var
+            and len(last.instances) == 1
+            and last.instances[0][0] in (lo - 1, hi)
+            and _targets(last.instances[0][1]) == _targets(body)
+        ):
+            blocks[-1] = _Block(var, last.instances + instances, (lo, hi, body))
+        else:
+            blocks.append(block)
+        pending = None
+    prefix: list[str] = []
+    for item in items[:start]:
+        prefix += (item[3] + list(item[1]) + item[2]) if item[0] == "loop" else item[1]
+    prefix += hoisted
+    for block in blocks:
+        if any(not lines for _, lines in block.instances):
+            return None  # a scalar assignment with no statement after it
+    return prefix, blocks, comments
+
+
+_NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\b(?!\s*[\[(])")
+_LOCAL = re.compile(r"^\s*(?:for )?(\w+) (?:in|=|\+=|-=|\*=|/=) ")
+
+
+def _names(lines: list[str]) -> set[str]:
+    """The plain names (not arrays, not calls) ``lines`` mention."""
+    return {n for line in lines if not _is_comment_line(line) for n in _NAME.findall(line)}
+
+
+def _is_comment_line(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+# an element assignment in code not analysed element by element (``a[k] *= f`` too)
+_ANY_WRITE = re.compile(r"^(\w+)\[([^\[\]]+)\] ([-+*/%]|\*\*|//)?= (.*)$")
+_ASSIGNS_ELEMENT = re.compile(r"\]\s*([-+*/%@&|^]|\*\*|//|<<|>>)?=(?!=)")
+
+
+def _elements(
+    lines: list[str],
+) -> tuple[dict[str, set[int] | None], dict[str, set[int] | None]] | None:
+    """(reads, writes) of code that is not analysed element by element, conservatively: an
+    element where its index is a constant, else the whole array (None); an array passed whole
+    is read and written whole."""
+    reads: dict[str, set[int] | None] = {}
+    writes: dict[str, set[int] | None] = {}
+
+    def note(table: dict[str, set[int] | None], array: str, index: str | None) -> None:
+        at = _int_value(index, {}) if index is not None else None
+        if at is None:
+            table[array] = None
+        elif table.get(array, set()) is not None:
+            table.setdefault(array, set()).add(at)  # type: ignore[union-attr]
+
+    for line in lines:
+        if _is_comment_line(line):
+            continue
+        m = _ANY_WRITE.match(line.strip())
+        rhs = line
+        if m is not None:
+            note(writes, m.group(1), m.group(2))
+            if m.group(3):  # an augmented assignment reads its target too
+                note(reads, m.group(1), m.group(2))
+            rhs = m.group(4)
+        elif _ASSIGNS_ELEMENT.search(line):
+            return None  # an element assigned in a form not understood
+        for array in _WHOLE.findall(rhs):
+            note(reads, array, None)
+            note(writes, array, None)
+        for access in _INDEXED.finditer(rhs):
+            note(reads, access.group(1), access.group(2))
+    return reads, writes
+
+
+def _commutes(code: list[str], blocks: list[_Block]) -> bool:
+    """Whether ``code`` (not analysable) can run before ``blocks`` instead of after them: it
+    reads nothing they write and writes nothing they read or write (element by element where
+    its indices are constants), and neither uses a name the other assigns."""
+    found = _elements(code)
+    if found is None:
+        return False
+    reads, writes = found
+    assigned = {m.group(1) for line in code if (m := _LOCAL.match(line))}
+    mentioned = _names(code)
+    for block in blocks:
+        if block.var is not None and block.var in mentioned:
+            return False
+        for v, lines in block.instances:
+            if _names(lines) & assigned:
+                return False
+            env = {block.var: v} if block.var is not None else {}
+            for line in lines:
+                got = _accesses(line, env, {})
+                if got is None:
+                    return False
+                block_reads, write = got
+                for table, pairs in ((reads, [write]), (writes, block_reads + [write])):
+                    for array, element in pairs:
+                        if array in table and (table[array] is None or element in table[array]):  # type: ignore[operator]
+                            return False
+    return True
+
+
+def _targets(lines: list[str]) -> list[tuple[str, str]]:
+    out = []
+    for line in lines:
+        m = _STATEMENT.match(line.strip())
+        out.append((m.group(1), m.group(2)) if m else ("", line))
+    return out
+
+
+def _int_value(text: str, env: dict[str, int]) -> int | None:
+    """The integer an index expression gives with ``env`` (None: not integer arithmetic)."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    ops = {
+        ast.Add: lambda x, y: x + y,
+        ast.Sub: lambda x, y: x - y,
+        ast.Mult: lambda x, y: x * y,
+        ast.FloorDiv: lambda x, y: x // y if y else None,
+        ast.Mod: lambda x, y: x % y if y else None,
+    }
+
+    def value(node: ast.AST) -> int | None:
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return node.value
+        if isinstance(node, ast.Name) and node.id in env:
+            return env[node.id]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            inner = value(node.operand)
+            return None if inner is None else -inner
+        if isinstance(node, ast.BinOp) and type(node.op) in ops:
+            left, right = value(node.left), value(node.right)
+            if left is None or right is None:
+                return None
+            return ops[type(node.op)](left, right)
+        return None
+
+    return value(tree)
+
+
+def _accesses(
+    line: str, env: dict[str, int], cache: dict[tuple[str, int | None], int | None]
+) -> tuple[list[tuple[str, int]], tuple[str, int]] | None:
+    """(reads, write) of one statement instance; None when not understood (an array passed
+    whole, or an index that is not integer arithmetic of the loop variable)."""
+    m = _STATEMENT.match(line.strip())
+    if m is None or _WHOLE.search(m.group(4)):
+        return None
+
+    def index(text: str) -> int | None:
+        key = (text, next(iter(env.values())) if env else None)
+        if key not in cache:
+            cache[key] = _int_value(text, env)
+        return cache[key]
+
+    target = index(m.group(2))
+    if target is None:
+        return None
+    reads = [(m.group(1), target)] if m.group(3) else []
+    for access in _INDEXED.finditer(m.group(4)):
+        where = index(access.group(2))
+        if where is None:
+            return None
+        reads.append((access.group(1), where))
+    return reads, (m.group(1), target)
+
+
+_Order = list[tuple[int, int, list[str]]]  # (block, value of its variable, lines)
+
+
+def _same_dependences(
+    blocks: list[_Block],
+    order: _Order,
+    written: set[str],
+    carried: dict[tuple[int, int, int], tuple[tuple[int, int, int], list[tuple[str, int]]]]
+    | None = None,
+) -> bool:
+    """Whether running the statement instances in ``order`` gives every read the value it had
+    in the blocks' own order and leaves every element with the same last writer.
+
+    ``carried`` maps a statement instance (block, value, statement) of ``order`` to the one
+    whose computation of the same expression it reuses (see _carry) and the elements that
+    expression reads: their values are those at the time of the earlier instance."""
+    original: _Order = [
+        (b, v, lines) for b, block in enumerate(blocks) for v, lines in block.instances
+    ]
+    if sorted((b, v) for b, v, _ in order if b >= 0) != sorted((b, v) for b, v, _ in original):
+        return False
+    carried = carried or {}
+    needed: dict[Any, set[tuple[str, int]]] = {}  # elements to snapshot, by instance
+    for source, elements in carried.values():
+        needed.setdefault(source, set()).update(elements)
+    seen: list[dict[tuple[int, int, int, str, int], tuple[int, int, int] | None]] = []
+    finals = []
+    for k, schedule in enumerate((original, order)):
+        last: dict[tuple[str, int], tuple[int, int, int]] = {}
+        observed: dict[tuple[int, int, int, str, int], tuple[int, int, int] | None] = {}
+        snapshots: dict[Any, dict[tuple[str, int], Any]] = {}
+        caches: dict[int, dict[tuple[str, int | None], int | None]] = {}
+        for b, v, lines in schedule:
+            if b < 0:  # the start of the fused loop's iteration at position v
+                top = ("top", v)
+                snapshots[top] = {e: last.get(e) for e in needed.get(top, ())}
+                continue
+            var = blocks[b].var
+            env = {var: v} if var is not None else {}
+            cache = caches.setdefault(b, {})
+            for s, line in enumerate(lines):
+                found = _accesses(line, env, cache)
+                if found is None:
+                    return False
+                reads, write = found
+                here = (b, v, s)
+                if k == 1 and here in needed:
+                    snapshots[here] = {e: last.get(e) for e in needed[here]}
+                reuse = carried.get(here)
+                if reuse is not None:  # the reused expression's reads, apart
+                    reads = list(reads)
+                    for e in reuse[1]:
+                        reads.remove(e)
+                for array, element in reads:
+                    observed[(b, v, s, array, element)] = last.get((array, element))
+                if reuse is not None:
+                    if k == 1 and reuse[0] not in snapshots:
+                        return False  # reused before it is computed
+                    for e in reuse[1]:
+                        observed[(b, v, s, *e, "carried")] = (  # type: ignore[index]
+                            snapshots[reuse[0]][e] if k == 1 else last.get(e)
+                        )
+                if write[0] not in written:
+                    return False
+                last[write] = here
+        seen.append(observed)
+        finals.append(last)
+    return seen[0] == seen[1] and finals[0] == finals[1]
+
+
+def _align(blocks: list[_Block]) -> None:
+    """Give each block the shift that puts an element next to the element of an earlier block
+    it reads first (position = value - shift), so a fused iteration uses a value just
+    computed; a block reading none keeps its values as positions."""
+    writers: list[dict[tuple[str, int], int]] = []
+    for k, block in enumerate(blocks):
+        block.shift = 0
+        here: dict[tuple[str, int], int] = {}
+        for v, lines in block.instances:
+            env = {block.var: v} if block.var is not None else {}
+            for line in lines:
+                m = _STATEMENT.match(line.strip())
+                assert m is not None
+                at = _int_value(m.group(2), env)
+                if at is not None:
+                    here.setdefault((m.group(1), at), v)
+        if block.loop is not None and block.var is not None and k > 0:
+            lo = block.loop[0]
+            shift = None
+            for line in block.loop[2]:
+                m = _STATEMENT.match(line.strip())
+                assert m is not None
+                for access in _INDEXED.finditer(m.group(4)):
+                    where = _int_value(access.group(2), {block.var: lo})
+                    for j in range(k - 1, -1, -1):
+                        u = writers[j].get((access.group(1), where)) if where is not None else None
+                        if u is not None and blocks[j].var is not None:
+                            shift = blocks[j].shift + lo - u
+                            break
+                    if shift is not None:
+                        break
+                if shift is not None:
+                    break
+            block.shift = shift or 0
+        writers.append(here)
+
+
+def _rename(line: str, var: str, shift: int) -> str:
+    new = _FUSED_VAR if shift == 0 else f"({_FUSED_VAR} + {shift})"
+    return re.sub(rf"\b{re.escape(var)}\b", new, line)
+
+
+def _schedule(
+    blocks: list[_Block], backwards: bool
+) -> (
+    tuple[_Order, list[str], tuple[int, list[int], list[_Block], dict[tuple[int, int], int]]] | None
+):
+    """The fused order of ``blocks``' instances and its code, or None if they share no range."""
+    loops = [b for b in blocks if b.loop is not None]
+    if not loops:
+        return None
+
+    def span(b: _Block) -> tuple[int, int]:
+        assert b.loop is not None
+        return b.loop[0] - b.shift, b.loop[1] - b.shift
+
+    # the fused loop: the largest loop and those covering at least half of its range; the
+    # other loops run after it, as they were
+    main = max(loops, key=lambda b: span(b)[1] - span(b)[0])
+    m_lo, m_hi = span(main)
+    members = [
+        b for b in loops if 2 * (min(span(b)[1], m_hi) - max(span(b)[0], m_lo)) >= m_hi - m_lo
+    ]
+    lo = max(span(b)[0] for b in members)
+    hi = min(span(b)[1] for b in members)
+    if hi - lo < 2:
+        return None
+    rest = [k for k, b in enumerate(blocks) if b.loop is not None and b not in members]
+    front: _Order = []
+    below: dict[int, _Order] = {}
+    above: dict[int, _Order] = {}
+    for k, block in enumerate(blocks):
+        if k in rest:
+            continue
+        for v, lines in block.instances:
+            position = v - block.shift
+            in_loop = block.loop is not None and block.loop[0] <= v < block.loop[1]
+            if block.var is None:
+                front.append((k, v, lines))
+                continue
+            if block.loop is None and lo <= position < hi:
+                return None  # a scalar element inside the fused range
+            if lo <= position < hi and in_loop:
+                continue
+            side = below if position < lo else above
+            if lo <= position < hi:
+                return None
+            side.setdefault(position, []).append((k, v, lines))
+    leftovers = sum(len(x) for x in below.values()) + sum(len(x) for x in above.values())
+    if leftovers > _STEP_LEFTOVERS:
+        return None
+    positions = range(hi - 1, lo - 1, -1) if backwards else range(lo, hi)
+    core: _Order = [
+        entry
+        for position in positions
+        for entry in [(-1, position, [])]  # marks the start of an iteration (_same_dependences)
+        + [(k, position + b.shift, b.loop[2]) for k, b in enumerate(blocks) if b in members]
+    ]
+    first, last = (above, below) if backwards else (below, above)
+    order: _Order = list(front)
+    code: list[str] = []
+    for _, _, lines in front:
+        code += lines
+
+    spots: dict[tuple[int, int], int] = {}  # a member's element before the loop: its line
+
+    def scalar(part: dict[int, _Order]) -> None:
+        for position in sorted(part, reverse=backwards):
+            for k, v, lines in part[position]:
+                order.append((k, v, lines))
+                b = blocks[k]
+                assert b.var is not None
+                if b in members and b.loop is not None and lines is b.loop[2] and len(lines) == 1:
+                    # written as the loop's statement, so a value it computes can be carried
+                    code.append(f"    {_FUSED_VAR} = {position}")
+                    spots[(k, v)] = len(code)
+                    code.append("    " + _rename(lines[0], b.var, b.shift).strip())
+                else:
+                    code.append(f"    {b.var} = {v}")
+                    code.extend("    " + line.strip() for line in lines)
+
+    scalar(first)
+    order += core
+    header = (
+        f"    for {_FUSED_VAR} in range({hi - 1}, {lo - 1}, -1):"
+        if backwards
+        else f"    for {_FUSED_VAR} in range({lo}, {hi}):"
+    )
+    loop_at = len(code)
+    code.append(header)
+    for b in members:
+        assert b.var is not None and b.loop is not None
+        code += [_rename(line, b.var, b.shift) for line in b.loop[2]]
+    scalar(last)
+    for k in rest:
+        order += [(k, v, lines) for v, lines in blocks[k].instances]
+        code += _block_code(blocks[k])
+    return order, code, (loop_at, list(positions), members, spots)
+
+
+def fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | None:
+    """The Euler step's rates and stock update as one code, loops fused where that is proven
+    safe (see above); None when no update can join a rate loop.
+
+    ``rate_lines``: the step's rate code (writing ``a`` and ``dydt``); ``update_lines``: the
+    loops ``y[i] += h * ...`` of :func:`engine.compiler.stocks._stock_update`."""
+    if any(re.search(rf"\b({_FUSED_VAR}|_[cd]\d+)\b", x) for x in rate_lines + update_lines):
+        return None
+    found = _step_blocks(rate_lines)
+    updates = _step_blocks(update_lines)
+    if found is None or updates is None or updates[0]:
+        return None
+    prefix, blocks, comments = found
+    update_blocks = updates[1]
+    if not update_blocks or any(b.loop is None for b in update_blocks):
+        return None
+    size = sum(len(b.instances) * len(b.instances[0][1]) for b in blocks + update_blocks)
+    if size > _STEP_INSTANCES:
+        return None
+    # the tail of the rate code fused with the update, longest first; what does not join
+    # stays before it, unchanged
+    for first in range(len(blocks)):
+        chosen = blocks[first:] + update_blocks
+        if not any(b.loop is not None for b in blocks[first:]):
+            break
+        written: set[str] = set()
+        for b in chosen:
+            for _, lines in b.instances:
+                written.update(t for t, _ in _targets(lines))
+        # a statement must not use another block's variable (the fused loop renames each
+        # block's own, and runs the others' scalar elements in another order)
+        names = {b.var for b in chosen if b.var is not None}
+        if any(_names(lines) & (names - {b.var}) for b in chosen for _, lines in b.instances):
+            continue
+        _align(chosen)
+        for backwards, carry in ((False, True), (False, False), (True, True), (True, False)):
+            made = _schedule(chosen, backwards)
+            if made is None:
+                continue
+            order, code, (loop_at, positions, members, spots) = made
+            pairs = _carry_pairs(chosen, members, positions) if carry else []
+            if carry and not pairs:
+                continue
+            # a pair's first value: from the element before the loop when it is written out
+            # as the loop's statement (else the loop's first iteration computes it)
+            index = {id(b): k for k, b in enumerate(chosen)}
+            step = positions[1] - positions[0] if len(positions) > 1 else 1
+            starts = [
+                spots.get((index[id(b1)], positions[0] - step + b1.shift))
+                for b1, _s1, _w1, _b2, _s2, _w2 in pairs
+            ]
+            init = bool(pairs) and all(x is not None for x in starts)
+            carried = _carried(chosen, members, positions, pairs, init)
+            if carried is None or not _same_dependences(chosen, order, written, carried):
+                continue
+            if pairs:
+                size = sum(len(b.loop[2]) for b in members if b.loop is not None)
+                loop = _carry_code(members, positions, pairs, init)
+                code = code[:loop_at] + loop + code[loop_at + 1 + size :]
+                if init:
+                    spots_at = [(c, at) for c, at in enumerate(starts) if at is not None]
+                    for c, at in sorted(spots_at, key=lambda x: -x[1]):
+                        text = code[at].strip()
+                        node: Any = list(ast.walk(ast.parse(text)))[pairs[c][2]]
+                        segment = ast.get_source_segment(text, node)
+                        code[at : at + 1] = [
+                            f"    _d{c} = {segment}",
+                            "    "
+                            + text[: node.col_offset]
+                            + f"_d{c}"
+                            + text[node.end_col_offset :],
+                        ]
+            head: list[str] = list(prefix)
+            for b in blocks[:first]:
+                head += _block_code(b)
+            return head + comments + code
+    return None
+
+
+def _block_code(block: _Block) -> list[str]:
+    """A block's statements as they were (its scalar elements, then or after its loop)."""
+    code: list[str] = []
+    loop_done = False
+    for v, lines in block.instances:
+        if block.loop is not None and block.loop[0] <= v < block.loop[1]:
+            if not loop_done:
+                code.append(f"    for {block.var} in range({block.loop[0]}, {block.loop[1]}):")
+                code += block.loop[2]
+                loop_done = True
+            continue
+        if block.var is not None:
+            code.append(f"    {block.var} = {v}")
+        code += lines
+    return code
+
+
+# ------------------------------------------------------------- values carried between iterations
+# In a fused loop, an iteration often computes a value the next one computes again: an ageing
+# chain's inflow x[i - 1] / tau is the outflow's x[i - 1] / tau one element down. _carry keeps
+# it in a local instead (computed once, as scalar replacement / predictive commoning do), where
+# the two are the same expression (the same operations on the same array elements) and every
+# element it reads has the same last writer at both places (from the fused order's own
+# dependences), so the value carried is the value that would be computed: the same bits.
+_PURE = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Constant,
+    ast.Name,
+    ast.Subscript,
+    ast.Load,
+    ast.operator,
+    ast.unaryop,
+)
+
+
+def _pure(node: ast.AST) -> bool:
+    """Arithmetic of constants, names and array elements only (no call, no comparison)."""
+    return all(isinstance(n, _PURE) for n in ast.walk(node))
+
+
+def _shape(node: ast.AST, env: dict[str, int]) -> Any:
+    """``node`` with its array indices evaluated (None: not an expression that can be carried)."""
+    if isinstance(node, ast.Subscript):
+        if not isinstance(node.value, ast.Name):
+            return None
+        at = _int_value(ast.unparse(node.slice), env)
+        return None if at is None else ("[]", node.value.id, at)
+    if isinstance(node, ast.Name):
+        return None if node.id in env else ("name", node.id)
+    if isinstance(node, ast.Constant):
+        return ("const", type(node.value).__name__, repr(node.value))
+    if isinstance(node, ast.BinOp):
+        left, right = _shape(node.left, env), _shape(node.right, env)
+        if left is None or right is None:
+            return None
+        return ("bin", type(node.op).__name__, left, right)
+    if isinstance(node, ast.UnaryOp):
+        inner = _shape(node.operand, env)
+        return None if inner is None else ("un", type(node.op).__name__, inner)
+    return None
+
+
+def _reads_of(node: ast.AST, env: dict[str, int]) -> list[tuple[str, int]]:
+    """The elements ``node`` reads, once per occurrence (the carried expressions' indices
+    are all understood: see _shape)."""
+    out = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
+            at = _int_value(ast.unparse(n.slice), env)
+            assert at is not None
+            out.append((n.value.id, at))
+    return out
+
+
+_Pair = tuple[_Block, int, int, _Block, int, int]  # (block, statement, node) x 2
+
+
+def _statement_text(b: _Block, s_: int) -> str:
+    assert b.loop is not None and b.var is not None
+    return _rename(b.loop[2][s_], b.var, b.shift).strip()
+
+
+def _carry_pairs(blocks: list[_Block], members: list[_Block], positions: list[int]) -> list[_Pair]:
+    """Expressions of the fused loop that an iteration computes as the one before did (the
+    same operations on the same elements, by their indices): (first, then reused), each
+    statement in one pair at most."""
+    if len(positions) < 3:
+        return []
+    found = []
+    for b in members:
+        assert b.loop is not None
+        for s_ in range(len(b.loop[2])):
+            nodes = list(ast.walk(ast.parse(_statement_text(b, s_))))
+            for w, node in enumerate(nodes):
+                if (
+                    isinstance(node, ast.BinOp)
+                    and _pure(node)
+                    and any(isinstance(n, ast.Subscript) for n in ast.walk(node))
+                ):
+                    found.append((b, s_, w, node))
+    pairs: list[_Pair] = []
+    used: set[tuple[int, int]] = set()
+    for b1, s1, w1, n1 in found:
+        for b2, s2, w2, n2 in found:
+            key1, key2 = (id(b1), s1), (id(b2), s2)
+            if key1 == key2 or key1 in used or key2 in used:
+                continue
+            if all(
+                _shape(n1, {_FUSED_VAR: here}) is not None
+                and _shape(n1, {_FUSED_VAR: here}) == _shape(n2, {_FUSED_VAR: after})
+                for here, after in zip(positions, positions[1:])
+            ):
+                pairs.append((b1, s1, w1, b2, s2, w2))
+                used.update({key1, key2})
+    return pairs
+
+
+def _carried(
+    blocks: list[_Block],
+    members: list[_Block],
+    positions: list[int],
+    pairs: list[_Pair],
+    init: bool = False,
+) -> dict[tuple[int, int, int], tuple[tuple[int, int, int], list[tuple[str, int]]]] | None:
+    """The reuses of ``pairs`` as instances (see _same_dependences): which statement
+    instance reuses the value of which, and the elements the expression reads."""
+    index = {id(b): k for k, b in enumerate(blocks)}
+    out: dict[tuple[int, int, int], tuple[tuple[int, int, int], list[tuple[str, int]]]] = {}
+    for b1, s1, w1, b2, s2, w2 in pairs:
+        node = list(ast.walk(ast.parse(_statement_text(b2, s2))))[w2]
+        step = positions[1] - positions[0]
+        sources = [positions[0] - step] if init else []
+        source = list(ast.walk(ast.parse(_statement_text(b1, s1))))[w1]
+        for here, after in zip(sources + positions, (positions if init else positions[1:])):
+            # computed at the top of the iteration at ``here`` (or, before the loop, by the
+            # element written out there), reused at ``after``
+            start = (index[id(b1)], here + b1.shift, s1) if here not in positions else ("top", here)
+            out[(index[id(b2)], after + b2.shift, s2)] = (
+                start,
+                _reads_of(node, {_FUSED_VAR: after}),
+            )  # type: ignore[assignment]
+        for here in positions:
+            out[(index[id(b1)], here + b1.shift, s1)] = (
+                ("top", here),
+                _reads_of(source, {_FUSED_VAR: here}),
+            )  # type: ignore[assignment]
+    return out
+
+
+def _carry_code(
+    members: list[_Block], positions: list[int], pairs: list[_Pair], init: bool
+) -> list[str]:
+    """The fused loop with the values of ``pairs`` carried in locals: with ``init`` (the
+    first values computed before the loop) the loop; else its first iteration written out
+    (it computes every expression), then the loop over the others."""
+
+    def body(first: bool) -> list[str]:
+        lines: list[str] = []
+        tops: list[str] = []
+        for b in members:
+            assert b.loop is not None
+            for s_ in range(len(b.loop[2])):
+                text = _statement_text(b, s_)
+                nodes: list[Any] = list(ast.walk(ast.parse(text)))
+                cuts = []  # (start, end, replacement) in text
+                before = []
+                for c, (b1, s1, w1, b2, s2, w2) in enumerate(pairs):
+                    if b1 is b and s1 == s_:
+                        node = nodes[w1]
+                        cuts.append((node.col_offset, node.end_col_offset, f"_c{c}"))
+                        before.append(f"_c{c} = {ast.get_source_segment(text, node)}")
+                    if b2 is b and s2 == s_ and not first:
+                        node = nodes[w2]
+                        cuts.append((node.col_offset, node.end_col_offset, f"_d{c}"))
+                for start, end, new in sorted(cuts, reverse=True):
+                    text = text[:start] + new + text[end:]
+                tops += ["        " + x for x in before]
+                lines.append("        " + text)
+        lines = tops + lines  # carried values computed first (LLVM then vectorises the loop)
+        lines += [f"        _d{c} = _c{c}" for c in range(len(pairs))]
+        return lines
+
+    step = positions[1] - positions[0]
+    rest = positions if init else positions[1:]
+    bounds = f"{rest[0]}, {rest[-1] + step}" + ("" if step == 1 else f", {step}")
+    header = f"    for {_FUSED_VAR} in range({bounds}):"
+    if init:
+        return [header] + body(False)
+    first = [f"    {_FUSED_VAR} = {positions[0]}"] + [x[4:] for x in body(True)]
+    return first + [header] + body(False)

@@ -523,3 +523,200 @@ def test_compiler_reads_the_subscripts_graph_resolved(monkeypatch):
     source, _, _ = compiler.generate_source(plan)
     assert source == expected
     assert not hasattr(compiler.expressions, "_Checker")
+
+
+def _chain_model(shifted: str = "x[age - 1]") -> engine.Model:
+    """An ageing chain (an inflow reading the element below, ``shifted``), a scalar stock
+    given a rate (Vensim's INTEG) and one fed by the chain's outflow."""
+    m = engine.Model("fused_chain", time_unit="year", start=0, stop=5, dt=0.25)
+    m.dimension("age", [f"a{k}" for k in range(6)])
+    m.param("tau", 1.3)
+    m.param("mortality", 0.011)
+    m.param("entry", [1.0, 0, 0, 0, 0, 0], dims="age")
+    m.stock("x", initial="10 + entry[age] * 3", dims=("age",))
+    m.flow("inflow", f"entry[age] * 7 + {shifted} / tau", into="x", dims=("age",))
+    m.flow("outflow", "x[age] / tau + mortality * x[age]", out_of="x", dims=("age",))
+    m.stock("dead", initial=0.0)
+    m.flow("dying", "sum(x[age], 'age') * mortality", into="dead")
+    m.stock("level", initial=2.0, rate="0.1 * level + mortality")
+    return m
+
+
+def _diffusion_model() -> engine.Model:
+    """A flow reading both neighbours of its stock element: no order of one fused loop runs
+    it before the updates of both, so the step must not be fused."""
+    m = engine.Model("fused_refused", time_unit="year", start=0, stop=5, dt=0.25)
+    m.dimension("cell", [f"c{k}" for k in range(6)])
+    m.param("k", 0.2)
+    m.stock("u", initial="1", dims=("cell",))
+    m.param("bump", [0, 0, 5.0, 0, 0, 0], dims="cell")
+    m.flow(
+        "spread",
+        "k * (u[cell - 1] + u[cell + 1] - 2 * u[cell]) + bump[cell]",
+        into="u",
+        dims=("cell",),
+    )
+    return m
+
+
+def _euler_states(compiled: engine.CompiledModel, n_steps: int, every: int) -> list[np.ndarray]:
+    """Stocks and auxiliaries after 0..n_steps Euler steps, saving (nothing) every ``every``
+    steps (0: never): the fused step runs at the steps that save nothing."""
+    states = []
+    for steps in range(n_steps + 1):
+        y = np.zeros(compiled.plan.sizes["y"])
+        a = np.zeros(compiled.plan.sizes["a"])
+        save = np.zeros(steps + 1, dtype=np.int64)
+        if every:
+            save[::every] = 1
+        status = compiled.runner("euler")(
+            compiled.p0.copy(),
+            y,
+            a,
+            discrete_state(compiled, steps),
+            0.0,
+            0.25,
+            steps,
+            save,
+            np.zeros((0, 4), dtype=np.int64),
+            np.zeros((int(save.sum()), 0)),
+            np.zeros(8),
+        )
+        assert status == 0
+        states += [y, a]
+    return states
+
+
+@pytest.mark.parametrize(
+    "build, fused_as",
+    [
+        # x[age - 1] / tau: the outflow's x[age] / tau one element down, carried forwards
+        (_chain_model, "carried"),
+        (lambda: _chain_model("x[age + 1]"), "carried"),
+        # x[age - 1] * 1.5 (nothing to carry): read before its update only going down
+        (lambda: _chain_model("x[age - 1] * 1.5"), "backwards"),
+        (lambda: _chain_model("x[age + 1] * 1.5"), "forwards"),
+        (_fusion_model, None),  # nested loops, and limits reading every flow: nothing joins
+        (_diffusion_model, None),  # refused: no order reads both neighbours before updates
+    ],
+)
+def test_fused_euler_step_changes_no_bit(build, fused_as):
+    """The fused Euler step (rates and update in one pass at the steps saving nothing) gives
+    the states of the unfused step bit for bit, whatever the saving; it carries a value one
+    element computes for the next, runs a loop backwards when the flows read the element below
+    and nothing can be carried, and is refused when no order is safe."""
+    fused = engine.compile_model(build())
+    plain = engine.compile_model(build(), fuse=False)
+    assert "_euler_fused" not in plain.source
+    if fused_as is None:
+        assert "_euler_fused" not in fused.source
+    else:
+        step = fused.source[fused.source.index("def _euler_fused") :]
+        step = step[: step.index("\n\n")]
+        assert (", -1):" in step) == (fused_as == "backwards")
+        assert ("_d0 = _c0" in step) == (fused_as == "carried")
+        assert "y[fk] += h * " in step  # an update inside a rate loop
+        assert "if step < n_steps and not save[step]:" in fused.source
+    for every in (0, 1, 4):
+        for mine, theirs in zip(
+            _euler_states(fused, 13, every), _euler_states(plain, 13, every), strict=True
+        ):
+            np.testing.assert_array_equal(mine, theirs)
+
+
+def test_fuse_step_proves_each_order_by_its_dependences():
+    """fuse_step fuses the update into the rate loops forwards when every read of a stock
+    element comes before its update (or reads a value carried from before it), backwards when
+    only that order gives it, only the tail that can when an earlier loop forbids both, and
+    nothing when no loop can join."""
+    from engine.compiler.fusion import fuse_step
+
+    update = ["    for i in range(0, 4):", "        y[i] += h * (a[i + 0] - a[i + 4])"]
+    same = [
+        "    for i0 in range(0, 4):",
+        "        a[0 + i0] = y[0 + i0] * 2.0",
+        "    for i0 in range(0, 4):",
+        "        a[4 + i0] = y[0 + i0] * 0.5",
+    ]
+    assert fuse_step(same, update) == [
+        "    for fk in range(0, 4):",
+        "        a[0 + fk] = y[0 + fk] * 2.0",
+        "        a[4 + fk] = y[0 + fk] * 0.5",
+        "        y[fk] += h * (a[fk + 0] - a[fk + 4])",
+    ]
+    below = [
+        "    i0 = 0",
+        "    a[0 + i0] = 1.0",
+        "    for i0 in range(1, 4):",
+        "        a[0 + i0] = y[0 + (i0 + -1)] * 2.0",
+    ] + same[2:]
+    assert fuse_step(below, update) == [
+        "    for fk in range(3, 0, -1):",
+        "        a[0 + fk] = y[0 + (fk + -1)] * 2.0",
+        "        a[4 + fk] = y[0 + fk] * 0.5",
+        "        y[fk] += h * (a[fk + 0] - a[fk + 4])",
+        "    i0 = 0",
+        "    a[0 + i0] = 1.0",
+        "    fk = 0",
+        "    a[4 + fk] = y[0 + fk] * 0.5",
+        "    fk = 0",
+        "    y[fk] += h * (a[fk + 0] - a[fk + 4])",
+    ]
+    # the same read divided as the next element's outflow divides it: carried forwards, the
+    # first value from the element written out before the loop
+    carry = [
+        "    i0 = 0",
+        "    a[0 + i0] = 1.0",
+        "    for i0 in range(1, 4):",
+        "        a[0 + i0] = y[0 + (i0 + -1)] / p[1]",
+        "    for i0 in range(0, 4):",
+        "        a[4 + i0] = (y[0 + i0] / p[1]) * 0.5",
+    ]
+    assert fuse_step(carry, update) == [
+        "    i0 = 0",
+        "    a[0 + i0] = 1.0",
+        "    fk = 0",
+        "    _d0 = y[0 + fk] / p[1]",
+        "    a[4 + fk] = (_d0) * 0.5",
+        "    fk = 0",
+        "    y[fk] += h * (a[fk + 0] - a[fk + 4])",
+        "    for fk in range(1, 4):",
+        "        _c0 = y[0 + fk] / p[1]",
+        "        a[0 + fk] = _d0",
+        "        a[4 + fk] = (_c0) * 0.5",
+        "        y[fk] += h * (a[fk + 0] - a[fk + 4])",
+        "        _d0 = _c0",
+    ]
+    # ... but not when the outflow divides by another parameter
+    other = carry[:-1] + ["        a[4 + i0] = (y[0 + i0] / p[2]) * 0.5"]
+    assert "_d0" not in "\n".join(fuse_step(other, update) or [])
+    # both neighbours read by the first loop: it stays whole before the fused tail
+    both = [
+        "    for i0 in range(1, 3):",
+        "        a[0 + i0] = y[0 + (i0 + -1)] + y[0 + (i0 + 1)]",
+    ] + same[2:]
+    fused = fuse_step(both, update)
+    assert fused is not None and fused[:2] == both[:2]
+    assert fused[2:4] == ["    for fk in range(0, 4):", "        a[4 + fk] = y[0 + fk] * 0.5"]
+    # ... and nothing when it is the only rate loop
+    assert fuse_step(both[:2], update) is None
+    # code that is not analysed (a condition) moves before the loops it commutes with, and
+    # only those: here it scales an element the first loop reads (a[12], with *=), or not
+    loops = [
+        "    for i0 in range(0, 4):",
+        "        a[0 + i0] = y[0 + i0] * 2.0",
+        "        a[8 + i0] = a[12] * 2.0",
+        "    for i0 in range(0, 4):",
+        "        a[4 + i0] = y[0 + i0] * 0.5",
+    ]
+    scale = ["    for r in range(1):", "        if h > 0.0:", "            a[12] *= 2.0"]
+    fused = fuse_step(loops[:3] + scale + loops[3:], update)
+    assert fused is not None and fused[:6] == loops[:3] + scale
+    other = [line.replace("a[12]", "a[13]") for line in scale]
+    fused = fuse_step(loops[:3] + other + loops[3:], update)
+    assert fused is not None and fused[:3] == other and "        a[8 + fk] = a[12] * 2.0" in fused
+    # a statement reading a stock element at an index it cannot evaluate, or a whole array
+    assert fuse_step(["    for i0 in range(0, 4):", "        a[0 + i0] = y[k]"], update) is None
+    assert (
+        fuse_step(["    for i0 in range(0, 4):", "        a[0 + i0] = _f(y, i0)"], update) is None
+    )
