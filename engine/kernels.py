@@ -677,40 +677,57 @@ def _allocate_available(request, kind, mid, width, extra, avail, k):
     return _demand_curve(request[k], kind[k], mid[k], width[k], 0.5 * (lo + hi))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _save(row, y, a, p, runs, out):
     # Each run copies a contiguous block: (kind, source offset, column, length); kinds 0/1/2
     # read y/a/p, +3 marks a block allowed to be NaN (an explicit :NA:). Returns the first
     # non-finite column of a checked block, or -1. v * 0.0 is 0 for a finite v and NaN for
-    # NaN or an infinity, so the sum of them is non-zero exactly when the block holds a
+    # NaN or an infinity, so the sum of them is non-zero exactly when a checked block holds a
     # non-finite value (no overflow, unlike a sum of the values); the check is made while
-    # copying, with no view of ``out`` made per block (a view costs more than the copy).
-    bad = -1
+    # copying, and the blocks are searched (_first_nonfinite_saved) only when it fails. No
+    # view of ``out`` is made here, not even in a branch never taken: a view's reference
+    # counting made every save of a small model cost twice the copy.
+    nonfinite = 0.0
     for r in range(runs.shape[0]):
         kind = runs[r, 0]
         src = runs[r, 1]
         dst = runs[r, 2]
         n = runs[r, 3]
-        k = kind % 3
-        nonfinite = 0.0
+        k = kind - 3 if kind >= 3 else kind  # kind % 3, without a division
+        block = 0.0
         if k == 0:
             for i in range(n):
                 v = y[src + i]
                 out[row, dst + i] = v
-                nonfinite += v * 0.0
+                block += v * 0.0
         elif k == 1:
             for i in range(n):
                 v = a[src + i]
                 out[row, dst + i] = v
-                nonfinite += v * 0.0
+                block += v * 0.0
         else:
             for i in range(n):
                 v = p[src + i]
                 out[row, dst + i] = v
-                nonfinite += v * 0.0
-        if bad < 0 and kind < 3 and nonfinite != 0.0:
-            bad = dst + _first_nonfinite(out[row, dst : dst + n])  # a view only when one is bad
-    return bad
+                block += v * 0.0
+        if kind < 3:
+            nonfinite += block
+    if nonfinite != 0.0:
+        return _first_nonfinite_saved(row, runs, out)
+    return -1
+
+
+@njit(cache=True, error_model="numpy")
+def _first_nonfinite_saved(row, runs, out):
+    # The first non-finite column of row ``row`` of ``out`` in a checked block of ``runs``
+    # (see _save), or -1.
+    for r in range(runs.shape[0]):
+        if runs[r, 0] < 3:
+            dst = runs[r, 2]
+            for i in range(runs[r, 3]):
+                if not np.isfinite(out[row, dst + i]):
+                    return dst + i
+    return -1
 
 
 @njit(cache=True, error_model="numpy")
