@@ -681,38 +681,38 @@ def _allocate_available(request, kind, mid, width, extra, avail, k):
 def _save(row, y, a, p, runs, out):
     # Each run copies a contiguous block: (kind, source offset, column, length); kinds 0/1/2
     # read y/a/p, +3 marks a block allowed to be NaN (an explicit :NA:). Returns the first
-    # non-finite column of a checked block, or -1. v * 0.0 is 0 for a finite v and NaN for
-    # NaN or an infinity, so the sum of them is non-zero exactly when a checked block holds a
-    # non-finite value (no overflow, unlike a sum of the values); the check is made while
-    # copying, and the blocks are searched (_first_nonfinite_saved) only when it fails. No
-    # view of ``out`` is made here, not even in a branch never taken: a view's reference
-    # counting made every save of a small model cost twice the copy.
-    nonfinite = 0.0
+    # non-finite column of a checked block, or -1. v - v is 0 for a finite v and NaN for NaN
+    # or an infinity, so a block holds a non-finite value exactly when one of them is not 0;
+    # the flags are or-ed (a one-cycle chain, where a sum of them waits on each addition),
+    # while copying, and the blocks are searched (_first_nonfinite_saved) only when one is
+    # set. No view of ``out`` is made here, not even in a branch never taken: a view's
+    # reference counting made every save of a small model cost twice the copy.
+    nonfinite = False
     for r in range(runs.shape[0]):
         kind = runs[r, 0]
         src = runs[r, 1]
         dst = runs[r, 2]
         n = runs[r, 3]
         k = kind - 3 if kind >= 3 else kind  # kind % 3, without a division
-        block = 0.0
+        block = False
         if k == 0:
             for i in range(n):
                 v = y[src + i]
                 out[row, dst + i] = v
-                block += v * 0.0
+                block |= v - v != 0.0
         elif k == 1:
             for i in range(n):
                 v = a[src + i]
                 out[row, dst + i] = v
-                block += v * 0.0
+                block |= v - v != 0.0
         else:
             for i in range(n):
                 v = p[src + i]
                 out[row, dst + i] = v
-                block += v * 0.0
+                block |= v - v != 0.0
         if kind < 3:
-            nonfinite += block
-    if nonfinite != 0.0:
+            nonfinite |= block
+    if nonfinite:
         return _first_nonfinite_saved(row, runs, out)
     return -1
 
