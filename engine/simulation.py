@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -666,16 +667,30 @@ def _entry_point(kernel: Any, p: np.ndarray, buffer: np.ndarray, args: tuple[Any
     call has these types (:meth:`Runner._vector` makes ``p`` contiguous; a read-only ``p``
     is read alike, the kernels never write it); ``kernel`` itself for anything else (a
     wrapper, a numba without ``Dispatcher.compile``)."""
+    shape, start, dt, n_steps, save, runs = args
+    # the types that may differ between Runners of one kernel (numba's typeof costs ~10 us)
+    key = (save.dtype.str, save.ndim, runs.dtype.str, runs.ndim)
+    try:
+        known = _ENTRIES[kernel].get(key)
+    except (KeyError, TypeError):  # not yet, or not weakly referable
+        known = None
+    if known is not None:
+        return known
     try:
         from numba import typeof
 
-        shape, start, dt, n_steps, save, runs = args
         view = buffer[:1]
         values = (p, view, view, view, start, dt, n_steps, save, runs, np.empty(shape), view)
         types = tuple(typeof(value) for value in values)
-        return kernel.compile(types)
+        known = kernel.overloads.get(types)  # compiled: a dict look-up (compile() takes a lock)
+        entry = kernel.compile(types) if known is None else known.entry_point
     except Exception:  # not a numba dispatcher: called as it is
         return kernel
+    _ENTRIES.setdefault(kernel, {})[key] = entry
+    return entry
+
+
+_ENTRIES: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], Any]] = weakref.WeakKeyDictionary()
 
 
 def _known_settings(
