@@ -18,8 +18,10 @@ float64 arrays, like the rest of the kernels.
   ``_random_uniform``, ``_random_normal``, ``_random_exponential``, ``_random_poisson``
   (a new draw each time step, truncated to [min, max]); the processes' steps ``_ar1_next``
   and ``_walk_next``;
-- saving: ``_save`` copies the requested outputs of one save time and ``_first_nonfinite``
-  finds a non-finite value (the solvers of :mod:`engine.solvers` call both);
+- saving: ``_save`` copies the requested outputs of one save time (inlined into each solver:
+  a call per save cost a small model as much as its steps), ``_first_nonfinite_saved`` finds
+  the first non-finite output column and ``_first_nonfinite`` a non-finite value (the solvers
+  of :mod:`engine.solvers` call ``_save`` and ``_first_nonfinite``);
 - ``_zeros``: the solvers' work arrays;
 - ``STATUS_OK``, ``STATUS_NONFINITE_STATE``, ...: the codes of :class:`engine.solvers.Status`
   as plain integers, which the solvers return (numba freezes them into the machine code).
