@@ -18,8 +18,10 @@ float64 arrays, like the rest of the kernels.
   ``_random_uniform``, ``_random_normal``, ``_random_exponential``, ``_random_poisson``
   (a new draw each time step, truncated to [min, max]); the processes' steps ``_ar1_next``
   and ``_walk_next``;
-- saving: ``_save`` copies the requested outputs of one save time and ``_first_nonfinite``
-  finds a non-finite value (the solvers of :mod:`engine.solvers` call both);
+- saving: ``_save`` copies the requested outputs of one save time (inlined into each solver:
+  a call per save cost a small model as much as its steps), ``_first_nonfinite_saved`` finds
+  the first non-finite output column and ``_first_nonfinite`` a non-finite value (the solvers
+  of :mod:`engine.solvers` call ``_save`` and ``_first_nonfinite``);
 - ``_zeros``: the solvers' work arrays;
 - ``STATUS_OK``, ``STATUS_NONFINITE_STATE``, ...: the codes of :class:`engine.solvers.Status`
   as plain integers, which the solvers return (numba freezes them into the machine code).
@@ -677,40 +679,57 @@ def _allocate_available(request, kind, mid, width, extra, avail, k):
     return _demand_curve(request[k], kind[k], mid[k], width[k], 0.5 * (lo + hi))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _save(row, y, a, p, runs, out):
     # Each run copies a contiguous block: (kind, source offset, column, length); kinds 0/1/2
     # read y/a/p, +3 marks a block allowed to be NaN (an explicit :NA:). Returns the first
-    # non-finite column of a checked block, or -1. v * 0.0 is 0 for a finite v and NaN for
-    # NaN or an infinity, so the sum of them is non-zero exactly when the block holds a
-    # non-finite value (no overflow, unlike a sum of the values); the check is made while
-    # copying, with no view of ``out`` made per block (a view costs more than the copy).
-    bad = -1
+    # non-finite column of a checked block, or -1. v - v is 0 for a finite v and NaN for NaN
+    # or an infinity, so a block holds a non-finite value exactly when one of them is not 0;
+    # the flags are or-ed (a one-cycle chain, where a sum of them waits on each addition),
+    # while copying, and the blocks are searched (_first_nonfinite_saved) only when one is
+    # set. No view of ``out`` is made here, not even in a branch never taken: a view's
+    # reference counting made every save of a small model cost twice the copy.
+    nonfinite = False
     for r in range(runs.shape[0]):
         kind = runs[r, 0]
         src = runs[r, 1]
         dst = runs[r, 2]
         n = runs[r, 3]
-        k = kind % 3
-        nonfinite = 0.0
+        k = kind - 3 if kind >= 3 else kind  # kind % 3, without a division
+        block = False
         if k == 0:
             for i in range(n):
                 v = y[src + i]
                 out[row, dst + i] = v
-                nonfinite += v * 0.0
+                block |= v - v != 0.0
         elif k == 1:
             for i in range(n):
                 v = a[src + i]
                 out[row, dst + i] = v
-                nonfinite += v * 0.0
+                block |= v - v != 0.0
         else:
             for i in range(n):
                 v = p[src + i]
                 out[row, dst + i] = v
-                nonfinite += v * 0.0
-        if bad < 0 and kind < 3 and nonfinite != 0.0:
-            bad = dst + _first_nonfinite(out[row, dst : dst + n])  # a view only when one is bad
-    return bad
+                block |= v - v != 0.0
+        if kind < 3:
+            nonfinite |= block
+    if nonfinite:
+        return _first_nonfinite_saved(row, runs, out)
+    return -1
+
+
+@njit(cache=True, error_model="numpy")
+def _first_nonfinite_saved(row, runs, out):
+    # The first non-finite column of row ``row`` of ``out`` in a checked block of ``runs``
+    # (see _save), or -1.
+    for r in range(runs.shape[0]):
+        if runs[r, 0] < 3:
+            dst = runs[r, 2]
+            for i in range(runs[r, 3]):
+                if not np.isfinite(out[row, dst + i]):
+                    return dst + i
+    return -1
 
 
 @njit(cache=True, error_model="numpy")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -282,8 +283,9 @@ class Runner:
     -----
     A Runner is a snapshot of the model as it was when prepared: a later
     :meth:`Model.set_value` or new equation is not seen by it (prepare a new one; vary values
-    between runs with ``params``). Each run allocates its own arrays, so results of earlier
-    runs are never overwritten and a Runner may be shared between threads.
+    between runs with ``params``). Each run returns a new output array, so results of earlier
+    runs are never overwritten; its work arrays come from a pool of the Runner's own, one run
+    at a time each, so a Runner may be shared between threads.
 
     Examples
     --------
@@ -345,6 +347,12 @@ class Runner:
 
     def _prepare_output(self) -> None:
         self._frame: Frame | None = None  # the run's Dataset but its values, made on first run
+        # A run's work arrays, made on first run (see _take): the solver kernel, the scratch
+        # sets free for a run, the values a set starts each run from, the output's shape
+        self._kernel: Any = None
+        self._pool: list[tuple[Any, ...]] = []
+        self._start: memoryview | None = None
+        self._call_args: tuple[Any, ...] = ()
         self._runs = output_runs(self.kinds, self.idx)
         # the output-only code this run's outputs need (output_flags), written into base
         self._flags = output_flags(self.result, self.kinds, self.idx)
@@ -383,6 +391,7 @@ class Runner:
         state = dict(self.__dict__)
         state["_result"] = None
         state["_frame"] = None
+        state["_kernel"], state["_pool"], state["_start"], state["_call_args"] = None, [], None, ()
         state["model"] = _portable(self.model)
         return state
 
@@ -408,6 +417,14 @@ class Runner:
         (the kernels only read ``p``, and :func:`build_dataset` copies what it shows)."""
         if params is None:
             return self.base
+        if (  # the common case first, in a few cheap checks: a vector from parameters()
+            params.__class__ is np.ndarray
+            and params.dtype is _FLOAT64
+            and params.shape == self.base.shape
+            and params.flags.c_contiguous
+            and not self._flag_items
+        ):
+            return params
         if isinstance(params, np.ndarray):
             if params.shape != self.base.shape or params.dtype != np.float64:
                 raise ParameterError(
@@ -415,6 +432,8 @@ class Runner:
                     f"float64 of shape {self.base.shape}; got {params.dtype} "
                     f"of shape {params.shape}. Give params as a mapping."
                 )
+            if not params.flags.c_contiguous:  # the kernel is called for contiguous vectors
+                params = params.copy()
             return self._flagged(params)
         return _override(self.result, self.base.copy(), params)
 
@@ -529,45 +548,90 @@ class Runner:
         check_status(self.result, info, self.kinds, self.idx, member)
 
     def _run_checked(self, p: np.ndarray) -> np.ndarray:
-        out, info = self._run_once(p)
-        check_status(self.result, info, self.kinds, self.idx)
+        """One run's output (a new array), the run's failure raised (:func:`check_status`).
+
+        The work arrays ``y``, ``a``, ``z`` and ``info`` are views of one scratch buffer,
+        made once and reused: each run takes a buffer from this Runner's pool (``list.pop``
+        and ``append`` are atomic, so threads sharing a Runner never share a buffer; a
+        thread finding the pool empty makes one), restores it to the run's starting values in
+        one copy (zeros; ``z[0]`` the delay pipelines' capacity, :func:`discrete_state`;
+        ``info``'s inputs), and calls the kernel. Without ``np.errstate``: the kernels are
+        numba code, which never consults numpy's floating-point error state.
+        """
+        pool = self._pool
+        try:
+            scratch = pool.pop()
+        except IndexError:
+            scratch = self._scratch()
+        try:
+            out = np.empty(self._call_args[0])
+            status = self._call(p, scratch, out)
+            if status != 0:  # Status.OK: the checks and messages only for a failed run
+                out = self._failed(p, scratch, out, status)
+        finally:
+            if len(pool) < _POOLED:
+                pool.append(scratch)
         return out
 
-    def _run_once(
-        self, p: np.ndarray, check_every_step: bool = False
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _call(
+        self, p: np.ndarray, scratch: tuple[Any, ...], out: np.ndarray, every: bool = False
+    ) -> int:
+        """The kernel run once on ``scratch`` restored to its starting values (``every``:
+        checking the stocks at every step)."""
+        raw, y, a, z, info = scratch
+        raw[:] = self._start  # memoryviews of bytes: ~0.1 us (a numpy copy ~0.45 us)
+        if every:
+            info[Info.CHECK_EVERY_STEP] = 1.0
+        _, start, dt, n_steps, save, runs = self._call_args
+        status: int = self._kernel(p, y, a, z, start, dt, n_steps, save, runs, out, info)
+        return status
+
+    def _scratch(self) -> tuple[Any, ...]:
+        """A new scratch buffer (its bytes) and its views y, a, z, info; on first use also the
+        kernel, the buffer's starting values (their bytes) and the kernel's other arguments."""
         settings = self.settings
         assert settings is not None
         result = self.result
         sizes = result.plan.sizes
-        y = np.zeros(sizes["y"])
-        a = np.zeros(sizes["a"])
-        z = discrete_state(result, settings.n_steps)
-        out = np.empty((settings.n_save, self.kinds.shape[0]))
-        info = np.zeros(Info.SIZE)
-        info[Info.RTOL], info[Info.ATOL] = self.rtol, self.atol
-        info[Info.STEPS] = self.first_step
-        info[Info.CHECK_EVERY_STEP] = float(check_every_step)
-        with np.errstate(all="ignore"):
-            status = result.runner(self.method)(
-                p,
-                y,
-                a,
-                z,
-                settings.start,
-                settings.dt,
-                settings.n_steps,
+        z0 = discrete_state(result, settings.n_steps)
+        parts = (Info.SIZE, z0.shape[0], sizes["y"], sizes["a"])
+        bounds = np.cumsum((0,) + parts).tolist()
+        if self._start is None:
+            start = np.zeros(bounds[-1])
+            info = start[: Info.SIZE]
+            info[Info.RTOL], info[Info.ATOL] = self.rtol, self.atol
+            info[Info.STEPS] = self.first_step
+            start[bounds[1] : bounds[2]] = z0
+            self._call_args = (
+                (settings.n_save, self.kinds.shape[0]),
+                float(settings.start),
+                float(settings.dt),
+                int(settings.n_steps),
                 settings.save,
                 self._runs,
-                out,
-                info,
             )
-        if status == Status.NONFINITE_STATE and self.method == "euler" and not check_every_step:
-            # Found after the fact (see run_euler): run again checking every step, to name the
-            # exact time.
-            return self._run_once(p, check_every_step=True)
+            self._kernel = _entry_point(
+                result.runner(self.method), self.base, start, self._call_args
+            )
+            self._start = start.data.cast("B")
+        buffer = np.frombuffer(self._start, dtype=np.float64).copy()
+        info, z, y, a = (buffer[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:]))
+        return buffer.data.cast("B"), y, a, z, info
+
+    def _failed(
+        self, p: np.ndarray, scratch: tuple[Any, ...], out: np.ndarray, status: int
+    ) -> np.ndarray:
+        """A run that returned ``status`` (not OK): raised by :func:`check_status`. Euler finds a
+        non-finite stock after the fact (see ``run_euler``): the run is made again checking
+        every step, to name the exact time."""
+        if status == Status.NONFINITE_STATE and self.method == "euler":
+            out = np.empty(self._call_args[0])
+            status = self._call(p, scratch, out, every=True)
+        info = scratch[4].copy()
+        info[Info.CHECK_EVERY_STEP] = 0.0
         info[Info.STATUS] = status
-        return out, info
+        check_status(self.result, info, self.kinds, self.idx)
+        return out
 
     def _run_dynamic(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Run a model whose run settings are equations (re-evaluated every step)."""
@@ -593,6 +657,40 @@ class Runner:
         check_status(result, info, self.kinds, self.idx)
         count = int(info[Info.ROWS])
         return out[:count], np.round(times[:count], 10)
+
+
+def _entry_point(kernel: Any, p: np.ndarray, buffer: np.ndarray, args: tuple[Any, ...]) -> Any:
+    """The compiled function behind the numba dispatcher ``kernel`` for the argument types of
+    :meth:`Runner._call` (``p`` a C-contiguous float64 vector, the work arrays views of the
+    float64 ``buffer``): the same machine code, called without the dispatcher's choice of
+    overload by the types of eleven arguments (~0.5 us a call). Every argument of a Runner's
+    call has these types (:meth:`Runner._vector` makes ``p`` contiguous; a read-only ``p``
+    is read alike, the kernels never write it); ``kernel`` itself for anything else (a
+    wrapper, a numba without ``Dispatcher.compile``)."""
+    shape, start, dt, n_steps, save, runs = args
+    # the types that may differ between Runners of one kernel (numba's typeof costs ~10 us)
+    key = (save.dtype.str, save.ndim, runs.dtype.str, runs.ndim)
+    try:
+        known = _ENTRIES[kernel].get(key)
+    except (KeyError, TypeError):  # not yet, or not weakly referable
+        known = None
+    if known is not None:
+        return known
+    try:
+        from numba import typeof
+
+        view = buffer[:1]
+        values = (p, view, view, view, start, dt, n_steps, save, runs, np.empty(shape), view)
+        types = tuple(typeof(value) for value in values)
+        known = kernel.overloads.get(types)  # compiled: a dict look-up (compile() takes a lock)
+        entry = kernel.compile(types) if known is None else known.entry_point
+    except Exception:  # not a numba dispatcher: called as it is
+        return kernel
+    _ENTRIES.setdefault(kernel, {})[key] = entry
+    return entry
+
+
+_ENTRIES: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], Any]] = weakref.WeakKeyDictionary()
 
 
 def _known_settings(
@@ -634,6 +732,8 @@ def _process_compiled(model: Model, method: str) -> CompiledModel:
 
 
 _KEPT_RUNNERS = 8  # prepared runs kept per model by simulate
+_FLOAT64 = np.dtype(np.float64)
+_POOLED = 4  # scratch buffers kept per Runner (see Runner._run_checked)
 
 
 def _runner_key(model: Model, *args: Any) -> tuple[Any, ...] | None:

@@ -464,3 +464,87 @@ def test_compiled_model_keeps_bounded_caches_of_run_preparation(teacup):
             assert memo.get(0) == "0"  # 0 now the most recently used: 1 goes first
     assert len(memo) == 3 and memo.get(1) is None
     assert [memo.get(k) for k in (0, 2, 3)] == ["0", "2", "3"]
+
+
+def _delayed_blowup():
+    """A stock, a fixed delay of it (discrete state ``z``) and a rate that is non-finite at
+    time ``threshold`` when that falls on a step."""
+    m = engine.Model("delayed_blowup")
+    m.param("threshold", 100.0)
+    m.param("k", 0.1)
+    m.stock("x", initial=1)
+    m.aux("lagged", "delay_fixed(x, 2, 0.5)")
+    m.aux("rate", "k * lagged + 1 / (threshold - time)")
+    m.flow("f", "rate", into="x")
+    return m
+
+
+def test_runner_work_arrays_are_restored_every_run():
+    # A Runner reuses its work arrays (y, a, z, info): each run, after a failed one too, gives
+    # the values of a run of a new Runner, bit for bit.
+    m = _delayed_blowup()
+    runner = engine.Runner(m, start=0, stop=8, dt=0.5)
+    cases = [{"k": 0.1}, {"k": 0.3}, {"threshold": 4.0}, {"k": 0.1}, {"k": 0.3}]
+    for params in cases:
+        fresh = engine.Runner(m, start=0, stop=8, dt=0.5)
+        if "threshold" in params:
+            with pytest.raises(IntegrationError, match=r"'rate' is non-finite at time 4"):
+                runner.run_arrays(params)
+            with pytest.raises(IntegrationError, match=r"'rate' is non-finite at time 4"):
+                fresh.run_arrays(params)
+            continue
+        got = runner.run_arrays(params)
+        np.testing.assert_array_equal(got, fresh.run_arrays(params))
+        assert got is not runner.run_arrays(params)  # a new output array every run
+    assert len(runner._pool) == 1
+
+
+def test_runner_does_not_need_numpy_error_state():
+    # The kernels are numba code: numpy's floating-point error state does not reach them, so a
+    # run needs no np.errstate, and a failure is an IntegrationError even when numpy raises.
+    m = _delayed_blowup()
+    runner = engine.Runner(m, start=0, stop=8, dt=0.5)
+    expected = runner.run_arrays()
+    with np.errstate(all="raise"):
+        np.testing.assert_array_equal(runner.run_arrays(), expected)
+        with pytest.raises(IntegrationError, match=r"'rate' is non-finite at time 4"):
+            runner.run_arrays({"threshold": 4.0})
+
+
+def test_runner_shared_between_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    m = _delayed_blowup()
+    runner = engine.Runner(m, start=0, stop=8, dt=0.5)
+    ks = np.linspace(0.0, 0.5, 64)
+    expected = [engine.Runner(m, start=0, stop=8, dt=0.5).run_arrays({"k": k}) for k in ks]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(5):
+            got = list(pool.map(lambda k: runner.run_arrays({"k": k}), ks))
+            for a, b in zip(got, expected):
+                np.testing.assert_array_equal(a, b)
+    assert 1 <= len(runner._pool) <= 4
+
+
+def test_runner_takes_a_strided_parameter_vector():
+    m = _delayed_blowup()
+    runner = engine.Runner(m, start=0, stop=8, dt=0.5)
+    p = runner.parameters({"k": 0.2})
+    strided = np.zeros((p.size, 3))
+    strided[:, 1] = p
+    np.testing.assert_array_equal(runner.run_arrays(strided[:, 1]), runner.run_arrays(p))
+
+
+def test_rk45_runner_starts_every_run_from_its_first_step():
+    # rk45 reads its first step from info and writes the steps it took there: a reused info
+    # must be restored, or a second run would start from another step and differ.
+    m = engine.Model("decay45")
+    m.param("k", 0.7)
+    m.stock("x", initial=1)
+    m.flow("loss", "k * x * (1 + 0.5 * sin(3 * time))", out_of="x")
+    runner = engine.Runner(m, start=0, stop=10, dt=0.25, method="rk45", rtol=1e-4)
+    first = runner.run_arrays()
+    for _ in range(2):
+        np.testing.assert_array_equal(runner.run_arrays(), first)
+    fresh = engine.Runner(m, start=0, stop=10, dt=0.25, method="rk45", rtol=1e-4)
+    np.testing.assert_array_equal(fresh.run_arrays(), first)
