@@ -543,10 +543,11 @@ def _hoisted_indices(lines: list[str], constants: set[int]) -> list[str]:
 
     numba types and lowers every operation of the Python text one by one, and index
     arithmetic was most of a large model's operations (the corridor: 2,372 of 3,853); LLVM
-    reduces it the same way itself, so the compile has far fewer statements to type and
-    lower for the same machine loops. The steps add the same non-negative integers (int64,
-    far from overflowing, then unsigned as before), so every index, and every result, is the
-    same."""
+    reduces it the same way itself, so the compile has fewer statements to type and lower for
+    the same machine loops. Measured on the default corridor: numba IR statements 20,772 ->
+    17,286, compile CPU 0.91-0.94 of before (three alternating rounds, a loaded host), its run
+    no slower. The steps add the same non-negative integers (int64, far from overflowing,
+    then unsigned as before), so every index, and every result, is the same."""
     out: list[str] = []
     # the loops the line is in: indentation, counter, and the steps computed at its head
     # (text -> local)
