@@ -185,11 +185,14 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
     assert set(hooks) == set(solvers.HOOKS)
     # a large model's chunk calls, written into run_euler in place of the call they stand for
     direct: dict[str, str] = {}
+    # the literal parts of a large model's indices, unsigned module constants (_hoisted_indices)
+    constants: set[int] = set()
 
     def body(lines: list[str]) -> str:
         if large:
             lines = _runtime_counts(lines)
             lines = [line if _is_comment(line) else _unsigned_indices(line) for line in lines]
+            lines = _hoisted_indices(lines, constants)
         return "\n".join(lines) if lines else "    pass"
 
     def hoisted(lines: list[str]) -> str:
@@ -347,6 +350,9 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
                 "during the run is not supported."
             )
         parts.append(_fill_hooks(solvers.SOURCE["euler_dynamic"], hooks))
+    if constants:
+        at = parts.index(f"NA = {plan.sizes['a']}") + 1
+        parts[at:at] = [f"_U{k} = np.uint64({k})" for k in sorted(constants)]
     source = "\n".join(parts) + "\n"
     if large:
         source = _by_pointer(source, deco, controls)
@@ -532,6 +538,104 @@ def _unsigned_indices(line: str) -> str:
         else:
             out.append(f"{line[i:start]}np.uint64({_unsigned_indices(inner)})]")
         i = j
+
+
+# A subscript whose index _unsigned_indices cast, the index a sum of terms without calls.
+_CAST_INDEX = re.compile(r"\bnp\.uint64\(([^()]*)\)\]")
+# A term of such an index: a literal, a name, or a name times a literal.
+_INDEX_TERM = re.compile(r"^(?:(\d+)|([A-Za-z_]\w*)(?: \* (\d+))?)$")
+_LOOP_HEAD = re.compile(r"^(\s*)for (\w+) in ")
+
+
+def _hoisted_indices(lines: list[str], constants: set[int]) -> list[str]:
+    """``lines`` (after :func:`_unsigned_indices`) with each index that is a literal plus loop
+    counters times literal strides (``a[np.uint64(321 + i0 * 202 + i1 * 101 + i2)]``) read as
+    the counters' part, computed in steps at the head of the loops whose counters it uses
+    (``_x1 = i0 * 202`` in the ``i0`` loop, ``_x2 = _x1 + i1 * 101`` in the ``i1`` loop,
+    ``_x3 = np.uint64(_x2 + i2)`` in the ``i2`` loop), plus the literal as an unsigned module
+    constant (``a[_x3 + _U321]``, ``_U321 = np.uint64(321)``; its value is added to
+    ``constants``). The counters' part is shared by every index of the loop with the same
+    strides (the variables of one shape).
+
+    numba types and lowers every operation of the Python text one by one, and index
+    arithmetic was most of a large model's operations (the corridor: 2,372 of 3,853); LLVM
+    reduces it the same way itself, so the compile has fewer statements to type and lower for
+    the same machine loops. Measured on the default corridor: numba IR statements 20,772 ->
+    17,286, compile CPU 0.81-1.02 of before, median 0.92 (six alternating rounds on a host
+    loaded by other jobs), its run no slower. The steps add the same non-negative integers
+    (int64, far from overflowing, then unsigned as before), so every index, and every result,
+    is the same."""
+    out: list[str] = []
+    # the loops the line is in: indentation, counter, and the steps computed at its head
+    # (text -> local)
+    loops: list[tuple[int, str, dict[str, str]]] = []
+    heads: dict[int, dict[str, str]] = {}
+    count = 0
+
+    def hoist(m: re.Match[str]) -> str:
+        nonlocal count
+        constant = 0
+        terms: list[tuple[int, str, str]] = []  # (loop level, counter, stride)
+        for text in m.group(1).split(" + "):
+            t = _INDEX_TERM.match(text)
+            if t is None:
+                return m.group(0)
+            if t.group(1) is not None:
+                constant += int(t.group(1))
+                continue
+            level = next(
+                (k for k in range(len(loops) - 1, -1, -1) if loops[k][1] == t.group(2)), None
+            )
+            if level is None or any(level == known for known, _, _ in terms):
+                return m.group(0)
+            terms.append((level, t.group(2), t.group(3)))
+        if not terms:
+            return m.group(0)
+        terms.sort()
+        previous = ""
+        for k, (level, counter, stride) in enumerate(terms):
+            step = counter + (f" * {stride}" if stride else "")
+            if previous:
+                step = f"{previous} + {step}"
+            if k == len(terms) - 1:
+                step = f"np.uint64({step})"
+            steps = loops[level][2]
+            if step not in steps:
+                count += 1
+                steps[step] = f"_x{count}"
+            previous = steps[step]
+        if not constant:
+            return f"{previous}]"
+        constants.add(constant)
+        steps = loops[terms[-1][0]][2]
+        step = f"{previous} + _U{constant}"
+        if step not in steps:
+            count += 1
+            steps[step] = f"_x{count}"
+        return f"{steps[step]}]"
+
+    for line in lines:
+        if _is_comment(line):
+            out.append(line)
+            continue
+        depth = len(line) - len(line.lstrip(" "))
+        while loops and loops[-1][0] >= depth:
+            loops.pop()
+        out.append(_CAST_INDEX.sub(hoist, line))
+        head = _LOOP_HEAD.match(line)
+        if head is not None:
+            steps: dict[str, str] = {}
+            heads[len(out) - 1] = steps
+            loops.append((depth, head.group(2), steps))
+    if not count:
+        return lines
+    result: list[str] = []
+    for k, line in enumerate(out):
+        result.append(line)
+        if heads.get(k):
+            indent = " " * (len(line) - len(line.lstrip(" ")) + 4)
+            result += [f"{indent}{name} = {step}" for step, name in heads[k].items()]
+    return result
 
 
 def _output_guards(
