@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,29 @@ def _loop_items(lines: list[str]) -> list[list[Any]]:
             items.append(["other", [line]])
             k += 1
     return items
+
+
+def _integer_arithmetic(tree: ast.AST, env: Any, ops: Mapping[Any, Any]) -> Any:
+    """The value of an index expression's tree: integer literals, the names of ``env``, unary
+    minus and the binary operators of ``ops`` (applied to the operands' values: integers, or
+    arrays of them); None for anything else, or where an operator gives None."""
+
+    def value(node: ast.AST) -> Any:
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return node.value
+        if isinstance(node, ast.Name) and node.id in env:
+            return env[node.id]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            inner = value(node.operand)
+            return None if inner is None else -inner
+        if isinstance(node, ast.BinOp) and type(node.op) in ops:
+            left, right = value(node.left), value(node.right)
+            if left is None or right is None:
+                return None
+            return ops[type(node.op)](left, right)
+        return None
+
+    return value(tree)
 
 
 class _Accesses:
@@ -105,22 +129,7 @@ class _Accesses:
             ast.Mod: np.mod,
         }
 
-        def value(node: ast.AST) -> Any:
-            if isinstance(node, ast.Constant) and type(node.value) is int:
-                return node.value
-            if isinstance(node, ast.Name) and node.id in self.grid:
-                return self.grid[node.id]
-            if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-                inner = value(node.operand)
-                return None if inner is None else -inner
-            if isinstance(node, ast.BinOp) and type(node.op) in ops:
-                left, right = value(node.left), value(node.right)
-                if left is None or right is None:
-                    return None
-                return ops[type(node.op)](left, right)
-            return None
-
-        out = value(tree)
+        out = _integer_arithmetic(tree, self.grid, ops)
         if out is None:
             return None
         return np.zeros(self.iteration.shape, dtype=np.int64) + out
@@ -465,22 +474,8 @@ def _int_value(text: str, env: dict[str, int]) -> int | None:
         ast.Mod: lambda x, y: x % y if y else None,
     }
 
-    def value(node: ast.AST) -> int | None:
-        if isinstance(node, ast.Constant) and type(node.value) is int:
-            return node.value
-        if isinstance(node, ast.Name) and node.id in env:
-            return env[node.id]
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            inner = value(node.operand)
-            return None if inner is None else -inner
-        if isinstance(node, ast.BinOp) and type(node.op) in ops:
-            left, right = value(node.left), value(node.right)
-            if left is None or right is None:
-                return None
-            return ops[type(node.op)](left, right)
-        return None
-
-    return value(tree)
+    value: int | None = _integer_arithmetic(tree, env, ops)
+    return value
 
 
 def _accesses(
