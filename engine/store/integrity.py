@@ -70,6 +70,11 @@ WRITE_CONFIG: Any = {"write_empty_chunks": True}
 ZSTD_LEVEL = -1
 
 
+#: The key of a root ``zarr.json`` that holds every node's metadata once a sweep is complete
+#: (engine.store.zarr.consolidate).
+CONSOLIDATED = "consolidated_metadata"
+
+
 def compressors() -> tuple[Any, ...]:
     """The bytes-to-bytes codecs of every array corridor writes: zstd (:data:`ZSTD_LEVEL`),
     then a crc32c checksum of the compressed bytes (standard zarr v3 codecs: any zarr reads
@@ -387,7 +392,7 @@ def _checked_class() -> Any:
                 except ValueError:
                     return None
                 if meta.get("node_type") == "group":
-                    nodes = (meta.get("consolidated_metadata") or {}).get("metadata") or {}
+                    nodes = (meta.get(CONSOLIDATED) or {}).get("metadata") or {}
                     meta = nodes.get(array) or {}
                 if meta.get("node_type") != "array":
                     return None

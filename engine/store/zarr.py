@@ -20,9 +20,11 @@ import numpy as np
 import xarray as xr
 
 from ..budgets import release_memory
+from ..cache import write_atomic
 from ..errors import StoreError
 from . import integrity
 from .failure import FULL, write_error, writing
+from .integrity import CONSOLIDATED
 from .layout import DESIGN_VARIABLES, DONE, Layout, VariableLayout, _write_status
 from .names import _encode_dataset, encode_name, jsonable
 from .read import _done_chunks, _zarr_group, open_store
@@ -441,10 +443,6 @@ def write_zarr_chunk(
         done[k] = 1  # last: a chunk marked done has all its data
 
 
-#: The key of the root metadata that holds every node's metadata once a sweep is complete.
-CONSOLIDATED = "consolidated_metadata"
-
-
 def consolidate(path: Path) -> None:
     """Copy the metadata of every group and array into the root's ``zarr.json`` (zarr's
     consolidated metadata), so that opening the finished store reads one file instead of one
@@ -476,14 +474,7 @@ def unconsolidate(path: Path) -> bool:
         return False
     del meta[CONSOLIDATED]
     with writing(path, "updating the store's root metadata"):
-        fd, tmp = tempfile.mkstemp(prefix=".zarr.json.", dir=str(path))
-        try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(meta, handle, indent=2)
-            os.replace(tmp, root)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(root, json.dumps(meta, indent=2))
     return True
 
 
