@@ -14,7 +14,7 @@ from ..equations import Call, walk
 from ..errors import SpecError
 from ..graph import Plan
 from .expressions import _comment, _Gen
-from .fusion import fuse_loops, fuse_step
+from .fusion import _is_comment, fuse_loops, fuse_step
 from .stocks import (
     _cohort_shift,
     _delay_fixed_init,
@@ -677,10 +677,6 @@ def _random_calls(plan: Plan) -> set[str]:
                     n.func for n in walk(piece.expr) if isinstance(n, Call) and n.func in RANDOM
                 )
     return found
-
-
-def _is_comment(line: str) -> bool:
-    return line.lstrip().startswith("#")
 
 
 def _fill_hooks(template: str, hooks: dict[str, bool]) -> str:

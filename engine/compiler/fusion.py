@@ -375,10 +375,10 @@ _LOCAL = re.compile(r"^\s*(?:for )?(\w+) (?:in|=|\+=|-=|\*=|/=) ")
 
 def _names(lines: list[str]) -> set[str]:
     """The plain names (not arrays, not calls) ``lines`` mention."""
-    return {n for line in lines if not _is_comment_line(line) for n in _NAME.findall(line)}
+    return {n for line in lines if not _is_comment(line) for n in _NAME.findall(line)}
 
 
-def _is_comment_line(line: str) -> bool:
+def _is_comment(line: str) -> bool:
     return line.lstrip().startswith("#")
 
 
@@ -404,7 +404,7 @@ def _elements(
             table.setdefault(array, set()).add(at)  # type: ignore[union-attr]
 
     for line in lines:
-        if _is_comment_line(line):
+        if _is_comment(line):
             continue
         m = _ANY_WRITE.match(line.strip())
         rhs = line
