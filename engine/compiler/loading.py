@@ -25,6 +25,7 @@ from ..codecheck import check_module
 from ..errors import SpecError
 from ..graph import Plan, build_plan
 from ..spec import Model
+from . import typing_memo
 from .assembly import generate_source
 
 _LOCK = threading.Lock()
@@ -164,7 +165,10 @@ class CompiledModel:
                 for name, k in self.controls.items()
                 if name.startswith("_fn:")
             )
-            self._functions = tuple(_first_class(getattr(self.module, name)) for _, name in named)
+            with typing_memo.memo():
+                self._functions = tuple(
+                    _first_class(getattr(self.module, name)) for _, name in named
+                )
         return self._functions
 
 
@@ -285,7 +289,7 @@ def _warm(compiled: CompiledModel, method: str) -> None:
     info = np.zeros(solvers.Info.SIZE)
     out = np.zeros((2, 0))
     save = np.ones(1, dtype=np.int64)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), typing_memo.memo():
         compiled.runner(method)(
             compiled.p0.copy(),
             y,
