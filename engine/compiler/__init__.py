@@ -36,6 +36,11 @@ flows) and ``z`` (discrete state such as fixed-delay pipelines):
 Model-independent helpers (Vensim builtins, saving, work arrays) are imported from
 :mod:`engine.kernels`, compiled once per machine rather than once per model.
 
+While the generated module compiles, numba's typing of calls remembers which of a function's
+templates matched each call form, so the thousands of call sites of a large model's few dozen
+forms skip the templates that failed for them before (:mod:`.typing_memo`: the same types,
+the same code).
+
 Identifiers in generated code are produced by the compiler (slot offsets, loop counters,
 table numbers); model names appear only as ``repr`` (ASCII-escaped, so on one line) inside
 comments, so a hostile model file cannot inject code. Before it is written or loaded, the
