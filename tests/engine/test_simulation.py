@@ -548,3 +548,25 @@ def test_rk45_runner_starts_every_run_from_its_first_step():
         np.testing.assert_array_equal(runner.run_arrays(), first)
     fresh = engine.Runner(m, start=0, stop=10, dt=0.25, method="rk45", rtol=1e-4)
     np.testing.assert_array_equal(fresh.run_arrays(), first)
+
+
+def test_default_outputs_saved_written_out_as_by_the_runs_table():
+    # A small model's Euler kernel saves its default outputs by copies written out
+    # (_save_default, chosen when the run's copy runs are the default ones); other outputs go
+    # through the runs table (engine.kernels._save). Same bits, same failures.
+    m = subscripted_model()
+    assert "def _save_default(" in engine.simulation.compiled(m).source
+    every = engine.Runner(m, start=0, stop=3, dt=0.25)
+    reversed_ = engine.Runner(m, start=0, stop=3, dt=0.25, outputs=every.names[::-1])
+    assert not np.array_equal(every._runs, reversed_._runs)
+    ds, other = every.run(), reversed_.run()
+    for name in every.names:
+        np.testing.assert_array_equal(ds[name].values, other[name].values)
+    blowup = engine.Model("blowup")
+    blowup.param("threshold", 3)
+    blowup.stock("x", initial=1)
+    blowup.aux("rate", "1 / (threshold - time)")
+    blowup.flow("f", "rate", into="x")
+    for outputs in (None, ["rate", "x"]):
+        with pytest.raises(IntegrationError, match=r"'rate' is non-finite at time 3"):
+            engine.Runner(blowup, start=0, stop=5, dt=1, outputs=outputs).run()
