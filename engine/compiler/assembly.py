@@ -383,7 +383,7 @@ _SAVE_BRANCH = (
     " " * 12
     + "if default:\n"
     + " " * 16
-    + "bad = _save_default(row, y, a, p, runs, out)\n"
+    + "bad = _save_default(row, y, a, p, out)\n"
     + " " * 12
     + "else:\n"
     + " " * 16
@@ -409,7 +409,8 @@ def _default_save(plan: Plan) -> tuple[list[str], list[str]] | None:
         f"    if runs.shape[0] != {len(runs)} or runs.shape[1] != 4:",
         "        return False",
     ]
-    save = ["def _save_default(row, y, a, p, runs, out):", "    nonfinite = False"]
+    save = ["def _save_default(row, y, a, p, out):", "    nonfinite = False"]
+    search = []
     for r, (kind, src, dst, n) in enumerate(runs):
         same = " or ".join(f"runs[{r}, {c}] != {v}" for c, v in enumerate((kind, src, dst, n)))
         layout += [f"    if {same}:", "        return False"]
@@ -424,12 +425,14 @@ def _default_save(plan: Plan) -> tuple[list[str], list[str]] | None:
                 f"        {line}"
                 for line in [f"v = {array}[{src} + i]", f"out[row, {dst} + i] = v", *flag]
             ]
+        if kind < 3:
+            search += [
+                f"        for i in range({dst}, {dst + n}):",
+                "            if not np.isfinite(out[row, i]):",
+                "                return i",
+            ]
     layout.append("    return True")
-    save += [
-        "    if nonfinite:",
-        "        return _first_nonfinite_saved(row, runs, out)",
-        "    return -1",
-    ]
+    save += ["    if nonfinite:", *search, "    return -1"]
     return layout, save
 
 

@@ -570,3 +570,16 @@ def test_default_outputs_saved_written_out_as_by_the_runs_table():
     for outputs in (None, ["rate", "x"]):
         with pytest.raises(IntegrationError, match=r"'rate' is non-finite at time 3"):
             engine.Runner(blowup, start=0, stop=5, dt=1, outputs=outputs).run()
+    # the element at fault in a block of several (a copy loop of _save_default)
+    regions = engine.Model("regions_blowup")
+    regions.dimension("region", ["north", "south", "east"])
+    regions.param("threshold", [10.0, 3.0, 10.0], dims="region")
+    regions.stock("x", initial=1, dims="region")
+    regions.aux("rate", "1 / (threshold[region] - time)", dims="region")
+    regions.flow("f", "rate[region]", into="x", dims="region")
+    messages = []
+    for outputs in (None, ["rate", "x"]):
+        with pytest.raises(IntegrationError, match=r"non-finite at time 3") as info:
+            engine.Runner(regions, start=0, stop=5, dt=1, outputs=outputs).run()
+        messages.append(str(info.value))
+    assert messages[0] == messages[1] and "south" in messages[0]
