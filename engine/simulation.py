@@ -327,6 +327,7 @@ class Runner:
         self._flags = output_flags(self.result, self.kinds, self.idx)
         self._flag_items = tuple(zip(self._flags[0].tolist(), self._flags[1].tolist()))
         self.base = self._flagged(self.base)
+        self._shape = self.base.shape  # a run's vector's shape (compared in _vector)
         settings = self.settings
         self.times = None if settings is None else settings.save_times()
         if settings is not None:
@@ -389,7 +390,7 @@ class Runner:
         if (  # the common case first, in a few cheap checks: a vector from parameters()
             params.__class__ is np.ndarray
             and params.dtype is _FLOAT64
-            and params.shape == self.base.shape
+            and params.shape == self._shape
             and params.flags.c_contiguous
             and not self._flag_items
         ):

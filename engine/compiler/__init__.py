@@ -29,6 +29,11 @@ flows) and ``z`` (discrete state such as fixed-delay pipelines):
   the update joins the rate loops, run forwards or backwards, with a value one element computes
   for the next carried in a local, where element-level dependence analysis proves every read
   sees the value of the unfused step: the same bits);
+- ``_default_layout`` / ``_save_default``: in a small model, whether a run saves the default
+  outputs (every variable but parameters: the copy runs of :mod:`.layout`), checked once per
+  run by ``run_euler``, and their save as copies written out, in place of
+  :func:`engine.kernels._save`'s loop over the runs table (the same copies and checks: the
+  same bits and statuses);
 - ``pre_step`` / ``post_step``: discrete updates (fixed delays, cohort shifts, clamping);
 - ``run_euler``, ``run_rk4``, ``run_rk45``: the solvers of :mod:`engine.solvers`, and
   ``run_members_<method>``: one ensemble chunk, numba ``prange`` over members.
@@ -48,8 +53,8 @@ model changed after a run is compiled again.
 Layout: :mod:`.loading` (the in-process and disk caches, loading a checked module,
 :func:`compile_model`), :mod:`.expressions` (code for equations: ``_Gen``),
 :mod:`.stocks` (stock rates and updates, non-negative limits, fixed delays, cohort shifts),
-:mod:`.assembly` (the module's text: :func:`generate_source`) and :mod:`.fusion` (loop
-fusion).
+:mod:`.assembly` (the module's text: :func:`generate_source`), :mod:`.fusion` (loop
+fusion) and :mod:`.layout` (output columns and their copy runs).
 """
 
 from __future__ import annotations
