@@ -29,13 +29,12 @@ flows) and ``z`` (discrete state such as fixed-delay pipelines):
   the update joins the rate loops, run forwards or backwards, with a value one element computes
   for the next carried in a local, where element-level dependence analysis proves every read
   sees the value of the unfused step: the same bits);
-- ``_default_layout`` / ``_save_default``: in a small model, whether a run saves the default
-  outputs (every variable but parameters: the copy runs of :mod:`.layout`), checked once per
-  run by ``run_euler``, and their save as copies written out, in place of
-  :func:`engine.kernels._save`'s loop over the runs table (the same copies and checks: the
-  same bits and statuses);
 - ``pre_step`` / ``post_step``: discrete updates (fixed delays, cohort shifts, clamping);
-- ``run_euler``, ``run_rk4``, ``run_rk45``: the solvers of :mod:`engine.solvers`, and
+- ``run_euler``, ``run_rk4``, ``run_rk45``: the solvers of :mod:`engine.solvers` (a small
+  model's ``run_euler`` checks once per run whether the run saves the default outputs, every
+  variable but parameters, and then saves them by copies written into it rather than by
+  :func:`engine.kernels._save`'s loop over the runs table: the same copies and checks, the
+  same bits; :func:`.assembly._default_save`), and
   ``run_members_<method>``: one ensemble chunk, numba ``prange`` over members.
 
 Model-independent helpers (Vensim builtins, saving, work arrays) are imported from

@@ -276,9 +276,7 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
     # A small model's Euler kernel saves its default outputs by copies written out for them
     saving = None if large else _default_save(plan)
     if saving is not None:
-        euler_step += [inline, *saving[0], "", inline, *saving[1], ""]
-        direct[_ROW_START] = _ROW_START + _DEFAULT_CHECK
-        direct[_SAVE_CALL] = _SAVE_BRANCH
+        direct.update(saving)
     # A large model's output-only code is cut as its rate code is, run_euler calling the
     # pieces itself (aux_out calls them for the other solvers).
     out_chunks = _chunks(out_lines, _CHUNK_LINES) if large else [out_lines]
@@ -374,46 +372,37 @@ _OUT_CALL_INDENT = " " * 12
 _OUT_CALL = f"{_OUT_CALL_INDENT}aux_out(t, y, p, a, z, h)\n"
 
 
-# How run_euler starts its saved rows and saves one: a small model's run_euler checks once
-# whether the run saves the default outputs and then saves them by _save_default.
+# How run_euler starts its saved rows and saves one (the lines _default_save replaces).
 _ROW_START = "    row = 0\n"
-_DEFAULT_CHECK = "    default = _default_layout(runs)\n"
 _SAVE_CALL = " " * 12 + "bad = _save(row, y, a, p, runs, out)\n"
-_SAVE_BRANCH = (
-    " " * 12
-    + "if default:\n"
-    + " " * 16
-    + "bad = _save_default(row, y, a, p, out)\n"
-    + " " * 12
-    + "else:\n"
-    + " " * 16
-    + "bad = _save(row, y, a, p, runs, out)\n"
-)
 # At most this many copy runs in the default outputs' save written out (a few lines each).
 _SAVE_RUNS = 32
 
 
-def _default_save(plan: Plan) -> tuple[list[str], list[str]] | None:
-    """``_default_layout(runs)``, whether a run's copy runs are those of the model's default
-    outputs (:func:`~.layout.default_outputs`, every variable but parameters), and
-    ``_save_default``, which saves them as :func:`engine.kernels._save` saves any runs but by
-    copies written out: a small model's save without the table's loads and branches (the
-    teacup's run 7-10 us -> ~4 us). The same copies and the same check (a run's flag or-ed
-    from ``v - v != 0`` of its values, unless the variable may be NaN): the same bits and
-    statuses. None when the table has more than :data:`_SAVE_RUNS` rows."""
+def _default_save(plan: Plan) -> dict[str, str] | None:
+    """run_euler's lines that save a small model's default outputs (every variable but
+    parameters, :func:`~.layout.default_outputs`) by copies written into it, in place of
+    :func:`engine.kernels._save`'s loop over the runs table (loads and branches per block),
+    for the lines they replace (:func:`_direct_calls`): ``default``, set once per run, whether
+    the run's copy runs are the default outputs' ones, and the save, the written-out copies
+    when it is (else ``_save``). The same copies and the same check (a flag or-ed from
+    ``v - v != 0`` of the values of variables that may not be NaN, then the first non-finite
+    column searched in the blocks' order): the same bits and statuses. No function and no
+    call: a call passing ``runs`` or ``out`` made numba count references to them at every
+    save, and each function is compiled on its own. None when the table has more than
+    :data:`_SAVE_RUNS` rows."""
     runs = copy_runs(*columns(plan, default_outputs(plan.model))).tolist()
     if len(runs) > _SAVE_RUNS:
         return None
-    layout = [
-        "def _default_layout(runs):",
-        f"    if runs.shape[0] != {len(runs)} or runs.shape[1] != 4:",
-        "        return False",
+    same = [f"runs.shape[0] == {len(runs)}", "runs.shape[1] == 4"] + [
+        f"runs[{r}, {c}] == {v}" for r, run in enumerate(runs) for c, v in enumerate(run)
     ]
-    save = ["def _save_default(row, y, a, p, out):", "    nonfinite = False"]
+    check = [f"    default = {same[0]}", f"    if default and {same[1]}:"]
+    check += ["        default = " + " and ".join(same[2:])] if runs else []
+    check += ["    else:", "        default = False"]
+    save = ["if default:", "    nonfinite = False"]
     search = []
-    for r, (kind, src, dst, n) in enumerate(runs):
-        same = " or ".join(f"runs[{r}, {c}] != {v}" for c, v in enumerate((kind, src, dst, n)))
-        layout += [f"    if {same}:", "        return False"]
+    for kind, src, dst, n in runs:
         array = "yap"[kind % 3]
         flag = ["nonfinite |= v - v != 0.0"] if kind < 3 else []
         if n == 1:
@@ -428,12 +417,20 @@ def _default_save(plan: Plan) -> tuple[list[str], list[str]] | None:
         if kind < 3:
             search += [
                 f"        for i in range({dst}, {dst + n}):",
-                "            if not np.isfinite(out[row, i]):",
-                "                return i",
+                "            if bad < 0 and not np.isfinite(out[row, i]):",
+                "                bad = i",
             ]
-    layout.append("    return True")
-    save += ["    if nonfinite:", *search, "    return -1"]
-    return layout, save
+    save += [
+        "    bad = -1",
+        "    if nonfinite:",
+        *search,
+        "else:",
+        "    bad = _save(row, y, a, p, runs, out)",
+    ]
+    return {
+        _ROW_START: _ROW_START + "".join(f"{line}\n" for line in check),
+        _SAVE_CALL: "".join(f"{' ' * 12}{line}\n" for line in save),
+    }
 
 
 def _direct_calls(source: str, name: str, calls: dict[str, str]) -> str:
