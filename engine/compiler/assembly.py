@@ -397,9 +397,8 @@ def _default_save(plan: Plan) -> dict[str, str] | None:
     same = [f"runs.shape[0] == {len(runs)}", "runs.shape[1] == 4"] + [
         f"runs[{r}, {c}] == {v}" for r, run in enumerate(runs) for c, v in enumerate(run)
     ]
-    check = [f"    default = {same[0]}", f"    if default and {same[1]}:"]
-    check += ["        default = " + " and ".join(same[2:])] if runs else []
-    check += ["    else:", "        default = False"]
+    check = [f"    default = {same[0]} and {same[1]}"]
+    check += ["    if default:", "        default = " + " and ".join(same[2:])] if runs else []
     save = ["if default:", "    nonfinite = False"]
     search = []
     for kind, src, dst, n in runs:
@@ -422,8 +421,7 @@ def _default_save(plan: Plan) -> dict[str, str] | None:
             ]
     save += [
         "    bad = -1",
-        "    if nonfinite:",
-        *search,
+        *(["    if nonfinite:", *search] if search else []),  # none: every block may be NaN
         "else:",
         "    bad = _save(row, y, a, p, runs, out)",
     ]

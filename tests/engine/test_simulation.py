@@ -583,3 +583,19 @@ def test_default_outputs_saved_written_out_as_by_the_runs_table():
             engine.Runner(regions, start=0, stop=5, dt=1, outputs=outputs).run()
         messages.append(str(info.value))
     assert messages[0] == messages[1] and "south" in messages[0]
+
+
+def test_default_outputs_save_of_no_columns_and_of_columns_that_may_be_nan(tmp_path):
+    # The written-out save's edge cases (conformance model_doc and test_na): no output
+    # columns (only parameters), and outputs that may all be NaN (an explicit :NA:).
+    consts = engine.Model("consts")
+    consts.param("k", 2.0)
+    assert float(engine.simulate(consts, start=0, stop=2, dt=1)["k"]) == 2.0
+    (tmp_path / "na.mdl").write_text(
+        "variable = IF THEN ELSE(Time > 5, :NA:, Time)\n ~ ~ |\n"
+        "FINAL TIME = 10\n ~ Month ~ |\nINITIAL TIME = 0\n ~ Month ~ |\n"
+        "SAVEPER = TIME STEP\n ~ Month ~ |\nTIME STEP = 1\n ~ Month ~ |\n"
+    )
+    values = engine.simulate(engine.load(tmp_path / "na.mdl"))["variable"].values
+    np.testing.assert_array_equal(values[:6], np.arange(6.0))
+    assert np.isnan(values[6:]).all()
