@@ -10,7 +10,6 @@ benchmarks all run through it. A kernel returns a :class:`engine.solvers.Status`
 from __future__ import annotations
 
 import copy
-import math
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,6 +21,7 @@ import xarray as xr
 from . import solvers
 from .budgets import check_allocation
 from .compiler import CompiledModel, compile_model, discrete_state
+from .compiler.layout import columns, copy_runs, default_outputs
 from .compiler.loading import Memo
 from .equations import Ref, walk
 from .errors import IntegrationError, ParameterError, SpecError, suggest
@@ -139,9 +139,7 @@ def output_layout(
     if found is not None:
         return found  # type: ignore[no-any-return]
     if outputs is None:
-        names = [
-            v.name for v in model.variables.values() if not v.hidden and v.kind not in ("lookup",)
-        ]
+        names = default_outputs(model)
     else:
         if isinstance(outputs, str):
             outputs = [outputs]
@@ -160,28 +158,9 @@ def output_layout(
                     f"{name!r} is a lookup table, not an output; output a variable that calls it."
                 )
             names.append(name)
-    kinds: list[int] = []
-    idx: list[int] = []
-    code = {"y": 0, "a": 1, "p": 2}
-    for name in names:
-        slot = result.plan.slots[name]
-        if slot.array == "p":
-            continue
-        allowed = 3 if _may_be_missing(model.variables[name]) else 0
-        kinds += [code[slot.array] + allowed] * slot.size
-        idx += range(slot.offset, slot.offset + slot.size)
-    layout = (names, np.array(kinds, dtype=np.int64), np.array(idx, dtype=np.int64))
+    kinds, idx = columns(result.plan, names)
+    layout = (names, kinds, idx)
     return result.layouts.put(key, layout)  # type: ignore[no-any-return]
-
-
-def _may_be_missing(var: Any) -> bool:
-    """A variable whose equation holds an explicit missing value (Vensim's :NA:) may be NaN."""
-    from .equations import Num, walk
-
-    for piece in var.pieces + (var.init_pieces or []):
-        if any(isinstance(n, Num) and math.isnan(n.value) for n in walk(piece.expr)):
-            return True
-    return False
 
 
 def output_flags(
@@ -229,17 +208,7 @@ def output_runs(kinds: np.ndarray, idx: np.ndarray) -> np.ndarray:
     found = _RUNS.get(key)
     if found is not None:
         return found  # type: ignore[no-any-return]
-    kinds = np.asarray(kinds, dtype=np.int64)
-    idx = np.asarray(idx, dtype=np.int64)
-    # a run starts at the first column and wherever the kind changes or the index does not
-    # follow the previous column's (a loop over the 537,537 columns of the default corridor's
-    # every output took ~0.15 s of every Runner made for them)
-    starts = np.ones(kinds.size, dtype=bool)
-    starts[1:] = (kinds[1:] != kinds[:-1]) | (idx[1:] != idx[:-1] + 1)
-    first = np.flatnonzero(starts)
-    runs = np.stack(
-        [kinds[first], idx[first], first, np.diff(np.append(first, kinds.size))], axis=1
-    ).astype(np.int64)
+    runs = copy_runs(kinds, idx)
     return _RUNS.put(key, runs)  # type: ignore[no-any-return]
 
 
@@ -358,6 +327,7 @@ class Runner:
         self._flags = output_flags(self.result, self.kinds, self.idx)
         self._flag_items = tuple(zip(self._flags[0].tolist(), self._flags[1].tolist()))
         self.base = self._flagged(self.base)
+        self._shape = self.base.shape  # a run's vector's shape (compared in _vector)
         settings = self.settings
         self.times = None if settings is None else settings.save_times()
         if settings is not None:
@@ -420,7 +390,7 @@ class Runner:
         if (  # the common case first, in a few cheap checks: a vector from parameters()
             params.__class__ is np.ndarray
             and params.dtype is _FLOAT64
-            and params.shape == self.base.shape
+            and params.shape == self._shape
             and params.flags.c_contiguous
             and not self._flag_items
         ):
@@ -563,9 +533,12 @@ class Runner:
             scratch = pool.pop()
         except IndexError:
             scratch = self._scratch()
-        try:
-            out = np.empty(self._call_args[0])
-            status = self._call(p, scratch, out)
+        try:  # as _call, written out: a run's Python is most of a small model's run
+            raw, y, a, z, info = scratch
+            raw[:] = self._start  # memoryviews of bytes: ~0.1 us (a numpy copy ~0.45 us)
+            shape, start, dt, n_steps, save, runs = self._call_args
+            out = np.empty(shape)
+            status = self._kernel(p, y, a, z, start, dt, n_steps, save, runs, out, info)
             if status != 0:  # Status.OK: the checks and messages only for a failed run
                 out = self._failed(p, scratch, out, status)
         finally:

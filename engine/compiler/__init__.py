@@ -30,7 +30,11 @@ flows) and ``z`` (discrete state such as fixed-delay pipelines):
   for the next carried in a local, where element-level dependence analysis proves every read
   sees the value of the unfused step: the same bits);
 - ``pre_step`` / ``post_step``: discrete updates (fixed delays, cohort shifts, clamping);
-- ``run_euler``, ``run_rk4``, ``run_rk45``: the solvers of :mod:`engine.solvers`, and
+- ``run_euler``, ``run_rk4``, ``run_rk45``: the solvers of :mod:`engine.solvers` (a small
+  model's ``run_euler`` checks once per run whether the run saves the default outputs, every
+  variable but parameters, and then saves them by copies written into it rather than by
+  :func:`engine.kernels._save`'s loop over the runs table: the same copies and checks, the
+  same bits; :func:`.assembly._default_save`), and
   ``run_members_<method>``: one ensemble chunk, numba ``prange`` over members.
 
 Model-independent helpers (Vensim builtins, saving, work arrays) are imported from
@@ -53,8 +57,8 @@ model changed after a run is compiled again.
 Layout: :mod:`.loading` (the in-process and disk caches, loading a checked module,
 :func:`compile_model`), :mod:`.expressions` (code for equations: ``_Gen``),
 :mod:`.stocks` (stock rates and updates, non-negative limits, fixed delays, cohort shifts),
-:mod:`.assembly` (the module's text: :func:`generate_source`) and :mod:`.fusion` (loop
-fusion).
+:mod:`.assembly` (the module's text: :func:`generate_source`), :mod:`.fusion` (loop
+fusion) and :mod:`.layout` (output columns and their copy runs).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from ..errors import SpecError
 from ..graph import Plan
 from .expressions import _comment, _Gen
 from .fusion import _is_comment, fuse_loops, fuse_step
+from .layout import columns, copy_runs, default_outputs
 from .stocks import (
     _cohort_shift,
     _delay_fixed_init,
@@ -272,6 +273,10 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
             body(update_lines),
             "",
         ]
+    # A small model's Euler kernel saves its default outputs by copies written out for them
+    saving = None if large else _default_save(plan)
+    if saving is not None:
+        direct.update(saving)
     # A large model's output-only code is cut as its rate code is, run_euler calling the
     # pieces itself (aux_out calls them for the other solvers).
     out_chunks = _chunks(out_lines, _CHUNK_LINES) if large else [out_lines]
@@ -365,6 +370,65 @@ _RATES_CALL_INDENT = " " * 8
 _RATES_CALL = f"{_RATES_CALL_INDENT}_euler_rates(t, y, p, a, z, h, dydt)\n"
 _OUT_CALL_INDENT = " " * 12
 _OUT_CALL = f"{_OUT_CALL_INDENT}aux_out(t, y, p, a, z, h)\n"
+
+
+# How run_euler starts its saved rows and saves one (the lines _default_save replaces).
+_ROW_START = "    row = 0\n"
+_SAVE_CALL = " " * 12 + "bad = _save(row, y, a, p, runs, out)\n"
+# At most this many copy runs in the default outputs' save written out (a few lines each).
+_SAVE_RUNS = 32
+
+
+def _default_save(plan: Plan) -> dict[str, str] | None:
+    """run_euler's lines that save a small model's default outputs (every variable but
+    parameters, :func:`~.layout.default_outputs`) by copies written into it, in place of
+    :func:`engine.kernels._save`'s loop over the runs table (loads and branches per block),
+    for the lines they replace (:func:`_direct_calls`): ``default``, set once per run, whether
+    the run's copy runs are the default outputs' ones, and the save, the written-out copies
+    when it is (else ``_save``). The same copies and the same check (a flag or-ed from
+    ``v - v != 0`` of the values of variables that may not be NaN, then the first non-finite
+    column searched in the blocks' order): the same bits and statuses. No function and no
+    call: a call passing ``runs`` or ``out`` made numba count references to them at every
+    save, and each function is compiled on its own. None when the table has more than
+    :data:`_SAVE_RUNS` rows."""
+    runs = copy_runs(*columns(plan, default_outputs(plan.model))).tolist()
+    if len(runs) > _SAVE_RUNS:
+        return None
+    same = [f"runs.shape[0] == {len(runs)}", "runs.shape[1] == 4"] + [
+        f"runs[{r}, {c}] == {v}" for r, run in enumerate(runs) for c, v in enumerate(run)
+    ]
+    check = [f"    default = {same[0]} and {same[1]}"]
+    check += ["    if default:", "        default = " + " and ".join(same[2:])] if runs else []
+    save = ["if default:", "    nonfinite = False"]
+    search = []
+    for kind, src, dst, n in runs:
+        array = "yap"[kind % 3]
+        flag = ["nonfinite |= v - v != 0.0"] if kind < 3 else []
+        if n == 1:
+            save += [
+                f"    {line}" for line in [f"v = {array}[{src}]", f"out[row, {dst}] = v", *flag]
+            ]
+        else:
+            save += [f"    for i in range({n}):"] + [
+                f"        {line}"
+                for line in [f"v = {array}[{src} + i]", f"out[row, {dst} + i] = v", *flag]
+            ]
+        if kind < 3:
+            search += [
+                f"        for i in range({dst}, {dst + n}):",
+                "            if bad < 0 and not np.isfinite(out[row, i]):",
+                "                bad = i",
+            ]
+    save += [
+        "    bad = -1",
+        *(["    if nonfinite:", *search] if search else []),  # none: every block may be NaN
+        "else:",
+        "    bad = _save(row, y, a, p, runs, out)",
+    ]
+    return {
+        _ROW_START: _ROW_START + "".join(f"{line}\n" for line in check),
+        _SAVE_CALL: "".join(f"{' ' * 12}{line}\n" for line in save),
+    }
 
 
 def _direct_calls(source: str, name: str, calls: dict[str, str]) -> str:

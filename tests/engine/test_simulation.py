@@ -548,3 +548,54 @@ def test_rk45_runner_starts_every_run_from_its_first_step():
         np.testing.assert_array_equal(runner.run_arrays(), first)
     fresh = engine.Runner(m, start=0, stop=10, dt=0.25, method="rk45", rtol=1e-4)
     np.testing.assert_array_equal(fresh.run_arrays(), first)
+
+
+def test_default_outputs_saved_written_out_as_by_the_runs_table():
+    # A small model's Euler kernel saves its default outputs by copies written into it
+    # (chosen once per run, when the run's copy runs are the default ones); other outputs go
+    # through the runs table (engine.kernels._save). Same bits, same failures.
+    m = subscripted_model()
+    assert "    default = runs.shape[0] == " in engine.simulation.compiled(m).source
+    every = engine.Runner(m, start=0, stop=3, dt=0.25)
+    reversed_ = engine.Runner(m, start=0, stop=3, dt=0.25, outputs=every.names[::-1])
+    assert not np.array_equal(every._runs, reversed_._runs)
+    ds, other = every.run(), reversed_.run()
+    for name in every.names:
+        np.testing.assert_array_equal(ds[name].values, other[name].values)
+    blowup = engine.Model("blowup")
+    blowup.param("threshold", 3)
+    blowup.stock("x", initial=1)
+    blowup.aux("rate", "1 / (threshold - time)")
+    blowup.flow("f", "rate", into="x")
+    for outputs in (None, ["rate", "x"]):
+        with pytest.raises(IntegrationError, match=r"'rate' is non-finite at time 3"):
+            engine.Runner(blowup, start=0, stop=5, dt=1, outputs=outputs).run()
+    # the element at fault in a block of several (a copy loop of _save_default)
+    regions = engine.Model("regions_blowup")
+    regions.dimension("region", ["north", "south", "east"])
+    regions.param("threshold", [10.0, 3.0, 10.0], dims="region")
+    regions.stock("x", initial=1, dims="region")
+    regions.aux("rate", "1 / (threshold[region] - time)", dims="region")
+    regions.flow("f", "rate[region]", into="x", dims="region")
+    messages = []
+    for outputs in (None, ["rate", "x"]):
+        with pytest.raises(IntegrationError, match=r"non-finite at time 3") as info:
+            engine.Runner(regions, start=0, stop=5, dt=1, outputs=outputs).run()
+        messages.append(str(info.value))
+    assert messages[0] == messages[1] and "south" in messages[0]
+
+
+def test_default_outputs_save_of_no_columns_and_of_columns_that_may_be_nan(tmp_path):
+    # The written-out save's edge cases (conformance model_doc and test_na): no output
+    # columns (only parameters), and outputs that may all be NaN (an explicit :NA:).
+    consts = engine.Model("consts")
+    consts.param("k", 2.0)
+    assert float(engine.simulate(consts, start=0, stop=2, dt=1)["k"]) == 2.0
+    (tmp_path / "na.mdl").write_text(
+        "variable = IF THEN ELSE(Time > 5, :NA:, Time)\n ~ ~ |\n"
+        "FINAL TIME = 10\n ~ Month ~ |\nINITIAL TIME = 0\n ~ Month ~ |\n"
+        "SAVEPER = TIME STEP\n ~ Month ~ |\nTIME STEP = 1\n ~ Month ~ |\n"
+    )
+    values = engine.simulate(engine.load(tmp_path / "na.mdl"))["variable"].values
+    np.testing.assert_array_equal(values[:6], np.arange(6.0))
+    assert np.isnan(values[6:]).all()
