@@ -293,7 +293,8 @@ def _column_quantiles(
 def member_quantiles(raw: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Quantiles ``q`` over axis 0 leaving NaN (failed members) out: the bits of
     ``np.quantile`` (linear interpolation) on the members that are not NaN, all NaN where none
-    is left. Columns run in parallel (numba), each a selection, not a sort."""
+    is left. Columns run in parallel (numba), each a selection, not a sort; a column whose
+    members all hold one value costs one pass."""
     q = np.asarray(q, dtype=float)
     flat = np.ascontiguousarray(raw.reshape(raw.shape[0], -1), dtype=float)
     out = np.empty((q.size, flat.shape[1]))
