@@ -130,11 +130,21 @@ def _element_labels(
 
 @njit(cache=True, error_model="numpy")
 def _order_statistics(
-    buf: np.ndarray, n: int, ranks: np.ndarray, values: np.ndarray
+    buf: np.ndarray,
+    n: int,
+    ranks: np.ndarray,
+    values: np.ndarray,
+    binned: np.ndarray,
+    counts: np.ndarray,
+    slot: np.ndarray,
+    tmp: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
     """``values[r]`` = the ``ranks[r]``-th smallest of ``buf[:n]`` (finite or infinite, no
-    NaN; ``ranks`` ascending). A histogram over [min, max] finds each rank's bin (bins are
-    monotone in the value, so counts place ranks exactly); only those bins are sorted."""
+    NaN; ``ranks`` ascending). All equal (a column no member changes): that value. Else a
+    histogram over [min, max] finds each rank's bin (bins are monotone in the value, so counts
+    place ranks exactly); only those bins are gathered, and sorted unless all their values are
+    equal. ``binned``, ``counts``, ``slot`` and ``tmp`` are scratch (at least ``n``, 4096, 4096
+    and ``n`` long), reused across columns."""
     lo = buf[0]
     hi = buf[0]
     for i in range(1, n):
@@ -143,12 +153,16 @@ def _order_statistics(
             lo = v
         if v > hi:
             hi = v
+    if lo == hi:  # every member the same value (also +-inf): every order statistic is it
+        for r in range(ranks.shape[0]):
+            values[r] = lo
+        return
     bins = max(1, min(4096, n // 4))
-    scale = bins / (hi - lo) if hi > lo else 0.0
+    scale = bins / (hi - lo)
     if not np.isfinite(scale):
         scale = 0.0  # infinite or huge range: one bin (then a sort of everything)
-    counts = np.zeros(bins, np.int64)
-    binned = np.empty(n, np.int32)
+    counts[:bins] = 0
+    slot[:bins] = -1
     for i in range(n):
         b = int((buf[i] - lo) * scale) if scale > 0.0 else 0
         if b >= bins:
@@ -158,14 +172,14 @@ def _order_statistics(
         binned[i] = b
         counts[b] += 1
     # each rank's bin, and where each of those bins' elements go in tmp
-    slot = np.full(bins, -1, np.int64)
-    start = np.zeros(ranks.shape[0] + 1, np.int64)
-    rank_bin = np.empty(ranks.shape[0], np.int64)
-    rank_before = np.empty(ranks.shape[0], np.int64)  # elements in the bins below
+    nr = ranks.shape[0]
+    start = np.zeros(nr + 1, np.int64)
+    rank_bin = np.empty(nr, np.int64)
+    rank_before = np.empty(nr, np.int64)  # elements in the bins below
     used = 0
     before = 0
     b = 0
-    for r in range(ranks.shape[0]):
+    for r in range(nr):
         while before + counts[b] <= ranks[r]:
             before += counts[b]
             b += 1
@@ -175,7 +189,6 @@ def _order_statistics(
             slot[b] = used
             start[used + 1] = start[used] + counts[b]
             used += 1
-    tmp = np.empty(start[used])
     fill = start[:used].copy()
     for i in range(n):
         k = slot[binned[i]]
@@ -183,12 +196,41 @@ def _order_statistics(
             tmp[fill[k]] = buf[i]
             fill[k] += 1
     for k in range(used):
-        tmp[start[k] : start[k + 1]].sort()
-    for r in range(ranks.shape[0]):
+        part = tmp[start[k] : start[k + 1]]
+        first = part[0]
+        for i in range(1, part.shape[0]):
+            if part[i] != first:
+                part.sort()
+                break
+    for r in range(nr):
         values[r] = tmp[start[slot[rank_bin[r]]] + ranks[r] - rank_before[r]]
 
 
 _TILE = 8  # columns gathered together: one 64-byte cache line of a row
+
+
+@njit(cache=True, error_model="numpy")
+def _rank_plan(
+    n: int, q: np.ndarray, ranks: np.ndarray, below: np.ndarray, above: np.ndarray
+) -> int:  # pragma: no cover - compiled
+    """numpy's "linear" rule for ``n`` values: each quantile's neighbours floor((n - 1) q)
+    and the next (clipped), as positions ``below``/``above`` in ``ranks[:count]``, the
+    distinct ranks ascending; returns ``count``."""
+    last = n - 1
+    nq = q.shape[0]
+    lower = np.empty(nq, np.int64)
+    upper = np.empty(nq, np.int64)
+    for k in range(nq):
+        index = last * q[k]
+        lower[k] = last if index >= last else int(np.floor(index))
+        upper[k] = min(lower[k] + 1, last)
+    unique = np.unique(np.concatenate((lower, upper)))
+    count = unique.shape[0]
+    ranks[:count] = unique
+    for k in range(nq):
+        below[k] = np.searchsorted(unique, lower[k])
+        above[k] = np.searchsorted(unique, upper[k])
+    return count
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -197,7 +239,8 @@ def _column_quantiles(
 ) -> None:  # pragma: no cover - compiled
     # numpy's "linear" rule: index (n - 1) q, neighbours floor and floor + 1 (clipped), and
     # numpy's _lerp, so the result has the bits of np.quantile; NaN members are left out.
-    # Columns are gathered a tile at a time, so each cache line of raw is read once.
+    # Columns are gathered a tile at a time, so each cache line of raw is read once; scratch
+    # and the ranks (the same for every column with the same count) are made once a tile.
     members = raw.shape[0]
     columns = raw.shape[1]
     nq = q.shape[0]
@@ -213,6 +256,16 @@ def _column_quantiles(
                 if not np.isnan(v):
                     bufs[j, counts[j]] = v
                     counts[j] += 1
+        binned = np.empty(members, np.int32)
+        hist = np.empty(4096, np.int64)
+        slot = np.empty(4096, np.int64)
+        tmp = np.empty(members)
+        ranks = np.empty(2 * nq, np.int64)
+        below = np.empty(nq, np.int64)
+        above = np.empty(nq, np.int64)
+        values = np.empty(2 * nq)
+        planned = -1
+        distinct = 0
         for j in range(width):
             c = c0 + j
             n = counts[j]
@@ -220,19 +273,14 @@ def _column_quantiles(
                 for k in range(nq):
                     out[k, c] = np.nan
                 continue
+            if n != planned:
+                distinct = _rank_plan(n, q, ranks, below, above)
+                planned = n
+            _order_statistics(bufs[j], n, ranks[:distinct], values, binned, hist, slot, tmp)
             last = n - 1
-            below = np.empty(nq, np.int64)
-            above = np.empty(nq, np.int64)
             for k in range(nq):
-                index = last * q[k]
-                below[k] = last if index >= last else int(np.floor(index))
-                above[k] = min(below[k] + 1, last)
-            ranks = np.unique(np.concatenate((below, above)))
-            values = np.empty(ranks.shape[0])
-            _order_statistics(bufs[j], n, ranks, values)
-            for k in range(nq):
-                a = values[np.searchsorted(ranks, below[k])]
-                b = values[np.searchsorted(ranks, above[k])]
+                a = values[below[k]]
+                b = values[above[k]]
                 index = last * q[k]
                 gamma = index - (-1.0 if index >= last else np.floor(index))
                 diff = b - a
@@ -245,7 +293,8 @@ def _column_quantiles(
 def member_quantiles(raw: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Quantiles ``q`` over axis 0 leaving NaN (failed members) out: the bits of
     ``np.quantile`` (linear interpolation) on the members that are not NaN, all NaN where none
-    is left. Columns run in parallel (numba), each a selection, not a sort."""
+    is left. Columns run in parallel (numba), each a selection, not a sort; a column whose
+    members all hold one value costs one pass."""
     q = np.asarray(q, dtype=float)
     flat = np.ascontiguousarray(raw.reshape(raw.shape[0], -1), dtype=float)
     out = np.empty((q.size, flat.shape[1]))

@@ -98,6 +98,10 @@ def test_member_quantiles_have_the_bits_of_numpy():
         rng.random((1, 5)),
         rng.random((2, 3)),
         np.where(rng.random((300, 6)) < 0.1, np.inf, 1.0),
+        np.full((400, 7), 2.5),  # every member the same value
+        np.full((50, 2), -np.inf),
+        np.where(rng.random((600, 8)) < 0.03, rng.random((600, 8)), 0.0),  # mostly zeros
+        np.where(rng.random((900, 5)) < 0.5, 1.0, 1.0 + rng.random((900, 5)) * 1e-12),
     ]
     for raw in cases:
         with np.errstate(invalid="ignore"):
