@@ -29,6 +29,7 @@ exit.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import inspect
@@ -55,7 +56,10 @@ _winners: dict[Any, tuple[type, bool]] | None = None
 stats = {"hits": 0, "misses": 0, "unhashable": 0}
 
 
+@functools.cache
 def _source_hash() -> str:
+    """sha256 of numba's method's source, read once a process (reading it costs ~2 ms: the
+    memo is entered at every model load, cached or not)."""
     try:
         source = inspect.getsource(_original)
     except (OSError, TypeError):
