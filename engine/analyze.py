@@ -128,6 +128,10 @@ def _element_labels(
 # ---------------------------------------------------------------------------- summaries
 
 
+# The most histogram bins a column's order statistics use (the scratch is made this long).
+_MAX_BINS = 4096
+
+
 @njit(cache=True, error_model="numpy")
 def _order_statistics(
     buf: np.ndarray,
@@ -143,8 +147,8 @@ def _order_statistics(
     NaN; ``ranks`` ascending). All equal (a column no member changes): that value. Else a
     histogram over [min, max] finds each rank's bin (bins are monotone in the value, so counts
     place ranks exactly); only those bins are gathered, and sorted unless all their values are
-    equal. ``binned``, ``counts``, ``slot`` and ``tmp`` are scratch (at least ``n``, 4096, 4096
-    and ``n`` long), reused across columns."""
+    equal. ``binned``, ``counts``, ``slot`` and ``tmp`` are scratch (at least
+    ``n``, :data:`_MAX_BINS`, :data:`_MAX_BINS` and ``n`` long), reused across columns."""
     lo = buf[0]
     hi = buf[0]
     for i in range(1, n):
@@ -157,7 +161,7 @@ def _order_statistics(
         for r in range(ranks.shape[0]):
             values[r] = lo
         return
-    bins = max(1, min(4096, n // 4))
+    bins = max(1, min(_MAX_BINS, n // 4))
     scale = bins / (hi - lo)
     if not np.isfinite(scale):
         scale = 0.0  # infinite or huge range: one bin (then a sort of everything)
@@ -257,8 +261,8 @@ def _column_quantiles(
                     bufs[j, counts[j]] = v
                     counts[j] += 1
         binned = np.empty(members, np.int32)
-        hist = np.empty(4096, np.int64)
-        slot = np.empty(4096, np.int64)
+        hist = np.empty(_MAX_BINS, np.int64)
+        slot = np.empty(_MAX_BINS, np.int64)
         tmp = np.empty(members)
         ranks = np.empty(2 * nq, np.int64)
         below = np.empty(nq, np.int64)

@@ -533,7 +533,7 @@ class Runner:
             scratch = pool.pop()
         except IndexError:
             scratch = self._scratch()
-        try:  # as _call, written out: a run's Python is most of a small model's run
+        try:  # the call written out: a run's Python is most of a small model's run
             raw, y, a, z, info = scratch
             raw[:] = self._start  # memoryviews of bytes: ~0.1 us (a numpy copy ~0.45 us)
             shape, start, dt, n_steps, save, runs = self._call_args
@@ -546,15 +546,15 @@ class Runner:
                 pool.append(scratch)
         return out
 
-    def _call(
-        self, p: np.ndarray, scratch: tuple[Any, ...], out: np.ndarray, every: bool = False
+    def _call_checking_every_step(
+        self, p: np.ndarray, scratch: tuple[Any, ...], out: np.ndarray
     ) -> int:
-        """The kernel run once on ``scratch`` restored to its starting values (``every``:
-        checking the stocks at every step)."""
+        """The kernel run once on ``scratch`` restored to its starting values, checking the
+        stocks at every step (a failed Euler run made again; :meth:`_run_checked` makes the
+        plain call itself, written out on the hot path)."""
         raw, y, a, z, info = scratch
-        raw[:] = self._start  # memoryviews of bytes: ~0.1 us (a numpy copy ~0.45 us)
-        if every:
-            info[Info.CHECK_EVERY_STEP] = 1.0
+        raw[:] = self._start
+        info[Info.CHECK_EVERY_STEP] = 1.0
         _, start, dt, n_steps, save, runs = self._call_args
         status: int = self._kernel(p, y, a, z, start, dt, n_steps, save, runs, out, info)
         return status
@@ -599,7 +599,7 @@ class Runner:
         every step, to name the exact time."""
         if status == Status.NONFINITE_STATE and self.method == "euler":
             out = np.empty(self._call_args[0])
-            status = self._call(p, scratch, out, every=True)
+            status = self._call_checking_every_step(p, scratch, out)
         info = scratch[4].copy()
         info[Info.CHECK_EVERY_STEP] = 0.0
         info[Info.STATUS] = status
@@ -634,7 +634,7 @@ class Runner:
 
 def _entry_point(kernel: Any, p: np.ndarray, buffer: np.ndarray, args: tuple[Any, ...]) -> Any:
     """The compiled function behind the numba dispatcher ``kernel`` for the argument types of
-    :meth:`Runner._call` (``p`` a C-contiguous float64 vector, the work arrays views of the
+    :meth:`Runner._run_checked` (``p`` a C-contiguous float64 vector, the work arrays views of the
     float64 ``buffer``): the same machine code, called without the dispatcher's choice of
     overload by the types of eleven arguments (~0.5 us a call). Every argument of a Runner's
     call has these types (:meth:`Runner._vector` makes ``p`` contiguous; a read-only ``p``

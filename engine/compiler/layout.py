@@ -2,7 +2,7 @@
 
 :func:`engine.simulation.output_layout` and :func:`engine.simulation.output_runs` (memoised,
 for a run's outputs) and :func:`engine.compiler.assembly.generate_source` (the default
-outputs, whose save a small model's Euler kernel has written out: ``_save_default``) lay the
+outputs, whose save a small model's Euler kernel has written out: ``_default_save``) lay the
 columns out with the same functions, so the two agree.
 """
 

@@ -570,7 +570,7 @@ def test_default_outputs_saved_written_out_as_by_the_runs_table():
     for outputs in (None, ["rate", "x"]):
         with pytest.raises(IntegrationError, match=r"'rate' is non-finite at time 3"):
             engine.Runner(blowup, start=0, stop=5, dt=1, outputs=outputs).run()
-    # the element at fault in a block of several (a copy loop of _save_default)
+    # the element at fault in a block of several (a copy loop of assembly._default_save)
     regions = engine.Model("regions_blowup")
     regions.dimension("region", ["north", "south", "east"])
     regions.param("threshold", [10.0, 3.0, 10.0], dims="region")
