@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import gc
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -683,25 +684,23 @@ def _same_dependences(
     order: _Order,
     written: set[str],
     carried: _Carried | None = None,
+    table: _Statements | None = None,
 ) -> bool:
     """Whether running the statement instances in ``order`` gives every read the value it had
     in the blocks' own order and leaves every element with the same last writer.
 
     ``carried`` maps a statement instance (block, value, statement) of ``order`` to the one
     whose computation of the same expression it reuses (see _carry) and the elements that
-    expression reads: their values are those at the time of the earlier instance.
+    expression reads: their values are those at the time of the earlier instance. ``table``:
+    the blocks' _Statements with ``written`` (made here when not given).
 
     Both orders are compared at once over arrays of statement instances (_Statements): a read
     at instance position t sees the last write before it (a write at t happens after the reads
     at t); an entry (-1, v) of ``order`` marks the start of the fused loop's iteration v (the
     time of the values carried from the top of it). The decision is the one of running both
     orders instance by instance and comparing each read's writer and each element's last."""
-    original: _Order = [
-        (b, v, lines) for b, block in enumerate(blocks) for v, lines in block.instances
-    ]
-    if sorted((b, v) for b, v, _ in order if b >= 0) != sorted((b, v) for b, v, _ in original):
-        return False
-    table = _Statements(blocks, written)
+    if table is None:
+        table = _Statements(blocks, written)
     if not table.ok:
         return False
     # the instances' times in ``order`` (an iteration's mark takes a time of its own)
@@ -713,13 +712,18 @@ def _same_dependences(
             marks.setdefault(v, []).append(clock)
             clock += 1
             continue
-        first, mine, _, _ = table.entries[(b, v)]
+        found = table.entries.get((b, v))
+        if found is None:
+            return False  # not an instance of the blocks
+        first, mine, _, _ = found
         if lines is not mine and lines != mine:
             return False  # another statement than the blocks' (_schedule makes none)
         starts.append(clock)
         counts.append(len(lines))
         firsts.append(first)
         clock += len(lines)
+    if len(firsts) != len(table.entries) or len(set(firsts)) != len(firsts):
+        return False  # not each of the blocks' instances once
     count = np.array(counts, dtype=np.int64)
     offset = np.arange(table.size, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
     time = np.zeros(table.size, dtype=np.int64)
@@ -898,10 +902,11 @@ def _schedule(
         return None
     positions = range(hi - 1, lo - 1, -1) if backwards else range(lo, hi)
     fused = [(k, b.shift, b.loop[2]) for k, b in enumerate(blocks) if b in members]
-    core: _Order = []
-    for position in positions:
-        core.append((-1, position, []))  # marks the start of an iteration (_same_dependences)
-        core += [(k, position + shift, body) for k, shift, body in fused]
+    # each position: a mark of the start of its iteration (_same_dependences), then the members
+    core: _Order = [(-1, 0, [])] * (len(positions) * (len(fused) + 1))
+    core[:: len(fused) + 1] = [(-1, position, []) for position in positions]
+    for j, (k, shift, body) in enumerate(fused):
+        core[j + 1 :: len(fused) + 1] = [(k, position + shift, body) for position in positions]
     first, last = (above, below) if backwards else (below, above)
     order: _Order = list(front)
     code: list[str] = []
@@ -949,7 +954,22 @@ def fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | Non
     safe (see above); None when no update can join a rate loop.
 
     ``rate_lines``: the step's rate code (writing ``a`` and ``dydt``); ``update_lines``: the
-    loops ``y[i] += h * ...`` of :func:`engine.compiler.stocks._stock_update`."""
+    loops ``y[i] += h * ...`` of :func:`engine.compiler.stocks._stock_update`.
+
+    Python's cyclic garbage collector is paused meanwhile: the proof's orders and tables (a
+    tuple per statement instance, none in a reference cycle, freed by reference counting)
+    live long enough to trigger full collections of the whole heap, numba's included
+    (Subscripted Population Model: two, ~0.3 s of its ~0.5 s)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _fuse_step(rate_lines, update_lines)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | None:
     if any(re.search(rf"\b({_FUSED_VAR}|_[cd]\d+)\b", x) for x in rate_lines + update_lines):
         return None
     found = _step_blocks(rate_lines)
@@ -981,6 +1001,7 @@ def fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | Non
         if any(_names(lines) & (names - {b.var}) for b, distinct in bodies for lines in distinct):
             continue
         _align(chosen)
+        table: _Statements | None = None  # the same for every order of these blocks
         for backwards, carry in ((False, True), (False, False), (True, True), (True, False)):
             made = _schedule(chosen, backwards)
             if made is None:
@@ -999,7 +1020,9 @@ def fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | Non
             ]
             init = bool(pairs) and all(x is not None for x in starts)
             carried = _carried(chosen, members, positions, pairs, init)
-            if carried is None or not _same_dependences(chosen, order, written, carried):
+            if table is None:
+                table = _Statements(chosen, written)
+            if carried is None or not _same_dependences(chosen, order, written, carried, table):
                 continue
             if pairs:
                 size = sum(len(b.loop[2]) for b in members if b.loop is not None)
