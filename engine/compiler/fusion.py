@@ -473,9 +473,9 @@ _INDEX_OPS = {
 
 @functools.lru_cache(maxsize=65536)
 def _index_tree(text: str) -> ast.expr | None:
-    """The parsed index expression (None: not an expression), parsed once: the dependence
-    proof evaluates the same few index texts at every loop value (Subscripted Population
-    Model: 131,000 evaluations, ~1 s of parsing when each was parsed again)."""
+    """The parsed index expression (None: not an expression), parsed once: the same few
+    index texts recur in every statement of a variable (and, evaluated at one loop value at
+    a time as _commutes and _carry do, at every value)."""
     try:
         return ast.parse(text.strip(), mode="eval").body
     except SyntaxError:
