@@ -722,6 +722,103 @@ def test_fuse_step_proves_each_order_by_its_dependences():
     )
 
 
+def _run_orders(blocks, order, written, carried):
+    """fusion._same_dependences' decision by running both orders statement instance by
+    statement instance (the proof as it was before it was computed over arrays)."""
+    from engine.compiler.fusion import _accesses
+
+    original = [(b, v, lines) for b, block in enumerate(blocks) for v, lines in block.instances]
+    if sorted((b, v) for b, v, _ in order if b >= 0) != sorted((b, v) for b, v, _ in original):
+        return False
+    carried = carried or {}
+    needed = {}
+    for source, elements in carried.values():
+        needed.setdefault(source, set()).update(elements)
+    seen, finals = [], []
+    for k, schedule in enumerate((original, order)):
+        last, observed, snapshots = {}, {}, {}
+        for b, v, lines in schedule:
+            if b < 0:
+                snapshots[("top", v)] = {e: last.get(e) for e in needed.get(("top", v), ())}
+                continue
+            env = {blocks[b].var: v} if blocks[b].var is not None else {}
+            for s, line in enumerate(lines):
+                found = _accesses(line, env, {})
+                if found is None or found[1][0] not in written:
+                    return False
+                reads, write = found
+                here = (b, v, s)
+                if k == 1 and here in needed:
+                    snapshots[here] = {e: last.get(e) for e in needed[here]}
+                reuse = carried.get(here)
+                if reuse is not None:
+                    reads = list(reads)
+                    for e in reuse[1]:
+                        reads.remove(e)
+                    if k == 1 and reuse[0] not in snapshots:
+                        return False
+                    for e in reuse[1]:
+                        then = snapshots[reuse[0]] if k == 1 else last
+                        observed[(here, e, "carried")] = then.get(e)
+                for e in reads:
+                    observed[(here, e)] = last.get(e)
+                last[write] = here
+        seen.append(observed)
+        finals.append(last)
+    return seen[0] == seen[1] and finals[0] == finals[1]
+
+
+@pytest.mark.parametrize("shifted", ["x[age - 1]", "x[age + 1]", "x[age - 1] * 1.5"])
+def test_fused_step_proof_decides_as_running_both_orders(shifted, monkeypatch):
+    """The fused step's dependence proof (over arrays of statement instances) decides as
+    running the unfused and the fused order instance by instance and comparing each read's
+    writer and each element's last writer: on every order fuse_step tries for an ageing
+    chain, and on orders and carried values it would not make (entries swapped or moved,
+    the order reversed, an instance left out, a value reused from another instance)."""
+    import random
+
+    from engine.compiler import fusion
+    from engine.compiler.assembly import generate_source
+    from engine.graph import build_plan
+
+    proof = fusion._same_dependences
+    rng = random.Random(5)
+    decided = []
+
+    def both(blocks, order, written, carried=None):
+        mine = proof(blocks, order, written, carried)
+        assert mine == _run_orders(blocks, order, written, carried)
+        decided.append(mine)
+        return mine
+
+    def checked(blocks, order, written, carried=None, table=None):
+        mine = both(blocks, order, written, carried)
+        n = len(order)
+        for _ in range(6):
+            other = list(order)
+            i, j = rng.randrange(n), rng.randrange(n)
+            other[i], other[j] = other[j], other[i]
+            both(blocks, other, written, carried)
+            other = list(order)
+            i = rng.randrange(n - 1)
+            other[i : i + 2] = other[i : i + 2][::-1]
+            both(blocks, other, written, carried)
+            other = list(order)
+            other.insert(rng.randrange(n), other.pop(rng.randrange(n)))
+            both(blocks, other, written, carried)
+        both(blocks, order[::-1], written, carried)
+        both(blocks, order[1:], written, carried)
+        both(blocks, order, set(sorted(written)[1:]), carried)
+        for here in list(carried or {})[:6]:
+            for source in (("top", -5), here, rng.choice(list(carried.values()))[0]):
+                both(blocks, order, written, {**carried, here: (source, carried[here][1])})
+        return mine
+
+    monkeypatch.setattr(fusion, "_same_dependences", checked)
+    generate_source(build_plan(_chain_model(shifted)), fuse=True)
+    assert True in decided and False in decided
+
+
 def test_hoisted_indices_computes_each_index_once_per_loop():
     """A large model's indices (a literal plus loop counters times strides) are computed in
     steps at the heads of the loops whose counters they use, shared by the indices with the
