@@ -69,7 +69,7 @@ WRITE_CONFIG: Any = {"write_empty_chunks": True}
 #: lz4 keeps 0.549 of them and encodes about 1.6x and decodes about 4x faster (300 chunks, 220
 #: MB, single thread, 2026-12-03). Earlier stores (zstd level -1, or 0 before that) are read,
 #: checked and resumed with their own codecs.
-BLOSC = {"cname": "lz4", "clevel": 1, "shuffle": "shuffle"}
+BLOSC: dict[str, Any] = {"cname": "lz4", "clevel": 1, "shuffle": "shuffle"}
 
 
 #: The key of a root ``zarr.json`` that holds every node's metadata once a sweep is complete
