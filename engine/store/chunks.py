@@ -5,7 +5,8 @@ round trips), whatever the array's size; a sweep saving the corridor model's eve
 ~860 arrays a chunk of members, so zarr's bookkeeping, not the bytes, set the pace (issue 18).
 A chunk of members covers whole zarr chunks of every per-member array (zarr chunks along
 ``member`` are the ensemble's chunks), so they are encoded here exactly as zarr encodes them
-(the ``bytes`` codec, little-endian C order; ``zstd``; ``crc32c`` of the compressed bytes) and
+(the ``bytes`` codec, little-endian C order; ``blosc``, or ``zstd`` in stores made before it;
+``crc32c`` of the compressed bytes) and
 all the chunk files of a chunk of members go to the store in one batch. The files are standard
 zarr format 3 chunks: plain zarr and ``xr.open_datatree(engine="zarr")`` read them, the
 checksums are zarr's own, and writes still pass through the store that records the first
