@@ -17,7 +17,7 @@ import math
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ class EnsemblePlan:
     design: sampling.Design | sampling.RandomDesign
     layout: stores.Layout
     block: int | None = None  # members a kernel call (a chunk may take several calls)
+    scratch: ChunkBuffer | None = field(default=None, compare=False, repr=False)
 
     @property
     def settings(self) -> RunSettings:
@@ -76,11 +77,35 @@ class EnsemblePlan:
     def run_chunk(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Run chunk ``k``: (out, info, P); failed members' outputs are NaN."""
         P = self.parameters(k)
-        out, info = self.runner.run_members(P, self.block)
+        buffer = None if self.scratch is None else self.scratch.get(P.shape[0], self.runner)
+        out, info = self.runner.run_members(P, self.block, out=buffer)
         failed = info[:, Info.STATUS] != Status.OK
         if failed.any():
             out[failed] = np.nan
         return out, info, P
+
+
+class ChunkBuffer:
+    """One output block reused by every chunk a process runs (the kernel writes a member's
+    every value; a failed member's are set to NaN after it), so a sweep touches a chunk's
+    memory once, not once a chunk: on a host that pays for freshly touched memory (~9 s a GB
+    on the virtual machine of issue 18) the chunks' first touch was a large share of a sweep.
+    The block is valid until the next chunk runs: a sink must copy or write it before then.
+    Pickles empty (a dask task makes its own block)."""
+
+    def __init__(self) -> None:
+        self.block: np.ndarray | None = None
+
+    def get(self, members: int, runner: Runner) -> np.ndarray:
+        assert runner.settings is not None
+        shape = (runner.settings.n_save, int(runner.kinds.shape[0]))
+        if self.block is None or self.block.shape[1:] != shape or self.block.shape[0] < members:
+            self.block = None  # freed before the new one is made
+            self.block = np.empty((members, *shape))
+        return self.block[:members]
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return ChunkBuffer, ()
 
 
 def _dask_chunk(plan: EnsemblePlan, k: int, path: str | None) -> Any:
@@ -607,8 +632,6 @@ def run_ensemble(
     else:
         sink = stores.open_or_create(path, plan.layout, attrs, config)
         if sink.layout is not plan.layout:
-            from dataclasses import replace
-
             plan = replace(plan, layout=sink.layout)
     try:
         if isinstance(sink, stores.ZarrStore) and sink.group.attrs.get("complete") is True:
@@ -635,12 +658,14 @@ def _run_pending(
     bar = _progress_bar(layout.members, done_members, progress, name)
     try:
         if client is None:
+            # one output block for every chunk (each sink copies or writes it before the next)
+            plan = replace(plan, scratch=ChunkBuffer())
             for k in pending:
                 out, info, P = plan.run_chunk(k)
                 _check_chunk(plan, k, info, on_error)
                 sink.write_chunk(k, out, info, P)
                 bar.update(out.shape[0])
-                del out, info, P  # else alive while the next chunk runs: two chunks in memory
+                del out, info, P  # the block is the buffer the next chunk reuses
                 sink.release()
         else:
             _run_dask(client, plan, pending, sink, path, on_error, bar)

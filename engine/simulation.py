@@ -461,7 +461,7 @@ class Runner:
         return self._run_checked(self._vector(params))
 
     def run_members(
-        self, rows: np.ndarray, block: int | None = None
+        self, rows: np.ndarray, block: int | None = None, out: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Run one chunk of ensemble members in parallel (numba ``prange`` over members).
 
@@ -472,6 +472,10 @@ class Runner:
         failed (pass a row to :meth:`check` for the exception). Failed members are not raised.
         ``block``: at most this many members a kernel call (each call fills its rows of
         ``out`` in place; a member's values do not depend on its call), default all at once.
+        ``out``: an array to write the output block into (members x save times x output
+        columns, float64, C order; e.g. one buffer reused across an ensemble's chunks, so its
+        memory is touched once), default a new one. Every value of a member that runs to the
+        end is written; a failed member's values after its failure are left as they were.
         """
         settings = self.settings
         if settings is None:
@@ -488,7 +492,14 @@ class Runner:
             "choose a smaller chunk_size, fewer outputs or a larger saveper.",
         )
         result = self.result
-        out = np.empty((members, settings.n_save, self.kinds.shape[0]))
+        shape = (members, settings.n_save, self.kinds.shape[0])
+        if out is None:
+            out = np.empty(shape)
+        elif out.shape != shape or out.dtype != np.float64 or not out.flags.c_contiguous:
+            raise ValueError(
+                f"run_members: out must be a C-ordered float64 array of shape {shape}; "
+                f"got {out.dtype} {out.shape}."
+            )
         info = np.zeros((members, Info.SIZE))
         info[:, Info.RTOL], info[:, Info.ATOL] = self.rtol, self.atol
         info[:, Info.STEPS] = self.first_step

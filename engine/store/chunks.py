@@ -5,7 +5,8 @@ round trips), whatever the array's size; a sweep saving the corridor model's eve
 ~860 arrays a chunk of members, so zarr's bookkeeping, not the bytes, set the pace (issue 18).
 A chunk of members covers whole zarr chunks of every per-member array (zarr chunks along
 ``member`` are the ensemble's chunks), so they are encoded here exactly as zarr encodes them
-(the ``bytes`` codec, little-endian C order; ``zstd``; ``crc32c`` of the compressed bytes) and
+(the ``bytes`` codec, little-endian C order; ``blosc``, or ``zstd`` in stores made before it;
+``crc32c`` of the compressed bytes) and
 all the chunk files of a chunk of members go to the store in one batch. The files are standard
 zarr format 3 chunks: plain zarr and ``xr.open_datatree(engine="zarr")`` read them, the
 checksums are zarr's own, and writes still pass through the store that records the first
@@ -37,7 +38,7 @@ class ChunkEncoder:
     shape: tuple[int, ...]
     chunks: tuple[int, ...]
     fill: float
-    level: int
+    codec: Any  # the numcodecs compressor of the array's bytes-to-bytes codec
     key: Any  # chunk coordinates -> key under the array
 
     def aligned(self, where: slice, values: np.ndarray) -> bool:
@@ -53,9 +54,8 @@ class ChunkEncoder:
     def encode(self, where: slice, values: np.ndarray) -> list[tuple[str, bytes]]:
         """(store key, encoded bytes) of every zarr chunk ``values`` covers."""
         import google_crc32c
-        from numcodecs.zstd import Zstd
 
-        codec = Zstd(level=self.level)
+        codec = self.codec
         first = (where.start or 0) // self.chunks[0]
         grid = [range(-(-n // c)) for n, c in zip(self.shape[1:], self.chunks[1:])]
         encoded = []
@@ -78,9 +78,10 @@ class ChunkEncoder:
 
 def encoder(array: Any) -> ChunkEncoder | None:
     """The direct encoder of a zarr array, or None if it is not one corridor's writer makes
-    (float64, regular chunks, codecs exactly ``bytes`` (little-endian), ``zstd``, ``crc32c``)."""
+    (float64, regular chunks, codecs exactly ``bytes`` (little-endian), ``blosc`` (stores made
+    since 2026-12-03 evening) or ``zstd`` without its checksum (earlier ones), ``crc32c``)."""
     try:
-        from zarr.codecs import BytesCodec, Crc32cCodec, ZstdCodec
+        from zarr.codecs import BloscCodec, BytesCodec, Crc32cCodec, ZstdCodec
         from zarr.core.chunk_grids import RegularChunkGrid
 
         meta = array.metadata
@@ -89,14 +90,29 @@ def encoder(array: Any) -> ChunkEncoder | None:
         codecs = tuple(meta.codecs)
         if not isinstance(meta.chunk_grid, RegularChunkGrid) or len(codecs) != 3:
             return None
-        first, zstd, crc = codecs
+        first, compressor, crc = codecs
         if not (
             isinstance(first, BytesCodec)
             and str(getattr(first.endian, "value", first.endian)) in ("little", "None")
-            and isinstance(zstd, ZstdCodec)
-            and not zstd.checksum
             and isinstance(crc, Crc32cCodec)
         ):
+            return None
+        codec: Any
+        if isinstance(compressor, ZstdCodec) and not compressor.checksum:
+            from numcodecs.zstd import Zstd
+
+            codec = Zstd(level=int(compressor.level))
+        elif isinstance(compressor, BloscCodec) and int(compressor.typesize) == 8:
+            from numcodecs.blosc import Blosc
+
+            # the float64 chunk's own item size is the typesize zarr records (8)
+            codec = Blosc(
+                cname=str(getattr(compressor.cname, "value", compressor.cname)),
+                clevel=int(compressor.clevel),
+                shuffle=_BLOSC_SHUFFLE[str(getattr(compressor.shuffle, "value", ""))],
+                blocksize=int(compressor.blocksize),
+            )
+        else:
             return None
         return ChunkEncoder(
             store=array.store_path.store,
@@ -104,11 +120,14 @@ def encoder(array: Any) -> ChunkEncoder | None:
             shape=tuple(int(n) for n in array.shape),
             chunks=tuple(int(c) for c in meta.chunk_grid.chunk_shape),
             fill=float(meta.fill_value),
-            level=int(zstd.level),
+            codec=codec,
             key=meta.chunk_key_encoding.encode_chunk_key,
         )
-    except (ImportError, AttributeError, TypeError, ValueError):  # pragma: no cover - zarr moved
-        return None
+    except (ImportError, AttributeError, TypeError, ValueError, KeyError):  # pragma: no cover
+        return None  # zarr or numcodecs moved
+
+
+_BLOSC_SHUFFLE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
 
 
 def write_direct(writes: list[tuple[ChunkEncoder, slice, np.ndarray]]) -> None:
@@ -255,8 +274,6 @@ def read_direct(
     decompressed straight into the result where the result holds it whole. One Python call per
     chunk file, none of zarr's per-array codec pipeline and event-loop round trips: reading a
     block back for the summaries costs what decompressing its bytes costs."""
-    from numcodecs.zstd import Zstd
-
     from .integrity import check_chunk
 
     root = _local_root(enc.store)
@@ -273,7 +290,7 @@ def read_direct(
     out = np.empty(tuple(b - a for a, b in bounds), dtype="<f8")
     if out.size == 0:
         return out
-    codec = Zstd(level=enc.level)
+    codec = enc.codec
     base = Path(str(root)) / enc.path if enc.path else Path(str(root))
     grids = [range(a // c, -(-b // c)) for (a, b), c in zip(bounds, enc.chunks)]
     for coords in product(*grids):

@@ -14,7 +14,7 @@ afterwards (a flipped bit, a deleted or truncated chunk). Three mechanisms, all 
   (``.<name>.corridor-lock``, which can exist before the store does, so that two sweeps creating
   the same store cannot both proceed). A second writer gets :class:`~engine.errors.StoreError`
   naming the first one's pid. The kernel releases the lock when its holder dies.
-- **Checksums.** Every array is written with zarr's ``crc32c`` codec after ``zstd``; every chunk
+- **Checksums.** Every array is written with zarr's ``crc32c`` codec after ``blosc``; every chunk
   read through :class:`ChecksummedStore` is checked before it is decoded (a changed or truncated
   chunk raises StoreError naming the variable and the chunk), and a chunk that should exist
   but does not raises too, instead of reading as NaN: every chunk of an array written whole
@@ -62,12 +62,14 @@ MARKER_KIND = "corridor store under construction"
 WRITE_CONFIG: Any = {"write_empty_chunks": True}
 
 
-#: zstd's level for every array corridor writes: -1, zstd's first "fast" level. On a sweep's
-#: outputs (the five-region model, 351 MB of float64, CPU seconds, 2026-12-03) level 0 (zarr's
-#: default, zstd's 3) encodes in 0.43 s, decodes in 0.33 s and keeps 0.690 of the bytes;
-#: level -1 takes 0.17 s and 0.13 s and keeps 0.747: the store is 8 % larger, writing it and
-#: reading it back for the summaries costs 2.5 times less. Any zstd decoder reads every level.
-ZSTD_LEVEL = -1
+#: The compressor of every array corridor writes (stores made since 2026-12-03 evening): blosc
+#: with lz4 at level 1 after a byte shuffle (zarr's ``blosc`` codec, typesize the item size).
+#: A sweep's float64 outputs barely compress byte by byte (zstd level -1 kept 0.674 of a
+#: sample of the five-region model's chunks, and a population chunk not a byte less); shuffled,
+#: lz4 keeps 0.549 of them and encodes about 1.6x and decodes about 4x faster (300 chunks, 220
+#: MB, single thread, 2026-12-03). Earlier stores (zstd level -1, or 0 before that) are read,
+#: checked and resumed with their own codecs.
+BLOSC: dict[str, Any] = {"cname": "lz4", "clevel": 1, "shuffle": "shuffle"}
 
 
 #: The key of a root ``zarr.json`` that holds every node's metadata once a sweep is complete
@@ -76,12 +78,11 @@ CONSOLIDATED = "consolidated_metadata"
 
 
 def compressors() -> tuple[Any, ...]:
-    """The bytes-to-bytes codecs of every array corridor writes: zstd (:data:`ZSTD_LEVEL`),
-    then a crc32c checksum of the compressed bytes (standard zarr v3 codecs: any zarr reads
-    them)."""
-    from zarr.codecs import Crc32cCodec, ZstdCodec
+    """The bytes-to-bytes codecs of every array corridor writes: blosc (:data:`BLOSC`), then a
+    crc32c checksum of the compressed bytes (standard zarr v3 codecs: any zarr reads them)."""
+    from zarr.codecs import BloscCodec, Crc32cCodec
 
-    return (ZstdCodec(level=ZSTD_LEVEL, checksum=False), Crc32cCodec())
+    return (BloscCodec(**BLOSC), Crc32cCodec())
 
 
 # ---------------------------------------------------------------------------- the lock

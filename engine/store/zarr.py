@@ -382,7 +382,7 @@ def _write_like(target: Any, group: str, ds: xr.Dataset, names: list[str]) -> No
             shape=tuple(var.shape),
             chunks=tuple(var.shape),
             fill=model.fill,
-            level=model.level,
+            codec=model.codec,
             key=model.key,
         )
         writes.append((enc, slice(0, var.shape[0]), np.asarray(var.values, dtype="<f8")))

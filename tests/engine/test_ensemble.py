@@ -213,6 +213,20 @@ def test_failed_members_are_marked_and_the_sweep_goes_on():
     np.testing.assert_allclose(tree["summary/all"]["x"].sel(quantile=0.5).values, expected)
 
 
+def test_failed_members_after_good_chunks_are_nan_not_the_reused_block():
+    """Chunks reuse one output block: a member that fails at its first step leaves its rows
+    unwritten, and they must read NaN, not the previous chunk's member in that row."""
+    arguments = {**FAILING, "design": "random", "n": 40, "seed": 3}
+    with pytest.warns(RuntimeWarning, match="members failed"):
+        whole = engine.run_ensemble(decay(), chunk_size=40, **arguments)
+    with pytest.warns(RuntimeWarning, match="members failed"):
+        chunked = engine.run_ensemble(decay(), chunk_size=3, **arguments)
+    failed = chunked["status"].values != 0
+    assert failed.any() and not failed.all()
+    assert np.all(np.isnan(chunked["all"]["x"].values[failed]))
+    assert chunked["all"]["x"].values.tobytes() == whole["all"]["x"].values.tobytes()
+
+
 def blow_up() -> engine.Model:
     """A stock that turns infinite at the Euler step after ``t_c`` (its inflow divides by
     zero at time ``t_c``), between save times."""

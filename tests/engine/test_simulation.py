@@ -370,6 +370,27 @@ def test_runner_members_in_several_kernel_calls(teacup):
         assert out.tobytes() == whole.tobytes() and parts.tobytes() == info.tobytes()
 
 
+def test_runner_members_into_a_given_block_overwrite_every_value(teacup):
+    """run_members(out=...): a block already holding other values (a buffer reused across an
+    ensemble's chunks) ends with the same bytes as a new one; a wrong block is refused."""
+    runner = engine.Runner(teacup, start=0, stop=10, dt=0.5)
+    values = np.linspace(3.0, 20.0, 5)
+    rows = np.stack([runner.parameters({"characteristic_time": v}) for v in values])
+    fresh, info = runner.run_members(rows, block=2)
+    for stale in (np.nan, -7.5, np.inf):
+        block = np.full(fresh.shape, stale)
+        out, again = runner.run_members(rows, block=2, out=block)
+        assert out is block
+        assert out.tobytes() == fresh.tobytes() and again.tobytes() == info.tobytes()
+    for wrong in (
+        np.empty((4, *fresh.shape[1:])),
+        np.empty(fresh.shape, dtype=np.float32),
+        np.empty(fresh.shape[::-1]).T,
+    ):
+        with pytest.raises(ValueError, match="out must be"):
+            runner.run_members(rows, out=wrong)
+
+
 def test_runner_checks_params_as_set_value_does(teacup):
     runner = engine.Runner(teacup, start=0, stop=1, dt=0.5)
     for name, value in [

@@ -25,13 +25,28 @@ def _array(group, name, compressors=None):
     )
 
 
-def test_direct_chunks_are_the_bytes_zarr_writes_and_read_back(tmp_path):
+def _earlier_zstd():
+    """The codecs of stores made before blosc (zstd level -1, or 0 earlier): still written
+    directly when such a store resumes."""
+    from zarr.codecs import Crc32cCodec, ZstdCodec
+
+    return (ZstdCodec(level=-1, checksum=False), Crc32cCodec())
+
+
+@pytest.mark.parametrize("codecs", ["current", "zstd"])
+def test_direct_chunks_are_the_bytes_zarr_writes_and_read_back(tmp_path, codecs):
+    compressors = integrity.compressors() if codecs == "current" else _earlier_zstd()
     group = zarr.open_group(integrity.ChecksummedStore.open(tmp_path, read_only=False), mode="w")
-    direct, by_zarr = _array(group, "h/direct"), _array(group, "h/zarr")
+    direct = _array(group, "h/direct", compressors)
+    by_zarr = _array(group, "h/zarr", compressors)
     values = np.random.default_rng(5).normal(size=(10, 7, 3))
     values[3, 6, 2] = np.nan
+    values[4:8] = np.cumsum(values[4:8], axis=1)  # a compressible chunk too
     enc = encoder(direct)
     assert enc is not None
+    assert direct.metadata.to_dict()["codecs"][1]["name"] == (
+        "blosc" if codecs == "current" else "zstd"
+    )
     for m0 in range(0, 10, 4):  # the last chunk of members and of times are partial
         where = slice(m0, min(10, m0 + 4))
         assert enc.aligned(where, values[where])
@@ -96,14 +111,16 @@ def test_without_zarrs_private_local_write_chunks_go_through_zarr(tmp_path, monk
     np.testing.assert_array_equal(array[:4], values)
 
 
-def test_direct_reads_are_zarrs_values_and_check_every_chunk(tmp_path):
+@pytest.mark.parametrize("codecs", ["current", "zstd"])
+def test_direct_reads_are_zarrs_values_and_check_every_chunk(tmp_path, codecs):
     """engine.store.chunks.read_direct: any block of unit-step slices, the same values as
     zarr's read; a changed chunk raises, a missing one is fill only where it may be."""
     from engine.errors import StoreError
     from engine.store.chunks import read_direct
 
+    compressors = integrity.compressors() if codecs == "current" else _earlier_zstd()
     group = zarr.open_group(integrity.ChecksummedStore.open(tmp_path, read_only=False), mode="w")
-    array = _array(group, "h/x")
+    array = _array(group, "h/x", compressors)
     values = np.random.default_rng(7).normal(size=(10, 7, 3))
     array[:8] = values[:8]  # members 8 and 9 (chunk 2) never written
     enc = encoder(array)
