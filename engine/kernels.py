@@ -4,7 +4,9 @@ Generated modules (:mod:`engine.compiler`) import these instead of defining thei
 so numba compiles them once per machine (``cache=True``: the machine code is kept beside this
 file, or in numba's user cache when this folder is read-only), not once per model; a model's
 cold compile then spends its time on the model's own code. They see only floats and flat
-float64 arrays, like the rest of the kernels.
+float64 arrays, like the rest of the kernels. Those taking integer offsets (lookups, fixed
+delays) are compiled for one signature (:func:`typed`): numba would compile one copy for each
+set of literal offsets a model calls them with.
 
 - Vensim builtins: ``_lookup`` / ``_lookup_extrapolate`` (tables stored in ``p`` as xs then ys),
   ``_interp``, ``_integer``, ``_modulo``, ``_xidz``, ``_zidz``, ``_step``, ``_ramp``, ``_pulse``,
@@ -18,6 +20,8 @@ float64 arrays, like the rest of the kernels.
   ``_random_uniform``, ``_random_normal``, ``_random_exponential``, ``_random_poisson``
   (a new draw each time step, truncated to [min, max]); the processes' steps ``_ar1_next``
   and ``_walk_next``;
+- fixed delays' ring buffers in ``z``: ``_delay_fixed_length`` and ``_delay_fixed_fill`` (at
+  init), ``_delay_fixed_read`` (the outputs), ``_delay_fixed_push`` (the inputs, each step);
 - saving: ``_save`` copies the requested outputs of one save time (inlined into each solver:
   a call per save cost a small model as much as its steps), ``_first_nonfinite_saved`` finds
   the first non-finite output column and ``_first_nonfinite`` a non-finite value (the solvers
@@ -39,6 +43,7 @@ References
 
 import hashlib
 import math
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +51,7 @@ from numba import njit
 
 from .solvers import STATUS_CONSTANTS
 
-__all__ = ["NAMES", "SOURCE_HASH"]
+__all__ = ["NAMES", "SOURCE_HASH", "typed"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -679,6 +684,68 @@ def _allocate_available(request, kind, mid, width, extra, avail, k):
     return _demand_curve(request[k], kind[k], mid[k], width[k], 0.5 * (lo + hi))
 
 
+# Fixed delays (DELAY FIXED): a ring buffer per element in z. z[0] holds the capacity (the
+# run's steps + 1); element e of the delay whose first element is number ``base`` has
+# [pointer, length, buffer...] of capacity + 2 slots from 1 + (base + e) * (capacity + 2). Its
+# output and its delay time (then its initial value, while init runs) live in a[offset + e].
+
+
+@njit(cache=True, error_model="numpy")
+def _delay_fixed_length(z, a, offset, base, size, h):
+    # The pipelines' lengths in steps from the delay times in a: capped at the run's before
+    # they are made integers (a delay of 1e19 or infinity would overflow one); a NaN delay is
+    # marked in the pointer slot z[b] and fills its pipeline with NaN (_delay_fixed_fill), so
+    # that the run fails naming what it reaches.
+    cap = int(z[0])
+    for e in range(size):
+        b = 1 + (base + e) * (cap + 2)
+        steps = a[offset + e] / h
+        z[b] = 0.0
+        if steps != steps:
+            z[b] = 1.0
+            n = cap
+        elif steps >= cap:
+            n = cap
+        else:
+            n = int(np.round(max(steps, 1.0) + 1e-6))
+        z[b + 1] = n
+
+
+@njit(cache=True, error_model="numpy")
+def _delay_fixed_fill(z, a, offset, base, size):
+    # The pipelines filled with the initial values in a (NaN where the delay time was NaN).
+    cap = int(z[0])
+    for e in range(size):
+        b = 1 + (base + e) * (cap + 2)
+        v = a[offset + e] if z[b] == 0.0 else np.nan
+        z[b] = 0.0
+        for k in range(int(z[b + 1])):
+            z[b + 2 + k] = v
+
+
+@njit(cache=True, error_model="numpy")
+def _delay_fixed_read(z, a, offset, base, size):
+    # The outputs: the value each pipeline's pointer is at.
+    cap = int(z[0])
+    for e in range(size):
+        b = 1 + (base + e) * (cap + 2)
+        a[offset + e] = z[b + 2 + int(z[b])]
+
+
+@njit(cache=True, error_model="numpy")
+def _delay_fixed_push(z, a, offset, base, size):
+    # The inputs (a[offset + e]) written where the pointers are, the pointers moved on.
+    cap = int(z[0])
+    for e in range(size):
+        b = 1 + (base + e) * (cap + 2)
+        ptr = int(z[b])
+        z[b + 2 + ptr] = a[offset + e]
+        ptr += 1
+        if ptr >= int(z[b + 1]):
+            ptr = 0
+        z[b] = ptr
+
+
 @njit(cache=True, error_model="numpy", inline="always")
 def _save(row, y, a, p, runs, out):
     # Each run copies a contiguous block: (kind, source offset, column, length); kinds 0/1/2
@@ -764,6 +831,42 @@ def _zeros(n):
     # The solvers allocate through this cached function: numba's own np.zeros costs every
     # kernel module about 0.8 s of compilation in a fresh process.
     return np.zeros(n)
+
+
+# Helpers that take integer offsets, each compiled for one signature (:func:`typed`): numba
+# compiles a function called from compiled code once for every set of literal arguments it
+# is called with (``_lookup(p, 120, 5, x)``: the table's offset and length), so each lookup
+# table and each fixed delay of each model compiled a copy of its helper, ~0.3-0.7 s each.
+# With one signature, a call site's literal integers convert to int64 and every model shares
+# the machine code cached on this machine (LLVM still folds the constants where it inlines).
+_ARRAY = "float64[::1]"
+_SIGNATURES = {
+    "_lookup": f"float64({_ARRAY}, int64, int64, float64)",
+    "_lookup_extrapolate": f"float64({_ARRAY}, int64, int64, float64)",
+    "_delay_fixed_length": f"void({_ARRAY}, {_ARRAY}, int64, int64, int64, float64)",
+    "_delay_fixed_fill": f"void({_ARRAY}, {_ARRAY}, int64, int64, int64)",
+    "_delay_fixed_read": f"void({_ARRAY}, {_ARRAY}, int64, int64, int64)",
+    "_delay_fixed_push": f"void({_ARRAY}, {_ARRAY}, int64, int64, int64)",
+}
+_TYPED: set[str] = set()
+_TYPED_LOCK = threading.Lock()
+
+
+def typed(source: str) -> None:
+    """Compile (or load from numba's cache) the helpers of :data:`_SIGNATURES` that
+    ``source`` (a generated module) calls, for their one signature, and disable their
+    compiling for others, before numba compiles the module (once per process and helper)."""
+    wanted = [name for name in _SIGNATURES if name not in _TYPED and f"{name}(" in source]
+    if not wanted:
+        return
+    with _TYPED_LOCK:
+        for name in wanted:
+            if name in _TYPED:
+                continue
+            helper = globals()[name]
+            helper.compile(_SIGNATURES[name])
+            helper.disable_compile()
+            _TYPED.add(name)
 
 
 globals().update(STATUS_CONSTANTS)

@@ -25,10 +25,12 @@ or ``{post_step}``, is kept only when the model has code for that hook: the comp
 (:mod:`engine.compiler.assembly`) removes the name, or the whole line when the model has none
 (the call would do nothing, and each called function costs numba a compilation of its own, about
 0.15 s cold). Lines that exist only for ``post_step`` (checks that a discrete update may need)
-carry ``{post_step}`` as well. ``{fused}`` marks Euler's fused step (``_euler_fused``: the rates
-and the stock update in one pass, :func:`engine.compiler.fusion.fuse_step`), which a small model
-without ``pre_step`` runs at the steps that save nothing when its loops can fuse; a line marked
-with several hooks is kept when the model has code for each. An unknown hook name is an error.
+carry ``{post_step}`` as well. ``{fused}`` marks Euler's fused step (``_euler_fused``,
+whose code the compiler writes in place of the call, as it does the rates' and the update's:
+the rates and the stock update in one pass, :func:`engine.compiler.fusion.fuse_step`), which
+a small model without ``pre_step`` runs at the steps that save nothing when its loops can fuse;
+a line marked with several hooks is kept when the model has code for each. An unknown hook
+name is an error.
 
 References
 ----------

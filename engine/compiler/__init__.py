@@ -10,10 +10,13 @@ flows) and ``z`` (discrete state such as fixed-delay pipelines):
   each block of them under a flag in ``p`` that the Runner clears when the run saves none of
   its variables nor anything reading them (:func:`engine.simulation.output_flags`);
 - ``deriv(t, y, p, a, z, h, dydt)``: ``aux`` then the net rate of every stock;
-- ``_euler_rates`` / ``_euler_update``: the Euler step split in two, ``aux`` plus the rates of
-  stocks given a net rate, then ``y += h * rate`` with the flows of flow-fed stocks summed in
-  place (no ``dydt`` pass; the same operations, so the same bits as ``deriv``); in a large
-  model, the rate code itself is cut into ``_rates<k>`` functions of ~60 lines (and the
+- the Euler step split in two, ``aux``'s code plus the rates of stocks given a net rate, then
+  ``y += h * rate`` with the flows of flow-fed stocks summed in place (no ``dydt`` pass; the
+  same operations, so the same bits as ``deriv``): in a small model written into ``run_euler``
+  itself at the calls of the template (what numba's ``inline="always"`` made of functions
+  ``_euler_rates`` / ``_euler_update``, without numba copying and re-analysing their code at
+  every compile); in a large model, functions ``_euler_rates`` / ``_euler_update``, the rate
+  code itself is cut into ``_rates<k>`` functions of ~60 lines (and the
   output-only code into ``_out<k>``) that ``run_euler`` calls directly rather than through
   ``aux``, ``_euler_rates`` or ``aux_out``, and through pointers (numba first-class functions
   in the tuple ``fns``, the Euler kernels' last argument, which
@@ -24,8 +27,9 @@ flows) and ``z`` (discrete state such as fixed-delay pipelines):
   indices are cast to unsigned integers so that numba emits no negative-index test
   (:mod:`.assembly`); functions called only from compiled code have no CPython wrapper, and
   no C wrapper unless called through a pointer;
-- ``_euler_fused``: in a small model without ``pre_step``, the rates and the stock update in
-  one pass, which ``run_euler`` runs at the steps that save nothing (:func:`.fusion.fuse_step`:
+- the fused step: in a small model without ``pre_step``, the rates and the stock update in
+  one pass, written into ``run_euler`` (in place of the template's ``_euler_fused`` call),
+  which runs it at the steps that save nothing (:func:`.fusion.fuse_step`:
   the update joins the rate loops, run forwards or backwards, with a value one element computes
   for the next carried in a local, where element-level dependence analysis proves every read
   sees the value of the unfused step: the same bits);
@@ -37,8 +41,10 @@ flows) and ``z`` (discrete state such as fixed-delay pipelines):
   same bits; :func:`.assembly._default_save`), and
   ``run_members_<method>``: one ensemble chunk, numba ``prange`` over members.
 
-Model-independent helpers (Vensim builtins, saving, work arrays) are imported from
-:mod:`engine.kernels`, compiled once per machine rather than once per model.
+Model-independent helpers (Vensim builtins, fixed delays' ring buffers, saving, work arrays)
+are imported from :mod:`engine.kernels`, compiled once per machine rather than once per model
+(those taking integer offsets for one signature, :func:`engine.kernels.typed`, not once per
+literal offset).
 
 While the generated module compiles, numba's typing of calls remembers which of a function's
 templates matched each call form, so the thousands of call sites of a large model's few dozen

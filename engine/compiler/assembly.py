@@ -3,7 +3,9 @@ discrete updates and the solver templates of :mod:`engine.solvers`)."""
 
 from __future__ import annotations
 
+import ast
 import re
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -217,31 +219,19 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
     # Only the solvers (engine.solvers) are called from Python: the functions they call need
     # no CPython or C wrapper, whose compiling cost each function ~0.1 s.
     deco = f'@njit(cache=True, error_model="numpy", {_NO_WRAPPERS})'
-    inline = f'@njit(cache=True, error_model="numpy", inline="always", {_NO_WRAPPERS})'
     if not large:
-        # The rate functions inlined into the Euler loop: one function per step lets LLVM
-        # keep values in registers and vectorise across what were call boundaries.
-        euler_step = [
-            inline,
-            "def _aux_inline(t, y, p, a, z, h):",
-            hoisted(aux_lines),
-            "",
-            inline,
-            "def _euler_rates(t, y, p, a, z, h, dydt):",
-            body(["    _aux_inline(t, y, p, a, z, h)"] + euler_rate_lines),
-            "",
-            inline,
-            "def _euler_update(y, a, h, dydt):",
-            body(update_lines),
-            "",
-        ]
+        # The step's code written into run_euler at its calls (one function per step lets LLVM
+        # keep values in registers and vectorise across what were call boundaries): the text
+        # of what numba's inline="always" gave, without numba copying and re-analysing the
+        # callees' IR at each compile (_inlined).
+        direct[_RATES_CALL] = _inlined(
+            [hoisted(aux_lines), body(euler_rate_lines)], _RATES_CALL_INDENT
+        )
+        direct[_UPDATE_CALL] = _inlined([body(update_lines)], _RATES_CALL_INDENT)
         if fused is not None:
-            euler_step += [
-                inline,
-                "def _euler_fused(t, y, p, a, z, h, dydt):",
-                hoisted(fused),
-                "",
-            ]
+            direct[_FUSED_CALL] = _inlined([hoisted(fused)], _OUT_CALL_INDENT)
+        euler_step: list[str] = []
+        _check_inlined(_fill_hooks(solvers.SOURCE["euler"], hooks), list(direct.values()))
     else:
         # A large model: numba's inlining would cost more compile time than the call saves,
         # and a call costs a compile too: numba links a callee's code into its caller and
@@ -370,6 +360,56 @@ _RATES_CALL_INDENT = " " * 8
 _RATES_CALL = f"{_RATES_CALL_INDENT}_euler_rates(t, y, p, a, z, h, dydt)\n"
 _OUT_CALL_INDENT = " " * 12
 _OUT_CALL = f"{_OUT_CALL_INDENT}aux_out(t, y, p, a, z, h)\n"
+
+
+# The small model's update and fused step calls, written out likewise (_inlined).
+_UPDATE_CALL = f"{_RATES_CALL_INDENT}_euler_update(y, a, h, dydt)\n"
+_FUSED_CALL = f"{_OUT_CALL_INDENT}_euler_fused(t, y, p, a, z, h, dydt)\n"
+
+
+def _inlined(bodies: list[str], indent: str) -> str:
+    """Function bodies (indented four spaces, "    pass" when empty) as lines of run_euler at
+    ``indent``, to replace a call (:func:`_direct_calls`): what numba's ``inline="always"``
+    made of the call (the callees take run_euler's own arguments by the same names), written
+    in the text, so numba does not copy and re-analyse the callees' IR at every compile
+    (Query_file's and test_subscripted_delays' inlining: ~1/5 of their compile). The code
+    must not assign a name of run_euler's, else than a loop counter on both sides
+    (:func:`_check_inlined`)."""
+    lines = [line for text in bodies if text != "    pass" for line in text.split("\n")]
+    return "".join(f"{indent[4:]}{line}\n" if line.strip() else "\n" for line in lines)
+
+
+def _stored(tree: ast.AST) -> tuple[set[str], set[str]]:
+    """The names ``tree`` assigns only as for-loop counters, and the others it assigns (or
+    takes as arguments)."""
+    counters: set[str] = set()
+    others: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+            counters.add(node.target.id)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            others.add(node.id)
+        elif isinstance(node, ast.arg):
+            others.add(node.arg)
+    counters = {name for name in counters if name not in others}
+    return counters, others
+
+
+def _check_inlined(template: str, inlined: list[str]) -> None:
+    """Raise AssertionError when code written into run_euler (``inlined``) assigns a name
+    ``template`` (run_euler) uses, other than one both use only as a loop counter: numba's
+    inlining renamed the callee's locals, the text does not (the generated code's locals,
+    b, cap, e, i0, _p<k>, ..., are the compiler's own names, never a model's)."""
+    tree = ast.parse(template)
+    their_counters, _ = _stored(tree)
+    theirs = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    theirs |= {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
+    shared: set[str] = set()
+    for text in inlined:
+        mine_counters, mine = _stored(ast.parse(textwrap.dedent(text)))
+        shared |= (mine | (mine_counters - their_counters)) & theirs
+    if shared:
+        raise AssertionError(f"code written into run_euler assigns its names {sorted(shared)}")
 
 
 # How run_euler starts its saved rows and saves one (the lines _default_save replaces).

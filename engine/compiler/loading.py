@@ -321,6 +321,9 @@ def _load_module(source: str, key: str, model_name: str) -> ModuleType:
     if module is not None:
         return module
     check_module(source, kernels.NAMES, model=model_name)
+    # the helpers taking integer offsets typed once for every model (kernels.typed), before
+    # numba compiles (or loads) the module's functions
+    kernels.typed(source)
     module = load_module(source, key, cache_dir())
     _LOADED[key] = module
     return module

@@ -155,40 +155,19 @@ def _tested(gen: _Gen, size: int, condition: str, loop: list[str]) -> list[str]:
 
 
 def _delay_fixed_init(gen: _Gen, var: Variable, offset: int, controls: dict[str, int]) -> list[str]:
-    """Fixed delays keep a ring buffer per element in z. z[0] holds the capacity (steps + 1);
-    each element has [pointer, length, buffer...] of capacity + 2 slots after its base."""
+    """Fixed delays keep a ring buffer per element in z (the layout and the code:
+    :func:`engine.kernels._delay_fixed_length` and its neighbours, compiled once per machine
+    rather than written into every model's init, pre_step and aux)."""
     base = controls.setdefault("_zcount", 0)
     size = gen.plan.slots[var.name].size
     controls[f"_dfbase:{var.name}"] = base
     controls["_zcount"] = base + size
-    tmp = gen.plan.sizes["a"]
     lines = [f"    # fixed delay {_comment(var.name)}: the output starts at its initial value"]
     # delay time into a scratch copy of the output slot, then the initial value.
     lines += gen.assign(_role_var(var, 1), "eq", "a", offset)
-    # The length in steps is capped at the run's before it is made an integer (a delay of
-    # 1e19 or infinity would overflow it); a NaN delay is marked in the pointer slot z[b]
-    # and fills the pipeline with NaN, so that the run fails naming what it reaches.
-    lines.append("    cap = int(z[0])")
-    lines.append(f"    for e in range({size}):")
-    lines.append(f"        b = 1 + ({base} + e) * (cap + 2)")
-    lines.append(f"        steps = a[{offset} + e] / h")
-    lines.append("        z[b] = 0.0")
-    lines.append("        if steps != steps:")
-    lines.append("            z[b] = 1.0")
-    lines.append("            n = cap")
-    lines.append("        elif steps >= cap:")
-    lines.append("            n = cap")
-    lines.append("        else:")
-    lines.append("            n = int(np.round(max(steps, 1.0) + 1e-6))")
-    lines.append("        z[b + 1] = n")
+    lines.append(f"    _delay_fixed_length(z, a, {offset}, {base}, {size}, h)")
     lines += gen.assign(_role_var(var, 2), "eq", "a", offset)
-    lines.append(f"    for e in range({size}):")
-    lines.append(f"        b = 1 + ({base} + e) * (cap + 2)")
-    lines.append(f"        v = a[{offset} + e] if z[b] == 0.0 else np.nan")
-    lines.append("        z[b] = 0.0")
-    lines.append("        for k in range(int(z[b + 1])):")
-    lines.append("            z[b + 2 + k] = v")
-    del tmp
+    lines.append(f"    _delay_fixed_fill(z, a, {offset}, {base}, {size})")
     return lines
 
 
@@ -197,10 +176,7 @@ def _delay_fixed_read(gen: _Gen, var: Variable, offset: int, controls: dict[str,
     size = gen.plan.slots[var.name].size
     return [
         f"    # fixed delay {_comment(var.name)}: output",
-        "    cap = int(z[0])",
-        f"    for e in range({size}):",
-        f"        b = 1 + ({base} + e) * (cap + 2)",
-        f"        a[{offset} + e] = z[b + 2 + int(z[b])]",
+        f"    _delay_fixed_read(z, a, {offset}, {base}, {size})",
     ]
 
 
@@ -211,15 +187,7 @@ def _delay_fixed_push(gen: _Gen, var: Variable, controls: dict[str, int]) -> lis
     in_offset = gen.plan.slots[input_var].offset
     return [
         f"    # fixed delay {_comment(var.name)}: push the input",
-        "    cap = int(z[0])",
-        f"    for e in range({size}):",
-        f"        b = 1 + ({base} + e) * (cap + 2)",
-        "        ptr = int(z[b])",
-        f"        z[b + 2 + ptr] = a[{in_offset} + e]",
-        "        ptr += 1",
-        "        if ptr >= int(z[b + 1]):",
-        "            ptr = 0",
-        "        z[b] = ptr",
+        f"    _delay_fixed_push(z, a, {in_offset}, {base}, {size})",
     ]
 
 

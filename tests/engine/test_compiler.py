@@ -222,7 +222,11 @@ def test_large_model_code_changes_no_bit(monkeypatch):
     monkeypatch.setattr(assembly, "_INLINE_LINES", 0)  # every model counts as large
     monkeypatch.setattr(assembly, "_CHUNK_LINES", 5)
     large = engine.compile_model(_nested_model())
-    assert "+ _u" not in small.source and "inline=" in small.source
+    assert "+ _u" not in small.source
+    # a small model's step written into run_euler itself: no call to a rates function
+    small_step = small.source.split("def run_euler(")[1].split("@njit")[0]
+    assert "_euler_rates(" not in small_step and "_euler_update(" not in small_step
+    assert "+= h * " in small_step and "inline=" not in small.source
     # computed indices cast to unsigned in a large model's code only (no negative-index test)
     assert "np.uint64(" in large.source and "np.uint64(" not in small.source
     rates = large.source.split("def _euler_rates(")[1].split("@njit")[0]
@@ -607,16 +611,16 @@ def test_fused_euler_step_changes_no_bit(build, fused_as):
     and nothing can be carried, and is refused when no order is safe."""
     fused = engine.compile_model(build())
     plain = engine.compile_model(build(), fuse=False)
-    assert "_euler_fused" not in plain.source
+    # the fused step is written into run_euler, under the test of a step saving nothing
+    skipping = "if step < n_steps and not save[step]:"
+    assert skipping not in plain.source
     if fused_as is None:
-        assert "_euler_fused" not in fused.source
+        assert skipping not in fused.source
     else:
-        step = fused.source[fused.source.index("def _euler_fused") :]
-        step = step[: step.index("\n\n")]
+        step = fused.source.split(skipping)[1].split("continue\n")[0]
         assert (", -1):" in step) == (fused_as == "backwards")
         assert ("_d0 = _c0" in step) == (fused_as == "carried")
         assert "y[fk] += h * " in step  # an update inside a rate loop
-        assert "if step < n_steps and not save[step]:" in fused.source
     for every in (0, 1, 4):
         for mine, theirs in zip(
             _euler_states(fused, 13, every), _euler_states(plain, 13, every), strict=True
@@ -847,3 +851,36 @@ def test_hoisted_indices_computes_each_index_once_per_loop():
     assert _hoisted_indices(["    a[np.uint64(5 + i0)] = 1.0"], set()) == [
         "    a[np.uint64(5 + i0)] = 1.0"
     ]
+
+
+def test_helpers_taking_offsets_are_compiled_once_for_every_call_site():
+    """Lookups and fixed delays call helpers of engine.kernels with literal integer offsets;
+    numba would compile a copy of the helper for each set of literals (each table, each
+    delay of each model). Typed for one signature, each has one compiled version whatever
+    the models, and the delays' and lookups' values are those of their definitions."""
+    from engine import kernels
+
+    m = engine.Model("offsets")
+    m.lookup("first", [(0, 0), (1, 10), (2, 15)])
+    m.lookup("second", [(0, 1), (4, 3)])
+    m.stock("x", initial=1)
+    m.flow("f", "first(time) + second(time - 1)", into="x")
+    m.aux("lagged", "delay_fixed(x, 1, 0.5)")
+    m.aux("later", "delay_fixed(x, 2, -1)")
+    ds = engine.simulate(m, start=0, stop=4, dt=0.5)
+    other = engine.Model("offsets2")  # other offsets, another model
+    other.param("pad", 3.0)
+    other.lookup("third", [(0, 2), (1, 4), (3, 5), (5, 9)])
+    other.stock("w", initial=2)
+    other.flow("g", "third(time)", into="w")
+    other.aux("held", "delay_fixed(w, 1.5, 7)")
+    engine.simulate(other, start=0, stop=4, dt=0.5)
+    for name in kernels._SIGNATURES:
+        if name in ("_lookup_extrapolate",):
+            continue
+        assert len(getattr(kernels, name).overloads) == 1, name
+    x, t = ds["x"].values, ds["time"].values
+    np.testing.assert_array_equal(ds["lagged"].values, np.where(t < 1, 0.5, np.roll(x, 2)))
+    np.testing.assert_array_equal(ds["later"].values, np.where(t < 2, -1.0, np.roll(x, 4)))
+    expected = np.interp(t, [0, 1, 2], [0, 10, 15]) + np.interp(t - 1, [0, 4], [1, 3])
+    np.testing.assert_allclose(ds["f"].values, expected, rtol=1e-15)
