@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,26 @@ import pytest
 os.environ.setdefault(
     "CORRIDOR_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"corridor-test-cache-{os.getuid()}")
 )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Modules with more tests marked ``slow`` run first (otherwise in collection order).
+
+    Under ``--dist loadfile`` (pyproject's addopts) each module runs whole on one worker, handed
+    out in collection order: the long model modules (``tests/models``) came last, and one worker
+    ran them alone for the last ~12 minutes of CI while the other had finished. Started first,
+    the shorter modules fill in beside them. Tests keep their order within a module."""
+    slow = Counter(item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow"))
+    first: dict[str, int] = {}
+    for position, item in enumerate(items):
+        first.setdefault(item.nodeid.split("::")[0], position)
+
+    def key(item):
+        module = item.nodeid.split("::")[0]
+        return (-slow[module], first[module])
+
+    items.sort(key=key)
+
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CONFORMANCE = SHARED / "conformance"
