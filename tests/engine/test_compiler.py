@@ -884,3 +884,14 @@ def test_helpers_taking_offsets_are_compiled_once_for_every_call_site():
     np.testing.assert_array_equal(ds["later"].values, np.where(t < 2, -1.0, np.roll(x, 4)))
     expected = np.interp(t, [0, 1, 2], [0, 10, 15]) + np.interp(t - 1, [0, 4], [1, 3])
     np.testing.assert_allclose(ds["f"].values, expected, rtol=1e-15)
+
+
+def test_code_written_into_run_euler_may_not_reuse_its_names():
+    # The check is cached per pair of texts; a clash must still raise every time.
+    from engine.compiler.assembly import _check_inlined
+
+    template = "def run_euler(y, a):\n    total = 0.0\n    total += a[0]\n"
+    _check_inlined(template, ["b = 2.0\ny[0] = b\n"])  # names of its own: no clash
+    for _ in range(2):
+        with pytest.raises(AssertionError, match="total"):
+            _check_inlined(template, ["total = 1.0\n"])
