@@ -17,21 +17,32 @@ os.environ.setdefault(
 )
 
 
+#: What an unannotated ``slow`` test is taken to cost (seconds on the CI host) when ordering.
+SLOW_SECONDS = 30
+
+
 def pytest_collection_modifyitems(config, items):
-    """Modules with more tests marked ``slow`` run first (otherwise in collection order).
+    """The modules expected to take longest run first (otherwise in collection order).
 
     Under ``--dist loadfile`` (pyproject's addopts) each module runs whole on one worker, handed
     out in collection order: the long model modules (``tests/models``) came last, and one worker
-    ran them alone for the last ~12 minutes of CI while the other had finished. Started first,
-    the shorter modules fill in beside them. Tests keep their order within a module."""
-    slow = Counter(item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow"))
+    ran them alone for the last ~12 minutes of CI while the other had finished. A module's
+    expected time is the sum over its ``slow`` tests of ``slow(seconds=...)``, or
+    :data:`SLOW_SECONDS` each; the longest start first (the conformance suites, a few minutes
+    each, are annotated: by count alone their module of three tests started last) and the
+    shorter modules fill in beside them. Tests keep their order within a module."""
+    expected: Counter[str] = Counter()
     first: dict[str, int] = {}
     for position, item in enumerate(items):
-        first.setdefault(item.nodeid.split("::")[0], position)
+        module = item.nodeid.split("::")[0]
+        first.setdefault(module, position)
+        marker = item.get_closest_marker("slow")
+        if marker is not None:
+            expected[module] += marker.kwargs.get("seconds", SLOW_SECONDS)
 
     def key(item):
         module = item.nodeid.split("::")[0]
-        return (-slow[module], first[module])
+        return (-expected[module], first[module])
 
     items.sort(key=key)
 

@@ -380,27 +380,21 @@ def _inlined(bodies: list[str], indent: str) -> str:
     return "".join(f"{indent[4:]}{line}\n" if line.strip() else "\n" for line in lines)
 
 
-def _stored(tree: ast.AST) -> tuple[set[str], set[str]]:
-    """The names ``tree`` assigns only as for-loop counters, and the others it assigns (or
-    takes as arguments)."""
-    counters: set[str] = set()
-    others: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
-            counters.add(node.target.id)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            others.add(node.id)
-        elif isinstance(node, ast.arg):
-            others.add(node.arg)
-    counters = {name for name in counters if name not in others}
-    return counters, others
+def _stored(tree: ast.AST) -> set[str]:
+    """The names ``tree`` assigns (loop counters included) or takes as arguments."""
+    stored = {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    return stored | {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
 
 
 def _check_inlined(template: str, inlined: list[str]) -> None:
     """Raise AssertionError when code written into run_euler (``inlined``) assigns a name
-    ``template`` (run_euler) uses, other than one both use only as a loop counter: numba's
-    inlining renamed the callee's locals, the text does not (the generated code's locals,
-    b, cap, e, i0, _p<k>, ..., are the compiler's own names, never a model's).
+    ``template`` (run_euler) uses, loop counters included: numba's inlining renamed the callee's
+    locals, the text does not (the generated code's locals, b, cap, e, i0, _p<k>, ..., are the
+    compiler's own names, never a model's). Not even a name both use only as a loop counter is
+    allowed: code written inside run_euler's loop over ``i`` that loops over ``i`` itself would
+    leave the inner value for the rest of that iteration of the outer loop.
 
     Checked once a process for each pair of texts (:func:`_inlined_clash`): parsing the
     template took a few ms at every load, the source being generated before the cache
@@ -411,13 +405,11 @@ def _check_inlined(template: str, inlined: list[str]) -> None:
 @functools.lru_cache(maxsize=64)
 def _inlined_clash(template: str, inlined: tuple[str, ...]) -> None:
     tree = ast.parse(template)
-    their_counters, _ = _stored(tree)
     theirs = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     theirs |= {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
     shared: set[str] = set()
     for text in inlined:
-        mine_counters, mine = _stored(ast.parse(textwrap.dedent(text)))
-        shared |= (mine | (mine_counters - their_counters)) & theirs
+        shared |= _stored(ast.parse(textwrap.dedent(text))) & theirs
     if shared:
         raise AssertionError(f"code written into run_euler assigns its names {sorted(shared)}")
 

@@ -895,3 +895,9 @@ def test_code_written_into_run_euler_may_not_reuse_its_names():
     for _ in range(2):
         with pytest.raises(AssertionError, match="total"):
             _check_inlined(template, ["total = 1.0\n"])
+    # a loop counter both use clashes too: written inside run_euler's loop over i, the inner
+    # loop would leave its last i for the rest of the outer iteration
+    looping = "def run_euler(y, a):\n    for i in range(3):\n        y[i] = a[i]\n"
+    _check_inlined(looping, ["for j in range(2):\n    y[j] += 1.0\n"])
+    with pytest.raises(AssertionError, match="'i'"):
+        _check_inlined(looping, ["for i in range(2):\n    y[i] += 1.0\n"])

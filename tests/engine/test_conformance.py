@@ -96,7 +96,8 @@ def check_suite(suite: str, rows: list[dict[str, str]]) -> None:
     assert passed >= MINIMUM_PASSED[suite], f"{passed} passed; failures:\n{failures}"
 
 
-@pytest.mark.slow
+# a whole suite, two processes: ~2-4 minutes each on the CI host (the ordering in conftest.py)
+@pytest.mark.slow(seconds=180)
 @needs_suite
 def test_core_conformance_suite(tmp_path):
     rows = run_suite("core", tmp_path)
@@ -105,7 +106,7 @@ def test_core_conformance_suite(tmp_path):
     assert len(rows) == 60
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=180)
 @needs_suite
 @pytest.mark.parametrize("suite", ["vensim", "xmile"])
 def test_suite_matches_or_refuses_every_model(suite, tmp_path):
