@@ -294,7 +294,7 @@ def _create_arrays(store: Any, path: Path, arrays: list[tuple[str, dict[str, Any
     zarr's ``create_array`` costs about 2.5 ms an array (its metadata objects, an event-loop
     round trip, a check of the path): the first array is made by zarr, and every other one
     gets a copy of its ``zarr.json`` with its own shape, chunks, dims and attributes, written
-    by zarr's own atomic file write (:func:`engine.store.chunks.put_local`). The files are
+    by an atomic file write as zarr's (:func:`engine.store.chunks.put_local`). The files are
     what zarr writes (plain zarr reads them; a test compares them with zarr's own)."""
     from .chunks import put_local
 

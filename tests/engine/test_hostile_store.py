@@ -283,6 +283,24 @@ def test_d07_a_store_of_the_previous_layout_resumes_and_is_checked(
         assert_data_identical(sweep(model, path), reference)
 
 
+def test_d07_every_array_of_a_new_store_has_its_chunks_in_its_own_directory(model, tmp_path):
+    """Chunk keys with "." (``c.1.0``), not a directory per chunk (``c/1/0``), for every array:
+    outputs, coordinates, the root's per-member arrays, summaries."""
+    import json
+
+    path = tmp_path / "s.zarr"
+    sweep(model, path)
+    arrays = {}
+    for meta in path.rglob("zarr.json"):
+        node = json.loads(meta.read_bytes())
+        if node["node_type"] == "array":
+            arrays[str(meta.parent.relative_to(path))] = node["chunk_key_encoding"]
+    assert {"long/x", "long/time", "status", "summary/long/x"} <= set(arrays)
+    assert all(e["configuration"]["separator"] == "." for e in arrays.values()), arrays
+    assert not [p for p in path.rglob("*") if p.is_dir() and p.name == "c"]
+    assert list((path / "summary" / "long" / "x").glob("c.*"))
+
+
 def test_d07_every_array_carries_a_crc32c_checksum(model, tmp_path):
     import zarr
 
