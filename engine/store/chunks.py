@@ -18,7 +18,10 @@ decompressed), so reading a block back costs its bytes too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+import os
+import struct
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
@@ -26,7 +29,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ChunkEncoder", "encoder", "write_direct", "read_direct", "put_files", "put_local"]
+__all__ = [
+    "ChunkEncoder",
+    "encoder",
+    "write_direct",
+    "read_direct",
+    "put_files",
+    "put_local",
+    "write_file",
+]
 
 
 @dataclass(frozen=True)
@@ -51,29 +62,35 @@ class ChunkEncoder:
             (m1 - m0) == self.chunks[0] or (m1 == self.shape[0] and m1 - m0 <= self.chunks[0])
         )
 
-    def encode(self, where: slice, values: np.ndarray) -> list[tuple[str, bytes]]:
-        """(store key, encoded bytes) of every zarr chunk ``values`` covers."""
+    def encode(self, where: slice, values: np.ndarray) -> Iterator[tuple[str, tuple[bytes, ...]]]:
+        """(store key, encoded bytes) of every zarr chunk ``values`` covers, one at a time; the
+        bytes are the compressed chunk and its 4-byte checksum, in that order (the file's
+        contents, written without joining them: :func:`write_file`)."""
         import google_crc32c
 
         codec = self.codec
         first = (where.start or 0) // self.chunks[0]
         grid = [range(-(-n // c)) for n, c in zip(self.shape[1:], self.chunks[1:])]
-        encoded = []
         for rest in product(*grid):
             index = (slice(None),) + tuple(
                 slice(i * c, (i + 1) * c) for i, c in zip(rest, self.chunks[1:])
             )
             block = values[index]
-            if block.shape != self.chunks:
+            if block.shape != self.chunks:  # the last chunk of members or of times: padded
                 full = np.full(self.chunks, self.fill, dtype="<f8")
                 full[tuple(slice(0, n) for n in block.shape)] = block
                 block = full
-            raw = np.ascontiguousarray(block, dtype="<f8")
-            packed = codec.encode(raw)
-            checksum = np.array([google_crc32c.value(bytes(packed))], dtype="<u4").tobytes()
+            # a copy only when the block is not already contiguous little-endian float64
+            packed = codec.encode(np.ascontiguousarray(block, dtype="<f8"))
+            if not isinstance(packed, bytes):  # pragma: no cover - numcodecs returns bytes
+                packed = bytes(packed)
+            checksum = _CRC.pack(google_crc32c.value(packed))
             key = self.key((first, *rest))
-            encoded.append((f"{self.path}/{key}" if self.path else key, bytes(packed) + checksum))
-        return encoded
+            yield (f"{self.path}/{key}" if self.path else key, (packed, checksum))
+
+
+#: zarr's crc32c codec appends the checksum as a little-endian uint32.
+_CRC = struct.Struct("<I")
 
 
 def encoder(array: Any) -> ChunkEncoder | None:
@@ -133,12 +150,11 @@ _BLOSC_SHUFFLE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
 def write_direct(writes: list[tuple[ChunkEncoder, slice, np.ndarray]]) -> None:
     """Encode every write's chunks and put them in their stores.
 
-    A store on the local disk gets them in order through zarr's own atomic file write
-    (``zarr.storage._local._put``: a temporary file renamed into place) from one writer thread
-    while this thread encodes the next ones (compression holds the GIL, file writes release
-    it), without zarr's event-loop hop per file; the first failed write is recorded as the
-    checked store records it (:mod:`engine.store.integrity`) and stops the batch. Other
-    stores get them concurrently through zarr. Returns once every file is written."""
+    A store on the local disk gets them in order by :func:`write_file` (a temporary file
+    renamed into place, as zarr writes its files) from one writer thread while this thread
+    encodes the next ones; the first failed write is recorded as the checked store records it
+    (:mod:`engine.store.integrity`) and stops the batch. Other stores get them concurrently
+    through zarr. Returns once every file is written."""
     batches: dict[int, tuple[Any, list[tuple[ChunkEncoder, slice, np.ndarray]]]] = {}
     for write in writes:
         batches.setdefault(id(write[0].store), (write[0].store, []))[1].append(write)
@@ -146,37 +162,24 @@ def write_direct(writes: list[tuple[ChunkEncoder, slice, np.ndarray]]) -> None:
         put_files(store, (kv for enc, where, values in items for kv in enc.encode(where, values)))
 
 
-def put_files(store: Any, puts: Iterable[tuple[str, bytes]]) -> None:
-    """Put files ``(key, bytes)`` in a zarr store: a local one from this thread by zarr's own
-    atomic file write, others concurrently through zarr (see :func:`write_direct`)."""
-    put = _zarr_local_put()
-    root = None if put is None else _local_root(store)
+#: A file's contents: bytes, or a tuple of buffers written one after the other.
+Contents = bytes | tuple[Any, ...]
+
+
+def put_files(store: Any, puts: Iterable[tuple[str, Contents]]) -> None:
+    """Put files ``(key, contents)`` in a zarr store: a local one by :func:`write_file` (from a
+    writer thread), others concurrently through zarr (see :func:`write_direct`)."""
+    root = _local_root(store)
     if root is None:
-        _put_async(store, list(puts))
+        _put_async(store, [(key, _joined(data)) for key, data in puts])
     else:
-        _put_local(put, root, getattr(store, "state", None), puts)
+        _put_local(Path(str(root)), getattr(store, "state", None), puts)
 
 
-def put_local(root: Path, puts: list[tuple[str, bytes]]) -> None:
-    """Write files ``(key, bytes)`` under the local directory ``root`` (a store being made) by
-    zarr's own atomic file write, or through a zarr LocalStore if zarr no longer has it."""
-    put = _zarr_local_put()
-    if put is None:
-        from zarr.storage import LocalStore
-
-        _put_async(LocalStore(str(root)), puts)
-    else:
-        _put_local(put, Path(root), None, puts)
-
-
-def _zarr_local_put() -> Any:
-    """zarr's atomic local file write (private to zarr), or None when a zarr release no longer
-    has it: then local stores get their chunks through zarr's public ``set`` like the others."""
-    try:
-        import zarr.storage._local as local
-    except ImportError:  # pragma: no cover - zarr moved
-        return None
-    return getattr(local, "_put", None)
+def put_local(root: Path, puts: Iterable[tuple[str, Contents]]) -> None:
+    """Write files ``(key, contents)`` under the local directory ``root`` (a store being
+    made) by :func:`write_file`."""
+    _put_local(Path(root), None, puts)
 
 
 def _local_root(store: Any) -> Any:
@@ -193,22 +196,77 @@ def _local_root(store: Any) -> Any:
     return inner.root
 
 
+_TEMPORARY = itertools.count()
+
+
+def write_file(path: Path, contents: Contents) -> None:
+    """Write a store's file atomically, as zarr's local store does (``zarr.storage._local``:
+    a temporary file beside it, renamed over it once written; removed if the write fails),
+    without zarr's Buffer objects, a copy to join the checksum to the chunk, a ``mkdir`` per
+    file (only when the directory is missing) or ``uuid4``'s random bytes per temporary name
+    (the process id and a counter, created exclusively, so never another writer's file).
+
+    The lowest write of corridor's own chunk and metadata files: every byte they put on disk
+    passes here (the disk-full tests refuse writes here and in zarr's ``_put``)."""
+    parts = (
+        [memoryview(contents).cast("B")]
+        if isinstance(contents, bytes)
+        else [memoryview(part).cast("B") for part in contents]
+    )
+    tmp = f"{path}.{os.getpid()}-{next(_TEMPORARY)}.partial"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(tmp, flags, 0o666)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(tmp), exist_ok=True)
+        fd = os.open(tmp, flags, 0o666)
+    try:
+        try:
+            _write_all(fd, parts)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _write_all(fd: int, parts: list[memoryview]) -> None:
+    """Write every byte of ``parts`` to ``fd`` in order (``writev`` may write fewer)."""
+    parts = [part for part in parts if part.nbytes]
+    while parts:
+        written = os.writev(fd, parts) if len(parts) > 1 else os.write(fd, parts[0])
+        while parts and written >= parts[0].nbytes:
+            written -= parts[0].nbytes
+            parts.pop(0)
+        if parts and written:
+            parts[0] = parts[0][written:]
+
+
+def _joined(contents: Contents) -> bytes:
+    return contents if isinstance(contents, bytes) else b"".join(bytes(p) for p in contents)
+
+
 #: Encoded chunks waiting for the writer thread (each at most a zarr chunk's bytes, 4 MiB).
 QUEUED_FILES = 8
 
 
-def _put_local(put: Any, root: Any, state: Any, puts: Iterable[tuple[str, bytes]]) -> None:
-    """Write ``puts`` in order from one writer thread while ``puts`` (a generator that
-    encodes) runs here; stop at the first failure (recorded in ``state``) and raise it."""
+def _put_local(root: Path, state: Any, puts: Iterable[tuple[str, Contents]]) -> None:
+    """Write ``puts`` in order by :func:`write_file` from one writer thread while ``puts`` (a
+    generator that encodes) runs here (compression releases the GIL, so do file writes);
+    stop at the first failure (recorded in ``state``) and raise it.
+
+    Measured against writing from this thread (300 members of the five-region sweep, every
+    output, loaded host, alternating): 14.6-20.3 s against 17.9-20.7 s."""
     import queue
     import threading
 
-    from zarr.core.buffer import default_buffer_prototype
-
     from .failure import Failure
 
-    prototype = default_buffer_prototype()
-    pending: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=QUEUED_FILES)
+    pending: queue.Queue[tuple[str, Contents] | None] = queue.Queue(maxsize=QUEUED_FILES)
     errors: list[BaseException] = []
 
     def writer() -> None:
@@ -224,7 +282,7 @@ def _put_local(put: Any, root: Any, state: Any, puts: Iterable[tuple[str, bytes]
                 if failed is not None:
                     raise OSError(failed.error.errno, failed.error.strerror)
                 try:
-                    put(root / key, prototype.buffer.from_bytes(data))
+                    write_file(root / key, data)
                 except OSError as error:
                     if state is not None and state.failure is None:
                         state.failure = Failure(key, error)

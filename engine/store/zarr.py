@@ -85,7 +85,7 @@ class ZarrStore:
         outputs = list(layout.variables)
         encoding: dict[str, Any] = {}
         for name, small in root.variables.items():
-            encoding[str(name)] = {"compressors": integrity.compressors()}
+            encoding[str(name)] = _encoding()
             if name in root.data_vars:
                 chunks = (1,) if name == DONE else (layout.chunk_size, *small.shape[1:])
                 encoding[str(name)]["chunks"] = chunks
@@ -105,7 +105,7 @@ class ZarrStore:
                 mode="a",
                 zarr_format=3,
                 consolidated=False,
-                encoding={str(v): {"compressors": integrity.compressors()} for v in ds.variables},
+                encoding={str(v): _encoding() for v in ds.variables},
                 write_empty_chunks=True,
             )
         import zarr
@@ -245,7 +245,7 @@ class ZarrStore:
         target = _writer(self.path)
         direct = _whole_arrays(ds)
         kept = ds.drop_vars(direct[1:])
-        encoding = {str(v): {"compressors": integrity.compressors()} for v in kept.variables}
+        encoding = {str(v): _encoding() for v in kept.variables}
         if direct:
             encoding[direct[0]]["chunks"] = ds[direct[0]].shape  # one chunk (small: quantiles)
         with writing(self.path, f"writing the group {path!r}", target.state):
@@ -267,13 +267,24 @@ class ZarrStore:
         return tree
 
 
-#: The separator of the chunk keys of the arrays a new store's sweep writes (zarr's default
-#: chunk key encoding): "." puts every chunk file of an array in the array's directory
+#: The separator of the chunk keys of every array a new store has (zarr's default chunk key
+#: encoding): "." puts every chunk file of an array in the array's directory
 #: (``long/x/c.3.0``), where "/" made a directory per chunk of members and of times
 #: (``long/x/c/3/0``), so that a sweep spent as much time creating directories as writing
-#: files. Stores made with "/" are read and resumed as they are (each array's own metadata
-#: says how its chunks are named).
+#: files (a ``mkdir`` costs about as much as creating a file). The outputs' arrays have used
+#: "." since 2026-12-01; the arrays xarray writes (the root's per-member arrays, coordinates,
+#: summaries and sensitivity indices) since 2026-12-04. Stores made with "/" are read and
+#: resumed as they are (each array's own metadata says how its chunks are named).
 CHUNK_SEPARATOR = "."
+
+
+def _encoding() -> dict[str, Any]:
+    """The zarr encoding of an array xarray writes into a store: corridor's codecs and chunk
+    key separator."""
+    return {
+        "compressors": integrity.compressors(),
+        "chunk_key_encoding": {"name": "default", "separator": CHUNK_SEPARATOR},
+    }
 
 
 def _create_arrays(store: Any, path: Path, arrays: list[tuple[str, dict[str, Any]]]) -> None:
@@ -283,7 +294,7 @@ def _create_arrays(store: Any, path: Path, arrays: list[tuple[str, dict[str, Any
     zarr's ``create_array`` costs about 2.5 ms an array (its metadata objects, an event-loop
     round trip, a check of the path): the first array is made by zarr, and every other one
     gets a copy of its ``zarr.json`` with its own shape, chunks, dims and attributes, written
-    by zarr's own atomic file write (:func:`engine.store.chunks.put_local`). The files are
+    by an atomic file write as zarr's (:func:`engine.store.chunks.put_local`). The files are
     what zarr writes (plain zarr reads them; a test compares them with zarr's own)."""
     from .chunks import put_local
 

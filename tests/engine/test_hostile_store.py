@@ -231,13 +231,13 @@ def test_d07_damaged_summaries_are_rewritten_and_damaged_coordinates_reported(
 ):
     path = tmp_path / "s.zarr"
     sweep(model, path)
-    (path / "summary" / "long" / "x" / "c" / "0" / "0").unlink()
+    (path / "summary" / "long" / "x" / "c.0.0").unlink()
     with pytest.raises(engine.StoreError, match="variable 'x' of group 'summary/long'.*missing"):
         engine.open_store(path, group="summary/long")["x"].values  # noqa: B018
     with pytest.warns(RuntimeWarning, match="damaged chunk"):
         assert_data_identical(sweep(model, path), reference)
 
-    time = next(p for p in (path / "long" / "time" / "c").rglob("*") if p.is_file())
+    time = next(p for p in (path / "long" / "time").glob("c.*") if p.is_file())
     time.write_bytes(time.read_bytes()[:-1])
     with pytest.raises(
         engine.StoreError,
@@ -281,6 +281,24 @@ def test_d07_a_store_of_the_previous_layout_resumes_and_is_checked(
         engine.open_store(path)["long"]["x"].values  # noqa: B018
     with pytest.warns(RuntimeWarning, match="damaged chunk"):
         assert_data_identical(sweep(model, path), reference)
+
+
+def test_d07_every_array_of_a_new_store_has_its_chunks_in_its_own_directory(model, tmp_path):
+    """Chunk keys with "." (``c.1.0``), not a directory per chunk (``c/1/0``), for every array:
+    outputs, coordinates, the root's per-member arrays, summaries."""
+    import json
+
+    path = tmp_path / "s.zarr"
+    sweep(model, path)
+    arrays = {}
+    for meta in path.rglob("zarr.json"):
+        node = json.loads(meta.read_bytes())
+        if node["node_type"] == "array":
+            arrays[str(meta.parent.relative_to(path))] = node["chunk_key_encoding"]
+    assert {"long/x", "long/time", "status", "summary/long/x"} <= set(arrays)
+    assert all(e["configuration"]["separator"] == "." for e in arrays.values()), arrays
+    assert not [p for p in path.rglob("*") if p.is_dir() and p.name == "c"]
+    assert list((path / "summary" / "long" / "x").glob("c.*"))
 
 
 def test_d07_every_array_carries_a_crc32c_checksum(model, tmp_path):
@@ -487,20 +505,23 @@ SPAM = ("Traceback", "never retrieved", "Task was destroyed", "Future exception"
 
 
 class DiskFull:
-    """zarr's lowest write (``zarr.storage._local._put``, under every LocalStore write) refusing
-    with ENOSPC, as a full disk does: once ``budget`` bytes are written, or from the first write
-    whose path ``at`` matches; every later write too, until :meth:`free`."""
+    """The lowest writes refusing with ENOSPC, as a full disk does: zarr's
+    (``zarr.storage._local._put``, under every LocalStore write) and corridor's own chunk and
+    metadata files (``engine.store.chunks.write_file``); once ``budget`` bytes are written, or
+    from the first write whose path ``at`` matches; every later write too, until :meth:`free`."""
 
     def __init__(self, monkeypatch, budget: int | None = None, at=None) -> None:
         import zarr.storage._local as local
 
+        from engine.store import chunks
+
         self.local, self.original = local, local._put
+        self.chunks, self.write_file = chunks, chunks.write_file
         self.budget, self.at = budget, at
         self.used = self.refused = 0
         self.full = False
 
-        def put(path, value, exclusive=False):
-            size = memoryview(value.as_buffer_like()).nbytes
+        def refuse(path, size):
             if not self.full and (
                 (self.at is not None and self.at(str(path)))
                 or (self.budget is not None and self.used + size > self.budget)
@@ -510,13 +531,23 @@ class DiskFull:
                 self.refused += 1
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             self.used += size
+
+        def put(path, value, exclusive=False):
+            refuse(path, memoryview(value.as_buffer_like()).nbytes)
             return self.original(path, value, exclusive=exclusive)
+
+        def write_file(path, contents):
+            parts = [contents] if isinstance(contents, bytes) else contents
+            refuse(path, sum(memoryview(p).nbytes for p in parts))
+            return self.write_file(path, contents)
 
         self.monkeypatch = monkeypatch
         monkeypatch.setattr(local, "_put", put)
+        monkeypatch.setattr(chunks, "write_file", write_file)
 
     def free(self) -> None:
         self.monkeypatch.setattr(self.local, "_put", self.original)
+        self.monkeypatch.setattr(self.chunks, "write_file", self.write_file)
 
 
 def assert_no_spam(capfd, caplog) -> None:
@@ -545,7 +576,7 @@ def test_d18_disk_full_is_one_store_error_and_the_rerun_resumes_bit_identical(
     at = {
         "create": lambda p: ".corridor-new-" in p and "/long/" in p,
         "chunk": lambda p: "/long/x/c.1." in p,  # the data of chunk 1 (members 5 to 9)
-        "done": lambda p: p.endswith(f"{stores.DONE}/c/1") and "corridor-new-" not in p,
+        "done": lambda p: re.search(rf"{stores.DONE}/c[./]1$", p) and "corridor-new-" not in p,
         "summaries": lambda p: "/summary/long/" in p,
         "budget": None,
     }[where]
@@ -595,16 +626,23 @@ CLI_CHILD = """
 import errno, os, sys, time
 sys.path.insert(0, {root!r})
 import zarr.storage._local as local
-original = local._put
+from engine.store import chunks
+original, write_file = local._put, chunks.write_file
 state = {{"used": 0}}
-def put(path, value, exclusive=False):
-    size = memoryview(value.as_buffer_like()).nbytes
+def refuse(size):
     if {full!r} and state["used"] + size > {budget!r}:
         time.sleep(0.05)  # a real disk's latency: zarr's other writes are still in flight
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     state["used"] += size
+def put(path, value, exclusive=False):
+    refuse(memoryview(value.as_buffer_like()).nbytes)
     return original(path, value, exclusive=exclusive)
+def own(path, contents):
+    parts = [contents] if isinstance(contents, bytes) else contents
+    refuse(sum(memoryview(p).nbytes for p in parts))
+    return write_file(path, contents)
 local._put = put
+chunks.write_file = own
 from engine.cli import main
 sys.exit(main({argv!r}))
 """

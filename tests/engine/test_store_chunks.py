@@ -80,35 +80,65 @@ def test_a_failed_write_is_recorded_and_stops_the_batch(tmp_path, monkeypatch):
     import errno
     import os
 
-    import zarr.storage._local as local
+    from engine.store import chunks
 
     store = integrity.ChecksummedStore.open(Path(tmp_path), read_only=False)
     group = zarr.open_group(store, mode="w")
     enc = encoder(_array(group, "a"))
     calls = []
+    write_file = chunks.write_file
 
-    def full(path, value, exclusive=False):
+    def full(path, contents):
         calls.append(path)
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        if len(calls) == 2:  # the disk is full from the second file on
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        write_file(path, contents)
 
-    monkeypatch.setattr(local, "_put", full)
+    monkeypatch.setattr(chunks, "write_file", full)
     with pytest.raises(OSError):
         write_direct([(enc, slice(0, 4), np.zeros((4, 7, 3)))])
-    assert len(calls) == 1  # three chunk files, the first refused: nothing more written
+    assert len(calls) == 2  # three chunk files, the second refused: nothing more written
     assert store.state.failure is not None and store.state.failure.key.startswith("a/c/0/")
+    assert store.state.failure.key == str(calls[1].relative_to(tmp_path))
+    assert calls[0].exists() and not calls[1].exists() and not list(tmp_path.rglob("*.partial"))
 
 
-def test_without_zarrs_private_local_write_chunks_go_through_zarr(tmp_path, monkeypatch):
-    """A zarr release without ``zarr.storage._local._put``: local stores get the same chunks
-    through zarr's public ``set`` (no AttributeError mid-sweep)."""
+def test_a_file_write_is_atomic_and_leaves_nothing_when_it_fails(tmp_path, monkeypatch):
+    """engine.store.chunks.write_file: the file appears whole or not at all (a temporary file
+    renamed into place, as zarr writes), a missing directory is made, parts are written in
+    order, and a failed write leaves neither the file nor its temporary file."""
+    import errno
+    import os
+
     from engine.store import chunks
 
-    monkeypatch.setattr(chunks, "_zarr_local_put", lambda: None)  # (zarr's own set still uses it)
-    values = np.random.default_rng(2).normal(size=(4, 7, 3))
-    group = zarr.open_group(zarr.storage.LocalStore(tmp_path / "fallback"), mode="w")
-    array = _array(group, "a")
-    write_direct([(encoder(array), slice(0, 4), values)])
-    np.testing.assert_array_equal(array[:4], values)
+    target = tmp_path / "new" / "dir" / "c.0.0"
+    chunks.write_file(target, (b"abc", np.arange(3, dtype="<f8").tobytes(), b"", b"\x01"))
+    assert target.read_bytes() == b"abc" + np.arange(3, dtype="<f8").tobytes() + b"\x01"
+    chunks.write_file(target, b"replaced")
+    assert target.read_bytes() == b"replaced"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["c.0.0"]
+
+    real = os.writev
+    written = []
+
+    def short(fd, parts):  # writes one byte at a time, as writev may
+        written.append(1)
+        return os.write(fd, bytes(parts[0][:1]))
+
+    monkeypatch.setattr(os, "writev", short)
+    chunks.write_file(target, (b"xy", b"z"))
+    assert target.read_bytes() == b"xyz" and written
+    monkeypatch.setattr(os, "writev", real)
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(OSError):
+        chunks.write_file(target, b"never")
+    assert target.read_bytes() == b"xyz"  # the old file is untouched
+    assert sorted(p.name for p in target.parent.iterdir()) == ["c.0.0"]
 
 
 @pytest.mark.parametrize("codecs", ["current", "zstd"])
@@ -216,7 +246,13 @@ def test_a_group_written_whole_is_what_xarray_writes(tmp_path):
         zarr.open_group(str(tmp_path / folder), mode="w")
     ZarrStore(tmp_path / "ours", None).write_group("summary/long", ds)  # type: ignore[arg-type]
     encoded = _encode_dataset(ds.copy())
-    encoding = {str(v): {"compressors": integrity.compressors()} for v in encoded.variables}
+    encoding = {
+        str(v): {
+            "compressors": integrity.compressors(),
+            "chunk_key_encoding": {"name": "default", "separator": "."},
+        }
+        for v in encoded.variables
+    }
     for name in ("a", "b∕c", "d"):
         encoding[name]["chunks"] = encoded[name].shape
     encoded.to_zarr(
