@@ -25,8 +25,10 @@ flows) and ``z`` (discrete state such as fixed-delay pipelines):
   model's code was compiled twice; its loops over elements are counted at run time so LLVM
   does not unroll nested loops into code that takes minutes to compile, and its computed
   indices are cast to unsigned integers so that numba emits no negative-index test
-  (:mod:`.assembly`); functions called only from compiled code have no CPython wrapper, and
-  no C wrapper unless called through a pointer;
+  (:mod:`.assembly`), and its adjacent loops over the same range are joined level by level
+  where an element-level check proves no read changes (:func:`.fusion.fuse_nests`: numba's
+  compile costs ~20 ms a loop); functions called only from compiled code have no CPython
+  wrapper, and no C wrapper unless called through a pointer;
 - the fused step: in a small model without ``pre_step``, the rates and the stock update in
   one pass, written into ``run_euler`` (in place of the template's ``_euler_fused`` call),
   which runs it at the steps that save nothing (:func:`.fusion.fuse_step`:

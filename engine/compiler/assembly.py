@@ -17,7 +17,7 @@ from ..equations import Call, walk
 from ..errors import SpecError
 from ..graph import Plan
 from .expressions import _comment, _Gen
-from .fusion import _is_comment, fuse_loops, fuse_step
+from .fusion import _is_comment, fuse_loops, fuse_nests, fuse_step
 from .layout import columns, copy_runs, default_outputs
 from .stocks import (
     _cohort_shift,
@@ -177,6 +177,11 @@ def generate_source(plan: Plan, *, fuse: bool = True) -> tuple[str, np.ndarray, 
         controls.update({f"_need:{name}": slot for name, slot in needs.items()})
 
     large = len(aux_lines) > _INLINE_LINES
+    if fuse and large:
+        # a large model's nests that share an outer loop, joined where provably safe
+        # (fusion.fuse_nests): numba's compile costs ~20 ms of CPU a loop
+        init_lines, aux_lines = fuse_nests(init_lines), fuse_nests(aux_lines)
+        euler_rate_lines = fuse_nests(euler_rate_lines)
     # A small model's Euler steps that save nothing run its rates and stock update in one
     # pass where the loops can fuse (fusion.fuse_step); not with pre_step, which runs between
     # the two, nor in a large model, whose compile would grow by another copy of the rates.

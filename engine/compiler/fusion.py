@@ -1240,3 +1240,334 @@ def _carry_code(
         return [header] + body(False)
     first = [f"    {_FUSED_VAR} = {positions[0]}"] + [x[4:] for x in body(True)]
     return first + [header] + body(False)
+
+
+# ----------------------------------------------------------------- fusion of outer loop levels
+# fuse_loops joins only perfect nests of simple statements over the same ranges. A large
+# model's variables are mostly nests that share their outer loop (``for i0 in range(0, 14)``,
+# the region) and differ inside it (another dimension, a reduction's inner loop, a local
+# accumulator): fuse_nests joins adjacent loops with the same header into one, their bodies
+# one after the other, level by level, where that cannot change a result. Numba's compile costs
+# ~20 ms of CPU per loop (LLVM's loop passes, numba's blocks), the body's statements much less.
+_RANGE_FOR = re.compile(r"^for (\w+) in range\(([-\d, ]+)\):$")
+_ARRAYS = frozenset({"a", "y", "p", "z", "dydt"})
+# Element indices at or above this are "not understood" (their key would not fit an int64).
+_KEY_LIMIT = 1 << 40
+
+
+class _Nest:
+    """What one loop (its whole text) does, per iteration of its header: the array elements it
+    writes and reads (as keys: the element and the iteration of the enclosing loops), the
+    arrays it touches at indices not understood, the locals it reads before assigning them
+    (``free``) and those it assigns."""
+
+    def __init__(self) -> None:
+        self.writes: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self.reads: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self.opaque: set[str] = set()  # touched at indices not understood (maybe written)
+        self.free: set[str] = set()
+        self.assigned: set[str] = set()
+        self.tables: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}  # see _table
+
+
+def _range_values(node: ast.AST) -> np.ndarray | None:
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "range"
+        and 1 <= len(node.args) <= 3
+        and not node.keywords
+    ):
+        return None
+    values = []
+    for arg in node.args:
+        v = _integer_arithmetic(arg, {}, {})
+        if not isinstance(v, int):
+            return None
+        values.append(v)
+    if len(values) == 3 and values[2] == 0:
+        return None
+    return np.arange(*values, dtype=np.int64)
+
+
+def _nest_accesses(text: str, outer: list[np.ndarray], names: list[str]) -> _Nest | None:
+    """The accesses of the loop ``text`` (its header line first, dedented), inside loops over
+    the ranges ``outer`` whose variables are ``names``; None where any statement is not
+    understood."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.For):
+        return None
+    nest = _Nest()
+    ops = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply}
+    # the enclosing loops' iterations, numbered (the key's second part)
+    grids = np.meshgrid(*outer, indexing="ij") if outer else []
+    size = int(np.prod([r.size for r in outer])) if outer else 1
+    if size >= 1 << 20:
+        return None
+    okey = np.arange(size, dtype=np.int64)
+
+    def key(elements: np.ndarray, okeys: np.ndarray) -> np.ndarray | None:
+        if elements.size and (elements.min() < 0 or elements.max() >= _KEY_LIMIT):
+            return None
+        return elements * size + okeys
+
+    def record(table: Any, array: str, index: ast.AST, env: Any, n: int) -> bool:
+        value = _integer_arithmetic(index, env["vars"], ops)
+        if value is None:
+            nest.opaque.add(array)
+            return True
+        elements = np.zeros(n, dtype=np.int64) + value
+        keys = key(elements, env["okey"])
+        if keys is None:
+            nest.opaque.add(array)
+            return True
+        table.setdefault(array, []).append((keys, env["iter"]))
+        return True
+
+    def load(name: str, defined: set[str]) -> None:
+        if name not in defined:
+            nest.free.add(name)
+
+    def expression(node: ast.AST, env: Any, n: int, defined: set[str]) -> bool:
+        nodes = list(ast.walk(node))
+        subscripted = set()
+        for sub in nodes:
+            if isinstance(sub, ast.Subscript):
+                if not isinstance(sub.value, ast.Name):
+                    return False
+                subscripted.add(id(sub.value))
+                record(nest.reads, sub.value.id, sub.slice, env, n)
+            elif isinstance(sub, (ast.Lambda, ast.NamedExpr, ast.comprehension, ast.Await)):
+                return False
+        for sub in nodes:
+            if isinstance(sub, ast.Name):
+                load(sub.id, defined)
+                if sub.id in _ARRAYS and id(sub) not in subscripted:
+                    # an array named whole (passed to a helper, which may write it)
+                    nest.opaque.add(sub.id)
+        return True
+
+    def block(body: list[ast.stmt], env: Any, defined: set[str]) -> bool:
+        n = env["okey"].size
+        for stmt in body:
+            if isinstance(stmt, ast.For):
+                values = _range_values(stmt.iter)
+                if values is None or stmt.orelse or not isinstance(stmt.target, ast.Name):
+                    return False
+                if not expression(stmt.iter, env, n, defined):
+                    return False
+                m = values.size
+                if n * m > 5_000_000:
+                    return False
+                inner: dict[str, Any] = {
+                    "vars": {k: np.repeat(v, m) for k, v in env["vars"].items()},
+                    "okey": np.repeat(env["okey"], m),
+                    "iter": np.repeat(env["iter"], m),
+                }
+                inner["vars"][stmt.target.id] = np.tile(values, n)
+                nest.assigned.add(stmt.target.id)
+                if not block(stmt.body, inner, defined | {stmt.target.id}):
+                    return False
+                # after the loop its locals are not integers known here
+                for name in _assigned_names(stmt):
+                    env["vars"].pop(name, None)
+                    defined = defined | {name}
+            elif isinstance(stmt, (ast.Assign, ast.AugAssign)):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                if len(targets) != 1:
+                    return False
+                target = targets[0]
+                if not expression(stmt.value, env, n, defined):
+                    return False
+                if isinstance(target, ast.Name):
+                    if isinstance(stmt, ast.AugAssign):
+                        load(target.id, defined)
+                    nest.assigned.add(target.id)
+                    defined = defined | {target.id}
+                    value = _integer_arithmetic(stmt.value, {}, {})
+                    if isinstance(stmt, ast.Assign) and isinstance(value, int):
+                        env["vars"][target.id] = np.full(n, value, dtype=np.int64)
+                    else:
+                        env["vars"].pop(target.id, None)
+                elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                    if not expression(target.slice, env, n, defined):
+                        return False
+                    array = target.value.id
+                    if isinstance(stmt, ast.AugAssign):
+                        record(nest.reads, array, target.slice, env, n)
+                    record(nest.writes, array, target.slice, env, n)
+                else:
+                    return False
+            elif isinstance(stmt, ast.Expr):
+                if not expression(stmt.value, env, n, defined):
+                    return False
+            else:
+                return False
+        return True
+
+    loop = tree.body[0]
+    values = _range_values(loop.iter)
+    if values is None or loop.orelse or not isinstance(loop.target, ast.Name):
+        return None
+    m = values.size
+    env: dict[str, Any] = {
+        "vars": {name: np.repeat(g.ravel(), m) for name, g in zip(names, grids)},
+        "okey": np.repeat(okey, m),
+        "iter": np.tile(np.arange(m, dtype=np.int64), size),
+    }
+    env["vars"][loop.target.id] = np.tile(values, size)
+    if not block(loop.body, env, {loop.target.id}):
+        return None
+    return nest
+
+
+def _assigned_names(node: ast.AST) -> set[str]:
+    return {
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+
+
+def _distinct(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, ...]:
+    """The distinct keys of ``parts``, sorted, with the largest and the smallest iteration at
+    which each is accessed."""
+    keys = np.concatenate([k for k, _ in parts]) if len(parts) > 1 else parts[0][0]
+    when = np.concatenate([w for _, w in parts]) if len(parts) > 1 else parts[0][1]
+    order = np.argsort(keys, kind="stable")
+    keys, when = keys[order], when[order]
+    if keys.size == 0:
+        return keys, when, when
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return keys[starts], np.maximum.reduceat(when, starts), np.minimum.reduceat(when, starts)
+
+
+def _table(nest: _Nest, kind: str, array: str) -> tuple[np.ndarray, ...]:
+    cached = nest.tables.get((kind, array))
+    if cached is None:
+        parts = (nest.writes if kind == "w" else nest.reads)[array]
+        cached = nest.tables[(kind, array)] = _distinct(parts)
+    return cached
+
+
+def _later(first: tuple[np.ndarray, ...], then: tuple[np.ndarray, ...], strict: bool) -> bool:
+    """True when a key is in both and the earlier code's last access of it (``first``) comes
+    at a later iteration than the later code's first (at the same or a later one when
+    ``strict``: an element written by both)."""
+    keys, latest, _ = first
+    other, _, earliest = then
+    if keys.size == 0 or other.size == 0:
+        return False
+    at = np.minimum(np.searchsorted(keys, other), keys.size - 1)
+    hit = keys[at] == other
+    if strict:
+        return bool(np.any(hit))
+    return bool(np.any(latest[at[hit]] > earliest[hit]))
+
+
+def _joinable(group: _Nest, nest: _Nest) -> bool:
+    """True when running ``nest``'s body right after ``group``'s in each iteration of their
+    shared loop gives every read the value it had with the loops one after the other."""
+    if group.free & nest.assigned or nest.free & group.assigned:
+        return False
+    touched_g = set(group.writes) | set(group.reads) | group.opaque
+    touched_n = set(nest.writes) | set(nest.reads) | nest.opaque
+    if group.opaque & touched_n or nest.opaque & touched_g:
+        return False
+    for array in nest.writes:
+        mine = _table(nest, "w", array)
+        if array in group.writes and _later(_table(group, "w", array), mine, strict=True):
+            return False  # written by both
+        if array in group.reads and _later(_table(group, "r", array), mine, strict=False):
+            return False  # overwritten before the earlier code read it
+    for array in nest.reads:
+        if array in group.writes and _later(
+            _table(group, "w", array), _table(nest, "r", array), strict=False
+        ):
+            return False  # read before the earlier code wrote it
+    return True
+
+
+def _absorb(group: _Nest, nest: _Nest) -> None:
+    for mine, theirs in ((group.writes, nest.writes), (group.reads, nest.reads)):
+        for array, parts in theirs.items():
+            mine.setdefault(array, []).extend(parts)
+    group.tables.clear()
+    group.opaque |= nest.opaque
+    group.free |= nest.free - group.assigned
+    group.assigned |= nest.assigned
+
+
+def _level_items(lines: list[str], indent: int) -> list[list[str]]:
+    """``lines`` (at ``indent`` or deeper) as items: a loop with its body, or one line."""
+    items: list[list[str]] = []
+    k = 0
+    while k < len(lines):
+        line = lines[k]
+        j = k + 1
+        if _indent(line) == indent and line.strip().startswith("for "):
+            while j < len(lines) and (_indent(lines[j]) > indent or not lines[j].strip()):
+                j += 1
+        items.append(lines[k:j])
+        k = j
+    return items
+
+
+def fuse_nests(lines: list[str], indent: int = 4, outer: tuple[str, ...] = ()) -> list[str]:
+    """``lines`` with adjacent loops of the same header joined, at every level, where the
+    element-level check above (_joinable) proves it changes no result.
+
+    The statements and their order within each original loop are kept; only the bodies of
+    loops over the same range run in one loop, one after the other in each iteration. Comment
+    lines between two joined loops move inside the loop, before the second body."""
+    if not lines:
+        return lines
+    out: list[list[str]] = []  # items; joined loops as one item
+    joined: set[int] = set()  # the items that are joined loops
+    group: _Nest | None = None
+    pending: list[str] = []  # comment lines after the last loop
+    ranges = []
+    for header in outer:
+        m = _RANGE_FOR.match(header.strip())
+        values = np.arange(*(int(v) for v in m.group(2).split(",")), dtype=np.int64) if m else None
+        if values is None:
+            return lines
+        ranges.append(values)
+    names = [_RANGE_FOR.match(h.strip()).group(1) for h in outer]  # type: ignore[union-attr]
+    for item in _level_items(lines, indent):
+        first = item[0]
+        if _is_comment(first) and len(item) == 1:
+            pending.append(first)
+            continue
+        is_loop = _indent(first) == indent and first.strip().startswith("for ")
+        nest = _analyse(item, indent, ranges, names) if is_loop else None
+        if nest is not None and out and group is not None and out[-1][0] == first:
+            if _joinable(group, nest):
+                body_indent = " " * (indent + 4)
+                out[-1] += [body_indent + c.strip() for c in pending] + item[1:]
+                pending = []
+                _absorb(group, nest)
+                joined.add(len(out) - 1)
+                continue
+        out.extend([c] for c in pending)
+        pending = []
+        out.append(list(item))
+        group = nest
+    out.extend([c] for c in pending)
+    result: list[str] = []
+    for k, item in enumerate(out):
+        first = item[0]
+        if k in joined:  # the joined bodies' inner loops may now be adjacent
+            result.append(first)
+            result += fuse_nests(item[1:], indent + 4, (*outer, first))
+        else:
+            result += item
+    return result
+
+
+def _analyse(
+    item: list[str], indent: int, ranges: list[np.ndarray], names: list[str]
+) -> _Nest | None:
+    text = "\n".join(line[indent:] if line.strip() else "" for line in item)
+    return _nest_accesses(text, ranges, names)

@@ -901,3 +901,90 @@ def test_code_written_into_run_euler_may_not_reuse_its_names():
     _check_inlined(looping, ["for j in range(2):\n    y[j] += 1.0\n"])
     with pytest.raises(AssertionError, match="'i'"):
         _check_inlined(looping, ["for i in range(2):\n    y[i] += 1.0\n"])
+
+
+def _run_lines(lines, y):
+    """Run generated-style loop code (the test's own text, not a model's) on copies of
+    ``y`` and a zeroed ``a``; returns (a, y)."""
+    a, y = np.zeros(64), y.copy()
+    code = "def _f(a, y):\n" + "\n".join(lines) + "\n"
+    scope: dict = {}
+    exec(compile(code, "<fuse_nests test>", "exec"), scope)
+    scope["_f"](a, y)
+    return a, y
+
+
+def test_fuse_nests_joins_outer_loops_only_where_exact():
+    from engine.compiler.fusion import fuse_nests
+
+    head = ["    for i0 in range(0, 3):"]
+    # a reduction and a two-level nest over the same outer loop: joined, inner loops kept
+    reduce = head + [
+        "        acc1 = 0.0",
+        "        for r0 in range(4):",
+        "            acc1 = acc1 + y[0 + i0 * 4 + r0]",
+        "        a[0 + i0] = acc1",
+    ]
+    nested = head + [
+        "        for i1 in range(0, 2):",
+        "            a[3 + i0 * 2 + i1] = a[0 + i0] * y[20 + i1]",
+    ]
+    joined = fuse_nests(reduce + ["    # 'x' (eq)"] + nested)
+    assert joined == reduce + ["        # 'x' (eq)"] + nested[1:]
+    # reading the element the earlier nest writes at a later outer iteration: kept apart
+    ahead = head + [
+        "        for i1 in range(0, 2):",
+        "            a[3 + i0 * 2 + i1] = (a[0 + i0 + 1] if i0 < 2 else 0.0)",
+    ]
+    assert fuse_nests(reduce + ahead) == reduce + ahead
+    # overwriting what the earlier nest reads at a later outer iteration: kept apart
+    overwrite = head + ["        for i1 in range(0, 2):", "            y[8 + i0 * 2 + i1] = 1.0"]
+    assert fuse_nests(reduce + overwrite) == reduce + overwrite
+    # the same element written by both, a local of one read by the other, an array passed
+    # whole, a statement not understood: kept apart
+    twice = head + ["        for i1 in range(0, 2):", "            a[0 + i0 * 0 + i1 * 0] = 2.0"]
+    assert fuse_nests(reduce + twice) == reduce + twice
+    local = head + ["        a[10 + i0] = acc1"]
+    assert fuse_nests(reduce + local) == reduce + local
+    whole = head + ["        a[10 + i0] = _g(a, i0)"]
+    assert fuse_nests(reduce + whole) == reduce + whole
+    branch = head + ["        if i0 > 0:", "            a[10 + i0] = 1.0"]
+    assert fuse_nests(reduce + branch) == reduce + branch
+    # joined inner loops of joined outer loops
+    inner = [
+        "    for i0 in range(0, 2):",
+        "        for i1 in range(0, 3):",
+        "            a[0 + i0 * 3 + i1] = y[i0 * 3 + i1]",
+        "    for i0 in range(0, 2):",
+        "        for i1 in range(0, 3):",
+        "            a[6 + i0 * 3 + i1] = a[0 + i0 * 3 + i1] + 1.0",
+    ]
+    assert fuse_nests(inner) == inner[:3] + inner[5:]
+
+
+def test_fuse_nests_gives_the_same_values():
+    """Random chains of nests reading and writing overlapping elements: whatever fuse_nests
+    joins, running the code gives the same values as the nests one after the other."""
+    from engine.compiler.fusion import fuse_nests
+
+    rng = np.random.default_rng(7)
+    joined_some = 0
+    for _ in range(200):
+        lines = []
+        for k in range(4):
+            src, dst = rng.choice(["a", "y"]), rng.choice(["a", "y"])
+            shift, where = int(rng.integers(-2, 3)), int(rng.integers(0, 3)) * 8
+            read = f"{src}[{where + 4} + i0 * 2 + i1 + {shift}]"
+            lines += [
+                f"    # 'v{k}' (eq)",
+                "    for i0 in range(0, 3):",
+                "        for i1 in range(0, 2):",
+                f"            {dst}[{int(rng.integers(0, 3)) * 8 + 4} + i0 * 2 + i1] = "
+                f"{read} * {k + 2}.0 + 1.0",
+            ]
+        fused = fuse_nests(lines)
+        joined_some += fused != lines
+        y = rng.standard_normal(64)
+        for want, got in zip(_run_lines(lines, y), _run_lines(fused, y)):
+            assert np.array_equal(want, got)
+    assert joined_some > 10
