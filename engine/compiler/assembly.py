@@ -17,7 +17,7 @@ from ..equations import Call, walk
 from ..errors import SpecError
 from ..graph import Plan
 from .expressions import _comment, _Gen
-from .fusion import _is_comment, fuse_loops, fuse_nests, fuse_step
+from .fusion import _assigned_names, _is_comment, fuse_loops, fuse_nests, fuse_step
 from .layout import columns, copy_runs, default_outputs
 from .stocks import (
     _cohort_shift,
@@ -387,10 +387,7 @@ def _inlined(bodies: list[str], indent: str) -> str:
 
 def _stored(tree: ast.AST) -> set[str]:
     """The names ``tree`` assigns (loop counters included) or takes as arguments."""
-    stored = {
-        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    }
-    return stored | {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
+    return _assigned_names(tree) | {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
 
 
 def _check_inlined(template: str, inlined: list[str]) -> None:

@@ -1528,13 +1528,13 @@ def fuse_nests(lines: list[str], indent: int = 4, outer: tuple[str, ...] = ()) -
     group: _Nest | None = None
     pending: list[str] = []  # comment lines after the last loop
     ranges = []
+    names = []
     for header in outer:
         m = _RANGE_FOR.match(header.strip())
-        values = np.arange(*(int(v) for v in m.group(2).split(",")), dtype=np.int64) if m else None
-        if values is None:
+        if m is None:
             return lines
-        ranges.append(values)
-    names = [_RANGE_FOR.match(h.strip()).group(1) for h in outer]  # type: ignore[union-attr]
+        ranges.append(np.arange(*(int(v) for v in m.group(2).split(",")), dtype=np.int64))
+        names.append(m.group(1))
     for item in _level_items(lines, indent):
         first = item[0]
         if _is_comment(first) and len(item) == 1:
