@@ -48,6 +48,7 @@ __all__ = [
     "model_from_data",
     "dumps_model",
     "write_atomic",
+    "write_atomic_bytes",
 ]
 
 # Subdirectories the engine or numba writes: checked like the directory itself, so that a
@@ -186,10 +187,15 @@ def _check_private(path: Path, what: str, *, strict: bool) -> None:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file renamed into place."""
+    write_atomic_bytes(path, text.encode("utf-8"))
+
+
+def write_atomic_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file renamed into place."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -25,10 +25,13 @@ from ..codecheck import check_module
 from ..errors import SpecError
 from ..graph import Plan, build_plan
 from ..spec import Model
-from . import typing_memo
+from . import native, typing_memo
 from .assembly import generate_source
 
 _LOCK = threading.Lock()
+#: Compile a large model's pointer-called functions from LLVM IR of our own where they
+#: translate (engine.compiler.native); False: numba compiles them all (for comparisons).
+NATIVE = True
 _LOADED: dict[str, ModuleType] = {}  # by source hash
 _COMPILED: dict[tuple[str, bool], CompiledModel] = {}  # by (model content hash, fuse)
 
@@ -166,10 +169,20 @@ class CompiledModel:
                 if name.startswith("_fn:")
             )
             with typing_memo.memo():
-                self._functions = tuple(
-                    _first_class(getattr(self.module, name)) for _, name in named
-                )
+                self._functions = tuple(self._pointer(name) for _, name in named)
         return self._functions
+
+    def _pointer(self, name: str) -> Any:
+        """The function ``name`` compiled by :mod:`engine.compiler.native` when it translates
+        (and :data:`NATIVE` is on), else by numba; as a first-class function."""
+        dispatcher = getattr(self.module, name)
+        if NATIVE:
+            compiled = native.compile_function(
+                self.module, self.key, name, _signature(dispatcher), self.source
+            )
+            if compiled is not None:
+                return compiled
+        return _first_class(dispatcher)
 
 
 class _WithFunctions:
@@ -222,15 +235,21 @@ def _typeof_pointer(value: _Pointer, context: Any) -> Any:
     return value.type
 
 
+def _signature(dispatcher: Any) -> Any:
+    """The one signature of ``dispatcher`` (a generated function), by its arguments' names."""
+    names = list(inspect.signature(dispatcher.py_func).parameters)
+    return types.void(
+        *(
+            getattr(types, _ARGUMENT_TYPES[name]) if name in _ARGUMENT_TYPES else types.float64[::1]
+            for name in names
+        )
+    )
+
+
 def _first_class(dispatcher: Any) -> _Pointer:
     """``dispatcher`` (a generated function) compiled (or loaded from numba's cache) for its
     one signature, as a first-class function."""
-    names = list(inspect.signature(dispatcher.py_func).parameters)
-    signature = tuple(
-        getattr(types, _ARGUMENT_TYPES[name]) if name in _ARGUMENT_TYPES else types.float64[::1]
-        for name in names
-    )
-    return _Pointer(dispatcher.get_compile_result(types.void(*signature)))
+    return _Pointer(dispatcher.get_compile_result(_signature(dispatcher)))
 
 
 def compile_model(
