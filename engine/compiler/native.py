@@ -43,11 +43,16 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import operator
 import struct
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import llvmlite
+import llvmlite.binding as ll
+import numba
 import numpy as np
 from llvmlite import ir as ll_ir
 from numba.core import types
@@ -56,7 +61,7 @@ from numba.core.registry import cpu_target
 from numba.extending import typeof_impl
 
 from .. import kernels
-from ..cache import cache_dir
+from ..cache import cache_dir, write_atomic_bytes
 
 _ARRAY = "{ptr, ptr, i64, i64, ptr, [1 x i64], [1 x i64]}"
 # The scalar types: int64, uint64, float64, bool (i1).
@@ -68,16 +73,24 @@ _SCALAR_ARGS = {"t": "f", "h": "f", "step": "i"}
 # read-only arrays that never raise (checked by a test against their source).
 HELPERS = frozenset(
     {
-        "_zidz",
+        "_lookup",
+        "_lookup_extrapolate",
+        "_integer",
+        "_modulo",
         "_xidz",
+        "_zidz",
         "_step",
         "_ramp",
         "_pulse",
         "_pulse_train",
-        "_lookup",
-        "_lookup_extrapolate",
-        "_lookup_forward",
-        "_lookup_backward",
+        "_quantum",
+        "_standard_normal",
+        "_chi_square",
+        "_random_0_1",
+        "_random_uniform",
+        "_random_normal",
+        "_random_exponential",
+        "_random_poisson",
     }
 )
 _INTRINSICS = {
@@ -134,6 +147,7 @@ class _Translator:
         self.helpers: dict[str, Any] = {}  # mangled name -> compile result
         self.locals: dict[str, tuple[str, str]] = {}  # name -> (alloca, type)
         self.arrays: dict[str, tuple[str, str]] = {}  # name -> (struct value, data pointer)
+        self.zeroed: list[str] = []  # the locals' zero stores, at entry
         self.count = 0
         self.open = True  # the current block has no terminator yet
 
@@ -198,7 +212,8 @@ class _Translator:
         if self.open:
             self.branch("ret ptr null")
         lines = [f'define ptr @"{self.symbol}"({", ".join(params)}) {{', "entry:"]
-        lines += self.allocas + prologue + ["  br label %body", "body:"] + self.body + ["}"]
+        lines += self.allocas + prologue + self.zeroed
+        lines += ["  br label %body", "body:"] + self.body + ["}"]
         return "\n".join(sorted(self.declares) + lines) + "\n"
 
     # ---------------------------------------------------------------------- statements
@@ -230,7 +245,11 @@ class _Translator:
             if name in self.arrays or name in self.env and name not in self.locals:
                 raise Unsupported(f"assignment to {name}")
             if name not in self.locals:
-                self.locals[name] = (self.alloca(_LL[value[1]]), value[1])
+                # numba reads a variable not assigned on the path taken as zero
+                slot = self.alloca(_LL[value[1]])
+                zero = {"f": "0.0", "b": "false"}.get(value[1], "0")
+                self.zeroed.append(f"  store {_LL[value[1]]} {zero}, ptr {slot}")
+                self.locals[name] = (slot, value[1])
             slot, ty = self.locals[name]
             if ty != value[1]:
                 raise Unsupported(f"{name} changes type")
@@ -264,20 +283,37 @@ class _Translator:
         if any(ty != "i" for _, ty in bounds):
             raise Unsupported("range of non-int64")
         start, stop = ("0", bounds[0][0]) if len(bounds) == 1 else (bounds[0][0], bounds[1][0])
-        counter = self.alloca("i64")
-        self.emit(f"store i64 {start}, ptr {counter}")
+        # numba's range iterator (numba/cpython/rangeobj.py): the count of values computed
+        # first, then counted down, the value stepped without overflow checks
+        diff = self.op(f"sub i64 {stop}, {start}")
+        positive = self.op(f"icmp sgt i64 {diff}, 0")
+        differs = self.op(f"xor i1 {positive}, {'true' if step > 0 else 'false'}")
+        rem = self.op(f"srem i64 {diff}, {step}")
+        negated = self.op(f"sub i64 0, {rem}")
+        rem = self.op(f"select i1 {positive}, i64 {rem}, i64 {negated}")
+        uneven = self.op(f"icmp sgt i64 {rem}, 0")
+        quotient = self.op(f"sdiv i64 {diff}, {step}")
+        extra = self.op(f"select i1 {uneven}, i64 1, i64 0")
+        count = self.op(f"add i64 {quotient}, {extra}")
+        count = self.op(f"select i1 {differs}, i64 0, i64 {count}")
+        left, current = self.alloca("i64"), self.alloca("i64")
+        self.emit(f"store i64 {count}, ptr {left}")
+        self.emit(f"store i64 {start}, ptr {current}")
         test, body, end = self.label(), self.label(), self.label()
         self.start(test)
-        value = self.op(f"load i64, ptr {counter}")
-        more = self.op(f"icmp {'slt' if step > 0 else 'sgt'} i64 {value}, {stop}")
+        remaining = self.op(f"load i64, ptr {left}")
+        more = self.op(f"icmp sgt i64 {remaining}, 0")
         self.branch(f"br i1 {more}, label %{body}, label %{end}")
         self.start(body)
+        value = self.op(f"load i64, ptr {current}")
+        fewer = self.op(f"sub nsw i64 {remaining}, 1")
+        self.emit(f"store i64 {fewer}, ptr {left}")
+        following = self.op(f"add i64 {value}, {step}")
+        self.emit(f"store i64 {following}, ptr {current}")
         self.assign(node.target, (value, "i"))
         for statement in node.body:
             self.statement(statement)
         if self.open:
-            following = self.op(f"add i64 {value}, {step}")
-            self.emit(f"store i64 {following}, ptr {counter}")
             self.branch(f"br label %{test}")
         self.start(end)
 
@@ -297,6 +333,7 @@ class _Translator:
 
     # ---------------------------------------------------------------------- expressions
     def expr(self, node: ast.expr) -> tuple[str, str]:
+        node = _fold(node)
         if isinstance(node, ast.Constant):
             value = node.value
             if isinstance(value, bool):
@@ -402,7 +439,9 @@ class _Translator:
             integer, real = _ARITH[type(op)]
             if "f" not in kinds:
                 ty = left[1]
-                return (self.op(f"{integer} i64 {left[0]}, {right[0]}"), ty)
+                # numba's _int_arith_flags: signed overflow is ignored (nsw), unsigned wraps
+                flags = " nsw" if ty == "i" else ""
+                return (self.op(f"{integer}{flags} i64 {left[0]}, {right[0]}"), ty)
             a, b = self.cast(left, "f"), self.cast(right, "f")
             return (self.op(f"{real} double {a}, {b}"), "f")
         if isinstance(op, ast.Div):
@@ -505,8 +544,8 @@ class _Translator:
             raise Unsupported("abs")
         if name in ("int", "float") and name not in self.env and len(node.args) == 1:
             value = self.expr(node.args[0])
-            if value[1] == "u":
-                raise Unsupported(f"{name} of uint64")
+            if value[1] in ("u", "b"):
+                raise Unsupported(f"{name} of this type")
             to = "i" if name == "int" else "f"
             return (self.cast(value, to), to)
         if name in HELPERS and self.env.get(name) is getattr(kernels, name, None):
@@ -617,6 +656,50 @@ class _Translator:
         return (self.op(f"load {_LL[returns]}, ptr {out}"), returns)
 
 
+_FOLD = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_FOLD_UNARY: dict[type, Callable[[Any], Any]] = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+
+
+def _number(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
+def _fold(node: ast.expr) -> ast.expr:
+    """``node`` with arithmetic on numeric constants done, as CPython's compiler does it
+    before numba reads the bytecode (``1.0 / 3.0`` is a constant to numba, and
+    ``2 ** 63`` a uint64 one): a result that is not an int64 or a float is not translated."""
+    if isinstance(node, ast.BinOp) and type(node.op) in _FOLD:
+        left, right = _fold(node.left), _fold(node.right)
+        if not (_number(left) and _number(right)):
+            return (
+                node
+                if (left, right) == (node.left, node.right)
+                else ast.BinOp(left, node.op, right)
+            )
+        try:
+            value = _FOLD[type(node.op)](left.value, right.value)  # type: ignore[attr-defined]
+        except (ArithmeticError, ValueError):
+            return ast.BinOp(left, node.op, right)  # left to run time, as CPython does
+    elif isinstance(node, ast.UnaryOp) and type(node.op) in _FOLD_UNARY:
+        operand = _fold(node.operand)
+        if not _number(operand):
+            return node if operand is node.operand else ast.UnaryOp(node.op, operand)
+        value = _FOLD_UNARY[type(node.op)](operand.value)  # type: ignore[attr-defined]
+    else:
+        return node
+    if type(value) is float or type(value) is int and -(2**63) <= value < 2**63:
+        return ast.Constant(value)
+    raise Unsupported("a constant expression numba types otherwise")
+
+
 def _ll_type(ty: Any) -> str:
     """An llvmlite IR type as the opaque-pointer IR this module writes names it."""
     return "ptr" if isinstance(ty, ll_ir.PointerType) else str(ty)
@@ -639,6 +722,7 @@ def _is_shape(node: ast.Subscript) -> bool:
         and value.attr == "shape"
         and isinstance(value.value, ast.Name)
         and isinstance(node.slice, ast.Constant)
+        and type(node.slice.value) is int
         and node.slice.value == 0
     )
 
@@ -699,17 +783,20 @@ def _typeof_native(value: Native, context: Any) -> Any:
 
 
 _LOCK = threading.Lock()
-_DONE: dict[tuple[str, str], Native | None] = {}  # (module key, function) -> compiled or None
+_DONE: dict[tuple[str, str], Native | None] = {}  # (module key, function): compiled or None
 _FORMAT = 1
 
 
-def _magic() -> str:
-    codegen = cpu_target.target_context.codegen()
-    import llvmlite
-    import numba
+# This file's own hash: a cached object is the translation this code made.
+_SELF_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 
+
+def _magic() -> str:
+    """What a cached object must have been made with: this translator, numba's code generator
+    (its CPU name and features), numba's and llvmlite's versions."""
+    codegen = cpu_target.target_context.codegen()
     return json.dumps(
-        [_FORMAT, list(codegen.magic_tuple()), numba.__version__, llvmlite.__version__]
+        [_FORMAT, _SELF_HASH, list(codegen.magic_tuple()), numba.__version__, llvmlite.__version__]
     )
 
 
@@ -718,13 +805,12 @@ def compile_function(
 ) -> Native | None:
     """The function ``name`` of the generated ``module`` (its text ``source``, hash ``key``)
     compiled from LLVM IR of our own, from the cache or now; None when it uses something the
-    translator does not (numba compiles it then)."""
-    with _LOCK:
-        if (key, name) in _DONE:
-            return _DONE[(key, name)]
-    done = _compile(module, key, name, signature, source)
-    with _LOCK:
-        return _DONE.setdefault((key, name), done)
+    translator does not (numba compiles it then). Once a process for each function: its
+    symbol is defined once in numba's JIT."""
+    with global_compiler_lock:  # numba's (re-entrant): one compile at a time, as numba's
+        if (key, name) not in _DONE:
+            _DONE[(key, name)] = _compile(module, key, name, signature, source)
+        return _DONE[(key, name)]
 
 
 _TREES: dict[str, dict[str, ast.FunctionDef]] = {}  # by source hash (a few models)
@@ -751,36 +837,31 @@ def _compile(module: Any, key: str, name: str, signature: Any, source: str) -> N
     symbol = f"corridor_native_{key}_{name}"
     path = cache_dir() / f"corridor_{key}.{name}.native"
     magic = _magic()
-    with global_compiler_lock:
-        codegen = cpu_target.target_context.codegen()
-        cached = _read(path, magic, symbol)
-        if cached is not None:
-            library = codegen.unserialize_library((symbol, "object", cached))
-            return Native(library, symbol, signature)
-        try:
-            ir_text, helpers = translate(_function_def(source, name), vars(module), symbol)
-        except Unsupported:
-            return None
-        import llvmlite.binding as ll
-
-        library = codegen.create_library(symbol)
-        library.enable_object_caching()
-        parsed = ll.parse_assembly(ir_text)
-        parsed.triple = ll.get_process_triple()
-        parsed.verify()
-        library.add_llvm_module(parsed)
-        for result in helpers.values():
-            library.add_linking_library(result.library)
-        library.finalize()
-        native = Native(library, symbol, signature)
-        _, _, (object_code, bitcode) = library.serialize_using_object_code()
-        _write(path, magic, symbol, object_code, bitcode)
-        return native
+    codegen = cpu_target.target_context.codegen()
+    cached = _read(path, magic, symbol)
+    if cached is not None:
+        library = codegen.unserialize_library((symbol, "object", cached))
+        return Native(library, symbol, signature)
+    try:
+        ir_text, helpers = translate(_function_def(source, name), vars(module), symbol)
+    except Unsupported:
+        return None
+    library = codegen.create_library(symbol)
+    library.enable_object_caching()
+    parsed = ll.parse_assembly(ir_text)
+    parsed.triple = ll.get_process_triple()
+    parsed.verify()
+    library.add_llvm_module(parsed)
+    for result in helpers.values():
+        library.add_linking_library(result.library)
+    library.finalize()
+    native = Native(library, symbol, signature)
+    _, _, (object_code, bitcode) = library.serialize_using_object_code()
+    _write(path, magic, symbol, object_code, bitcode)
+    return native
 
 
 def _write(path: Path, magic: str, symbol: str, object_code: bytes, bitcode: bytes) -> None:
-    from ..cache import write_atomic_bytes
-
     header = json.dumps(
         {
             "magic": magic,
