@@ -30,7 +30,7 @@ __all__ = ["main"]
 
 def _prepare(model: Any, method: str, quiet: bool) -> None:
     """Compile ``model``'s kernels now, saying so first when they are in no cache (a first
-    run of a large model compiles for a minute, which should not look like a hang)."""
+    run of a large model compiles for ten seconds or more, which should not look like a hang)."""
     from ..compiler import compile_model
 
     size = sum(1 for v in model.variables.values() if v.kind != "param")
@@ -38,7 +38,7 @@ def _prepare(model: Any, method: str, quiet: bool) -> None:
     def notice() -> None:
         if quiet:
             return
-        guess = "about a minute" if size > 200 else "a few seconds to half a minute"
+        guess = "ten to twenty seconds" if size > 200 else "a few seconds"
         print(
             f"corridor: compiling model {model.name!r} ({size} equations; {guess}, once: "
             "later runs load it from the cache)...",

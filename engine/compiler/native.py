@@ -46,6 +46,7 @@ import json
 import operator
 import struct
 import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -806,10 +807,24 @@ def compile_function(
     """The function ``name`` of the generated ``module`` (its text ``source``, hash ``key``)
     compiled from LLVM IR of our own, from the cache or now; None when it uses something the
     translator does not (numba compiles it then). Once a process for each function: its
-    symbol is defined once in numba's JIT."""
+    symbol is defined once in numba's JIT. Should compiling the translation fail (a bug of
+    the translator, or a numba whose code generator differs), a RuntimeWarning says so and
+    numba compiles the function: the results are the same, only the compile is slower."""
     with global_compiler_lock:  # numba's (re-entrant): one compile at a time, as numba's
         if (key, name) not in _DONE:
-            _DONE[(key, name)] = _compile(module, key, name, signature, source)
+            try:
+                done = _compile(module, key, name, signature, source)
+            except Exception as error:  # noqa: BLE001 - numba's own path is the safe one
+                warnings.warn(
+                    f"corridor: the generated function {name!r} (module {key}) could not be "
+                    f"compiled from its LLVM IR ({type(error).__name__}: {error}); numba "
+                    "compiles it instead (slower to compile, the same results). Please "
+                    "report this.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                done = None
+            _DONE[(key, name)] = done
         return _DONE[(key, name)]
 
 
@@ -851,7 +866,12 @@ def _compile(module: Any, key: str, name: str, signature: Any, source: str) -> N
     parsed = ll.parse_assembly(ir_text)
     parsed.triple = ll.get_process_triple()
     parsed.verify()
-    library.add_llvm_module(parsed)
+    parsed.data_layout = codegen._data_layout
+    # numba's add_llvm_module runs LLVM's O3 function pipeline on each function as it comes,
+    # then prunes reference counts, and finalize runs the O3 module pipeline, which holds
+    # the function pipeline again: this code has no reference counts, and the first O3 run
+    # only costs time (~1/3 of the corridor's translated functions' LLVM time)
+    library._final_module.link_in(parsed)
     for result in helpers.values():
         library.add_linking_library(result.library)
     library.finalize()

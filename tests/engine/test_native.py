@@ -338,6 +338,21 @@ def test_a_function_that_does_not_translate_is_compiled_by_numba(monkeypatch):
     loading._COMPILED.clear()
 
 
+def test_a_failing_code_generator_warns_and_leaves_the_function_to_numba(monkeypatch):
+    """Should LLVM refuse the translation (a translator bug, another numba), the user gets a
+    warning and numba's compile, not an error."""
+
+    def refuse(text):
+        raise RuntimeError("LLVM refuses this IR")
+
+    monkeypatch.setattr(native.ll, "parse_assembly", refuse)
+    monkeypatch.setattr(native, "_DONE", {})
+    source = "def f(t, y, p, a, z, h, dydt):\n    a[0] = p[0] + 1.0\n"
+    with pytest.warns(RuntimeWarning, match="could not be compiled from its LLVM IR"):
+        found = native.compile_function(_module(source), "refused", "f", SIGNATURE, source)
+    assert found is None
+
+
 def test_helpers_called_never_raise():
     """The helpers a translated function may call (their status is not read) contain no
     raise, nor do the helpers of engine.kernels they call."""
