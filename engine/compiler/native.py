@@ -271,6 +271,7 @@ class _Translator:
             and isinstance(call.func, ast.Name)
             and call.func.id == "range"
             and "range" not in self.locals
+            and "range" not in self.env
             and not call.keywords
             and 1 <= len(call.args) <= 3
         ):
@@ -612,12 +613,14 @@ class _Translator:
             result = next(iter(dispatcher.overloads.values()))
         else:
             if key not in dispatcher.overloads:
-                dispatcher.compile(key)
+                try:
+                    dispatcher.compile(key)
+                except Exception as error:  # noqa: BLE001 - numba reports it when it compiles
+                    raise Unsupported(f"{name} for {key}") from error
             result = dispatcher.overloads[key]
         signature = result.signature
-        returns = {types.float64: "f", types.int64: "i", types.boolean: "b"}.get(
-            signature.return_type
-        )
+        # numba returns a boolean as a byte: not read here
+        returns = {types.float64: "f", types.int64: "i"}.get(signature.return_type)
         if returns is None or len(signature.args) != len(values):
             raise Unsupported(f"{name} returns {signature.return_type}")
         flat: list[str] = []
@@ -755,9 +758,25 @@ def translate(
     return translator.translate(), translator.helpers
 
 
+# njit's options that do not change what the code computes (the generated functions': the
+# cache, the wrappers); error_model="numpy" is required (Python's raises on a division by
+# zero), and anything else (fastmath, boundscheck, ...) leaves the function to numba.
+_NEUTRAL_OPTIONS = {"cache", "no_cpython_wrapper", "no_cfunc_wrapper", "nogil"}
+
+
 def _is_njit(node: ast.expr) -> bool:
-    target = node.func if isinstance(node, ast.Call) else node
-    return isinstance(target, ast.Name) and target.id == "njit"
+    """``@njit(error_model="numpy", ...)`` with only options that change no result."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        return False
+    options = {k.arg: k.value for k in node.keywords}
+    model = options.pop("error_model", None)
+    return (
+        node.func.id == "njit"
+        and not node.args
+        and isinstance(model, ast.Constant)
+        and model.value == "numpy"
+        and set(options) <= _NEUTRAL_OPTIONS
+    )
 
 
 # -------------------------------------------------------------------------- compiled code

@@ -309,6 +309,18 @@ def test_anything_else_is_left_to_numba(body):
         native.translate(tree, vars(_module("")), "probe")
 
 
+@pytest.mark.parametrize(
+    "decorator",
+    ["@njit", "@njit(fastmath=True)", '@njit(error_model="python")', "@njit(boundscheck=True)"],
+)
+def test_njit_options_that_change_results_are_left_to_numba(decorator):
+    source = f"{decorator}\ndef f(t, y, p, a, z, h, dydt):\n    a[0] = p[0] / p[1]\n"
+    with pytest.raises(native.Unsupported):
+        native.translate(ast.parse(source).body[0], vars(_module("")), "probe")
+    plain = '@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)\n'
+    native.translate(ast.parse(plain + source.split("\n", 1)[1]).body[0], vars(_module("")), "p")
+
+
 def test_a_function_that_does_not_translate_is_compiled_by_numba(monkeypatch):
     """A large model whose functions do not all translate mixes both kinds of pointer, with
     the bits of numba's alone."""
