@@ -896,7 +896,10 @@ def _compile(module: Any, key: str, name: str, signature: Any, source: str) -> N
     library.finalize()
     native = Native(library, symbol, signature)
     _, _, (object_code, bitcode) = library.serialize_using_object_code()
-    _write(path, magic, symbol, object_code, bitcode)
+    try:
+        _write(path, magic, symbol, object_code, bitcode)
+    except OSError:
+        pass  # not cached (a full disk, a read-only folder): compiled again next time, as numba
     return native
 
 

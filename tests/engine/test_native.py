@@ -365,6 +365,17 @@ def test_a_failing_code_generator_warns_and_leaves_the_function_to_numba(monkeyp
     assert found is None
 
 
+def test_a_cache_that_cannot_be_written_costs_only_the_next_compile(monkeypatch):
+    def refuse(path, data):
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr(native, "write_atomic_bytes", refuse)
+    monkeypatch.setattr(native, "_DONE", {})
+    source = "def f(t, y, p, a, z, h, dydt):\n    a[0] = p[0] * 2.0\n"
+    theirs, mine = _run_both(source)
+    assert _same_bits(theirs, mine)
+
+
 def test_helpers_called_never_raise():
     """The helpers a translated function may call (their status is not read) contain no
     raise, nor do the helpers of engine.kernels they call."""
