@@ -68,8 +68,21 @@ _ARRAY = "{ptr, ptr, i64, i64, ptr, [1 x i64], [1 x i64]}"
 # The scalar types: int64, uint64, float64, bool (i1).
 _LL = {"i": "i64", "u": "i64", "f": "double", "b": "i1"}
 _NB = {"i": types.int64, "u": types.uint64, "f": types.float64, "b": types.boolean}
-# Scalar arguments of the generated functions, by name (engine.compiler.loading._ARGUMENT_TYPES).
-_SCALAR_ARGS = {"t": "f", "h": "f", "step": "i"}
+# The generated functions' arguments: the one signature loading gives each (by its
+# arguments' names: t and h float64, step int64, the rest contiguous float64 arrays).
+_ARRAY_TYPE = types.float64[::1]
+
+
+def _kind(ty: Any) -> str:
+    """An argument's type as the translator names it ("array" for a float64 C array)."""
+    if ty == _ARRAY_TYPE:
+        return "array"
+    kind = {types.float64: "f", types.int64: "i"}.get(ty)
+    if kind is None:
+        raise Unsupported(f"an argument of type {ty}")
+    return kind
+
+
 # Helpers of engine.kernels a translated function may call: pure functions of scalars and
 # read-only arrays that never raise (checked by a test against their source).
 HELPERS = frozenset(
@@ -138,8 +151,11 @@ def _float(value: float) -> str:
 class _Translator:
     """One function's LLVM IR."""
 
-    def __init__(self, fdef: ast.FunctionDef, env: dict[str, Any], symbol: str) -> None:
+    def __init__(
+        self, fdef: ast.FunctionDef, env: dict[str, Any], symbol: str, signature: Any
+    ) -> None:
         self.fdef = fdef
+        self.signature = signature
         self.env = env
         self.symbol = symbol
         self.body: list[str] = []
@@ -194,12 +210,14 @@ class _Translator:
         args = fdef.args
         if args.posonlyargs or args.kwonlyargs or args.vararg or args.kwarg or args.defaults:
             raise Unsupported("arguments")
+        if len(self.signature.args) != len(args.args):
+            raise Unsupported("arguments not those of the signature")
         params = []
         prologue = []
-        for arg in args.args:
+        for arg, argtype in zip(args.args, self.signature.args, strict=True):
             name = arg.arg
-            if name in _SCALAR_ARGS:
-                ty = _SCALAR_ARGS[name]
+            ty = _kind(argtype)
+            if ty != "array":
                 params.append(f"{_LL[ty]} %a.{name}")
                 slot = self.alloca(_LL[ty])
                 prologue.append(f"  store {_LL[ty]} %a.{name}, ptr {slot}")
@@ -748,11 +766,12 @@ def _int_constant(value: int, ty: str) -> tuple[str, str]:
 
 
 def translate(
-    fdef: ast.FunctionDef, env: dict[str, Any], symbol: str
+    fdef: ast.FunctionDef, env: dict[str, Any], symbol: str, signature: Any
 ) -> tuple[str, dict[str, Any]]:
-    """LLVM IR of the function ``fdef`` (its C entry point named ``symbol``) and the compiled
-    helpers it calls (by mangled name). Raises :class:`Unsupported`."""
-    translator = _Translator(fdef, env, symbol)
+    """LLVM IR of the function ``fdef`` for ``signature`` (its C entry point named
+    ``symbol``, with the arguments numba's C wrapper takes for that signature) and the
+    compiled helpers it calls (by mangled name). Raises :class:`Unsupported`."""
+    translator = _Translator(fdef, env, symbol, signature)
     if fdef.decorator_list and not all(_is_njit(d) for d in fdef.decorator_list):
         raise Unsupported("decorator")
     return translator.translate(), translator.helpers
@@ -877,7 +896,7 @@ def _compile(module: Any, key: str, name: str, signature: Any, source: str) -> N
         library = codegen.unserialize_library((symbol, "object", cached))
         return Native(library, symbol, signature)
     try:
-        ir_text, helpers = translate(_function_def(source, name), vars(module), symbol)
+        ir_text, helpers = translate(_function_def(source, name), vars(module), symbol, signature)
     except Unsupported:
         return None
     library = codegen.create_library(symbol)
@@ -936,13 +955,4 @@ def _read(path: Path, magic: str, symbol: str) -> tuple[bytes, bytes] | None:
     return rest[: sizes[0]], rest[sizes[0] :]
 
 
-def translatable(source: str, name: str, module: Any) -> bool:
-    """Whether ``name`` of the generated module translates (for tests and diagnostics)."""
-    try:
-        translate(_function_def(source, name), vars(module), f"probe_{name}")
-    except Unsupported:
-        return False
-    return True
-
-
-__all__ = ["HELPERS", "Native", "Unsupported", "compile_function", "translatable", "translate"]
+__all__ = ["HELPERS", "Native", "Unsupported", "compile_function", "translate"]

@@ -63,7 +63,7 @@ def _run_both(source: str, seed: int = 0) -> tuple[list[np.ndarray], list[np.nda
     key = "t" + hashlib.sha256(source.encode()).hexdigest()[:23]
     compiled = native.compile_function(module, key, "f", SIGNATURE, source)
     assert compiled is not None, native.translate(
-        native._function_def(source, "f"), vars(module), "probe"
+        native._function_def(source, "f"), vars(module), "probe", SIGNATURE
     )
     reference = njit(error_model="numpy")(module.f)
     y, p, a, z, dydt = _inputs(seed)
@@ -306,7 +306,7 @@ def test_anything_else_is_left_to_numba(body):
     source = f"def f(t, y, p, a, z, h, dydt):\n    {body}\n"
     tree = ast.parse(source).body[0]
     with pytest.raises(native.Unsupported):
-        native.translate(tree, vars(_module("")), "probe")
+        native.translate(tree, vars(_module("")), "probe", SIGNATURE)
 
 
 @pytest.mark.parametrize(
@@ -316,9 +316,26 @@ def test_anything_else_is_left_to_numba(body):
 def test_njit_options_that_change_results_are_left_to_numba(decorator):
     source = f"{decorator}\ndef f(t, y, p, a, z, h, dydt):\n    a[0] = p[0] / p[1]\n"
     with pytest.raises(native.Unsupported):
-        native.translate(ast.parse(source).body[0], vars(_module("")), "probe")
+        native.translate(ast.parse(source).body[0], vars(_module("")), "probe", SIGNATURE)
     plain = '@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)\n'
-    native.translate(ast.parse(plain + source.split("\n", 1)[1]).body[0], vars(_module("")), "p")
+    tree = ast.parse(plain + source.split("\n", 1)[1]).body[0]
+    native.translate(tree, vars(_module("")), "p", SIGNATURE)
+
+
+def test_the_arguments_are_the_signatures():
+    """The IR takes what numba's C wrapper takes for the signature loading gives, checked
+    against the function's arguments: another signature is left to numba."""
+    tree = ast.parse("def f(t, y, p, a, z, h, dydt):\n    a[0] = t\n").body[0]
+    env = vars(_module(""))
+    ir_text, _ = native.translate(tree, env, "ok", SIGNATURE)
+    assert "(double %a.t, {ptr, ptr, i64, i64, ptr, [1 x i64], [1 x i64]} %a.y," in ir_text
+    for wrong in (
+        types.void(*SIGNATURE.args[:-1]),
+        types.void(types.int32, *SIGNATURE.args[1:]),
+        types.void(types.float64[:, ::1], *SIGNATURE.args[1:]),
+    ):
+        with pytest.raises(native.Unsupported):
+            native.translate(tree, env, "wrong", wrong)
 
 
 def test_a_function_that_does_not_translate_is_compiled_by_numba(monkeypatch):
@@ -335,10 +352,10 @@ def test_a_function_that_does_not_translate_is_compiled_by_numba(monkeypatch):
     monkeypatch.setattr(loading, "NATIVE", True)
     translate = native.translate
 
-    def refuse_init(fdef, env, symbol):
+    def refuse_init(fdef, env, symbol, signature):
         if fdef.name == "init":
             raise native.Unsupported("a test refuses init")
-        return translate(fdef, env, symbol)
+        return translate(fdef, env, symbol, signature)
 
     monkeypatch.setattr(native, "translate", refuse_init)
     monkeypatch.setattr(native, "_DONE", {})
@@ -403,9 +420,9 @@ from engine.compiler import loading, native
 from tests.engine.test_native import _nested_large
 translate = native.translate
 calls = []
-def counted(fdef, env, symbol):
+def counted(fdef, env, symbol, signature):
     calls.append(fdef.name)
-    return translate(fdef, env, symbol)
+    return translate(fdef, env, symbol, signature)
 native.translate = counted
 runner = _nested_large()
 out = runner.run_arrays()
