@@ -68,6 +68,7 @@ _ARRAY = "{ptr, ptr, i64, i64, ptr, [1 x i64], [1 x i64]}"
 # The scalar types: int64, uint64, float64, bool (i1).
 _LL = {"i": "i64", "u": "i64", "f": "double", "b": "i1"}
 _NB = {"i": types.int64, "u": types.uint64, "f": types.float64, "b": types.boolean}
+_KIND = {ty: kind for kind, ty in _NB.items()}
 # The generated functions' arguments: the one signature loading gives each (by its
 # arguments' names: t and h float64, step int64, the rest contiguous float64 arrays).
 _ARRAY_TYPE = types.float64[::1]
@@ -77,8 +78,8 @@ def _kind(ty: Any) -> str:
     """An argument's type as the translator names it ("array" for a float64 C array)."""
     if ty == _ARRAY_TYPE:
         return "array"
-    kind = {types.float64: "f", types.int64: "i"}.get(ty)
-    if kind is None:
+    kind = _KIND.get(ty)
+    if kind not in ("f", "i"):
         raise Unsupported(f"an argument of type {ty}")
     return kind
 
@@ -355,14 +356,7 @@ class _Translator:
     def expr(self, node: ast.expr) -> tuple[str, str]:
         node = _fold(node)
         if isinstance(node, ast.Constant):
-            value = node.value
-            if isinstance(value, bool):
-                return ("true" if value else "false", "b")
-            if isinstance(value, int):
-                return _int_constant(value, "i")
-            if isinstance(value, float):
-                return (_float(value), "f")
-            raise Unsupported("constant")
+            return _constant(node.value, "constant")
         if isinstance(node, ast.Name):
             return self.name(node.id)
         if isinstance(node, ast.BinOp):
@@ -396,16 +390,7 @@ class _Translator:
             raise Unsupported(f"array {name} as a value")
         if name not in self.env:
             raise Unsupported(f"unknown name {name}")
-        value = self.env[name]
-        if isinstance(value, (bool, np.bool_)):
-            return ("true" if value else "false", "b")
-        if isinstance(value, np.uint64):
-            return _int_constant(int(value), "u")
-        if isinstance(value, (int, np.int64)):
-            return _int_constant(int(value), "i")
-        if isinstance(value, (float, np.float64)):
-            return (_float(float(value)), "f")
-        raise Unsupported(f"global {name}")
+        return _constant(self.env[name], f"global {name}")
 
     def element(self, node: ast.Subscript) -> str:
         """The address of the float64 element ``node`` names."""
@@ -618,7 +603,7 @@ class _Translator:
         for arg in args:
             if isinstance(arg, ast.Name) and arg.id in self.arrays:
                 values.append((arg.id, "array"))
-                argtypes.append(types.float64[::1])
+                argtypes.append(_ARRAY_TYPE)
             else:
                 value = self.expr(arg)
                 values.append(value)
@@ -644,7 +629,7 @@ class _Translator:
         flat: list[str] = []
         for value, want in zip(values, signature.args, strict=True):
             if value[1] == "array":
-                if want != types.float64[::1]:
+                if want != _ARRAY_TYPE:
                     raise Unsupported(f"{name}: array argument")
                 struct_value = self.arrays[value[0]][0]
                 fields = ["ptr", "ptr", "i64", "i64", "ptr"]
@@ -653,12 +638,7 @@ class _Translator:
                 for k in (5, 6):
                     flat.append(f"i64 {self.op(f'extractvalue {_ARRAY} {struct_value}, {k}, 0')}")
                 continue
-            kind = {
-                types.float64: "f",
-                types.int64: "i",
-                types.uint64: "u",
-                types.boolean: "b",
-            }.get(want)
+            kind = _KIND.get(want)
             if kind is None or value[1] == "b" and kind != "b" or kind == "b" and value[1] != "b":
                 raise Unsupported(f"{name}: argument of type {want}")
             if {kind, value[1]} == {"i", "u"}:
@@ -755,6 +735,19 @@ def _constant_int(node: ast.expr) -> int:
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return node.value
     raise Unsupported("a range step that is not a constant")
+
+
+def _constant(value: Any, what: str) -> tuple[str, str]:
+    """A literal or a module global (numba freezes both) as an IR constant and its type."""
+    if isinstance(value, (bool, np.bool_)):
+        return ("true" if value else "false", "b")
+    if isinstance(value, np.uint64):
+        return _int_constant(int(value), "u")
+    if isinstance(value, (int, np.int64)):
+        return _int_constant(int(value), "i")
+    if isinstance(value, (float, np.float64)):
+        return (_float(float(value)), "f")
+    raise Unsupported(what)
 
 
 def _int_constant(value: int, ty: str) -> tuple[str, str]:
