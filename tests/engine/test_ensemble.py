@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import engine
 from engine import ensemble
+from engine.solvers import Info, Status
 from engine.store import DONE
 from tests.engine.test_store import decay
 
@@ -465,3 +466,47 @@ def test_dask_local_cluster_gives_the_local_result(teacup, tmp_path):
         in_memory = engine.run_ensemble(teacup, client=client, **arguments)
     assert_trees_identical(local, remote)
     assert_trees_identical(local, in_memory)
+
+
+# ---------------------------------------------------------------------------- on_error="raise"
+
+
+def test_a_failing_member_stops_the_sweep_after_the_chunks_before_it(tmp_path, monkeypatch):
+    """on_error='raise': the member's error is raised after the chunks before its own are
+    written and marked done, so a rerun with on_error='mark' runs only the chunks left."""
+    import zarr
+
+    path = tmp_path / "s.zarr"
+    model = decay()
+    arguments = dict(
+        n=12,
+        seed=5,
+        chunk_size=4,
+        start=0,
+        stop=5,
+        dt=0.25,
+        progress=False,
+        priors={"k": ("uniform", 0.05, 0.2)},
+    )
+    original = ensemble.EnsemblePlan.run_chunk
+
+    def failing(self, k):
+        out, info, P = original(self, k)
+        if k == 1:
+            info[0, Info.STATUS] = Status.NONFINITE_STATE
+        return out, info, P
+
+    monkeypatch.setattr(ensemble.EnsemblePlan, "run_chunk", failing)
+    with pytest.raises(engine.IntegrationError):
+        engine.run_ensemble(model, store=path, on_error="raise", **arguments)
+    done = zarr.open_group(str(path), mode="r")[DONE][:]
+    assert done.tolist() == [1, 0, 0]
+    runs: list[int] = []
+
+    def counting(self, k):
+        runs.append(k)
+        return original(self, k)
+
+    monkeypatch.setattr(ensemble.EnsemblePlan, "run_chunk", counting)
+    engine.run_ensemble(model, store=path, on_error="mark", **arguments)
+    assert runs == [1, 2]
