@@ -80,15 +80,14 @@ class Frame:
         n_time = data.shape[0]
         variables: dict[Any, Any] = {}
         sizes: dict[Any, int] = {"time": n_time}
+        variable = _VARIABLE
         for c in self.columns:
             if c.parameter:
                 values = p[c.start : c.start + c.size].reshape(c.shape).copy()
-                variables[c.name] = xr.Variable(c.dims, values, dict(c.attrs), fastpath=True)
+                variables[c.name] = variable(c.dims, values, dict(c.attrs))
             else:
                 block = data[:, c.start : c.start + c.size].reshape((n_time, *c.shape))
-                variables[c.name] = xr.Variable(
-                    ("time", *c.dims), block, dict(c.attrs), fastpath=True
-                )
+                variables[c.name] = variable(("time", *c.dims), block, dict(c.attrs))
         try:
             indexes: dict[Any, Any] = {}
             time_index, time_var = self._time_coord(times)
@@ -107,6 +106,58 @@ class Frame:
             coords.update({d: v.to_base_variable() for d, (_, v) in self.dim_coords.items()})
             data_vars = {k: v for k, v in variables.items() if k not in coords}
             return xr.Dataset(data_vars, coords=coords, attrs=dict(self.attrs))
+
+
+def _constructed(dims: tuple[str, ...], data: np.ndarray, attrs: dict[str, Any]) -> Any:
+    """``xr.Variable(dims, data, attrs, fastpath=True)``."""
+    return xr.Variable(dims, data, attrs, fastpath=True)
+
+
+def _slotted(dims: tuple[str, ...], data: np.ndarray, attrs: dict[str, Any]) -> Any:
+    """What :func:`_constructed` makes, its four slots set directly: the constructor's checks
+    (dims as long as the data's, none repeated; data already a numpy array) hold by
+    construction here, and cost about 2 us a variable, most of a run's Dataset for a model
+    saving hundreds of variables (World3-03: 260). ``attrs`` is never empty (units, doc,
+    kind), as the constructor would keep it."""
+    var = _NEW(xr.Variable)
+    var._dims = dims
+    var._data = data
+    var._attrs = attrs
+    var._encoding = None
+    return var
+
+
+def _variable_maker() -> Any:
+    """:func:`_slotted` if xarray's Variable is what it was written for (its slots and those
+    of its bases exactly ``_dims``, ``_data``, ``_attrs`` and ``_encoding``, and a probe made
+    both ways identical), else :func:`_constructed`."""
+    slots: set[str] = set()
+    for klass in xr.Variable.__mro__[:-1]:
+        if "__slots__" not in vars(klass):
+            return _constructed  # an instance dict: attributes this does not know of
+        slots.update(vars(klass)["__slots__"])
+    if slots != {"_dims", "_data", "_attrs", "_encoding"}:
+        return _constructed
+    try:
+        probe = (("time", "x"), np.arange(6.0).reshape(3, 2), {"units": "person"})
+        a, b = _slotted(*probe), _constructed(*probe)
+        same = (
+            all(
+                getattr(a, s) is getattr(b, s) or getattr(a, s) == getattr(b, s)
+                for s in ("_dims", "_attrs", "_encoding")
+            )
+            and a._data is b._data
+        )
+        if same and a.identical(b):
+            return _slotted
+    except Exception:  # pragma: no cover - depends on xarray's private layout
+        pass
+    return _constructed  # pragma: no cover
+
+
+_NEW = object.__new__
+#: How a run's variables are made (:func:`_variable_maker`, decided once).
+_VARIABLE = _variable_maker()
 
 
 def _indexed(name: str, coord: xr.Variable) -> tuple[Any, Any]:

@@ -301,7 +301,11 @@ def _same_dataset(a: xr.Dataset, b: xr.Dataset) -> None:
     """Identical to the last bit: names, dims, coordinates, attrs and values."""
     xr.testing.assert_identical(a, b)
     for name in a.variables:
-        assert a[name].values.tobytes() == b[name].values.tobytes(), name
+        left, right = a[name].values, b[name].values
+        if left.dtype == object:  # element names: the strings, not their addresses
+            assert left.tolist() == right.tolist(), name
+        else:
+            assert left.tobytes() == right.tobytes(), name
 
 
 @pytest.mark.parametrize("method, dt", [("euler", 0.125), ("rk4", 0.5), ("rk45", None)])
@@ -620,3 +624,47 @@ def test_default_outputs_save_of_no_columns_and_of_columns_that_may_be_nan(tmp_p
     values = engine.simulate(engine.load(tmp_path / "na.mdl"))["variable"].values
     np.testing.assert_array_equal(values[:6], np.arange(6.0))
     assert np.isnan(values[6:]).all()
+
+
+def test_a_runs_variables_are_what_xarrays_constructor_makes(monkeypatch):
+    """engine.frame sets a run's Variables' slots directly (issue 18: per-run overhead): the
+    Dataset is identical, bit for bit, to the one made with xarray's constructor, and its
+    variables behave as xarray's own (copies, attrs of their own, encoding, pickling)."""
+    import pickle
+
+    from engine import frame
+
+    m = engine.Model("framed")
+    m.dimension("region", ["north", "south"])
+    m.param("rate", [0.1, 0.2], dims="region", units="1/year")
+    m.param("first", [100.0, 50.0], dims="region", units="person")
+    m.stock("people", initial="first", dims="region", units="person")
+    m.flow("growth", "rate * people", into="people", dims="region", units="person/year")
+    m.aux("total", "sum(people, 'region')", units="person")
+    assert frame._VARIABLE is frame._slotted  # this xarray's Variable is the one it knows
+    runner = engine.Runner(m, start=0, stop=3, dt=0.5)
+    fast = runner.run()
+    monkeypatch.setattr(frame, "_VARIABLE", frame._constructed)
+    _same_dataset(fast, engine.Runner(m, start=0, stop=3, dt=0.5).run())
+    for name, var in fast.variables.items():
+        assert var.encoding == {}, name
+        assert isinstance(var.attrs, dict)
+    again = runner.run()
+    again["people"].attrs["units"] = "changed"
+    assert fast["people"].attrs["units"] == "person"  # each run's attrs are its own
+    _same_dataset(pickle.loads(pickle.dumps(fast)), fast)
+    doubled = fast["people"] * 2
+    assert np.array_equal(doubled.values, 2 * fast["people"].values)
+    copy = fast.copy(deep=True)
+    copy["people"].values[0, 0] = -1.0
+    assert fast["people"].values[0, 0] == 100.0
+
+
+def test_variables_are_made_by_the_constructor_when_xarray_changes(monkeypatch):
+    from engine import frame
+
+    class Changed(xr.Variable):
+        __slots__ = ("_extra",)
+
+    monkeypatch.setattr(frame.xr, "Variable", Changed)
+    assert frame._variable_maker() is frame._constructed
