@@ -25,11 +25,11 @@ What stays trusted is what only the user can write: numba's index and machine-co
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -186,20 +186,64 @@ def _check_private(path: Path, what: str, *, strict: bool) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file renamed into place."""
+    """Write ``text`` to ``path`` (:func:`write_atomic_bytes`, mode 0600)."""
     write_atomic_bytes(path, text.encode("utf-8"))
 
 
-def write_atomic_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file renamed into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+#: Buffers written as one file, in order (bytes, or e.g. a chunk's bytes and its checksum).
+Contents = bytes | tuple[Any, ...]
+
+_TEMPORARY = itertools.count()
+
+
+def write_atomic_bytes(path: Path | str, contents: Contents, *, private: bool = True) -> None:
+    """Write ``contents`` to ``path`` atomically: a temporary file beside it, renamed over it
+    once written whole, removed if the write fails; a missing directory is made. The
+    temporary's name is this process's id and a counter, created exclusively, so it is never
+    another writer's file (no ``uuid4``'s random bytes, no ``mkstemp`` retries).
+
+    The one writer of every file corridor puts on disk itself: the caches (``private``: mode
+    0600, this user's) and a store's chunk and metadata files (``private=False``: 0666 less
+    the umask, as zarr makes them, so a shared store stays readable by those it is shared
+    with). A store's writes pass through :func:`engine.store.chunks.write_file`, which the
+    disk-full tests refuse."""
+    parts = (
+        [memoryview(contents).cast("B")]
+        if isinstance(contents, bytes)
+        else [memoryview(part).cast("B") for part in contents]
+    )
+    tmp = f"{path}.{os.getpid()}-{next(_TEMPORARY)}.partial"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    mode = 0o600 if private else 0o666
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        fd = os.open(tmp, flags, mode)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(tmp), exist_ok=True)
+        fd = os.open(tmp, flags, mode)
+    try:
+        try:
+            _write_all(fd, parts)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
         raise
+
+
+def _write_all(fd: int, parts: list[memoryview]) -> None:
+    """Write every byte of ``parts`` to ``fd`` in order (``writev`` may write fewer)."""
+    parts = [part for part in parts if part.nbytes]
+    while parts:
+        written = os.writev(fd, parts) if len(parts) > 1 else os.write(fd, parts[0])
+        while parts and written >= parts[0].nbytes:
+            written -= parts[0].nbytes
+            parts.pop(0)
+        if parts and written:
+            parts[0] = parts[0][written:]
 
 
 def load_module(source: str, key: str, directory: Path) -> ModuleType:

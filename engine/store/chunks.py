@@ -18,8 +18,6 @@ decompressed), so reading a block back costs its bytes too.
 
 from __future__ import annotations
 
-import itertools
-import os
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -28,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..cache import Contents, write_atomic_bytes
 
 __all__ = [
     "ChunkEncoder",
@@ -162,10 +162,6 @@ def write_direct(writes: list[tuple[ChunkEncoder, slice, np.ndarray]]) -> None:
         put_files(store, (kv for enc, where, values in items for kv in enc.encode(where, values)))
 
 
-#: A file's contents: bytes, or a tuple of buffers written one after the other.
-Contents = bytes | tuple[Any, ...]
-
-
 def put_files(store: Any, puts: Iterable[tuple[str, Contents]]) -> None:
     """Put files ``(key, contents)`` in a zarr store: a local one by :func:`write_file` (from a
     writer thread), others concurrently through zarr (see :func:`write_direct`)."""
@@ -196,54 +192,15 @@ def _local_root(store: Any) -> Any:
     return inner.root
 
 
-_TEMPORARY = itertools.count()
-
-
 def write_file(path: Path, contents: Contents) -> None:
-    """Write a store's file atomically, as zarr's local store does (``zarr.storage._local``:
-    a temporary file beside it, renamed over it once written; removed if the write fails),
-    without zarr's Buffer objects, a copy to join the checksum to the chunk, a ``mkdir`` per
-    file (only when the directory is missing) or ``uuid4``'s random bytes per temporary name
-    (the process id and a counter, created exclusively, so never another writer's file).
+    """Write a store's file atomically, as zarr's local store does (a temporary file beside
+    it, renamed over it once written; removed if the write fails; mode 0666 less the umask),
+    by :func:`engine.cache.write_atomic_bytes`, without zarr's Buffer objects, a copy to join
+    the checksum to the chunk, or a ``mkdir`` per file (only when the directory is missing).
 
     The lowest write of corridor's own chunk and metadata files: every byte they put on disk
     passes here (the disk-full tests refuse writes here and in zarr's ``_put``)."""
-    parts = (
-        [memoryview(contents).cast("B")]
-        if isinstance(contents, bytes)
-        else [memoryview(part).cast("B") for part in contents]
-    )
-    tmp = f"{path}.{os.getpid()}-{next(_TEMPORARY)}.partial"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(tmp, flags, 0o666)
-    except FileNotFoundError:
-        os.makedirs(os.path.dirname(tmp), exist_ok=True)
-        fd = os.open(tmp, flags, 0o666)
-    try:
-        try:
-            _write_all(fd, parts)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _write_all(fd: int, parts: list[memoryview]) -> None:
-    """Write every byte of ``parts`` to ``fd`` in order (``writev`` may write fewer)."""
-    parts = [part for part in parts if part.nbytes]
-    while parts:
-        written = os.writev(fd, parts) if len(parts) > 1 else os.write(fd, parts[0])
-        while parts and written >= parts[0].nbytes:
-            written -= parts[0].nbytes
-            parts.pop(0)
-        if parts and written:
-            parts[0] = parts[0][written:]
+    write_atomic_bytes(path, contents, private=False)
 
 
 def _joined(contents: Contents) -> bytes:

@@ -20,7 +20,6 @@ import numpy as np
 import xarray as xr
 
 from ..budgets import release_memory
-from ..cache import write_atomic
 from ..errors import StoreError
 from . import integrity
 from .failure import FULL, write_error, writing
@@ -484,8 +483,10 @@ def unconsolidate(path: Path) -> bool:
     if meta.get(CONSOLIDATED) is None:
         return False
     del meta[CONSOLIDATED]
+    from .chunks import write_file
+
     with writing(path, "updating the store's root metadata"):
-        write_atomic(root, json.dumps(meta, indent=2))
+        write_file(root, json.dumps(meta, indent=2).encode())  # a store file: 0666 less umask
     return True
 
 

@@ -275,3 +275,49 @@ def test_a_group_written_whole_is_what_xarray_writes(tmp_path):
     xr.testing.assert_identical(
         back["summary/long"].to_dataset(), encoded.assign_coords(region=["x", "y", "z"])
     )
+
+
+def test_cache_files_are_private_and_a_stores_files_follow_the_umask(tmp_path):
+    """One atomic writer (engine.cache.write_atomic_bytes) for both: the caches' files are the
+    user's alone (0600); a store's, its root metadata rewritten when a finished store is
+    changed included, are 0666 less the umask, as zarr makes the others, so that a store
+    shared with a group stays readable by it."""
+    import os
+    import stat
+
+    import engine
+    from engine import cache
+    from engine.store import chunks
+    from engine.store.zarr import consolidate, unconsolidate
+    from tests.engine.test_store import decay
+
+    old = os.umask(0o022)
+    try:
+        cache.write_atomic(tmp_path / "kernels.py", "x = 1\n")
+        chunks.write_file(tmp_path / "s" / "c.0", b"abc")
+        path = tmp_path / "sweep.zarr"
+        engine.run_ensemble(
+            decay(),
+            n=4,
+            seed=0,
+            priors={"k": ("uniform", 0.05, 0.2)},
+            start=0,
+            stop=2,
+            dt=0.5,
+            progress=False,
+            store=path,
+        )
+        assert unconsolidate(path)  # a finished store's metadata, as a change drops it
+    finally:
+        os.umask(old)
+
+    def mode(p):
+        return stat.S_IMODE(p.stat().st_mode)
+
+    assert mode(tmp_path / "kernels.py") == 0o600
+    assert mode(tmp_path / "s" / "c.0") == 0o644
+    modes = {mode(p) for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    assert modes == {0o644}, modes
+    assert mode(path / "zarr.json") == 0o644
+    consolidate(path)
+    assert not list(tmp_path.rglob("*.partial"))
