@@ -7,7 +7,8 @@ The functions a large model's Euler kernels call through pointers (its initialis
 and output code, see :func:`engine.compiler.assembly._by_pointer`) are, almost always, a
 small subset of Python: assignments to locals and to elements of the float64 arrays, ``for``
 loops over ``range`` with a constant step, ``if``, arithmetic, comparisons, ``min``/``max``/
-``abs``/``int``/``np.uint64``/``np.exp``/``np.log`` and calls of the scalar helpers of
+``abs``/``int``/``np.uint64``/numpy's scalar math (``np.exp``, ``np.sqrt``, ``np.sin``...)
+and calls of the scalar helpers of
 :mod:`engine.kernels`. This module translates that subset, read with :mod:`ast` from the
 generated module (the compiler's own text, already shape-checked; never a model's text),
 into LLVM IR that computes what numba's lowering computes, operation for operation:
@@ -19,7 +20,9 @@ into LLVM IR that computes what numba's lowering computes, operation for operati
   unary minus of a float is ``fsub -0.0, x`` (numba's ``negate_real``);
 - ``min``/``max`` fold left to right with ``select(v < acc, v, acc)`` (``>`` for max), the
   operands unified pairwise, as numba's ``do_minmax`` (so NaNs fall where Python's do);
-- ``np.exp``/``np.log``/``abs`` of a float are ``llvm.exp``/``llvm.log``/``llvm.fabs``;
+- ``abs`` of a float is ``llvm.fabs``; ``np.exp``/``log``/``log10``/``sin``/``cos`` are LLVM's
+  intrinsics and ``np.sqrt``/``tan``/``arcsin``/``arccos``/``arctan``/``sinh``/``cosh``/``tanh``
+  the C library's functions, declared as numba declares them (``numba.np.math.mathimpl``);
 - an element ``x[i]`` with a signed index wraps a negative index once (numba's
   ``fix_integer_index``), an unsigned one is used as it is; no bounds check (numba's default);
 - a helper of :mod:`engine.kernels` is called as numba calls it (its own compiled code, linked
@@ -109,10 +112,32 @@ HELPERS = frozenset(
     }
 )
 _INTRINSICS = {
-    "exp": "declare double @llvm.exp.f64(double)",
-    "log": "declare double @llvm.log.f64(double)",
     "pow": "declare double @llvm.pow.f64(double, double)",
     "fabs": "declare double @llvm.fabs.f64(double)",
+}
+#: ``np.<name>`` of a float64, as numba lowers it (``numba.np.math.mathimpl``: an LLVM
+#: intrinsic for ``unary_math_intr``, a C library function declared ``readonly nounwind``, as
+#: ``cgutils.insert_pure_function`` declares it, for ``unary_math_extern``); an integer
+#: argument is converted to float64 first, as numba's ufunc loop ``d->d`` does.
+_UNARY_MATH = {
+    "exp": ("llvm.exp.f64", "declare double @llvm.exp.f64(double)"),
+    "log": ("llvm.log.f64", "declare double @llvm.log.f64(double)"),
+    "log10": ("llvm.log10.f64", "declare double @llvm.log10.f64(double)"),
+    "sin": ("llvm.sin.f64", "declare double @llvm.sin.f64(double)"),
+    "cos": ("llvm.cos.f64", "declare double @llvm.cos.f64(double)"),
+    **{
+        name: (c, f"declare double @{c}(double) nounwind readonly")
+        for name, c in (
+            ("sqrt", "sqrt"),
+            ("tan", "tan"),
+            ("arcsin", "asin"),
+            ("arccos", "acos"),
+            ("arctan", "atan"),
+            ("sinh", "sinh"),
+            ("cosh", "cosh"),
+            ("tanh", "tanh"),
+        )
+    },
 }
 _FCMP = {
     ast.Lt: "olt",
@@ -571,12 +596,13 @@ class _Translator:
             if value[1] == "f":
                 return (self.cast(value, "u"), "u")
             raise Unsupported("np.uint64 of a boolean")
-        if attr in ("exp", "log"):
+        if attr in _UNARY_MATH:
             if value[1] == "b":
                 raise Unsupported(f"np.{attr} of a boolean")
             number = self.cast(value, "f")
-            self.declares.add(_INTRINSICS[attr])
-            return (self.op(f"call double @llvm.{attr}.f64(double {number})"), "f")
+            symbol, declaration = _UNARY_MATH[attr]
+            self.declares.add(declaration)
+            return (self.op(f"call double @{symbol}(double {number})"), "f")
         raise Unsupported(f"np.{attr}")
 
     def minmax(self, name: str, values: list[tuple[str, str]]) -> tuple[str, str]:

@@ -93,6 +93,9 @@ def test_each_construct_gives_numbas_bits():
                 a[i + 20] = max(p[i], 0) - min(1, y[i])
                 dydt[i] = -p[i] if p[i] > y[i] else abs(y[i])
                 dydt[i + 10] = np.exp(p[i]) + np.log(y[i]) + p[i] ** y[i]
+                dydt[i + 40] = np.sqrt(p[i]) + np.sin(y[i]) * np.cos(p[i]) - np.tan(y[i])
+                dydt[i + 50] = np.log10(p[i]) + np.arcsin(y[i]) + np.arccos(p[i]) + np.sqrt(i)
+                z[i + 20] = np.arctan(y[i]) + np.sinh(p[i]) - np.cosh(y[i]) * np.tanh(p[i])
                 dydt[i + 20] = _zidz(p[i], y[i]) + _step(t, h, p[i], y[i])
                 dydt[i + 30] = (p[i] / y[i]) - (i / 3) + (7 / (i + 1))
                 a[i + 40] = (p[i] != y[i]) or (p[i] <= y[i] and not (p[i] >= 0.0))
@@ -189,7 +192,7 @@ class _Gen:
             args = ", ".join(self.real(depth + 1) for _ in range(int(self.rng.integers(2, 4))))
             return f"{self.pick(['min', 'max'])}({args})"
         if kind == 6:
-            return f"{self.pick(['abs', 'np.exp', 'np.log'])}({a})"
+            return f"{self.pick(['abs', 'np.exp', 'np.log', 'np.sqrt', 'np.sin', 'np.tan'])}({a})"
         if kind == 7:
             return f"({a} ** ({b} * 1.0))"
         if kind == 8:
@@ -291,7 +294,8 @@ def test_random_functions_catch_a_wrong_translation(monkeypatch):
         "for k in (1, 2):\n        a[k] = 1.0",
         "x, w = p[0], p[1]",
         "a[0] = 1.0 if 0 < p[0] < 1 else 0.0",  # a chained comparison
-        "a[0] = np.sqrt(p[0])",
+        "a[0] = np.sign(p[0])",
+        "a[0] = np.sqrt(p[0] > 0)",  # of a boolean
         "a[0] = len(p)",
         "return 1",
         "a[0] = p[0:2].sum()",
