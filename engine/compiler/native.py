@@ -87,10 +87,15 @@ def _kind(ty: Any) -> str:
     return kind
 
 
-# Helpers of engine.kernels a translated function may call: pure functions of scalars and
-# read-only arrays that never raise (checked by a test against their source).
+# Helpers of engine.kernels a translated function may call: functions of scalars and arrays
+# that never raise (checked by a test against their source); the fixed delays' write the
+# arrays they are given and return nothing (called as statements).
 HELPERS = frozenset(
     {
+        "_delay_fixed_length",
+        "_delay_fixed_fill",
+        "_delay_fixed_read",
+        "_delay_fixed_push",
         "_lookup",
         "_lookup_extrapolate",
         "_integer",
@@ -281,6 +286,16 @@ class _Translator:
             self.branch("ret ptr null")
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             return  # a docstring
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            call = node.value
+            name = call.func.id if isinstance(call.func, ast.Name) else None
+            if (
+                call.keywords
+                or name not in HELPERS
+                or self.env.get(name) is not getattr(kernels, name, None)
+            ):
+                raise Unsupported("a call as a statement")
+            self.helper(name, call.args, statement=True)
         else:
             raise Unsupported(type(node).__name__)
 
@@ -622,7 +637,7 @@ class _Translator:
             acc = (self.op(f"select i1 {predicate}, {_LL[ty]} {v}, {_LL[ty]} {a}"), ty)
         return acc
 
-    def helper(self, name: str, args: list[ast.expr]) -> tuple[str, str]:
+    def helper(self, name: str, args: list[ast.expr], statement: bool = False) -> tuple[str, str]:
         dispatcher = getattr(kernels, name)
         values: list[tuple[str, str]] = []
         argtypes: list[Any] = []
@@ -648,8 +663,10 @@ class _Translator:
                     raise Unsupported(f"{name} for {key}") from error
             result = dispatcher.overloads[key]
         signature = result.signature
-        # numba returns a boolean as a byte: not read here
+        # numba returns a boolean as a byte: not read here; nothing (none) only as a statement
         returns = {types.float64: "f", types.int64: "i"}.get(signature.return_type)
+        if statement and signature.return_type == types.none:
+            returns = "void"
         if returns is None or len(signature.args) != len(values):
             raise Unsupported(f"{name} returns {signature.return_type}")
         flat: list[str] = []
@@ -678,9 +695,12 @@ class _Translator:
             raise Unsupported(f"{name}: calling convention {fnty}")
         self.declares.add(f'declare i32 @"{mangled}"({", ".join(expected)})')
         self.helpers[mangled] = result
-        out = self.alloca(_LL[returns])
+        # the slot numba's convention returns a value through (a none's is never read)
+        out = self.alloca("i64" if returns == "void" else _LL[returns])
         info = self.alloca("ptr")
         self.emit(f'call i32 @"{mangled}"(ptr {out}, ptr {info}, {", ".join(flat)})')
+        if returns == "void":
+            return ("", "void")
         return (self.op(f"load {_LL[returns]}, ptr {out}"), returns)
 
 

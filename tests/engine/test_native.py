@@ -119,6 +119,33 @@ def test_each_construct_gives_numbas_bits():
         assert _same_bits(theirs, mine)
 
 
+def test_fixed_delay_helpers_called_as_statements_give_numbas_bits():
+    """The fixed delays' helpers (engine.kernels: they return nothing and write the arrays they
+    are given), called as statements between reads and writes of the same arrays."""
+    source = textwrap.dedent(
+        """
+        def f(t, y, p, a, z, h, dydt):
+            z[0] = 6.0
+            for e in range(2):
+                a[10 + e] = abs(p[e]) * 3.0
+            a[10] = p[6] * 0.0 / 0.0 if p[5] > 2.0 else a[10]  # a NaN delay time
+            _delay_fixed_length(z, a, 10, 0, 2, h)
+            for e in range(2):
+                a[10 + e] = y[e]
+            _delay_fixed_fill(z, a, 10, 0, 2)
+            for k in range(5):
+                _delay_fixed_read(z, a, 20, 0, 2)
+                dydt[k] = a[20] + a[21] * 2.0
+                for e in range(2):
+                    a[10 + e] = p[k + e] + dydt[k]
+                _delay_fixed_push(z, a, 10, 0, 2)
+        """
+    )
+    for seed in range(6):
+        theirs, mine = _run_both(source, seed)
+        assert _same_bits(theirs, mine)
+
+
 def test_corner_cases_give_numbas_bits():
     """A variable not assigned on the path taken reads zero (as numba's), a loop that runs no
     time leaves its variable unassigned, arithmetic on constants is CPython's (folded before
@@ -295,6 +322,9 @@ def test_random_functions_catch_a_wrong_translation(monkeypatch):
         "x, w = p[0], p[1]",
         "a[0] = 1.0 if 0 < p[0] < 1 else 0.0",  # a chained comparison
         "a[0] = np.sign(p[0])",
+        "_zidz(p[0], p[1]) + 1.0",  # an expression as a statement
+        "print(p[0])",
+        "_delay_fixed_push(z, a, 10, 0, k=2)",
         "a[0] = np.sqrt(p[0] > 0)",  # of a boolean
         "a[0] = len(p)",
         "return 1",
