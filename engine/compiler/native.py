@@ -412,6 +412,8 @@ class _Translator:
                     raise Unsupported(f"{owner}.shape")
                 array = self.arrays[owner]
                 return (self.op(f"extractvalue {_ARRAY} {array[0]}, 5, 0"), "i")
+            if isinstance(node.value, ast.Name) and node.value.id not in self.arrays:
+                return self.frozen_element(node)
             address = self.element(node)
             return (self.op(f"load double, ptr {address}"), "f")
         if isinstance(node, ast.Call):
@@ -446,6 +448,41 @@ class _Translator:
         elif ty != "u":
             raise Unsupported("index type")
         return self.op(f"getelementptr double, ptr {data}, i64 {index}")
+
+    def frozen_element(self, node: ast.Subscript) -> tuple[str, str]:
+        """An element of a module's global array (an index table ``T1``), read only: numba
+        freezes such an array into the code as a constant, and so does this (a private
+        constant of the module), indexed as an array argument is (a negative signed index
+        wrapped once, no bounds check)."""
+        name = node.value.id  # type: ignore[attr-defined]
+        array = self.env.get(name)
+        if (
+            name in self.locals
+            or not isinstance(array, np.ndarray)
+            or array.ndim != 1
+            or array.size == 0
+            or array.dtype not in (np.dtype("int64"), np.dtype("float64"))
+        ):
+            raise Unsupported("subscript of anything but an array argument or index table")
+        kind = "i" if array.dtype == np.dtype("int64") else "f"
+        element = _LL[kind]
+        symbol = f'@"{self.symbol}.{name}"'
+        if kind == "i":
+            values = ", ".join(f"i64 {int(v)}" for v in array)
+        else:
+            values = ", ".join(f"double {_float(float(v))}" for v in array)
+        self.declares.add(
+            f"{symbol} = private unnamed_addr constant [{array.size} x {element}] [{values}]"
+        )
+        index, ty = self.expr(node.slice)
+        if ty == "i":
+            wrapped = self.op(f"add i64 {index}, {array.size}")
+            negative = self.op(f"icmp slt i64 {index}, 0")
+            index = self.op(f"select i1 {negative}, i64 {wrapped}, i64 {index}")
+        elif ty != "u":
+            raise Unsupported("index type")
+        address = self.op(f"getelementptr {element}, ptr {symbol}, i64 {index}")
+        return (self.op(f"load {element}, ptr {address}"), kind)
 
     def cast(self, value: tuple[str, str], to: str) -> str:
         text, ty = value

@@ -146,6 +146,32 @@ def test_fixed_delay_helpers_called_as_statements_give_numbas_bits():
         assert _same_bits(theirs, mine)
 
 
+def test_index_tables_read_as_numba_freezes_them():
+    """A module's global int64 and float64 arrays (the compiler's index tables ``T1``...)
+    read as constants, with signed (negative ones wrapped) and unsigned indices; writing one
+    is left to numba."""
+    source = textwrap.dedent(
+        """
+        T1 = np.array([3, 0, 7, 5, 1], dtype=np.int64)
+        T2 = np.array([0.5, -0.0, 1e300, 5e-324], dtype=np.float64)
+
+        def f(t, y, p, a, z, h, dydt):
+            for i in range(5):
+                dydt[i] = p[T1[i]] + y[np.uint64(T1[i] + 1)]
+                dydt[i + 5] = T2[i - 1] * p[i] + T1[-1 - i]
+            dydt[10] = T2[np.uint64(3)] + T2[-2]
+        """
+    )
+    for seed in range(3):
+        theirs, mine = _run_both(source, seed)
+        assert _same_bits(theirs, mine)
+    written = source.replace("dydt[10] = T2", "T2[0] = 1.0\n    dydt[10] = T2")
+    with pytest.raises(native.Unsupported):
+        native.translate(
+            native._function_def(written, "f"), vars(_module(source)), "probe", SIGNATURE
+        )
+
+
 def test_corner_cases_give_numbas_bits():
     """A variable not assigned on the path taken reads zero (as numba's), a loop that runs no
     time leaves its variable unassigned, arithmetic on constants is CPython's (folded before
