@@ -439,15 +439,22 @@ class _Translator:
         if not isinstance(node.value, ast.Name) or node.value.id not in self.arrays:
             raise Unsupported("subscript of anything but an array argument")
         struct_value, data = self.arrays[node.value.id]
-        index, ty = self.expr(node.slice)
-        if ty == "i":
-            size = self.op(f"extractvalue {_ARRAY} {struct_value}, 5, 0")
-            wrapped = self.op(f"add i64 {index}, {size}")
-            negative = self.op(f"icmp slt i64 {index}, 0")
-            index = self.op(f"select i1 {negative}, i64 {wrapped}, i64 {index}")
-        elif ty != "u":
-            raise Unsupported("index type")
+        index = self.index(
+            node.slice, lambda: self.op(f"extractvalue {_ARRAY} {struct_value}, 5, 0")
+        )
         return self.op(f"getelementptr double, ptr {data}, i64 {index}")
+
+    def index(self, node: ast.expr, size: Callable[[], str]) -> str:
+        """An element's index: a signed one wrapped once if negative (numba's
+        ``fix_integer_index``: plus the length ``size()`` gives), an unsigned one as it is."""
+        index, ty = self.expr(node)
+        if ty == "i":
+            wrapped = self.op(f"add i64 {index}, {size()}")
+            negative = self.op(f"icmp slt i64 {index}, 0")
+            return self.op(f"select i1 {negative}, i64 {wrapped}, i64 {index}")
+        if ty != "u":
+            raise Unsupported("index type")
+        return index
 
     def frozen_element(self, node: ast.Subscript) -> tuple[str, str]:
         """An element of a module's global array (an index table ``T1``), read only: numba
@@ -474,13 +481,7 @@ class _Translator:
         self.declares.add(
             f"{symbol} = private unnamed_addr constant [{array.size} x {element}] [{values}]"
         )
-        index, ty = self.expr(node.slice)
-        if ty == "i":
-            wrapped = self.op(f"add i64 {index}, {array.size}")
-            negative = self.op(f"icmp slt i64 {index}, 0")
-            index = self.op(f"select i1 {negative}, i64 {wrapped}, i64 {index}")
-        elif ty != "u":
-            raise Unsupported("index type")
+        index = self.index(node.slice, lambda: str(array.size))
         address = self.op(f"getelementptr {element}, ptr {symbol}, i64 {index}")
         return (self.op(f"load {element}, ptr {address}"), kind)
 
