@@ -70,6 +70,9 @@ from ..cache import cache_dir, write_atomic_bytes
 _ARRAY = "{ptr, ptr, i64, i64, ptr, [1 x i64], [1 x i64]}"
 # The scalar types: int64, uint64, float64, bool (i1).
 _LL = {"i": "i64", "u": "i64", "f": "double", "b": "i1"}
+# numba freezes a global array into the code only up to this size (numba.core.base
+# BaseContext.make_constant_array, lower_array_limit); a larger one it reads at run time
+_FROZEN_LIMIT = 1_000_000
 _NB = {"i": types.int64, "u": types.uint64, "f": types.float64, "b": types.boolean}
 _KIND = {ty: kind for kind, ty in _NB.items()}
 # The generated functions' arguments: the one signature loading gives each (by its
@@ -465,7 +468,12 @@ class _Translator:
         array = self.env.get(name)
         if (
             name in self.locals
-            or not isinstance(array, np.ndarray)
+            # a plain, C-contiguous array of at most numba's lower_array_limit (1e6 bytes) is
+            # what numba freezes into the code; a larger one, a view or a subclass (a masked
+            # array) it reads from the live buffer, which a constant here would not follow
+            or type(array) is not np.ndarray
+            or not array.flags.c_contiguous
+            or array.nbytes > _FROZEN_LIMIT
             or array.ndim != 1
             or array.size == 0
             or array.dtype not in (np.dtype("int64"), np.dtype("float64"))

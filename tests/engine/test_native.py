@@ -172,6 +172,33 @@ def test_index_tables_read_as_numba_freezes_them():
         )
 
 
+def test_tables_numba_does_not_freeze_are_left_to_numba():
+    """numba freezes a global array into the code only when it is a plain C-contiguous array of
+    at most 1e6 bytes; a larger table, a strided view or a masked array it reads from the live
+    buffer, and the translation leaves each such function to numba rather than freeze it."""
+    source = textwrap.dedent(
+        """
+        T1 = np.array([3, 0, 7, 5, 1], dtype=np.int64)
+
+        def f(t, y, p, a, z, h, dydt):
+            for i in range(5):
+                dydt[i] = p[T1[i]]
+        """
+    )
+    module = _module(source)
+    tree = native._function_def(source, "f")
+    native.translate(tree, vars(module), "probe", SIGNATURE)  # the small table: translated
+    base = np.arange(10, dtype=np.int64) % 7
+    for table in (
+        np.zeros(200_000, dtype=np.int64),  # 1.6e6 bytes
+        base[::2],  # a view, not contiguous
+        np.ma.MaskedArray(base[:5]),
+    ):
+        env = dict(vars(module), T1=table)
+        with pytest.raises(native.Unsupported):
+            native.translate(tree, env, "probe", SIGNATURE)
+
+
 def test_corner_cases_give_numbas_bits():
     """A variable not assigned on the path taken reads zero (as numba's), a loop that runs no
     time leaves its variable unassigned, arithmetic on constants is CPython's (folded before
