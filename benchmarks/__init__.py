@@ -27,6 +27,7 @@ __all__ = [
     "failed",
     "machine",
     "measure",
+    "peak_rss_mb",
     "skipped",
     "speed_models",
 ]
@@ -95,6 +96,27 @@ def child(module: str, *args: str) -> dict[str, Any]:
     )
     lines = result.stdout.strip().splitlines()
     return dict(json.loads(lines[-1])) if lines else {}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MiB: Linux's ``VmHWM`` (the high-water
+    mark of the process's own memory, begun anew at ``exec``). Not ``getrusage``'s
+    ``ru_maxrss``, which Linux keeps across ``fork`` and ``exec``: a child started by a large
+    parent (the suite's process, ~1 GB after the ensembles) reports the parent's size at the
+    fork as its own peak, hiding the child's. Elsewhere, ``ru_maxrss`` (KiB on Linux, bytes on
+    macOS)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
 def quiet() -> None:

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import child, entry, failed, measure
+from . import child, entry, failed, measure, peak_rss_mb
 
 SEED = 0
 SWEEP_MEMBERS = 1_000
@@ -75,7 +75,6 @@ def single_run_entry() -> dict[str, Any]:
 
 def _sweep_child(n: int, store: str) -> dict[str, Any]:
     """The sweep of ``n`` members to ``store`` in this (fresh) process."""
-    import resource
     import warnings
 
     import engine
@@ -85,15 +84,15 @@ def _sweep_child(n: int, store: str) -> dict[str, Any]:
     model = models.corridor.build()
     arguments: dict[str, Any] = dict(seed=SEED, design="random", outputs=sweep_outputs())
     engine.run_ensemble(model, n=2, **arguments, progress=False)  # compile
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_mb()
     started = time.perf_counter()
     tree = engine.run_ensemble(model, n=n, **arguments, store=store, progress=False)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_mb()
     return {
         "seconds": seconds,
-        "peak_rss_mb": peak / 1024,
-        "rss_before_mb": before / 1024,
+        "peak_rss_mb": peak,
+        "rss_before_mb": before,
         "members": int(tree.sizes["member"]),
         "failed": int(tree.attrs["failed_members"]),
         "variables": len(model.variables),

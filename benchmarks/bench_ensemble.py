@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from . import child, entry, failed, measure
+from . import child, entry, failed, measure, peak_rss_mb
 
 STOCKS, N_STEPS, DT = 100, 800, 0.25
 SAVE_EVERY = 4  # yearly
@@ -237,7 +237,6 @@ def chain_entries(quick: bool) -> list[dict[str, Any]]:
 
 def _peak_child(model_name: str, n: int, store: str) -> dict[str, Any]:
     """Run one sweep to a zarr store in this (fresh) process: seconds and peak RSS."""
-    import resource
     import warnings
 
     import engine
@@ -259,15 +258,15 @@ def _peak_child(model_name: str, n: int, store: str) -> dict[str, Any]:
         )
         arguments.pop("n")
         engine.run_ensemble(model, n=2, **arguments)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_mb()
     started = time.perf_counter()
     tree = engine.run_ensemble(model, n=n, store=store, **{**arguments, "progress": False})
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_mb()
     return {
         "seconds": seconds,
-        "peak_rss_mb": peak / 1024,
-        "rss_before_mb": before / 1024,
+        "peak_rss_mb": peak,
+        "rss_before_mb": before,
         "members": int(tree.sizes["member"]),
         "failed": int(tree.attrs["failed_members"]),
         "store_mb": sum(p.stat().st_size for p in Path(store).rglob("*") if p.is_file()) / 2**20,

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import child, entry, failed
+from . import child, entry, failed, peak_rss_mb
 
 OUTPUTS = ["population", "emigration_rate", "new_displacements"]
 GOAL_MB = 500.0
@@ -40,21 +40,20 @@ def _sweep(store: str, n: int) -> None:
 
 def _export_child(kind: str, store: str, out: str) -> dict[str, Any]:
     """One export in this (fresh) process: seconds, peak RSS and the file's size."""
-    import resource
 
     from engine.cli import main
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_mb()
     started = time.perf_counter()
     argv = ["export", store, "--out", out, "--quiet"] + (["--members"] if kind == "members" else [])
     code = main(argv)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_mb()
     return {
         "code": code,
         "seconds": seconds,
-        "peak_rss_mb": peak / 1024,
-        "rss_before_mb": before / 1024,
+        "peak_rss_mb": peak,
+        "rss_before_mb": before,
         "file_mb": Path(out).stat().st_size / 2**20 if Path(out).exists() else 0.0,
     }
 

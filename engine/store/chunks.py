@@ -150,9 +150,9 @@ _BLOSC_SHUFFLE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
 def write_direct(writes: list[tuple[ChunkEncoder, slice, np.ndarray]]) -> None:
     """Encode every write's chunks and put them in their stores.
 
-    A store on the local disk gets them in order by :func:`write_file` (a temporary file
-    renamed into place, as zarr writes its files) from one writer thread while this thread
-    encodes the next ones; the first failed write is recorded as the checked store records it
+    A store on the local disk gets them by :func:`write_file` (a temporary file renamed into
+    place, as zarr writes its files) from two writer threads while this thread encodes the
+    next ones; the first failed write is recorded as the checked store records it
     (:mod:`engine.store.integrity`) and stops the batch. Other stores get them concurrently
     through zarr. Returns once every file is written."""
     batches: dict[int, tuple[Any, list[tuple[ChunkEncoder, slice, np.ndarray]]]] = {}
@@ -163,8 +163,8 @@ def write_direct(writes: list[tuple[ChunkEncoder, slice, np.ndarray]]) -> None:
 
 
 def put_files(store: Any, puts: Iterable[tuple[str, Contents]]) -> None:
-    """Put files ``(key, contents)`` in a zarr store: a local one by :func:`write_file` (from a
-    writer thread), others concurrently through zarr (see :func:`write_direct`)."""
+    """Put files ``(key, contents)`` in a zarr store: a local one by :func:`write_file` (from
+    writer threads), others concurrently through zarr (see :func:`write_direct`)."""
     root = _local_root(store)
     if root is None:
         _put_async(store, [(key, _joined(data)) for key, data in puts])
