@@ -1,7 +1,8 @@
 """The on-disk cache: a private directory, kernel modules run from verified text, models as data.
 
 The cache holds what makes later runs fast: generated kernel modules and numba's machine code
-for them (``__pycache__``), and the mapped models of Vensim/XMILE files (``models/``). Part of
+for them (``__pycache__``), the mapped models of Vensim/XMILE files (``models/``) and fused
+Euler steps (``fusion/``, :func:`engine.compiler.fusion.fuse_step`). Part of
 it is code that is run, so it is trusted only as far as the directory is:
 
 - :func:`cache_dir` uses ``$CORRIDOR_CACHE_DIR`` or ``~/.cache/corridor/kernels``, creates it
@@ -10,7 +11,7 @@ it is code that is run, so it is trusted only as far as the directory is:
   of it (and numba keeps its cache beside the module only in a directory it can write). A
   directory of earlier versions (yours, mode 0755: others could read it, never write) is set
   to 0700 instead, with its subfolders; never one reached through a symbolic link. Its
-  ``__pycache__`` and ``models`` subfolders, and numba's own cache directory when
+  ``__pycache__``, ``models`` and ``fusion`` subfolders, and numba's own cache directory when
   ``NUMBA_CACHE_DIR`` moves it elsewhere, must be owned by the user and not writable by
   others.
 - :func:`load_module` runs a generated module from the text the compiler made and checked
@@ -53,7 +54,7 @@ __all__ = [
 
 # Subdirectories the engine or numba writes: checked like the directory itself, so that a
 # directory made private after others could write to it does not keep what they left there.
-_SUBDIRS = ("__pycache__", "models")
+_SUBDIRS = ("__pycache__", "models", "fusion")
 
 
 def cache_dir() -> Path:

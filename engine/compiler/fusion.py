@@ -5,8 +5,11 @@ from __future__ import annotations
 import ast
 import functools
 import gc
+import hashlib
+import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -956,17 +959,109 @@ def fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | Non
     ``rate_lines``: the step's rate code (writing ``a`` and ``dydt``); ``update_lines``: the
     loops ``y[i] += h * ...`` of :func:`engine.compiler.stocks._stock_update`.
 
+    The result is a function of the lines and of this module's code alone, so it is kept (in
+    this process, and as JSON in the cache directory's ``fusion`` folder: :func:`_memo`): the
+    proof costs ~0.1 s for a subscripted model, paid again by every load of it, where the
+    compiled kernel itself comes from the cache. The fused code is data; what is run is the
+    module made from it, checked like any generated module (:mod:`engine.codecheck`).
+
     Python's cyclic garbage collector is paused meanwhile: the proof's orders and tables (a
     tuple per statement instance, none in a reference cycle, freed by reference counting)
     live long enough to trigger full collections of the whole heap, numba's included
     (Subscripted Population Model: two, ~0.3 s of its ~0.5 s)."""
+    key = _memo_key(rate_lines, update_lines)
+    known = _memo(key)
+    if known is not _MISSING:
+        return None if known is None else list(known)
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _fuse_step(rate_lines, update_lines)
+        fused = _fuse_step(rate_lines, update_lines)
     finally:
         if enabled:
             gc.enable()
+    _remember(key, fused)
+    return fused
+
+
+_MISSING: Any = object()
+#: Results of fuse_step in this process, by key (at most _MEMO_SIZE, the oldest dropped).
+_MEMO: dict[str, tuple[str, ...] | None] = {}
+_MEMO_SIZE = 256
+
+
+@functools.lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """This module's source: a change of the fusion code is a new key."""
+    try:
+        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    except OSError:  # pragma: no cover - no source file (frozen): keys of this process only
+        return f"process-{id(_MEMO)}"
+
+
+def _memo_key(rate_lines: list[str], update_lines: list[str]) -> str:
+    digest = hashlib.sha256(_code_digest().encode())
+    for part in (rate_lines, update_lines):
+        digest.update(b"\x00" + str(len(part)).encode())
+        for line in part:
+            digest.update(b"\x01" + line.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:40]
+
+
+def _memo_file(key: str) -> Path | None:
+    """The file of ``key`` in the cache directory's ``fusion`` folder, or None when the cache
+    directory cannot be used (its own error is raised where the kernels are loaded)."""
+    from ..cache import cache_dir
+    from ..errors import CacheError
+
+    try:
+        folder = cache_dir() / "fusion"
+        folder.mkdir(mode=0o700, exist_ok=True)
+    except (CacheError, OSError):
+        return None
+    return folder / f"{key}.json"
+
+
+def _memo(key: str) -> Any:
+    """The kept result of ``key``: a tuple of lines, None (nothing fuses), or _MISSING. A
+    file that is not what :func:`_remember` writes is ignored (and replaced)."""
+    if key in _MEMO:
+        return _MEMO[key]
+    path = _memo_file(key)
+    if path is None:
+        return _MISSING
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return _MISSING
+    if not isinstance(data, dict) or data.get("key") != key or "fused" not in data:
+        return _MISSING
+    fused = data["fused"]
+    if fused is not None and not (
+        isinstance(fused, list) and all(isinstance(x, str) for x in fused)
+    ):
+        return _MISSING
+    value = None if fused is None else tuple(fused)
+    _keep(key, value)
+    return value
+
+
+def _remember(key: str, fused: list[str] | None) -> None:
+    from ..cache import write_atomic
+
+    _keep(key, None if fused is None else tuple(fused))
+    path = _memo_file(key)
+    if path is not None:
+        try:
+            write_atomic(path, json.dumps({"key": key, "fused": fused}))
+        except OSError:  # a full or read-only disk: the result is kept in this process
+            pass
+
+
+def _keep(key: str, value: tuple[str, ...] | None) -> None:
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))
+    _MEMO[key] = value
 
 
 def _fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | None:

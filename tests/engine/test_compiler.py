@@ -628,12 +628,15 @@ def test_fused_euler_step_changes_no_bit(build, fused_as):
             np.testing.assert_array_equal(mine, theirs)
 
 
-def test_fuse_step_proves_each_order_by_its_dependences():
+def test_fuse_step_proves_each_order_by_its_dependences(monkeypatch):
     """fuse_step fuses the update into the rate loops forwards when every read of a stock
     element comes before its update (or reads a value carried from before it), backwards when
     only that order gives it, only the tail that can when an earlier loop forbids both, and
     nothing when no loop can join."""
+    from engine.compiler import fusion
     from engine.compiler.fusion import fuse_step
+
+    monkeypatch.setattr(fusion, "_memo", lambda key: fusion._MISSING)  # the proof each time
 
     update = ["    for i in range(0, 4):", "        y[i] += h * (a[i + 0] - a[i + 4])"]
     same = [
@@ -819,8 +822,55 @@ def test_fused_step_proof_decides_as_running_both_orders(shifted, monkeypatch):
         return mine
 
     monkeypatch.setattr(fusion, "_same_dependences", checked)
+    monkeypatch.setattr(fusion, "_memo", lambda key: fusion._MISSING)  # the proof each time
     generate_source(build_plan(_chain_model(shifted)), fuse=True)
     assert True in decided and False in decided
+
+
+def test_fuse_step_results_are_kept_by_their_lines_and_code(tmp_path, monkeypatch):
+    """fuse_step's result is kept in the process and in the cache directory (``fusion/``),
+    keyed by the lines and the fusion module's code: a new process (an empty memo) reads it
+    without the proof; other lines or other code are another key; a file that is not what
+    was written (damaged, or holding something else) is ignored and written anew."""
+    import json
+
+    from engine.compiler import fusion
+
+    monkeypatch.setenv("CORRIDOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(fusion, "_MEMO", {})
+    proofs = []
+    real = fusion._fuse_step
+
+    def counted(rate_lines, update_lines):
+        proofs.append(1)
+        return real(rate_lines, update_lines)
+
+    monkeypatch.setattr(fusion, "_fuse_step", counted)
+    update = ["    for i in range(0, 4):", "        y[i] += h * (a[i + 0] - a[i + 4])"]
+    rates = ["    for i0 in range(0, 4):", "        a[0 + i0] = y[0 + i0] * 2.0"]
+    rates += ["    for i0 in range(0, 4):", "        a[4 + i0] = y[0 + i0] * 0.5"]
+    never = ["    for i0 in range(0, 4):", "        a[0 + i0] = y[k]"]
+    first, nothing = fusion.fuse_step(rates, update), fusion.fuse_step(never, update)
+    assert first is not None and nothing is None and len(proofs) == 2
+    first.append("changed by the caller")  # a copy: the kept result is not the caller's
+    files = sorted((tmp_path / "cache" / "fusion").iterdir())
+    assert len(files) == 2
+    for _ in range(2):  # in the process, then from the files as a new process would
+        assert fusion.fuse_step(rates, update) == first[:-1]
+        assert fusion.fuse_step(never, update) is None
+        assert len(proofs) == 2
+        monkeypatch.setattr(fusion, "_MEMO", {})
+    key = fusion._memo_key(rates, update)
+    path = tmp_path / "cache" / "fusion" / f"{key}.json"
+    for damaged in ("{not json", json.dumps({"key": key, "fused": [1, 2]}), "[]"):
+        path.write_text(damaged)
+        monkeypatch.setattr(fusion, "_MEMO", {})
+        assert fusion.fuse_step(rates, update) == first[:-1]
+        assert json.loads(path.read_text()) == {"key": key, "fused": first[:-1]}
+    assert len(proofs) == 5
+    assert fusion._memo_key(rates[:2], update) != key
+    monkeypatch.setattr(fusion, "_code_digest", lambda: "other code")
+    assert fusion._memo_key(rates, update) != key
 
 
 def test_hoisted_indices_computes_each_index_once_per_loop():
