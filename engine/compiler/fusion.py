@@ -8,6 +8,7 @@ import gc
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -985,9 +986,11 @@ def fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | Non
 
 
 _MISSING: Any = object()
-#: Results of fuse_step in this process, by key (at most _MEMO_SIZE, the oldest dropped).
+#: Results of fuse_step in this process, by key (at most _MEMO_SIZE, the oldest dropped;
+#: models may be compiled from several threads).
 _MEMO: dict[str, tuple[str, ...] | None] = {}
 _MEMO_SIZE = 256
+_MEMO_LOCK = threading.Lock()
 
 
 @functools.lru_cache(maxsize=1)
@@ -1025,8 +1028,9 @@ def _memo_file(key: str) -> Path | None:
 def _memo(key: str) -> Any:
     """The kept result of ``key``: a tuple of lines, None (nothing fuses), or _MISSING. A
     file that is not what :func:`_remember` writes is ignored (and replaced)."""
-    if key in _MEMO:
-        return _MEMO[key]
+    with _MEMO_LOCK:
+        if key in _MEMO:
+            return _MEMO[key]
     path = _memo_file(key)
     if path is None:
         return _MISSING
@@ -1059,9 +1063,10 @@ def _remember(key: str, fused: list[str] | None) -> None:
 
 
 def _keep(key: str, value: tuple[str, ...] | None) -> None:
-    if len(_MEMO) >= _MEMO_SIZE:
-        _MEMO.pop(next(iter(_MEMO)))
-    _MEMO[key] = value
+    with _MEMO_LOCK:
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[key] = value
 
 
 def _fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | None:
