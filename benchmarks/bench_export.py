@@ -40,7 +40,6 @@ def _sweep(store: str, n: int) -> None:
 
 def _export_child(kind: str, store: str, out: str) -> dict[str, Any]:
     """One export in this (fresh) process: seconds, peak RSS and the file's size."""
-
     from engine.cli import main
 
     before = peak_rss_mb()

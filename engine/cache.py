@@ -43,6 +43,7 @@ from .spec import KINDS, CohortShift, Dimension, Model, Piece, Variable
 
 __all__ = [
     "cache_dir",
+    "cache_subdir",
     "private_dir",
     "load_module",
     "model_to_data",
@@ -72,6 +73,16 @@ def cache_dir() -> Path:
     if numba_dir:
         private_dir(Path(numba_dir), what="numba cache directory (NUMBA_CACHE_DIR)")
     return path
+
+
+def cache_subdir(name: str) -> Path:
+    """The subfolder ``name`` of :func:`cache_dir` (one of those it checks: ``models``,
+    ``fusion``), made with mode 0700 when absent."""
+    if name not in _SUBDIRS:
+        raise ValueError(f"{name!r} is not a cache subfolder {cache_dir.__name__} checks")
+    folder = cache_dir() / name
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
 
 
 def private_dir(path: Path, *, what: str = "cache directory") -> Path:

@@ -15,6 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from ..cache import cache_subdir, write_atomic
+from ..errors import CacheError
+
 # ------------------------------------------------------------------------------ loop fusion
 # Every subscripted variable is its own loop nest. Numba's compile time grows with the number
 # of loops far more than with their bodies (a model of 14 subscripted delays: 36 s to 9 s), so
@@ -961,7 +964,7 @@ def fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | Non
     loops ``y[i] += h * ...`` of :func:`engine.compiler.stocks._stock_update`.
 
     The result is a function of the lines and of this module's code alone, so it is kept (in
-    this process, and as JSON in the cache directory's ``fusion`` folder: :func:`_memo`): the
+    this process, and as JSON in the cache directory's ``fusion`` folder): the
     proof costs ~0.1 s for a subscripted model, paid again by every load of it, where the
     compiled kernel itself comes from the cache. The fused code is data; what is run is the
     module made from it, checked like any generated module (:mod:`engine.codecheck`).
@@ -971,7 +974,7 @@ def fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | Non
     live long enough to trigger full collections of the whole heap, numba's included
     (Subscripted Population Model: two, ~0.3 s of its ~0.5 s)."""
     key = _memo_key(rate_lines, update_lines)
-    known = _memo(key)
+    known, path = _recall(key)
     if known is not _MISSING:
         return None if known is None else list(known)
     enabled = gc.isenabled()
@@ -981,7 +984,12 @@ def fuse_step(rate_lines: list[str], update_lines: list[str]) -> list[str] | Non
     finally:
         if enabled:
             gc.enable()
-    _remember(key, fused)
+    _keep(key, None if fused is None else tuple(fused))
+    if path is not None:
+        try:
+            write_atomic(path, json.dumps({"key": key, "fused": fused}))
+        except OSError:  # a full or read-only disk: the result is kept in this process
+            pass
     return fused
 
 
@@ -1011,27 +1019,32 @@ def _memo_key(rate_lines: list[str], update_lines: list[str]) -> str:
     return digest.hexdigest()[:40]
 
 
+def _recall(key: str) -> tuple[Any, Path | None]:
+    """(the kept result of ``key``: a tuple of lines, None (nothing fuses) or _MISSING; the
+    file to keep a new result in, None when it is known here or the cache cannot be used)."""
+    with _MEMO_LOCK:
+        known = _MEMO.get(key, _MISSING)
+    if known is not _MISSING:
+        return known, None
+    path = _memo_file(key)
+    known = _read_memo(path, key)
+    if known is not _MISSING:
+        _keep(key, known)
+    return known, path
+
+
 def _memo_file(key: str) -> Path | None:
     """The file of ``key`` in the cache directory's ``fusion`` folder, or None when the cache
     directory cannot be used (its own error is raised where the kernels are loaded)."""
-    from ..cache import cache_dir
-    from ..errors import CacheError
-
     try:
-        folder = cache_dir() / "fusion"
-        folder.mkdir(mode=0o700, exist_ok=True)
+        return cache_subdir("fusion") / f"{key}.json"
     except (CacheError, OSError):
         return None
-    return folder / f"{key}.json"
 
 
-def _memo(key: str) -> Any:
-    """The kept result of ``key``: a tuple of lines, None (nothing fuses), or _MISSING. A
-    file that is not what :func:`_remember` writes is ignored (and replaced)."""
-    with _MEMO_LOCK:
-        if key in _MEMO:
-            return _MEMO[key]
-    path = _memo_file(key)
+def _read_memo(path: Path | None, key: str) -> Any:
+    """The result kept in ``path`` for ``key``: a tuple of lines, None (nothing fuses), or
+    _MISSING (no file, or one that is not what fuse_step writes: it is written anew)."""
     if path is None:
         return _MISSING
     try:
@@ -1041,25 +1054,11 @@ def _memo(key: str) -> Any:
     if not isinstance(data, dict) or data.get("key") != key or "fused" not in data:
         return _MISSING
     fused = data["fused"]
-    if fused is not None and not (
-        isinstance(fused, list) and all(isinstance(x, str) for x in fused)
-    ):
+    if fused is None:
+        return None
+    if not (isinstance(fused, list) and all(isinstance(x, str) for x in fused)):
         return _MISSING
-    value = None if fused is None else tuple(fused)
-    _keep(key, value)
-    return value
-
-
-def _remember(key: str, fused: list[str] | None) -> None:
-    from ..cache import write_atomic
-
-    _keep(key, None if fused is None else tuple(fused))
-    path = _memo_file(key)
-    if path is not None:
-        try:
-            write_atomic(path, json.dumps({"key": key, "fused": fused}))
-        except OSError:  # a full or read-only disk: the result is kept in this process
-            pass
+    return tuple(fused)
 
 
 def _keep(key: str, value: tuple[str, ...] | None) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..cache import cache_dir, dumps_model, model_from_data, write_atomic
+from ..cache import cache_subdir, dumps_model, model_from_data, write_atomic
 from ..errors import SpecError
 from ..spec import Model
 from .expressions import _norm
@@ -131,9 +131,7 @@ def _cache_file(path: Path) -> Path:
 
     digest = hashlib.sha256(_read_model_bytes(path))
     digest.update(f"{path.suffix.lower()}|{_MAPPER_VERSION}|{version('pysd')}".encode())
-    folder = cache_dir() / "models"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder / f"{digest.hexdigest()[:32]}.json"
+    return cache_subdir("models") / f"{digest.hexdigest()[:32]}.json"
 
 
 class _LiteralsOnly:

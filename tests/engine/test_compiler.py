@@ -636,7 +636,7 @@ def test_fuse_step_proves_each_order_by_its_dependences(monkeypatch):
     from engine.compiler import fusion
     from engine.compiler.fusion import fuse_step
 
-    monkeypatch.setattr(fusion, "_memo", lambda key: fusion._MISSING)  # the proof each time
+    monkeypatch.setattr(fusion, "_recall", lambda key: (fusion._MISSING, None))  # prove each
 
     update = ["    for i in range(0, 4):", "        y[i] += h * (a[i + 0] - a[i + 4])"]
     same = [
@@ -822,7 +822,7 @@ def test_fused_step_proof_decides_as_running_both_orders(shifted, monkeypatch):
         return mine
 
     monkeypatch.setattr(fusion, "_same_dependences", checked)
-    monkeypatch.setattr(fusion, "_memo", lambda key: fusion._MISSING)  # the proof each time
+    monkeypatch.setattr(fusion, "_recall", lambda key: (fusion._MISSING, None))  # prove each
     generate_source(build_plan(_chain_model(shifted)), fuse=True)
     assert True in decided and False in decided
 
